@@ -1,0 +1,57 @@
+# Two commands: `make run` starts the kiosk on its built-in simulators; `make test` runs every test.
+# Both install what is missing on a fresh Debian machine and nothing on a second run.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Runtime: Kivy under X or Xvfb with Mesa, a CJK font, and pyscard's build (swig + pcsc-lite headers).
+APT_RUN := python3 python3-venv python3-dev gcc swig libpcsclite-dev pcscd libgl1-mesa-dri libmtdev1 \
+           fonts-wqy-microhei xvfb xauth
+# Tests only: the virtual smart-card reader driver and a PostgreSQL server.
+APT_TEST := vsmartcard-vpcd postgresql
+
+.PHONY: run test deps deps-test lint bench clean
+
+run: deps
+	@if [ -z "$${DISPLAY:-}" ]; then \
+	  echo ">> no display: running under Xvfb; screenshots go to ./artifacts/run"; \
+	  xvfb-run -a -s "-screen 0 1280x1024x24" $(VENV)/bin/kiosk run --windowed --screenshot-dir artifacts/run $(ARGS); \
+	else $(VENV)/bin/kiosk run $(ARGS); fi
+
+test: deps-test
+	scripts/run-tests.sh $(ARGS)
+
+bench: deps-test
+	$(PY) -m bench
+
+deps: $(VENV)/.installed-run
+deps-test: $(VENV)/.installed-test
+
+$(VENV)/.apt-run: scripts/apt-ensure.sh
+	@scripts/apt-ensure.sh $(APT_RUN) || { echo "!! step failed: Debian packages for the kiosk"; exit 1; }
+	@mkdir -p $(VENV) && touch $@
+
+$(VENV)/.apt-test: $(VENV)/.apt-run
+	@scripts/apt-ensure.sh $(APT_TEST) || { echo "!! step failed: Debian packages for the tests"; exit 1; }
+	@touch $@
+
+$(VENV)/bin/python: | $(VENV)/.apt-run
+	@python3 -m venv $(VENV) || { echo "!! step failed: creating the virtualenv $(VENV)"; exit 1; }
+	@$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed-run: setup.cfg pyproject.toml $(VENV)/.apt-run | $(VENV)/bin/python
+	@echo ">> installing the kiosk into $(VENV)"
+	@$(PY) -m pip install -q -e . || { echo "!! step failed: pip install"; exit 1; }
+	@touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml $(VENV)/.apt-test | $(VENV)/bin/python
+	@echo ">> installing the kiosk and its test tools into $(VENV)"
+	@$(PY) -m pip install -q -e '.[test]' || { echo "!! step failed: pip install .[test]"; exit 1; }
+	@touch $@ $(VENV)/.installed-run
+
+lint: deps-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --config setup.cfg
+
+clean:
+	rm -rf $(VENV) artifacts build *.egg-info

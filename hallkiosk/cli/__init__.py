@@ -1,0 +1,58 @@
+"""The ``kiosk`` command. Each area registers its sub-commands from its own module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import logging
+import sys
+from collections.abc import Sequence
+
+from kiosk.errors import KioskError
+
+# Each module defines register(subparsers); sub-commands set ``func(args) -> int``.
+COMMAND_MODULES = (
+    "hallkiosk.cli.admin",  # config, db, audit
+    "hallkiosk.cli.cabinet",  # cabinet, deposit, pickup, dropoff, collect
+    "hallkiosk.cli.card",  # card watch
+    "hallkiosk.cli.platform",  # platform, outbox, catalog
+    "hallkiosk.cli.sim",  # sim lockboard|card|platform
+    "hallkiosk.cli.diag",  # diag, support-bundle
+    "hallkiosk.cli.run",  # run (the touch UI)
+)
+
+log = logging.getLogger("kiosk")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kiosk", description="Hall Kiosk: self-service kiosk and 24-hour cabinet.")
+    parser.add_argument("--config", "-c", metavar="PATH", help="the kiosk.toml to use (default: built-in simulators)")
+    parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        if importlib.util.find_spec(name) is None:
+            continue
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from kiosk.logsetup import setup_logging
+
+    setup_logging(args.log_level)
+    try:
+        return int(args.func(args) or 0)
+    except KioskError as err:
+        print(f"error: {err.message}", file=sys.stderr)
+        if err.hint:
+            print(f"hint: {err.hint}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

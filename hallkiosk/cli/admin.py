@@ -1,0 +1,87 @@
+"""``kiosk config check``, ``kiosk db upgrade|current``, ``kiosk audit verify|tail``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from hallkiosk.cli.common import app_of
+from kiosk import audit
+from kiosk.config import load_config
+from kiosk.errors import AuditChainBroken
+from kiosk.privacy import scrub_value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="configuration")
+    s = p.add_subparsers(dest="config_cmd", required=True)
+    c = s.add_parser("check", help="validate a kiosk.toml and exit")
+    c.add_argument("path", nargs="?", help="the file (default: --config, else the built-in one)")
+    c.set_defaults(func=_config_check)
+
+    p = sub.add_parser("db", help="database schema")
+    s = p.add_subparsers(dest="db_cmd", required=True)
+    s.add_parser("upgrade", help="apply pending migrations").set_defaults(func=_db_upgrade)
+    s.add_parser("current", help="show the schema revision").set_defaults(func=_db_current)
+
+    p = sub.add_parser("audit", help="the audit log")
+    s = p.add_subparsers(dest="audit_cmd", required=True)
+    s.add_parser("verify", help="check the hash chain; non-zero exit on the first broken record").set_defaults(
+        func=_audit_verify
+    )
+    t = s.add_parser("tail", help="recent records, personal data masked")
+    t.add_argument("-n", type=int, default=20)
+    t.add_argument("--json", action="store_true")
+    t.set_defaults(func=_audit_tail)
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    path = args.path or args.config
+    cfg = load_config(path)
+    n = sum(len(c.compartments) for c in cfg.cabinets)
+    print(f"ok: {cfg.source}: kiosk {cfg.kiosk.id}, {len(cfg.cabinets)} cabinet(s), {n} compartment(s), "
+          f"{len(cfg.card_readers)} card reader(s), platform {cfg.platform.endpoint}")
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        app.db  # noqa: B018 - building it applies the migrations
+        print(f"database at {app.db.current_revision()} (head {app.db.head_revision()})")
+    return 0
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    from kiosk.storage.db import Database
+
+    with app_of(args) as app:
+        db = Database(app.cfg.storage_url)
+        try:
+            cur, head = db.current_revision(), db.head_revision()
+        finally:
+            db.dispose()
+        print(f"current: {cur or '(empty database)'}\nhead:    {head}")
+        return 0 if cur == head else 1
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    with app_of(args) as app, app.db.transaction() as s:
+        res = audit.verify(s)
+    if not res.ok:
+        raise AuditChainBroken(f"audit chain broken at record {res.broken_seq}: {res.reason} ({res.checked} read)")
+    print(f"ok: {res.checked} audit records, chain intact")
+    return 0
+
+
+def _audit_tail(args: argparse.Namespace) -> int:
+    with app_of(args) as app, app.db.transaction() as s:
+        rows = audit.tail(s, args.n)
+        for r in rows:
+            rec = {"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
+                   "subject": r.subject, "detail": scrub_value(r.detail)}
+            if args.json:
+                print(json.dumps(rec, ensure_ascii=False))
+            else:
+                print(f"{r.seq:>6} {r.at:%Y-%m-%d %H:%M:%S} {r.actor:<16} {r.action:<24} {r.subject} "
+                      f"{json.dumps(rec['detail'], ensure_ascii=False) if r.detail else ''}")
+    return 0

@@ -1,0 +1,93 @@
+"""Build the kiosk from its configuration: storage, secret, lock buses, card readers, platform.
+
+Drivers are chosen by name from the config; a simulator is never a silent
+fallback: it is chosen by the config ("sim") and announced in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from typing import Any
+
+from kiosk.audit import append as audit_append
+from kiosk.clock import Clock, SystemClock
+from kiosk.config import Config
+from kiosk.ports import CardReader, LockBus, Platform
+from kiosk.secret import load_or_create_secret
+from kiosk.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    """Everything one kiosk process uses, built lazily so a CLI command opens only what it needs."""
+
+    def __init__(self, cfg: Config, clock: Clock | None = None) -> None:
+        self.cfg = cfg
+        self.clock = clock or SystemClock()
+        self._closers: list[Any] = []
+
+    @cached_property
+    def db(self) -> Database:
+        db = Database(self.cfg.storage_url, busy_timeout_ms=self.cfg.storage.busy_timeout_ms)
+        db.upgrade()
+        return db
+
+    @cached_property
+    def secret(self) -> bytes:
+        return load_or_create_secret(self.cfg.data_dir)
+
+    def audit(self, actor: str, action: str, subject: str = "", **detail: Any) -> None:
+        """Write one audit record in its own transaction."""
+        with self.db.transaction() as s:
+            audit_append(s, self.clock.now(), actor, action, subject, **detail)
+
+    @cached_property
+    def buses(self) -> dict[str, LockBus]:
+        from drivers.lockboard import build_bus
+
+        out: dict[str, LockBus] = {}
+        for cab in self.cfg.cabinets:
+            bus = build_bus(cab)
+            self._closers.append(bus)
+            out[cab.id] = bus
+        return out
+
+    @cached_property
+    def card_readers(self) -> list[CardReader]:
+        from drivers.cardreader import build_reader
+
+        readers = [build_reader(rc) for rc in self.cfg.card_readers]
+        self._closers.extend(r for r in readers if hasattr(r, "close"))
+        return readers
+
+    @cached_property
+    def platform(self) -> Platform:
+        from backend_client import build_platform
+
+        platform = build_platform(self.cfg.platform, kiosk_id=self.cfg.kiosk.id, password=self.cfg.platform_password())
+        if hasattr(platform, "close"):
+            self._closers.append(platform)
+        return platform
+
+    @property
+    def simulated(self) -> list[str]:
+        """Which parts run on simulators (for the log and the SIMULATED HARDWARE band)."""
+        parts = [f"lock bus {c.id}" for c in self.cfg.cabinets if c.bus == "sim"]
+        parts += [f"card reader {r.name or r.kind}" for r in self.cfg.card_readers if r.kind == "sim"]
+        if self.cfg.platform.endpoint == "sim":
+            parts.append("platform")
+        if self.cfg.printer.kind == "sim":
+            parts.append("printer")
+        return parts
+
+    def close(self) -> None:
+        for c in reversed(self._closers):
+            try:
+                c.close()
+            except Exception:  # closing must never mask the real outcome
+                log.exception("error while closing %r", c)
+        self._closers.clear()
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,289 @@
+"""The kiosk's configuration: one TOML file, validated at start-up.
+
+Every error names the file, the key path and what is allowed, on one line.
+Secrets (the platform password) never live in this file: they come from an
+environment variable or a 0600 file named here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kiosk.errors import ConfigError
+
+DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+PositiveS = Annotated[float, Field(gt=0, le=3600)]
+
+
+class KioskSection(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Z0-9\-]{4,32}$")]
+    hall: Annotated[str, Field(min_length=1, max_length=80)]
+    hall_en: str = ""
+    languages: list[Literal["zh", "en"]] = ["zh", "en"]
+    default_language: Literal["zh", "en"] = "zh"
+    data_dir: str = "var"
+    inactivity_warning_s: Annotated[float, Field(ge=10, le=600)] = 60
+    inactivity_countdown_s: Annotated[float, Field(ge=5, le=120)] = 15
+    technician_pin_env: str = "KIOSK_TECH_PIN"
+    staff_pin_env: str = "KIOSK_STAFF_PIN"
+    staff_badges: list[Annotated[str, Field(pattern=r"^[0-9A-F]{8,20}$")]] = []
+
+
+class CompartmentConfig(_Strict):
+    label: Annotated[str, Field(pattern=r"^[A-Z][0-9]{2,3}$")]
+    size: Literal["S", "M", "L"]
+    board: Annotated[int, Field(ge=0, le=64)]
+    channel: Annotated[int, Field(ge=1, le=48)]
+
+
+class CabinetConfig(_Strict):
+    id: Annotated[str, Field(pattern=r"^[A-Z0-9\-]{2,32}$")]
+    bus: Annotated[str, Field(min_length=1)]  # a pyserial URL or device path; "sim" runs the built-in simulator
+    family: Literal["kerong-cu", "generic-8a"]
+    baud: Annotated[int, Field(ge=1200, le=921600)] | None = None  # None: the family's default
+    boards: Annotated[list[Annotated[int, Field(ge=0, le=64)]], Field(min_length=1)]
+    channels_per_board: Literal[12, 16, 24, 48] = 16
+    # Site settings from lockboards.md, checked by a technician on the real hardware.
+    hook_closed_level: Literal[0, 1] = 1  # kerong-cu: hook bit value meaning "door closed"
+    item_present_level: Literal[0, 1] = 1  # kerong-cu: item sensor bit value meaning "item present"
+    has_item_sensors: bool = True
+    closed_status: Literal["11", "00"] = "11"  # generic-8a: ST byte meaning "door closed"
+    reply_timeout_s: PositiveS | None = None  # None: the family's default
+    open_timeout_s: PositiveS | None = None
+    open_poll_interval_s: Annotated[float, Field(gt=0, le=5)] = 0.15
+    retries: Annotated[int, Field(ge=0, le=5)] = 2
+    close_timeout_s: Annotated[float, Field(gt=0, le=3600)] = 120
+    compartments: Annotated[list[CompartmentConfig], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _check_compartments(self) -> "CabinetConfig":
+        seen_labels: set[str] = set()
+        seen_slots: dict[tuple[int, int], str] = {}
+        for i, c in enumerate(self.compartments):
+            where = f"compartments[{i}]"
+            if c.label in seen_labels:
+                raise ValueError(f"{where}.label: {c.label} is used twice; each label must be unique")
+            seen_labels.add(c.label)
+            if c.board not in self.boards:
+                raise ValueError(f"{where}.board: board {c.board} is not in boards {self.boards}")
+            if c.channel > self.channels_per_board:
+                raise ValueError(
+                    f"{where}.channel: {c.channel} is above channels_per_board {self.channels_per_board}"
+                )
+            slot = (c.board, c.channel)
+            if slot in seen_slots:
+                raise ValueError(
+                    f"{where}: board {c.board} channel {c.channel} is already mapped to {seen_slots[slot]};"
+                    " each lock drives one compartment"
+                )
+            seen_slots[slot] = c.label
+        if self.family == "kerong-cu":
+            bad = [b for b in self.boards if b > 15]
+            if bad:
+                raise ValueError(f"boards: kerong-cu addresses are 0-15, got {bad}")
+            if self.channels_per_board != 16:
+                raise ValueError("channels_per_board: kerong-cu boards have 16 channels")
+        else:
+            bad = [b for b in self.boards if b < 1]
+            if bad:
+                raise ValueError(f"boards: generic-8a addresses are 1-64, got {bad}")
+        return self
+
+
+class CardReaderConfig(_Strict):
+    kind: Literal["pcsc", "ga467", "sim"]
+    name: str = ""  # pcsc: a regular expression matched against reader names; ga467: a label
+    url: str = ""  # ga467: the serial port as a pyserial URL
+    role: Literal["citizen", "staff", "any"] = "any"
+
+    @model_validator(mode="after")
+    def _check(self) -> "CardReaderConfig":
+        if self.kind == "ga467" and not self.url:
+            raise ValueError("url: a ga467 reader needs its serial port URL, e.g. /dev/ttyUSB1")
+        if self.kind == "pcsc":
+            try:
+                re.compile(self.name or ".")
+            except re.error as err:
+                raise ValueError(f"name: not a valid regular expression: {err}") from None
+        return self
+
+
+class PlatformConfig(_Strict):
+    endpoint: Annotated[str, Field(min_length=1)] = "sim"  # "sim": the built-in simulator on loopback
+    username: Annotated[str, Field(min_length=1)] = "kiosk"
+    password_env: str = "KIOSK_PLATFORM_PASSWORD"
+    password_file: str = ""
+    region_code: str = ""
+    timeout_s: Annotated[float, Field(gt=0, le=120)] = 10
+    connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5
+    heartbeat_interval_s: Annotated[float, Field(ge=5, le=3600)] = 60
+    outbox_backoff_initial_s: Annotated[float, Field(gt=0, le=600)] = 2
+    outbox_backoff_max_s: Annotated[float, Field(gt=0, le=86400)] = 600
+    outbox_max_attempts: Annotated[int, Field(ge=1, le=100000)] = 1000
+    max_clock_skew_s: Annotated[float, Field(gt=0, le=3600)] = 60
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str) -> str:
+        if v != "sim" and not re.match(r"^https?://", v):
+            raise ValueError("must be 'sim' or an http(s):// URL")
+        return v
+
+
+class PickupConfig(_Strict):
+    code_digits: Annotated[int, Field(ge=6, le=10)] = 6
+    expiry_days: Annotated[float, Field(gt=0, le=90)] = 7
+    max_wrong_codes: Annotated[int, Field(ge=1, le=50)] = 5
+    wrong_code_window_s: Annotated[float, Field(ge=10, le=86400)] = 600
+    lockout_s: Annotated[float, Field(ge=10, le=86400)] = 900
+
+
+class StorageConfig(_Strict):
+    url: str = ""  # empty: SQLite file kiosk.db in the data directory
+    busy_timeout_ms: Annotated[int, Field(ge=100, le=120000)] = 5000
+
+
+class PrinterConfig(_Strict):
+    kind: Literal["none", "sim", "escpos-usb", "escpos-serial", "escpos-network"] = "sim"
+    target: str = ""
+
+
+class UiConfig(_Strict):
+    fullscreen: bool = True
+    screen_dpi: Annotated[float, Field(ge=50, le=600)] = 96
+    font: str = ""  # empty: look for a CJK font in the usual places
+    width: Annotated[int, Field(ge=320, le=7680)] = 1080
+    height: Annotated[int, Field(ge=240, le=4320)] = 1920
+
+
+class Config(_Strict):
+    kiosk: KioskSection
+    storage: StorageConfig = StorageConfig()
+    cabinets: list[CabinetConfig] = []
+    card_readers: list[CardReaderConfig] = []
+    platform: PlatformConfig = PlatformConfig()
+    pickup: PickupConfig = PickupConfig()
+    printer: PrinterConfig = PrinterConfig()
+    ui: UiConfig = UiConfig()
+
+    # Not part of the file: where the file was, for relative paths.
+    source: str = Field(default="", exclude=True)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Config":
+        ids = [c.id for c in self.cabinets]
+        for i, cid in enumerate(ids):
+            if cid in ids[:i]:
+                raise ValueError(f"cabinets[{i}].id: cabinet id {cid} is used twice")
+        labels: dict[str, str] = {}
+        for i, cab in enumerate(self.cabinets):
+            for j, comp in enumerate(cab.compartments):
+                if comp.label in labels:
+                    raise ValueError(
+                        f"cabinets[{i}].compartments[{j}].label: {comp.label} is also in cabinet {labels[comp.label]}"
+                    )
+                labels[comp.label] = cab.id
+        return self
+
+    @property
+    def data_dir(self) -> Path:
+        base = Path(self.source).parent if self.source else Path.cwd()
+        return (base / os.path.expanduser(self.kiosk.data_dir)).resolve()
+
+    @property
+    def storage_url(self) -> str:
+        return self.storage.url or f"sqlite:///{self.data_dir / 'kiosk.db'}"
+
+    def platform_password(self) -> str | None:
+        """The platform password from the environment or a 0600 file; None where neither is set."""
+        p = self.platform
+        if p.password_env and os.environ.get(p.password_env):
+            return os.environ[p.password_env]
+        if p.password_file:
+            path = Path(p.password_file)
+            if not path.is_absolute():
+                path = Path(self.source).parent / path
+            try:
+                st = path.stat()
+            except OSError as err:
+                raise ConfigError(f"{self.source}: platform.password_file: cannot read {path}: {err.strerror}") from err
+            if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+                raise ConfigError(
+                    f"{self.source}: platform.password_file: {path} is readable by others; chmod 600 it"
+                )
+            return path.read_text(encoding="utf-8").strip()
+        return None
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _describe(err: dict) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown key (see kiosk.example.toml for the allowed keys)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    return err["msg"]
+
+
+def parse_config(data: dict, source: str) -> Config:
+    """Validate a parsed TOML document; raise ConfigError with one line per problem (first line is the first)."""
+    if "source" in data:
+        raise ConfigError(f"{source}: source: unknown key (see kiosk.example.toml for the allowed keys)")
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as err:
+        lines = []
+        for e in err.errors():
+            msg = _describe(e)
+            loc = _loc(tuple(e["loc"]))
+            # Model validators put their own key path at the front of the message.
+            if e["type"] == "value_error" and re.match(r"^[a-z_]+[\[.:]", msg):
+                loc = f"{loc}.{msg.split(':', 1)[0]}" if loc else msg.split(":", 1)[0]
+                msg = msg.split(":", 1)[1].strip()
+            lines.append(f"{source}: {loc or '(top level)'}: {msg}")
+        raise ConfigError("\n".join(lines)) from None
+    return cfg.model_copy(update={"source": source})
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Load and validate the TOML file at ``path`` (the built-in simulator config when None)."""
+    p = Path(path) if path is not None else DEFAULT_CONFIG
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: the configuration file does not exist", hint="Pass --config PATH or copy kiosk.example.toml.") from None
+    except OSError as err:
+        raise ConfigError(f"{p}: cannot read the configuration file: {err.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{p}: not UTF-8 text (byte {err.start}); save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{p}: not valid TOML: {err}") from None
+    cfg = parse_config(data, str(p.resolve()) if path is not None else str(p))
+    return cfg

@@ -1,0 +1,201 @@
+"""One error tree for the whole kiosk.
+
+Every error carries three things for three readers: ``message`` for the log,
+``hint`` for the technician, and ``citizen_key`` naming the text the citizen
+sees (looked up in both languages by the UI's catalogue). Specific subclasses
+also inherit the matching built-in so callers that only know ``TimeoutError``
+still catch them.
+"""
+
+from __future__ import annotations
+
+
+class KioskError(Exception):
+    """Root of every error the kiosk raises on purpose."""
+
+    citizen_key: str = "error.generic"
+    hint: str = "See the kiosk log for details."
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None, citizen_key: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+        if citizen_key is not None:
+            self.citizen_key = citizen_key
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- configuration and storage -------------------------------------------------
+class ConfigError(KioskError, ValueError):
+    """The configuration file is missing, unreadable or invalid."""
+
+    citizen_key = "error.out_of_service"
+    hint = "Fix the named key in the configuration file, then run `kiosk config check`."
+    exit_code = 3
+
+
+class StorageError(KioskError):
+    """The database or data directory cannot be used."""
+
+    citizen_key = "error.out_of_service"
+    hint = "Check the data directory's permissions and free space, and the storage URL."
+    exit_code = 4
+
+
+class SchemaTooNew(StorageError):
+    """The database was written by a newer kiosk version."""
+
+    hint = "Install the kiosk version that wrote this database, or restore a backup."
+    exit_code = 5
+
+
+class AuditChainBroken(StorageError):
+    """An audit record was altered, removed or inserted."""
+
+    hint = "Keep the database as evidence and report it to the hall's security officer."
+    exit_code = 6
+
+
+# --- hardware --------------------------------------------------------------
+class DeviceError(KioskError):
+    """A piece of hardware failed."""
+
+    citizen_key = "error.device"
+
+
+class LockBoardError(DeviceError):
+    """A lock board or its bus failed."""
+
+    citizen_key = "error.door"
+    hint = "Check the RS-485 cable, the board's power and its DIP address; run `kiosk diag --only lockboards`."
+
+
+class LockBoardTimeout(LockBoardError, TimeoutError):
+    """A board did not reply in time (no reply, board offline)."""
+
+
+class LockBoardFrameError(LockBoardError):
+    """A reply was garbled: bad checksum, wrong length, wrong address."""
+
+
+class OpenNotDetected(LockBoardError):
+    """An unlock was sent but the door never read open (jammed, or a broken latch)."""
+
+    citizen_key = "error.door_not_opened"
+    hint = "Check the lock and the door switch of this compartment; it is now marked faulty."
+
+
+class CardReaderError(DeviceError):
+    """A card reader or card failed."""
+
+    citizen_key = "error.card_read"
+    hint = "Check the reader's cable and run `kiosk card watch`; for PC/SC readers check that pcscd runs."
+
+
+class CardRemoved(CardReaderError):
+    """The card left the reader before it was fully read."""
+
+    citizen_key = "error.card_removed"
+    hint = "The citizen pulled the card early; nothing to fix."
+
+
+class CardUnsupported(CardReaderError):
+    """The card is not one the kiosk can read (not a social security card, wants a PIN...)."""
+
+    citizen_key = "error.card_unsupported"
+    hint = "The card is readable but not a supported kind; nothing to fix on the kiosk."
+
+
+class CardReaderTimeout(CardReaderError, TimeoutError):
+    """The reader did not answer in time."""
+
+
+# --- platform --------------------------------------------------------------
+class PlatformError(KioskError):
+    """The provincial platform could not be used."""
+
+    citizen_key = "error.platform"
+
+
+class PlatformRejected(PlatformError):
+    """The platform answered with a fault: do not retry the same request as is."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        retry_after_s: int | None = None,
+    ) -> None:
+        super().__init__(f"platform rejected the request: {code}: {message}")
+        self.code = code
+        self.platform_message = message
+        self.field = field
+        self.retry_after_s = retry_after_s
+        self.citizen_key = {
+            "INVALID_FIELD": "error.invalid_field",
+            "UNKNOWN_CASE": "error.unknown_case",
+            "UNKNOWN_MATTER": "error.unknown_matter",
+            "AUTH_FAILED": "error.platform",
+        }.get(code, "error.platform")
+
+
+class PlatformUnavailable(PlatformError, ConnectionError):
+    """The platform could not be reached or answered unreadably: retry later, same requestId."""
+
+    hint = "Check the network and the platform endpoint; run `kiosk platform ping`."
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PlatformAuthFailed(PlatformRejected):
+    """AUTH_FAILED: credentials, clock or kiosk id wrong. Sending stops until fixed."""
+
+    hint = "Check the platform user, password and kiosk id, and the kiosk's clock; run `kiosk platform ping`."
+
+
+# --- citizen-facing domain errors -------------------------------------------
+class FlowError(KioskError):
+    """A citizen or staff flow cannot go on."""
+
+
+class WrongPickupCode(FlowError):
+    """The code matches no live parcel."""
+
+    citizen_key = "error.wrong_code"
+    hint = "The citizen typed a wrong or expired code."
+
+
+class CodeLockout(FlowError):
+    """Too many wrong codes; codes are refused for a while."""
+
+    citizen_key = "error.code_lockout"
+    hint = "Wait for the lockout to pass, or a staff member can clear it."
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class NoFreeCompartment(FlowError):
+    """No working compartment of a fitting size is free."""
+
+    citizen_key = "error.cabinet_full"
+    hint = "Collect overdue parcels or repair faulty compartments."
+
+
+class ValidationError(FlowError, ValueError):
+    """A form value does not satisfy its field's rules."""
+
+    citizen_key = "error.invalid_field"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field

@@ -1,0 +1,139 @@
+"""The ports: small interfaces the core needs from the outside world.
+
+Drivers (``drivers/``) and the platform client (``backend_client/``) implement
+them; the core depends only on these. Errors crossing a port are always
+subclasses of :class:`kiosk.errors.KioskError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+from kiosk.identity import Identity
+from kiosk.platform_models import (
+    Ack,
+    Applicant,
+    Catalog,
+    CaseSummary,
+    DeliveryEvent,
+    DeliveryMode,
+    DeliveryTicket,
+    DeviceHealth,
+    Evaluation,
+    HeartbeatResult,
+    NoticeTemplate,
+    SubmitResult,
+)
+
+
+# --- lock boards -------------------------------------------------------------
+@dataclass(frozen=True)
+class DoorStatus:
+    """What a board reports for one channel, already translated by the site's polarity settings."""
+
+    board: int
+    channel: int
+    closed: bool
+    item_present: bool | None = None  # None: this board has no item sensor
+
+
+@runtime_checkable
+class LockBus(Protocol):
+    """One RS-485 bus with its boards. Thread-safe: one request at a time."""
+
+    def open(self, board: int, channel: int) -> DoorStatus:
+        """Unlock and confirm the door reads open; raises OpenNotDetected / LockBoardTimeout / LockBoardFrameError."""
+        ...
+
+    def door_state(self, board: int, channel: int) -> DoorStatus: ...
+
+    def board_state(self, board: int) -> Mapping[int, DoorStatus]:
+        """Every channel of one board, in one request on the wire."""
+        ...
+
+    def scan(self, addresses: Iterable[int]) -> list[int]:
+        """The addresses among ``addresses`` that answer."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# --- card readers ------------------------------------------------------------
+CardEventKind = Literal["inserted", "identified", "badge", "removed", "error", "reader_lost", "reader_back"]
+
+
+@dataclass
+class CardEvent:
+    """A card reader event delivered to the core (from a driver thread)."""
+
+    kind: CardEventKind
+    reader: str
+    identity: Identity | None = None  # for "identified"
+    badge_uid: str | None = None  # for "badge": a staff badge's UID, hex upper case
+    error: Exception | None = None  # a KioskError for "error"
+    read_ms: float | None = None
+
+
+@runtime_checkable
+class CardReader(Protocol):
+    """A reader that reports card events; it owns its own watcher thread."""
+
+    name: str
+
+    def start(self, on_event: Callable[[CardEvent], None]) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def is_present(self) -> bool:
+        """Whether the reader itself is reachable now (not whether a card is in it)."""
+        ...
+
+
+# --- provincial platform -----------------------------------------------------
+@runtime_checkable
+class Platform(Protocol):
+    """The provincial platform. Raises PlatformRejected / PlatformUnavailable / PlatformAuthFailed."""
+
+    def get_matter_catalog(self, region_code: str | None = None) -> Catalog: ...
+
+    def submit_application(
+        self,
+        request_id: str,
+        applicant: Applicant,
+        matter_code: str,
+        fields: Mapping[str, str],
+        delivery_mode: DeliveryMode,
+    ) -> SubmitResult: ...
+
+    def query_cases(self, *, case_number: str | None = None, applicant_id_number: str | None = None) -> list[CaseSummary]: ...
+
+    def get_delivery_ticket(self, case_number: str) -> DeliveryTicket: ...
+
+    def report_delivery(
+        self,
+        request_id: str,
+        case_number: str,
+        event: DeliveryEvent,
+        cabinet_id: str,
+        compartment: str,
+        occurred_at: dt.datetime,
+    ) -> Ack: ...
+
+    def notify_applicant(
+        self, request_id: str, case_number: str, template: NoticeTemplate, params: Mapping[str, str]
+    ) -> Ack: ...
+
+    def submit_evaluation(self, request_id: str, evaluation: Evaluation) -> str:
+        """Returns the platform's evaluationId."""
+        ...
+
+    def heartbeat(self, software_version: str, devices: Sequence[DeviceHealth]) -> HeartbeatResult: ...
+
+
+# --- receipt printer ---------------------------------------------------------
+@runtime_checkable
+class Printer(Protocol):
+    def print_receipt(self, lines: Sequence[str], qr_data: str | None = None) -> None: ...

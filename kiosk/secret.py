@@ -1,0 +1,38 @@
+"""The kiosk secret: the key for ID hashes, code HMACs and sealed payloads.
+
+32 random bytes in ``secret.key`` in the data directory, created on first start
+with mode 0600. Losing it makes stored ID hashes and pickup codes unmatched, so
+it belongs in the hall's backup.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from kiosk.errors import ConfigError
+
+ENV = "KIOSK_SECRET_FILE"
+
+
+def load_or_create_secret(data_dir: Path) -> bytes:
+    path = Path(os.environ.get(ENV) or data_dir / "secret.key")
+    if path.exists():
+        st = path.stat()
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ConfigError(f"{path}: the kiosk secret is readable by other users; chmod 600 it")
+        key = path.read_bytes()
+        if len(key) < 32:
+            raise ConfigError(f"{path}: the kiosk secret is {len(key)} bytes; it must be at least 32")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return key

@@ -1,0 +1,230 @@
+"""Typed SQLAlchemy models: every table the kiosk keeps.
+
+Personal data rule: no column holds a full ID number, a name or a pickup code.
+ID numbers are stored as ``*_id_hash`` (HMAC under the kiosk secret) and
+``*_id_masked``; codes only as ``code_hmac``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Compartment(Base):
+    """One door of a cabinet. state: free / reserved / occupied / faulty / disabled."""
+
+    __tablename__ = "compartments"
+    __table_args__ = (UniqueConstraint("cabinet_id", "board", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cabinet_id: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(8), unique=True)
+    size: Mapped[str] = mapped_column(String(1))
+    board: Mapped[int]
+    channel: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16), default="free")
+    fault_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime]
+
+
+class Parcel(Base):
+    """Something in (or headed for) a compartment: a result to pick up, or materials dropped off.
+
+    kind: result / dropoff. state: see kiosk.cabinet.states.
+    """
+
+    __tablename__ = "parcels"
+    __table_args__ = (Index("ix_parcels_state", "state"), Index("ix_parcels_owner", "owner_id_hash"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(24))
+    case_number: Mapped[str | None] = mapped_column(String(32))
+    matter_code: Mapped[str | None] = mapped_column(String(64))
+    matter_name: Mapped[str | None] = mapped_column(String(200))
+    compartment_id: Mapped[int | None] = mapped_column(ForeignKey("compartments.id"))
+    owner_id_hash: Mapped[str | None] = mapped_column(String(64))
+    owner_id_masked: Mapped[str | None] = mapped_column(String(32))
+    owner_name_masked: Mapped[str | None] = mapped_column(String(64))
+    code_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
+    receipt_number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    stored_at: Mapped[dt.datetime | None]
+    expires_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Flow(Base):
+    """A persisted state machine run (deposit, pickup, dropoff, collect, technician open).
+
+    Written before the hardware acts, so a restart can reconcile it.
+    """
+
+    __tablename__ = "flows"
+    __table_args__ = (Index("ix_flows_open", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    state: Mapped[str] = mapped_column(String(32))
+    compartment_id: Mapped[int | None] = mapped_column(ForeignKey("compartments.id"))
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    finished_at: Mapped[dt.datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class StaffTask(Base):
+    """Something a person must look at: a door that would not open, a flow a restart could not settle."""
+
+    __tablename__ = "staff_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    compartment_id: Mapped[int | None] = mapped_column(ForeignKey("compartments.id"))
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
+    flow_id: Mapped[int | None] = mapped_column(ForeignKey("flows.id"))
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    resolved_at: Mapped[dt.datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class CodeAttempt(Base):
+    """Every pickup-code attempt, for rate limiting across restarts (never the code itself)."""
+
+    __tablename__ = "code_attempts"
+    __table_args__ = (Index("ix_code_attempts_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime]
+    ok: Mapped[bool]
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
+
+
+class OutboxMessage(Base):
+    """A platform call that changes something, written with the local change, sent at least once.
+
+    state: pending / sent / dead. ``payload`` is scrubbed after delivery when ``sensitive``.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(36), unique=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sensitive: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    ref_kind: Mapped[str | None] = mapped_column(String(24))  # what local row waits for the result
+    ref_id: Mapped[int | None]
+
+
+class Submission(Base):
+    """A citizen's application as the kiosk knows it: a local receipt until the case number comes back."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_number: Mapped[str] = mapped_column(String(32), unique=True)
+    matter_code: Mapped[str] = mapped_column(String(64))
+    matter_name: Mapped[str] = mapped_column(String(200))
+    applicant_id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    applicant_id_masked: Mapped[str] = mapped_column(String(32))
+    delivery_mode: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued / filed / refused / failed
+    case_number: Mapped[str | None] = mapped_column(String(32))
+    promised_date: Mapped[str | None] = mapped_column(String(10))
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    filed_at: Mapped[dt.datetime | None]
+
+
+class CatalogCache(Base):
+    """The last matter catalog fetched from the platform, so the kiosk works when it is down."""
+
+    __tablename__ = "catalog_cache"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fetched_at: Mapped[dt.datetime]
+
+
+class AuditRecord(Base):
+    """Append-only, hash-chained: ``hash`` = SHA-256 over the canonical record including ``prev_hash``."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(128), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class DeviceEvent(Base):
+    """A device going down or coming back (logged once each way)."""
+
+    __tablename__ = "device_events"
+    __table_args__ = (Index("ix_device_events_device", "device", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime]
+    device: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # OK / DEGRADED / FAULT
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class KeyValue(Base):
+    """Small kiosk-wide settings and counters (e.g. code lockout until, platform alarm)."""
+
+    __tablename__ = "kv"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Run every test: lint, import contracts, then pytest under Xvfb with a private PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+export PATH="$PWD/$VENV/bin:$PATH"
+
+echo ">> ruff"
+ruff check .
+echo ">> import contracts"
+lint-imports --config setup.cfg
+
+echo ">> starting PostgreSQL for the storage tests"
+KIOSK_TEST_PG_URL=$(scripts/pg-test.sh start) || { echo "!! could not start PostgreSQL" >&2; exit 1; }
+export KIOSK_TEST_PG_URL
+trap 'scripts/pg-test.sh stop' EXIT
+
+mkdir -p artifacts
+echo ">> pytest (under Xvfb)"
+export KIVY_NO_ARGS=1 KIVY_USE_DEFAULTCONFIG=1 KIVY_NO_CONSOLELOG=1
+xvfb-run -a -s "-screen 0 1280x1024x24" python -m pytest "$@"

@@ -1,0 +1,76 @@
+"""Shared fixtures: a database on SQLite and (under `make test`) on a real PostgreSQL, a fake clock, a config."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kiosk.clock import FakeClock
+from kiosk.config import Config, load_config
+from kiosk.storage.db import Database
+
+PG_URL = os.environ.get("KIOSK_TEST_PG_URL")
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def _pg_database() -> Iterator[str]:
+    """A fresh database on the test PostgreSQL, dropped afterwards."""
+    assert PG_URL
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    base = PG_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL on each backend. PostgreSQL runs when make test started it (KIOSK_TEST_PG_URL)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'kiosk.db'}"
+        return
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("KIOSK_TEST_PG_URL is not set: make test must start PostgreSQL")
+        pytest.skip("no PostgreSQL: run under `make test`")
+    yield from _pg_database()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    database.upgrade()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def secret() -> bytes:
+    return b"k" * 32
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Config:
+    """The built-in simulator config with its data directory moved under tmp_path."""
+    text_ = (REPO / "kiosk" / "default.toml").read_text(encoding="utf-8")
+    text_ = text_.replace('data_dir = "~/.local/share/hall-kiosk"', f'data_dir = "{tmp_path / "data"}"')
+    p = tmp_path / "kiosk.toml"
+    p.write_text(text_, encoding="utf-8")
+    return load_config(p)
