@@ -16,7 +16,8 @@ COMMAND_MODULES = (
     "hallkiosk.cli.admin",  # config, db, audit
     "hallkiosk.cli.cabinet",  # cabinet, deposit, pickup, dropoff, collect
     "hallkiosk.cli.card",  # card watch
-    "hallkiosk.cli.platform",  # platform, outbox, catalog
+    "hallkiosk.cli.platform",  # platform ping
+    "hallkiosk.cli.outbox",  # outbox list|retry, catalog show
     "hallkiosk.cli.sim",  # sim lockboard|card|platform
     "hallkiosk.cli.diag",  # diag, support-bundle
     "hallkiosk.cli.run",  # run (the touch UI)
