@@ -51,7 +51,7 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml $(VENV)/.apt-test | $(VENV)/bi
 
 lint: deps-test
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/lint-imports --config setup.cfg
+	$(VENV)/bin/lint-imports setup.cfg
 
 clean:
 	rm -rf $(VENV) artifacts build *.egg-info

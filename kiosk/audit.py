@@ -23,11 +23,13 @@ from kiosk.storage.models import AuditRecord
 GENESIS = "0" * 64
 
 
-def canonical(seq: int, at: dt.datetime, actor: str, action: str, subject: str, detail: Mapping[str, Any], prev_hash: str) -> bytes:
+def canonical(
+    seq: int, at: dt.datetime, actor: str, action: str, subject: str, detail: Mapping[str, Any], prev_hash: str
+) -> bytes:
     """The exact bytes a record's hash covers: sorted-key compact JSON, UTC timestamp to the microsecond."""
     body = {
         "seq": seq,
-        "at": at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "at": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "actor": actor,
         "action": action,
         "subject": subject,

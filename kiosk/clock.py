@@ -22,7 +22,7 @@ class SystemClock:
         return time.monotonic()
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -32,7 +32,7 @@ class FakeClock:
     """A test double: time moves only when told to (sleep advances it)."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
-        self._now = start or dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.timezone.utc)
+        self._now = start or dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
         self._mono = 1000.0
 
     def monotonic(self) -> float:

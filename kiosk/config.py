@@ -69,7 +69,7 @@ class CabinetConfig(_Strict):
     compartments: Annotated[list[CompartmentConfig], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _check_compartments(self) -> "CabinetConfig":
+    def _check_compartments(self) -> CabinetConfig:
         seen_labels: set[str] = set()
         seen_slots: dict[tuple[int, int], str] = {}
         for i, c in enumerate(self.compartments):
@@ -110,7 +110,7 @@ class CardReaderConfig(_Strict):
     role: Literal["citizen", "staff", "any"] = "any"
 
     @model_validator(mode="after")
-    def _check(self) -> "CardReaderConfig":
+    def _check(self) -> CardReaderConfig:
         if self.kind == "ga467" and not self.url:
             raise ValueError("url: a ga467 reader needs its serial port URL, e.g. /dev/ttyUSB1")
         if self.kind == "pcsc":
@@ -124,7 +124,7 @@ class CardReaderConfig(_Strict):
 class PlatformConfig(_Strict):
     endpoint: Annotated[str, Field(min_length=1)] = "sim"  # "sim": the built-in simulator on loopback
     username: Annotated[str, Field(min_length=1)] = "kiosk"
-    password_env: str = "KIOSK_PLATFORM_PASSWORD"
+    password_env: str = "KIOSK_PLATFORM_PASSWORD"  # noqa: S105 - the variable's name, not a password
     password_file: str = ""
     region_code: str = ""
     timeout_s: Annotated[float, Field(gt=0, le=120)] = 10
@@ -183,7 +183,7 @@ class Config(_Strict):
     source: str = Field(default="", exclude=True)
 
     @model_validator(mode="after")
-    def _unique(self) -> "Config":
+    def _unique(self) -> Config:
         ids = [c.id for c in self.cabinets]
         for i, cid in enumerate(ids):
             if cid in ids[:i]:
@@ -276,7 +276,9 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{p}: the configuration file does not exist", hint="Pass --config PATH or copy kiosk.example.toml.") from None
+        raise ConfigError(
+            f"{p}: the configuration file does not exist", hint="Pass --config PATH or copy kiosk.example.toml."
+        ) from None
     except OSError as err:
         raise ConfigError(f"{p}: cannot read the configuration file: {err.strerror}") from None
     try:

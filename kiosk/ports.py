@@ -16,8 +16,8 @@ from kiosk.identity import Identity
 from kiosk.platform_models import (
     Ack,
     Applicant,
-    Catalog,
     CaseSummary,
+    Catalog,
     DeliveryEvent,
     DeliveryMode,
     DeliveryTicket,

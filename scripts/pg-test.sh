@@ -21,7 +21,7 @@ case "$cmd" in
     as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
-    as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE ROLE kiosk LOGIN" -c "CREATE DATABASE kiosk_test OWNER kiosk" >/dev/null
+    as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U postgres -q -c "CREATE ROLE kiosk LOGIN CREATEDB" -c "CREATE DATABASE kiosk_test OWNER kiosk" >/dev/null
     echo "postgresql+psycopg://kiosk@127.0.0.1:$port/kiosk_test"
     ;;
   stop)

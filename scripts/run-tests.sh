@@ -8,7 +8,7 @@ export PATH="$PWD/$VENV/bin:$PATH"
 echo ">> ruff"
 ruff check .
 echo ">> import contracts"
-lint-imports --config setup.cfg
+lint-imports setup.cfg
 
 echo ">> starting PostgreSQL for the storage tests"
 KIOSK_TEST_PG_URL=$(scripts/pg-test.sh start) || { echo "!! could not start PostgreSQL" >&2; exit 1; }

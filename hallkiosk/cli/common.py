@@ -14,7 +14,7 @@ def config_of(args: argparse.Namespace) -> Config:
 
 
 @contextmanager
-def app_of(args: argparse.Namespace) -> Iterator["App"]:  # noqa: F821
+def app_of(args: argparse.Namespace) -> Iterator[App]:  # noqa: F821
     from hallkiosk.wiring import App
 
     app = App(config_of(args))

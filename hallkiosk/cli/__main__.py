@@ -1,0 +1,5 @@
+import sys
+
+from hallkiosk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,112 @@
+"""The audit chain: appends link, verify names the first altered, missing or inserted record."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from kiosk import audit
+from kiosk.clock import FakeClock
+from kiosk.config import Config
+from kiosk.storage.db import Database
+
+
+def _fill(db: Database, clock: FakeClock, n: int = 5) -> None:
+    for i in range(n):
+        with db.transaction() as s:
+            audit.append(s, clock.now(), "staff:badge-04A1", "door.open", f"A0{i}", outcome="opened", ms=120 + i)
+        clock.advance(1.5)
+
+
+def test_chain_verifies(db: Database, clock: FakeClock) -> None:
+    _fill(db, clock)
+    with db.transaction() as s:
+        res = audit.verify(s)
+    assert res.ok and res.checked == 5
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE audit_log SET subject = 'A09' WHERE seq = 3",
+    "UPDATE audit_log SET actor = 'staff:badge-04A2' WHERE seq = 3",
+])
+def test_altered_record_is_named(db: Database, clock: FakeClock, sql: str) -> None:
+    _fill(db, clock)
+    with db.engine.begin() as c:
+        c.execute(text(sql))
+    with db.transaction() as s:
+        res = audit.verify(s)
+    assert not res.ok and res.broken_seq == 3 and "altered" in res.reason
+
+
+def test_deleted_record_is_named(db: Database, clock: FakeClock) -> None:
+    _fill(db, clock)
+    with db.engine.begin() as c:
+        c.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    with db.transaction() as s:
+        res = audit.verify(s)
+    assert not res.ok and res.broken_seq == 2 and "missing" in res.reason
+
+
+def test_rewritten_tail_breaks_the_link(db: Database, clock: FakeClock) -> None:
+    """Someone replaces record 4 with a self-consistent forgery: its hash holds but record 5's link does not."""
+    _fill(db, clock)
+    with db.transaction() as s:
+        rec = s.execute(text("SELECT id FROM audit_log WHERE seq = 4")).scalar_one()
+        from kiosk.storage.models import AuditRecord
+
+        r = s.get(AuditRecord, rec)
+        r.subject = "A99"
+        r.hash = audit.record_hash(r)
+    with db.transaction() as s:
+        res = audit.verify(s)
+    assert not res.ok and res.broken_seq == 5 and "link" in res.reason
+
+
+def test_personal_data_never_enters_the_chain(db: Database, clock: FakeClock) -> None:
+    with db.transaction() as s:
+        audit.append(s, clock.now(), "citizen", "pickup.by_card", "A01", note="id 11010519491231002X matched")
+    with db.engine.connect() as c:
+        raw = json.dumps([list(r) for r in c.execute(text("SELECT * FROM audit_log"))], default=str)
+    assert "11010519491231002X" not in raw
+    assert "110105********002X" in raw
+
+
+def test_cli_verify_names_a_one_byte_edit(cfg: Config, clock: FakeClock) -> None:
+    """Edit one byte of one stored record: `kiosk audit verify` fails with exit 6 and names it."""
+    db = Database(cfg.storage_url)
+    db.upgrade()
+    _fill(db, clock, 4)
+    env_cfg = ["--config", cfg.source]
+    ok = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *env_cfg, "audit", "verify"],
+                        capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "4 audit records" in ok.stdout
+    with db.engine.begin() as c:
+        detail = c.execute(text("SELECT detail FROM audit_log WHERE seq = 2")).scalar_one()
+        tampered = detail.replace("121", "129") if isinstance(detail, str) else json.dumps(detail).replace("121", "129")
+        assert tampered != detail
+        c.execute(text("UPDATE audit_log SET detail = :d WHERE seq = 2"), {"d": tampered})
+    db.dispose()
+    bad = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *env_cfg, "audit", "verify"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 6
+    assert "record 2" in bad.stderr
+    tail = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *env_cfg, "audit", "tail", "--json"],
+                          capture_output=True, text=True, timeout=60)
+    assert tail.returncode == 0 and len(tail.stdout.splitlines()) == 4
+
+
+def test_unwritable_data_dir_via_cli(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the data directory should be")
+    p = tmp_path / "kiosk.toml"
+    p.write_text(f'[kiosk]\nid = "TEST-01"\nhall = "x"\ndata_dir = "{blocker / "data"}"\n')
+    r = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", str(p), "db", "upgrade"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 4, r.stderr
+    assert "data directory" in r.stderr and "cannot create" in r.stderr
