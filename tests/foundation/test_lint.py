@@ -1,0 +1,16 @@
+"""The tree is ruff clean (rules in pyproject.toml)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_ruff_clean() -> None:
+    exe = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    r = subprocess.run([exe, "check", "--output-format", "concise", "."], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
