@@ -1,0 +1,57 @@
+"""The provincial platform client (zeep on the shipped WSDL) and its simulator."""
+
+from __future__ import annotations
+
+import logging
+
+from backend_client.client import PlatformClient
+from kiosk.config import PlatformConfig
+from kiosk.errors import ConfigError
+from kiosk.ports import Platform
+
+__all__ = ["PlatformClient", "SimulatedPlatformClient", "build_platform"]
+
+log = logging.getLogger(__name__)
+
+
+class SimulatedPlatformClient(PlatformClient):
+    """The production client talking to a PlatformSim it owns; close() stops the simulator too."""
+
+    simulated = True
+
+    def __init__(self, sim: object, *args: object, **kwargs: object) -> None:
+        self.sim = sim
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.sim.stop()  # type: ignore[attr-defined]
+
+
+def build_platform(cfg: PlatformConfig, kiosk_id: str, password: str | None) -> Platform:
+    """The platform named by the config: a PlatformClient on a URL, or on a simulator started here for "sim"."""
+    if cfg.endpoint == "sim":
+        from backend_client.sim import DEMO_PASSWORD, PlatformSim
+
+        pw = password or DEMO_PASSWORD
+        sim = PlatformSim(host="127.0.0.1", port=0, users={cfg.username: (pw, [kiosk_id])}).start()
+        log.warning("SIMULATED provincial platform active on %s: nothing reaches the real platform", sim.url)
+        try:
+            return SimulatedPlatformClient(sim, sim.url, cfg.username, pw, kiosk_id,
+                                           timeout_s=cfg.timeout_s, connect_timeout_s=cfg.connect_timeout_s)
+        except Exception:
+            sim.stop()
+            raise
+    if not password:
+        raise ConfigError(
+            f"platform.password_env / platform.password_file: no password for platform user {cfg.username!r} "
+            f"(environment variable {cfg.password_env or '(none)'} is unset and no password_file is given)",
+            hint="Set the environment variable named by platform.password_env, or point platform.password_file "
+            "at a 0600 file holding the password.",
+        )
+    client = PlatformClient(cfg.endpoint, cfg.username, password, kiosk_id,
+                            timeout_s=cfg.timeout_s, connect_timeout_s=cfg.connect_timeout_s)
+    client.simulated = False
+    return client

@@ -1,0 +1,276 @@
+"""The production platform client: zeep on the packaged WSDL, one session, mapped errors.
+
+Failure model (kiosk-platform.md): a PlatformFault the kiosk must not retry
+becomes :class:`PlatformRejected` (``AUTH_FAILED``: :class:`PlatformAuthFailed`);
+anything transient (timeout, refused or reset connection, 5xx without a SOAP
+body, an HTML page, an unreadable or schema-invalid reply, and the faults
+``INTERNAL``, ``MAINTENANCE``, ``RATE_LIMITED``) becomes
+:class:`PlatformUnavailable`, to be retried with the same requestId.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import requests
+import zeep
+import zeep.exceptions as zx
+from lxml import etree
+from zeep.wsse import utils as wsse_utils
+from zeep.wsse.username import UsernameToken
+
+from backend_client import mapping
+from backend_client.history import ExchangeHistory
+from backend_client.wsdl import BINDING, NS, SOAP_ENV, WSDL_PATH, schema_errors
+from kiosk.clock import Clock, SystemClock
+from kiosk.errors import PlatformAuthFailed, PlatformRejected, PlatformUnavailable
+from kiosk.platform_models import (
+    Ack,
+    Applicant,
+    CaseSummary,
+    Catalog,
+    DeliveryEvent,
+    DeliveryMode,
+    DeliveryTicket,
+    DeviceHealth,
+    Evaluation,
+    ExchangeRecord,
+    HeartbeatResult,
+    NoticeTemplate,
+    SubmitResult,
+)
+from kiosk.privacy import scrub
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_CODES = frozenset({"INTERNAL", "MAINTENANCE", "RATE_LIMITED"})
+
+
+class InvalidReply(Exception):
+    """The reply parsed as XML but is not what the WSDL says (no body, wrong element, schema-invalid)."""
+
+
+class ClockedUsernameToken(UsernameToken):
+    """UsernameToken with PasswordDigest whose Created comes from the injected clock.
+
+    zeep's own token already draws a fresh 16-byte nonce and a fresh Created per
+    call when neither is fixed; this keeps that and only swaps the time source,
+    so a kiosk whose clock is wrong shows exactly what the platform will see.
+    """
+
+    def __init__(self, username: str, password: str, clock: Clock) -> None:
+        super().__init__(username, password, use_digest=True, zulu_timestamp=True)
+        self._clock = clock
+
+    def _create_password_digest(self) -> list[etree._Element]:
+        nonce = os.urandom(16)  # fresh per attempt: the platform refuses a nonce it has seen
+        created = wsse_utils.get_timestamp(self._clock.now(), zulu_timestamp=True)
+        digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + self.password.encode()).digest())  # noqa: S324 - WSS 1.0 mandates SHA-1
+        return [
+            wsse_utils.WSSE.Password(digest.decode("ascii"), Type=f"{self.username_token_profile_ns}#PasswordDigest"),
+            wsse_utils.WSSE.Nonce(base64.b64encode(nonce).decode("ascii"),
+                                  EncodingType=f"{self.soap_message_secutity_ns}#Base64Binary"),
+            wsse_utils.WSU.Created(created),
+        ]
+
+
+class ReplyValidator(zeep.Plugin):
+    """Checks every reply's body against the WSDL's schema before zeep maps it."""
+
+    def ingress(self, envelope, http_headers, operation):
+        body = envelope.find(f"{{{SOAP_ENV}}}Body")
+        if body is None or len(body) == 0:
+            raise InvalidReply(f"reply has no SOAP body (root {etree.QName(envelope).localname})")
+        payload = body[0]
+        if payload.tag == f"{{{SOAP_ENV}}}Fault":
+            detail = payload.find("detail")
+            payload = detail.find(f"{{{NS}}}PlatformFault") if detail is not None else None
+            if payload is None:
+                return envelope, http_headers  # a fault without our detail: mapped as unavailable later
+        elif payload.tag != f"{{{NS}}}{operation.name}Response":
+            raise InvalidReply(f"reply body is {payload.tag}, expected {operation.name}Response")
+        errors = schema_errors(payload)
+        if errors:
+            raise InvalidReply(f"reply is not valid against the WSDL: {errors[0][1]}")
+        return envelope, http_headers
+
+
+class PlatformClient:
+    """kiosk.ports.Platform over SOAP; built once at start-up, safe to share between threads."""
+
+    simulated = False
+
+    def __init__(
+        self,
+        endpoint: str,
+        username: str,
+        password: str,
+        kiosk_id: str,
+        *,
+        timeout_s: float = 10,
+        connect_timeout_s: float = 5,
+        verify_tls: bool = True,
+        clock: Clock | None = None,
+        history_size: int = 50,
+    ) -> None:
+        self.endpoint = endpoint
+        self.kiosk_id = kiosk_id
+        self._clock = clock or SystemClock()
+        self._session = requests.Session()
+        self._session.verify = verify_tls
+        # operation_timeout goes straight to requests: (connect, read). zeep's default is no timeout at all.
+        transport = zeep.Transport(session=self._session, timeout=timeout_s,
+                                   operation_timeout=(connect_timeout_s, timeout_s))
+        self._history = ExchangeHistory(maxlen=history_size)
+        settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        # A local path: zeep opens the file; nothing is fetched over the network.
+        self._zeep = zeep.Client(str(WSDL_PATH), transport=transport, settings=settings,
+                                 wsse=ClockedUsernameToken(username, password, self._clock),
+                                 plugins=[self._history, ReplyValidator()])
+        self._service = self._zeep.create_service(BINDING, endpoint)
+
+    def __repr__(self) -> str:  # the password is never part of any repr
+        return f"PlatformClient(endpoint={self.endpoint!r}, kiosk_id={self.kiosk_id!r})"
+
+    # --- the eight operations -------------------------------------------------
+    def get_matter_catalog(self, region_code: str | None = None) -> Catalog:
+        """The simple matters kiosks may take, with their form fields."""
+        return self._call("GetMatterCatalog", None, mapping.catalog, regionCode=region_code or None)
+
+    def submit_application(
+        self, request_id: str, applicant: Applicant, matter_code: str, fields: Mapping[str, str],
+        delivery_mode: DeliveryMode,
+    ) -> SubmitResult:
+        """File an application; retry only with the same request_id."""
+        app = {"idType": applicant.id_type, "idNumber": applicant.id_number, "name": applicant.name,
+               "phone": applicant.phone}
+        return self._call("SubmitApplication", request_id, mapping.submit_result, applicant=app,
+                          matterCode=matter_code, field=[{"key": k, "value": v} for k, v in fields.items()],
+                          deliveryMode=delivery_mode)
+
+    def query_cases(self, *, case_number: str | None = None, applicant_id_number: str | None = None) -> list[CaseSummary]:
+        """One case, or an applicant's cases (newest first, at most 50)."""
+        if (case_number is None) == (applicant_id_number is None):
+            raise ValueError("give exactly one of case_number and applicant_id_number")
+        if case_number is not None:
+            return self._call("QueryCases", None, mapping.cases, caseNumber=case_number)
+        return self._call("QueryCases", None, mapping.cases, applicantIdNumber=applicant_id_number)
+
+    def get_delivery_ticket(self, case_number: str) -> DeliveryTicket:
+        """Whose result a finished LOCKER case is, so staff can put it in a compartment."""
+        return self._call("GetDeliveryTicket", None, mapping.ticket, caseNumber=case_number)
+
+    def report_delivery(
+        self, request_id: str, case_number: str, event: DeliveryEvent, cabinet_id: str, compartment: str,
+        occurred_at: dt.datetime,
+    ) -> Ack:
+        """Tell the platform a result was deposited, picked up, returned, or materials collected."""
+        return self._call("ReportDelivery", request_id, mapping.ack, caseNumber=case_number, event=event,
+                          cabinetId=cabinet_id, compartment=compartment, occurredAt=occurred_at)
+
+    def notify_applicant(
+        self, request_id: str, case_number: str, template: NoticeTemplate, params: Mapping[str, str]
+    ) -> Ack:
+        """Ask the platform's SMS gateway to text the applicant."""
+        return self._call("NotifyApplicant", request_id, mapping.ack, caseNumber=case_number, template=template,
+                          param=[{"key": k, "value": v} for k, v in params.items()])
+
+    def submit_evaluation(self, request_id: str, evaluation: Evaluation) -> str:
+        """Send a 好差评 rating; returns the platform's evaluationId."""
+        return self._call("SubmitEvaluation", request_id, mapping.evaluation_id,
+                          caseNumber=evaluation.case_number, matterCode=evaluation.matter_code,
+                          rating=evaluation.rating, reason=list(evaluation.reasons), comment=evaluation.comment)
+
+    def heartbeat(self, software_version: str, devices: Sequence[DeviceHealth]) -> HeartbeatResult:
+        """Liveness and device health; returns the server time and the catalog version."""
+        return self._call("Heartbeat", None, mapping.heartbeat, softwareVersion=software_version,
+                          device=[{"name": d.name, "state": d.state, "detail": d.detail} for d in devices])
+
+    # --- diagnostics and lifetime ------------------------------------------------
+    def history(self) -> list[ExchangeRecord]:
+        """The recent exchanges, redacted, oldest first."""
+        return self._history.records()
+
+    def close(self) -> None:
+        """Release the HTTP connections."""
+        self._session.close()
+
+    def __enter__(self) -> PlatformClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the one call path -----------------------------------------------------
+    def _call(self, operation: str, request_id: str | None, convert: Callable[[Any], Any], **params: Any) -> Any:
+        # Read operations are not queued, so each call is its own logical request.
+        request_id = request_id or str(uuid.uuid4())
+        header = {"kioskId": self.kiosk_id, "requestId": request_id, "sentAt": self._clock.now()}
+        rec = self._history.begin(operation, request_id, self._clock.now())
+        t0 = time.perf_counter()
+        try:
+            raw = getattr(self._service, operation)(header=header, **params)
+            result = convert(raw)
+        except Exception as err:
+            mapped = self._map_error(operation, err)
+            if isinstance(mapped, PlatformRejected):
+                outcome = f"rejected:{mapped.code}"
+            elif isinstance(mapped, PlatformUnavailable):
+                outcome = f"unavailable:{type(err).__name__}"
+            else:
+                outcome = f"error:{type(err).__name__}"
+            self._history.finish(rec, outcome, (time.perf_counter() - t0) * 1000, error=str(mapped))
+            if mapped is err:
+                raise
+            raise mapped from err
+        self._history.finish(rec, "ok", (time.perf_counter() - t0) * 1000)
+        return result
+
+    def _map_error(self, operation: str, err: Exception) -> Exception:
+        """The one place where a failure becomes PlatformRejected / PlatformAuthFailed / PlatformUnavailable."""
+        if isinstance(err, zx.Fault):
+            return _map_fault(err)
+        if isinstance(err, requests.Timeout):
+            return PlatformUnavailable(f"{operation}: no reply from the platform in time ({type(err).__name__})")
+        if isinstance(err, requests.ConnectionError):
+            return PlatformUnavailable(f"{operation}: cannot reach the platform: {_short(err)}")
+        if isinstance(err, requests.RequestException):
+            return PlatformUnavailable(f"{operation}: HTTP failure: {_short(err)}")
+        if isinstance(err, zx.TransportError):
+            return PlatformUnavailable(f"{operation}: HTTP {err.status_code} without a readable SOAP reply")
+        if isinstance(err, (zx.Error, TypeError, ValueError)) and not self._history.sent():
+            # zeep refused to build the request: a local bug or bad input, never worth a retry.
+            return PlatformRejected("INVALID_FIELD", f"{operation}: request not sent: {scrub(str(err))}")
+        if isinstance(err, (InvalidReply, mapping.ReplyShapeError, zx.Error, etree.LxmlError, ValueError)):
+            return PlatformUnavailable(f"{operation}: unreadable reply: {_short(err)}")
+        return err  # a programming error: let it surface as itself
+
+
+def _short(err: Exception) -> str:
+    return scrub(str(err))[:300]
+
+
+def _map_fault(err: zx.Fault) -> Exception:
+    detail = err.detail.find(f"{{{NS}}}PlatformFault") if err.detail is not None else None
+    if detail is None:
+        # A 5xx page or a fault from some proxy in between: not the platform's considered answer.
+        return PlatformUnavailable(f"SOAP fault without PlatformFault detail: {_short(err)}")
+    code = (detail.findtext(f"{{{NS}}}code") or "").strip()
+    message = scrub(detail.findtext(f"{{{NS}}}message") or "")
+    field = detail.findtext(f"{{{NS}}}field")
+    retry_text = detail.findtext(f"{{{NS}}}retryAfterSeconds")
+    retry_after = int(retry_text) if retry_text and retry_text.strip().lstrip("-").isdigit() else None
+    if code == "AUTH_FAILED":
+        log.warning("platform refused our credentials: %s", message)
+        return PlatformAuthFailed(code, message, field=field)
+    if code in TRANSIENT_CODES:
+        return PlatformUnavailable(f"platform {code}: {message}", retry_after_s=retry_after)
+    return PlatformRejected(code, message, field=field, retry_after_s=retry_after)

@@ -1,0 +1,112 @@
+"""A zeep plugin keeping a bounded, redacted history of platform exchanges for diagnostics.
+
+Nothing secret or personal survives into a record: the WS-Security header is
+dropped whole (password digest, nonce), ID numbers, names and phone numbers
+are masked, form values and pickup codes are replaced by their length, and
+every text is passed through :func:`kiosk.privacy.scrub` as a last defence.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import threading
+from collections import deque
+
+from lxml import etree
+from zeep import Plugin
+
+from backend_client.wsdl import NS, WSSE
+from kiosk.identity import mask_id_number, mask_name
+from kiosk.platform_models import ExchangeRecord
+from kiosk.privacy import scrub
+
+MAX_XML_CHARS = 16_000
+_ID_TAGS = {f"{{{NS}}}idNumber", f"{{{NS}}}applicantIdNumber"}
+_APPLICANT = f"{{{NS}}}applicant"
+_SECRET_PARAMS = {"code"}  # NotifyApplicant params that must never be kept
+
+
+def _mask_phone(phone: str) -> str:
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
+
+
+def _needs_redaction(doc: etree._Element) -> bool:
+    """Whether anything in the envelope must be masked (most replies, e.g. the catalog, hold nothing)."""
+    return next(doc.iter(f"{{{WSSE}}}Security", _APPLICANT, *_ID_TAGS, f"{{{NS}}}value"), None) is not None
+
+
+def redact(envelope: etree._Element) -> str:
+    """A redacted text copy of one SOAP envelope; the envelope itself is left untouched."""
+    # Copy only when something is to be masked: the copy is most of this function's cost.
+    doc = copy.deepcopy(envelope) if _needs_redaction(envelope) else envelope
+    if doc is not envelope:
+        for sec in doc.iter(f"{{{WSSE}}}Security"):
+            sec.clear()
+            sec.text = "[redacted]"
+        for el in doc.iter(*_ID_TAGS):
+            el.text = mask_id_number((el.text or "").strip())
+        for app in doc.iter(_APPLICANT):
+            for el in app:
+                local = etree.QName(el).localname
+                if local == "name":
+                    el.text = mask_name(el.text or "")
+                elif local == "phone":
+                    el.text = _mask_phone((el.text or "").strip())
+        # Form values (SubmitApplication/field) and notice params may hold personal data or the pickup code.
+        for parent in doc.iter(f"{{{NS}}}field", f"{{{NS}}}param"):
+            key = parent.findtext(f"{{{NS}}}key") or ""
+            value = parent.find(f"{{{NS}}}value")
+            if value is not None and (parent.tag.endswith("}field") or key in _SECRET_PARAMS):
+                value.text = f"[redacted {len(value.text or '')} chars]"
+    text = etree.tostring(doc, encoding="unicode")
+    if len(text) > MAX_XML_CHARS:
+        text = text[:MAX_XML_CHARS] + "...[truncated]"
+    return scrub(text)
+
+
+class ExchangeHistory(Plugin):
+    """Records each exchange of the calling thread; finished records go into a bounded ring."""
+
+    def __init__(self, maxlen: int = 50) -> None:
+        self._ring: deque[ExchangeRecord] = deque(maxlen=maxlen)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def begin(self, operation: str, request_id: str | None, started_at: dt.datetime) -> ExchangeRecord:
+        """Start a record for the call this thread is about to make."""
+        rec = ExchangeRecord(operation=operation, request_id=request_id, started_at=started_at,
+                             duration_ms=0.0, outcome="pending")
+        self._local.current = rec
+        return rec
+
+    def finish(self, rec: ExchangeRecord, outcome: str, duration_ms: float, **extra: str) -> None:
+        """Close a record with its outcome and keep it."""
+        rec.outcome = outcome
+        rec.duration_ms = round(duration_ms, 3)
+        rec.extra.update({k: scrub(v) for k, v in extra.items()})
+        self._local.current = None
+        with self._lock:
+            self._ring.append(rec)
+
+    def sent(self) -> bool:
+        """Whether the current call got as far as building its envelope (zeep validated it)."""
+        rec = getattr(self._local, "current", None)
+        return rec is not None and bool(rec.request_xml)
+
+    def egress(self, envelope, http_headers, operation, binding_options):
+        rec = getattr(self._local, "current", None)
+        if rec is not None:
+            rec.request_xml = redact(envelope)
+        return envelope, http_headers
+
+    def ingress(self, envelope, http_headers, operation):
+        rec = getattr(self._local, "current", None)
+        if rec is not None:
+            rec.reply_xml = redact(envelope)
+        return envelope, http_headers
+
+    def records(self) -> list[ExchangeRecord]:
+        """The kept records, oldest first."""
+        with self._lock:
+            return list(self._ring)

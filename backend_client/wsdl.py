@@ -1,0 +1,62 @@
+"""The shipped WSDL and its embedded XML schema, shared by the client and the simulator."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+from pathlib import Path
+
+from lxml import etree
+
+WSDL_PATH = Path(__file__).with_name("kiosk-platform.wsdl")
+NS = "urn:zwfw:kiosk:v1"
+BINDING = f"{{{NS}}}KioskPlatformBinding"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+_USERNAME_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
+PASSWORD_DIGEST = _USERNAME_PROFILE + "#PasswordDigest"  # a token type URI, not a password
+OPERATIONS = (
+    "GetMatterCatalog", "SubmitApplication", "QueryCases", "GetDeliveryTicket",
+    "ReportDelivery", "NotifyApplicant", "SubmitEvaluation", "Heartbeat",
+)
+
+_XS = "http://www.w3.org/2001/XMLSchema"
+_WSDL = "http://schemas.xmlsoap.org/wsdl/"
+# One validator per process; its error log is per instance, so validation is serialised.
+_lock = threading.Lock()
+
+
+def wsdl_bytes() -> bytes:
+    """The WSDL exactly as shipped in the package."""
+    return WSDL_PATH.read_bytes()
+
+
+@functools.cache
+def schema() -> etree.XMLSchema:
+    """An lxml XMLSchema built from the WSDL's embedded xs:schema (built once per process)."""
+    doc = etree.fromstring(wsdl_bytes())
+    embedded = doc.find(f"{{{_WSDL}}}types/{{{_XS}}}schema")
+    if embedded is None:  # a broken package, not a run-time condition
+        raise RuntimeError(f"{WSDL_PATH}: no embedded xs:schema")
+    # Re-root it with the in-scope prefixes: QName values like "tns:KioskId" need them.
+    root = etree.Element(embedded.tag, attrib=dict(embedded.attrib), nsmap=embedded.nsmap)
+    for child in embedded:
+        root.append(copy.deepcopy(child))
+    return etree.XMLSchema(etree.ElementTree(root))
+
+
+def schema_errors(element: etree._Element) -> list[tuple[str, str]]:
+    """(element local name, message) for each schema violation of one global element; empty if valid."""
+    sch = schema()
+    with _lock:
+        if sch.validate(element):
+            return []
+        log = list(sch.error_log)
+    out = []
+    for err in log:
+        msg = err.message
+        name = msg.split("'", 2)[1] if msg.startswith("Element '") else ""
+        out.append((etree.QName(name).localname if name else "", msg))
+    return out
