@@ -40,7 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # A simulator owns its arguments, options included, which argparse's REMAINDER would not pass on.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if getattr(args, "sim_module", None) is None:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.sim_args = [*extra, *args.sim_args]
     from kiosk.logsetup import setup_logging
 
     setup_logging(args.log_level)
