@@ -41,12 +41,12 @@ $(VENV)/bin/python: | $(VENV)/.apt-run
 
 $(VENV)/.installed-run: setup.cfg pyproject.toml $(VENV)/.apt-run | $(VENV)/bin/python
 	@echo ">> installing the kiosk into $(VENV)"
-	@$(PY) -m pip install -q -e . || { echo "!! step failed: pip install"; exit 1; }
+	@$(PY) -m pip install -q -e . --config-settings editable_mode=compat || { echo "!! step failed: pip install"; exit 1; }
 	@touch $@
 
 $(VENV)/.installed-test: setup.cfg pyproject.toml $(VENV)/.apt-test | $(VENV)/bin/python
 	@echo ">> installing the kiosk and its test tools into $(VENV)"
-	@$(PY) -m pip install -q -e '.[test]' || { echo "!! step failed: pip install .[test]"; exit 1; }
+	@$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat || { echo "!! step failed: pip install .[test]"; exit 1; }
 	@touch $@ $(VENV)/.installed-run
 
 lint: deps-test
