@@ -1,0 +1,228 @@
+"""``kiosk cabinet status|open|disable|enable|tasks|resolve|overdue``, ``kiosk deposit|pickup|dropoff|collect``.
+
+Each command starts the cabinet core as its own process would: sync the
+compartments from the config and reconcile unfinished flows (so never run one
+while the kiosk UI owns the same lock bus). With a simulated bus ("sim") the
+simulator plays the person at the cabinet: once a door opens it puts or takes
+the item and shuts the door after SIM_CLOSE_AFTER_S, and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import threading
+from collections.abc import Callable
+
+from hallkiosk.cli.common import app_of
+from kiosk.cabinet import Cabinet, FlowHandle, FlowResult
+from kiosk.errors import KioskError, ValidationError
+from kiosk.identity import Identity, validate_id_number
+
+SIM_CLOSE_AFTER_S = 1.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cabinet", help="cabinet status and staff/technician operations")
+    s = p.add_subparsers(dest="cabinet_cmd", required=True)
+    s.add_parser("status", help="every compartment: state, door, item sensor, parcel").set_defaults(func=_status)
+    o = s.add_parser("open", help="technician: open one door (audited)")
+    o.add_argument("label")
+    o.set_defaults(func=_open)
+    d = s.add_parser("disable", help="take a compartment out of service")
+    d.add_argument("label")
+    d.add_argument("--reason", default="")
+    d.set_defaults(func=_disable)
+    e = s.add_parser("enable", help="put a compartment back in service (after a repair)")
+    e.add_argument("label")
+    e.set_defaults(func=_enable)
+    t = s.add_parser("tasks", help="open staff tasks")
+    t.add_argument("--all", action="store_true", help="resolved ones too")
+    t.set_defaults(func=_tasks)
+    r = s.add_parser("resolve", help="mark a staff task done")
+    r.add_argument("task_id", type=int)
+    r.add_argument("--note", default="")
+    r.set_defaults(func=_resolve)
+    s.add_parser("overdue", help="results past their expiry still in a compartment").set_defaults(func=_overdue)
+
+    q = sub.add_parser("deposit", help="staff: put a finished case's result in a compartment")
+    q.add_argument("case_number")
+    q.add_argument("--size", choices=("S", "M", "L"), default="M")
+    q.add_argument("--id-number", help="the applicant's ID number (instead of asking the platform)")
+    q.add_argument("--name", default="", help="the applicant's name (with --id-number)")
+    q.set_defaults(func=_deposit)
+    q = sub.add_parser("pickup", help="citizen: open a compartment with a pickup code")
+    q.add_argument("code")
+    q.set_defaults(func=_pickup)
+    q = sub.add_parser("dropoff", help="citizen: leave materials in a compartment")
+    q.add_argument("--id-number", required=True)
+    q.add_argument("--name", default="")
+    q.add_argument("--case", dest="case_number")
+    q.add_argument("--matter", dest="matter_code")
+    q.add_argument("--size", choices=("S", "M", "L"), default="M")
+    q.set_defaults(func=_dropoff)
+    sub.add_parser("collect", help="staff: take out drop-offs, overdue results and held parcels").set_defaults(func=_collect)
+
+
+def _actor(role: str) -> str:
+    return f"{role}:{getpass.getuser()}"
+
+
+def _cabinet(app, *, platform: bool = False) -> Cabinet:
+    cfg = app.cfg
+    cab = Cabinet(app.db, app.buses, cfg.cabinets, cfg.pickup, app.clock, app.secret, cfg.kiosk.id,
+                  platform=app.platform if platform else None)
+    report = cab.start()
+    for line in report.lines:
+        print(f"start-up: {line}")
+    return cab
+
+
+def _sim_person(app, kind: str) -> Callable[[FlowHandle], None]:
+    """On a simulated bus, act for the person at the cabinet; on real hardware, ask them to."""
+    def on_open(h: FlowHandle) -> None:
+        sim = getattr(app.buses.get(h.cabinet_id), "sim", None)
+        comp = next(c for cab in app.cfg.cabinets if cab.id == h.cabinet_id for c in cab.compartments if c.label == h.label)
+        verb = "put the item in" if kind in ("deposit", "dropoff") else "take the item out"
+        if sim is None:
+            print(f"Door {h.label} is open: {verb} and close it.", flush=True)
+            return
+        print(f"Door {h.label} is open. SIMULATED: the simulator will {verb} and close it in {SIM_CLOSE_AFTER_S:g} s.",
+              flush=True)
+
+        def person() -> None:
+            (sim.put_item if kind in ("deposit", "dropoff") else sim.take_item)(comp.board, comp.channel)
+            sim.close_door(comp.board, comp.channel)
+
+        threading.Timer(SIM_CLOSE_AFTER_S, person).start()
+    return on_open
+
+
+def _person(id_number: str, name: str) -> Identity:
+    try:
+        return Identity(id_number=validate_id_number(id_number), name=name, card_kind="other")
+    except ValueError as err:
+        raise ValidationError(f"--id-number: {err}", field="id_number") from None
+
+
+def _status(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        rows = _cabinet(app).status()
+    door = {True: "closed", False: "OPEN", None: "?"}
+    item = {True: "item", False: "empty", None: "-"}
+    print(f"{'LABEL':6} {'SIZE':4} {'STATE':9} {'DOOR':6} {'ITEM':5} PARCEL")
+    for c in rows:
+        p = c.parcel
+        what = f"#{p.id} {p.kind} {p.state}{' OVERDUE' if p.overdue else ''} {p.owner_id_masked or ''}" if p else ""
+        extra = f" ({c.fault_reason})" if c.fault_reason else ""
+        extra += f" [bus: {c.bus_error}]" if c.bus_error else ""
+        print(f"{c.label:6} {c.size:4} {c.state:9} {door[c.door_closed]:6} {item[c.item_present]:5} {what}{extra}")
+    return 0
+
+
+def _open(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        r = _cabinet(app).technician_open(args.label, actor=_actor("technician"))
+        print(f"door {r.label} opened (audited)")
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        _cabinet(app).disable(args.label, actor=_actor("staff"), reason=args.reason)
+        print(f"{args.label.upper()} disabled")
+    return 0
+
+
+def _enable(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        state = _cabinet(app).enable(args.label, actor=_actor("staff"))
+        print(f"{args.label.upper()} enabled: {state}")
+    return 0
+
+
+def _tasks(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        tasks = _cabinet(app).tasks(open_only=not args.all)
+    if not tasks:
+        print("no open staff tasks" if not args.all else "no staff tasks")
+    for t in tasks:
+        done = f" [resolved by {t.resolved_by}]" if t.resolved_at else ""
+        print(f"#{t.id} {t.created_at:%Y-%m-%d %H:%M} {t.kind} {t.label or ''}: {t.detail}{done}")
+    return 0
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        _cabinet(app).resolve_task(args.task_id, actor=_actor("staff"), note=args.note)
+        print(f"task {args.task_id} resolved")
+    return 0
+
+
+def _overdue(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        rows = _cabinet(app).overdue()
+    if not rows:
+        print("nothing overdue")
+    for p in rows:
+        print(f"#{p.id} {p.label} case {p.case_number} {p.owner_name_masked or ''} expired {p.expires_at:%Y-%m-%d %H:%M}")
+    return 0
+
+
+def _print(r: FlowResult) -> None:
+    line = f"{r.outcome}: {r.label}"
+    if r.parcel_id:
+        line += f", parcel {r.parcel_id}"
+    if r.task_id:
+        line += f", staff task {r.task_id}"
+    print(line)
+
+
+def _deposit(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        applicant = _person(args.id_number, args.name) if args.id_number else None
+        cab = _cabinet(app, platform=applicant is None)
+        h = cab.start_deposit(args.case_number, actor=_actor("staff"), size=args.size, applicant=applicant)
+        _sim_person(app, "deposit")(h)
+        r = cab.wait_closed(h)
+    _print(r)
+    # Shown this once for staff to hand over or print; the applicant also gets it by SMS. Never logged.
+    print(f"pickup code: {r.code}  (expires {r.expires_at:%Y-%m-%d %H:%M} UTC)")
+    return 0
+
+
+def _pickup(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        cab = _cabinet(app)
+        h = cab.start_pickup_by_code(args.code, actor="citizen")
+        _sim_person(app, "pickup")(h)
+        r = cab.wait_closed(h)
+    _print(r)
+    return 0 if r.outcome == "picked_up" else 1
+
+
+def _dropoff(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        cab = _cabinet(app)
+        h = cab.start_dropoff(_person(args.id_number, args.name), case_number=args.case_number,
+                              matter_code=args.matter_code, size=args.size)
+        _sim_person(app, "dropoff")(h)
+        r = cab.wait_closed(h)
+    _print(r)
+    print(f"drop-off receipt: {r.receipt_number}")
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        results = _cabinet(app).run_collect(actor=_actor("staff"), on_open=_sim_person(app, "collect"))
+    if not results:
+        print("nothing to collect")
+    failed = 0
+    for r in results:
+        if isinstance(r, KioskError):
+            failed += 1
+            print(f"error: {r.message}")
+        else:
+            _print(r)
+    return 1 if failed else 0

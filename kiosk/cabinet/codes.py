@@ -1,0 +1,97 @@
+"""Pickup codes: random, stored only as HMAC-SHA256, attempts rate-limited across restarts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import math
+import secrets
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.config import PickupConfig
+from kiosk.storage.models import CodeAttempt, KeyValue, Parcel
+
+
+def new_code(digits: int) -> str:
+    """A uniformly random code of ``digits`` decimal digits (leading zeros allowed)."""
+    return "".join(str(secrets.randbelow(10)) for _ in range(digits))
+
+
+def code_hmac(secret: bytes, code: str) -> str:
+    """The only form of a code that is ever stored."""
+    return hmac.new(secret, b"pickup-code\x00" + code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def same_hmac(a: str | None, b: str) -> bool:
+    """Constant-time comparison of two code HMACs."""
+    return a is not None and hmac.compare_digest(a.encode("ascii"), b.encode("ascii"))
+
+
+def normalise(code: str) -> str | None:
+    """The code's digits with spaces removed, or None when it cannot be a code at all."""
+    c = "".join(code.split())
+    return c if c.isdigit() and 4 <= len(c) <= 16 else None
+
+
+def unique_code(session: Session, secret: bytes, digits: int) -> tuple[str, str]:
+    """A fresh code and its HMAC that no live parcel holds (finished parcels have their HMAC cleared)."""
+    for _ in range(100):
+        code = new_code(digits)
+        h = code_hmac(secret, code)
+        if session.execute(select(Parcel.id).where(Parcel.code_hmac == h)).first() is None:
+            return code, h
+    raise RuntimeError("could not find an unused pickup code in 100 tries; raise code_digits")
+
+
+class CodeGuard:
+    """Refuses codes for ``lockout_s`` after ``max_wrong_codes`` wrong ones within ``wrong_code_window_s``."""
+
+    def __init__(self, cfg: PickupConfig, kiosk_id: str) -> None:
+        self.cfg = cfg
+        self.key = f"cabinet.code_lockout_until.{kiosk_id}"[:64]
+
+    def _until(self, session: Session) -> dt.datetime | None:
+        kv = session.get(KeyValue, self.key)
+        return dt.datetime.fromisoformat(kv.value) if kv else None
+
+    def retry_after_s(self, session: Session, now: dt.datetime) -> int | None:
+        """Seconds until codes are accepted again, or None when not locked out."""
+        until = self._until(session)
+        if until is not None and now < until:
+            return max(1, math.ceil((until - now).total_seconds()))
+        return None
+
+    def record(self, session: Session, now: dt.datetime, ok: bool, parcel_id: int | None = None) -> int | None:
+        """Store one attempt; on a wrong one that reaches the limit, start a lockout and return its length."""
+        session.add(CodeAttempt(at=now, ok=ok, parcel_id=parcel_id))
+        session.flush()
+        if ok:
+            return None
+        since = now - dt.timedelta(seconds=self.cfg.wrong_code_window_s)
+        last_until = self._until(session)
+        if last_until is not None and last_until > since:
+            since = last_until  # wrong codes before the last lockout ended were already punished
+        wrong = session.execute(
+            select(func.count()).select_from(CodeAttempt).where(CodeAttempt.ok.is_(False), CodeAttempt.at > since)
+        ).scalar_one()
+        if wrong < self.cfg.max_wrong_codes:
+            return None
+        until = now + dt.timedelta(seconds=self.cfg.lockout_s)
+        kv = session.get(KeyValue, self.key)
+        if kv is None:
+            session.add(KeyValue(key=self.key, value=until.isoformat()))
+        else:
+            kv.value = until.isoformat()
+        session.flush()
+        return math.ceil(self.cfg.lockout_s)
+
+    def clear(self, session: Session, now: dt.datetime) -> None:
+        """Staff lift a lockout: it ends now, and the wrong codes before it are forgiven."""
+        kv = session.get(KeyValue, self.key)
+        if kv is None:
+            session.add(KeyValue(key=self.key, value=now.isoformat()))
+        else:
+            kv.value = now.isoformat()

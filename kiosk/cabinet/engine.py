@@ -1,0 +1,210 @@
+"""The door engine every flow shares: record, unlock, record the outcome; poll until the door closes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from kiosk.audit import append as audit
+from kiosk.cabinet import crashpoints, finish, store
+from kiosk.cabinet import states as S
+from kiosk.cabinet.codes import CodeGuard
+from kiosk.cabinet.results import DoorLeftOpen, FlowHandle, FlowResult, PickupDoorFault
+from kiosk.clock import Clock
+from kiosk.config import CabinetConfig, PickupConfig
+from kiosk.errors import KioskError, LockBoardError, NoFreeCompartment
+from kiosk.ports import DoorStatus, LockBus, Platform
+from kiosk.storage.db import Database
+from kiosk.storage.models import Compartment, Flow, Parcel
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Shared state and the open/poll machinery; :class:`kiosk.cabinet.Cabinet` adds the flows."""
+
+    def __init__(
+        self,
+        db: Database,
+        buses: Mapping[str, LockBus],
+        cabinets: Sequence[CabinetConfig],
+        pickup: PickupConfig,
+        clock: Clock,
+        secret: bytes,
+        kiosk_id: str,
+        platform: Platform | None = None,
+        *,
+        close_poll_interval_s: float = 0.2,
+    ) -> None:
+        self.db = db
+        self.buses = dict(buses)
+        self.cabinets = {c.id: c for c in cabinets}
+        self.pickup = pickup
+        self.clock = clock
+        self.secret = secret
+        self.kiosk_id = kiosk_id
+        self.platform = platform
+        self.close_poll_interval_s = close_poll_interval_s
+        self.guard = CodeGuard(pickup, kiosk_id)
+
+    # --- helpers ----------------------------------------------------------------
+    @contextmanager
+    def _tx(self) -> Iterator[tuple[Session, dt.datetime]]:
+        with self.db.transaction() as s:
+            yield s, self.clock.now()
+
+    def _bus(self, cabinet_id: str) -> LockBus:
+        try:
+            return self.buses[cabinet_id]
+        except KeyError:
+            raise LockBoardError(f"no lock bus is configured for cabinet {cabinet_id}") from None
+
+    def _close_timeout_s(self, cabinet_id: str) -> float:
+        cab = self.cabinets.get(cabinet_id)
+        return cab.close_timeout_s if cab else 120.0
+
+    def _begin(self, s: Session, now: dt.datetime, kind: str, comp: Compartment, parcel: Parcel | None,
+               actor: str, data: dict[str, Any]) -> int:
+        """Record the flow and its intent ("opening A07 for parcel 12") before any hardware acts."""
+        flow = Flow(kind=kind, state=S.OPENING, compartment_id=comp.id, parcel_id=parcel.id if parcel else None,
+                    actor=actor, data=data, started_at=now, updated_at=now)
+        s.add(flow)
+        s.flush()
+        audit(s, now, actor, "cabinet.door_opening", comp.label, flow=flow.id, kind=kind,
+              parcel=parcel.id if parcel else None)
+        return flow.id
+
+    # --- open -----------------------------------------------------------------------
+    def _unlock(self, flow_id: int) -> FlowHandle:
+        """Send the unlock for a recorded flow; on a faulty door, mark it and (deposit, drop-off) try another."""
+        while True:
+            with self._tx() as (s, _now):
+                flow = s.get(Flow, flow_id)
+                assert flow is not None and flow.compartment_id is not None
+                comp = s.get(Compartment, flow.compartment_id)
+                assert comp is not None
+                kind, label, cab_id, board, channel = flow.kind, comp.label, comp.cabinet_id, comp.board, comp.channel
+                parcel_id = flow.parcel_id
+            crashpoints.hit(f"{kind}.opening")
+            try:
+                self._bus(cab_id).open(board, channel)
+            except LockBoardError as err:
+                self._door_fault(flow_id, err)  # raises unless the flow moved to another compartment
+                continue
+            crashpoints.hit(f"{kind}.after_unlock")
+            with self._tx() as (s, now):
+                flow = s.get(Flow, flow_id)
+                assert flow is not None
+                flow.state, flow.updated_at = S.DOOR_OPEN, now
+                audit(s, now, flow.actor, "cabinet.door_opened", label, flow=flow_id, kind=kind, parcel=parcel_id)
+                if kind == S.TECH_OPEN:
+                    finish.close_flow(flow, now, "opened", label)
+            log.info("door %s open for %s flow %s", label, kind, flow_id)
+            if kind != S.TECH_OPEN:
+                crashpoints.hit(f"{kind}.door_open")
+            return FlowHandle(flow_id, kind, label, cab_id, parcel_id)
+
+    def _door_fault(self, flow_id: int, err: LockBoardError) -> None:
+        """Take the compartment out of service, then move the flow on or end it with an error."""
+        raise_after: KioskError | None = None
+        with self._tx() as (s, now):
+            flow = s.get(Flow, flow_id)
+            assert flow is not None and flow.compartment_id is not None
+            comp = s.get(Compartment, flow.compartment_id)
+            assert comp is not None
+            parcel = s.get(Parcel, flow.parcel_id) if flow.parcel_id else None
+            reason = f"{type(err).__name__}: {err.message}"
+            comp.state, comp.fault_reason, comp.updated_at = S.FAULTY, reason, now
+            audit(s, now, flow.actor, "cabinet.door_fault", comp.label, flow=flow_id, kind=flow.kind, reason=reason)
+            log.warning("door %s faulty (%s); taken out of service", comp.label, reason)
+            if flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW):
+                store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {reason}", compartment_id=comp.id, flow_id=flow_id)
+                tried = [*flow.data.get("tried", []), comp.label]
+                nxt = store.allocate(s, self.buses, flow.data.get("size", "S"))
+                assert parcel is not None
+                if nxt is None:
+                    parcel.state, parcel.finished_at, parcel.compartment_id = S.CANCELLED, now, None
+                    flow.data = {**flow.data, "tried": tried}
+                    finish.close_flow(flow, now, "no_compartment", comp.label)
+                    raise_after = NoFreeCompartment(
+                        f"no working compartment is free for size {flow.data.get('size')} (tried {', '.join(tried)})")
+                else:
+                    nxt.state, nxt.updated_at = S.RESERVED, now
+                    parcel.compartment_id = flow.compartment_id = nxt.id
+                    flow.data = {**flow.data, "tried": tried}
+                    flow.state, flow.updated_at = S.OPENING, now
+                    audit(s, now, flow.actor, "cabinet.door_opening", nxt.label, flow=flow_id, kind=flow.kind,
+                          parcel=parcel.id, instead_of=comp.label)
+            elif flow.kind == S.PICKUP:
+                assert parcel is not None
+                parcel.state = S.ATTENTION
+                detail = f"{comp.label} would not open for parcel {parcel.id} ({reason})"
+                task = store.add_task(s, now, S.TASK_PICKUP_DOOR, detail, compartment_id=comp.id, parcel_id=parcel.id,
+                                      flow_id=flow_id)
+                finish.close_flow(flow, now, "door_fault", comp.label, task_id=task.id)
+                raise_after = PickupDoorFault(f"compartment {comp.label} did not open for parcel {parcel.id}: {reason}")
+            else:  # collect, technician open: a person is standing there
+                if parcel is not None:
+                    parcel.state = S.ATTENTION
+                task = store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {reason}", compartment_id=comp.id,
+                                      parcel_id=parcel.id if parcel else None, flow_id=flow_id)
+                finish.close_flow(flow, now, "door_fault", comp.label, task_id=task.id)
+                raise_after = err
+        if raise_after is not None:
+            if raise_after is err:
+                raise err
+            raise raise_after from err
+
+    # --- waiting for the door ------------------------------------------------------------
+    def poll(self, handle: FlowHandle | int) -> FlowResult | None:
+        """Read the door once: None while it is open; the flow's result once it reads closed."""
+        flow_id = handle if isinstance(handle, int) else handle.flow_id
+        with self._tx() as (s, _now):
+            flow = s.get(Flow, flow_id)
+            if flow is None:
+                raise ValueError(f"no flow {flow_id}")
+            if flow.finished_at is not None:
+                return finish.stored_result(flow)
+            comp = s.get(Compartment, flow.compartment_id)
+            assert comp is not None
+            kind, cab_id, board, channel = flow.kind, comp.cabinet_id, comp.board, comp.channel
+        status = self._bus(cab_id).door_state(board, channel)
+        if not status.closed:
+            return None
+        return self._closed(flow_id, kind, status)
+
+    def _closed(self, flow_id: int, kind: str, status: DoorStatus) -> FlowResult:
+        crashpoints.hit(f"{kind}.closed")
+        with self._tx() as (s, _now):
+            flow = s.get(Flow, flow_id, with_for_update=True)
+            assert flow is not None
+            if flow.finished_at is not None:  # another thread finished it first
+                return finish.stored_result(flow)
+            result = finish.complete(self, s, flow, status)
+        crashpoints.hit(f"{kind}.done")
+        return result
+
+    def wait_closed(self, handle: FlowHandle | int, timeout_s: float | None = None) -> FlowResult:
+        """Poll until the door reads closed; DoorLeftOpen after ``timeout_s`` (default: close_timeout_s)."""
+        if isinstance(handle, int):
+            with self._tx() as (s, _now):
+                flow = s.get(Flow, handle)
+                comp = s.get(Compartment, flow.compartment_id) if flow else None
+                cab_id = comp.cabinet_id if comp else ""
+        else:
+            cab_id = handle.cabinet_id
+        limit = timeout_s if timeout_s is not None else self._close_timeout_s(cab_id)
+        deadline = self.clock.monotonic() + limit
+        while True:
+            result = self.poll(handle)
+            if result is not None:
+                return result
+            if self.clock.monotonic() >= deadline:
+                fid = handle if isinstance(handle, int) else handle.flow_id
+                raise DoorLeftOpen(f"door still open after {limit:g} s (flow {fid})")
+            self.clock.sleep(self.close_poll_interval_s)

@@ -1,0 +1,154 @@
+"""How flows end, each in the one transaction that also writes its audit and outbox rows.
+
+``complete`` is the normal ending once the door reads closed; ``roll_back``
+and ``undecided`` are used by start-up reconciliation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from kiosk.audit import append as audit
+from kiosk.cabinet import states as S
+from kiosk.cabinet import store
+from kiosk.cabinet.codes import unique_code
+from kiosk.cabinet.results import FlowResult
+from kiosk.ports import DoorStatus
+from kiosk.storage.models import Compartment, Flow, Parcel
+
+if TYPE_CHECKING:
+    from kiosk.cabinet.engine import Engine
+
+
+def close_flow(flow: Flow, now: dt.datetime, outcome: str, label: str, **extra: Any) -> None:
+    """Mark a flow finished and keep what its result was (never a code) for a later poll."""
+    result = {"outcome": outcome, "label": label, **{k: v for k, v in extra.items() if v is not None}}
+    flow.state, flow.outcome, flow.finished_at, flow.updated_at = S.DONE_FLOW, outcome, now, now
+    flow.data = {**flow.data, "result": result}  # a new dict: JSON columns do not track in-place changes
+
+
+def stored_result(flow: Flow) -> FlowResult:
+    r = flow.data.get("result", {})
+    expires = r.get("expires_at")
+    return FlowResult(flow.id, flow.kind, flow.outcome or r.get("outcome", ""), r.get("label", ""), flow.parcel_id,
+                      expires_at=dt.datetime.fromisoformat(expires) if expires else None,
+                      receipt_number=r.get("receipt_number"), task_id=r.get("task_id"), item_present=r.get("item_present"))
+
+
+def _parts(s: Session, flow: Flow) -> tuple[Compartment, Parcel | None]:
+    comp = s.get(Compartment, flow.compartment_id)
+    assert comp is not None
+    return comp, (s.get(Parcel, flow.parcel_id) if flow.parcel_id else None)
+
+
+def complete(eng: Engine, s: Session, flow: Flow, status: DoorStatus) -> FlowResult:
+    """The door reads closed: give the flow its normal outcome."""
+    now = eng.clock.now()
+    comp, parcel = _parts(s, flow)
+    audit(s, now, flow.actor, "cabinet.door_closed", comp.label, flow=flow.id, kind=flow.kind,
+          parcel=parcel.id if parcel else None, item_present=status.item_present)
+    if flow.kind == S.TECH_OPEN:
+        close_flow(flow, now, "opened", comp.label)
+        return stored_result(flow)
+    assert parcel is not None
+    fn = {S.DEPOSIT: _deposited, S.PICKUP: _picked_up, S.DROPOFF_FLOW: _dropped_off, S.COLLECT: _collected}[flow.kind]
+    return fn(eng, s, flow, comp, parcel, status, now)
+
+
+def _deposited(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
+               now: dt.datetime) -> FlowResult:
+    code, h = unique_code(s, eng.secret, eng.pickup.code_digits)
+    parcel.code_hmac, parcel.state, parcel.stored_at = h, S.READY, now
+    parcel.expires_at = now + dt.timedelta(days=eng.pickup.expiry_days)
+    store.set_state(comp, S.OCCUPIED, now)
+    store.report_delivery(s, now, parcel, "DEPOSITED", comp)
+    store.notify_pickup_ready(s, now, eng.secret, parcel, comp, code)
+    audit(s, now, flow.actor, "cabinet.deposited", comp.label, parcel=parcel.id, case_number=parcel.case_number,
+          expires_at=parcel.expires_at.isoformat())
+    close_flow(flow, now, "deposited", comp.label, expires_at=parcel.expires_at.isoformat(), item_present=status.item_present)
+    return FlowResult(flow.id, flow.kind, "deposited", comp.label, parcel.id, code=code, expires_at=parcel.expires_at,
+                      item_present=status.item_present)
+
+
+def _picked_up(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
+               now: dt.datetime) -> FlowResult:
+    if status.item_present:
+        # The sensor still sees it: do not report a delivery that did not happen.
+        parcel.state = S.ATTENTION
+        task = store.add_task(s, now, S.TASK_ITEM_LEFT, f"{comp.label}: parcel {parcel.id} still reads present after pickup",
+                              compartment_id=comp.id, parcel_id=parcel.id, flow_id=flow.id)
+        audit(s, now, flow.actor, "cabinet.pickup_item_left", comp.label, parcel=parcel.id, task=task.id)
+        close_flow(flow, now, "item_left", comp.label, task_id=task.id, item_present=True)
+        return stored_result(flow)
+    parcel.state, parcel.finished_at, parcel.code_hmac = S.PICKED_UP, now, None  # single use: the code dies here
+    store.release(comp, now)
+    store.report_delivery(s, now, parcel, "PICKED_UP", comp)
+    audit(s, now, flow.actor, "cabinet.picked_up", comp.label, parcel=parcel.id, case_number=parcel.case_number,
+          via=flow.data.get("via"))
+    close_flow(flow, now, "picked_up", comp.label, item_present=status.item_present)
+    return stored_result(flow)
+
+
+def _dropped_off(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
+                 now: dt.datetime) -> FlowResult:
+    parcel.state, parcel.stored_at = S.DROPPED_OFF, now
+    parcel.receipt_number = f"DO{now:%y%m%d}{parcel.id:07d}"  # unique by the parcel id; short enough to type
+    store.set_state(comp, S.OCCUPIED, now)
+    audit(s, now, flow.actor, "cabinet.dropped_off", comp.label, parcel=parcel.id, receipt=parcel.receipt_number,
+          case_number=parcel.case_number, matter=parcel.matter_code)
+    close_flow(flow, now, "dropped_off", comp.label, receipt_number=parcel.receipt_number, item_present=status.item_present)
+    return stored_result(flow)
+
+
+def _collected(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
+               now: dt.datetime) -> FlowResult:
+    reported = parcel.stored_at is not None  # only what the platform heard about is reported back
+    if parcel.kind == S.RESULT:
+        parcel.state, event = S.RETURNED, "RETURNED_TO_CENTRE"
+    else:
+        parcel.state, event = S.COLLECTED, "DROPOFF_RECEIVED"
+    parcel.finished_at, parcel.code_hmac = now, None
+    store.release(comp, now)
+    store.resolve_tasks_for(s, now, parcel.id, flow.actor)
+    if reported:
+        store.report_delivery(s, now, parcel, event, comp)
+    task_id = None
+    if status.item_present:
+        task_id = store.add_task(s, now, S.TASK_ITEM_LEFT, f"{comp.label}: the item sensor still reads present after collection",
+                                 compartment_id=comp.id, flow_id=flow.id).id
+    audit(s, now, flow.actor, "cabinet.collected", comp.label, parcel=parcel.id, event=event if reported else None)
+    close_flow(flow, now, parcel.state, comp.label, task_id=task_id, item_present=status.item_present)
+    return stored_result(flow)
+
+
+def roll_back(eng: Engine, s: Session, flow: Flow, why: str) -> None:
+    """The sensors show nothing changed hands: undo the flow's claim (reconciliation only)."""
+    now = eng.clock.now()
+    comp, parcel = _parts(s, flow)
+    assert parcel is not None
+    if flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW):
+        parcel.state, parcel.finished_at = S.CANCELLED, now
+        store.release(comp, now)
+        outcome = "cancelled"
+    elif flow.kind == S.PICKUP:
+        parcel.state, outcome = S.READY, "not_picked_up"
+    else:
+        parcel.state, outcome = flow.data.get("prev_state", S.ATTENTION), "not_collected"
+    audit(s, now, "kiosk", "cabinet.flow_rolled_back", comp.label, flow=flow.id, kind=flow.kind, parcel=parcel.id, why=why)
+    close_flow(flow, now, outcome, comp.label)
+
+
+def undecided(eng: Engine, s: Session, flow: Flow, why: str) -> int:
+    """Nothing can tell what happened: hold the compartment and its parcel for a person."""
+    now = eng.clock.now()
+    comp, parcel = _parts(s, flow)
+    if parcel is not None:
+        parcel.state = S.ATTENTION  # the compartment keeps its reserved/occupied state, so nobody else gets it
+    pid = parcel.id if parcel else None
+    task = store.add_task(s, now, S.TASK_RECONCILE, f"{comp.label}: unfinished {flow.kind} (flow {flow.id}, parcel {pid}): {why}",
+                          compartment_id=comp.id, parcel_id=pid, flow_id=flow.id)
+    close_flow(flow, now, "staff_task", comp.label, task_id=task.id)
+    return task.id

@@ -1,0 +1,209 @@
+"""Starting each flow: check, claim a compartment or parcel, record it, then unlock through the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Protocol
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from kiosk.audit import append as audit
+from kiosk.cabinet import states as S
+from kiosk.cabinet import store
+from kiosk.cabinet.codes import code_hmac, normalise, same_hmac
+from kiosk.cabinet.engine import Engine
+from kiosk.cabinet.results import FlowHandle, FlowResult, NothingToPickUp, ParcelView, PickupCodeExpired
+from kiosk.errors import CodeLockout, FlowError, KioskError, NoFreeCompartment, ValidationError, WrongPickupCode
+from kiosk.identity import id_hash, mask_id_number, mask_name, validate_id_number
+from kiosk.storage.models import Compartment, Parcel
+
+CASE_RE = re.compile(r"^[0-9A-Z]{12,32}$")
+
+
+class Person(Protocol):
+    """Anything with an ID number and a name: a card's Identity or a platform Applicant."""
+
+    id_number: str
+    name: str
+
+
+def _case(case_number: str) -> str:
+    case = case_number.strip().upper()
+    if not CASE_RE.match(case):
+        raise ValidationError("a case number is 12-32 characters of 0-9 and A-Z", field="case_number")
+    return case
+
+
+def _id(person: Person) -> str:
+    try:
+        return validate_id_number(person.id_number)
+    except ValueError as err:
+        raise ValidationError(str(err), field="id_number") from None
+
+
+class Flows(Engine):
+    """deposit, pickup (by code or by identity), drop-off and collect."""
+
+    # --- deposit (staff) ---------------------------------------------------------------
+    def start_deposit(self, case_number: str, *, actor: str, size: str = "M", applicant: Person | None = None) -> FlowHandle:
+        """Find the owner, take the smallest free compartment that fits, open it for staff."""
+        case = _case(case_number)
+        matter_name = None
+        if applicant is None:
+            if self.platform is None:
+                raise FlowError("no platform to look up the case's applicant", hint="Give the applicant's ID number and name.")
+            ticket = self.platform.get_delivery_ticket(case)
+            applicant, matter_name = ticket.applicant, ticket.matter_name
+        number = _id(applicant)
+        with self._tx() as (s, now):
+            dup = s.execute(select(Parcel.id).where(Parcel.case_number == case, Parcel.kind == S.RESULT,
+                                                    Parcel.state.in_(S.LIVE))).first()
+            if dup is not None:
+                raise FlowError(f"case {case} is already in the cabinet (parcel {dup[0]})",
+                                hint="Collect or resolve that parcel first.", citizen_key="error.already_deposited")
+            comp = self._claim(s, size)
+            parcel = Parcel(kind=S.RESULT, state=S.DEPOSITING, case_number=case, matter_name=matter_name,
+                            compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
+                            owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(applicant.name),
+                            created_by=actor, created_at=now)
+            s.add(parcel)
+            s.flush()
+            flow_id = self._begin(s, now, S.DEPOSIT, comp, parcel, actor, {"size": size, "case_number": case, "tried": []})
+        return self._unlock(flow_id)
+
+    def _claim(self, s: Session, size: str) -> Compartment:
+        comp = store.allocate(s, self.buses, size)
+        if comp is None:
+            raise NoFreeCompartment(f"no working compartment of size {size} or larger is free")
+        comp.state = S.RESERVED
+        return comp
+
+    # --- pickup (citizen) ---------------------------------------------------------------
+    def start_pickup_by_code(self, code: str, *, actor: str = "citizen") -> FlowHandle:
+        """Check the code (rate-limited, every attempt audited without the code) and open its compartment."""
+        c = normalise(code)
+        h = code_hmac(self.secret, c) if c else None
+        err: KioskError | None = None
+        flow_id = 0
+        with self._tx() as (s, now):
+            retry = self.guard.retry_after_s(s, now)
+            if retry is not None:
+                audit(s, now, actor, "cabinet.code_attempt", result="locked_out", retry_after_s=retry)
+                err = CodeLockout(f"codes refused for another {retry} s after too many wrong codes", retry_after_s=retry)
+            else:
+                parcel = None
+                if h is not None:
+                    parcel = s.execute(select(Parcel).where(Parcel.code_hmac == h, Parcel.kind == S.RESULT)
+                                       .with_for_update(skip_locked=True)).scalars().first()
+                if parcel is None or not same_hmac(parcel.code_hmac, h or ""):
+                    lock = self.guard.record(s, now, ok=False)
+                    audit(s, now, actor, "cabinet.code_attempt", result="wrong", lockout_s=lock)
+                    err = (CodeLockout("too many wrong codes", retry_after_s=lock) if lock
+                           else WrongPickupCode("the code matches no parcel"))
+                elif parcel.state != S.READY:
+                    self.guard.record(s, now, ok=True, parcel_id=parcel.id)
+                    audit(s, now, actor, "cabinet.code_attempt", result=f"parcel_{parcel.state}", parcel=parcel.id)
+                    err = FlowError(f"parcel {parcel.id} is {parcel.state}, not ready", citizen_key="error.see_staff",
+                                    hint="Look at the open staff tasks for this parcel.")
+                elif parcel.expires_at is not None and parcel.expires_at <= now:
+                    self.guard.record(s, now, ok=True, parcel_id=parcel.id)
+                    audit(s, now, actor, "cabinet.code_attempt", result="expired", parcel=parcel.id)
+                    err = PickupCodeExpired(f"the code of parcel {parcel.id} expired at {parcel.expires_at:%Y-%m-%d %H:%M}")
+                else:
+                    self.guard.record(s, now, ok=True, parcel_id=parcel.id)
+                    audit(s, now, actor, "cabinet.code_attempt", result="ok", parcel=parcel.id)
+                    flow_id = self._begin_pickup(s, now, parcel, actor, "code")
+        if err is not None:
+            raise err
+        return self._unlock(flow_id)
+
+    def start_pickup_by_identity(self, person: Person, *, parcel_id: int | None = None, actor: str = "citizen") -> FlowHandle:
+        """Open the compartment of a ready parcel (overdue too) whose owner's ID hash matches."""
+        h = id_hash(self.secret, person.id_number)
+        with self._tx() as (s, now):
+            q = self._owned(h).with_for_update(skip_locked=True)
+            if parcel_id is not None:
+                q = q.where(Parcel.id == parcel_id)
+            parcel = s.execute(q).scalars().first()
+            audit(s, now, actor, "cabinet.identity_pickup", result="found" if parcel else "none",
+                  parcel=parcel.id if parcel else None)
+            flow_id = self._begin_pickup(s, now, parcel, actor, "identity") if parcel else 0
+        if not flow_id:
+            raise NothingToPickUp("no ready parcel for this person")
+        return self._unlock(flow_id)
+
+    def parcels_for(self, person: Person) -> list[ParcelView]:
+        """The ready parcels of one person, for the UI to offer."""
+        with self._tx() as (s, now):
+            rows = s.execute(self._owned(id_hash(self.secret, person.id_number))).scalars().all()
+            return [store.parcel_view(s, p, now) for p in rows]
+
+    def _owned(self, h: str) -> Select[tuple[Parcel]]:
+        return (select(Parcel).join(Compartment, Compartment.id == Parcel.compartment_id)
+                .where(Parcel.owner_id_hash == h, Parcel.kind == S.RESULT, Parcel.state == S.READY,
+                       Compartment.cabinet_id.in_(list(self.buses)))
+                .order_by(Parcel.id))
+
+    def _begin_pickup(self, s: Session, now: dt.datetime, parcel: Parcel, actor: str, via: str) -> int:
+        comp = s.get(Compartment, parcel.compartment_id)
+        parcel.state = S.PICKING
+        return self._begin(s, now, S.PICKUP, comp, parcel, actor, {"via": via, "prev_state": S.READY})
+
+    # --- drop-off (citizen) --------------------------------------------------------------
+    def start_dropoff(self, person: Person, *, case_number: str | None = None, matter_code: str | None = None,
+                      matter_name: str | None = None, size: str = "M", actor: str = "citizen") -> FlowHandle:
+        """Open a compartment for a citizen's materials; the receipt number comes when the door closes."""
+        if not case_number and not matter_code:
+            raise ValidationError("a drop-off needs a case number or a matter", field="case_number")
+        case = _case(case_number) if case_number else None
+        number = _id(person)
+        with self._tx() as (s, now):
+            comp = self._claim(s, size)
+            parcel = Parcel(kind=S.DROPOFF, state=S.DROPPING, case_number=case, matter_code=matter_code,
+                            matter_name=matter_name, compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
+                            owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(person.name),
+                            created_by=actor, created_at=now)
+            s.add(parcel)
+            s.flush()
+            flow_id = self._begin(s, now, S.DROPOFF_FLOW, comp, parcel, actor, {"size": size, "tried": []})
+        return self._unlock(flow_id)
+
+    # --- collect (staff) ---------------------------------------------------------------------
+    def collectable(self) -> list[ParcelView]:
+        """What staff should take out: drop-offs, overdue results, and parcels waiting for attention."""
+        with self._tx() as (s, now):
+            rows = s.execute(
+                select(Parcel).join(Compartment, Compartment.id == Parcel.compartment_id)
+                .where(Parcel.state.in_([S.DROPPED_OFF, S.READY, S.ATTENTION]), Compartment.cabinet_id.in_(list(self.buses)))
+                .order_by(Compartment.label)
+            ).scalars().all()
+            views = [store.parcel_view(s, p, now) for p in rows]
+        return [v for v in views if v.state != S.READY or v.overdue]
+
+    def start_collect(self, parcel_id: int, *, actor: str) -> FlowHandle:
+        """Open one parcel's compartment for staff to take it out."""
+        with self._tx() as (s, now):
+            parcel = s.get(Parcel, parcel_id, with_for_update=True)
+            if parcel is None or parcel.state not in (S.DROPPED_OFF, S.READY, S.ATTENTION) or parcel.compartment_id is None:
+                raise FlowError(f"parcel {parcel_id} is not in a compartment waiting for collection")
+            prev = parcel.state
+            parcel.state = S.COLLECTING
+            comp = s.get(Compartment, parcel.compartment_id)
+            flow_id = self._begin(s, now, S.COLLECT, comp, parcel, actor, {"prev_state": prev})
+        return self._unlock(flow_id)
+
+    def run_collect(self, *, actor: str, on_open: Callable[[FlowHandle], None] | None = None) -> list[FlowResult | KioskError]:
+        """Collect everything collectable in one go (the CLI); ``on_open(handle)`` tells the person which door."""
+        out: list[FlowResult | KioskError] = []
+        for view in self.collectable():
+            try:
+                handle = self.start_collect(view.id, actor=actor)
+                if on_open is not None:
+                    on_open(handle)
+                out.append(self.wait_closed(handle))
+            except KioskError as err:
+                out.append(err)
+        return out

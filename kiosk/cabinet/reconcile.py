@@ -1,0 +1,118 @@
+"""Start-up reconciliation: settle every unfinished flow against the doors' real state.
+
+Decision table (door and item sensor read now):
+
+| flow               | door open | closed, item present | closed, item absent | closed, no sensor |
+| ------------------ | --------- | -------------------- | ------------------- | ----------------- |
+| deposit / drop-off | task      | complete             | roll back (cancel)  | task              |
+| pickup / collect   | task      | roll back (restore)  | complete            | task              |
+| technician open    | finish    | finish               | finish              | finish            |
+
+A board that does not answer is a task too. A task holds the parcel in
+``attention`` and leaves its compartment reserved or occupied, so nothing is
+lost and nothing is handed out twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select
+
+from kiosk.audit import append as audit
+from kiosk.cabinet import finish, store
+from kiosk.cabinet import states as S
+from kiosk.cabinet.engine import Engine
+from kiosk.cabinet.results import ReconcileReport
+from kiosk.errors import LockBoardError
+from kiosk.ports import DoorStatus
+from kiosk.storage.models import Compartment, Flow, Parcel
+
+log = logging.getLogger(__name__)
+
+
+def reconcile(eng: Engine) -> ReconcileReport:
+    """Settle this kiosk's unfinished flows; free compartments left reserved by nothing."""
+    report = ReconcileReport()
+    with eng.db.transaction() as s:
+        rows = s.execute(
+            select(Flow.id, Compartment.cabinet_id, Compartment.board, Compartment.channel)
+            .join(Compartment, Compartment.id == Flow.compartment_id)
+            .where(Flow.finished_at.is_(None), Compartment.cabinet_id.in_(list(eng.buses)))
+            .order_by(Flow.id)
+        ).all()
+    for flow_id, cab_id, board, channel in rows:
+        status: DoorStatus | None = None
+        why = ""
+        try:
+            status = eng.buses[cab_id].door_state(board, channel)
+        except LockBoardError as err:
+            why = f"the board did not answer ({type(err).__name__}: {err.message})"
+        _settle(eng, flow_id, status, why, report)
+    _free_orphans(eng, report)
+    return report
+
+
+def _settle(eng: Engine, flow_id: int, status: DoorStatus | None, why: str, report: ReconcileReport) -> None:
+    with eng.db.transaction() as s:
+        flow = s.get(Flow, flow_id, with_for_update=True)
+        if flow is None or flow.finished_at is not None:
+            return
+        now = eng.clock.now()
+        comp = s.get(Compartment, flow.compartment_id)
+        assert comp is not None
+        audit(s, now, "kiosk", "cabinet.reconcile", comp.label, flow=flow.id, kind=flow.kind, state=flow.state,
+              door_closed=status.closed if status else None, item_present=status.item_present if status else None)
+        head = f"flow {flow.id} ({flow.kind} {flow.state}, {comp.label})"
+        if flow.kind == S.TECH_OPEN:
+            finish.close_flow(flow, now, "interrupted", comp.label)
+            report.completed.append(flow.id)
+            report.lines.append(f"{head}: technician open closed off")
+            return
+        if status is None:
+            decision = "task"
+        elif not status.closed:
+            decision, why = "task", "the door was open at start-up"
+        elif status.item_present is None:
+            decision, why = "task", "the door is closed and this board has no item sensor to tell what happened"
+        else:
+            putting_in = flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW)
+            decision = "complete" if status.item_present == putting_in else "roll_back"
+        if decision == "complete":
+            finish.complete(eng, s, flow, status)  # a deposit's code goes out only by the applicant's SMS
+            report.completed.append(flow.id)
+            report.lines.append(f"{head}: completed (item sensor {'present' if status.item_present else 'empty'})")
+        elif decision == "roll_back":
+            finish.roll_back(eng, s, flow, f"item sensor reads {'present' if status.item_present else 'empty'}")
+            report.rolled_back.append(flow.id)
+            report.lines.append(f"{head}: rolled back")
+        else:
+            task_id = finish.undecided(eng, s, flow, why)
+            report.staff_tasks.append(task_id)
+            report.lines.append(f"{head}: staff task {task_id}: {why}")
+    log.info("reconciled %s", report.lines[-1])
+
+
+def _free_orphans(eng: Engine, report: ReconcileReport) -> None:
+    """A compartment reserved with no live parcel and no running flow is free again (e.g. after a crash mid-fault)."""
+    with eng.db.transaction() as s:
+        now = eng.clock.now()
+        for comp in s.execute(select(Compartment).where(Compartment.state == S.RESERVED,
+                                                        Compartment.cabinet_id.in_(list(eng.buses)))).scalars():
+            busy = s.execute(select(Flow.id).where(Flow.compartment_id == comp.id, Flow.finished_at.is_(None))).first()
+            if busy is None and store.live_parcel_in(s, comp.id) is None:
+                store.release(comp, now)
+                audit(s, now, "kiosk", "cabinet.reconcile_freed", comp.label)
+                report.lines.append(f"{comp.label}: reserved by nothing, freed")
+        # Two live parcels in one compartment must never happen; if it ever does, a person must look.
+        doubles = s.execute(
+            select(Parcel.compartment_id).where(Parcel.state.in_(S.LIVE), Parcel.compartment_id.is_not(None))
+            .group_by(Parcel.compartment_id).having(func.count() > 1)
+        ).scalars().all()
+        for comp_id in doubles:
+            comp = s.get(Compartment, comp_id)
+            label = comp.label if comp else str(comp_id)
+            log.error("compartment %s holds more than one live parcel", label)
+            task = store.add_task(s, now, S.TASK_RECONCILE, f"{label}: more than one live parcel assigned",
+                                  compartment_id=comp_id)
+            report.staff_tasks.append(task.id)

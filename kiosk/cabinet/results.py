@@ -1,0 +1,129 @@
+"""What the cabinet hands back to a UI or the CLI, and the errors only the cabinet raises."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from kiosk.errors import FlowError
+
+
+@dataclass(frozen=True)
+class FlowHandle:
+    """A flow whose door is open now: show ``label`` and then ``poll``/``wait_closed`` it."""
+
+    flow_id: int
+    kind: str
+    label: str
+    cabinet_id: str
+    parcel_id: int | None
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """How a flow ended. ``code`` is set once, for a deposit, to show or print; it is never stored."""
+
+    flow_id: int
+    kind: str
+    outcome: str
+    label: str
+    parcel_id: int | None
+    code: str | None = field(default=None, repr=False)
+    expires_at: dt.datetime | None = None
+    receipt_number: str | None = None
+    task_id: int | None = None
+    item_present: bool | None = None
+
+
+@dataclass(frozen=True)
+class ParcelView:
+    """A parcel as staff see it: masked owner only."""
+
+    id: int
+    kind: str
+    state: str
+    label: str | None
+    case_number: str | None
+    matter_name: str | None
+    owner_id_masked: str | None
+    owner_name_masked: str | None
+    stored_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    overdue: bool
+    receipt_number: str | None = None
+
+
+@dataclass(frozen=True)
+class CompartmentStatus:
+    """One compartment: stored state plus what its board says now (None where the board did not answer)."""
+
+    label: str
+    cabinet_id: str
+    size: str
+    board: int
+    channel: int
+    state: str
+    fault_reason: str | None
+    door_closed: bool | None
+    item_present: bool | None
+    parcel: ParcelView | None
+    bus_error: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """A staff task."""
+
+    id: int
+    kind: str
+    detail: str
+    label: str | None
+    parcel_id: int | None
+    flow_id: int | None
+    created_at: dt.datetime
+    resolved_at: dt.datetime | None
+    resolved_by: str | None
+
+
+@dataclass
+class ReconcileReport:
+    """What start-up reconciliation did, one line per unfinished flow."""
+
+    completed: list[int] = field(default_factory=list)
+    rolled_back: list[int] = field(default_factory=list)
+    staff_tasks: list[int] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+
+class PickupDoorFault(FlowError):
+    """The compartment of the citizen's parcel would not open; staff have a task for it."""
+
+    citizen_key = "error.pickup_door_fault"  # "The door did not open. Please go to the service desk."
+    hint = "Open the compartment by hand or with `kiosk cabinet open LABEL`, hand the parcel over, resolve the task."
+
+
+class PickupCodeExpired(FlowError):
+    """The code was right but is past its expiry: the owner can still pick up with their ID card."""
+
+    citizen_key = "error.code_expired"  # "Your code has expired. Use your ID card, or ask staff."
+    hint = "Overdue parcel: the owner can pick up with their ID card until staff collect it."
+
+
+class NothingToPickUp(FlowError):
+    """The identity matches no parcel waiting in this cabinet."""
+
+    citizen_key = "error.nothing_to_pick_up"
+    hint = "No ready parcel for this person; check `kiosk cabinet status`."
+
+
+class DoorLeftOpen(FlowError, TimeoutError):
+    """The door stayed open past close_timeout_s; the flow stays open and can be polled again."""
+
+    citizen_key = "error.close_door"
+    hint = "Close the compartment door; the flow finishes when it reads closed (or at the next start-up)."
+
+
+class UnknownCompartment(FlowError, LookupError):
+    """No compartment has that label."""
+
+    hint = "Use a label shown by `kiosk cabinet status`."

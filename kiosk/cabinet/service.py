@@ -1,0 +1,47 @@
+"""The Cabinet service: flows, staff operations, and start-up (sync from config, reconcile)."""
+
+from __future__ import annotations
+
+import logging
+
+from kiosk.audit import append as audit
+from kiosk.cabinet import store
+from kiosk.cabinet.admin import Admin
+from kiosk.cabinet.flows import Person
+from kiosk.cabinet.reconcile import reconcile
+from kiosk.cabinet.results import FlowResult, ReconcileReport
+
+log = logging.getLogger(__name__)
+
+
+class Cabinet(Admin):
+    """One kiosk's cabinets. Call :meth:`start` once when the process that owns the lock buses starts."""
+
+    def start(self) -> ReconcileReport:
+        """Sync compartments from the config (keeping their states), then reconcile unfinished flows."""
+        with self._tx() as (s, now):
+            changes = store.sync_compartments(s, list(self.cabinets.values()), now)
+            if changes:
+                audit(s, now, "kiosk", "cabinet.synced", ", ".join(self.cabinets), changes=changes)
+        report = reconcile(self)
+        for line in report.lines:
+            log.warning("start-up reconciliation: %s", line)
+        return report
+
+    # --- one-call conveniences (the CLI; a UI uses start_* then poll/wait_closed) ----------------
+    def deposit(self, case_number: str, *, actor: str, size: str = "M", applicant: Person | None = None,
+                timeout_s: float | None = None) -> FlowResult:
+        return self.wait_closed(self.start_deposit(case_number, actor=actor, size=size, applicant=applicant), timeout_s)
+
+    def pickup_by_code(self, code: str, *, actor: str = "citizen", timeout_s: float | None = None) -> FlowResult:
+        return self.wait_closed(self.start_pickup_by_code(code, actor=actor), timeout_s)
+
+    def pickup_by_identity(self, person: Person, *, actor: str = "citizen", timeout_s: float | None = None) -> FlowResult:
+        return self.wait_closed(self.start_pickup_by_identity(person, actor=actor), timeout_s)
+
+    def dropoff(self, person: Person, *, case_number: str | None = None, matter_code: str | None = None,
+                matter_name: str | None = None, size: str = "M", actor: str = "citizen",
+                timeout_s: float | None = None) -> FlowResult:
+        handle = self.start_dropoff(person, case_number=case_number, matter_code=matter_code, matter_name=matter_name,
+                                    size=size, actor=actor)
+        return self.wait_closed(handle, timeout_s)

@@ -1,0 +1,152 @@
+"""Storage helpers for the cabinet: syncing compartments, best-fit allocation, views, tasks, outbox rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk import outbox
+from kiosk.audit import append as audit
+from kiosk.cabinet import states as S
+from kiosk.cabinet.results import ParcelView, TaskView
+from kiosk.config import CabinetConfig
+from kiosk.storage.models import Compartment, Parcel, StaffTask
+
+
+def sync_compartments(session: Session, cabinets: Sequence[CabinetConfig], now: dt.datetime) -> list[str]:
+    """Make the compartments table match the config (label, size, board, channel), keeping each state."""
+    changes: list[str] = []
+    by_label = {c.label: c for c in session.execute(select(Compartment)).scalars()}
+    mine = {cab.id for cab in cabinets}
+    wanted: set[str] = set()
+    # Park every row of our cabinets on a slot no config can use first, so remapping two labels
+    # onto each other's locks does not trip the (cabinet, board, channel) unique constraint.
+    moving = [
+        row for cab in cabinets for cc in cab.compartments
+        if (row := by_label.get(cc.label)) is not None
+        and (row.cabinet_id, row.board, row.channel) != (cab.id, cc.board, cc.channel)
+    ]
+    for i, row in enumerate(moving):
+        row.board, row.channel = -1 - i, -1
+    session.flush()
+    for cab in cabinets:
+        for cc in cab.compartments:
+            wanted.add(cc.label)
+            row = by_label.get(cc.label)
+            if row is None:
+                session.add(Compartment(cabinet_id=cab.id, label=cc.label, size=cc.size, board=cc.board,
+                                        channel=cc.channel, state=S.FREE, updated_at=now))
+                changes.append(f"added {cc.label}")
+                continue
+            if (row.cabinet_id, row.size, row.board, row.channel) != (cab.id, cc.size, cc.board, cc.channel):
+                changes.append(f"updated {cc.label}")
+                row.cabinet_id, row.size, row.board, row.channel = cab.id, cc.size, cc.board, cc.channel
+                row.updated_at = now
+    for label, row in by_label.items():
+        if row.cabinet_id in mine and label not in wanted and row.state != S.DISABLED:
+            # Keep the row: parcels and history refer to it.
+            row.state, row.fault_reason, row.updated_at = S.DISABLED, "no longer in the configuration", now
+            changes.append(f"disabled {label} (not in the configuration)")
+    session.flush()
+    return changes
+
+
+def allocate(session: Session, cabinet_ids: Iterable[str], size: str) -> Compartment | None:
+    """The smallest free compartment that fits ``size``, locked so two kiosks never take the same one."""
+    if size not in S.SIZES:
+        raise ValueError(f"size must be one of {S.SIZES}")
+    ids = list(cabinet_ids)
+    for s in S.SIZES[S.SIZES.index(size):]:
+        q = (
+            select(Compartment)
+            .where(Compartment.state == S.FREE, Compartment.size == s, Compartment.cabinet_id.in_(ids))
+            .order_by(Compartment.label)
+            .limit(1)
+            # PostgreSQL: skip rows another kiosk is taking; SQLite ignores it (BEGIN IMMEDIATE serialises writers).
+            .with_for_update(skip_locked=True)
+        )
+        comp = session.execute(q).scalar_one_or_none()
+        if comp is not None:
+            return comp
+    return None
+
+
+def live_parcel_in(session: Session, compartment_id: int) -> Parcel | None:
+    return session.execute(
+        select(Parcel).where(Parcel.compartment_id == compartment_id, Parcel.state.in_(S.LIVE)).order_by(Parcel.id)
+    ).scalars().first()
+
+
+def release(comp: Compartment, now: dt.datetime) -> None:
+    """Empty again: free, unless a person took it out of service meanwhile."""
+    if comp.state not in S.OUT_OF_SERVICE:
+        comp.state = S.FREE
+    comp.updated_at = now
+
+
+def set_state(comp: Compartment, state: str, now: dt.datetime) -> None:
+    """Occupied/reserved, unless out of service (a faulty door keeps its parcel but takes no new ones)."""
+    if comp.state not in S.OUT_OF_SERVICE:
+        comp.state = state
+    comp.updated_at = now
+
+
+def add_task(session: Session, now: dt.datetime, kind: str, detail: str, *, compartment_id: int | None = None,
+             parcel_id: int | None = None, flow_id: int | None = None) -> StaffTask:
+    task = StaffTask(kind=kind, detail=detail, compartment_id=compartment_id, parcel_id=parcel_id, flow_id=flow_id,
+                     created_at=now)
+    session.add(task)
+    session.flush()
+    audit(session, now, "kiosk", "cabinet.task_raised", f"task {task.id}", kind=kind, detail=detail,
+          parcel=parcel_id, flow=flow_id)
+    return task
+
+
+def resolve_tasks_for(session: Session, now: dt.datetime, parcel_id: int, actor: str) -> None:
+    q = select(StaffTask).where(StaffTask.parcel_id == parcel_id, StaffTask.resolved_at.is_(None))
+    for t in session.execute(q).scalars():
+        t.resolved_at, t.resolved_by = now, actor
+
+
+def report_delivery(session: Session, now: dt.datetime, parcel: Parcel, event: str, comp: Compartment) -> None:
+    """A ReportDelivery row in the caller's transaction (only cases known to the platform can be reported)."""
+    if not parcel.case_number:
+        return
+    payload = {
+        "case_number": parcel.case_number,
+        "event": event,
+        "cabinet_id": comp.cabinet_id,
+        "compartment": comp.label,
+        "occurred_at": now.isoformat(),
+    }
+    outbox.enqueue(session, now, "ReportDelivery", payload, ref_kind="parcel", ref_id=parcel.id)
+
+
+def notify_pickup_ready(session: Session, now: dt.datetime, secret: bytes, parcel: Parcel, comp: Compartment, code: str) -> None:
+    """The applicant's SMS with the code: the only place the code goes, sealed until sent."""
+    assert parcel.case_number and parcel.expires_at
+    payload = {
+        "case_number": parcel.case_number,
+        "template": "PICKUP_READY",
+        "params": {
+            "cabinet": f"{comp.cabinet_id} {comp.label}",
+            "code": code,
+            "expires": parcel.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+        },
+    }
+    outbox.enqueue(session, now, "NotifyApplicant", payload, secret=secret, sensitive=True, ref_kind="parcel", ref_id=parcel.id)
+
+
+def parcel_view(session: Session, p: Parcel, now: dt.datetime) -> ParcelView:
+    label = session.get(Compartment, p.compartment_id).label if p.compartment_id else None
+    overdue = p.kind == S.RESULT and p.state in S.LIVE and p.expires_at is not None and p.expires_at <= now
+    return ParcelView(p.id, p.kind, p.state, label, p.case_number, p.matter_name, p.owner_id_masked,
+                      p.owner_name_masked, p.stored_at, p.expires_at, overdue, p.receipt_number)
+
+
+def task_view(session: Session, t: StaffTask) -> TaskView:
+    label = session.get(Compartment, t.compartment_id).label if t.compartment_id else None
+    return TaskView(t.id, t.kind, t.detail, label, t.parcel_id, t.flow_id, t.created_at, t.resolved_at, t.resolved_by)

@@ -1,0 +1,56 @@
+"""Cabinet fixtures: the real SerialLockBus talking to the shipped SimLockBoard through a pty."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from cabinet_support import FakePlatform, cab_config, make_bus, make_cabinet, make_sim
+
+from drivers.lockboard import SerialLockBus
+from drivers.lockboard.sim import SimLockBoard
+from kiosk.cabinet import Cabinet
+from kiosk.clock import FakeClock
+from kiosk.config import CabinetConfig
+from kiosk.storage.db import Database
+
+
+@pytest.fixture
+def cab_cfg() -> CabinetConfig:
+    return cab_config()
+
+
+@pytest.fixture
+def sim_pty(cab_cfg: CabinetConfig) -> Iterator[tuple[SimLockBoard, str]]:
+    sim, path = make_sim(cab_cfg)
+    yield sim, path
+    sim.stop()
+
+
+@pytest.fixture
+def sim(sim_pty: tuple[SimLockBoard, str]) -> SimLockBoard:
+    return sim_pty[0]
+
+
+@pytest.fixture
+def bus(cab_cfg: CabinetConfig, sim_pty: tuple[SimLockBoard, str]) -> Iterator[SerialLockBus]:
+    b = make_bus(cab_cfg, sim_pty[1])
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def platform() -> FakePlatform:
+    return FakePlatform()
+
+
+@pytest.fixture
+def cabinet(db: Database, bus: SerialLockBus, cab_cfg: CabinetConfig, clock: FakeClock, platform: FakePlatform) -> Cabinet:
+    cab = make_cabinet(db, bus, cab_cfg, clock, platform=platform)
+    cab.start()
+    return cab
