@@ -51,6 +51,7 @@ class CodeGuard:
 
     def __init__(self, cfg: PickupConfig, kiosk_id: str) -> None:
         self.cfg = cfg
+        self.kiosk_id = kiosk_id
         self.key = f"cabinet.code_lockout_until.{kiosk_id}"[:64]
 
     def _until(self, session: Session) -> dt.datetime | None:
@@ -66,7 +67,7 @@ class CodeGuard:
 
     def record(self, session: Session, now: dt.datetime, ok: bool, parcel_id: int | None = None) -> int | None:
         """Store one attempt; on a wrong one that reaches the limit, start a lockout and return its length."""
-        session.add(CodeAttempt(at=now, ok=ok, parcel_id=parcel_id))
+        session.add(CodeAttempt(at=now, ok=ok, parcel_id=parcel_id, kiosk_id=self.kiosk_id))
         session.flush()
         if ok:
             return None
@@ -75,7 +76,7 @@ class CodeGuard:
         if last_until is not None and last_until > since:
             since = last_until  # wrong codes before the last lockout ended were already punished
         wrong = session.execute(
-            select(func.count()).select_from(CodeAttempt).where(CodeAttempt.ok.is_(False), CodeAttempt.at > since)
+            select(func.count()).select_from(CodeAttempt).where(CodeAttempt.kiosk_id == self.kiosk_id, CodeAttempt.ok.is_(False), CodeAttempt.at > since)
         ).scalar_one()
         if wrong < self.cfg.max_wrong_codes:
             return None

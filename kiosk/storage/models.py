@@ -128,9 +128,10 @@ class CodeAttempt(Base):
     """Every pickup-code attempt, for rate limiting across restarts (never the code itself)."""
 
     __tablename__ = "code_attempts"
-    __table_args__ = (Index("ix_code_attempts_at", "at"),)
+    __table_args__ = (Index("ix_code_attempts_at", "at"), Index("ix_code_attempts_kiosk", "kiosk_id", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(32), default="")  # kiosks sharing a database lock out separately
     at: Mapped[dt.datetime]
     ok: Mapped[bool]
     parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
