@@ -41,7 +41,27 @@ def validate_id_number(number: str) -> str:
 
 
 def birth_date_of(number: str) -> dt.date:
+    """The birth date encoded in digits 7-14 of an 18-character number."""
     return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+
+
+def gender_of(number: str) -> Literal["M", "F"]:
+    """GB 11643: the 17th digit (sequence code) is odd for men, even for women."""
+    return "M" if int(number[16]) % 2 else "F"
+
+
+def check_consistency(
+    number: str, birth_date: dt.date | None = None, gender: Literal["M", "F", "U"] = "U"
+) -> str:
+    """Validate the number and that a card's separate birth date and sex agree with it; return the number.
+
+    Raises ValueError saying which part disagrees (never quoting the number itself)."""
+    n = validate_id_number(number)
+    if birth_date is not None and birth_date != birth_date_of(n):
+        raise ValueError("the card's birth date does not match the ID number")
+    if gender != "U" and gender != gender_of(n):
+        raise ValueError("the card's sex does not match the ID number")
+    return n
 
 
 def mask_id_number(number: str) -> str:
@@ -53,11 +73,12 @@ def mask_id_number(number: str) -> str:
 
 def mask_name(name: str) -> str:
     """``张*三`` for 3 characters, ``张*`` for 2, ``欧**峰`` for 4; Latin names keep the first letters of each word."""
-    name = name.strip()
+    name = name.strip(" \t\r\n\x00\u3000")
     if not name:
         return ""
     if name.isascii():
-        return " ".join(w[0] + "*" * (len(w) - 1) for w in name.split())
+        # "John SMITH" -> "J*** S****": each word keeps its initial, a hyphenated part is its own word.
+        return " ".join("-".join(p[:1] + "*" * (len(p) - 1) for p in w.split("-")) for w in name.split())
     if len(name) == 1:
         return "*"
     if len(name) == 2:
@@ -81,7 +102,37 @@ class Identity:
     birth_date: dt.date | None = None
     card_number: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    photo: bytearray | None = field(default=None, repr=False)  # GA 467 WLT photo: memory only, zeroed by wipe()
     wiped: bool = False
+
+    @classmethod
+    def checked(
+        cls,
+        id_number: str,
+        name: str,
+        card_kind: CardKind,
+        *,
+        gender: Literal["M", "F", "U"] = "U",
+        birth_date: dt.date | None = None,
+        card_number: str | None = None,
+        extra: dict[str, str] | None = None,
+        photo: bytearray | None = None,
+    ) -> Identity:
+        """Build an identity from card data after the check digit, birth date and sex checks; ValueError if not."""
+        n = check_consistency(id_number, birth_date, gender)
+        name = name.strip(" \t\r\n\x00\u3000")
+        if not name:
+            raise ValueError("the card holds no name")
+        return cls(
+            id_number=n,
+            name=name,
+            card_kind=card_kind,
+            gender=gender_of(n) if gender == "U" else gender,
+            birth_date=birth_date_of(n),
+            card_number=card_number,
+            extra=dict(extra or {}),
+            photo=photo,
+        )
 
     @property
     def masked_id(self) -> str:
@@ -102,9 +153,14 @@ class Identity:
         self.card_number = None
         self.birth_date = None
         self.extra.clear()
+        if self.photo is not None:
+            self.photo[:] = bytes(len(self.photo))
+            self.photo = None
         self.wiped = True
 
     def __repr__(self) -> str:
+        if self.wiped:
+            return f"Identity(kind={self.card_kind}, wiped)"
         return f"Identity(kind={self.card_kind}, id={self.masked_id}, name={self.masked_name})"
 
     __str__ = __repr__

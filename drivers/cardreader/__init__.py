@@ -1,0 +1,33 @@
+"""Card readers: PC/SC (social security cards, staff badges) and GA 467 (resident ID cards).
+
+:func:`build_reader` turns one ``[[card_readers]]`` config entry into a reader. Driver modules
+are imported lazily so a kiosk without pyscard can still use a GA 467 reader.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kiosk.config import CardReaderConfig
+
+if TYPE_CHECKING:
+    from kiosk.ports import CardReader
+
+
+def build_reader(rc: CardReaderConfig) -> CardReader:
+    """The reader a config entry names: pcsc, ga467, or sim (a real Ga467Reader on a simulator's pty)."""
+    reader: CardReader
+    if rc.kind == "pcsc":
+        from drivers.cardreader.pcsc import PcscCardReader
+
+        reader = PcscCardReader(rc.name)
+    elif rc.kind == "ga467":
+        from drivers.cardreader.ga467 import Ga467Reader
+
+        reader = Ga467Reader(rc.url, name=rc.name or None)
+    else:
+        from drivers.cardreader.ga467_sim import start_simulated_reader
+
+        reader = start_simulated_reader(rc.name or "simulated GA 467")
+    reader.role = rc.role  # type: ignore[attr-defined]  # citizen / staff / any, for the core's routing
+    return reader
