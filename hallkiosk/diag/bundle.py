@@ -1,0 +1,201 @@
+"""``kiosk support-bundle``: one tar.gz a technician can send: config without secrets, diag JSON, logs, audit, versions.
+
+Everything written passes :class:`Redactor`: known secrets (the platform password,
+the kiosk secret, PINs, staff badge UIDs, a database password) are replaced
+outright, and ID numbers and phone numbers are masked wherever they appear.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import os
+import re
+import tarfile
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from kiosk import audit
+from kiosk import outbox as ob
+from kiosk.diag_model import Report
+from kiosk.errors import KioskError
+from kiosk.privacy import scrub
+from kiosk.secret import ENV as SECRET_ENV
+from kiosk.storage.models import AuditRecord, Compartment, DeviceEvent, OutboxMessage, StaffTask
+
+if TYPE_CHECKING:
+    from hallkiosk.wiring import App
+
+LOG_LINES = 2000
+AUDIT_RECORDS = 500
+# An ID number even glued to letters (the privacy filter only masks free-standing ones), and a mobile number.
+_ID_ANYWHERE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[0-9Xx])(?!\d)")
+_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_URL_PASSWORD = re.compile(r"(?P<pre>[a-z][a-z0-9+.\-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)(?P<post>@)", re.I)
+
+
+class Redactor:
+    """Removes known secrets and masks personal data in any text."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Longest first, so a secret that contains another is replaced whole.
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for s in self.secrets:
+            text = text.replace(s, "[redacted]")
+        text = _URL_PASSWORD.sub(r"\g<pre>[redacted]\g<post>", text)
+        text = scrub(text)
+        text = _ID_ANYWHERE.sub(lambda m: m.group(1) + "*" * 8 + m.group(3)[-4:], text)
+        return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+
+    def value(self, v: Any) -> Any:
+        """Redact every string inside a JSON-like value (keys too), leaving its structure and numbers intact."""
+        if isinstance(v, str):
+            return self(v)
+        if isinstance(v, dict):
+            return {self(str(k)): self.value(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [self.value(x) for x in v]
+        return v
+
+    def json(self, v: Any, **kw: Any) -> str:
+        return json.dumps(self.value(json.loads(json.dumps(v, default=str))), ensure_ascii=False, **kw)
+
+
+def known_secrets(app: App) -> list[str]:
+    """Every secret value this kiosk knows of, in the forms it might appear in text."""
+    cfg = app.cfg
+    out: list[str] = list(cfg.kiosk.staff_badges)
+    try:
+        pw = cfg.platform_password()
+    except KioskError:
+        pw = None
+    if pw:
+        out.append(pw)
+    for env in (cfg.kiosk.technician_pin_env, cfg.kiosk.staff_pin_env):
+        if os.environ.get(env):
+            out.append(os.environ[env])
+    m = _URL_PASSWORD.search(cfg.storage.url)
+    if m:
+        out.append(m.group("pw"))
+    key_path = Path(os.environ.get(SECRET_ENV) or cfg.data_dir / "secret.key")
+    try:
+        key = key_path.read_bytes()
+        out += [key.hex(), key.hex().upper(), base64.b64encode(key).decode(), base64.urlsafe_b64encode(key).decode()]
+        out.append(key.decode("latin-1"))
+    except OSError:
+        pass
+    return out
+
+
+def redacted_config(app: App, red: Redactor) -> dict[str, Any]:
+    """The effective configuration with secrets removed (badges masked, a database URL's password dropped)."""
+    data = app.cfg.model_dump(mode="json")
+    data["kiosk"]["staff_badges"] = [f"[redacted badge ending {b[-2:]}]" for b in app.cfg.kiosk.staff_badges]
+    data["storage"]["url"] = _URL_PASSWORD.sub(r"\g<pre>[redacted]\g<post>", data["storage"]["url"])
+    data["_source"] = app.cfg.source
+    return red.value(data)
+
+
+def _tail(path: Path, n: int) -> list[str]:
+    with path.open("r", encoding="utf-8", errors="replace") as f:
+        return list(deque(f, maxlen=n))
+
+
+def log_files(app: App, extra: Iterable[Path] = ()) -> list[Path]:
+    """The kiosk's log files: ``logs/kiosk.log*`` in the data directory, plus any given."""
+    d = app.cfg.data_dir / "logs"
+    found = sorted(d.glob("kiosk.log*")) if d.is_dir() else []
+    return [*found, *(Path(p) for p in extra if Path(p).is_file())]
+
+
+def _rows(app: App, red: Redactor, audit_records: int) -> dict[str, list[dict[str, Any]]]:
+    """Recent audit records, device events, outbox rows (never payloads), staff tasks and compartments."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    with app.db.transaction() as s:
+        recs = s.execute(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(audit_records)).scalars().all()
+        out["audit"] = [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action, "subject": r.subject,
+                         "detail": r.detail, "hash": r.hash} for r in reversed(recs)]
+        res = audit.verify(s)
+        out["audit_verify"] = [{"ok": res.ok, "checked": res.checked, "broken_seq": res.broken_seq, "reason": res.reason}]
+        evs = s.execute(select(DeviceEvent).order_by(DeviceEvent.id.desc()).limit(500)).scalars().all()
+        out["device_events"] = [{"at": e.at.isoformat(), "device": e.device, "state": e.state, "detail": e.detail}
+                                for e in reversed(evs)]
+        msgs = s.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(500)).scalars().all()
+        out["outbox"] = [ob.describe(m) for m in reversed(msgs)]
+        tasks = s.execute(select(StaffTask).order_by(StaffTask.id.desc()).limit(200)).scalars().all()
+        out["staff_tasks"] = [{"id": t.id, "kind": t.kind, "detail": t.detail, "created_at": t.created_at.isoformat(),
+                               "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None} for t in reversed(tasks)]
+        comps = s.execute(select(Compartment).order_by(Compartment.label)).scalars().all()
+        out["compartments"] = [{"label": c.label, "cabinet": c.cabinet_id, "size": c.size, "board": c.board,
+                                "channel": c.channel, "state": c.state, "fault_reason": c.fault_reason} for c in comps]
+    return out
+
+
+@dataclass(frozen=True)
+class BundleSummary:
+    path: Path
+    members: tuple[str, ...]
+    status: str  # the diag report's overall status
+
+
+def write_support_bundle(
+    app: App,
+    out: str | os.PathLike[str],
+    *,
+    report: Report | None = None,
+    log_lines: int = LOG_LINES,
+    audit_records: int = AUDIT_RECORDS,
+    extra_logs: Iterable[Path] = (),
+) -> BundleSummary:
+    """Write the bundle to ``out`` (mode 0600); runs the diagnostics unless ``report`` is given."""
+    from hallkiosk.diag.runner import run_checks
+    from hallkiosk.diag.system import versions
+
+    red = Redactor(known_secrets(app))
+    report = report or run_checks(app)
+    stamp = app.clock.now().strftime("%Y%m%dT%H%M%SZ")
+    root = f"support-{app.cfg.kiosk.id}-{stamp}"
+    members: dict[str, str] = {
+        "versions.json": red.json(versions(), indent=2),
+        "config.json": red.json(redacted_config(app, red), indent=2),
+        "diag.json": red.json(report.to_dict(), indent=2),
+    }
+    try:
+        tables = _rows(app, red, audit_records)
+    except (KioskError, SQLAlchemyError) as err:
+        tables = {"error": [{"message": f"cannot read the database: {getattr(err, 'message', err)}"}]}
+    for name, rows in tables.items():
+        members[f"db/{name}.jsonl"] = "".join(red.json(r) + "\n" for r in rows)
+    platform = app.__dict__.get("platform")
+    if platform is not None and hasattr(platform, "history"):
+        hist = [{"operation": h.operation, "started_at": h.started_at.isoformat(), "duration_ms": h.duration_ms,
+                 "outcome": h.outcome, "request_xml": h.request_xml, "reply_xml": h.reply_xml} for h in platform.history()]
+        members["platform_history.jsonl"] = "".join(red.json(h) + "\n" for h in hist)
+    for path in log_files(app, extra_logs):
+        members[f"logs/{path.name}"] = red("".join(_tail(path, log_lines)))
+    members["README.txt"] = red(
+        f"Hall Kiosk support bundle for kiosk {app.cfg.kiosk.id}, made {app.clock.now().isoformat()}.\n"
+        f"Diagnostics: {report.status} {report.counts()}. Secrets were removed and ID and phone numbers masked.\n"
+        "versions.json, config.json (effective configuration), diag.json (docs/diag-json.md), db/*.jsonl, logs/.\n"
+    )
+    dest = Path(out)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        mtime = dt.datetime.now(dt.UTC).timestamp()
+        for name, text in members.items():
+            data = text.encode("utf-8")  # every member was redacted when it was made
+            info = tarfile.TarInfo(f"{root}/{name}")
+            info.size, info.mtime, info.mode = len(data), mtime, 0o600
+            tar.addfile(info, io.BytesIO(data))
+    return BundleSummary(dest, tuple(members), report.status)

@@ -1,0 +1,146 @@
+"""Storage checks: database integrity, schema revision, free disk in the data directory, the audit chain."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from hallkiosk.diag.runner import Ctx
+from kiosk import audit
+from kiosk.diag_model import Check
+from kiosk.errors import KioskError
+
+DEVICE = "storage"
+_PROBE_BYTES = 64 * 1024
+_BROKEN_HINT = "Keep the database as evidence (copy the data directory) and report it to the hall's security officer."
+
+
+def run(ctx: Ctx) -> list[Check]:
+    try:
+        ctx.db  # noqa: B018 - open it once here so every check below reports the same failure
+    except KioskError as err:
+        p = ctx.check("storage.integrity", "storage", "database", DEVICE)
+        return [disk(ctx), p.fault(f"cannot open the database: {err.message}", err.hint)]
+    out = [disk(ctx), integrity(ctx), schema(ctx)]
+    if ctx.opts.verify_audit:
+        out.append(audit_chain(ctx))
+    return out
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def disk(ctx: Ctx) -> Check:
+    """Free space where the database and logs live, and a real write there (a full disk fails it)."""
+    p = ctx.check("storage.disk", "storage", "free disk", DEVICE)
+    path = ctx.cfg.data_dir
+    hint = f"Free space on the file system holding {path} (old logs, backups) or enlarge it."
+    try:
+        usage = shutil.disk_usage(path)
+    except OSError as err:
+        return p.fault(f"cannot read the data directory {path}: {err.strerror}",
+                       "Create the data directory or fix kiosk.data_dir.", path=str(path))
+    data = {"path": str(path), "free_bytes": usage.free, "total_bytes": usage.total}
+    free = f"{_fmt_bytes(usage.free)} free of {_fmt_bytes(usage.total)}"
+    probe = path / f".diag-write-{uuid.uuid4().hex[:8]}"
+    try:
+        # A write proves more than statvfs: quotas and read-only remounts show up only here.
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, b"\0" * _PROBE_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        full = err.errno in (errno.ENOSPC, errno.EDQUOT)
+        finding = (f"disk full: {path} has {free}; a {_PROBE_BYTES // 1024} KiB test write failed: {err.strerror}"
+                   if full else f"cannot write in {path}: {err.strerror} ({free})")
+        return p.fault(finding, hint if full else "Check the data directory's owner, permissions and mount options.",
+                       **data, write_ok=False)
+    finally:
+        Path(probe).unlink(missing_ok=True)
+    ratio = usage.free / usage.total if usage.total else 0.0
+    data["write_ok"] = True
+    if usage.free < ctx.opts.disk_fault_bytes:
+        return p.fault(f"disk nearly full: {free} in {path} (below {_fmt_bytes(ctx.opts.disk_fault_bytes)})", hint, **data)
+    if usage.free < ctx.opts.disk_degraded_bytes or ratio < ctx.opts.disk_degraded_ratio:
+        return p.degraded(f"disk space low: {free} ({ratio:.0%}) in {path}", hint, **data)
+    return p.ok(f"{free} ({ratio:.0%}) in {path}", **data)
+
+
+def integrity(ctx: Ctx) -> Check:
+    """SQLite's own integrity check; on PostgreSQL, that the server answers (its integrity is the server's job)."""
+    p = ctx.check("storage.integrity", "storage", "database integrity", DEVICE)
+    db = ctx.db
+    try:
+        with db.engine.connect() as conn:
+            if db.is_sqlite:
+                rows = [r[0] for r in conn.execute(text("PRAGMA integrity_check(20)"))]
+                size = Path(db.engine.url.database or "").stat().st_size if db.engine.url.database else 0
+                if rows != ["ok"]:
+                    more = f" (+{len(rows) - 1} more)" if len(rows) > 1 else ""
+                    return p.fault(f"SQLite integrity check failed: {rows[0]}{more}",
+                                   "Stop the kiosk, copy the data directory, and restore the database from the last backup.",
+                                   backend="sqlite", problems=rows)
+                return p.ok(f"SQLite integrity check passed ({_fmt_bytes(size)})", backend="sqlite", size_bytes=size)
+            version = conn.execute(text("SHOW server_version")).scalar_one()
+            return p.ok(f"PostgreSQL {version} answers", backend="postgresql", server_version=str(version))
+    except (SQLAlchemyError, OSError) as err:
+        cause = getattr(err, "orig", None) or err
+        return p.fault(f"the database cannot be read: {cause}",
+                       "Check storage.url, the database server and the data directory; see the kiosk log.")
+
+
+def schema(ctx: Ctx) -> Check:
+    """The database is at the newest migration this kiosk version ships."""
+    p = ctx.check("storage.schema", "storage", "schema revision", DEVICE)
+    db = ctx.db
+    head = db.head_revision()
+    try:
+        current = db.current_revision()
+    except KioskError as err:
+        return p.fault(f"cannot read the schema revision: {err.message}", err.hint, head=head)
+    data = {"current": current, "head": head}
+    if current == head:
+        return p.ok(f"schema at the newest migration ({head})", **data)
+    if current is None:
+        return p.degraded(f"empty database: no migration applied (newest is {head})",
+                          "Run `kiosk db upgrade` (the kiosk also migrates when it starts).", **data)
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db._alembic())
+    known = {r.revision for r in script.walk_revisions()}
+    if current not in known:
+        return p.fault(f"schema {current} is newer than this kiosk version knows (newest here: {head})",
+                       "Install the kiosk version that wrote this database, or restore a backup.", **data)
+    return p.degraded(f"schema at {current}, behind the newest migration {head}",
+                      "Run `kiosk db upgrade` (the kiosk also migrates when it starts).", **data)
+
+
+def audit_chain(ctx: Ctx) -> Check:
+    """Walk the whole hash chain; a changed, removed or inserted record is a FAULT."""
+    p = ctx.check("storage.audit", "storage", "audit chain", DEVICE)
+    if ctx.schema_missing():
+        return p.degraded("no audit log yet: the database has no schema", "Run `kiosk db upgrade` or start the kiosk once.")
+    try:
+        with ctx.db.transaction() as s:
+            res = audit.verify(s)
+    except (KioskError, SQLAlchemyError) as err:
+        return p.fault(f"cannot read the audit log: {getattr(err, 'message', err)}",
+                       "Check the database; run `kiosk audit verify` for details.")
+    if not res.ok:
+        return p.fault(f"audit chain broken at record {res.broken_seq}: {res.reason}", _BROKEN_HINT,
+                       records=res.checked, broken_seq=res.broken_seq)
+    return p.ok(f"{res.checked} audit records, chain intact", records=res.checked)
+
