@@ -8,21 +8,37 @@ platform's idempotency makes that exactly once.
 Payloads are the keyword arguments of the matching ``Platform`` port method
 (without ``request_id``), JSON-ready: datetimes as ISO 8601 strings.
 Sensitive payloads (an ID number, a pickup code) are sealed at rest.
+
+States: ``pending`` (due at ``next_attempt_at``), ``sent`` (``result`` holds
+the platform's answer; a sensitive payload is scrubbed) and ``dead`` (the
+platform rejected it or the sender gave up; ``last_error`` says why, staff see
+it in ``kiosk outbox list`` and may ``kiosk outbox retry`` it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import decimal
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kiosk.audit import append as audit_append
+from kiosk.errors import KioskError, PlatformRejected
+from kiosk.platform_models import Applicant, Evaluation
+from kiosk.ports import Platform
+from kiosk.privacy import scrub
 from kiosk.sealing import seal, unseal
-from kiosk.storage.models import OutboxMessage
+from kiosk.storage.models import OutboxMessage, Submission
 
 Operation = Literal["SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation"]
 OPERATIONS: tuple[str, ...] = ("SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation")
+PENDING, SENT, DEAD = "pending", "sent", "dead"
+SCRUBBED: dict[str, Any] = {"scrubbed": True}
 
 
 def enqueue(
@@ -51,7 +67,7 @@ def enqueue(
         operation=operation,
         payload=stored,
         sensitive=sensitive,
-        state="pending",
+        state=PENDING,
         attempts=0,
         next_attempt_at=now,
         created_at=now,
@@ -71,3 +87,130 @@ def payload_of(msg: OutboxMessage, secret: bytes) -> dict[str, Any]:
             raise ValueError(f"outbox message {msg.id} was already scrubbed")
         return unseal(secret, token)
     return dict(msg.payload)
+
+
+# Called in the outcome's transaction: (session, message, result or None, error or None).
+RefHandler = Callable[[Session, OutboxMessage, dict[str, Any] | None, KioskError | None], None]
+
+
+def call_platform(platform: Platform, operation: str, request_id: str, p: Mapping[str, Any]) -> dict[str, Any]:
+    """Make the port call an outbox payload describes; the answer as JSON values."""
+    if operation == "SubmitApplication":
+        res = platform.submit_application(request_id, Applicant(**p["applicant"]), p["matter_code"],
+                                          dict(p.get("fields") or {}), p["delivery_mode"])
+        return jsonable(res)
+    if operation == "ReportDelivery":
+        ack = platform.report_delivery(request_id, p["case_number"], p["event"], p["cabinet_id"], p["compartment"],
+                                       dt.datetime.fromisoformat(p["occurred_at"]))
+        return jsonable(ack)
+    if operation == "NotifyApplicant":
+        return jsonable(platform.notify_applicant(request_id, p["case_number"], p["template"], dict(p.get("params") or {})))
+    if operation == "SubmitEvaluation":
+        ev = dict(p["evaluation"])
+        ev["reasons"] = tuple(ev.get("reasons") or ())
+        return {"evaluation_id": platform.submit_evaluation(request_id, Evaluation(**ev))}
+    raise ValueError(f"not an outbox operation: {operation}")
+
+
+def submission_handler(session: Session, msg: OutboxMessage, result: dict[str, Any] | None,
+                       error: KioskError | None) -> None:
+    """ref_kind "submission": attach the case number, or record why it will not be filed."""
+    sub = session.get(Submission, msg.ref_id)
+    if sub is None:
+        return
+    if result is not None:
+        sub.case_number = result.get("case_number")
+        sub.promised_date = (result.get("promised_date") or None)
+        sub.message = result.get("message")
+        sub.state = "refused" if result.get("status") == "REFUSED" else "filed"
+        sub.filed_at = msg.sent_at
+    elif error is not None:
+        sub.state = "failed"
+        sub.message = reason_of(error)
+
+
+def reason_of(err: BaseException) -> str:
+    """One line saying why an attempt failed (a platform fault's code and field first)."""
+    if isinstance(err, PlatformRejected):
+        return f"{err.code}: {err.platform_message}" + (f" (field {err.field})" if err.field else "")
+    return getattr(err, "message", None) or f"{type(err).__name__}: {err}"
+
+
+def jsonable(value: Any) -> Any:
+    """A dataclass result (dates, Decimals, tuples) as plain JSON values, for ``OutboxMessage.result``."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+# --- staff views -------------------------------------------------------------
+def list_messages(session: Session, *, include_sent: bool = False, limit: int = 200) -> list[OutboxMessage]:
+    """Rows for staff, oldest first: pending and dead ones, plus the newest sent ones with ``include_sent``."""
+    q = select(OutboxMessage)
+    if not include_sent:
+        q = q.where(OutboxMessage.state != SENT)
+    rows = session.execute(q.order_by(OutboxMessage.id.desc()).limit(limit)).scalars().all()
+    return list(reversed(rows))
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Number of rows per state."""
+    q = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+    return {state: n for state, n in session.execute(q).all()}
+
+
+def describe(msg: OutboxMessage) -> dict[str, Any]:
+    """One row as staff may see it: never the payload, errors scrubbed of ID numbers."""
+    return {
+        "id": msg.id,
+        "operation": msg.operation,
+        "state": msg.state,
+        "attempts": msg.attempts,
+        "next_attempt_at": msg.next_attempt_at.isoformat() if msg.state == PENDING else None,
+        "created_at": msg.created_at.isoformat(),
+        "sent_at": msg.sent_at.isoformat() if msg.sent_at else None,
+        "request_id": msg.request_id,
+        "ref": f"{msg.ref_kind}:{msg.ref_id}" if msg.ref_kind else None,
+        "last_error": scrub(msg.last_error) if msg.last_error else None,
+        "sealed": bool(msg.sensitive and msg.payload.get("sealed")),
+    }
+
+
+def retry(session: Session, now: dt.datetime, message_id: int, *, actor: str) -> OutboxMessage:
+    """Put a dead or pending row back in the queue, due now, with a fresh attempt budget (audited)."""
+    msg = session.get(OutboxMessage, message_id, with_for_update=True)
+    if msg is None:
+        raise LookupError(f"no outbox message {message_id}")
+    if msg.state == SENT:
+        raise ValueError(f"outbox message {message_id} was already delivered; nothing to retry")
+    if msg.sensitive and not msg.payload.get("sealed"):
+        raise ValueError(f"outbox message {message_id} has no payload left to send")
+    before = msg.state
+    msg.state = PENDING
+    msg.attempts = 0
+    msg.next_attempt_at = now
+    audit_append(session, now, actor, "outbox.retry", f"outbox:{msg.id}", operation=msg.operation, was=before)
+    return msg
+
+
+def next_due(session: Session) -> dt.datetime | None:
+    """When the earliest pending row falls due (None: nothing pending)."""
+    q = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == PENDING)
+    value = session.execute(q).scalar_one_or_none()
+    if value is not None and value.tzinfo is None:  # func.min bypasses the column type on SQLite
+        value = dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
+    return value
+
+
+def by_ref(session: Session, ref_kind: str, ref_ids: Sequence[int]) -> list[OutboxMessage]:
+    """The messages that report on the given local rows."""
+    q = select(OutboxMessage).where(OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id.in_(list(ref_ids)))
+    return list(session.execute(q.order_by(OutboxMessage.id)).scalars())

@@ -1,0 +1,103 @@
+"""``kiosk outbox list|retry``, ``kiosk catalog show``: what is waiting for the platform, and the matter catalog."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from hallkiosk.cli.common import app_of
+from kiosk import outbox
+from kiosk.catalog import CatalogService
+from kiosk.errors import KioskError
+from kiosk.heartbeat import auth_alarm, clear_auth_alarm
+
+
+class OutboxCommandError(KioskError):
+    """A staff command on the outbox cannot be carried out as asked."""
+
+    exit_code = 2
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("outbox", help="platform calls waiting to be delivered")
+    s = p.add_subparsers(dest="outbox_cmd", required=True)
+    ls = s.add_parser("list", help="pending and dead messages (never their personal data)")
+    ls.add_argument("--all", action="store_true", help="include delivered messages")
+    ls.add_argument("-n", type=int, default=200, help="at most this many rows (newest)")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=_list)
+    rt = s.add_parser("retry", help="send a dead or pending message again now (audited); clears the auth alarm")
+    rt.add_argument("id", type=int, nargs="?", help="the message id from `kiosk outbox list`; none: only clear the alarm")
+    rt.add_argument("--actor", default="staff", help="who asks, for the audit log")
+    rt.set_defaults(func=_retry)
+
+    p = sub.add_parser("catalog", help="the platform's matter catalog")
+    s = p.add_subparsers(dest="catalog_cmd", required=True)
+    sh = s.add_parser("show", help="the cached catalog")
+    sh.add_argument("--refresh", action="store_true", help="fetch it from the platform first")
+    sh.add_argument("--json", action="store_true")
+    sh.set_defaults(func=_catalog_show)
+
+
+def _list(args: argparse.Namespace) -> int:
+    with app_of(args) as app, app.db.transaction() as s:
+        rows = [outbox.describe(m) for m in outbox.list_messages(s, include_sent=args.all, limit=args.n)]
+        totals = outbox.counts(s)
+        alarm = auth_alarm(s)
+    if args.json:
+        print(json.dumps({"messages": rows, "counts": totals, "auth_alarm": alarm}, ensure_ascii=False))
+        return 0
+    if alarm:
+        print(f"!! platform AUTH_FAILED alarm since {alarm['since']}: sending is stopped ({alarm['detail']})")
+        print("   fix the credentials or the clock, then `kiosk outbox retry` to resume")
+    for r in rows:
+        when = r["next_attempt_at"] or r["sent_at"] or ""
+        print(f"{r['id']:>6} {r['operation']:<18} {r['state']:<7} {r['attempts']:>4} {when:<32} "
+              f"{r['ref'] or '-':<16} {r['last_error'] or ''}")
+    print("counts: " + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "empty"))
+    return 0
+
+
+def _retry(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        now = app.clock.now()
+        with app.db.transaction() as s:
+            # A staff member asking for a retry has looked at the cause: sending may resume.
+            cleared = clear_auth_alarm(s, now, actor=args.actor, reason="kiosk outbox retry")
+            if args.id is not None:
+                try:
+                    msg = outbox.retry(s, now, args.id, actor=args.actor)
+                except (LookupError, ValueError) as err:
+                    raise OutboxCommandError(str(err), hint="See `kiosk outbox list --all`.") from None
+                print(f"outbox {msg.id} ({msg.operation}) is pending again, due now")
+        if cleared:
+            print("platform auth alarm cleared: the outbox sends again")
+        elif args.id is None:
+            print("no auth alarm was raised; nothing to do")
+    return 0
+
+
+def _catalog_show(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        svc = CatalogService(app.db, app.platform if args.refresh else None, app.clock,
+                             region_code=app.cfg.platform.region_code)
+        cat = svc.refresh() if args.refresh else svc.cached()
+    if cat is None:
+        print("no catalog cached yet; run `kiosk catalog show --refresh` with the platform reachable")
+        return 1
+    if args.json:
+        from kiosk.catalog import catalog_to_json
+
+        print(json.dumps(catalog_to_json(cat), ensure_ascii=False, indent=2))
+        return 0
+    print(f"catalog version {cat.version}: {len(cat.matters)} matter(s)")
+    for m in cat.matters:
+        print(f"  {m.code:<20} {m.name} / {m.name_en or ''}  [{m.department}; {m.promised_days} d; "
+              f"fee {m.fee}; {', '.join(m.delivery_modes)}]")
+        for f in m.fields:
+            extra = [f"max {f.max_length}"] if f.max_length else []
+            extra += [f"pattern {f.pattern}"] if f.pattern else []
+            extra += [f"choices {'/'.join(f.choices)}"] if f.choices else []
+            print(f"      {f.key:<12} {f.type:<7} {'required' if f.required else 'optional':<9} {f.label}"
+                  f"{' / ' + f.label_en if f.label_en else ''}  {'; '.join(extra)}")
+    return 0
