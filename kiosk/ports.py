@@ -54,8 +54,10 @@ class LockBus(Protocol):
         """Every channel of one board, in one request on the wire."""
         ...
 
-    def scan(self, addresses: Iterable[int]) -> list[int]:
-        """The addresses among ``addresses`` that answer."""
+    def scan(
+        self, addresses: Iterable[int], *, timeout_s: float | None = None, retries: int | None = None
+    ) -> list[int]:
+        """The addresses among ``addresses`` that answer (timeout and retries default to the bus settings)."""
         ...
 
     def close(self) -> None: ...

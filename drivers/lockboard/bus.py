@@ -106,9 +106,13 @@ class SerialLockBus:
         with self._lock:
             return self._read_board(board)
 
-    def scan(self, addresses: Iterable[int]) -> list[int]:
-        """The addresses among ``addresses`` that answer with a valid reply."""
+    def scan(
+        self, addresses: Iterable[int], *, timeout_s: float | None = None, retries: int | None = None
+    ) -> list[int]:
+        """The addresses among ``addresses`` that answer; a short ``timeout_s`` makes a scan for strays cheap."""
         s = self.settings
+        timeout = s.reply_timeout_s if timeout_s is None else timeout_s
+        tries = s.retries if retries is None else retries
         kind = "status" if s.family == "kerong-cu" else "query_all"
         lo, hi = (0, KR_MAX_BOARD) if s.family == "kerong-cu" else (G_MIN_BOARD, G_MAX_BOARD)
         found = []
@@ -118,7 +122,7 @@ class SerialLockBus:
             try:
                 # Locked per address, not per scan: a long scan must not hold up a citizen's door.
                 with self._lock:
-                    self._transact(Request(s.family, kind, addr), s.reply_timeout_s, s.retries, track=False)
+                    self._transact(Request(s.family, kind, addr), timeout, tries, track=False)
             except (LockBoardTimeout, LockBoardFrameError):
                 continue
             found.append(addr)

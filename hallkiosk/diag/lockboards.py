@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -109,32 +108,18 @@ def board(ctx: Ctx, cab: CabinetConfig, bus: LockBus, b: int, timeout: float,
                 open=n_open, items=n_items), doors
 
 
-def _fast_scan(bus: LockBus) -> bool:
-    """Whether the driver's scan takes a per-call timeout (so silent addresses cost a fraction of a second)."""
-    try:
-        params = inspect.signature(bus.scan).parameters
-    except (TypeError, ValueError):
-        return False
-    return "timeout_s" in params and "retries" in params
-
-
 def scan(ctx: Ctx, cab: CabinetConfig, bus: LockBus, timeout: float, retries: int) -> Check:
     p = ctx.check(f"lockboards.{cab.id}.scan", "lockboards", f"cabinet {cab.id} bus scan", f"lockboard.{cab.id}")
     others = [a for a in ADDRESS_RANGE[cab.family] if a not in cab.boards]
     mode = ctx.opts.scan_bus
-    fast = _fast_scan(bus)
     if mode == "off" or not others:
         return p.ok("not scanned" if others else "every address is configured")
-    if mode == "auto" and not fast:
-        full = len(others) * timeout * (retries + 1)
-        return p.ok(f"stray boards not looked for: the driver's scan would wait up to {full:.0f} s "
-                    f"(run `kiosk diag --only lockboards --scan full`)", scanned=False)
     try:
-        if fast:
-            found = bus.scan(others, timeout_s=FAST_SCAN_TIMEOUT_S, retries=0)  # type: ignore[call-arg]
+        if mode == "auto":
+            found = bus.scan(others, timeout_s=FAST_SCAN_TIMEOUT_S, retries=0)
             p.waited_s = (len(others) - len(found)) * FAST_SCAN_TIMEOUT_S
         else:
-            found = bus.scan(others)
+            found = bus.scan(others, timeout_s=timeout, retries=retries)
             p.waited_s = (len(others) - len(found)) * timeout * (retries + 1)
     except LockBoardError as err:
         return p.fault(f"cabinet {cab.id}: scan failed: {err.message}", BOARD_HINT)
