@@ -14,6 +14,7 @@ from backend_client.sim.backoffice import ELDER_AGE, ELDER_MATTER, BackOffice, D
 from backend_client.wsdl import NS
 from kiosk.identity import birth_date_of, validate_id_number
 from kiosk.platform_models import Applicant, Matter
+from kiosk.xsd_regex import xsd_match
 
 T = ElementMaker(namespace=NS, nsmap={"tns": NS})
 LIST_LIMIT = 50
@@ -91,7 +92,7 @@ def _check_value(spec_key: str, value: str, m: Matter) -> None:
     bad = None
     if spec.max_length is not None and len(value) > spec.max_length:
         bad = f"longer than {spec.max_length} characters"
-    elif spec.pattern and not re.fullmatch(spec.pattern, value):  # XSD patterns are anchored, as fullmatch is
+    elif spec.pattern and not xsd_match(spec.pattern, value):
         bad = "does not match the field's pattern"
     elif spec.choices and value not in spec.choices:
         bad = f"must be one of {', '.join(spec.choices)}"

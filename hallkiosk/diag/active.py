@@ -81,15 +81,10 @@ class DoorTestResult:
 
 def sync_cabinet(app: App) -> Cabinet:
     """A Cabinet for this process with compartments synced from the config (no reconciliation: that is the kiosk's job)."""
-    from kiosk.audit import append as audit
-    from kiosk.cabinet import Cabinet, store
+    from kiosk.cabinet import Cabinet
 
     cab = Cabinet(app.db, app.buses, app.cfg.cabinets, app.cfg.pickup, app.clock, app.secret, app.cfg.kiosk.id)
-    with app.db.transaction() as s:
-        now = app.clock.now()
-        changes = store.sync_compartments(s, list(app.cfg.cabinets), now)
-        if changes:
-            audit(s, now, "kiosk", "cabinet.synced", ", ".join(c.id for c in app.cfg.cabinets), changes=changes)
+    cab.sync()
     return cab
 
 

@@ -76,7 +76,9 @@ class CodeGuard:
         if last_until is not None and last_until > since:
             since = last_until  # wrong codes before the last lockout ended were already punished
         wrong = session.execute(
-            select(func.count()).select_from(CodeAttempt).where(CodeAttempt.kiosk_id == self.kiosk_id, CodeAttempt.ok.is_(False), CodeAttempt.at > since)
+            select(func.count())
+            .select_from(CodeAttempt)
+            .where(CodeAttempt.kiosk_id == self.kiosk_id, CodeAttempt.ok.is_(False), CodeAttempt.at > since)
         ).scalar_one()
         if wrong < self.cfg.max_wrong_codes:
             return None

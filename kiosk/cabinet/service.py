@@ -17,12 +17,16 @@ log = logging.getLogger(__name__)
 class Cabinet(Admin):
     """One kiosk's cabinets. Call :meth:`start` once when the process that owns the lock buses starts."""
 
-    def start(self) -> ReconcileReport:
-        """Sync compartments from the config (keeping their states), then reconcile unfinished flows."""
+    def sync(self) -> None:
+        """Bring compartments in line with the config (keeping their states); no reconciliation."""
         with self._tx() as (s, now):
             changes = store.sync_compartments(s, list(self.cabinets.values()), now)
             if changes:
                 audit(s, now, "kiosk", "cabinet.synced", ", ".join(self.cabinets), changes=changes)
+
+    def start(self) -> ReconcileReport:
+        """Sync compartments from the config, then reconcile unfinished flows (once, at the owner's start-up)."""
+        self.sync()
         report = reconcile(self)
         for line in report.lines:
             log.warning("start-up reconciliation: %s", line)
