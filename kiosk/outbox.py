@@ -201,6 +201,24 @@ def retry(session: Session, now: dt.datetime, message_id: int, *, actor: str) ->
     return msg
 
 
+def purge_dead(session: Session, now: dt.datetime, older_than: dt.timedelta, *, actor: str) -> list[int]:
+    """Scrub the sealed payloads of dead rows older than ``older_than`` (personal data kept no longer than needed).
+
+    The row itself stays, so staff still see that something was never delivered and why.
+    """
+    rows = session.execute(
+        select(OutboxMessage).where(
+            OutboxMessage.state == DEAD, OutboxMessage.sensitive.is_(True), OutboxMessage.created_at < now - older_than
+        )
+    ).scalars().all()
+    purged = [m.id for m in rows if m.payload.get("sealed")]
+    for m in rows:
+        m.payload = dict(SCRUBBED)
+    if purged:
+        audit_append(session, now, actor, "outbox.purge", "outbox", ids=purged, older_than_days=older_than.days)
+    return purged
+
+
 def next_due(session: Session) -> dt.datetime | None:
     """When the earliest pending row falls due (None: nothing pending)."""
     q = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == PENDING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 
 from hallkiosk.cli.common import app_of
@@ -31,12 +32,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     rt.add_argument("--actor", default="staff", help="who asks, for the audit log")
     rt.set_defaults(func=_retry)
 
+    pg = s.add_parser("purge", help="scrub the personal data of dead messages older than N days (audited)")
+    pg.add_argument("--older-than", type=int, default=30, metavar="DAYS")
+    pg.add_argument("--actor", default="staff", help="who asks, for the audit log")
+    pg.set_defaults(func=_purge)
+
     p = sub.add_parser("catalog", help="the platform's matter catalog")
     s = p.add_subparsers(dest="catalog_cmd", required=True)
     sh = s.add_parser("show", help="the cached catalog")
     sh.add_argument("--refresh", action="store_true", help="fetch it from the platform first")
     sh.add_argument("--json", action="store_true")
     sh.set_defaults(func=_catalog_show)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    if args.older_than < 1:
+        raise OutboxCommandError("--older-than takes a whole number of days, at least 1")
+    with app_of(args) as app, app.db.transaction() as s:
+        ids = outbox.purge_dead(s, app.clock.now(), dt.timedelta(days=args.older_than), actor=args.actor)
+    print(f"scrubbed {len(ids)} dead message(s)" + (f": {', '.join(map(str, ids))}" if ids else ""))
+    return 0
 
 
 def _list(args: argparse.Namespace) -> int:

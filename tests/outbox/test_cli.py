@@ -77,3 +77,26 @@ def test_catalog_show(kiosk_toml: str, db: Database, sim: PlatformSim, capsys: p
     sim.stop()
     assert main(["-c", kiosk_toml, "catalog", "show", "--json"]) == 0  # from the cache, platform down
     assert json.loads(capsys.readouterr().out)["version"] == sim.backoffice.catalog_version
+
+
+def test_purge_scrubs_old_dead_personal_data(kiosk_toml: str, db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+    import datetime as dt
+
+    now = SystemClock().now()
+    with db.transaction() as s:
+        old = outbox.enqueue(s, now - dt.timedelta(days=40), "SubmitApplication",
+                             {"applicant": {"id_number": "110105195803121232"}}, secret=b"k" * 32, sensitive=True)
+        young = outbox.enqueue(s, now - dt.timedelta(days=3), "SubmitApplication",
+                               {"applicant": {"id_number": "110105195803121232"}}, secret=b"k" * 32, sensitive=True)
+        alive = outbox.enqueue(s, now - dt.timedelta(days=40), "SubmitApplication",
+                               {"applicant": {"id_number": "110105195803121232"}}, secret=b"k" * 32, sensitive=True)
+        old.state = young.state = "dead"
+    assert main(["-c", kiosk_toml, "outbox", "purge", "--older-than", "30", "--actor", "staff:wang"]) == 0
+    assert f"scrubbed 1 dead message(s): {old.id}" in capsys.readouterr().out
+    with db.transaction() as s:
+        assert s.get(OutboxMessage, old.id).payload == {"scrubbed": True}
+        assert "sealed" in s.get(OutboxMessage, young.id).payload  # too recent
+        assert "sealed" in s.get(OutboxMessage, alive.id).payload  # still being delivered
+        assert audit.tail(s, 1)[0].action == "outbox.purge"
+    assert main(["-c", kiosk_toml, "outbox", "retry", str(old.id)]) == 2  # nothing left to send
+    assert main(["-c", kiosk_toml, "outbox", "purge", "--older-than", "0"]) == 2
