@@ -1,0 +1,23 @@
+"""``kiosk run [--windowed] [--screenshot-dir DIR]``: the touch UI on the configured (or simulated) devices."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hallkiosk.cli.common import config_of
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="start the touch UI")
+    p.add_argument("--windowed", action="store_true", help="a window instead of fullscreen kiosk mode (development)")
+    p.add_argument("--screenshot-dir", metavar="DIR", type=Path,
+                   help="save a screenshot at every screen change (and latest.png every 5 s) into DIR")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    cfg = config_of(args)
+    from ui.main import run
+
+    return run(cfg, windowed=args.windowed, screenshot_dir=args.screenshot_dir)

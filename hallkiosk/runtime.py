@@ -1,0 +1,236 @@
+"""The runtime: one object the UI calls, composing the App with the cabinet, applications, catalog, outbox and readers.
+
+Kivy-free on purpose: the UI hands in ``post`` (how to run a callable on its
+main thread) and everything else happens here. Blocking work (a door opening,
+a platform call) runs on a small worker pool; its result, or its error, comes
+back through ``post`` so widgets are only ever touched on the main thread and
+a slow platform never freezes the screen. Card readers call in from their own
+threads and are forwarded the same way.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from hallkiosk.runtime_ops import CitizenOps, StaffOps
+from hallkiosk.runtime_sim import SimOps
+from kiosk.config import Config
+from kiosk.errors import KioskError
+from kiosk.ports import CardEvent, Printer
+
+if TYPE_CHECKING:
+    from hallkiosk.wiring import App
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Callable[[], None]], None]
+StaffRole = Literal["staff", "technician"]
+
+
+def _run_now(fn: Callable[[], None]) -> None:
+    fn()
+
+
+@dataclass
+class PlatformStatus:
+    """What the start screen says about the platform: unknown until the first heartbeat or call."""
+
+    reachable: bool | None = None
+    detail: str = ""
+
+
+class Runtime(CitizenOps, StaffOps, SimOps):
+    """The kiosk as the UI sees it. Call :meth:`start` once, :meth:`stop` at exit."""
+
+    def __init__(self, cfg: Config, *, post: Post | None = None, workers: int = 4) -> None:
+        self.cfg = cfg
+        self._app: App | None = None
+        self._app_lock = threading.Lock()
+        self._ready = threading.Event()  # set once storage, cabinet, readers and senders are up
+        self.start_error: BaseException | None = None
+        self._post: Post = post or _run_now
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kiosk-worker")
+        self._card_listeners: list[Callable[[CardEvent], None]] = []
+        self._status_listeners: list[Callable[[PlatformStatus], None]] = []
+        self.platform_status = PlatformStatus()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._started = False
+        self.printer: Printer | None = None
+        super().__init__()
+
+    @property
+    def app(self) -> App:
+        """The composition root, built on first use. Importing it pulls in SQLAlchemy, Alembic and the drivers,
+        which is why the UI's first frame does not wait for it (see :meth:`start`)."""
+        if self._app is None:
+            with self._app_lock:
+                if self._app is None:
+                    from hallkiosk.wiring import App
+
+                    self._app = App(self.cfg)
+        return self._app
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def wait_ready(self, timeout_s: float | None = None) -> bool:
+        return self._ready.wait(timeout_s)
+
+    # --- threading ------------------------------------------------------------
+    def set_poster(self, post: Post) -> None:
+        """The UI installs its main-thread scheduler (Kivy's Clock) here before :meth:`start`."""
+        self._post = post
+
+    def post(self, fn: Callable[[], None]) -> None:
+        self._post(fn)
+
+    def run(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        **kwargs: Any,
+    ) -> Future[Any]:
+        """Run ``fn`` on a worker; deliver its result or error on the main thread."""
+
+        def work() -> Any:
+            try:
+                self._ready.wait()  # a tap during the first second waits for the core, it is not refused
+                if self.start_error is not None:
+                    raise self.start_error
+                result = fn(*args, **kwargs)
+            except BaseException as err:
+                if not isinstance(err, KioskError):
+                    log.exception("unexpected error in %s", getattr(fn, "__name__", fn))
+                if on_error is not None:
+                    self._post(lambda e=err: on_error(e))
+                raise
+            if on_done is not None:
+                self._post(lambda: on_done(result))
+            return result
+
+        return self._pool.submit(work)
+
+    # --- card readers ---------------------------------------------------------
+    def add_card_listener(self, fn: Callable[[CardEvent], None]) -> None:
+        self._card_listeners.append(fn)
+
+    def _on_card_event(self, ev: CardEvent) -> None:
+        # Called on a reader's thread: never touch listeners' state here, only hand over.
+        log.info("card event %s from %s", ev.kind, ev.reader)
+        for fn in list(self._card_listeners):
+            self._post(lambda fn=fn: fn(ev))
+
+    # --- platform status ------------------------------------------------------
+    def add_status_listener(self, fn: Callable[[PlatformStatus], None]) -> None:
+        self._status_listeners.append(fn)
+
+    def _set_platform_status(self, reachable: bool, detail: str = "") -> None:
+        """Record reachability; tell the UI only when it changes (a down platform is logged once)."""
+        if self.platform_status.reachable == reachable:
+            return
+        if reachable:
+            log.log(logging.INFO if self.platform_status.reachable is None else logging.WARNING,
+                    "platform reachable" if self.platform_status.reachable is None else "platform reachable again")
+        else:
+            log.warning("platform unreachable: %s", detail)
+        self.platform_status = PlatformStatus(reachable, detail)
+        st = self.platform_status
+        for fn in list(self._status_listeners):
+            self._post(lambda fn=fn: fn(st))
+
+    # --- staff access ---------------------------------------------------------
+    def is_staff_badge(self, badge_uid: str | None) -> bool:
+        return bool(badge_uid) and badge_uid.upper() in self.cfg.kiosk.staff_badges
+
+    def staff_pin_required(self) -> bool:
+        """Badge + PIN when the staff PIN variable is set, badge alone otherwise."""
+        return bool(os.environ.get(self.cfg.kiosk.staff_pin_env))
+
+    def technician_enabled(self) -> bool:
+        return bool(os.environ.get(self.cfg.kiosk.technician_pin_env))
+
+    def check_pin(self, role: StaffRole, pin: str) -> bool:
+        """Constant-time PIN check against the environment; no PIN configured means no access."""
+        env = self.cfg.kiosk.technician_pin_env if role == "technician" else self.cfg.kiosk.staff_pin_env
+        expected = os.environ.get(env, "")
+        ok = bool(expected) and hmac.compare_digest(expected.encode(), pin.encode())
+        self.run(lambda: self.app.audit(role, "pin_ok" if ok else "pin_wrong"))
+        return ok
+
+    # --- life cycle -----------------------------------------------------------
+    @property
+    def simulated(self) -> list[str]:
+        """Which parts run on simulators. The same rule as App.simulated, from the config alone, so the
+        SIMULATED HARDWARE band is on the very first frame without building the App."""
+        c = self.cfg
+        parts = [f"lock bus {x.id}" for x in c.cabinets if x.bus == "sim"]
+        parts += [f"card reader {r.name or r.kind}" for r in c.card_readers if r.kind == "sim"]
+        if c.platform.endpoint == "sim":
+            parts.append("platform")
+        if c.printer.kind == "sim":
+            parts.append("printer")
+        return parts
+
+    def start(self) -> None:
+        """Start everything on a background thread; calls made meanwhile wait for it (see :meth:`run`)."""
+        if self._started:
+            return
+        self._started = True
+        self._spawn("kiosk-start", self._start_blocking)
+
+    def _start_blocking(self) -> None:
+        """Open the storage, reconcile unfinished flows, start the readers and background senders."""
+        try:
+            self._start_parts()
+        except BaseException as err:
+            self.start_error = err
+            log.critical("the kiosk core did not start: %s", err)
+        finally:
+            self._ready.set()
+
+    def _start_parts(self) -> None:
+        if self.simulated:
+            log.warning("SIMULATED HARDWARE in use: %s", ", ".join(self.simulated))
+        self.app.db  # noqa: B018 - building it applies the migrations before anything else runs
+        self._start_services()
+        for reader in self.app.card_readers:
+            try:
+                reader.start(self._on_card_event)
+            except KioskError as err:
+                log.error("card reader %s did not start: %s", getattr(reader, "name", "?"), err)
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._started:
+            self._ready.wait(30)  # never tear down under a start still in progress
+        app = self._app
+        if app is None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            return
+        for reader in app.__dict__.get("card_readers", []):
+            try:
+                reader.stop()
+            except Exception:  # stopping must go on for the others
+                log.exception("stopping a card reader")
+        self._stop_services()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for t in self._threads:
+            if t is not threading.current_thread():
+                t.join(timeout=5)
+        app.close()

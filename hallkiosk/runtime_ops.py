@@ -1,0 +1,341 @@
+"""The runtime's operations, as the UI calls them (on a worker thread): citizen flows, staff and technician.
+
+Split from :mod:`hallkiosk.runtime` (threading, readers, life cycle) to keep each
+file readable. Every method here may block; none touches the UI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from kiosk.errors import PlatformError, PlatformUnavailable
+from kiosk.identity import Identity
+from kiosk.platform_models import Applicant, CaseSummary, FieldSpec, Matter
+
+# The services below import SQLAlchemy and Alembic (half a second): they are imported where first used, on the
+# start-up thread, so the first frame of the start screen does not wait for them.
+if TYPE_CHECKING:
+    import threading
+
+    from hallkiosk.wiring import App
+    from kiosk.applications import ApplicationService, Receipt
+    from kiosk.cabinet import Cabinet, FlowHandle, FlowResult
+    from kiosk.catalog import CatalogService
+    from kiosk.config import Config
+    from kiosk.diag_model import Check
+    from kiosk.evaluations import EvaluationService
+    from kiosk.heartbeat import HeartbeatService
+    from kiosk.outbox_sender import OutboxSender
+    from kiosk.ports import Printer
+
+log = logging.getLogger(__name__)
+
+# Cases a citizen may bring more materials for.
+OPEN_STATUSES = ("RECEIVED", "IN_REVIEW", "NEED_MORE_MATERIAL")
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    """One door as the cabinet picture draws it."""
+
+    label: str
+    size: str
+    state: str
+
+
+class Services:
+    """The core services, built from the App on first use."""
+
+    app: App
+    cfg: Config
+    printer: Printer | None
+    _stop: threading.Event
+    _ready: threading.Event
+
+    def __init__(self) -> None:
+        self._switches: dict[str, bool] = {}
+        self._faults: dict[str, Any] = {}
+
+    def _set_platform_status(self, reachable: bool, detail: str = "") -> None:  # implemented by Runtime
+        raise NotImplementedError
+
+    def _spawn(self, name: str, target: Any) -> None:  # implemented by Runtime
+        raise NotImplementedError
+
+    @cached_property
+    def catalog(self) -> CatalogService:
+        from kiosk.catalog import CatalogService
+
+        return CatalogService(self.app.db, self.app.platform, self.app.clock, region_code=self.cfg.platform.region_code)
+
+    @cached_property
+    def sender(self) -> OutboxSender:
+        from kiosk.outbox_sender import OutboxSender
+
+        return OutboxSender(self.app.db, self.app.platform, self.app.secret, self.app.clock, self.cfg.platform,
+                            on_unknown_matter=self.catalog.invalidate)
+
+    @cached_property
+    def applications(self) -> ApplicationService:
+        from kiosk.applications import ApplicationService
+
+        return ApplicationService(self.app.db, self.app.secret, self.app.clock, self.catalog, self.sender)
+
+    @cached_property
+    def evaluations(self) -> EvaluationService:
+        from kiosk.evaluations import EvaluationService
+
+        return EvaluationService(self.app.db, self.app.secret, self.app.clock, self.sender)
+
+    @cached_property
+    def heartbeat(self) -> HeartbeatService:
+        from kiosk.heartbeat import HeartbeatService
+
+        return HeartbeatService(self.app.db, self.app.platform, self.app.clock, self.cfg.platform, catalog=self.catalog,
+                                on_alarm_cleared=self.sender.resume)
+
+    @cached_property
+    def cabinet(self) -> Cabinet:
+        from kiosk.cabinet import Cabinet
+
+        return Cabinet(self.app.db, self.app.buses, self.cfg.cabinets, self.cfg.pickup, self.app.clock, self.app.secret,
+                       self.cfg.kiosk.id, platform=self.app.platform)
+
+    def _start_services(self) -> None:
+        from drivers.printer import build_printer
+
+        self.printer = build_printer(self.cfg.printer, self.cfg.data_dir)
+        report = self.cabinet.start()
+        if report.staff_tasks:
+            log.warning("start-up reconciliation raised %d staff task(s)", len(report.staff_tasks))
+        self.sender.start()
+        self._spawn("heartbeat", self._heartbeat_loop)
+
+    def _heartbeat_loop(self) -> None:
+        # Our own loop around beat_once (rather than HeartbeatService.start) so every beat updates the start screen.
+        while not self._stop.is_set():
+            try:
+                self.beat()
+            except Exception:  # the loop must outlive a database hiccup
+                log.exception("heartbeat failed unexpectedly")
+            self._stop.wait(self.cfg.platform.heartbeat_interval_s)
+
+    def beat(self) -> bool:
+        """One heartbeat now; the start screen's notice follows its outcome."""
+        res = self.heartbeat.beat_once()
+        self._set_platform_status(res.ok, "" if res.ok else getattr(res.error, "message", "heartbeat failed"))
+        return res.ok
+
+    def _stop_services(self) -> None:
+        if "sender" in self.__dict__:
+            self.sender.stop(timeout_s=5)
+
+    def _platform(self, fn: Any, *args: Any, **kw: Any) -> Any:
+        """A direct platform call that also keeps the start screen's reachability notice true."""
+        try:
+            out = fn(*args, **kw)
+        except PlatformUnavailable as err:
+            self._set_platform_status(False, err.message)
+            raise
+        self._set_platform_status(True)
+        return out
+
+
+def applicant_of(identity: Identity, phone: str | None = None) -> Applicant:
+    kind = "RESIDENT_ID" if identity.card_kind == "resident_id" else "SOCIAL_SECURITY_CARD"
+    return Applicant(kind, identity.id_number, identity.name, phone or None)  # type: ignore[arg-type]
+
+
+class CitizenOps(Services):
+    """What a citizen's screens call."""
+
+    def matters(self) -> tuple[Matter, ...]:
+        return self.catalog.matters()
+
+    @staticmethod
+    def check_field(spec: FieldSpec, value: str) -> None:
+        """Local validation of one field (pure and fast: the UI calls it on its own thread)."""
+        if spec.key == "delivery_mode":
+            if value not in spec.choices:
+                from kiosk.errors import ValidationError
+
+                err = ValidationError("delivery mode not chosen", field=spec.key)
+                err.citizen_key = "error.field_required"
+                raise err
+            return
+        from kiosk.applications import validate_field
+
+        validate_field(spec, value)
+
+    def submit_application(self, identity: Identity, matter_code: str, fields: dict[str, str], delivery_mode: str) -> Receipt:
+        applicant = applicant_of(identity, fields.get("phone"))
+        receipt = self.applications.submit(applicant, matter_code, fields, delivery_mode)
+        self._set_platform_status(receipt.state != "queued")
+        return receipt
+
+    def receipt_lines_for_submission(self, r: Receipt) -> list[str]:
+        k = self.cfg.kiosk
+        lines = [k.hall, k.hall_en, "-" * 24, f"事项 Matter: {r.matter_name}", f"申请人 Applicant: {r.applicant_name_masked}",
+                 f"证件 ID: {r.applicant_id_masked}", f"回执 Receipt: {r.receipt_number}"]
+        if r.case_number:
+            lines.append(f"办件编号 Case: {r.case_number}")
+        if r.promised_date:
+            lines.append(f"承诺办结 Promised: {r.promised_date}")
+        lines += [r.text[0], r.text[1], f"{r.created_at.astimezone():%Y-%m-%d %H:%M}"]
+        return [x for x in lines if x]
+
+    def receipt_lines_for_dropoff(self, res: FlowResult) -> list[str]:
+        k = self.cfg.kiosk
+        return [x for x in (k.hall, k.hall_en, "-" * 24, "材料已投递 Materials dropped off",
+                            f"柜门 Compartment: {res.label}", f"回执 Receipt: {res.receipt_number}",
+                            f"{self.app.clock.now().astimezone():%Y-%m-%d %H:%M}") if x]
+
+    def print_receipt(self, lines: Sequence[str], qr: str | None) -> None:
+        if self.printer is not None:
+            self.printer.print_receipt(lines, qr)
+
+    def cases_of(self, identity: Identity) -> list[CaseSummary]:
+        return self._platform(self.app.platform.query_cases, applicant_id_number=identity.id_number)
+
+    def pickup_by_code(self, code: str) -> FlowHandle:
+        return self.cabinet.start_pickup_by_code(code)
+
+    def pickup_by_identity(self, identity: Identity) -> FlowHandle:
+        return self.cabinet.start_pickup_by_identity(identity)
+
+    def wait_closed(self, handle: FlowHandle, timeout_s: float | None = None) -> FlowResult:
+        """Poll the door until it reads closed; stops early (DoorLeftOpen) when the runtime stops."""
+        cab_cfg = next((c for c in self.cfg.cabinets if c.id == handle.cabinet_id), None)
+        limit = timeout_s if timeout_s is not None else (cab_cfg.close_timeout_s if cab_cfg else 120.0)
+        deadline = self.app.clock.monotonic() + limit
+        while not self._stop.is_set():
+            res = self.cabinet.poll(handle)
+            if res is not None:
+                # The flow's ending queued ReportDelivery / NotifyApplicant in the outbox: send them now, not at the next poll.
+                self.sender.poke()
+                return res
+            if self.app.clock.monotonic() >= deadline:
+                break
+            self._stop.wait(0.2)
+        from kiosk.cabinet import DoorLeftOpen
+
+        raise DoorLeftOpen(f"door {handle.label} still open (flow {handle.flow_id})")
+
+    def cabinet_slots(self, cabinet_id: str) -> list[SlotInfo]:
+        """The cabinet's doors in their configured (physical) order with their stored states; a quick DB read."""
+        from sqlalchemy import select
+
+        from kiosk.storage.models import Compartment
+
+        cab = next((c for c in self.cfg.cabinets if c.id == cabinet_id), None)
+        if cab is None:
+            return []
+        with self.app.db.transaction() as s:
+            states = dict(s.execute(select(Compartment.label, Compartment.state)
+                                    .where(Compartment.cabinet_id == cabinet_id)).all())
+        return [SlotInfo(c.label, c.size, states.get(c.label, "free")) for c in cab.compartments]
+
+    def readers_present(self) -> bool | None:
+        """Whether any card reader answers; None while the kiosk is still starting."""
+        if not self._ready.is_set():
+            return None
+        return any(r.is_present() for r in self.app.card_readers)
+
+    def report_door_problem(self, handle: FlowHandle | None) -> None:
+        """The citizen says the door did not open: logged for staff (the flow itself settles on its own)."""
+        if handle is not None:
+            self.app.audit("citizen", "cabinet.door_reported_stuck", handle.label, flow=handle.flow_id)
+            log.warning("citizen reports door %s did not open (flow %s)", handle.label, handle.flow_id)
+
+    def dropoff_choices(self, identity: Identity) -> tuple[list[CaseSummary], tuple[Matter, ...]]:
+        try:
+            cases = [c for c in self.cases_of(identity) if c.status in OPEN_STATUSES]
+        except PlatformError:
+            cases = []  # the platform is down: drop-off by matter still works from the cached catalog
+        return cases, self.catalog.matters()
+
+    def dropoff(self, identity: Identity, *, case_number: str | None = None, matter_code: str | None = None,
+                matter_name: str | None = None) -> FlowHandle:
+        return self.cabinet.start_dropoff(identity, case_number=case_number, matter_code=matter_code,
+                                          matter_name=matter_name)
+
+    def rate(self, rating: int, reasons: Sequence[str], *, case_number: str | None = None, matter_code: str | None = None,
+             parcel_id: int | None = None) -> Any:
+        if not case_number and not matter_code and parcel_id is not None:
+            case_number, matter_code = self._subject_of_parcel(parcel_id)
+        if not case_number and not matter_code:
+            matter_code = "KIOSK-SERVICE"  # a rating of the kiosk's own service (pickup with no case on record)
+        return self.evaluations.submit(rating, case_number=case_number, matter_code=matter_code, reasons=reasons)
+
+    def _subject_of_parcel(self, parcel_id: int) -> tuple[str | None, str | None]:
+        from kiosk.storage.models import Parcel
+
+        with self.app.db.transaction() as s:
+            p = s.get(Parcel, parcel_id)
+            return (p.case_number, p.matter_code) if p is not None else (None, None)
+
+
+class StaffOps(Services):
+    """What the staff and technician screens call."""
+
+    def staff_tasks(self) -> list[Any]:
+        return self.cabinet.tasks()
+
+    def resolve_task(self, task_id: int, actor: str) -> None:
+        self.cabinet.resolve_task(task_id, actor=f"staff:{actor[-4:]}")
+
+    def deposit(self, case_number: str, actor: str, size: str = "M") -> FlowHandle:
+        return self.cabinet.start_deposit(case_number, actor=f"staff:{actor[-4:]}", size=size)
+
+    def collectable(self) -> list[Any]:
+        return self.cabinet.collectable()
+
+    def collect(self, parcel_id: int, actor: str) -> FlowHandle:
+        return self.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}")
+
+    def compartments(self) -> list[Any]:
+        return self.cabinet.status()
+
+    def set_compartment_enabled(self, label: str, enable: bool, actor: str) -> None:
+        who = f"staff:{actor[-4:]}"
+        if enable:
+            self.cabinet.enable(label, actor=who)
+        else:
+            self.cabinet.disable(label, actor=who, reason="disabled at the kiosk by staff")
+
+    def tech_open(self, label: str, actor: str) -> FlowResult:
+        return self.cabinet.technician_open(label, actor=f"technician:{actor[-4:]}")
+
+    def device_status(self) -> list[Check]:
+        """A quick view of each device, without the slow checks (the diagnostics button runs those)."""
+        from kiosk.diag_model import Check
+
+        out: list[Check] = []
+        for r in self.app.card_readers:
+            ok = r.is_present()
+            out.append(Check(f"card.{r.name}", "card", f"card reader {r.name}", "OK" if ok else "FAULT",
+                             "reachable" if ok else "not reachable"))
+        for cid, bus in self.app.buses.items():
+            cab = next(c for c in self.cfg.cabinets if c.id == cid)
+            for b in cab.boards:
+                try:
+                    bus.board_state(b)
+                    out.append(Check(f"lockboards.{cid}.{b}", "lockboards", f"{cid} board {b}", "OK", "answers"))
+                except Exception as err:  # any board failure is shown, none may break the screen
+                    out.append(Check(f"lockboards.{cid}.{b}", "lockboards", f"{cid} board {b}", "FAULT",
+                                     getattr(err, "message", str(err))))
+        st = getattr(self, "platform_status", None)
+        reach = getattr(st, "reachable", None)
+        out.append(Check("platform.reach", "platform", "provincial platform",
+                         "OK" if reach else "FAULT" if reach is False else "DEGRADED",
+                         {True: "reachable", False: "unreachable", None: "not yet contacted"}[reach]))
+        return out
+
+    def diagnostics(self) -> list[Check]:
+        from hallkiosk.diag.runner import Options, run_checks
+
+        return list(run_checks(self.app, options=Options(scan_bus=False)).checks)

@@ -1,0 +1,108 @@
+"""The simulators' side of the runtime: the technician's fault switches and the demo's hands (insert a card, shut a door).
+
+Only ever touches simulator handles (``reader.sim``, ``bus.sim``, ``platform.sim``); on real hardware every
+method here does nothing and the technician screen shows no switches.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from hallkiosk.runtime_ops import Services
+
+if TYPE_CHECKING:
+    from kiosk.cabinet import FlowHandle
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SimSwitch:
+    """One simulator fault switch on the technician screen."""
+
+    key: str
+    target: str
+    on: bool
+
+
+class SimOps(Services):
+    """Simulator switches for the technician screen and the demo buttons."""
+
+    # --- simulator fault switches ------------------------------------------------------
+    def sim_switches(self) -> list[SimSwitch]:
+        out: list[SimSwitch] = []
+        for r in self.app.card_readers:
+            sim = getattr(r, "sim", None)
+            if sim is not None:
+                out.append(SimSwitch("card_insert", r.name, bool(sim.has_card)))
+                out.append(SimSwitch("card_silent", r.name, self._switches.get("card_silent", False)))
+        for cab in self.cfg.cabinets:
+            bus = self.app.buses.get(cab.id)
+            if getattr(bus, "sim", None) is not None:
+                first = cab.compartments[0]
+                out.append(SimSwitch("door_jam", first.label, self._switches.get("door_jam", False)))
+                out.append(SimSwitch("board_silent", f"{cab.id}/{cab.boards[0]}", self._switches.get("board_silent", False)))
+        if getattr(self.app.platform, "sim", None) is not None:
+            out.append(SimSwitch("platform_down", "", self._switches.get("platform_down", False)))
+            out.append(SimSwitch("platform_slow", "", self._switches.get("platform_slow", False)))
+        return out
+
+    def flip_sim_switch(self, key: str) -> bool:
+        """Toggle one simulator fault; returns the new state. Only simulators are touched, never real devices."""
+        on = not self._switches.get(key, False)
+        reader_sim = next((r.sim for r in self.app.card_readers if getattr(r, "sim", None) is not None), None)
+        cab = self.cfg.cabinets[0] if self.cfg.cabinets else None
+        board_sim = getattr(self.app.buses.get(cab.id), "sim", None) if cab else None
+        psim = getattr(self.app.platform, "sim", None)
+        if key == "card_insert" and reader_sim is not None:
+            on = not reader_sim.has_card
+            reader_sim.insert_demo_card() if on else reader_sim.remove_card()
+        elif key == "card_silent" and reader_sim is not None:
+            reader_sim.inject("silent", cmd="any", times=10**6) if on else reader_sim.clear_faults()
+        elif key == "door_jam" and board_sim is not None and cab is not None:
+            c = cab.compartments[0]
+            board_sim.jam(c.board, c.channel) if on else board_sim.unjam(c.board, c.channel)
+        elif key == "board_silent" and board_sim is not None and cab is not None:
+            board_sim.silence(cab.boards[0]) if on else board_sim.revive(cab.boards[0])
+        elif key in ("platform_down", "platform_slow") and psim is not None:
+            if on:
+                self._faults[key] = (psim.faults.reset(times=None) if key == "platform_down"
+                                     else psim.faults.slow(8.0, times=None))
+            elif key in self._faults:
+                psim.faults.disarm(self._faults.pop(key))
+        else:
+            return False
+        self._switches[key] = on
+        log.warning("simulator switch %s is now %s", key, "on" if on else "off")
+        return on
+
+    # --- the demo's hands: what a person would do to a simulated device ----------------
+    def card_sim(self) -> Any:
+        """The first simulated card reader's simulator, or None on real hardware (or before start-up is done)."""
+        if not self._ready.is_set():
+            return None
+        return next((r.sim for r in self.app.card_readers if getattr(r, "sim", None) is not None), None)
+
+    def door_sim(self, cabinet_id: str) -> Any:
+        if not self._ready.is_set():
+            return None
+        return getattr(self.app.buses.get(cabinet_id), "sim", None)
+
+    def sim_insert_demo_card(self) -> None:
+        sim = self.card_sim()
+        if sim is not None:
+            sim.insert_demo_card()
+
+    def sim_close_door(self, handle: FlowHandle) -> None:
+        sim = self.door_sim(handle.cabinet_id)
+        cab = next(c for c in self.cfg.cabinets if c.id == handle.cabinet_id)
+        comp = next(c for c in cab.compartments if c.label == handle.label)
+        if sim is not None:
+            # What the person does before pushing the door shut: take the parcel out, or put the materials in.
+            if handle.kind in ("pickup", "collect"):
+                sim.take_item(comp.board, comp.channel)
+            elif handle.kind in ("deposit", "dropoff"):
+                sim.put_item(comp.board, comp.channel)
+            sim.close_door(comp.board, comp.channel)

@@ -1,0 +1,79 @@
+"""Drop-off and staff deposit end to end, through real touches, the cabinet core and the lock-board simulator."""
+
+from __future__ import annotations
+
+import threading
+
+from kiosk.ports import CardEvent
+from tests.ui.conftest import STAFF_BADGE, shot
+from tests.ui.flows import OTHER_PERSON, approved_case, open_doors, parcel_state, slot_of
+from tests.ui.harness import Driver
+
+
+def test_dropoff_for_a_matter_opens_a_door_and_gives_a_receipt(k: Driver) -> None:
+    k.tap_id("btn_dropoff")
+    assert k.app.sm.current == "identify"
+    k.rt.card_sim().insert_demo_card()
+    k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
+    shot(k, "identify")
+    k.tap_id("btn_continue")
+    k.wait_for(lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices")
+    shot(k, "dropoff")
+    k.tap_text("社会保障卡补换")
+    k.wait_for(lambda: k.app.sm.current == "door", what="a door to open")
+    door = k.app.screen
+    label = door.label
+    assert open_doors(k) == [label]
+    sim, b, ch = slot_of(k, label)
+    sim.put_item(b, ch)
+    sim.close_door(b, ch)
+    k.wait_for(lambda: door.closed, what="the door to read closed")
+    assert door.result.receipt_number and door.result.receipt_number in door.ids.instruction.text
+    assert parcel_state(k, door.handle.parcel_id) == "dropped_off"
+    k.wait_for(lambda: any("DROPOFF" in p.name or p.exists() for p in k.rt.printer.printed), what="a receipt")
+    k.tap_id("btn_next")
+    assert k.app.sm.current == "rate"
+    k.tap_id("btn_skip")
+    assert k.app.sm.current == "start" and k.app.session.identity is None
+
+
+def _badge(k: Driver, uid: str) -> None:
+    """A staff badge read: delivered from a reader thread exactly as a PC/SC reader's watcher would."""
+    ev = CardEvent("badge", reader="staff reader", badge_uid=uid)
+    t = threading.Thread(target=k.rt._on_card_event, args=(ev,))
+    t.start()
+    t.join()
+
+
+def test_staff_deposit_by_case_number(k: Driver) -> None:
+    case = approved_case(k, OTHER_PERSON)  # not the demo card's holder: the pickup tests must find only their own
+    _badge(k, "DEADBEEF00")
+    k.frames(3)
+    assert k.app.sm.current == "start" and k.app.screen.error == k.t("staff.badge_unknown")
+    _badge(k, STAFF_BADGE)
+    k.wait_for(lambda: k.app.sm.current == "staff", what="staff mode")
+    assert k.app.session.role == "staff"
+    shot(k, "staff")
+    k.tap_id("btn_deposit")
+    dep = k.app.screen
+    k.keys(dep.ids.keyboard, case)
+    assert dep.ids.case_display.text == case
+    k.tap_id("size_S")
+    shot(k, "staff_deposit")
+    k.tap_id("btn_deposit")
+    k.wait_for(lambda: k.app.sm.current == "door", what="the door to open")
+    door = k.app.screen
+    label = door.label
+    assert open_doors(k) == [label]
+    assert label in ("A01", "A02", "A03", "A04"), "a small parcel goes in a small compartment"
+    k.tap_id("btn_sim_close")  # the demo's own "close the door" switch: puts the item in and shuts it
+    k.wait_for(lambda: door.closed, what="the door to read closed")
+    assert parcel_state(k, door.handle.parcel_id) == "ready"
+    bo = k.rt.app.platform.sim.backoffice
+    k.wait_for(lambda: any(s.case_number == case and s.template == "PICKUP_READY" for s in bo.sms), timeout=20,
+               what="the pickup SMS through the outbox")
+    assert "code" not in door.ids.instruction.text.lower()
+    k.tap_id("btn_next")
+    assert k.app.sm.current == "staff"
+    k.tap_id("btn_exit")
+    assert k.app.sm.current == "start" and k.app.session.role == "citizen" and k.app.session.staff_id is None

@@ -1,0 +1,94 @@
+"""The session's end: the inactivity warning and reset, and what is wiped."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import TECH_PIN, shot
+from tests.ui.harness import Driver
+
+
+def test_inactivity_warns_then_resets_and_wipes_everything(k: Driver) -> None:
+    k.tap(k.app.root.ids.lang_btn)
+    assert k.app.lang == "en"
+    k.tap_id("btn_matters")
+    k.rt.card_sim().insert_demo_card()
+    k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
+    ident = k.app.session.identity
+    k.tap_id("btn_continue")
+    k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
+    k.tap_text("Senior Citizen Preferential Card")
+    form = k.app.screen
+    k.keys(form.ids.numpad, "1380013")
+    assert k.app.session.form.get("phone") == "1380013"
+    # 9 s idle: nothing yet. 10 s: the warning with its countdown.
+    k.idle.advance(9)
+    k.frames(3)
+    k.wait_for(lambda: True)
+    assert k.app._warning is None
+    k.idle.advance(2)
+    warning = k.wait_for(lambda: k.app._warning, what="the inactivity warning")
+    k.frames(3)
+    assert warning.seconds_left == 4
+    shot(k, "inactivity_warning")
+    # "I'm here" keeps everything.
+    k.tap(warning.ids.stay)
+    assert k.app._warning is None and k.app.sm.current == "form" and k.app.session.form.get("phone") == "1380013"
+    # Then nobody answers: back to the start, everything gone, default language again.
+    k.idle.advance(11)
+    k.wait_for(lambda: k.app._warning, what="the warning again")
+    k.idle.advance(5)
+    k.wait_for(lambda: k.app.sm.current == "start", what="the reset")
+    assert k.app.session.is_blank() and ident.wiped and ident.id_number == ""
+    assert k.app.lang == "zh"
+    assert not k.app.get_screen("form").ids.fields.children
+    assert k.app.get_screen("identify").masked_id == ""
+    assert k.app.get_screen("matters").ids.rows.children == []
+
+
+def test_technician_pin(k: Driver) -> None:
+    k.tap_id("btn_staff")
+    pin = k.app.screen
+    k.keys(pin.ids.numpad, "000000")
+    k.tap_id("btn_ok")
+    assert pin.error == k.t("pin.wrong") and k.app.sm.current == "pin"
+    k.keys(pin.ids.numpad, TECH_PIN)
+    assert pin.ids.pin_display.text.count("*") == len(TECH_PIN)
+    k.tap_id("btn_ok")
+    assert k.app.sm.current == "tech" and k.app.session.role == "technician"
+    k.wait_for(lambda: k.app.screen.ids.checks.children, what="device status")
+    k.tap_text("A03", k.app.screen.ids.doors)
+    k.wait_for(lambda: k.app.screen.info, what="the door to open")
+    sim = k.rt.door_sim("CAB-01")
+    assert sim.is_open(0, 3)
+    sim.close_door(0, 3)
+
+
+def test_platform_down_shows_the_notice_and_pickup_still_works(k: Driver) -> None:
+    from tests.ui.flows import deposit_ready, open_doors
+
+    code, label = deposit_ready(k)
+    assert k.rt.flip_sim_switch("platform_down") is True  # the simulator now resets every connection
+    try:
+        k.tap_id("btn_cases")
+        k.rt.card_sim().insert_demo_card()
+        k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
+        k.tap_id("btn_continue")
+        k.wait_for(lambda: k.app.screen.error, timeout=30, what="the lookup to fail")
+        assert k.app.screen.error == k.t("error.platform") and k.app.platform_down
+        k.rt.card_sim().remove_card()
+        k.wait_for(lambda: k.app.sm.current == "start", what="the reset")
+        notice = k.app.screen.ids.platform_notice
+        k.settle()
+        assert notice.text == k.t("start.platform_down") and notice.height > 0
+        shot(k, "start_platform_down")
+        # Pick-up is local: it works with the platform down.
+        k.tap_id("btn_pickup")
+        k.keys(k.app.screen.ids.numpad, code)
+        k.tap_id("btn_open")
+        k.wait_for(lambda: k.app.sm.current == "door", what="the door")
+        assert open_doors(k) == [label]
+        k.tap_id("btn_sim_close")
+        k.wait_for(lambda: k.app.screen.closed, what="the door to close")
+    finally:
+        k.rt.flip_sim_switch("platform_down")
+    k.rt.run(k.rt.beat)
+    k.wait_for(lambda: not k.app.platform_down, timeout=20, what="the notice to go when the platform is back")

@@ -1,0 +1,303 @@
+"""The Kivy application: header, screens, the inactivity warning, card events, language and text size.
+
+Import only after :func:`ui.bootstrap.configure` (this module imports Kivy's window).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from hallkiosk.runtime import PlatformStatus, Runtime
+from kiosk.errors import KioskError
+from kiosk.ports import CardEvent
+from kiosk.session import KioskSession
+from ui import theme
+from ui.i18n import Catalogue
+from ui.screens import SCREENS, KioskScreen
+from ui.widgets import InactivityWarning
+
+log = logging.getLogger(__name__)
+UI_DIR = Path(__file__).parent
+
+
+class KioskApp(App):
+    """One per process. ``idle_clock`` is injectable so the inactivity test need not wait a minute."""
+
+    lang = StringProperty("zh")
+    large_text = BooleanProperty(False)
+    fs_title = NumericProperty(30)
+    fs_body = NumericProperty(20)
+    fs_small = NumericProperty(16)
+    fs_huge = NumericProperty(48)
+    target = NumericProperty(60)
+    big_target = NumericProperty(90)
+    key = NumericProperty(60)
+    pad = NumericProperty(10)
+    hall_name = StringProperty("")
+    clock_text = StringProperty("")
+    simulated_text = StringProperty("")
+    platform_down = BooleanProperty(False)
+    busy = BooleanProperty(False)
+
+    def __init__(self, runtime: Runtime, *, idle_clock: Callable[[], float] = time.monotonic, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.title = "Hall Kiosk"
+        self.rt = runtime
+        self.cfg = runtime.cfg
+        self.idle_clock = idle_clock
+        self.catalogue = Catalogue()
+        k = self.cfg.kiosk
+        self.session = KioskSession(
+            default_language=k.default_language, warning_after_s=k.inactivity_warning_s, countdown_s=k.inactivity_countdown_s
+        )
+        self.lang = k.default_language
+        self._warning: InactivityWarning | None = None
+        self._apply_sizes()
+        self.bind(large_text=lambda *_: self._apply_sizes())
+
+    # --- strings and sizes ----------------------------------------------------
+    def t(self, key: str, *_deps: Any, **params: Any) -> str:
+        """The text for ``key`` in the current language. kv passes ``app.lang`` as a dependency so it rebinds."""
+        return self.catalogue.t(key, self.lang, **params)
+
+    def _apply_sizes(self) -> None:
+        s = theme.Sizes(self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0)
+        self.fs_title, self.fs_body, self.fs_small, self.fs_huge = s.fs_title, s.fs_body, s.fs_small, s.fs_huge
+        self.target, self.big_target, self.key, self.pad = s.target, s.big_target, s.key, s.pad
+
+    def min_target_px(self) -> float:
+        return theme.Sizes(self.cfg.ui.screen_dpi).mm(theme.MIN_TARGET_MM)
+
+    def set_language(self, lang: str) -> None:
+        self.lang = lang
+        self.session.language = lang  # type: ignore[assignment]
+        self.touch()
+
+    def toggle_language(self) -> None:
+        langs = self.cfg.kiosk.languages
+        self.set_language(langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs else langs[0])
+
+    def toggle_large_text(self) -> None:
+        self.large_text = not self.large_text
+        self.session.large_text = self.large_text
+        self.touch()
+
+    # --- build ----------------------------------------------------------------
+    def build(self) -> Any:
+        Window.clearcolor = theme.BG
+        if self.cfg.ui.fullscreen:
+            Window.bind(on_request_close=lambda *_: True)  # only the technician's shutdown ends a kiosk
+        Builder.load_file(str(UI_DIR / "widgets.kv"))
+        root = Builder.load_file(str(UI_DIR / "root.kv"))
+        self.sm: ScreenManager = root.ids.sm
+        self.sm.transition = NoTransition()  # animations confuse some older users and slow the tests
+        self._screen_classes = {cls.screen_name: cls for cls in SCREENS}
+        # Only the start screen is built before the first frame; the others follow one per frame afterwards
+        # (or at once when someone navigates to them first): this halves the time to the first frame.
+        self.get_screen("start")
+        k = self.cfg.kiosk
+        self.hall_name = k.hall
+        self.simulated_text = ", ".join(self.rt.simulated)
+        Window.bind(on_touch_down=self._on_any_touch)
+        self.rt.set_poster(lambda fn: Clock.schedule_once(lambda _dt: fn(), 0))
+        self.rt.add_card_listener(self.on_card)
+        self.rt.add_status_listener(self._on_platform_status)
+        Clock.schedule_interval(self._tick, 0.5)
+        self._tick(0)
+        return root
+
+    def on_start(self) -> None:
+        self.session.touch(self.idle_clock())
+        # Start the core after the first frame is on the glass: its imports and start-up would otherwise
+        # compete with the first frame for the interpreter lock. Taps meanwhile wait in Runtime.run.
+        Window.bind(on_flip=self._first_flip)
+
+    def _first_flip(self, *_: Any) -> None:
+        Window.unbind(on_flip=self._first_flip)
+        self.rt.start()
+        Clock.schedule_once(self._build_one_more, 0)
+
+    def _build_one_more(self, _dt: float) -> None:
+        missing = [n for n in self._screen_classes if not self.sm.has_screen(n)]
+        if missing:
+            self.get_screen(missing[0])
+            Clock.schedule_once(self._build_one_more, 0)
+
+    def get_screen(self, name: str) -> KioskScreen:
+        """The screen called ``name``, built (with its .kv) on first use."""
+        if not self.sm.has_screen(name):
+            cls = self._screen_classes[name]
+            Builder.load_file(str(cls.kv_path()))
+            self.sm.add_widget(cls(name=name))
+        return self.sm.get_screen(name)  # type: ignore[return-value]
+
+    def on_stop(self) -> None:
+        self.rt.stop()
+
+    # --- navigation -----------------------------------------------------------
+    def go(self, name: str, **params: Any) -> None:
+        """Show screen ``name``; ``params`` become its properties before it enters."""
+        scr = self.get_screen(name)
+        for k, v in params.items():
+            setattr(scr, k, v)
+        self.sm.current = name
+
+    @property
+    def screen(self) -> KioskScreen:
+        return self.sm.current_screen  # type: ignore[return-value]
+
+    def home(self) -> None:
+        self.go("start")
+
+    # --- background calls -----------------------------------------------------
+    def call(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        busy: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        """Run ``fn`` on a worker; results for a session that has since been wiped are dropped."""
+        gen = self.session.generation
+        if busy:
+            self.busy = True
+
+        def done(result: Any) -> None:
+            self.busy = False
+            if gen == self.session.generation and on_done is not None:
+                on_done(result)
+
+        def failed(err: BaseException) -> None:
+            self.busy = False
+            if gen != self.session.generation:
+                return
+            if on_error is not None:
+                on_error(err)
+            else:
+                self.show_error(err)
+
+        self.rt.run(fn, *args, on_done=done, on_error=failed, **kwargs)
+
+    def error_text(self, err: BaseException) -> str:
+        key = err.citizen_key if isinstance(err, KioskError) else "error.generic"
+        return self.t(key)
+
+    def show_error(self, err: BaseException) -> None:
+        log.warning("shown to the user: %s", type(err).__name__)
+        self.screen.error = self.error_text(err)
+
+    # --- activity and the session's end ------------------------------------------
+    def touch(self) -> None:
+        self.session.touch(self.idle_clock())
+
+    def _on_any_touch(self, _win: Any, _touch: Any) -> None:
+        # Returning None lets the touch go on to the widgets.
+        self.touch()
+
+    def _tick(self, _dt: float) -> None:
+        now_local = dt.datetime.now().astimezone()
+        self.clock_text = now_local.strftime("%Y-%m-%d %H:%M")
+        if not self._has_something_to_lose() or self.busy:
+            # Nothing to wipe, or a door/platform call is in flight: a reset now would orphan it.
+            if not self.busy:
+                self.touch()
+            self._close_warning()
+            return
+        phase = self.session.phase(self.idle_clock())
+        if phase == "expired":
+            log.info("inactivity timeout: session wiped")
+            self.reset_session()
+        elif phase == "warning":
+            if self._warning is None:
+                self._warning = InactivityWarning()
+                self._warning.bind(on_dismiss=lambda *_: self._forget_warning())
+                self._warning.open(animation=False)
+            self._warning.seconds_left = self.session.countdown_left(self.idle_clock())
+        else:
+            self._close_warning()
+
+    def _has_something_to_lose(self) -> bool:
+        s = self.session
+        return (
+            self.sm.current != "start"
+            or not s.is_blank()
+            or self.lang != s.default_language
+            or self.large_text
+        )
+
+    def _forget_warning(self) -> None:
+        self._warning = None
+
+    def _close_warning(self) -> None:
+        if self._warning is not None:
+            w, self._warning = self._warning, None
+            w.dismiss(animation=False)
+
+    def stay(self) -> None:
+        """The user answered the warning."""
+        self.touch()
+        self._close_warning()
+
+    def reset_session(self) -> None:
+        """Wipe the person's data from the session and from every screen, then show the start screen."""
+        self._close_warning()
+        self.session.wipe(self.idle_clock())
+        for scr in self.sm.screens:
+            scr.wipe()  # type: ignore[attr-defined]
+        self.lang = self.session.language
+        self.large_text = False
+        self.busy = False
+        self.go("start")
+
+    # --- card events (already on the main thread) ------------------------------
+    def on_card(self, ev: CardEvent) -> None:
+        self.touch()
+        if ev.kind == "identified" and ev.identity is not None:
+            if self.session.is_staff:
+                ev.identity.wipe()  # a citizen card in staff mode is not used and not kept
+                return
+            self.session.identify(ev.identity, ev.reader, self.idle_clock())
+        elif ev.kind == "badge":
+            self._on_badge(ev)
+            return
+        elif ev.kind == "removed" and self.session.identified and ev.reader == self.session.card_reader:
+            log.info("card removed: identified session ended")
+            self.reset_session()
+            return
+        handler = getattr(self.screen, "on_card_event", None)
+        if handler is not None:
+            handler(ev)
+
+    def _on_badge(self, ev: CardEvent) -> None:
+        if not self.rt.is_staff_badge(ev.badge_uid):
+            self.screen.error = self.t("staff.badge_unknown")
+            return
+        if self.rt.staff_pin_required():
+            self.go("pin", role="staff", badge=ev.badge_uid or "")
+        else:
+            self.enter_staff("staff", ev.badge_uid or "badge")
+
+    def enter_staff(self, role: str, staff_id: str) -> None:
+        for scr in self.sm.screens:
+            scr.wipe()  # type: ignore[attr-defined]
+        self.session.enter_staff(role, staff_id, self.idle_clock())  # type: ignore[arg-type]
+        who = f"{role}:{staff_id[-4:]}"  # the badge's last digits name the person in the audit, never a name
+        self.rt.run(lambda: self.rt.app.audit(who, f"{role}.enter"))
+        self.go("staff" if role == "staff" else "tech")
+
+    def _on_platform_status(self, st: PlatformStatus) -> None:
+        self.platform_down = st.reachable is False

@@ -1,0 +1,39 @@
+"""My cases: the identified person's cases and their statuses, from the platform."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty
+
+from kiosk.platform_models import CaseSummary
+from ui.screens import KioskScreen
+from ui.widgets import ListRow
+
+
+class CasesScreen(KioskScreen):
+    screen_name = "cases"
+    empty = BooleanProperty(False)
+
+    def refresh(self) -> None:
+        self.ids.rows.clear_widgets()
+        self.empty = False
+        ident = self.app.session.identity
+        if ident is None:
+            return
+        self.app.call(self.app.rt.cases_of, ident, on_done=self._show)
+
+    def _show(self, cases: list[CaseSummary]) -> None:
+        box = self.ids.rows
+        box.clear_widgets()
+        self.empty = not cases
+        t = self.app.t
+        # The platform names a case's matter in Chinese only; the cached catalog has the English name.
+        cat = self.app.rt.catalog.cached()
+        en_names = {m.code: m.name_en for m in cat.matters if m.name_en} if cat and self.app.lang == "en" else {}
+        for c in cases:
+            detail = t("cases.row", number=c.case_number, status=t(f"status.{c.status}"),
+                       date=c.updated_at.astimezone().strftime("%Y-%m-%d"))
+            box.add_widget(ListRow(title=en_names.get(c.matter_code, c.matter_name), detail=detail, ref=c.case_number))
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.ids.rows.clear_widgets()

@@ -1,0 +1,177 @@
+"""The application form, generated from the matter's FieldSpecs; keypads sized for fingers; errors in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+
+from kiosk.errors import ValidationError
+from kiosk.platform_models import FieldSpec, Matter
+from ui.screens import KioskScreen
+from ui.widgets import ChoiceButton, FieldBox
+
+DELIVERY = "delivery_mode"
+
+
+class FormScreen(KioskScreen):
+    screen_name = "form"
+    matter = ObjectProperty(None, allownone=True)
+    focus_index = NumericProperty(-1)
+    input_kind = StringProperty("")  # numpad / keyboard / choice / ""
+    matter_title = StringProperty("")
+
+    def specs(self) -> list[FieldSpec]:
+        m: Matter | None = self.matter
+        if m is None:
+            return []
+        out = list(m.fields)
+        # The delivery mode is chosen like any other CHOICE field, after the matter's own fields.
+        out.append(FieldSpec(DELIVERY, "领取方式", "CHOICE", True, label_en="How to receive the result",
+                             choices=tuple(m.delivery_modes)))
+        return out
+
+    def refresh(self) -> None:
+        m: Matter | None = self.matter
+        box = self.ids.fields
+        box.clear_widgets()
+        if m is None:
+            return
+        self.matter_title = m.name_en if self.app.lang == "en" and m.name_en else m.name
+        form = self.app.session.form
+        if form.get("_matter") != m.code:
+            form.clear()
+            form["_matter"] = m.code
+            if len(m.delivery_modes) == 1:
+                form[DELIVERY] = m.delivery_modes[0]
+        for i, spec in enumerate(self.specs()):
+            fb = FieldBox(key=spec.key, label=self._label(spec), required=spec.required,
+                          value=self._display(spec, form.get(spec.key, "")))
+            fb.bind(on_release=lambda _w, i=i: self.focus(i))
+            box.add_widget(fb)
+        errors = form.get("_errors_for")
+        self.focus(0 if not errors else self._index_of(errors))
+
+    def _label(self, spec: FieldSpec) -> str:
+        return spec.label_en if self.app.lang == "en" and spec.label_en else spec.label
+
+    def _display(self, spec: FieldSpec, value: str) -> str:
+        if spec.key == DELIVERY and value:
+            return self.app.t(f"delivery.{value}")
+        return self.app.catalogue.strings[self.app.lang].get(f"choice.{value}", value) if spec.type == "CHOICE" else value
+
+    def _index_of(self, key: str) -> int:
+        for i, s in enumerate(self.specs()):
+            if s.key == key:
+                return i
+        return 0
+
+    def boxes(self) -> list[FieldBox]:
+        return list(reversed(self.ids.fields.children))
+
+    def focus(self, index: int) -> None:
+        specs = self.specs()
+        if not specs:
+            return
+        self.focus_index = index
+        for i, fb in enumerate(self.boxes()):
+            fb.focused = i == index
+        spec = specs[index]
+        if spec.type == "CHOICE":
+            self.input_kind = "choice"
+            self._build_choices(spec)
+        elif spec.type == "TEXT" and not (spec.pattern and spec.pattern.startswith("[0-9]")):
+            self.input_kind = "keyboard"
+        else:
+            self.input_kind = "numpad"
+            self.ids.numpad.extra = "." if spec.type == "NUMBER" else ""
+        fb = self.boxes()[index]
+        self.ids.scroll.scroll_to(fb, padding=10, animate=False)
+
+    def _build_choices(self, spec: FieldSpec) -> None:
+        box = self.ids.choices
+        box.clear_widgets()
+        current = self.app.session.form.get(spec.key, "")
+        for c in spec.choices:
+            btn = ChoiceButton(text=self._display(spec, c), value=c, selected=c == current)
+            btn.bind(on_release=lambda b: self.choose(b.value))
+            box.add_widget(btn)
+
+    def current_spec(self) -> FieldSpec | None:
+        specs = self.specs()
+        return specs[self.focus_index] if 0 <= self.focus_index < len(specs) else None
+
+    def choose(self, value: str) -> None:
+        spec = self.current_spec()
+        if spec is None:
+            return
+        self._set(spec, value)
+        self._build_choices(spec)
+
+    def on_key(self, key: str) -> None:
+        spec = self.current_spec()
+        if spec is None:
+            return
+        value = self.app.session.form.get(spec.key, "")
+        if key == "back":
+            value = value[:-1]
+        elif key == "clear":
+            value = ""
+        elif key == "space":
+            value += " "
+        else:
+            if spec.max_length is not None and len(value) >= spec.max_length:
+                return
+            value += key
+            if spec.type == "DATE" and len(value) in (4, 7):
+                value += "-"  # YYYY-MM-DD without hunting for a dash key
+        self._set(spec, value)
+
+    def _set(self, spec: FieldSpec, value: str) -> None:
+        form = self.app.session.form
+        form[spec.key] = value
+        fb = self.boxes()[self.focus_index]
+        fb.value = self._display(spec, value)
+        fb.error = ""
+
+    def next_field(self) -> None:
+        if self.focus_index + 1 < len(self.specs()):
+            self.focus(self.focus_index + 1)
+        else:
+            self.review()
+
+    def review(self) -> None:
+        """Check every field locally; the first bad one is focused with its error shown in place."""
+        form = self.app.session.form
+        first_bad = -1
+        for i, (spec, fb) in enumerate(zip(self.specs(), self.boxes(), strict=True)):
+            fb.error = ""
+            try:
+                self.app.rt.check_field(spec, form.get(spec.key, ""))
+            except ValidationError as err:
+                fb.error = self.app.error_text(err)
+                if first_bad < 0:
+                    first_bad = i
+        if first_bad >= 0:
+            self.focus(first_bad)
+            return
+        form.pop("_errors_for", None)
+        self.app.go("review", matter=self.matter)
+
+    def show_field_error(self, key: str, text: str) -> None:
+        """The platform's INVALID_FIELD, shown at the field it names."""
+        self.app.session.form["_errors_for"] = key
+        idx = self._index_of(key)
+        self.app.go("form")
+        self.boxes()[idx].error = text
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.ids.fields.clear_widgets()
+        self.ids.choices.clear_widgets()
+        self.matter = None
+        self.focus_index = -1
+        self.matter_title = ""
+
+    def back(self, *_: Any) -> None:
+        self.app.go("matters")

@@ -1,0 +1,56 @@
+"""Identify: insert or tap your card; the reader's state; the masked identity once read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.errors import KioskError
+from kiosk.ports import CardEvent
+from ui.screens import KioskScreen
+
+
+class IdentifyScreen(KioskScreen):
+    screen_name = "identify"
+    next_screen = StringProperty("start")
+    reader_state = StringProperty("waiting")  # waiting / reading / read / no_reader
+    masked_name = StringProperty("")
+    masked_id = StringProperty("")
+    can_simulate = BooleanProperty(False)  # a simulated reader: offer the demo card (the band says it is simulated)
+
+    def refresh(self) -> None:
+        self.can_simulate = self.app.rt.card_sim() is not None
+        s = self.app.session
+        if s.identified and s.identity is not None:
+            self.reader_state = "read"
+            self.masked_name, self.masked_id = s.identity.masked_name, s.identity.masked_id
+        else:
+            present = self.app.rt.readers_present()
+            self.reader_state = "no_reader" if present is False else "waiting"
+            self.masked_name = self.masked_id = ""
+
+    def on_card_event(self, ev: CardEvent) -> None:
+        if ev.kind == "inserted":
+            self.reader_state = "reading"
+            self.error = ""
+        elif ev.kind == "identified":
+            self.refresh()
+        elif ev.kind == "error":
+            self.reader_state = "waiting"
+            err: Any = ev.error
+            self.error = self.app.error_text(err if isinstance(err, KioskError) else KioskError("card"))
+        elif ev.kind == "reader_lost":
+            self.reader_state = "no_reader"
+        elif ev.kind == "reader_back":
+            self.refresh()
+
+    def proceed(self) -> None:
+        if self.app.session.identified:
+            self.app.go(self.next_screen)
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.masked_name = self.masked_id = ""
+        self.reader_state = "waiting"
+        self.next_screen = "start"

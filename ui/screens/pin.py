@@ -1,0 +1,40 @@
+"""PIN entry for technician mode, and for staff mode when badge + PIN is configured."""
+
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+
+from ui.screens import KioskScreen
+
+
+class PinScreen(KioskScreen):
+    screen_name = "pin"
+    role = StringProperty("technician")  # technician / staff
+    badge = StringProperty("")  # the staff badge already presented (badge + PIN)
+    pin = StringProperty("")
+
+    def on_key(self, key: str) -> None:
+        if key == "back":
+            self.pin = self.pin[:-1]
+        elif key == "clear":
+            self.pin = ""
+        elif len(self.pin) < 12:
+            self.pin += key
+        self.error = ""
+
+    def submit(self) -> None:
+        pin, self.pin = self.pin, ""
+        rt = self.app.rt
+        if self.role == "technician" and not rt.technician_enabled():
+            self.error = self.app.t("pin.disabled")
+            return
+        if rt.check_pin(self.role, pin):  # type: ignore[arg-type]
+            self.app.enter_staff(self.role, self.badge or "pin")
+        else:
+            self.error = self.app.t("pin.wrong")
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.pin = ""
+        self.badge = ""
+        self.role = "technician"

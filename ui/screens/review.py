@@ -1,0 +1,64 @@
+"""Review the form, then submit with a progress indicator; a platform INVALID_FIELD goes back to the field."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+
+from kiosk.errors import KioskError, ValidationError
+from kiosk.platform_models import Matter
+from ui.screens import KioskScreen
+from ui.screens.form import DELIVERY
+from ui.widgets import KLabel
+
+
+class ReviewScreen(KioskScreen):
+    screen_name = "review"
+    matter = ObjectProperty(None, allownone=True)
+    matter_title = StringProperty("")
+    sending = BooleanProperty(False)
+
+    def refresh(self) -> None:
+        m: Matter | None = self.matter
+        box = self.ids.summary
+        box.clear_widgets()
+        if m is None:
+            return
+        en = self.app.lang == "en"
+        self.matter_title = m.name_en if en and m.name_en else m.name
+        form = self.app.session.form
+        ident = self.app.session.identity
+        if ident is not None:
+            box.add_widget(KLabel(text=self.app.t("review.applicant", name=ident.masked_name, id=ident.masked_id)))
+        for spec in m.fields:
+            value = form.get(spec.key, "") or self.app.t("review.empty")
+            label = spec.label_en if en and spec.label_en else spec.label
+            box.add_widget(KLabel(text=f"{label}: {value}"))
+        mode = form.get(DELIVERY, "")
+        box.add_widget(KLabel(text=self.app.t("review.delivery", mode=self.app.t(f"delivery.{mode}") if mode else "")))
+
+    def submit(self) -> None:
+        if self.sending or self.matter is None or self.app.session.identity is None:
+            return
+        self.sending = True
+        form = {k: v for k, v in self.app.session.form.items() if not k.startswith("_")}
+        mode = form.pop(DELIVERY, "")
+        self.app.call(self.app.rt.submit_application, self.app.session.identity, self.matter.code, form, mode,
+                      on_done=self._done, on_error=self._failed)
+
+    def _done(self, receipt: object) -> None:
+        self.sending = False
+        self.app.session.scratch["receipt"] = receipt
+        self.app.go("result", receipt=receipt)
+
+    def _failed(self, err: BaseException) -> None:
+        self.sending = False
+        if isinstance(err, ValidationError) and err.field not in ("form", "applicant.id_number", "applicant.name"):
+            self.app.get_screen("form").show_field_error(err.field, self.app.error_text(err))
+            return
+        self.error = self.app.error_text(err if isinstance(err, KioskError) else KioskError(str(err)))
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.ids.summary.clear_widgets()
+        self.matter = None
+        self.sending = False

@@ -1,0 +1,240 @@
+"""Reusable widgets: labels and buttons sized for fingers, keypads, the cabinet picture, a QR code, the warnings.
+
+Layout and looks live in widgets.kv; this file holds only behaviour.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import qrcode
+from kivy.animation import Animation
+from kivy.core.image import Image as CoreImage
+from kivy.core.text import Label as CoreLabel
+from kivy.graphics import Color, Line, Rectangle
+from kivy.properties import (
+    BooleanProperty,
+    ListProperty,
+    NumericProperty,
+    ObjectProperty,
+    StringProperty,
+)
+from kivy.uix.behaviors import ButtonBehavior
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
+from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
+from kivy.uix.widget import Widget
+
+from ui import theme
+
+
+class KLabel(Label):
+    """A wrapping label whose height follows its text, so nothing is cut off."""
+
+
+class TitleLabel(KLabel):
+    pass
+
+
+class ErrorLabel(KLabel):
+    pass
+
+
+class KButton(Button):
+    """A primary action: dark blue, white text, at least 15 mm high."""
+
+
+class SecondaryButton(KButton):
+    pass
+
+
+class ChoiceButton(KButton):
+    """A button in a set of choices; ``selected`` draws it as chosen."""
+
+    selected = BooleanProperty(False)
+    value = StringProperty("")
+
+
+class SimBand(Label):
+    pass
+
+
+class PadKey(KButton):
+    key = StringProperty("")
+
+
+class KeyPad(GridLayout):
+    """A numeric pad (3 columns) or a letter keyboard; each tap calls ``on_key`` with a digit, a letter, 'back' or 'clear'."""
+
+    keys = ListProperty([])
+    extra = StringProperty("")  # one extra key next to 0: '.', '-' or ''
+
+    __events__ = ("on_key",)
+
+    def on_key(self, key: str) -> None:
+        pass
+
+    def press(self, key: str) -> None:
+        self.dispatch("on_key", key)
+
+
+    def on_kv_post(self, _base: Any) -> None:
+        self.build_keys()
+
+    def on_extra(self, *_: Any) -> None:
+        self.build_keys()
+
+    def layout(self) -> list[str]:
+        return []
+
+    def build_keys(self) -> None:
+        self.clear_widgets()
+        for k in self.layout():
+            key = PadKey(key=k)
+            key.bind(on_release=lambda btn: self.press(btn.key))
+            self.add_widget(key)
+
+
+class NumPad(KeyPad):
+    def layout(self) -> list[str]:
+        return [*"123456789", self.extra or "clear", "0", "back"]
+
+
+class LetterKeyboard(KeyPad):
+    def layout(self) -> list[str]:
+        return [*"1234567890", *"QWERTYUIOP", *"ASDFGHJKL", "-", *"ZXCVBNM", "space", "back", "clear"]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One compartment as drawn: label, size (S/M/L), state."""
+
+    label: str
+    size: str
+    state: str = "free"
+
+
+class CabinetView(Widget):
+    """A front view of the cabinet: compartments in columns, the open one filled orange with its label.
+
+    Column order and heights follow the config's order and sizes (S = 1, M = 1.5, L = 2 units),
+    which is how the doors are laid out on the cabinets we ship for; the highlighted door is
+    the thing the citizen must find, so it is the only one drawn in colour.
+    """
+
+    slots = ListProperty([])
+    highlight = StringProperty("")
+    rows_per_column = NumericProperty(5)
+    font_size = NumericProperty(20)
+
+    UNITS: ClassVar[dict[str, float]] = {"S": 1.0, "M": 1.5, "L": 2.0}
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.bind(pos=self._redraw, size=self._redraw, slots=self._redraw, highlight=self._redraw,
+                  font_size=self._redraw)
+
+    def columns(self) -> list[list[Any]]:
+        n = max(1, int(self.rows_per_column))
+        return [list(self.slots[i : i + n]) for i in range(0, len(self.slots), n)]
+
+    def _redraw(self, *_: Any) -> None:
+        # Labels are drawn as textures in the canvas (not child widgets), so a redraw can never leave one behind.
+        self.canvas.clear()
+        cols = self.columns()
+        if not cols or self.width <= 0:
+            return
+        gap = 6.0
+        col_w = (self.width - gap * (len(cols) + 1)) / len(cols)
+        with self.canvas:
+            Color(*theme.MUTED)
+            Line(rectangle=(self.x, self.y, self.width, self.height), width=2)
+            for ci, col in enumerate(cols):
+                units = sum(self.UNITS.get(s.size, 1.0) for s in col)
+                unit_h = (self.height - gap * (len(col) + 1)) / units
+                x = self.x + gap + ci * (col_w + gap)
+                top = self.top - gap
+                for slot in col:
+                    h = unit_h * self.UNITS.get(slot.size, 1.0)
+                    y = top - h
+                    is_hl = slot.label == self.highlight
+                    off = slot.state in ("faulty", "disabled")
+                    Color(*(theme.DOOR_OPEN if is_hl else theme.DOOR_OFF if off else theme.DOOR))
+                    Rectangle(pos=(x, y), size=(col_w, h))
+                    Color(*theme.TEXT)
+                    Line(rectangle=(x, y, col_w, h), width=4 if is_hl else 1)
+                    text = CoreLabel(text=slot.label, font_size=self.font_size * (1.4 if is_hl else 1.0), bold=is_hl)
+                    text.refresh()
+                    tex = text.texture
+                    Color(*((1, 1, 1, 1) if off else theme.TEXT))
+                    Rectangle(texture=tex, size=tex.size, pos=(x + (col_w - tex.width) / 2, y + (h - tex.height) / 2))
+                    top = y - gap
+
+
+class QRImage(Image):
+    """A QR code of ``data``, drawn crisp (nearest-neighbour) at any size."""
+
+    data = StringProperty("")
+
+    def on_data(self, _inst: Any, value: str) -> None:
+        if not value:
+            self.texture = None
+            return
+        img = qrcode.make(value, box_size=8, border=2).get_image().convert("RGB")
+        buf = io.BytesIO()
+        img.save(buf, format="png")
+        buf.seek(0)
+        tex = CoreImage(buf, ext="png").texture
+        tex.mag_filter = "nearest"
+        self.texture = tex
+
+
+class BusySpinner(Widget):
+    """An indefinite progress indicator (a turning arc): the screen is alive while the platform thinks."""
+
+    angle = NumericProperty(0)
+    active = BooleanProperty(False)
+
+    def on_active(self, _inst: Any, value: bool) -> None:
+        Animation.cancel_all(self)
+        if value:
+            self.angle = 0
+            anim = Animation(angle=360, duration=1.2)
+            anim.repeat = True
+            anim.start(self)
+
+
+class FieldBox(ButtonBehavior, BoxLayout):
+    """One form field: its label, the value typed so far, and its error in place."""
+
+    key = StringProperty("")
+    label = StringProperty("")
+    value = StringProperty("")
+    error = StringProperty("")
+    focused = BooleanProperty(False)
+    required = BooleanProperty(False)
+
+
+class InactivityWarning(ModalView):
+    """\"Are you still there?\" with a countdown; any tap on it keeps the session."""
+
+    seconds_left = NumericProperty(0)
+
+
+class ListRow(ButtonBehavior, BoxLayout):
+    """A tappable row of a list (a matter, a case, a parcel, a task)."""
+
+    title = StringProperty("")
+    detail = StringProperty("")
+    ref = ObjectProperty(None, allownone=True)
+
+
+def slots_from(compartments: Sequence[Any]) -> list[Slot]:
+    """Slots from anything with label/size/state attributes (config rows or cabinet views)."""
+    return [Slot(c.label, c.size, getattr(c, "state", "free")) for c in compartments]
