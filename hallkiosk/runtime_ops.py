@@ -93,10 +93,12 @@ class Services:
 
     @cached_property
     def heartbeat(self) -> HeartbeatService:
+        from hallkiosk.diag import device_health
         from kiosk.heartbeat import HeartbeatService
 
+        # The heartbeat reports what the passive diagnostics see, so the province sees what a technician would.
         return HeartbeatService(self.app.db, self.app.platform, self.app.clock, self.cfg.platform, catalog=self.catalog,
-                                on_alarm_cleared=self.sender.resume)
+                                devices=lambda: device_health(self.app), on_alarm_cleared=self.sender.resume)
 
     @cached_property
     def cabinet(self) -> Cabinet:
@@ -246,9 +248,10 @@ class CitizenOps(Services):
         return any(r.is_present() for r in self.app.card_readers)
 
     def report_door_problem(self, handle: FlowHandle | None) -> None:
-        """The citizen says the door did not open: logged for staff (the flow itself settles on its own)."""
+        """The citizen says the door did not open: a staff task (the flow itself settles on its own)."""
         if handle is not None:
-            self.app.audit("citizen", "cabinet.door_reported_stuck", handle.label, flow=handle.flow_id)
+            self.cabinet.report_problem(handle.label, "the citizen says the door did not open", actor="citizen",
+                                        flow_id=handle.flow_id)
             log.warning("citizen reports door %s did not open (flow %s)", handle.label, handle.flow_id)
 
     def dropoff_choices(self, identity: Identity) -> tuple[list[CaseSummary], tuple[Matter, ...]]:
@@ -311,31 +314,12 @@ class StaffOps(Services):
         return self.cabinet.technician_open(label, actor=f"technician:{actor[-4:]}")
 
     def device_status(self) -> list[Check]:
-        """A quick view of each device, without the slow checks (the diagnostics button runs those)."""
-        from kiosk.diag_model import Check
+        """A quick view of each device: the passive checks the heartbeat reports (the diagnostics button runs all)."""
+        from hallkiosk.diag import HEARTBEAT_OPTIONS, run_checks
 
-        out: list[Check] = []
-        for r in self.app.card_readers:
-            ok = r.is_present()
-            out.append(Check(f"card.{r.name}", "card", f"card reader {r.name}", "OK" if ok else "FAULT",
-                             "reachable" if ok else "not reachable"))
-        for cid, bus in self.app.buses.items():
-            cab = next(c for c in self.cfg.cabinets if c.id == cid)
-            for b in cab.boards:
-                try:
-                    bus.board_state(b)
-                    out.append(Check(f"lockboards.{cid}.{b}", "lockboards", f"{cid} board {b}", "OK", "answers"))
-                except Exception as err:  # any board failure is shown, none may break the screen
-                    out.append(Check(f"lockboards.{cid}.{b}", "lockboards", f"{cid} board {b}", "FAULT",
-                                     getattr(err, "message", str(err))))
-        st = getattr(self, "platform_status", None)
-        reach = getattr(st, "reachable", None)
-        out.append(Check("platform.reach", "platform", "provincial platform",
-                         "OK" if reach else "FAULT" if reach is False else "DEGRADED",
-                         {True: "reachable", False: "unreachable", None: "not yet contacted"}[reach]))
-        return out
+        return list(run_checks(self.app, options=HEARTBEAT_OPTIONS).checks)
 
     def diagnostics(self) -> list[Check]:
         from hallkiosk.diag.runner import Options, run_checks
 
-        return list(run_checks(self.app, options=Options(scan_bus=False)).checks)
+        return list(run_checks(self.app, options=Options(scan_bus="off")).checks)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from hallkiosk.wiring import App
 
 __all__ = [
-    "AREAS", "CardTestResult", "Check", "DoorTestResult", "NotConfirmed", "Options", "Report", "card_test",
+    "AREAS", "HEARTBEAT_OPTIONS", "CardTestResult", "Check", "DoorTestResult", "NotConfirmed", "Options", "Report", "card_test",
     "device_health", "door_test", "needs_confirmation", "parse_only", "run_checks", "to_device_health",
     "walk_test", "write_support_bundle",
 ]

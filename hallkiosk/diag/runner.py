@@ -48,9 +48,6 @@ class Options:
     clock_fault_s: float = 300.0  # the platform refuses tokens this far off
 
     def __post_init__(self) -> None:
-        # Accept a plain bool too (True: "auto", False: "off"), as early callers pass.
-        if isinstance(self.scan_bus, bool):
-            object.__setattr__(self, "scan_bus", "auto" if self.scan_bus else "off")
         if self.scan_bus not in ("auto", "full", "off"):
             raise ValueError(f"scan_bus must be auto, full or off, not {self.scan_bus!r}")
 

@@ -90,6 +90,16 @@ class Admin(Flows):
                 q = q.where(StaffTask.resolved_at.is_(None))
             return [store.task_view(s, t) for t in s.execute(q).scalars()]
 
+    def report_problem(self, label: str, detail: str, *, actor: str, flow_id: int | None = None) -> int:
+        """Someone at the kiosk says something is wrong with a compartment (e.g. "the door did not open"): a staff task."""
+        with self._tx() as (s, now):
+            comp = self._comp(s, label)
+            parcel = s.execute(select(Parcel.id).where(Parcel.compartment_id == comp.id, Parcel.finished_at.is_(None))
+                               ).scalars().first()
+            audit(s, now, actor, "cabinet.problem_reported", comp.label, detail=detail, flow=flow_id)
+            return store.add_task(s, now, "reported_problem", f"{comp.label}: {detail} (reported by {actor})",
+                                  compartment_id=comp.id, parcel_id=parcel, flow_id=flow_id).id
+
     def resolve_task(self, task_id: int, *, actor: str, note: str = "") -> None:
         """Mark a task done; a parcel still held for attention is then collected with ``start_collect``."""
         with self._tx() as (s, now):

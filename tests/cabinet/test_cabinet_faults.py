@@ -190,3 +190,19 @@ def test_pickup_of_a_door_on_a_dead_board(cabinet: Cabinet, sim, db) -> None:
     assert isinstance(exc.value.__cause__, LockBoardError)
     assert parcel(db, pid).state == S.ATTENTION
     assert_consistent(db)
+
+
+def test_citizen_reported_problem_becomes_a_staff_task(cabinet: Cabinet, sim, db) -> None:
+    code, parcel_id, label = _deposit(cabinet, sim, 7)
+    h = cabinet.start_pickup_by_code(code)
+    task_id = cabinet.report_problem(h.label, "the citizen says the door did not open", actor="citizen",
+                                     flow_id=h.flow_id)
+    tasks = {t.id: t for t in cabinet.tasks()}
+    assert task_id in tasks and label in tasks[task_id].detail
+    with db.transaction() as s:
+        t = s.get(StaffTask, task_id)
+        assert (t.parcel_id, t.flow_id, t.kind) == (parcel_id, h.flow_id, "reported_problem")
+        assert s.execute(select(AuditRecord.action).order_by(AuditRecord.seq.desc())).scalars().first() \
+            == "cabinet.task_raised"
+    with pytest.raises(LookupError):
+        cabinet.report_problem("Z99", "no such door", actor="citizen")

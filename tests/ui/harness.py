@@ -70,12 +70,28 @@ class Driver:
             px = self.app.min_target_px() * min_mm / 15.0
             assert w.height >= px - 0.5 and w.width >= px - 0.5, (
                 f"touch target {getattr(w, 'text', w)!r} is {w.width:.0f}x{w.height:.0f} px, below {min_mm} mm ({px:.0f} px)")
-        x, y = w.to_window(*w.center)
+        x, y = self._visible_point(w)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         self.frames(2)
         touch.touch_up()
         self.frames(3)
+
+    def _visible_point(self, w: Widget) -> tuple[float, float]:
+        """The widget's centre in window coordinates, scrolled into view as a person would; never a clipped point."""
+        from kivy.core.window import Window
+        from kivy.uix.scrollview import ScrollView
+
+        for _ in range(2):
+            x, y = w.to_window(*w.center)
+            clipper = next((a for a in _ancestors(w) if isinstance(a, ScrollView) and not _inside(a, x, y)), None)
+            if clipper is None:
+                break
+            clipper.scroll_to(w, animate=False)
+            self.frames(3)
+        assert 0 <= x <= Window.width and 0 <= y <= Window.height, f"{getattr(w, 'text', w)!r} is outside the window"
+        assert clipper is None, f"{getattr(w, 'text', w)!r} stays hidden in its scrolling list"
+        return x, y
 
     def tap_id(self, wid: str, screen: str | None = None) -> None:
         scr = self.app.get_screen(screen or self.app.sm.current)
@@ -103,6 +119,20 @@ class Driver:
     def go_start(self) -> None:
         self.app.reset_session()
         self.settle()
+
+
+def _inside(w: Widget, x: float, y: float) -> bool:
+    """Whether the window point (x, y) lies within the widget's box on screen."""
+    x0, y0 = w.to_window(w.x, w.y)
+    x1, y1 = w.to_window(w.right, w.top)
+    return x0 <= x <= x1 and y0 <= y <= y1
+
+
+def _ancestors(w: Widget) -> Iterator[Widget]:
+    p = w.parent
+    while p is not None and p is not p.parent:
+        yield p
+        p = p.parent
 
 
 def walk(w: Widget) -> Iterator[Widget]:
