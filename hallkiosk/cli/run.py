@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     cfg = config_of(args)
+    from kiosk.logsetup import log_to_dir
     from ui.main import run
+
+    log_to_dir(cfg.data_dir / "logs")
 
     return run(cfg, windowed=args.windowed, screenshot_dir=args.screenshot_dir)
