@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import serial
 
@@ -86,6 +87,25 @@ class Ga467Reader:
         return f"{type(self).__name__}(name={self.name!r}, url={self.url!r}, present={self._present})"
 
     # --- one request at a time ------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        """Whether the watcher thread owns the port now."""
+        return self._thread is not None and self._thread.is_alive()
+
+    @contextmanager
+    def opened(self) -> Iterator[Ga467Reader]:
+        """The port, opened for one-off requests (diagnostics) by a reader that is not running."""
+        if self.running:
+            raise CardReaderError(f"GA 467 {self.name}: the reader is running and owns its port")
+        try:
+            self._ser = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.01)
+        except (OSError, serial.SerialException, ValueError) as err:
+            raise CardReaderError(f"GA 467 {self.name}: cannot open {self.url}: {err}") from err
+        try:
+            yield self
+        finally:
+            self._close_port()
+
     def transact(self, request: bytes, timeout_s: float, step: str) -> F.Frame:
         """Send one request frame and return the checked reply frame (resyncing past noise)."""
         ser = self._ser

@@ -8,13 +8,12 @@ for its SAM status, SAM id and whether a card is in the field, never to read it.
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
-from hallkiosk.diag.runner import Ctx
+from hallkiosk.diag.runner import Ctx, Pending
 from kiosk.config import CardReaderConfig
 from kiosk.diag_model import Check
-from kiosk.errors import KioskError
+from kiosk.errors import CardReaderError, KioskError
 
 PCSC_HINT = "Start pcscd (`systemctl start pcscd.socket`, or `pcscd` as root) and check the reader's USB cable."
 GA_HINT = "Check the reader's USB-serial cable and power and the `url` in the config; power-cycle the reader."
@@ -116,75 +115,53 @@ def pcsc_reader(ctx: Ctx, i: int, rc: CardReaderConfig, snap: dict[str, Any] | N
 
 
 # --- GA 467 ---------------------------------------------------------------------
-class _Port:
-    """A short-lived serial handle on a GA 467 reader nobody else is using (the CLI)."""
-
-    def __init__(self, url: str) -> None:
-        import serial
-
-        self.ser = serial.serial_for_url(url, baudrate=115200, timeout=0.01)
-
-    def transact(self, request: bytes, timeout_s: float, step: str) -> Any:
-        from drivers.cardreader import ga467_frames as F
-
-        self.ser.reset_input_buffer()
-        self.ser.write(request)
-        buf = bytearray()
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            chunk = self.ser.read(max(1, self.ser.in_waiting))
-            if chunk:
-                buf += chunk
-                frame = F.take_frame(buf)
-                if frame is not None:
-                    return frame
-        raise F.timeout(step, timeout_s)
-
-    def close(self) -> None:
-        self.ser.close()
-
-
 def ga467_reader(ctx: Ctx, i: int, rc: CardReaderConfig, reader: Any | None) -> Check:
-    from drivers.cardreader import ga467_frames as F
+    from drivers.cardreader.ga467 import Ga467Reader
 
     p = ctx.check(f"card.reader.{i}", "card", f"GA 467 reader {rc.name or rc.url}", device_name(i, rc))
     url = getattr(reader, "url", None) or rc.url
-    timeout = float(getattr(reader, "sam_timeout_s", GA_TIMEOUT_S))
     sim = " (simulated)" if rc.kind == "sim" else ""
     data: dict[str, Any] = {"url": url, "simulated": rc.kind == "sim"}
     if not url:
         return p.fault("the reader could not be built: no serial port", GA_HINT, **data)
-    if ctx.opts.passive and reader is not None and reader.is_present():
-        return p.ok(f"GA 467 at {url}{sim}: the running reader's SAM answers", **data)
-    # A running reader owns its port: ask through it. Otherwise open the port for this probe only.
-    port: Any = reader if reader is not None and reader.is_present() else None
-    own = None
+    if reader is None:
+        reader = Ga467Reader(url, name=rc.name or None)
+    if reader.running:
+        # The watcher thread owns the port: never open it a second time. Passive runs (the heartbeat) take the
+        # reader's own word; a full run asks through the reader, whose lock keeps its polls and ours apart.
+        if not reader.is_present():
+            return p.fault(f"GA 467 reader at {url}{sim} does not answer its SAM status polls", GA_HINT, **data)
+        if ctx.opts.passive:
+            return p.ok(f"GA 467 at {url}{sim}: the running reader's SAM answers", **data)
+        return _probe_ga467(p, reader, url, sim, data)
     try:
-        if port is None:
-            own = port = _Port(url)
-    except (OSError, ValueError) as err:
-        return p.fault(f"cannot open {url}: {err}", GA_HINT, **data)
-    except Exception as err:  # pyserial's SerialException is not an OSError
-        return p.fault(f"cannot open {url}: {err}", GA_HINT, **data)
+        with reader.opened() as port:
+            return _probe_ga467(p, port, url, sim, data)
+    except CardReaderError as err:
+        return p.fault(err.message, GA_HINT, **data)
+
+
+def _probe_ga467(p: Pending, port: Any, url: str, sim: str, data: dict[str, Any]) -> Check:
+    """SAM status, SAM id and card presence, through a reader whose port is open."""
+    from drivers.cardreader import ga467_frames as F
+
+    timeout = float(getattr(port, "sam_timeout_s", GA_TIMEOUT_S))
     try:
-        try:
-            F.check_sw3(port.transact(F.SAM_STATUS, timeout, "SAM status").sw3, "SAM status")
-        except KioskError as err:
-            if "no reply" in err.message or isinstance(err, TimeoutError):
-                p.waited_s = timeout
-                return p.fault(f"GA 467 reader at {url}{sim} does not answer: {err.message}", GA_HINT, **data)
-            return p.fault(f"GA 467 SAM fault at {url}{sim}: {err.message}", err.hint, **data)
-        data["sam"] = "ok"
-        sam_id = _sam_id(port, timeout)
-        data["sam_id"] = sam_id
-        try:
-            sw3 = port.transact(F.FIND_CARD, float(getattr(reader, "find_timeout_s", 0.2)), "find card").sw3
-            data["card_present"] = sw3 == F.SW3_CARD_FOUND
-        except KioskError:
-            data["card_present"] = None
-    finally:
-        if own is not None:
-            own.close()
+        F.check_sw3(port.transact(F.SAM_STATUS, timeout, "SAM status").sw3, "SAM status")
+    except KioskError as err:
+        if "no reply" in err.message or isinstance(err, TimeoutError):
+            p.waited_s = timeout
+            return p.fault(f"GA 467 reader at {url}{sim} does not answer: {err.message}", GA_HINT, **data)
+        return p.fault(f"GA 467 SAM fault at {url}{sim}: {err.message}", err.hint, **data)
+    except (OSError, ValueError) as err:  # pyserial's SerialException is an OSError
+        return p.fault(f"GA 467 reader at {url}{sim}: port error: {err}", GA_HINT, **data)
+    data["sam"] = "ok"
+    sam_id = _sam_id(port, timeout)
+    data["sam_id"] = sam_id
+    try:
+        data["card_present"] = port.find_card()
+    except (KioskError, OSError):
+        data["card_present"] = None
     card = {True: "a card is on the reader", False: "no card on the reader", None: "card presence unknown"}[data["card_present"]]
     ident = f"SAM id {sam_id}" if sam_id else "SAM id not readable (this firmware does not answer the SAM id command)"
     return p.ok(f"GA 467 at {url}{sim}: SAM answers OK; {ident}; {card}", **data)

@@ -163,3 +163,35 @@ def test_overhead_beyond_timeouts_is_under_two_seconds(rig: Rig) -> None:
     waited = sum(c["waited_s"] for c in rep["checks"])
     assert waited > 0
     assert rep["duration_ms"] / 1000 - waited < 2.0, (rep["duration_ms"], waited)
+
+
+def test_heartbeat_probe_never_touches_a_running_readers_port(rig) -> None:
+    """The heartbeat's passive diag must not open a GA 467 port its watcher thread owns, even while it connects."""
+    from hallkiosk.diag import device_health
+
+    app = rig.app()
+    events = []
+    reader = app.card_readers[0]
+    try:
+        reader.start(events.append)
+        for _ in range(20):  # while the watcher connects, and after
+            health = {h.name: h for h in device_health(app)}
+            card = next(h for n, h in health.items() if n.startswith("cardreader."))
+            assert card.state in ("OK", "FAULT")
+        import time
+
+        deadline = time.monotonic() + 5
+        while not reader.is_present() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        card = next(h for n, h in {h.name: h for h in device_health(app)}.items() if n.startswith("cardreader."))
+        assert card.state == "OK", card
+        rig.card.insert_demo_card()
+        deadline = time.monotonic() + 5
+        while not any(e.kind == "identified" for e in events) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for _ in range(5):
+            device_health(app)
+        assert [e.kind for e in events if e.kind in ("error", "reader_lost")] == []
+        assert any(e.kind == "identified" for e in events)
+    finally:
+        app.close()
