@@ -72,7 +72,9 @@ class PrivatePcscd:
         )
         return ["unshare", "--mount", "sh", "-c", script]
 
-    def start(self, timeout_s: float = 10.0) -> None:
+    def start(self, timeout_s: float = 10.0, *, probe: bool = True) -> None:
+        """Start and wait until it serves; ``probe=False`` waits for its socket only, for a process whose
+        own PC/SC client already talks to another daemon (libpcsclite picks its socket once per process)."""
         for stale in ("pcscd.comm", "pcscd.pid"):
             (self.run / stale).unlink(missing_ok=True)
         with self.log.open("ab") as out:
@@ -81,7 +83,7 @@ class PrivatePcscd:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
-            if self.socket_path.exists() and self._listening():
+            if self.socket_path.exists() and (self._listening() if probe else _settle(0.3)):
                 return
             time.sleep(0.05)
         self.stop()
@@ -115,6 +117,11 @@ class PrivatePcscd:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+def _settle(seconds: float) -> bool:
+    time.sleep(seconds)  # the vpcd readers appear just after the socket
+    return True
 
 
 def wait_card_state(reader: str, present: bool, timeout_s: float = 3.0) -> None:

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,79 +19,26 @@ from pathlib import Path
 import pytest
 
 from drivers.cardreader.vcard import VirtualSocialSecurityCard
+from drivers.cardreader.vpcd_daemon import PrivatePcscd, free_port_pair, unavailable
 
 from .conftest import Rig, check
 
-VPCD_LIB = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
-
-
-class Pcscd:
-    """A private pcscd whose vpcd listens on ``port`` (reader 0) and ``port + 1``."""
-
-    def __init__(self, root: Path) -> None:
-        self.root, self.port = root, _free_pair()
-        (root / "conf").mkdir(parents=True)
-        (root / "run").mkdir()
-        (root / "conf" / "vpcd").write_text(f'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:0x{self.port:04X}\n'
-                                            f"LIBPATH {VPCD_LIB}\nCHANNELID 0x{self.port:04X}\n")
-        self.sock = root / "run" / "pcscd.comm"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        script = (f"mount --make-rprivate / && mkdir -p /run/pcscd && mount --bind '{self.root / 'run'}' /run/pcscd && "
-                  f"exec pcscd --foreground --config '{self.root / 'conf'}'")
-        self.proc = subprocess.Popen(["unshare", "--mount", "sh", "-c", script], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL, start_new_session=True)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.sock.exists():
-                time.sleep(0.3)  # the vpcd readers appear just after the socket
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("private pcscd did not come up")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=5)
-        self.proc = None
-
-
-def _free_pair() -> int:
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            p = s.getsockname()[1]
-        try:
-            with socket.socket() as a, socket.socket() as b:
-                a.bind(("0.0.0.0", p))
-                b.bind(("0.0.0.0", p + 1))
-            return p
-        except OSError:
-            continue
-    raise RuntimeError("no free port pair for vpcd")
-
 
 @pytest.fixture
-def pcscd(tmp_path: Path) -> Iterator[Pcscd]:
-    why = None
-    if shutil.which("pcscd") is None or not VPCD_LIB.exists() or shutil.which("unshare") is None:
-        why = "pcscd, vsmartcard-vpcd or unshare is not installed"
-    elif os.geteuid() != 0:
-        why = "a private pcscd needs root (a mount namespace)"
+def pcscd(tmp_path: Path) -> Iterator[PrivatePcscd]:
+    why = unavailable()
     if why:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(why)
         pytest.skip(why)
-    d = Pcscd(tmp_path / "pcscd")
-    d.start()
+    d = PrivatePcscd(tmp_path / "pcscd", free_port_pair())
+    d.start(probe=False)
     yield d
     d.stop()
 
 
-def _diag(rig: Rig, daemon: Pcscd) -> tuple[int, dict]:
-    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(daemon.sock)}
+def _diag(rig: Rig, daemon: PrivatePcscd) -> tuple[int, dict]:
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(daemon.socket_path)}
     r = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "-c", str(rig.config), "diag", "--json", "--only", "card"],
                        capture_output=True, text=True, env=env, timeout=60)
     return r.returncode, json.loads(r.stdout)
@@ -104,7 +48,7 @@ PCSC_READERS = ('[[card_readers]]\nkind = "pcsc"\nname = "Virtual PCD 00 00"\n\n
                 '[[card_readers]]\nkind = "pcsc"\nname = "^No Such Reader"\n')
 
 
-def test_pcsc_reader_present_with_a_card_atr(rig: Rig, pcscd: Pcscd) -> None:
+def test_pcsc_reader_present_with_a_card_atr(rig: Rig, pcscd: PrivatePcscd) -> None:
     rig.write_config(readers=PCSC_READERS)
     card = VirtualSocialSecurityCard("张三", "110105199001011232")
     card.insert(port=pcscd.port)
@@ -122,7 +66,7 @@ def test_pcsc_reader_present_with_a_card_atr(rig: Rig, pcscd: Pcscd) -> None:
     assert code == 2
 
 
-def test_pcscd_stopped(rig: Rig, pcscd: Pcscd) -> None:
+def test_pcscd_stopped(rig: Rig, pcscd: PrivatePcscd) -> None:
     rig.write_config(readers=PCSC_READERS.split("\n\n")[0] + "\n")
     code, rep = _diag(rig, pcscd)
     assert code == 0 and "no card in" in check(rep, "card.reader.0")["finding"]
