@@ -105,12 +105,14 @@ def test_kill_mid_send_and_restart(db_url: str, db: Database, secret: bytes, sim
     _queue(db, secret, catalog, n)
     cmd = [sys.executable, str(HERE / "kiosk_proc.py"), db_url, sim.url, secret.hex()]
     env = {**os.environ, "PYTHONPATH": str(HERE.parent.parent)}
+    # Ten requests go through untouched; the eleventh is carried out by the platform but its reply hangs:
+    # the kiosk is killed then. Armed in order before the kiosk starts, so no timing decides which request hangs.
+    sim.faults.arm(Fault("slow", "SubmitApplication", times=10, delay_s=0.0, after_processing=True))
+    fault = sim.faults.arm(Fault("slow", "SubmitApplication", times=1, delay_s=30, after_processing=True))
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
-        _wait(lambda: sim.backoffice.count_cases() >= 10, 60, "10 cases from the first process")
-        # The next request is carried out by the platform, but its reply hangs: kill the kiosk then.
-        fault = sim.faults.arm(Fault("slow", "SubmitApplication", times=1, delay_s=30, after_processing=True))
-        _wait(lambda: fault not in sim.faults.armed(), 10, "the slow request")
+        _wait(lambda: fault not in sim.faults.armed(), 60, "the eleventh request to hang")
+        _wait(lambda: sim.backoffice.count_cases() == 11, 10, "the eleventh case to be filed")
         time.sleep(0.3)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
