@@ -5,22 +5,22 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import serial
 
 from drivers.cardreader import ga467_frames as F
+from drivers.cardreader.watcher import ReaderWatcher
 from kiosk.errors import CardReaderError, CardReaderTimeout, CardRemoved
 from kiosk.identity import Identity
-from kiosk.ports import CardEvent, CardEventKind
 
 log = logging.getLogger(__name__)
 
 _REMOVED_MSG = "card removed, please insert again"
 
 
-class Ga467Reader:
+class Ga467Reader(ReaderWatcher):
     """A GA 467 SAM reader at a pyserial URL (115200 8N1); emits card events from its own thread."""
 
     def __init__(
@@ -38,8 +38,8 @@ class Ga467Reader:
         removal_polls: int = 2,
         lost_after_failures: int = 3,
     ) -> None:
+        super().__init__(name or url)
         self.url = url
-        self.name = name or url
         self.baudrate = baudrate
         self.poll_interval_s = poll_interval_s
         self.sam_timeout_s = sam_timeout_s
@@ -51,47 +51,16 @@ class Ga467Reader:
         self.lost_after_failures = lost_after_failures
         self._ser: serial.SerialBase | None = None
         self._lock = threading.Lock()
-        self._present = False
-        self._lost_reported = False
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._on_event: Callable[[CardEvent], None] = lambda e: None
 
-    # --- CardReader port ----------------------------------------------------------
-    def start(self, on_event: Callable[[CardEvent], None]) -> None:
-        """Open the port and start the polling thread."""
-        if self._thread is not None:
-            raise RuntimeError("reader already started")
-        self._on_event = on_event
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=f"ga467:{self.name}", daemon=True)
-        self._thread.start()
+    kind = "GA 467 reader"
 
-    def stop(self) -> None:
-        """Stop polling and close the port."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+    def _shutdown(self) -> None:
         self._close_port()
-
-    def close(self) -> None:
-        """Same as stop(): every reader has a close()."""
-        self.stop()
-
-    def is_present(self) -> bool:
-        """Whether the port is open and the SAM answered its status check."""
-        return self._present
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, url={self.url!r}, present={self._present})"
 
     # --- one request at a time ------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        """Whether the watcher thread owns the port now."""
-        return self._thread is not None and self._thread.is_alive()
-
     @contextmanager
     def opened(self) -> Iterator[Ga467Reader]:
         """The port, opened for one-off requests (diagnostics) by a reader that is not running."""
@@ -155,26 +124,6 @@ class Ga467Reader:
             frame.body[:] = bytes(len(frame.body))
 
     # --- watcher --------------------------------------------------------------------
-    def _emit(self, kind: CardEventKind, **kw: object) -> None:
-        try:
-            self._on_event(CardEvent(kind=kind, reader=self.name, **kw))  # type: ignore[arg-type]
-        except Exception:
-            log.exception("card event handler failed on %s", kind)
-
-    def _set_present(self, present: bool, why: str = "") -> None:
-        if present and not self._present:
-            self._present = True
-            if self._lost_reported:
-                log.info("GA 467 reader %s is back", self.name)
-                self._emit("reader_back")
-            self._lost_reported = False
-        elif not present:
-            self._present = False
-            if not self._lost_reported:
-                log.warning("GA 467 reader %s unavailable: %s", self.name, why)
-                self._emit("reader_lost", error=CardReaderError(f"GA 467 reader {self.name} unavailable: {why}"))
-                self._lost_reported = True
-
     def _close_port(self) -> None:
         ser, self._ser = self._ser, None
         if ser is not None:

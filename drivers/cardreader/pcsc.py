@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
-from collections.abc import Callable
 
 from smartcard import scard as sc
 
 from drivers.cardreader import apdu as A
+from drivers.cardreader.watcher import ReaderWatcher
 from kiosk.errors import CardReaderError, CardRemoved, CardUnsupported
-from kiosk.ports import CardEvent, CardEventKind
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +46,7 @@ class _LinkError(CardReaderError):
     """A transmit failed below the APDU level (the card may have left)."""
 
 
-class PcscCardReader:
+class PcscCardReader(ReaderWatcher):
     """A PC/SC reader found by name regex; reports inserted/identified/badge/removed/error/reader_* events."""
 
     def __init__(
@@ -60,68 +58,23 @@ class PcscCardReader:
         retry_s: float = 1.0,
         removal_check_ms: int = 800,
     ) -> None:
+        super().__init__(label or name_pattern or "pcsc")
         self._pattern = re.compile(name_pattern or ".")
-        self.name = label or name_pattern or "pcsc"
         self.reader_name: str | None = None  # the PC/SC name matched, once found
         self._poll_ms = poll_ms
         self._retry_s = retry_s
         self._removal_check_ms = removal_check_ms
         self._ctx: int | None = None
-        self._present = False
-        self._lost_reported = False
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._on_event: Callable[[CardEvent], None] = lambda e: None
-
-    # --- CardReader port ----------------------------------------------------------
-    def start(self, on_event: Callable[[CardEvent], None]) -> None:
-        """Start the watcher thread; events go to ``on_event`` from that thread."""
-        if self._thread is not None:
-            raise RuntimeError("reader already started")
-        self._on_event = on_event
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=f"pcsc:{self.name}", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the watcher and release the PC/SC context."""
-        self._stopping.set()
-        ctx = self._ctx
-        if ctx is not None:
-            sc.SCardCancel(ctx)  # wakes a blocked SCardGetStatusChange at once
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    close = stop
-
-    def is_present(self) -> bool:
-        """Whether pcscd answers and a reader matching the pattern is attached."""
-        return self._present
 
     def __repr__(self) -> str:
         return f"PcscCardReader(name={self.name!r}, reader={self.reader_name!r}, present={self._present})"
 
-    # --- watcher ------------------------------------------------------------------
-    def _emit(self, kind: CardEventKind, **kw: object) -> None:
-        try:
-            self._on_event(CardEvent(kind=kind, reader=self.name, **kw))  # type: ignore[arg-type]
-        except Exception:
-            log.exception("card event handler failed on %s", kind)  # never kill the watcher
+    kind = "PC/SC reader"
 
-    def _set_present(self, present: bool, why: str = "") -> None:
-        if present and not self._present:
-            self._present = True
-            if self._lost_reported:
-                log.info("card reader %s is back (%s)", self.name, self.reader_name)
-                self._emit("reader_back")
-            self._lost_reported = False
-        elif not present and (self._present or not self._lost_reported):
-            self._present = False
-            if not self._lost_reported:
-                log.warning("card reader %s unavailable: %s", self.name, why)
-                self._emit("reader_lost", error=CardReaderError(f"card reader {self.name} unavailable: {why}"))
-                self._lost_reported = True
+    def _wake(self) -> None:
+        ctx = self._ctx
+        if ctx is not None:
+            sc.SCardCancel(ctx)  # wakes a blocked SCardGetStatusChange at once
 
     def _release(self) -> None:
         if self._ctx is not None:
