@@ -7,7 +7,8 @@ file readable. Every method here may block; none touches the UI.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,7 @@ from kiosk.platform_models import Applicant, CaseSummary, FieldSpec, Matter
 # The services below import SQLAlchemy and Alembic (half a second): they are imported where first used, on the
 # start-up thread, so the first frame of the start screen does not wait for them.
 if TYPE_CHECKING:
-    import threading
-
+    from hallkiosk.diag import DoorTestResult
     from hallkiosk.wiring import App
     from kiosk.applications import ApplicationService, Receipt
     from kiosk.cabinet import Cabinet, FlowHandle, FlowResult
@@ -64,6 +64,9 @@ class Services:
         raise NotImplementedError
 
     def _spawn(self, name: str, target: Any) -> None:  # implemented by Runtime
+        raise NotImplementedError
+
+    def post(self, fn: Callable[[], None]) -> None:  # implemented by Runtime
         raise NotImplementedError
 
     @cached_property
@@ -282,6 +285,17 @@ class CitizenOps(Services):
             return (p.case_number, p.matter_code) if p is not None else (None, None)
 
 
+class _Cancel(threading.Event):
+    """Set by the screen's "stop" button, or by the runtime stopping: a door test must not outlive the kiosk."""
+
+    def __init__(self, *others: threading.Event | None) -> None:
+        super().__init__()
+        self._others = [e for e in others if e is not None]
+
+    def is_set(self) -> bool:
+        return super().is_set() or any(e.is_set() for e in self._others)
+
+
 class StaffOps(Services):
     """What the staff and technician screens call."""
 
@@ -323,3 +337,34 @@ class StaffOps(Services):
         from hallkiosk.diag.runner import Options, run_checks
 
         return list(run_checks(self.app, options=Options(scan_bus="off")).checks)
+
+    # --- technician door tests (hallkiosk.diag), on a worker; progress comes back on the main thread -------------
+    def door_test_needs_confirmation(self, label: str | None = None) -> bool:
+        """Whether a door test touches a real cabinet (then the screen asks first); never on the simulators."""
+        from hallkiosk.diag import needs_confirmation
+
+        return needs_confirmation(self.app, label)
+
+    def door_test(self, label: str, actor: str, *, confirmed: bool = False, cancel: threading.Event | None = None,
+                  on_progress: Callable[[str], None] | None = None) -> DoorTestResult:
+        """Open one door through the cabinet and watch it until it closes: timings and sensor changes (audited)."""
+        from hallkiosk.diag import door_test
+
+        return door_test(self.app, label, confirmed=confirmed, actor=f"technician:{actor[-4:]}", cabinet=self.cabinet,
+                         cancel=_Cancel(cancel, self._stop), on_progress=self._on_main(on_progress))
+
+    def walk_doors(self, actor: str, *, confirmed: bool = False, cancel: threading.Event | None = None,
+                   on_progress: Callable[[str], None] | None = None,
+                   on_result: Callable[[DoorTestResult], None] | None = None) -> list[DoorTestResult]:
+        """Test every door in turn (occupied and in-use ones are skipped); each result is reported as it comes."""
+        from hallkiosk.diag import walk_test
+
+        return walk_test(self.app, confirmed=confirmed, actor=f"technician:{actor[-4:]}", cabinet=self.cabinet,
+                         cancel=_Cancel(cancel, self._stop), on_progress=self._on_main(on_progress),
+                         on_result=self._on_main(on_result))
+
+    def _on_main(self, fn: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
+        """A callback the diagnostics call on the worker, delivered on the UI's main thread instead."""
+        if fn is None:
+            return None
+        return lambda value: self.post(lambda: fn(value))

@@ -106,3 +106,16 @@ class SimOps(Services):
             elif handle.kind in ("deposit", "dropoff"):
                 sim.put_item(comp.board, comp.channel)
             sim.close_door(comp.board, comp.channel)
+
+    def sim_close_door_of(self, label: str) -> bool:
+        """Push one simulated door shut (what the technician does to finish a door test); False on real hardware."""
+        for cab in self.cfg.cabinets:
+            comp = next((c for c in cab.compartments if c.label == label), None)
+            if comp is None:
+                continue
+            sim = self.door_sim(cab.id)
+            if sim is None:
+                return False
+            sim.close_door(comp.board, comp.channel)
+            return True
+        return False

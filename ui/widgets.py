@@ -54,6 +54,10 @@ class SecondaryButton(KButton):
     pass
 
 
+class SimButton(SecondaryButton):
+    """The demo's hands on a simulated device ("Simulator: close the door"): yellow like the SIMULATED HARDWARE band."""
+
+
 class ChoiceButton(KButton):
     """A button in a set of choices; ``selected`` draws it as chosen."""
 

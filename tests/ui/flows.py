@@ -55,3 +55,58 @@ def parcel_state(d: Driver, parcel_id: int) -> str:
         p = s.get(Parcel, parcel_id)
         assert p is not None
         return p.state
+
+
+def badge(d: Driver, uid: str) -> None:
+    """A staff badge read: delivered from a reader thread exactly as a PC/SC reader's watcher would."""
+    import threading
+
+    from kiosk.ports import CardEvent
+
+    ev = CardEvent("badge", reader="staff reader", badge_uid=uid)
+    t = threading.Thread(target=d.rt._on_card_event, args=(ev,))
+    t.start()
+    t.join()
+
+
+def comp_state(d: Driver, label: str) -> str:
+    """A compartment's state as the core stores it."""
+    return next(c.state for c in d.rt.cabinet.status() if c.label == label)
+
+
+def dropped_off(d: Driver) -> tuple[int, str]:
+    """A citizen's drop-off made through the core (the kiosk's own drop-off flow); (parcel id, compartment label)."""
+    from kiosk.identity import Identity
+
+    who = Identity(OTHER_PERSON.id_number, OTHER_PERSON.name, "resident_id")
+    h = d.rt.cabinet.start_dropoff(who, matter_code="RS-SSC-REISSUE", matter_name="社会保障卡补换")
+    sim, b, ch = slot_of(d, h.label)
+    sim.put_item(b, ch)
+    sim.close_door(b, ch)
+    r = d.rt.cabinet.wait_closed(h, 10)
+    assert r.outcome == "dropped_off" and h.parcel_id is not None
+    return h.parcel_id, h.label
+
+
+def overdue_result(d: Driver, person: Applicant = OTHER_PERSON) -> tuple[int, str]:
+    """A result deposited through the core with a one-second pickup expiry, then left until it is overdue.
+
+    The kiosk's own Cabinet keeps the configured week; a second Cabinet over the same database and buses, configured
+    with a short expiry, is the core API's honest way to an overdue parcel without faking the kiosk's clock."""
+    import time
+
+    from kiosk.cabinet import Cabinet
+
+    rt = d.rt
+    short = rt.cfg.pickup.model_copy(update={"expiry_days": 1 / 86400})
+    cab = Cabinet(rt.app.db, rt.app.buses, rt.cfg.cabinets, short, rt.app.clock, rt.app.secret, rt.cfg.kiosk.id,
+                  platform=rt.app.platform)
+    h = cab.start_deposit(approved_case(d, person), actor="test:clerk")
+    sim, b, ch = slot_of(d, h.label)
+    sim.put_item(b, ch)
+    sim.close_door(b, ch)
+    r = cab.wait_closed(h, 10)
+    assert r.outcome == "deposited" and h.parcel_id is not None
+    time.sleep(1.2)
+    assert any(v.id == h.parcel_id for v in rt.cabinet.overdue()), "the parcel is overdue for the kiosk's own cabinet"
+    return h.parcel_id, h.label

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
-from kiosk.ports import CardEvent
 from tests.ui.conftest import STAFF_BADGE, shot
-from tests.ui.flows import OTHER_PERSON, approved_case, open_doors, parcel_state, slot_of
+from tests.ui.flows import OTHER_PERSON, approved_case, badge, open_doors, parcel_state, slot_of
 from tests.ui.harness import Driver
 
 
@@ -37,20 +34,12 @@ def test_dropoff_for_a_matter_opens_a_door_and_gives_a_receipt(k: Driver) -> Non
     assert k.app.sm.current == "start" and k.app.session.identity is None
 
 
-def _badge(k: Driver, uid: str) -> None:
-    """A staff badge read: delivered from a reader thread exactly as a PC/SC reader's watcher would."""
-    ev = CardEvent("badge", reader="staff reader", badge_uid=uid)
-    t = threading.Thread(target=k.rt._on_card_event, args=(ev,))
-    t.start()
-    t.join()
-
-
 def test_staff_deposit_by_case_number(k: Driver) -> None:
     case = approved_case(k, OTHER_PERSON)  # not the demo card's holder: the pickup tests must find only their own
-    _badge(k, "DEADBEEF00")
+    badge(k, "DEADBEEF00")
     k.frames(3)
     assert k.app.sm.current == "start" and k.app.screen.error == k.t("staff.badge_unknown")
-    _badge(k, STAFF_BADGE)
+    badge(k, STAFF_BADGE)
     k.wait_for(lambda: k.app.sm.current == "staff", what="staff mode")
     assert k.app.session.role == "staff"
     shot(k, "staff")

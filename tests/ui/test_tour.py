@@ -14,8 +14,8 @@ from tests.ui.harness import REPO, Driver
 
 DOCS = REPO / "docs" / "screenshots"
 SCREENS = ["start", "identify", "matters", "form", "review", "result", "cases", "pickup", "door", "dropoff", "rate",
-           "pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech", "inactivity_warning",
-           "start_large_text"]
+           "pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech", "tech_door_test",
+           "tech_door_result", "inactivity_warning", "start_large_text"]
 
 
 def _doc(src: Path) -> None:
@@ -103,6 +103,16 @@ def test_every_screen(k: Driver, lang: str) -> None:
     app.set_language(lang)
     k.wait_for(lambda: app.screen.ids.checks.children, what="the device status")
     _snap(k, "tech")
+    # A door test (issue #7): running, with the simulator's "close the door", then its result.
+    tech = app.screen
+    free = next(c.label for c in rt.cabinet.status() if c.state == "free")
+    k.tap_id("mode_test")
+    k.tap_text(free, tech.ids.doors)
+    k.wait_for(lambda: tech.progress_detail.startswith(f"{free} open after"), what="the door under test to open")
+    _snap(k, "tech_door_test")
+    k.tap_id("btn_sim_close")
+    k.wait_for(lambda: not tech.testing, what="the door test's result")
+    _snap(k, "tech_door_result")
     # The inactivity warning over a screen, then the older-readers text size on the start screen.
     k.idle.advance(11)
     k.wait_for(lambda: app._warning, what="the warning")

@@ -28,6 +28,10 @@ class PinScreen(KioskScreen):
         if self.role == "technician" and not rt.technician_enabled():
             self.error = self.app.t("pin.disabled")
             return
+        if self.role == "staff" and not rt.is_staff_badge(self.badge):
+            # Badge + PIN means both: the staff PIN alone never opens staff mode.
+            self.error = self.app.t("pin.badge_first")
+            return
         if rt.check_pin(self.role, pin):  # type: ignore[arg-type]
             self.app.enter_staff(self.role, self.badge or "pin")
         else:

@@ -1,22 +1,40 @@
-"""Technician mode: device status, the diagnostics checks, open any door, and the simulators' fault switches."""
+"""Technician mode: open or test any door, walk all doors, the simulators' fault switches, device status, diagnostics."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from ui.screens import KioskScreen
 from ui.widgets import ChoiceButton, KButton, ListRow
+
+WALK = "*"  # confirm_label of a pending walk (a door label otherwise)
 
 
 class TechScreen(KioskScreen):
     screen_name = "tech"
     info = StringProperty("")
     summary = StringProperty("")
+    mode = StringProperty("open")  # what tapping a door does: open / test
+    testing = BooleanProperty(False)  # a door test or a walk is running
+    test_label = StringProperty("")  # the door being tested now (the simulator's "close the door" shuts it)
+    progress = StringProperty("")  # what the test is doing, in the screen's language
+    progress_detail = StringProperty("")  # the diagnostics' own last line (technical, English)
+    confirm_label = StringProperty("")  # a test on a real cabinet waiting for "confirm" (WALK for the walk)
+    can_simulate = BooleanProperty(False)
+    walk_done = NumericProperty(0)
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._cancel: threading.Event | None = None
+        self._walk_labels: list[str] = []
+        self._results: list[Any] = []
 
     def refresh(self) -> None:
         self.info = ""
+        self.can_simulate = any(self.app.rt.door_sim(c.id) is not None for c in self.app.cfg.cabinets)
         self._fill_doors()
         self._fill_switches()
         self.app.call(self.app.rt.device_status, on_done=self._show_checks)
@@ -27,7 +45,7 @@ class TechScreen(KioskScreen):
         for cab in self.app.cfg.cabinets:
             for c in cab.compartments:
                 btn = KButton(text=c.label)
-                btn.bind(on_release=lambda b: self.open_door(b.text))
+                btn.bind(on_release=lambda b: self.door_tapped(b.text))
                 box.add_widget(btn)
 
     def _fill_switches(self) -> None:
@@ -50,16 +68,148 @@ class TechScreen(KioskScreen):
     def run_diagnostics(self) -> None:
         self.app.call(self.app.rt.diagnostics, on_done=self._show_checks)
 
+    # --- doors: open, or test ---------------------------------------------------------
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.confirm_label = ""
+
+    def door_tapped(self, label: str) -> None:
+        if self.mode == "test":
+            self.ask_test(label)
+        else:
+            self.open_door(label)
+
     def open_door(self, label: str) -> None:
-        self.app.call(self.app.rt.tech_open, label, self.app.session.staff_id or "technician",
+        self.app.call(self.app.rt.tech_open, label, self._actor(),
                       on_done=lambda _r: setattr(self, "info", self.app.t("tech.opened", label=label)))
 
+    def ask_test(self, label: str) -> None:
+        """Test one door; on a real cabinet the door opens only after "confirm" (the simulators need none)."""
+        if self.app.rt.door_test_needs_confirmation(label):
+            self.confirm_label = label
+        else:
+            self.test_door(label)
+
+    def ask_walk(self) -> None:
+        if self.app.rt.door_test_needs_confirmation():
+            self.confirm_label = WALK
+        else:
+            self.walk(confirmed=False)
+
+    def confirm(self) -> None:
+        label, self.confirm_label = self.confirm_label, ""
+        if label == WALK:
+            self.walk(confirmed=True)
+        elif label:
+            self.test_door(label, confirmed=True)
+
+    def test_door(self, label: str, *, confirmed: bool = False) -> None:
+        self._begin([label])
+        self.progress = self.app.t("tech.testing", label=label)
+        self.app.call(self.app.rt.door_test, label, self._actor(), confirmed=confirmed, cancel=self._cancel,
+                      on_progress=self._on_progress, busy=False, on_done=self._one_done, on_error=self._failed)
+
+    def walk(self, *, confirmed: bool) -> None:
+        labels = [c.label for cab in self.app.cfg.cabinets for c in cab.compartments]
+        self._begin(labels)
+        self._update_walk()
+        self.app.call(self.app.rt.walk_doors, self._actor(), confirmed=confirmed, cancel=self._cancel,
+                      on_progress=self._on_progress, on_result=self._walk_result, busy=False,
+                      on_done=self._walk_finished, on_error=self._failed)
+
+    def _begin(self, labels: list[str]) -> None:
+        self.info = self.error = self.confirm_label = self.progress_detail = ""
+        self.ids.door_results.clear_widgets()
+        self._results = []
+        self._walk_labels = labels
+        self.test_label = labels[0] if labels else ""
+        self.walk_done = 0
+        self._cancel = threading.Event()
+        self.testing = True
+
+    def _on_progress(self, line: str) -> None:
+        if self.testing:
+            self.progress_detail = line.strip()
+
+    def _walk_result(self, res: Any) -> None:
+        if not self.testing:
+            return
+        self._add_result(res)
+        self.walk_done = len(self._results)
+        rest = self._walk_labels[self.walk_done:]
+        self.test_label = rest[0] if rest else ""
+        self._update_walk()
+
+    def _update_walk(self) -> None:
+        self.progress = self.app.t("tech.walking", done=self.walk_done, n=len(self._walk_labels),
+                                   label=self.test_label or "-")
+
+    def _one_done(self, res: Any) -> None:
+        self._add_result(res)
+        self._end(self.app.t("tech.test_done", label=res.label))
+
+    def _walk_finished(self, results: list[Any]) -> None:
+        tested = [r for r in results if not r.skipped]
+        bad = sum(r.status != "OK" for r in tested)
+        self._end(self.app.t("tech.walk_finished", n=len(tested), bad=bad, skipped=len(results) - len(tested)))
+
+    def _failed(self, err: BaseException) -> None:
+        self._end("")
+        self.app.show_error(err)
+
+    def _end(self, text: str) -> None:
+        self.testing = False
+        self.test_label = ""
+        self.progress = text
+        self._cancel = None
+        self._fill_switches()  # a jammed door's test may have changed what the switches show
+
+    def stop_test(self) -> None:
+        if self._cancel is not None:
+            self._cancel.set()
+
+    def sim_close(self) -> None:
+        if self.test_label:
+            self.app.rt.sim_close_door_of(self.test_label)
+
+    def _add_result(self, res: Any) -> None:
+        self._results.append(res)
+        title, detail = self.describe(res)
+        self.ids.door_results.add_widget(ListRow(title=title, detail=detail, ref=res))
+
+    def describe(self, res: Any) -> tuple[str, str]:
+        """A door test's result as the technician reads it: the headline in the screen's language, then the details."""
+        t = self.app.t
+        if res.skipped:
+            return t("tech.result.skipped", label=res.label), res.finding
+        if res.closed_after_s is not None:
+            title = t("tech.result.ok", status=res.status, label=res.label, open_ms=f"{res.open_ms:.0f}",
+                      closed_s=f"{res.closed_after_s:.1f}")
+            return title, "  →  ".join(self._transition(x) for x in res.transitions)
+        key = "tech.result.not_opened" if res.flow_id is None else "tech.result.not_closed"
+        title = t(key, status=res.status, label=res.label, open_ms=f"{res.open_ms or 0:.0f}")
+        return title, f"{res.finding}. {res.hint}".strip()
+
+    def _transition(self, x: dict[str, Any]) -> str:
+        t = self.app.t
+        item = {True: "present", False: "empty", None: "na"}[x.get("item_present")]
+        door = {True: "closed", False: "open", None: "na"}[x.get("closed")]
+        return t("tech.sensor", t_s=f"{x['t_s']:.2f}", door=t(f"tech.door.{door}"), item=t(f"tech.item.{item}"))
+
+    def _actor(self) -> str:
+        return self.app.session.staff_id or "technician"
+
+    # --- simulators ------------------------------------------------------------------
     def flip(self, sw: Any) -> None:
         self.app.rt.flip_sim_switch(sw.key)
         self._fill_switches()
 
     def wipe(self) -> None:
         super().wipe()
-        for box in ("checks", "doors", "switches"):
+        self.stop_test()  # a test must not go on watching a door for a session that has ended
+        for box in ("checks", "doors", "switches", "door_results"):
             self.ids[box].clear_widgets()
-        self.info = self.summary = ""
+        self.info = self.summary = self.progress = self.progress_detail = self.confirm_label = self.test_label = ""
+        self.testing = False
+        self.mode = "open"
+        self._results = []

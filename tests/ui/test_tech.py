@@ -1,0 +1,121 @@
+"""Technician door tests (issue #7): one door and the walk of all doors, through real taps, the diag API and the simulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.ui.conftest import TECH_PIN, shot
+from tests.ui.flows import comp_state, open_doors, slot_of
+from tests.ui.harness import Driver
+
+
+def _tech(k: Driver) -> Any:
+    k.tap_id("btn_staff")
+    k.keys(k.app.screen.ids.numpad, TECH_PIN)
+    k.tap_id("btn_ok")
+    assert k.app.sm.current == "tech" and k.app.session.role == "technician"
+    k.settle()
+    return k.app.screen
+
+
+def _is_open(k: Driver, label: str) -> bool:
+    sim, b, ch = slot_of(k, label)
+    return bool(sim.is_open(b, ch))
+
+
+def test_door_test_reports_timings_and_sensor_changes(k: Driver) -> None:
+    tech = _tech(k)
+    k.tap_id("mode_test")
+    assert tech.mode == "test" and tech.ids.mode_test.selected
+    k.tap_text("A03", tech.ids.doors)
+    k.wait_for(lambda: _is_open(k, "A03"), what="A03 to open for its test")
+    assert tech.testing and tech.test_label == "A03" and tech.progress == k.t("tech.testing", label="A03")
+    assert tech.ids.doors.disabled and tech.ids.btn_walk.disabled, "no second test while one runs"
+    k.wait_for(lambda: "open after" in tech.progress_detail, what="the diagnostics' progress line")
+    shot(k, "tech_door_test")
+    k.tap_id("btn_sim_close")  # the yellow "Simulator: close the door", as on the door screen
+    k.wait_for(lambda: not tech.testing, what="the test to finish")
+    assert open_doors(k) == []
+    [row] = tech.ids.door_results.children
+    res = row.ref
+    assert res.label == "A03" and res.status == "OK" and res.flow_id is not None
+    assert res.open_ms is not None and res.closed_after_s is not None
+    assert [x["closed"] for x in res.transitions] == [True, False, True], "closed, opened, closed again"
+    assert row.title == k.t("tech.result.ok", status="OK", label="A03", open_ms=f"{res.open_ms:.0f}",
+                            closed_s=f"{res.closed_after_s:.1f}")
+    assert row.detail.count("→") == 2 and k.t("tech.door.open") in row.detail
+    assert tech.progress == k.t("tech.test_done", label="A03")
+    shot(k, "tech_door_result")
+
+
+def test_door_test_of_a_jammed_door_shows_the_fault(k: Driver) -> None:
+    tech = _tech(k)
+    before = comp_state(k, "A01")
+    k.tap_text(k.t("sim.door_jam", target="A01"), tech.ids.switches)
+    try:
+        k.tap_id("mode_test")
+        k.tap_text("A01", tech.ids.doors)
+        k.wait_for(lambda: not tech.testing and tech.ids.door_results.children, what="the test's verdict")
+        [row] = tech.ids.door_results.children
+        assert row.ref.status == "FAULT" and row.ref.flow_id is None and row.ref.closed_after_s is None
+        assert row.title == k.t("tech.result.not_opened", status="FAULT", label="A01", open_ms=f"{row.ref.open_ms:.0f}")
+        assert "did not open" in row.detail and "faulty" in row.detail, "the finding and the technician's hint"
+        assert comp_state(k, "A01") == "faulty", "a door that does not open is taken out of service"
+        assert any(t.kind == "door_fault" and t.label == "A01" for t in k.rt.staff_tasks())
+    finally:
+        k.tap_text(k.t("sim.door_jam", target="A01"), tech.ids.switches)  # unjam
+    # Back in service as staff would after the repair, with its task done: the other tests find the cabinet as it was.
+    k.rt.cabinet.enable("A01", actor="test")
+    for t in k.rt.staff_tasks():
+        if t.label == "A01":
+            k.rt.cabinet.resolve_task(t.id, actor="test")
+    assert comp_state(k, "A01") in (before, "free", "occupied")
+
+
+def test_walk_all_doors_reports_each_door_as_it_goes(k: Driver) -> None:
+    tech = _tech(k)
+    states = {c.label: c.state for c in k.rt.cabinet.status()}
+    k.tap_id("btn_walk")
+    assert tech.testing
+    closed_by_hand = []
+    while tech.testing:
+        # Shut it only once the board has confirmed it open, as a person would: faster, and it never read open.
+        k.wait_for(lambda: not tech.testing or (tech.test_label and _is_open(k, tech.test_label)
+                                                and tech.progress_detail.startswith(f"{tech.test_label} open after")),
+                   what="the next door of the walk to open")
+        if not tech.testing:
+            break
+        label: str = tech.test_label
+        done = tech.walk_done
+        assert tech.progress == k.t("tech.walking", done=done, n=10, label=label)
+        k.tap_id("btn_sim_close")
+        closed_by_hand.append(label)
+        k.wait_for(lambda lbl=label: not tech.testing or tech.test_label != lbl, what=f"the walk to move on from {label}")
+    results = [row.ref for row in reversed(tech.ids.door_results.children)]
+    assert [r.label for r in results] == [f"A{i:02d}" for i in range(1, 11)]
+    skipped = [r.label for r in results if r.skipped]
+    assert skipped == [lbl for lbl, st in states.items() if st in ("occupied", "reserved")], "occupied doors stay shut"
+    assert closed_by_hand == [r.label for r in results if not r.skipped]
+    assert all(r.status == "OK" and r.closed_after_s is not None for r in results if not r.skipped)
+    assert tech.progress == k.t("tech.walk_finished", n=len(closed_by_hand), bad=0, skipped=len(skipped))
+    assert open_doors(k) == []
+    shot(k, "tech_walk")
+
+
+def test_a_door_test_on_a_real_cabinet_asks_first(k: Driver, monkeypatch: Any) -> None:
+    tech = _tech(k)
+    monkeypatch.setattr(k.rt, "door_test_needs_confirmation", lambda label=None: True)
+    k.tap_id("mode_test")
+    k.tap_text("A04", tech.ids.doors)
+    assert tech.confirm_label == "A04" and not tech.testing and open_doors(k) == []
+    k.tap_id("btn_confirm_cancel")
+    assert tech.confirm_label == "" and open_doors(k) == []
+    k.tap_text("A04", tech.ids.doors)
+    k.tap_id("btn_confirm")
+    k.wait_for(lambda: _is_open(k, "A04"), what="A04 to open once confirmed")
+    k.tap_id("btn_stop")  # the technician stops watching: the door is reported as not closed
+    k.wait_for(lambda: not tech.testing, what="the stopped test")
+    [row] = tech.ids.door_results.children
+    assert row.ref.status == "DEGRADED" and "cancelled" in row.ref.finding
+    sim, b, ch = slot_of(k, "A04")
+    sim.close_door(b, ch)
