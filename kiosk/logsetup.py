@@ -4,12 +4,32 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 from pathlib import Path
 
 from kiosk.privacy import ScrubbingFilter
 
 _FORMAT = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
 _done = False
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record, never to a stream captured once.
+
+    A handler bound at set-up to a stream that is later replaced and closed (a test runner's capture, a
+    daemon detaching) would raise in whichever thread logs next, killing a card reader's watcher.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
 
 
 def _attach(handler: logging.Handler) -> None:
@@ -25,7 +45,7 @@ def setup_logging(level: str = "INFO") -> None:
         return
     _done = True
     logging.getLogger().setLevel(level)
-    _attach(logging.StreamHandler())
+    _attach(_StderrHandler())
     # zeep logs whole envelopes at DEBUG; they can carry ID numbers.
     logging.getLogger("zeep").setLevel(logging.WARNING)
 

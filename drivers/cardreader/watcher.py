@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from kiosk.errors import CardReaderError
 from kiosk.ports import CardEvent, CardEventKind
 
 log = logging.getLogger(__name__)
+RESTART_PAUSE_S = 1.0
 
 
 class ReaderWatcher:
@@ -32,7 +34,7 @@ class ReaderWatcher:
             raise RuntimeError("reader already started")
         self._on_event = on_event
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=f"{self.kind}:{self.name}", daemon=True)
+        self._thread = threading.Thread(target=self._guarded, name=f"{self.kind}:{self.name}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -56,6 +58,18 @@ class ReaderWatcher:
     def running(self) -> bool:
         """Whether the watcher thread owns the device now."""
         return self._thread is not None and self._thread.is_alive()
+
+    def _guarded(self) -> None:
+        """Run the watcher; a bug that escapes it restarts it after a pause instead of leaving a dead reader."""
+        while not self._stopping.is_set():
+            try:
+                self._run()
+                return
+            except Exception:
+                with contextlib.suppress(Exception):  # even logging can fail (a closed stream); the reader goes on
+                    log.exception("%s %s: watcher failed; restarting it", self.kind, self.name)
+                self._present = False
+                self._stopping.wait(RESTART_PAUSE_S)
 
     # --- for subclasses -------------------------------------------------------------
     def _run(self) -> None:

@@ -174,3 +174,37 @@ def test_build_reader_kinds() -> None:
     assert isinstance(build_reader(CardReaderConfig(kind="pcsc", name="Virtual PCD 00 00")), PcscCardReader)
     g = build_reader(CardReaderConfig(kind="ga467", url="/dev/ttyUSB9", name="hall-1", role="citizen"))
     assert isinstance(g, Ga467Reader) and g.url == "/dev/ttyUSB9" and g.role == "citizen"  # type: ignore[attr-defined]
+
+
+def test_watcher_survives_a_bug_in_its_loop() -> None:
+    """An unexpected exception in the watcher restarts it rather than leaving a dead reader."""
+    import threading
+
+    from drivers.cardreader import watcher
+    from drivers.cardreader.watcher import ReaderWatcher
+
+    class Flaky(ReaderWatcher):
+        def __init__(self) -> None:
+            super().__init__("flaky")
+            self.runs = 0
+            self.second_run = threading.Event()
+
+        def _run(self) -> None:
+            self.runs += 1
+            if self.runs == 1:
+                raise RuntimeError("a bug")
+            self._set_present(True)
+            self.second_run.set()
+            self._stopping.wait()
+
+    old = watcher.RESTART_PAUSE_S
+    watcher.RESTART_PAUSE_S = 0.01
+    try:
+        r = Flaky()
+        r.start(lambda e: None)
+        assert r.second_run.wait(5)
+        assert r.runs == 2 and r.is_present()
+        r.stop()
+        assert not r.running
+    finally:
+        watcher.RESTART_PAUSE_S = old
