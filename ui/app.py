@@ -16,7 +16,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from hallkiosk.runtime import PlatformStatus, Runtime
@@ -25,6 +25,7 @@ from kiosk.ports import CardEvent
 from kiosk.session import KioskSession
 from ui import theme
 from ui.i18n import Catalogue
+from ui.pinyin.lexicon import Lexicon, load_in_background, seed_lexicon
 from ui.screens import SCREENS, KioskScreen
 from ui.widgets import InactivityWarning
 
@@ -50,6 +51,8 @@ class KioskApp(App):
     simulated_text = StringProperty("")
     platform_down = BooleanProperty(False)
     busy = BooleanProperty(False)
+    # The pinyin index every candidate bar uses: the small seed set until the full one is loaded (load_pinyin).
+    pinyin_lexicon = ObjectProperty(None)
 
     def __init__(self, runtime: Runtime, *, idle_clock: Callable[[], float] = time.monotonic, **kw: Any) -> None:
         super().__init__(**kw)
@@ -64,6 +67,7 @@ class KioskApp(App):
         )
         self.lang = k.default_language
         self._warning: InactivityWarning | None = None
+        self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
         self.bind(large_text=lambda *_: self._apply_sizes())
 
@@ -127,7 +131,22 @@ class KioskApp(App):
     def _first_flip(self, *_: Any) -> None:
         Window.unbind(on_flip=self._first_flip)
         self.rt.start()
+        self.load_pinyin()
         Clock.schedule_once(self._build_one_more, 0)
+
+    def load_pinyin(self) -> None:
+        """Load the full pinyin index on a worker thread into ``pinyin_lexicon``; the seed set serves meanwhile.
+
+        The index is cached in the data directory; the first start builds it in a child process (a few seconds),
+        which is also why this starts after the first frame, like the core."""
+        def ready(lex: Lexicon) -> None:
+            Clock.schedule_once(lambda _dt: self._pinyin_ready(lex), 0)  # back on the UI thread
+
+        load_in_background(self.cfg.data_dir / "cache", ready)
+
+    def _pinyin_ready(self, lex: Lexicon) -> None:
+        log.info("pinyin index ready: %d entries", len(lex))
+        self.pinyin_lexicon = lex
 
     def _build_one_more(self, _dt: float) -> None:
         missing = [n for n in self._screen_classes if not self.sm.has_screen(n)]

@@ -29,6 +29,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
+from kivy.uix.stacklayout import StackLayout
 from kivy.uix.widget import Widget
 
 from ui import theme
@@ -71,6 +72,7 @@ class SimBand(Label):
 
 class PadKey(KButton):
     key = StringProperty("")
+    chinese = BooleanProperty(False)  # only the 中文/ABC key ("mode") uses it: which mode its keyboard is in
 
 
 class KeyPad(GridLayout):
@@ -110,9 +112,111 @@ class NumPad(KeyPad):
         return [*"123456789", self.extra or "clear", "0", "back"]
 
 
-class LetterKeyboard(KeyPad):
+# The letter keyboard's rows as (key, width in key units). Plain: 4 rows of 10 equal keys (case numbers, codes).
+PLAIN_ROWS: tuple[tuple[tuple[str, float], ...], ...] = (
+    tuple((k, 1.0) for k in "1234567890"),
+    tuple((k, 1.0) for k in "QWERTYUIOP"),
+    (*((k, 1.0) for k in "ASDFGHJKL"), ("-", 1.0)),
+    (*((k, 1.0) for k in "ZXCVBNM"), ("space", 1.0), ("back", 1.0), ("clear", 1.0)),
+)
+# With the Chinese input method: 11 units a row, the 中/ABC key bottom left as on phones, "'" for a syllable
+# break (xi'an). Keys with a word on them get 1.5-2 units so "Delete" never wraps, even in large text;
+# "clear" sits away from "back" so a slip does not empty the field.
+IME_ROWS: tuple[tuple[tuple[str, float], ...], ...] = (
+    (*((k, 1.0) for k in "1234567890"), ("-", 1.0)),
+    (*((k, 1.0) for k in "QWERTYUIOP"), ("'", 1.0)),
+    (*((k, 1.0) for k in "ASDFGHJKL"), ("clear", 2.0)),
+    (("mode", 1.5), *((k, 1.0) for k in "ZXCVBNM"), ("space", 1.0), ("back", 1.5)),
+)
+
+
+class ModeKey(PadKey):
+    """The 中文/ABC key: shows the mode the keyboard is in, drawn dark (selected) in Chinese mode."""
+
+
+class LetterKeyboard(StackLayout):
+    """Letters, digits, '-', space, back and clear; each tap calls ``on_key`` like a KeyPad.
+
+    With ``ime`` (the form's text fields) it also has the 中文/ABC key. In Chinese mode (``chinese``) and with
+    a ``bar`` (ui.pinyin.candidates.CandidateBar) the keys drive the bar as its module documents: letters and
+    "'" become pinyin, back/clear edit the pending letters first, space takes the first candidate, a digit or '-'
+    takes it and is then typed. Only what reaches the field itself is dispatched as ``on_key``.
+    """
+
+    ime = BooleanProperty(False)
+    chinese = BooleanProperty(False)
+    bar = ObjectProperty(None, allownone=True)
+
+    __events__ = ("on_key",)
+
+    def __init__(self, **kw: Any) -> None:
+        self._keys: list[tuple[PadKey, float]] = []
+        super().__init__(**kw)
+        self.bind(width=self._size_keys, spacing=self._size_keys, padding=self._size_keys)
+
+    def on_key(self, key: str) -> None:
+        pass
+
+    def on_kv_post(self, _base: Any) -> None:
+        self.build_keys()
+
+    def on_ime(self, *_: Any) -> None:
+        self.build_keys()
+
+    def on_chinese(self, _inst: Any, value: bool) -> None:
+        if not value and self.bar is not None:
+            self.bar.commit_raw()  # leaving Chinese mode: the pinyin typed so far goes in as letters
+        for key, _w in self._keys:
+            if isinstance(key, ModeKey):
+                key.chinese = value
+
+    def rows(self) -> tuple[tuple[tuple[str, float], ...], ...]:
+        return IME_ROWS if self.ime else PLAIN_ROWS
+
     def layout(self) -> list[str]:
-        return [*"1234567890", *"QWERTYUIOP", *"ASDFGHJKL", "-", *"ZXCVBNM", "space", "back", "clear"]
+        return [k for row in self.rows() for k, _w in row]
+
+    def build_keys(self) -> None:
+        self.clear_widgets()
+        self._keys = []
+        for row in self.rows():
+            for k, units in row:
+                key = ModeKey(key=k, chinese=self.chinese) if k == "mode" else PadKey(key=k)
+                key.size_hint_x = None
+                key.bind(on_release=lambda btn: self.press(btn.key))
+                self._keys.append((key, units))
+                self.add_widget(key)
+        self._size_keys()
+
+    def _size_keys(self, *_: Any) -> None:
+        rows = self.rows()
+        per_row = max(sum(w for _k, w in row) for row in rows)
+        sp = self.spacing[0] if isinstance(self.spacing, (list, tuple)) else self.spacing
+        pad = self.padding
+        inner = self.width - (pad[0] + pad[2] if len(pad) == 4 else 2 * pad[0])
+        # A hair under the exact width, so rounding never pushes a row's last key onto the next line.
+        unit = max(1.0, (inner - sp * (per_row - 1)) / per_row - 0.05)
+        for key, units in self._keys:
+            key.width = unit * units + sp * (units - 1)
+
+    def press(self, key: str) -> None:
+        if key == "mode":
+            self.chinese = not self.chinese
+            return
+        bar = self.bar if (self.ime and self.chinese) else None
+        if bar is not None:
+            if len(key) == 1 and key.isalpha():
+                bar.add_letter(key)
+                return
+            if key == "'" and bar.letters:
+                bar.add_letter(key)
+                return
+            if (key == "back" and bar.backspace()) or (key == "clear" and bar.clear()) or (
+                    key == "space" and bar.commit_first()):
+                return
+            if key.isdigit() or key in ("-", "'"):
+                bar.commit_first()  # "北京 3" is typed as bei jing 3: the word, then the digit
+        self.dispatch("on_key", key)
 
 
 @dataclass(frozen=True)

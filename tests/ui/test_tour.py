@@ -50,8 +50,16 @@ def test_every_screen(k: Driver, lang: str) -> None:
     _snap(k, "matters")
     elder = next(m for m in rt.matters() if m.code == "MZ-ELDER-CARD")
     app.go("form", matter=elder)
-    k.keys(app.screen.ids.numpad, "1380013800")
+    form = app.screen
+    k.keys(form.ids.numpad, "13800138000")
+    k.tap_id("btn_next")  # the address: the letter keyboard, with pinyin typed and the candidate bar above it
+    k.wait_for(lambda: app.pinyin_lexicon.ready, timeout=90, what="the pinyin index")
+    if not form.ids.keyboard.chinese:
+        k.keys(form.ids.keyboard, ["mode"])
+    k.keys(form.ids.keyboard, "BEIJINGSHI")
     _snap(k, "form")
+    k.tap(next(b for b in form.bar.cand_box.children if b.text == "北京市"))
+    assert app.session.form["address"] == "北京市"
     app.session.form.update({"phone": "13800138000", "delivery_mode": "LOCKER"})
     app.go("review", matter=elder)
     _snap(k, "review")

@@ -27,6 +27,10 @@ S: dict[str, tuple[str, str]] = {
     "key.back": ("删除", "Delete"),
     "key.clear": ("清空", "Clear"),
     "key.space": ("空格", "Space"),
+    "key.mode_zh": ("中文", "Chinese"),
+    "key.mode_abc": ("ABC", "ABC"),
+    "ime.preparing": ("词库准备中…", "Loading more words…"),
+    "ime.hint": ("输入拼音，再点选汉字", "Type pinyin, then tap the Chinese word"),
     # start
     "start.welcome": ("欢迎使用自助服务", "Welcome to self-service"),
     "start.offer": ("在这里可以取件、投递材料、办理简单事项、查询办件进度。请点下方按钮。",

@@ -82,6 +82,16 @@ WIDTH_PER_CHAR = 1.05  # a CJK glyph is about one em wide; a little air so the e
 MAX_CANDIDATES = 120  # fetched per keystroke: 10+ pages; nobody pages further, they type another letter
 
 
+def _catalogue_text(key: str) -> str:
+    """A catalogue text in the running kiosk's language (Chinese in a bare window)."""
+    app = App.get_running_app()
+    if app is not None and hasattr(app, "t"):
+        return str(app.t(key))
+    from ui.i18n import Catalogue
+
+    return Catalogue().t(key, "zh")
+
+
 class CandidateButton(Button):
     """One candidate (or ‹ › or the raw letters). ``first`` marks the one space would commit."""
 
@@ -100,7 +110,8 @@ class CandidateBar(BoxLayout):
     engine = ObjectProperty(None)
     candidates = ListProperty([])  # every candidate for ``letters``, best first
     page_start = NumericProperty(0)  # index in ``candidates`` of the first button shown
-    preparing_text = StringProperty("词库准备中…")  # shown while only the seed set is loaded; the lead may bind app.t()
+    preparing_text = StringProperty("")  # shown while only the seed set is loaded: the catalogue's "ime.preparing"
+    hint_text = StringProperty("")  # shown, muted, while nothing is typed: the catalogue's "ime.hint"
     # Sizes in px; follow the running KioskApp (incl. the large-text toggle) or theme.Sizes at the screen DPI.
     key_height = NumericProperty(60)
     font_size = NumericProperty(30)
@@ -113,6 +124,8 @@ class CandidateBar(BoxLayout):
     def __init__(self, engine: PinyinEngine | None = None, **kw: Any) -> None:
         kw.setdefault("orientation", "vertical")
         kw.setdefault("size_hint_y", None)
+        kw.setdefault("preparing_text", _catalogue_text("ime.preparing"))
+        kw.setdefault("hint_text", _catalogue_text("ime.hint"))
         super().__init__(**kw)
         self.engine = engine or PinyinEngine(seed_lexicon())
         self._pages: list[int] = []  # starts of the pages before this one, for ‹
@@ -256,6 +269,13 @@ class CandidateBar(BoxLayout):
     def on_commit(self, text: str) -> None:
         pass
 
+    def on_hint_text(self, *_: Any) -> None:
+        self.on_preparing_text()
+
+    def on_preparing_text(self, *_: Any) -> None:
+        if hasattr(self, "cand_box"):  # not while __init__ is still building the rows
+            self._refresh()
+
     def _insert(self, text: str) -> None:
         if self.target is not None:
             self.target.insert_text(text)
@@ -266,10 +286,12 @@ class CandidateBar(BoxLayout):
         shown = self.engine.segment(self.letters) if self.letters else ""
         if self.letters and not self.engine.ready:
             shown = f"{shown}   {self.preparing_text}"
-        self.letters_label.text = shown
+        self.letters_label.text = shown or self.hint_text
+        self.letters_label.color = theme.TEXT if shown else theme.MUTED
         raw = self.letters.replace("'", "")
         self.raw_button.text = raw
         self.raw_button.disabled = not raw
+        self.raw_button.opacity = 1 if raw else 0  # an empty box reads as a broken key
         self.raw_button.width = self._width_of("") if not raw else max(self.min_target, self._raw_width(raw))
         self._pages, self.page_start = [], 0
         self._show_page()
@@ -307,3 +329,5 @@ class CandidateBar(BoxLayout):
             self.cand_box.add_widget(b)
         self.prev_button.disabled = not self._pages
         self.next_button.disabled = self.page_start + len(shown) >= len(self.candidates)
+        for b in (self.prev_button, self.next_button):
+            b.opacity = 1 if self.candidates else 0  # no arrows around an empty row

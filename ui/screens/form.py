@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 
 from kiosk.errors import ValidationError
 from kiosk.platform_models import FieldSpec, Matter
+from ui.pinyin.candidates import CandidateBar
+from ui.pinyin.engine import PinyinEngine
 from ui.screens import KioskScreen
 from ui.widgets import ChoiceButton, FieldBox
 
@@ -20,6 +23,55 @@ class FormScreen(KioskScreen):
     focus_index = NumericProperty(-1)
     input_kind = StringProperty("")  # numpad / keyboard / choice / ""
     matter_title = StringProperty("")
+
+    def on_kv_post(self, _base: Any) -> None:
+        # The pinyin candidate bar for TEXT fields: shown above the letter keyboard while it is in Chinese mode.
+        app = self.app
+        self.bar = CandidateBar(PinyinEngine(app.pinyin_lexicon), target=self)
+        kb = self.ids.keyboard
+        kb.bar = self.bar
+        kb.chinese = app.lang == "zh"
+        kb.bind(chinese=self._sync_bar)
+        self.bind(input_kind=self._sync_bar)
+        app.bind(lang=self._on_lang, pinyin_lexicon=self._on_lexicon)
+        self._on_lang()
+
+    def _on_lang(self, *_: Any) -> None:
+        """Chinese input by default in the Chinese UI, letters in the English one."""
+        self.bar.preparing_text = self.app.t("ime.preparing")
+        self.bar.hint_text = self.app.t("ime.hint")
+        self.ids.keyboard.chinese = self.app.lang == "zh"
+
+    def _on_lexicon(self, _app: Any, lexicon: Any) -> None:
+        self.bar.set_lexicon(lexicon)
+
+    def _sync_bar(self, *_: Any) -> None:
+        area, bar, kb = self.ids.input_area, self.bar, self.ids.keyboard
+        show = self.input_kind == "keyboard" and kb.chinese
+        if show and bar.parent is None:
+            area.add_widget(bar, index=area.children.index(kb) + 1)  # children run bottom-up: just above the keys
+            Clock.schedule_once(lambda _dt: self._scroll_to_focused(), 0)  # the field list just got shorter
+        elif not show and bar.parent is not None:
+            bar.commit_raw()
+            area.remove_widget(bar)
+
+    def _scroll_to_focused(self) -> None:
+        boxes, scroll = self.boxes(), self.ids.scroll
+        if self.ids.fields.height <= scroll.height:
+            scroll.scroll_y = 1  # everything fits: top-aligned (scroll_to would misplace a short list)
+        elif 0 <= self.focus_index < len(boxes):
+            scroll.scroll_to(boxes[self.focus_index], padding=10, animate=False)
+
+    def insert_text(self, text: str) -> None:
+        """What the candidate bar commits goes at the end of the focused field (as much as its length allows)."""
+        spec = self.current_spec()
+        if spec is None:
+            return
+        value = self.app.session.form.get(spec.key, "")
+        if spec.max_length is not None:
+            text = text[: max(0, spec.max_length - len(value))]
+        if text:
+            self._set(spec, value + text)
 
     def specs(self) -> list[FieldSpec]:
         m: Matter | None = self.matter
@@ -73,6 +125,7 @@ class FormScreen(KioskScreen):
         specs = self.specs()
         if not specs:
             return
+        self.bar.commit_raw()  # pinyin not yet turned into characters stays in the field it was typed for
         self.focus_index = index
         for i, fb in enumerate(self.boxes()):
             fb.focused = i == index
@@ -85,8 +138,8 @@ class FormScreen(KioskScreen):
         else:
             self.input_kind = "numpad"
             self.ids.numpad.extra = "." if spec.type == "NUMBER" else ""
-        fb = self.boxes()[index]
-        self.ids.scroll.scroll_to(fb, padding=10, animate=False)
+        self._scroll_to_focused()
+        Clock.schedule_once(lambda _dt: self._scroll_to_focused(), 0)  # again once the new layout is done
 
     def _build_choices(self, spec: FieldSpec) -> None:
         box = self.ids.choices
@@ -142,6 +195,7 @@ class FormScreen(KioskScreen):
 
     def review(self) -> None:
         """Check every field locally; the first bad one is focused with its error shown in place."""
+        self.bar.commit_raw()
         form = self.app.session.form
         first_bad = -1
         for i, (spec, fb) in enumerate(zip(self.specs(), self.boxes(), strict=True)):
@@ -165,8 +219,14 @@ class FormScreen(KioskScreen):
         self.app.go("form")
         self.boxes()[idx].error = text
 
+    def on_pre_leave(self, *_: Any) -> None:
+        self.bar.commit_raw()
+
     def wipe(self) -> None:
         super().wipe()
+        self.bar.clear()  # pending pinyin is the person's data too: nothing of it stays on screen
+        self.input_kind = ""
+        self.ids.keyboard.chinese = self.app.session.default_language == "zh"
         self.ids.fields.clear_widgets()
         self.ids.choices.clear_widgets()
         self.matter = None
