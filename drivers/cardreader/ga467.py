@@ -20,6 +20,14 @@ log = logging.getLogger(__name__)
 _REMOVED_MSG = "card removed, please insert again"
 
 
+class PortNotOpen(CardReaderError, ConnectionError):
+    """The port was closed under the request (an OSError, so the watcher reconnects)."""
+
+
+class ReaderBusy(CardReaderError):
+    """A one-off probe was asked of a reader whose watcher owns the port."""
+
+
 class Ga467Reader(ReaderWatcher):
     """A GA 467 SAM reader at a pyserial URL (115200 8N1); emits card events from its own thread."""
 
@@ -50,7 +58,9 @@ class Ga467Reader(ReaderWatcher):
         self.removal_polls = removal_polls  # a contactless card flickers: need this many "no card" in a row
         self.lost_after_failures = lost_after_failures
         self._ser: serial.SerialBase | None = None
-        self._lock = threading.Lock()
+        # One owner of the port at a time: the watcher, or a one-off probe (opened()); re-entrant so a probe
+        # holding it can still send requests through transact().
+        self._lock = threading.RLock()
 
     kind = "GA 467 reader"
 
@@ -64,23 +74,24 @@ class Ga467Reader(ReaderWatcher):
     @contextmanager
     def opened(self) -> Iterator[Ga467Reader]:
         """The port, opened for one-off requests (diagnostics) by a reader that is not running."""
-        if self.running:
-            raise CardReaderError(f"GA 467 {self.name}: the reader is running and owns its port")
-        try:
-            self._ser = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.01)
-        except (OSError, serial.SerialException, ValueError) as err:
-            raise CardReaderError(f"GA 467 {self.name}: cannot open {self.url}: {err}") from err
-        try:
-            yield self
-        finally:
-            self._close_port()
+        with self._lock:
+            if self.running or self._ser is not None:
+                raise ReaderBusy(f"GA 467 {self.name}: the reader is running and owns its port")
+            try:
+                self._ser = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.01)
+            except (OSError, serial.SerialException, ValueError) as err:
+                raise CardReaderError(f"GA 467 {self.name}: cannot open {self.url}: {err}") from err
+            try:
+                yield self
+            finally:
+                self._close_port()
 
     def transact(self, request: bytes, timeout_s: float, step: str) -> F.Frame:
         """Send one request frame and return the checked reply frame (resyncing past noise)."""
-        ser = self._ser
-        if ser is None:
-            raise CardReaderError(f"GA 467 {step}: port {self.url} is not open")
         with self._lock:
+            ser = self._ser
+            if ser is None:
+                raise PortNotOpen(f"GA 467 {step}: port {self.url} is not open")
             ser.reset_input_buffer()  # a late reply to an earlier request must not answer this one
             ser.write(request)
             buf = bytearray()
@@ -170,9 +181,10 @@ class Ga467Reader(ReaderWatcher):
 
     def _connect(self) -> bool:
         try:
-            if self._ser is None:
-                self._ser = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.01)
-            self.sam_status()
+            with self._lock:  # waits out a probe that holds the port (opened())
+                if self._ser is None:
+                    self._ser = serial.serial_for_url(self.url, baudrate=self.baudrate, timeout=0.01)
+                self.sam_status()
         except (OSError, serial.SerialException, CardReaderError) as err:
             self._close_port()
             self._set_present(False, str(err))

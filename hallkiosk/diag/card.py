@@ -116,7 +116,7 @@ def pcsc_reader(ctx: Ctx, i: int, rc: CardReaderConfig, snap: dict[str, Any] | N
 
 # --- GA 467 ---------------------------------------------------------------------
 def ga467_reader(ctx: Ctx, i: int, rc: CardReaderConfig, reader: Any | None) -> Check:
-    from drivers.cardreader.ga467 import Ga467Reader
+    from drivers.cardreader.ga467 import Ga467Reader, ReaderBusy
 
     p = ctx.check(f"card.reader.{i}", "card", f"GA 467 reader {rc.name or rc.url}", device_name(i, rc))
     url = getattr(reader, "url", None) or rc.url
@@ -126,19 +126,21 @@ def ga467_reader(ctx: Ctx, i: int, rc: CardReaderConfig, reader: Any | None) -> 
         return p.fault("the reader could not be built: no serial port", GA_HINT, **data)
     if reader is None:
         reader = Ga467Reader(url, name=rc.name or None)
-    if reader.running:
-        # The watcher thread owns the port: never open it a second time. Passive runs (the heartbeat) take the
-        # reader's own word; a full run asks through the reader, whose lock keeps its polls and ours apart.
-        if not reader.is_present():
-            return p.fault(f"GA 467 reader at {url}{sim} does not answer its SAM status polls", GA_HINT, **data)
-        if ctx.opts.passive:
-            return p.ok(f"GA 467 at {url}{sim}: the running reader's SAM answers", **data)
-        return _probe_ga467(p, reader, url, sim, data)
-    try:
-        with reader.opened() as port:
-            return _probe_ga467(p, port, url, sim, data)
-    except CardReaderError as err:
-        return p.fault(err.message, GA_HINT, **data)
+    if not reader.running:
+        try:
+            with reader.opened() as port:
+                return _probe_ga467(p, port, url, sim, data)
+        except ReaderBusy:
+            pass  # its watcher started meanwhile: ask the running reader below
+        except CardReaderError as err:
+            return p.fault(err.message, GA_HINT, **data)
+    # The watcher thread owns the port: never open it a second time. Passive runs (the heartbeat) take the
+    # reader's own word; a full run asks through the reader, whose lock keeps its polls and ours apart.
+    if not reader.is_present():
+        return p.fault(f"GA 467 reader at {url}{sim} does not answer its SAM status polls", GA_HINT, **data)
+    if ctx.opts.passive:
+        return p.ok(f"GA 467 at {url}{sim}: the running reader's SAM answers", **data)
+    return _probe_ga467(p, reader, url, sim, data)
 
 
 def _probe_ga467(p: Pending, port: Any, url: str, sim: str, data: dict[str, Any]) -> Check:

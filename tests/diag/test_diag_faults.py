@@ -195,3 +195,45 @@ def test_heartbeat_probe_never_touches_a_running_readers_port(rig) -> None:
         assert any(e.kind == "identified" for e in events)
     finally:
         app.close()
+
+
+def test_reader_started_while_a_probe_holds_its_port(rig) -> None:
+    """A diag probe of a GA 467 reader not yet running, racing the reader's start: neither breaks the other."""
+    import threading
+    import time
+
+    from hallkiosk.diag import device_health
+
+    app = rig.app()
+    events: list = []
+    reader = app.card_readers[0]
+    stop = threading.Event()
+    crashed: list[BaseException] = []
+
+    def probe_loop() -> None:
+        try:
+            while not stop.is_set():
+                device_health(app)
+        except BaseException as err:
+            crashed.append(err)
+
+    t = threading.Thread(target=probe_loop)
+    try:
+        t.start()
+        time.sleep(0.05)
+        reader.start(events.append)
+        deadline = time.monotonic() + 5
+        while not reader.is_present() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)
+        stop.set()
+        t.join(10)
+        assert crashed == []
+        rig.card.insert_demo_card()
+        deadline = time.monotonic() + 5
+        while not any(e.kind == "identified" for e in events) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any(e.kind == "identified" for e in events), [e.kind for e in events]
+    finally:
+        stop.set()
+        app.close()
