@@ -12,11 +12,18 @@ APT_TEST := vsmartcard-vpcd postgresql
 
 .PHONY: run test deps deps-test lint bench clean
 
+# CONFIG=/etc/hall-kiosk/kiosk.toml runs on real hardware; without it, the built-in simulators (and a demo
+# technician PIN, unless KIOSK_TECH_PIN is set) are used. ARGS go to `kiosk run`.
+CONFIG ?=
+
 run: deps
-	@if [ -z "$${DISPLAY:-}" ]; then \
+	@cfg=""; if [ -n "$(CONFIG)" ]; then cfg="--config $(CONFIG)"; else \
+	  export KIOSK_TECH_PIN="$${KIOSK_TECH_PIN:-246810}"; \
+	  echo ">> built-in simulators; technician PIN $$KIOSK_TECH_PIN (demo only); staff: the yellow badge button"; fi; \
+	if [ -z "$${DISPLAY:-}" ]; then \
 	  echo ">> no display: running under Xvfb; screenshots go to ./artifacts/run"; \
-	  xvfb-run -a -s "-screen 0 1280x1024x24" $(VENV)/bin/kiosk run --windowed --screenshot-dir artifacts/run $(ARGS); \
-	else $(VENV)/bin/kiosk run $(ARGS); fi
+	  xvfb-run -a -s "-screen 0 1280x1024x24" $(VENV)/bin/kiosk $$cfg run --windowed --screenshot-dir artifacts/run $(ARGS); \
+	else $(VENV)/bin/kiosk $$cfg run $(ARGS); fi
 
 test: deps-test
 	scripts/run-tests.sh $(ARGS)

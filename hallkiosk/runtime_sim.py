@@ -7,6 +7,7 @@ method here does nothing and the technician screen shows no switches.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,20 @@ class SimOps(Services):
         if not self._ready.is_set():
             return None
         return getattr(self.app.buses.get(cabinet_id), "sim", None)
+
+    def sim_staff_badge_available(self) -> bool:
+        """Whether a demo staff badge can be presented: a simulated reader and a configured badge."""
+        return self.card_sim() is not None and bool(self.cfg.kiosk.staff_badges)
+
+    def sim_present_staff_badge(self) -> None:
+        """The first configured staff badge on the simulated reader, delivered as a reader's watcher would."""
+        if not self.sim_staff_badge_available():
+            return
+        from kiosk.ports import CardEvent
+
+        reader = next(r for r in self.app.card_readers if getattr(r, "sim", None) is not None)
+        ev = CardEvent("badge", reader=reader.name, badge_uid=self.cfg.kiosk.staff_badges[0])
+        threading.Thread(target=self._on_card_event, args=(ev,), name="sim-badge", daemon=True).start()
 
     def sim_insert_demo_card(self) -> None:
         sim = self.card_sim()

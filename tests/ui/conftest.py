@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _config(tmp: Path) -> Config:
     text = (REPO / "kiosk" / "default.toml").read_text(encoding="utf-8")
     text = text.replace('data_dir = "~/.local/share/hall-kiosk"',
-                        f'data_dir = "{tmp / "data"}"\ninactivity_warning_s = 10\ninactivity_countdown_s = 5\n'
-                        f'staff_badges = ["{STAFF_BADGE}"]')
+                        f'data_dir = "{tmp / "data"}"\ninactivity_warning_s = 10\ninactivity_countdown_s = 5')
+    text = re.sub(r"(?m)^staff_badges = .*$", f'staff_badges = ["{STAFF_BADGE}"]', text)
+    assert STAFF_BADGE in text
     p = tmp / "kiosk.toml"
     p.write_text(text, encoding="utf-8")
     return load_config(p)

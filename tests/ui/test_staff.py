@@ -144,3 +144,13 @@ def test_badge_alone_when_no_staff_pin_is_set(k: Driver, monkeypatch: pytest.Mon
     badge(k, STAFF_BADGE.lower())  # readers report the UID in either case
     k.wait_for(lambda: k.app.sm.current == "staff", what="staff mode on the badge alone")
     assert k.app.session.staff_id == STAFF_BADGE.lower()
+
+
+def test_demo_staff_badge_button_on_a_simulated_reader(k: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a simulated reader, the PIN screen offers the configured staff badge, so the demo reaches staff mode."""
+    monkeypatch.delenv(k.rt.cfg.kiosk.staff_pin_env, raising=False)
+    k.tap_id("btn_staff")
+    assert k.app.sm.current == "pin"
+    k.tap_id("btn_sim_badge")
+    k.wait_for(lambda: k.app.sm.current == "staff", what="staff mode from the simulated badge")
+    assert k.app.session.role == "staff" and k.app.session.staff_id == STAFF_BADGE

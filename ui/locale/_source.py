@@ -242,6 +242,7 @@ S: dict[str, tuple[str, str]] = {
     "sim.board_silent": ("锁控板无响应 {target}", "Lock board silent {target}"),
     "sim.platform_down": ("平台断开", "Platform down"),
     "sim.platform_slow": ("平台很慢", "Platform slow"),
+    "sim.staff_badge": ("模拟：刷工作人员卡", "Simulator: tap a staff badge"),
     # errors (citizen_key of kiosk.errors and the core services)
     "error.generic": ("出了点问题，请重试或到服务台。", "Something went wrong. Please try again or go to the service desk."),
     "error.out_of_service": ("本机暂停服务，请到服务台。", "This kiosk is out of service. Please go to the service desk."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from ui.screens import KioskScreen
 
@@ -12,6 +12,11 @@ class PinScreen(KioskScreen):
     role = StringProperty("technician")  # technician / staff
     badge = StringProperty("")  # the staff badge already presented (badge + PIN)
     pin = StringProperty("")
+    can_simulate = BooleanProperty(False)  # a simulated reader with a demo staff badge configured
+
+    def refresh(self) -> None:
+        super().refresh()
+        self.can_simulate = self.role == "technician" and self.app.rt.sim_staff_badge_available()
 
     def on_key(self, key: str) -> None:
         if key == "back":
