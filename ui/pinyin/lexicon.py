@@ -111,6 +111,9 @@ class Lexicon:
                 for line in f:
                     key, text, score = line.rstrip("\n").split("\t")
                     entries.setdefault(key, []).append((text, int(score)))
+        except FileNotFoundError:
+            log.info("no pinyin cache at %s yet: building it (first start only)", path)
+            return None
         except (OSError, ValueError, UnicodeDecodeError) as err:
             log.warning("pinyin cache %s unusable, rebuilding: %s", path, err)
             return None
