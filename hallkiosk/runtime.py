@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,6 +40,12 @@ def _run_now(fn: Callable[[], None]) -> None:
     fn()
 
 
+# Wrong staff/technician PINs: this many within the window lock PIN sign-in for the lockout.
+PIN_MAX_WRONG = 5
+PIN_WINDOW_S = 600.0
+PIN_LOCKOUT_S = 300
+
+
 @dataclass
 class PlatformStatus:
     """What the start screen says about the platform: unknown until the first heartbeat or call."""
@@ -60,6 +68,8 @@ class Runtime(CitizenOps, StaffOps, SimOps):
         self._card_listeners: list[Callable[[CardEvent], None]] = []
         self._status_listeners: list[Callable[[PlatformStatus], None]] = []
         self.platform_status = PlatformStatus()
+        self._pin_failures: list[float] = []  # monotonic times of recent wrong PINs
+        self._pin_locked_until = 0.0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._started = False
@@ -160,12 +170,36 @@ class Runtime(CitizenOps, StaffOps, SimOps):
     def technician_enabled(self) -> bool:
         return bool(os.environ.get(self.cfg.kiosk.technician_pin_env))
 
+    def clear_pin_lockout(self) -> None:
+        """Forget wrong PINs and lift a lockout (a restart does the same)."""
+        self._pin_failures.clear()
+        self._pin_locked_until = 0.0
+
+    def pin_locked_for(self) -> int | None:
+        """Seconds until PINs are accepted again after too many wrong ones, or None."""
+        left = self._pin_locked_until - time.monotonic()
+        return math.ceil(left) if left > 0 else None
+
     def check_pin(self, role: StaffRole, pin: str) -> bool:
-        """Constant-time PIN check against the environment; no PIN configured means no access."""
+        """Constant-time PIN check against the environment; no PIN configured means no access.
+
+        After PIN_MAX_WRONG wrong PINs within PIN_WINDOW_S every PIN is refused for PIN_LOCKOUT_S (audited), so a
+        six-digit PIN cannot be guessed at an unattended kiosk at night.
+        """
+        if self.pin_locked_for() is not None:
+            return False
         env = self.cfg.kiosk.technician_pin_env if role == "technician" else self.cfg.kiosk.staff_pin_env
         expected = os.environ.get(env, "")
         ok = bool(expected) and hmac.compare_digest(expected.encode(), pin.encode())
         self.run(lambda: self.app.audit(role, "pin_ok" if ok else "pin_wrong"))
+        if not ok:
+            now = time.monotonic()
+            self._pin_failures = [t for t in self._pin_failures if now - t < PIN_WINDOW_S] + [now]
+            if len(self._pin_failures) >= PIN_MAX_WRONG:
+                self._pin_failures.clear()
+                self._pin_locked_until = now + PIN_LOCKOUT_S
+                log.warning("%d wrong PINs: PIN sign-in refused for %d s", PIN_MAX_WRONG, PIN_LOCKOUT_S)
+                self.run(lambda: self.app.audit(role, "pin_lockout", seconds=PIN_LOCKOUT_S))
         return ok
 
     # --- life cycle -----------------------------------------------------------

@@ -71,7 +71,8 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
 
 @pytest.fixture
 def k(kiosk: Driver) -> Iterator[Driver]:
-    """Each test starts on the start screen with a blank session and no card on the reader."""
+    """Each test starts on the start screen with a blank session, no card on the reader and no wrong PINs."""
+    kiosk.rt.clear_pin_lockout()
     sim = kiosk.rt.card_sim()
     sim.remove_card()
     kiosk.frames(2)

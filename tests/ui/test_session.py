@@ -92,3 +92,34 @@ def test_platform_down_shows_the_notice_and_pickup_still_works(k: Driver) -> Non
         k.rt.flip_sim_switch("platform_down")
     k.rt.run(k.rt.beat)
     k.wait_for(lambda: not k.app.platform_down, timeout=20, what="the notice to go when the platform is back")
+
+
+def test_too_many_wrong_pins_lock_pin_sign_in(k: Driver) -> None:
+    """Five wrong PINs refuse every PIN, the right one included, for a while; the lockout is audited."""
+    from hallkiosk.runtime import PIN_MAX_WRONG
+
+    try:
+        k.tap_id("btn_staff")
+        pin = k.app.screen
+        for _ in range(PIN_MAX_WRONG):
+            k.keys(pin.ids.numpad, "000000")
+            k.tap_id("btn_ok")
+        assert k.rt.pin_locked_for() is not None
+        assert pin.error == k.t("pin.locked", minutes=5)
+        k.keys(pin.ids.numpad, TECH_PIN)
+        k.tap_id("btn_ok")
+        assert k.app.sm.current == "pin" and pin.error == k.t("pin.locked", minutes=5)
+        from kiosk import audit
+
+        k.wait_for(lambda: any(r.action == "pin_lockout" for r in _tail(k)), what="the lockout audited")
+        with k.rt.app.db.transaction() as s:
+            assert [r.action for r in audit.tail(s, 200)].count("pin_wrong") >= PIN_MAX_WRONG
+    finally:
+        k.rt.clear_pin_lockout()  # the app is shared by every test in this session
+
+
+def _tail(k: Driver) -> list:
+    from kiosk import audit
+
+    with k.rt.app.db.transaction() as s:
+        return audit.tail(s, 20)

@@ -168,6 +168,7 @@ S: dict[str, tuple[str, str]] = {
     "pin.how.staff": ("已识别工作证，请输入工作人员密码。", "Badge read. Now type the staff PIN."),
     "pin.badge_first": ("请先刷工作证，再输入密码。", "Tap your badge first, then type the PIN."),
     "pin.wrong": ("密码不正确。", "Wrong PIN."),
+    "pin.locked": ("密码错误次数过多，请 {minutes} 分钟后再试。", "Too many wrong PINs. Try again in {minutes} min."),
     "pin.disabled": ("本机未开启技术人员登录。", "Technician sign-in is not enabled on this kiosk."),
     "staff.badge_unknown": ("此工作证未在本机登记。", "This badge is not registered on this kiosk."),
     "staff.title": ("工作人员", "Staff"),

@@ -30,6 +30,10 @@ class PinScreen(KioskScreen):
     def submit(self) -> None:
         pin, self.pin = self.pin, ""
         rt = self.app.rt
+        locked = rt.pin_locked_for()
+        if locked is not None:
+            self.error = self.app.t("pin.locked", minutes=max(1, -(-locked // 60)))
+            return
         if self.role == "technician" and not rt.technician_enabled():
             self.error = self.app.t("pin.disabled")
             return
@@ -39,6 +43,8 @@ class PinScreen(KioskScreen):
             return
         if rt.check_pin(self.role, pin):  # type: ignore[arg-type]
             self.app.enter_staff(self.role, self.badge or "pin")
+        elif rt.pin_locked_for() is not None:
+            self.error = self.app.t("pin.locked", minutes=max(1, -(-(rt.pin_locked_for() or 0) // 60)))
         else:
             self.error = self.app.t("pin.wrong")
 
