@@ -51,7 +51,7 @@ def build_platform(cfg: PlatformConfig, kiosk_id: str, password: str | None) -> 
             hint="Set the environment variable named by platform.password_env, or point platform.password_file "
             "at a 0600 file holding the password.",
         )
-    client = PlatformClient(cfg.endpoint, cfg.username, password, kiosk_id,
-                            timeout_s=cfg.timeout_s, connect_timeout_s=cfg.connect_timeout_s)
+    client = PlatformClient(cfg.endpoint, cfg.username, password, kiosk_id, timeout_s=cfg.timeout_s,
+                            connect_timeout_s=cfg.connect_timeout_s, ca_file=cfg.ca_file or None)
     client.simulated = False
     return client

@@ -6,6 +6,11 @@ anything transient (timeout, refused or reset connection, 5xx without a SOAP
 body, an HTML page, an unreadable or schema-invalid reply, and the faults
 ``INTERNAL``, ``MAINTENANCE``, ``RATE_LIMITED``) becomes
 :class:`PlatformUnavailable`, to be retried with the same requestId.
+
+TLS certificates are always verified (kiosk-platform.md: "certificate
+verification must stay on"); ``ca_file`` only chooses the CAs trusted. A refused
+certificate is a PlatformUnavailable too (nothing was sent, so a retry is safe),
+but its message says what was wrong and its hint names ``platform.ca_file``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import zeep
@@ -29,9 +35,10 @@ from zeep.wsse.username import UsernameToken
 
 from backend_client import mapping
 from backend_client.history import ExchangeHistory
+from backend_client.tls import describe_cert_failure, find_cert_error
 from backend_client.wsdl import BINDING, NS, SOAP_ENV, WSDL_PATH, schema_errors
 from kiosk.clock import Clock, SystemClock
-from kiosk.errors import PlatformAuthFailed, PlatformRejected, PlatformUnavailable
+from kiosk.errors import ConfigError, PlatformAuthFailed, PlatformRejected, PlatformUnavailable
 from kiosk.platform_models import (
     Ack,
     Applicant,
@@ -103,6 +110,21 @@ class ReplyValidator(zeep.Plugin):
         return envelope, http_headers
 
 
+class _PinnedTrustSession(requests.Session):
+    """A session whose CA bundle is the client's alone.
+
+    requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override ``session.verify``
+    when a call passes no ``verify`` (zeep passes none), so a variable left in a
+    service unit would silently replace platform.ca_file. Here the session's
+    setting always wins; it is never False.
+    """
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        settings["verify"] = self.verify
+        return settings
+
+
 class PlatformClient:
     """kiosk.ports.Platform over SOAP; built once at start-up, safe to share between threads."""
 
@@ -117,15 +139,22 @@ class PlatformClient:
         *,
         timeout_s: float = 10,
         connect_timeout_s: float = 5,
-        verify_tls: bool = True,
+        ca_file: str | None = None,
         clock: Clock | None = None,
         history_size: int = 50,
     ) -> None:
         self.endpoint = endpoint
         self.kiosk_id = kiosk_id
         self._clock = clock or SystemClock()
-        self._session = requests.Session()
-        self._session.verify = verify_tls
+        self._host = urlsplit(endpoint).hostname or endpoint
+        self._ca_file = ca_file
+        if ca_file and not (os.path.isfile(ca_file) and os.access(ca_file, os.R_OK)):
+            raise ConfigError(f"platform.ca_file: {ca_file} is not a readable file",
+                              hint="Point platform.ca_file at the PEM file of the CA that issued the platform's certificate.")
+        self._session = _PinnedTrustSession()
+        # Never False: verification stays on. True is requests' default bundle, the one tls.ca_bundle names.
+        self._session.verify = ca_file or True
+        self._tls_problem: str | None = None  # the last certificate refusal logged, so a repeat is not re-logged
         # operation_timeout goes straight to requests: (connect, read). zeep's default is no timeout at all.
         transport = zeep.Transport(session=self._session, timeout=timeout_s,
                                    operation_timeout=(connect_timeout_s, timeout_s))
@@ -232,12 +261,15 @@ class PlatformClient:
                 raise
             raise mapped from err
         self._history.finish(rec, "ok", (time.perf_counter() - t0) * 1000)
+        self._tls_problem = None
         return result
 
     def _map_error(self, operation: str, err: Exception) -> Exception:
         """The one place where a failure becomes PlatformRejected / PlatformAuthFailed / PlatformUnavailable."""
         if isinstance(err, zx.Fault):
             return _map_fault(err)
+        if isinstance(err, requests.exceptions.SSLError):  # before ConnectionError, its base class
+            return self._map_tls_error(operation, err)
         if isinstance(err, requests.Timeout):
             return PlatformUnavailable(f"{operation}: no reply from the platform in time ({type(err).__name__})")
         if isinstance(err, requests.ConnectionError):
@@ -252,6 +284,19 @@ class PlatformClient:
         if isinstance(err, (InvalidReply, mapping.ReplyShapeError, zx.Error, etree.LxmlError, ValueError)):
             return PlatformUnavailable(f"{operation}: unreadable reply: {_short(err)}")
         return err  # a programming error: let it surface as itself
+
+    def _map_tls_error(self, operation: str, err: requests.exceptions.SSLError) -> PlatformUnavailable:
+        cert_err = find_cert_error(err)
+        if cert_err is None:  # a handshake that failed for another reason (protocol, plain HTTP on the port)
+            return PlatformUnavailable(f"{operation}: TLS handshake with the platform failed: {_short(err)}")
+        finding, hint = describe_cert_failure(cert_err, self._host, self._ca_file)
+        mapped = PlatformUnavailable(f"{operation}: {finding}; nothing was sent")
+        mapped.hint = hint  # PlatformUnavailable takes no hint argument; the instance attribute wins
+        # Retried like an outage, but never silently: logged once per distinct problem, not on every attempt.
+        if finding != self._tls_problem:
+            self._tls_problem = finding
+            log.warning("platform certificate refused: %s. %s", finding, hint)
+        return mapped
 
 
 def _short(err: Exception) -> str:

@@ -157,7 +157,7 @@ def _ms(xs: list[float]) -> str:
     return f"median {statistics.median(xs) * 1000:7.2f} ms  (min {min(xs) * 1000:.2f}, max {max(xs) * 1000:.2f})"
 
 
-BLOCKS = 4
+PER_BLOCK = 4
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,12 +173,11 @@ def main(argv: list[str] | None = None) -> int:
                 bench_bare(daemon.port, READER0, 2)  # warm-up: first connections pay for pcscd's start
                 ours_p, ours_i, bare_p, bare_i = [], [], [], []
                 # Alternate short blocks so a change in the machine's load hits both sides alike.
-                per_block = max(1, args.rounds // BLOCKS)
-                for _ in range(BLOCKS):
-                    p_, i_ = bench_ours(daemon.port, READER0, per_block)
+                for _ in range(max(1, args.rounds // PER_BLOCK)):
+                    p_, i_ = bench_ours(daemon.port, READER0, PER_BLOCK)
                     ours_p += p_
                     ours_i += i_
-                    p_, i_ = bench_bare(daemon.port, READER0, per_block)
+                    p_, i_ = bench_bare(daemon.port, READER0, PER_BLOCK)
                     bare_p += p_
                     bare_i += i_
             finally:

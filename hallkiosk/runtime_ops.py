@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from kiosk.clock import local
 from kiosk.errors import PlatformError, PlatformUnavailable
 from kiosk.identity import Identity
 from kiosk.platform_models import Applicant, CaseSummary, FieldSpec, Matter
@@ -190,14 +191,14 @@ class CitizenOps(Services):
             lines.append(f"办件编号 Case: {r.case_number}")
         if r.promised_date:
             lines.append(f"承诺办结 Promised: {r.promised_date}")
-        lines += [r.text[0], r.text[1], f"{r.created_at.astimezone():%Y-%m-%d %H:%M}"]
+        lines += [r.text[0], r.text[1], f"{local(self.app.clock, r.created_at):%Y-%m-%d %H:%M}"]
         return [x for x in lines if x]
 
     def receipt_lines_for_dropoff(self, res: FlowResult) -> list[str]:
         k = self.cfg.kiosk
         return [x for x in (k.hall, k.hall_en, "-" * 24, "材料已投递 Materials dropped off",
                             f"柜门 Compartment: {res.label}", f"回执 Receipt: {res.receipt_number}",
-                            f"{self.app.clock.now().astimezone():%Y-%m-%d %H:%M}") if x]
+                            f"{local(self.app.clock):%Y-%m-%d %H:%M}") if x]
 
     def print_receipt(self, lines: Sequence[str], qr: str | None) -> None:
         if self.printer is not None:

@@ -25,7 +25,7 @@ class App:
 
     def __init__(self, cfg: Config, clock: Clock | None = None) -> None:
         self.cfg = cfg
-        self.clock = clock or SystemClock()
+        self.clock = clock or SystemClock(cfg.kiosk.tz)
         self._closers: list[Any] = []
 
     @cached_property

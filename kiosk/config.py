@@ -7,15 +7,20 @@ environment variable or a 0600 file named here.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import ssl
 import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kiosk.clock import DEFAULT_TZ
 from kiosk.errors import ConfigError
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
@@ -35,11 +40,25 @@ class KioskSection(_Strict):
     languages: list[Literal["zh", "en"]] = ["zh", "en"]
     default_language: Literal["zh", "en"] = "zh"
     data_dir: str = "var"
+    timezone: str = DEFAULT_TZ  # IANA name; times people read (SMS, receipts, screen) are in it
     inactivity_warning_s: Annotated[float, Field(ge=10, le=600)] = 60
     inactivity_countdown_s: Annotated[float, Field(ge=5, le=120)] = 15
     technician_pin_env: str = "KIOSK_TECH_PIN"
     staff_pin_env: str = "KIOSK_STAFF_PIN"
     staff_badges: list[Annotated[str, Field(pattern=r"^[0-9A-F]{8,20}$")]] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone name such as Asia/Shanghai") from None
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 class CompartmentConfig(_Strict):
@@ -126,6 +145,7 @@ class PlatformConfig(_Strict):
     username: Annotated[str, Field(min_length=1)] = "kiosk"
     password_env: str = "KIOSK_PLATFORM_PASSWORD"  # noqa: S105 - the variable's name, not a password
     password_file: str = ""
+    ca_file: str = ""  # PEM bundle of the CAs trusted for the platform's certificate; empty: the default CAs
     region_code: str = ""
     timeout_s: Annotated[float, Field(gt=0, le=120)] = 10
     connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5
@@ -138,9 +158,49 @@ class PlatformConfig(_Strict):
     @field_validator("endpoint")
     @classmethod
     def _endpoint(cls, v: str) -> str:
-        if v != "sim" and not re.match(r"^https?://", v):
+        if v == "sim":
+            return v
+        if not re.match(r"^https?://", v):
             raise ValueError("must be 'sim' or an http(s):// URL")
+        try:
+            host = urlsplit(v).hostname
+        except ValueError:  # e.g. an unclosed [IPv6 bracket
+            host = None
+        if not host:
+            raise ValueError("no host name in the URL")
+        # kiosk-platform.md: HTTPS in production; plain HTTP only for a test endpoint on a private address.
+        if v.startswith("http://") and not _private_host(host):
+            raise ValueError("plain HTTP only for a test endpoint on a private address (platform rules); "
+                             f"use https:// ({host} is not a private address)")
         return v
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file(cls, v: str) -> str:
+        if not v:
+            return v
+        # Absolute only: this model does not know where the config file is, and a path relative to
+        # whatever directory the kiosk was started in would work in testing and fail under systemd.
+        if not os.path.isabs(v):
+            raise ValueError(f"must be an absolute path, not {v}")
+        if not (os.path.isfile(v) and os.access(v, os.R_OK)):
+            raise ValueError(f"{v} is not an existing readable file")
+        try:  # caught here rather than on the first request, where it would read as "platform unavailable"
+            ssl.create_default_context(cafile=v)
+        except ssl.SSLError:
+            raise ValueError(f"{v} holds no PEM certificate: give the CA certificate(s) in PEM form") from None
+        return v
+
+
+def _private_host(host: str) -> bool:
+    """localhost, or a loopback or private IP literal (what the simulator and a test platform use)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False  # a host name: DNS could send it anywhere
+    return ip.is_private or ip.is_loopback
 
 
 class PickupConfig(_Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import operator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -23,7 +24,7 @@ def check_digit(first17: str) -> str:
     """ISO 7064 MOD 11-2 check character of the first 17 digits (GB 11643)."""
     if len(first17) != 17 or not first17.isdigit():
         raise ValueError("need exactly 17 digits")
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    return _CHECK[sum(map(operator.mul, map(int, first17), _WEIGHTS)) % 11]
 
 
 def validate_id_number(number: str) -> str:

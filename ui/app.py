@@ -228,8 +228,7 @@ class KioskApp(App):
         self.touch()
 
     def _tick(self, _dt: float) -> None:
-        now_local = dt.datetime.now().astimezone()
-        self.clock_text = now_local.strftime("%Y-%m-%d %H:%M")
+        self.clock_text = dt.datetime.now(self.cfg.kiosk.tz).strftime("%Y-%m-%d %H:%M")
         if not self._has_something_to_lose() or self.busy:
             # Nothing to wipe, or a door/platform call is in flight: a reset now would orphan it.
             if not self.busy:

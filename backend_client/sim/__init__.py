@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import ssl
 import threading
 
 from backend_client.sim.backoffice import CATALOG, DEMO_APPLICANT, DEMO_APPLICANT_2, BackOffice, SimCase
@@ -25,7 +26,7 @@ __all__ = [
 
 
 def cli_main(argv: list[str]) -> int:
-    """``kiosk sim platform [--port N] [--user U] [--kiosk-id K]``: serve until Ctrl-C."""
+    """``kiosk sim platform [--port N] [--user U] [--kiosk-id K] [--tls-cert PEM [--tls-key PEM]]``: serve until Ctrl-C."""
     p = argparse.ArgumentParser(prog="kiosk sim platform", description="Run the provincial platform simulator on 127.0.0.1.")
     p.add_argument("--port", type=int, default=8088, help="TCP port on 127.0.0.1 (0: any free one)")
     p.add_argument("--user", default=DEMO_USERNAME, help="the platform user the kiosk logs in as")
@@ -33,11 +34,21 @@ def cli_main(argv: list[str]) -> int:
                    help="environment variable holding that user's password (unset: the demo password)")
     p.add_argument("--kiosk-id", action="append", default=None, help="a kiosk id registered to the user (repeatable)")
     p.add_argument("--no-demo-data", action="store_true", help="start with no cases")
+    p.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate chain (its key too, "
+                   "unless --tls-key names another file); point the kiosk's platform.ca_file at its CA")
+    p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     args = p.parse_args(argv)
+    if args.tls_key and not args.tls_cert:
+        p.error("--tls-key needs --tls-cert")
     password = os.environ.get(args.password_env) or DEMO_PASSWORD
     kiosks = args.kiosk_id or [DEMO_KIOSK_ID]
     logging.getLogger(__name__).warning("SIMULATED provincial platform: not the real service")
-    sim = PlatformSim(port=args.port, users={args.user: (password, kiosks)}, seed_demo=not args.no_demo_data).start()
+    try:  # construction loads the certificate and key; binding the port comes after, with its own errors
+        sim = PlatformSim(port=args.port, users={args.user: (password, kiosks)}, seed_demo=not args.no_demo_data,
+                          tls_cert=args.tls_cert, tls_key=args.tls_key)
+    except (OSError, ssl.SSLError) as err:  # a missing file, or a key that does not match the certificate
+        p.error(f"cannot serve HTTPS with --tls-cert {args.tls_cert} / --tls-key {args.tls_key or '(in the cert file)'}: {err}")
+    sim.start()
     print(f"platform simulator on {sim.url} (WSDL: {sim.url}?wsdl)")
     print(f"user {args.user!r}, kiosk id(s) {', '.join(kiosks)}; password from ${args.password_env}"
           f"{'' if os.environ.get(args.password_env) else ' (unset: the demo password)'}")

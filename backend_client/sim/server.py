@@ -1,9 +1,11 @@
-"""The platform simulator: a threaded WSGI server on loopback speaking the shipped WSDL.
+"""The platform simulator: a threaded WSGI server on loopback speaking the shipped WSDL, over HTTP or HTTPS.
 
 Each POST goes through what the real platform does, in its order: parse,
 WS-Security token, schema validation, kiosk ownership, idempotency by
 requestId, then the operation. Faults armed on ``.faults`` come first, or
-after the work when a reply is to be lost. Every request is recorded.
+after the work when a reply is to be lost. Every request is recorded; over
+HTTPS so is every failed handshake, so a test can tell "refused before anything
+was sent" from "never connected".
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import threading
@@ -45,6 +49,7 @@ STORED_FAULTS = frozenset({"INVALID_FIELD", "UNKNOWN_MATTER", "UNKNOWN_CASE"})  
 HTML_500 = (b"<html><head><title>500 Internal Server Error</title></head><body>"
             b"<center><h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>")
 GARBAGE = b"\x1f\x8b\x08\x00 not xml at all <<<"
+HANDSHAKE_TIMEOUT_S = 10.0  # a client that connects and never says hello frees its thread after this
 
 Reply = tuple[int, str, bytes]  # HTTP status, content type, body
 
@@ -99,9 +104,27 @@ class _Server(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr: tuple[str, int]) -> None:
+    def __init__(self, addr: tuple[str, int], tls: ssl.SSLContext | None = None,
+                 on_tls_failure: Callable[[str], None] = lambda why: None) -> None:
         self.resets: set[socket.socket] = set()
+        self.on_tls_failure = on_tls_failure
         super().__init__(addr, _RequestHandler)
+        if tls is not None:
+            # Wrapping the listening socket makes accept() hand out TLS sockets. The handshake is left to
+            # the request's own thread (finish_request) so a silent client cannot stall the accept loop.
+            self.socket = tls.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+
+    def finish_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        if isinstance(request, ssl.SSLSocket):
+            request.settimeout(HANDSHAKE_TIMEOUT_S)
+            try:
+                request.do_handshake()
+            except (ssl.SSLError, OSError) as err:  # the client refused our certificate, or spoke plain HTTP
+                log.info("sim: TLS handshake with %s failed: %s", client_address, err)
+                self.on_tls_failure(str(err))
+                return
+            request.settimeout(None)
+        super().finish_request(request, client_address)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn); loopback needs none.
@@ -146,14 +169,27 @@ def _body_key(req: etree._Element) -> str:
 
 
 class PlatformSim:
-    """The simulated provincial platform on 127.0.0.1; ``start()`` it, call ``.url``, ``stop()`` it."""
+    """The simulated provincial platform on 127.0.0.1; ``start()`` it, call ``.url``, ``stop()`` it.
+
+    With ``tls_cert`` (a PEM certificate chain; the key in it or in ``tls_key``)
+    it serves HTTPS and ``.url`` is an https:// URL.
+    """
 
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0,
         users: Mapping[str, SimUser | tuple[str, Iterable[str]]] | None = None,
         *, clock: Clock | None = None, seed_demo: bool = True,
+        tls_cert: str | os.PathLike[str] | None = None, tls_key: str | os.PathLike[str] | None = None,
     ) -> None:
+        if tls_key is not None and tls_cert is None:
+            raise ValueError("tls_key without tls_cert")
         self.host, self.port = host, port
+        # Loaded now, so a bad certificate or key fails at construction rather than on the first connection.
+        self.tls: ssl.SSLContext | None = None
+        if tls_cert is not None:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(tls_cert, tls_key)
+        self._tls_failures: list[str] = []
         self.clock = clock or SystemClock()
         self.clock_offset_s = 0.0  # how far the platform's clock is off (serverTime and the token window)
         self.tokens = TokenChecker(users_from(users or {DEMO_USERNAME: (DEMO_PASSWORD, [DEMO_KIOSK_ID])}))
@@ -169,7 +205,7 @@ class PlatformSim:
     # --- lifetime ---------------------------------------------------------------
     def start(self) -> PlatformSim:
         """Bind and serve in a background thread; returns self."""
-        self._server = _Server((self.host, self.port))
+        self._server = _Server((self.host, self.port), self.tls, self._tls_failed)
         self._server.set_app(self.app)
         self.port = self._server.server_address[1]
         self._stopping.clear()
@@ -200,7 +236,7 @@ class PlatformSim:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}{PATH}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}{PATH}"
 
     def now(self) -> dt.datetime:
         return self.clock.now() + dt.timedelta(seconds=self.clock_offset_s)
@@ -214,6 +250,15 @@ class PlatformSim:
         """How many requests matched (all, one operation, one outcome such as "ok" or "fault:CONFLICT")."""
         return sum(1 for r in self.requests()
                    if operation in (None, r.operation) and outcome in (None, r.outcome))
+
+    def tls_failures(self) -> list[str]:
+        """Why each failed TLS handshake failed (the client's alert as OpenSSL reports it), oldest first."""
+        with self._rec_lock:
+            return list(self._tls_failures)
+
+    def _tls_failed(self, why: str) -> None:
+        with self._rec_lock:
+            self._tls_failures.append(why)
 
     def _record(self, op: str, rid: str | None, kiosk: str | None, outcome: str) -> None:
         with self._rec_lock:

@@ -67,25 +67,20 @@ def with_le(command: bytes, le: int) -> bytes:
     return command[:-1] + bytes([le])
 
 
-def split_sw(response: bytes) -> tuple[bytes, int]:
-    """Split a response APDU into data and the 16-bit status word."""
-    if len(response) < 2:
-        raise CardProtocolError(f"response of {len(response)} byte(s) has no status word")
-    return response[:-2], (response[-2] << 8) | response[-1]
-
-
 def exchange(transmit: Transmit, command: bytes, step: str) -> bytearray:
     """Send one command, follow 61xx with GET RESPONSE and 6Cxx with a repeat; return the data on 9000."""
     out = bytearray()
     cmd = command
     for _ in range(_MAX_CHAIN):
         resp = transmit(cmd)
-        data, sw = split_sw(resp)
-        out += data
+        if len(resp) < 2:
+            raise CardProtocolError(f"{step}: response of {len(resp)} byte(s) has no status word")
+        sw1, sw2 = resp[-2], resp[-1]
+        sw = (sw1 << 8) | sw2
+        out += resp  # no intermediate copy of the data: less to zero, and this runs per APDU
+        del out[-2:]
         if isinstance(resp, bytearray):
             resp[:] = bytes(len(resp))  # card data lives on only in ``out``, which the caller zeroes
-            data[:] = bytes(len(data))
-        sw1, sw2 = sw >> 8, sw & 0xFF
         if sw == SW_OK:
             return out
         if sw1 == 0x61:
@@ -136,7 +131,7 @@ def decode_bcd_date(value: bytes | bytearray) -> dt.date:
     """4 bytes BCD ``YYYYMMDD``."""
     if len(value) != 4:
         raise CardProtocolError(f"birth date has {len(value)} byte(s), want 4 BCD bytes")
-    digits = "".join(f"{b >> 4:X}{b & 0xF:X}" for b in value)
+    digits = bytes(value).hex()  # one hex digit per BCD nibble
     if not digits.isdigit():
         raise CardProtocolError("birth date is not BCD")
     try:
@@ -153,7 +148,7 @@ def encode_bcd_date(day: dt.date) -> bytes:
 def decode_ascii(value: bytes | bytearray, what: str) -> str:
     """Printable ASCII (card number, ID number), padding stripped."""
     text = bytes(value).rstrip(b" \x00")
-    if not text or any(b < 0x20 or b > 0x7E for b in text):
+    if not text or not text.isascii() or not text.decode("ascii").isprintable():
         raise CardProtocolError(f"{what} is not printable ASCII")
     return text.decode("ascii")
 
@@ -179,18 +174,23 @@ class SsseRecords:
         return f"SsseRecords(tags={sorted(self.values)})"
 
 
+_EF06_READS = [(tag, read_record(tag), f"read record {tag:02X}")
+               for tag in (TAG_ID_NUMBER, TAG_NAME, TAG_SEX, TAG_NATION, TAG_BIRTH)]
+_READ_CARD_NUMBER = read_record(TAG_CARD_NUMBER)
+
+
 def read_social_security(transmit: Transmit) -> SsseRecords:
     """Run the SSSE read sequence of id-readers.md §1 and return the raw records."""
     recs = SsseRecords()
     try:
         exchange(transmit, SELECT_SSSE, "select SSSE")
         exchange(transmit, SELECT_EF05, "select EF05")
-        raw = exchange(transmit, read_record(TAG_CARD_NUMBER), "read card number")
+        raw = exchange(transmit, _READ_CARD_NUMBER, "read card number")
         recs.values[TAG_CARD_NUMBER] = parse_record(raw, TAG_CARD_NUMBER)
         raw[:] = bytes(len(raw))
         exchange(transmit, SELECT_EF06, "select EF06")
-        for tag in (TAG_ID_NUMBER, TAG_NAME, TAG_SEX, TAG_NATION, TAG_BIRTH):
-            raw = exchange(transmit, read_record(tag), f"read record {tag:02X}")
+        for tag, command, step in _EF06_READS:
+            raw = exchange(transmit, command, step)
             recs.values[tag] = parse_record(raw, tag)
             raw[:] = bytes(len(raw))
     except BaseException:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from hallkiosk.cli.common import app_of
 from kiosk.cabinet import Cabinet, FlowHandle, FlowResult
+from kiosk.clock import local
 from kiosk.errors import KioskError, ValidationError
 from kiosk.identity import Identity, validate_id_number
 
@@ -165,7 +166,8 @@ def _overdue(args: argparse.Namespace) -> int:
     if not rows:
         print("nothing overdue")
     for p in rows:
-        print(f"#{p.id} {p.label} case {p.case_number} {p.owner_name_masked or ''} expired {p.expires_at:%Y-%m-%d %H:%M}")
+        expired = local(app.clock, p.expires_at)
+        print(f"#{p.id} {p.label} case {p.case_number} {p.owner_name_masked or ''} expired {expired:%Y-%m-%d %H:%M}")
     return 0
 
 
@@ -187,7 +189,7 @@ def _deposit(args: argparse.Namespace) -> int:
         r = cab.wait_closed(h)
     _print(r)
     # Shown this once for staff to hand over or print; the applicant also gets it by SMS. Never logged.
-    print(f"pickup code: {r.code}  (expires {r.expires_at:%Y-%m-%d %H:%M} UTC)")
+    print(f"pickup code: {r.code}  (expires {local(app.clock, r.expires_at):%Y-%m-%d %H:%M})")
     return 0
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 import kiosk
+from backend_client.tls import describe_cert_failure, trust_context
 from hallkiosk.diag.runner import Ctx
 from kiosk import outbox
 from kiosk.diag_model import Check, to_device_health
@@ -26,6 +27,7 @@ NET_HINT = "Check the network cable, the hall's firewall and the platform endpoi
 BACKLOG_DEGRADED_S = 600.0  # the oldest unsent message is this old: the platform has been unreachable a while
 BACKLOG_FAULT_S = 86400.0  # a day: citizens' applications are stuck
 OTHERS_WAIT_S = 60.0  # how long the heartbeat waits for the other areas' health to send along
+CERT_DEGRADED_DAYS = 14  # the platform's certificate expires sooner than this: time to tell its operator
 
 
 class _Layer:
@@ -139,7 +141,13 @@ def tls(ctx: Ctx, scheme: str, host: str, port: int, layer: _Layer) -> Check:
     if layer.failed:
         return p.fault(f"not tried: {layer.failed}", NET_HINT)
     timeout = ctx.cfg.platform.connect_timeout_s
-    context = ssl.create_default_context()
+    ca_file = ctx.cfg.platform.ca_file or None
+    try:
+        context = trust_context(ca_file)  # the CAs the client trusts, so this check and the heartbeat agree
+    except (OSError, ssl.SSLError) as err:  # checked at config load; gone or replaced since
+        layer.failed = "platform.ca_file unusable"
+        return p.fault(f"cannot load platform.ca_file {ca_file}: {err}",
+                       "Point platform.ca_file at a readable PEM file of the platform's CA.", ca_file=ca_file)
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw, \
                 context.wrap_socket(raw, server_hostname=host) as s:
@@ -147,8 +155,8 @@ def tls(ctx: Ctx, scheme: str, host: str, port: int, layer: _Layer) -> Check:
             version = s.version()
     except ssl.SSLCertVerificationError as err:
         layer.failed = "TLS certificate refused"
-        return p.fault(f"certificate of {host} not trusted: {err.verify_message}",
-                       "Check the kiosk's clock and CA certificates; never turn verification off.")
+        finding, hint = describe_cert_failure(err, host, ca_file)
+        return p.fault(finding, hint, verify_code=err.verify_code, ca_file=ca_file)
     except (OSError, ssl.SSLError) as err:
         layer.failed = "TLS handshake failed"
         if isinstance(err, TimeoutError):
@@ -157,7 +165,7 @@ def tls(ctx: Ctx, scheme: str, host: str, port: int, layer: _Layer) -> Check:
     not_after = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(cert["notAfter"]), dt.UTC) if "notAfter" in cert else None
     days = (not_after - ctx.app.clock.now()).days if not_after else None
     data = {"tls_version": version, "cert_not_after": not_after.isoformat() if not_after else None}
-    if days is not None and days < 14:
+    if days is not None and days < CERT_DEGRADED_DAYS:
         return p.degraded(f"{version}; the platform's certificate expires in {days} days", "Tell the platform's operator.",
                           **data)
     return p.ok(f"{version}, certificate valid" + (f" for {days} more days" if days is not None else ""), **data)

@@ -65,7 +65,7 @@ def _deposited(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: P
     parcel.expires_at = now + dt.timedelta(days=eng.pickup.expiry_days)
     store.set_state(comp, S.OCCUPIED, now)
     store.report_delivery(s, now, parcel, "DEPOSITED", comp)
-    store.notify_pickup_ready(s, now, eng.secret, parcel, comp, code)
+    store.notify_pickup_ready(s, now, eng.secret, parcel, comp, code, eng.clock.tz)
     audit(s, now, flow.actor, "cabinet.deposited", comp.label, parcel=parcel.id, case_number=parcel.case_number,
           expires_at=parcel.expires_at.isoformat())
     close_flow(flow, now, "deposited", comp.label, expires_at=parcel.expires_at.isoformat(), item_present=status.item_present)

@@ -125,8 +125,11 @@ def report_delivery(session: Session, now: dt.datetime, parcel: Parcel, event: s
     outbox.enqueue(session, now, "ReportDelivery", payload, ref_kind="parcel", ref_id=parcel.id)
 
 
-def notify_pickup_ready(session: Session, now: dt.datetime, secret: bytes, parcel: Parcel, comp: Compartment, code: str) -> None:
-    """The applicant's SMS with the code: the only place the code goes, sealed until sent."""
+def notify_pickup_ready(session: Session, now: dt.datetime, secret: bytes, parcel: Parcel, comp: Compartment, code: str,
+                        tz: dt.tzinfo) -> None:
+    """The applicant's SMS with the code: the only place the code goes, sealed until sent.
+
+    ``expires`` is the hall's local time: the citizen reads it on a phone."""
     assert parcel.case_number and parcel.expires_at
     payload = {
         "case_number": parcel.case_number,
@@ -134,7 +137,7 @@ def notify_pickup_ready(session: Session, now: dt.datetime, secret: bytes, parce
         "params": {
             "cabinet": f"{comp.cabinet_id} {comp.label}",
             "code": code,
-            "expires": parcel.expires_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "expires": parcel.expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         },
     }
     outbox.enqueue(session, now, "NotifyApplicant", payload, secret=secret, sensitive=True, ref_kind="parcel", ref_id=parcel.id)

@@ -26,6 +26,7 @@ class ShiftedClock:
 
     def __init__(self, start: dt.datetime) -> None:
         self._start, self._t0 = start, time.monotonic()
+        self.tz = dt.UTC
 
     def monotonic(self) -> float:
         return time.monotonic()

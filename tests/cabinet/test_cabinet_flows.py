@@ -52,6 +52,8 @@ def test_deposit_then_pickup_by_code(cabinet: Cabinet, sim, db, platform) -> Non
         note = payload_of(msgs[1], b"s" * 32)
         assert note["template"] == "PICKUP_READY" and note["params"]["code"] == r.code
         assert set(note["params"]) == {"cabinet", "code", "expires"}
+        # The citizen reads the expiry on a phone: Beijing time (UTC+8), not UTC.
+        assert note["params"]["expires"] == f"{cabinet.clock.now() + dt.timedelta(days=7, hours=8):%Y-%m-%d %H:%M}"
 
     h2 = cabinet.start_pickup_by_code(r.code)
     assert h2.label == "A03" and sim.is_open(0, 3)

@@ -67,7 +67,7 @@ def test_platform_down(rig: Rig) -> None:
 
 
 def test_platform_name_does_not_resolve(rig: Rig) -> None:
-    rig.write_config(endpoint="http://platform.invalid/zwfw/kiosk/v1")
+    rig.write_config(endpoint="https://platform.invalid/zwfw/kiosk/v1")  # http:// to a host name is a config error
     code, rep = rig.diag("--only", "platform")
     dns = check(rep, "platform.dns")
     assert code == 2 and dns["status"] == "FAULT"

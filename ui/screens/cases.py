@@ -31,7 +31,7 @@ class CasesScreen(KioskScreen):
         en_names = {m.code: m.name_en for m in cat.matters if m.name_en} if cat and self.app.lang == "en" else {}
         for c in cases:
             detail = t("cases.row", number=c.case_number, status=t(f"status.{c.status}"),
-                       date=c.updated_at.astimezone().strftime("%Y-%m-%d"))
+                       date=c.updated_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d"))
             box.add_widget(ListRow(title=en_names.get(c.matter_code, c.matter_name), detail=detail, ref=c.case_number))
 
     def wipe(self) -> None:
