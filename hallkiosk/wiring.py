@@ -10,6 +10,7 @@ import logging
 from functools import cached_property
 from typing import Any
 
+from hallkiosk.instance import InstanceLock
 from kiosk.audit import append as audit_append
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
@@ -27,6 +28,7 @@ class App:
         self.cfg = cfg
         self.clock = clock or SystemClock(cfg.kiosk.tz)
         self._closers: list[Any] = []
+        self.instance = InstanceLock(cfg.data_dir)
 
     @cached_property
     def db(self) -> Database:
@@ -47,6 +49,7 @@ class App:
     def buses(self) -> dict[str, LockBus]:
         from drivers.lockboard import build_bus
 
+        self.instance.acquire()  # before any door can move: one owner per kiosk
         out: dict[str, LockBus] = {}
         for cab in self.cfg.cabinets:
             bus = build_bus(cab)
@@ -58,6 +61,7 @@ class App:
     def card_readers(self) -> list[CardReader]:
         from drivers.cardreader import build_reader
 
+        self.instance.acquire()
         readers = [build_reader(rc) for rc in self.cfg.card_readers]
         self._closers.extend(r for r in readers if hasattr(r, "close"))
         return readers
@@ -89,5 +93,6 @@ class App:
             except Exception:  # closing must never mask the real outcome
                 log.exception("error while closing %r", c)
         self._closers.clear()
+        self.instance.release()
         if "db" in self.__dict__:
             self.db.dispose()

@@ -60,6 +60,12 @@ class AuditChainBroken(StorageError):
     exit_code = 6
 
 
+class KioskBusy(KioskError):
+    """Another kiosk process owns this kiosk's cabinet and readers (a running kiosk, or a CLI command)."""
+
+    exit_code = 7
+
+
 # --- hardware --------------------------------------------------------------
 class DeviceError(KioskError):
     """A piece of hardware failed."""

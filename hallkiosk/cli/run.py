@@ -18,9 +18,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     cfg = config_of(args)
+    from hallkiosk.instance import InstanceLock
     from kiosk.logsetup import log_to_dir
     from ui.main import run
 
-    log_to_dir(cfg.data_dir / "logs")
-
-    return run(cfg, windowed=args.windowed, screenshot_dir=args.screenshot_dir)
+    # A second kiosk (or a CLI command holding the cabinet) is refused before any window opens.
+    lock = InstanceLock(cfg.data_dir)
+    lock.acquire()
+    try:
+        log_to_dir(cfg.data_dir / "logs")
+        return run(cfg, windowed=args.windowed, screenshot_dir=args.screenshot_dir)
+    finally:
+        lock.release()

@@ -1,0 +1,92 @@
+"""One owner of a kiosk's hardware and open cabinet flows at a time.
+
+The running kiosk and a technician's CLI command must never both drive the lock
+bus: the second one's start-up reconciliation would see a door it cannot read
+and turn the first one's open flow into a staff task. Whoever opens the buses or
+the readers first holds ``<data_dir>/kiosk.lock`` (an advisory ``flock``: the
+kernel releases it when the process dies, even by SIGKILL or a power cut, so a
+stale lock cannot block the next start).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+
+from kiosk.errors import KioskBusy, StorageError
+
+LOCK_NAME = "kiosk.lock"
+# One descriptor per lock file per process, shared by every App in it (flock is per open file: a
+# second descriptor in the same process would refuse this very process). path -> [fd, users]
+_HELD: dict[Path, list[int]] = {}
+_GUARD = threading.Lock()
+
+
+class InstanceLock:
+    """The data directory's owner lock; ``acquire`` raises :class:`KioskBusy` naming the holder."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = (data_dir / LOCK_NAME).resolve()
+        self.held = False
+
+    def acquire(self) -> None:
+        with _GUARD:
+            if self.held:
+                return
+            if self.path in _HELD:
+                _HELD[self.path][1] += 1
+            else:
+                _HELD[self.path] = [self._lock_file(), 1]
+            self.held = True
+
+    def release(self) -> None:
+        with _GUARD:
+            if not self.held:
+                return
+            self.held = False
+            entry = _HELD[self.path]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _HELD[self.path]
+                os.close(entry[0])  # closing the descriptor drops the flock
+
+    def _lock_file(self) -> int:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as err:
+            raise StorageError(f"cannot create the kiosk's lock file {self.path}: {err.strerror}",
+                               hint="The data directory must be writable by the kiosk's user.") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise self._busy() from None
+        # Only the subcommand: later arguments can be a pickup code or an ID number.
+        info = {"pid": os.getpid(), "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "command": "kiosk " + next((a for a in sys.argv[1:] if a.isascii() and a.isalpha()), "")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        return fd
+
+    def holder(self) -> dict[str, object]:
+        """What the holder wrote about itself (empty when unreadable)."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _busy(self) -> KioskBusy:
+        h = self.holder()
+        who = f"process {h.get('pid', '?')} ({h.get('command') or 'kiosk'}, since {h.get('since', '?')} UTC)"
+        return KioskBusy(
+            f"the cabinet and card readers of this kiosk are in use by {who}",
+            hint="Use the staff or technician screen of the running kiosk, or stop the kiosk service first; "
+                 "two programs driving one lock bus would spoil each other's door openings.",
+        )
