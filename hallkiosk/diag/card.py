@@ -13,7 +13,7 @@ from typing import Any
 from hallkiosk.diag.runner import Ctx, Pending
 from kiosk.config import CardReaderConfig
 from kiosk.diag_model import Check
-from kiosk.errors import CardReaderError, KioskError
+from kiosk.errors import CardReaderError, KioskBusy, KioskError
 
 PCSC_HINT = "Start pcscd (`systemctl start pcscd.socket`, or `pcscd` as root) and check the reader's USB cable."
 GA_HINT = "Check the reader's USB-serial cable and power and the `url` in the config; power-cycle the reader."
@@ -30,10 +30,19 @@ def run(ctx: Ctx) -> list[Check]:
     if any(rc.kind == "pcsc" for rc in cfgs):
         check, pcsc_state = pcscd(ctx)
         out.append(check)
-    readers = _built_readers(ctx)
+    try:
+        readers = _built_readers(ctx)
+        busy = None
+    except KioskBusy as err:
+        readers, busy = None, err
     for i, rc in enumerate(cfgs):
         if rc.kind == "pcsc":
             out.append(pcsc_reader(ctx, i, rc, pcsc_state))
+        elif busy is not None:
+            # The running kiosk's watcher has the serial port; a second opener would break its polls.
+            out.append(ctx.check(f"card.reader.{i}", "card", f"GA 467 reader {rc.name or rc.url}", device_name(i, rc))
+                       .degraded(f"not probed: {busy.message}",
+                                 "Run the diagnostics from the technician screen, or stop the kiosk first."))
         else:
             out.append(ga467_reader(ctx, i, rc, readers[i] if readers else None))
     return out
@@ -47,6 +56,8 @@ def _built_readers(ctx: Ctx) -> list[Any] | None:
     """The app's reader objects (a simulated GA 467 exists only there); None when they cannot be built."""
     try:
         return list(ctx.app.card_readers)
+    except KioskBusy:
+        raise
     except (KioskError, OSError):
         return None
 

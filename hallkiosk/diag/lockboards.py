@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hallkiosk.diag.runner import Ctx
 from kiosk.config import CabinetConfig
 from kiosk.diag_model import Check
-from kiosk.errors import KioskError, LockBoardError, LockBoardFrameError, LockBoardTimeout
+from kiosk.errors import KioskBusy, KioskError, LockBoardError, LockBoardFrameError, LockBoardTimeout
 from kiosk.ports import DoorStatus, LockBus
 from kiosk.storage.models import Compartment, Flow
 
@@ -39,6 +39,10 @@ def run(ctx: Ctx) -> list[Check]:
         return [ctx.check("lockboards.none", "lockboards", "cabinets").ok("no cabinet configured")]
     try:
         buses = ctx.app.buses
+    except KioskBusy as err:
+        # The running kiosk owns the bus: probing it from here would garble its frames. Not a fault.
+        return [ctx.check("lockboards.bus", "lockboards", "lock buses", "lockboards").degraded(
+            f"not probed: {err.message}", "Run the diagnostics from the technician screen, or stop the kiosk first.")]
     except KioskError as err:
         return [ctx.check("lockboards.bus", "lockboards", "lock buses", "lockboards").fault(
             f"cannot open the lock buses: {err.message}", err.hint)]

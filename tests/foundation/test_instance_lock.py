@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -103,6 +104,21 @@ def test_pickup_code_never_reaches_the_lock_file(cfg: Config) -> None:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         text = (cfg.data_dir / "kiosk.lock").read_text()
         assert "kiosk pickup" in text and "493817" not in text
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_diag_on_a_running_kiosk_does_not_probe_its_bus(cfg: Config) -> None:
+    holder = _hold(cfg.source)
+    try:
+        r = _kiosk(cfg.source, "diag", "--json", "--only", "lockboards,card")
+        checks = {c["id"]: c for c in json.loads(r.stdout)["checks"]}
+        bus = checks["lockboards.bus"]
+        assert bus["status"] == "DEGRADED" and f"process {holder.pid}" in bus["finding"], bus
+        assert any(k.startswith("card.") for k in checks)
+        assert not any(c["status"] == "FAULT" for c in checks.values()), checks
+        assert r.returncode == 1
     finally:
         holder.kill()
         holder.wait()
