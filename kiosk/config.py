@@ -18,7 +18,8 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from kiosk.clock import DEFAULT_TZ
 from kiosk.errors import ConfigError
@@ -27,10 +28,23 @@ DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a quoted "60", a "yes" or a 0 for a switch, a 2.0 for a count are typos in a file a technician
+    # edits by hand, and lax mode would quietly coerce them. Strict mode still takes a TOML integer for a
+    # float setting (``timeout_s = 10``), the one coercion that loses nothing.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _int_only(allowed: str) -> BeforeValidator:
+    """Literal[0, 1] matches ``true`` and ``1.0`` by equality, even in strict mode; only an integer is meant."""
+    def check(v: object) -> object:
+        if isinstance(v, bool | float):
+            raise PydanticCustomError("int_type", "Input should be {allowed} (an integer)", {"allowed": allowed})
+        return v
+    return BeforeValidator(check)
 
 
 PositiveS = Annotated[float, Field(gt=0, le=3600)]
+Bit = Annotated[Literal[0, 1], _int_only("0 or 1")]
 
 
 class KioskSection(_Strict):
@@ -74,10 +88,10 @@ class CabinetConfig(_Strict):
     family: Literal["kerong-cu", "generic-8a"]
     baud: Annotated[int, Field(ge=1200, le=921600)] | None = None  # None: the family's default
     boards: Annotated[list[Annotated[int, Field(ge=0, le=64)]], Field(min_length=1)]
-    channels_per_board: Literal[12, 16, 24, 48] = 16
+    channels_per_board: Annotated[Literal[12, 16, 24, 48], _int_only("12, 16, 24 or 48")] = 16
     # Site settings from lockboards.md, checked by a technician on the real hardware.
-    hook_closed_level: Literal[0, 1] = 1  # kerong-cu: hook bit value meaning "door closed"
-    item_present_level: Literal[0, 1] = 1  # kerong-cu: item sensor bit value meaning "item present"
+    hook_closed_level: Bit = 1  # kerong-cu: hook bit value meaning "door closed"
+    item_present_level: Bit = 1  # kerong-cu: item sensor bit value meaning "item present"
     has_item_sensors: bool = True
     closed_status: Literal["11", "00"] = "11"  # generic-8a: ST byte meaning "door closed"
     reply_timeout_s: PositiveS | None = None  # None: the family's default
@@ -89,6 +103,9 @@ class CabinetConfig(_Strict):
 
     @model_validator(mode="after")
     def _check_compartments(self) -> CabinetConfig:
+        for i, b in enumerate(self.boards):
+            if b in self.boards[:i]:
+                raise ValueError(f"boards: board {b} is listed twice; list each board address once")
         seen_labels: set[str] = set()
         seen_slots: dict[tuple[int, int], str] = {}
         for i, c in enumerate(self.compartments):
@@ -155,6 +172,13 @@ class PlatformConfig(_Strict):
     outbox_max_attempts: Annotated[int, Field(ge=1, le=100000)] = 1000
     max_clock_skew_s: Annotated[float, Field(gt=0, le=3600)] = 60
 
+    @model_validator(mode="after")
+    def _backoff(self) -> PlatformConfig:
+        if self.outbox_backoff_max_s < self.outbox_backoff_initial_s:
+            raise ValueError(f"outbox_backoff_max_s: {self.outbox_backoff_max_s:g} is below outbox_backoff_initial_s"
+                             f" {self.outbox_backoff_initial_s:g}; the cap must be at least the first wait")
+        return self
+
     @field_validator("endpoint")
     @classmethod
     def _endpoint(cls, v: str) -> str:
@@ -218,7 +242,24 @@ class StorageConfig(_Strict):
 
 class PrinterConfig(_Strict):
     kind: Literal["none", "sim", "escpos-usb", "escpos-serial", "escpos-network"] = "sim"
-    target: str = ""
+    target: str = ""  # sim: the receipts directory (default <data_dir>/receipts); escpos-*: where the printer is
+
+    @model_validator(mode="after")
+    def _target(self) -> PrinterConfig:
+        # Checked here, not at the first receipt: drivers/printer reads target only when it prints.
+        if self.kind in _PRINTER_TARGETS:
+            pattern, what = _PRINTER_TARGETS[self.kind]
+            if not re.fullmatch(pattern, self.target):
+                got = f"got {self.target!r}" if self.target else "it is missing"
+                raise ValueError(f"target: an {self.kind} printer needs {what} ({got})")
+        return self
+
+
+_PRINTER_TARGETS = {  # kind: (what drivers/printer/escpos_printer.py can use, how to say it)
+    "escpos-usb": (r"(0x)?[0-9A-Fa-f]{1,4}:(0x)?[0-9A-Fa-f]{1,4}", "its USB vendor:product, e.g. 0x0416:0x5011"),
+    "escpos-serial": (r"\S+", "its serial device, e.g. /dev/ttyUSB2"),
+    "escpos-network": (r"[^:\s]+(:[0-9]{1,5})?", "its host[:port], e.g. 10.1.2.3:9100"),
+}
 
 
 class UiConfig(_Strict):
@@ -249,13 +290,20 @@ class Config(_Strict):
             if cid in ids[:i]:
                 raise ValueError(f"cabinets[{i}].id: cabinet id {cid} is used twice")
         labels: dict[str, str] = {}
+        # Across cabinets on one bus too, each lock drives one compartment: the same bus string is the same
+        # bus, except "sim", where every cabinet gets a simulator of its own (drivers.lockboard.build_bus).
+        slots: dict[tuple[str, int, int], str] = {}
         for i, cab in enumerate(self.cabinets):
             for j, comp in enumerate(cab.compartments):
+                where = f"cabinets[{i}].compartments[{j}]"
                 if comp.label in labels:
-                    raise ValueError(
-                        f"cabinets[{i}].compartments[{j}].label: {comp.label} is also in cabinet {labels[comp.label]}"
-                    )
+                    raise ValueError(f"{where}.label: {comp.label} is also in cabinet {labels[comp.label]}")
                 labels[comp.label] = cab.id
+                slot = (cab.bus, comp.board, comp.channel)
+                if slot in slots and cab.bus != "sim":
+                    raise ValueError(f"{where}: board {comp.board} channel {comp.channel} on bus {cab.bus} is already"
+                                     f" mapped to {slots[slot]}; each lock drives one compartment")
+                slots[slot] = f"{comp.label} in cabinet {cab.id}"
         return self
 
     @property

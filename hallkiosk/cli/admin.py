@@ -9,7 +9,7 @@ from hallkiosk.cli.common import app_of
 from kiosk import audit
 from kiosk.config import load_config
 from kiosk.errors import AuditChainBroken
-from kiosk.privacy import scrub_value
+from kiosk.privacy import scrub, scrub_value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -68,20 +68,31 @@ def _audit_verify(args: argparse.Namespace) -> int:
     with app_of(args) as app, app.db.transaction() as s:
         res = audit.verify(s)
     if not res.ok:
-        raise AuditChainBroken(f"audit chain broken at record {res.broken_seq}: {res.reason} ({res.checked} read)")
-    print(f"ok: {res.checked} audit records, chain intact")
+        where = f"at record {res.broken_seq}" if res.broken_seq is not None else "at its head anchor"
+        raise AuditChainBroken(f"audit chain broken {where}: {res.reason} ({res.checked} read)")
+    note = "" if res.anchored else (" (no head anchor yet: it is written with the next record; until then"
+                                    " removal of the newest records would not show)")
+    print(f"ok: {res.checked} audit records, chain intact{note}")
     return 0
 
 
 def _audit_tail(args: argparse.Namespace) -> int:
     with app_of(args) as app, app.db.transaction() as s:
         rows = audit.tail(s, args.n)
-        for r in rows:
-            rec = {"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action,
-                   "subject": r.subject, "detail": scrub_value(r.detail)}
+    for r in rows:
+        if r.error or r.at is None:  # at is None only on an unreadable record
+            # Never the stored content: an altered record may hold anything, personal data included.
             if args.json:
-                print(json.dumps(rec, ensure_ascii=False))
+                print(json.dumps({"seq": r.seq, "unreadable": r.error}, ensure_ascii=False))
             else:
-                print(f"{r.seq:>6} {r.at:%Y-%m-%d %H:%M:%S} {r.actor:<16} {r.action:<24} {r.subject} "
-                      f"{json.dumps(rec['detail'], ensure_ascii=False) if r.detail else ''}")
+                print(f"{r.seq if r.seq is not None else '?':>6} UNREADABLE RECORD ({r.error}); "
+                      "run `kiosk audit verify`")
+            continue
+        rec = {"seq": r.seq, "at": r.at.isoformat(), "actor": scrub(r.actor), "action": r.action,
+               "subject": scrub(r.subject), "detail": scrub_value(r.detail)}
+        if args.json:
+            print(json.dumps(rec, ensure_ascii=False))
+        else:
+            print(f"{r.seq:>6} {r.at:%Y-%m-%d %H:%M:%S} {rec['actor']:<16} {r.action:<24} {rec['subject']} "
+                  f"{json.dumps(rec['detail'], ensure_ascii=False) if r.detail else ''}")
     return 0

@@ -14,6 +14,13 @@ from kiosk.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = (REPO / "kiosk.example.toml").read_text(encoding="utf-8")
+CAB1_BUS = "/dev/serial/by-id/usb-FTDI_USB-RS485_Cable_FT1234-if00-port0"  # the example cabinet's bus
+
+
+def _second_cabinet(bus: str, board: int = 1) -> str:
+    """A [[cabinets]] block whose one compartment sits on board 1 channel 1, like the example's B01."""
+    return (f'[[cabinets]]\nid = "CAB-02"\nbus = "{bus}"\nfamily = "kerong-cu"\nboards = [{board}]\n'
+            f'compartments = [{{ label = "C01", size = "S", board = {board}, channel = 1 }}]\n\n[[card_readers]]')
 
 
 def kiosk_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -78,6 +85,36 @@ BAD = [
     ("unknown time zone", lambda t: t.replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Beijing"'),
      "kiosk.timezone", "IANA time zone"),
     ("not toml", lambda t: t.replace("[kiosk]", "[kiosk"), "", "not valid TOML"),
+    # Strict types: what lax mode used to coerce silently.
+    ("quoted number", lambda t: t.replace("inactivity_warning_s = 60", 'inactivity_warning_s = "60"'),
+     "kiosk.inactivity_warning_s", "valid number"),
+    ("word for a switch", lambda t: t.replace("has_item_sensors = true", 'has_item_sensors = "yes"'),
+     "cabinets[0].has_item_sensors", "valid boolean"),
+    ("number for a switch", lambda t: t.replace("fullscreen = true", "fullscreen = 0"), "ui.fullscreen", "valid boolean"),
+    ("fraction for a count", lambda t: t.replace("retries = 2 ", "retries = 2.0 "), "cabinets[0].retries", "valid integer"),
+    ("switch for a 0/1 level", lambda t: t.replace("hook_closed_level = 1", "hook_closed_level = true"),
+     "cabinets[0].hook_closed_level", "0 or 1 (an integer)"),
+    ("fraction for a 0/1 level", lambda t: t.replace("item_present_level = 1", "item_present_level = 1.0"),
+     "cabinets[0].item_present_level", "0 or 1 (an integer)"),
+    ("number for a string", lambda t: t.replace('closed_status = "11"', "closed_status = 11"),
+     "cabinets[0].closed_status", "'11' or '00'"),
+    # Consistency between keys.
+    ("board listed twice", lambda t: t.replace("boards = [0, 1]", "boards = [0, 1, 0]"), "cabinets[0].boards",
+     "board 0 is listed twice"),
+    ("one lock, two cabinets on one bus", lambda t: t.replace("[[card_readers]]", _second_cabinet(CAB1_BUS), 1),
+     "cabinets[1].compartments[0]", "board 1 channel 1 on bus " + CAB1_BUS + " is already mapped to B01 in cabinet CAB-01"),
+    ("backoff cap below the first wait", lambda t: t.replace("outbox_backoff_max_s = 600", "outbox_backoff_max_s = 1"),
+     "platform.outbox_backoff_max_s", "at least the first wait"),
+    ("usb printer without target", lambda t: t.replace('target = "0x0416:0x5011"', ""),
+     "printer.target", "an escpos-usb printer needs its USB vendor:product"),
+    ("usb printer with a path", lambda t: t.replace('target = "0x0416:0x5011"', 'target = "/dev/usb/lp0"'),
+     "printer.target", "vendor:product, e.g. 0x0416:0x5011 (got '/dev/usb/lp0')"),
+    ("serial printer without device", lambda t: t.replace('kind = "escpos-usb"', 'kind = "escpos-serial"')
+     .replace('target = "0x0416:0x5011"', 'target = ""'), "printer.target", "its serial device"),
+    ("network printer without address", lambda t: t.replace('kind = "escpos-usb"', 'kind = "escpos-network"')
+     .replace('target = "0x0416:0x5011"', ""), "printer.target", "its host[:port]"),
+    ("network printer, port not a number", lambda t: t.replace('kind = "escpos-usb"', 'kind = "escpos-network"')
+     .replace('target = "0x0416:0x5011"', 'target = "10.1.2.3:lp"'), "printer.target", "its host[:port]"),
 ]
 
 
@@ -119,3 +156,25 @@ def test_password_file_must_be_private(tmp_path: Path) -> None:
         cfg.platform_password()
     pw.chmod(0o600)
     assert cfg.platform_password() == "s3cret"
+
+
+@pytest.mark.parametrize("bus", ["/dev/serial/by-id/usb-FTDI_USB-RS485_Cable_FT9999-if00-port0", "sim"])
+def test_same_board_and_channel_on_another_bus_is_accepted(tmp_path: Path, bus: str) -> None:
+    """Board 1 channel 1 on a different bus is a different lock; so is any "sim" cabinet's (each has its own)."""
+    text_ = EXAMPLE.replace("[[card_readers]]", _second_cabinet(bus), 1)
+    if bus == "sim":
+        text_ = text_.replace(f'bus = "{CAB1_BUS}"', 'bus = "sim"')
+    path = tmp_path / "kiosk.toml"
+    path.write_text(text_, encoding="utf-8")
+    cfg = load_config(path)
+    assert [(c.bus, c.compartments[-1].board, c.compartments[-1].channel) for c in cfg.cabinets][1] == (bus, 1, 1)
+
+
+def test_integers_are_accepted_for_fractional_settings(tmp_path: Path) -> None:
+    """Strict types still take a TOML integer where a float is meant (``timeout_s = 10``), as a float."""
+    path = tmp_path / "kiosk.toml"
+    path.write_text(EXAMPLE.replace("open_poll_interval_s = 0.15", "open_poll_interval_s = 1"), encoding="utf-8")
+    cfg = load_config(path)
+    assert type(cfg.platform.timeout_s) is float and cfg.platform.timeout_s == 10
+    assert type(cfg.cabinets[0].open_poll_interval_s) is float and cfg.cabinets[0].open_poll_interval_s == 1
+    assert type(cfg.kiosk.inactivity_warning_s) is float and cfg.ui.fullscreen is True
