@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 # Cases a citizen may bring more materials for.
 OPEN_STATUSES = ("RECEIVED", "IN_REVIEW", "NEED_MORE_MATERIAL")
+DOORS_INTERVAL_S = 5.0  # how often doors left open are looked at again
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,20 @@ class Services:
             log.warning("start-up reconciliation raised %d staff task(s)", len(report.staff_tasks))
         self.sender.start()
         self._spawn("heartbeat", self._heartbeat_loop)
+        self._spawn("cabinet-doors", self._doors_loop)
+
+    def _doors_loop(self) -> None:
+        while not self._stop.wait(DOORS_INTERVAL_S):
+            try:
+                self.settle_doors()
+            except Exception:  # the loop must outlive a database or bus hiccup
+                log.exception("settling open doors failed unexpectedly")
+
+    def settle_doors(self) -> None:
+        """A door left open past its timeout gets a staff task; once shut, its flow ends (and its report goes out)
+        even when no screen waits on it any more."""
+        if self.cabinet.settle_open_flows():
+            self.sender.poke()
 
     def _heartbeat_loop(self) -> None:
         # Our own loop around beat_once (rather than HeartbeatService.start) so every beat updates the start screen.
@@ -214,7 +229,8 @@ class CitizenOps(Services):
         return self.cabinet.start_pickup_by_identity(identity)
 
     def wait_closed(self, handle: FlowHandle, timeout_s: float | None = None) -> FlowResult:
-        """Poll the door until it reads closed; stops early (DoorLeftOpen) when the runtime stops."""
+        """Poll the door until it reads closed; DoorLeftOpen after close_timeout_s (with a staff task) or early when
+        the runtime stops. The flow stays open: waiting again, or the doors loop, finishes it once the door is shut."""
         cab_cfg = next((c for c in self.cfg.cabinets if c.id == handle.cabinet_id), None)
         limit = timeout_s if timeout_s is not None else (cab_cfg.close_timeout_s if cab_cfg else 120.0)
         deadline = self.app.clock.monotonic() + limit
@@ -225,11 +241,14 @@ class CitizenOps(Services):
                 self.sender.poke()
                 return res
             if self.app.clock.monotonic() >= deadline:
+                task_id = self.cabinet.flag_left_open(handle)  # staff learn of it (once per flow)
                 break
             self._stop.wait(0.2)
+        else:
+            task_id = None  # the kiosk is stopping: start-up reconciliation settles the flow
         from kiosk.cabinet import DoorLeftOpen
 
-        raise DoorLeftOpen(f"door {handle.label} still open (flow {handle.flow_id})")
+        raise DoorLeftOpen(f"door {handle.label} still open (flow {handle.flow_id})", task_id=task_id)
 
     def cabinet_slots(self, cabinet_id: str) -> list[SlotInfo]:
         """The cabinet's doors in their configured (physical) order with their stored states; a quick DB read."""

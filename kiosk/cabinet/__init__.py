@@ -14,18 +14,22 @@ API (all blocking; a UI calls it from its worker thread)::
     # every flow: start_* opens a door and returns a FlowHandle (label to show) ...
     h = cab.start_deposit(case, actor="staff:0042", size="M")        # applicant from GetDeliveryTicket
     h = cab.start_deposit(case, actor=..., applicant=Identity/Applicant)  # no platform: given by staff
-    h = cab.start_pickup_by_code(code)                    # WrongPickupCode / CodeLockout / PickupCodeExpired
+    h = cab.start_pickup_by_code(code)                    # WrongPickupCode / CodeLockout / PickupCodeExpired /
+                                                          # MalformedPickupCode (not code_digits digits; not counted)
     h = cab.start_pickup_by_identity(identity)            # NothingToPickUp; cab.parcels_for(identity) lists
     h = cab.start_dropoff(identity, case_number=... or matter_code=..., size="M")
-    h = cab.start_collect(parcel_id, actor=...)           # for each of cab.collectable()
+    h = cab.start_collect(parcel_id, actor=..., reason="")  # any of cab.collectable(include_ready=True)
     # ... then the UI polls until the door reads closed:
     r = cab.poll(h)             # None while open; a FlowResult once closed (safe to call again)
-    r = cab.wait_closed(h)      # the same, blocking; DoorLeftOpen after close_timeout_s (flow stays open)
+    r = cab.wait_closed(h)      # the same, blocking; after close_timeout_s a staff task (once) and DoorLeftOpen
     r.code                      # deposit only: the pickup code, returned this once, never stored or logged
     r.receipt_number            # drop-off only
-    r.outcome                   # deposited / picked_up / item_left / dropped_off / returned / collected
+    r.outcome                   # deposited / picked_up / item_left / dropped_off / returned / collected /
+                                # item_still_inside (collect: the sensor still sees the parcel; nothing changed)
+    cab.settle_open_flows()     # every few seconds (the runtime): finish flows whose door was left open once shut
 
-    # one call each, for the CLI: cab.deposit(...), cab.pickup_by_code(code), cab.dropoff(...), cab.run_collect(actor=...)
+    # one call each, for the CLI: cab.deposit(...), cab.pickup_by_code(code), cab.dropoff(...), cab.run_collect(actor=...),
+    # cab.collect(parcel_id, actor=..., reason=...)
     # staff and technician: cab.status(), cab.technician_open(label, actor=...), cab.disable(label, actor=..., reason=...),
     # cab.enable(label, actor=...), cab.tasks(), cab.resolve_task(id, actor=...), cab.overdue(), cab.clear_lockout(actor=...)
 
@@ -33,6 +37,8 @@ A door that does not open: deposit and drop-off mark the compartment faulty
 and move on to the next fitting one (NoFreeCompartment when none is left);
 pickup raises PickupDoorFault (citizen_key tells the citizen to see staff)
 and raises a staff task; collect and technician open re-raise the board error.
+A free compartment whose item sensor reads something inside is never handed
+out: allocation takes it out of service with a staff task.
 Crash injection for tests: :mod:`kiosk.cabinet.crashpoints`.
 """
 
@@ -43,6 +49,8 @@ from kiosk.cabinet.results import (
     DoorLeftOpen,
     FlowHandle,
     FlowResult,
+    LockoutCleared,
+    MalformedPickupCode,
     NothingToPickUp,
     ParcelView,
     PickupCodeExpired,
@@ -59,6 +67,8 @@ __all__ = [
     "DoorLeftOpen",
     "FlowHandle",
     "FlowResult",
+    "LockoutCleared",
+    "MalformedPickupCode",
     "NothingToPickUp",
     "ParcelView",
     "PickupCodeExpired",

@@ -9,7 +9,14 @@ from kiosk.audit import append as audit
 from kiosk.cabinet import states as S
 from kiosk.cabinet import store
 from kiosk.cabinet.flows import Flows
-from kiosk.cabinet.results import CompartmentStatus, FlowResult, ParcelView, TaskView, UnknownCompartment
+from kiosk.cabinet.results import (
+    CompartmentStatus,
+    FlowResult,
+    LockoutCleared,
+    ParcelView,
+    TaskView,
+    UnknownCompartment,
+)
 from kiosk.errors import FlowError, LockBoardError
 from kiosk.ports import DoorStatus
 from kiosk.storage.models import Compartment, Parcel, StaffTask
@@ -121,8 +128,11 @@ class Admin(Flows):
             ).scalars().all()
             return [store.parcel_view(s, p, now) for p in rows]
 
-    def clear_lockout(self, *, actor: str) -> None:
-        """Staff lift a pickup-code lockout."""
+    def clear_lockout(self, *, actor: str) -> LockoutCleared:
+        """Staff lift a pickup-code lockout (and forgive the wrong codes counting toward the next); says what it lifted."""
         with self._tx() as (s, now):
+            cleared = LockoutCleared(self.guard.retry_after_s(s, now), self.guard.wrong_codes(s, now))
             self.guard.clear(s, now)
-            audit(s, now, actor, "cabinet.code_lockout_cleared")
+            audit(s, now, actor, "cabinet.code_lockout_cleared", retry_after_s=cleared.retry_after_s,
+                  wrong_codes=cleared.wrong_codes)
+            return cleared

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import math
+import re
 import secrets
 
 from sqlalchemy import func, select
@@ -30,10 +31,16 @@ def same_hmac(a: str | None, b: str) -> bool:
     return a is not None and hmac.compare_digest(a.encode("ascii"), b.encode("ascii"))
 
 
-def normalise(code: str) -> str | None:
-    """The code's digits with spaces removed, or None when it cannot be a code at all."""
-    c = "".join(code.split())
-    return c if c.isdigit() and 4 <= len(c) <= 16 else None
+# A Chinese IME in full-width mode types ０-９; they mean the same digits. Nothing else counts as a digit:
+# str.isdigit() also accepts Arabic-Indic and other scripts' digits, which no code contains.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+_ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+
+
+def normalise(code: str, digits: int) -> str | None:
+    """The code as ``digits`` ASCII digits (spaces dropped, full-width digits mapped), or None when it is not one."""
+    c = "".join(code.translate(_FULL_WIDTH).split())
+    return c if len(c) == digits and _ASCII_DIGITS.fullmatch(c) else None
 
 
 def unique_code(session: Session, secret: bytes, digits: int) -> tuple[str, str]:
@@ -65,22 +72,25 @@ class CodeGuard:
             return max(1, math.ceil((until - now).total_seconds()))
         return None
 
+    def wrong_codes(self, session: Session, now: dt.datetime) -> int:
+        """Wrong codes that count toward the next lockout: in the window, and after the last lockout ended."""
+        since = now - dt.timedelta(seconds=self.cfg.wrong_code_window_s)
+        last_until = self._until(session)
+        if last_until is not None and last_until > since:
+            since = last_until  # wrong codes before the last lockout ended were already punished
+        return session.execute(
+            select(func.count())
+            .select_from(CodeAttempt)
+            .where(CodeAttempt.kiosk_id == self.kiosk_id, CodeAttempt.ok.is_(False), CodeAttempt.at > since)
+        ).scalar_one()
+
     def record(self, session: Session, now: dt.datetime, ok: bool, parcel_id: int | None = None) -> int | None:
         """Store one attempt; on a wrong one that reaches the limit, start a lockout and return its length."""
         session.add(CodeAttempt(at=now, ok=ok, parcel_id=parcel_id, kiosk_id=self.kiosk_id))
         session.flush()
         if ok:
             return None
-        since = now - dt.timedelta(seconds=self.cfg.wrong_code_window_s)
-        last_until = self._until(session)
-        if last_until is not None and last_until > since:
-            since = last_until  # wrong codes before the last lockout ended were already punished
-        wrong = session.execute(
-            select(func.count())
-            .select_from(CodeAttempt)
-            .where(CodeAttempt.kiosk_id == self.kiosk_id, CodeAttempt.ok.is_(False), CodeAttempt.at > since)
-        ).scalar_one()
-        if wrong < self.cfg.max_wrong_codes:
+        if self.wrong_codes(session, now) < self.cfg.max_wrong_codes:
             return None
         until = now + dt.timedelta(seconds=self.cfg.lockout_s)
         kv = session.get(KeyValue, self.key)

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
@@ -79,6 +80,29 @@ class Engine:
               parcel=parcel.id if parcel else None)
         return flow.id
 
+    def _allocate(self, s: Session, now: dt.datetime, size: str, actor: str, *,
+                  flow_id: int | None = None) -> Compartment | None:
+        """Best fit, passing over a "free" compartment whose item sensor reads something inside.
+
+        That something is someone's (left behind; or a collect closed on its parcel before the kiosk checked):
+        the compartment goes out of service with a staff task instead of being handed out on top of it. It also
+        keeps reconciliation honest: "item present" after an interrupted deposit then means the deposited item.
+        One sensor read, of the chosen door only, so a deposit costs one request more."""
+        while (comp := store.allocate(s, self.buses, size)) is not None:
+            try:
+                present = self._bus(comp.cabinet_id).door_state(comp.board, comp.channel).item_present
+            except LockBoardError:
+                present = None  # the unlock that follows finds a board that does not answer, and handles it
+            if not present:  # None: no item sensor, nothing to go by
+                return comp
+            reason = "the item sensor reads something inside, but no parcel is stored there"
+            comp.state, comp.fault_reason, comp.updated_at = S.DISABLED, reason, now
+            audit(s, now, actor, "cabinet.stray_item", comp.label, flow=flow_id)
+            store.add_task(s, now, S.TASK_ITEM_LEFT, f"{comp.label}: {reason}; take it out, then enable {comp.label}",
+                           compartment_id=comp.id, flow_id=flow_id)
+            log.warning("%s reads an item but should be empty; taken out of service", comp.label)
+        return None
+
     # --- open -----------------------------------------------------------------------
     def _unlock(self, flow_id: int) -> FlowHandle:
         """Send the unlock for a recorded flow; on a faulty door, mark it and (deposit, drop-off) try another."""
@@ -125,7 +149,7 @@ class Engine:
             if flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW):
                 store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {reason}", compartment_id=comp.id, flow_id=flow_id)
                 tried = [*flow.data.get("tried", []), comp.label]
-                nxt = store.allocate(s, self.buses, flow.data.get("size", "S"))
+                nxt = self._allocate(s, now, flow.data.get("size", "S"), flow.actor, flow_id=flow_id)
                 assert parcel is not None
                 if nxt is None:
                     parcel.state, parcel.finished_at, parcel.compartment_id = S.CANCELLED, now, None
@@ -190,7 +214,10 @@ class Engine:
         return result
 
     def wait_closed(self, handle: FlowHandle | int, timeout_s: float | None = None) -> FlowResult:
-        """Poll until the door reads closed; DoorLeftOpen after ``timeout_s`` (default: close_timeout_s)."""
+        """Poll until the door reads closed; after ``timeout_s`` (default: close_timeout_s) raise a staff task
+        for the open door (once per flow) and DoorLeftOpen. The flow stays open: a later poll, wait_closed or
+        :meth:`settle_open_flows` finishes it when the door is shut."""
+        fid = handle if isinstance(handle, int) else handle.flow_id
         if isinstance(handle, int):
             with self._tx() as (s, _now):
                 flow = s.get(Flow, handle)
@@ -205,6 +232,62 @@ class Engine:
             if result is not None:
                 return result
             if self.clock.monotonic() >= deadline:
-                fid = handle if isinstance(handle, int) else handle.flow_id
-                raise DoorLeftOpen(f"door still open after {limit:g} s (flow {fid})")
+                task_id = self.flag_left_open(fid)
+                raise DoorLeftOpen(f"door still open after {limit:g} s (flow {fid}, staff task {task_id})",
+                                   task_id=task_id)
             self.clock.sleep(self.close_poll_interval_s)
+
+    # --- doors left open ------------------------------------------------------------------
+    def flag_left_open(self, handle: FlowHandle | int) -> int | None:
+        """The door of a running flow is still open after its wait: raise a staff task naming the door and the
+        flow, once per flow (a second call returns the same task). None if the flow has finished meanwhile."""
+        fid = handle if isinstance(handle, int) else handle.flow_id
+        with self._tx() as (s, now):
+            flow = s.get(Flow, fid, with_for_update=True)
+            if flow is None:
+                raise ValueError(f"no flow {fid}")
+            if flow.finished_at is not None:
+                return None
+            if flow.data.get("left_open_task"):
+                return int(flow.data["left_open_task"])
+            comp = s.get(Compartment, flow.compartment_id)
+            assert comp is not None
+            detail = (f"{comp.label}: door left open during {flow.kind} (flow {flow.id}, parcel {flow.parcel_id}, "
+                      f"by {flow.actor}); shut it: the kiosk then finishes the flow")
+            task = store.add_task(s, now, S.TASK_DOOR_LEFT_OPEN, detail, compartment_id=comp.id,
+                                  parcel_id=flow.parcel_id, flow_id=flow.id)
+            audit(s, now, "kiosk", "cabinet.door_left_open", comp.label, flow=flow.id, kind=flow.kind,
+                  parcel=flow.parcel_id, task=task.id)
+            flow.data = {**flow.data, "left_open_task": task.id}
+            log.warning("door %s left open (flow %s): staff task %s", comp.label, flow.id, task.id)
+            return task.id
+
+    def settle_open_flows(self) -> list[FlowResult]:
+        """Look at every door left open past close_timeout_s: finish its flow if the door now reads closed,
+        else raise (once) its staff task. The runtime calls this every few seconds, so a flow nobody waits on
+        any more still finishes (PICKED_UP reported, ...). A flow still within its timeout is left alone: the
+        screen waiting on it gets its result (a deposit's code is shown only there)."""
+        with self._tx() as (s, now):
+            rows = s.execute(
+                select(Flow.id, Flow.kind, Flow.updated_at, Flow.data, Compartment.cabinet_id, Compartment.board,
+                       Compartment.channel)
+                .join(Compartment, Compartment.id == Flow.compartment_id)
+                .where(Flow.finished_at.is_(None), Flow.state == S.DOOR_OPEN, Compartment.cabinet_id.in_(list(self.buses)))
+                .order_by(Flow.id)
+            ).all()
+        done: list[FlowResult] = []
+        for fid, kind, opened_at, data, cab_id, board, channel in rows:
+            flagged = bool((data or {}).get("left_open_task"))
+            # updated_at is when the door was confirmed open: nothing else writes a flow until it ends.
+            if not flagged and (now - opened_at).total_seconds() < self._close_timeout_s(cab_id):
+                continue
+            try:
+                status = self._bus(cab_id).door_state(board, channel)
+            except LockBoardError as err:
+                log.warning("door of flow %s not readable (%s); trying again later", fid, err.message)
+                continue
+            if status.closed:
+                done.append(self._closed(fid, kind, status))
+            elif not flagged:
+                self.flag_left_open(fid)
+        return done

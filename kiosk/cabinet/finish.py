@@ -17,7 +17,7 @@ from kiosk.cabinet import store
 from kiosk.cabinet.codes import unique_code
 from kiosk.cabinet.results import FlowResult
 from kiosk.ports import DoorStatus
-from kiosk.storage.models import Compartment, Flow, Parcel
+from kiosk.storage.models import Compartment, Flow, Parcel, StaffTask
 
 if TYPE_CHECKING:
     from kiosk.cabinet.engine import Engine
@@ -55,7 +55,19 @@ def complete(eng: Engine, s: Session, flow: Flow, status: DoorStatus) -> FlowRes
         return stored_result(flow)
     assert parcel is not None
     fn = {S.DEPOSIT: _deposited, S.PICKUP: _picked_up, S.DROPOFF_FLOW: _dropped_off, S.COLLECT: _collected}[flow.kind]
-    return fn(eng, s, flow, comp, parcel, status, now)
+    result = fn(eng, s, flow, comp, parcel, status, now)
+    end_left_open(s, now, flow)
+    return result
+
+
+def end_left_open(s: Session, now: dt.datetime, flow: Flow) -> None:
+    """The flow ended: its door-left-open task, if it has one, has nothing left to ask of staff."""
+    task = s.get(StaffTask, flow.data["left_open_task"]) if flow.data.get("left_open_task") else None
+    if task is None or task.resolved_at is not None:
+        return
+    note = f"flow {flow.id} ended: {flow.outcome}"
+    task.resolved_at, task.resolved_by, task.detail = now, "kiosk", f"{task.detail} [{note}]"
+    audit(s, now, "kiosk", "cabinet.task_resolved", f"task {task.id}", kind=task.kind, note=note, flow=flow.id)
 
 
 def _deposited(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
@@ -105,6 +117,15 @@ def _dropped_off(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel:
 
 def _collected(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
                now: dt.datetime) -> FlowResult:
+    if status.item_present:
+        # The sensor still sees it: staff shut the door without taking it (the wrong row tapped). Nothing left the
+        # cabinet, so nothing changes hands: the parcel goes back to how it was (a result's code works again),
+        # the compartment stays occupied, and the platform hears nothing.
+        prev = flow.data.get("prev_state", S.ATTENTION)
+        parcel.state = prev
+        audit(s, now, flow.actor, "cabinet.collect_item_still_inside", comp.label, parcel=parcel.id, state=prev)
+        close_flow(flow, now, "item_still_inside", comp.label, item_present=True)
+        return stored_result(flow)
     reported = parcel.stored_at is not None  # only what the platform heard about is reported back
     if parcel.kind == S.RESULT:
         parcel.state, event = S.RETURNED, "RETURNED_TO_CENTRE"
@@ -115,12 +136,8 @@ def _collected(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: P
     store.resolve_tasks_for(s, now, parcel.id, flow.actor)
     if reported:
         store.report_delivery(s, now, parcel, event, comp)
-    task_id = None
-    if status.item_present:
-        task_id = store.add_task(s, now, S.TASK_ITEM_LEFT, f"{comp.label}: the item sensor still reads present after collection",
-                                 compartment_id=comp.id, flow_id=flow.id).id
     audit(s, now, flow.actor, "cabinet.collected", comp.label, parcel=parcel.id, event=event if reported else None)
-    close_flow(flow, now, parcel.state, comp.label, task_id=task_id, item_present=status.item_present)
+    close_flow(flow, now, parcel.state, comp.label, item_present=status.item_present)
     return stored_result(flow)
 
 
@@ -139,6 +156,7 @@ def roll_back(eng: Engine, s: Session, flow: Flow, why: str) -> None:
         parcel.state, outcome = flow.data.get("prev_state", S.ATTENTION), "not_collected"
     audit(s, now, "kiosk", "cabinet.flow_rolled_back", comp.label, flow=flow.id, kind=flow.kind, parcel=parcel.id, why=why)
     close_flow(flow, now, outcome, comp.label)
+    end_left_open(s, now, flow)
 
 
 def undecided(eng: Engine, s: Session, flow: Flow, why: str) -> int:
@@ -151,4 +169,5 @@ def undecided(eng: Engine, s: Session, flow: Flow, why: str) -> int:
     task = store.add_task(s, now, S.TASK_RECONCILE, f"{comp.label}: unfinished {flow.kind} (flow {flow.id}, parcel {pid}): {why}",
                           compartment_id=comp.id, parcel_id=pid, flow_id=flow.id)
     close_flow(flow, now, "staff_task", comp.label, task_id=task.id)
+    end_left_open(s, now, flow)  # the new task says what to do now
     return task.id

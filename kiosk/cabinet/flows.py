@@ -15,12 +15,24 @@ from kiosk.cabinet import states as S
 from kiosk.cabinet import store
 from kiosk.cabinet.codes import code_hmac, normalise, same_hmac
 from kiosk.cabinet.engine import Engine
-from kiosk.cabinet.results import FlowHandle, FlowResult, NothingToPickUp, ParcelView, PickupCodeExpired
+from kiosk.cabinet.results import (
+    FlowHandle,
+    FlowResult,
+    MalformedPickupCode,
+    NothingToPickUp,
+    ParcelView,
+    PickupCodeExpired,
+)
 from kiosk.errors import CodeLockout, FlowError, KioskError, NoFreeCompartment, ValidationError, WrongPickupCode
 from kiosk.identity import id_hash, mask_id_number, mask_name, validate_id_number
 from kiosk.storage.models import Compartment, Parcel
 
 CASE_RE = re.compile(r"^[0-9A-Z]{12,32}$")
+COLLECTABLE = (S.DROPPED_OFF, S.READY, S.ATTENTION)  # stored, and no flow has the door
+
+
+def _no_compartment(size: str) -> NoFreeCompartment:
+    return NoFreeCompartment(f"no working compartment of size {size} or larger is free")
 
 
 class Person(Protocol):
@@ -64,28 +76,33 @@ class Flows(Engine):
             if dup is not None:
                 raise FlowError(f"case {case} is already in the cabinet (parcel {dup[0]})",
                                 hint="Collect or resolve that parcel first.", citizen_key="error.already_deposited")
-            comp = self._claim(s, size)
-            parcel = Parcel(kind=S.RESULT, state=S.DEPOSITING, case_number=case, matter_name=matter_name,
-                            compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
-                            owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(applicant.name),
-                            created_by=actor, created_at=now)
-            s.add(parcel)
-            s.flush()
-            flow_id = self._begin(s, now, S.DEPOSIT, comp, parcel, actor, {"size": size, "case_number": case, "tried": []})
+            comp = self._claim(s, now, size, actor)
+            if comp is not None:
+                parcel = Parcel(kind=S.RESULT, state=S.DEPOSITING, case_number=case, matter_name=matter_name,
+                                compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
+                                owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(applicant.name),
+                                created_by=actor, created_at=now)
+                s.add(parcel)
+                s.flush()
+                flow_id = self._begin(s, now, S.DEPOSIT, comp, parcel, actor,
+                                      {"size": size, "case_number": case, "tried": []})
+        if comp is None:
+            raise _no_compartment(size)
         return self._unlock(flow_id)
 
-    def _claim(self, s: Session, size: str) -> Compartment:
-        comp = store.allocate(s, self.buses, size)
-        if comp is None:
-            raise NoFreeCompartment(f"no working compartment of size {size} or larger is free")
-        comp.state = S.RESERVED
+    def _claim(self, s: Session, now: dt.datetime, size: str, actor: str) -> Compartment | None:
+        """Reserve the best fit; None when nothing fits (the caller raises after its transaction commits, so a
+        compartment found holding a stray item stays out of service with its staff task)."""
+        comp = self._allocate(s, now, size, actor)
+        if comp is not None:
+            comp.state = S.RESERVED
         return comp
 
     # --- pickup (citizen) ---------------------------------------------------------------
     def start_pickup_by_code(self, code: str, *, actor: str = "citizen") -> FlowHandle:
         """Check the code (rate-limited, every attempt audited without the code) and open its compartment."""
-        c = normalise(code)
-        h = code_hmac(self.secret, c) if c else None
+        digits = self.pickup.code_digits
+        c = normalise(code, digits)
         err: KioskError | None = None
         flow_id = 0
         with self._tx() as (s, now):
@@ -93,12 +110,16 @@ class Flows(Engine):
             if retry is not None:
                 audit(s, now, actor, "cabinet.code_attempt", result="locked_out", retry_after_s=retry)
                 err = CodeLockout(f"codes refused for another {retry} s after too many wrong codes", retry_after_s=retry)
+            elif c is None:
+                # Not a code at all (a slip of the finger, another script's digits): say what a code looks like.
+                # It cannot match any parcel, so it does not count toward the lockout, which is for guessing.
+                audit(s, now, actor, "cabinet.code_attempt", result="malformed", length=len("".join(code.split())))
+                err = MalformedPickupCode(f"a pickup code has {digits} digits", field="code")
             else:
-                parcel = None
-                if h is not None:
-                    parcel = s.execute(select(Parcel).where(Parcel.code_hmac == h, Parcel.kind == S.RESULT)
-                                       .with_for_update(skip_locked=True)).scalars().first()
-                if parcel is None or not same_hmac(parcel.code_hmac, h or ""):
+                h = code_hmac(self.secret, c)
+                parcel = s.execute(select(Parcel).where(Parcel.code_hmac == h, Parcel.kind == S.RESULT)
+                                   .with_for_update(skip_locked=True)).scalars().first()
+                if parcel is None or not same_hmac(parcel.code_hmac, h):
                     lock = self.guard.record(s, now, ok=False)
                     audit(s, now, actor, "cabinet.code_attempt", result="wrong", lockout_s=lock)
                     err = (CodeLockout("too many wrong codes", retry_after_s=lock) if lock
@@ -161,37 +182,50 @@ class Flows(Engine):
         case = _case(case_number) if case_number else None
         number = _id(person)
         with self._tx() as (s, now):
-            comp = self._claim(s, size)
-            parcel = Parcel(kind=S.DROPOFF, state=S.DROPPING, case_number=case, matter_code=matter_code,
-                            matter_name=matter_name, compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
-                            owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(person.name),
-                            created_by=actor, created_at=now)
-            s.add(parcel)
-            s.flush()
-            flow_id = self._begin(s, now, S.DROPOFF_FLOW, comp, parcel, actor, {"size": size, "tried": []})
+            comp = self._claim(s, now, size, actor)
+            if comp is not None:
+                parcel = Parcel(kind=S.DROPOFF, state=S.DROPPING, case_number=case, matter_code=matter_code,
+                                matter_name=matter_name, compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
+                                owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(person.name),
+                                created_by=actor, created_at=now)
+                s.add(parcel)
+                s.flush()
+                flow_id = self._begin(s, now, S.DROPOFF_FLOW, comp, parcel, actor, {"size": size, "tried": []})
+        if comp is None:
+            raise _no_compartment(size)
         return self._unlock(flow_id)
 
     # --- collect (staff) ---------------------------------------------------------------------
-    def collectable(self) -> list[ParcelView]:
-        """What staff should take out: drop-offs, overdue results, and parcels waiting for attention."""
+    def collectable(self, *, include_ready: bool = False) -> list[ParcelView]:
+        """What staff should take out: drop-offs, overdue results, and parcels waiting for attention.
+
+        ``include_ready`` adds results still waiting for their owner, for staff taking one back by name
+        (a wrong case deposited, the citizen at the desk): every parcel :meth:`start_collect` accepts."""
         with self._tx() as (s, now):
             rows = s.execute(
                 select(Parcel).join(Compartment, Compartment.id == Parcel.compartment_id)
-                .where(Parcel.state.in_([S.DROPPED_OFF, S.READY, S.ATTENTION]), Compartment.cabinet_id.in_(list(self.buses)))
+                .where(Parcel.state.in_(COLLECTABLE), Compartment.cabinet_id.in_(list(self.buses)))
                 .order_by(Compartment.label)
             ).scalars().all()
             views = [store.parcel_view(s, p, now) for p in rows]
-        return [v for v in views if v.state != S.READY or v.overdue]
+        return [v for v in views if include_ready or v.state != S.READY or v.overdue]
 
-    def start_collect(self, parcel_id: int, *, actor: str) -> FlowHandle:
-        """Open one parcel's compartment for staff to take it out."""
+    def start_collect(self, parcel_id: int, *, actor: str, reason: str = "") -> FlowHandle:
+        """Open one parcel's compartment for staff to take it out: any drop-off or result stored in it, overdue
+        or not. From now on its pickup code and its owner's card no longer open it; once the door closes with the
+        compartment empty, a result is reported RETURNED_TO_CENTRE (its code dies), a drop-off DROPOFF_RECEIVED."""
         with self._tx() as (s, now):
             parcel = s.get(Parcel, parcel_id, with_for_update=True)
-            if parcel is None or parcel.state not in (S.DROPPED_OFF, S.READY, S.ATTENTION) or parcel.compartment_id is None:
-                raise FlowError(f"parcel {parcel_id} is not in a compartment waiting for collection")
+            comp = s.get(Compartment, parcel.compartment_id) if parcel and parcel.compartment_id else None
+            if parcel is None or parcel.state not in COLLECTABLE or comp is None or comp.cabinet_id not in self.buses:
+                state = f" ({parcel.state})" if parcel else ""
+                raise FlowError(f"parcel {parcel_id}{state} is not stored in a compartment of this kiosk",
+                                hint="`kiosk cabinet status` lists the parcels in each compartment.")
             prev = parcel.state
-            parcel.state = S.COLLECTING
-            comp = s.get(Compartment, parcel.compartment_id)
+            overdue = store.parcel_view(s, parcel, now).overdue
+            audit(s, now, actor, "cabinet.collect_requested", comp.label, parcel=parcel.id, kind=parcel.kind,
+                  state=prev, overdue=overdue, case_number=parcel.case_number, reason=reason or None)
+            parcel.state = S.COLLECTING  # a code typed meanwhile is refused: the parcel is not ready any more
             flow_id = self._begin(s, now, S.COLLECT, comp, parcel, actor, {"prev_state": prev})
         return self._unlock(flow_id)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from kiosk.errors import FlowError
+from kiosk.errors import FlowError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,14 @@ class TaskView:
     resolved_by: str | None
 
 
+@dataclass(frozen=True)
+class LockoutCleared:
+    """What ``clear_lockout`` lifted: the seconds the lockout still had to run (None: none was on), wrong codes forgiven."""
+
+    retry_after_s: int | None
+    wrong_codes: int
+
+
 @dataclass
 class ReconcileReport:
     """What start-up reconciliation did, one line per unfinished flow."""
@@ -117,10 +125,23 @@ class NothingToPickUp(FlowError):
 
 
 class DoorLeftOpen(FlowError, TimeoutError):
-    """The door stayed open past close_timeout_s; the flow stays open and can be polled again."""
+    """The door stayed open past close_timeout_s; the flow stays open and can be polled again.
+
+    ``task_id`` is the staff task raised for it (None when the wait stopped for another reason)."""
 
     citizen_key = "error.close_door"
-    hint = "Close the compartment door; the flow finishes when it reads closed (or at the next start-up)."
+    hint = "Close the compartment door; the flow finishes when it reads closed (the staff task then resolves itself)."
+
+    def __init__(self, message: str, *, task_id: int | None = None) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+
+
+class MalformedPickupCode(ValidationError):
+    """Not a pickup code at all (wrong length, not 0-9): never counted toward the lockout."""
+
+    citizen_key = "error.wrong_code"
+    hint = "A pickup code is pickup.code_digits digits 0-9, as in the applicant's text message."
 
 
 class UnknownCompartment(FlowError, LookupError):

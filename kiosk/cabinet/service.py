@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from kiosk.audit import append as audit
 from kiosk.cabinet import store
 from kiosk.cabinet.admin import Admin
 from kiosk.cabinet.flows import Person
 from kiosk.cabinet.reconcile import reconcile
-from kiosk.cabinet.results import FlowResult, ReconcileReport
+from kiosk.cabinet.results import FlowHandle, FlowResult, ReconcileReport
 
 log = logging.getLogger(__name__)
 
@@ -48,4 +49,12 @@ class Cabinet(Admin):
                 timeout_s: float | None = None) -> FlowResult:
         handle = self.start_dropoff(person, case_number=case_number, matter_code=matter_code, matter_name=matter_name,
                                     size=size, actor=actor)
+        return self.wait_closed(handle, timeout_s)
+
+    def collect(self, parcel_id: int, *, actor: str, reason: str = "", timeout_s: float | None = None,
+                on_open: Callable[[FlowHandle], None] | None = None) -> FlowResult:
+        """Take one named parcel out (staff): :meth:`start_collect`, then wait for the door."""
+        handle = self.start_collect(parcel_id, actor=actor, reason=reason)
+        if on_open is not None:
+            on_open(handle)
         return self.wait_closed(handle, timeout_s)

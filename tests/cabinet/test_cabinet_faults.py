@@ -126,12 +126,13 @@ def test_wrong_codes_lock_out_and_persist_across_restart(db, bus, cab_cfg, clock
 def test_staff_can_clear_lockout(cabinet: Cabinet, db) -> None:
     for _ in range(5):
         with pytest.raises((WrongPickupCode, CodeLockout)):
-            cabinet.start_pickup_by_code("12345678")
+            cabinet.start_pickup_by_code("123456")
     with pytest.raises(CodeLockout):
-        cabinet.start_pickup_by_code("12345678")
-    cabinet.clear_lockout(actor="staff:1")
+        cabinet.start_pickup_by_code("123456")
+    cleared = cabinet.clear_lockout(actor="staff:1")
+    assert (cleared.retry_after_s, cleared.wrong_codes) == (900, 0)  # the 5 were punished by the lockout
     with pytest.raises(WrongPickupCode):
-        cabinet.start_pickup_by_code("12345678")
+        cabinet.start_pickup_by_code("123456")
 
 
 def test_expiry_and_overdue_with_fake_clock(cabinet: Cabinet, sim, db, clock) -> None:
@@ -160,7 +161,7 @@ def test_expiry_and_overdue_with_fake_clock(cabinet: Cabinet, sim, db, clock) ->
 def test_db_holds_no_code_and_no_id_number(cabinet: Cabinet, sim, db) -> None:
     code, _pid, _ = _deposit(cabinet, sim, 1)
     with pytest.raises(WrongPickupCode):
-        cabinet.start_pickup_by_code("1234567")
+        cabinet.start_pickup_by_code("000000" if code != "000000" else "111111")
     h = cabinet.start_dropoff(person(2), case_number=case(9), size="S")
     sim.put_item(0, 2)
     sim.close_door(0, 2)

@@ -1,0 +1,134 @@
+"""Pickup codes as typed (other scripts' digits, full-width digits, wrong length) and the staff commands
+``kiosk collect PARCEL_ID`` and ``kiosk cabinet clear-lockout``, run in-process on the same database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cabinet_support import CAB_ID, KIOSK_ID, case, make_cabinet, outbox_events, parcel
+from sqlalchemy import func, select
+
+from hallkiosk.cli import main
+from kiosk.cabinet import Cabinet, MalformedPickupCode
+from kiosk.cabinet import states as S
+from kiosk.cabinet.codes import normalise
+from kiosk.clock import SystemClock
+from kiosk.config import PickupConfig
+from kiosk.errors import CodeLockout, WrongPickupCode
+from kiosk.storage.models import AuditRecord, CodeAttempt
+
+
+def test_normalise_accepts_only_ascii_or_full_width_digits_of_the_right_length() -> None:
+    assert normalise("123456", 6) == "123456"
+    assert normalise(" 123 456 ", 6) == "123456"
+    assert normalise("１２３４５６", 6) == "123456"  # a Chinese IME in full-width mode
+    assert normalise("１２３\u3000４５６", 6) == "123456"  # and its full-width space
+    for bad in ("١٢٣٤٥٦", "۱۲۳۴۵۶", "१२३४५६", "12345", "1234567", "12345a", "", "²²²²²²"):
+        assert normalise(bad, 6) is None, bad
+    assert normalise("12345678", 8) == "12345678"
+
+
+def _attempts(db) -> int:
+    with db.transaction() as s:
+        return s.execute(select(func.count()).select_from(CodeAttempt)).scalar_one()
+
+
+def test_malformed_codes_are_refused_audited_and_not_counted(db, bus, cab_cfg, clock) -> None:
+    cab = make_cabinet(db, bus, cab_cfg, clock, pickup=PickupConfig(max_wrong_codes=3))
+    cab.start()
+    for typed in ("١٢٣٤٥٦", "12345", "1234567", "abcdef") * 2:
+        with pytest.raises(MalformedPickupCode, match="a pickup code has 6 digits"):
+            cab.start_pickup_by_code(typed)
+    assert _attempts(db) == 0  # none of them counts toward the lockout
+    with db.transaction() as s:
+        results = s.execute(select(AuditRecord.detail).where(AuditRecord.action == "cabinet.code_attempt")).scalars()
+        assert [d["result"] for d in results] == ["malformed"] * 8
+    # Wrong codes of the right length still lock out, full-width ones included.
+    for typed in ("000000", "１１１１１１"):
+        with pytest.raises(WrongPickupCode):
+            cab.start_pickup_by_code(typed)
+    with pytest.raises(CodeLockout):
+        cab.start_pickup_by_code("222222")
+    assert _attempts(db) == 3
+
+
+@pytest.fixture
+def kiosk_toml(tmp_path: Path, db_url: str, cab_cfg) -> str:
+    comps = ", ".join(f'{{ label = "{c.label}", size = "{c.size}", board = {c.board}, channel = {c.channel} }}'
+                      for c in cab_cfg.compartments)
+    p = tmp_path / "kiosk.toml"
+    p.write_text(f"""
+[kiosk]
+id = "{KIOSK_ID}"
+hall = "测试大厅"
+data_dir = "{tmp_path / 'data'}"
+[storage]
+url = "{db_url}"
+[[cabinets]]
+id = "{CAB_ID}"
+bus = "sim"
+family = "kerong-cu"
+boards = [0]
+compartments = [{comps}]
+""", encoding="utf-8")
+    return str(p)
+
+
+@pytest.fixture
+def live_cabinet(db, bus, cab_cfg, platform) -> Cabinet:
+    """The cabinet on the real clock, as the CLI (its own process, its own simulator) sees the same database."""
+    cab = make_cabinet(db, bus, cab_cfg, SystemClock(), platform=platform)
+    cab.start()
+    return cab
+
+
+def test_cli_pickup_with_other_digits_says_what_a_code_is(kiosk_toml: str, db, capsys) -> None:
+    assert main(["-c", kiosk_toml, "pickup", "١٢٣٤٥٦"]) == 1
+    assert "a pickup code has 6 digits" in capsys.readouterr().err
+    with db.transaction() as s:
+        rec = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.code_attempt")).scalar_one()
+        assert rec.detail["result"] == "malformed"
+    assert _attempts(db) == 0
+
+
+def test_cli_collect_one_ready_parcel(kiosk_toml: str, live_cabinet: Cabinet, sim, db, capsys) -> None:
+    h = live_cabinet.start_deposit(case(1), actor="staff:7", size="S")
+    sim.put_item(0, 1)
+    sim.close_door(0, 1)
+    pid = live_cabinet.wait_closed(h).parcel_id
+    assert main(["-c", kiosk_toml, "collect"]) == 0  # no argument: only what is due, and a ready result is not
+    assert "nothing to collect" in capsys.readouterr().out
+    assert parcel(db, pid).state == S.READY
+    assert main(["-c", kiosk_toml, "collect", str(pid), "--reason", "citizen at the desk"]) == 0
+    assert f"returned: A01, parcel {pid}" in capsys.readouterr().out
+    p = parcel(db, pid)
+    assert p.state == S.RETURNED and p.code_hmac is None
+    assert [e for op, e, _ in outbox_events(db) if op == "ReportDelivery"] == ["DEPOSITED", "RETURNED_TO_CENTRE"]
+    with db.transaction() as s:
+        rec = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.collect_requested")).scalar_one()
+        assert rec.actor.startswith("staff:") and rec.detail["reason"] == "citizen at the desk"
+    assert main(["-c", kiosk_toml, "collect", str(pid)]) == 1  # already out
+    assert "not stored in a compartment" in capsys.readouterr().err
+
+
+def test_cli_clear_lockout(kiosk_toml: str, live_cabinet: Cabinet, db, capsys) -> None:
+    assert main(["-c", kiosk_toml, "cabinet", "clear-lockout"]) == 0
+    assert "no lockout was on; 0 recent wrong code(s) forgiven" in capsys.readouterr().out
+    for _ in range(4):
+        with pytest.raises(WrongPickupCode):
+            live_cabinet.start_pickup_by_code("000000")
+    with pytest.raises(CodeLockout):
+        live_cabinet.start_pickup_by_code("000000")
+    assert main(["-c", kiosk_toml, "cabinet", "clear-lockout"]) == 0
+    out = capsys.readouterr().out
+    assert "pickup codes accepted again: a lockout with" in out and "s still to run" in out
+    with pytest.raises(WrongPickupCode):  # refused as wrong, not as locked out
+        live_cabinet.start_pickup_by_code("000000")
+    assert main(["-c", kiosk_toml, "cabinet", "clear-lockout"]) == 0
+    assert "no lockout was on; 1 recent wrong code(s) forgiven" in capsys.readouterr().out
+    with db.transaction() as s:
+        recs = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.code_lockout_cleared")
+                         .order_by(AuditRecord.seq)).scalars().all()
+    assert [r.detail["retry_after_s"] is not None for r in recs] == [False, True, False]
+    assert all(r.actor.startswith("staff:") for r in recs) and recs[2].detail["wrong_codes"] == 1
