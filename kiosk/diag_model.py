@@ -17,7 +17,7 @@ from kiosk.platform_models import DeviceHealth
 
 SCHEMA_VERSION = 1
 Status = Literal["OK", "DEGRADED", "FAULT"]
-Area = Literal["card", "lockboards", "platform", "storage", "system"]
+Area = Literal["card", "lockboards", "platform", "printer", "storage", "system"]
 STATUSES: tuple[Status, ...] = get_args(Status)
 AREAS: tuple[Area, ...] = get_args(Area)
 _RANK: dict[str, int] = {"OK": 0, "DEGRADED": 1, "FAULT": 2}

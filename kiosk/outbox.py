@@ -12,7 +12,9 @@ Sensitive payloads (an ID number, a pickup code) are sealed at rest.
 States: ``pending`` (due at ``next_attempt_at``), ``sent`` (``result`` holds
 the platform's answer; a sensitive payload is scrubbed) and ``dead`` (the
 platform rejected it or the sender gave up; ``last_error`` says why, staff see
-it in ``kiosk outbox list`` and may ``kiosk outbox retry`` it).
+it in ``kiosk outbox list`` and may ``kiosk outbox retry`` it). A dead letter
+that leaves a person waiting (an SMS, a filing, a delivery report, a low
+rating) also becomes a staff task: see ``kiosk.outbox_tasks``.
 """
 
 from __future__ import annotations

@@ -29,6 +29,7 @@ from kiosk.config import PlatformConfig
 from kiosk.errors import KioskError, PlatformAuthFailed, PlatformRejected, PlatformUnavailable
 from kiosk.heartbeat import PLATFORM_DEVICE, auth_alarm, raise_auth_alarm, set_device_state
 from kiosk.outbox import DEAD, PENDING, SCRUBBED, SENT, RefHandler, call_platform, next_due, reason_of, submission_handler
+from kiosk.outbox_tasks import on_dead, on_sent
 from kiosk.ports import Platform
 from kiosk.sealing import unseal
 from kiosk.storage.db import Database
@@ -201,7 +202,7 @@ class OutboxSender:
                 return Delivery(message_id, "skipped")
         att = self._attempt(rows[0])
         with self.db.transaction() as s:
-            d = self._record(s, self._load(s, [message_id]).get(message_id), rows[0], att)
+            d = self._record(s, self._load(s, [message_id]).get(message_id), rows[0], att, present=True)
         self._after(d)
         return d
 
@@ -272,18 +273,21 @@ class OutboxSender:
         finally:
             row.payload = {}  # drop our copy of unsealed personal data as soon as possible
 
-    def _record(self, s: Session, msg: OutboxMessage | None, row: _Claimed, att: _Attempt) -> Delivery:
-        """Write the attempt's outcome in the caller's transaction."""
+    def _record(self, s: Session, msg: OutboxMessage | None, row: _Claimed, att: _Attempt, *,
+                present: bool = False) -> Delivery:
+        """Write the attempt's outcome in the caller's transaction (``present``: the citizen waits at the screen)."""
         now = self.clock.now()
         if msg is None or msg.state != PENDING:
             # Another sender got there after our lease ran out and recorded the same answer.
             return Delivery(row.id, "sent" if att.kind == "sent" else "skipped", att.result, att.error)
         if att.kind == "sent":
             assert att.result is not None
+            was_failing = msg.last_error is not None
             msg.state, msg.sent_at, msg.result, msg.last_error = SENT, now, att.result, None
             if msg.sensitive:
                 msg.payload = dict(SCRUBBED)  # the sealed personal data has done its job
             self._ref(s, msg, att.result, None)
+            on_sent(s, now, msg, att.result, was_failing=was_failing, secret=self.secret, actor=self.actor)
             if self._platform_down:
                 set_device_state(s, now, PLATFORM_DEVICE, "OK", "outbox delivered again")
                 self._platform_down = False
@@ -298,7 +302,8 @@ class OutboxSender:
             msg.next_attempt_at, msg.last_error = now, reason
             return Delivery(row.id, "blocked", error=err)
         if att.kind == "rejected":
-            self._dead(s, msg, now, reason, err)
+            # A refusal on the fast path is shown to the citizen at once: no staff task for it.
+            self._dead(s, msg, now, reason, err, task=not present)
             return Delivery(row.id, "dead", error=err)
         if att.retry_after_s is not None and att.retry_after_s > 0:
             delay = att.retry_after_s + self.rng.random() * min(5.0, att.retry_after_s * 0.1)  # never earlier
@@ -330,11 +335,15 @@ class OutboxSender:
             except KioskError as cerr:
                 log.warning("catalog refresh after UNKNOWN_MATTER failed: %s", cerr.message)
 
-    def _dead(self, s: Session, msg: OutboxMessage, now: dt.datetime, reason: str, err: KioskError | None = None) -> None:
+    def _dead(self, s: Session, msg: OutboxMessage, now: dt.datetime, reason: str, err: KioskError | None = None,
+              *, task: bool = True) -> None:
         from kiosk.audit import append as audit_append
 
         msg.state, msg.last_error = DEAD, reason
-        audit_append(s, now, self.actor, "outbox.dead", f"outbox:{msg.id}", operation=msg.operation, reason=reason)
+        # Staff work from the task list, not `kiosk outbox list`: a dead letter someone waits on becomes a task there.
+        raised = on_dead(s, now, msg, reason, err, self.secret, actor=self.actor) if task else None
+        audit_append(s, now, self.actor, "outbox.dead", f"outbox:{msg.id}", operation=msg.operation, reason=reason,
+                     task=raised.id if raised is not None else None)
         self._ref(s, msg, None, err or KioskError(reason))
 
     def _ref(self, s: Session, msg: OutboxMessage, result: dict[str, Any] | None, err: KioskError | None) -> None:

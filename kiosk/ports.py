@@ -22,6 +22,7 @@ from kiosk.platform_models import (
     DeliveryMode,
     DeliveryTicket,
     DeviceHealth,
+    DeviceState,
     Evaluation,
     HeartbeatResult,
     NoticeTemplate,
@@ -136,6 +137,34 @@ class Platform(Protocol):
 
 
 # --- receipt printer ---------------------------------------------------------
+PaperState = Literal["ok", "near_end", "out"]
+
+
+@dataclass(frozen=True)
+class PrinterStatus:
+    """What a printer reports about itself now, already judged: OK, DEGRADED (paper near its end) or FAULT."""
+
+    state: DeviceState
+    finding: str  # one line for the technician: what the printer said
+    hint: str = ""  # what to do; empty when OK
+    online: bool | None = None  # None: not known (the printer did not answer)
+    paper: PaperState | None = None
+    cover_open: bool | None = None
+    raw: str = ""  # the status replies as the printer sent them, for diagnostics ("1:12 2:12 ...")
+
+
 @runtime_checkable
 class Printer(Protocol):
-    def print_receipt(self, lines: Sequence[str], qr_data: str | None = None) -> None: ...
+    """A receipt printer. Thread-safe: one job or status query at a time."""
+
+    name: str
+
+    def print_receipt(self, lines: Sequence[str], qr_data: str | None = None) -> None:
+        """Print one receipt; raises PrinterError (a DeviceError, citizen key ``error.printer``) when it cannot."""
+        ...
+
+    def status(self) -> PrinterStatus:
+        """Ask the printer now; an unreachable printer is a FAULT status, never an exception."""
+        ...
+
+    def close(self) -> None: ...

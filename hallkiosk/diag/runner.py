@@ -27,6 +27,7 @@ AREA_MODULES: dict[str, str] = {
     "card": "hallkiosk.diag.card",
     "lockboards": "hallkiosk.diag.lockboards",
     "platform": "hallkiosk.diag.platform",
+    "printer": "hallkiosk.diag.printer",
     "storage": "hallkiosk.diag.storage",
     "system": "hallkiosk.diag.system",
 }

@@ -25,7 +25,7 @@ def test_healthy_kiosk_is_all_ok(rig: Rig) -> None:
                  "lockboards.CAB-T1.faulty", "platform.dns", "platform.tcp", "platform.tls", "platform.soap",
                  "platform.auth", "platform.clock", "platform.outbox", "platform.dead_letters", "storage.integrity",
                  "storage.schema", "storage.disk", "storage.audit", "system.version", "system.config", "system.uptime",
-                 "system.memory"):
+                 "system.memory", "printer.none"):
         assert want in ids, want
     assert "SAM answers OK" in check(rep, "card.reader.0")["finding"]
 
@@ -50,9 +50,9 @@ def test_text_output_and_unknown_area(rig: Rig) -> None:
     assert code == 0
     assert "SYSTEM" in out and "result: OK" in out
     try:
-        rig.cli("diag", "--only", "printer")
+        rig.cli("diag", "--only", "scanner")
     except ValueError as err:
-        assert "unknown diagnostics area printer" in str(err)
+        assert "unknown diagnostics area scanner" in str(err)
     else:
         raise AssertionError("an unknown area must be refused")
 
