@@ -93,7 +93,7 @@ def _settle(reader_name: str) -> None:
 
 
 def bench_bare(port: int, reader_name: str, rounds: int) -> tuple[list[float], list[float]]:
-    """A bare pyscard script: wait for the card, connect, send the APDUs, pull out the ID number."""
+    """A bare pyscard script: wait for the card, connect, send the APDUs, pull out the identity's fields."""
     from smartcard import scard as sc
 
     _, ctx = sc.SCardEstablishContext(sc.SCARD_SCOPE_USER)
@@ -111,10 +111,14 @@ def bench_bare(port: int, reader_name: str, rounds: int) -> tuple[list[float], l
         _, hcard, proto = sc.SCardConnect(ctx, reader_name, sc.SCARD_SHARE_SHARED,
                                            sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1)
         pci = sc.SCARD_PCI_T1 if proto == sc.SCARD_PROTOCOL_T1 else sc.SCARD_PCI_T0
-        answers = [sc.SCardTransmit(hcard, pci, a)[1] for a in apdus]
-        id_number = bytes(answers[4][2:20]).decode("ascii")
+        answers = [bytes(sc.SCardTransmit(hcard, pci, a)[1]) for a in apdus]
+        # The identity a script needs, decoded without validation: number, name, sex, birth date.
+        id_number = answers[4][2:20].decode("ascii")
+        name = answers[5][2 : 2 + answers[5][1]].decode("gbk").strip()
+        sex = answers[6][2:3]
+        birth = answers[8][2:6].hex()
         t1 = time.perf_counter()
-        assert id_number == NUMBER and card.powered_at is not None
+        assert id_number == NUMBER and name == NAME and sex and len(birth) == 8 and card.powered_at is not None
         sc.SCardDisconnect(hcard, sc.SCARD_LEAVE_CARD)
         from_power.append(t1 - card.powered_at)
         from_insert.append(t1 - t0)
