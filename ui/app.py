@@ -21,9 +21,11 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from hallkiosk.runtime import PlatformStatus, Runtime
 from kiosk.errors import KioskError
+from kiosk.identity import Identity
 from kiosk.ports import CardEvent
 from kiosk.session import KioskSession
 from ui import theme
+from ui.card_away import CardAway, on_pad
 from ui.i18n import Catalogue
 from ui.pinyin.lexicon import Lexicon, load_in_background, seed_lexicon
 from ui.screens import SCREENS, KioskScreen
@@ -67,6 +69,7 @@ class KioskApp(App):
         )
         self.lang = k.default_language
         self._warning: InactivityWarning | None = None
+        self.card_away = CardAway()
         self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
         self.bind(large_text=lambda *_: self._apply_sizes())
@@ -78,7 +81,10 @@ class KioskApp(App):
 
     def _apply_sizes(self) -> None:
         s = theme.Sizes(self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0)
-        self.fs_title, self.fs_body, self.fs_small, self.fs_huge = s.fs_title, s.fs_body, s.fs_small, s.fs_huge
+        # fs_body first: KLabel's class rule binds it, and a subclass or instance rule that binds another size
+        # (TitleLabel's fs_title) must be set after it, or the last binding to fire shrinks every title to body size.
+        self.fs_body = s.fs_body
+        self.fs_title, self.fs_small, self.fs_huge = s.fs_title, s.fs_small, s.fs_huge
         self.target, self.big_target, self.key, self.pad = s.target, s.big_target, s.key, s.pad
 
     def min_target_px(self) -> float:
@@ -104,6 +110,7 @@ class KioskApp(App):
         if self.cfg.ui.fullscreen:
             Window.bind(on_request_close=lambda *_: True)  # only the technician's shutdown ends a kiosk
         Builder.load_file(str(UI_DIR / "widgets.kv"))
+        CardAway.load_kv()
         root = Builder.load_file(str(UI_DIR / "root.kv"))
         self.sm: ScreenManager = root.ids.sm
         self.sm.transition = NoTransition()  # animations confuse some older users and slow the tests
@@ -229,8 +236,18 @@ class KioskApp(App):
 
     def _tick(self, _dt: float) -> None:
         self.clock_text = dt.datetime.now(self.cfg.kiosk.tz).strftime("%Y-%m-%d %H:%M")
-        if not self._has_something_to_lose() or self.busy:
-            # Nothing to wipe, or a door/platform call is in flight: a reset now would orphan it.
+        if self.card_away.active:
+            # The card notice has its own countdown; the idle timer starts afresh once the card is back.
+            self._close_warning()
+            self.touch()
+            if self.card_away.tick(self.idle_clock()):
+                log.info("card not put back: session ended")
+                self.reset_session()
+            return
+        held = self.screen.holds_session
+        if not self._has_something_to_lose() or self.busy or held:
+            # Nothing to wipe, a platform call in flight, or a door open for this person (the door screen
+            # reminds them to close it): a reset now would orphan the flow and lose its receipt.
             if not self.busy:
                 self.touch()
             self._close_warning()
@@ -273,6 +290,7 @@ class KioskApp(App):
     def reset_session(self) -> None:
         """Wipe the person's data from the session and from every screen, then show the start screen."""
         self._close_warning()
+        self.card_away.close()
         self.session.wipe(self.idle_clock())
         for scr in self.sm.screens:
             scr.wipe()  # type: ignore[attr-defined]
@@ -288,17 +306,59 @@ class KioskApp(App):
             if self.session.is_staff:
                 ev.identity.wipe()  # a citizen card in staff mode is not used and not kept
                 return
-            self.session.identify(ev.identity, ev.reader, self.idle_clock())
+            self._identified(ev.identity, ev.reader)
         elif ev.kind == "badge":
             self._on_badge(ev)
             return
         elif ev.kind == "removed" and self.session.identified and ev.reader == self.session.card_reader:
-            log.info("card removed: identified session ended")
-            self.reset_session()
+            self._card_removed()
             return
         handler = getattr(self.screen, "on_card_event", None)
         if handler is not None:
             handler(ev)
+
+    def _identified(self, identity: Identity, reader: str) -> None:
+        old = self.session.identity
+        same = old is not None and not old.wiped and self.card_away.same_number(old, identity)
+        if old is not None and not same and self.screen.holds_session:
+            # Someone else's card while a door stands open for this person: the open flow comes first.
+            log.info("another card while a door is open: not used")
+            identity.wipe()
+            return
+        if self.card_away.active:
+            log.info("card put back: session resumed" if same else "another card after the card was lifted: session ended")
+            if same:
+                self.card_away.close()
+            else:
+                self.reset_session()
+        elif old is not None and not same:
+            self.reset_session()  # another person's card: nothing of the previous person may stay on any screen
+        if same and old is not None:
+            # The session keeps the copy it has (a worker may be using it); the fresh duplicate goes at once.
+            identity.wipe()
+            identity = old
+        self.session.identify(identity, reader, self.idle_clock())
+
+    def _card_removed(self) -> None:
+        """A card left the reader. What that means depends on the card and on what the screen is doing."""
+        ident = self.session.identity
+        if ident is None or self.card_away.active:
+            return
+        policy = self.screen.card_removal
+        if self.screen.holds_session or (policy == "keep" and on_pad(ident)):
+            # A door is open for them, or the outcome is on show: the card's job is done. Its data goes now;
+            # the screen stays so they can close the door and see their receipt or result.
+            log.info("card removed: identity wiped, %s screen kept", self.sm.current)
+            ident.wipe()
+            self.session.identity = None
+            self.session.card_reader = None
+        elif policy == "ask" and on_pad(ident):
+            log.info("card lifted off the pad: asking for it back")
+            self._close_warning()
+            self.card_away.begin(ident, self.idle_clock())
+        else:
+            log.info("card removed: identified session ended")
+            self.reset_session()
 
     def _on_badge(self, ev: CardEvent) -> None:
         if not self.rt.is_staff_badge(ev.badge_uid):
@@ -310,6 +370,8 @@ class KioskApp(App):
             self.enter_staff("staff", ev.badge_uid or "badge")
 
     def enter_staff(self, role: str, staff_id: str) -> None:
+        self._close_warning()
+        self.card_away.close()  # a citizen's notice has no business over the staff screens
         for scr in self.sm.screens:
             scr.wipe()  # type: ignore[attr-defined]
         self.session.enter_staff(role, staff_id, self.idle_clock())  # type: ignore[arg-type]

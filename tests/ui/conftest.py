@@ -73,13 +73,11 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
 def k(kiosk: Driver) -> Iterator[Driver]:
     """Each test starts on the start screen with a blank session, no card on the reader and no wrong PINs."""
     kiosk.rt.clear_pin_lockout()
-    sim = kiosk.rt.card_sim()
-    sim.remove_card()
-    kiosk.frames(2)
+    kiosk.clear_reader()
     kiosk.go_start()
     kiosk.app.set_language("zh")
     yield kiosk
-    sim.remove_card()
+    kiosk.clear_reader()
 
 
 def shot(d: Driver, name: str) -> Path:

@@ -37,6 +37,21 @@ class Driver:
         self.app = app
         self.idle = idle
         self.rt = app.rt
+        # Whether the (simulated) reader has told the app a card is on it: a card taken off and put straight
+        # back would otherwise be the same card to the reader, and the next test's card never read.
+        self.reader_has_card = False
+        app.rt.add_card_listener(self._on_card)
+
+    def _on_card(self, ev: Any) -> None:
+        if ev.kind == "inserted":
+            self.reader_has_card = True
+        elif ev.kind == "removed":
+            self.reader_has_card = False
+
+    def clear_reader(self) -> None:
+        """Take any card off the simulated reader and wait until the reader has reported it gone."""
+        self.rt.card_sim().remove_card()
+        self.wait_for(lambda: not self.reader_has_card, what="the reader to report the card removed")
 
     # --- time ------------------------------------------------------------------
     def frames(self, n: int = 3) -> None:

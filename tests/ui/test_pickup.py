@@ -54,11 +54,15 @@ def test_pickup_by_card_needs_no_code(k: Driver) -> None:
     _close_after_taking(k, label)
     k.wait_for(lambda: door.closed, what="the door to read closed")
     assert parcel_state(k, door.handle.parcel_id) == "picked_up"
-    # Taking the card away ends the identified session and wipes it.
+    # Taking the card away wipes the identity at once; the door screen stays so they can go on to the rating.
     ident = k.app.session.identity
     k.rt.card_sim().remove_card()
-    k.wait_for(lambda: k.app.sm.current == "start", timeout=10, what="card removal to end the session")
-    assert ident.wiped and k.app.session.is_blank()
+    k.wait_for(lambda: ident.wiped, timeout=10, what="card removal to wipe the identity")
+    assert k.app.session.identity is None and k.app.sm.current == "door" and not k.app.card_away.active
+    k.tap_id("btn_next")
+    assert k.app.sm.current == "rate"
+    k.tap_id("btn_skip")
+    assert k.app.sm.current == "start" and k.app.session.is_blank()
 
 
 def test_pickup_with_nothing_waiting_says_so(k: Driver) -> None:
@@ -66,3 +70,55 @@ def test_pickup_with_nothing_waiting_says_so(k: Driver) -> None:
     k.tap_id("btn_card")
     assert k.app.screen.error == k.t("pickup.insert_card")
     assert open_doors(k) == []
+
+
+def test_pickup_code_needs_exactly_the_configured_number_of_digits(k: Driver) -> None:
+    """A code one digit short cannot be sent (the button stays off), and a digit too many is refused on the pad."""
+    from sqlalchemy import func, select
+
+    from kiosk.storage.models import CodeAttempt
+
+    def attempts() -> int:
+        with k.rt.app.db.transaction() as s:
+            return s.execute(select(func.count()).select_from(CodeAttempt)).scalar_one()
+
+    code, label = deposit_ready(k)
+    n = k.rt.cfg.pickup.code_digits
+    assert len(code) == n
+    k.tap_id("btn_pickup")
+    scr = k.app.screen
+    pad, btn = scr.ids.numpad, scr.ids.btn_open
+    before = attempts()
+    k.keys(pad, code[:-1])
+    assert scr.ids.code_display.text == " ".join(code[:-1] + "_")
+    assert btn.disabled and btn.opacity < 1
+    shot(k, "pickup_short_code")
+    _press(k, btn)  # a real press on the greyed-out button: nothing happens
+    assert k.app.sm.current == "pickup" and scr.code == code[:-1] and open_doors(k) == []
+    scr.open_by_code()  # any other way in is refused too, on the screen, before the core
+    assert scr.error == k.t("pickup.code_length", n=n) and open_doors(k) == []
+    k.keys(pad, code[-1])
+    assert not btn.disabled and scr.error == ""
+    k.tap(k.app.root.ids.lang_btn)
+    k.keys(pad, "7")  # one too many: refused with the reason, the code stays as typed
+    assert scr.code == code and scr.error == f"A pick-up code has exactly {n} digits. Please check it."
+    assert scr.ids.code_display.text.replace(" ", "") == code
+    shot(k, "pickup_long_code")
+    assert attempts() == before, "no wrong-length code reached the core (none counted toward the lockout)"
+    k.tap_id("btn_open")
+    k.wait_for(lambda: k.app.sm.current == "door", what="the door")
+    assert open_doors(k) == [label]
+    _close_after_taking(k, label)
+    k.wait_for(lambda: k.app.screen.closed, what="the door to read closed")
+
+
+def _press(d: Driver, w: object) -> None:
+    """A finger on the widget's centre whatever its state (Driver.tap refuses a disabled target)."""
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = w.to_window(*w.center)  # type: ignore[attr-defined]
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    d.frames(2)
+    touch.touch_up()
+    d.frames(3)

@@ -74,7 +74,9 @@ def test_platform_down_shows_the_notice_and_pickup_still_works(k: Driver) -> Non
         k.tap_id("btn_continue")
         k.wait_for(lambda: k.app.screen.error, timeout=30, what="the lookup to fail")
         assert k.app.screen.error == k.t("error.platform") and k.app.platform_down
-        k.rt.card_sim().remove_card()
+        k.rt.card_sim().remove_card()  # lifted off the pad: asked to put it back, or to end
+        notice = k.wait_for(lambda: k.app.card_away.notice, what="the card-removed notice")
+        k.tap(notice.ids.end)
         k.wait_for(lambda: k.app.sm.current == "start", what="the reset")
         notice = k.app.screen.ids.platform_notice
         k.settle()

@@ -61,6 +61,8 @@ S: dict[str, tuple[str, str]] = {
     "matters.detail": ("承诺 {days} 个工作日办结，费用 {fee} 元", "Done within {days} working days; fee ¥{fee}"),
     "form.next": ("下一项", "Next field"),
     "form.review": ("检查并提交", "Check and submit"),
+    "form.field_rejected": ("未通过审核：{message}。请修改后重新提交。", "Not accepted: {message}. Please correct it and submit again."),
+    "form.rejected": ("申请未被受理：{message}。请核对后重新提交，或到服务台咨询。", "Your application was not accepted: {message}. Please check it and submit again, or ask at the service desk."),
     "review.title": ("请核对您的申请", "Please check your application"),
     "review.applicant": ("申请人：{name}  {id}", "Applicant: {name}  {id}"),
     "review.empty": ("（未填写）", "(left empty)"),
@@ -106,10 +108,10 @@ S: dict[str, tuple[str, str]] = {
     # pickup and doors
     "pickup.title": ("取件", "Pick up"),
     "pickup.how": ("请输入短信中的取件码，或使用身份证取件。", "Type the pick-up code from your text message, or use your ID card."),
-    "pickup.code_placeholder": ("在此输入取件码", "Type your code here"),
+    "pickup.code_placeholder": ("在此输入 {n} 位取件码", "Type your {n}-digit code here"),
     "pickup.open": ("开柜取件", "Open the door"),
     "pickup.by_card": ("用身份证取件", "Pick up with my ID card"),
-    "pickup.enter_code": ("请先输入取件码。", "Please type your code first."),
+    "pickup.code_length": ("取件码是 {n} 位数字，请核对。", "A pick-up code has exactly {n} digits. Please check it."),
     "pickup.insert_card": ("请把身份证放在读卡区。", "Please place your ID card on the reader."),
     "door.open_title": ("{label} 号柜门已打开", "Door {label} is open"),
     "door.closed_title": ("{label} 号柜门已关好", "Door {label} is closed"),
@@ -129,6 +131,9 @@ S: dict[str, tuple[str, str]] = {
                   "Push the door gently and try again. If it still will not open, go to the service desk; "
                   "staff have been told and your documents are safe."),
     "door.simulate_close": ("模拟：关上柜门", "Simulator: close the door"),
+    "door.reminder": ("放好后，请记得关上柜门。", "When you are done, please remember to close the door."),
+    "door.failed_help": ("工作人员会帮您处理，您的物品是安全的。如果柜门还开着，请把它关上。",
+                         "Staff will help you and your things are safe. If the door is still open, please close it."),
     # drop-off
     "dropoff.title": ("投递材料", "Drop off materials"),
     "dropoff.how": ("请选择材料属于哪个办件或事项，然后会打开一个柜门。", "Choose the case or matter the materials are for; a door will open."),
@@ -161,6 +166,11 @@ S: dict[str, tuple[str, str]] = {
     "idle.title": ("您还在吗？", "Are you still there?"),
     "idle.countdown": ("为保护您的信息，{n} 秒后将返回首页并清除本次内容。", "To protect your information, this will return to the start and clear everything in {n} s."),
     "idle.stay": ("我还在，继续", "I'm here, continue"),
+    # a card lifted off the reader pad
+    "card_away.title": ("您的证件已移开", "Your card was removed"),
+    "card_away.how": ("请把证件放回读卡区继续办理，或点“结束”。", "Put it back on the reader to continue, or tap End."),
+    "card_away.countdown": ("为保护您的信息，{n} 秒后将结束本次办理并清除内容。", "To protect your information, this session ends and is cleared in {n} s."),
+    "card_away.end": ("结束", "End"),
     # staff
     "pin.title.technician": ("技术人员登录", "Technician sign-in"),
     "pin.title.staff": ("工作人员登录", "Staff sign-in"),
@@ -183,6 +193,7 @@ S: dict[str, tuple[str, str]] = {
     "task.item_left": ("{label} 内有遗留物品", "Something was left in {label}"),
     "task.reconcile": ("{label} 重启后需人工核对", "{label} needs checking after a restart"),
     "task.reported_problem": ("{label} 有人报告柜门没有打开", "Door {label}: someone reported it did not open"),
+    "task.door_left_open": ("{label} 柜门未关", "Door {label} was left open"),
     "deposit.title": ("存入办件结果", "Deposit a result"),
     "deposit.how": ("输入办件编号，选择柜格大小。", "Type the case number and choose the size."),
     "deposit.size": ("大小：", "Size:"),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from kivy.app import App
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 
@@ -16,7 +16,12 @@ class KioskScreen(Screen):
     """Base for every screen: an in-place error line, a refresh on entry, and a wipe at the session's end."""
 
     screen_name: ClassVar[str] = ""
+    # What lifting a card laid on a reader pad (GA 467) does here: "end" at once (nothing typed yet), "ask" with a
+    # put-it-back countdown (work in progress), "keep" the screen and forget the identity (an outcome on show).
+    card_removal: ClassVar[str] = "ask"
     error = StringProperty("")
+    # True while hardware is mid-action for this person (a door open): the inactivity reset would orphan it.
+    holds_session = BooleanProperty(False)
 
     @classmethod
     def kv_path(cls) -> Path:

@@ -1,10 +1,16 @@
-"""A door is open: which one, where it is on the cabinet, "please close the door", and what to do if it did not open."""
+"""A door is open: which one, where it is on the cabinet, "please close the door", and what to do if it did not open.
+
+While the door is open the screen holds the session (``holds_session``): the inactivity reset would wipe the
+drop-off receipt or the pickup's rating before the person, still busy at the cabinet, ever saw it. A reminder
+to close the door takes the place of the "are you still there?" warning.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from kivy.clock import Clock, ClockEvent
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
 from kiosk.errors import KioskError
@@ -12,9 +18,14 @@ from ui.screens import KioskScreen
 
 log = logging.getLogger(__name__)
 
+# Longest a door left open keeps the session. Then the normal inactivity warning takes over, so a session
+# someone walked away from (door still open) is wiped, and staff get a task for the door.
+DOOR_HOLD_MAX_S = 300.0
+
 
 class DoorScreen(KioskScreen):
     screen_name = "door"
+    card_removal = "keep"  # the door is already open for this person: the outcome must still show
     handle = ObjectProperty(None, allownone=True)
     purpose = StringProperty("pickup")  # pickup / dropoff / deposit / collect / tech
     label = StringProperty("")
@@ -24,33 +35,82 @@ class DoorScreen(KioskScreen):
     result = ObjectProperty(None, allownone=True)
     done_text = StringProperty("")
     can_simulate = BooleanProperty(False)
+    reminding = BooleanProperty(False)  # "please close the door", once the door has been open a while
+    failed = BooleanProperty(False)  # the door could not be read: offer the way out instead of waiting on
+    _watch_ev: ClockEvent | None = None
+    _opened_at = 0.0
+    _error: BaseException | None = None
+
+    def on_kv_post(self, _base: Any) -> None:
+        self.app.bind(lang=self._on_lang)
 
     def refresh(self) -> None:
         h: Any = self.handle
         if h is None:
             return
         self.label = h.label
-        self.closed = False
+        self.closed = self.failed = self.reminding = False
         self.help_shown = False
+        self._error = None
         self.result = None
         self.done_text = ""
         self.slots = self.app.rt.cabinet_slots(h.cabinet_id)
         self.can_simulate = self.app.rt.door_sim(h.cabinet_id) is not None
+        self._opened_at = self.app.idle_clock()  # the app's idle clock, so tests can move it
+        self.holds_session = True
+        self._stop_watch()
+        self._watch_ev = Clock.schedule_interval(self._watch, 0.5)
         self._wait()
 
     def _wait(self) -> None:
-        # busy=False: the screen stays live (and the inactivity timer runs) while the person takes their time.
+        # busy=False: the screen stays live while the person takes their time; holds_session stops the reset.
         self.app.call(self.app.rt.wait_closed, self.handle, busy=False, on_done=self._closed, on_error=self._failed)
+
+    def _watch(self, _dt: float) -> None:
+        """While the door is open: remind them to close it, and let go of the session once it is clearly abandoned."""
+        if not self.holds_session:
+            self._stop_watch()
+            return
+        open_s = self.app.idle_clock() - self._opened_at
+        if open_s >= self.app.cfg.kiosk.inactivity_warning_s:
+            self.reminding = True
+        if open_s >= DOOR_HOLD_MAX_S:
+            log.warning("door %s open for %.0f s: no longer holding the session", self.label, open_s)
+            self._release()
+
+    def _release(self) -> None:
+        """Stop holding the session; its idle timer starts from now (the usual warning comes warning_s later)."""
+        self.holds_session = False
+        self._stop_watch()
+        self.app.touch()
+
+    def _stop_watch(self) -> None:
+        if self._watch_ev is not None:
+            self._watch_ev.cancel()
+            self._watch_ev = None
 
     def _failed(self, err: BaseException) -> None:
         if isinstance(err, KioskError) and err.citizen_key == "error.close_door":
-            self.error = self.app.error_text(err)
+            self.reminding = True
             self._wait()  # still open: keep asking until it closes
             return
+        # The door cannot be read (a board that stopped answering): waiting longer helps nobody. Release the
+        # session so it ends normally, and show the way out (and the service desk) now.
+        log.warning("door %s: waiting for it to close failed: %s", self.label, type(err).__name__)
+        self._error = err
         self.error = self.app.error_text(err)
+        self.failed = True
+        self.help_shown = True
+        self._release()
+
+    def _on_lang(self, *_: Any) -> None:
+        if self._error is not None:
+            self.error = self.app.error_text(self._error)  # the error follows a language change, like the rest
 
     def _closed(self, result: Any) -> None:
         self.closed = True
+        self.reminding = False
+        self._release()
         self.result = result
         self.error = ""
         self.app.session.scratch["last_flow"] = result
@@ -76,13 +136,27 @@ class DoorScreen(KioskScreen):
         else:
             self.app.reset_session()
 
+    def leave(self) -> None:
+        """The way out after a failure: staff and technicians back to their menu, a citizen to the start."""
+        if self.purpose in ("deposit", "collect"):
+            self.app.go("staff")
+        elif self.purpose == "tech":
+            self.app.go("tech")
+        else:
+            self.app.reset_session()
+
     def did_not_open(self) -> None:
         self.help_shown = True
         self.app.rt.report_door_problem(self.handle)
 
     def wipe(self) -> None:
+        if self.handle is not None and not (self.closed or self.failed):
+            # Walked away with the door open: the core's own wait raises the staff task for a door left open.
+            log.warning("session ended with door %s still open", self.label)
+        self._stop_watch()
         super().wipe()
+        self._error = None
         self.handle = None
         self.result = None
         self.label = self.done_text = ""
-        self.closed = self.help_shown = False
+        self.closed = self.help_shown = self.reminding = self.failed = self.holds_session = False

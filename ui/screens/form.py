@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 
 from kiosk.errors import ValidationError
+from kiosk.identity import mask_id_number
 from kiosk.platform_models import FieldSpec, Matter
 from ui.pinyin.candidates import CandidateBar
 from ui.pinyin.engine import PinyinEngine
@@ -15,6 +18,38 @@ from ui.screens import KioskScreen
 from ui.widgets import ChoiceButton, FieldBox
 
 DELIVERY = "delivery_mode"
+# How the wire names what the form calls DELIVERY (SubmitApplication's deliveryMode element; the core's own key).
+_DELIVERY_NAMES = frozenset({"deliverymode", "delivery_mode"})
+# Of the wire's <applicant>, only the phone comes from the form (runtime: applicant_of(identity, fields["phone"]));
+# the ID type, number and name come from the card, so no form field can fix them.
+_APPLICANT_FROM_FORM = {"phone": "phone"}
+_ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
+
+
+def form_key_for(name: str, keys: Sequence[str]) -> str | None:
+    """The form field a platform error names, or None when it names none of them (show it for the whole form).
+
+    The platform may name a field by its key (``purpose``), by its place in the request (``field[purpose]``,
+    ``field.purpose``, ``applicant.phone``) or by its element (``deliveryMode``)."""
+    n = name.strip()
+    m = re.fullmatch(r"(?:(fields?|applicant)[.\[/])?([A-Za-z0-9_]+)\]?", n)
+    if m is None:
+        return None
+    where, leaf = m.groups()
+    if where == "applicant":
+        key = _APPLICANT_FROM_FORM.get(leaf)
+        return key if key in keys else None
+    if leaf.lower() in _DELIVERY_NAMES and DELIVERY in keys:
+        return DELIVERY
+    if leaf in keys:
+        return leaf
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", leaf).lower()  # the wire is camelCase, the catalogue's keys may not be
+    return snake if snake in keys else None
+
+
+def without_id_numbers(text: str) -> str:
+    """A platform message shown on screen never carries a full ID number, whatever the platform put in it."""
+    return _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
 
 
 class FormScreen(KioskScreen):
@@ -41,6 +76,22 @@ class FormScreen(KioskScreen):
         self.bar.preparing_text = self.app.t("ime.preparing")
         self.bar.hint_text = self.app.t("ime.hint")
         self.ids.keyboard.chinese = self.app.lang == "zh"
+        self._relabel()
+
+    def _relabel(self) -> None:
+        """A language change while the form is up: the title, labels, shown values and choices follow it."""
+        m: Matter | None = self.matter
+        boxes, specs = self.boxes(), self.specs()
+        if m is None or not boxes or len(boxes) != len(specs):
+            return  # not built yet (refresh labels it in the current language)
+        self.matter_title = m.name_en if self.app.lang == "en" and m.name_en else m.name
+        form = self.app.session.form
+        for spec, fb in zip(specs, boxes, strict=True):
+            fb.label = self._label(spec)
+            fb.value = self._display(spec, form.get(spec.key, ""))
+        spec = self.current_spec()
+        if spec is not None and spec.type == "CHOICE":
+            self._build_choices(spec)
 
     def _on_lexicon(self, _app: Any, lexicon: Any) -> None:
         self.bar.set_lexicon(lexicon)
@@ -102,7 +153,7 @@ class FormScreen(KioskScreen):
             fb.bind(on_release=lambda _w, i=i: self.focus(i))
             box.add_widget(fb)
         errors = form.get("_errors_for")
-        self.focus(0 if not errors else self._index_of(errors))
+        self.focus((self._index_of(errors) if errors else None) or 0)
 
     def _label(self, spec: FieldSpec) -> str:
         return spec.label_en if self.app.lang == "en" and spec.label_en else spec.label
@@ -112,11 +163,11 @@ class FormScreen(KioskScreen):
             return self.app.t(f"delivery.{value}")
         return self.app.catalogue.strings[self.app.lang].get(f"choice.{value}", value) if spec.type == "CHOICE" else value
 
-    def _index_of(self, key: str) -> int:
-        for i, s in enumerate(self.specs()):
-            if s.key == key:
-                return i
-        return 0
+    def _index_of(self, name: str) -> int | None:
+        """The index of the field a (core or platform) field name means; None when it means none of them."""
+        keys = [s.key for s in self.specs()]
+        key = form_key_for(name, keys)
+        return keys.index(key) if key is not None else None
 
     def boxes(self) -> list[FieldBox]:
         return list(reversed(self.ids.fields.children))
@@ -212,12 +263,22 @@ class FormScreen(KioskScreen):
         form.pop("_errors_for", None)
         self.app.go("review", matter=self.matter)
 
-    def show_field_error(self, key: str, text: str) -> None:
-        """The platform's INVALID_FIELD, shown at the field it names."""
-        self.app.session.form["_errors_for"] = key
-        idx = self._index_of(key)
-        self.app.go("form")
-        self.boxes()[idx].error = text
+    def show_submit_error(self, field: str, text: str, platform_message: str = "") -> None:
+        """A refused submission (INVALID_FIELD): at the field it names, or for the whole form when it names none.
+
+        ``text`` is the citizen text for the error's key; the platform's own message, when there is one, says more."""
+        idx = self._index_of(field)
+        form = self.app.session.form
+        if idx is None:
+            form.pop("_errors_for", None)
+        else:
+            form["_errors_for"] = self.specs()[idx].key
+        self.app.go("form")  # rebuilds the fields and focuses the one in error
+        msg = without_id_numbers(platform_message.strip().rstrip("。.！!"))  # the texts around it end the sentence
+        if idx is None:
+            self.error = self.app.t("form.rejected", message=msg) if msg else text
+        else:
+            self.boxes()[idx].error = self.app.t("form.field_rejected", message=msg) if msg else text
 
     def on_pre_leave(self, *_: Any) -> None:
         self.bar.commit_raw()

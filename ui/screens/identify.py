@@ -13,6 +13,7 @@ from ui.screens import KioskScreen
 
 class IdentifyScreen(KioskScreen):
     screen_name = "identify"
+    card_removal = "end"  # nothing typed yet; its text says "remove the card to start again"
     next_screen = StringProperty("start")
     reader_state = StringProperty("waiting")  # waiting / reading / read / no_reader
     masked_name = StringProperty("")

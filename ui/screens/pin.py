@@ -9,6 +9,7 @@ from ui.screens import KioskScreen
 
 class PinScreen(KioskScreen):
     screen_name = "pin"
+    card_removal = "end"  # nothing of the citizen's in progress
     role = StringProperty("technician")  # technician / staff
     badge = StringProperty("")  # the staff badge already presented (badge + PIN)
     pin = StringProperty("")

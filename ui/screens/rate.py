@@ -20,6 +20,7 @@ def _reasons() -> list[str]:
 
 class RateScreen(KioskScreen):
     screen_name = "rate"
+    card_removal = "keep"  # rating needs no card
     rating = NumericProperty(0)
     reasons = ListProperty([])
     case_number = StringProperty("")

@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 
 class ResultScreen(KioskScreen):
     screen_name = "result"
+    card_removal = "keep"  # the receipt stays readable; the card's job is done
     receipt = ObjectProperty(None, allownone=True)
     number = StringProperty("")
     promised = StringProperty("")

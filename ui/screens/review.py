@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
-from kiosk.errors import KioskError, ValidationError
+from kiosk.errors import KioskError, PlatformRejected, ValidationError
 from kiosk.platform_models import Matter
 from ui.screens import KioskScreen
 from ui.screens.form import DELIVERY
@@ -52,8 +52,12 @@ class ReviewScreen(KioskScreen):
 
     def _failed(self, err: BaseException) -> None:
         self.sending = False
-        if isinstance(err, ValidationError) and err.field not in ("form", "applicant.id_number", "applicant.name"):
-            self.app.get_screen("form").show_field_error(err.field, self.app.error_text(err))
+        if isinstance(err, ValidationError):
+            # Back to the form, at the field the error names or (a name no field has) for the whole form,
+            # with the platform's own words when it was the platform that refused.
+            cause = err.__cause__
+            said = cause.platform_message if isinstance(cause, PlatformRejected) else ""
+            self.app.get_screen("form").show_submit_error(err.field, self.app.error_text(err), said)
             return
         self.error = self.app.error_text(err if isinstance(err, KioskError) else KioskError(str(err)))
 

@@ -7,6 +7,7 @@ from ui.screens import KioskScreen
 
 class StartScreen(KioskScreen):
     screen_name = "start"
+    card_removal = "end"  # nothing in progress
 
     def choose(self, action: str) -> None:
         """Go to ``action``'s screen, through the card reader first when it needs to know who you are."""
