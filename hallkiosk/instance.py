@@ -69,7 +69,7 @@ class InstanceLock:
             raise self._busy() from None
         # Only the subcommand: later arguments can be a pickup code or an ID number.
         info = {"pid": os.getpid(), "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "command": "kiosk " + next((a for a in sys.argv[1:] if a.isascii() and a.isalpha()), "")}
+                "command": ("kiosk " + next((a for a in sys.argv[1:] if a.isascii() and a.isalpha()), "")).strip()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         return fd

@@ -1,8 +1,10 @@
 """``kiosk cabinet status|open|disable|enable|tasks|resolve|overdue|clear-lockout``, ``kiosk deposit|pickup|dropoff|collect``.
 
 Each command starts the cabinet core as its own process would: sync the
-compartments from the config and reconcile unfinished flows (so never run one
-while the kiosk UI owns the same lock bus). With a simulated bus ("sim") the
+compartments from the config and reconcile unfinished flows. While the kiosk
+runs it owns the lock bus (hallkiosk.instance): commands that move a door are
+refused then, and the read-only ones (status, tasks, overdue) read the database
+alone and say the doors were not read. With a simulated bus ("sim") the
 simulator plays the person at the cabinet: once a door opens it puts or takes
 the item and shuts the door after SIM_CLOSE_AFTER_S, and says so.
 """
@@ -11,13 +13,15 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 import threading
 from collections.abc import Callable
+from typing import NoReturn
 
 from hallkiosk.cli.common import app_of
 from kiosk.cabinet import Cabinet, FlowHandle, FlowResult
 from kiosk.clock import local
-from kiosk.errors import KioskError, ValidationError
+from kiosk.errors import KioskBusy, KioskError, LockBoardError, ValidationError
 from kiosk.identity import Identity, validate_id_number
 
 SIM_CLOSE_AFTER_S = 1.0
@@ -75,9 +79,33 @@ def _actor(role: str) -> str:
     return f"{role}:{getpass.getuser()}"
 
 
-def _cabinet(app, *, platform: bool = False) -> Cabinet:
+class _BusOfRunningKiosk:
+    """Stands for a lock bus the running kiosk owns: every request says so instead of touching the port."""
+
+    def __init__(self, busy: KioskBusy) -> None:
+        self._busy = busy
+
+    def _refuse(self, *_a: object, **_k: object) -> NoReturn:
+        raise LockBoardError(f"not read: {self._busy.message}", hint=self._busy.hint)
+
+    open = door_state = board_state = scan = _refuse
+
+    def close(self) -> None:
+        pass
+
+
+def _cabinet(app, *, platform: bool = False, read_only: bool = False) -> Cabinet:
     cfg = app.cfg
-    cab = Cabinet(app.db, app.buses, cfg.cabinets, cfg.pickup, app.clock, app.secret, cfg.kiosk.id,
+    try:
+        buses = app.buses
+    except KioskBusy as busy:
+        if not read_only:
+            raise
+        # Database only: no reconciliation, which would judge the running kiosk's open doors unreadable.
+        print(f"note: {busy.message}; door and item sensors not read", file=sys.stderr)
+        return Cabinet(app.db, {c.id: _BusOfRunningKiosk(busy) for c in cfg.cabinets}, cfg.cabinets, cfg.pickup,
+                       app.clock, app.secret, cfg.kiosk.id)
+    cab = Cabinet(app.db, buses, cfg.cabinets, cfg.pickup, app.clock, app.secret, cfg.kiosk.id,
                   platform=app.platform if platform else None)
     report = cab.start()
     for line in report.lines:
@@ -114,7 +142,7 @@ def _person(id_number: str, name: str) -> Identity:
 
 def _status(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        rows = _cabinet(app).status()
+        rows = _cabinet(app, read_only=True).status()
     door = {True: "closed", False: "OPEN", None: "?"}
     item = {True: "item", False: "empty", None: "-"}
     print(f"{'LABEL':6} {'SIZE':4} {'STATE':9} {'DOOR':6} {'ITEM':5} PARCEL")
@@ -150,7 +178,7 @@ def _enable(args: argparse.Namespace) -> int:
 
 def _tasks(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        tasks = _cabinet(app).tasks(open_only=not args.all)
+        tasks = _cabinet(app, read_only=True).tasks(open_only=not args.all)
     if not tasks:
         print("no open staff tasks" if not args.all else "no staff tasks")
     for t in tasks:
@@ -168,7 +196,7 @@ def _resolve(args: argparse.Namespace) -> int:
 
 def _overdue(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        rows = _cabinet(app).overdue()
+        rows = _cabinet(app, read_only=True).overdue()
     if not rows:
         print("nothing overdue")
     for p in rows:
