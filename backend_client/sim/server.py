@@ -44,7 +44,8 @@ DEMO_PASSWORD = "demo-password-not-a-secret"  # noqa: S105 - the simulator's pub
 DEMO_KIOSK_ID = "DEMO-HALL-01"
 PATH = "/zwfw/kiosk/v1"
 MAX_BODY = 1 << 20
-IDEMPOTENCY_MEMORY = 100_000  # requestIds kept (the platform keeps 7 days; a simulator keeps a count)
+IDEMPOTENCY_DAYS = 7  # the platform remembers each requestId this long (kiosk-platform.md)
+IDEMPOTENCY_MEMORY = 100_000  # and, being a simulator, at most this many
 STORED_FAULTS = frozenset({"INVALID_FIELD", "UNKNOWN_MATTER", "UNKNOWN_CASE"})  # deterministic answers
 HTML_500 = (b"<html><head><title>500 Internal Server Error</title></head><body>"
             b"<center><h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>")
@@ -195,7 +196,7 @@ class PlatformSim:
         self.tokens = TokenChecker(users_from(users or {DEMO_USERNAME: (DEMO_PASSWORD, [DEMO_KIOSK_ID])}))
         self.faults = FaultSwitch()
         self.backoffice = BackOffice(self.now, seed_demo=seed_demo)
-        self._seen: OrderedDict[str, tuple[str, Reply]] = OrderedDict()
+        self._seen: OrderedDict[str, tuple[str, Reply, dt.datetime]] = OrderedDict()  # oldest first
         self._records: list[RequestRecord] = []
         self._rec_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -350,6 +351,9 @@ class PlatformSim:
             return fault_reply("AUTH_FAILED", f"kiosk {kiosk} is not registered to this user"), "fault:AUTH_FAILED"
         key = _body_key(req)
         with self.backoffice.lock:  # one request at a time through the state: no double case on a race
+            horizon = now - dt.timedelta(days=IDEMPOTENCY_DAYS)
+            while self._seen and next(iter(self._seen.values()))[2] < horizon:
+                self._seen.popitem(last=False)
             seen = self._seen.get(rid)
             if seen is not None:
                 if seen[0] != key:
@@ -363,7 +367,7 @@ class PlatformSim:
                 reply, outcome = fault_reply(f.code, f.message, f.field, f.retry_after_s), f"fault:{f.code}"
                 if f.code not in STORED_FAULTS:
                     return reply, outcome
-            self._seen[rid] = (key, reply)
+            self._seen[rid] = (key, reply, now)
             if len(self._seen) > IDEMPOTENCY_MEMORY:
                 self._seen.popitem(last=False)
         return reply, outcome

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 
 import pytest
 
 from backend_client.client import PlatformClient
-from backend_client.sim import DEMO_APPLICANT, PlatformSim
+from backend_client.sim import DEMO_APPLICANT, DEMO_KIOSK_ID, DEMO_PASSWORD, DEMO_USERNAME, PlatformSim
+from backend_client.sim.server import IDEMPOTENCY_DAYS
+from kiosk.clock import SystemClock
 from kiosk.errors import PlatformRejected, PlatformUnavailable
 
 FIELDS = {"purpose": "就业", "copies": "1"}
@@ -77,3 +80,29 @@ def test_concurrent_duplicates_file_one_case(client: PlatformClient, sim: Platfo
         t.join()
     assert len(results) == 6 and len(set(results)) == 1
     assert sim.backoffice.count_cases() == before + 1
+
+
+class _LaterClock(SystemClock):
+    """The real clock, moved forward: the kiosk and the platform agree on a date a week ahead."""
+
+    def __init__(self, ahead_s: float) -> None:
+        super().__init__()
+        self.ahead = dt.timedelta(seconds=ahead_s)
+
+    def now(self) -> dt.datetime:
+        return super().now() + self.ahead
+
+
+def test_request_id_is_remembered_for_seven_days_only(client: PlatformClient, sim: PlatformSim) -> None:
+    rid = str(uuid.uuid4())
+    first = _submit(client, rid)
+    ahead = IDEMPOTENCY_DAYS * 86400 - 120
+    for offset, same in ((ahead, True), (ahead + 240, False)):
+        sim.clock_offset_s = offset
+        later = PlatformClient(sim.url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_KIOSK_ID, clock=_LaterClock(offset))
+        try:
+            again = _submit(later, rid)
+        finally:
+            later.close()
+        # Within the week the platform answers from memory; after it, the requestId is a new request.
+        assert (again.case_number == first.case_number) is same
