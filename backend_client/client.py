@@ -290,8 +290,7 @@ class PlatformClient:
         if cert_err is None:  # a handshake that failed for another reason (protocol, plain HTTP on the port)
             return PlatformUnavailable(f"{operation}: TLS handshake with the platform failed: {_short(err)}")
         finding, hint = describe_cert_failure(cert_err, self._host, self._ca_file)
-        mapped = PlatformUnavailable(f"{operation}: {finding}; nothing was sent")
-        mapped.hint = hint  # PlatformUnavailable takes no hint argument; the instance attribute wins
+        mapped = PlatformUnavailable(f"{operation}: {finding}; nothing was sent", hint=hint)
         # Retried like an outage, but never silently: logged once per distinct problem, not on every attempt.
         if finding != self._tls_problem:
             self._tls_problem = finding

@@ -156,8 +156,8 @@ class PlatformUnavailable(PlatformError, ConnectionError):
 
     hint = "Check the network and the platform endpoint; run `kiosk platform ping`."
 
-    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_after_s: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.retry_after_s = retry_after_s
 
 
