@@ -55,7 +55,23 @@ class App:
             bus = build_bus(cab)
             self._closers.append(bus)
             out[cab.id] = bus
+            if getattr(bus, "sim", None) is not None:
+                self._seed_sim(cab.id, bus.sim)  # type: ignore[attr-defined]
         return out
+
+    def _seed_sim(self, cabinet_id: str, sim: Any) -> None:
+        """A simulated cabinet starts with what the database says is inside, as a real one would after a restart."""
+        from sqlalchemy import select
+
+        from kiosk.cabinet.states import OCCUPIED
+        from kiosk.storage.models import Compartment
+
+        with self.db.transaction() as s:
+            full = s.execute(select(Compartment.board, Compartment.channel)
+                             .where(Compartment.cabinet_id == cabinet_id, Compartment.state == OCCUPIED)).all()
+        for board, channel in full:
+            if board >= 0:
+                sim.put_item(board, channel)
 
     @cached_property
     def card_readers(self) -> list[CardReader]:
