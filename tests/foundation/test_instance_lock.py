@@ -49,7 +49,8 @@ def test_cli_refused_while_another_process_owns_the_cabinet(cfg: Config) -> None
     try:
         r = _kiosk(cfg_path, "cabinet", "open", "A01")
         assert r.returncode == KioskBusy.exit_code, r.stderr
-        assert f"in use by process {holder.pid} (kiosk, since " in r.stderr and "hint: Use the staff or technician screen" in r.stderr
+        assert f"in use by process {holder.pid} (kiosk, since " in r.stderr
+        assert "hint: Use the staff or technician screen" in r.stderr
         assert "start-up:" not in r.stdout  # refused before reconciling anything
         r = _kiosk(cfg_path, "run", "--windowed")
         assert r.returncode == KioskBusy.exit_code and f"process {holder.pid}" in r.stderr
