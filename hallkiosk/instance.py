@@ -10,12 +10,14 @@ stale lock cannot block the next start).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 from kiosk.errors import KioskBusy, StorageError
@@ -27,6 +29,17 @@ _HELD: dict[Path, list[int]] = {}
 _GUARD = threading.Lock()
 
 
+def _forget_in_child() -> None:
+    # A forked child must not think it owns the kiosk, nor keep the lock alive after its parent exits.
+    for fd, _ in _HELD.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
+
+
 class InstanceLock:
     """The data directory's owner lock; ``acquire`` raises :class:`KioskBusy` naming the holder."""
 
@@ -34,7 +47,18 @@ class InstanceLock:
         self.path = (data_dir / LOCK_NAME).resolve()
         self.held = False
 
-    def acquire(self) -> None:
+    def acquire(self, wait_s: float = 0) -> None:
+        """Take the lock; with ``wait_s``, keep trying that long (a CLI command may be finishing)."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                return self._acquire()
+            except KioskBusy:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.2)
+
+    def _acquire(self) -> None:
         with _GUARD:
             if self.held:
                 return
@@ -49,7 +73,9 @@ class InstanceLock:
             if not self.held:
                 return
             self.held = False
-            entry = _HELD[self.path]
+            entry = _HELD.get(self.path)
+            if entry is None:  # forgotten in a forked child
+                return
             entry[1] -= 1
             if entry[1] == 0:
                 del _HELD[self.path]
@@ -70,8 +96,9 @@ class InstanceLock:
         # Only the subcommand: later arguments can be a pickup code or an ID number.
         info = {"pid": os.getpid(), "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "command": ("kiosk " + next((a for a in sys.argv[1:] if a.isascii() and a.isalpha()), "")).strip()}
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(info).encode(), 0)
+        with contextlib.suppress(OSError):  # who holds it is a courtesy (a full disk must not cost the lock)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode(), 0)
         return fd
 
     def holder(self) -> dict[str, object]:

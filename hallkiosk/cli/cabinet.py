@@ -3,8 +3,8 @@
 Each command starts the cabinet core as its own process would: sync the
 compartments from the config and reconcile unfinished flows. While the kiosk
 runs it owns the lock bus (hallkiosk.instance): commands that move a door are
-refused then, and the read-only ones (status, tasks, overdue) read the database
-alone and say the doors were not read. With a simulated bus ("sim") the
+refused then, and the ones that only touch the database (status, tasks,
+overdue, resolve, clear-lockout) work on it alone and say the doors were not read. With a simulated bus ("sim") the
 simulator plays the person at the cabinet: once a door opens it puts or takes
 the item and shuts the door after SIM_CLOSE_AFTER_S, and says so.
 """
@@ -189,7 +189,7 @@ def _tasks(args: argparse.Namespace) -> int:
 
 def _resolve(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        _cabinet(app).resolve_task(args.task_id, actor=_actor("staff"), note=args.note)
+        _cabinet(app, read_only=True).resolve_task(args.task_id, actor=_actor("staff"), note=args.note)
         print(f"task {args.task_id} resolved")
     return 0
 
@@ -275,7 +275,7 @@ def _collect(args: argparse.Namespace) -> int:
 
 def _clear_lockout(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        c = _cabinet(app).clear_lockout(actor=_actor("staff"))
+        c = _cabinet(app, read_only=True).clear_lockout(actor=_actor("staff"))
     was = f"a lockout with {c.retry_after_s} s still to run" if c.retry_after_s else "no lockout was on"
     print(f"pickup codes accepted again: {was}; {c.wrong_codes} recent wrong code(s) forgiven (audited)")
     return 0

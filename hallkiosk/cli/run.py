@@ -24,7 +24,7 @@ def _run(args: argparse.Namespace) -> int:
 
     # A second kiosk (or a CLI command holding the cabinet) is refused before any window opens.
     lock = InstanceLock(cfg.data_dir)
-    lock.acquire()
+    lock.acquire(wait_s=10)  # a technician's CLI command may be just finishing
     try:
         log_to_dir(cfg.data_dir / "logs")
         return run(cfg, windowed=args.windowed, screenshot_dir=args.screenshot_dir)

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 from sqlalchemy import select
@@ -125,6 +126,50 @@ def test_diag_on_a_running_kiosk_does_not_probe_its_bus(cfg: Config) -> None:
         assert any(k.startswith("card.") for k in checks)
         assert not any(c["status"] == "FAULT" for c in checks.values()), checks
         assert r.returncode == 1
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _probe(tmp_path: Path, wait_s: float) -> subprocess.CompletedProcess[str]:
+    code = (f"from pathlib import Path\nfrom hallkiosk.instance import InstanceLock\n"
+            f"InstanceLock(Path({str(tmp_path)!r})).acquire({wait_s})")
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def test_a_starting_kiosk_waits_for_a_command_that_is_finishing(tmp_path: Path) -> None:
+    lock = InstanceLock(tmp_path)
+    lock.acquire()
+    threading.Timer(1.0, lock.release).start()
+    assert "KioskBusy" in _probe(tmp_path, 0.3).stderr  # too short a wait: refused, naming the holder
+    r = _probe(tmp_path, 5)
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_forked_child_does_not_keep_the_kiosk_locked(tmp_path: Path) -> None:
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        from pathlib import Path
+        from hallkiosk.instance import InstanceLock
+        InstanceLock(Path({str(tmp_path)!r})).acquire()
+        if os.fork() == 0:
+            time.sleep(5)  # the child outlives its parent
+            os._exit(0)
+        print("parent done", flush=True)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=30,
+                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.stdout.strip() == "parent done", r.stderr
+    r = _probe(tmp_path, 0)
+    assert r.returncode == 0, r.stderr
+
+
+def test_database_only_commands_work_on_a_running_kiosk(cfg: Config) -> None:
+    holder = _hold(cfg.source)
+    try:
+        r = _kiosk(cfg.source, "cabinet", "clear-lockout")
+        assert r.returncode == 0 and "door and item sensors not read" in r.stderr, r.stdout + r.stderr
     finally:
         holder.kill()
         holder.wait()
