@@ -328,11 +328,11 @@ class StaffOps(Services):
     def deposit(self, case_number: str, actor: str, size: str = "M") -> FlowHandle:
         return self.cabinet.start_deposit(case_number, actor=f"staff:{actor[-4:]}", size=size)
 
-    def collectable(self) -> list[Any]:
-        return self.cabinet.collectable()
+    def collectable(self, include_ready: bool = False) -> list[Any]:  # include_ready: results not yet overdue too
+        return self.cabinet.collectable(include_ready=include_ready)
 
-    def collect(self, parcel_id: int, actor: str) -> FlowHandle:
-        return self.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}")
+    def collect(self, parcel_id: int, actor: str, reason: str = "") -> FlowHandle:  # reason: audited (a take-back)
+        return self.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}", reason=reason)
 
     def compartments(self) -> list[Any]:
         return self.cabinet.status()

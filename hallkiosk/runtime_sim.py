@@ -1,7 +1,7 @@
 """The simulators' side of the runtime: the technician's fault switches and the demo's hands (insert a card, shut a door).
 
-Only ever touches simulator handles (``reader.sim``, ``bus.sim``, ``platform.sim``); on real hardware every
-method here does nothing and the technician screen shows no switches.
+Only ever touches simulator handles (``reader.sim``, ``bus.sim``, ``platform.sim``, the simulated printer); on real
+hardware every method here does nothing and the technician screen shows no switches.
 """
 
 from __future__ import annotations
@@ -48,7 +48,22 @@ class SimOps(Services):
         if getattr(self.app.platform, "sim", None) is not None:
             out.append(SimSwitch("platform_down", "", self._switches.get("platform_down", False)))
             out.append(SimSwitch("platform_slow", "", self._switches.get("platform_slow", False)))
+        printer = self._sim_printer()
+        if printer is not None:
+            # Read from the printer itself: it is shared per process, so a fault set elsewhere shows here too.
+            faults = printer.faults
+            out.append(SimSwitch("printer_paper_out", printer.name, "paper_out" in faults))
+            out.append(SimSwitch("printer_fixed", printer.name, not faults))
         return out
+
+    def _sim_printer(self) -> Any:
+        """The simulated receipt printer, or None (no printer, a real one, or start-up not done)."""
+        printer = getattr(self, "printer", None)  # set by _start_services
+        if printer is None:
+            return None
+        from drivers.printer.sim import SimPrinter
+
+        return printer if isinstance(printer, SimPrinter) else None
 
     def flip_sim_switch(self, key: str) -> bool:
         """Toggle one simulator fault; returns the new state. Only simulators are touched, never real devices."""
@@ -57,6 +72,7 @@ class SimOps(Services):
         cab = self.cfg.cabinets[0] if self.cfg.cabinets else None
         board_sim = getattr(self.app.buses.get(cab.id), "sim", None) if cab else None
         psim = getattr(self.app.platform, "sim", None)
+        printer = self._sim_printer()
         if key == "card_insert" and reader_sim is not None:
             on = not reader_sim.has_card
             reader_sim.insert_demo_card() if on else reader_sim.remove_card()
@@ -73,6 +89,12 @@ class SimOps(Services):
                                      else psim.faults.slow(8.0, times=None))
             elif key in self._faults:
                 psim.faults.disarm(self._faults.pop(key))
+        elif key == "printer_paper_out" and printer is not None:
+            on = "paper_out" not in printer.faults
+            printer.inject("paper_out") if on else printer.clear("paper_out")
+        elif key == "printer_fixed" and printer is not None:
+            printer.clear_faults()  # paper in, cover shut, cable back: not a toggle, it always ends up fixed
+            on = True
         else:
             return False
         self._switches[key] = on

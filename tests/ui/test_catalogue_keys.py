@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from ui.i18n import LANGUAGES, Catalogue
+from ui.screens.staff_collect import TAKE_BACK_REASONS
 
 REPO = Path(__file__).resolve().parents[2]
 CODE = ("kiosk", "drivers", "backend_client", "hallkiosk", "ui")
@@ -29,10 +30,12 @@ def _error_keys() -> dict[str, str]:
 
 
 def _task_kinds() -> set[str]:
-    """Staff task kinds: the TASK_* states and any literal kind handed to store.add_task (the staff screen shows task.<kind>)."""
+    """Staff task kinds: the TASK_* states, the outbox's dead-letter kinds, and any literal kind handed to
+    store.add_task (the staff screen shows task.<kind>)."""
+    from kiosk import outbox_tasks
     from kiosk.cabinet import states
 
-    kinds = {v for k, v in vars(states).items() if k.startswith("TASK_")}
+    kinds = {v for k, v in vars(states).items() if k.startswith("TASK_")} | set(outbox_tasks.TASK_KINDS)
     for path in (REPO / "kiosk").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "add_task"
@@ -77,9 +80,10 @@ def test_every_staff_task_kind_and_compartment_state_has_a_text() -> None:
 
     cat = Catalogue()
     kinds = _task_kinds()
-    assert "reported_problem" in kinds and "door_fault" in kinds
+    assert {"reported_problem", "door_fault", "door_left_open", "item_left", "sms_not_sent", "rating_not_delivered"} <= kinds
     wanted = [f"task.{k}" for k in kinds]
     wanted += [f"comp.state.{s}" for s in (states.FREE, states.RESERVED, states.OCCUPIED, states.FAULTY, states.DISABLED)]
     wanted += [f"collect.kind.{k}" for k in (states.RESULT, states.DROPOFF)] + [f"size.{s}" for s in states.SIZES]
+    wanted += ["collect.kind.ready", "collect.kind.overdue"] + [f"collect.reason.{r}" for r in TAKE_BACK_REASONS]
     missing = [f"{key}: no {lang} text" for key in wanted for lang in LANGUAGES if not cat.strings[lang].get(key)]
     assert not missing, missing

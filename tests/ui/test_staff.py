@@ -28,8 +28,8 @@ def _collect(k: Driver, parcel_id: int, label: str, kind_key: str) -> None:
     _staff(k)
     k.tap_id("btn_collect")
     screen = k.app.screen
-    k.wait_for(lambda: any(r.ref == parcel_id for r in screen.ids.rows.children), what="the parcel in the list")
-    row = _row(screen.ids.rows, parcel_id)
+    k.wait_for(lambda: any(r.ref.id == parcel_id for r in screen.ids.rows.children), what="the parcel in the list")
+    row = next(r for r in screen.ids.rows.children if r.ref.id == parcel_id)
     assert row.title == f"{label}  {k.t(kind_key)}"
     assert "*" in row.detail, "the owner is shown masked"
     k.tap(row)

@@ -1,5 +1,8 @@
 """A door is open: which one, where it is on the cabinet, "please close the door", and what to do if it did not open.
 
+Once it is shut: what happened (a collect shut on its item says nothing was collected) and, for a drop-off, the
+receipt; when the printer fails, its error with the receipt number and a QR code on screen instead.
+
 While the door is open the screen holds the session (``holds_session``): the inactivity reset would wipe the
 drop-off receipt or the pickup's rating before the person, still busy at the cabinet, ever saw it. A reminder
 to close the door takes the place of the "are you still there?" warning.
@@ -37,6 +40,11 @@ class DoorScreen(KioskScreen):
     can_simulate = BooleanProperty(False)
     reminding = BooleanProperty(False)  # "please close the door", once the door has been open a while
     failed = BooleanProperty(False)  # the door could not be read: offer the way out instead of waiting on
+    nothing_taken = BooleanProperty(False)  # a collect shut with the item still inside: nothing changed hands
+    printed = StringProperty("")  # drop-off receipt: "", "printing", "printed", "no_printer", "failed"
+    print_key = StringProperty("")  # the text saying how the printing went (the printer error's own text on failure)
+    receipt = StringProperty("")  # the drop-off's receipt number
+    qr = StringProperty("")  # the receipt as a QR code, shown only when no paper receipt came out
     _watch_ev: ClockEvent | None = None
     _opened_at = 0.0
     _error: BaseException | None = None
@@ -49,11 +57,11 @@ class DoorScreen(KioskScreen):
         if h is None:
             return
         self.label = h.label
-        self.closed = self.failed = self.reminding = False
+        self.closed = self.failed = self.reminding = self.nothing_taken = False
         self.help_shown = False
         self._error = None
         self.result = None
-        self.done_text = ""
+        self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
         self.slots = self.app.rt.cabinet_slots(h.cabinet_id)
         self.can_simulate = self.app.rt.door_sim(h.cabinet_id) is not None
         self._opened_at = self.app.idle_clock()  # the app's idle clock, so tests can move it
@@ -106,6 +114,8 @@ class DoorScreen(KioskScreen):
     def _on_lang(self, *_: Any) -> None:
         if self._error is not None:
             self.error = self.app.error_text(self._error)  # the error follows a language change, like the rest
+        if self.closed:
+            self._show_done()
 
     def _closed(self, result: Any) -> None:
         self.closed = True
@@ -114,17 +124,50 @@ class DoorScreen(KioskScreen):
         self.result = result
         self.error = ""
         self.app.session.scratch["last_flow"] = result
+        # The sensor still saw the item when staff shut the door: the core changed nothing, and "Collected." would
+        # send them away believing the compartment is empty.
+        self.nothing_taken = self.purpose == "collect" and result.outcome == "item_still_inside"
+        self._show_done()
+        if self.purpose == "dropoff" and result.receipt_number:
+            self._print_dropoff(result)
+
+    def _show_done(self) -> None:
+        r: Any = self.result
         t = self.app.t
+        if r is None:
+            return
         if self.purpose == "dropoff":
-            self.done_text = t("door.done.dropoff", number=result.receipt_number or "")
-            if self.app.rt.printer is not None and result.receipt_number:
-                lines = self.app.rt.receipt_lines_for_dropoff(result)
-                self.app.call(self.app.rt.print_receipt, lines, f"DROPOFF:{result.receipt_number}", busy=False,
-                              on_error=lambda _e: None)
+            self.done_text = t("door.done.dropoff", number=r.receipt_number or "")
         elif self.purpose == "deposit":
-            self.done_text = t("door.done.deposit", label=result.label)
+            self.done_text = t("door.done.deposit", label=r.label)
+        elif self.nothing_taken:
+            self.done_text = t("door.done.collect_still_inside", label=r.label)
         else:
             self.done_text = t(f"door.done.{self.purpose}")
+
+    def _print_dropoff(self, r: Any) -> None:
+        self.receipt = r.receipt_number
+        if self.app.rt.printer is None:
+            self._no_paper("no_printer", "door.printed.no_printer")
+            return
+        self.printed, self.print_key = "printing", "door.printed.printing"
+        lines = self.app.rt.receipt_lines_for_dropoff(r)
+        self.app.call(self.app.rt.print_receipt, lines, f"DROPOFF:{r.receipt_number}", busy=False,
+                      on_done=lambda _r: self._printed(), on_error=self._print_failed)
+
+    def _printed(self) -> None:
+        self.printed, self.print_key = "printed", "door.printed.printed"
+
+    def _print_failed(self, err: BaseException) -> None:
+        # Out of paper, cover open, unplugged: the citizen must still leave with the receipt number, which is
+        # how staff find their materials in the morning. The printer's error text (PrinterError.citizen_key) points
+        # to the QR code beside it; any other failure to print means the same to the citizen.
+        log.warning("drop-off receipt not printed: %s", type(err).__name__)
+        self._no_paper("failed", "error.printer")
+
+    def _no_paper(self, state: str, key: str) -> None:
+        self.printed, self.print_key = state, key
+        self.qr = f"DROPOFF:{self.receipt}"
 
     def next(self) -> None:
         if self.purpose in ("pickup", "dropoff"):
@@ -158,5 +201,5 @@ class DoorScreen(KioskScreen):
         self._error = None
         self.handle = None
         self.result = None
-        self.label = self.done_text = ""
-        self.closed = self.help_shown = self.reminding = self.failed = self.holds_session = False
+        self.label = self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
+        self.closed = self.help_shown = self.reminding = self.failed = self.holds_session = self.nothing_taken = False

@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from kivy.properties import NumericProperty
+from kivy.properties import NumericProperty, StringProperty
 
 from ui.screens import KioskScreen
 from ui.widgets import ListRow
 
 
+class TaskRow(ListRow):
+    """A staff task: its title, then the core's own description (the case or receipt number and what to do)."""
+
+    note = StringProperty("")
+
+
 class StaffScreen(KioskScreen):
     screen_name = "staff"
     n_tasks = NumericProperty(0)
+    _tasks: Sequence[Any] = ()  # the last list shown
+
+    def on_kv_post(self, _base: Any) -> None:
+        # The rows' titles are texts of the current language: a language change redraws them.
+        self.app.bind(lang=lambda *_: self._show(self._tasks) if self._tasks else None)
 
     def refresh(self) -> None:
         self.ids.tasks.clear_widgets()
         self.app.call(self.app.rt.staff_tasks, on_done=self._show)
 
-    def _show(self, tasks: list[Any]) -> None:
+    def _show(self, tasks: Sequence[Any]) -> None:
         box = self.ids.tasks
         box.clear_widgets()
+        self._tasks = tasks
         self.n_tasks = len(tasks)
         for t in tasks:
-            row = ListRow(title=self.app.t(f"task.{t.kind}", label=t.label or ""), detail=self.app.t("staff.task_resolve"),
-                          ref=t.id)
+            # The title says what kind of task it is; the detail (written by the core, in English, with no personal
+            # data) is the part staff act on, so it is shown in full.
+            title = self.app.t(f"task.{t.kind}", label=t.label or "").strip()
+            row = TaskRow(title=title, note=t.detail or "", ref=t.id)
             row.bind(on_release=self._resolve)
             box.add_widget(row)
 
@@ -35,4 +50,5 @@ class StaffScreen(KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self.ids.tasks.clear_widgets()
+        self._tasks = ()
         self.n_tasks = 0

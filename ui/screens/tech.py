@@ -32,6 +32,10 @@ class TechScreen(KioskScreen):
         self._walk_labels: list[str] = []
         self._results: list[Any] = []
 
+    def on_kv_post(self, _base: Any) -> None:
+        # The switches' names are texts of the current language: a language change redraws them.
+        self.app.bind(lang=lambda *_: self._fill_switches() if self.ids.switches.children else None)
+
     def refresh(self) -> None:
         self.info = ""
         self.can_simulate = any(self.app.rt.door_sim(c.id) is not None for c in self.app.cfg.cabinets)
