@@ -165,7 +165,9 @@ class EscposPrinter:
             try:
                 st = self._query(dev)
                 self._note(st)
-                if st.state == "FAULT":
+                # Refuse only on the printer's own word (no paper, cover open, an error). One that cannot say
+                # (no back channel: some print servers, write-only USB firmware) is still given the receipt.
+                if st.state == "FAULT" and st.online is not None:
                     raise PrinterError(f"receipt not printed: {st.finding}", hint=st.hint)
                 dev._raw(FS_CHINESE_ON)
                 for line in lines:

@@ -96,6 +96,8 @@ class TcpPrinter(PtyPrinter):
                 if s is self._lsock:
                     self._conn, _ = self._lsock.accept()  # one client at a time, as a printer's raw port
                     continue
+                if s is not self._conn:
+                    continue  # a client replaced since select() (its EOF needs no answer)
                 chunk = s.recv(4096)
                 if not chunk:
                     s.close()
