@@ -51,8 +51,14 @@ class App:
 
         self.instance.acquire()  # before any door can move: one owner per kiosk
         out: dict[str, LockBus] = {}
+        by_url: dict[str, LockBus] = {}
         for cab in self.cfg.cabinets:
+            if cab.bus != "sim" and cab.bus in by_url:
+                # Cabinets chained on one RS-485 bus share its one port (the config made them agree on it).
+                out[cab.id] = by_url[cab.bus]
+                continue
             bus = build_bus(cab)
+            by_url[cab.bus] = bus
             self._closers.append(bus)
             out[cab.id] = bus
             if getattr(bus, "sim", None) is not None:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from kiosk.clock import DEFAULT_TZ
+from kiosk.config_cabinets import check_cabinets
 from kiosk.errors import ConfigError
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
@@ -285,25 +286,7 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> Config:
-        ids = [c.id for c in self.cabinets]
-        for i, cid in enumerate(ids):
-            if cid in ids[:i]:
-                raise ValueError(f"cabinets[{i}].id: cabinet id {cid} is used twice")
-        labels: dict[str, str] = {}
-        # Across cabinets on one bus too, each lock drives one compartment: the same bus string is the same
-        # bus, except "sim", where every cabinet gets a simulator of its own (drivers.lockboard.build_bus).
-        slots: dict[tuple[str, int, int], str] = {}
-        for i, cab in enumerate(self.cabinets):
-            for j, comp in enumerate(cab.compartments):
-                where = f"cabinets[{i}].compartments[{j}]"
-                if comp.label in labels:
-                    raise ValueError(f"{where}.label: {comp.label} is also in cabinet {labels[comp.label]}")
-                labels[comp.label] = cab.id
-                slot = (cab.bus, comp.board, comp.channel)
-                if slot in slots and cab.bus != "sim":
-                    raise ValueError(f"{where}: board {comp.board} channel {comp.channel} on bus {cab.bus} is already"
-                                     f" mapped to {slots[slot]}; each lock drives one compartment")
-                slots[slot] = f"{comp.label} in cabinet {cab.id}"
+        check_cabinets(self.cabinets)
         return self
 
     @property
