@@ -61,6 +61,7 @@ class Services:
     def __init__(self) -> None:
         self._switches: dict[str, bool] = {}
         self._faults: dict[str, Any] = {}
+        self._orphans: dict[int, FlowHandle] = {}  # open doors whose screen went away
 
     def _set_platform_status(self, reachable: bool, detail: str = "") -> None:  # implemented by Runtime
         raise NotImplementedError
@@ -133,7 +134,10 @@ class Services:
     def settle_doors(self) -> None:
         """A door left open past its timeout gets a staff task; once shut, its flow ends (and its report goes out)
         even when no screen waits on it any more."""
-        if self.cabinet.settle_open_flows():
+        done = [fid for fid, h in list(self._orphans.items()) if self.cabinet.poll(h) is not None]
+        for fid in done:
+            del self._orphans[fid]  # shut since: finished now, not only once its timeout has passed
+        if self.cabinet.settle_open_flows() or done:
             self.sender.poke()
 
     def _heartbeat_loop(self) -> None:
@@ -228,13 +232,15 @@ class CitizenOps(Services):
     def pickup_by_identity(self, identity: Identity) -> FlowHandle:
         return self.cabinet.start_pickup_by_identity(identity)
 
-    def wait_closed(self, handle: FlowHandle, timeout_s: float | None = None) -> FlowResult:
+    def wait_closed(self, handle: FlowHandle, timeout_s: float | None = None,
+                    cancel: threading.Event | None = None) -> FlowResult:
         """Poll the door until it reads closed; DoorLeftOpen after close_timeout_s (with a staff task) or early when
-        the runtime stops. The flow stays open: waiting again, or the doors loop, finishes it once the door is shut."""
+        the runtime stops or ``cancel`` is set (the screen went away: the doors loop takes over, and a worker is
+        not tied up for close_timeout_s). The flow stays open: waiting again, or the doors loop, finishes it."""
         cab_cfg = next((c for c in self.cfg.cabinets if c.id == handle.cabinet_id), None)
         limit = timeout_s if timeout_s is not None else (cab_cfg.close_timeout_s if cab_cfg else 120.0)
         deadline = self.app.clock.monotonic() + limit
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not (cancel is not None and cancel.is_set()):
             res = self.cabinet.poll(handle)
             if res is not None:
                 # The flow's ending queued ReportDelivery / NotifyApplicant in the outbox: send them now, not at the next poll.
@@ -245,7 +251,9 @@ class CitizenOps(Services):
                 break
             self._stop.wait(0.2)
         else:
-            task_id = None  # the kiosk is stopping: start-up reconciliation settles the flow
+            task_id = None  # stopping (start-up reconciliation settles it) or nobody waits (the doors loop does)
+            if not self._stop.is_set():
+                self._orphans[handle.flow_id] = handle
         from kiosk.cabinet import DoorLeftOpen
 
         raise DoorLeftOpen(f"door {handle.label} still open (flow {handle.flow_id})", task_id=task_id)

@@ -109,7 +109,9 @@ def test_a_door_abandoned_open_lets_the_session_go_and_the_flow_still_finishes(k
     _idle(k, 5)
     k.wait_for(lambda: k.app.sm.current == "start", what="the reset")
     assert k.app.session.is_blank()
-    # Someone shuts the door later: the flow's wait (still polling in the core) finishes it.
+    # The screen's wait ends with the session (no worker tied up for close_timeout_s): the doors loop has it.
+    k.wait_for(lambda: handle.flow_id in k.rt._orphans, what="the wait handed to the doors loop")
+    # Someone shuts the door later: the runtime's doors loop finishes it (the screen's wait was cancelled).
     sim, b, ch = slot_of(k, label)
     sim.take_item(b, ch)
     sim.close_door(b, ch)

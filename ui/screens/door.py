@@ -11,6 +11,7 @@ to close the door takes the place of the "are you still there?" warning.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from kivy.clock import Clock, ClockEvent
@@ -46,6 +47,7 @@ class DoorScreen(KioskScreen):
     receipt = StringProperty("")  # the drop-off's receipt number
     qr = StringProperty("")  # the receipt as a QR code, shown only when no paper receipt came out
     _watch_ev: ClockEvent | None = None
+    _wait_cancel: threading.Event | None = None
     _opened_at = 0.0
     _error: BaseException | None = None
 
@@ -72,7 +74,9 @@ class DoorScreen(KioskScreen):
 
     def _wait(self) -> None:
         # busy=False: the screen stays live while the person takes their time; holds_session stops the reset.
-        self.app.call(self.app.rt.wait_closed, self.handle, busy=False, on_done=self._closed, on_error=self._failed)
+        self._wait_cancel = threading.Event()
+        self.app.call(self.app.rt.wait_closed, self.handle, cancel=self._wait_cancel, busy=False,
+                      on_done=self._closed, on_error=self._failed)
 
     def _watch(self, _dt: float) -> None:
         """While the door is open: remind them to close it, and let go of the session once it is clearly abandoned."""
@@ -194,8 +198,12 @@ class DoorScreen(KioskScreen):
 
     def wipe(self) -> None:
         if self.handle is not None and not (self.closed or self.failed):
-            # Walked away with the door open: the core's own wait raises the staff task for a door left open.
+            # Walked away with the door open: the runtime's doors loop finishes the flow when the door is shut,
+            # or raises the staff task for a door left open; this screen's wait would only tie up a worker.
             log.warning("session ended with door %s still open", self.label)
+        if self._wait_cancel is not None:
+            self._wait_cancel.set()
+            self._wait_cancel = None
         self._stop_watch()
         super().wipe()
         self._error = None
