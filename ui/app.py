@@ -220,7 +220,7 @@ class KioskApp(App):
 
     def error_text(self, err: BaseException) -> str:
         key = err.citizen_key if isinstance(err, KioskError) else "error.generic"
-        return self.t(key)
+        return self.t(key, cabinet=getattr(err, "cabinet_id", ""))
 
     def show_error(self, err: BaseException) -> None:
         log.warning("shown to the user: %s", type(err).__name__)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from kiosk.audit import append as audit
 from kiosk.cabinet import states as S
 from kiosk.cabinet import store
-from kiosk.cabinet.flows import Flows
+from kiosk.cabinet.flows import Flows, audit_text
 from kiosk.cabinet.results import (
     CompartmentStatus,
     FlowResult,
@@ -73,7 +73,7 @@ class Admin(Flows):
             if comp.state in (S.RESERVED,):
                 raise FlowError(f"{comp.label} is in use by a running flow; try again when its door is closed")
             comp.state, comp.fault_reason, comp.updated_at = S.DISABLED, reason or "disabled by staff", now
-            audit(s, now, actor, "cabinet.disabled", comp.label, reason=reason)
+            audit(s, now, actor, "cabinet.disabled", comp.label, reason=audit_text(reason))  # typed: made safe
 
     def enable(self, label: str, *, actor: str) -> str:
         """Back in service (after a repair); returns the new state (occupied if a parcel is still inside)."""
@@ -103,6 +103,7 @@ class Admin(Flows):
             comp = self._comp(s, label)
             parcel = s.execute(select(Parcel.id).where(Parcel.compartment_id == comp.id, Parcel.finished_at.is_(None))
                                ).scalars().first()
+            detail = audit_text(detail) or "-"  # it lands in the audit chain, directly and in the task's record
             audit(s, now, actor, "cabinet.problem_reported", comp.label, detail=detail, flow=flow_id)
             return store.add_task(s, now, "reported_problem", f"{comp.label}: {detail} (reported by {actor})",
                                   compartment_id=comp.id, parcel_id=parcel, flow_id=flow_id).id
@@ -115,7 +116,7 @@ class Admin(Flows):
                 raise FlowError(f"no staff task {task_id}")
             if task.resolved_at is None:
                 task.resolved_at, task.resolved_by = now, actor
-                audit(s, now, actor, "cabinet.task_resolved", f"task {task_id}", kind=task.kind, note=note)
+                audit(s, now, actor, "cabinet.task_resolved", f"task {task_id}", kind=task.kind, note=audit_text(note))
 
     def overdue(self) -> list[ParcelView]:
         """Results past their expiry still in a compartment (their owner can still pick up by ID card)."""

@@ -37,10 +37,23 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _ASCII_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 
-def normalise(code: str, digits: int) -> str | None:
-    """The code as ``digits`` ASCII digits (spaces dropped, full-width digits mapped), or None when it is not one."""
+def _digit_range() -> tuple[int, int]:
+    """The code lengths any configuration may choose (pickup.code_digits' own bounds, so the two never drift)."""
+    meta = PickupConfig.model_fields["code_digits"].metadata
+    return (next(m.ge for m in meta if hasattr(m, "ge")), next(m.le for m in meta if hasattr(m, "le")))
+
+
+CODE_MIN_DIGITS, CODE_MAX_DIGITS = _digit_range()
+
+
+def normalise(code: str) -> str | None:
+    """The code as ASCII digits (spaces dropped, full-width digits mapped), or None when it cannot be a code.
+
+    Any length a configuration allows is a code, not just today's code_digits: a site that raises code_digits
+    must still accept every code already texted (they stay valid for expiry_days). So a wrong code of any such
+    length counts toward the lockout; shorter or longer, or not digits, is malformed and does not."""
     c = "".join(code.translate(_FULL_WIDTH).split())
-    return c if len(c) == digits and _ASCII_DIGITS.fullmatch(c) else None
+    return c if CODE_MIN_DIGITS <= len(c) <= CODE_MAX_DIGITS and _ASCII_DIGITS.fullmatch(c) else None
 
 
 def unique_code(session: Session, secret: bytes, digits: int) -> tuple[str, str]:

@@ -1,4 +1,8 @@
-"""The door engine every flow shares: record, unlock, record the outcome; poll until the door closes."""
+"""The door engine every flow shares: record, unlock, record the outcome; poll until the door closes.
+
+No serial request is ever sent inside a database transaction: a silent board would hold SQLite's write lock
+(or PostgreSQL's audit lock) for its whole timeout. Each step reads what it needs, commits, then talks to the
+board, then records what the board said in a new transaction."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import crashpoints, finish, store
+from kiosk.cabinet import allocate, crashpoints, finish, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeGuard
 from kiosk.cabinet.results import DoorLeftOpen, FlowHandle, FlowResult, PickupDoorFault
@@ -52,6 +56,9 @@ class Engine:
         self.platform = platform
         self.close_poll_interval_s = close_poll_interval_s
         self.guard = CodeGuard(pickup, kiosk_id)
+        # flow id -> monotonic time this process saw its door open: how long a door stands open is measured on
+        # the monotonic clock, so an NTP step of the wall clock neither flags every open door at once nor never.
+        self._open_since: dict[int, float] = {}
 
     # --- helpers ----------------------------------------------------------------
     @contextmanager
@@ -80,29 +87,6 @@ class Engine:
               parcel=parcel.id if parcel else None)
         return flow.id
 
-    def _allocate(self, s: Session, now: dt.datetime, size: str, actor: str, *,
-                  flow_id: int | None = None) -> Compartment | None:
-        """Best fit, passing over a "free" compartment whose item sensor reads something inside.
-
-        That something is someone's (left behind; or a collect closed on its parcel before the kiosk checked):
-        the compartment goes out of service with a staff task instead of being handed out on top of it. It also
-        keeps reconciliation honest: "item present" after an interrupted deposit then means the deposited item.
-        One sensor read, of the chosen door only, so a deposit costs one request more."""
-        while (comp := store.allocate(s, self.buses, size)) is not None:
-            try:
-                present = self._bus(comp.cabinet_id).door_state(comp.board, comp.channel).item_present
-            except LockBoardError:
-                present = None  # the unlock that follows finds a board that does not answer, and handles it
-            if not present:  # None: no item sensor, nothing to go by
-                return comp
-            reason = "the item sensor reads something inside, but no parcel is stored there"
-            comp.state, comp.fault_reason, comp.updated_at = S.DISABLED, reason, now
-            audit(s, now, actor, "cabinet.stray_item", comp.label, flow=flow_id)
-            store.add_task(s, now, S.TASK_ITEM_LEFT, f"{comp.label}: {reason}; take it out, then enable {comp.label}",
-                           compartment_id=comp.id, flow_id=flow_id)
-            log.warning("%s reads an item but should be empty; taken out of service", comp.label)
-        return None
-
     # --- open -----------------------------------------------------------------------
     def _unlock(self, flow_id: int) -> FlowHandle:
         """Send the unlock for a recorded flow; on a faulty door, mark it and (deposit, drop-off) try another."""
@@ -120,6 +104,7 @@ class Engine:
             except LockBoardError as err:
                 self._door_fault(flow_id, err)  # raises unless the flow moved to another compartment
                 continue
+            self._open_since[flow_id] = self.clock.monotonic()
             crashpoints.hit(f"{kind}.after_unlock")
             with self._tx() as (s, now):
                 flow = s.get(Flow, flow_id)
@@ -134,55 +119,110 @@ class Engine:
             return FlowHandle(flow_id, kind, label, cab_id, parcel_id)
 
     def _door_fault(self, flow_id: int, err: LockBoardError) -> None:
-        """Take the compartment out of service, then move the flow on or end it with an error."""
+        """Record the fault, then move a deposit or drop-off on to another compartment, or end the flow with an error.
+
+        A door's own fault (did not open, garbled reply) takes that compartment out of service. A board that does
+        not answer (or a bus that is down) is not each door's fault: its compartments are left as they were, the
+        flow does not try them, and one staff task names the board (see :mod:`kiosk.cabinet.allocate`)."""
+        where = allocate.scope(err)
+        reason = f"{type(err).__name__}: {err.message}"
         raise_after: KioskError | None = None
+        down: list[allocate.Down] = []
+        tried: list[str] = []
         with self._tx() as (s, now):
             flow = s.get(Flow, flow_id)
             assert flow is not None and flow.compartment_id is not None
             comp = s.get(Compartment, flow.compartment_id)
             assert comp is not None
             parcel = s.get(Parcel, flow.parcel_id) if flow.parcel_id else None
-            reason = f"{type(err).__name__}: {err.message}"
-            comp.state, comp.fault_reason, comp.updated_at = S.FAULTY, reason, now
-            audit(s, now, flow.actor, "cabinet.door_fault", comp.label, flow=flow_id, kind=flow.kind, reason=reason)
-            log.warning("door %s faulty (%s); taken out of service", comp.label, reason)
-            if flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW):
-                store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {reason}", compartment_id=comp.id, flow_id=flow_id)
-                tried = [*flow.data.get("tried", []), comp.label]
-                nxt = self._allocate(s, now, flow.data.get("size", "S"), flow.actor, flow_id=flow_id)
-                assert parcel is not None
-                if nxt is None:
-                    parcel.state, parcel.finished_at, parcel.compartment_id = S.CANCELLED, now, None
-                    flow.data = {**flow.data, "tried": tried}
-                    finish.close_flow(flow, now, "no_compartment", comp.label)
-                    raise_after = NoFreeCompartment(
-                        f"no working compartment is free for size {flow.data.get('size')} (tried {', '.join(tried)})")
+            gone = None if where == "bus" else comp.board
+            board_down = allocate.BoardNotAnswering(
+                f"{allocate.where(comp.cabinet_id, gone)} not answering: {comp.label} was not opened ({reason})",
+                cabinet_id=comp.cabinet_id, board=gone)
+            if where == "door":
+                comp.state, comp.fault_reason, comp.updated_at = S.FAULTY, reason, now
+                audit(s, now, flow.actor, "cabinet.door_fault", comp.label, flow=flow_id, kind=flow.kind, reason=reason)
+                log.warning("door %s faulty (%s); taken out of service", comp.label, reason)
+            else:
+                audit(s, now, flow.actor, "cabinet.board_not_answering", comp.label, flow=flow_id, kind=flow.kind,
+                      board=gone, reason=reason)
+                log.warning("%s", board_down.message)
+            kind, actor, size, old_label = flow.kind, flow.actor, flow.data.get("size", "S"), comp.label
+            if kind in (S.DEPOSIT, S.DROPOFF_FLOW):
+                if where == "door":
+                    store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {reason}", compartment_id=comp.id,
+                                   flow_id=flow_id)
                 else:
-                    nxt.state, nxt.updated_at = S.RESERVED, now
-                    parcel.compartment_id = flow.compartment_id = nxt.id
-                    flow.data = {**flow.data, "tried": tried}
-                    flow.state, flow.updated_at = S.OPENING, now
-                    audit(s, now, flow.actor, "cabinet.door_opening", nxt.label, flow=flow_id, kind=flow.kind,
-                          parcel=parcel.id, instead_of=comp.label)
-            elif flow.kind == S.PICKUP:
+                    allocate.board_task(s, now, comp.cabinet_id, gone, f"{comp.label} was not opened ({reason})",
+                                        flow_id=flow_id)
+                # Boards found dead earlier in this flow stay off its list (kept in the flow, as JSON pairs).
+                down = [(c, b) for c, b in flow.data.get("down", [])]
+                if where != "door":
+                    down += allocate.down_after(self, err, comp.cabinet_id, comp.board)
+                tried = [*flow.data.get("tried", []), comp.label]
+                flow.data = {**flow.data, "tried": tried, "down": down}
+            elif kind == S.PICKUP:
                 assert parcel is not None
                 parcel.state = S.ATTENTION
-                detail = f"{comp.label} would not open for parcel {parcel.id} ({reason})"
+                why = reason if where == "door" else board_down.message
+                detail = f"{comp.label} would not open for parcel {parcel.id} ({why})"
                 task = store.add_task(s, now, S.TASK_PICKUP_DOOR, detail, compartment_id=comp.id, parcel_id=parcel.id,
                                       flow_id=flow_id)
                 finish.close_flow(flow, now, "door_fault", comp.label, task_id=task.id)
-                raise_after = PickupDoorFault(f"compartment {comp.label} did not open for parcel {parcel.id}: {reason}")
+                raise_after = PickupDoorFault(f"compartment {comp.label} did not open for parcel {parcel.id}: {why}")
             else:  # collect, technician open: a person is standing there
                 if parcel is not None:
                     parcel.state = S.ATTENTION
-                task = store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {reason}", compartment_id=comp.id,
-                                      parcel_id=parcel.id if parcel else None, flow_id=flow_id)
+                pid = parcel.id if parcel else None
+                if where == "door":
+                    task = store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {reason}", compartment_id=comp.id,
+                                          parcel_id=pid, flow_id=flow_id)
+                else:
+                    task = store.add_task(s, now, "board_not_answering", f"{board_down.message}; parcel {pid}",
+                                          compartment_id=comp.id, parcel_id=pid, flow_id=flow_id)
                 finish.close_flow(flow, now, "door_fault", comp.label, task_id=task.id)
-                raise_after = err
+                raise_after = err if where == "door" else board_down
         if raise_after is not None:
             if raise_after is err:
                 raise err
             raise raise_after from err
+        # Deposit, drop-off: another compartment, chosen with no transaction open while its sensor is read.
+        try:
+            moved = allocate.take(self, size, actor, lambda s, now, nxt: self._move(s, now, flow_id, nxt),
+                                  flow_id=flow_id, down=down)
+        except allocate.BoardNotAnswering as dead:
+            self._no_compartment(flow_id, old_label)
+            raise dead
+        if moved:
+            return
+        self._no_compartment(flow_id, old_label)
+        if where != "door":
+            raise board_down from err
+        raise NoFreeCompartment(f"no working compartment is free for size {size} (tried {', '.join(tried)})") from err
+
+    def _move(self, s: Session, now: dt.datetime, flow_id: int, nxt: Compartment) -> bool:
+        """The confirming transaction of a move: the flow and its parcel go to ``nxt`` (already reserved)."""
+        flow = s.get(Flow, flow_id, with_for_update=True)
+        assert flow is not None and flow.parcel_id is not None
+        old, parcel = s.get(Compartment, flow.compartment_id), s.get(Parcel, flow.parcel_id)
+        assert old is not None and parcel is not None
+        store.release(old, now)  # a door at fault stays faulty; one on a silent board is free again, as it was
+        parcel.compartment_id = flow.compartment_id = nxt.id
+        flow.state, flow.updated_at = S.OPENING, now
+        audit(s, now, flow.actor, "cabinet.door_opening", nxt.label, flow=flow_id, kind=flow.kind, parcel=parcel.id,
+              instead_of=old.label)
+        return True
+
+    def _no_compartment(self, flow_id: int, label: str) -> None:
+        """End a deposit or drop-off that found no compartment to move to: nothing went in."""
+        with self._tx() as (s, now):
+            flow = s.get(Flow, flow_id, with_for_update=True)
+            assert flow is not None and flow.parcel_id is not None
+            parcel, comp = s.get(Parcel, flow.parcel_id), s.get(Compartment, flow.compartment_id)
+            assert parcel is not None and comp is not None
+            parcel.state, parcel.finished_at, parcel.compartment_id = S.CANCELLED, now, None
+            store.release(comp, now)
+            finish.close_flow(flow, now, "no_compartment", label)
 
     # --- waiting for the door ------------------------------------------------------------
     def poll(self, handle: FlowHandle | int) -> FlowResult | None:
@@ -207,10 +247,11 @@ class Engine:
         with self._tx() as (s, _now):
             flow = s.get(Flow, flow_id, with_for_update=True)
             assert flow is not None
-            if flow.finished_at is not None:  # another thread finished it first
-                return finish.stored_result(flow)
-            result = finish.complete(self, s, flow, status)
-        crashpoints.hit(f"{kind}.done")
+            done = flow.finished_at is not None  # another thread finished it first
+            result = finish.stored_result(flow) if done else finish.complete(self, s, flow, status)
+        self._open_since.pop(flow_id, None)
+        if not done:
+            crashpoints.hit(f"{kind}.done")
         return result
 
     def wait_closed(self, handle: FlowHandle | int, timeout_s: float | None = None) -> FlowResult:
@@ -276,10 +317,15 @@ class Engine:
                 .order_by(Flow.id)
             ).all()
         done: list[FlowResult] = []
+        mono = self.clock.monotonic()
         for fid, kind, opened_at, data, cab_id, board, channel in rows:
             flagged = bool((data or {}).get("left_open_task"))
-            # updated_at is when the door was confirmed open: nothing else writes a flow until it ends.
-            if not flagged and (now - opened_at).total_seconds() < self._close_timeout_s(cab_id):
+            if (since := self._open_since.get(fid)) is None:
+                # Opened before this process started: the wall clock is all there is to say how long ago
+                # (updated_at is when the door was confirmed open: nothing else writes a flow until it ends).
+                # Used once; from here on the monotonic clock counts.
+                since = self._open_since[fid] = mono - max(0.0, (now - opened_at).total_seconds())
+            if not flagged and mono - since < self._close_timeout_s(cab_id):
                 continue
             try:
                 status = self._bus(cab_id).door_state(board, channel)

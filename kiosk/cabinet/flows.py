@@ -11,9 +11,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
+from kiosk.cabinet import allocate, store
 from kiosk.cabinet import states as S
-from kiosk.cabinet import store
-from kiosk.cabinet.codes import code_hmac, normalise, same_hmac
+from kiosk.cabinet.codes import CODE_MAX_DIGITS, CODE_MIN_DIGITS, code_hmac, normalise, same_hmac
 from kiosk.cabinet.engine import Engine
 from kiosk.cabinet.results import (
     FlowHandle,
@@ -25,10 +25,47 @@ from kiosk.cabinet.results import (
 )
 from kiosk.errors import CodeLockout, FlowError, KioskError, NoFreeCompartment, ValidationError, WrongPickupCode
 from kiosk.identity import id_hash, mask_id_number, mask_name, validate_id_number
+from kiosk.outbox_tasks import redact
 from kiosk.storage.models import Compartment, Parcel
 
 CASE_RE = re.compile(r"^[0-9A-Z]{12,32}$")
 COLLECTABLE = (S.DROPPED_OFF, S.READY, S.ATTENTION)  # stored, and no flow has the door
+
+
+# The staff screen's fixed reasons for taking a result back (ui.screens.staff_collect.TAKE_BACK_REASONS; the core
+# cannot import the UI): audited as they are. Anything else is free text a person typed.
+COLLECT_REASONS = frozenset({"wrong_case", "citizen_at_desk", "other"})
+AUDIT_TEXT_MAX = 40
+# A phone number typed with spaces or dashes ("138 1234 5678") escapes redact()'s run of 6+ digits.
+_SPACED_DIGITS = re.compile(r"(?<![0-9A-Za-z*])[0-9](?:[ \-.]?[0-9]){5,}(?![0-9A-Za-z*])")
+
+
+def audit_text(text: str) -> str | None:
+    """Free text a person typed, fit for the append-only audit chain (where nothing can be scrubbed later): ID
+    numbers masked, phone-like digit runs starred, whitespace collapsed, at most AUDIT_TEXT_MAX characters."""
+    t = _SPACED_DIGITS.sub(lambda m: re.sub(r"[0-9]", "*", m.group()), redact(" ".join(text.split())))
+    return (t if len(t) <= AUDIT_TEXT_MAX else t[:AUDIT_TEXT_MAX - 1] + "…") or None
+
+
+def reason_for_audit(reason: str) -> str | None:
+    """A collect's reason as the audit log keeps it: the fixed choice's code, or the typed text made safe."""
+    return reason if reason in COLLECT_REASONS else audit_text(reason)
+
+
+class ParcelInOtherCabinet(FlowError):
+    """The code or card is right, but the parcel waits in another kiosk's cabinet: nothing was opened here."""
+
+    citizen_key = "error.parcel_in_other_cabinet"  # "Your documents are in cabinet {cabinet}: please go there."
+    hint = "The parcel is in the cabinet named; send the citizen there."
+
+    def __init__(self, message: str, *, cabinet_id: str) -> None:
+        super().__init__(message)
+        self.cabinet_id = cabinet_id
+
+
+def _elsewhere(parcel_id: int, cabinet_id: str) -> ParcelInOtherCabinet:
+    return ParcelInOtherCabinet(f"parcel {parcel_id} is in cabinet {cabinet_id}, not in this kiosk's cabinets",
+                                cabinet_id=cabinet_id)
 
 
 def _no_compartment(size: str) -> NoFreeCompartment:
@@ -40,6 +77,14 @@ class Person(Protocol):
 
     id_number: str
     name: str
+
+
+def _not_in_cabinet(s: Session, case: str) -> None:
+    dup = s.execute(select(Parcel.id).where(Parcel.case_number == case, Parcel.kind == S.RESULT,
+                                            Parcel.state.in_(S.LIVE))).first()
+    if dup is not None:
+        raise FlowError(f"case {case} is already in the cabinet (parcel {dup[0]})",
+                        hint="Collect or resolve that parcel first.", citizen_key="error.already_deposited")
 
 
 def _case(case_number: str) -> str:
@@ -70,39 +115,28 @@ class Flows(Engine):
             ticket = self.platform.get_delivery_ticket(case)
             applicant, matter_name = ticket.applicant, ticket.matter_name
         number = _id(applicant)
-        with self._tx() as (s, now):
-            dup = s.execute(select(Parcel.id).where(Parcel.case_number == case, Parcel.kind == S.RESULT,
-                                                    Parcel.state.in_(S.LIVE))).first()
-            if dup is not None:
-                raise FlowError(f"case {case} is already in the cabinet (parcel {dup[0]})",
-                                hint="Collect or resolve that parcel first.", citizen_key="error.already_deposited")
-            comp = self._claim(s, now, size, actor)
-            if comp is not None:
-                parcel = Parcel(kind=S.RESULT, state=S.DEPOSITING, case_number=case, matter_name=matter_name,
-                                compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
-                                owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(applicant.name),
-                                created_by=actor, created_at=now)
-                s.add(parcel)
-                s.flush()
-                flow_id = self._begin(s, now, S.DEPOSIT, comp, parcel, actor,
-                                      {"size": size, "case_number": case, "tried": []})
-        if comp is None:
+        with self._tx() as (s, _now):
+            _not_in_cabinet(s, case)  # before any door is read
+
+        def confirm(s: Session, now: dt.datetime, comp: Compartment) -> int:
+            _not_in_cabinet(s, case)  # again: another staff member may have deposited it meanwhile
+            parcel = Parcel(kind=S.RESULT, state=S.DEPOSITING, case_number=case, matter_name=matter_name,
+                            compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
+                            owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(applicant.name),
+                            created_by=actor, created_at=now)
+            s.add(parcel)
+            s.flush()
+            return self._begin(s, now, S.DEPOSIT, comp, parcel, actor, {"size": size, "case_number": case, "tried": []})
+
+        flow_id = allocate.take(self, size, actor, confirm)
+        if flow_id is None:
             raise _no_compartment(size)
         return self._unlock(flow_id)
-
-    def _claim(self, s: Session, now: dt.datetime, size: str, actor: str) -> Compartment | None:
-        """Reserve the best fit; None when nothing fits (the caller raises after its transaction commits, so a
-        compartment found holding a stray item stays out of service with its staff task)."""
-        comp = self._allocate(s, now, size, actor)
-        if comp is not None:
-            comp.state = S.RESERVED
-        return comp
 
     # --- pickup (citizen) ---------------------------------------------------------------
     def start_pickup_by_code(self, code: str, *, actor: str = "citizen") -> FlowHandle:
         """Check the code (rate-limited, every attempt audited without the code) and open its compartment."""
-        digits = self.pickup.code_digits
-        c = normalise(code, digits)
+        c = normalise(code)
         err: KioskError | None = None
         flow_id = 0
         with self._tx() as (s, now):
@@ -114,16 +148,26 @@ class Flows(Engine):
                 # Not a code at all (a slip of the finger, another script's digits): say what a code looks like.
                 # It cannot match any parcel, so it does not count toward the lockout, which is for guessing.
                 audit(s, now, actor, "cabinet.code_attempt", result="malformed", length=len("".join(code.split())))
-                err = MalformedPickupCode(f"a pickup code has {digits} digits", field="code")
+                err = MalformedPickupCode(f"a pickup code has {self.pickup.code_digits} digits ({CODE_MIN_DIGITS} to "
+                                          f"{CODE_MAX_DIGITS} for one texted before pickup.code_digits changed)",
+                                          field="code")
             else:
                 h = code_hmac(self.secret, c)
                 parcel = s.execute(select(Parcel).where(Parcel.code_hmac == h, Parcel.kind == S.RESULT)
                                    .with_for_update(skip_locked=True)).scalars().first()
+                cab_id = s.execute(select(Compartment.cabinet_id).where(Compartment.id == parcel.compartment_id)
+                                   ).scalar_one_or_none() if parcel is not None else None
                 if parcel is None or not same_hmac(parcel.code_hmac, h):
                     lock = self.guard.record(s, now, ok=False)
                     audit(s, now, actor, "cabinet.code_attempt", result="wrong", lockout_s=lock)
                     err = (CodeLockout("too many wrong codes", retry_after_s=lock) if lock
                            else WrongPickupCode("the code matches no parcel"))
+                elif cab_id is not None and cab_id not in self.buses:
+                    # A right code typed at the wrong kiosk (a shared database): not a guess, and not this kiosk's
+                    # door to open. Nothing here is touched; the citizen is sent to the cabinet that holds it.
+                    self.guard.record(s, now, ok=True, parcel_id=parcel.id)
+                    audit(s, now, actor, "cabinet.code_attempt", result="other_cabinet", parcel=parcel.id, cabinet=cab_id)
+                    err = _elsewhere(parcel.id, cab_id)
                 elif parcel.state != S.READY:
                     self.guard.record(s, now, ok=True, parcel_id=parcel.id)
                     audit(s, now, actor, "cabinet.code_attempt", result=f"parcel_{parcel.state}", parcel=parcel.id)
@@ -142,16 +186,26 @@ class Flows(Engine):
         return self._unlock(flow_id)
 
     def start_pickup_by_identity(self, person: Person, *, parcel_id: int | None = None, actor: str = "citizen") -> FlowHandle:
-        """Open the compartment of a ready parcel (overdue too) whose owner's ID hash matches."""
+        """Open the compartment of a ready parcel (overdue too) whose owner's ID hash matches; only this kiosk's
+        cabinets are searched, and a parcel waiting in another kiosk's cabinet is named (ParcelInOtherCabinet)."""
         h = id_hash(self.secret, person.id_number)
+        elsewhere: tuple[int, str] | None = None
         with self._tx() as (s, now):
             q = self._owned(h).with_for_update(skip_locked=True)
             if parcel_id is not None:
                 q = q.where(Parcel.id == parcel_id)
             parcel = s.execute(q).scalars().first()
-            audit(s, now, actor, "cabinet.identity_pickup", result="found" if parcel else "none",
-                  parcel=parcel.id if parcel else None)
+            if parcel is None:
+                q2 = self._owned(h, here=False).add_columns(Compartment.cabinet_id)
+                row = s.execute(q2.where(Parcel.id == parcel_id) if parcel_id is not None else q2).first()
+                elsewhere = (row[0].id, row[1]) if row is not None else None
+            audit(s, now, actor, "cabinet.identity_pickup",
+                  result="found" if parcel else "other_cabinet" if elsewhere else "none",
+                  parcel=parcel.id if parcel else elsewhere[0] if elsewhere else None,
+                  cabinet=elsewhere[1] if elsewhere else None)
             flow_id = self._begin_pickup(s, now, parcel, actor, "identity") if parcel else 0
+        if elsewhere is not None:
+            raise _elsewhere(*elsewhere)
         if not flow_id:
             raise NothingToPickUp("no ready parcel for this person")
         return self._unlock(flow_id)
@@ -162,10 +216,12 @@ class Flows(Engine):
             rows = s.execute(self._owned(id_hash(self.secret, person.id_number))).scalars().all()
             return [store.parcel_view(s, p, now) for p in rows]
 
-    def _owned(self, h: str) -> Select[tuple[Parcel]]:
+    def _owned(self, h: str, *, here: bool = True) -> Select[tuple[Parcel]]:
+        """Ready results of one owner in this kiosk's cabinets (``here=False``: in any other cabinet)."""
+        mine = Compartment.cabinet_id.in_(list(self.buses))
         return (select(Parcel).join(Compartment, Compartment.id == Parcel.compartment_id)
                 .where(Parcel.owner_id_hash == h, Parcel.kind == S.RESULT, Parcel.state == S.READY,
-                       Compartment.cabinet_id.in_(list(self.buses)))
+                       mine if here else ~mine)
                 .order_by(Parcel.id))
 
     def _begin_pickup(self, s: Session, now: dt.datetime, parcel: Parcel, actor: str, via: str) -> int:
@@ -181,17 +237,18 @@ class Flows(Engine):
             raise ValidationError("a drop-off needs a case number or a matter", field="case_number")
         case = _case(case_number) if case_number else None
         number = _id(person)
-        with self._tx() as (s, now):
-            comp = self._claim(s, now, size, actor)
-            if comp is not None:
-                parcel = Parcel(kind=S.DROPOFF, state=S.DROPPING, case_number=case, matter_code=matter_code,
-                                matter_name=matter_name, compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
-                                owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(person.name),
-                                created_by=actor, created_at=now)
-                s.add(parcel)
-                s.flush()
-                flow_id = self._begin(s, now, S.DROPOFF_FLOW, comp, parcel, actor, {"size": size, "tried": []})
-        if comp is None:
+
+        def confirm(s: Session, now: dt.datetime, comp: Compartment) -> int:
+            parcel = Parcel(kind=S.DROPOFF, state=S.DROPPING, case_number=case, matter_code=matter_code,
+                            matter_name=matter_name, compartment_id=comp.id, owner_id_hash=id_hash(self.secret, number),
+                            owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(person.name),
+                            created_by=actor, created_at=now)
+            s.add(parcel)
+            s.flush()
+            return self._begin(s, now, S.DROPOFF_FLOW, comp, parcel, actor, {"size": size, "tried": []})
+
+        flow_id = allocate.take(self, size, actor, confirm)
+        if flow_id is None:
             raise _no_compartment(size)
         return self._unlock(flow_id)
 
@@ -224,7 +281,7 @@ class Flows(Engine):
             prev = parcel.state
             overdue = store.parcel_view(s, parcel, now).overdue
             audit(s, now, actor, "cabinet.collect_requested", comp.label, parcel=parcel.id, kind=parcel.kind,
-                  state=prev, overdue=overdue, case_number=parcel.case_number, reason=reason or None)
+                  state=prev, overdue=overdue, case_number=parcel.case_number, reason=reason_for_audit(reason))
             parcel.state = S.COLLECTING  # a code typed meanwhile is refused: the parcel is not ready any more
             flow_id = self._begin(s, now, S.COLLECT, comp, parcel, actor, {"prev_state": prev})
         return self._unlock(flow_id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kiosk.cabinet import Cabinet, NothingToPickUp
 from kiosk.cabinet import states as S
-from kiosk.errors import FlowError, NoFreeCompartment, WrongPickupCode
+from kiosk.errors import FlowError, WrongPickupCode
 from kiosk.storage.models import AuditRecord
 
 
@@ -114,12 +114,16 @@ def test_allocation_passes_over_a_stray_item(cabinet: Cabinet, sim, db) -> None:
     assert_consistent(db)
 
 
-def test_stray_items_everywhere_still_leave_their_tasks(cabinet: Cabinet, sim, db) -> None:
+def test_stray_items_everywhere_cost_two_compartments_and_one_sensor_task(cabinet: Cabinet, sim, db) -> None:
     for ch in range(1, 6):
         sim.put_item(0, ch)
-    with pytest.raises(NoFreeCompartment):
-        cabinet.start_dropoff(person(3), case_number=case(6), size="S")
-    # The refusal did not roll back what was found: every compartment is out of service with a task for it.
-    assert sorted(t.label for t in cabinet.tasks()) == ["A01", "A02", "A03", "A04", "A05"]
-    assert {c.state for c in cabinet.status()} == {S.DISABLED}
+    h = cabinet.start_dropoff(person(3), case_number=case(6), size="S")
+    assert h.label == "A03"  # past two strays the sensors are doubted, not the compartments
+    assert sorted((t.kind, t.label) for t in cabinet.tasks()) == [
+        ("item_left", "A01"), ("item_left", "A02"), ("item_sensors", "A03")]
+    sim.close_door(0, 3)
+    assert cabinet.wait_closed(h).outcome == "dropped_off"
+    assert {c.label: c.state for c in cabinet.status()} == {
+        "A01": S.DISABLED, "A02": S.DISABLED, "A03": S.OCCUPIED, "A04": S.FREE, "A05": S.FREE}
+    assert [e for op, e, _ in outbox_events(db) if op == "ReportDelivery"] == []
     assert_consistent(db)
