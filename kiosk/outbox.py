@@ -10,11 +10,18 @@ Payloads are the keyword arguments of the matching ``Platform`` port method
 Sensitive payloads (an ID number, a pickup code) are sealed at rest.
 
 States: ``pending`` (due at ``next_attempt_at``), ``sent`` (``result`` holds
-the platform's answer; a sensitive payload is scrubbed) and ``dead`` (the
+the platform's answer; a sensitive payload is scrubbed), ``dead`` (the
 platform rejected it or the sender gave up; ``last_error`` says why, staff see
-it in ``kiosk outbox list`` and may ``kiosk outbox retry`` it). A dead letter
-that leaves a person waiting (an SMS, a filing, a delivery report, a low
-rating) also becomes a staff task: see ``kiosk.outbox_tasks``.
+it in ``kiosk outbox list`` and may ``kiosk outbox retry`` it) and
+``cancelled`` (never sent because the local change it reported was undone,
+e.g. a pickup SMS whose parcel left the cabinet: ``last_error`` says why, the
+payload is scrubbed). A dead letter that leaves a person waiting (an SMS, a
+filing, a delivery report, a low rating) also becomes a staff task: see
+``kiosk.outbox_tasks``.
+
+While a sender is sending a pending row, the row's ``result`` holds its lease
+(``{"leased_until": ...}``): the sender claimed it and the call may be on the
+wire, so nobody may cancel it (what the platform did with it would be lost).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -35,12 +43,15 @@ from kiosk.platform_models import Applicant, Evaluation
 from kiosk.ports import Platform
 from kiosk.privacy import scrub
 from kiosk.sealing import seal, unseal
-from kiosk.storage.models import OutboxMessage, Submission
+from kiosk.storage.models import OutboxMessage, Parcel, Submission
 
 Operation = Literal["SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation"]
 OPERATIONS: tuple[str, ...] = ("SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation")
-PENDING, SENT, DEAD = "pending", "sent", "dead"
+PENDING, SENT, DEAD, CANCELLED = "pending", "sent", "dead", "cancelled"
 SCRUBBED: dict[str, Any] = {"scrubbed": True}
+LEASE = "leased_until"  # the key of a claimed row's lease in ``result`` (a pending row has no answer to keep there)
+
+log = logging.getLogger(__name__)
 
 
 def enqueue(
@@ -155,10 +166,10 @@ def jsonable(value: Any) -> Any:
 
 # --- staff views -------------------------------------------------------------
 def list_messages(session: Session, *, include_sent: bool = False, limit: int = 200) -> list[OutboxMessage]:
-    """Rows for staff, oldest first: pending and dead ones, plus the newest sent ones with ``include_sent``."""
+    """Rows for staff, oldest first: pending and dead ones, plus the newest sent and cancelled ones with ``include_sent``."""
     q = select(OutboxMessage)
-    if not include_sent:
-        q = q.where(OutboxMessage.state != SENT)
+    if not include_sent:  # cancelled rows wait for nothing either
+        q = q.where(OutboxMessage.state.not_in((SENT, CANCELLED)))
     rows = session.execute(q.order_by(OutboxMessage.id.desc()).limit(limit)).scalars().all()
     return list(reversed(rows))
 
@@ -193,6 +204,8 @@ def retry(session: Session, now: dt.datetime, message_id: int, *, actor: str) ->
         raise LookupError(f"no outbox message {message_id}")
     if msg.state == SENT:
         raise ValueError(f"outbox message {message_id} was already delivered; nothing to retry")
+    if msg.state == CANCELLED:
+        raise ValueError(f"outbox message {message_id} was cancelled ({msg.last_error}); nothing to retry")
     if msg.sensitive and not msg.payload.get("sealed"):
         raise ValueError(f"outbox message {message_id} has no payload left to send")
     before = msg.state
@@ -201,6 +214,67 @@ def retry(session: Session, now: dt.datetime, message_id: int, *, actor: str) ->
     msg.next_attempt_at = now
     audit_append(session, now, actor, "outbox.retry", f"outbox:{msg.id}", operation=msg.operation, was=before)
     return msg
+
+
+def lease_of(until: dt.datetime) -> dict[str, str]:
+    """The ``result`` value that marks a pending row claimed by a sender until ``until``."""
+    return {LEASE: until.isoformat()}
+
+
+def in_flight(msg: OutboxMessage, now: dt.datetime) -> bool:
+    """A sender claimed this pending row and its lease has not run out: the call may be on the wire right now."""
+    until = msg.result.get(LEASE) if msg.state == PENDING and isinstance(msg.result, dict) else None
+    try:
+        return until is not None and dt.datetime.fromisoformat(str(until)) > now
+    except ValueError:
+        return False  # not a lease we wrote: no sender holds it
+
+
+def cancel(session: Session, now: dt.datetime, msg: OutboxMessage, reason: str, *, actor: str) -> None:
+    """Mark one pending row cancelled: never sent, its sealed personal data gone, the reason kept (audited)."""
+    msg.state, msg.last_error, msg.result = CANCELLED, f"cancelled: {reason}", None
+    if msg.sensitive:
+        msg.payload = dict(SCRUBBED)  # a pickup code that will never be sent has no reason to stay
+    audit_append(session, now, actor, "outbox.cancelled", f"outbox:{msg.id}", operation=msg.operation, reason=reason,
+                 ref=f"{msg.ref_kind}:{msg.ref_id}" if msg.ref_kind else None)
+    log.info("outbox %d %s cancelled: %s", msg.id, msg.operation, reason)
+
+
+def cancel_pending(session: Session, now: dt.datetime, ref_kind: str, ref_id: int, operation: Operation, reason: str,
+                   *, actor: str) -> list[int]:
+    """Cancel the not-yet-sent ``operation`` rows about one local row, in the caller's transaction; their ids.
+
+    Left alone: rows already sent, dead or cancelled, and a row a sender is sending right now (``in_flight``):
+    cancelling it could not stop the call, only lose its answer. Should that attempt fail, the sender cancels the
+    row before trying again (see ``moot``); the same covers a row a sender has locked at this very moment, which
+    PostgreSQL's SKIP LOCKED passes over rather than waiting on it (a caller holding the audit lock would
+    deadlock with a sender recording an outcome)."""
+    q = (select(OutboxMessage)
+         .where(OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id == ref_id, OutboxMessage.operation == operation,
+                OutboxMessage.state == PENDING)
+         .order_by(OutboxMessage.id).with_for_update(skip_locked=True))
+    done: list[int] = []
+    for msg in session.execute(q).scalars():
+        if in_flight(msg, now):
+            log.info("outbox %d %s is being sent right now: not cancelled (%s)", msg.id, msg.operation, reason)
+            continue
+        cancel(session, now, msg, reason, actor=actor)
+        done.append(msg.id)
+    return done
+
+
+def moot(session: Session, rows: Sequence[tuple[int, str, str | None, int | None]]) -> dict[int, str]:
+    """Which claimed rows (id, operation, ref_kind, ref_id) must not go out any more, and why.
+
+    A pickup SMS whose parcel has left the cabinet would send a dead code: normally ``cancel_pending`` caught it
+    when the parcel left; this catches one that was being sent then and must now be tried again."""
+    parcels = {ref for _id, op, kind, ref in rows if op == "NotifyApplicant" and kind == "parcel" and ref is not None}
+    if not parcels:
+        return {}
+    gone = dict(session.execute(select(Parcel.id, Parcel.state)
+                                .where(Parcel.id.in_(parcels), Parcel.finished_at.is_not(None))).tuples().all())
+    return {mid: f"parcel {ref} is {gone[ref]}: the pickup code it carries is dead"
+            for mid, op, kind, ref in rows if op == "NotifyApplicant" and kind == "parcel" and ref in gone}
 
 
 def purge_dead(session: Session, now: dt.datetime, older_than: dt.timedelta, *, actor: str) -> list[int]:

@@ -8,7 +8,11 @@ of rows not tried and the next claim share one transaction, at least every
 ``record_every_s``. So two kiosks sharing a database never send one row at the
 same time, and a process killed mid-send leaves pending rows that are simply
 sent again when their lease runs out: the platform's idempotency (same
-requestId, same body, same answer) turns that into exactly once.
+requestId, same body, same answer) turns that into exactly once. The lease is
+also written into the row (``outbox.LEASE``) so ``outbox.cancel_pending`` can
+tell a row on the wire from one waiting, and a claimed row whose reason to exist
+is gone (``outbox.moot``: a pickup SMS for a parcel no longer in the cabinet) is
+cancelled instead of sent.
 """
 
 from __future__ import annotations
@@ -18,17 +22,29 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiosk.clock import Clock
 from kiosk.config import PlatformConfig
-from kiosk.errors import KioskError, PlatformAuthFailed, PlatformRejected, PlatformUnavailable
+from kiosk.errors import KioskError, PlatformRejected
 from kiosk.heartbeat import PLATFORM_DEVICE, auth_alarm, raise_auth_alarm, set_device_state
-from kiosk.outbox import DEAD, PENDING, SCRUBBED, SENT, RefHandler, call_platform, next_due, reason_of, submission_handler
+from kiosk.outbox import (
+    DEAD,
+    PENDING,
+    SCRUBBED,
+    SENT,
+    RefHandler,
+    cancel,
+    lease_of,
+    moot,
+    next_due,
+    reason_of,
+    submission_handler,
+)
+from kiosk.outbox_attempt import Attempt, Claimed, Delivery, DrainCounts, attempt
 from kiosk.outbox_tasks import on_dead, on_sent
 from kiosk.ports import Platform
 from kiosk.sealing import unseal
@@ -36,60 +52,6 @@ from kiosk.storage.db import Database
 from kiosk.storage.models import OutboxMessage, Submission
 
 log = logging.getLogger(__name__)
-
-# Faults the platform asks us to retry (the client may map them to PlatformUnavailable already).
-RETRYABLE_CODES = frozenset({"RATE_LIMITED", "MAINTENANCE", "INTERNAL"})
-Outcome = Literal["sent", "retry", "dead", "blocked", "skipped"]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """The outcome of one attempt at one row."""
-
-    message_id: int
-    outcome: Outcome
-    result: dict[str, Any] | None = None
-    error: KioskError | None = None
-
-
-@dataclass
-class DrainCounts:
-    """What one ``run_once`` did."""
-
-    sent: int = 0
-    retried: int = 0
-    dead: int = 0
-    blocked: bool = False  # the auth alarm is up: nothing was sent
-
-    @property
-    def attempted(self) -> int:
-        return self.sent + self.retried + self.dead
-
-    def add(self, d: Delivery) -> None:
-        if d.outcome == "sent":
-            self.sent += 1
-        elif d.outcome == "dead":
-            self.dead += 1
-        elif d.outcome == "retry":
-            self.retried += 1
-
-
-@dataclass
-class _Claimed:
-    id: int
-    request_id: str
-    operation: str
-    attempts: int
-    payload: dict[str, Any]
-
-
-@dataclass
-class _Attempt:
-    kind: Literal["sent", "rejected", "unavailable", "auth"]
-    result: dict[str, Any] | None = None
-    error: KioskError | None = None
-    retry_after_s: int | None = None
-
 
 class OutboxSender:
     """One worker per process; safe to run in several processes over one PostgreSQL database."""
@@ -160,11 +122,11 @@ class OutboxSender:
             started = self.clock.monotonic()
             last_start = started + min(self.record_every_s,
                                        self.attempt_lease_s - self.cfg.timeout_s - self.cfg.connect_timeout_s)
-            done: list[tuple[_Claimed, _Attempt]] = []
+            done: list[tuple[Claimed, Attempt]] = []
             for row in batch:
                 if self.clock.monotonic() > last_start:  # also: outcomes reach the database within ~a second
                     break
-                att = self._attempt(row)
+                att = attempt(self.platform, row)
                 done.append((row, att))
                 if att.kind in ("auth", "unavailable"):
                     break
@@ -200,13 +162,13 @@ class OutboxSender:
                 if msg is not None and msg.state == PENDING:
                     msg.next_attempt_at = self.clock.now() + dt.timedelta(seconds=self.paused_for_s())
                 return Delivery(message_id, "skipped")
-        att = self._attempt(rows[0])
+        att = attempt(self.platform, rows[0])
         with self.db.transaction() as s:
             d = self._record(s, self._load(s, [message_id]).get(message_id), rows[0], att, present=True)
         self._after(d)
         return d
 
-    def _claim(self, s: Session, n: int, *, only_id: int | None = None) -> list[_Claimed]:
+    def _claim(self, s: Session, n: int, *, only_id: int | None = None) -> list[Claimed]:
         """Take up to n due rows (or the one held row): count the attempt, lease them, unseal their payloads."""
         self._blocked = auth_alarm(s) is not None
         if self._blocked or n <= 0:
@@ -214,13 +176,20 @@ class OutboxSender:
         now = self.clock.now()
         s.flush()  # outcomes recorded in this transaction must be visible to the Core query below
         t = OutboxMessage.__table__
-        q = select(t.c.id, t.c.request_id, t.c.operation, t.c.attempts, t.c.payload, t.c.sensitive).where(
-            t.c.state == PENDING)
+        q = select(t.c.id, t.c.request_id, t.c.operation, t.c.attempts, t.c.payload, t.c.sensitive, t.c.ref_kind,
+                   t.c.ref_id).where(t.c.state == PENDING)
         q = q.where(t.c.id == only_id) if only_id is not None else q.where(t.c.next_attempt_at <= now)
         # Core, not ORM: claiming is on the hot path of a drain (one statement each way for the whole batch).
         q = q.order_by(t.c.next_attempt_at, t.c.id).limit(n).with_for_update(skip_locked=True)
-        out: list[_Claimed] = []
-        for r in s.execute(q).all():
+        out: list[Claimed] = []
+        rows = s.execute(q).all()
+        gone = moot(s, [(r.id, r.operation, r.ref_kind, r.ref_id) for r in rows])
+        for r in rows:
+            if r.id in gone:
+                msg = s.get(OutboxMessage, r.id)
+                if msg is not None:
+                    cancel(s, now, msg, gone[r.id], actor=self.actor)
+                continue
             try:
                 payload = unseal(self.secret, r.payload["sealed"]) if r.sensitive else dict(r.payload)
             except (KeyError, TypeError, KioskError) as err:
@@ -228,12 +197,12 @@ class OutboxSender:
                 if msg is not None:
                     self._dead(s, msg, now, f"payload unusable: {reason_of(err)}")
                 continue
-            out.append(_Claimed(r.id, r.request_id, r.operation, r.attempts + 1, payload))
+            out.append(Claimed(r.id, r.request_id, r.operation, r.attempts + 1, payload))
         if out:
             # Counted before the call and leased past its timeout: a crash mid-send reads as a failed attempt.
+            until = now + dt.timedelta(seconds=self.attempt_lease_s)
             s.execute(update(t).where(t.c.id.in_([c.id for c in out]))
-                      .values(attempts=t.c.attempts + 1,
-                              next_attempt_at=now + dt.timedelta(seconds=self.attempt_lease_s)))
+                      .values(attempts=t.c.attempts + 1, next_attempt_at=until, result=lease_of(until)))
         return out
 
     def _load(self, s: Session, ids: list[int]) -> dict[int, OutboxMessage]:
@@ -252,28 +221,10 @@ class OutboxSender:
         for msg in msgs:
             if msg.state == PENDING:
                 msg.attempts = max(0, msg.attempts - 1)
-                msg.next_attempt_at = due
+                msg.next_attempt_at, msg.result = due, None
 
-    # --- one attempt ----------------------------------------------------------------
-    def _attempt(self, row: _Claimed) -> _Attempt:
-        """The network call, outside any transaction."""
-        try:
-            return _Attempt("sent", result=call_platform(self.platform, row.operation, row.request_id, row.payload))
-        except PlatformAuthFailed as err:
-            return _Attempt("auth", error=err)
-        except PlatformRejected as err:
-            if err.code in RETRYABLE_CODES:
-                return _Attempt("unavailable", error=err, retry_after_s=err.retry_after_s)
-            return _Attempt("rejected", error=err)
-        except PlatformUnavailable as err:
-            return _Attempt("unavailable", error=err, retry_after_s=err.retry_after_s)
-        except Exception as err:  # a client bug must not lose the row: retry it like an outage
-            log.exception("outbox %d: unexpected error from the platform client", row.id)
-            return _Attempt("unavailable", error=KioskError(f"{type(err).__name__}: {err}"))
-        finally:
-            row.payload = {}  # drop our copy of unsealed personal data as soon as possible
-
-    def _record(self, s: Session, msg: OutboxMessage | None, row: _Claimed, att: _Attempt, *,
+    # --- recording an attempt ------------------------------------------------------------
+    def _record(self, s: Session, msg: OutboxMessage | None, row: Claimed, att: Attempt, *,
                 present: bool = False) -> Delivery:
         """Write the attempt's outcome in the caller's transaction (``present``: the citizen waits at the screen)."""
         now = self.clock.now()
@@ -299,7 +250,7 @@ class OutboxSender:
             raise_auth_alarm(s, now, f"AUTH_FAILED on {row.operation}: {reason}", actor=self.actor)
             # Not the row's fault: the attempt is not counted and the row goes first once the alarm clears.
             msg.attempts = max(0, msg.attempts - 1)
-            msg.next_attempt_at, msg.last_error = now, reason
+            msg.next_attempt_at, msg.last_error, msg.result = now, reason, None
             return Delivery(row.id, "blocked", error=err)
         if att.kind == "rejected":
             # A refusal on the fast path is shown to the citizen at once: no staff task for it.
@@ -315,7 +266,7 @@ class OutboxSender:
         if row.attempts >= self.cfg.outbox_max_attempts:
             self._dead(s, msg, now, f"gave up after {row.attempts} attempts: {reason}", err)
             return Delivery(row.id, "dead", error=err)
-        msg.next_attempt_at, msg.last_error = now + dt.timedelta(seconds=delay), reason
+        msg.next_attempt_at, msg.last_error, msg.result = now + dt.timedelta(seconds=delay), reason, None  # lease over
         log.info("outbox %d %s: platform unavailable (%s); next attempt in %.1f s", row.id, row.operation, reason, delay)
         return Delivery(row.id, "retry", error=err)
 
@@ -339,7 +290,7 @@ class OutboxSender:
               *, task: bool = True) -> None:
         from kiosk.audit import append as audit_append
 
-        msg.state, msg.last_error = DEAD, reason
+        msg.state, msg.last_error, msg.result = DEAD, reason, None
         # Staff work from the task list, not `kiosk outbox list`: a dead letter someone waits on becomes a task there.
         raised = on_dead(s, now, msg, reason, err, self.secret, actor=self.actor) if task else None
         audit_append(s, now, self.actor, "outbox.dead", f"outbox:{msg.id}", operation=msg.operation, reason=reason,

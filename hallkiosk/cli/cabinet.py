@@ -222,6 +222,8 @@ def _deposit(args: argparse.Namespace) -> int:
         _sim_person(app, "deposit")(h)
         r = cab.wait_closed(h)
     _print(r)
+    if r.code is None:  # shut empty (cancelled) or handed to staff: nothing to hand over
+        return 0 if r.outcome == "cancelled_empty" else 1
     # Shown this once for staff to hand over or print; the applicant also gets it by SMS. Never logged.
     print(f"pickup code: {r.code}  (expires {local(app.clock, r.expires_at):%Y-%m-%d %H:%M})")
     return 0

@@ -2,7 +2,10 @@
 
 Everything written passes :class:`Redactor`: known secrets (the platform password,
 the kiosk secret, PINs, staff badge UIDs, a database password) are replaced
-outright, and ID numbers and phone numbers are masked wherever they appear.
+outright, ID numbers and phone numbers are masked wherever they appear, and so
+is a number a line calls a pickup code. Audit records are read with the audit
+log's own defensive reader, so a damaged record is listed as unreadable instead
+of stopping the bundle.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ import os
 import re
 import tarfile
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from kiosk import audit
 from kiosk import outbox as ob
@@ -29,7 +33,7 @@ from kiosk.diag_model import Report
 from kiosk.errors import KioskError
 from kiosk.privacy import scrub
 from kiosk.secret import ENV as SECRET_ENV
-from kiosk.storage.models import AuditRecord, Compartment, DeviceEvent, OutboxMessage, StaffTask
+from kiosk.storage.models import Compartment, DeviceEvent, OutboxMessage, StaffTask
 
 if TYPE_CHECKING:
     from hallkiosk.wiring import App
@@ -40,6 +44,10 @@ AUDIT_RECORDS = 500
 _ID_ANYWHERE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[0-9Xx])(?!\d)")
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 _URL_PASSWORD = re.compile(r"(?P<pre>[a-z][a-z0-9+.\-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)(?P<post>@)", re.I)
+# A pickup code (6-10 digits) named as one: "pickup code: 482913", "code=482913", '"code": "482913"', "取件码为482913".
+# A code is only a number, so it can only be told from other numbers by what a log line calls it.
+_PICKUP_CODE = re.compile(r"(?P<pre>(?:\bcode\b|取件码|提取码|取件密码|验证码)[^0-9\n]{0,16}?)(?<!\d)(?P<code>\d{6,10})(?!\d)",
+                          re.I)
 
 
 class Redactor:
@@ -55,7 +63,8 @@ class Redactor:
         text = _URL_PASSWORD.sub(r"\g<pre>[redacted]\g<post>", text)
         text = scrub(text)
         text = _ID_ANYWHERE.sub(lambda m: m.group(1) + "*" * 8 + m.group(3)[-4:], text)
-        return _PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+        text = _PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+        return _PICKUP_CODE.sub(lambda m: m.group("pre") + "*" * len(m.group("code")), text)
 
     def value(self, v: Any) -> Any:
         """Redact every string inside a JSON-like value (keys too), leaving its structure and numbers intact."""
@@ -118,26 +127,61 @@ def log_files(app: App, extra: Iterable[Path] = ()) -> list[Path]:
     return [*found, *(Path(p) for p in extra if Path(p).is_file())]
 
 
+def _audit_rows(s: Session, n: int) -> list[dict[str, Any]]:
+    """The newest audit records through the audit log's own defensive reader: a damaged record is listed, marked
+    unreadable with what cannot be read, and never its raw content (it may hold personal data)."""
+    out: list[dict[str, Any]] = []
+    for e in audit.tail(s, n):
+        row: dict[str, Any] = {"seq": e.seq, "at": e.at.isoformat() if e.at else None, "actor": e.actor,
+                               "action": e.action, "subject": e.subject, "detail": None if e.error else e.detail,
+                               "hash": e.hash}
+        if e.error:
+            row["unreadable"] = e.error
+        out.append(row)
+    return out
+
+
 def _rows(app: App, red: Redactor, audit_records: int) -> dict[str, list[dict[str, Any]]]:
-    """Recent audit records, device events, outbox rows (never payloads), staff tasks and compartments."""
-    out: dict[str, list[dict[str, Any]]] = {}
-    with app.db.transaction() as s:
-        recs = s.execute(select(AuditRecord).order_by(AuditRecord.seq.desc()).limit(audit_records)).scalars().all()
-        out["audit"] = [{"seq": r.seq, "at": r.at.isoformat(), "actor": r.actor, "action": r.action, "subject": r.subject,
-                         "detail": r.detail, "hash": r.hash} for r in reversed(recs)]
+    """Recent audit records, device events, outbox rows (never payloads), staff tasks and compartments.
+
+    Each table is read in its own transaction, so one that cannot be read (a damaged row, a missing table) is
+    reported in its place and costs support none of the others."""
+
+    def audit_verify(s: Session) -> list[dict[str, Any]]:
         res = audit.verify(s)
-        out["audit_verify"] = [{"ok": res.ok, "checked": res.checked, "broken_seq": res.broken_seq, "reason": res.reason}]
+        return [{"ok": res.ok, "checked": res.checked, "broken_seq": res.broken_seq, "reason": res.reason}]
+
+    def device_events(s: Session) -> list[dict[str, Any]]:
         evs = s.execute(select(DeviceEvent).order_by(DeviceEvent.id.desc()).limit(500)).scalars().all()
-        out["device_events"] = [{"at": e.at.isoformat(), "device": e.device, "state": e.state, "detail": e.detail}
-                                for e in reversed(evs)]
+        return [{"at": e.at.isoformat(), "device": e.device, "state": e.state, "detail": e.detail} for e in reversed(evs)]
+
+    def outbox_rows(s: Session) -> list[dict[str, Any]]:
         msgs = s.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(500)).scalars().all()
-        out["outbox"] = [ob.describe(m) for m in reversed(msgs)]
+        return [ob.describe(m) for m in reversed(msgs)]
+
+    def staff_tasks(s: Session) -> list[dict[str, Any]]:
         tasks = s.execute(select(StaffTask).order_by(StaffTask.id.desc()).limit(200)).scalars().all()
-        out["staff_tasks"] = [{"id": t.id, "kind": t.kind, "detail": t.detail, "created_at": t.created_at.isoformat(),
-                               "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None} for t in reversed(tasks)]
+        return [{"id": t.id, "kind": t.kind, "detail": t.detail, "created_at": t.created_at.isoformat(),
+                 "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None} for t in reversed(tasks)]
+
+    def compartments(s: Session) -> list[dict[str, Any]]:
         comps = s.execute(select(Compartment).order_by(Compartment.label)).scalars().all()
-        out["compartments"] = [{"label": c.label, "cabinet": c.cabinet_id, "size": c.size, "board": c.board,
-                                "channel": c.channel, "state": c.state, "fault_reason": c.fault_reason} for c in comps]
+        return [{"label": c.label, "cabinet": c.cabinet_id, "size": c.size, "board": c.board, "channel": c.channel,
+                 "state": c.state, "fault_reason": c.fault_reason} for c in comps]
+
+    readers: dict[str, Callable[[Session], list[dict[str, Any]]]] = {
+        "audit": lambda s: _audit_rows(s, audit_records), "audit_verify": audit_verify, "device_events": device_events,
+        "outbox": outbox_rows, "staff_tasks": staff_tasks, "compartments": compartments,
+    }
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name, read in readers.items():
+        try:
+            with app.db.transaction() as s:
+                out[name] = read(s)
+        except (KioskError, SQLAlchemyError, ValueError, TypeError) as err:
+            # A value the ORM cannot decode (a non-JSON detail, a bad timestamp) raises from the driver or the
+            # column type, not as a database error. The message names the problem, never the row's content.
+            out[name] = [{"error": f"cannot read {name}: {type(err).__name__}: {getattr(err, 'message', err)}"}]
     return out
 
 

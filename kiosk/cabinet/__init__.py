@@ -25,7 +25,9 @@ API (all blocking; a UI calls it from its worker thread)::
     r.code                      # deposit only: the pickup code, returned this once, never stored or logged
     r.receipt_number            # drop-off only
     r.outcome                   # deposited / picked_up / item_left / dropped_off / returned / collected /
-                                # item_still_inside (collect: the sensor still sees the parcel; nothing changed)
+                                # item_still_inside (collect: the sensor still sees the parcel; nothing changed) /
+                                # cancelled_empty (deposit, drop-off: shut with the item sensor reading empty, the
+                                # way a person cancels at a cabinet: no code, no receipt, nothing reported)
     cab.settle_open_flows()     # every few seconds (the runtime): finish flows whose door was left open once shut
 
     # one call each, for the CLI: cab.deposit(...), cab.pickup_by_code(code), cab.dropoff(...), cab.run_collect(actor=...),

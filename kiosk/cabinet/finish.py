@@ -22,6 +22,8 @@ from kiosk.storage.models import Compartment, Flow, Parcel, StaffTask
 if TYPE_CHECKING:
     from kiosk.cabinet.engine import Engine
 
+CANCELLED_EMPTY = "cancelled_empty"  # the outcome of a deposit or drop-off shut on an empty compartment
+
 
 def close_flow(flow: Flow, now: dt.datetime, outcome: str, label: str, **extra: Any) -> None:
     """Mark a flow finished and keep what its result was (never a code) for a later poll."""
@@ -70,8 +72,25 @@ def end_left_open(s: Session, now: dt.datetime, flow: Flow) -> None:
     audit(s, now, "kiosk", "cabinet.task_resolved", f"task {task.id}", kind=task.kind, note=note, flow=flow.id)
 
 
+def cancelled_empty(s: Session, flow: Flow, comp: Compartment, parcel: Parcel, now: dt.datetime, actor: str,
+                    why: str) -> FlowResult:
+    """A deposit or drop-off whose door shut on an empty compartment: the person changed their mind.
+
+    Opening the door and shutting it without putting anything in is the natural way to cancel at a cabinet, so
+    nothing was handed over: no code, no report, no SMS, no receipt. The parcel ends cancelled (the case can be
+    deposited again: only a live parcel blocks that) and the compartment is free."""
+    parcel.state, parcel.finished_at = S.CANCELLED, now
+    store.release(comp, now)
+    audit(s, now, actor, "cabinet.cancelled_empty", comp.label, flow=flow.id, kind=flow.kind, parcel=parcel.id,
+          case_number=parcel.case_number, why=why)
+    close_flow(flow, now, CANCELLED_EMPTY, comp.label, item_present=False)
+    return stored_result(flow)
+
+
 def _deposited(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
                now: dt.datetime) -> FlowResult:
+    if status.item_present is False:  # None: no item sensor, so nothing to go by but the staff's word
+        return cancelled_empty(s, flow, comp, parcel, now, flow.actor, "the door closed and the item sensor reads empty")
     code, h = unique_code(s, eng.secret, eng.pickup.code_digits)
     parcel.code_hmac, parcel.state, parcel.stored_at = h, S.READY, now
     parcel.expires_at = now + dt.timedelta(days=eng.pickup.expiry_days)
@@ -98,6 +117,9 @@ def _picked_up(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: P
     parcel.state, parcel.finished_at, parcel.code_hmac = S.PICKED_UP, now, None  # single use: the code dies here
     store.release(comp, now)
     store.report_delivery(s, now, parcel, "PICKED_UP", comp)
+    # Picked up with the ID card before the SMS went out (or while it could not): the text and its
+    # "SMS not sent" task have nothing left to do.
+    store.pickup_sms_moot(s, now, parcel, f"parcel {parcel.id} was picked up (via {flow.data.get('via') or '?'})")
     audit(s, now, flow.actor, "cabinet.picked_up", comp.label, parcel=parcel.id, case_number=parcel.case_number,
           via=flow.data.get("via"))
     close_flow(flow, now, "picked_up", comp.label, item_present=status.item_present)
@@ -106,6 +128,8 @@ def _picked_up(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: P
 
 def _dropped_off(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
                  now: dt.datetime) -> FlowResult:
+    if status.item_present is False:  # an empty drop-off gets no receipt: the citizen would hold one for nothing
+        return cancelled_empty(s, flow, comp, parcel, now, flow.actor, "the door closed and the item sensor reads empty")
     parcel.state, parcel.stored_at = S.DROPPED_OFF, now
     parcel.receipt_number = f"DO{now:%y%m%d}{parcel.id:07d}"  # unique by the parcel id; short enough to type
     store.set_state(comp, S.OCCUPIED, now)
@@ -133,7 +157,9 @@ def _collected(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: P
         parcel.state, event = S.COLLECTED, "DROPOFF_RECEIVED"
     parcel.finished_at, parcel.code_hmac = now, None
     store.release(comp, now)
-    store.resolve_tasks_for(s, now, parcel.id, flow.actor)
+    store.resolve_tasks_for(s, now, parcel.id, flow.actor, note=f"parcel {parcel.id} taken out by {flow.actor}")
+    if parcel.kind == S.RESULT:  # its code just died: a pickup SMS still queued would send it anyway
+        store.cancel_pickup_sms(s, now, parcel, f"parcel {parcel.id} was taken back by {flow.actor}")
     if reported:
         store.report_delivery(s, now, parcel, event, comp)
     audit(s, now, flow.actor, "cabinet.collected", comp.label, parcel=parcel.id, event=event if reported else None)
@@ -147,10 +173,11 @@ def roll_back(eng: Engine, s: Session, flow: Flow, why: str) -> None:
     comp, parcel = _parts(s, flow)
     assert parcel is not None
     if flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW):
-        parcel.state, parcel.finished_at = S.CANCELLED, now
-        store.release(comp, now)
-        outcome = "cancelled"
-    elif flow.kind == S.PICKUP:
+        # Reconciliation rolls these back only on "closed, empty": the same ending as when the kiosk saw it shut.
+        cancelled_empty(s, flow, comp, parcel, now, "kiosk", f"at start-up: {why}")
+        end_left_open(s, now, flow)
+        return
+    if flow.kind == S.PICKUP:
         parcel.state, outcome = S.READY, "not_picked_up"
     else:
         parcel.state, outcome = flow.data.get("prev_state", S.ATTENTION), "not_collected"

@@ -4,9 +4,13 @@ Decision table (door and item sensor read now):
 
 | flow               | door open | closed, item present | closed, item absent | closed, no sensor |
 | ------------------ | --------- | -------------------- | ------------------- | ----------------- |
-| deposit / drop-off | task      | complete             | roll back (cancel)  | task              |
+| deposit / drop-off | task      | complete             | cancelled_empty     | task              |
 | pickup / collect   | task      | roll back (restore)  | complete            | task              |
 | technician open    | finish    | finish               | finish              | finish            |
+
+"Closed, empty" ends an unfinished deposit or drop-off exactly as when the
+kiosk sees it shut empty while running (``finish.cancelled_empty``): nothing
+was put in, so nothing is reported and no code or receipt is made.
 
 A board that does not answer is a task too. A task holds the parcel in
 ``attention`` and leaves its compartment reserved or occupied, so nothing is

@@ -13,6 +13,7 @@ from kiosk.audit import append as audit
 from kiosk.cabinet import states as S
 from kiosk.cabinet.results import ParcelView, TaskView
 from kiosk.config import CabinetConfig
+from kiosk.outbox_tasks import TASK_SMS_NOT_SENT
 from kiosk.storage.models import Compartment, Parcel, StaffTask
 
 
@@ -105,10 +106,31 @@ def add_task(session: Session, now: dt.datetime, kind: str, detail: str, *, comp
     return task
 
 
-def resolve_tasks_for(session: Session, now: dt.datetime, parcel_id: int, actor: str) -> None:
+def resolve_tasks_for(session: Session, now: dt.datetime, parcel_id: int, actor: str, *, note: str,
+                      kinds: Sequence[str] | None = None) -> list[int]:
+    """Close a parcel's open tasks (of ``kinds``, or all) that its ending answered; ``note`` says how, in each."""
     q = select(StaffTask).where(StaffTask.parcel_id == parcel_id, StaffTask.resolved_at.is_(None))
-    for t in session.execute(q).scalars():
-        t.resolved_at, t.resolved_by = now, actor
+    if kinds is not None:
+        q = q.where(StaffTask.kind.in_(list(kinds)))
+    done: list[int] = []
+    for t in session.execute(q.order_by(StaffTask.id)).scalars():
+        t.resolved_at, t.resolved_by, t.detail = now, actor, f"{t.detail} [{note}]"
+        audit(session, now, actor, "cabinet.task_resolved", f"task {t.id}", kind=t.kind, note=note, parcel=parcel_id)
+        done.append(t.id)
+    return done
+
+
+def cancel_pickup_sms(session: Session, now: dt.datetime, parcel: Parcel, why: str) -> list[int]:
+    """The parcel left the cabinet, so its code is dead: a PICKUP_READY SMS not sent yet must never go out.
+
+    One the sender is sending right now is left to finish (see ``outbox.cancel_pending``)."""
+    return outbox.cancel_pending(session, now, "parcel", parcel.id, "NotifyApplicant", why, actor="kiosk")
+
+
+def pickup_sms_moot(session: Session, now: dt.datetime, parcel: Parcel, why: str) -> None:
+    """Picked up: cancel the SMS still queued, and close the "SMS not sent" task (nobody waits for the text now)."""
+    cancel_pickup_sms(session, now, parcel, why)
+    resolve_tasks_for(session, now, parcel.id, "kiosk", note=f"{why}: nothing left to do", kinds=(TASK_SMS_NOT_SENT,))
 
 
 def report_delivery(session: Session, now: dt.datetime, parcel: Parcel, event: str, comp: Compartment) -> None:

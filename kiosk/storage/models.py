@@ -140,7 +140,8 @@ class CodeAttempt(Base):
 class OutboxMessage(Base):
     """A platform call that changes something, written with the local change, sent at least once.
 
-    state: pending / sent / dead. ``payload`` is scrubbed after delivery when ``sensitive``.
+    state: pending / sent / dead / cancelled (a pickup SMS whose parcel left first). ``payload`` is scrubbed
+    after delivery when ``sensitive``.
     """
 
     __tablename__ = "outbox"

@@ -104,6 +104,7 @@ def test_deposit_with_explicit_applicant_and_no_platform(db, bus, cab_cfg, clock
     with pytest.raises(ValidationError):
         cab.start_deposit("bad case", actor="cli", applicant=person(1))
     h = cab.start_deposit(case(3), actor="cli", applicant=person(5))
+    sim.put_item(0, 3)
     sim.close_door(0, 3)
     r = cab.wait_closed(h)
     assert parcel(db, r.parcel_id).owner_id_masked.endswith(person(5).id_number[-4:])
@@ -116,6 +117,7 @@ def test_best_fit_by_size(cabinet: Cabinet, sim, db) -> None:
     for i, size in enumerate(["S", "S", "S", "M", "L"]):
         h = cabinet.start_deposit(case(10 + i), actor="staff", size=size)
         labels.append(h.label)
+        sim.put_item(0, int(h.label[1:]))
         sim.close_door(0, int(h.label[1:]))
         cabinet.wait_closed(h)
     # S, S, then the smallest that fits (M), M, L: the L one is kept for the L parcel as long as possible
@@ -129,10 +131,12 @@ def test_best_fit_skips_smaller_and_out_of_service(cabinet: Cabinet, sim) -> Non
     cabinet.disable("A03", actor="staff", reason="broken shelf")
     h = cabinet.start_deposit(case(30), actor="staff", size="M")
     assert h.label == "A04"
+    sim.put_item(0, 4)
     sim.close_door(0, 4)
     cabinet.wait_closed(h)
     h = cabinet.start_deposit(case(31), actor="staff", size="M")
     assert h.label == "A05"  # only L left that fits
+    sim.put_item(0, 5)
     sim.close_door(0, 5)
     cabinet.wait_closed(h)
     assert cabinet.enable("A03", actor="tech") == S.FREE

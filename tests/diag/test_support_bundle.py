@@ -68,3 +68,79 @@ def test_bundle_has_no_secret_or_full_id(rig: Rig, monkeypatch, tmp_path: Path) 
     verify = json.loads(files["db/audit_verify.jsonl"])
     assert verify["ok"] is False and verify["broken_seq"] == 1  # the tampering shows in the bundle too
     assert json.loads(files["versions.json"])["kiosk"]
+
+
+CODE = "482913"  # a pickup code: with it, anyone could open the owner's compartment
+CODE2 = "58213904"
+
+
+def _on(rig: Rig, db_url: str) -> None:
+    """Point the rig's kiosk at the backend under test (SQLite file or a fresh PostgreSQL database)."""
+    rig.config.write_text(rig.config.read_text(encoding="utf-8") + f'\n[storage]\nurl = "{db_url}"\n', encoding="utf-8")
+    db = Database(db_url)
+    db.upgrade()
+    db.dispose()
+
+
+def _bundle(rig: Rig, tmp_path: Path) -> dict[str, str]:
+    out = tmp_path / "support.tar.gz"
+    code, printed = rig.cli("support-bundle", str(out))
+    assert code == 0 and "wrote" in printed, printed
+    with tarfile.open(out) as tar:
+        return {m.name.split("/", 1)[1]: tar.extractfile(m).read().decode("utf-8") for m in tar.getmembers() if m.isfile()}
+
+
+def test_bundle_with_a_damaged_audit_record_marks_it_unreadable(rig: Rig, db_url: str, tmp_path: Path) -> None:
+    _on(rig, db_url)
+    app = rig.app()
+    try:
+        for i in range(1, 5):
+            app.audit("staff:1", "door.open", f"A0{i}", outcome="opened", ms=100 + i)
+    finally:
+        app.close()
+    db = Database(db_url)
+    # What each backend lets into the column that the kiosk cannot read back (see tests/foundation/test_audit_damage.py):
+    # PostgreSQL checks json and timestamptz syntax on write, SQLite takes anything.
+    damage = (["detail = 'garbage'"] if db.is_sqlite else ["at = 'infinity'", "detail = '{\"x\": \"\\ud800\"}'"])
+    with db.engine.begin() as conn:
+        for i, set_ in enumerate(damage):
+            conn.execute(text(f"UPDATE audit_log SET {set_} WHERE seq = {2 + i}"))
+    db.dispose()
+    files = _bundle(rig, tmp_path)
+    audit = {r["seq"]: r for r in map(json.loads, files["db/audit.jsonl"].splitlines())}
+    assert {1, 2, 3, 4} <= set(audit)
+    if "garbage" in damage[0]:
+        assert audit[2]["unreadable"] == "detail is not JSON" and audit[2]["detail"] is None
+        assert "garbage" not in files["db/audit.jsonl"]  # named, never shown: it could be anyone's data
+    else:
+        assert audit[2]["unreadable"] == "at is not a timestamp" and audit[2]["at"] is None
+        assert "cannot be hashed" in audit[3]["unreadable"] and audit[3]["detail"] is None
+    # The records around it are whole, and support sees where the chain breaks.
+    assert audit[1]["detail"] == {"outcome": "opened", "ms": 101} and "unreadable" not in audit[1]
+    assert audit[4]["subject"] == "A04" and "unreadable" not in audit[4]
+    verify = json.loads(files["db/audit_verify.jsonl"])
+    assert verify["ok"] is False and verify["broken_seq"] == 2
+    for table in ("device_events", "outbox", "staff_tasks", "compartments"):  # the other tables are all there
+        assert '"error"' not in files[f"db/{table}.jsonl"], files[f"db/{table}.jsonl"]
+
+
+def test_bundle_carries_the_kiosk_logs_masked(rig: Rig, db_url: str, tmp_path: Path) -> None:
+    _on(rig, db_url)
+    logs = rig.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    (logs / "kiosk.log").write_text(
+        "2026-11-25 10:00:01 INFO kiosk.cabinet: deposit A03 done\n"
+        f"2026-11-25 10:00:02 DEBUG sloppy.plugin: SMS for {ID} pickup code: {CODE} (cabinet CAB-T1 A03)\n",
+        encoding="utf-8")
+    (logs / "kiosk.log.1").write_text(  # a rotated log: the older lines are support's too
+        f'2026-11-24 09:00:00 DEBUG zeep: NotifyApplicant params {{"code": "{CODE2}", "id": "{ID2}"}} 取件码为{CODE}\n',
+        encoding="utf-8")
+    files = _bundle(rig, tmp_path)
+    assert {"logs/kiosk.log", "logs/kiosk.log.1"} <= set(files)
+    log, older = files["logs/kiosk.log"], files["logs/kiosk.log.1"]
+    assert "deposit A03 done" in log  # the log is there, line for line
+    assert f"SMS for 110105********1232 pickup code: {'*' * 6} (cabinet CAB-T1 A03)" in log
+    assert f'"code": "{"*" * 8}"' in older and "110105********002X" in older and f"取件码为{'*' * 6}" in older
+    everything = "\n".join(files.values())
+    for leaked in (ID, ID2, CODE, CODE2):
+        assert leaked not in everything, f"{leaked!r} is in the bundle"

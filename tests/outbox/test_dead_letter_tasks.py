@@ -128,11 +128,16 @@ def test_sms_the_platform_could_not_send_is_a_task(db: Database, secret: bytes, 
 
 def test_no_task_when_the_parcel_was_collected_meanwhile(db: Database, secret: bytes, sim: PlatformSim,
                                                          sender: OutboxSender, real_clock) -> None:
-    pid, _mid = _parcel_with_sms(db, real_clock.now(), secret, "ZW20260000000099")
+    pid, mid = _parcel_with_sms(db, real_clock.now(), secret, "ZW20260000000099")
     with db.transaction() as s:
-        s.get(Parcel, pid).finished_at = real_clock.now()  # picked up with the ID card before the SMS died
-    assert sender.run_once().dead == 1
-    assert _tasks(db) == []
+        s.get(Parcel, pid).finished_at = real_clock.now()  # picked up with the ID card before the SMS was tried
+    # Its code died with the pickup: the sender cancels the SMS instead of sending it, so it never dies either.
+    assert sender.run_once().attempted == 0
+    assert _tasks(db) == [] and sim.backoffice.sms == []
+    with db.transaction() as s:
+        msg = s.get(OutboxMessage, mid)
+        assert msg.state == outbox.CANCELLED and msg.payload == outbox.SCRUBBED and "dead" in msg.last_error
+        assert audit.tail(s, 1)[0].action == "outbox.cancelled"
 
 
 def test_queued_application_refused_later_names_the_receipt(db: Database, secret: bytes, sim: PlatformSim,
@@ -169,8 +174,8 @@ def test_dead_delivery_report_is_a_task(db: Database, secret: bytes, sim: Platfo
     with db.transaction() as s:
         parcel = s.get(Parcel, pid)
         report_delivery(s, real_clock.now(), parcel, "PICKED_UP", s.get(Compartment, parcel.compartment_id))
-        parcel.finished_at = real_clock.now()  # picked up: the SMS task is moot, the report's is not
-    assert sender.run_once().dead == 2
+        parcel.finished_at = real_clock.now()  # picked up: the SMS is moot (cancelled, not sent), the report is not
+    assert sender.run_once().dead == 1
     (task,) = _tasks(db)
     assert task.kind == TASK_DELIVERY_NOT_REPORTED and "ZW20260000000042" in task.detail
     assert "picked up" in task.detail and "A07" in task.detail and "desk system" in task.detail

@@ -66,3 +66,27 @@ def test_staff_deposit_by_case_number(k: Driver) -> None:
     assert k.app.sm.current == "staff"
     k.tap_id("btn_exit")
     assert k.app.sm.current == "start" and k.app.session.role == "citizen" and k.app.session.staff_id is None
+
+
+def test_staff_deposit_shut_empty_is_cancelled_and_says_so(k: Driver) -> None:
+    case = approved_case(k, OTHER_PERSON)
+    badge(k, STAFF_BADGE)
+    k.wait_for(lambda: k.app.sm.current == "staff", what="staff mode")
+    k.tap_id("btn_deposit")
+    k.keys(k.app.screen.ids.keyboard, case)
+    k.tap_id("size_S")
+    k.tap_id("btn_deposit")
+    k.wait_for(lambda: k.app.sm.current == "door", what="the door to open")
+    door = k.app.screen
+    sim, b, ch = slot_of(k, door.label)
+    sim.close_door(b, ch)  # changed their mind: nothing put in
+    k.wait_for(lambda: door.closed, what="the door to read closed")
+    assert door.result.outcome == "cancelled_empty" and door.result.code is None
+    assert door.ids.instruction.text == k.t("door.done.cancelled_empty.deposit", label=door.label)
+    assert parcel_state(k, door.handle.parcel_id) == "cancelled"
+    shot(k, "door_deposit_cancelled")
+    k.app.set_language("en")
+    assert "deposit is cancelled" in door.ids.instruction.text
+    shot(k, "door_deposit_cancelled")
+    k.tap_id("btn_next")
+    k.tap_id("btn_exit")

@@ -140,7 +140,10 @@ class DoorScreen(KioskScreen):
         t = self.app.t
         if r is None:
             return
-        if self.purpose == "dropoff":
+        # What the sensor saw when the door shut decides the words: never thank someone for what did not happen.
+        if r.outcome in ("cancelled_empty", "item_left"):
+            self.done_text = t(f"door.done.{r.outcome}.{self.purpose}", label=r.label)
+        elif self.purpose == "dropoff":
             self.done_text = t("door.done.dropoff", number=r.receipt_number or "")
         elif self.purpose == "deposit":
             self.done_text = t("door.done.deposit", label=r.label)
