@@ -2,10 +2,11 @@
 
     python bench/bench_card.py [--rounds 32]
 
-1. PC/SC: time from the card being powered by the reader (the virtual card notes when vpcd first
-   talks to it) to the identity being available, for PcscCardReader and for a bare pyscard loop
-   sending the same eight APDUs to the same virtual card in the same run. Target: ours <= 1.1x.
-   (From ``insert()`` is also shown; that adds pcscd's 400 ms presence poll, equal for both.)
+1. PC/SC: time from the card being inserted (the virtual card's ``insert()``) to the identity being
+   available, for PcscCardReader and for a bare pyscard script sending the same nine APDUs to the
+   same virtual card in the same run: the issue's measure, target ours <= 1.1x. It is dominated by
+   pcscd's 400 ms presence poll, equal for both, so the stricter measure is shown too: from the card
+   being powered (when vpcd first talks to it) to the identity, i.e. our software path alone.
 2. GA 467: the driver's select + read (its ``read_ms``) against a simulator that paces its replies
    at 115200 baud, compared with the wire time of the 1295-byte read reply.
 Needs root for the private pcscd (a mount namespace); part 2 runs anywhere.
@@ -186,13 +187,15 @@ def main(argv: list[str] | None = None) -> int:
                     bare_i += i_
             finally:
                 daemon.stop()
-        ratio = statistics.median(ours_p) / statistics.median(bare_p)
-        print("PC/SC social security card, card powered -> identity available")
-        print(f"  PcscCardReader : {_ms(ours_p)}")
-        print(f"  bare pyscard   : {_ms(bare_p)}")
-        print(f"  ratio ours/bare: {ratio:.2f}x (target <= 1.10x) {'OK' if ratio <= 1.1 else 'OVER'}")
-        print(f"  from insert()  : ours {statistics.median(ours_i) * 1000:.1f} ms, bare "
-              f"{statistics.median(bare_i) * 1000:.1f} ms (includes pcscd's presence poll)")
+        ratio = statistics.median(ours_i) / statistics.median(bare_i)
+        strict = statistics.median(ours_p) / statistics.median(bare_p)
+        print("PC/SC social security card, card inserted -> identity available")
+        print(f"  PcscCardReader : {_ms(ours_i)}")
+        print(f"  bare pyscard   : {_ms(bare_i)}")
+        print(f"  ratio ours/bare: {ratio:.3f}x (target <= 1.10x) {'OK' if ratio <= 1.1 else 'OVER'}")
+        print("  stricter, card powered -> identity (without pcscd's presence poll):")
+        print(f"    ours {_ms(ours_p)}")
+        print(f"    bare {_ms(bare_p)}  ratio {strict:.2f}x")
         status |= ratio > 1.1
     except (RuntimeError, OSError) as err:
         print(f"PC/SC benchmark skipped: {err}")
