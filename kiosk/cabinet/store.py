@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,26 +53,6 @@ def sync_compartments(session: Session, cabinets: Sequence[CabinetConfig], now: 
             changes.append(f"disabled {label} (not in the configuration)")
     session.flush()
     return changes
-
-
-def allocate(session: Session, cabinet_ids: Iterable[str], size: str) -> Compartment | None:
-    """The smallest free compartment that fits ``size``, locked so two kiosks never take the same one."""
-    if size not in S.SIZES:
-        raise ValueError(f"size must be one of {S.SIZES}")
-    ids = list(cabinet_ids)
-    for s in S.SIZES[S.SIZES.index(size):]:
-        q = (
-            select(Compartment)
-            .where(Compartment.state == S.FREE, Compartment.size == s, Compartment.cabinet_id.in_(ids))
-            .order_by(Compartment.label)
-            .limit(1)
-            # PostgreSQL: skip rows another kiosk is taking; SQLite ignores it (BEGIN IMMEDIATE serialises writers).
-            .with_for_update(skip_locked=True)
-        )
-        comp = session.execute(q).scalar_one_or_none()
-        if comp is not None:
-            return comp
-    return None
 
 
 def live_parcel_in(session: Session, compartment_id: int) -> Parcel | None:

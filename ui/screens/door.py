@@ -179,12 +179,8 @@ class DoorScreen(KioskScreen):
     def next(self) -> None:
         if self.purpose in ("pickup", "dropoff"):
             self.app.go("rate", case_number="", matter_code="", context=self.purpose)
-        elif self.purpose in ("deposit", "collect"):
-            self.app.go("staff")
-        elif self.purpose == "tech":
-            self.app.go("tech")
         else:
-            self.app.reset_session()
+            self.leave()
 
     def leave(self) -> None:
         """The way out after a failure: staff and technicians back to their menu, a citizen to the start."""
