@@ -16,7 +16,6 @@ from kiosk.storage.db import Database
 
 PG_URL = os.environ.get("KIOSK_TEST_PG_URL")
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 
 
 def _pg_database() -> Iterator[str]:

@@ -1,4 +1,4 @@
-"""Pure codec for the two lock-board families (see ../shared/hardware/lockboards.md).
+"""Pure codec for the two lock-board families (docs/spec/hardware/lockboards.md).
 
 Requests are encoded and decoded (the simulator decodes what the driver
 encodes); replies are found in a noisy byte stream by :func:`scan_reply`,

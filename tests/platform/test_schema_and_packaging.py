@@ -17,7 +17,7 @@ from kiosk.config import PlatformConfig
 from kiosk.errors import ConfigError, PlatformRejected, PlatformUnavailable
 from kiosk.platform_models import Applicant, Evaluation
 
-SHIPPED = Path(__file__).resolve().parents[3] / "shared" / "platform" / "kiosk-platform.wsdl"
+SPEC_WSDL = Path(__file__).resolve().parents[2] / "docs" / "spec" / "platform" / "kiosk-platform.wsdl"
 
 
 def test_invalid_request_is_rejected_by_the_server_schema(client: PlatformClient, sim: PlatformSim) -> None:
@@ -56,7 +56,7 @@ def test_not_a_soap_request(sim: PlatformSim) -> None:
 
 def test_packaged_wsdl_is_the_shipped_one() -> None:
     assert WSDL_PATH.parent.name == "backend_client"
-    assert wsdl_bytes() == SHIPPED.read_bytes()
+    assert wsdl_bytes() == SPEC_WSDL.read_bytes()
 
 
 def test_sim_serves_the_wsdl(sim: PlatformSim) -> None:
