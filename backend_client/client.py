@@ -38,10 +38,20 @@ from backend_client.history import ExchangeHistory
 from backend_client.tls import describe_cert_failure, find_cert_error
 from backend_client.wsdl import BINDING, NS, SOAP_ENV, WSDL_PATH, schema_errors
 from kiosk.clock import Clock, SystemClock
-from kiosk.errors import ConfigError, PlatformAuthFailed, PlatformRejected, PlatformUnavailable
+from kiosk.errors import (
+    ConfigError,
+    PlatformAuthFailed,
+    PlatformFeatureUnavailable,
+    PlatformRejected,
+    PlatformUnavailable,
+)
 from kiosk.platform_models import (
     Ack,
     Applicant,
+    Assistance,
+    Assistant,
+    AssistTopic,
+    BundleResult,
     CaseSummary,
     Catalog,
     DeliveryEvent,
@@ -49,16 +59,23 @@ from kiosk.platform_models import (
     DeliveryTicket,
     DeviceHealth,
     Evaluation,
+    EvaluationSummary,
     ExchangeRecord,
     HeartbeatResult,
+    HotlineTicket,
+    InterfaceVersion,
+    MailAddress,
     NoticeTemplate,
     SubmitResult,
+    Ticket,
+    TicketReceipt,
 )
 from kiosk.privacy import scrub
 
 log = logging.getLogger(__name__)
 
 TRANSIENT_CODES = frozenset({"INTERNAL", "MAINTENANCE", "RATE_LIMITED"})
+INTERFACE_VERSIONS: tuple[InterfaceVersion, ...] = ("1.0", "1.1")
 
 
 class InvalidReply(Exception):
@@ -142,9 +159,15 @@ class PlatformClient:
         ca_file: str | None = None,
         clock: Clock | None = None,
         history_size: int = 50,
+        interface_version: InterfaceVersion = "1.1",
     ) -> None:
+        if interface_version not in INTERFACE_VERSIONS:
+            raise ConfigError(f"platform.interface_version: {interface_version!r} is not one of "
+                              f"{', '.join(INTERFACE_VERSIONS)}")
         self.endpoint = endpoint
         self.kiosk_id = kiosk_id
+        self.interface_version: InterfaceVersion = interface_version
+        self.last_answer_at: dt.datetime | None = None  # the platform's last answer (a fault counts), this process
         self._clock = clock or SystemClock()
         self._host = urlsplit(endpoint).hostname or endpoint
         self._ca_file = ca_file
@@ -169,21 +192,26 @@ class PlatformClient:
     def __repr__(self) -> str:  # the password is never part of any repr
         return f"PlatformClient(endpoint={self.endpoint!r}, kiosk_id={self.kiosk_id!r})"
 
-    # --- the eight operations -------------------------------------------------
+    @property
+    def v11(self) -> bool:
+        """Whether this client speaks interface 1.1 (sends the header, may use what 1.1 added)."""
+        return self.interface_version != "1.0"
+
+    # --- the eight operations of 1.0 (with what 1.1 added to them) ---------------
     def get_matter_catalog(self, region_code: str | None = None) -> Catalog:
         """The simple matters kiosks may take, with their form fields."""
         return self._call("GetMatterCatalog", None, mapping.catalog, regionCode=region_code or None)
 
     def submit_application(
         self, request_id: str, applicant: Applicant, matter_code: str, fields: Mapping[str, str],
-        delivery_mode: DeliveryMode,
+        delivery_mode: DeliveryMode, *, mail_address: MailAddress | None = None, assisted_by: Assistant | None = None,
     ) -> SubmitResult:
-        """File an application; retry only with the same request_id."""
-        app = {"idType": applicant.id_type, "idNumber": applicant.id_number, "name": applicant.name,
-               "phone": applicant.phone}
-        return self._call("SubmitApplication", request_id, mapping.submit_result, applicant=app,
+        """File an application; retry only with the same request_id. mail_address and assisted_by are 1.1."""
+        self._require_v11("SubmitApplication.mailAddress", mail_address)
+        self._require_v11("SubmitApplication.assistedBy", assisted_by)
+        return self._call("SubmitApplication", request_id, mapping.submit_result, applicant=_applicant(applicant),
                           matterCode=matter_code, field=[{"key": k, "value": v} for k, v in fields.items()],
-                          deliveryMode=delivery_mode)
+                          deliveryMode=delivery_mode, mailAddress=_mail(mail_address), assistedBy=_assistant(assisted_by))
 
     def query_cases(self, *, case_number: str | None = None, applicant_id_number: str | None = None) -> list[CaseSummary]:
         """One case, or an applicant's cases (newest first, at most 50)."""
@@ -213,15 +241,71 @@ class PlatformClient:
                           param=[{"key": k, "value": v} for k, v in params.items()])
 
     def submit_evaluation(self, request_id: str, evaluation: Evaluation) -> str:
-        """Send a 好差评 rating; returns the platform's evaluationId."""
+        """Send a 好差评 rating; returns the platform's evaluationId. Neither case nor matter: the self-service;
+        no applicant: anonymous (an applicant is 1.1)."""
+        self._require_v11("SubmitEvaluation.applicant", evaluation.applicant)
         return self._call("SubmitEvaluation", request_id, mapping.evaluation_id,
                           caseNumber=evaluation.case_number, matterCode=evaluation.matter_code,
-                          rating=evaluation.rating, reason=list(evaluation.reasons), comment=evaluation.comment)
+                          rating=evaluation.rating, reason=list(evaluation.reasons), comment=evaluation.comment,
+                          applicant=_applicant(evaluation.applicant) if evaluation.applicant else None)
 
     def heartbeat(self, software_version: str, devices: Sequence[DeviceHealth]) -> HeartbeatResult:
         """Liveness and device health; returns the server time and the catalog version."""
         return self._call("Heartbeat", None, mapping.heartbeat, softwareVersion=software_version,
                           device=[{"name": d.name, "state": d.state, "detail": d.detail} for d in devices])
+
+    # --- the six operations of 1.1 ------------------------------------------------
+    def submit_bundle(
+        self, request_id: str, applicant: Applicant, bundle_code: str, fields: Mapping[str, str],
+        delivery_mode: DeliveryMode, *, mail_address: MailAddress | None = None, assisted_by: Assistant | None = None,
+    ) -> BundleResult:
+        """File a 一件事 bundle, all members or none; keys are shared keys or ``<matterCode>.<key>``."""
+        self._require_v11("SubmitBundle")
+        return self._call("SubmitBundle", request_id, mapping.bundle_result, applicant=_applicant(applicant),
+                          bundleCode=bundle_code, field=[{"key": k, "value": v} for k, v in fields.items()],
+                          deliveryMode=delivery_mode, mailAddress=_mail(mail_address), assistedBy=_assistant(assisted_by))
+
+    def submit_hotline_ticket(self, request_id: str, ticket: HotlineTicket) -> TicketReceipt:
+        """File a 12345 ticket (consultation, complaint, suggestion, praise, report)."""
+        self._require_v11("SubmitHotlineTicket")
+        return self._call("SubmitHotlineTicket", request_id, mapping.ticket_receipt, kind=ticket.kind,
+                          applicant=_applicant(ticket.applicant) if ticket.applicant else None, phone=ticket.phone,
+                          content=ticket.content, caseNumber=ticket.case_number, matterCode=ticket.matter_code)
+
+    def query_tickets(self, *, ticket_number: str | None = None,
+                      applicant_id_number: str | None = None) -> list[Ticket]:
+        """One ticket, or an applicant's tickets (newest first, at most 50; content masked by the platform)."""
+        self._require_v11("QueryTickets")
+        if (ticket_number is None) == (applicant_id_number is None):
+            raise ValueError("give exactly one of ticket_number and applicant_id_number")
+        if ticket_number is not None:
+            return self._call("QueryTickets", None, mapping.tickets, ticketNumber=ticket_number)
+        return self._call("QueryTickets", None, mapping.tickets, applicantIdNumber=applicant_id_number)
+
+    def query_evaluations(self, applicant_id_number: str) -> list[EvaluationSummary]:
+        """An applicant's identified ratings with status and the department's reply (anonymous ones never)."""
+        self._require_v11("QueryEvaluations")
+        return self._call("QueryEvaluations", None, mapping.evaluations, applicantIdNumber=applicant_id_number)
+
+    def confirm_evaluation_reply(self, request_id: str, evaluation_id: str, satisfied: bool,
+                                 comment: str | None = None) -> Ack:
+        """The citizen's answer to a department's reply to a 差评 (only for a REPLIED evaluation)."""
+        self._require_v11("ConfirmEvaluationReply")
+        return self._call("ConfirmEvaluationReply", request_id, mapping.ack, evaluationId=evaluation_id,
+                          satisfied=satisfied, comment=comment)
+
+    def request_assistance(self, topic: AssistTopic, *, case_number: str | None = None,
+                           matter_code: str | None = None, language: str | None = None) -> Assistance:
+        """Call for help (帮办) at the kiosk; the platform chooses the mode and names a hotline."""
+        self._require_v11("RequestAssistance")
+        return self._call("RequestAssistance", None, mapping.assistance, topic=topic, caseNumber=case_number,
+                          matterCode=matter_code, language=language)
+
+    def _require_v11(self, what: str, value: object = True) -> None:
+        """Refuse, before anything is sent, what a 1.0 platform would not understand."""
+        if value is not None and value is not False and not self.v11:
+            raise PlatformFeatureUnavailable(f"{what} needs interface 1.1; this kiosk is pinned to "
+                                             f"{self.interface_version} (platform.interface_version)")
 
     # --- diagnostics and lifetime ------------------------------------------------
     def history(self) -> list[ExchangeRecord]:
@@ -243,6 +327,8 @@ class PlatformClient:
         # Read operations are not queued, so each call is its own logical request.
         request_id = request_id or str(uuid.uuid4())
         header = {"kioskId": self.kiosk_id, "requestId": request_id, "sentAt": self._clock.now()}
+        if self.v11:  # without it the platform answers as 1.0, and sends nothing a 1.0 kiosk cannot parse
+            header["interfaceVersion"] = self.interface_version
         rec = self._history.begin(operation, request_id, self._clock.now())
         t0 = time.perf_counter()
         try:
@@ -250,6 +336,8 @@ class PlatformClient:
             result = convert(raw)
         except Exception as err:
             mapped = self._map_error(operation, err)
+            if isinstance(err, zx.Fault) and isinstance(mapped, PlatformRejected):
+                self.last_answer_at = self._clock.now()  # a considered refusal is an answer too
             if isinstance(mapped, PlatformRejected):
                 outcome = f"rejected:{mapped.code}"
             elif isinstance(mapped, PlatformUnavailable):
@@ -262,6 +350,7 @@ class PlatformClient:
             raise mapped from err
         self._history.finish(rec, "ok", (time.perf_counter() - t0) * 1000)
         self._tls_problem = None
+        self.last_answer_at = self._clock.now()
         return result
 
     def _map_error(self, operation: str, err: Exception) -> Exception:
@@ -296,6 +385,23 @@ class PlatformClient:
             self._tls_problem = finding
             log.warning("platform certificate refused: %s. %s", finding, hint)
         return mapped
+
+
+def _applicant(a: Applicant) -> dict[str, Any]:
+    return {"idType": a.id_type, "idNumber": a.id_number, "name": a.name, "phone": a.phone}
+
+
+def _mail(m: MailAddress | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {"recipient": m.recipient, "phone": m.phone, "province": m.province, "city": m.city,
+            "district": m.district, "street": m.street, "detail": m.detail, "postcode": m.postcode}
+
+
+def _assistant(a: Assistant | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {"staffId": a.staff_id, "mode": a.mode, "consentRecorded": a.consent_recorded}
 
 
 def _short(err: Exception) -> str:

@@ -25,6 +25,11 @@ MAX_XML_CHARS = 16_000
 _ID_TAGS = {f"{{{NS}}}idNumber", f"{{{NS}}}applicantIdNumber"}
 _APPLICANT = f"{{{NS}}}applicant"
 _SECRET_PARAMS = {"code"}  # NotifyApplicant params that must never be kept
+# 1.1: free text a citizen wrote (ticket content, a rating's comment, the reply confirmation's comment) and the
+# parts of a mail address below the district: kept as their length only.
+_FREE_TEXT = {f"{{{NS}}}{n}" for n in ("content", "comment", "street", "detail", "postcode")}
+_PHONE = f"{{{NS}}}phone"
+_MAIL = f"{{{NS}}}mailAddress"
 
 
 def _mask_phone(phone: str) -> str:
@@ -33,7 +38,8 @@ def _mask_phone(phone: str) -> str:
 
 def _needs_redaction(doc: etree._Element) -> bool:
     """Whether anything in the envelope must be masked (most replies, e.g. the catalog, hold nothing)."""
-    return next(doc.iter(f"{{{WSSE}}}Security", _APPLICANT, *_ID_TAGS, f"{{{NS}}}value"), None) is not None
+    return next(doc.iter(f"{{{WSSE}}}Security", _APPLICANT, *_ID_TAGS, f"{{{NS}}}value", *_FREE_TEXT, _PHONE,
+                         _MAIL), None) is not None
 
 
 def redact(envelope: etree._Element) -> str:
@@ -53,6 +59,13 @@ def redact(envelope: etree._Element) -> str:
                     el.text = mask_name(el.text or "")
                 elif local == "phone":
                     el.text = _mask_phone((el.text or "").strip())
+        for el in doc.iter(*_FREE_TEXT):
+            el.text = f"[redacted {len((el.text or '').strip())} chars]"
+        for el in doc.iter(_PHONE):  # a ticket's callback number, a mail recipient's (masking is idempotent)
+            el.text = _mask_phone((el.text or "").strip())
+        for mail in doc.iter(_MAIL):
+            for el in mail.iter(f"{{{NS}}}recipient"):
+                el.text = mask_name(el.text or "")
         # Form values (SubmitApplication/field) and notice params may hold personal data or the pickup code.
         for parent in doc.iter(f"{{{NS}}}field", f"{{{NS}}}param"):
             key = parent.findtext(f"{{{NS}}}key") or ""

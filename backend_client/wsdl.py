@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 import threading
 from pathlib import Path
 
@@ -17,10 +18,13 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 _USERNAME_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
 PASSWORD_DIGEST = _USERNAME_PROFILE + "#PasswordDigest"  # a token type URI, not a password
-OPERATIONS = (
+OPERATIONS_V10 = (
     "GetMatterCatalog", "SubmitApplication", "QueryCases", "GetDeliveryTicket",
     "ReportDelivery", "NotifyApplicant", "SubmitEvaluation", "Heartbeat",
 )
+OPERATIONS_V11 = ("SubmitBundle", "SubmitHotlineTicket", "QueryTickets", "QueryEvaluations", "ConfirmEvaluationReply",
+                  "RequestAssistance")
+OPERATIONS = OPERATIONS_V10 + OPERATIONS_V11
 
 _XS = "http://www.w3.org/2001/XMLSchema"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
@@ -59,4 +63,31 @@ def schema_errors(element: etree._Element) -> list[tuple[str, str]]:
         msg = err.message
         name = msg.split("'", 2)[1] if msg.startswith("Element '") else ""
         out.append((etree.QName(name).localname if name else "", msg))
+    return out
+
+
+_EXPECTED = re.compile(r"Expected is (?:one of )?\( ([^)]*) \)")
+
+
+def schema_problems(element: etree._Element) -> list[tuple[str, str, str]]:
+    """(dotted path, local name, message) for each schema violation, the way 1.1 names them in INVALID_FIELD.
+
+    The path runs from the request element down, without it and without namespaces or positions:
+    ``header.requestId``, ``mailAddress.phone``; a missing child is named as the child (``mailAddress.detail``).
+    """
+    sch = schema()
+    with _lock:
+        if sch.validate(element):
+            return []
+        log = list(sch.error_log)
+    out = []
+    for err in log:
+        parts = [re.sub(r"\[\d+\]$", "", s).split(":")[-1] for s in (err.path or "").split("/") if s]
+        parts = parts[1:]  # the operation's own element
+        msg = err.message
+        if "Missing child element" in msg:
+            m = _EXPECTED.search(msg)
+            if m:  # several may be listed (optional ones first): the last is the one required
+                parts.append(etree.QName(m.group(1).split(",")[-1].strip()).localname)
+        out.append((".".join(parts), parts[-1] if parts else "", msg))
     return out

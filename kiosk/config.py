@@ -165,6 +165,9 @@ class PlatformConfig(_Strict):
     password_file: str = ""
     ca_file: str = ""  # PEM bundle of the CAs trusted for the platform's certificate; empty: the default CAs
     region_code: str = ""
+    # "1.1" sends header.interfaceVersion and uses what 1.1 added; "1.0" pins a kiosk where the province has not
+    # upgraded: no header, no 1.1 operations or elements (guides, bundles, tickets ... are then off, said plainly).
+    interface_version: Literal["1.0", "1.1"] = "1.1"
     timeout_s: Annotated[float, Field(gt=0, le=120)] = 10
     connect_timeout_s: Annotated[float, Field(gt=0, le=60)] = 5
     heartbeat_interval_s: Annotated[float, Field(ge=5, le=3600)] = 60
@@ -263,6 +266,15 @@ _PRINTER_TARGETS = {  # kind: (what drivers/printer/escpos_printer.py can use, h
 }
 
 
+class StaffConfig(_Strict):
+    """One hall staff member: the badge they sign in with and their staff id (sent as 帮办 ``staffId``, audited).
+
+    A hall staff directory (the console's) can replace this list later; one identity either way."""
+
+    badge: Annotated[str, Field(pattern=r"^[0-9A-F]{8,20}$")]
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9\-]{2,32}$")]
+
+
 class UiConfig(_Strict):
     fullscreen: bool = True
     screen_dpi: Annotated[float, Field(ge=50, le=600)] = 96
@@ -280,14 +292,44 @@ class Config(_Strict):
     pickup: PickupConfig = PickupConfig()
     printer: PrinterConfig = PrinterConfig()
     ui: UiConfig = UiConfig()
+    staff: list[StaffConfig] = []
 
     # Not part of the file: where the file was, for relative paths.
     source: str = Field(default="", exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _staff_badges(cls, data: object) -> object:
+        """A [[staff]] badge may sign in: it joins kiosk.staff_badges (the one list sign-in reads)."""
+        if not isinstance(data, dict) or not isinstance(data.get("staff"), list) or not isinstance(data.get("kiosk"), dict):
+            return data
+        badges = data["kiosk"].get("staff_badges", [])
+        if not isinstance(badges, list):
+            return data  # its own error names it
+        extra = [s["badge"] for s in data["staff"] if isinstance(s, dict) and isinstance(s.get("badge"), str)
+                 and re.fullmatch(r"[0-9A-F]{8,20}", s["badge"]) and s["badge"] not in badges]
+        if extra:
+            data = {**data, "kiosk": {**data["kiosk"], "staff_badges": [*badges, *extra]}}
+        return data
+
     @model_validator(mode="after")
     def _unique(self) -> Config:
         check_cabinets(self.cabinets)
+        seen_badges: dict[str, int] = {}
+        seen_ids: dict[str, int] = {}
+        for i, s in enumerate(self.staff):
+            if s.badge in seen_badges:
+                raise ValueError(f"staff[{i}].badge: {s.badge} is already staff[{seen_badges[s.badge]}]'s; "
+                                 "one badge, one staff member")
+            if s.id in seen_ids:
+                raise ValueError(f"staff[{i}].id: {s.id} is already staff[{seen_ids[s.id]}]'s; staff ids are unique")
+            seen_badges[s.badge], seen_ids[s.id] = i, i
         return self
+
+    def staff_id_of(self, badge_uid: str | None) -> str | None:
+        """The staff id of a badge ([[staff]]), or None: a badge without one may sign in but not file 帮办."""
+        uid = (badge_uid or "").upper()
+        return next((s.id for s in self.staff if s.badge == uid), None)
 
     @property
     def data_dir(self) -> Path:

@@ -148,6 +148,11 @@ class PlatformRejected(PlatformError):
             "UNKNOWN_CASE": "error.unknown_case",
             "UNKNOWN_MATTER": "error.unknown_matter",
             "AUTH_FAILED": "error.platform",
+            # interface 1.1
+            "UNKNOWN_BUNDLE": "error.unknown_bundle",
+            "UNKNOWN_TICKET": "error.unknown_ticket",
+            "UNKNOWN_EVALUATION": "error.unknown_evaluation",
+            "NOT_ELIGIBLE": "error.not_eligible",
         }.get(code, "error.platform")
 
 
@@ -159,6 +164,14 @@ class PlatformUnavailable(PlatformError, ConnectionError):
     def __init__(self, message: str, *, retry_after_s: int | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.retry_after_s = retry_after_s
+
+
+class PlatformFeatureUnavailable(PlatformError):
+    """What was asked needs interface 1.1 and this kiosk is pinned to 1.0 (platform.interface_version)."""
+
+    citizen_key = "error.needs_platform_upgrade"
+    hint = ("The kiosk speaks interface 1.0 (platform.interface_version): the province's platform has not "
+            "upgraded, or the setting is stale. Set it to \"1.1\" once the platform serves 1.1.")
 
 
 class PlatformAuthFailed(PlatformRejected):

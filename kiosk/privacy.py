@@ -14,6 +14,15 @@ def scrub(text: str) -> str:
     return _ID_RE.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3)[-4:], text)
 
 
+# A mainland mobile number standing alone (11 digits, 1[3-9] first).
+_MOBILE_RE = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])")
+
+
+def mask_mobiles(text: str) -> str:
+    """Every mobile number in free text as ``138****0000`` (12345 ticket text as the platform returns it)."""
+    return _MOBILE_RE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
+
+
 def scrub_value(value: object) -> object:
     if isinstance(value, str):
         return scrub(value)

@@ -13,14 +13,23 @@ import os
 import ssl
 import threading
 
-from backend_client.sim.backoffice import CATALOG, DEMO_APPLICANT, DEMO_APPLICANT_2, BackOffice, SimCase
+from backend_client.sim.backoffice import (
+    CATALOG,
+    DEMO_APPLICANT,
+    DEMO_APPLICANT_2,
+    BackOffice,
+    SimCase,
+    SimTicket,
+)
+from backend_client.sim.catalog import BUNDLES
 from backend_client.sim.faults import FAULT_CODES, Fault, FaultSwitch
 from backend_client.sim.security import SimUser
 from backend_client.sim.server import DEMO_KIOSK_ID, DEMO_PASSWORD, DEMO_USERNAME, PlatformSim, RequestRecord
 
 __all__ = [
-    "CATALOG", "DEMO_APPLICANT", "DEMO_APPLICANT_2", "DEMO_KIOSK_ID", "DEMO_PASSWORD", "DEMO_USERNAME",
-    "FAULT_CODES", "BackOffice", "Fault", "FaultSwitch", "PlatformSim", "RequestRecord", "SimCase", "SimUser",
+    "BUNDLES", "CATALOG", "DEMO_APPLICANT", "DEMO_APPLICANT_2", "DEMO_KIOSK_ID", "DEMO_PASSWORD", "DEMO_USERNAME",
+    "FAULT_CODES", "BackOffice", "Fault", "FaultSwitch", "PlatformSim", "RequestRecord", "SimCase", "SimTicket",
+    "SimUser",
     "cli_main",
 ]
 
@@ -37,6 +46,11 @@ def cli_main(argv: list[str]) -> int:
     p.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate chain (its key too, "
                    "unless --tls-key names another file); point the kiosk's platform.ca_file at its CA")
     p.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    p.add_argument("--platform-version", choices=("1.1", "1.0"), default="1.1",
+                   help="1.1: the upgraded platform (answers a request without interfaceVersion as 1.0); "
+                   "1.0: a province that has not upgraded")
+    p.add_argument("--manual", action="store_true",
+                   help="tickets and 差评 move only when the back office moves them (default: within seconds)")
     args = p.parse_args(argv)
     if args.tls_key and not args.tls_cert:
         p.error("--tls-key needs --tls-cert")
@@ -45,7 +59,8 @@ def cli_main(argv: list[str]) -> int:
     logging.getLogger(__name__).warning("SIMULATED provincial platform: not the real service")
     try:  # construction loads the certificate and key; binding the port comes after, with its own errors
         sim = PlatformSim(port=args.port, users={args.user: (password, kiosks)}, seed_demo=not args.no_demo_data,
-                          tls_cert=args.tls_cert, tls_key=args.tls_key)
+                          tls_cert=args.tls_cert, tls_key=args.tls_key, platform_version=args.platform_version,
+                          auto_advance=not args.manual)
     except (OSError, ssl.SSLError) as err:  # a missing file, or a key that does not match the certificate
         p.error(f"cannot serve HTTPS with --tls-cert {args.tls_cert} / --tls-key {args.tls_key or '(in the cert file)'}: {err}")
     sim.start()

@@ -8,7 +8,8 @@ from typing import Literal
 
 FaultKind = Literal["slow", "reset", "http500", "garbage", "invalid", "platform"]
 FAULT_CODES = ("AUTH_FAILED", "INVALID_FIELD", "UNKNOWN_MATTER", "UNKNOWN_CASE", "CONFLICT",
-               "RATE_LIMITED", "MAINTENANCE", "INTERNAL")
+               "RATE_LIMITED", "MAINTENANCE", "INTERNAL",
+               "UNKNOWN_BUNDLE", "UNKNOWN_TICKET", "UNKNOWN_EVALUATION", "NOT_ELIGIBLE")  # the last four: 1.1
 
 
 @dataclass(eq=False)

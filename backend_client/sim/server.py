@@ -31,9 +31,11 @@ from lxml import etree
 
 from backend_client.sim.backoffice import BackOffice
 from backend_client.sim.faults import Fault, FaultSwitch
-from backend_client.sim.operations import HANDLERS, Ctx, SimFault
+from backend_client.sim.operations import HANDLERS_V10, Ctx, SimFault
+from backend_client.sim.operations_v11 import HANDLERS_V11
 from backend_client.sim.security import AuthError, SimUser, TokenChecker, users_from
-from backend_client.wsdl import NS, SOAP_ENV, schema_errors, wsdl_bytes
+from backend_client.sim.v10 import errors_v10, wsdl_v10
+from backend_client.wsdl import NS, SOAP_ENV, schema_problems, wsdl_bytes
 from kiosk.clock import Clock, SystemClock
 from kiosk.privacy import scrub
 
@@ -46,7 +48,11 @@ PATH = "/zwfw/kiosk/v1"
 MAX_BODY = 1 << 20
 IDEMPOTENCY_DAYS = 7  # the platform remembers each requestId this long (kiosk-platform.md)
 IDEMPOTENCY_MEMORY = 100_000  # and, being a simulator, at most this many
-STORED_FAULTS = frozenset({"INVALID_FIELD", "UNKNOWN_MATTER", "UNKNOWN_CASE"})  # deterministic answers
+# Deterministic answers, replayed to a retry like a success.
+STORED_FAULTS = frozenset({"INVALID_FIELD", "UNKNOWN_MATTER", "UNKNOWN_CASE", "UNKNOWN_BUNDLE", "UNKNOWN_TICKET",
+                           "UNKNOWN_EVALUATION", "NOT_ELIGIBLE"})
+HANDLERS = {**HANDLERS_V10, **HANDLERS_V11}
+KNOWN_VERSIONS = ("1.0", "1.1")
 HTML_500 = (b"<html><head><title>500 Internal Server Error</title></head><body>"
             b"<center><h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>")
 GARBAGE = b"\x1f\x8b\x08\x00 not xml at all <<<"
@@ -181,9 +187,15 @@ class PlatformSim:
         users: Mapping[str, SimUser | tuple[str, Iterable[str]]] | None = None,
         *, clock: Clock | None = None, seed_demo: bool = True,
         tls_cert: str | os.PathLike[str] | None = None, tls_key: str | os.PathLike[str] | None = None,
+        platform_version: str = "1.1", auto_advance: bool = False,
     ) -> None:
         if tls_key is not None and tls_cert is None:
             raise ValueError("tls_key without tls_cert")
+        if platform_version not in KNOWN_VERSIONS:
+            raise ValueError(f"platform_version must be one of {', '.join(KNOWN_VERSIONS)}")
+        # "1.1": the upgraded platform (answers a request without header.interfaceVersion exactly as 1.0);
+        # "1.0": a province that has not upgraded (the 1.0 schema: no 1.1 element or operation is understood).
+        self.platform_version = platform_version
         self.host, self.port = host, port
         # Loaded now, so a bad certificate or key fails at construction rather than on the first connection.
         self.tls: ssl.SSLContext | None = None
@@ -196,7 +208,10 @@ class PlatformSim:
         self.tokens = TokenChecker(users_from(users or {DEMO_USERNAME: (DEMO_PASSWORD, [DEMO_KIOSK_ID])}))
         self.faults = FaultSwitch()
         self.backoffice = BackOffice(self.now, seed_demo=seed_demo)
-        self._seen: OrderedDict[str, tuple[str, Reply, dt.datetime]] = OrderedDict()  # oldest first
+        if auto_advance:  # the test endpoint's pace: tickets and 差评 move along in seconds
+            self.backoffice.auto_advance_s = {"assign": 5, "reply": 15, "close": 60, "rectify": 20}
+        # Remembered per (kioskId, requestId): the same requestId from another kiosk is another request.
+        self._seen: OrderedDict[tuple[str, str], tuple[str, Reply, dt.datetime]] = OrderedDict()  # oldest first
         self._records: list[RequestRecord] = []
         self._rec_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -284,8 +299,9 @@ class PlatformSim:
         return [body]
 
     def _wsdl(self) -> bytes:
-        # The shipped WSDL, pointing at this server instead of the production address.
-        return wsdl_bytes().replace(b"https://platform.invalid/zwfw/kiosk/v1", self.url.encode())
+        # The shipped WSDL (or, playing a 1.0 platform, 1.0's), pointing at this server instead of production.
+        raw = wsdl_v10() if self.platform_version == "1.0" else wsdl_bytes()
+        return raw.replace(b"https://platform.invalid/zwfw/kiosk/v1", self.url.encode())
 
     def _post(self, raw: bytes) -> Reply:
         try:
@@ -295,7 +311,8 @@ class PlatformSim:
         except (etree.XMLSyntaxError, TypeError, IndexError, ValueError):
             self._record("?", None, None, "fault:INVALID_FIELD")
             return fault_reply("INVALID_FIELD", "not a SOAP 1.1 envelope with a body")
-        if op not in HANDLERS or etree.QName(req).namespace != NS:
+        known = HANDLERS_V10 if self.platform_version == "1.0" else HANDLERS
+        if op not in known or etree.QName(req).namespace != NS:
             self._record(op, None, None, "fault:INVALID_FIELD")
             return fault_reply("INVALID_FIELD", f"unknown operation {op}")
         rid, kiosk = req.findtext(f"{{{NS}}}header/{{{NS}}}requestId"), req.findtext(f"{{{NS}}}header/{{{NS}}}kioskId")
@@ -312,6 +329,17 @@ class PlatformSim:
                 reply = self._injected(fault, op)
         self._record(op, rid, kiosk, outcome)
         return reply
+
+    def _answers_v11(self, req: etree._Element) -> bool:
+        """Whether to answer as 1.1: the request says 1.1 or higher (a higher one is served as the highest known)."""
+        if self.platform_version == "1.0":
+            return False
+        text = (req.findtext(f"{{{NS}}}header/{{{NS}}}interfaceVersion") or "").strip()
+        try:
+            major, minor = (int(x) for x in text.split("."))
+        except ValueError:
+            return False  # absent (or, past the schema check, unreadable): 1.0
+        return (major, minor) >= (1, 1)
 
     @staticmethod
     def _outcome(fault: Fault) -> str:
@@ -340,11 +368,17 @@ class PlatformSim:
         except AuthError as err:
             log.info("sim: refused token: %s", err)
             return fault_reply("AUTH_FAILED", str(err)), "fault:AUTH_FAILED"
-        errors = schema_errors(req)
-        if errors:
-            field, message = errors[0]
+        v11 = self._answers_v11(req)
+        if self.platform_version == "1.0":
+            problems = [(name, name, msg) for name, msg in errors_v10(req)]
+        else:
+            problems = schema_problems(req)
+        if problems:
+            path, name, message = problems[0]
+            # 1.1 names a schema error by its dotted path (header.requestId), 1.0 by the element's own name.
             # Schema messages quote the offending value; scrub keeps ID numbers out of the reply.
-            return fault_reply("INVALID_FIELD", "schema: " + scrub(message), field or None), "fault:INVALID_FIELD"
+            return (fault_reply("INVALID_FIELD", "schema: " + scrub(message), (path if v11 else name) or None),
+                    "fault:INVALID_FIELD")
         kiosk = req.findtext(f"{{{NS}}}header/{{{NS}}}kioskId") or ""
         rid = req.findtext(f"{{{NS}}}header/{{{NS}}}requestId") or ""
         if not self.tokens.owns(username, kiosk):
@@ -354,20 +388,20 @@ class PlatformSim:
             horizon = now - dt.timedelta(days=IDEMPOTENCY_DAYS)
             while self._seen and next(iter(self._seen.values()))[2] < horizon:
                 self._seen.popitem(last=False)
-            seen = self._seen.get(rid)
+            seen = self._seen.get((kiosk, rid))
             if seen is not None:
                 if seen[0] != key:
                     return fault_reply("CONFLICT", f"requestId {rid} was used with another body"), "fault:CONFLICT"
                 return seen[1], "replayed"
             try:
                 reply: Reply = 200, "text/xml; charset=utf-8", envelope(HANDLERS[op](self.backoffice, req,
-                                                                                      Ctx(kiosk, username, now)))
+                                                                                      Ctx(kiosk, username, now, v11)))
                 outcome = "ok"
             except SimFault as f:
                 reply, outcome = fault_reply(f.code, f.message, f.field, f.retry_after_s), f"fault:{f.code}"
                 if f.code not in STORED_FAULTS:
                     return reply, outcome
-            self._seen[rid] = (key, reply, now)
+            self._seen[(kiosk, rid)] = (key, reply, now)
             if len(self._seen) > IDEMPOTENCY_MEMORY:
                 self._seen.popitem(last=False)
         return reply, outcome

@@ -74,6 +74,10 @@ EXPECTED = {
     "RATE_LIMITED": PlatformUnavailable,
     "MAINTENANCE": PlatformUnavailable,
     "INTERNAL": PlatformUnavailable,
+    "UNKNOWN_BUNDLE": PlatformRejected,
+    "UNKNOWN_TICKET": PlatformRejected,
+    "UNKNOWN_EVALUATION": PlatformRejected,
+    "NOT_ELIGIBLE": PlatformRejected,
 }
 
 

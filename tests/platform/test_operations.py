@@ -60,7 +60,7 @@ def test_catalog(client: PlatformClient, sim: PlatformSim) -> None:
     cat = client.get_matter_catalog()
     _no_zeep(cat)
     assert isinstance(cat, Catalog) and cat.version == sim.backoffice.catalog_version
-    assert 3 <= len(cat.matters) <= 5
+    assert 4 <= len(cat.matters) <= 20 and cat.bundles  # the v1.1 demo catalog: matters and 一件事 bundles
     hukou = next(m for m in cat.matters if m.code == "GA-HUKOU-CERT")
     assert hukou.name == "户籍证明开具" and hukou.name_en == "Household Registration Certificate"
     assert "LOCKER" in hukou.delivery_modes and hukou.fee == Decimal("0.00")
@@ -78,7 +78,7 @@ def test_submit_query_ticket_deliver_notify_evaluate(client: PlatformClient, sim
 
     mine = client.query_cases(applicant_id_number=DEMO_APPLICANT.id_number)
     assert mine[0].case_number == res.case_number  # newest first
-    assert all(isinstance(c, CaseSummary) for c in mine) and len(mine) == 4  # 3 seeded + this one
+    assert all(isinstance(c, CaseSummary) for c in mine) and len(mine) == 6  # 5 seeded + this one
     one = client.query_cases(case_number=res.case_number)
     assert [c.status for c in one] == ["RECEIVED"]
 
@@ -128,8 +128,11 @@ def test_heartbeat_reports_a_new_catalog_version(client: PlatformClient, sim: Pl
 
 
 def test_refused_case(client: PlatformClient) -> None:
-    res = client.submit_application(_rid(), DEMO_APPLICANT_2, "MZ-ELDER-CARD", {"phone": "13912345678"}, "LOCKER")
-    assert res.status == "REFUSED" and res.promised_date is None and "60" in (res.message or "")
+    # Under 1.1 an under-60 applicant is NOT_ELIGIBLE for the senior card (tests/platform/test_v11_rules.py); a
+    # refusal at once is the reissue for changed details, which needs the window.
+    res = client.submit_application(_rid(), DEMO_APPLICANT, "RS-SSC-REISSUE", {"reason": "信息变更",
+                                                                             "phone": "13912345678"}, "LOCKER")
+    assert res.status == "REFUSED" and res.promised_date is None and "窗口" in (res.message or "")
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def test_invalid_request_is_rejected_by_the_server_schema(client: PlatformClient
     with pytest.raises(PlatformRejected) as exc:
         client.submit_application("NOT-A-UUID", DEMO_APPLICANT, "GA-HUKOU-CERT", {"purpose": "就业", "copies": "1"},
                                   "LOCKER")
-    assert exc.value.field == "requestId"
+    assert exc.value.field == "header.requestId"  # 1.1 names schema errors by their dotted path
     assert sim.backoffice.evaluations == [] and sim.count(outcome="ok") == 0
 
 
