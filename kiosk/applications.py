@@ -15,14 +15,18 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from kiosk.audit import append as audit_append
 from kiosk.catalog import CatalogService
 from kiosk.clock import Clock
-from kiosk.errors import PlatformRejected, ValidationError
+from kiosk.eligibility import NotEligible, Verdict, check
+from kiosk.errors import KioskError, PlatformRejected, ValidationError
 from kiosk.identity import id_hash, mask_id_number, mask_name, validate_id_number
+from kiosk.mail import address_json, validate_address
 from kiosk.outbox import enqueue
 from kiosk.outbox_sender import OutboxSender
-from kiosk.platform_models import Applicant, FieldSpec, Matter
+from kiosk.platform_models import Applicant, Assistant, FieldSpec, MailAddress, Matter
 from kiosk.storage.db import Database
 from kiosk.storage.models import Submission
 from kiosk.xsd_regex import XsdPatternError, xsd_match
@@ -42,6 +46,7 @@ _RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read alou
 RECEIPT_TEXT: dict[str, tuple[str, str]] = {
     "queued": ("已收到您的申请，将尽快提交办理；办件编号稍后生成", "Received; it will be filed shortly and given a case number"),
     "filed": ("已提交，办件编号见下", "Filed; your case number is below"),
+    "approved": ("已办结（秒批秒办），办件编号见下", "Decided at once (approved); your case number is below"),
     "refused": ("平台不予受理，详见说明", "The platform refused the application; see the note"),
     "failed": ("未能提交，请到窗口咨询", "Could not be filed; please ask at a counter"),
 }
@@ -57,7 +62,7 @@ class Receipt:
     matter_name: str
     applicant_id_masked: str
     delivery_mode: str
-    state: str  # queued / filed / refused / failed
+    state: str  # queued / filed / approved (an instant matter, 1.1) / refused / failed
     created_at: dt.datetime
     case_number: str | None = None
     promised_date: str | None = None
@@ -145,9 +150,61 @@ def validate_applicant(applicant: Applicant) -> Applicant:
     return Applicant(applicant.id_type, number, name, phone)
 
 
-def new_receipt_number(now: dt.datetime) -> str:
-    """``S261125-7Q2M9X``: the date and six random characters (unique across kiosks sharing a database)."""
-    return f"S{now:%y%m%d}-" + "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(6))
+def filing_address(delivery_mode: str, address: MailAddress | None, *, v11: bool) -> MailAddress | None:
+    """The MAIL rules before anything is queued: MAIL needs an address (1.1) checked part by part; an address
+    with another mode is refused; a kiosk pinned to 1.0 sends none (the centre phones the applicant)."""
+    if delivery_mode != "MAIL":
+        if address is not None:
+            raise _invalid("mailAddress", "a mail address is only for MAIL delivery", "error.mail_not_mail")
+        return None
+    if not v11:
+        return None
+    if address is None:
+        raise _invalid("mailAddress", "MAIL delivery needs an address", "error.mail_address")
+    return validate_address(address)
+
+
+def filing_error(err: PlatformRejected) -> KioskError:
+    """A filing refused by the platform, as the form shows it: a field to correct, or why not eligible."""
+    if err.code == "NOT_ELIGIBLE" or (err.code == "INVALID_FIELD" and err.field == "applicant"):
+        # NOT_ELIGIBLE (1.1); INVALID_FIELD applicant is how 1.0 says the same.
+        return NotEligible(f"platform: {err.code}: {err.platform_message}", platform_message=err.platform_message)
+    if err.code == "INVALID_FIELD":
+        field = err.field or "form"
+        return _invalid(field, err.platform_message, field_error_key(field))
+    return err
+
+
+def field_error_key(field: str) -> str:
+    """The citizen text for a platform INVALID_FIELD naming ``field`` (a form key, a bundle key, a dotted path)."""
+    if field.startswith("mailAddress"):
+        part = field.split(".", 1)[1] if "." in field else "address"
+        return f"error.mail_{part}" if part in _MAIL_KEYS else "error.mail_address"
+    if field == "assistedBy.consentRecorded":
+        return "error.assist_consent"
+    if field.startswith("assistedBy"):
+        return "error.assist_staff"
+    if field.startswith("param"):
+        return "error.notice_param"
+    if field in ("idNumber", "applicant.id_number"):
+        return "error.id_number"
+    return "error.invalid_field"
+
+
+_MAIL_KEYS = frozenset({"address", "recipient", "phone", "province", "city", "district", "street", "detail",
+                        "postcode"})
+
+
+def audit_assisted(s: Session, now: dt.datetime, helper: Assistant, subject: str, *, sent: bool) -> None:
+    """帮办代办 in the audit: staff id, mode and consent (never the citizen's name or number)."""
+    audit_append(s, now, f"staff:{helper.staff_id}", "filing.assisted", subject, staff_id=helper.staff_id,
+                 mode=helper.mode, consent=helper.consent_recorded, sent_to_platform=sent)
+
+
+def new_receipt_number(now: dt.datetime, prefix: str = "S") -> str:
+    """``S261125-7Q2M9X``: a letter for the kind (S an application, B a bundle, T a 12345 ticket, E a rating,
+    C a confirmation), the date and six random characters (unique across kiosks sharing a database)."""
+    return f"{prefix}{now:%y%m%d}-" + "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(6))
 
 
 class ApplicationService:
@@ -174,17 +231,37 @@ class ApplicationService:
                            "error.delivery_mode")
         return matter, validate_fields(matter, fields)
 
+    @property
+    def v11(self) -> bool:
+        """Whether the platform is spoken to in interface 1.1 (eligibility, mail addresses, 帮办 are sent)."""
+        return bool(getattr(getattr(self.sender, "platform", None), "v11", True))
+
+    def eligibility(self, matter_code: str, applicant: Applicant) -> Verdict:
+        """Whether the citizen on the card may file this matter, before any field is typed (1.1 catalogs only:
+        a 1.0 catalog carries no eligibility, and the platform's answer then comes at filing)."""
+        matter = self.catalog.matter(matter_code)
+        return check(matter.eligibility, applicant.id_type, applicant.id_number, self.clock.now(),
+                     matter_code=matter.code)
+
     def submit(self, applicant: Applicant, matter_code: str, fields: Mapping[str, str | None], delivery_mode: str,
-               *, send_now: bool = True) -> Receipt:
+               *, mail_address: MailAddress | None = None, assisted_by: Assistant | None = None,
+               send_now: bool = True) -> Receipt:
         """Queue the application with a local receipt, then try to file it at once.
 
-        Raises ValidationError(field=...) for a bad form value, locally or from the platform's INVALID_FIELD
-        on the fast path (the form is shown again); PlatformRejected for another refusal on the fast path.
-        When the platform is unavailable the receipt comes back "queued" and the outbox files it later.
+        Raises ValidationError(field=...) for a bad form value, mail address part (``mailAddress.<part>``) or
+        帮办 detail, locally or from the platform's INVALID_FIELD on the fast path (the form is shown again);
+        NotEligible before anything is queued when the catalog's eligibility rules the citizen out (or after the
+        platform's NOT_ELIGIBLE); PlatformRejected for another refusal on the fast path. When the platform is
+        unavailable the receipt comes back "queued" and the outbox files it later. A kiosk pinned to interface
+        1.0 sends no address (the centre phones the applicant for it) and no assistedBy (audited here only).
         """
         matter, clean = self._check(matter_code, fields, delivery_mode)
         person = validate_applicant(applicant)
         now = self.clock.now()
+        verdict = check(matter.eligibility, person.id_type, person.id_number, now, matter_code=matter.code)
+        if not verdict.eligible:
+            raise NotEligible(f"{matter.code}: not eligible ({verdict.why})", verdict)
+        mail = filing_address(delivery_mode, mail_address, v11=self.v11)
         with self.db.transaction() as s:
             sub = Submission(
                 receipt_number=new_receipt_number(now), matter_code=matter.code, matter_name=matter.name,
@@ -199,22 +276,26 @@ class ApplicationService:
                               "phone": person.phone},
                 "matter_code": matter.code, "fields": clean, "delivery_mode": delivery_mode,
             }
+            if mail is not None:
+                payload["mail_address"] = address_json(mail)
+            if assisted_by is not None and self.v11:
+                payload["assisted_by"] = {"staff_id": assisted_by.staff_id, "mode": assisted_by.mode,
+                                          "consent_recorded": assisted_by.consent_recorded}
             msg = enqueue(s, now, "SubmitApplication", payload, secret=self.secret, sensitive=True,
                           ref_kind="submission", ref_id=sub.id)
             if self.sender is not None and send_now:
                 self.sender.hold(msg)
             audit_append(s, now, self.actor, "application.queued", f"submission:{sub.id}",
                          matter_code=matter.code, receipt=sub.receipt_number, outbox_id=msg.id)
+            if assisted_by is not None:
+                audit_assisted(s, now, assisted_by, f"submission:{sub.id}", sent=self.v11)
             sub_id, msg_id = sub.id, msg.id
         del payload  # no longer needed; the sealed copy is in the outbox
         if self.sender is not None:
             if send_now:
                 d = self.sender.send_now(msg_id)
                 if d.outcome == "dead" and isinstance(d.error, PlatformRejected):
-                    if d.error.code == "INVALID_FIELD":
-                        err = _invalid(d.error.field or "form", d.error.platform_message, "error.invalid_field")
-                        raise err from d.error
-                    raise d.error
+                    raise filing_error(d.error) from d.error
             self.sender.poke()
         return self.receipt(sub_id, name_masked=mask_name(person.name))
 

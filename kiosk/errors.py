@@ -166,12 +166,18 @@ class PlatformUnavailable(PlatformError, ConnectionError):
         self.retry_after_s = retry_after_s
 
 
-class PlatformFeatureUnavailable(PlatformError):
-    """What was asked needs interface 1.1 and this kiosk is pinned to 1.0 (platform.interface_version)."""
+class PlatformFeatureUnavailable(PlatformRejected):
+    """What was asked needs interface 1.1 and this kiosk is pinned to 1.0 (platform.interface_version).
 
-    citizen_key = "error.needs_platform_upgrade"
+    Raised by the client before anything is sent; final like a refusal (an outbox row queued under 1.1 and
+    found after a switch to 1.0 is a dead letter for staff, not retried for ever)."""
+
     hint = ("The kiosk speaks interface 1.0 (platform.interface_version): the province's platform has not "
             "upgraded, or the setting is stale. Set it to \"1.1\" once the platform serves 1.1.")
+
+    def __init__(self, message: str) -> None:
+        super().__init__("FEATURE_UNAVAILABLE", message)
+        self.citizen_key = "error.needs_platform_upgrade"
 
 
 class PlatformAuthFailed(PlatformRejected):

@@ -39,14 +39,16 @@ from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit_append
 from kiosk.errors import KioskError, PlatformRejected
-from kiosk.platform_models import Applicant, Evaluation
+from kiosk.platform_models import Applicant, Assistant, Evaluation, HotlineTicket, MailAddress
 from kiosk.ports import Platform
 from kiosk.privacy import scrub
 from kiosk.sealing import seal, unseal
 from kiosk.storage.models import OutboxMessage, Parcel, Submission
 
-Operation = Literal["SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation"]
-OPERATIONS: tuple[str, ...] = ("SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation")
+Operation = Literal["SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation",
+                    "SubmitBundle", "SubmitHotlineTicket", "ConfirmEvaluationReply"]
+OPERATIONS: tuple[str, ...] = ("SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation",
+                               "SubmitBundle", "SubmitHotlineTicket", "ConfirmEvaluationReply")  # the last 3: 1.1
 PENDING, SENT, DEAD, CANCELLED = "pending", "sent", "dead", "cancelled"
 SCRUBBED: dict[str, Any] = {"scrubbed": True}
 LEASE = "leased_until"  # the key of a claimed row's lease in ``result`` (a pending row has no answer to keep there)
@@ -110,8 +112,18 @@ def call_platform(platform: Platform, operation: str, request_id: str, p: Mappin
     """Make the port call an outbox payload describes; the answer as JSON values."""
     if operation == "SubmitApplication":
         res = platform.submit_application(request_id, Applicant(**p["applicant"]), p["matter_code"],
-                                          dict(p.get("fields") or {}), p["delivery_mode"])
+                                          dict(p.get("fields") or {}), p["delivery_mode"], **_extras(p))
         return jsonable(res)
+    if operation == "SubmitBundle":
+        return jsonable(platform.submit_bundle(request_id, Applicant(**p["applicant"]), p["bundle_code"],
+                                               dict(p.get("fields") or {}), p["delivery_mode"], **_extras(p)))
+    if operation == "SubmitHotlineTicket":
+        t = dict(p["ticket"])
+        t["applicant"] = Applicant(**t["applicant"]) if t.get("applicant") else None
+        return jsonable(platform.submit_hotline_ticket(request_id, HotlineTicket(**t)))
+    if operation == "ConfirmEvaluationReply":
+        return jsonable(platform.confirm_evaluation_reply(request_id, p["evaluation_id"], bool(p["satisfied"]),
+                                                          p.get("comment")))
     if operation == "ReportDelivery":
         ack = platform.report_delivery(request_id, p["case_number"], p["event"], p["cabinet_id"], p["compartment"],
                                        dt.datetime.fromisoformat(p["occurred_at"]))
@@ -121,8 +133,19 @@ def call_platform(platform: Platform, operation: str, request_id: str, p: Mappin
     if operation == "SubmitEvaluation":
         ev = dict(p["evaluation"])
         ev["reasons"] = tuple(ev.get("reasons") or ())
+        ev["applicant"] = Applicant(**ev["applicant"]) if ev.get("applicant") else None
         return {"evaluation_id": platform.submit_evaluation(request_id, Evaluation(**ev))}
     raise ValueError(f"not an outbox operation: {operation}")
+
+
+def _extras(p: Mapping[str, Any]) -> dict[str, Any]:
+    """A filing's 1.1 extras (only those present: a 1.0 payload has none, and a 1.0 client takes none)."""
+    out: dict[str, Any] = {}
+    if p.get("mail_address"):
+        out["mail_address"] = MailAddress(**p["mail_address"])
+    if p.get("assisted_by"):
+        out["assisted_by"] = Assistant(**p["assisted_by"])
+    return out
 
 
 def submission_handler(session: Session, msg: OutboxMessage, result: dict[str, Any] | None,
@@ -135,7 +158,8 @@ def submission_handler(session: Session, msg: OutboxMessage, result: dict[str, A
         sub.case_number = result.get("case_number")
         sub.promised_date = (result.get("promised_date") or None)
         sub.message = result.get("message")
-        sub.state = "refused" if result.get("status") == "REFUSED" else "filed"
+        status = result.get("status")
+        sub.state = "refused" if status == "REFUSED" else "approved" if status == "APPROVED" else "filed"
         sub.filed_at = msg.sent_at
     elif error is not None:
         sub.state = "failed"

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from kiosk import service_requests
 from kiosk.clock import Clock
 from kiosk.config import PlatformConfig
 from kiosk.errors import KioskError, PlatformRejected
@@ -83,7 +84,9 @@ class OutboxSender:
         self.record_every_s = record_every_s
         self.poll_interval_s = poll_interval_s
         self.rng = rng or random.Random()
-        self.ref_handlers: dict[str, RefHandler] = {"submission": submission_handler, **(ref_handlers or {})}
+        self.ref_handlers: dict[str, RefHandler] = {"submission": submission_handler,
+                                                    service_requests.REF_KIND: service_requests.handler,
+                                                    **(ref_handlers or {})}
         self.on_unknown_matter = on_unknown_matter
         self.actor = actor
         self._paused_until = 0.0  # monotonic: the platform said wait, or is down

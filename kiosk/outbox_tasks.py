@@ -40,8 +40,13 @@ TASK_SMS_NOT_SENT = "sms_not_sent"
 TASK_APPLICATION_NOT_FILED = "application_not_filed"
 TASK_DELIVERY_NOT_REPORTED = "delivery_not_reported"
 TASK_RATING_NOT_DELIVERED = "rating_not_delivered"
+# interface 1.1
+TASK_BUNDLE_NOT_FILED = "bundle_not_filed"
+TASK_TICKET_NOT_DELIVERED = "ticket_not_delivered"
+TASK_CONFIRMATION_NOT_DELIVERED = "confirmation_not_delivered"
 TASK_KINDS: tuple[str, ...] = (TASK_SMS_NOT_SENT, TASK_APPLICATION_NOT_FILED, TASK_DELIVERY_NOT_REPORTED,
-                               TASK_RATING_NOT_DELIVERED)
+                               TASK_RATING_NOT_DELIVERED, TASK_BUNDLE_NOT_FILED, TASK_TICKET_NOT_DELIVERED,
+                               TASK_CONFIRMATION_NOT_DELIVERED)
 
 # A standalone run of 6+ digits in a platform's message may be a phone number or a pickup code echoed back;
 # case numbers (letters first), dates and masked ID numbers (next to "*") do not match.
@@ -141,6 +146,8 @@ def _describe(session: Session, msg: OutboxMessage, reason: str, final: bool, se
         return _report(session, msg, reason, retry)
     if msg.operation == "SubmitEvaluation":
         return _rating(msg, reason, retry, secret)
+    if msg.operation in _SERVICE_TASKS:
+        return _service_request(session, msg, reason, retry)
     return None
 
 
@@ -199,9 +206,37 @@ def _rating(msg: OutboxMessage, reason: str, retry: str, secret: bytes) -> _Text
     # A 3-5 rating lost hurts nobody; a 1-2 rating is a complaint the hall must follow up (差评整改), so staff act.
     if not isinstance(rating, int) or rating > LOW_RATING:
         return None
-    subject = f"case {ev['case_number']}" if ev.get("case_number") else f"matter {ev.get('matter_code') or '?'}"
+    subject = (f"case {ev['case_number']}" if ev.get("case_number") else
+               f"matter {ev['matter_code']}" if ev.get("matter_code") else "the kiosk's self-service")
     reasons = "、".join(str(r) for r in ev.get("reasons") or ()) or "none given"
     detail = (f"Low rating not delivered: a {rating}-star 好差评 rating for {subject} (reasons: {reasons}) never "
               f"reached the platform ({reason}). A low rating must be followed up: enter it in the platform's "
               f"好差评 desk system.{retry}")
     return _Text(TASK_RATING_NOT_DELIVERED, detail)
+
+
+# 1.1: the citizen holds a receipt (kiosk.service_requests) for each of these; the task names it, never the text.
+_SERVICE_TASKS = {
+    "SubmitBundle": (TASK_BUNDLE_NOT_FILED, "一件事 bundle not filed: bundle {subject} ({name}) queued at the kiosk on "
+                     "{day} never reached the platform ({reason}), though its receipt says it will be filed. File "
+                     "it at the counter: the citizen holds receipt {receipt}."),
+    "SubmitHotlineTicket": (TASK_TICKET_NOT_DELIVERED, "12345 ticket not delivered: a {subject} ticket written at the "
+                            "kiosk on {day} never reached the platform ({reason}). Ask the citizen (receipt "
+                            "{receipt}) to call 12345, or enter it in the 12345 desk system."),
+    "ConfirmEvaluationReply": (TASK_CONFIRMATION_NOT_DELIVERED, "好差评 answer not delivered: the citizen's answer to a "
+                               "department's reply (evaluation {subject}, given on {day}) never reached the platform "
+                               "({reason}). Enter it in the 好差评 desk system (receipt {receipt})."),
+}
+
+
+def _service_request(session: Session, msg: OutboxMessage, reason: str, retry: str) -> _Text | None:
+    from kiosk.storage.models import ServiceRequest
+
+    kind, template = _SERVICE_TASKS[msg.operation]
+    row = session.get(ServiceRequest, msg.ref_id) if msg.ref_kind == "service_request" and msg.ref_id else None
+    if row is None:
+        return _Text(kind, template.format(subject="?", name="?", day="?", reason=reason, receipt="(none on record)")
+                     + retry)
+    return _Text(kind, template.format(subject=row.subject_code or "?", name=row.subject_name or "",
+                                       day=f"{row.created_at:%Y-%m-%d}", reason=reason, receipt=row.receipt_number)
+                 + retry)

@@ -16,6 +16,10 @@ from kiosk.identity import Identity
 from kiosk.platform_models import (
     Ack,
     Applicant,
+    Assistance,
+    Assistant,
+    AssistTopic,
+    BundleResult,
     CaseSummary,
     Catalog,
     DeliveryEvent,
@@ -24,9 +28,14 @@ from kiosk.platform_models import (
     DeviceHealth,
     DeviceState,
     Evaluation,
+    EvaluationSummary,
     HeartbeatResult,
+    HotlineTicket,
+    MailAddress,
     NoticeTemplate,
     SubmitResult,
+    Ticket,
+    TicketReceipt,
 )
 
 
@@ -98,7 +107,11 @@ class CardReader(Protocol):
 # --- provincial platform -----------------------------------------------------
 @runtime_checkable
 class Platform(Protocol):
-    """The provincial platform. Raises PlatformRejected / PlatformUnavailable / PlatformAuthFailed."""
+    """The provincial platform. Raises PlatformRejected / PlatformUnavailable / PlatformAuthFailed; what needs
+    interface 1.1 raises PlatformFeatureUnavailable on a kiosk pinned to 1.0 (``v11`` False), nothing sent."""
+
+    v11: bool
+    last_answer_at: dt.datetime | None  # when the platform last answered (a fault counts), in this process
 
     def get_matter_catalog(self, region_code: str | None = None) -> Catalog: ...
 
@@ -109,6 +122,9 @@ class Platform(Protocol):
         matter_code: str,
         fields: Mapping[str, str],
         delivery_mode: DeliveryMode,
+        *,
+        mail_address: MailAddress | None = None,
+        assisted_by: Assistant | None = None,
     ) -> SubmitResult: ...
 
     def query_cases(self, *, case_number: str | None = None, applicant_id_number: str | None = None) -> list[CaseSummary]: ...
@@ -134,6 +150,25 @@ class Platform(Protocol):
         ...
 
     def heartbeat(self, software_version: str, devices: Sequence[DeviceHealth]) -> HeartbeatResult: ...
+
+    # --- since 1.1 ---
+    def submit_bundle(
+        self, request_id: str, applicant: Applicant, bundle_code: str, fields: Mapping[str, str],
+        delivery_mode: DeliveryMode, *, mail_address: MailAddress | None = None, assisted_by: Assistant | None = None,
+    ) -> BundleResult: ...
+
+    def submit_hotline_ticket(self, request_id: str, ticket: HotlineTicket) -> TicketReceipt: ...
+
+    def query_tickets(self, *, ticket_number: str | None = None,
+                      applicant_id_number: str | None = None) -> list[Ticket]: ...
+
+    def query_evaluations(self, applicant_id_number: str) -> list[EvaluationSummary]: ...
+
+    def confirm_evaluation_reply(self, request_id: str, evaluation_id: str, satisfied: bool,
+                                 comment: str | None = None) -> Ack: ...
+
+    def request_assistance(self, topic: AssistTopic, *, case_number: str | None = None,
+                           matter_code: str | None = None, language: str | None = None) -> Assistance: ...
 
 
 # --- receipt printer ---------------------------------------------------------

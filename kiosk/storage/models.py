@@ -175,7 +175,7 @@ class Submission(Base):
     applicant_id_hash: Mapped[str] = mapped_column(String(64), index=True)
     applicant_id_masked: Mapped[str] = mapped_column(String(32))
     delivery_mode: Mapped[str] = mapped_column(String(8))
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued / filed / refused / failed
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued / filed / approved / refused / failed
     case_number: Mapped[str | None] = mapped_column(String(32))
     promised_date: Mapped[str | None] = mapped_column(String(10))
     message: Mapped[str | None] = mapped_column(Text)
@@ -230,3 +230,31 @@ class KeyValue(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ServiceRequest(Base):
+    """A citizen's request through the outbox other than a simple application (interface 1.1): a 一件事 bundle,
+    a 12345 ticket, a rating, a confirmation of a department's reply. The citizen leaves with ``receipt_number``;
+    ``reference`` is the platform's number once it answers (bundle number, ticket number, evaluation id).
+
+    kind: bundle / ticket / rating / confirmation. state: queued / done / refused (a platform fault) / failed.
+    No personal data: the applicant as keyed hash and masked form only; ``detail`` holds the platform's answer
+    (member case numbers, promised reply days), never the address, the ticket text or a comment.
+    """
+
+    __tablename__ = "service_requests"
+    __table_args__ = (Index("ix_service_requests_owner", "applicant_id_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_number: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject_code: Mapped[str | None] = mapped_column(String(64))  # bundle code, ticket kind, matter code, evaluation
+    subject_name: Mapped[str | None] = mapped_column(String(200))
+    applicant_id_hash: Mapped[str | None] = mapped_column(String(64))  # None: anonymous
+    applicant_id_masked: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    reference: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    done_at: Mapped[dt.datetime | None]

@@ -55,7 +55,12 @@ def test_fast_path_files_at_once_and_scrubs(db: Database, secret: bytes, sim: Pl
     r = _apps(db, secret, catalog, sender).submit(SENIOR, ELDER, {"phone": "13800138000", "address": ""}, "LOCKER")
     assert r.state == "filed" and r.case_number and r.case_number.startswith("ZW")
     assert r.applicant_id_masked == "110105********1232" and r.applicant_name_masked == "张*"
-    assert r.promised_date == (dt.date.today() + dt.timedelta(days=5)).isoformat()
+    # 5 working days (interface 1.1: promised dates skip weekends), counted from today in China
+    day, left = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date(), 5
+    while left:
+        day += dt.timedelta(days=1)
+        left -= day.weekday() < 5
+    assert r.promised_date == day.isoformat()
     case = sim.backoffice.case(r.case_number)
     assert case.applicant.id_number == SENIOR.id_number and case.fields == {"phone": "13800138000"}
     with db.transaction() as s:
@@ -71,8 +76,10 @@ def test_fast_path_files_at_once_and_scrubs(db: Database, secret: bytes, sim: Pl
 
 
 def test_refused_case_is_recorded(db: Database, secret: bytes, sender: OutboxSender, catalog: CatalogService) -> None:
-    r = _apps(db, secret, catalog, sender).submit(YOUNG, ELDER, {"phone": "13900139000"}, "WINDOW")
-    assert r.state == "refused" and r.case_number and "60" in (r.message or "")
+    # (An under-60 applicant for the senior card is now stopped before filing: tests/services/test_filing.py.)
+    r = _apps(db, secret, catalog, sender).submit(YOUNG, "RS-SSC-REISSUE", {"reason": "信息变更",
+                                                                         "phone": "13900139000"}, "WINDOW")
+    assert r.state == "refused" and r.case_number and "窗口" in (r.message or "")
 
 
 def test_unavailable_backs_off_with_the_same_request_id(db: Database, secret: bytes, sim: PlatformSim,
