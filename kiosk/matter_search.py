@@ -82,7 +82,7 @@ def _entry(kind: Kind, code: str, name: str, name_en: str | None, department: st
            rank: int) -> _Entry:
     full, initials = _pinyin(name)
     return _Entry(kind, code, name, normalise(name), full, initials, normalise(name_en or ""), normalise(department),
-                  normalise(" ".join(keywords)), code.lower(), rank)
+                  normalise(" ".join(keywords)), normalise(code), rank)
 
 
 class MatterIndex:

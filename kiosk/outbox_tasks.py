@@ -158,6 +158,8 @@ def _parcel(session: Session, msg: OutboxMessage) -> tuple[Parcel | None, str | 
 
 
 def _sms(session: Session, msg: OutboxMessage, reason: str, retry: str) -> _Text | None:
+    if not msg.sensitive and (msg.payload or {}).get("template") == "PICKUP_REMINDER":
+        return None  # the code itself reached the applicant; an overdue result shows on the staff list anyway
     parcel, label = _parcel(session, msg)
     if parcel is not None and parcel.finished_at is not None:
         return None  # picked up (by ID card) or taken back meanwhile: nobody waits for this text any more

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.errors import KioskError, PlatformRejected
+from kiosk.storage.db import Database
 from kiosk.storage.models import OutboxMessage, ServiceRequest
+
+if TYPE_CHECKING:
+    from kiosk.outbox_sender import OutboxSender
 
 Kind = Literal["bundle", "ticket", "rating", "confirmation"]
 PREFIX: dict[str, str] = {"bundle": "B", "ticket": "T", "rating": "E", "confirmation": "C"}
@@ -77,10 +81,7 @@ def view(row: ServiceRequest, outbox_id: int | None = None) -> ServiceReceipt:
 
 
 def load(session: Session, request_id: int) -> ServiceReceipt:
-    row = session.get(ServiceRequest, request_id)
-    if row is None:
-        raise LookupError(f"no service request {request_id}")
-    return view(row)
+    return view(_row(session, request_id))
 
 
 def of_applicant(session: Session, id_hash: str, limit: int = 50) -> list[ServiceReceipt]:
@@ -88,6 +89,29 @@ def of_applicant(session: Session, id_hash: str, limit: int = 50) -> list[Servic
     q = (select(ServiceRequest).where(ServiceRequest.applicant_id_hash == id_hash)
          .order_by(ServiceRequest.id.desc()).limit(limit))
     return [view(r) for r in session.execute(q).scalars()]
+
+
+def send(db: Database, sender: OutboxSender | None, row_id: int, msg_id: int, *, send_now: bool) -> ServiceReceipt:
+    """The fast path after queueing: try at once (the citizen waits, bounded by the client's timeout); a refusal
+    raises as the form shows it (a field, or NotEligible); anything else waits in the outbox. The receipt as it
+    stands then."""
+    from kiosk.applications import filing_error
+
+    if sender is not None:
+        if send_now:
+            d = sender.send_now(msg_id)
+            if d.outcome == "dead" and isinstance(d.error, PlatformRejected):
+                raise filing_error(d.error) from d.error
+        sender.poke()
+    with db.transaction() as s:
+        return view(_row(s, row_id), msg_id)
+
+
+def _row(session: Session, request_id: int) -> ServiceRequest:
+    row = session.get(ServiceRequest, request_id)
+    if row is None:
+        raise LookupError(f"no service request {request_id}")
+    return row
 
 
 def _answer(kind: str, result: dict[str, Any]) -> tuple[str | None, dict[str, Any], str | None]:
