@@ -17,7 +17,8 @@ COMMAND_MODULES = (
     "hallkiosk.cli.cabinet",  # cabinet, deposit, pickup, dropoff, collect
     "hallkiosk.cli.card",  # card watch
     "hallkiosk.cli.platform",  # platform ping
-    "hallkiosk.cli.outbox",  # outbox list|retry, catalog show
+    "hallkiosk.cli.outbox",  # outbox list|retry, catalog show|search
+    "hallkiosk.cli.services",  # case show, ticket show, notices remind (interface 1.1)
     "hallkiosk.cli.sim",  # sim lockboard|card|platform
     "hallkiosk.cli.diag",  # diag, support-bundle
     "hallkiosk.cli.run",  # run (the touch UI)

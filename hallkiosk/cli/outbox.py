@@ -42,7 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     sh = s.add_parser("show", help="the cached catalog")
     sh.add_argument("--refresh", action="store_true", help="fetch it from the platform first")
     sh.add_argument("--json", action="store_true")
+    sh.add_argument("--guides", action="store_true", help="each matter's 办事指南 too (conditions, materials)")
     sh.set_defaults(func=_catalog_show)
+    from hallkiosk.cli.services import register_catalog
+
+    register_catalog(s)
 
 
 def _purge(args: argparse.Namespace) -> int:
@@ -105,14 +109,7 @@ def _catalog_show(args: argparse.Namespace) -> int:
 
         print(json.dumps(catalog_to_json(cat), ensure_ascii=False, indent=2))
         return 0
-    print(f"catalog version {cat.version}: {len(cat.matters)} matter(s)")
-    for m in cat.matters:
-        print(f"  {m.code:<20} {m.name} / {m.name_en or ''}  [{m.department}; {m.promised_days} d; "
-              f"fee {m.fee}; {', '.join(m.delivery_modes)}]")
-        for f in m.fields:
-            extra = [f"max {f.max_length}"] if f.max_length else []
-            extra += [f"pattern {f.pattern}"] if f.pattern else []
-            extra += [f"choices {'/'.join(f.choices)}"] if f.choices else []
-            print(f"      {f.key:<12} {f.type:<7} {'required' if f.required else 'optional':<9} {f.label}"
-                  f"{' / ' + f.label_en if f.label_en else ''}  {'; '.join(extra)}")
+    from hallkiosk.cli.services import print_catalog
+
+    print_catalog(cat, guides=args.guides)
     return 0
