@@ -23,7 +23,7 @@ from kiosk.clock import Clock
 from kiosk.eligibility import NotEligible, Verdict, check
 from kiosk.errors import KioskError, PlatformRejected, ValidationError
 from kiosk.identity import id_hash, mask_id_number, mask_name, validate_id_number
-from kiosk.mail import address_json, validate_address
+from kiosk.mail import PART_KEYS, address_json, validate_address
 from kiosk.outbox import enqueue
 from kiosk.outbox_sender import OutboxSender
 from kiosk.platform_models import Applicant, Assistant, FieldSpec, MailAddress, Matter
@@ -178,8 +178,7 @@ def filing_error(err: PlatformRejected) -> KioskError:
 def field_error_key(field: str) -> str:
     """The citizen text for a platform INVALID_FIELD naming ``field`` (a form key, a bundle key, a dotted path)."""
     if field.startswith("mailAddress"):
-        part = field.split(".", 1)[1] if "." in field else "address"
-        return f"error.mail_{part}" if part in _MAIL_KEYS else "error.mail_address"
+        return PART_KEYS.get(field.split(".", 1)[1] if "." in field else "address", "error.mail_address")
     if field == "assistedBy.consentRecorded":
         return "error.assist_consent"
     if field.startswith("assistedBy"):
@@ -189,10 +188,6 @@ def field_error_key(field: str) -> str:
     if field in ("idNumber", "applicant.id_number"):
         return "error.id_number"
     return "error.invalid_field"
-
-
-_MAIL_KEYS = frozenset({"address", "recipient", "phone", "province", "city", "district", "street", "detail",
-                        "postcode"})
 
 
 def audit_assisted(s: Session, now: dt.datetime, helper: Assistant, subject: str, *, sent: bool) -> None:
