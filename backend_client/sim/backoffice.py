@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,7 +115,8 @@ class BackOffice:
         self.bundles: dict[str, Bundle] = {b.code: b for b in BUNDLES}
         self.bundle_filings: dict[str, list[str]] = {}  # bundle number -> member case numbers
         self.tickets: dict[str, SimTicket] = {}
-        self.assists: list[dict[str, Any]] = []
+        self.assists: deque[dict[str, Any]] = deque(maxlen=1000)  # the newest help calls (a demo runs for months)
+        self.assist_seq = itertools.count(1)
         self.holidays: set[dt.date] = set()  # public holidays: no working day (add the year's as published)
         # The test endpoint moves tickets and 差评 along by itself after these many seconds (None: only by hand):
         # ticket assigned, replied, closed; a 差评 replied (each round).

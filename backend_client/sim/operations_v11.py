@@ -71,9 +71,10 @@ def submit_bundle(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._Eleme
             own = f"{m.code}.{spec.key}"
             if own in given:  # a member's own value takes precedence over the shared one
                 value, named = given[own], own
+            elif spec.key in shared:  # from the shared field: a problem is named by the shared key
+                value, named = given.get(spec.key, ""), spec.key
             else:
-                value, named = given.get(spec.key, "") if spec.key in shared else "", (
-                    spec.key if spec.key in shared else own)
+                value, named = "", own
             if value == "":
                 if spec.required:
                     raise SimFault("INVALID_FIELD", f"{m.name}: {spec.label} is required", field=named)
@@ -204,7 +205,7 @@ def request_assistance(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._
     else:
         mode, wait = "ON_SITE", 3
         message = "工作人员马上到自助机旁为您帮办"
-    aid = f"AS{ctx.now:%Y%m%d}{len(bo.assists) + 1:05d}"
+    aid = f"AS{ctx.now:%Y%m%d}{next(bo.assist_seq):05d}"
     bo.assists.append({"id": aid, "topic": topic, "case_number": number, "matter_code": code, "language": language,
                        "mode": mode, "kiosk_id": ctx.kiosk_id, "at": ctx.now})
     res = T.RequestAssistanceResponse(T.assistanceId(aid), T.mode(mode), T.hotline(HALL_DESK if open_now else "12345"))

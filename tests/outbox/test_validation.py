@@ -124,7 +124,7 @@ def test_applicant_checks() -> None:
         ({"rating": 0, "matter_code": "M"}, "rating"),
         ({"rating": 6, "matter_code": "M"}, "rating"),
         ({"rating": True, "matter_code": "M"}, "rating"),
-        ({"rating": 4}, "case_number"),
+        # ({"rating": 4}: neither case nor matter is the self-service itself, a valid rating: tests/services)
         ({"rating": 4, "case_number": "abc"}, "case_number"),
         ({"rating": 2, "matter_code": "M"}, "reasons"),
         ({"rating": 1, "matter_code": "M", "reasons": ["nonsense"]}, "reasons"),
