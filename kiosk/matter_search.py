@@ -15,6 +15,7 @@ come first on the matters screen).
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -114,15 +115,15 @@ class MatterIndex:
             return []
         ascii_q = q.isascii()
         expansions = tuple(normalise(w) for key, words in SYNONYMS.items() if key in q for w in words)
-        hits: list[tuple[int, int, int, Hit]] = []
+        found: list[tuple[int, int, int, str, _Entry]] = []
         for e in self._entries:
             why = self._match(e, q, ascii_q, expansions)
-            if why is None:
-                continue
-            score = _SCORES[why]
-            hits.append((-score, 0 if e.kind == "bundle" else 1, e.rank, Hit(e.kind, e.code, e.name, score, why)))
-        hits.sort(key=lambda h: h[:3])
-        return [h[3] for h in hits[:limit]]
+            if why is not None:
+                found.append((-_SCORES[why], e.kind != "bundle", e.rank, why, e))
+        # A one-letter query matches most of the catalog: rank only what is shown, build Hits for it alone.
+        top = heapq.nsmallest(limit, found, key=lambda f: f[:3]) if len(found) > limit else sorted(
+            found, key=lambda f: f[:3])
+        return [Hit(e.kind, e.code, e.name, -neg, why) for neg, _b, _r, why, e in top]
 
     @staticmethod
     def _match(e: _Entry, q: str, ascii_q: bool, expansions: tuple[str, ...]) -> str | None:
