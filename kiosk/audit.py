@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,13 +133,17 @@ class VerifyResult:
     anchored: bool = True  # False: no head anchor yet, so removal of the newest records would not show
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the chain from the first record, then check it reaches the head anchor; report the first break."""
+def verify(session: Session, progress: Callable[[int], None] | None = None, every: int = 5000) -> VerifyResult:
+    """Walk the chain from the first record, then check it reaches the head anchor; report the first break.
+
+    ``progress(records_checked)`` is called every ``every`` records (the console's background job)."""
     prev = GENESIS
     expected_seq = 1
     n = 0
     for rec in _iter(session):
         n += 1
+        if progress is not None and n % every == 0:
+            progress(n)
         if rec.seq is None:
             return VerifyResult(False, n, expected_seq,
                                 f"a record after record {expected_seq - 1} was altered: its seq is not a number")
@@ -257,6 +261,31 @@ def tail(session: Session, n: int = 20) -> list[AuditEntry]:
     """The newest ``n`` records, oldest first; an unreadable one comes back with ``error`` set."""
     rows = session.execute(_raw_select(session).order_by(AuditRecord.seq.desc()).limit(n)).all()
     return [_decode(r) for r in reversed(rows)]
+
+
+def search(session: Session, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
+           action: str = "", actor: str = "", subject: str = "", subject_is: str = "",
+           before_seq: int | None = None, limit: int = 100) -> list[AuditEntry]:
+    """Records newest first: ``action`` is a prefix (``cabinet.`` finds every cabinet event), ``actor`` exact,
+    ``subject`` a substring, ``subject_is`` exact; ``before_seq`` pages back. Unreadable records come back
+    with ``error`` set."""
+    q = _raw_select(session)
+    if since is not None:
+        q = q.where(AuditRecord.at >= since)
+    if until is not None:
+        q = q.where(AuditRecord.at < until)
+    if action:
+        q = q.where(AuditRecord.action.startswith(action, autoescape=True))
+    if actor:
+        q = q.where(AuditRecord.actor == actor)
+    if subject:
+        q = q.where(AuditRecord.subject.contains(subject, autoescape=True))
+    if subject_is:
+        q = q.where(AuditRecord.subject == subject_is)
+    if before_seq is not None:
+        q = q.where(AuditRecord.seq < before_seq)
+    rows = session.execute(q.order_by(AuditRecord.seq.desc()).limit(max(1, min(limit, 1000)))).all()
+    return [_decode(r) for r in rows]
 
 
 def count(session: Session) -> int:

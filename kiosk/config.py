@@ -283,6 +283,43 @@ class UiConfig(_Strict):
     height: Annotated[int, Field(ge=240, le=4320)] = 1920
 
 
+class ConsoleSection(_Strict):
+    """The hall console (``kiosk console``) and the status rows kiosks write for it."""
+
+    host: str = "127.0.0.1"  # anything but loopback needs tls_cert and tls_key
+    port: Annotated[int, Field(ge=0, le=65535)] = 8470
+    tls_cert: str = ""  # PEM certificate (chain) file
+    tls_key: str = ""  # its private key (PEM), readable by the console's user only
+    session_idle_min: Annotated[float, Field(ge=1, le=480)] = 30
+    session_max_h: Annotated[float, Field(ge=0.1, le=72)] = 12
+    max_failed_logins: Annotated[int, Field(ge=1, le=50)] = 5
+    lockout_min: Annotated[float, Field(ge=1, le=1440)] = 15
+    login_attempts_per_minute: Annotated[int, Field(ge=1, le=1000)] = 30  # per client address, any account
+    status_interval_s: Annotated[float, Field(ge=1, le=300)] = 5  # how often each kiosk writes its status row
+
+    @model_validator(mode="after")
+    def _tls(self) -> ConsoleSection:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert: give both tls_cert and tls_key, or neither")
+        for name in ("tls_cert", "tls_key"):
+            v = getattr(self, name)
+            if v and not os.path.isabs(v):
+                raise ValueError(f"{name}: must be an absolute path, not {v}")
+        if not self.tls_cert and not _loopback(self.host):
+            raise ValueError(f"host: {self.host} is reachable from the network; a console there needs tls_cert and "
+                             "tls_key (without them it listens on 127.0.0.1 only)")
+        return self
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Config(_Strict):
     kiosk: KioskSection
     storage: StorageConfig = StorageConfig()
@@ -293,6 +330,7 @@ class Config(_Strict):
     printer: PrinterConfig = PrinterConfig()
     ui: UiConfig = UiConfig()
     staff: list[StaffConfig] = []
+    console: ConsoleSection = ConsoleSection()
 
     # Not part of the file: where the file was, for relative paths.
     source: str = Field(default="", exclude=True)

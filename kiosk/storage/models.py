@@ -258,3 +258,71 @@ class ServiceRequest(Base):
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     done_at: Mapped[dt.datetime | None]
+
+
+# --- the hall console: staff directory, console sessions, kiosk status rows (kiosk/staff.py, kiosk/kiosk_status.py)
+class StaffMember(Base):
+    """One person in the hall's staff directory. ``roles``: comma-separated from kiosk.staff.ROLES.
+
+    The audit carries ``staff_id``, never ``display_name`` (shown masked everywhere)."""
+
+    __tablename__ = "staff_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(32), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2id; None: badge only, no console login
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    disabled_at: Mapped[dt.datetime | None]
+    demo: Mapped[bool] = mapped_column(default=False)  # the simulator's one-time demo account
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    last_login_at: Mapped[dt.datetime | None]
+
+
+class StaffBadge(Base):
+    """A badge UID of a staff member, stored only as a keyed hash (and its last four characters)."""
+
+    __tablename__ = "staff_badges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"), index=True)
+    uid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    uid_last4: Mapped[str] = mapped_column(String(4))
+    added_at: Mapped[dt.datetime]
+
+
+class ConsoleSession(Base):
+    """A signed-in console browser. Only the SHA-256 of its cookie token is stored."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]  # absolute end; idle expiry is last_seen_at + the idle limit
+
+
+class KioskStatus(Base):
+    """What each kiosk last said about itself; ``last_seen_at`` is the database's clock, never the kiosk's."""
+
+    __tablename__ = "kiosk_status"
+
+    kiosk_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hall: Mapped[str] = mapped_column(String(80), default="")
+    last_seen_at: Mapped[dt.datetime]
+    started_at: Mapped[dt.datetime]
+    software_version: Mapped[str] = mapped_column(String(32))
+    screen: Mapped[str] = mapped_column(String(32), default="")
+    health: Mapped[str] = mapped_column(String(16), default="OK")  # worst of the device checks
+    devices: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"name", "state", "detail"}]
+    platform_reachable: Mapped[bool | None]
+    outbox_pending: Mapped[int] = mapped_column(Integer, default=0)
+    outbox_dead: Mapped[int] = mapped_column(Integer, default=0)
+    outbox_oldest_at: Mapped[dt.datetime | None]
+    interval_s: Mapped[float] = mapped_column(default=5.0)
