@@ -7,8 +7,8 @@ PY := $(VENV)/bin/python
 # Runtime: Kivy under X or Xvfb with Mesa, a CJK font, and pyscard's build (swig + pcsc-lite headers).
 APT_RUN := python3 python3-venv python3-dev gcc swig libpcsclite-dev pcscd libgl1-mesa-dri libmtdev1 \
            fonts-wqy-microhei xvfb xauth
-# Tests only: the virtual smart-card reader driver and a PostgreSQL server.
-APT_TEST := vsmartcard-vpcd postgresql
+# Tests only: the virtual smart-card reader driver, a PostgreSQL server, and the browser the console's tests drive.
+APT_TEST := vsmartcard-vpcd postgresql chromium
 
 .PHONY: run test deps deps-test lint bench clean divisions
 

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "hallkiosk.cli.sim",  # sim lockboard|card|platform
     "hallkiosk.cli.diag",  # diag, support-bundle
     "hallkiosk.cli.run",  # run (the touch UI)
+    "hallkiosk.cli.console",  # console (the hall's web back office), console user ...
 )
 
 log = logging.getLogger("kiosk")

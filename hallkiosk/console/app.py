@@ -1,0 +1,407 @@
+"""The console's web application (Starlette + Jinja2): pages, actions, the event stream.
+
+Every handler names the permission it needs (:data:`hallkiosk.console.security.PERMISSIONS`) and goes through
+the core's services: :class:`kiosk.staff.StaffDirectory`, :class:`kiosk.staff_sessions.SessionStore`,
+:func:`kiosk.kiosk_status.kiosks`, :class:`kiosk.cabinet_hall.HallCabinets`, :mod:`kiosk.audit`. Database
+work runs in Starlette's thread pool; the event loop only renders and streams.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from hallkiosk.console import i18n
+from hallkiosk.console.jobs import VerifyJob
+from hallkiosk.console.live import ChangeFeed
+from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
+from kiosk import audit, kiosk_status
+from kiosk.cabinet_hall import GRID_STATES, HallCabinets
+from kiosk.clock import Clock
+from kiosk.config import Config
+from kiosk.errors import KioskError
+from kiosk.privacy import scrub, scrub_value
+from kiosk.staff import LoginRefused, StaffDirectory
+from kiosk.staff_sessions import SessionStore, SignedIn
+from kiosk.storage.db import Database
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+NOTE_MAX = 500
+SESSION_RECHECK_S = 30.0
+
+
+@dataclass
+class Console:
+    """Everything one console process uses (built by :func:`hallkiosk.console.server.build`)."""
+
+    cfg: Config
+    db: Database
+    clock: Clock
+    directory: StaffDirectory
+    sessions: SessionStore
+    hall: HallCabinets
+    feed: ChangeFeed
+    verify: VerifyJob
+    tls: bool = False
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+
+    def directory_audit(self, me: SignedIn, action: str, subject: str) -> None:
+        """Audit a refused request (a role or CSRF refusal) under the member's staff id."""
+        with self.db.transaction() as s:
+            audit.append(s, self.clock.now(), f"staff:{me.staff_id}", action, subject[:128])
+
+    @property
+    def cookie(self) -> str:
+        # __Host-: the browser accepts it only from a secure origin, for this host and path / alone.
+        return "__Host-hk_session" if self.tls else "hk_session"
+
+    @property
+    def login_cookie(self) -> str:
+        return "__Host-hk_login" if self.tls else "hk_login"
+
+
+def create_app(c: Console) -> Starlette:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescapes .html
+    tz = c.cfg.kiosk.tz
+
+    def fmt(t: dt.datetime | None) -> str:
+        return t.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if t else "—"
+
+    def age(seconds: float | None, lang: str) -> str:
+        if seconds is None:
+            return "—"
+        s = int(seconds)
+        if s < 120:
+            return f"{s} 秒" if lang == "zh" else f"{s} s"
+        if s < 7200:
+            return f"{s // 60} 分钟" if lang == "zh" else f"{s // 60} min"
+        return f"{s // 3600} 小时" if lang == "zh" else f"{s // 3600} h"
+
+    def lang_of(request: Request) -> str:
+        lang = request.cookies.get("hk_lang", "")
+        return lang if lang in i18n.LANGS else c.cfg.kiosk.default_language
+
+    def render(request: Request, name: str, me: SignedIn | None, status: int = 200, **ctx: Any) -> Response:
+        lang = lang_of(request)
+        base = {
+            "lang": lang,
+            "t": lambda key, **p: i18n.t(key, lang, **p),
+            "me": me,
+            "csrf": me.csrf_token if me else "",
+            "can": (lambda perm: me is not None and allowed(me.roles, perm)),
+            "fmt": fmt,
+            "kind": lambda k: i18n.kind(k, lang),
+            "age": lambda s: age(s, lang),
+            "path": request.url.path,
+            "hall": c.cfg.kiosk.hall if lang == "zh" else (c.cfg.kiosk.hall_en or c.cfg.kiosk.hall),
+        }
+        return templates.TemplateResponse(request, name, {**base, **ctx}, status_code=status)
+
+    async def who(request: Request) -> SignedIn | None:
+        return await run_in_threadpool(c.sessions.lookup, request.cookies.get(c.cookie))
+
+    def to_login(request: Request) -> Response:
+        if request.query_params.get("fragment"):
+            return Response(status_code=401)  # the page's script reloads into the sign-in page
+        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login?" + urlencode({"next": nxt, "expired": "1"}), 303)
+
+    Handler = Callable[[Request, SignedIn], Awaitable[Response]]
+
+    def page(perm: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+        assert perm in PERMISSIONS
+
+        def deco(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
+            async def endpoint(request: Request) -> Response:
+                me = await who(request)
+                if me is None:
+                    return to_login(request)
+                if not allowed(me.roles, perm):
+                    return render(request, "problem.html", me, 403, message="err.forbidden")
+                return await fn(request, me)
+            return endpoint
+        return deco
+
+    def action(perm: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+        """A change: signed in, same origin, the session's CSRF token, the role; refusals audited."""
+        assert perm in PERMISSIONS
+
+        def deco(fn: Handler) -> Callable[[Request], Awaitable[Response]]:
+            async def endpoint(request: Request) -> Response:
+                me = await who(request)
+                if me is None:
+                    return to_login(request)
+                form = await request.form()
+                token = form.get("csrf") or request.headers.get("x-csrf-token")
+                if not same_origin(request) or not same_token(str(token or ""), me.csrf_token):
+                    await run_in_threadpool(c.directory_audit, me, "console.csrf_refused", request.url.path)
+                    return render(request, "problem.html", me, 403, message="err.csrf")
+                if not allowed(me.roles, perm):
+                    await run_in_threadpool(c.directory_audit, me, "console.refused", request.url.path)
+                    return render(request, "problem.html", me, 403, message="err.forbidden")
+                request.state.form = form
+                return await fn(request, me)
+            return endpoint
+        return deco
+
+    # --- sign-in ------------------------------------------------------------------------------------
+    async def login(request: Request) -> Response:
+        if request.method == "GET":
+            if await who(request) is not None:
+                return RedirectResponse("/", 303)
+            return login_form(request, "login.expired" if request.query_params.get("expired") else "")
+        form = await request.form()
+        if not same_origin(request) or not same_token(str(form.get("csrf", "")), request.cookies.get(c.login_cookie)):
+            return login_form(request, "login.csrf", 403)
+        client = request.client.host if request.client else "?"
+        if not c.throttle.allow(client):
+            return login_form(request, "login.throttled", 429)
+        staff_id, password = str(form.get("staff_id", "")).strip()[:64], str(form.get("password", ""))
+        try:
+            member = await run_in_threadpool(c.directory.authenticate, staff_id, password, source=f"console {client}")
+        except LoginRefused as err:
+            if err.reason == "locked":
+                minutes = max(1, round((err.retry_after_s or 60) / 60))
+                return login_form(request, "login.locked", 429, minutes=minutes)
+            return login_form(request, "login.failed", 401)
+        token, _ = await run_in_threadpool(c.sessions.create, member.staff_id)
+        nxt = str(form.get("next", "/"))
+        if not nxt.startswith("/") or nxt.startswith("//") or "\\" in nxt:
+            nxt = "/"
+        resp = RedirectResponse(nxt, 303)
+        resp.set_cookie(c.cookie, token, httponly=True, secure=True, samesite="strict", path="/")
+        resp.delete_cookie(c.login_cookie, path="/", secure=True, httponly=True, samesite="strict")
+        return resp
+
+    def login_form(request: Request, message: str, status: int = 200, **params: Any) -> Response:
+        token = request.cookies.get(c.login_cookie) or secrets.token_urlsafe(24)
+        resp = render(request, "login.html", None, status, message=message, params=params,
+                      login_csrf=token, next=request.query_params.get("next", "/"))
+        resp.set_cookie(c.login_cookie, token, httponly=True, secure=True, samesite="strict", path="/")
+        return resp
+
+    async def logout(request: Request) -> Response:
+        me = await who(request)
+        form = await request.form()
+        if me is not None and same_origin(request) and same_token(str(form.get("csrf", "")), me.csrf_token):
+            await run_in_threadpool(c.sessions.end, request.cookies.get(c.cookie), actor=f"staff:{me.staff_id}")
+        resp = RedirectResponse("/login", 303)
+        resp.delete_cookie(c.cookie, path="/", secure=True, httponly=True, samesite="strict")
+        return resp
+
+    async def set_lang(request: Request) -> Response:
+        lang = request.path_params["lang"]
+        back = request.query_params.get("back", "/")
+        if not back.startswith("/") or back.startswith("//"):
+            back = "/"
+        resp = RedirectResponse(back, 303)
+        if lang in i18n.LANGS:
+            resp.set_cookie("hk_lang", lang, max_age=365 * 86400, httponly=True, secure=True, samesite="lax", path="/")
+        return resp
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/kiosks", 303)
+
+    # --- pages --------------------------------------------------------------------------------------
+    def fragment_or_page(request: Request, me: SignedIn, name: str, **ctx: Any) -> Response:
+        if request.query_params.get("fragment"):
+            return render(request, f"_{name}", me, **ctx)
+        return render(request, name, me, **ctx)
+
+    @page("kiosks.view")
+    async def kiosks_page(request: Request, me: SignedIn) -> Response:
+        rows = await run_in_threadpool(kiosk_status.kiosks, c.db)
+        return fragment_or_page(request, me, "kiosks.html", rows=rows)
+
+    @page("cabinets.view")
+    async def cabinets_page(request: Request, me: SignedIn) -> Response:
+        grids = await run_in_threadpool(c.hall.grids)
+        return fragment_or_page(request, me, "cabinets.html", grids=grids, states=GRID_STATES)
+
+    @page("cabinets.view")
+    async def compartment_page(request: Request, me: SignedIn) -> Response:
+        label = request.path_params["label"].upper()[:8]
+        cell, parcels = await run_in_threadpool(c.hall.history, label)
+        if cell is None:
+            return render(request, "problem.html", me, 404, message="err.not_found")
+
+        def events() -> list[audit.AuditEntry]:
+            with c.db.transaction() as s:
+                return audit.search(s, subject_is=label, limit=100)
+        rows = [{"seq": r.seq, "at": fmt(r.at), "actor": scrub(r.actor), "action": r.action,
+                 "subject": scrub(r.subject), "error": r.error,
+                 "detail": "" if r.error else _detail_text(scrub_value(r.detail))}
+                for r in await run_in_threadpool(events)]
+        if not allowed(me.roles, "parcels.view"):
+            parcels = []  # who held it is the desk's business (masked or not)
+        return fragment_or_page(request, me, "compartment.html", cell=cell, parcels=parcels, rows=rows,
+                                label=label)
+
+    def task_filters(request: Request) -> dict[str, Any]:
+        q = request.query_params
+        return {"open": q.get("open", "1") == "1", "kind": q.get("kind", "")[:32], "age": q.get("age", "")}
+
+    @page("tasks.view")
+    async def tasks_page(request: Request, me: SignedIn) -> Response:
+        f = task_filters(request)
+        ages = {"new": {"newer_than_s": 3600.0}, "day": {"older_than_s": 86400.0}}.get(f["age"], {})
+        tasks = await run_in_threadpool(lambda: c.hall.tasks(open_only=f["open"], kind=f["kind"], **ages))
+        kinds = await run_in_threadpool(c.hall.task_kinds)
+        query = urlencode({"open": "1" if f["open"] else "0", "kind": f["kind"], "age": f["age"]})
+        return fragment_or_page(request, me, "tasks.html", tasks=tasks, kinds=kinds, f=f, query=query,
+                                done=request.query_params.get("done", ""), error=request.query_params.get("error", ""))
+
+    @action("tasks.resolve")
+    async def resolve_task(request: Request, me: SignedIn) -> Response:
+        task_id = request.path_params["task_id"]
+        note = " ".join(str(request.state.form.get("note", "")).split())[:NOTE_MAX]
+        back = str(request.state.form.get("back", ""))[:300]
+        sep = "&" if back else ""
+        if not note:
+            return RedirectResponse(f"/tasks?{back}{sep}error=note", 303)
+        try:
+            await run_in_threadpool(c.hall.resolve_task, task_id, actor=f"staff:{me.staff_id}", note=note)
+        except KioskError as err:
+            log.info("resolve task %s refused: %s", task_id, err)
+            return render(request, "problem.html", me, 404, message="err.not_found")
+        return RedirectResponse(f"/tasks?{back}{sep}done={task_id}", 303)
+
+    @page("parcels.view")
+    async def parcels_page(request: Request, me: SignedIn) -> Response:
+        q = request.query_params.get("q", "").strip()[:32]
+        found = await run_in_threadpool(c.hall.find_parcels, q) if q else []
+        overdue = await run_in_threadpool(c.hall.overdue)
+        return fragment_or_page(request, me, "parcels.html", q=q, found=found, overdue=overdue)
+
+    @page("parcels.view")
+    async def overdue_print(request: Request, me: SignedIn) -> Response:
+        overdue = await run_in_threadpool(c.hall.overdue)
+        return render(request, "overdue_print.html", me, overdue=overdue, printed=fmt(c.clock.now()))
+
+    def audit_filters(request: Request) -> dict[str, Any]:
+        q = request.query_params
+
+        def when(name: str) -> dt.datetime | None:
+            v = q.get(name, "")
+            try:
+                return dt.datetime.fromisoformat(v).replace(tzinfo=tz).astimezone(dt.UTC) if v else None
+            except ValueError:
+                return None
+
+        before = q.get("before", "")
+        return {"since": when("since"), "until": when("until"), "action": q.get("action", "")[:64],
+                "actor": q.get("actor", "")[:64], "subject": q.get("subject", "")[:128],
+                "before_seq": int(before) if before.isdigit() and len(before) < 12 else None,
+                "raw": {k: q.get(k, "")[:64] for k in ("since", "until", "action", "actor", "subject")}}
+
+    @page("audit.view")
+    async def audit_page(request: Request, me: SignedIn) -> Response:
+        f = audit_filters(request)
+
+        def run() -> list[audit.AuditEntry]:
+            with c.db.transaction() as s:
+                return audit.search(s, since=f["since"], until=f["until"], action=f["action"], actor=f["actor"],
+                                    subject=f["subject"], before_seq=f["before_seq"], limit=100)
+        rows = await run_in_threadpool(run)
+        shown = [{"seq": r.seq, "at": fmt(r.at), "actor": scrub(r.actor), "action": r.action,
+                  "subject": scrub(r.subject), "error": r.error,
+                  "detail": "" if r.error else _detail_text(scrub_value(r.detail))} for r in rows]
+        older = ""
+        if len(rows) == 100 and rows[-1].seq is not None:
+            older = urlencode({**{k: v for k, v in f["raw"].items() if v}, "before": rows[-1].seq})
+        query = urlencode({k: v for k, v in f["raw"].items() if v})
+        return fragment_or_page(request, me, "audit.html", rows=shown, f=f["raw"], older=older, query=query,
+                                paged=f["before_seq"] is not None, job=c.verify.state)
+
+    @action("audit.verify")
+    async def audit_verify_start(request: Request, me: SignedIn) -> Response:
+        c.verify.start(f"staff:{me.staff_id}")
+        return RedirectResponse("/audit", 303)
+
+    @page("audit.verify")
+    async def audit_verify_state(request: Request, me: SignedIn) -> Response:
+        st = c.verify.state
+        lang = lang_of(request)
+        key = {"running": "audit.verify_running", "ok": "audit.verify_ok", "broken": "audit.verify_broken",
+               "failed": "audit.verify_failed"}.get(st.state)
+        text = i18n.t(key, lang, checked=st.checked, total=st.total, reason=st.reason) if key else ""
+        return JSONResponse({**st.as_dict(), "text": text})
+
+    @page("kiosks.view")
+    async def events(request: Request, me: SignedIn) -> Response:
+        async def gen() -> Any:
+            checked = time.monotonic()
+            async for chunk in c.feed.stream():
+                if await request.is_disconnected():
+                    break
+                if time.monotonic() - checked > SESSION_RECHECK_S:  # a session that ended ends its stream
+                    checked = time.monotonic()
+                    if await who(request) is None:
+                        break
+                yield chunk
+        return StreamingResponse(gen(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    routes = [
+        Route("/", home),
+        Route("/login", login, methods=["GET", "POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/lang/{lang}", set_lang),
+        Route("/kiosks", kiosks_page),
+        Route("/cabinets", cabinets_page),
+        Route("/cabinets/{label}", compartment_page),
+        Route("/tasks", tasks_page),
+        Route("/tasks/{task_id:int}/resolve", resolve_task, methods=["POST"]),
+        Route("/parcels", parcels_page),
+        Route("/parcels/overdue", overdue_print),
+        Route("/audit", audit_page),
+        Route("/audit/verify", audit_verify_start, methods=["POST"]),
+        Route("/audit/verify.json", audit_verify_state),
+        Route("/events", events),
+        Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
+    ]
+
+    def same_origin(request: Request) -> bool:
+        origin = request.headers.get("origin")
+        if origin is None:
+            # Browsers send Origin on every cross-site POST; a form without it comes from this page or a
+            # non-browser client, and the CSRF token still has to match.
+            return True
+        return origin == f"{request.url.scheme}://{request.url.netloc}"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        c.feed.start()
+        try:
+            yield
+        finally:
+            c.feed.stop()
+
+    # A form here is a note or a search: 64 KiB is plenty, and bounds what one request can make us parse.
+    app = Starlette(routes=routes, lifespan=lifespan, max_body_size=64 * 1024)
+    return SecurityHeaders(app, tls=c.tls)  # type: ignore[return-value]
+
+
+def _detail_text(detail: Any) -> str:
+    if not detail:
+        return ""
+    if isinstance(detail, dict):
+        return ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", [], {}))
+    return str(detail)

@@ -1,0 +1,105 @@
+"""Live pages: one thread per console process watches the database's change marks and tells every open page.
+
+The kiosks are other processes (on one SQLite file or one PostgreSQL), so nothing in this process knows when
+they write. :func:`kiosk.changes.marks` is two index lookups; polling it every ``poll_s`` (0.5 s) costs the
+database one tiny query per interval whatever the number of open pages, and puts a kiosk's change on
+every page within ``poll_s`` + one fragment fetch (measured in tests/console, and by bench_console in phase 2).
+Pages get server-sent events naming the topics that changed and re-fetch those regions; a page whose
+event stream breaks falls back to re-fetching every 5 s until it reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator
+
+from kiosk.changes import Marks, marks
+from kiosk.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+ALL_TOPICS = ("kiosks", "cabinets", "tasks", "parcels", "audit")
+KIOSK_TICK_S = 5.0  # online/offline ages with time alone: kiosk rows are re-sent at least this often
+KEEPALIVE_S = 15.0
+
+
+class ChangeFeed:
+    def __init__(self, db: Database, *, poll_s: float = 0.5) -> None:
+        self.db = db
+        self.poll_s = poll_s
+        self._subs: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last: Marks | None = None
+        self.polls = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="console-changes", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _loop(self) -> None:
+        last_tick = time.monotonic()
+        failing = False
+        while not self._stop.wait(self.poll_s):
+            try:
+                m = marks(self.db)
+            except Exception as err:  # the database may be restarting: say so once, keep trying
+                if not failing:
+                    log.warning("console: cannot read change marks: %s", err)
+                failing = True
+                continue
+            failing = False
+            self.polls += 1
+            topics: set[str] = set()
+            prev = self.last
+            if prev is not None and m.audit_seq != prev.audit_seq:
+                topics.update(("cabinets", "tasks", "parcels", "audit"))
+            if prev is not None and (m.kiosks_seen, m.kiosks) != (prev.kiosks_seen, prev.kiosks):
+                topics.add("kiosks")
+            now = time.monotonic()
+            if now - last_tick >= KIOSK_TICK_S:
+                topics.add("kiosks")
+                last_tick = now
+            self.last = m
+            if topics:
+                self.publish(sorted(topics))
+
+    def publish(self, topics: list[str]) -> None:
+        msg = json.dumps({"topics": topics, "audit_seq": self.last.audit_seq if self.last else 0})
+        with self._lock:
+            subs = list(self._subs)
+        for loop, q in subs:
+            try:
+                loop.call_soon_threadsafe(q.put_nowait, msg)
+            except RuntimeError:  # that page's loop is closed
+                pass
+
+    async def stream(self) -> AsyncIterator[str]:
+        """Server-sent events for one page until it goes away."""
+        q: asyncio.Queue[str] = asyncio.Queue(maxsize=100)
+        sub = (asyncio.get_running_loop(), q)
+        with self._lock:
+            self._subs.add(sub)
+        try:
+            yield "retry: 2000\n\n"
+            while not self._stop.is_set():
+                try:
+                    msg = await asyncio.wait_for(q.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                yield f"event: change\ndata: {msg}\n\n"
+        finally:
+            with self._lock:
+                self._subs.discard(sub)
