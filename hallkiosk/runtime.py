@@ -74,6 +74,7 @@ class Runtime(CitizenOps, StaffOps, SimOps):
         self._threads: list[threading.Thread] = []
         self._started = False
         self.printer: Printer | None = None
+        self.screen_name = ""  # which screen shows (the UI sets it; the console's kiosk row reports it, never who)
         super().__init__()
 
     @property
@@ -161,7 +162,26 @@ class Runtime(CitizenOps, StaffOps, SimOps):
 
     # --- staff access ---------------------------------------------------------
     def is_staff_badge(self, badge_uid: str | None) -> bool:
-        return bool(badge_uid) and badge_uid.upper() in self.cfg.kiosk.staff_badges
+        """A badge of the config's list, or of an enabled member of the hall's staff directory."""
+        if not badge_uid:
+            return False
+        return badge_uid.upper() in self.cfg.kiosk.staff_badges or self._directory_member(badge_uid) is not None
+
+    def staff_id_of(self, badge_uid: str) -> str:
+        """The staff id the audit names for a badge: the directory's, else (config badges) the badge itself."""
+        member = self._directory_member(badge_uid)
+        return member.staff_id if member is not None else badge_uid
+
+    def _directory_member(self, badge_uid: str) -> Any:
+        if not self.ready or self.start_error is not None:
+            return None
+        from kiosk.staff import StaffDirectory
+
+        try:
+            return StaffDirectory(self.app.db, self.app.secret, self.app.clock).by_badge(badge_uid)
+        except KioskError as err:
+            log.warning("staff directory not readable: %s", err)
+            return None
 
     def staff_pin_required(self) -> bool:
         """Badge + PIN when the staff PIN variable is set, badge alone otherwise."""

@@ -123,6 +123,13 @@ class Services:
         self.sender.start()
         self._spawn("heartbeat", self._heartbeat_loop)
         self._spawn("cabinet-doors", self._doors_loop)
+        self._spawn("kiosk-status", self._status_loop)  # the hall console's kiosk row (issue 14)
+
+    def _status_loop(self) -> None:
+        from hallkiosk.status_report import status_loop
+
+        status_loop(self.app, self._stop, screen=lambda: getattr(self, "screen_name", ""),
+                    platform_reachable=lambda: self.platform_status.reachable)  # type: ignore[attr-defined]
 
     def _doors_loop(self) -> None:
         while not self._stop.wait(DOORS_INTERVAL_S):

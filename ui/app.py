@@ -179,6 +179,7 @@ class KioskApp(App):
         for k, v in params.items():
             setattr(scr, k, v)
         self.sm.current = name
+        self.rt.screen_name = name  # the console's kiosk row shows which screen (issue 14)
 
     @property
     def screen(self) -> KioskScreen:
@@ -374,6 +375,7 @@ class KioskApp(App):
         self.card_away.close()  # a citizen's notice has no business over the staff screens
         for scr in self.sm.screens:
             scr.wipe()  # type: ignore[attr-defined]
+        staff_id = self.rt.staff_id_of(staff_id)  # a badge of the hall's staff directory: its staff id (issue 14)
         self.session.enter_staff(role, staff_id, self.idle_clock())  # type: ignore[arg-type]
         who = f"{role}:{staff_id[-4:]}"  # the badge's last digits name the person in the audit, never a name
         self.rt.run(lambda: self.rt.app.audit(who, f"{role}.enter"))
