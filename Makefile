@@ -17,9 +17,16 @@ APT_TEST := vsmartcard-vpcd postgresql chromium
 CONFIG ?=
 
 run: deps
-	@cfg=""; if [ -n "$(CONFIG)" ]; then cfg="--config $(CONFIG)"; else \
-	  export KIOSK_TECH_PIN="$${KIOSK_TECH_PIN:-246810}"; \
+	@cfg=""; demo=""; if [ -n "$(CONFIG)" ]; then cfg="--config $(CONFIG)"; else \
+	  export KIOSK_TECH_PIN="$${KIOSK_TECH_PIN:-246810}"; demo="--demo"; \
 	  echo ">> built-in simulators; technician PIN $$KIOSK_TECH_PIN (demo only); staff: the yellow badge button"; fi; \
+	mkdir -p artifacts/run; \
+	$(VENV)/bin/kiosk $$cfg console $$demo >artifacts/run/console.log 2>&1 & console=$$!; \
+	trap 'kill $$console 2>/dev/null || true' EXIT; \
+	for _ in $$(seq 60); do grep -q '^console: ' artifacts/run/console.log && break; \
+	  kill -0 $$console 2>/dev/null || break; sleep 0.5; done; \
+	if grep -q '^console: ' artifacts/run/console.log; then sed 's/^/>> /' artifacts/run/console.log; \
+	else echo "!! the hall console did not start (artifacts/run/console.log):"; cat artifacts/run/console.log; fi; \
 	if [ -z "$${DISPLAY:-}" ]; then \
 	  echo ">> no display: running under Xvfb; screenshots go to ./artifacts/run"; \
 	  xvfb-run -a -s "-screen 0 1280x1024x24" $(VENV)/bin/kiosk $$cfg run --windowed --screenshot-dir artifacts/run $(ARGS); \
