@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from backend_client.sim.backoffice import BackOffice, DeliveryReport, SentSms, SimCase
+from backend_client.sim.backoffice import SENT_LOG, BackOffice, DeliveryReport, SentSms, SimCase
 from backend_client.sim.rules import ineligible
 from backend_client.wsdl import NS
+from kiosk.bounded import append_bounded
 from kiosk.identity import validate_id_number
 from kiosk.platform_models import Applicant, Assistant, Bundle, FieldSpec, MailAddress, Matter
 from kiosk.xsd_regex import xsd_match
@@ -340,8 +341,9 @@ def report_delivery(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._Ele
     elif c.status == "NEED_MORE_MATERIAL":  # DROPOFF_RECEIVED: the missing materials arrived
         bo.set_status(c.number, "IN_REVIEW", "补正材料已收到")
     occurred = dt.datetime.fromisoformat((_t(req, "occurredAt") or "").replace("Z", "+00:00"))
-    bo.deliveries.append(DeliveryReport(c.number, event, _t(req, "cabinetId") or "", _t(req, "compartment") or "",
-                                        occurred, ctx.kiosk_id))
+    report = DeliveryReport(c.number, event, _t(req, "cabinetId") or "", _t(req, "compartment") or "", occurred,
+                            ctx.kiosk_id)
+    append_bounded(bo.deliveries, report, SENT_LOG)
     return T.ReportDeliveryResponse(ack(ctx.now))
 
 
@@ -358,7 +360,7 @@ def notify_applicant(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._El
     if template == "PICKUP_REMINDER" and "code" in params:
         raise SimFault("INVALID_FIELD", "a PICKUP_REMINDER never repeats the pickup code",
                        field="param.code" if ctx.v11 else "param")
-    bo.sms.append(SentSms(c.number, c.applicant.phone, template, params, ctx.now))
+    append_bounded(bo.sms, SentSms(c.number, c.applicant.phone, template, params, ctx.now), SENT_LOG)
     return T.NotifyApplicantResponse(ack(ctx.now, accepted=c.applicant.phone is not None))
 
 
