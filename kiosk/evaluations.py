@@ -13,11 +13,12 @@ from kiosk.applications import validate_applicant
 from kiosk.audit import append as audit_append
 from kiosk.clock import Clock
 from kiosk.errors import PlatformFeatureUnavailable, ValidationError
-from kiosk.identity import id_hash, mask_id_number
+from kiosk.identity import id_hash
 from kiosk.outbox import enqueue
 from kiosk.outbox_sender import OutboxSender
 from kiosk.platform_models import Applicant, EvaluationSummary
 from kiosk.ports import Platform
+from kiosk.privacy import mask_id_number
 from kiosk.service_requests import ServiceReceipt
 from kiosk.storage.db import Database
 

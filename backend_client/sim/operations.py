@@ -25,6 +25,7 @@ from backend_client.wsdl import NS
 from kiosk.bounded import append_bounded
 from kiosk.identity import validate_id_number
 from kiosk.platform_models import Applicant, Assistant, Bundle, FieldSpec, MailAddress, Matter
+from kiosk.privacy import MOBILE
 from kiosk.xsd_regex import xsd_match
 
 T = ElementMaker(namespace=NS, nsmap={"tns": NS})
@@ -157,7 +158,7 @@ def value_problem(spec: FieldSpec, value: str) -> str | None:
         return f"must be one of {', '.join(spec.choices)}"
     if spec.type == "NUMBER" and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value):
         return "must be a number"
-    if spec.type == "PHONE" and not re.fullmatch(r"1[3-9][0-9]{9}", value):
+    if spec.type == "PHONE" and not MOBILE.fullmatch(value):
         return "must be an 11-digit mobile number"
     if spec.type == "DATE":
         try:
