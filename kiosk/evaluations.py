@@ -32,16 +32,17 @@ RATINGS: dict[int, tuple[str, str]] = {
     1: ("非常不满意", "Very dissatisfied"),
 }
 
-# The reasons a citizen may tick for a low rating: code -> (Chinese, English). The Chinese text is sent.
+# The reasons a citizen may tick for a low rating: code -> (Chinese, English), as the rating screen shows them
+# (ui.locale reads them from here). The Chinese text is sent.
 REASONS: dict[str, tuple[str, str]] = {
     "too_slow": ("办理时间过长", "It took too long"),
     "unclear_guide": ("办事指南不清楚", "The guidance was unclear"),
-    "extra_materials": ("要求提供额外材料", "I was asked for extra materials"),
-    "repeat_visits": ("需要多次跑腿", "I had to come back several times"),
-    "hard_to_use": ("自助设备不好用", "The kiosk was hard to use"),
-    "device_fault": ("设备或系统故障", "The kiosk or system failed"),
+    "extra_materials": ("要求提供额外材料", "Extra materials asked"),
+    "repeat_visits": ("需要多次跑腿", "Had to come back"),
+    "hard_to_use": ("自助设备不好用", "Kiosk hard to use"),
+    "device_fault": ("设备或系统故障", "Kiosk or system failed"),
     "staff_attitude": ("工作人员态度差", "Staff were unhelpful"),
-    "not_handled": ("事项未办成", "My matter was not dealt with"),
+    "not_handled": ("事项未办成", "Matter not dealt with"),
     "other": ("其他", "Other"),
 }
 LOW_RATING = 2  # ratings at or below this need at least one reason

@@ -32,9 +32,9 @@ CASE_RE = re.compile(r"^[0-9A-Z]{12,32}$")
 COLLECTABLE = (S.DROPPED_OFF, S.READY, S.ATTENTION)  # stored, and no flow has the door
 
 
-# The staff screen's fixed reasons for taking a result back (ui.screens.staff_collect.TAKE_BACK_REASONS; the core
-# cannot import the UI): audited as they are. Anything else is free text a person typed.
-COLLECT_REASONS = frozenset({"wrong_case", "citizen_at_desk", "other"})
+# The fixed reasons for taking a result back, in the order the staff screen offers them: audited as they are.
+# Anything else is free text a person typed.
+COLLECT_REASONS: tuple[str, ...] = ("wrong_case", "citizen_at_desk", "other")
 
 
 def reason_for_audit(reason: str) -> str | None:
