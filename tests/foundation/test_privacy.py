@@ -192,11 +192,9 @@ def test_log_redactor_leaves_keys_alone() -> None:
     assert P.scrub_value({ID18: [ID18, 3, (ID18,)]}) == {ID18: ["110105********1232", 3, ["110105********1232"]]}
 
 
-def test_screen_redactor() -> None:  # the former ui.screens.form.without_id_numbers
-    from ui.screens.form import without_id_numbers
-
-    assert without_id_numbers(f"applicant.idNumber {ID18} does not match") == \
-        "applicant.idNumber 110105********1232 does not match"
+def test_screen_redactor() -> None:  # the former ui.screens.form._ID_LIKE (without_id_numbers calls it)
+    assert P.SCREEN(f"applicant.idNumber {ID18} does not match") == "applicant.idNumber 110105********1232 does not match"
+    assert P.SCREEN(f"证件号{ID15}不符") == "证件号110105*****1123不符"
 
 
 # --- one place ---------------------------------------------------------------------------------------------------
