@@ -127,6 +127,11 @@ class PlatformError(KioskError):
     citizen_key = "error.platform"
 
 
+# The platform's fault codes that mean "not now": the same request may succeed later (kiosk-platform.md, faults).
+# The client turns them into PlatformUnavailable; the outbox retries them whichever Platform raised them.
+TRANSIENT_FAULT_CODES = frozenset({"INTERNAL", "MAINTENANCE", "RATE_LIMITED"})
+
+
 class PlatformRejected(PlatformError):
     """The platform answered with a fault: do not retry the same request as is."""
 

@@ -18,9 +18,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Column, Engine, MetaData, String, Table, create_engine, event, inspect, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +27,12 @@ from kiosk.errors import SchemaTooNew, StorageError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+# Built once: SQLAlchemy keys its statement cache on the Table object, and alembic's
+# MigrationContext makes a new one per call, so a heartbeat that asked it every minute
+# filled the cache with duplicates and pushed the kiosk's own statements out.
+_VERSION_TABLE = Table("alembic_version", MetaData(), Column("version_num", String(32), primary_key=True))
+_SELECT_VERSION = select(_VERSION_TABLE.c.version_num)
 
 
 def _normalise_url(url: str) -> str:
@@ -115,9 +120,14 @@ class Database:
     def current_revision(self) -> str | None:
         try:
             with self.engine.connect() as conn:
-                return MigrationContext.configure(conn).get_current_revision()
+                if not inspect(conn).has_table(_VERSION_TABLE.name):
+                    return None
+                rows = conn.execute(_SELECT_VERSION).scalars().all()
         except OperationalError as err:
             raise StorageError(f"cannot open the database: {err.orig}") from err
+        if len(rows) > 1:  # the chain is linear; several rows mean someone branched it by hand
+            raise StorageError(f"the database records {len(rows)} schema revisions ({', '.join(sorted(rows))}); expected one")
+        return rows[0] if rows else None
 
     def upgrade(self) -> None:
         """Apply every migration not yet applied; refuse a database from a newer version."""

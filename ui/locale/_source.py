@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kiosk.evaluations import RATINGS, REASONS
+
 S: dict[str, tuple[str, str]] = {
     # header and bands
     "header.other_language": ("English", "中文"),
@@ -159,20 +161,6 @@ S: dict[str, tuple[str, str]] = {
     "rate.skip": ("跳过", "Skip"),
     "rate.choose": ("请先选择一项评价。", "Please choose a rating first."),
     "rate.thanks": ("谢谢您的评价！", "Thank you for your rating!"),
-    "rating.5": ("非常满意", "Very satisfied"),
-    "rating.4": ("满意", "Satisfied"),
-    "rating.3": ("基本满意", "Fair"),
-    "rating.2": ("不满意", "Dissatisfied"),
-    "rating.1": ("非常不满意", "Very dissatisfied"),
-    "reason.too_slow": ("办理时间过长", "It took too long"),
-    "reason.unclear_guide": ("办事指南不清楚", "The guidance was unclear"),
-    "reason.extra_materials": ("要求额外材料", "Extra materials asked"),
-    "reason.repeat_visits": ("需要多次跑腿", "Had to come back"),
-    "reason.hard_to_use": ("自助设备不好用", "Kiosk hard to use"),
-    "reason.device_fault": ("设备或系统故障", "Kiosk or system failed"),
-    "reason.staff_attitude": ("工作人员态度差", "Staff were unhelpful"),
-    "reason.not_handled": ("事项未办成", "Matter not dealt with"),
-    "reason.other": ("其他", "Other"),
     # inactivity
     "idle.title": ("您还在吗？", "Are you still there?"),
     "idle.countdown": ("为保护您的信息，{n} 秒后将返回首页并清除本次内容。", "To protect your information, this will return to the start and clear everything in {n} s."),
@@ -442,6 +430,12 @@ S: dict[str, tuple[str, str]] = {
     "task.ticket_not_delivered": ("12345诉求未转交", "12345 request not passed on"),
     "task.confirmation_not_delivered": ("差评答复确认未报送", "Answer to a reply not delivered"),
 }
+
+
+# The ratings and the reasons for a low one are the core's (kiosk.evaluations): the screen shows the words the
+# platform receives, so the two cannot drift apart.
+S.update({f"rating.{n}": pair for n, pair in RATINGS.items()})
+S.update({f"reason.{code}": pair for code, pair in REASONS.items()})
 
 
 def write(directory: Path = Path(__file__).parent) -> None:
