@@ -308,8 +308,8 @@ class CitizenOps(Services):
              parcel_id: int | None = None) -> Any:
         if not case_number and not matter_code and parcel_id is not None:
             case_number, matter_code = self._subject_of_parcel(parcel_id)
-        if not case_number and not matter_code:
-            matter_code = "KIOSK-SERVICE"  # a rating of the kiosk's own service (pickup with no case on record)
+        # Neither case nor matter: a rating of the self-service itself (interface 1.1 sends it so; a made-up
+        # matter code is in no catalogue and was refused and dropped).
         return self.evaluations.submit(rating, case_number=case_number, matter_code=matter_code, reasons=reasons)
 
     def _subject_of_parcel(self, parcel_id: int) -> tuple[str | None, str | None]:
