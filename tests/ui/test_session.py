@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.ui.conftest import TECH_PIN, shot
+from tests.ui.flows import open_matter
 from tests.ui.harness import Driver
 
 
@@ -15,7 +16,7 @@ def test_inactivity_warns_then_resets_and_wipes_everything(k: Driver) -> None:
     ident = k.app.session.identity
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
-    k.tap_text("Senior Citizen Preferential Card")
+    open_matter(k, "Job-seeker Registration")
     form = k.app.screen
     k.keys(form.ids.numpad, "1380013")
     assert k.app.session.form.get("phone") == "1380013"

@@ -45,10 +45,12 @@ class KioskScreen(Screen):
 
 
 def _screens() -> list[type[KioskScreen]]:
+    from ui.screens.bundle_result import BundleResultScreen
     from ui.screens.cases import CasesScreen
     from ui.screens.door import DoorScreen
     from ui.screens.dropoff import DropoffScreen
     from ui.screens.form import FormScreen
+    from ui.screens.guide import GuideScreen
     from ui.screens.identify import IdentifyScreen
     from ui.screens.matters import MattersScreen
     from ui.screens.pickup import PickupScreen
@@ -64,8 +66,9 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.tech import TechScreen
 
     return [
-        StartScreen, IdentifyScreen, MattersScreen, FormScreen, ReviewScreen, ResultScreen, CasesScreen,
-        PickupScreen, DoorScreen, DropoffScreen, RateScreen, PinScreen, StaffScreen, StaffDepositScreen,
+        StartScreen, IdentifyScreen, MattersScreen, GuideScreen, FormScreen, ReviewScreen, ResultScreen,
+        BundleResultScreen, CasesScreen, PickupScreen, DoorScreen, DropoffScreen, RateScreen, PinScreen, StaffScreen,
+        StaffDepositScreen,
         StaffCollectScreen, StaffCompartmentsScreen, TechScreen,
     ]
 

@@ -1,0 +1,98 @@
+"""The runtime's operations for the interface-1.1 screens (guides, eligibility, 一件事 bundles), on a worker thread.
+
+Split from :mod:`hallkiosk.runtime_ops` by concept: these wrap the 1.1 core services
+(:mod:`kiosk.bundles`, :mod:`kiosk.guides`, :mod:`kiosk.eligibility`, :mod:`kiosk.matter_search`) for the UI.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+from hallkiosk.runtime_ops import Services, applicant_of
+from kiosk.identity import Identity
+from kiosk.platform_models import Bundle, Matter
+
+if TYPE_CHECKING:
+    from kiosk.bundles import BundleForm, BundleService
+    from kiosk.eligibility import Verdict
+    from kiosk.guides import Guide
+    from kiosk.matter_search import MatterIndex
+    from kiosk.service_requests import ServiceReceipt
+
+Kind = Literal["matter", "bundle"]
+
+
+@dataclass(frozen=True)
+class MatterOffer:
+    """What the matters screen lists: bundles (一件事) first, then single matters, and the search index over both."""
+
+    version: str
+    matters: tuple[Matter, ...]
+    bundles: tuple[Bundle, ...]
+    index: MatterIndex
+
+    def matter(self, code: str) -> Matter | None:
+        return next((m for m in self.matters if m.code == code), None)
+
+    def bundle(self, code: str) -> Bundle | None:
+        return next((b for b in self.bundles if b.code == code), None)
+
+
+class ServiceOps(Services):
+    """What the 1.1 citizen screens call (each may block: the UI calls them through ``app.call``)."""
+
+    _offer: MatterOffer | None = None
+    _offer_lock = threading.Lock()
+
+    @cached_property
+    def bundle_service(self) -> BundleService:
+        from kiosk.bundles import BundleService
+
+        return BundleService(self.app.db, self.app.secret, self.app.clock, self.catalog, self.sender)
+
+    def matter_offer(self) -> MatterOffer:
+        """The catalog as the matters screen shows it; the search index is built once per catalog version."""
+        from kiosk.matter_search import MatterIndex
+
+        cat = self.catalog.current()
+        version = cat.version if cat is not None else ""
+        with self._offer_lock:
+            if self._offer is None or self._offer.version != version:
+                matters = cat.matters if cat is not None else ()
+                bundles = self.bundle_service.bundles()
+                self._offer = MatterOffer(version, matters, bundles, MatterIndex(matters, bundles))
+            return self._offer
+
+    def guide_for(self, kind: Kind, code: str) -> Guide:
+        """办事指南 for a matter or a bundle (ValidationError when the catalog no longer has it)."""
+        from kiosk.guides import guide_of
+
+        if kind == "bundle":
+            return self.bundle_service.guide(code)
+        return guide_of(self.catalog.matter(code))
+
+    def eligibility_for(self, identity: Identity | None, kind: Kind, code: str) -> Verdict:
+        """The platform's eligibility rule for the card on the reader, before a field is typed."""
+        from kiosk.eligibility import ELIGIBLE, check_identity
+
+        if identity is None or identity.wiped:
+            return ELIGIBLE  # no card: the form asks for one before anything is filed
+        if kind == "bundle":
+            return self.bundle_service.eligibility(code, applicant_of(identity))
+        return check_identity(self.catalog.matter(code), identity, self.app.clock.now())
+
+    def bundle_form(self, code: str) -> BundleForm:
+        return self.bundle_service.form(code)
+
+    def submit_bundle(self, identity: Identity, code: str, values: dict[str, str], delivery_mode: str) -> ServiceReceipt:
+        """SubmitBundle through the outbox (one receipt at once; the member case numbers when the platform answers)."""
+        applicant = applicant_of(identity, values.get("phone"))
+        receipt = self.bundle_service.submit(applicant, code, values, delivery_mode)
+        self._set_platform_status(receipt.state != "queued")
+        return receipt
+
+    def bundle_receipt(self, request_id: int) -> ServiceReceipt:
+        return self.bundle_service.receipt(request_id)
