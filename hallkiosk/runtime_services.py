@@ -34,11 +34,17 @@ class MatterOffer:
     bundles: tuple[Bundle, ...]
     index: MatterIndex
 
+    @cached_property
+    def _by_code(self) -> dict[str, Matter | Bundle]:
+        return {**{m.code: m for m in self.matters}, **{b.code: b for b in self.bundles}}
+
     def matter(self, code: str) -> Matter | None:
-        return next((m for m in self.matters if m.code == code), None)
+        m = self._by_code.get(code)
+        return m if isinstance(m, Matter) else None
 
     def bundle(self, code: str) -> Bundle | None:
-        return next((b for b in self.bundles if b.code == code), None)
+        b = self._by_code.get(code)
+        return b if isinstance(b, Bundle) else None
 
 
 class ServiceOps(Services):
@@ -65,6 +71,10 @@ class ServiceOps(Services):
                 bundles = self.bundle_service.bundles()
                 self._offer = MatterOffer(version, matters, bundles, MatterIndex(matters, bundles))
             return self._offer
+
+    def offer_cached(self) -> MatterOffer | None:
+        """The offer last built, without any I/O (safe on the UI thread); None before the first one."""
+        return self._offer
 
     def guide_for(self, kind: Kind, code: str) -> Guide:
         """办事指南 for a matter or a bundle (ValidationError when the catalog no longer has it)."""

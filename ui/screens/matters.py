@@ -19,8 +19,9 @@ from ui.pinyin.engine import PinyinEngine
 from ui.screens import KioskScreen
 from ui.widgets import KLabel, ListRow, SecondaryButton
 
-PAGE = 30  # rows drawn at a time: one frame's work, several screens of scrolling
+PAGE = 10  # rows drawn at a time: about a screenful, drawn within the 300 ms budget on this hardware
 MAX_QUERY = 20
+MEMBERS_CHARS = 40  # a bundle row names its members in one line at most
 
 
 class SectionLabel(KLabel):
@@ -40,6 +41,9 @@ class MattersScreen(KioskScreen):
         app = self.app
         self._items: list[Matter | Bundle | str] = []
         self._shown = 0
+        self._built_for: tuple[str, str] | None = None  # (language, search) the rows were built for
+        self._pool: dict[type, list[Any]] = {}  # row widgets by class, reused from one drawing to the next
+        self._used: dict[type, int] = {}
         self.bar = CandidateBar(PinyinEngine(app.pinyin_lexicon), target=self)
         self.bar.bind(letters=self._on_letters)
         kb = self.ids.keyboard
@@ -56,12 +60,20 @@ class MattersScreen(KioskScreen):
             self._search()  # titles in the new language
 
     def refresh(self) -> None:
-        self.offer = None
-        self._clear_rows()
-        self.empty = False
-        self.app.call(self.app.rt.matter_offer, on_done=self.show_offer)
+        # The offer the runtime already has draws at once (no worker round trip: entering the screen costs one
+        # frame); the runtime is asked as well, in the background, in case the catalog has changed since.
+        cached = self.app.rt.offer_cached()
+        if cached is not None:
+            self.show_offer(cached)
+        else:
+            self.offer = None
+            self._clear_rows()
+            self.empty = False
+        self.app.call(self.app.rt.matter_offer, busy=cached is None, on_done=self.show_offer)
 
     def show_offer(self, offer: Any) -> None:
+        if offer is self.offer and self._built_for == (self.app.lang, self.search_text()):
+            return  # the rows on screen show this already (back from a guide): keep them, and the scroll place
         self.offer = offer
         self.empty = not offer.matters and not offer.bundles
         self._search()
@@ -129,12 +141,14 @@ class MattersScreen(KioskScreen):
                      if x is not None]
             self.hits = len(items)
         self._items = items
+        self._built_for = (self.app.lang, q)
         self._clear_rows()
         self._more()
 
     # --- rows ----------------------------------------------------------------------
     def _clear_rows(self) -> None:
         self.ids.rows.clear_widgets()
+        self._used = {}
         self._shown = 0
         self.ids.scroll.scroll_y = 1
 
@@ -155,19 +169,37 @@ class MattersScreen(KioskScreen):
     def _row(self, item: Matter | Bundle | str) -> Any:
         t, en = self.app.t, self.app.lang == "en"
         if isinstance(item, str):
-            return SectionLabel(text=t(item))
+            return self._pooled(SectionLabel, text=t(item))
         title = item.name_en if en and item.name_en else item.name
         if isinstance(item, Bundle):
             names = [m.name_en if en and m.name_en else m.name for c in item.member_codes
                      if (m := self.offer.matter(c)) is not None]
-            row = ListRow(title=t("matters.bundle_tag") + title, detail=t("matters.members", names="、".join(names)
-                                                                          if not en else "; ".join(names)), ref=item)
+            # The members' names, cut to one line: a long wrapped CJK line costs more to lay out than the row.
+            shown = ("; " if en else "、").join(names)
+            if len(shown) > MEMBERS_CHARS:
+                shown = shown[:MEMBERS_CHARS - 1] + "…"
+            return self._pooled(ListRow, title=t("matters.bundle_tag") + title, ref=item,
+                                detail=t("matters.members", names=shown))
+        fee, days = fee_text(item.fee, item.fee_note), promised_text(item)
+        return self._pooled(ListRow, title=title, ref=item,
+                            detail=f"{t(days.key, **days.params)} · {t(fee.key, **fee.params)}")
+
+    def _pooled(self, cls: type, **props: Any) -> Any:
+        """A row widget from the pool, or a new one: building a row (its kv rules, two labels) is most of the cost
+        of drawing this screen, so the rows of one drawing are reused by the next (a search, a visit)."""
+        pool = self._pool.setdefault(cls, [])
+        used = self._used.setdefault(cls, 0)
+        if used < len(pool):
+            w = pool[used]
+            for k, v in props.items():
+                setattr(w, k, v)
         else:
-            fee, days = fee_text(item.fee, item.fee_note), promised_text(item)
-            detail = f"{t(days.key, **days.params)} · {t(fee.key, **fee.params)}"
-            row = ListRow(title=title, detail=detail, ref=item)
-        row.bind(on_release=self._chosen)
-        return row
+            w = cls(**props)
+            if cls is ListRow:
+                w.bind(on_release=self._chosen)
+            pool.append(w)
+        self._used[cls] = used + 1
+        return w
 
     def rows(self) -> list[Any]:
         """The rows on screen, top first (for tests)."""
@@ -195,5 +227,6 @@ class MattersScreen(KioskScreen):
         self.hits = -1
         self.offer = None
         self._items = []
+        self._built_for = None
         self.ids.keyboard.chinese = self.app.session.default_language == "zh"
         self._clear_rows()
