@@ -17,6 +17,7 @@ from kiosk.platform_models import Bundle, Matter
 
 if TYPE_CHECKING:
     from kiosk.bundles import BundleForm, BundleService
+    from kiosk.case_details import CaseDetail, CaseService
     from kiosk.eligibility import Verdict
     from kiosk.guides import Guide
     from kiosk.matter_search import MatterIndex
@@ -93,6 +94,17 @@ class ServiceOps(Services):
         if kind == "bundle":
             return self.bundle_service.eligibility(code, applicant_of(identity))
         return check_identity(self.catalog.matter(code), identity, self.app.clock.now())
+
+    @cached_property
+    def case_service(self) -> CaseService:
+        from kiosk.case_details import CaseService
+
+        return CaseService(self.app.db, self.app.platform, [c.id for c in self.cfg.cabinets])
+
+    def case_details(self, identity: Identity) -> list[CaseDetail]:
+        """我的办件 with each case's details and where its result is (live; QueryUnavailable when down)."""
+        # QueryUnavailable is a PlatformUnavailable: _platform keeps the start screen's notice true either way.
+        return self._platform(self.case_service.mine, identity.id_number)
 
     def bundle_form(self, code: str) -> BundleForm:
         return self.bundle_service.form(code)

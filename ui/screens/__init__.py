@@ -46,6 +46,7 @@ class KioskScreen(Screen):
 
 def _screens() -> list[type[KioskScreen]]:
     from ui.screens.bundle_result import BundleResultScreen
+    from ui.screens.case import CaseScreen
     from ui.screens.cases import CasesScreen
     from ui.screens.door import DoorScreen
     from ui.screens.dropoff import DropoffScreen
@@ -67,7 +68,7 @@ def _screens() -> list[type[KioskScreen]]:
 
     return [
         StartScreen, IdentifyScreen, MattersScreen, GuideScreen, FormScreen, ReviewScreen, ResultScreen,
-        BundleResultScreen, CasesScreen, PickupScreen, DoorScreen, DropoffScreen, RateScreen, PinScreen, StaffScreen,
+        BundleResultScreen, CasesScreen, CaseScreen, PickupScreen, DoorScreen, DropoffScreen, RateScreen, PinScreen, StaffScreen,
         StaffDepositScreen,
         StaffCollectScreen, StaffCompartmentsScreen, TechScreen,
     ]
