@@ -69,6 +69,9 @@ class Services:
     def _spawn(self, name: str, target: Any) -> None:  # implemented by Runtime
         raise NotImplementedError
 
+    def _reminders_loop(self) -> None:  # implemented by ServiceOps
+        raise NotImplementedError
+
     def post(self, fn: Callable[[], None]) -> None:  # implemented by Runtime
         raise NotImplementedError
 
@@ -124,6 +127,7 @@ class Services:
         self._spawn("heartbeat", self._heartbeat_loop)
         self._spawn("cabinet-doors", self._doors_loop)
         self._spawn("kiosk-status", self._status_loop)  # the hall console's kiosk row (issue 14)
+        self._spawn("pickup-reminders", self._reminders_loop)  # hallkiosk.runtime_services
 
     def _status_loop(self) -> None:
         from hallkiosk.status_report import status_loop

@@ -6,6 +6,7 @@ Split from :mod:`hallkiosk.runtime_ops` by concept: these wrap the 1.1 core serv
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,9 +22,14 @@ if TYPE_CHECKING:
     from kiosk.eligibility import Verdict
     from kiosk.guides import Guide
     from kiosk.matter_search import MatterIndex
+    from kiosk.pickup_notices import PickupNotices, Resent
     from kiosk.service_requests import ServiceReceipt
 
+log = logging.getLogger(__name__)
 Kind = Literal["matter", "bundle"]
+# How often due pickup reminders are looked for. A reminder is due over two days, so a quarter of an hour is
+# prompt enough, and the query (this kiosk's ready parcels) is cheap.
+REMINDERS_INTERVAL_S = 900.0
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,30 @@ class ServiceOps(Services):
         """我的办件 with each case's details and where its result is (live; QueryUnavailable when down)."""
         # QueryUnavailable is a PlatformUnavailable: _platform keeps the start screen's notice true either way.
         return self._platform(self.case_service.mine, identity.id_number)
+
+    @cached_property
+    def pickup_notices(self) -> PickupNotices:
+        from kiosk.pickup_notices import PickupNotices
+
+        return PickupNotices(self.app.db, self.app.secret, self.app.clock, self.cfg.pickup,
+                             [c.id for c in self.cfg.cabinets], v11=self.cfg.platform.interface_version == "1.1",
+                             poke=self.sender.poke)
+
+    def resendable(self, identity: Identity) -> list[tuple[int, str, str, str]]:
+        """The card holder's results waiting in this kiosk's cabinets: (parcel id, case, cabinet, compartment)."""
+        return self.pickup_notices.resendable(identity.id_number)
+
+    def resend_code(self, identity: Identity, parcel_id: int) -> Resent:
+        """A new pickup code by SMS for a lost one (PICKUP_CODE_RESEND); the old code is dead on return."""
+        return self.pickup_notices.resend_code(identity.id_number, parcel_id)
+
+    def _reminders_loop(self) -> None:
+        """Queue the PICKUP_REMINDERs that fall due (two days before a code expires), now and then."""
+        while not self._stop.wait(REMINDERS_INTERVAL_S):
+            try:
+                self.pickup_notices.queue_due_reminders()
+            except Exception:  # the loop must outlive a database hiccup
+                log.exception("queueing pickup reminders failed unexpectedly")
 
     def bundle_form(self, code: str) -> BundleForm:
         return self.bundle_service.form(code)
