@@ -309,12 +309,15 @@ class CitizenOps(Services):
                                           matter_name=matter_name)
 
     def rate(self, rating: int, reasons: Sequence[str], *, case_number: str | None = None, matter_code: str | None = None,
-             parcel_id: int | None = None) -> Any:
+             parcel_id: int | None = None, identity: Identity | None = None) -> Any:
+        """好差评 through the outbox; ``identity`` None: anonymous (the citizen's choice on screen)."""
         if not case_number and not matter_code and parcel_id is not None:
             case_number, matter_code = self._subject_of_parcel(parcel_id)
         # Neither case nor matter: a rating of the self-service itself (interface 1.1 sends it so; a made-up
         # matter code is in no catalogue and was refused and dropped).
-        return self.evaluations.submit(rating, case_number=case_number, matter_code=matter_code, reasons=reasons)
+        applicant = applicant_of(identity) if identity is not None and not identity.wiped else None
+        return self.evaluations.submit(rating, case_number=case_number, matter_code=matter_code, reasons=reasons,
+                                       applicant=applicant)
 
     def _subject_of_parcel(self, parcel_id: int) -> tuple[str | None, str | None]:
         from kiosk.storage.models import Parcel

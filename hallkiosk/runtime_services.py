@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from hallkiosk.runtime_ops import Services, applicant_of
 from kiosk.identity import Identity
-from kiosk.platform_models import Bundle, Matter
+from kiosk.platform_models import Bundle, EvaluationSummary, Matter
 
 if TYPE_CHECKING:
     from kiosk.bundles import BundleForm, BundleService
@@ -135,6 +135,18 @@ class ServiceOps(Services):
                 self.pickup_notices.queue_due_reminders()
             except Exception:  # the loop must outlive a database hiccup
                 log.exception("queueing pickup reminders failed unexpectedly")
+
+    def ratings_anonymous_only(self) -> bool:
+        """A kiosk pinned to interface 1.0 sends every rating anonymously (the rate screen says so)."""
+        return self.cfg.platform.interface_version != "1.1"
+
+    def my_ratings(self, identity: Identity) -> list[EvaluationSummary]:
+        """我的评价: the citizen's identified ratings with status and reply (live; QueryUnavailable when down)."""
+        return self._platform(self.evaluations.mine, identity.id_number)
+
+    def confirm_reply(self, identity: Identity, listed: EvaluationSummary, satisfied: bool) -> ServiceReceipt:
+        """The citizen's answer to a department's reply to a 差评 (ConfirmEvaluationReply through the outbox)."""
+        return self.evaluations.confirm(listed, satisfied, applicant=applicant_of(identity))
 
     def bundle_form(self, code: str) -> BundleForm:
         return self.bundle_service.form(code)

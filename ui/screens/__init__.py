@@ -57,6 +57,7 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.pickup import PickupScreen
     from ui.screens.pin import PinScreen
     from ui.screens.rate import RateScreen
+    from ui.screens.ratings import RatingsScreen
     from ui.screens.resend import ResendScreen
     from ui.screens.result import ResultScreen
     from ui.screens.review import ReviewScreen
@@ -70,7 +71,7 @@ def _screens() -> list[type[KioskScreen]]:
     return [
         StartScreen, IdentifyScreen, MattersScreen, GuideScreen, FormScreen, ReviewScreen, ResultScreen,
         BundleResultScreen, CasesScreen, CaseScreen, PickupScreen, ResendScreen, DoorScreen, DropoffScreen, RateScreen,
-        PinScreen, StaffScreen,
+        RatingsScreen, PinScreen, StaffScreen,
         StaffDepositScreen,
         StaffCollectScreen, StaffCompartmentsScreen, TechScreen,
     ]
