@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from hallkiosk.runtime_ops import Services, applicant_of
 from kiosk.identity import Identity
-from kiosk.platform_models import Bundle, EvaluationSummary, Matter
+from kiosk.platform_models import Bundle, EvaluationSummary, Matter, Ticket
 
 if TYPE_CHECKING:
     from kiosk.bundles import BundleForm, BundleService
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kiosk.matter_search import MatterIndex
     from kiosk.pickup_notices import PickupNotices, Resent
     from kiosk.service_requests import ServiceReceipt
+    from kiosk.tickets import TicketService
 
 log = logging.getLogger(__name__)
 Kind = Literal["matter", "bundle"]
@@ -147,6 +148,38 @@ class ServiceOps(Services):
     def confirm_reply(self, identity: Identity, listed: EvaluationSummary, satisfied: bool) -> ServiceReceipt:
         """The citizen's answer to a department's reply to a 差评 (ConfirmEvaluationReply through the outbox)."""
         return self.evaluations.confirm(listed, satisfied, applicant=applicant_of(identity))
+
+    @cached_property
+    def tickets(self) -> TicketService:
+        from kiosk.tickets import TicketService
+
+        return TicketService(self.app.db, self.app.secret, self.app.clock, self.sender)
+
+    def submit_ticket(self, kind: str, phone: str, topics: list[str], text: str, *, identity: Identity | None = None,
+                      case_number: str | None = None) -> ServiceReceipt:
+        """A 12345 ticket through the outbox (ValidationError names kind / phone / content); with a card read it
+        carries the applicant, so 我的诉求 lists it."""
+        from kiosk.tickets import compose, validate_ticket
+
+        draft = validate_ticket(kind, phone, compose(topics, text), case_number=case_number)
+        applicant = applicant_of(identity, draft.phone) if identity is not None and not identity.wiped else None
+        receipt = self.tickets.submit(draft, applicant)
+        self._set_platform_status(receipt.state != "queued")
+        return receipt
+
+    def ticket_receipt_lines(self, r: ServiceReceipt) -> list[str]:
+        k = self.cfg.kiosk
+        lines = [k.hall, k.hall_en, "-" * 24, "12345 诉求 Hotline request", f"回执 Receipt: {r.receipt_number}"]
+        if r.reference:
+            lines.append(f"诉求编号 Ticket: {r.reference}")
+        days = r.detail.get("promised_reply_days")
+        if days:
+            lines.append(f"{days} 个工作日内答复 Reply within {days} working days")
+        return [x for x in lines if x]
+
+    def my_tickets(self, identity: Identity) -> list[Ticket]:
+        """我的诉求: the citizen's tickets with status and the department's reply (live)."""
+        return self._platform(self.tickets.mine, identity.id_number)
 
     def bundle_form(self, code: str) -> BundleForm:
         return self.bundle_service.form(code)

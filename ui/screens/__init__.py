@@ -52,6 +52,7 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.dropoff import DropoffScreen
     from ui.screens.form import FormScreen
     from ui.screens.guide import GuideScreen
+    from ui.screens.hotline import HotlineScreen
     from ui.screens.identify import IdentifyScreen
     from ui.screens.matters import MattersScreen
     from ui.screens.pickup import PickupScreen
@@ -67,11 +68,12 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.staff_deposit import StaffDepositScreen
     from ui.screens.start import StartScreen
     from ui.screens.tech import TechScreen
+    from ui.screens.tickets import TicketsScreen
 
     return [
         StartScreen, IdentifyScreen, MattersScreen, GuideScreen, FormScreen, ReviewScreen, ResultScreen,
         BundleResultScreen, CasesScreen, CaseScreen, PickupScreen, ResendScreen, DoorScreen, DropoffScreen, RateScreen,
-        RatingsScreen, PinScreen, StaffScreen,
+        RatingsScreen, HotlineScreen, TicketsScreen, PinScreen, StaffScreen,
         StaffDepositScreen,
         StaffCollectScreen, StaffCompartmentsScreen, TechScreen,
     ]
