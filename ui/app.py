@@ -221,7 +221,9 @@ class KioskApp(App):
 
     def error_text(self, err: BaseException) -> str:
         key = err.citizen_key if isinstance(err, KioskError) else "error.generic"
-        return self.t(key, cabinet=getattr(err, "cabinet_id", ""))
+        when = getattr(err, "when", None)  # a lookup the platform cannot answer now: when it last answered
+        return self.t(key, cabinet=getattr(err, "cabinet_id", ""),
+                      when=(when(self.cfg.kiosk.tz) or "") if callable(when) else "")
 
     def show_error(self, err: BaseException) -> None:
         log.warning("shown to the user: %s", type(err).__name__)
