@@ -95,6 +95,12 @@ class OpenNotDetected(LockBoardError):
     hint = "Check the lock and the door switch of this compartment; it is now marked faulty."
 
 
+class SpeechError(DeviceError):
+    """The speech engine or the sound output failed; the kiosk goes on silently (text is always on screen)."""
+
+    hint = "Check that espeak-ng and alsa-utils are installed and `aplay -l` lists the sound card."
+
+
 class CardReaderError(DeviceError):
     """A card reader or card failed."""
 
