@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from hallkiosk.runtime_ops import CitizenOps, StaffOps
@@ -29,6 +30,7 @@ from kiosk.ports import CardEvent, Printer
 
 if TYPE_CHECKING:
     from hallkiosk.wiring import App
+    from kiosk.voice import Voice
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,13 @@ class Runtime(CitizenOps, StaffOps, SimOps):
 
                     self._app = App(self.cfg)
         return self._app
+
+    @cached_property
+    def voice(self) -> Voice:
+        """The kiosk's voice (espeak-ng; silent without a sound card), ready before the core: the start screen speaks."""
+        from drivers.speech import build_voice
+
+        return build_voice(self.cfg.voice, self.cfg.data_dir / "cache")
 
     @property
     def ready(self) -> bool:
@@ -271,6 +280,8 @@ class Runtime(CitizenOps, StaffOps, SimOps):
 
     def stop(self) -> None:
         self._stop.set()
+        if "voice" in self.__dict__:
+            self.voice.close()
         if self._started:
             self._ready.wait(30)  # never tear down under a start still in progress
         app = self._app

@@ -441,6 +441,18 @@ S: dict[str, tuple[str, str]] = {
     "task.bundle_not_filed": ("“一件事”申请未报送到平台", "Combined application not filed with the platform"),
     "task.ticket_not_delivered": ("12345诉求未转交", "12345 request not passed on"),
     "task.confirmation_not_delivered": ("差评答复确认未报送", "Answer to a reply not delivered"),
+    # help (kiosk.help): the button on every citizen screen and its screen
+    "help.button": ("呼叫帮助", "Get help"),
+    "help.title": ("呼叫帮助", "Get help"),
+    "help.asking": ("正在通知工作人员，请稍候…", "Telling the staff, one moment…"),
+    "help.raised": ("已通知本厅工作人员（求助编号 {task}）。", "The hall staff have been told (request no. {task})."),
+    "help.repeated": ("您的求助已在处理中（求助编号 {task}），已再次提醒工作人员。", "Your request is already with the staff (no. {task}); they have been reminded."),
+    "help.not_raised": ("求助未能记录。请拨打下面的电话。", "The request could not be recorded. Please call the number below."),
+    "help.night": ("现在是下班时间，大厅里没有工作人员。您的求助已记录，工作人员明天 {opens} 上班后会处理。需要马上帮助，请拨打 12345。", "It is after hours and no staff are in the hall. Your request is recorded; staff will deal with it when they start at {opens}. For help now, call 12345."),
+    "help.city": ("政务服务便民热线 12345（24小时）", "Government service hotline 12345 (24 hours)"),
+    "help.hall_line": ("本厅电话 {hotline}（{hours}）", "This hall: {hotline} ({hours})"),
+    "help.back": ("返回继续办理", "Back to what I was doing"),
+    "task.help_request": ("市民在自助机上求助", "A citizen asked for help at the kiosk"),
 }
 
 

@@ -39,6 +39,13 @@ class KioskScreen(Screen):
     def refresh(self) -> None:
         """Fill the screen from the session and the core (called each time it is shown)."""
 
+    def spoken(self) -> list[str]:
+        """What the voice says when this screen is shown: segments, joined they are the text. Default: the
+        catalogue's ``voice.<screen>``, if there is one."""
+        key = f"voice.{self.screen_name}"
+        text = self.app.t(key)
+        return [] if text == key else [text]
+
     def wipe(self) -> None:
         """Forget everything this screen shows about a person (the session ended)."""
         self.error = ""
@@ -49,6 +56,7 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.door import DoorScreen
     from ui.screens.dropoff import DropoffScreen
     from ui.screens.form import FormScreen
+    from ui.screens.help import HelpScreen
     from ui.screens.identify import IdentifyScreen
     from ui.screens.matters import MattersScreen
     from ui.screens.pickup import PickupScreen
@@ -65,7 +73,7 @@ def _screens() -> list[type[KioskScreen]]:
 
     return [
         StartScreen, IdentifyScreen, MattersScreen, FormScreen, ReviewScreen, ResultScreen, CasesScreen,
-        PickupScreen, DoorScreen, DropoffScreen, RateScreen, PinScreen, StaffScreen, StaffDepositScreen,
+        PickupScreen, DoorScreen, DropoffScreen, RateScreen, HelpScreen, PinScreen, StaffScreen, StaffDepositScreen,
         StaffCollectScreen, StaffCompartmentsScreen, TechScreen,
     ]
 
