@@ -209,6 +209,11 @@ class Runtime(CitizenOps, StaffOps, SimOps):
         left = self._pin_locked_until - time.monotonic()
         return math.ceil(left) if left > 0 else None
 
+    def pin_tries_left(self) -> int:
+        """Wrong PINs still allowed before sign-in locks for PIN_LOCKOUT_S."""
+        now = time.monotonic()
+        return max(0, PIN_MAX_WRONG - sum(1 for t in self._pin_failures if now - t < PIN_WINDOW_S))
+
     def check_pin(self, role: StaffRole, pin: str) -> bool:
         """Constant-time PIN check against the environment; no PIN configured means no access.
 

@@ -248,7 +248,8 @@ class KioskApp(App):
 
     def error_text(self, err: BaseException) -> str:
         key = err.citizen_key if isinstance(err, KioskError) else "error.generic"
-        return self.t(key, cabinet=getattr(err, "cabinet_id", ""))
+        params = err.citizen_params if isinstance(err, KioskError) else {}
+        return self.t(key, cabinet=getattr(err, "cabinet_id", ""), **params)
 
     def show_error(self, err: BaseException) -> None:
         log.warning("shown to the user: %s", type(err).__name__)

@@ -43,8 +43,7 @@ class KioskScreen(Screen):
         """What the voice says when this screen is shown: segments, joined they are the text. Default: the
         catalogue's ``voice.<screen>``, if there is one."""
         key = f"voice.{self.screen_name}"
-        text = self.app.t(key)
-        return [] if text == key else [text]
+        return [self.app.t(key)] if self.app.catalogue.has(key) else []
 
     def wipe(self) -> None:
         """Forget everything this screen shows about a person (the session ended)."""
