@@ -4,11 +4,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Runtime: Kivy under X or Xvfb with Mesa, a CJK font, and pyscard's build (swig + pcsc-lite headers).
+# Runtime: Kivy under X or Xvfb with Mesa, a CJK font, and pyscard's build (swig + pcsc-lite headers);
+# the offline voice (espeak-ng, played by ALSA's aplay) and handwriting recognizer (zinnia + its Chinese model).
 APT_RUN := python3 python3-venv python3-dev gcc swig libpcsclite-dev pcscd libgl1-mesa-dri libmtdev1 \
-           fonts-wqy-microhei xvfb xauth
-# Tests only: the virtual smart-card reader driver, a PostgreSQL server, and the browser the console's tests drive.
-APT_TEST := vsmartcard-vpcd postgresql chromium
+           fonts-wqy-microhei xvfb xauth espeak-ng alsa-utils libzinnia0 tegaki-zinnia-simplified-chinese
+# Tests only: the virtual smart-card reader driver, a PostgreSQL server, the browser the console's tests drive,
+# and sox (its soxi cross-checks the voice's WAV files).
+APT_TEST := vsmartcard-vpcd postgresql chromium sox
 
 .PHONY: run test deps deps-test lint bench clean divisions
 
