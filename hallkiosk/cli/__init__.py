@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "hallkiosk.cli.sim",  # sim lockboard|card|platform
     "hallkiosk.cli.diag",  # diag, support-bundle
     "hallkiosk.cli.run",  # run (the touch UI)
+    "hallkiosk.cli.setup",  # setup devices (udev rules for stable device names)
     "hallkiosk.cli.console",  # console (the hall's web back office), console user ...
 )
 
