@@ -29,6 +29,7 @@ from ui.card_away import CardAway, on_pad
 from ui.i18n import Catalogue
 from ui.pinyin.lexicon import Lexicon, load_in_background, seed_lexicon
 from ui.screens import SCREENS, KioskScreen
+from ui.watchdog import UiWatchdog
 from ui.widgets import InactivityWarning
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ class KioskApp(App):
         self.lang = k.default_language
         self._warning: InactivityWarning | None = None
         self.card_away = CardAway()
+        self.watchdog = UiWatchdog()
         self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
         self.bind(large_text=lambda *_: self._apply_sizes())
@@ -141,6 +143,7 @@ class KioskApp(App):
 
     def _first_flip(self, *_: Any) -> None:
         Window.unbind(on_flip=self._first_flip)
+        self.watchdog.ready()  # systemd (Type=notify): up, and pinged from this loop from now on
         self.rt.start()
         self.load_pinyin()
         Clock.schedule_once(self._build_one_more, 0)
@@ -174,6 +177,7 @@ class KioskApp(App):
         return self.sm.get_screen(name)  # type: ignore[return-value]
 
     def on_stop(self) -> None:
+        self.watchdog.stopping()
         self.rt.stop()
 
     # --- navigation -----------------------------------------------------------
