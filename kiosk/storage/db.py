@@ -74,7 +74,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
-            _check_writable_dir(Path(path).parent)
+            check_writable_dir(Path(path).parent)
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -99,7 +99,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         raise StorageError(f"storage.url: cannot use {url.split('@')[-1]}: {err}") from err
 
 
-def _check_writable_dir(path: Path) -> None:
+def check_writable_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:

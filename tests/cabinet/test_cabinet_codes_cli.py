@@ -17,6 +17,7 @@ from kiosk.clock import SystemClock
 from kiosk.config import PickupConfig
 from kiosk.errors import CodeLockout, WrongPickupCode
 from kiosk.storage.models import AuditRecord, CodeAttempt
+from tests.conftest import init_kiosk
 
 
 def test_normalise_accepts_only_ascii_or_full_width_digits_of_an_allowed_length() -> None:
@@ -72,6 +73,7 @@ family = "kerong-cu"
 boards = [0]
 compartments = [{comps}]
 """, encoding="utf-8")
+    init_kiosk(p)
     return str(p)
 
 

@@ -14,6 +14,7 @@ from kiosk.clock import SystemClock
 from kiosk.heartbeat import auth_alarm, raise_auth_alarm
 from kiosk.storage.db import Database
 from kiosk.storage.models import OutboxMessage
+from tests.conftest import init_kiosk
 
 from .conftest import KIOSK, PASSWORD, USER
 
@@ -34,6 +35,7 @@ endpoint = "{sim.url}"
 username = "{USER}"
 password_env = "KIOSK_TEST_PLATFORM_PW"
 """, encoding="utf-8")
+    init_kiosk(p)
     return str(p)
 
 

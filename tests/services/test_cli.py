@@ -11,6 +11,7 @@ import pytest
 from backend_client.sim import DEMO_APPLICANT, PlatformSim
 from hallkiosk.cli import main
 from kiosk.platform_models import HotlineTicket
+from tests.conftest import init_kiosk
 
 from .conftest import KIOSK, PASSWORD, USER
 
@@ -29,6 +30,7 @@ endpoint = "{sim.url}"
 username = "{USER}"
 password_env = "KIOSK_TEST_PLATFORM_PW"
 """, encoding="utf-8")
+    init_kiosk(p)
     return str(p)
 
 
