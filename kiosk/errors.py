@@ -83,6 +83,14 @@ class DatabaseMismatch(StorageError):
     exit_code = 13
 
 
+class DatabaseDamaged(StorageError):
+    """The SQLite file is not a readable database any more: bad header, truncated, damaged pages."""
+
+    hint = ("Stop the kiosk, copy the data directory as it is (evidence), and restore the last backup: "
+            "`kiosk db restore PATH`. `kiosk diag --only storage` shows SQLite's integrity check.")
+    exit_code = 14
+
+
 class KioskBusy(KioskError):
     """Another kiosk process owns this kiosk's cabinet and readers (a running kiosk, or a CLI command)."""
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hallkiosk.diag.runner import Ctx
 from kiosk import audit
 from kiosk.diag_model import Check
-from kiosk.errors import DatabaseLost, DataNotInitialised, KioskError
+from kiosk.errors import DatabaseDamaged, DatabaseLost, DataNotInitialised, KioskError
 
 DEVICE = "storage"
 _PROBE_BYTES = 64 * 1024
@@ -30,7 +30,10 @@ def run(ctx: Ctx) -> list[Check]:
         return [mark, disk(ctx), p.fault(f"cannot open the database: {err.message}", err.hint)]
     if mark.status == "FAULT" and mark.data.get("lost"):
         return [mark, disk(ctx)]
-    out = [mark, disk(ctx), integrity(ctx), schema(ctx)]
+    integ = integrity(ctx)
+    if integ.data.get("damaged"):  # the schema and audit checks could only fail the same way
+        return [mark, disk(ctx), integ]
+    out = [mark, disk(ctx), integ, schema(ctx)]
     if ctx.opts.verify_audit:
         out.append(audit_chain(ctx))
     return out
@@ -107,12 +110,14 @@ def integrity(ctx: Ctx) -> Check:
                 size = Path(db.engine.url.database or "").stat().st_size if db.engine.url.database else 0
                 if rows != ["ok"]:
                     more = f" (+{len(rows) - 1} more)" if len(rows) > 1 else ""
-                    return p.fault(f"SQLite integrity check failed: {rows[0]}{more}",
-                                   "Stop the kiosk, copy the data directory, and restore the database from the last backup.",
-                                   backend="sqlite", problems=rows)
+                    return p.fault(f"the database file is damaged: SQLite integrity check failed: {rows[0]}{more}",
+                                   DatabaseDamaged.hint, backend="sqlite", problems=rows, damaged=True)
                 return p.ok(f"SQLite integrity check passed ({_fmt_bytes(size)})", backend="sqlite", size_bytes=size)
             version = conn.execute(text("SHOW server_version")).scalar_one()
             return p.ok(f"PostgreSQL {version} answers", backend="postgresql", server_version=str(version))
+    except DatabaseDamaged as err:
+        # PRAGMA integrity_check needs a readable header; a file without one is named, not a software fault.
+        return p.fault(err.message, err.hint, backend="sqlite", damaged=True)
     except (SQLAlchemyError, OSError) as err:
         cause = getattr(err, "orig", None) or err
         return p.fault(f"the database cannot be read: {cause}",

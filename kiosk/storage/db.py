@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.errors import SchemaTooNew, StorageError
+from kiosk.errors import DatabaseDamaged, SchemaTooNew, StorageError
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -92,11 +93,26 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         def _begin_immediate(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        @event.listens_for(engine, "handle_error")
+        def _damaged(ctx: Any) -> None:
+            # Every statement and connect of every command: a damaged file is a storage error with a way out,
+            # never a raw DatabaseError traceback (nor, in diag, a "software fault").
+            if is_damage(ctx.original_exception):
+                raise DatabaseDamaged(f"the database {path or url} is damaged: {ctx.original_exception}") from None
+
         return engine
     try:
         return create_engine(url, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError) as err:
         raise StorageError(f"storage.url: cannot use {url.split('@')[-1]}: {err}") from err
+
+
+def is_damage(err: BaseException | None) -> bool:
+    """SQLite's SQLITE_CORRUPT / SQLITE_NOTADB (plain DatabaseError), not a lock, constraint or I/O error."""
+    if type(err) is sqlite3.DatabaseError:
+        return True
+    msg = str(err).lower()
+    return isinstance(err, sqlite3.Error) and ("malformed" in msg or "not a database" in msg)
 
 
 def check_writable_dir(path: Path) -> None:
