@@ -26,7 +26,8 @@ CONFIG ?=
 run: deps
 	@cfg=""; demo=""; if [ -n "$(CONFIG)" ]; then cfg="--config $(CONFIG)"; else \
 	  export KIOSK_TECH_PIN="$${KIOSK_TECH_PIN:-246810}"; demo="--demo"; \
-	  echo ">> built-in simulators; technician PIN $$KIOSK_TECH_PIN (demo only); staff: the yellow badge button"; fi; \
+	  echo ">> built-in simulators; technician PIN $$KIOSK_TECH_PIN (demo only); staff: the yellow badge button"; \
+	  $(VENV)/bin/kiosk db init | sed 's/^/>> /'; fi; \
 	mkdir -p artifacts/run; \
 	$(VENV)/bin/kiosk $$cfg console $$demo >artifacts/run/console.log 2>&1 & console=$$!; \
 	trap 'kill $$console 2>/dev/null || true' EXIT; \
