@@ -65,6 +65,14 @@ class ErrorLabel(KLabel):
     pass
 
 
+class MessageSlot(Label):
+    """A message in space the layout reserves for it: ``lines`` lines high with or without text, so nothing
+    below it moves when a message appears or goes (a keypad under a finger must never jump). A Label, not a
+    KLabel: KLabel's rule binds the height to the text, and kv keeps both rules' bindings."""
+
+    lines = NumericProperty(2)
+
+
 class KButton(Button):
     """A primary action: dark blue, white text, at least 15 mm high."""
 

@@ -150,8 +150,10 @@ class Flows(Engine):
                 if parcel is None or not same_hmac(parcel.code_hmac, h):
                     lock = self.guard.record(s, now, ok=False)
                     audit(s, now, actor, "cabinet.code_attempt", result="wrong", lockout_s=lock)
+                    left = max(0, self.pickup.max_wrong_codes - self.guard.wrong_codes(s, now))
                     err = (CodeLockout("too many wrong codes", retry_after_s=lock) if lock
-                           else WrongPickupCode("the code matches no parcel"))
+                           else WrongPickupCode(f"the code matches no parcel ({left} tries left)", tries_left=left,
+                                                pause_s=self.pickup.lockout_s))
                 elif cab_id is not None and cab_id not in self.buses:
                     # A right code typed at the wrong kiosk (a shared database): not a guess, and not this kiosk's
                     # door to open. Nothing here is touched; the citizen is sent to the cabinet that holds it.

@@ -16,6 +16,7 @@ from kiosk.config import PickupConfig
 from kiosk.errors import CodeLockout, WrongPickupCode
 from kiosk.storage.models import AuditRecord, CodeAttempt
 from tests.cabinet.cabinet_support import CAB_ID, KIOSK_ID, case, make_cabinet, outbox_events, parcel
+from tests.conftest import init_kiosk
 from tests.support.cli import run_cli
 from tests.support.config import write_config
 
@@ -57,9 +58,11 @@ def test_malformed_codes_are_refused_audited_and_not_counted(db, bus, cab_cfg, c
 @pytest.fixture
 def kiosk_toml(tmp_path: Path, db_url: str, cab_cfg) -> Path:
     comps = [{"label": c.label, "size": c.size, "board": c.board, "channel": c.channel} for c in cab_cfg.compartments]
-    return write_config(tmp_path, kiosk={"id": KIOSK_ID}, storage={"url": db_url},
+    p = write_config(tmp_path, kiosk={"id": KIOSK_ID}, storage={"url": db_url},
                         cabinets=[{"id": CAB_ID, "bus": "sim", "family": "kerong-cu", "boards": [0],
                                    "compartments": comps}])
+    init_kiosk(p)
+    return p
 
 
 @pytest.fixture

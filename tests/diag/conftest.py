@@ -20,7 +20,7 @@ from drivers.cardreader.ga467_sim import Ga467Sim
 from drivers.lockboard.sim import SimLockBoard
 from hallkiosk.wiring import App
 from kiosk.config import load_config
-from kiosk.storage.db import Database
+from tests.conftest import init_kiosk
 from tests.support.cli import run_cli
 
 KIOSK_ID = "TEST-HALL-07"
@@ -113,10 +113,8 @@ def problems(report: dict[str, Any]) -> dict[str, str]:
 
 
 def migrate(config: Path) -> None:
-    cfg = load_config(config)
-    db = Database(cfg.storage_url)
-    db.upgrade()
-    db.dispose()
+    """``kiosk db init``: migrates the database and writes the data directory's marker."""
+    init_kiosk(config)
 
 
 @pytest.fixture

@@ -83,18 +83,18 @@ def test_cli_verify_names_a_one_byte_edit(cfg: Config, clock: FakeClock) -> None
     _fill(db, clock, 4)
     ok = run_cli(cfg.source, "audit", "verify", own_process=True)
     assert ok.code == 0, ok.err
-    assert "4 audit records" in ok.out
+    assert "5 audit records" in ok.out  # db.init (the cfg fixture) + 4
     with db.engine.begin() as c:
-        detail = c.execute(text("SELECT detail FROM audit_log WHERE seq = 2")).scalar_one()
+        detail = c.execute(text("SELECT detail FROM audit_log WHERE seq = 3")).scalar_one()
         tampered = detail.replace("121", "129") if isinstance(detail, str) else json.dumps(detail).replace("121", "129")
         assert tampered != detail
-        c.execute(text("UPDATE audit_log SET detail = :d WHERE seq = 2"), {"d": tampered})
+        c.execute(text("UPDATE audit_log SET detail = :d WHERE seq = 3"), {"d": tampered})
     db.dispose()
     bad = run_cli(cfg.source, "audit", "verify", own_process=True)
     assert bad.code == 6
-    assert "record 2" in bad.err
+    assert "record 3" in bad.err
     tail = run_cli(cfg.source, "audit", "tail", "--json", own_process=True)
-    assert tail.code == 0 and len(tail.out.splitlines()) == 4
+    assert tail.code == 0 and len(tail.out.splitlines()) == 5
 
 
 def test_unwritable_data_dir_via_cli(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from kiosk.clock import SystemClock
 from kiosk.heartbeat import auth_alarm, raise_auth_alarm
 from kiosk.storage.db import Database
 from kiosk.storage.models import OutboxMessage
+from tests.conftest import init_kiosk
 from tests.support.cli import run_cli
 from tests.support.config import write_config
 from tests.support.platform import KIOSK, PASSWORD, USER
@@ -21,8 +22,10 @@ from tests.support.platform import KIOSK, PASSWORD, USER
 @pytest.fixture
 def kiosk_toml(tmp_path: Path, db_url: str, sim: PlatformSim, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KIOSK_TEST_PLATFORM_PW", PASSWORD)
-    return write_config(tmp_path, kiosk={"id": KIOSK}, storage={"url": db_url},
+    p = write_config(tmp_path, kiosk={"id": KIOSK}, storage={"url": db_url},
                         platform={"endpoint": sim.url, "username": USER, "password_env": "KIOSK_TEST_PLATFORM_PW"})
+    init_kiosk(p)
+    return p
 
 
 def test_list_and_retry_dead_message(kiosk_toml: Path, db: Database) -> None:

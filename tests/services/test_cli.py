@@ -10,6 +10,7 @@ import pytest
 
 from backend_client.sim import DEMO_APPLICANT, PlatformSim
 from kiosk.platform_models import HotlineTicket
+from tests.conftest import init_kiosk
 from tests.support.cli import run_cli
 from tests.support.config import write_config
 from tests.support.platform import KIOSK, PASSWORD, USER
@@ -18,8 +19,10 @@ from tests.support.platform import KIOSK, PASSWORD, USER
 @pytest.fixture
 def kiosk_toml(tmp_path: Path, sim: PlatformSim, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KIOSK_TEST_PLATFORM_PW", PASSWORD)
-    return write_config(tmp_path, kiosk={"id": KIOSK},
+    p = write_config(tmp_path, kiosk={"id": KIOSK},
                         platform={"endpoint": sim.url, "username": USER, "password_env": "KIOSK_TEST_PLATFORM_PW"})
+    init_kiosk(p)
+    return p
 
 
 def test_catalog_show_and_search(kiosk_toml: Path) -> None:
