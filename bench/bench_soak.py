@@ -18,6 +18,7 @@ Issue 16 also asks for 500 sessions in a real window (< 10 MB): not in this benc
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import os
 import re
@@ -151,6 +152,7 @@ class Soak:
 def main() -> int:
     from hallkiosk.runtime import Runtime
     from kiosk.config import load_config
+    from kiosk.datadir import init
 
     os.environ.setdefault("KIOSK_PLATFORM_PASSWORD", "demo-password-not-a-secret")
     platform = subprocess.Popen([sys.executable, "-c", _PLATFORM], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -158,7 +160,9 @@ def main() -> int:
     assert platform.stdout is not None
     url = platform.stdout.readline().strip()
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
-        rt = Runtime(load_config(_config(Path(tmp), url)))
+        cfg = load_config(_config(Path(tmp), url))
+        init(cfg, dt.datetime.now(dt.UTC), actor="bench")  # `kiosk db init`: the kiosk starts only after it
+        rt = Runtime(cfg)
         rt.start()
         try:
             if not rt.wait_ready(60) or rt.start_error is not None:
