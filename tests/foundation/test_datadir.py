@@ -232,3 +232,19 @@ def test_diag_names_a_lost_database_without_creating_it(tmp_path: Path) -> None:
     assert "kiosk db restore" in mark["hint"]
     assert not db_file.exists()
 
+
+def test_the_heartbeat_diag_checks_the_marker_on_the_kiosks_own_database(
+        cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every heartbeat runs the passive diagnostics: a new engine each minute would be a new SQLite connection and
+    page cache to allocate and free for months (bench/bench_soak.py). The running app's database is used."""
+    from hallkiosk.diag import storage
+    from hallkiosk.diag.runner import Ctx, Options
+
+    app = App(cfg)
+    try:
+        app.db  # noqa: B018 - open, as in the running kiosk
+        monkeypatch.setattr("kiosk.datadir.Database", lambda *a, **k: pytest.fail("opened a second database"))
+        check = storage.marker(Ctx(app, Options(), ("storage",)))
+        assert check.status == "OK" and check.data["audit_seq"] == 1, check
+    finally:
+        app.close()
