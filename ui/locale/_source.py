@@ -203,6 +203,7 @@ S: dict[str, tuple[str, str]] = {
     "task.pickup_door_fault": ("{label} 取件时柜门未打开", "Door {label} did not open for a pick-up"),
     "task.item_left": ("{label} 内有遗留物品", "Something was left in {label}"),
     "task.reconcile": ("{label} 重启后需人工核对", "{label} needs checking after a restart"),
+    "task.sensor_mismatch": ("{label} 恢复备份后感应器与记录不符，请开门核对", "{label}: after a restore the sensors disagree with the records; open it and check"),
     "task.reported_problem": ("{label} 有人报告柜门没有打开", "Door {label}: someone reported it did not open"),
     "task.door_left_open": ("{label} 柜门未关", "Door {label} was left open"),
     "task.board_not_answering": ("锁控板无响应（{label}）", "A lock board is not answering ({label})"),
