@@ -33,6 +33,7 @@ from kiosk.cabinet import sensor_check
 from kiosk.config import Config
 from kiosk.datadir import Marker, sqlite_file, stamp
 from kiosk.errors import StorageError
+from kiosk.filemodes import DIR_MODE, open_private, private_dir
 from kiosk.storage.db import Database, is_damage
 
 DB_NAME = "kiosk.db"
@@ -95,11 +96,6 @@ def _head_of(path: Path) -> tuple[str, int, str, str]:
     return first[0], int(head[0]), head[1], schema[0] if schema else ""
 
 
-def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
-
-
 def backup(cfg: Config, dest: Path) -> Manifest:
     """Copy the live database into ``dest`` (a new or empty directory) with its manifest."""
     src = _file_of(cfg)
@@ -108,11 +104,11 @@ def backup(cfg: Config, dest: Path) -> Manifest:
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BackupError(f"{dest} exists and is not an empty directory",
                           hint="Name a new directory for each backup (e.g. with the date); nothing was written.")
-    _private_dir(dest)
+    private_dir(dest)
+    os.chmod(dest, DIR_MODE)  # an empty directory named for it is the backup's: private too
     target = dest / DB_NAME
     tmp = dest / (DB_NAME + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.close(fd)
+    os.close(open_private(tmp, os.O_WRONLY | os.O_TRUNC))
     source = sqlite3.connect(src, timeout=30)
     copy = sqlite3.connect(tmp)
     try:
@@ -138,7 +134,7 @@ def backup(cfg: Config, dest: Path) -> Manifest:
 
 def _write_json(path: Path, data: dict[str, object]) -> None:
     tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = open_private(tmp, os.O_WRONLY | os.O_TRUNC)
     try:
         os.write(fd, (json.dumps(data, indent=2) + "\n").encode())
         os.fsync(fd)
@@ -190,10 +186,10 @@ def restore(cfg: Config, src: Path, now: dt.datetime, *, actor: str = "technicia
     if manifest.kiosk_id != cfg.kiosk.id:
         raise BackupError(f"{src} is a backup of kiosk {manifest.kiosk_id}, this is kiosk {cfg.kiosk.id}",
                           hint="Restore this kiosk's own backup; its cabinet and codes are another kiosk's.")
-    _private_dir(live.parent)
+    private_dir(live.parent)
     staged = live.with_name(live.name + ".restoring")
     staged.unlink(missing_ok=True)
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = open_private(staged, os.O_WRONLY | os.O_EXCL)
     try:
         with (src / DB_NAME).open("rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):

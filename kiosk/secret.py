@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 from kiosk.errors import ConfigError
+from kiosk.filemodes import private_dir
 
 ENV = "KIOSK_SECRET_FILE"
 
@@ -27,7 +28,7 @@ def load_or_create_secret(data_dir: Path) -> bytes:
         if len(key) < 32:
             raise ConfigError(f"{path}: the kiosk secret is {len(key)} bytes; it must be at least 32")
         return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_bytes(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

@@ -46,6 +46,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.errors import DatabaseDamaged, SchemaTooNew, StorageError
+from kiosk.filemodes import private_dir, private_file, tighten
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -76,6 +77,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             check_writable_dir(Path(path).parent)
+            _private_database_file(Path(path))
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -115,9 +117,20 @@ def is_damage(err: BaseException | None) -> bool:
     return isinstance(err, sqlite3.Error) and ("malformed" in msg or "not a database" in msg)
 
 
+def _private_database_file(path: Path) -> None:
+    # Created here 0600 before SQLite opens it: its -wal and -shm then get the same mode (see kiosk.filemodes).
+    try:
+        if not path.exists():
+            private_file(path)
+        for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            tighten(f)
+    except OSError as err:
+        raise StorageError(f"database {path}: cannot create it or set its mode: {err.strerror}") from None
+
+
 def check_writable_dir(path: Path) -> None:
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
     except OSError as err:
         raise StorageError(f"data directory {path}: cannot create it: {err.strerror}") from None
     if not os.access(path, os.W_OK | os.X_OK):
