@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.errors import DatabaseDamaged, SchemaTooNew, StorageError
 from kiosk.filemodes import private_dir, private_file, tighten
+from kiosk.storage import lengths
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -78,7 +79,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         if path and path != ":memory:":
             check_writable_dir(Path(path).parent)
             _private_database_file(Path(path))
-        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+        # hide_parameters: an error's text never carries the SQL parameters (names, masked IDs, codes' hashes).
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -104,7 +107,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
 
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except (SQLAlchemyError, ImportError) as err:
         raise StorageError(f"storage.url: cannot use {url.split('@')[-1]}: {err}") from err
 
@@ -147,6 +150,7 @@ class Database:
         self.url = _normalise_url(url)
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        lengths.install(self.sessions)
         self.versions = versions  # another migrations chain (tests of rolling upgrades); None: this release's
         self.schema_ahead: list[str] = []  # newer additive revisions this release runs on without knowing them
 
