@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from kiosk.errors import KioskError
+from kiosk.printable import printable
 
 # Each module defines register(subparsers); sub-commands set ``func(args) -> int``.
 COMMAND_MODULES = (
@@ -55,10 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KioskError as err:
-        print(f"error: {err.message}", file=sys.stderr)
+        # One line each: whatever a config or an argument carried (escapes, bidi, newlines) is shown escaped.
+        print(f"error: {printable(err.message)}", file=sys.stderr)
         if err.hint:
-            print(f"hint: {err.hint}", file=sys.stderr)
+            print(f"hint: {printable(err.hint)}", file=sys.stderr)
         return err.exit_code
+    except RecursionError:  # a pathological input nested beyond what any check could walk
+        print("error: the input is nested too deeply", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -26,6 +26,7 @@ from kiosk.cabinet.results import (
 from kiosk.errors import CodeLockout, FlowError, KioskError, NoFreeCompartment, ValidationError, WrongPickupCode
 from kiosk.identity import id_hash, mask_id_number, mask_name, validate_id_number
 from kiosk.outbox_tasks import redact
+from kiosk.printable import printable
 from kiosk.storage.models import Compartment, Parcel
 
 CASE_RE = re.compile(r"^[0-9A-Z]{12,32}$")
@@ -43,7 +44,7 @@ _SPACED_DIGITS = re.compile(r"(?<![0-9A-Za-z*])[0-9](?:[ \-.]?[0-9]){5,}(?![0-9A
 def audit_text(text: str) -> str | None:
     """Free text a person typed, fit for the append-only audit chain (where nothing can be scrubbed later): ID
     numbers masked, phone-like digit runs starred, whitespace collapsed, at most AUDIT_TEXT_MAX characters."""
-    t = _SPACED_DIGITS.sub(lambda m: re.sub(r"[0-9]", "*", m.group()), redact(" ".join(text.split())))
+    t = _SPACED_DIGITS.sub(lambda m: re.sub(r"[0-9]", "*", m.group()), redact(printable(" ".join(text.split()))))
     return (t if len(t) <= AUDIT_TEXT_MAX else t[:AUDIT_TEXT_MAX - 1] + "…") or None
 
 
