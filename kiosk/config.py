@@ -57,6 +57,9 @@ class KioskSection(_Strict):
     languages: list[Literal["zh", "en"]] = ["zh", "en"]
     default_language: Literal["zh", "en"] = "zh"
     data_dir: str = "var"
+    # The hall secret (ID hashes, code HMACs, sealed payloads): one file shared by every kiosk of a hall on one
+    # database, copied to each. Empty: <data_dir>/secret.key. KIOSK_SECRET_FILE overrides it.
+    secret_file: str = ""
     timezone: str = DEFAULT_TZ  # IANA name; times people read (SMS, receipts, screen) are in it
     inactivity_warning_s: Annotated[float, Field(ge=10, le=600)] = 60
     inactivity_countdown_s: Annotated[float, Field(ge=5, le=120)] = 15
@@ -375,6 +378,15 @@ class Config(_Strict):
     def data_dir(self) -> Path:
         base = Path(self.source).parent if self.source else Path.cwd()
         return (base / os.path.expanduser(self.kiosk.data_dir)).resolve()
+
+    @property
+    def secret_path(self) -> Path:
+        if os.environ.get("KIOSK_SECRET_FILE"):
+            return Path(os.environ["KIOSK_SECRET_FILE"])
+        if self.kiosk.secret_file:
+            base = Path(self.source).parent if self.source else Path.cwd()
+            return (base / os.path.expanduser(self.kiosk.secret_file)).resolve()
+        return self.data_dir / "secret.key"
 
     @property
     def storage_url(self) -> str:

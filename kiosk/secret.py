@@ -18,8 +18,12 @@ from kiosk.filemodes import private_dir
 ENV = "KIOSK_SECRET_FILE"
 
 
-def load_or_create_secret(data_dir: Path) -> bytes:
-    path = Path(os.environ.get(ENV) or data_dir / "secret.key")
+def load_or_create_secret(data_dir: Path, path: Path | None = None, *, create: bool = True) -> bytes:
+    """The secret at ``path`` (default: KIOSK_SECRET_FILE, else <data_dir>/secret.key); made there if missing and
+    ``create``."""
+    path = path or Path(os.environ.get(ENV) or data_dir / "secret.key")
+    if not create and not path.exists():
+        raise ConfigError(f"{path}: no hall secret there")
     if path.exists():
         st = path.stat()
         if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
