@@ -17,6 +17,11 @@ class KioskError(Exception):
     hint: str = "See the kiosk log for details."
     exit_code: int = 1
 
+    @property
+    def citizen_params(self) -> dict[str, object]:
+        """The values the citizen text names (tries left, minutes to wait); none by default."""
+        return {}
+
     def __init__(self, message: str, *, hint: str | None = None, citizen_key: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -126,6 +131,12 @@ class OpenNotDetected(LockBoardError):
     hint = "Check the lock and the door switch of this compartment; it is now marked faulty."
 
 
+class SpeechError(DeviceError):
+    """The speech engine or the sound output failed; the kiosk goes on silently (text is always on screen)."""
+
+    hint = "Check that espeak-ng and alsa-utils are installed and `aplay -l` lists the sound card."
+
+
 class CardReaderError(DeviceError):
     """A card reader or card failed."""
 
@@ -156,6 +167,11 @@ class PlatformError(KioskError):
     """The provincial platform could not be used."""
 
     citizen_key = "error.platform"
+
+
+# The platform's fault codes that mean "not now": the same request may succeed later (kiosk-platform.md, faults).
+# The client turns them into PlatformUnavailable; the outbox retries them whichever Platform raised them.
+TRANSIENT_FAULT_CODES = frozenset({"INTERNAL", "MAINTENANCE", "RATE_LIMITED"})
 
 
 class PlatformRejected(PlatformError):
@@ -223,10 +239,21 @@ class FlowError(KioskError):
 
 
 class WrongPickupCode(FlowError):
-    """The code matches no live parcel."""
+    """The code matches no live parcel. ``tries_left`` before codes pause for ``pause_s`` (when known)."""
 
     citizen_key = "error.wrong_code"
     hint = "The citizen typed a wrong or expired code."
+
+    def __init__(self, message: str, *, tries_left: int | None = None, pause_s: float | None = None) -> None:
+        super().__init__(message, citizen_key="error.wrong_code_left" if tries_left is not None else None)
+        self.tries_left = tries_left
+        self.pause_s = pause_s
+
+    @property
+    def citizen_params(self) -> dict[str, object]:
+        if self.tries_left is None:
+            return {}
+        return {"n": self.tries_left, "minutes": minutes_of(self.pause_s or 0)}
 
 
 class CodeLockout(FlowError):
@@ -238,6 +265,15 @@ class CodeLockout(FlowError):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+    @property
+    def citizen_params(self) -> dict[str, object]:
+        return {"minutes": minutes_of(self.retry_after_s)}
+
+
+def minutes_of(seconds: float) -> int:
+    """Whole minutes as a person reads a wait: rounded up, at least 1."""
+    return max(1, -(-int(seconds) // 60))
 
 
 class NoFreeCompartment(FlowError):

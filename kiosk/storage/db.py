@@ -26,7 +26,6 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Boolean,
@@ -39,6 +38,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     text,
 )
@@ -62,6 +62,12 @@ SCHEMA_HISTORY = Table(
     Column("additive", Boolean, nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# Built once: SQLAlchemy keys its statement cache on the Table object, and alembic's
+# MigrationContext makes a new one per call, so a heartbeat that asked it every minute
+# filled the cache with duplicates and pushed the kiosk's own statements out.
+_VERSION_TABLE = Table("alembic_version", MetaData(), Column("version_num", String(32), primary_key=True))
+_SELECT_VERSION = select(_VERSION_TABLE.c.version_num)
 
 
 def _normalise_url(url: str) -> str:
@@ -184,9 +190,14 @@ class Database:
     def current_revision(self) -> str | None:
         try:
             with self.engine.connect() as conn:
-                return MigrationContext.configure(conn).get_current_revision()
+                if not inspect(conn).has_table(_VERSION_TABLE.name):
+                    return None
+                rows = conn.execute(_SELECT_VERSION).scalars().all()
         except OperationalError as err:
             raise StorageError(f"cannot open the database: {err.orig}") from err
+        if len(rows) > 1:  # the chain is linear; several rows mean someone branched it by hand
+            raise StorageError(f"the database records {len(rows)} schema revisions ({', '.join(sorted(rows))}); expected one")
+        return rows[0] if rows else None
 
     def upgrade(self) -> None:
         """Apply every migration not yet applied, one kiosk at a time.
