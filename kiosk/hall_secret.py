@@ -34,7 +34,7 @@ def fingerprint(secret: bytes) -> str:
     return hmac.new(secret, b"hall-kiosk secret fingerprint v1", hashlib.sha256).hexdigest()[:32]
 
 
-def _recorded(db: Database) -> dict[str, str] | None:
+def recorded(db: Database) -> dict[str, str] | None:
     with db.transaction() as s:
         row = s.get(KeyValue, FINGERPRINT_KEY)
         return json.loads(row.value) if row is not None else None
@@ -43,7 +43,7 @@ def _recorded(db: Database) -> dict[str, str] | None:
 def open_hall_secret(cfg: Config, db: Database) -> bytes:
     """The hall secret, checked against (or, on a database without one, recorded as) the database's fingerprint."""
     path = cfg.secret_path
-    rec = _recorded(db)
+    rec = recorded(db)
     copy_hint = (f"Copy the hall's secret file from a kiosk already on this database (kiosk "
                  f"{rec['kiosk_id']}: {rec['path']}) to {path} on this kiosk, owned by the kiosk's user, mode 0600; "
                  "or set kiosk.secret_file to where it is.") if rec else ""
@@ -58,7 +58,7 @@ def open_hall_secret(cfg: Config, db: Database) -> bytes:
             if s.get(KeyValue, FINGERPRINT_KEY) is None:
                 s.add(KeyValue(key=FINGERPRINT_KEY,
                                value=json.dumps({"fingerprint": fp, "kiosk_id": cfg.kiosk.id, "path": str(path)})))
-        rec = _recorded(db)
+        rec = recorded(db)
         assert rec is not None
         copy_hint = (f"Copy the hall's secret file from kiosk {rec['kiosk_id']} ({rec['path']}) to {path}, "
                      "mode 0600.")

@@ -17,6 +17,7 @@ from kiosk.printable import printable
 COMMAND_MODULES = (
     "hallkiosk.cli.admin",  # config, audit
     "hallkiosk.cli.db",  # db init|upgrade|current|backup|restore
+    "hallkiosk.cli.secret",  # secret show
     "hallkiosk.cli.cabinet",  # cabinet, deposit, pickup, dropoff, collect
     "hallkiosk.cli.card",  # card watch
     "hallkiosk.cli.platform",  # platform ping

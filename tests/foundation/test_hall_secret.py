@@ -91,3 +91,13 @@ def test_a_shared_secret_file_in_the_config(tmp_path: Path, db_url: str, monkeyp
     assert code
     assert code_hmac(_secret(b), code) == code_hmac(_secret(a), code)
     assert load_config(a.source).secret_path.stat().st_mode & 0o077 == 0
+
+
+def test_secret_show(cfg: Config, capsys: pytest.CaptureFixture[str]) -> None:
+    from hallkiosk.cli import main
+
+    assert main(["--config", cfg.source, "secret", "show"]) == 0
+    out = capsys.readouterr().out
+    key = cfg.secret_path.read_bytes()
+    assert f"fingerprint: {fingerprint(key)}" in out and "same secret" in out
+    assert key.hex() not in out
