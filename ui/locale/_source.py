@@ -304,6 +304,7 @@ S: dict[str, tuple[str, str]] = {
     "error.unknown_matter": ("此事项暂不能办理。", "This matter cannot be applied for right now."),
     "error.parcel_in_other_cabinet": ("您的文件在 {cabinet} 号柜，请到该柜取件。",
                                       "Your documents are in cabinet {cabinet}. Please collect them there."),
+    "error.parcel_busy": ("这件材料正在另一台设备取件，请稍候再试或联系工作人员", "This parcel is being picked up at another kiosk right now. Wait a moment, or ask staff."),
     "error.wrong_code": ("取件码不正确，请核对短信后重新输入。", "That code is not right. Check your text message and try again."),
     "error.wrong_code_left": ("取件码不正确，请核对短信。还可以再试 {n} 次，再错将暂停 {minutes} 分钟。", "That code is not right; check your text message. {n} tries left, then codes pause for {minutes} min."),
     "error.code_lockout": ("输错次数过多，取件码暂停使用 {minutes} 分钟。可以用身份证或社保卡取件，或点“呼叫帮助”。", "Too many wrong codes: codes are paused for {minutes} min. You can pick up with your ID card, or tap Get help."),
