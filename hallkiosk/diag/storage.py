@@ -22,14 +22,14 @@ _BROKEN_HINT = "Keep the database as evidence (copy the data directory) and repo
 
 
 def run(ctx: Ctx) -> list[Check]:
-    mark = marker(ctx)  # first: a later check's connection would create an empty file where a lost one was
+    mark = marker(ctx)  # first: opening the database would create an empty file where a lost one was
+    if mark.status == "FAULT" and mark.data.get("lost"):
+        return [mark, disk(ctx), permissions(ctx)]
     try:
         ctx.db  # noqa: B018 - open it once here so every check below reports the same failure
     except KioskError as err:
         p = ctx.check("storage.integrity", "storage", "database", DEVICE)
         return [mark, disk(ctx), p.fault(f"cannot open the database: {err.message}", err.hint)]
-    if mark.status == "FAULT" and mark.data.get("lost"):
-        return [mark, disk(ctx), permissions(ctx)]
     integ = integrity(ctx)
     if integ.data.get("damaged"):  # the schema and audit checks could only fail the same way
         return [mark, disk(ctx), permissions(ctx), integ]
