@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from hallkiosk.runtime_ops import Services, applicant_of
 from kiosk.identity import Identity
-from kiosk.platform_models import Bundle, EvaluationSummary, Matter, Ticket
+from kiosk.platform_models import Bundle, EvaluationSummary, MailAddress, Matter, Ticket
 
 if TYPE_CHECKING:
     from kiosk.bundles import BundleForm, BundleService
@@ -184,10 +184,11 @@ class ServiceOps(Services):
     def bundle_form(self, code: str) -> BundleForm:
         return self.bundle_service.form(code)
 
-    def submit_bundle(self, identity: Identity, code: str, values: dict[str, str], delivery_mode: str) -> ServiceReceipt:
+    def submit_bundle(self, identity: Identity, code: str, values: dict[str, str], delivery_mode: str, *,
+                      mail: MailAddress | None = None) -> ServiceReceipt:
         """SubmitBundle through the outbox (one receipt at once; the member case numbers when the platform answers)."""
         applicant = applicant_of(identity, values.get("phone"))
-        receipt = self.bundle_service.submit(applicant, code, values, delivery_mode)
+        receipt = self.bundle_service.submit(applicant, code, values, delivery_mode, mail_address=mail)
         self._set_platform_status(receipt.state != "queued")
         return receipt
 

@@ -404,6 +404,8 @@ S: dict[str, tuple[str, str]] = {
     "mail.street": ("街道（乡镇，可不填）", "Street or town (optional)"),
     "mail.detail": ("详细地址", "Building, unit, number"),
     "mail.postcode": ("邮政编码（可不填）", "Postcode (optional)"),
+    "mail.continue": ("核对申请", "Check the application"),
+    "review.mail": ("邮寄到：{recipient}  {phone}  {address}", "Post to: {recipient}  {phone}  {address}"),
     "mail.centre_will_phone": ("邮寄地址将由政务服务中心电话联系您确认。", "The service centre will phone you for the delivery address."),
     "case.number": ("办件编号：{number}", "Case number: {number}"),
     "case.status": ("办理状态：{status}", "Status: {status}"),

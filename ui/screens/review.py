@@ -8,10 +8,13 @@ from typing import Any
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.errors import KioskError, PlatformRejected, ValidationError
-from kiosk.platform_models import Bundle, FieldSpec, Matter
+from kiosk.identity import mask_name
+from kiosk.platform_models import Bundle, FieldSpec, MailAddress, Matter
 from ui.screens import KioskScreen
 from ui.screens.form import DELIVERY
 from ui.widgets import KLabel
+
+MAIL_PARTS = ("recipient", "phone", "province", "city", "district", "detail", "street", "postcode")
 
 
 class ReviewScreen(KioskScreen):
@@ -45,6 +48,13 @@ class ReviewScreen(KioskScreen):
             self._lines(box, m.fields, form, en)
         mode = form.get(DELIVERY, "")
         box.add_widget(KLabel(text=self.app.t("review.delivery", mode=self.app.t(f"delivery.{mode}") if mode else "")))
+        mail = form.get("_mail")
+        if mode == "MAIL" and mail:
+            place = "".join(mail.get(p) or "" for p in ("province", "city", "district", "street", "detail"))
+            box.add_widget(KLabel(text=self.app.t("review.mail", recipient=mask_name(mail.get("recipient", "")),
+                                                  phone=mail.get("phone", ""), address=place)))
+        elif mode == "MAIL":
+            box.add_widget(KLabel(text=self.app.t("mail.centre_will_phone")))
 
     def _lines(self, box: Any, fields: Sequence[FieldSpec], form: dict[str, str], en: bool) -> None:
         for spec in fields:
@@ -60,13 +70,15 @@ class ReviewScreen(KioskScreen):
         self.sending = True
         form = {k: v for k, v in self.app.session.form.items() if not k.startswith("_")}
         mode = form.pop(DELIVERY, "")
+        raw = self.app.session.form.get("_mail") if mode == "MAIL" else None
+        mail = MailAddress(**{p: raw.get(p) or None for p in MAIL_PARTS}) if raw else None  # type: ignore[arg-type]
         if self.bundle is not None:
             # SubmitBundle through the outbox: exactly once, all or nothing; a receipt number at once.
             self.app.call(self.app.rt.submit_bundle, self.app.session.identity, self.bundle.bundle.code, form, mode,
-                          on_done=self._bundle_done, on_error=self._failed)
+                          mail=mail, on_done=self._bundle_done, on_error=self._failed)
             return
         self.app.call(self.app.rt.submit_application, self.app.session.identity, self.matter.code, form, mode,
-                      on_done=self._done, on_error=self._failed)
+                      mail=mail, on_done=self._done, on_error=self._failed)
 
     def _done(self, receipt: object) -> None:
         self.sending = False
@@ -80,6 +92,15 @@ class ReviewScreen(KioskScreen):
 
     def _failed(self, err: BaseException) -> None:
         self.sending = False
+        if isinstance(err, ValidationError) and (err.field or "").startswith("mailAddress"):
+            # A part of the address (ours or the platform's INVALID_FIELD): back to that part of the address.
+            part = err.field.removeprefix("mailAddress").lstrip(".") or "detail"
+            cause = err.__cause__
+            said = cause.platform_message.strip().rstrip("。.！!") if isinstance(cause, PlatformRejected) else ""
+            text = self.app.t("form.field_rejected", message=said) if said else self.app.error_text(err)
+            self.app.session.form["_mail_error"] = (part, text)
+            self.app.go("mail")
+            return
         if isinstance(err, ValidationError):
             # Back to the form, at the field the error names or (a name no field has) for the whole form,
             # with the platform's own words when it was the platform that refused.
