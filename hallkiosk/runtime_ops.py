@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from kiosk.diag_model import Check
     from kiosk.evaluations import EvaluationService
     from kiosk.heartbeat import HeartbeatService
+    from kiosk.help import HelpOutcome, HelpService
     from kiosk.outbox_sender import OutboxSender
     from kiosk.ports import Printer
 
@@ -115,6 +116,19 @@ class Services:
 
         return Cabinet(self.app.db, self.app.buses, self.cfg.cabinets, self.cfg.pickup, self.app.clock, self.app.secret,
                        self.cfg.kiosk.id, platform=self.app.platform)
+
+    @cached_property
+    def help(self) -> HelpService:
+        from kiosk.clock import StaffedHours
+        from kiosk.help import HelpService
+
+        hc = self.cfg.help
+        return HelpService(self.app.db, self.app.clock, kiosk_id=self.cfg.kiosk.id, hall_hotline=hc.hotline,
+                           hours=StaffedHours.parse(hc.staffed_hours), platform=self.app.platform)
+
+    def request_help(self, screen: str, language: str) -> HelpOutcome:
+        """The "Get help" button: a staff task now, then the platform's answer (bounded by its timeout)."""
+        return self.help.request_help(screen, language=language)
 
     def _start_services(self) -> None:
         from drivers.printer import build_printer

@@ -29,10 +29,13 @@ from ui.card_away import CardAway, on_pad
 from ui.i18n import Catalogue
 from ui.pinyin.lexicon import Lexicon, load_in_background, seed_lexicon
 from ui.screens import SCREENS, KioskScreen
+from ui.watchdog import UiWatchdog
 from ui.widgets import InactivityWarning
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
+# Screens for staff and technicians: no help button, no voice (they are not the people the voice guides).
+STAFF_SCREENS = frozenset({"pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech"})
 
 
 class KioskApp(App):
@@ -53,6 +56,8 @@ class KioskApp(App):
     simulated_text = StringProperty("")
     platform_down = BooleanProperty(False)
     busy = BooleanProperty(False)
+    # A citizen's screen (not staff, technician or their PIN): the header offers help and the voice controls.
+    citizen_screen = BooleanProperty(True)
     # The pinyin index every candidate bar uses: the small seed set until the full one is loaded (load_pinyin).
     pinyin_lexicon = ObjectProperty(None)
 
@@ -70,6 +75,7 @@ class KioskApp(App):
         self.lang = k.default_language
         self._warning: InactivityWarning | None = None
         self.card_away = CardAway()
+        self.watchdog = UiWatchdog()
         self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
         self.bind(large_text=lambda *_: self._apply_sizes())
@@ -137,6 +143,7 @@ class KioskApp(App):
 
     def _first_flip(self, *_: Any) -> None:
         Window.unbind(on_flip=self._first_flip)
+        self.watchdog.ready()  # systemd (Type=notify): up, and pinged from this loop from now on
         self.rt.start()
         self.load_pinyin()
         Clock.schedule_once(self._build_one_more, 0)
@@ -170,6 +177,7 @@ class KioskApp(App):
         return self.sm.get_screen(name)  # type: ignore[return-value]
 
     def on_stop(self) -> None:
+        self.watchdog.stopping()
         self.rt.stop()
 
     # --- navigation -----------------------------------------------------------
@@ -180,6 +188,29 @@ class KioskApp(App):
             setattr(scr, k, v)
         self.sm.current = name
         self.rt.screen_name = name  # the console's kiosk row shows which screen (issue 14)
+        self.citizen_screen = name not in STAFF_SCREENS
+        self.speak_screen()
+
+    # --- help and voice ---------------------------------------------------------
+    def request_help(self) -> None:
+        """The "呼叫帮助 / Get help" button: the help screen raises the request as it opens."""
+        current = self.sm.current
+        if current == "help":
+            self.screen.refresh()  # asked again: the request is repeated (one task), the answer refreshed
+            return
+        self.go("help", from_screen=current)
+
+    @property
+    def voice(self) -> Any:
+        return self.rt.voice
+
+    def speak_screen(self) -> None:
+        """Say what the shown screen says (its ``spoken()`` segments), in the session's language."""
+        if not self.citizen_screen:
+            return
+        parts = self.screen.spoken()
+        if parts:
+            self.voice.say(self.sm.current, parts, self.lang)
 
     @property
     def screen(self) -> KioskScreen:
@@ -221,9 +252,12 @@ class KioskApp(App):
 
     def error_text(self, err: BaseException) -> str:
         key = err.citizen_key if isinstance(err, KioskError) else "error.generic"
+        params = dict(err.citizen_params) if isinstance(err, KioskError) else {}
         when = getattr(err, "when", None)  # a lookup the platform cannot answer now: when it last answered
-        return self.t(key, cabinet=getattr(err, "cabinet_id", ""),
-                      when=(when(self.cfg.kiosk.tz) or "") if callable(when) else "")
+        if callable(when):
+            params["when"] = when(self.cfg.kiosk.tz) or ""
+        params.setdefault("when", "")
+        return self.t(key, cabinet=getattr(err, "cabinet_id", ""), **params)
 
     def show_error(self, err: BaseException) -> None:
         log.warning("shown to the user: %s", type(err).__name__)

@@ -50,7 +50,7 @@ def test_technician_pin(k: Driver) -> None:
     pin = k.app.screen
     k.keys(pin.ids.numpad, "000000")
     k.tap_id("btn_ok")
-    assert pin.error == k.t("pin.wrong") and k.app.sm.current == "pin"
+    assert pin.error == k.t("pin.wrong", n=k.rt.pin_tries_left(), minutes=5) and k.app.sm.current == "pin"
     k.keys(pin.ids.numpad, TECH_PIN)
     assert pin.ids.pin_display.text.count("*") == len(TECH_PIN)
     k.tap_id("btn_ok")

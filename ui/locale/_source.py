@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from kiosk.evaluations import RATINGS, REASONS
+
 S: dict[str, tuple[str, str]] = {
     # header and bands
     "header.other_language": ("English", "中文"),
@@ -171,20 +173,6 @@ S: dict[str, tuple[str, str]] = {
     "rate.skip": ("跳过", "Skip"),
     "rate.choose": ("请先选择一项评价。", "Please choose a rating first."),
     "rate.thanks": ("谢谢您的评价！", "Thank you for your rating!"),
-    "rating.5": ("非常满意", "Very satisfied"),
-    "rating.4": ("满意", "Satisfied"),
-    "rating.3": ("基本满意", "Fair"),
-    "rating.2": ("不满意", "Dissatisfied"),
-    "rating.1": ("非常不满意", "Very dissatisfied"),
-    "reason.too_slow": ("办理时间过长", "It took too long"),
-    "reason.unclear_guide": ("办事指南不清楚", "The guidance was unclear"),
-    "reason.extra_materials": ("要求额外材料", "Extra materials asked"),
-    "reason.repeat_visits": ("需要多次跑腿", "Had to come back"),
-    "reason.hard_to_use": ("自助设备不好用", "Kiosk hard to use"),
-    "reason.device_fault": ("设备或系统故障", "Kiosk or system failed"),
-    "reason.staff_attitude": ("工作人员态度差", "Staff were unhelpful"),
-    "reason.not_handled": ("事项未办成", "Matter not dealt with"),
-    "reason.other": ("其他", "Other"),
     # inactivity
     "idle.title": ("您还在吗？", "Are you still there?"),
     "idle.countdown": ("为保护您的信息，{n} 秒后将返回首页并清除本次内容。", "To protect your information, this will return to the start and clear everything in {n} s."),
@@ -200,7 +188,7 @@ S: dict[str, tuple[str, str]] = {
     "pin.how.technician": ("请输入技术人员密码。工作人员请刷工作证。", "Type the technician PIN. Staff: tap your badge on the reader."),
     "pin.how.staff": ("已识别工作证，请输入工作人员密码。", "Badge read. Now type the staff PIN."),
     "pin.badge_first": ("请先刷工作证，再输入密码。", "Tap your badge first, then type the PIN."),
-    "pin.wrong": ("密码不正确。", "Wrong PIN."),
+    "pin.wrong": ("密码不正确。还可以再试 {n} 次，之后将锁定 {minutes} 分钟。", "Wrong PIN: {n} tries left, then sign-in locks for {minutes} min."),
     "pin.locked": ("密码错误次数过多，请 {minutes} 分钟后再试。", "Too many wrong PINs. Try again in {minutes} min."),
     "pin.disabled": ("本机未开启技术人员登录。", "Technician sign-in is not enabled on this kiosk."),
     "staff.badge_unknown": ("此工作证未在本机登记。", "This badge is not registered on this kiosk."),
@@ -316,7 +304,8 @@ S: dict[str, tuple[str, str]] = {
     "error.parcel_in_other_cabinet": ("您的文件在 {cabinet} 号柜，请到该柜取件。",
                                       "Your documents are in cabinet {cabinet}. Please collect them there."),
     "error.wrong_code": ("取件码不正确，请核对短信后重新输入。", "That code is not right. Check your text message and try again."),
-    "error.code_lockout": ("输错次数过多，请稍后再试或到服务台。", "Too many wrong codes. Please wait or go to the service desk."),
+    "error.wrong_code_left": ("取件码不正确，请核对短信。还可以再试 {n} 次，再错将暂停 {minutes} 分钟。", "That code is not right; check your text message. {n} tries left, then codes pause for {minutes} min."),
+    "error.code_lockout": ("输错次数过多，取件码暂停使用 {minutes} 分钟。可以用身份证或社保卡取件，或点“呼叫帮助”。", "Too many wrong codes: codes are paused for {minutes} min. You can pick up with your ID card, or tap Get help."),
     "error.code_expired": ("取件码已过期，请用身份证取件或到服务台。", "Your code has expired. Use your ID card, or ask at the service desk."),
     "error.nothing_to_pick_up": ("没有找到您的待取件。", "There is nothing here for you to pick up."),
     "error.close_door": ("请关好柜门。", "Please close the door."),
@@ -508,7 +497,25 @@ S: dict[str, tuple[str, str]] = {
     "task.bundle_not_filed": ("“一件事”申请未报送到平台", "Combined application not filed with the platform"),
     "task.ticket_not_delivered": ("12345诉求未转交", "12345 request not passed on"),
     "task.confirmation_not_delivered": ("差评答复确认未报送", "Answer to a reply not delivered"),
+    # help (kiosk.help): the button on every citizen screen and its screen
+    "help.button": ("呼叫帮助", "Get help"),
+    "help.title": ("呼叫帮助", "Get help"),
+    "help.asking": ("正在通知工作人员，请稍候…", "Telling the staff, one moment…"),
+    "help.raised": ("已通知本厅工作人员（求助编号 {task}）。", "The hall staff have been told (request no. {task})."),
+    "help.repeated": ("您的求助已在处理中（求助编号 {task}），已再次提醒工作人员。", "Your request is already with the staff (no. {task}); they have been reminded."),
+    "help.not_raised": ("求助未能记录。请拨打下面的电话。", "The request could not be recorded. Please call the number below."),
+    "help.night": ("现在是下班时间，大厅里没有工作人员。您的求助已记录，工作人员明天 {opens} 上班后会处理。需要马上帮助，请拨打 12345。", "It is after hours and no staff are in the hall. Your request is recorded; staff will deal with it when they start at {opens}. For help now, call 12345."),
+    "help.city": ("政务服务便民热线 12345（24小时）", "Government service hotline 12345 (24 hours)"),
+    "help.hall_line": ("本厅电话 {hotline}（{hours}）", "This hall: {hotline} ({hours})"),
+    "help.back": ("返回继续办理", "Back to what I was doing"),
+    "task.help_request": ("市民在自助机上求助", "A citizen asked for help at the kiosk"),
 }
+
+
+# The ratings and the reasons for a low one are the core's (kiosk.evaluations): the screen shows the words the
+# platform receives, so the two cannot drift apart.
+S.update({f"rating.{n}": pair for n, pair in RATINGS.items()})
+S.update({f"reason.{code}": pair for code, pair in REASONS.items()})
 
 
 def write(directory: Path = Path(__file__).parent) -> None:

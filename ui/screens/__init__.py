@@ -39,6 +39,12 @@ class KioskScreen(Screen):
     def refresh(self) -> None:
         """Fill the screen from the session and the core (called each time it is shown)."""
 
+    def spoken(self) -> list[str]:
+        """What the voice says when this screen is shown: segments, joined they are the text. Default: the
+        catalogue's ``voice.<screen>``, if there is one."""
+        key = f"voice.{self.screen_name}"
+        return [self.app.t(key)] if self.app.catalogue.has(key) else []
+
     def wipe(self) -> None:
         """Forget everything this screen shows about a person (the session ended)."""
         self.error = ""
@@ -52,6 +58,7 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.dropoff import DropoffScreen
     from ui.screens.form import FormScreen
     from ui.screens.guide import GuideScreen
+    from ui.screens.help import HelpScreen
     from ui.screens.hotline import HotlineScreen
     from ui.screens.identify import IdentifyScreen
     from ui.screens.mail import MailScreen
@@ -74,7 +81,7 @@ def _screens() -> list[type[KioskScreen]]:
     return [
         StartScreen, IdentifyScreen, MattersScreen, GuideScreen, FormScreen, MailScreen, ReviewScreen, ResultScreen,
         BundleResultScreen, CasesScreen, CaseScreen, PickupScreen, ResendScreen, DoorScreen, DropoffScreen, RateScreen,
-        RatingsScreen, HotlineScreen, TicketsScreen, PinScreen, StaffScreen,
+        RatingsScreen, HotlineScreen, HelpScreen, TicketsScreen, PinScreen, StaffScreen,
         StaffDepositScreen,
         StaffCollectScreen, StaffCompartmentsScreen, TechScreen,
     ]

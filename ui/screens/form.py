@@ -10,8 +10,8 @@ from typing import Any
 from kivy.clock import Clock
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 
+from kiosk import privacy
 from kiosk.errors import ValidationError
-from kiosk.identity import mask_id_number
 from kiosk.platform_models import Bundle, FieldSpec, Matter
 from ui.pinyin.candidates import CandidateBar
 from ui.pinyin.engine import PinyinEngine
@@ -24,7 +24,6 @@ _DELIVERY_NAMES = frozenset({"deliverymode", "delivery_mode"})
 # Of the wire's <applicant>, only the phone comes from the form (runtime: applicant_of(identity, fields["phone"]));
 # the ID type, number and name come from the card, so no form field can fix them.
 _APPLICANT_FROM_FORM = {"phone": "phone"}
-_ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
 
 
 def form_key_for(name: str, keys: Sequence[str]) -> str | None:
@@ -66,7 +65,7 @@ def bundle_specs(form: Any) -> list[FieldSpec]:
 
 def without_id_numbers(text: str) -> str:
     """A platform message shown on screen never carries a full ID number, whatever the platform put in it."""
-    return _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
+    return privacy.SCREEN(text)
 
 
 class FormScreen(KioskScreen):
