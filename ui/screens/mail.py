@@ -68,7 +68,9 @@ class MailScreen(KioskScreen):
             self._boxes[err[0]].error = err[1]
 
     def _relabel(self, *_: Any) -> None:
-        a = self.address() if self.app.session.form is not None else {}
+        if not self._boxes:
+            return  # not shown since the session began: nothing to relabel (and nothing may enter the session)
+        a = self.app.session.form.get(MAIL, {})  # a read: a language change must not put an address in the session
         for part, fb in self._boxes.items():
             fb.label = self.app.t(f"mail.{part}")
             fb.value = self._display(part, a.get(part, ""))
