@@ -64,7 +64,7 @@ S: dict[str, tuple[str, str]] = {
     "matters.bundles": ("一件事一次办：几个事项一次申请", "One visit: several matters in one application"),
     "matters.single": ("单项事项", "Single matters"),
     "matters.bundle_tag": ("【一件事】", "[One visit] "),
-    "matters.members": ("包含：{names}", "Includes: {names}"),
+    "matters.members": ("包含 {n} 项：{names}", "{n} matters: {names}"),
     "matters.search": ("搜索事项：输入拼音首字母或关键词", "Search: type pinyin initials or a keyword"),
     "matters.search_shown": ("搜索：{query}", "Search: {query}"),
     "matters.hits": ("找到 {n} 项：", "{n} found:"),
