@@ -8,11 +8,11 @@ import time
 
 from sqlalchemy import select, text
 
-from hallkiosk.cli import main
 from hallkiosk.diag import door_test, walk_test
 from kiosk.config import Config, load_config
 from kiosk.storage.db import Database
 from kiosk.storage.models import AuditRecord
+from tests.support.cli import run_cli
 
 from .conftest import Rig, check
 
@@ -116,11 +116,11 @@ def test_walk_opens_every_door_but_skips_occupied(rig: Rig) -> None:
     assert acts.count("diag.door_test") == 6 and "diag.walk_finished" in acts
 
 
-def test_walk_on_the_built_in_simulator_needs_no_confirmation(cfg: Config, capsys, monkeypatch) -> None:
+def test_walk_on_the_built_in_simulator_needs_no_confirmation(cfg: Config, monkeypatch) -> None:
     monkeypatch.setattr("kiosk.logsetup._done", True)
-    code = main(["-c", cfg.source, "diag", "walk", "--sim-close", "0.05", "--timeout", "2", "--json"])
-    rows = json.loads(capsys.readouterr().out)
-    assert code == 0 and len(rows) == 10 and all(r["status"] == "OK" for r in rows)
+    r = run_cli(cfg.source, "diag", "walk", "--sim-close", "0.05", "--timeout", "2", "--json")
+    rows = json.loads(r.out)
+    assert r.code == 0 and len(rows) == 10 and all(r["status"] == "OK" for r in rows)
 
 
 def test_card_test_shows_the_card_masked(rig: Rig) -> None:
@@ -140,8 +140,8 @@ def test_card_test_without_a_card(rig: Rig) -> None:
     assert code == 1 and res["status"] == "DEGRADED" and res["finding"] == "no card read within 0.5 s"
 
 
-def test_card_test_on_the_built_in_simulator(cfg: Config, capsys, monkeypatch) -> None:
+def test_card_test_on_the_built_in_simulator(cfg: Config, monkeypatch) -> None:
     monkeypatch.setattr("kiosk.logsetup._done", True)
-    code = main(["-c", cfg.source, "diag", "card", "--sim-insert", "0.1", "--timeout", "5"])
-    out = capsys.readouterr().out
-    assert code == 0 and "110105********1232" in out and "identified" in out
+    r = run_cli(cfg.source, "diag", "card", "--sim-insert", "0.1", "--timeout", "5")
+    out = r.out
+    assert r.code == 0 and "110105********1232" in out and "identified" in out
