@@ -71,18 +71,7 @@ def _config(tmp: Path, url: str) -> Path:
     assert url in text
     p = tmp / "kiosk.toml"
     p.write_text(text, encoding="utf-8")
-    _db_init(p)
     return p
-
-
-def _db_init(p: Path) -> None:
-    """`kiosk db init`: a kiosk starts only on a marked data directory (kiosk.datadir)."""
-    import datetime as dt
-
-    from kiosk.config import load_config
-    from kiosk.datadir import init
-
-    init(load_config(p), dt.datetime.now(dt.UTC), actor="bench")
 
 
 class Soak:
