@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -147,16 +148,25 @@ def test_backup_is_consistent_while_the_kiosk_writes(cfg: Config, tmp_path: Path
     app = App(cfg)
     stop = threading.Event()
 
+    written = [0]
+
     def writer() -> None:
-        i = 0
         while not stop.is_set():
-            app.audit("staff:test", "test.action", f"A{i % 100:02d}", n=i, pad="x" * 500)
-            i += 1
+            app.audit("staff:test", "test.action", f"A{written[0] % 100:02d}", n=written[0], pad="x" * 500)
+            written[0] += 1
+
+    def after_more_records(n: int) -> None:  # a loaded machine may starve the writer between two backups
+        goal, deadline = written[0] + n, time.monotonic() + 30
+        while written[0] < goal and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     t = threading.Thread(target=writer)
     t.start()
     try:
-        manifests = [backup(cfg, tmp_path / f"bk{n}") for n in range(3)]
+        manifests = []
+        for n in range(3):
+            after_more_records(3)
+            manifests.append(backup(cfg, tmp_path / f"bk{n}"))
     finally:
         stop.set()
         t.join()
