@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 from pathlib import Path
 
+from kiosk.filemodes import open_private, private_dir
 from kiosk.privacy import ScrubbingFilter
 
 _FORMAT = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -50,12 +52,20 @@ def setup_logging(level: str = "INFO") -> None:
     logging.getLogger("zeep").setLevel(logging.WARNING)
 
 
+class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Every log file, the rotated ones' successors too, 0600 whatever the umask (logs name cases and compartments)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        return os.fdopen(open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND), self.mode,
+                         encoding=self.encoding, errors=self.errors)
+
+
 def log_to_dir(log_dir: Path, level: str = "INFO") -> Path | None:
     """Also keep rotating logs in ``log_dir/kiosk.log`` (what the support bundle collects); None if not writable."""
     path = log_dir / "kiosk.log"
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+        private_dir(log_dir)
+        handler = _PrivateRotatingFileHandler(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
     except OSError as err:
         logging.getLogger(__name__).warning("cannot write logs to %s: %s", log_dir, err.strerror)
         return None

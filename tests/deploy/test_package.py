@@ -158,6 +158,10 @@ def _screenshot_as_hallkiosk(user: pwd.struct_passwd) -> None:
     shots = Path(tempfile.mkdtemp(prefix="hall-kiosk-pkg-"))
     os.chown(shots, user.pw_uid, user.pw_gid)
     env = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={user.pw_dir}", f"KIVY_HOME={user.pw_dir}/kivy", "LANG=C.UTF-8"]
+    # A kiosk starts only on a data directory `kiosk db init` marked (kiosk.datadir): the technician's first step.
+    init = subprocess.run(["runuser", "-u", USER, "--", *env, "kiosk", "db", "init"], capture_output=True, text=True,
+                          timeout=120)
+    assert init.returncode == 0, init.stdout + init.stderr
     proc = subprocess.Popen(["runuser", "-u", USER, "--", *env, "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
                              "kiosk", "run", "--windowed", "--screenshot-dir", str(shots)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)

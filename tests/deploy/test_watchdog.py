@@ -37,6 +37,10 @@ def _start_kiosk(tmp_path: Path, sock: Path, **extra: str) -> subprocess.Popen[b
     env = {**os.environ, "HOME": str(tmp_path / "home"), "NOTIFY_SOCKET": str(sock), "WATCHDOG_USEC": "1000000",
            "PYTHONPATH": str(REPO), **extra}
     env.pop("WATCHDOG_PID", None)
+    # The built-in config's data directory under this HOME: marked once by `kiosk db init` (kiosk.datadir).
+    init = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "db", "init"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert init.returncode == 0, init.stderr
     return subprocess.Popen([sys.executable, "-m", "hallkiosk.cli", "run", "--windowed"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=open(tmp_path / "kiosk.err", "wb"))
 

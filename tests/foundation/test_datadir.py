@@ -233,3 +233,6 @@ def test_diag_names_a_lost_database_without_creating_it(tmp_path: Path) -> None:
     assert r.returncode == 2 and mark["status"] == "FAULT" and "is missing" in mark["finding"]
     assert "kiosk db restore" in mark["hint"]
     assert not db_file.exists()
+    r = _kiosk(Path(cfg.source), "diag", "--json")  # every area: none may create an empty file either
+    assert "Traceback" not in r.stderr and json.loads(r.stdout)["checks"]
+    assert not db_file.exists()
