@@ -453,6 +453,10 @@ S: dict[str, tuple[str, str]] = {
     "help.city": ("政务服务便民热线 12345（24小时）", "Government service hotline 12345 (24 hours)"),
     "help.hall_line": ("本厅电话 {hotline}（{hours}）", "This hall: {hotline} ({hours})"),
     "help.back": ("返回继续办理", "Back to what I was doing"),
+    # handwriting (ui/handwriting.py)
+    "hw.handwriting": ("手写", "Handwriting"),
+    "hw.keyboard": ("键盘", "Keyboard"),
+    "hw.rewrite": ("重写", "Rewrite"),
     "task.help_request": ("市民在自助机上求助", "A citizen asked for help at the kiosk"),
 }
 
