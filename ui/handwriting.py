@@ -40,7 +40,7 @@ class InkArea(Widget):
     strokes = ListProperty([])
 
     def on_touch_down(self, touch: Any) -> bool:
-        if not self.collide_point(*touch.pos):
+        if self.disabled or self.height <= 0 or not self.collide_point(*touch.pos):
             return super().on_touch_down(touch)
         touch.grab(self)
         with self.canvas:

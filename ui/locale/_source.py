@@ -476,6 +476,7 @@ S: dict[str, tuple[str, str]] = {
     "hw.handwriting": ("手写", "Handwriting"),
     "hw.keyboard": ("键盘", "Keyboard"),
     "hw.rewrite": ("重写", "Rewrite"),
+    "error.handwriting": ("手写输入暂时不能使用，请用键盘输入。", "Handwriting is not available right now; please use the keyboard."),
     "task.help_request": ("市民在自助机上求助", "A citizen asked for help at the kiosk"),
 }
 
