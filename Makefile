@@ -4,15 +4,20 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Runtime: Kivy under X or Xvfb with Mesa, a CJK font, and pyscard's build (swig + pcsc-lite headers);
-# the offline voice (espeak-ng, played by ALSA's aplay) and handwriting recognizer (zinnia + its Chinese model).
-APT_RUN := python3 python3-venv python3-dev gcc swig libpcsclite-dev pcscd libgl1-mesa-dri libmtdev1 \
-           fonts-wqy-microhei xvfb xauth espeak-ng alsa-utils libzinnia0 tegaki-zinnia-simplified-chinese
+# What a kiosk PC needs at run time: ONE list, read by `make run` and by the Debian package's Depends (make deb).
+# Kivy with Mesa, a CJK font, the PC/SC daemon, X for the kiosk session (xinit; xterm for the technician shell),
+# speech (espeak-ng, alsa-utils) and handwriting recognition (zinnia with its simplified Chinese model).
+APT_KIOSK := python3 pcscd libpcsclite1 libgl1-mesa-dri libmtdev1 fonts-wqy-microhei xserver-xorg-core \
+             xserver-xorg-input-libinput xinit xterm espeak-ng alsa-utils libzinnia0 tegaki-zinnia-simplified-chinese
+# Building on this machine: the virtualenv, pyscard's build (swig + pcsc-lite headers), Xvfb for `make run`.
+APT_RUN := $(APT_KIOSK) python3-venv python3-dev gcc swig libpcsclite-dev xvfb xauth
 # Tests only: the virtual smart-card reader driver, a PostgreSQL server, the browser the console's tests drive,
 # and sox (its soxi cross-checks the voice's WAV files).
 APT_TEST := vsmartcard-vpcd postgresql chromium sox
+# Tests of the deployment: the package build and its check, the session's key presses, systemd-analyze.
+APT_TEST_DEPLOY := dpkg-dev fakeroot lintian xdotool systemd
 
-.PHONY: run test deps deps-test lint bench clean divisions
+.PHONY: run test deps deps-test lint bench clean divisions deb
 
 # CONFIG=/etc/hall-kiosk/kiosk.toml runs on real hardware; without it, the built-in simulators (and a demo
 # technician PIN, unless KIOSK_TECH_PIN is set) are used. ARGS go to `kiosk run`.
@@ -21,7 +26,8 @@ CONFIG ?=
 run: deps
 	@cfg=""; demo=""; if [ -n "$(CONFIG)" ]; then cfg="--config $(CONFIG)"; else \
 	  export KIOSK_TECH_PIN="$${KIOSK_TECH_PIN:-246810}"; demo="--demo"; \
-	  echo ">> built-in simulators; technician PIN $$KIOSK_TECH_PIN (demo only); staff: the yellow badge button"; fi; \
+	  echo ">> built-in simulators; technician PIN $$KIOSK_TECH_PIN (demo only); staff: the yellow badge button"; \
+	  $(VENV)/bin/kiosk db init | sed 's/^/>> /'; fi; \
 	mkdir -p artifacts/run; \
 	$(VENV)/bin/kiosk $$cfg console $$demo >artifacts/run/console.log 2>&1 & console=$$!; \
 	trap 'kill $$console 2>/dev/null || true' EXIT; \
@@ -48,7 +54,7 @@ $(VENV)/.apt-run: scripts/apt-ensure.sh
 	@mkdir -p $(VENV) && touch $@
 
 $(VENV)/.apt-test: $(VENV)/.apt-run
-	@scripts/apt-ensure.sh $(APT_TEST) || { echo "!! step failed: Debian packages for the tests"; exit 1; }
+	@scripts/apt-ensure.sh $(APT_TEST) $(APT_TEST_DEPLOY) || { echo "!! step failed: Debian packages for the tests"; exit 1; }
 	@touch $@
 
 $(VENV)/bin/python: | $(VENV)/.apt-run
@@ -65,6 +71,11 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml $(VENV)/.apt-test | $(VENV)/bi
 	@$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat || { echo "!! step failed: pip install .[test]"; exit 1; }
 	@touch $@ $(VENV)/.installed-run
 
+# The Debian package build/hall-kiosk_<version>_<arch>.deb (scripts/build-deb.sh; wheels cached in build/wheels).
+deb: $(VENV)/.apt-run
+	@scripts/apt-ensure.sh dpkg-dev fakeroot || { echo "!! step failed: Debian packages for make deb"; exit 1; }
+	DEB_DEPENDS="$(APT_KIOSK)" scripts/build-deb.sh
+
 lint: deps-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports setup.cfg
@@ -75,4 +86,4 @@ divisions:
 	python3 scripts/gen_divisions.py
 
 clean:
-	rm -rf $(VENV) artifacts build *.egg-info
+	rm -rf $(VENV) artifacts build *.egg-info  # build/wheels too: the next make deb fetches them again

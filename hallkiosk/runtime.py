@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from hallkiosk.runtime_ops import CitizenOps, StaffOps
+from hallkiosk.runtime_services import ServiceOps
 from hallkiosk.runtime_sim import SimOps
 from kiosk.config import Config
 from kiosk.errors import KioskError
@@ -56,7 +57,7 @@ class PlatformStatus:
     detail: str = ""
 
 
-class Runtime(CitizenOps, StaffOps, SimOps):
+class Runtime(CitizenOps, ServiceOps, StaffOps, SimOps):
     """The kiosk as the UI sees it. Call :meth:`start` once, :meth:`stop` at exit."""
 
     def __init__(self, cfg: Config, *, post: Post | None = None, workers: int = 4) -> None:

@@ -65,6 +65,37 @@ class AuditChainBroken(StorageError):
     exit_code = 6
 
 
+class DataNotInitialised(StorageError):
+    """The data directory carries no marker: `kiosk db init` was never run for it."""
+
+    hint = "For a new kiosk run `kiosk db init` once (it is audited); then start the kiosk."
+    exit_code = 11
+
+
+class DatabaseLost(StorageError):
+    """The marker names a database that is missing or empty: the kiosk would silently forget its parcels."""
+
+    hint = ("Restore the database from the last backup (`kiosk db restore PATH`). Only to begin again with an "
+            "empty database (every parcel and code in it forgotten): `kiosk db init --force`.")
+    exit_code = 12
+
+
+class DatabaseMismatch(StorageError):
+    """The database is not the one the data directory's marker was written for (another kiosk's, or a stale copy)."""
+
+    hint = ("Point storage.url / kiosk.data_dir back at this kiosk's own database, or restore it from backup "
+            "(`kiosk db restore PATH`); `kiosk db init --force` adopts the database as it is (audited).")
+    exit_code = 13
+
+
+class DatabaseDamaged(StorageError):
+    """The SQLite file is not a readable database any more: bad header, truncated, damaged pages."""
+
+    hint = ("Stop the kiosk, copy the data directory as it is (evidence), and restore the last backup: "
+            "`kiosk db restore PATH`. `kiosk diag --only storage` shows SQLite's integrity check.")
+    exit_code = 14
+
+
 class KioskBusy(KioskError):
     """Another kiosk process owns this kiosk's cabinet and readers (a running kiosk, or a CLI command)."""
 
@@ -136,6 +167,11 @@ class PlatformError(KioskError):
     """The provincial platform could not be used."""
 
     citizen_key = "error.platform"
+
+
+# The platform's fault codes that mean "not now": the same request may succeed later (kiosk-platform.md, faults).
+# The client turns them into PlatformUnavailable; the outbox retries them whichever Platform raised them.
+TRANSIENT_FAULT_CODES = frozenset({"INTERNAL", "MAINTENANCE", "RATE_LIMITED"})
 
 
 class PlatformRejected(PlatformError):

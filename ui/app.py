@@ -29,6 +29,7 @@ from ui.card_away import CardAway, on_pad
 from ui.i18n import Catalogue
 from ui.pinyin.lexicon import Lexicon, load_in_background, seed_lexicon
 from ui.screens import SCREENS, KioskScreen
+from ui.watchdog import UiWatchdog
 from ui.widgets import InactivityWarning
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class KioskApp(App):
         self.card_away = CardAway()
         self.cards_present: set[str] = set()  # readers holding a card now (as their events said)
         self._take_card_ev: Any = None
+        self.watchdog = UiWatchdog()
         self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
         self.bind(large_text=lambda *_: self._apply_sizes())
@@ -148,6 +150,7 @@ class KioskApp(App):
 
     def _first_flip(self, *_: Any) -> None:
         Window.unbind(on_flip=self._first_flip)
+        self.watchdog.ready()  # systemd (Type=notify): up, and pinged from this loop from now on
         self.rt.start()
         self.load_pinyin()
         Clock.schedule_once(self._build_one_more, 0)
@@ -183,6 +186,7 @@ class KioskApp(App):
         return self.sm.get_screen(name)  # type: ignore[return-value]
 
     def on_stop(self) -> None:
+        self.watchdog.stopping()
         self.rt.stop()
 
     # --- navigation -----------------------------------------------------------
@@ -311,7 +315,11 @@ class KioskApp(App):
 
     def error_text(self, err: BaseException) -> str:
         key = err.citizen_key if isinstance(err, KioskError) else "error.generic"
-        params = err.citizen_params if isinstance(err, KioskError) else {}
+        params = dict(err.citizen_params) if isinstance(err, KioskError) else {}
+        when = getattr(err, "when", None)  # a lookup the platform cannot answer now: when it last answered
+        if callable(when):
+            params["when"] = when(self.cfg.kiosk.tz) or ""
+        params.setdefault("when", "")
         return self.t(key, cabinet=getattr(err, "cabinet_id", ""), **params)
 
     def show_error(self, err: BaseException) -> None:

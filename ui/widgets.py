@@ -29,6 +29,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
 from kivy.uix.widget import Widget
 
@@ -37,6 +38,23 @@ from ui import theme
 
 class KLabel(Label):
     """A wrapping label whose height follows its text, so nothing is cut off."""
+
+
+class KScrollView(ScrollView):
+    """The kiosk's ScrollView: Kivy's, without the bar-colour bindings that pile up over months.
+
+    Kivy 2.3's ``update_from_scroll`` binds ``bar_color`` on every scroll, resize and move, and its half-second
+    fade unbinds one binding, so every relayout of a list (a language or larger-text toggle, rows rebuilt)
+    left callbacks bound for ever. Unbinding first keeps at most one of each.
+    """
+
+    def update_from_scroll(self, *largs: Any) -> None:
+        self.funbind("bar_color", self._change_bar_color)
+        super().update_from_scroll(*largs)
+
+    def _bind_inactive_bar_color(self, *largs: Any) -> None:
+        self.funbind("bar_inactive_color", self._change_bar_color)
+        super()._bind_inactive_bar_color(*largs)
 
 
 class TitleLabel(KLabel):

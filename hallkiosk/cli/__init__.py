@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import importlib.util
 import logging
 import sys
@@ -13,7 +14,8 @@ from kiosk.errors import KioskError
 
 # Each module defines register(subparsers); sub-commands set ``func(args) -> int``.
 COMMAND_MODULES = (
-    "hallkiosk.cli.admin",  # config, db, audit
+    "hallkiosk.cli.admin",  # config, audit
+    "hallkiosk.cli.db",  # db init|upgrade|current|backup|restore
     "hallkiosk.cli.cabinet",  # cabinet, deposit, pickup, dropoff, collect
     "hallkiosk.cli.card",  # card watch
     "hallkiosk.cli.platform",  # platform ping
@@ -22,16 +24,29 @@ COMMAND_MODULES = (
     "hallkiosk.cli.sim",  # sim lockboard|card|platform
     "hallkiosk.cli.diag",  # diag, support-bundle
     "hallkiosk.cli.run",  # run (the touch UI)
+    "hallkiosk.cli.setup",  # setup devices (udev rules for stable device names)
     "hallkiosk.cli.console",  # console (the hall's web back office), console user ...
 )
 
 log = logging.getLogger("kiosk")
+DISTRIBUTION = "hall-kiosk"
+
+
+def installed_version() -> str:
+    """The version of the installed distribution (what pip or the Debian package put there), else the source tree's."""
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:  # run from a bare checkout without `pip install`
+        import kiosk
+
+        return kiosk.__version__
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kiosk", description="Hall Kiosk: self-service kiosk and 24-hour cabinet.")
     parser.add_argument("--config", "-c", metavar="PATH", help="the kiosk.toml to use (default: built-in simulators)")
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--version", action="version", version=f"kiosk (Hall Kiosk) {installed_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         if importlib.util.find_spec(name) is None:

@@ -14,7 +14,7 @@ from kiosk.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = (REPO / "kiosk.example.toml").read_text(encoding="utf-8")
-CAB1_BUS = "/dev/serial/by-id/usb-FTDI_USB-RS485_Cable_FT1234-if00-port0"  # the example cabinet's bus
+CAB1_BUS = "/dev/hall-kiosk/lockbus0"  # the example cabinet's bus
 
 
 def _second_cabinet(bus: str, board: int = 1) -> str:
@@ -60,7 +60,7 @@ BAD = [
      "cabinets[0].compartments[4].channel", "16"),
     ("polarity not 0/1", lambda t: t.replace("hook_closed_level = 1", "hook_closed_level = 2"),
      "cabinets[0].hook_closed_level", "0 or 1"),
-    ("ga467 without url", lambda t: t.replace('url = "/dev/serial/by-id/usb-ID_Card_Reader-if00"', ""),
+    ("ga467 without url", lambda t: t.replace('url = "/dev/hall-kiosk/idreader"', ""),
      "card_readers[1].url", "serial port"),
     ("bad reader regex", lambda t: t.replace('name = "(?i)ACS|Virtual PCD"', 'name = "(unclosed"'),
      "card_readers[0].name", "regular expression"),
