@@ -136,12 +136,9 @@ def test_staff_deposit_keyboard_holds_still(mode: Driver) -> None:
 
 
 def _elder_card_form(k: Driver) -> Any:
-    k.tap_id("btn_matters", "start")
-    k.rt.card_sim().insert_demo_card()
-    k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
-    k.tap_id("btn_continue")
-    k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
-    k.tap_text("老年人优待证办理" if k.app.lang == "zh" else "Senior Citizen Preferential Card")
+    matter = next(m for m in k.rt.matters() if m.code == "MZ-ELDER-CARD")
+    k.app.go("form", matter=matter)
+    assert k.app.sm.current == "form"
     return k.app.screen
 
 

@@ -11,12 +11,20 @@ import wave
 from array import array
 from pathlib import Path
 
+import pytest
+
 from tests.ui.flows import deposit_ready, slot_of
 from tests.ui.harness import Driver
 
 
 def said(k: Driver, since: int) -> list[tuple[str, str]]:
+    """What was said from the ``since``-th utterance of this test on (each test starts with an empty log)."""
     return [(u.screen, u.text) for u in list(k.rt.voice.log)[since:]]
+
+
+@pytest.fixture(autouse=True)
+def fresh_log(k: Driver) -> None:
+    k.rt.voice.log.clear()  # the log keeps the last 200: positions count from this test's start
 
 
 def heard(k: Driver, text: str) -> Path:
