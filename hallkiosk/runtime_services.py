@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Kind = Literal["matter", "bundle"]
-# How often due pickup reminders are looked for. A reminder is due over two days, so a quarter of an hour is
-# prompt enough, and the query (this kiosk's ready parcels) is cheap.
-REMINDERS_INTERVAL_S = 900.0
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ class ServiceOps(Services):
 
     def _reminders_loop(self) -> None:
         """Queue the PICKUP_REMINDERs that fall due (two days before a code expires), now and then."""
-        while not self._stop.wait(REMINDERS_INTERVAL_S):
+        while not self._stop.wait(self.cfg.pickup.reminders_interval_s):
             try:
                 self.pickup_notices.queue_due_reminders()
             except Exception:  # the loop must outlive a database hiccup

@@ -242,6 +242,9 @@ class PickupConfig(_Strict):
     max_wrong_codes: Annotated[int, Field(ge=1, le=50)] = 5
     wrong_code_window_s: Annotated[float, Field(ge=10, le=86400)] = 600
     lockout_s: Annotated[float, Field(ge=10, le=86400)] = 900
+    # How often the runtime looks for PICKUP_REMINDERs that fell due (two days before a code expires): a quarter
+    # of an hour is prompt enough for a two-day window, and the query (this kiosk's ready parcels) is cheap.
+    reminders_interval_s: Annotated[float, Field(ge=1, le=86400)] = 900
 
 
 class StorageConfig(_Strict):

@@ -37,6 +37,9 @@ def _config(tmp: Path) -> Config:
     text = text.replace('data_dir = "~/.local/share/hall-kiosk"',
                         f'data_dir = "{tmp / "data"}"\ninactivity_warning_s = 10\ninactivity_countdown_s = 5')
     text = re.sub(r"(?m)^staff_badges = .*$", f'staff_badges = ["{STAFF_BADGE}"]', text)
+    # The voice speaks into timestamped WAV files (no sound card here): the voice bar shows, as on a kiosk.
+    text += f'\n[voice]\noutput = "wav"\nwav_dir = "{tmp / "voice"}"\n'
+
     assert STAFF_BADGE in text
     text += f'\n[[staff]]\nbadge = "{ASSIST_BADGE}"\nid = "{ASSIST_STAFF_ID}"\n'
     p = tmp / "kiosk.toml"

@@ -1,5 +1,6 @@
 """政务快递: where a posted result goes. Province / city / district are picked from the bundled division data
-(kiosk/data/divisions.json via :mod:`kiosk.mail`), street and detail typed (pinyin keyboard), recipient and phone
+(kiosk/data/divisions.json via :mod:`kiosk.mail`), street and detail typed (pinyin keyboard) or written (手写 pad,
+:mod:`ui.handwriting`, as on the form), recipient and phone
 prefilled from the card and the form; checked locally by the platform's rules, each error at its part.
 
 Reached from the form when the delivery mode is MAIL (a matter's or a bundle's); "continue" goes on to the review.
@@ -10,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.errors import ValidationError
 from kiosk.identity import mask_name
+from ui.handwriting import HandwritingPad  # noqa: F401 - registers the pad mail.kv uses
 from ui.pinyin.candidates import CandidateBar
 from ui.pinyin.engine import PinyinEngine
 from ui.screens import KioskScreen
@@ -24,12 +26,21 @@ PICKED = ("province", "city", "district")
 TYPED = {"recipient": "keyboard", "phone": "numpad", "street": "keyboard", "detail": "keyboard"}
 ORDER = ("recipient", "phone", "province", "city", "district", "street", "detail")
 LIMITS = {"recipient": 40, "phone": 11, "street": 40, "detail": 120}
+WRITTEN = ("street", "detail")  # the parts 手写 is offered for (issue 13: "street and detail by handwriting or pinyin")
+
+
+def character_prior(app: Any) -> Any:
+    """How common each character is (ranks the pad's candidates), once the pinyin index is ready; else None."""
+    lex = app.pinyin_lexicon
+    return lex.character_counts() if getattr(lex, "ready", False) else None
 
 
 class MailScreen(KioskScreen):
     screen_name = "mail"
     focus = StringProperty("")  # the part being entered
-    input_kind = StringProperty("")  # keyboard / numpad / choice / ""
+    input_kind = StringProperty("")  # keyboard / handwriting / numpad / choice / ""
+    handwriting = BooleanProperty(False)  # the citizen chose 手写 for street and detail (kept for this address)
+    hw_prior = ObjectProperty(None, allownone=True)
 
     def on_kv_post(self, _base: Any) -> None:
         app = self.app
@@ -38,8 +49,23 @@ class MailScreen(KioskScreen):
         kb.bar = self.bar
         kb.bind(chinese=self._sync_bar)
         self.bind(input_kind=self._sync_bar)
-        app.bind(lang=self._relabel, pinyin_lexicon=lambda _a, lex: self.bar.set_lexicon(lex))
+        app.bind(lang=self._relabel, pinyin_lexicon=self._on_lexicon)
         self._boxes: dict[str, FieldBox] = {}
+
+    def _on_lexicon(self, _app: Any, lexicon: Any) -> None:
+        self.bar.set_lexicon(lexicon)
+        self.hw_prior = None  # recomputed from the full index when the pad is next shown
+
+    def toggle_handwriting(self) -> None:
+        """手写 <-> keyboard for street and detail."""
+        if self.focus not in WRITTEN:
+            return
+        self.bar.commit_raw()
+        self.handwriting = self.input_kind != "handwriting"
+        if self.handwriting and self.hw_prior is None:
+            self.hw_prior = character_prior(self.app)
+        self.ids.handwriting.clear()
+        self.input_kind = "handwriting" if self.handwriting else TYPED[self.focus]
 
     def address(self) -> dict[str, str]:
         return self.app.session.form.setdefault(MAIL, {})  # type: ignore[return-value]
@@ -85,6 +111,7 @@ class MailScreen(KioskScreen):
 
     def set_focus(self, part: str) -> None:
         self.bar.commit_raw()
+        self.ids.handwriting.clear()  # ink meant for the part left behind
         self.focus = part
         for p, fb in self._boxes.items():
             fb.focused = p == part
@@ -92,7 +119,7 @@ class MailScreen(KioskScreen):
             self.input_kind = "choice"
             self._build_choices(part)
         else:
-            self.input_kind = TYPED.get(part, "")
+            self.input_kind = "handwriting" if self.handwriting and part in WRITTEN else TYPED.get(part, "")
         fb = self._boxes.get(part)
         if fb is not None:
             self.ids.scroll.scroll_to(fb, padding=10, animate=False)
@@ -200,6 +227,8 @@ class MailScreen(KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self.bar.clear()
+        self.ids.handwriting.clear()  # the person's ink is their data too
+        self.handwriting = False
         self.ids.parts.clear_widgets()
         self.ids.choices.clear_widgets()
         self._boxes = {}
