@@ -72,6 +72,7 @@ class KioskApp(App):
         self._warning: InactivityWarning | None = None
         self.card_away = CardAway()
         self.watchdog = UiWatchdog()
+        self.exit_code = 0  # what `kiosk run` returns (TECH_SHELL_EXIT after "exit to a technician shell")
         self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
         self.bind(large_text=lambda *_: self._apply_sizes())
@@ -171,6 +172,13 @@ class KioskApp(App):
             Builder.load_file(str(cls.kv_path()))
             self.sm.add_widget(cls(name=name))
         return self.sm.get_screen(name)  # type: ignore[return-value]
+
+    def quit_to_shell(self) -> None:
+        """End the app with TECH_SHELL_EXIT: the kiosk session (packaging/session) then opens a terminal."""
+        from ui.main import TECH_SHELL_EXIT
+
+        self.exit_code = TECH_SHELL_EXIT
+        self.stop()
 
     def on_stop(self) -> None:
         self.watchdog.stopping()
