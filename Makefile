@@ -11,8 +11,9 @@ APT_KIOSK := python3 pcscd libpcsclite1 libgl1-mesa-dri libmtdev1 fonts-wqy-micr
              xserver-xorg-input-libinput xinit xterm espeak-ng alsa-utils libzinnia0 tegaki-zinnia-simplified-chinese
 # Building on this machine: the virtualenv, pyscard's build (swig + pcsc-lite headers), Xvfb for `make run`.
 APT_RUN := $(APT_KIOSK) python3-venv python3-dev gcc swig libpcsclite-dev xvfb xauth
-# Tests only: the virtual smart-card reader driver, a PostgreSQL server, the browser the console's tests drive.
-APT_TEST := vsmartcard-vpcd postgresql chromium
+# Tests only: the virtual smart-card reader driver, a PostgreSQL server, the browser the console's tests drive,
+# and sox (its soxi cross-checks the voice's WAV files).
+APT_TEST := vsmartcard-vpcd postgresql chromium sox
 # Tests of the deployment: the package build and its check, the session's key presses, systemd-analyze.
 APT_TEST_DEPLOY := dpkg-dev fakeroot lintian xdotool systemd
 
@@ -25,7 +26,8 @@ CONFIG ?=
 run: deps
 	@cfg=""; demo=""; if [ -n "$(CONFIG)" ]; then cfg="--config $(CONFIG)"; else \
 	  export KIOSK_TECH_PIN="$${KIOSK_TECH_PIN:-246810}"; demo="--demo"; \
-	  echo ">> built-in simulators; technician PIN $$KIOSK_TECH_PIN (demo only); staff: the yellow badge button"; fi; \
+	  echo ">> built-in simulators; technician PIN $$KIOSK_TECH_PIN (demo only); staff: the yellow badge button"; \
+	  $(VENV)/bin/kiosk db init | sed 's/^/>> /'; fi; \
 	mkdir -p artifacts/run; \
 	$(VENV)/bin/kiosk $$cfg console $$demo >artifacts/run/console.log 2>&1 & console=$$!; \
 	trap 'kill $$console 2>/dev/null || true' EXIT; \

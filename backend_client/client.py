@@ -39,6 +39,7 @@ from backend_client.tls import describe_cert_failure, find_cert_error
 from backend_client.wsdl import BINDING, NS, SOAP_ENV, WSDL_PATH, schema_errors
 from kiosk.clock import Clock, SystemClock
 from kiosk.errors import (
+    TRANSIENT_FAULT_CODES,
     ConfigError,
     PlatformAuthFailed,
     PlatformFeatureUnavailable,
@@ -74,7 +75,6 @@ from kiosk.privacy import scrub
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_CODES = frozenset({"INTERNAL", "MAINTENANCE", "RATE_LIMITED"})
 INTERFACE_VERSIONS: tuple[InterfaceVersion, ...] = ("1.0", "1.1")
 
 
@@ -421,6 +421,6 @@ def _map_fault(err: zx.Fault) -> Exception:
     if code == "AUTH_FAILED":
         log.warning("platform refused our credentials: %s", message)
         return PlatformAuthFailed(code, message, field=field)
-    if code in TRANSIENT_CODES:
+    if code in TRANSIENT_FAULT_CODES:
         return PlatformUnavailable(f"platform {code}: {message}", retry_after_s=retry_after)
     return PlatformRejected(code, message, field=field, retry_after_s=retry_after)

@@ -17,9 +17,8 @@ from lxml import etree
 from zeep import Plugin
 
 from backend_client.wsdl import NS, WSSE
-from kiosk.identity import mask_id_number, mask_name
 from kiosk.platform_models import ExchangeRecord
-from kiosk.privacy import scrub
+from kiosk.privacy import mask_id_number, mask_name, mask_phone, scrub
 
 MAX_XML_CHARS = 16_000
 _ID_TAGS = {f"{{{NS}}}idNumber", f"{{{NS}}}applicantIdNumber"}
@@ -30,10 +29,6 @@ _SECRET_PARAMS = {"code"}  # NotifyApplicant params that must never be kept
 _FREE_TEXT = {f"{{{NS}}}{n}" for n in ("content", "comment", "street", "detail", "postcode")}
 _PHONE = f"{{{NS}}}phone"
 _MAIL = f"{{{NS}}}mailAddress"
-
-
-def _mask_phone(phone: str) -> str:
-    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else "*" * len(phone)
 
 
 def _needs_redaction(doc: etree._Element) -> bool:
@@ -58,11 +53,11 @@ def redact(envelope: etree._Element) -> str:
                 if local == "name":
                     el.text = mask_name(el.text or "")
                 elif local == "phone":
-                    el.text = _mask_phone((el.text or "").strip())
+                    el.text = mask_phone((el.text or "").strip())
         for el in doc.iter(*_FREE_TEXT):
             el.text = f"[redacted {len((el.text or '').strip())} chars]"
         for el in doc.iter(_PHONE):  # a ticket's callback number, a mail recipient's (masking is idempotent)
-            el.text = _mask_phone((el.text or "").strip())
+            el.text = mask_phone((el.text or "").strip())
         for mail in doc.iter(_MAIL):
             for el in mail.iter(f"{{{NS}}}recipient"):
                 el.text = mask_name(el.text or "")

@@ -10,6 +10,7 @@ Run: ``python bench/bench_diag.py [--runs N]``.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import statistics
 import sys
@@ -23,8 +24,8 @@ from drivers.lockboard.sim import SimLockBoard
 from hallkiosk.diag import run_checks
 from hallkiosk.wiring import App
 from kiosk.config import load_config
+from kiosk.datadir import init
 from kiosk.secret import load_or_create_secret
-from kiosk.storage.db import Database
 
 PASSWORD = "bench-password"
 LIMIT_S = 2.0
@@ -83,9 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as d:
             tmp = Path(d)
             cfg = load_config(_config(tmp, bus, card.path, platform.url))
-            db = Database(cfg.storage_url)
-            db.upgrade()
-            db.dispose()
+            init(cfg, dt.datetime.now(dt.UTC), actor="bench")  # `kiosk db init`: migrates, writes the marker
             load_or_create_secret(cfg.data_dir)
             print(f"{'scenario':<34} {'total s':>8} {'waited s':>9} {'beyond s':>9} {'ratio':>7}")
             scenarios = [

@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 from hallkiosk.runtime_ops import CitizenOps, StaffOps
+from hallkiosk.runtime_services import ServiceOps
 from hallkiosk.runtime_sim import SimOps
 from kiosk.config import Config
 from kiosk.errors import KioskError
@@ -29,6 +31,7 @@ from kiosk.ports import CardEvent, Printer
 
 if TYPE_CHECKING:
     from hallkiosk.wiring import App
+    from kiosk.voice import Voice
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ class PlatformStatus:
     detail: str = ""
 
 
-class Runtime(CitizenOps, StaffOps, SimOps):
+class Runtime(CitizenOps, ServiceOps, StaffOps, SimOps):
     """The kiosk as the UI sees it. Call :meth:`start` once, :meth:`stop` at exit."""
 
     def __init__(self, cfg: Config, *, post: Post | None = None, workers: int = 4) -> None:
@@ -88,6 +91,13 @@ class Runtime(CitizenOps, StaffOps, SimOps):
 
                     self._app = App(self.cfg)
         return self._app
+
+    @cached_property
+    def voice(self) -> Voice:
+        """The kiosk's voice (espeak-ng; silent without a sound card), ready before the core: the start screen speaks."""
+        from drivers.speech import build_voice
+
+        return build_voice(self.cfg.voice, self.cfg.data_dir / "cache")
 
     @property
     def ready(self) -> bool:
@@ -200,6 +210,11 @@ class Runtime(CitizenOps, StaffOps, SimOps):
         left = self._pin_locked_until - time.monotonic()
         return math.ceil(left) if left > 0 else None
 
+    def pin_tries_left(self) -> int:
+        """Wrong PINs still allowed before sign-in locks for PIN_LOCKOUT_S."""
+        now = time.monotonic()
+        return max(0, PIN_MAX_WRONG - sum(1 for t in self._pin_failures if now - t < PIN_WINDOW_S))
+
     def check_pin(self, role: StaffRole, pin: str) -> bool:
         """Constant-time PIN check against the environment; no PIN configured means no access.
 
@@ -271,6 +286,8 @@ class Runtime(CitizenOps, StaffOps, SimOps):
 
     def stop(self) -> None:
         self._stop.set()
+        if "voice" in self.__dict__:
+            self.voice.close()
         if self._started:
             self._ready.wait(30)  # never tear down under a start still in progress
         app = self._app

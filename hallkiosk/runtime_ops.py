@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from kiosk.diag_model import Check
     from kiosk.evaluations import EvaluationService
     from kiosk.heartbeat import HeartbeatService
+    from kiosk.help import HelpOutcome, HelpService
     from kiosk.outbox_sender import OutboxSender
     from kiosk.ports import Printer
 
@@ -67,6 +68,9 @@ class Services:
         raise NotImplementedError
 
     def _spawn(self, name: str, target: Any) -> None:  # implemented by Runtime
+        raise NotImplementedError
+
+    def _reminders_loop(self) -> None:  # implemented by ServiceOps
         raise NotImplementedError
 
     def post(self, fn: Callable[[], None]) -> None:  # implemented by Runtime
@@ -113,6 +117,19 @@ class Services:
         return Cabinet(self.app.db, self.app.buses, self.cfg.cabinets, self.cfg.pickup, self.app.clock, self.app.secret,
                        self.cfg.kiosk.id, platform=self.app.platform)
 
+    @cached_property
+    def help(self) -> HelpService:
+        from kiosk.clock import StaffedHours
+        from kiosk.help import HelpService
+
+        hc = self.cfg.help
+        return HelpService(self.app.db, self.app.clock, kiosk_id=self.cfg.kiosk.id, hall_hotline=hc.hotline,
+                           hours=StaffedHours.parse(hc.staffed_hours), platform=self.app.platform)
+
+    def request_help(self, screen: str, language: str) -> HelpOutcome:
+        """The "Get help" button: a staff task now, then the platform's answer (bounded by its timeout)."""
+        return self.help.request_help(screen, language=language)
+
     def _start_services(self) -> None:
         from drivers.printer import build_printer
 
@@ -124,6 +141,7 @@ class Services:
         self._spawn("heartbeat", self._heartbeat_loop)
         self._spawn("cabinet-doors", self._doors_loop)
         self._spawn("kiosk-status", self._status_loop)  # the hall console's kiosk row (issue 14)
+        self._spawn("pickup-reminders", self._reminders_loop)  # hallkiosk.runtime_services
 
     def _status_loop(self) -> None:
         from hallkiosk.status_report import status_loop
@@ -305,12 +323,15 @@ class CitizenOps(Services):
                                           matter_name=matter_name)
 
     def rate(self, rating: int, reasons: Sequence[str], *, case_number: str | None = None, matter_code: str | None = None,
-             parcel_id: int | None = None) -> Any:
+             parcel_id: int | None = None, identity: Identity | None = None) -> Any:
+        """好差评 through the outbox; ``identity`` None: anonymous (the citizen's choice on screen)."""
         if not case_number and not matter_code and parcel_id is not None:
             case_number, matter_code = self._subject_of_parcel(parcel_id)
-        if not case_number and not matter_code:
-            matter_code = "KIOSK-SERVICE"  # a rating of the kiosk's own service (pickup with no case on record)
-        return self.evaluations.submit(rating, case_number=case_number, matter_code=matter_code, reasons=reasons)
+        # Neither case nor matter: a rating of the self-service itself (interface 1.1 sends it so; a made-up
+        # matter code is in no catalogue and was refused and dropped).
+        applicant = applicant_of(identity) if identity is not None and not identity.wiped else None
+        return self.evaluations.submit(rating, case_number=case_number, matter_code=matter_code, reasons=reasons,
+                                       applicant=applicant)
 
     def _subject_of_parcel(self, parcel_id: int) -> tuple[str | None, str | None]:
         from kiosk.storage.models import Parcel

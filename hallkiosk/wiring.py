@@ -14,6 +14,7 @@ from hallkiosk.instance import InstanceLock
 from kiosk.audit import append as audit_append
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
+from kiosk.datadir import open_database
 from kiosk.ports import CardReader, LockBus, Platform
 from kiosk.secret import load_or_create_secret
 from kiosk.storage.db import Database
@@ -32,9 +33,8 @@ class App:
 
     @cached_property
     def db(self) -> Database:
-        db = Database(self.cfg.storage_url, busy_timeout_ms=self.cfg.storage.busy_timeout_ms)
-        db.upgrade()
-        return db
+        # Checked against the data directory's marker first: a lost database is refused, never re-created empty.
+        return open_database(self.cfg)
 
     @cached_property
     def secret(self) -> bytes:

@@ -22,11 +22,12 @@ from kiosk.catalog import CatalogService
 from kiosk.clock import Clock
 from kiosk.eligibility import NotEligible, Verdict, check
 from kiosk.errors import KioskError, PlatformRejected, ValidationError
-from kiosk.identity import id_hash, mask_id_number, mask_name, validate_id_number
+from kiosk.identity import id_hash, validate_id_number
 from kiosk.mail import PART_KEYS, address_json, validate_address
 from kiosk.outbox import enqueue
 from kiosk.outbox_sender import OutboxSender
 from kiosk.platform_models import Applicant, Assistant, FieldSpec, MailAddress, Matter
+from kiosk.privacy import PHONE, mask_id_number, mask_name
 from kiosk.storage.db import Database
 from kiosk.storage.models import Submission
 from kiosk.xsd_regex import XsdPatternError, xsd_match
@@ -36,8 +37,6 @@ log = logging.getLogger(__name__)
 # xs:decimal's lexical space; ASCII digits only (Python's \d would take any script's digits).
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# Mainland mobile, or a landline with its area code; an optional +86.
-_PHONE = re.compile(r"(\+?86[- ]?)?(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8})")
 # Characters XML 1.0 cannot carry: the request could not even be built.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud at a counter
@@ -101,7 +100,7 @@ def validate_field(spec: FieldSpec, raw: str | None) -> str | None:
             dt.date.fromisoformat(value)
         except ValueError:
             raise _invalid(spec.key, f"{spec.key}: not a date (YYYY-MM-DD)", "error.field_date") from None
-    if spec.type == "PHONE" and not _PHONE.fullmatch(value):
+    if spec.type == "PHONE" and not PHONE.fullmatch(value):
         raise _invalid(spec.key, f"{spec.key}: not a phone number", "error.field_phone")
     if (spec.type == "CHOICE" or spec.choices) and value not in spec.choices:
         raise _invalid(spec.key, f"{spec.key}: not one of the {len(spec.choices)} choices", "error.field_choice")
@@ -145,7 +144,7 @@ def validate_applicant(applicant: Applicant) -> Applicant:
     if not 1 <= len(name) <= 64 or _NOT_XML.search(name):
         raise _invalid("applicant.name", "applicant name: 1 to 64 characters", "error.field_required")
     phone = (applicant.phone or "").strip() or None
-    if phone is not None and not _PHONE.fullmatch(phone):
+    if phone is not None and not PHONE.fullmatch(phone):
         raise _invalid("applicant.phone", "applicant phone: not a phone number", "error.field_phone")
     return Applicant(applicant.id_type, number, name, phone)
 

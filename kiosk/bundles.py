@@ -33,11 +33,12 @@ from kiosk.clock import Clock
 from kiosk.eligibility import NotEligible, Verdict, check_matters
 from kiosk.errors import PlatformFeatureUnavailable
 from kiosk.guides import Guide, bundle_guide
-from kiosk.identity import id_hash, mask_id_number
+from kiosk.identity import id_hash
 from kiosk.mail import address_json
 from kiosk.outbox import enqueue
 from kiosk.outbox_sender import OutboxSender
 from kiosk.platform_models import Applicant, Assistant, Bundle, FieldSpec, MailAddress, Matter
+from kiosk.privacy import mask_id_number
 from kiosk.service_requests import ServiceReceipt
 from kiosk.storage.db import Database
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
+from dataclasses import dataclass
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -62,3 +64,25 @@ class FakeClock:
 def local(clock: Clock, t: dt.datetime | None = None) -> dt.datetime:
     """``t`` (default: now) in the hall's time zone, for display."""
     return (t or clock.now()).astimezone(clock.tz)
+
+
+@dataclass(frozen=True)
+class StaffedHours:
+    """When staff are in the hall, local time: ``opens`` to ``closes`` (same day)."""
+
+    opens: dt.time
+    closes: dt.time
+
+    @classmethod
+    def parse(cls, text: str) -> StaffedHours:
+        """``"08:30-17:30"``; ValueError naming the expected form otherwise."""
+        m = re.fullmatch(r"([0-2]\d):([0-5]\d)-([0-2]\d):([0-5]\d)", text.strip())
+        if not m:
+            raise ValueError(f"staffed hours {text!r}: expected HH:MM-HH:MM, e.g. 08:30-17:30")
+        a, b = dt.time(int(m[1]), int(m[2])), dt.time(int(m[3]), int(m[4]))
+        if not a < b:
+            raise ValueError(f"staffed hours {text!r}: the opening time must come before the closing time")
+        return cls(a, b)
+
+    def staffed(self, when: dt.datetime) -> bool:
+        return self.opens <= when.time() < self.closes

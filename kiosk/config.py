@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from kiosk.clock import DEFAULT_TZ
+from kiosk.clock import DEFAULT_TZ, StaffedHours
 from kiosk.config_cabinets import check_cabinets
 from kiosk.errors import ConfigError
 
@@ -283,6 +283,37 @@ class UiConfig(_Strict):
     height: Annotated[int, Field(ge=240, le=4320)] = 1920
 
 
+class HelpConfig(_Strict):
+    """The "Get help" button: the hall's own hotline and when staff are in the hall (local time)."""
+
+    hotline: Annotated[str, Field(pattern=r"^[0-9\-]{3,20}$")] | Literal[""] = ""  # empty: 12345 only
+    staffed_hours: str = "08:30-17:30"
+
+    @field_validator("staffed_hours")
+    @classmethod
+    def _hours(cls, v: str) -> str:
+        StaffedHours.parse(v)
+        return v
+
+
+class VoiceConfig(_Strict):
+    """Voice guidance (espeak-ng, offline). ``output``: "alsa" (aplay; no sound card -> silent, logged),
+    "wav" (each utterance written to ``wav_dir``, for tests and a kiosk without speakers), "null"."""
+
+    enabled: bool = True
+    output: Literal["alsa", "wav", "null"] = "alsa"
+    alsa_device: str = ""  # empty: ALSA's default device
+    wav_dir: str = ""
+    words_per_minute: Annotated[int, Field(ge=80, le=300)] = 150
+    volume_step: Annotated[int, Field(ge=0, le=4)] = 3  # 0..4; each citizen starts here
+
+    @model_validator(mode="after")
+    def _wav_dir(self) -> VoiceConfig:
+        if self.output == "wav" and not self.wav_dir:
+            raise ValueError("wav_dir: output = \"wav\" needs a directory to write to")
+        return self
+
+
 class ConsoleSection(_Strict):
     """The hall console (``kiosk console``) and the status rows kiosks write for it."""
 
@@ -329,6 +360,8 @@ class Config(_Strict):
     pickup: PickupConfig = PickupConfig()
     printer: PrinterConfig = PrinterConfig()
     ui: UiConfig = UiConfig()
+    voice: VoiceConfig = VoiceConfig()
+    help: HelpConfig = HelpConfig()
     staff: list[StaffConfig] = []
     console: ConsoleSection = ConsoleSection()
 

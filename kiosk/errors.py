@@ -17,6 +17,11 @@ class KioskError(Exception):
     hint: str = "See the kiosk log for details."
     exit_code: int = 1
 
+    @property
+    def citizen_params(self) -> dict[str, object]:
+        """The values the citizen text names (tries left, minutes to wait); none by default."""
+        return {}
+
     def __init__(self, message: str, *, hint: str | None = None, citizen_key: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -60,6 +65,37 @@ class AuditChainBroken(StorageError):
     exit_code = 6
 
 
+class DataNotInitialised(StorageError):
+    """The data directory carries no marker: `kiosk db init` was never run for it."""
+
+    hint = "For a new kiosk run `kiosk db init` once (it is audited); then start the kiosk."
+    exit_code = 11
+
+
+class DatabaseLost(StorageError):
+    """The marker names a database that is missing or empty: the kiosk would silently forget its parcels."""
+
+    hint = ("Restore the database from the last backup (`kiosk db restore PATH`). Only to begin again with an "
+            "empty database (every parcel and code in it forgotten): `kiosk db init --force`.")
+    exit_code = 12
+
+
+class DatabaseMismatch(StorageError):
+    """The database is not the one the data directory's marker was written for (another kiosk's, or a stale copy)."""
+
+    hint = ("Point storage.url / kiosk.data_dir back at this kiosk's own database, or restore it from backup "
+            "(`kiosk db restore PATH`); `kiosk db init --force` adopts the database as it is (audited).")
+    exit_code = 13
+
+
+class DatabaseDamaged(StorageError):
+    """The SQLite file is not a readable database any more: bad header, truncated, damaged pages."""
+
+    hint = ("Stop the kiosk, copy the data directory as it is (evidence), and restore the last backup: "
+            "`kiosk db restore PATH`. `kiosk diag --only storage` shows SQLite's integrity check.")
+    exit_code = 14
+
+
 class KioskBusy(KioskError):
     """Another kiosk process owns this kiosk's cabinet and readers (a running kiosk, or a CLI command)."""
 
@@ -95,6 +131,12 @@ class OpenNotDetected(LockBoardError):
     hint = "Check the lock and the door switch of this compartment; it is now marked faulty."
 
 
+class SpeechError(DeviceError):
+    """The speech engine or the sound output failed; the kiosk goes on silently (text is always on screen)."""
+
+    hint = "Check that espeak-ng and alsa-utils are installed and `aplay -l` lists the sound card."
+
+
 class CardReaderError(DeviceError):
     """A card reader or card failed."""
 
@@ -125,6 +167,11 @@ class PlatformError(KioskError):
     """The provincial platform could not be used."""
 
     citizen_key = "error.platform"
+
+
+# The platform's fault codes that mean "not now": the same request may succeed later (kiosk-platform.md, faults).
+# The client turns them into PlatformUnavailable; the outbox retries them whichever Platform raised them.
+TRANSIENT_FAULT_CODES = frozenset({"INTERNAL", "MAINTENANCE", "RATE_LIMITED"})
 
 
 class PlatformRejected(PlatformError):
@@ -192,10 +239,21 @@ class FlowError(KioskError):
 
 
 class WrongPickupCode(FlowError):
-    """The code matches no live parcel."""
+    """The code matches no live parcel. ``tries_left`` before codes pause for ``pause_s`` (when known)."""
 
     citizen_key = "error.wrong_code"
     hint = "The citizen typed a wrong or expired code."
+
+    def __init__(self, message: str, *, tries_left: int | None = None, pause_s: float | None = None) -> None:
+        super().__init__(message, citizen_key="error.wrong_code_left" if tries_left is not None else None)
+        self.tries_left = tries_left
+        self.pause_s = pause_s
+
+    @property
+    def citizen_params(self) -> dict[str, object]:
+        if self.tries_left is None:
+            return {}
+        return {"n": self.tries_left, "minutes": minutes_of(self.pause_s or 0)}
 
 
 class CodeLockout(FlowError):
@@ -207,6 +265,15 @@ class CodeLockout(FlowError):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+    @property
+    def citizen_params(self) -> dict[str, object]:
+        return {"minutes": minutes_of(self.retry_after_s)}
+
+
+def minutes_of(seconds: float) -> int:
+    """Whole minutes as a person reads a wait: rounded up, at least 1."""
+    return max(1, -(-int(seconds) // 60))
 
 
 class NoFreeCompartment(FlowError):

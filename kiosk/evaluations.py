@@ -13,11 +13,12 @@ from kiosk.applications import validate_applicant
 from kiosk.audit import append as audit_append
 from kiosk.clock import Clock
 from kiosk.errors import PlatformFeatureUnavailable, ValidationError
-from kiosk.identity import id_hash, mask_id_number
+from kiosk.identity import id_hash
 from kiosk.outbox import enqueue
 from kiosk.outbox_sender import OutboxSender
 from kiosk.platform_models import Applicant, EvaluationSummary
 from kiosk.ports import Platform
+from kiosk.privacy import mask_id_number
 from kiosk.service_requests import ServiceReceipt
 from kiosk.storage.db import Database
 
@@ -31,16 +32,17 @@ RATINGS: dict[int, tuple[str, str]] = {
     1: ("非常不满意", "Very dissatisfied"),
 }
 
-# The reasons a citizen may tick for a low rating: code -> (Chinese, English). The Chinese text is sent.
+# The reasons a citizen may tick for a low rating: code -> (Chinese, English), as the rating screen shows them
+# (ui.locale reads them from here). The Chinese text is sent.
 REASONS: dict[str, tuple[str, str]] = {
     "too_slow": ("办理时间过长", "It took too long"),
     "unclear_guide": ("办事指南不清楚", "The guidance was unclear"),
-    "extra_materials": ("要求提供额外材料", "I was asked for extra materials"),
-    "repeat_visits": ("需要多次跑腿", "I had to come back several times"),
-    "hard_to_use": ("自助设备不好用", "The kiosk was hard to use"),
-    "device_fault": ("设备或系统故障", "The kiosk or system failed"),
+    "extra_materials": ("要求提供额外材料", "Extra materials asked"),
+    "repeat_visits": ("需要多次跑腿", "Had to come back"),
+    "hard_to_use": ("自助设备不好用", "Kiosk hard to use"),
+    "device_fault": ("设备或系统故障", "Kiosk or system failed"),
     "staff_attitude": ("工作人员态度差", "Staff were unhelpful"),
-    "not_handled": ("事项未办成", "My matter was not dealt with"),
+    "not_handled": ("事项未办成", "Matter not dealt with"),
     "other": ("其他", "Other"),
 }
 LOW_RATING = 2  # ratings at or below this need at least one reason

@@ -55,10 +55,10 @@ class Guide:
 
 def fee_text(fee: Decimal, fee_note: str | None) -> Text:
     """The fee in words: the note when there is one, "免费" for nothing, else the amount."""
+    if fee == 0 and (not fee_note or fee_note == "免费"):
+        return Text("guide.free", {})  # said in the citizen's language, not the catalogue's Chinese note
     if fee_note:
         return Text("guide.fee_note", {"note": fee_note, "amount": f"{fee:.2f}"})
-    if fee == 0:
-        return Text("guide.free", {})
     return Text("guide.fee", {"amount": f"{fee:.2f}"})
 
 

@@ -14,6 +14,8 @@ import operator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kiosk.privacy import mask_id_number, mask_name
+
 CardKind = Literal["resident_id", "social_security", "staff_badge", "other"]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -63,28 +65,6 @@ def check_consistency(
     if gender != "U" and gender != gender_of(n):
         raise ValueError("the card's sex does not match the ID number")
     return n
-
-
-def mask_id_number(number: str) -> str:
-    """``110105********1234``: first six and last four kept."""
-    if len(number) <= 10:
-        return "*" * len(number)
-    return number[:6] + "*" * (len(number) - 10) + number[-4:]
-
-
-def mask_name(name: str) -> str:
-    """``张*三`` for 3 characters, ``张*`` for 2, ``欧**峰`` for 4; Latin names keep the first letters of each word."""
-    name = name.strip(" \t\r\n\x00\u3000")
-    if not name:
-        return ""
-    if name.isascii():
-        # "John SMITH" -> "J*** S****": each word keeps its initial, a hyphenated part is its own word.
-        return " ".join("-".join(p[:1] + "*" * (len(p) - 1) for p in w.split("-")) for w in name.split())
-    if len(name) == 1:
-        return "*"
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def id_hash(secret: bytes, id_number: str) -> str:

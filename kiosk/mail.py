@@ -27,11 +27,11 @@ from typing import Any
 
 from kiosk.errors import ValidationError
 from kiosk.platform_models import MailAddress
+from kiosk.privacy import MOBILE
 
 DIVISIONS_PATH = Path(__file__).with_name("data") / "divisions.json"
 PART_MAX = 40
 DETAIL_MAX = 120
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _POSTCODE = re.compile(r"[0-9]{6}")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 PARTS = ("recipient", "phone", "province", "city", "district", "street", "detail", "postcode")
@@ -114,7 +114,7 @@ def validate_address(address: MailAddress | dict[str, Any], *, check_divisions: 
     phone = (a.get("phone") or "").strip().replace(" ", "").replace("-", "")
     if not phone:
         raise _invalid("phone", "required", "error.mail_phone")
-    if not _MOBILE.fullmatch(phone):
+    if not MOBILE.fullmatch(phone):
         raise _invalid("phone", "a mobile number 1[3-9] and 9 digits", "error.mail_phone")
     province = _text("province", a.get("province"), required=True)
     city = _text("city", a.get("city"), required=True)
@@ -140,7 +140,7 @@ def validate_address(address: MailAddress | dict[str, Any], *, check_divisions: 
 def prefilled(name: str | None, phone: str | None) -> dict[str, str]:
     """What the form starts with: the card holder's name and the phone the citizen gave (both may be changed)."""
     out = {"recipient": (name or "").strip()}
-    if phone and _MOBILE.fullmatch(phone.strip()):
+    if phone and MOBILE.fullmatch(phone.strip()):
         out["phone"] = phone.strip()
     return out
 

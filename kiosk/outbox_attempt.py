@@ -10,14 +10,18 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from kiosk.errors import KioskError, PlatformAuthFailed, PlatformRejected, PlatformUnavailable
+from kiosk.errors import (
+    TRANSIENT_FAULT_CODES,
+    KioskError,
+    PlatformAuthFailed,
+    PlatformRejected,
+    PlatformUnavailable,
+)
 from kiosk.outbox import call_platform
 from kiosk.ports import Platform
 
 log = logging.getLogger("kiosk.outbox_sender")  # the sender's logger: these lines are about its attempts
 
-# Faults the platform asks us to retry (the client may map them to PlatformUnavailable already).
-RETRYABLE_CODES = frozenset({"RATE_LIMITED", "MAINTENANCE", "INTERNAL"})
 Outcome = Literal["sent", "retry", "dead", "blocked", "skipped"]
 
 
@@ -81,7 +85,7 @@ def attempt(platform: Platform, row: Claimed) -> Attempt:
     except PlatformAuthFailed as err:
         return Attempt("auth", error=err)
     except PlatformRejected as err:
-        if err.code in RETRYABLE_CODES:
+        if err.code in TRANSIENT_FAULT_CODES:
             return Attempt("unavailable", error=err, retry_after_s=err.retry_after_s)
         return Attempt("rejected", error=err)
     except PlatformUnavailable as err:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +30,7 @@ from sqlalchemy.orm import Session
 from kiosk.audit import append as audit_append
 from kiosk.errors import KioskError, PlatformRejected
 from kiosk.outbox import payload_of
-from kiosk.privacy import scrub
+from kiosk.privacy import PLATFORM_REASON
 from kiosk.storage.models import Compartment, OutboxMessage, Parcel, StaffTask, Submission
 
 log = logging.getLogger(__name__)
@@ -47,10 +46,6 @@ TASK_CONFIRMATION_NOT_DELIVERED = "confirmation_not_delivered"
 TASK_KINDS: tuple[str, ...] = (TASK_SMS_NOT_SENT, TASK_APPLICATION_NOT_FILED, TASK_DELIVERY_NOT_REPORTED,
                                TASK_RATING_NOT_DELIVERED, TASK_BUNDLE_NOT_FILED, TASK_TICKET_NOT_DELIVERED,
                                TASK_CONFIRMATION_NOT_DELIVERED)
-
-# A standalone run of 6+ digits in a platform's message may be a phone number or a pickup code echoed back;
-# case numbers (letters first), dates and masked ID numbers (next to "*") do not match.
-_LONG_DIGITS = re.compile(r"(?<![0-9A-Za-z*])[0-9]{6,}(?![0-9A-Za-z*])")
 
 _EVENTS = {
     "DEPOSITED": ("that the result of case {case} was put in {where}",
@@ -77,17 +72,12 @@ def marker(message_id: int) -> str:
     return f"[outbox {message_id}]"
 
 
-def redact(text: str) -> str:
-    """A platform's reason fit for a task: ID numbers masked, other long digit runs starred."""
-    return _LONG_DIGITS.sub(lambda m: "*" * len(m.group()), scrub(text))
-
-
 def on_dead(session: Session, now: dt.datetime, msg: OutboxMessage, reason: str, err: KioskError | None,
             secret: bytes, *, actor: str) -> StaffTask | None:
     """Raise (or, for a retry that died again, update) the staff task a dead letter needs; None: nobody waits on it."""
     # A refusal is final (retrying sends the same request and gets the same answer); anything else may pass later.
     final = err is None or isinstance(err, PlatformRejected)
-    text = _describe(session, msg, redact(reason), final, secret)
+    text = _describe(session, msg, PLATFORM_REASON(reason), final, secret)
     return None if text is None else _raise(session, now, msg, text, actor)
 
 

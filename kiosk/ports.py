@@ -203,3 +203,35 @@ class Printer(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# --- voice -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Clip:
+    """Rendered speech: mono 16-bit signed little-endian PCM at ``rate`` Hz."""
+
+    pcm: bytes
+    rate: int
+
+    @property
+    def seconds(self) -> float:
+        return len(self.pcm) / 2 / self.rate if self.rate else 0.0
+
+
+@runtime_checkable
+class SpeechEngine(Protocol):
+    """Turns one piece of text into a clip, offline. Raises SpeechError when it cannot."""
+
+    def render(self, text: str, lang: str, *, slow: bool = False) -> Clip: ...
+
+
+@runtime_checkable
+class AudioOut(Protocol):
+    """Where clips are heard. ``play`` blocks until played (the voice calls it on its own thread);
+    ``stop`` cuts the clip in progress short, from any thread."""
+
+    name: str
+
+    def play(self, clip: Clip) -> None: ...
+
+    def stop(self) -> None: ...

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from kiosk.audit import append as audit
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
-from kiosk.identity import mask_name
+from kiosk.privacy import mask_name
 from kiosk.storage.db import Database
 from kiosk.storage.models import ConsoleSession, StaffBadge, StaffMember
 

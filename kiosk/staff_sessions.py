@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from kiosk.audit import append as audit
 from kiosk.clock import Clock
-from kiosk.identity import mask_name
+from kiosk.privacy import mask_name
 from kiosk.staff import roles_of
 from kiosk.storage.db import Database
 from kiosk.storage.models import ConsoleSession, StaffMember

@@ -23,16 +23,16 @@ from kiosk.applications import _invalid, validate_applicant
 from kiosk.audit import append as audit_append
 from kiosk.clock import Clock
 from kiosk.errors import PlatformFeatureUnavailable
-from kiosk.identity import id_hash, mask_id_number
+from kiosk.identity import id_hash
 from kiosk.outbox import enqueue
 from kiosk.outbox_sender import OutboxSender
 from kiosk.platform_models import TICKET_KINDS, Applicant, Ticket, TicketKind
 from kiosk.ports import Platform
+from kiosk.privacy import MOBILE, mask_id_number
 from kiosk.service_requests import ServiceReceipt
 from kiosk.storage.db import Database
 
 MAX_CONTENT = 500
-_MOBILE = re.compile(r"1[3-9][0-9]{9}")
 _CASE_NUMBER = re.compile(r"[0-9A-Z]{12,32}")
 _TICKET_NUMBER = re.compile(r"[0-9A-Z]{8,32}")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -77,7 +77,7 @@ def validate_ticket(kind: str, phone: str | None, content: str | None, *, case_n
     if kind not in TICKET_KINDS:
         raise _invalid("kind", f"kind: one of {', '.join(TICKET_KINDS)}", "error.ticket_kind")
     number = (phone or "").strip().replace(" ", "").replace("-", "")
-    if not _MOBILE.fullmatch(number):
+    if not MOBILE.fullmatch(number):
         raise _invalid("phone", "phone: a mobile number for the reply and the callback", "error.ticket_phone")
     text = (content or "").strip()
     if not text:

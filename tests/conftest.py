@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,20 @@ def _pg_database() -> Iterator[str]:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def init_kiosk(cfg: Config | Path | str, *, force: bool = False) -> Config:
+    """``kiosk db init`` for a test kiosk: write the data directory's marker for its database (kiosk.datadir).
+
+    A kiosk refuses to start (App.db, the runtime, the console, every CLI command but ``db init``) on a data
+    directory without a marker. Call this once after writing a config and before starting a kiosk or CLI on it;
+    on a database a test filled first, call it after that (it adopts the database and audits ``db.init``).
+    ``force``: the config now points at another database than the one the marker names."""
+    from kiosk.datadir import init
+
+    config = cfg if isinstance(cfg, Config) else load_config(cfg)
+    init(config, dt.datetime.now(dt.UTC), actor="test", force=force)
+    return config
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -72,4 +87,4 @@ def cfg(tmp_path: Path) -> Config:
     text_ = text_.replace('data_dir = "~/.local/share/hall-kiosk"', f'data_dir = "{tmp_path / "data"}"')
     p = tmp_path / "kiosk.toml"
     p.write_text(text_, encoding="utf-8")
-    return load_config(p)
+    return init_kiosk(load_config(p))

@@ -34,6 +34,8 @@ from ui.widgets import InactivityWarning
 
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
+# Screens for staff and technicians: no help button, no voice (they are not the people the voice guides).
+STAFF_SCREENS = frozenset({"pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech"})
 
 
 class KioskApp(App):
@@ -54,6 +56,8 @@ class KioskApp(App):
     simulated_text = StringProperty("")
     platform_down = BooleanProperty(False)
     busy = BooleanProperty(False)
+    # A citizen's screen (not staff, technician or their PIN): the header offers help and the voice controls.
+    citizen_screen = BooleanProperty(True)
     # The pinyin index every candidate bar uses: the small seed set until the full one is loaded (load_pinyin).
     pinyin_lexicon = ObjectProperty(None)
 
@@ -192,6 +196,29 @@ class KioskApp(App):
             setattr(scr, k, v)
         self.sm.current = name
         self.rt.screen_name = name  # the console's kiosk row shows which screen (issue 14)
+        self.citizen_screen = name not in STAFF_SCREENS
+        self.speak_screen()
+
+    # --- help and voice ---------------------------------------------------------
+    def request_help(self) -> None:
+        """The "呼叫帮助 / Get help" button: the help screen raises the request as it opens."""
+        current = self.sm.current
+        if current == "help":
+            self.screen.refresh()  # asked again: the request is repeated (one task), the answer refreshed
+            return
+        self.go("help", from_screen=current)
+
+    @property
+    def voice(self) -> Any:
+        return self.rt.voice
+
+    def speak_screen(self) -> None:
+        """Say what the shown screen says (its ``spoken()`` segments), in the session's language."""
+        if not self.citizen_screen:
+            return
+        parts = self.screen.spoken()
+        if parts:
+            self.voice.say(self.sm.current, parts, self.lang)
 
     @property
     def screen(self) -> KioskScreen:
@@ -233,7 +260,12 @@ class KioskApp(App):
 
     def error_text(self, err: BaseException) -> str:
         key = err.citizen_key if isinstance(err, KioskError) else "error.generic"
-        return self.t(key, cabinet=getattr(err, "cabinet_id", ""))
+        params = dict(err.citizen_params) if isinstance(err, KioskError) else {}
+        when = getattr(err, "when", None)  # a lookup the platform cannot answer now: when it last answered
+        if callable(when):
+            params["when"] = when(self.cfg.kiosk.tz) or ""
+        params.setdefault("when", "")
+        return self.t(key, cabinet=getattr(err, "cabinet_id", ""), **params)
 
     def show_error(self, err: BaseException) -> None:
         log.warning("shown to the user: %s", type(err).__name__)

@@ -42,6 +42,9 @@ class Catalogue:
                 return text
         return text
 
+    def has(self, key: str) -> bool:
+        return all(key in t for t in self.strings.values())
+
     def missing(self) -> dict[str, set[str]]:
         """Keys each language lacks that another has."""
         every = set().union(*(set(t) for t in self.strings.values()))

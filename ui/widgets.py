@@ -29,6 +29,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
+from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
 from kivy.uix.widget import Widget
 
@@ -39,12 +40,37 @@ class KLabel(Label):
     """A wrapping label whose height follows its text, so nothing is cut off."""
 
 
+class KScrollView(ScrollView):
+    """The kiosk's ScrollView: Kivy's, without the bar-colour bindings that pile up over months.
+
+    Kivy 2.3's ``update_from_scroll`` binds ``bar_color`` on every scroll, resize and move, and its half-second
+    fade unbinds one binding, so every relayout of a list (a language or larger-text toggle, rows rebuilt)
+    left callbacks bound for ever. Unbinding first keeps at most one of each.
+    """
+
+    def update_from_scroll(self, *largs: Any) -> None:
+        self.funbind("bar_color", self._change_bar_color)
+        super().update_from_scroll(*largs)
+
+    def _bind_inactive_bar_color(self, *largs: Any) -> None:
+        self.funbind("bar_inactive_color", self._change_bar_color)
+        super()._bind_inactive_bar_color(*largs)
+
+
 class TitleLabel(KLabel):
     pass
 
 
 class ErrorLabel(KLabel):
     pass
+
+
+class MessageSlot(Label):
+    """A message in space the layout reserves for it: ``lines`` lines high with or without text, so nothing
+    below it moves when a message appears or goes (a keypad under a finger must never jump). A Label, not a
+    KLabel: KLabel's rule binds the height to the text, and kv keeps both rules' bindings."""
+
+    lines = NumericProperty(2)
 
 
 class KButton(Button):

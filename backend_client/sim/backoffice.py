@@ -29,6 +29,7 @@ REPLY_DAYS = {"CONSULT": 2, "COMPLAINT": 5, "SUGGESTION": 5, "PRAISE": 5, "REPOR
 SUPERVISOR = "区政务服务管理办公室"  # supervises a 差评's second round
 HALL_DEPARTMENT = "区政务服务中心"  # answers for a rating of the self-service itself
 HALL_DESK = "0731-28881234"  # the hall's help desk: the hotline named in opening hours (12345 outside them)
+SENT_LOG = 10_000  # texts and delivery reports the simulator keeps, newest last (a demo runs for months)
 
 
 @dataclass
@@ -105,8 +106,8 @@ class BackOffice:
         self._version = itertools.count(2)
         self.catalog_version = "2026.11-1"
         self.cases: dict[str, SimCase] = {}
-        self.sms: list[SentSms] = []
-        self.deliveries: list[DeliveryReport] = []
+        self.sms: list[SentSms] = []  # newest SENT_LOG texts, oldest first
+        self.deliveries: list[DeliveryReport] = []  # newest SENT_LOG reports
         # Each rating: id, case_number, matter_code, matter_name, rating, reasons, comment, kiosk_id; since 1.1
         # applicant (None: anonymous), status, round (1, or 2 once supervised), department, reply, replied_at,
         # submitted_at, updated_at.

@@ -12,8 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from kiosk.platform_models import Bundle, Eligibility, FieldSpec, Material, Matter, MatterGuide
+from kiosk.privacy import MOBILE_PATTERN
 
-PHONE = r"1[3-9][0-9]{9}"
+PHONE = MOBILE_PATTERN  # the platform publishes the mobile rule as the field's pattern
 _PHONE_FIELD = FieldSpec("phone", "联系电话", "PHONE", True, label_en="Contact phone", max_length=11, pattern=PHONE)
 _ID_CARD = Material("居民身份证", 1, True, name_en="Resident ID card")
 _ID_COPY = Material("居民身份证复印件", 1, False, name_en="Copy of the resident ID card")

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from backend_client.sim.backoffice import BackOffice, DeliveryReport, SentSms, SimCase
+from backend_client.sim.backoffice import SENT_LOG, BackOffice, DeliveryReport, SentSms, SimCase
 from backend_client.sim.rules import ineligible
 from backend_client.wsdl import NS
+from kiosk.bounded import append_bounded
 from kiosk.identity import validate_id_number
 from kiosk.platform_models import Applicant, Assistant, Bundle, FieldSpec, MailAddress, Matter
+from kiosk.privacy import MOBILE
 from kiosk.xsd_regex import xsd_match
 
 T = ElementMaker(namespace=NS, nsmap={"tns": NS})
@@ -156,7 +158,7 @@ def value_problem(spec: FieldSpec, value: str) -> str | None:
         return f"must be one of {', '.join(spec.choices)}"
     if spec.type == "NUMBER" and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", value):
         return "must be a number"
-    if spec.type == "PHONE" and not re.fullmatch(r"1[3-9][0-9]{9}", value):
+    if spec.type == "PHONE" and not MOBILE.fullmatch(value):
         return "must be an 11-digit mobile number"
     if spec.type == "DATE":
         try:
@@ -340,8 +342,9 @@ def report_delivery(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._Ele
     elif c.status == "NEED_MORE_MATERIAL":  # DROPOFF_RECEIVED: the missing materials arrived
         bo.set_status(c.number, "IN_REVIEW", "补正材料已收到")
     occurred = dt.datetime.fromisoformat((_t(req, "occurredAt") or "").replace("Z", "+00:00"))
-    bo.deliveries.append(DeliveryReport(c.number, event, _t(req, "cabinetId") or "", _t(req, "compartment") or "",
-                                        occurred, ctx.kiosk_id))
+    report = DeliveryReport(c.number, event, _t(req, "cabinetId") or "", _t(req, "compartment") or "", occurred,
+                            ctx.kiosk_id)
+    append_bounded(bo.deliveries, report, SENT_LOG)
     return T.ReportDeliveryResponse(ack(ctx.now))
 
 
@@ -358,7 +361,7 @@ def notify_applicant(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._El
     if template == "PICKUP_REMINDER" and "code" in params:
         raise SimFault("INVALID_FIELD", "a PICKUP_REMINDER never repeats the pickup code",
                        field="param.code" if ctx.v11 else "param")
-    bo.sms.append(SentSms(c.number, c.applicant.phone, template, params, ctx.now))
+    append_bounded(bo.sms, SentSms(c.number, c.applicant.phone, template, params, ctx.now), SENT_LOG)
     return T.NotifyApplicantResponse(ack(ctx.now, accepted=c.applicant.phone is not None))
 
 

@@ -27,8 +27,9 @@ from backend_client.sim.operations import (
     ts,
     value_problem,
 )
-from backend_client.sim.rules import in_opening_hours, masked_content
+from backend_client.sim.rules import in_opening_hours
 from backend_client.wsdl import NS
+from kiosk.privacy import ticket_text
 
 
 def submit_bundle(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._Element:
@@ -123,7 +124,7 @@ def submit_hotline_ticket(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etre
 
 def _ticket_xml(t: SimTicket) -> etree._Element:
     el = T.ticket(T.ticketNumber(t.number), T.kind(t.kind), T.status(t.status), T.submittedAt(ts(t.submitted_at)),
-                  T.content(masked_content(t.content, t.applicant.name if t.applicant else None)))
+                  T.content(ticket_text(t.content, t.applicant.name if t.applicant else None)))
     _opt(el, "reply", t.reply)
     if t.replied_at is not None:
         el.append(T.repliedAt(ts(t.replied_at)))

@@ -1,4 +1,4 @@
-"""The platform's own reading of the v1.1 rules: ages, working days, opening hours, masked ticket text.
+"""The platform's own reading of the v1.1 rules: ages, working days, opening hours.
 
 Written here independently of the kiosk's core (``kiosk.eligibility``) on
 purpose: the simulator is what the kiosk is tested against, so a mistake in
@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-
-from kiosk.identity import mask_name
-from kiosk.privacy import mask_mobiles, scrub
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")  # China Standard Time: the platform's date is taken here
 BIRTH_DATE_ID_TYPES = ("RESIDENT_ID", "SOCIAL_SECURITY_CARD")  # GB 11643 numbers: characters 7-14 are YYYYMMDD
@@ -79,12 +76,3 @@ def in_opening_hours(now: dt.datetime, holidays: Collection[dt.date] = ()) -> bo
     if local.weekday() < 5:
         return 9 * 60 <= minutes < 17 * 60
     return local.weekday() == 5 and 9 * 60 <= minutes < 12 * 60
-
-
-def masked_content(text: str, applicant_name: str | None) -> str:
-    """Ticket text as QueryTickets returns it: ID numbers, mobile numbers and the applicant's name masked."""
-    out = mask_mobiles(scrub(text))
-    name = (applicant_name or "").strip()
-    if len(name) >= 2:
-        out = out.replace(name, mask_name(name))
-    return out

@@ -98,6 +98,11 @@ class TokenChecker:
             self._nonces[nonce] = now
         return username
 
+    def remembered(self) -> int:
+        """How many nonces are held: those of the last 15 minutes (the latest prune), whatever the uptime."""
+        with self._lock:
+            return len(self._nonces)
+
     def owns(self, username: str, kiosk_id: str) -> bool:
         """Whether the kiosk is registered to the user."""
         user = self.users.get(username)

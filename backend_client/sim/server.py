@@ -36,6 +36,7 @@ from backend_client.sim.operations_v11 import HANDLERS_V11
 from backend_client.sim.security import AuthError, SimUser, TokenChecker, users_from
 from backend_client.sim.v10 import errors_v10, wsdl_v10
 from backend_client.wsdl import NS, SOAP_ENV, schema_problems, wsdl_bytes
+from kiosk.bounded import append_bounded
 from kiosk.clock import Clock, SystemClock
 from kiosk.privacy import scrub
 
@@ -48,6 +49,7 @@ PATH = "/zwfw/kiosk/v1"
 MAX_BODY = 1 << 20
 IDEMPOTENCY_DAYS = 7  # the platform remembers each requestId this long (kiosk-platform.md)
 IDEMPOTENCY_MEMORY = 100_000  # and, being a simulator, at most this many
+REQUEST_LOG = 10_000  # requests() and tls_failures() keep the newest this many (a demo runs for months)
 # Deterministic answers, replayed to a retry like a success.
 STORED_FAULTS = frozenset({"INVALID_FIELD", "UNKNOWN_MATTER", "UNKNOWN_CASE", "UNKNOWN_BUNDLE", "UNKNOWN_TICKET",
                            "UNKNOWN_EVALUATION", "NOT_ELIGIBLE"})
@@ -274,11 +276,11 @@ class PlatformSim:
 
     def _tls_failed(self, why: str) -> None:
         with self._rec_lock:
-            self._tls_failures.append(why)
+            append_bounded(self._tls_failures, why, REQUEST_LOG)
 
     def _record(self, op: str, rid: str | None, kiosk: str | None, outcome: str) -> None:
         with self._rec_lock:
-            self._records.append(RequestRecord(self.now(), op, rid, kiosk, outcome))
+            append_bounded(self._records, RequestRecord(self.now(), op, rid, kiosk, outcome), REQUEST_LOG)
 
     # --- WSGI -------------------------------------------------------------------------
     def app(self, environ: dict, start_response: Callable) -> list[bytes]:

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 from drivers.cardreader import ga467_frames as F
 from drivers.cardreader.ga467 import Ga467Reader
+from kiosk.bounded import append_bounded
 from kiosk.identity import validate_id_number
 
 log = logging.getLogger(__name__)
+REQUEST_LOG = 10_000  # command names kept for tests and the technician panel (the reader is polled all day)
 
 # Obviously fictitious but valid: 张三 is the Chinese "John Doe"; the check digit is right.
 DEMO_CARD = {
@@ -47,7 +49,7 @@ class Ga467Sim:
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)  # no echo, no line discipline: a UART, not a terminal
         self.path = os.ttyname(self._slave)
-        self.requests: list[str] = []  # command names seen, for tests and the technician panel
+        self.requests: list[str] = []  # the newest REQUEST_LOG command names, for tests and the technician panel
         self._card: tuple[bytes, bytes] | None = None  # (text block, photo)
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
@@ -168,7 +170,7 @@ class Ga467Sim:
 
     def _answer(self, body: bytearray) -> None:
         cmd = _COMMANDS.get((body[0], body[1]) if len(body) >= 2 else (0, 0), "unknown")
-        self.requests.append(cmd)
+        append_bounded(self.requests, cmd, REQUEST_LOG)
         card = self._card
         if cmd == "sam":
             out = F.reply(F.SW3_OK)

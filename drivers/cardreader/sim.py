@@ -16,7 +16,8 @@ from collections.abc import Callable
 
 from drivers.cardreader.ga467_sim import DEMO_CARD, Ga467Sim
 from drivers.cardreader.vcard import VPCD_PORT, CardFaults, VirtualCard, VirtualSocialSecurityCard, VirtualStaffBadge
-from kiosk.identity import mask_id_number, validate_id_number
+from kiosk.identity import validate_id_number
+from kiosk.privacy import mask_id_number
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass, field
 
 from drivers.cardreader import apdu as A
+from kiosk.bounded import append_bounded
 from kiosk.identity import validate_id_number
 
 log = logging.getLogger(__name__)
+APDU_LOG = 10_000  # APDUs kept for tests (a demo runs for months)
 
 VPCD_PORT = 35963  # reader 0 ("Virtual PCD 00 00"); reader 1 is the next port
 ATR_T1 = bytes.fromhex("3B80800101")  # plain T=1 contact card
@@ -55,7 +57,9 @@ class VirtualCard:
 
     def __init__(self, faults: CardFaults | None = None) -> None:
         self.faults = faults or CardFaults()
-        self.apdus: list[bytes] = []  # commands seen: never card data, so tests may look at it freely
+        # The newest APDU_LOG commands seen: never card data, so tests may look at it freely.
+        self.apdus: list[bytes] = []
+        self._apdus_this_connection = 0  # what the pull-out fault counts
         self.powered_at: float | None = None  # perf_counter() of the first power-on/ATR after insert()
         self.powered = threading.Event()
         self._sock: socket.socket | None = None
@@ -78,6 +82,7 @@ class VirtualCard:
         sock.settimeout(None)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.apdus.clear()
+        self._apdus_this_connection = 0
         self.powered_at = None
         self.powered.clear()
         self._reset_state()
@@ -123,12 +128,13 @@ class VirtualCard:
                     if body[0] == 0x04:
                         _send(sock, self.atr)
                     continue
-                self.apdus.append(bytes(body))
+                append_bounded(self.apdus, bytes(body), APDU_LOG)
+                self._apdus_this_connection += 1
                 if len(body) < 4:
                     _send(sock, b"\x67\x00")  # wrong length: not even CLA INS P1 P2
                     continue
                 limit = self.faults.remove_after_apdus
-                if limit is not None and len(self.apdus) > limit:
+                if limit is not None and self._apdus_this_connection > limit:
                     log.debug("virtual card pulled out mid-read after %d APDU(s)", limit)
                     with self._lock:
                         if self._sock is sock:

@@ -16,7 +16,9 @@ from drivers.lockboard.frames import (
 )
 from drivers.lockboard.polarity import Polarity, generic_bits, kerong_masks
 from drivers.lockboard.settings import FAMILY_DEFAULTS
+from kiosk.bounded import append_bounded
 
+REQUEST_LOG = 10_000  # requests kept in .received (the boards are polled all day)
 DEFAULT_NOISE = b"\x55\x02\x80\x8a\xff\x00"  # includes header bytes of both families, to exercise resync
 
 
@@ -68,7 +70,7 @@ class BoardBank:
         self.lock_reply_header = lock_reply_header  # generic-8a: 8A on most boards, 80 on others
         self._boards = {b: _Board(b) for b in boards}
         self._state_lock = threading.RLock()
-        self.received: list[Request] = []  # every request decoded, in order (tests count them)
+        self.received: list[Request] = []  # the newest REQUEST_LOG requests decoded, in order (tests count them)
         self.collisions = 0  # requests that arrived while the board was still answering the previous one
 
     # --- physical events ---------------------------------------------------------
@@ -159,7 +161,7 @@ class BoardBank:
     def respond(self, req: Request) -> Response:
         """Apply ``req`` to the model and return what the addressed board sends back."""
         with self._state_lock:
-            self.received.append(req)
+            append_bounded(self.received, req, REQUEST_LOG)
             b = self._boards.get(req.board)
             if b is None or b.silent or req.family != self.family:
                 return Response(b"", 0.0)

@@ -22,9 +22,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from drivers.printer import status as S
 from drivers.printer.errors import PrinterError
+from kiosk.bounded import append_bounded
 from kiosk.ports import PrinterStatus
 
 log = logging.getLogger(__name__)
+PRINTED_LOG = 1_000  # receipt paths kept in .printed (the images stay on disk)
 
 PAPER_PX = 576  # an 80 mm thermal head at 203 dpi prints 576 dots across
 SimPrinterFault = Literal["paper_out", "paper_near_end", "cover_open", "offline", "unplugged"]
@@ -43,7 +45,7 @@ class SimPrinter:
         self._lock = threading.Lock()
         existing = [int(p.stem.rsplit("-", 1)[-1]) for p in self.out_dir.glob("receipt-*.png") if p.stem[-1].isdigit()]
         self._seq = itertools.count(max(existing, default=0) + 1)
-        self.printed: list[Path] = []
+        self.printed: list[Path] = []  # the newest PRINTED_LOG receipts (the files stay in out_dir)
         self._faults: set[SimPrinterFault] = set()
         log.warning("SIMULATED printer: receipts are written as images to %s", self.out_dir)
 
@@ -114,7 +116,7 @@ class SimPrinter:
         with self._lock:
             path = self.out_dir / f"receipt-{next(self._seq):05d}.png"
             img.save(path)
-            self.printed.append(path)
+            append_bounded(self.printed, path, PRINTED_LOG)
         log.info("simulated printer wrote %s", path.name)
 
     def close(self) -> None:

@@ -14,7 +14,8 @@ from kiosk.errors import KioskError
 
 # Each module defines register(subparsers); sub-commands set ``func(args) -> int``.
 COMMAND_MODULES = (
-    "hallkiosk.cli.admin",  # config, db, audit
+    "hallkiosk.cli.admin",  # config, audit
+    "hallkiosk.cli.db",  # db init|upgrade|current|backup|restore
     "hallkiosk.cli.cabinet",  # cabinet, deposit, pickup, dropoff, collect
     "hallkiosk.cli.card",  # card watch
     "hallkiosk.cli.platform",  # platform ping

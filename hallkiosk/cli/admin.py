@@ -1,4 +1,4 @@
-"""``kiosk config check``, ``kiosk db upgrade|current``, ``kiosk audit verify|tail``."""
+"""``kiosk config check``, ``kiosk audit verify|tail`` (``kiosk db ...``: hallkiosk.cli.db)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("path", nargs="?", help="the file (default: --config, else the built-in one)")
     c.set_defaults(func=_config_check)
 
-    p = sub.add_parser("db", help="database schema")
-    s = p.add_subparsers(dest="db_cmd", required=True)
-    s.add_parser("upgrade", help="apply pending migrations").set_defaults(func=_db_upgrade)
-    s.add_parser("current", help="show the schema revision").set_defaults(func=_db_current)
-
     p = sub.add_parser("audit", help="the audit log")
     s = p.add_subparsers(dest="audit_cmd", required=True)
     s.add_parser("verify", help="check the hash chain; non-zero exit on the first broken record").set_defaults(
@@ -42,26 +37,6 @@ def _config_check(args: argparse.Namespace) -> int:
     print(f"ok: {cfg.source}: kiosk {cfg.kiosk.id}, {len(cfg.cabinets)} cabinet(s), {n} compartment(s), "
           f"{len(cfg.card_readers)} card reader(s), platform {cfg.platform.endpoint}")
     return 0
-
-
-def _db_upgrade(args: argparse.Namespace) -> int:
-    with app_of(args) as app:
-        app.db  # noqa: B018 - building it applies the migrations
-        print(f"database at {app.db.current_revision()} (head {app.db.head_revision()})")
-    return 0
-
-
-def _db_current(args: argparse.Namespace) -> int:
-    from kiosk.storage.db import Database
-
-    with app_of(args) as app:
-        db = Database(app.cfg.storage_url)
-        try:
-            cur, head = db.current_revision(), db.head_revision()
-        finally:
-            db.dispose()
-        print(f"current: {cur or '(empty database)'}\nhead:    {head}")
-        return 0 if cur == head else 1
 
 
 def _audit_verify(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from hallkiosk.console.security import LoginThrottle
 from kiosk.cabinet_hall import HallCabinets
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
+from kiosk.datadir import open_database
 from kiosk.errors import ConfigError
 from kiosk.secret import load_or_create_secret
 from kiosk.staff import StaffDirectory
@@ -30,8 +31,7 @@ log = logging.getLogger(__name__)
 def build(cfg: Config, *, clock: Clock | None = None, db: Database | None = None) -> Console:
     clock = clock or SystemClock(cfg.kiosk.tz)
     if db is None:
-        db = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms)
-        db.upgrade()
+        db = open_database(cfg)
     secret = load_or_create_secret(cfg.data_dir)
     cc = cfg.console
     return Console(

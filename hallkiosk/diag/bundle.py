@@ -1,6 +1,6 @@
 """``kiosk support-bundle``: one tar.gz a technician can send: config without secrets, diag JSON, logs, audit, versions.
 
-Everything written passes :class:`Redactor`: known secrets (the platform password,
+Everything written passes :data:`kiosk.privacy.SUPPORT`: known secrets (the platform password,
 the kiosk secret, PINs, staff badge UIDs, a database password) are replaced
 outright, ID numbers and phone numbers are masked wherever they appear, and so
 is a number a line calls a pickup code. Audit records are read with the audit
@@ -15,7 +15,6 @@ import datetime as dt
 import io
 import json
 import os
-import re
 import tarfile
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -31,7 +30,7 @@ from kiosk import audit
 from kiosk import outbox as ob
 from kiosk.diag_model import Report
 from kiosk.errors import KioskError
-from kiosk.privacy import scrub
+from kiosk.privacy import SUPPORT, URL_PASSWORD, Redactor, url_passwords
 from kiosk.secret import ENV as SECRET_ENV
 from kiosk.storage.models import Compartment, DeviceEvent, OutboxMessage, StaffTask
 
@@ -40,44 +39,9 @@ if TYPE_CHECKING:
 
 LOG_LINES = 2000
 AUDIT_RECORDS = 500
-# An ID number even glued to letters (the privacy filter only masks free-standing ones), and a mobile number.
-_ID_ANYWHERE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[0-9Xx])(?!\d)")
-_PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-_URL_PASSWORD = re.compile(r"(?P<pre>[a-z][a-z0-9+.\-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)(?P<post>@)", re.I)
-# A pickup code (6-10 digits) named as one: "pickup code: 482913", "code=482913", '"code": "482913"', "取件码为482913".
-# A code is only a number, so it can only be told from other numbers by what a log line calls it.
-_PICKUP_CODE = re.compile(r"(?P<pre>(?:\bcode\b|取件码|提取码|取件密码|验证码)[^0-9\n]{0,16}?)(?<!\d)(?P<code>\d{6,10})(?!\d)",
-                          re.I)
-
-
-class Redactor:
-    """Removes known secrets and masks personal data in any text."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        # Longest first, so a secret that contains another is replaced whole.
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for s in self.secrets:
-            text = text.replace(s, "[redacted]")
-        text = _URL_PASSWORD.sub(r"\g<pre>[redacted]\g<post>", text)
-        text = scrub(text)
-        text = _ID_ANYWHERE.sub(lambda m: m.group(1) + "*" * 8 + m.group(3)[-4:], text)
-        text = _PHONE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
-        return _PICKUP_CODE.sub(lambda m: m.group("pre") + "*" * len(m.group("code")), text)
-
-    def value(self, v: Any) -> Any:
-        """Redact every string inside a JSON-like value (keys too), leaving its structure and numbers intact."""
-        if isinstance(v, str):
-            return self(v)
-        if isinstance(v, dict):
-            return {self(str(k)): self.value(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [self.value(x) for x in v]
-        return v
-
-    def json(self, v: Any, **kw: Any) -> str:
-        return json.dumps(self.value(json.loads(json.dumps(v, default=str))), ensure_ascii=False, **kw)
+def _json(red: Redactor, v: Any, **kw: Any) -> str:
+    """``v`` as JSON with every string in it (keys too) redacted, leaving its structure and numbers intact."""
+    return json.dumps(red.value(json.loads(json.dumps(v, default=str))), ensure_ascii=False, **kw)
 
 
 def known_secrets(app: App) -> list[str]:
@@ -93,7 +57,7 @@ def known_secrets(app: App) -> list[str]:
     for env in (cfg.kiosk.technician_pin_env, cfg.kiosk.staff_pin_env):
         if os.environ.get(env):
             out.append(os.environ[env])
-    m = _URL_PASSWORD.search(cfg.storage.url)
+    m = URL_PASSWORD.search(cfg.storage.url)
     if m:
         out.append(m.group("pw"))
     key_path = Path(os.environ.get(SECRET_ENV) or cfg.data_dir / "secret.key")
@@ -110,7 +74,7 @@ def redacted_config(app: App, red: Redactor) -> dict[str, Any]:
     """The effective configuration with secrets removed (badges masked, a database URL's password dropped)."""
     data = app.cfg.model_dump(mode="json")
     data["kiosk"]["staff_badges"] = [f"[redacted badge ending {b[-2:]}]" for b in app.cfg.kiosk.staff_badges]
-    data["storage"]["url"] = _URL_PASSWORD.sub(r"\g<pre>[redacted]\g<post>", data["storage"]["url"])
+    data["storage"]["url"] = url_passwords(data["storage"]["url"])
     data["_source"] = app.cfg.source
     return red.value(data)
 
@@ -205,26 +169,26 @@ def write_support_bundle(
     from hallkiosk.diag.runner import run_checks
     from hallkiosk.diag.system import versions
 
-    red = Redactor(known_secrets(app))
+    red = SUPPORT.with_secrets(known_secrets(app))
     report = report or run_checks(app)
     stamp = app.clock.now().strftime("%Y%m%dT%H%M%SZ")
     root = f"support-{app.cfg.kiosk.id}-{stamp}"
     members: dict[str, str] = {
-        "versions.json": red.json(versions(), indent=2),
-        "config.json": red.json(redacted_config(app, red), indent=2),
-        "diag.json": red.json(report.to_dict(), indent=2),
+        "versions.json": _json(red, versions(), indent=2),
+        "config.json": _json(red, redacted_config(app, red), indent=2),
+        "diag.json": _json(red, report.to_dict(), indent=2),
     }
     try:
         tables = _rows(app, red, audit_records)
     except (KioskError, SQLAlchemyError) as err:
         tables = {"error": [{"message": f"cannot read the database: {getattr(err, 'message', err)}"}]}
     for name, rows in tables.items():
-        members[f"db/{name}.jsonl"] = "".join(red.json(r) + "\n" for r in rows)
+        members[f"db/{name}.jsonl"] = "".join(_json(red, r) + "\n" for r in rows)
     platform = app.__dict__.get("platform")
     if platform is not None and hasattr(platform, "history"):
         hist = [{"operation": h.operation, "started_at": h.started_at.isoformat(), "duration_ms": h.duration_ms,
                  "outcome": h.outcome, "request_xml": h.request_xml, "reply_xml": h.reply_xml} for h in platform.history()]
-        members["platform_history.jsonl"] = "".join(red.json(h) + "\n" for h in hist)
+        members["platform_history.jsonl"] = "".join(_json(red, h) + "\n" for h in hist)
     for path in log_files(app, extra_logs):
         members[f"logs/{path.name}"] = red("".join(_tail(path, log_lines)))
     members["README.txt"] = red(

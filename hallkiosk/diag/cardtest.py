@@ -11,16 +11,12 @@ from typing import TYPE_CHECKING, Any
 from kiosk.diag_model import Check, Status
 from kiosk.errors import CardUnsupported, ConfigError, KioskError
 from kiosk.ports import CardEvent
+from kiosk.privacy import mask_uid
 
 if TYPE_CHECKING:
     from hallkiosk.wiring import App
 
 FINAL = ("identified", "badge", "error")
-
-
-def mask_uid(uid: str) -> str:
-    """A staff badge UID opens staff screens: show only its last four characters."""
-    return "*" * max(len(uid) - 4, 0) + uid[-4:]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Storage checks: database integrity, schema revision, free disk in the data directory, the audit chain."""
+"""Storage checks: the data directory's marker, database integrity, schema revision, free disk, the audit chain."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hallkiosk.diag.runner import Ctx
 from kiosk import audit
 from kiosk.diag_model import Check
-from kiosk.errors import KioskError
+from kiosk.errors import DatabaseDamaged, DatabaseLost, DataNotInitialised, KioskError
 
 DEVICE = "storage"
 _PROBE_BYTES = 64 * 1024
@@ -22,15 +22,35 @@ _BROKEN_HINT = "Keep the database as evidence (copy the data directory) and repo
 
 
 def run(ctx: Ctx) -> list[Check]:
+    mark = marker(ctx)  # first: a later check's connection would create an empty file where a lost one was
     try:
         ctx.db  # noqa: B018 - open it once here so every check below reports the same failure
     except KioskError as err:
         p = ctx.check("storage.integrity", "storage", "database", DEVICE)
-        return [disk(ctx), p.fault(f"cannot open the database: {err.message}", err.hint)]
-    out = [disk(ctx), integrity(ctx), schema(ctx)]
+        return [mark, disk(ctx), p.fault(f"cannot open the database: {err.message}", err.hint)]
+    if mark.status == "FAULT" and mark.data.get("lost"):
+        return [mark, disk(ctx)]
+    integ = integrity(ctx)
+    if integ.data.get("damaged"):  # the schema and audit checks could only fail the same way
+        return [mark, disk(ctx), integ]
+    out = [mark, disk(ctx), integ, schema(ctx)]
     if ctx.opts.verify_audit:
         out.append(audit_chain(ctx))
     return out
+
+
+def marker(ctx: Ctx) -> Check:
+    """The data directory's marker names this database (kiosk.datadir): else the kiosk refuses to start."""
+    from kiosk.datadir import check as check_marker
+
+    p = ctx.check("storage.marker", "storage", "data directory marker", DEVICE)
+    try:
+        m = check_marker(ctx.cfg)
+    except KioskError as err:
+        # Not initialised, or lost: the checks that connect would only create an empty file.
+        return p.fault(err.message, err.hint, lost=isinstance(err, (DataNotInitialised, DatabaseLost)))
+    return p.ok(f"kiosk {m.kiosk_id}, database {m.database[:12]}, audit record {m.audit_seq} as marked",
+                kiosk_id=m.kiosk_id, database=m.database[:12], audit_seq=m.audit_seq)
 
 
 def _fmt_bytes(n: float) -> str:
@@ -90,12 +110,14 @@ def integrity(ctx: Ctx) -> Check:
                 size = Path(db.engine.url.database or "").stat().st_size if db.engine.url.database else 0
                 if rows != ["ok"]:
                     more = f" (+{len(rows) - 1} more)" if len(rows) > 1 else ""
-                    return p.fault(f"SQLite integrity check failed: {rows[0]}{more}",
-                                   "Stop the kiosk, copy the data directory, and restore the database from the last backup.",
-                                   backend="sqlite", problems=rows)
+                    return p.fault(f"the database file is damaged: SQLite integrity check failed: {rows[0]}{more}",
+                                   DatabaseDamaged.hint, backend="sqlite", problems=rows, damaged=True)
                 return p.ok(f"SQLite integrity check passed ({_fmt_bytes(size)})", backend="sqlite", size_bytes=size)
             version = conn.execute(text("SHOW server_version")).scalar_one()
             return p.ok(f"PostgreSQL {version} answers", backend="postgresql", server_version=str(version))
+    except DatabaseDamaged as err:
+        # PRAGMA integrity_check needs a readable header; a file without one is named, not a software fault.
+        return p.fault(err.message, err.hint, backend="sqlite", damaged=True)
     except (SQLAlchemyError, OSError) as err:
         cause = getattr(err, "orig", None) or err
         return p.fault(f"the database cannot be read: {cause}",

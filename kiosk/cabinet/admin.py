@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from kiosk.audit import append as audit
 from kiosk.cabinet import states as S
 from kiosk.cabinet import store
-from kiosk.cabinet.flows import Flows, audit_text
+from kiosk.cabinet.flows import Flows
 from kiosk.cabinet.results import (
     CompartmentStatus,
     FlowResult,
@@ -19,6 +19,7 @@ from kiosk.cabinet.results import (
 )
 from kiosk.errors import FlowError, LockBoardError
 from kiosk.ports import DoorStatus
+from kiosk.privacy import audit_text
 from kiosk.storage.models import Compartment, Parcel, StaffTask
 
 

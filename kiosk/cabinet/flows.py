@@ -24,27 +24,17 @@ from kiosk.cabinet.results import (
     PickupCodeExpired,
 )
 from kiosk.errors import CodeLockout, FlowError, KioskError, NoFreeCompartment, ValidationError, WrongPickupCode
-from kiosk.identity import id_hash, mask_id_number, mask_name, validate_id_number
-from kiosk.outbox_tasks import redact
+from kiosk.identity import id_hash, validate_id_number
+from kiosk.privacy import audit_text, mask_id_number, mask_name
 from kiosk.storage.models import Compartment, Parcel
 
 CASE_RE = re.compile(r"^[0-9A-Z]{12,32}$")
 COLLECTABLE = (S.DROPPED_OFF, S.READY, S.ATTENTION)  # stored, and no flow has the door
 
 
-# The staff screen's fixed reasons for taking a result back (ui.screens.staff_collect.TAKE_BACK_REASONS; the core
-# cannot import the UI): audited as they are. Anything else is free text a person typed.
-COLLECT_REASONS = frozenset({"wrong_case", "citizen_at_desk", "other"})
-AUDIT_TEXT_MAX = 40
-# A phone number typed with spaces or dashes ("138 1234 5678") escapes redact()'s run of 6+ digits.
-_SPACED_DIGITS = re.compile(r"(?<![0-9A-Za-z*])[0-9](?:[ \-.]?[0-9]){5,}(?![0-9A-Za-z*])")
-
-
-def audit_text(text: str) -> str | None:
-    """Free text a person typed, fit for the append-only audit chain (where nothing can be scrubbed later): ID
-    numbers masked, phone-like digit runs starred, whitespace collapsed, at most AUDIT_TEXT_MAX characters."""
-    t = _SPACED_DIGITS.sub(lambda m: re.sub(r"[0-9]", "*", m.group()), redact(" ".join(text.split())))
-    return (t if len(t) <= AUDIT_TEXT_MAX else t[:AUDIT_TEXT_MAX - 1] + "…") or None
+# The fixed reasons for taking a result back, in the order the staff screen offers them: audited as they are.
+# Anything else is free text a person typed.
+COLLECT_REASONS: tuple[str, ...] = ("wrong_case", "citizen_at_desk", "other")
 
 
 def reason_for_audit(reason: str) -> str | None:
@@ -160,8 +150,10 @@ class Flows(Engine):
                 if parcel is None or not same_hmac(parcel.code_hmac, h):
                     lock = self.guard.record(s, now, ok=False)
                     audit(s, now, actor, "cabinet.code_attempt", result="wrong", lockout_s=lock)
+                    left = max(0, self.pickup.max_wrong_codes - self.guard.wrong_codes(s, now))
                     err = (CodeLockout("too many wrong codes", retry_after_s=lock) if lock
-                           else WrongPickupCode("the code matches no parcel"))
+                           else WrongPickupCode(f"the code matches no parcel ({left} tries left)", tries_left=left,
+                                                pause_s=self.pickup.lockout_s))
                 elif cab_id is not None and cab_id not in self.buses:
                     # A right code typed at the wrong kiosk (a shared database): not a guess, and not this kiosk's
                     # door to open. Nothing here is touched; the citizen is sent to the cabinet that holds it.

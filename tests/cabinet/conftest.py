@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from cabinet_support import FakePlatform, cab_config, make_bus, make_cabinet, make_sim
 
 from drivers.lockboard import SerialLockBus
 from drivers.lockboard.sim import SimLockBoard
@@ -18,6 +12,7 @@ from kiosk.cabinet import Cabinet
 from kiosk.clock import FakeClock
 from kiosk.config import CabinetConfig
 from kiosk.storage.db import Database
+from tests.cabinet.cabinet_support import FakePlatform, cab_config, make_bus, make_cabinet, make_sim
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """Run one cabinet flow in a child process, for the kill-at-every-step tests.
 
-Usage: python crash_flow.py KIND DB_URL PTY_PATH PARCEL_ID  (code in env CRASH_TEST_CODE,
+Usage: python -m tests.cabinet.crash_flow KIND DB_URL PTY_PATH PARCEL_ID  (code in env CRASH_TEST_CODE,
 crash point in env KIOSK_CRASH_AT). Prints "OPEN <label>" once the door is open, then
 waits for it to close and prints "DONE <outcome>". The simulator lives in the test process.
 """
@@ -11,14 +11,10 @@ import datetime as dt
 import os
 import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from cabinet_support import FakePlatform, cab_config, make_bus, make_cabinet
-from crash_scenarios import start
 
 from kiosk.storage.db import Database
+from tests.cabinet.cabinet_support import FakePlatform, cab_config, make_bus, make_cabinet
+from tests.cabinet.crash_scenarios import start
 
 
 class ShiftedClock:

@@ -8,7 +8,6 @@ their part and closed it, or closed it without doing anything.
 
 from __future__ import annotations
 
-from cabinet_support import case, comp_state, outbox_events, person
 from sqlalchemy import func, select
 
 from drivers.lockboard.sim import SimLockBoard
@@ -16,6 +15,7 @@ from kiosk.cabinet import Cabinet, FlowHandle
 from kiosk.cabinet import states as S
 from kiosk.storage.db import Database
 from kiosk.storage.models import Parcel, StaffTask
+from tests.cabinet.cabinet_support import case, comp_state, outbox_events, person
 
 KINDS = ("deposit", "pickup", "dropoff", "collect")
 STEPS = ("opening", "after_unlock", "door_open", "closed", "done")

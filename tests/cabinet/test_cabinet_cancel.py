@@ -6,7 +6,13 @@ Real SerialLockBus and the shipped simulator on a pty; the item sensor is the si
 from __future__ import annotations
 
 import pytest
-from cabinet_support import (
+from sqlalchemy import select
+
+from kiosk.audit import verify
+from kiosk.cabinet import Cabinet, crashpoints
+from kiosk.cabinet import states as S
+from kiosk.storage.models import AuditRecord, Flow
+from tests.cabinet.cabinet_support import (
     assert_consistent,
     cab_config,
     case,
@@ -18,12 +24,6 @@ from cabinet_support import (
     parcel,
     person,
 )
-from sqlalchemy import select
-
-from kiosk.audit import verify
-from kiosk.cabinet import Cabinet, crashpoints
-from kiosk.cabinet import states as S
-from kiosk.storage.models import AuditRecord, Flow
 
 
 def _audit(db, action: str) -> list[AuditRecord]:

@@ -6,10 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cabinet_support import CAB_ID, KIOSK_ID, case, make_cabinet, outbox_events, parcel
 from sqlalchemy import func, select
 
-from hallkiosk.cli import main
 from kiosk.cabinet import Cabinet, MalformedPickupCode
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import normalise
@@ -17,6 +15,10 @@ from kiosk.clock import SystemClock
 from kiosk.config import PickupConfig
 from kiosk.errors import CodeLockout, WrongPickupCode
 from kiosk.storage.models import AuditRecord, CodeAttempt
+from tests.cabinet.cabinet_support import CAB_ID, KIOSK_ID, case, make_cabinet, outbox_events, parcel
+from tests.conftest import init_kiosk
+from tests.support.cli import run_cli
+from tests.support.config import write_config
 
 
 def test_normalise_accepts_only_ascii_or_full_width_digits_of_an_allowed_length() -> None:
@@ -54,25 +56,13 @@ def test_malformed_codes_are_refused_audited_and_not_counted(db, bus, cab_cfg, c
 
 
 @pytest.fixture
-def kiosk_toml(tmp_path: Path, db_url: str, cab_cfg) -> str:
-    comps = ", ".join(f'{{ label = "{c.label}", size = "{c.size}", board = {c.board}, channel = {c.channel} }}'
-                      for c in cab_cfg.compartments)
-    p = tmp_path / "kiosk.toml"
-    p.write_text(f"""
-[kiosk]
-id = "{KIOSK_ID}"
-hall = "测试大厅"
-data_dir = "{tmp_path / 'data'}"
-[storage]
-url = "{db_url}"
-[[cabinets]]
-id = "{CAB_ID}"
-bus = "sim"
-family = "kerong-cu"
-boards = [0]
-compartments = [{comps}]
-""", encoding="utf-8")
-    return str(p)
+def kiosk_toml(tmp_path: Path, db_url: str, cab_cfg) -> Path:
+    comps = [{"label": c.label, "size": c.size, "board": c.board, "channel": c.channel} for c in cab_cfg.compartments]
+    p = write_config(tmp_path, kiosk={"id": KIOSK_ID}, storage={"url": db_url},
+                        cabinets=[{"id": CAB_ID, "bus": "sim", "family": "kerong-cu", "boards": [0],
+                                   "compartments": comps}])
+    init_kiosk(p)
+    return p
 
 
 @pytest.fixture
@@ -83,50 +73,57 @@ def live_cabinet(db, bus, cab_cfg, platform) -> Cabinet:
     return cab
 
 
-def test_cli_pickup_with_other_digits_says_what_a_code_is(kiosk_toml: str, db, capsys) -> None:
-    assert main(["-c", kiosk_toml, "pickup", "١٢٣٤٥٦"]) == 1
-    assert "a pickup code has 6 digits" in capsys.readouterr().err
+def test_cli_pickup_with_other_digits_says_what_a_code_is(kiosk_toml: Path, db) -> None:
+    r = run_cli(kiosk_toml, "pickup", "١٢٣٤٥٦")
+    assert r.code == 1
+    assert "a pickup code has 6 digits" in r.err
     with db.transaction() as s:
         rec = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.code_attempt")).scalar_one()
         assert rec.detail["result"] == "malformed"
     assert _attempts(db) == 0
 
 
-def test_cli_collect_one_ready_parcel(kiosk_toml: str, live_cabinet: Cabinet, sim, db, capsys) -> None:
+def test_cli_collect_one_ready_parcel(kiosk_toml: Path, live_cabinet: Cabinet, sim, db) -> None:
     h = live_cabinet.start_deposit(case(1), actor="staff:7", size="S")
     sim.put_item(0, 1)
     sim.close_door(0, 1)
     pid = live_cabinet.wait_closed(h).parcel_id
-    assert main(["-c", kiosk_toml, "collect"]) == 0  # no argument: only what is due, and a ready result is not
-    assert "nothing to collect" in capsys.readouterr().out
+    r = run_cli(kiosk_toml, "collect")
+    assert r.code == 0  # no argument: only what is due, and a ready result is not
+    assert "nothing to collect" in r.out
     assert parcel(db, pid).state == S.READY
-    assert main(["-c", kiosk_toml, "collect", str(pid), "--reason", "citizen at the desk"]) == 0
-    assert f"returned: A01, parcel {pid}" in capsys.readouterr().out
+    r = run_cli(kiosk_toml, "collect", str(pid), "--reason", "citizen at the desk")
+    assert r.code == 0
+    assert f"returned: A01, parcel {pid}" in r.out
     p = parcel(db, pid)
     assert p.state == S.RETURNED and p.code_hmac is None
     assert [e for op, e, _ in outbox_events(db) if op == "ReportDelivery"] == ["DEPOSITED", "RETURNED_TO_CENTRE"]
     with db.transaction() as s:
         rec = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.collect_requested")).scalar_one()
         assert rec.actor.startswith("staff:") and rec.detail["reason"] == "citizen at the desk"
-    assert main(["-c", kiosk_toml, "collect", str(pid)]) == 1  # already out
-    assert "not stored in a compartment" in capsys.readouterr().err
+    r = run_cli(kiosk_toml, "collect", str(pid))
+    assert r.code == 1  # already out
+    assert "not stored in a compartment" in r.err
 
 
-def test_cli_clear_lockout(kiosk_toml: str, live_cabinet: Cabinet, db, capsys) -> None:
-    assert main(["-c", kiosk_toml, "cabinet", "clear-lockout"]) == 0
-    assert "no lockout was on; 0 recent wrong code(s) forgiven" in capsys.readouterr().out
+def test_cli_clear_lockout(kiosk_toml: Path, live_cabinet: Cabinet, db) -> None:
+    r = run_cli(kiosk_toml, "cabinet", "clear-lockout")
+    assert r.code == 0
+    assert "no lockout was on; 0 recent wrong code(s) forgiven" in r.out
     for _ in range(4):
         with pytest.raises(WrongPickupCode):
             live_cabinet.start_pickup_by_code("000000")
     with pytest.raises(CodeLockout):
         live_cabinet.start_pickup_by_code("000000")
-    assert main(["-c", kiosk_toml, "cabinet", "clear-lockout"]) == 0
-    out = capsys.readouterr().out
+    r = run_cli(kiosk_toml, "cabinet", "clear-lockout")
+    assert r.code == 0
+    out = r.out
     assert "pickup codes accepted again: a lockout with" in out and "s still to run" in out
     with pytest.raises(WrongPickupCode):  # refused as wrong, not as locked out
         live_cabinet.start_pickup_by_code("000000")
-    assert main(["-c", kiosk_toml, "cabinet", "clear-lockout"]) == 0
-    assert "no lockout was on; 1 recent wrong code(s) forgiven" in capsys.readouterr().out
+    r = run_cli(kiosk_toml, "cabinet", "clear-lockout")
+    assert r.code == 0
+    assert "no lockout was on; 1 recent wrong code(s) forgiven" in r.out
     with db.transaction() as s:
         recs = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.code_lockout_cleared")
                          .order_by(AuditRecord.seq)).scalars().all()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from cabinet_support import assert_consistent, case, comp_state, make_cabinet, outbox_events, parcel, person
 from sqlalchemy import select, text
 
 from kiosk.cabinet import Cabinet, PickupCodeExpired, PickupDoorFault
@@ -12,6 +11,7 @@ from kiosk.cabinet.crashpoints import POINTS, hit
 from kiosk.config import PickupConfig
 from kiosk.errors import CodeLockout, LockBoardError, NoFreeCompartment, WrongPickupCode
 from kiosk.storage.models import AuditRecord, StaffTask
+from tests.cabinet.cabinet_support import assert_consistent, case, comp_state, make_cabinet, outbox_events, parcel, person
 
 
 def _deposit(cabinet: Cabinet, sim, n: int, size: str = "S") -> tuple[str, int, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from cabinet_support import CAB_ID, assert_consistent, case, comp_state, outbox_events, parcel, person
 from sqlalchemy import select
 
 from kiosk.audit import verify
@@ -14,6 +13,7 @@ from kiosk.cabinet import states as S
 from kiosk.errors import NoFreeCompartment, ValidationError
 from kiosk.outbox import payload_of
 from kiosk.storage.models import AuditRecord, Compartment, OutboxMessage
+from tests.cabinet.cabinet_support import CAB_ID, assert_consistent, case, comp_state, outbox_events, parcel, person
 
 
 def test_start_syncs_compartments_and_keeps_state(cabinet: Cabinet, db, cab_cfg) -> None:
@@ -93,7 +93,7 @@ def test_pickup_by_identity_and_single_use_code(cabinet: Cabinet, sim, db) -> No
 
 
 def test_deposit_with_explicit_applicant_and_no_platform(db, bus, cab_cfg, clock, sim) -> None:
-    from cabinet_support import make_cabinet
+    from tests.cabinet.cabinet_support import make_cabinet
     cab = make_cabinet(db, bus, cab_cfg, clock)
     cab.start()
     from kiosk.errors import FlowError
@@ -203,7 +203,7 @@ def test_two_kiosks_never_take_the_same_compartment(db, bus, cab_cfg, clock, pla
     """Five deposits at once from five Cabinet instances on one database: five different doors."""
     import threading
 
-    from cabinet_support import make_cabinet
+    from tests.cabinet.cabinet_support import make_cabinet
     cabs = [make_cabinet(db, bus, cab_cfg, clock, platform=platform) for _ in range(5)]
     cabs[0].start()
     barrier = threading.Barrier(5)

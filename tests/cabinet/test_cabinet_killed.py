@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from cabinet_support import assert_consistent, make_bus, make_cabinet
-from crash_scenarios import act, after_crash, check, expected, prepare, scenarios
 
-SCRIPT = Path(__file__).with_name("crash_flow.py")
+from tests.cabinet.cabinet_support import assert_consistent, make_bus, make_cabinet
+from tests.cabinet.crash_scenarios import act, after_crash, check, expected, prepare, scenarios
+
+SCRIPT = "tests.cabinet.crash_flow"  # run as a module from the repository, like every other helper process
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -30,7 +31,7 @@ def test_killed_then_reconciled(kind: str, step: str, world: str, db, db_url, ca
     env = {**os.environ, "KIOSK_CRASH_AT": f"{kind}.{step}", "CRASH_TEST_CODE": code or "",
            "CRASH_TEST_NOW": clock.now().isoformat(),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen([sys.executable, str(SCRIPT), kind, db_url, path, str(parcel_id or 0)],
+    proc = subprocess.Popen([sys.executable, "-m", SCRIPT, kind, db_url, path, str(parcel_id or 0)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
     try:
         assert proc.stdout is not None

@@ -8,7 +8,6 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from cabinet_support import assert_consistent, case, comp_state, outbox_events, parcel
 from sqlalchemy import select
 
 from hallkiosk import runtime_ops
@@ -16,6 +15,7 @@ from hallkiosk.runtime_ops import CitizenOps
 from kiosk.cabinet import Cabinet, DoorLeftOpen, FlowHandle
 from kiosk.cabinet import states as S
 from kiosk.storage.models import AuditRecord, StaffTask
+from tests.cabinet.cabinet_support import assert_consistent, case, comp_state, outbox_events, parcel
 
 
 def _ready_parcel(cabinet: Cabinet, sim) -> tuple[str, int]:

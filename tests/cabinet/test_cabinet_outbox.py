@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cabinet_support import assert_consistent, cab_config, id_number, make_bus, make_cabinet, make_sim, person
 from sqlalchemy import select
 
 from backend_client.client import PlatformClient
@@ -29,6 +28,7 @@ from kiosk.outbox_tasks import TASK_SMS_NOT_SENT
 from kiosk.platform_models import Applicant
 from kiosk.storage.db import Database
 from kiosk.storage.models import AuditRecord, OutboxMessage, Parcel, StaffTask
+from tests.cabinet.cabinet_support import assert_consistent, cab_config, id_number, make_bus, make_cabinet, make_sim, person
 
 USER, PASSWORD, KIOSK = "kiosk-test", "test-password-not-a-secret", "TEST-KIOSK-01"
 OWNER = Applicant("RESIDENT_ID", id_number(1), "张三丰", "13800138000")  # cabinet_support's person(1)
@@ -57,7 +57,7 @@ def cab(db: Database, bus: SerialLockBus, cab_cfg: CabinetConfig, clock: FakeClo
 
 
 def _sender(db: Database, platform: Any, clock: FakeClock) -> OutboxSender:
-    from cabinet_support import SECRET
+    from tests.cabinet.cabinet_support import SECRET
 
     return OutboxSender(db, platform, SECRET, clock, PCFG)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from cabinet_support import assert_consistent, cab_config, case, comp_state, make_bus, make_cabinet, make_sim
-from crash_scenarios import act, after_crash, check, expected, prepare, scenarios, start
 
 from kiosk.cabinet import crashpoints
 from kiosk.cabinet import states as S
 from kiosk.storage.models import Compartment
+from tests.cabinet.cabinet_support import assert_consistent, cab_config, case, comp_state, make_bus, make_cabinet, make_sim
+from tests.cabinet.crash_scenarios import act, after_crash, check, expected, prepare, scenarios, start
 
 
 class Crash(BaseException):

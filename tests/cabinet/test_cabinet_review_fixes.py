@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cabinet_support import CAB_ID, KIOSK_ID, SECRET, assert_consistent, case, comp_state, make_cabinet
 from sqlalchemy import select, text
 
 from drivers.lockboard import SerialLockBus
@@ -22,6 +21,7 @@ from kiosk.config import CabinetConfig, PickupConfig
 from kiosk.errors import StorageError
 from kiosk.storage.db import Database
 from kiosk.storage.models import Flow, Parcel
+from tests.cabinet.cabinet_support import CAB_ID, KIOSK_ID, SECRET, assert_consistent, case, comp_state, make_cabinet
 
 
 class Crash(BaseException):
@@ -115,7 +115,7 @@ def test_moving_on_after_a_door_fault_reads_the_next_sensor_with_no_transaction_
 
 def test_a_stray_found_and_a_dropoff_read_no_sensor_inside_a_transaction(db, probing, cab_cfg, clock, platform,
                                                                         sim) -> None:
-    from cabinet_support import person
+    from tests.cabinet.cabinet_support import person
 
     cab = _cabinet(db, probing, cab_cfg, clock, platform)
     sim.put_item(0, 1)

@@ -8,17 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from cabinet_support import (
-    CAB_ID,
-    assert_consistent,
-    case,
-    comp_state,
-    make_bus,
-    make_cabinet,
-    make_sim,
-    parcel,
-    person,
-)
 from sqlalchemy import select
 
 from drivers.lockboard import SerialLockBus
@@ -29,6 +18,17 @@ from kiosk.cabinet import states as S
 from kiosk.config import CabinetConfig
 from kiosk.errors import LockBoardError
 from kiosk.storage.models import AuditRecord, Compartment, Parcel, StaffTask
+from tests.cabinet.cabinet_support import (
+    CAB_ID,
+    assert_consistent,
+    case,
+    comp_state,
+    make_bus,
+    make_cabinet,
+    make_sim,
+    parcel,
+    person,
+)
 
 BOARD_TASK = "board_not_answering"
 SENSOR_TASK = "item_sensors"

@@ -8,7 +8,16 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from cabinet_support import (
+from sqlalchemy import func, select, text
+
+from drivers.lockboard.sim import SimLockBoard
+from kiosk.cabinet import Cabinet, MalformedPickupCode
+from kiosk.cabinet import states as S
+from kiosk.clock import FakeClock
+from kiosk.config import CabinetConfig, PickupConfig
+from kiosk.errors import FlowError, WrongPickupCode
+from kiosk.storage.models import AuditRecord, CodeAttempt
+from tests.cabinet.cabinet_support import (
     KIOSK_ID,
     SECRET,
     assert_consistent,
@@ -20,15 +29,6 @@ from cabinet_support import (
     parcel,
     person,
 )
-from sqlalchemy import func, select, text
-
-from drivers.lockboard.sim import SimLockBoard
-from kiosk.cabinet import Cabinet, MalformedPickupCode
-from kiosk.cabinet import states as S
-from kiosk.clock import FakeClock
-from kiosk.config import CabinetConfig, PickupConfig
-from kiosk.errors import FlowError, WrongPickupCode
-from kiosk.storage.models import AuditRecord, CodeAttempt
 
 
 def _deposit(cab: Cabinet, sim: SimLockBoard, n: int, board: int = 0) -> tuple[str, int, str]:

@@ -4,13 +4,13 @@ a "free" compartment whose sensor reads an item is never handed out. Real Serial
 from __future__ import annotations
 
 import pytest
-from cabinet_support import assert_consistent, case, comp_state, outbox_events, parcel, person
 from sqlalchemy import select
 
 from kiosk.cabinet import Cabinet, NothingToPickUp
 from kiosk.cabinet import states as S
 from kiosk.errors import FlowError, WrongPickupCode
 from kiosk.storage.models import AuditRecord
+from tests.cabinet.cabinet_support import assert_consistent, case, comp_state, outbox_events, parcel, person
 
 
 def _deposit(cabinet: Cabinet, sim, n: int) -> tuple[str, int, int]:

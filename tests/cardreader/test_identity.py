@@ -13,10 +13,9 @@ from kiosk.identity import (
     check_consistency,
     check_digit,
     gender_of,
-    mask_id_number,
-    mask_name,
     validate_id_number,
 )
+from kiosk.privacy import mask_id_number, mask_name
 
 DEMO = "110105199001011232"
 

@@ -23,6 +23,7 @@ from kiosk.identity import Identity, check_digit
 from kiosk.secret import load_or_create_secret
 from kiosk.staff import StaffDirectory
 from kiosk.storage.db import Database
+from tests.conftest import init_kiosk
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "console-pass-123"
@@ -40,7 +41,8 @@ def id_number(seq: int) -> str:
     return first17 + check_digit(first17)
 
 
-def write_config(tmp: Path, db_url: str, *, kiosk_id: str = "HALL-PC-01", extra: str = "") -> Path:
+def write_config(tmp: Path, db_url: str, *, kiosk_id: str = "HALL-PC-01", extra: str = "", init: bool = True) -> Path:
+    """A kiosk.toml; ``init``: also `kiosk db init` it (False for a config that is meant to be refused)."""
     tmp.mkdir(parents=True, exist_ok=True)
     p = tmp / "kiosk.toml"
     p.write_text(f"""
@@ -60,6 +62,8 @@ endpoint = "sim"
 status_interval_s = 1
 max_failed_logins = 3
 {extra}""", encoding="utf-8")
+    if init:
+        init_kiosk(p)
     return p
 
 

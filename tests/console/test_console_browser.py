@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk import audit
-from kiosk.identity import mask_id_number
+from kiosk.privacy import mask_id_number
 from kiosk.storage.models import StaffTask
 from tests.console.conftest import login
 from tests.console.hall import PASSWORD, REPO, Hall, id_number

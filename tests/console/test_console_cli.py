@@ -77,7 +77,7 @@ def test_demo_account_only_on_the_simulators(tmp_path: Path, cfg: Path, browser:
 
 
 def test_a_network_address_needs_a_certificate(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", extra='host = "0.0.0.0"\n')
+    cfg = write_config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", extra='host = "0.0.0.0"\n', init=False)
     r = kiosk(cfg, "console", "user", "list")
     assert r.returncode == 3 and "console.host" in r.stderr and "tls_cert" in r.stderr
 

@@ -21,7 +21,7 @@ from drivers.lockboard.sim import SimLockBoard
 from hallkiosk.cli import main
 from hallkiosk.wiring import App
 from kiosk.config import load_config
-from kiosk.storage.db import Database
+from tests.conftest import init_kiosk
 
 KIOSK_ID = "TEST-HALL-07"
 USER = "kiosk-diag"
@@ -114,10 +114,8 @@ def problems(report: dict[str, Any]) -> dict[str, str]:
 
 
 def migrate(config: Path) -> None:
-    cfg = load_config(config)
-    db = Database(cfg.storage_url)
-    db.upgrade()
-    db.dispose()
+    """``kiosk db init``: migrates the database and writes the data directory's marker."""
+    init_kiosk(config)
 
 
 @pytest.fixture

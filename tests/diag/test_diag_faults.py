@@ -135,7 +135,7 @@ def test_tampered_audit_record(rig: Rig) -> None:
     finally:
         app.close()
     code, rep = rig.diag("--only", "storage")
-    assert code == 0 and check(rep, "storage.audit")["finding"] == "3 audit records, chain intact"
+    assert code == 0 and check(rep, "storage.audit")["finding"] == "4 audit records, chain intact"  # db.init + 3
     db = Database(load_config(rig.config).storage_url)
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET subject = 'something else' WHERE seq = 2"))

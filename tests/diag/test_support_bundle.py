@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from kiosk.config import load_config
 from kiosk.storage.db import Database
+from tests.conftest import init_kiosk
 
 from .conftest import PASSWORD, Rig
 
@@ -77,9 +78,7 @@ CODE2 = "58213904"
 def _on(rig: Rig, db_url: str) -> None:
     """Point the rig's kiosk at the backend under test (SQLite file or a fresh PostgreSQL database)."""
     rig.config.write_text(rig.config.read_text(encoding="utf-8") + f'\n[storage]\nurl = "{db_url}"\n', encoding="utf-8")
-    db = Database(db_url)
-    db.upgrade()
-    db.dispose()
+    init_kiosk(rig.config, force=True)  # the marker now names this database (audit record 1: db.init)
 
 
 def _bundle(rig: Rig, tmp_path: Path) -> dict[str, str]:
@@ -104,22 +103,22 @@ def test_bundle_with_a_damaged_audit_record_marks_it_unreadable(rig: Rig, db_url
     damage = (["detail = 'garbage'"] if db.is_sqlite else ["at = 'infinity'", "detail = '{\"x\": \"\\ud800\"}'"])
     with db.engine.begin() as conn:
         for i, set_ in enumerate(damage):
-            conn.execute(text(f"UPDATE audit_log SET {set_} WHERE seq = {2 + i}"))
+            conn.execute(text(f"UPDATE audit_log SET {set_} WHERE seq = {3 + i}"))
     db.dispose()
     files = _bundle(rig, tmp_path)
     audit = {r["seq"]: r for r in map(json.loads, files["db/audit.jsonl"].splitlines())}
-    assert {1, 2, 3, 4} <= set(audit)
+    assert {1, 2, 3, 4, 5} <= set(audit)
     if "garbage" in damage[0]:
-        assert audit[2]["unreadable"] == "detail is not JSON" and audit[2]["detail"] is None
+        assert audit[3]["unreadable"] == "detail is not JSON" and audit[3]["detail"] is None
         assert "garbage" not in files["db/audit.jsonl"]  # named, never shown: it could be anyone's data
     else:
-        assert audit[2]["unreadable"] == "at is not a timestamp" and audit[2]["at"] is None
-        assert "cannot be hashed" in audit[3]["unreadable"] and audit[3]["detail"] is None
+        assert audit[3]["unreadable"] == "at is not a timestamp" and audit[3]["at"] is None
+        assert "cannot be hashed" in audit[4]["unreadable"] and audit[4]["detail"] is None
     # The records around it are whole, and support sees where the chain breaks.
-    assert audit[1]["detail"] == {"outcome": "opened", "ms": 101} and "unreadable" not in audit[1]
-    assert audit[4]["subject"] == "A04" and "unreadable" not in audit[4]
+    assert audit[2]["detail"] == {"outcome": "opened", "ms": 101} and "unreadable" not in audit[2]
+    assert audit[5]["subject"] == "A04" and "unreadable" not in audit[5]
     verify = json.loads(files["db/audit_verify.jsonl"])
-    assert verify["ok"] is False and verify["broken_seq"] == 2
+    assert verify["ok"] is False and verify["broken_seq"] == 3
     for table in ("device_events", "outbox", "staff_tasks", "compartments"):  # the other tables are all there
         assert '"error"' not in files[f"db/{table}.jsonl"], files[f"db/{table}.jsonl"]
 

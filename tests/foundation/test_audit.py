@@ -85,20 +85,20 @@ def test_cli_verify_names_a_one_byte_edit(cfg: Config, clock: FakeClock) -> None
     ok = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *env_cfg, "audit", "verify"],
                         capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
-    assert "4 audit records" in ok.stdout
+    assert "5 audit records" in ok.stdout  # db.init (the cfg fixture) + 4
     with db.engine.begin() as c:
-        detail = c.execute(text("SELECT detail FROM audit_log WHERE seq = 2")).scalar_one()
+        detail = c.execute(text("SELECT detail FROM audit_log WHERE seq = 3")).scalar_one()
         tampered = detail.replace("121", "129") if isinstance(detail, str) else json.dumps(detail).replace("121", "129")
         assert tampered != detail
-        c.execute(text("UPDATE audit_log SET detail = :d WHERE seq = 2"), {"d": tampered})
+        c.execute(text("UPDATE audit_log SET detail = :d WHERE seq = 3"), {"d": tampered})
     db.dispose()
     bad = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *env_cfg, "audit", "verify"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 6
-    assert "record 2" in bad.stderr
+    assert "record 3" in bad.stderr
     tail = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *env_cfg, "audit", "tail", "--json"],
                           capture_output=True, text=True, timeout=60)
-    assert tail.returncode == 0 and len(tail.stdout.splitlines()) == 4
+    assert tail.returncode == 0 and len(tail.stdout.splitlines()) == 5
 
 
 def test_unwritable_data_dir_via_cli(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from kiosk import audit
 from kiosk.clock import FakeClock
 from kiosk.storage.db import Database
 from kiosk.storage.models import KeyValue
+from tests.conftest import init_kiosk
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -223,7 +224,8 @@ def _storage_audit(capsys: pytest.CaptureFixture[str], config: Path) -> dict:
 def test_cli_and_diag_name_an_unreadable_record(db: Database, db_url: str, clock: FakeClock, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     config = _config(tmp_path, db_url)
-    _fill(db, clock, 4)
+    init_kiosk(config)  # audit record 1: db.init
+    _fill(db, clock, 3)
     assert _storage_audit(capsys, config)["finding"] == "4 audit records, chain intact"
     _sql(db, "UPDATE audit_log SET at = 'infinity' WHERE seq = 2")
     code, out, err = _cli(capsys, config, "audit", "verify")
@@ -244,7 +246,8 @@ def test_cli_and_diag_name_an_unreadable_record(db: Database, db_url: str, clock
 def test_cli_and_diag_name_deleted_newest_records(db: Database, db_url: str, clock: FakeClock, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     config = _config(tmp_path, db_url)
-    _fill(db, clock, 17)
+    init_kiosk(config)  # audit record 1: db.init
+    _fill(db, clock, 16)
     _sql(db, "DELETE FROM audit_log WHERE seq = 17")
     code, out, err = _cli(capsys, config, "audit", "verify")
     assert code == 6 and "audit chain broken at record 17: record 17 missing at the end" in err, (out, err)

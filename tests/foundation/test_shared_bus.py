@@ -11,6 +11,7 @@ from hallkiosk.wiring import App
 from kiosk.cabinet import Cabinet
 from kiosk.config import load_config
 from kiosk.errors import ConfigError
+from tests.conftest import init_kiosk
 
 TOML = """
 [kiosk]
@@ -46,7 +47,7 @@ def _config(tmp_path: Path, bus: str, side_family: str = "kerong-cu") -> Path:
 def test_two_cabinets_on_one_bus_share_its_port(tmp_path: Path) -> None:
     sim = SimLockBoard("kerong-cu", [0, 1])
     path = sim.serve_pty()
-    app = App(load_config(_config(tmp_path, path)))
+    app = App(init_kiosk(_config(tmp_path, path)))
     try:
         assert app.buses["MAIN"] is app.buses["SIDE"]  # a second open of the tty would be refused (exclusive)
         cab = Cabinet(app.db, app.buses, app.cfg.cabinets, app.cfg.pickup, app.clock, app.secret, app.cfg.kiosk.id)

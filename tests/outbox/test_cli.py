@@ -8,78 +8,78 @@ from pathlib import Path
 import pytest
 
 from backend_client.sim import PlatformSim
-from hallkiosk.cli import main
 from kiosk import audit, outbox
 from kiosk.clock import SystemClock
 from kiosk.heartbeat import auth_alarm, raise_auth_alarm
 from kiosk.storage.db import Database
 from kiosk.storage.models import OutboxMessage
-
-from .conftest import KIOSK, PASSWORD, USER
+from tests.conftest import init_kiosk
+from tests.support.cli import run_cli
+from tests.support.config import write_config
+from tests.support.platform import KIOSK, PASSWORD, USER
 
 
 @pytest.fixture
-def kiosk_toml(tmp_path: Path, db_url: str, sim: PlatformSim, monkeypatch: pytest.MonkeyPatch) -> str:
+def kiosk_toml(tmp_path: Path, db_url: str, sim: PlatformSim, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KIOSK_TEST_PLATFORM_PW", PASSWORD)
-    p = tmp_path / "kiosk.toml"
-    p.write_text(f"""
-[kiosk]
-id = "{KIOSK}"
-hall = "测试大厅"
-data_dir = "{tmp_path / 'data'}"
-[storage]
-url = "{db_url}"
-[platform]
-endpoint = "{sim.url}"
-username = "{USER}"
-password_env = "KIOSK_TEST_PLATFORM_PW"
-""", encoding="utf-8")
-    return str(p)
+    p = write_config(tmp_path, kiosk={"id": KIOSK}, storage={"url": db_url},
+                        platform={"endpoint": sim.url, "username": USER, "password_env": "KIOSK_TEST_PLATFORM_PW"})
+    init_kiosk(p)
+    return p
 
 
-def test_list_and_retry_dead_message(kiosk_toml: str, db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+def test_list_and_retry_dead_message(kiosk_toml: Path, db: Database) -> None:
     now = SystemClock().now()
     with db.transaction() as s:
         m = outbox.enqueue(s, now, "SubmitApplication", {"applicant": {"id_number": "110105195803121232"}},
                            secret=b"k" * 32, sensitive=True)
         m.state, m.last_error = "dead", "UNKNOWN_MATTER: matter X is not in catalog (applicant 110105195803121232)"
-    assert main(["-c", kiosk_toml, "outbox", "list"]) == 0
-    out = capsys.readouterr().out
+    r = run_cli(kiosk_toml, "outbox", "list")
+    assert r.code == 0
+    out = r.out
     assert f"{m.id:>6} SubmitApplication" in out and "dead" in out
     assert "110105195803121232" not in out and "110105********1232" in out  # the error is scrubbed
-    assert main(["-c", kiosk_toml, "outbox", "retry", str(m.id), "--actor", "staff:wang"]) == 0
+    r = run_cli(kiosk_toml, "outbox", "retry", str(m.id), "--actor", "staff:wang")
+    assert r.code == 0
     with db.transaction() as s:
         row = s.get(OutboxMessage, m.id)
         assert (row.state, row.attempts) == ("pending", 0)
         assert audit.tail(s, 1)[0].action == "outbox.retry"
-    assert main(["-c", kiosk_toml, "outbox", "retry", "999"]) == 2
-    assert main(["-c", kiosk_toml, "outbox", "list", "--all", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    r = run_cli(kiosk_toml, "outbox", "retry", "999")
+    assert r.code == 2
+    r = run_cli(kiosk_toml, "outbox", "list", "--all", "--json")
+    assert r.code == 0
+    data = json.loads(r.out.strip().splitlines()[-1])
     assert data["counts"] == {"pending": 1} and data["auth_alarm"] is None
 
 
-def test_retry_clears_the_auth_alarm(kiosk_toml: str, db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+def test_retry_clears_the_auth_alarm(kiosk_toml: Path, db: Database) -> None:
     with db.transaction() as s:
         raise_auth_alarm(s, SystemClock().now(), "AUTH_FAILED on Heartbeat: wrong password digest", actor="test")
-    assert main(["-c", kiosk_toml, "outbox", "list"]) == 0
-    assert "AUTH_FAILED alarm" in capsys.readouterr().out
-    assert main(["-c", kiosk_toml, "outbox", "retry"]) == 0
-    assert "alarm cleared" in capsys.readouterr().out
+    r = run_cli(kiosk_toml, "outbox", "list")
+    assert r.code == 0
+    assert "AUTH_FAILED alarm" in r.out
+    r = run_cli(kiosk_toml, "outbox", "retry")
+    assert r.code == 0
+    assert "alarm cleared" in r.out
     with db.transaction() as s:
         assert auth_alarm(s) is None
 
 
-def test_catalog_show(kiosk_toml: str, db: Database, sim: PlatformSim, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["-c", kiosk_toml, "catalog", "show"]) == 1  # nothing cached yet
-    assert main(["-c", kiosk_toml, "catalog", "show", "--refresh"]) == 0
-    out = capsys.readouterr().out
+def test_catalog_show(kiosk_toml: Path, db: Database, sim: PlatformSim) -> None:
+    r = run_cli(kiosk_toml, "catalog", "show")
+    assert r.code == 1  # nothing cached yet
+    r = run_cli(kiosk_toml, "catalog", "show", "--refresh")
+    assert r.code == 0
+    out = r.out
     assert sim.backoffice.catalog_version in out and "MZ-ELDER-CARD" in out and "pattern 1[3-9][0-9]{9}" in out
     sim.stop()
-    assert main(["-c", kiosk_toml, "catalog", "show", "--json"]) == 0  # from the cache, platform down
-    assert json.loads(capsys.readouterr().out)["version"] == sim.backoffice.catalog_version
+    r = run_cli(kiosk_toml, "catalog", "show", "--json")
+    assert r.code == 0  # from the cache, platform down
+    assert json.loads(r.out)["version"] == sim.backoffice.catalog_version
 
 
-def test_purge_scrubs_old_dead_personal_data(kiosk_toml: str, db: Database, capsys: pytest.CaptureFixture[str]) -> None:
+def test_purge_scrubs_old_dead_personal_data(kiosk_toml: Path, db: Database) -> None:
     import datetime as dt
 
     now = SystemClock().now()
@@ -91,12 +91,15 @@ def test_purge_scrubs_old_dead_personal_data(kiosk_toml: str, db: Database, caps
         alive = outbox.enqueue(s, now - dt.timedelta(days=40), "SubmitApplication",
                                {"applicant": {"id_number": "110105195803121232"}}, secret=b"k" * 32, sensitive=True)
         old.state = young.state = "dead"
-    assert main(["-c", kiosk_toml, "outbox", "purge", "--older-than", "30", "--actor", "staff:wang"]) == 0
-    assert f"scrubbed 1 dead message(s): {old.id}" in capsys.readouterr().out
+    r = run_cli(kiosk_toml, "outbox", "purge", "--older-than", "30", "--actor", "staff:wang")
+    assert r.code == 0
+    assert f"scrubbed 1 dead message(s): {old.id}" in r.out
     with db.transaction() as s:
         assert s.get(OutboxMessage, old.id).payload == {"scrubbed": True}
         assert "sealed" in s.get(OutboxMessage, young.id).payload  # too recent
         assert "sealed" in s.get(OutboxMessage, alive.id).payload  # still being delivered
         assert audit.tail(s, 1)[0].action == "outbox.purge"
-    assert main(["-c", kiosk_toml, "outbox", "retry", str(old.id)]) == 2  # nothing left to send
-    assert main(["-c", kiosk_toml, "outbox", "purge", "--older-than", "0"]) == 2
+    r = run_cli(kiosk_toml, "outbox", "retry", str(old.id))
+    assert r.code == 2  # nothing left to send
+    r = run_cli(kiosk_toml, "outbox", "purge", "--older-than", "0")
+    assert r.code == 2

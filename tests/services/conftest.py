@@ -2,66 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
-from backend_client.client import PlatformClient
 from backend_client.sim import PlatformSim
-from kiosk.catalog import CatalogService
-from kiosk.clock import Clock, SystemClock
-from kiosk.config import PlatformConfig
-from kiosk.outbox_sender import OutboxSender
-from kiosk.storage.db import Database
-
-USER, PASSWORD, KIOSK = "kiosk-test", "test-password-not-a-secret", "LS-HALL-01"
+from tests.support.platform import (  # noqa: F401 - fixtures, used by name
+    KIOSK,
+    PASSWORD,
+    USER,
+    catalog,
+    client,
+    make_client,
+    pcfg,
+    real_clock,
+    sender,
+    start_sim,
+)
 
 
 @pytest.fixture
 def sim() -> Iterator[PlatformSim]:
-    s = PlatformSim(users={USER: (PASSWORD, [KIOSK])}).start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def pcfg() -> PlatformConfig:
-    return PlatformConfig(timeout_s=2, connect_timeout_s=1, outbox_backoff_initial_s=0.05, outbox_backoff_max_s=0.4)
-
-
-@pytest.fixture
-def make_client(sim: PlatformSim, pcfg: PlatformConfig) -> Iterator[Callable[..., PlatformClient]]:
-    made: list[PlatformClient] = []
-
-    def make(version: str = "1.1") -> PlatformClient:
-        c = PlatformClient(sim.url, USER, PASSWORD, KIOSK, timeout_s=pcfg.timeout_s,
-                           connect_timeout_s=pcfg.connect_timeout_s, interface_version=version)  # type: ignore[arg-type]
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.close()
-
-
-@pytest.fixture
-def client(make_client: Callable[..., PlatformClient]) -> PlatformClient:
-    return make_client()
-
-
-@pytest.fixture
-def real_clock() -> Clock:
-    return SystemClock()
-
-
-@pytest.fixture
-def catalog(db: Database, client: PlatformClient, real_clock: Clock) -> CatalogService:
-    return CatalogService(db, client, real_clock)
-
-
-@pytest.fixture
-def sender(db: Database, client: PlatformClient, secret: bytes, real_clock: Clock, pcfg: PlatformConfig,
-           catalog: CatalogService) -> Iterator[OutboxSender]:
-    s = OutboxSender(db, client, secret, real_clock, pcfg, on_unknown_matter=catalog.refresh)
+    s = start_sim()
     yield s
     s.stop()

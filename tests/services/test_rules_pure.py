@@ -85,11 +85,13 @@ def test_fee_in_words() -> None:
     assert fee_text(Decimal("0.00"), None).key == "guide.free"  # never "0.00 元"
     assert fee_text(Decimal("20.00"), "遗失补办收取工本费20元").params["note"].startswith("遗失")
     assert fee_text(Decimal("20.00"), None).params == {"amount": "20.00"}
+    # A free matter's note "免费" is said in the citizen's language, not shown as Chinese on the English screen.
+    assert fee_text(Decimal("0.00"), "免费").key == "guide.free"
 
 
 def test_guide_of_a_matter_and_a_bundle() -> None:
     g = guide_of(ELDER)
-    assert g.fee.key == "guide.fee_note" and g.conditions and g.has_age_limit
+    assert g.fee.key == "guide.free" and g.conditions and g.has_age_limit
     photo = next(m for m in g.materials if "照片" in m.name)
     assert photo.kind.key == "guide.original" and photo.kind.params == {"copies": 2}
     assert guide_of(next(m for m in MATTERS if m.code == "GJJ-DEPOSIT-CERT")).promised.key == "guide.instant"

@@ -15,7 +15,8 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
 os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
 
-from kiosk.config import Config, load_config
+from kiosk.config import Config
+from tests.conftest import init_kiosk
 from tests.ui.harness import ARTIFACTS, REPO, Driver, FakeIdle, overflowing
 
 TECH_PIN = "135790"
@@ -37,7 +38,7 @@ def _config(tmp: Path) -> Config:
     assert STAFF_BADGE in text
     p = tmp / "kiosk.toml"
     p.write_text(text, encoding="utf-8")
-    return load_config(p)
+    return init_kiosk(p)
 
 
 @pytest.fixture(scope="session")

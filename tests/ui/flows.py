@@ -110,3 +110,12 @@ def overdue_result(d: Driver, person: Applicant = OTHER_PERSON) -> tuple[int, st
     time.sleep(1.2)
     assert any(v.id == h.parcel_id for v in rt.cabinet.overdue()), "the parcel is overdue for the kiosk's own cabinet"
     return h.parcel_id, h.label
+
+
+def open_matter(d: Driver, title: str) -> None:
+    """On the matters screen: tap the row titled ``title``, read its 办事指南, start the form."""
+    d.tap_text(title, d.app.screen.ids.rows)
+    assert d.app.sm.current == "guide"
+    d.wait_for(lambda: d.app.screen.check != "checking", timeout=20, what="the guide and the eligibility check")
+    assert d.app.screen.check == "ok", d.app.screen.refusal
+    d.tap_id("btn_start")

@@ -11,19 +11,19 @@ import threading
 from kiosk.identity import Identity
 from kiosk.ports import CardEvent
 from tests.ui.conftest import shot
-from tests.ui.flows import CARD_PERSON, OTHER_PERSON
+from tests.ui.flows import CARD_PERSON, OTHER_PERSON, open_matter
 from tests.ui.harness import Driver
 from ui.card_away import CARD_RETURN_S
 
 
 def _form_with_a_phone_typed(k: Driver) -> object:
-    """Identified with the demo ID card, on the senior card's form with part of a phone number typed."""
+    """Identified with the demo ID card, on the job-seeker registration form with part of a phone number typed."""
     k.tap_id("btn_matters")
     k.rt.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
-    k.tap_text("老年人优待证办理")
+    open_matter(k, "就业失业登记")
     form = k.app.screen
     k.keys(form.ids.numpad, "1380013")
     assert k.app.session.form.get("phone") == "1380013"
@@ -116,7 +116,7 @@ def test_a_social_security_card_pulled_out_of_its_slot_ends_the_session_at_once(
     k.wait_for(lambda: k.app.screen.reader_state == "read", what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
-    k.tap_text("老年人优待证办理")
+    open_matter(k, "就业失业登记")
     k.keys(k.app.screen.ids.numpad, "138")
     _ssc_event(k, "removed")
     k.wait_for(lambda: k.app.sm.current == "start", what="the session to end")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.ui.conftest import shot
+from tests.ui.flows import open_matter
 from tests.ui.harness import Driver
 
 ELDER = "MZ-ELDER-CARD"
@@ -35,7 +36,7 @@ def _to_address(k: Driver, *, via_card: bool = False) -> Any:
     if via_card:
         _identify_senior(k)
         k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
-        k.tap_text("老年人优待证办理" if k.app.lang == "zh" else "Senior Citizen Preferential Card")
+        open_matter(k, "老年人优待证办理" if k.app.lang == "zh" else "Senior Citizen Preferential Card")
     else:
         matter = next(m for m in k.rt.matters() if m.code == ELDER)
         k.app.go("form", matter=matter)

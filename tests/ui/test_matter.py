@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from kiosk.storage.models import OutboxMessage, Submission
 from tests.ui.conftest import shot
-from tests.ui.flows import CARD_PERSON
+from tests.ui.flows import CARD_PERSON, open_matter
 from tests.ui.harness import Driver
 
 
@@ -24,7 +24,7 @@ def test_submit_a_matter_with_local_error_then_result_and_receipt(k: Driver) -> 
     _identify(k, "btn_matters")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
     shot(k, "matters")
-    k.tap_text("户籍证明开具")
+    open_matter(k, "户籍证明开具")
     form = k.app.screen
     assert k.app.sm.current == "form"
     # Field 1, purpose (CHOICE): big choice buttons.

@@ -116,7 +116,7 @@ def test_badge_and_pin_when_a_staff_pin_is_set(k: Driver, monkeypatch: pytest.Mo
     pin = k.app.screen
     k.keys(pin.ids.numpad, STAFF_PIN)
     k.tap_id("btn_ok")
-    assert k.app.sm.current == "pin" and pin.error == k.t("pin.wrong")
+    assert k.app.sm.current == "pin" and pin.error == k.t("pin.wrong", n=k.rt.pin_tries_left(), minutes=5)
     # Nor a staff PIN screen reached without a badge.
     k.app.go("pin", role="staff", badge="")
     k.keys(pin.ids.numpad, STAFF_PIN)
@@ -131,7 +131,8 @@ def test_badge_and_pin_when_a_staff_pin_is_set(k: Driver, monkeypatch: pytest.Mo
     shot(k, "pin_staff")
     k.keys(pin.ids.numpad, TECH_PIN)
     k.tap_id("btn_ok")
-    assert k.app.sm.current == "pin" and pin.error == k.t("pin.wrong"), "the technician's PIN is not the staff PIN"
+    wrong = k.t("pin.wrong", n=k.rt.pin_tries_left(), minutes=5)
+    assert k.app.sm.current == "pin" and pin.error == wrong, "the technician's PIN is not the staff PIN"
     k.keys(pin.ids.numpad, STAFF_PIN)
     k.tap_id("btn_ok")
     assert k.app.sm.current == "staff" and k.app.session.role == "staff" and k.app.session.staff_id == STAFF_BADGE

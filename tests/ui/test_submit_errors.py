@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.conftest import shot
+from tests.ui.flows import open_matter
 from tests.ui.harness import Driver
 from ui.screens.form import DELIVERY, form_key_for
 
@@ -36,7 +37,7 @@ def _fill_ssc_form(k: Driver, phone: str = "13800138000") -> object:
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
-    k.tap_text("Social Security Card Replacement" if k.app.lang == "en" else "社会保障卡补换")
+    open_matter(k, "Social Security Card Replacement" if k.app.lang == "en" else "社会保障卡补换")
     form = k.app.screen
     k.tap_text(k.t("choice.遗失"), form.ids.choices)
     k.tap_id("btn_next")

@@ -1,7 +1,8 @@
 """The pinyin index: build it from pypinyin + jieba once, cache it as a sorted TSV, load it in a fraction of a second.
 
-Entries: every CJK character (pypinyin's dictionary, every reading) ranked by jieba's frequency of the
-character, plus the most frequent jieba words (and the address vocabulary a form needs) under their
+Entries: every CJK character (pypinyin's dictionary, every reading) ranked by its frequency in text (standalone
+and inside every word, :func:`character_frequencies`; jieba's counts blended with wordfreq's, surnames counted
+again as names), plus the most frequent jieba words (and the address vocabulary a form needs) under their
 pypinyin reading. Keys are toneless syllables joined by "'", ü written v (``lv`` → 绿).
 
 Building takes seconds of pure-Python work, so it must never run on the UI thread:
@@ -14,6 +15,7 @@ prebuilds the cache (for an image build), so a kiosk normally only ever *loads* 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import subprocess
@@ -29,7 +31,7 @@ from ui.pinyin.engine import SYLLABLES
 
 log = logging.getLogger(__name__)
 
-FORMAT = "hall-kiosk-pinyin/1"
+FORMAT = "hall-kiosk-pinyin/2"  # 2: characters ranked by frequency inside words too
 CACHE_NAME = "pinyin-index.tsv"
 DEFAULT_WORDS = 50_000  # jieba's top words by frequency: the 50 000th still has a frequency of ~40
 CJK = re.compile(r"[\u4e00-\u9fff]+")
@@ -38,6 +40,9 @@ OTHER_READING_PRIOR = 0.002  # a reading no common word uses (听 yín, 区 ōu)
 # jieba's single-character counts include traditional forms and mojibake (UTF-8 read as GBK: 銆 鐨 鏄, tagged zg).
 # Characters outside GB2312 — the 6 763 everyday simplified ones — keep a place, but behind every common one.
 OUTSIDE_GB2312 = 0.01
+# A surname counts this many times over in names: the name field is what citizens type most (傅 阎 龚 are rare in
+# running text but not at a kiosk). jieba's person-name entries say which characters begin names, and how often.
+SURNAME_WEIGHT = 10.0
 ADDRESS_FLOOR = 5_000  # address words are what this kiosk's forms ask for: never below page one
 
 # Address and form vocabulary: always in the index, whatever their general frequency (门牌号 ranks ~96 000th).
@@ -137,18 +142,62 @@ def current_stamp(max_words: int = DEFAULT_WORDS) -> str:
         except metadata.PackageNotFoundError:
             return "none"
 
-    return f"{FORMAT} pypinyin={ver('pypinyin')} jieba={ver('jieba')} words={max_words}"
+    return f"{FORMAT} pypinyin={ver('pypinyin')} jieba={ver('jieba')} wordfreq={ver('wordfreq')} words={max_words}"
 
 
-def _jieba_frequencies() -> list[tuple[str, int]]:
-    """jieba's bundled dict.txt ("word freq tag" lines), read as a package resource: no jieba import, no network."""
+def _jieba_frequencies() -> tuple[list[tuple[str, int]], dict[str, int]]:
+    """jieba's bundled dict.txt ("word freq tag" lines), read as a package resource: no jieba import, no network.
+
+    Returns the (word, frequency) rows and, per character, the summed frequency of the two- and three-character
+    person names (tag ``nr``) it begins: how often it is a surname."""
     rows = []
+    surname: dict[str, int] = defaultdict(int)
     with (resources.files("jieba") / "dict.txt").open(encoding="utf-8") as f:
         for line in f:
             parts = line.split()
             if len(parts) >= 2 and parts[1].isdigit():
                 rows.append((parts[0], int(parts[1])))
-    return rows
+                if len(parts) >= 3 and parts[2] == "nr" and 2 <= len(parts[0]) <= 3:
+                    surname[parts[0][0]] += int(parts[1])
+    return rows, dict(surname)
+
+
+def character_frequencies(rows: Sequence[tuple[str, int]]) -> dict[str, int]:
+    """How often each character occurs in text: its count as a word of its own plus the counts of every word that
+    contains it. A standalone count alone buries characters that mostly live inside words (绿 in 绿色, 芦 in 芦苇)
+    behind rarer ones that stand alone in names (禄 璐); the same sum over a corpus is what character frequency
+    lists measure."""
+    out: dict[str, int] = defaultdict(int)
+    for word, n in rows:
+        if CJK.fullmatch(word):
+            for ch in word:
+                out[ch] += n
+    return dict(out)
+
+
+def _wordfreq_characters() -> dict[str, float]:
+    """Character frequencies from wordfreq's Chinese word list (subtitles, Wikipedia, news, books, the web: a
+    second, larger corpus than jieba's), summed over the words that contain each character; {} without wordfreq."""
+    try:
+        from wordfreq import get_frequency_dict
+    except ImportError:
+        log.warning("wordfreq is not installed: characters ranked by jieba's counts alone")
+        return {}
+    out: dict[str, float] = defaultdict(float)
+    for word, f in get_frequency_dict("zh", wordlist="large").items():
+        if CJK.fullmatch(word):
+            for ch in word:
+                out[ch] += f
+    return dict(out)
+
+
+def blend(jieba: dict[str, int], other: dict[str, float]) -> dict[str, int]:
+    """The geometric mean of two frequency tables, on jieba's scale: where the corpora disagree (jieba counts 施 食
+    above 识 视), the character both find common wins. A character only jieba knows keeps its jieba count."""
+    if not other:
+        return jieba
+    scale = sum(jieba.values()) / sum(other.values())
+    return {ch: round(math.sqrt(n * other[ch] * scale)) if other.get(ch) else n for ch, n in jieba.items()}
 
 
 def build_lexicon(max_words: int = DEFAULT_WORDS) -> Lexicon:
@@ -157,8 +206,11 @@ def build_lexicon(max_words: int = DEFAULT_WORDS) -> Lexicon:
     from pypinyin.contrib.tone_convert import to_normal
     from pypinyin.pinyin_dict import pinyin_dict
 
-    rows = _jieba_frequencies()
+    rows, surname = _jieba_frequencies()
     freq = dict(rows)
+    char_freq = blend(character_frequencies(rows), _wordfreq_characters())
+    for ch, n in surname.items():  # what citizens type most at a kiosk is their name
+        char_freq[ch] = char_freq.get(ch, 0) + round(SURNAME_WEIGHT * n)
     words = [w for w, _ in sorted((r for r in rows if len(r[0]) > 1 and CJK.fullmatch(r[0])), key=lambda r: -r[1])]
     chosen = list(dict.fromkeys(words[:max_words] + [w for w in ADDRESS_WORDS if len(w) > 1]))
 
@@ -186,7 +238,8 @@ def build_lexicon(max_words: int = DEFAULT_WORDS) -> Lexicon:
         used = sum(reading_use[ch, s] for s in syls) + 1
         weights = [reading_use[ch, s] + used * (FIRST_READING_PRIOR if i == 0 else OTHER_READING_PRIOR)
                    for i, s in enumerate(syls)]
-        base = max(freq.get(ch, 0), ADDRESS_FLOOR if ch in ADDRESS_WORDS else 0) * (1.0 if _in_gb2312(ch) else OUTSIDE_GB2312)
+        base = (max(char_freq.get(ch, 0), ADDRESS_FLOOR if ch in ADDRESS_WORDS else 0)
+                * (1.0 if _in_gb2312(ch) else OUTSIDE_GB2312))
         for s, w in zip(syls, weights, strict=True):
             entries[s][ch] = max(entries[s].get(ch, 0), round(base * w / sum(weights)))
 

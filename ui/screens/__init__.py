@@ -39,21 +39,34 @@ class KioskScreen(Screen):
     def refresh(self) -> None:
         """Fill the screen from the session and the core (called each time it is shown)."""
 
+    def spoken(self) -> list[str]:
+        """What the voice says when this screen is shown: segments, joined they are the text. Default: the
+        catalogue's ``voice.<screen>``, if there is one."""
+        key = f"voice.{self.screen_name}"
+        return [self.app.t(key)] if self.app.catalogue.has(key) else []
+
     def wipe(self) -> None:
         """Forget everything this screen shows about a person (the session ended)."""
         self.error = ""
 
 
 def _screens() -> list[type[KioskScreen]]:
+    from ui.screens.bundle_result import BundleResultScreen
+    from ui.screens.case import CaseScreen
     from ui.screens.cases import CasesScreen
     from ui.screens.door import DoorScreen
     from ui.screens.dropoff import DropoffScreen
     from ui.screens.form import FormScreen
+    from ui.screens.guide import GuideScreen
+    from ui.screens.help import HelpScreen
+    from ui.screens.hotline import HotlineScreen
     from ui.screens.identify import IdentifyScreen
     from ui.screens.matters import MattersScreen
     from ui.screens.pickup import PickupScreen
     from ui.screens.pin import PinScreen
     from ui.screens.rate import RateScreen
+    from ui.screens.ratings import RatingsScreen
+    from ui.screens.resend import ResendScreen
     from ui.screens.result import ResultScreen
     from ui.screens.review import ReviewScreen
     from ui.screens.staff import StaffScreen
@@ -62,10 +75,13 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.staff_deposit import StaffDepositScreen
     from ui.screens.start import StartScreen
     from ui.screens.tech import TechScreen
+    from ui.screens.tickets import TicketsScreen
 
     return [
-        StartScreen, IdentifyScreen, MattersScreen, FormScreen, ReviewScreen, ResultScreen, CasesScreen,
-        PickupScreen, DoorScreen, DropoffScreen, RateScreen, PinScreen, StaffScreen, StaffDepositScreen,
+        StartScreen, IdentifyScreen, MattersScreen, GuideScreen, FormScreen, ReviewScreen, ResultScreen,
+        BundleResultScreen, CasesScreen, CaseScreen, PickupScreen, ResendScreen, DoorScreen, DropoffScreen, RateScreen,
+        RatingsScreen, HotlineScreen, HelpScreen, TicketsScreen, PinScreen, StaffScreen,
+        StaffDepositScreen,
         StaffCollectScreen, StaffCompartmentsScreen, TechScreen,
     ]
 

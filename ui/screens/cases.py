@@ -1,10 +1,10 @@
-"""My cases: the identified person's cases and their statuses, from the platform."""
+"""My cases: the identified person's cases and their statuses, from the platform; each row opens its details."""
 
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty
 
-from kiosk.platform_models import CaseSummary
+from kiosk.case_details import CaseDetail
 from ui.screens import KioskScreen
 from ui.widgets import ListRow
 
@@ -19,20 +19,23 @@ class CasesScreen(KioskScreen):
         ident = self.app.session.identity
         if ident is None:
             return
-        self.app.call(self.app.rt.cases_of, ident, on_done=self._show)
+        self.app.call(self.app.rt.case_details, ident, on_done=self._show)
 
-    def _show(self, cases: list[CaseSummary]) -> None:
+    def _show(self, details: list[CaseDetail]) -> None:
         box = self.ids.rows
         box.clear_widgets()
-        self.empty = not cases
+        self.empty = not details
         t = self.app.t
         # The platform names a case's matter in Chinese only; the cached catalog has the English name.
         cat = self.app.rt.catalog.cached()
         en_names = {m.code: m.name_en for m in cat.matters if m.name_en} if cat and self.app.lang == "en" else {}
-        for c in cases:
+        for d in details:
+            c = d.case
             detail = t("cases.row", number=c.case_number, status=t(f"status.{c.status}"),
                        date=c.updated_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d"))
-            box.add_widget(ListRow(title=en_names.get(c.matter_code, c.matter_name), detail=detail, ref=c.case_number))
+            row = ListRow(title=en_names.get(c.matter_code, c.matter_name), detail=detail, ref=d)
+            row.bind(on_release=lambda r: self.app.go("case", detail=r.ref, matter_title=r.title))
+            box.add_widget(row)
 
     def wipe(self) -> None:
         super().wipe()

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import NumericProperty, ObjectProperty, StringProperty
 
+from kiosk import privacy
 from kiosk.errors import ValidationError
-from kiosk.identity import mask_id_number
-from kiosk.platform_models import FieldSpec, Matter
+from kiosk.platform_models import Bundle, FieldSpec, Matter
 from ui.pinyin.candidates import CandidateBar
 from ui.pinyin.engine import PinyinEngine
 from ui.screens import KioskScreen
@@ -23,7 +24,6 @@ _DELIVERY_NAMES = frozenset({"deliverymode", "delivery_mode"})
 # Of the wire's <applicant>, only the phone comes from the form (runtime: applicant_of(identity, fields["phone"]));
 # the ID type, number and name come from the card, so no form field can fix them.
 _APPLICANT_FROM_FORM = {"phone": "phone"}
-_ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
 
 
 def form_key_for(name: str, keys: Sequence[str]) -> str | None:
@@ -32,6 +32,8 @@ def form_key_for(name: str, keys: Sequence[str]) -> str | None:
     The platform may name a field by its key (``purpose``), by its place in the request (``field[purpose]``,
     ``field.purpose``, ``applicant.phone``) or by its element (``deliveryMode``)."""
     n = name.strip()
+    if n in keys:
+        return n  # a bundle member's field, <matterCode>.<key>, or a plain key
     m = re.fullmatch(r"(?:(fields?|applicant)[.\[/])?([A-Za-z0-9_]+)\]?", n)
     if m is None:
         return None
@@ -47,14 +49,31 @@ def form_key_for(name: str, keys: Sequence[str]) -> str | None:
     return snake if snake in keys else None
 
 
+def bundle_specs(form: Any) -> list[FieldSpec]:
+    """A bundle form's fields, each member's own labelled with the member's name (the keys stay as they are)."""
+    out: list[FieldSpec] = []
+    for section in form.sections:
+        m = section.matter
+        for f in section.fields:
+            if m is None:
+                out.append(f)
+            else:
+                out.append(replace(f, label=f"{m.name}：{f.label}",
+                                   label_en=f"{m.name_en or m.name}: {f.label_en or f.label}"))
+    return out
+
+
 def without_id_numbers(text: str) -> str:
     """A platform message shown on screen never carries a full ID number, whatever the platform put in it."""
-    return _ID_LIKE.sub(lambda m: mask_id_number(m.group(0)), text)
+    return privacy.SCREEN(text)
 
 
 class FormScreen(KioskScreen):
     screen_name = "form"
     matter = ObjectProperty(None, allownone=True)
+    # A 一件事 bundle's form (kiosk.bundles.BundleForm) instead of a matter: shared fields once, then each
+    # member's own, keyed <matterCode>.<key> as SubmitBundle and its INVALID_FIELD name them.
+    bundle = ObjectProperty(None, allownone=True)
     focus_index = NumericProperty(-1)
     input_kind = StringProperty("")  # numpad / keyboard / choice / ""
     matter_title = StringProperty("")
@@ -78,13 +97,20 @@ class FormScreen(KioskScreen):
         self.ids.keyboard.chinese = self.app.lang == "zh"
         self._relabel()
 
+    def subject(self) -> Matter | Bundle | None:
+        """What the form files: the matter, or the bundle."""
+        return self.bundle.bundle if self.bundle is not None else self.matter
+
+    def _title(self) -> str:
+        s = self.subject()
+        return "" if s is None else (s.name_en if self.app.lang == "en" and s.name_en else s.name)
+
     def _relabel(self) -> None:
         """A language change while the form is up: the title, labels, shown values and choices follow it."""
-        m: Matter | None = self.matter
         boxes, specs = self.boxes(), self.specs()
-        if m is None or not boxes or len(boxes) != len(specs):
+        if self.subject() is None or not boxes or len(boxes) != len(specs):
             return  # not built yet (refresh labels it in the current language)
-        self.matter_title = m.name_en if self.app.lang == "en" and m.name_en else m.name
+        self.matter_title = self._title()
         form = self.app.session.form
         for spec, fb in zip(specs, boxes, strict=True):
             fb.label = self._label(spec)
@@ -125,22 +151,22 @@ class FormScreen(KioskScreen):
             self._set(spec, value + text)
 
     def specs(self) -> list[FieldSpec]:
-        m: Matter | None = self.matter
-        if m is None:
+        subject = self.subject()
+        if subject is None:
             return []
-        out = list(m.fields)
+        out = bundle_specs(self.bundle) if self.bundle is not None else list(self.matter.fields)
         # The delivery mode is chosen like any other CHOICE field, after the matter's own fields.
         out.append(FieldSpec(DELIVERY, "领取方式", "CHOICE", True, label_en="How to receive the result",
-                             choices=tuple(m.delivery_modes)))
+                             choices=tuple(subject.delivery_modes)))
         return out
 
     def refresh(self) -> None:
-        m: Matter | None = self.matter
+        m = self.subject()
         box = self.ids.fields
         box.clear_widgets()
         if m is None:
             return
-        self.matter_title = m.name_en if self.app.lang == "en" and m.name_en else m.name
+        self.matter_title = self._title()
         form = self.app.session.form
         if form.get("_matter") != m.code:
             form.clear()
@@ -261,7 +287,7 @@ class FormScreen(KioskScreen):
             self.focus(first_bad)
             return
         form.pop("_errors_for", None)
-        self.app.go("review", matter=self.matter)
+        self.app.go("review", matter=self.matter, bundle=self.bundle)
 
     def show_submit_error(self, field: str, text: str, platform_message: str = "") -> None:
         """A refused submission (INVALID_FIELD): at the field it names, or for the whole form when it names none.
@@ -291,8 +317,9 @@ class FormScreen(KioskScreen):
         self.ids.fields.clear_widgets()
         self.ids.choices.clear_widgets()
         self.matter = None
+        self.bundle = None
         self.focus_index = -1
         self.matter_title = ""
 
     def back(self, *_: Any) -> None:
-        self.app.go("matters")
+        self.app.go("guide")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
+from hallkiosk.runtime import PIN_LOCKOUT_S
+from kiosk.errors import minutes_of
 from ui.screens import KioskScreen
 
 
@@ -33,7 +35,7 @@ class PinScreen(KioskScreen):
         rt = self.app.rt
         locked = rt.pin_locked_for()
         if locked is not None:
-            self.error = self.app.t("pin.locked", minutes=max(1, -(-locked // 60)))
+            self.error = self.app.t("pin.locked", minutes=minutes_of(locked))
             return
         if self.role == "technician" and not rt.technician_enabled():
             self.error = self.app.t("pin.disabled")
@@ -45,9 +47,9 @@ class PinScreen(KioskScreen):
         if rt.check_pin(self.role, pin):  # type: ignore[arg-type]
             self.app.enter_staff(self.role, self.badge or "pin")
         elif rt.pin_locked_for() is not None:
-            self.error = self.app.t("pin.locked", minutes=max(1, -(-(rt.pin_locked_for() or 0) // 60)))
+            self.error = self.app.t("pin.locked", minutes=minutes_of(rt.pin_locked_for() or 0))
         else:
-            self.error = self.app.t("pin.wrong")
+            self.error = self.app.t("pin.wrong", n=rt.pin_tries_left(), minutes=minutes_of(PIN_LOCKOUT_S))
 
     def wipe(self) -> None:
         super().wipe()

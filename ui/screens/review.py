@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.errors import KioskError, PlatformRejected, ValidationError
-from kiosk.platform_models import Matter
+from kiosk.platform_models import Bundle, FieldSpec, Matter
 from ui.screens import KioskScreen
 from ui.screens.form import DELIVERY
 from ui.widgets import KLabel
@@ -14,11 +17,12 @@ from ui.widgets import KLabel
 class ReviewScreen(KioskScreen):
     screen_name = "review"
     matter = ObjectProperty(None, allownone=True)
+    bundle = ObjectProperty(None, allownone=True)  # a 一件事 bundle's form (kiosk.bundles.BundleForm)
     matter_title = StringProperty("")
     sending = BooleanProperty(False)
 
     def refresh(self) -> None:
-        m: Matter | None = self.matter
+        m: Matter | Bundle | None = self.bundle.bundle if self.bundle is not None else self.matter
         box = self.ids.summary
         box.clear_widgets()
         if m is None:
@@ -29,19 +33,38 @@ class ReviewScreen(KioskScreen):
         ident = self.app.session.identity
         if ident is not None:
             box.add_widget(KLabel(text=self.app.t("review.applicant", name=ident.masked_name, id=ident.masked_id)))
-        for spec in m.fields:
-            value = form.get(spec.key, "") or self.app.t("review.empty")
-            label = spec.label_en if en and spec.label_en else spec.label
-            box.add_widget(KLabel(text=f"{label}: {value}"))
+        if self.bundle is not None:
+            # One review for the whole bundle: the shared details once, then each member's own under its name.
+            for section in self.bundle.sections:
+                head = section.matter
+                heading = self.app.t("bundle.shared") if head is None else (
+                    head.name_en if en and head.name_en else head.name)
+                box.add_widget(KLabel(text=heading, bold=True))
+                self._lines(box, section.fields, form, en)
+        else:
+            self._lines(box, m.fields, form, en)
         mode = form.get(DELIVERY, "")
         box.add_widget(KLabel(text=self.app.t("review.delivery", mode=self.app.t(f"delivery.{mode}") if mode else "")))
 
+    def _lines(self, box: Any, fields: Sequence[FieldSpec], form: dict[str, str], en: bool) -> None:
+        for spec in fields:
+            value = form.get(spec.key, "") or self.app.t("review.empty")
+            if spec.type == "CHOICE":
+                value = self.app.catalogue.strings[self.app.lang].get(f"choice.{value}", value)
+            label = spec.label_en if en and spec.label_en else spec.label
+            box.add_widget(KLabel(text=f"{label}: {value}"))
+
     def submit(self) -> None:
-        if self.sending or self.matter is None or self.app.session.identity is None:
+        if self.sending or (self.matter is None and self.bundle is None) or self.app.session.identity is None:
             return
         self.sending = True
         form = {k: v for k, v in self.app.session.form.items() if not k.startswith("_")}
         mode = form.pop(DELIVERY, "")
+        if self.bundle is not None:
+            # SubmitBundle through the outbox: exactly once, all or nothing; a receipt number at once.
+            self.app.call(self.app.rt.submit_bundle, self.app.session.identity, self.bundle.bundle.code, form, mode,
+                          on_done=self._bundle_done, on_error=self._failed)
+            return
         self.app.call(self.app.rt.submit_application, self.app.session.identity, self.matter.code, form, mode,
                       on_done=self._done, on_error=self._failed)
 
@@ -49,6 +72,11 @@ class ReviewScreen(KioskScreen):
         self.sending = False
         self.app.session.scratch["receipt"] = receipt
         self.app.go("result", receipt=receipt)
+
+    def _bundle_done(self, receipt: object) -> None:
+        self.sending = False
+        self.app.session.scratch["receipt"] = receipt
+        self.app.go("bundle_result", receipt=receipt, bundle=self.bundle)
 
     def _failed(self, err: BaseException) -> None:
         self.sending = False
@@ -65,4 +93,5 @@ class ReviewScreen(KioskScreen):
         super().wipe()
         self.ids.summary.clear_widgets()
         self.matter = None
+        self.bundle = None
         self.sending = False

@@ -10,13 +10,14 @@ from typing import Any
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
+from kiosk.cabinet.flows import COLLECT_REASONS
 from ui.screens import KioskScreen
 from ui.widgets import ListRow
 
 log = logging.getLogger(__name__)
 
-# Why a result still waiting for its owner is taken back; the key goes to the audit log as the reason.
-TAKE_BACK_REASONS = ("wrong_case", "citizen_at_desk", "other")
+# Why a result still waiting for its owner is taken back: the core's reasons (the key goes to the audit log).
+TAKE_BACK_REASONS = COLLECT_REASONS
 
 
 def needs_confirmation(p: Any) -> bool:

@@ -12,6 +12,9 @@ revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
+# True only if this migration just adds (tables, nullable/defaulted columns, indexes): the previous
+# release keeps running on it. Renames, drops, type or NOT NULL changes: False.
+additive = None  # decide: True or False
 
 
 def upgrade() -> None:

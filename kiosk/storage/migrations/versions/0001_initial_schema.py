@@ -12,6 +12,7 @@ revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
+additive = True  # the previous release still reads and writes this schema (see kiosk.storage.db)
 
 
 def upgrade() -> None:

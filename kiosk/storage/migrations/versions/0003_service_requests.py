@@ -10,6 +10,7 @@ revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+additive = True  # the previous release still reads and writes this schema (see kiosk.storage.db)
 
 
 def upgrade() -> None:

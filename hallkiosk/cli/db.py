@@ -1,0 +1,64 @@
+"""``kiosk db init|upgrade|current``: the kiosk's database and the data directory's marker (kiosk.datadir)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from hallkiosk.cli.common import app_of, config_of
+from hallkiosk.instance import InstanceLock
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("db", help="the database and the data directory's marker")
+    s = p.add_subparsers(dest="db_cmd", required=True)
+    i = s.add_parser("init", help="begin this kiosk's data: migrate, audit, write the data directory's marker")
+    i.add_argument("--force", action="store_true",
+                   help="replace a marker that names a missing or other database (that data is then forgotten)")
+    i.set_defaults(func=_db_init)
+    s.add_parser("upgrade", help="apply pending migrations").set_defaults(func=_db_upgrade)
+    s.add_parser("current", help="show the schema revision").set_defaults(func=_db_current)
+
+
+def _db_init(args: argparse.Namespace) -> int:
+    from kiosk.datadir import init
+
+    cfg = config_of(args)
+    lock = InstanceLock(cfg.data_dir)
+    lock.acquire(wait_s=5)  # never while the kiosk runs on this data directory
+    try:
+        marker, written = init(cfg, dt.datetime.now(dt.UTC), force=args.force)
+    finally:
+        lock.release()
+    if not written:
+        print(f"ok: {cfg.data_dir} is already initialised for kiosk {marker.kiosk_id} "
+              f"(database {marker.database[:12]}); nothing changed")
+        return 0
+    print(f"initialised: kiosk {marker.kiosk_id}, database {marker.database[:12]}, audit head {marker.audit_seq}; "
+          f"marker {cfg.data_dir / 'kiosk-data.json'}")
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        app.db  # noqa: B018 - building it checks the marker and applies the migrations
+        print(f"database at {app.db.current_revision()} (head {app.db.head_revision()})")
+    return 0
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    from kiosk.datadir import sqlite_file
+    from kiosk.storage.db import Database
+
+    cfg = config_of(args)
+    f = sqlite_file(cfg.storage_url)
+    if f is not None and not f.exists():  # reading must not create an empty file where a lost one was
+        print(f"current: (no database file {f})")
+        return 1
+    db = Database(cfg.storage_url)
+    try:
+        cur, head = db.current_revision(), db.head_revision()
+    finally:
+        db.dispose()
+    print(f"current: {cur or '(empty database)'}\nhead:    {head}")
+    return 0 if cur == head else 1

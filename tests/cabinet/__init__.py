@@ -1,0 +1,1 @@
+"""Cabinet tests: the real SerialLockBus and the shipped SimLockBoard on a pty."""
