@@ -121,6 +121,9 @@ def test_installed_package(installed: set[str], deb: Path) -> None:
         v = _run("systemd-analyze", "verify", f"/lib/systemd/system/{unit}")
         assert v.returncode == 0 and v.stderr == "", unit + v.stderr
 
+    # As install.md says: the kiosk's data begins with `kiosk db init` (here the built-in simulators' config).
+    r = _run("runuser", "-u", USER, "--", "env", f"HOME={user.pw_dir}", "kiosk", "db", "init")
+    assert r.returncode == 0 and r.stdout.startswith("initialised: "), r.stdout + r.stderr
     _screenshot_as_hallkiosk(user)
     data = Path("/var/lib/hall-kiosk/.local/share/hall-kiosk/kiosk.db")
     assert data.is_file(), "the kiosk wrote no database"
