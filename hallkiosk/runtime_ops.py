@@ -385,6 +385,10 @@ class StaffOps(Services):
     def tech_open(self, label: str, actor: str) -> FlowResult:
         return self.cabinet.technician_open(label, actor=f"technician:{actor[-4:]}")
 
+    def tech_exit_to_shell(self, actor: str) -> None:
+        """Audited before the kiosk leaves the screen to a technician shell."""
+        self.app.audit(f"technician:{actor[-4:]}", "technician.exit_to_shell", self.cfg.kiosk.id)
+
     def device_status(self) -> list[Check]:
         """A quick view of each device: the passive checks the heartbeat reports (the diagnostics button runs all)."""
         from hallkiosk.diag import HEARTBEAT_OPTIONS, run_checks

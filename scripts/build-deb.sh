@@ -19,7 +19,8 @@ STAGE=$OUT/deb
 ROOT=$STAGE/root
 : "${DEB_DEPENDS:?set DEB_DEPENDS to the Debian packages the kiosk needs (make deb does)}"
 
-version=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' kiosk/__init__.py)
+# DEB_VERSION: another package version for the same code (the package test builds one to test an upgrade).
+version=${DEB_VERSION:-$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' kiosk/__init__.py)}
 arch=$(dpkg --print-architecture)
 pyver=$($PY -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 [ -n "$version" ] || { echo "!! no __version__ in kiosk/__init__.py" >&2; exit 1; }

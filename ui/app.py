@@ -81,6 +81,7 @@ class KioskApp(App):
         self.cards_present: set[str] = set()  # readers holding a card now (as their events said)
         self._take_card_ev: Any = None
         self.watchdog = UiWatchdog()
+        self.exit_code = 0  # what `kiosk run` returns (TECH_SHELL_EXIT after "exit to a technician shell")
         self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
         self.bind(large_text=lambda *_: self._apply_sizes())
@@ -184,6 +185,13 @@ class KioskApp(App):
             scr.bind(error=self._speak_error)
             self.sm.add_widget(scr)
         return self.sm.get_screen(name)  # type: ignore[return-value]
+
+    def quit_to_shell(self) -> None:
+        """End the app with TECH_SHELL_EXIT: the kiosk session (packaging/session) then opens a terminal."""
+        from ui.main import TECH_SHELL_EXIT
+
+        self.exit_code = TECH_SHELL_EXIT
+        self.stop()
 
     def on_stop(self) -> None:
         self.watchdog.stopping()

@@ -251,6 +251,7 @@ S: dict[str, tuple[str, str]] = {
     "tech.title": ("技术维护", "Technician"),
     "tech.status": ("设备状态", "Device status"),
     "tech.summary": ("{n} 项，{bad} 项异常", "{n} checks, {bad} not OK"),
+    "tech.shell": ("退出到技术员终端", "Exit to a technician shell"),
     "tech.run_diag": ("运行全面诊断", "Run full diagnostics"),
     "tech.doors": ("柜门：点击柜门按钮将", "Doors: tapping a door will"),
     "tech.mode.open": ("打开柜门", "Open it"),
