@@ -1,8 +1,12 @@
-"""Run every benchmark: ``python -m bench`` (or ``make bench``); ``python -m bench lockboard`` runs one."""
+"""Run every benchmark: ``python -m bench`` (or ``make bench``); ``python -m bench lockboard`` runs one.
+
+``python -m bench soak`` runs the full 10,000-session soak; every benchmark together runs its quick mode.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -11,6 +15,8 @@ HERE = Path(__file__).parent
 
 
 def main(argv: list[str]) -> int:
+    if not argv:  # every benchmark: the soak's quick mode (its full 10,000 sessions take 1.5-2 hours alone)
+        os.environ.setdefault("BENCH_SOAK", "quick")
     names = argv or sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
     failed = []
     for name in names:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk.clock import local
 from kiosk.errors import PlatformError, PlatformUnavailable
 from kiosk.identity import Identity
-from kiosk.platform_models import Applicant, CaseSummary, FieldSpec, Matter
+from kiosk.platform_models import Applicant, Assistant, CaseSummary, FieldSpec, MailAddress, Matter
 
 # The services below import SQLAlchemy and Alembic (half a second): they are imported where first used, on the
 # start-up thread, so the first frame of the start screen does not wait for them.
@@ -221,9 +221,11 @@ class CitizenOps(Services):
 
         validate_field(spec, value)
 
-    def submit_application(self, identity: Identity, matter_code: str, fields: dict[str, str], delivery_mode: str) -> Receipt:
+    def submit_application(self, identity: Identity, matter_code: str, fields: dict[str, str], delivery_mode: str,
+                           *, mail: MailAddress | None = None, assisted_by: Assistant | None = None) -> Receipt:
         applicant = applicant_of(identity, fields.get("phone"))
-        receipt = self.applications.submit(applicant, matter_code, fields, delivery_mode)
+        receipt = self.applications.submit(applicant, matter_code, fields, delivery_mode, mail_address=mail,
+                                           assisted_by=assisted_by)
         self._set_platform_status(receipt.state != "queued")
         return receipt
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from hallkiosk.runtime_ops import Services, applicant_of
 from kiosk.identity import Identity
-from kiosk.platform_models import Bundle, EvaluationSummary, Matter, Ticket
+from kiosk.platform_models import Assistant, Bundle, EvaluationSummary, MailAddress, Matter, Ticket
 
 if TYPE_CHECKING:
     from kiosk.bundles import BundleForm, BundleService
@@ -181,13 +181,36 @@ class ServiceOps(Services):
         """我的诉求: the citizen's tickets with status and the department's reply (live)."""
         return self._platform(self.tickets.mine, identity.id_number)
 
+    # --- 帮办代办 ----------------------------------------------------------------------------
+    def assist_staff_id(self, signed_in_as: str | None) -> str | None:
+        """The staff id a 帮办 filing carries for who is signed in: a [[staff]] badge's configured id, or a staff
+        directory member's id; None for a bare badge of kiosk.staff_badges (it may sign in, not file 帮办)."""
+        if not signed_in_as:
+            return None
+        configured = self.cfg.staff_id_of(signed_in_as)
+        if configured:
+            return configured
+        return None if signed_in_as.upper() in self.cfg.kiosk.staff_badges else signed_in_as
+
+    def assisted_by(self, assist: dict[str, str] | None, consent: bool) -> Assistant | None:
+        """The filing's assistedBy (ValidationError names assistedBy.* as the platform would)."""
+        from kiosk.assistance import assisted_filing
+
+        return None if not assist else assisted_filing(assist["staff_id"], assist["mode"], consent)
+
+    def audit_assist(self, assist: dict[str, str], action: str, **detail: object) -> None:
+        """帮办 steps in the audit under the staff id (never the citizen's name or number)."""
+        self.app.audit(f"staff:{assist['staff_id']}", f"assist.{action}", mode=assist["mode"], **detail)
+
     def bundle_form(self, code: str) -> BundleForm:
         return self.bundle_service.form(code)
 
-    def submit_bundle(self, identity: Identity, code: str, values: dict[str, str], delivery_mode: str) -> ServiceReceipt:
+    def submit_bundle(self, identity: Identity, code: str, values: dict[str, str], delivery_mode: str, *,
+                      mail: MailAddress | None = None, assisted_by: Assistant | None = None) -> ServiceReceipt:
         """SubmitBundle through the outbox (one receipt at once; the member case numbers when the platform answers)."""
         applicant = applicant_of(identity, values.get("phone"))
-        receipt = self.bundle_service.submit(applicant, code, values, delivery_mode)
+        receipt = self.bundle_service.submit(applicant, code, values, delivery_mode, mail_address=mail,
+                                             assisted_by=assisted_by)
         self._set_platform_status(receipt.state != "queued")
         return receipt
 

@@ -14,7 +14,7 @@ import pytest
 from drivers.cardreader.ga467 import Ga467Reader
 from drivers.cardreader.ga467_sim import DEMO_CARD, Ga467Sim
 from drivers.cardreader.sim import cli_main
-from hallkiosk.cli import main as kiosk_main
+from tests.support.cli import run_cli
 
 from .conftest import READER1, Events, PrivatePcscd, wait_card_state
 
@@ -28,28 +28,31 @@ def config_with_reader(cfg_path: Path, block: str) -> Path:
     return cfg_path
 
 
-def test_card_watch_prints_masked_events(cfg, capsys: pytest.CaptureFixture[str]) -> None:
+def test_card_watch_prints_masked_events(cfg) -> None:
     sim = Ga467Sim().start()
     try:
         path = config_with_reader(Path(cfg.source), f'[[card_readers]]\nkind = "ga467"\nname = "desk"\nurl = "{sim.path}"\n')
         threading.Timer(0.5, sim.insert_demo_card).start()
-        assert kiosk_main(["--config", str(path), "card", "watch", "--reader", "desk", "--seconds", "2"]) == 0
+        r = run_cli(path, "card", "watch", "--reader", "desk", "--seconds", "2")
+        assert r.code == 0
     finally:
         sim.stop()
-    out = capsys.readouterr().out
+    out = r.out
     assert "watching desk" in out
     assert "[desk] identified resident_id 张* 110105********1232 read in" in out
     assert DEMO_CARD["id_number"] not in out and "张三" not in out
 
 
-def test_card_watch_unknown_reader_is_a_config_error(cfg, capsys: pytest.CaptureFixture[str]) -> None:
-    assert kiosk_main(["--config", cfg.source, "card", "watch", "--reader", "nope"]) == 3
-    assert "no reader named 'nope'" in capsys.readouterr().err
+def test_card_watch_unknown_reader_is_a_config_error(cfg) -> None:
+    r = run_cli(cfg.source, "card", "watch", "--reader", "nope")
+    assert r.code == 3
+    assert "no reader named 'nope'" in r.err
 
 
-def test_card_watch_sim_reader_says_simulated(cfg, capsys: pytest.CaptureFixture[str]) -> None:
-    assert kiosk_main(["--config", cfg.source, "card", "watch", "--seconds", "0.3"]) == 0
-    assert "SIMULATED" in capsys.readouterr().out
+def test_card_watch_sim_reader_says_simulated(cfg) -> None:
+    r = run_cli(cfg.source, "card", "watch", "--seconds", "0.3")
+    assert r.code == 0
+    assert "SIMULATED" in r.out
 
 
 def test_sim_vpcd_refuses_a_bad_check_digit(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,10 +18,10 @@ import pytest
 from backend_client.sim import PlatformSim
 from drivers.cardreader.ga467_sim import Ga467Sim
 from drivers.lockboard.sim import SimLockBoard
-from hallkiosk.cli import main
 from hallkiosk.wiring import App
 from kiosk.config import load_config
 from tests.conftest import init_kiosk
+from tests.support.cli import run_cli
 
 KIOSK_ID = "TEST-HALL-07"
 USER = "kiosk-diag"
@@ -92,9 +92,8 @@ kind = "none"
 
     def cli(self, *args: str) -> tuple[int, str]:
         """Run ``kiosk -c CONFIG ARGS`` in this process; returns (exit code, stdout)."""
-        self.capsys.readouterr()
-        code = main(["-c", str(self.config), *args])
-        return code, self.capsys.readouterr().out
+        r = run_cli(self.config, *args)
+        return r.code, r.out
 
     def diag(self, *args: str) -> tuple[int, dict[str, Any]]:
         """``kiosk diag --json ARGS``: exit code and the parsed report."""

@@ -8,17 +8,36 @@ import time
 
 from sqlalchemy import select, text
 
-from hallkiosk.cli import main
 from hallkiosk.diag import door_test, walk_test
 from kiosk.config import Config, load_config
 from kiosk.storage.db import Database
 from kiosk.storage.models import AuditRecord
+from tests.support.cli import run_cli
 
 from .conftest import Rig, check
 
 
 def _later(delay_s: float, fn, *args) -> threading.Timer:
     t = threading.Timer(delay_s, fn, args)
+    t.start()
+    return t
+
+
+def _after_unlock(rig: Rig, board: int, channel: int, *steps: tuple[float, str]) -> threading.Thread:
+    """Hands at the door, timed from the moment the CLI's unlock reaches the board (not from when the test
+    started the CLI: on a loaded machine the command can take longer to start than the whole door test)."""
+    def unlocked() -> bool:
+        return any(r.kind == "unlock" and r.channel == channel for r in rig.boards.requests_to(board))
+
+    def hands() -> None:
+        deadline = time.monotonic() + 60
+        while not unlocked() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for delay_s, action in steps:
+            time.sleep(delay_s)
+            getattr(rig.boards, action)(board, channel)
+
+    t = threading.Thread(target=hands, daemon=True)
     t.start()
     return t
 
@@ -32,8 +51,7 @@ def _actions(rig: Rig) -> list[tuple[str, str]]:
 
 
 def test_door_test_times_the_door_and_records_sensor_changes(rig: Rig) -> None:
-    _later(0.3, rig.boards.put_item, 0, 3)
-    _later(0.6, rig.boards.close_door, 0, 3)
+    _after_unlock(rig, 0, 3, (0.3, "put_item"), (0.3, "close_door"))
     code, out = rig.cli("diag", "door", "a03", "--yes", "--json")
     res = json.loads(out)
     assert code == 0 and res["status"] == "OK", res
@@ -116,11 +134,11 @@ def test_walk_opens_every_door_but_skips_occupied(rig: Rig) -> None:
     assert acts.count("diag.door_test") == 6 and "diag.walk_finished" in acts
 
 
-def test_walk_on_the_built_in_simulator_needs_no_confirmation(cfg: Config, capsys, monkeypatch) -> None:
+def test_walk_on_the_built_in_simulator_needs_no_confirmation(cfg: Config, monkeypatch) -> None:
     monkeypatch.setattr("kiosk.logsetup._done", True)
-    code = main(["-c", cfg.source, "diag", "walk", "--sim-close", "0.05", "--timeout", "2", "--json"])
-    rows = json.loads(capsys.readouterr().out)
-    assert code == 0 and len(rows) == 10 and all(r["status"] == "OK" for r in rows)
+    r = run_cli(cfg.source, "diag", "walk", "--sim-close", "0.05", "--timeout", "2", "--json")
+    rows = json.loads(r.out)
+    assert r.code == 0 and len(rows) == 10 and all(r["status"] == "OK" for r in rows)
 
 
 def test_card_test_shows_the_card_masked(rig: Rig) -> None:
@@ -140,8 +158,8 @@ def test_card_test_without_a_card(rig: Rig) -> None:
     assert code == 1 and res["status"] == "DEGRADED" and res["finding"] == "no card read within 0.5 s"
 
 
-def test_card_test_on_the_built_in_simulator(cfg: Config, capsys, monkeypatch) -> None:
+def test_card_test_on_the_built_in_simulator(cfg: Config, monkeypatch) -> None:
     monkeypatch.setattr("kiosk.logsetup._done", True)
-    code = main(["-c", cfg.source, "diag", "card", "--sim-insert", "0.1", "--timeout", "5"])
-    out = capsys.readouterr().out
-    assert code == 0 and "110105********1232" in out and "identified" in out
+    r = run_cli(cfg.source, "diag", "card", "--sim-insert", "0.1", "--timeout", "5")
+    out = r.out
+    assert r.code == 0 and "110105********1232" in out and "identified" in out

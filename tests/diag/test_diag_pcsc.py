@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ import pytest
 
 from drivers.cardreader.vcard import VirtualSocialSecurityCard
 from drivers.cardreader.vpcd_daemon import PrivatePcscd, free_port_pair, unavailable
+from tests.support.cli import run_cli
 
 from .conftest import Rig, check
 
@@ -38,10 +37,9 @@ def pcscd(tmp_path: Path) -> Iterator[PrivatePcscd]:
 
 
 def _diag(rig: Rig, daemon: PrivatePcscd) -> tuple[int, dict]:
-    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(daemon.socket_path)}
-    r = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "-c", str(rig.config), "diag", "--json", "--only", "card"],
-                       capture_output=True, text=True, env=env, timeout=60)
-    return r.returncode, json.loads(r.stdout)
+    r = run_cli(rig.config, "diag", "--json", "--only", "card", own_process=True,
+                env={"PCSCLITE_CSOCK_NAME": str(daemon.socket_path)})
+    return r.code, json.loads(r.out)
 
 
 PCSC_READERS = ('[[card_readers]]\nkind = "pcsc"\nname = "Virtual PCD 00 00"\n\n'

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,8 @@ from kiosk import audit
 from kiosk.clock import FakeClock
 from kiosk.config import Config
 from kiosk.storage.db import Database
+from tests.support.cli import run_cli
+from tests.support.config import write_config
 
 
 def _fill(db: Database, clock: FakeClock, n: int = 5) -> None:
@@ -81,32 +81,26 @@ def test_cli_verify_names_a_one_byte_edit(cfg: Config, clock: FakeClock) -> None
     db = Database(cfg.storage_url)
     db.upgrade()
     _fill(db, clock, 4)
-    env_cfg = ["--config", cfg.source]
-    ok = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *env_cfg, "audit", "verify"],
-                        capture_output=True, text=True, timeout=60)
-    assert ok.returncode == 0, ok.stderr
-    assert "5 audit records" in ok.stdout  # db.init (the cfg fixture) + 4
+    ok = run_cli(cfg.source, "audit", "verify", own_process=True)
+    assert ok.code == 0, ok.err
+    assert "5 audit records" in ok.out  # db.init (the cfg fixture) + 4
     with db.engine.begin() as c:
         detail = c.execute(text("SELECT detail FROM audit_log WHERE seq = 3")).scalar_one()
         tampered = detail.replace("121", "129") if isinstance(detail, str) else json.dumps(detail).replace("121", "129")
         assert tampered != detail
         c.execute(text("UPDATE audit_log SET detail = :d WHERE seq = 3"), {"d": tampered})
     db.dispose()
-    bad = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *env_cfg, "audit", "verify"],
-                         capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 6
-    assert "record 3" in bad.stderr
-    tail = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *env_cfg, "audit", "tail", "--json"],
-                          capture_output=True, text=True, timeout=60)
-    assert tail.returncode == 0 and len(tail.stdout.splitlines()) == 5
+    bad = run_cli(cfg.source, "audit", "verify", own_process=True)
+    assert bad.code == 6
+    assert "record 3" in bad.err
+    tail = run_cli(cfg.source, "audit", "tail", "--json", own_process=True)
+    assert tail.code == 0 and len(tail.out.splitlines()) == 5
 
 
 def test_unwritable_data_dir_via_cli(tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where the data directory should be")
-    p = tmp_path / "kiosk.toml"
-    p.write_text(f'[kiosk]\nid = "TEST-01"\nhall = "x"\ndata_dir = "{blocker / "data"}"\n')
-    r = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", str(p), "db", "upgrade"],
-                       capture_output=True, text=True, timeout=60)
-    assert r.returncode == 4, r.stderr
-    assert "data directory" in r.stderr and "cannot create" in r.stderr
+    p = write_config(tmp_path, kiosk={"hall": "x", "data_dir": blocker / "data"})
+    r = run_cli(p, "db", "upgrade", own_process=True)
+    assert r.code == 4, r.err
+    assert "data directory" in r.err and "cannot create" in r.err

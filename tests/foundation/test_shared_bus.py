@@ -12,36 +12,16 @@ from kiosk.cabinet import Cabinet
 from kiosk.config import load_config
 from kiosk.errors import ConfigError
 from tests.conftest import init_kiosk
-
-TOML = """
-[kiosk]
-id = "LS-HALL-01"
-hall = "测试大厅"
-data_dir = "{data}"
-
-[[cabinets]]
-id = "MAIN"
-bus = "{bus}"
-family = "kerong-cu"
-boards = [0]
-compartments = [{{ label = "A01", size = "S", board = 0, channel = 1 }}]
-
-[[cabinets]]
-id = "SIDE"
-bus = "{bus}"
-family = "{side_family}"
-boards = [1]
-compartments = [{{ label = "B01", size = "S", board = 1, channel = 1 }}]
-
-[platform]
-endpoint = "sim"
-"""
+from tests.support.config import write_config
 
 
 def _config(tmp_path: Path, bus: str, side_family: str = "kerong-cu") -> Path:
-    p = tmp_path / "kiosk.toml"
-    p.write_text(TOML.format(data=tmp_path / "data", bus=bus, side_family=side_family), encoding="utf-8")
-    return p
+    def cabinet(cab_id: str, family: str, board: int, label: str) -> dict:
+        return {"id": cab_id, "bus": bus, "family": family, "boards": [board],
+                "compartments": [{"label": label, "size": "S", "board": board, "channel": 1}]}
+
+    return write_config(tmp_path, kiosk={"id": "LS-HALL-01"}, platform={"endpoint": "sim"},
+                        cabinets=[cabinet("MAIN", "kerong-cu", 0, "A01"), cabinet("SIDE", side_family, 1, "B01")])
 
 
 def test_two_cabinets_on_one_bus_share_its_port(tmp_path: Path) -> None:

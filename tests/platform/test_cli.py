@@ -11,8 +11,8 @@ import pytest
 
 from backend_client.client import PlatformClient
 from backend_client.sim import DEMO_KIOSK_ID, DEMO_PASSWORD, DEMO_USERNAME, PlatformSim
-from hallkiosk.cli import main
 from kiosk.config import Config
+from tests.support.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,39 +25,44 @@ def _config_for(cfg: Config, tmp_path: Path, endpoint: str) -> str:
     return str(p)
 
 
-def test_ping_on_the_builtin_simulator(cfg: Config, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", cfg.source, "platform", "ping"]) == 0
-    out = capsys.readouterr().out
+def test_ping_on_the_builtin_simulator(cfg: Config) -> None:
+    r = run_cli(cfg.source, "platform", "ping")
+    assert r.code == 0
+    out = r.out
     assert "SIMULATED" in out and "auth:       ok" in out and "catalog version 2026.11-1" in out
     assert "clock skew: " in out and ": ok" in out.splitlines()[-1]
 
 
-def test_ping_failures_exit_non_zero(cfg: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_ping_failures_exit_non_zero(cfg: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with PlatformSim() as sim:
         path = _config_for(cfg, tmp_path, sim.url)
         monkeypatch.setenv("TEST_PLATFORM_PW", "wrong-password")
-        assert main(["--config", path, "platform", "ping"]) == 8
-        assert "auth:       FAILED" in capsys.readouterr().out
+        r = run_cli(path, "platform", "ping")
+        assert r.code == 8
+        assert "auth:       FAILED" in r.out
 
         monkeypatch.setenv("TEST_PLATFORM_PW", DEMO_PASSWORD)
-        assert main(["--config", path, "platform", "ping"]) == 0
+        r = run_cli(path, "platform", "ping")
+        assert r.code == 0
         sim.clock_offset_s = 150  # beyond max_clock_skew_s (60), inside the token window (300)
-        assert main(["--config", path, "platform", "ping"]) == 9
-        assert "TOO FAR OFF" in capsys.readouterr().out
+        r = run_cli(path, "platform", "ping")
+        assert r.code == 9
+        assert "TOO FAR OFF" in r.out
         sim.faults.platform_fault("MAINTENANCE", retry_after_s=60)
-        assert main(["--config", path, "platform", "ping"]) == 7
-    assert main(["--config", path, "platform", "ping"]) == 7  # nobody listening any more
-    out = capsys.readouterr().out
+        r = run_cli(path, "platform", "ping")
+        assert r.code == 7
+    r = run_cli(path, "platform", "ping")
+    assert r.code == 7  # nobody listening any more
+    out = r.out
     assert "heartbeat:  FAILED" in out and DEMO_PASSWORD not in out
 
 
-def test_ping_without_password_names_the_setting(cfg: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_ping_without_password_names_the_setting(cfg: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TEST_PLATFORM_PW", raising=False)
     path = _config_for(cfg, tmp_path, "http://127.0.0.1:9/none")
-    assert main(["--config", path, "platform", "ping"]) == 3  # ConfigError's exit code
-    assert "platform.password_env" in capsys.readouterr().err
+    r = run_cli(path, "platform", "ping")
+    assert r.code == 3  # ConfigError's exit code
+    assert "platform.password_env" in r.err
 
 
 def test_sim_cli_serves_until_stopped() -> None:

@@ -31,9 +31,10 @@ from cryptography.x509.oid import NameOID
 from backend_client import build_platform
 from backend_client.client import PlatformClient
 from backend_client.sim import DEMO_KIOSK_ID, DEMO_PASSWORD, DEMO_USERNAME, PlatformSim
-from hallkiosk.cli import main
 from kiosk.config import PlatformConfig
 from kiosk.errors import ConfigError, PlatformUnavailable
+from tests.support.cli import run_cli
+from tests.support.config import write_config
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = dt.datetime.now(dt.UTC)
@@ -244,49 +245,31 @@ def test_kiosk_sim_platform_serves_https(pki: Pki) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    bad = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "sim", "platform", "--port", "0",
-                          "--tls-cert", pki.good[0], "--tls-key", pki.expired[1]],
-                         capture_output=True, text=True, env=env, cwd=REPO, timeout=60)
-    assert bad.returncode == 2 and "cannot serve HTTPS with --tls-cert" in bad.stderr
+    bad = run_cli(None, "sim", "platform", "--port", "0", "--tls-cert", pki.good[0], "--tls-key", pki.expired[1],
+                  own_process=True, env=env)
+    assert bad.code == 2 and "cannot serve HTTPS with --tls-cert" in bad.err
 
 
 # --- kiosk diag ---------------------------------------------------------------------------
-def _diag(tmp_path: Path, url: str, ca_file: str | None, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
-    cfg = tmp_path / "kiosk.toml"
-    ca_line = f'ca_file = "{ca_file}"' if ca_file else ""
-    cfg.write_text(f"""
-[kiosk]
-id = "{DEMO_KIOSK_ID}"
-hall = "测试大厅"
-data_dir = "{tmp_path / 'data'}"
-
-[platform]
-endpoint = "{url}"
-username = "{DEMO_USERNAME}"
-password_env = "{PW_ENV}"
-{ca_line}
-timeout_s = 3
-connect_timeout_s = 3
-
-[printer]
-kind = "none"
-""", encoding="utf-8")
-    capsys.readouterr()
-    code = main(["-c", str(cfg), "diag", "--json", "--only", "platform"])
-    return code, {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+def _diag(tmp_path: Path, url: str, ca_file: str | None) -> tuple[int, dict]:
+    cfg = write_config(tmp_path, kiosk={"id": DEMO_KIOSK_ID},
+                       platform={"endpoint": url, "username": DEMO_USERNAME, "password_env": PW_ENV, "ca_file": ca_file,
+                                 "timeout_s": 3, "connect_timeout_s": 3},
+                       printer={"kind": "none"})
+    r = run_cli(cfg, "diag", "--json", "--only", "platform")
+    return r.code, {c["id"]: c for c in json.loads(r.out)["checks"]}
 
 
 @pytest.fixture
 def diag_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PW_ENV, DEMO_PASSWORD)
-    # main() would add a stderr handler bound to this test's captured stream (as tests/diag does).
+    # The command line would add a stderr handler to this test's captured stream (as tests/diag does).
     monkeypatch.setattr("kiosk.logsetup._done", True)
 
 
 @pytest.mark.usefixtures("diag_env")
-def test_diag_names_the_certificate_and_ca_file(https_sim: PlatformSim, pki: Pki, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    code, checks = _diag(tmp_path, https_sim.url, None, capsys)
+def test_diag_names_the_certificate_and_ca_file(https_sim: PlatformSim, pki: Pki, tmp_path: Path) -> None:
+    code, checks = _diag(tmp_path, https_sim.url, None)
     tls = checks["platform.tls"]
     assert code == 2 and tls["status"] == "FAULT"
     assert "the platform's TLS certificate for 127.0.0.1 is not trusted" in tls["finding"]
@@ -295,16 +278,16 @@ def test_diag_names_the_certificate_and_ca_file(https_sim: PlatformSim, pki: Pki
     assert checks["platform.soap"]["finding"] == "not tried: TLS certificate refused"
     assert https_sim.requests() == []
 
-    code, checks = _diag(tmp_path, https_sim.url, pki.ca, capsys)
+    code, checks = _diag(tmp_path, https_sim.url, pki.ca)
     assert checks["platform.tls"]["status"] == "OK" and "certificate valid for 36" in checks["platform.tls"]["finding"]
     assert checks["platform.soap"]["status"] == "OK" and https_sim.count("Heartbeat", "ok") == 1
 
 
 @pytest.mark.usefixtures("diag_env")
-def test_diag_warns_of_a_certificate_about_to_expire(pki: Pki, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_diag_warns_of_a_certificate_about_to_expire(pki: Pki, tmp_path: Path) -> None:
     sim = serve(pki.expiring)
     try:
-        _, checks = _diag(tmp_path, sim.url, pki.ca, capsys)
+        _, checks = _diag(tmp_path, sim.url, pki.ca)
     finally:
         sim.stop()
     tls = checks["platform.tls"]

@@ -300,7 +300,13 @@ class FormScreen(KioskScreen):
             self.focus(first_bad)
             return
         form.pop("_errors_for", None)
-        self.app.go("review", matter=self.matter, bundle=self.bundle)
+        review = self.app.get_screen("review")
+        review.matter, review.bundle = self.matter, self.bundle
+        if form.get(DELIVERY) == "MAIL" and self.app.rt.cfg.platform.interface_version == "1.1":
+            self.app.go("mail")  # where to post it, then the review (a 1.0 platform: the centre phones instead)
+            return
+        form.pop("_mail", None)
+        self.app.go("review")
 
     def show_submit_error(self, field: str, text: str, platform_message: str = "") -> None:
         """A refused submission (INVALID_FIELD): at the field it names, or for the whole form when it names none.
