@@ -32,7 +32,18 @@ def _config(tmp: Path) -> Path:
     text = text.replace('data_dir = "~/.local/share/hall-kiosk"', f'data_dir = "{tmp / "data"}"')
     p = tmp / "kiosk.toml"
     p.write_text(text, encoding="utf-8")
+    _db_init(p)
     return p
+
+
+def _db_init(p: Path) -> None:
+    """`kiosk db init`: a kiosk starts only on a marked data directory (kiosk.datadir)."""
+    import datetime as dt
+
+    from kiosk.config import load_config
+    from kiosk.datadir import init
+
+    init(load_config(p), dt.datetime.now(dt.UTC), actor="bench")
 
 
 def _pct(xs: list[float], q: float) -> float:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from kiosk.errors import KioskBusy, StorageError
+from kiosk.filemodes import open_private, private_dir
 
 LOCK_NAME = "kiosk.lock"
 # One descriptor per lock file per process, shared by every App in it (flock is per open file: a
@@ -83,8 +84,8 @@ class InstanceLock:
 
     def _lock_file(self) -> int:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            private_dir(self.path.parent)
+            fd = open_private(self.path, os.O_RDWR)
         except OSError as err:
             raise StorageError(f"cannot create the kiosk's lock file {self.path}: {err.strerror}",
                                hint="The data directory must be writable by the kiosk's user.") from None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from kiosk.clock import local
 from kiosk.errors import PlatformError, PlatformUnavailable
 from kiosk.identity import Identity
-from kiosk.platform_models import Applicant, CaseSummary, FieldSpec, Matter
+from kiosk.platform_models import Applicant, Assistant, CaseSummary, FieldSpec, MailAddress, Matter
 
 # The services below import SQLAlchemy and Alembic (half a second): they are imported where first used, on the
 # start-up thread, so the first frame of the start screen does not wait for them.
@@ -221,9 +221,11 @@ class CitizenOps(Services):
 
         validate_field(spec, value)
 
-    def submit_application(self, identity: Identity, matter_code: str, fields: dict[str, str], delivery_mode: str) -> Receipt:
+    def submit_application(self, identity: Identity, matter_code: str, fields: dict[str, str], delivery_mode: str,
+                           *, mail: MailAddress | None = None, assisted_by: Assistant | None = None) -> Receipt:
         applicant = applicant_of(identity, fields.get("phone"))
-        receipt = self.applications.submit(applicant, matter_code, fields, delivery_mode)
+        receipt = self.applications.submit(applicant, matter_code, fields, delivery_mode, mail_address=mail,
+                                           assisted_by=assisted_by)
         self._set_platform_status(receipt.state != "queued")
         return receipt
 
@@ -382,6 +384,10 @@ class StaffOps(Services):
 
     def tech_open(self, label: str, actor: str) -> FlowResult:
         return self.cabinet.technician_open(label, actor=f"technician:{actor[-4:]}")
+
+    def tech_exit_to_shell(self, actor: str) -> None:
+        """Audited before the kiosk leaves the screen to a technician shell."""
+        self.app.audit(f"technician:{actor[-4:]}", "technician.exit_to_shell", self.cfg.kiosk.id)
 
     def device_status(self) -> list[Check]:
         """A quick view of each device: the passive checks the heartbeat reports (the diagnostics button runs all)."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 
 from hallkiosk.runtime_ops import Services, applicant_of
 from kiosk.identity import Identity
-from kiosk.platform_models import Bundle, EvaluationSummary, Matter, Ticket
+from kiosk.platform_models import Assistant, Bundle, EvaluationSummary, MailAddress, Matter, Ticket
 
 if TYPE_CHECKING:
     from kiosk.bundles import BundleForm, BundleService
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Kind = Literal["matter", "bundle"]
-# How often due pickup reminders are looked for. A reminder is due over two days, so a quarter of an hour is
-# prompt enough, and the query (this kiosk's ready parcels) is cheap.
-REMINDERS_INTERVAL_S = 900.0
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ class ServiceOps(Services):
 
     def _reminders_loop(self) -> None:
         """Queue the PICKUP_REMINDERs that fall due (two days before a code expires), now and then."""
-        while not self._stop.wait(REMINDERS_INTERVAL_S):
+        while not self._stop.wait(self.cfg.pickup.reminders_interval_s):
             try:
                 self.pickup_notices.queue_due_reminders()
             except Exception:  # the loop must outlive a database hiccup
@@ -181,13 +178,36 @@ class ServiceOps(Services):
         """我的诉求: the citizen's tickets with status and the department's reply (live)."""
         return self._platform(self.tickets.mine, identity.id_number)
 
+    # --- 帮办代办 ----------------------------------------------------------------------------
+    def assist_staff_id(self, signed_in_as: str | None) -> str | None:
+        """The staff id a 帮办 filing carries for who is signed in: a [[staff]] badge's configured id, or a staff
+        directory member's id; None for a bare badge of kiosk.staff_badges (it may sign in, not file 帮办)."""
+        if not signed_in_as:
+            return None
+        configured = self.cfg.staff_id_of(signed_in_as)
+        if configured:
+            return configured
+        return None if signed_in_as.upper() in self.cfg.kiosk.staff_badges else signed_in_as
+
+    def assisted_by(self, assist: dict[str, str] | None, consent: bool) -> Assistant | None:
+        """The filing's assistedBy (ValidationError names assistedBy.* as the platform would)."""
+        from kiosk.assistance import assisted_filing
+
+        return None if not assist else assisted_filing(assist["staff_id"], assist["mode"], consent)
+
+    def audit_assist(self, assist: dict[str, str], action: str, **detail: object) -> None:
+        """帮办 steps in the audit under the staff id (never the citizen's name or number)."""
+        self.app.audit(f"staff:{assist['staff_id']}", f"assist.{action}", mode=assist["mode"], **detail)
+
     def bundle_form(self, code: str) -> BundleForm:
         return self.bundle_service.form(code)
 
-    def submit_bundle(self, identity: Identity, code: str, values: dict[str, str], delivery_mode: str) -> ServiceReceipt:
+    def submit_bundle(self, identity: Identity, code: str, values: dict[str, str], delivery_mode: str, *,
+                      mail: MailAddress | None = None, assisted_by: Assistant | None = None) -> ServiceReceipt:
         """SubmitBundle through the outbox (one receipt at once; the member case numbers when the platform answers)."""
         applicant = applicant_of(identity, values.get("phone"))
-        receipt = self.bundle_service.submit(applicant, code, values, delivery_mode)
+        receipt = self.bundle_service.submit(applicant, code, values, delivery_mode, mail_address=mail,
+                                             assisted_by=assisted_by)
         self._set_platform_status(receipt.state != "queued")
         return receipt
 

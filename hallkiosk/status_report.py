@@ -25,8 +25,11 @@ HEALTH_EVERY_S = 30.0
 
 def status_loop(app: App, stop: threading.Event, *, screen: Callable[[], str],
                 platform_reachable: Callable[[], bool | None]) -> None:
-    """Write this kiosk's status row until ``stop`` is set; a failing write is logged once, then retried."""
+    """Write this kiosk's status row until ``stop`` is set; a failing write is logged once, then retried.
+    Each round also watches the free disk (a staff task while it is low, :mod:`hallkiosk.disk_watch`)."""
+    from hallkiosk import diag
     from hallkiosk.diag import device_health
+    from hallkiosk.disk_watch import watch_disk
 
     writer = StatusWriter(app.db)
     interval = app.cfg.console.status_interval_s
@@ -35,6 +38,7 @@ def status_loop(app: App, stop: threading.Event, *, screen: Callable[[], str],
     failing = False
     while not stop.is_set():
         try:
+            watch_disk(app, diag.HEARTBEAT_OPTIONS)
             if time.monotonic() - health_at >= HEALTH_EVERY_S:
                 devices = device_health(app)
                 health_at = time.monotonic()

@@ -15,8 +15,8 @@ from kiosk.audit import append as audit_append
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.datadir import open_database
+from kiosk.hall_secret import open_hall_secret
 from kiosk.ports import CardReader, LockBus, Platform
-from kiosk.secret import load_or_create_secret
 from kiosk.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ class App:
 
     @cached_property
     def secret(self) -> bytes:
-        return load_or_create_secret(self.cfg.data_dir)
+        # The hall's one secret, checked against the fingerprint in the database (kiosk.hall_secret).
+        return open_hall_secret(self.cfg, self.db)
 
     def audit(self, actor: str, action: str, subject: str = "", **detail: Any) -> None:
         """Write one audit record in its own transaction."""

@@ -24,8 +24,10 @@ from pydantic_core import PydanticCustomError
 from kiosk.clock import DEFAULT_TZ, StaffedHours
 from kiosk.config_cabinets import check_cabinets
 from kiosk.errors import ConfigError
+from kiosk.printable import printable
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
+MAX_CONFIG_BYTES = 1 << 20  # a kiosk.toml is a few KiB; more is not a configuration
 
 
 class _Strict(BaseModel):
@@ -55,6 +57,9 @@ class KioskSection(_Strict):
     languages: list[Literal["zh", "en"]] = ["zh", "en"]
     default_language: Literal["zh", "en"] = "zh"
     data_dir: str = "var"
+    # The hall secret (ID hashes, code HMACs, sealed payloads): one file shared by every kiosk of a hall on one
+    # database, copied to each. Empty: <data_dir>/secret.key. KIOSK_SECRET_FILE overrides it.
+    secret_file: str = ""
     timezone: str = DEFAULT_TZ  # IANA name; times people read (SMS, receipts, screen) are in it
     inactivity_warning_s: Annotated[float, Field(ge=10, le=600)] = 60
     inactivity_countdown_s: Annotated[float, Field(ge=5, le=120)] = 15
@@ -237,6 +242,9 @@ class PickupConfig(_Strict):
     max_wrong_codes: Annotated[int, Field(ge=1, le=50)] = 5
     wrong_code_window_s: Annotated[float, Field(ge=10, le=86400)] = 600
     lockout_s: Annotated[float, Field(ge=10, le=86400)] = 900
+    # How often the runtime looks for PICKUP_REMINDERs that fell due (two days before a code expires): a quarter
+    # of an hour is prompt enough for a two-day window, and the query (this kiosk's ready parcels) is cheap.
+    reminders_interval_s: Annotated[float, Field(ge=1, le=86400)] = 900
 
 
 class StorageConfig(_Strict):
@@ -408,6 +416,15 @@ class Config(_Strict):
         return (base / os.path.expanduser(self.kiosk.data_dir)).resolve()
 
     @property
+    def secret_path(self) -> Path:
+        if os.environ.get("KIOSK_SECRET_FILE"):
+            return Path(os.environ["KIOSK_SECRET_FILE"])
+        if self.kiosk.secret_file:
+            base = Path(self.source).parent if self.source else Path.cwd()
+            return (base / os.path.expanduser(self.kiosk.secret_file)).resolve()
+        return self.data_dir / "secret.key"
+
+    @property
     def storage_url(self) -> str:
         return self.storage.url or f"sqlite:///{self.data_dir / 'kiosk.db'}"
 
@@ -454,10 +471,25 @@ def _describe(err: dict) -> str:
     return err["msg"]
 
 
+def _nul_at(value: object, where: str = "") -> str | None:
+    """The key path of the first string holding a NUL byte, else None."""
+    if isinstance(value, str):
+        return where if "\0" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for k, v in items:
+        found = _nul_at(v, f"{where}[{k}]" if isinstance(k, int) else f"{where}.{k}" if where else str(k))
+        if found is not None:
+            return found
+    return None
+
+
 def parse_config(data: dict, source: str) -> Config:
     """Validate a parsed TOML document; raise ConfigError with one line per problem (first line is the first)."""
     if "source" in data:
         raise ConfigError(f"{source}: source: unknown key (see kiosk.example.toml for the allowed keys)")
+    if (where := _nul_at(data)) is not None:
+        # Every path, URL and name reaches the OS or a driver, which would fail on it with a bare ValueError.
+        raise ConfigError(f"{source}: {where}: contains a NUL byte (\\u0000)")
     try:
         cfg = Config.model_validate(data)
     except ValidationError as err:
@@ -477,19 +509,37 @@ def parse_config(data: dict, source: str) -> Config:
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Load and validate the TOML file at ``path`` (the built-in simulator config when None)."""
     p = Path(path) if path is not None else DEFAULT_CONFIG
+    if "\0" in str(p):
+        raise ConfigError(f"{printable(str(p))}: a path cannot contain a NUL byte")
     try:
-        raw = p.read_bytes()
+        # Only a regular file: a FIFO would block for ever, /dev/zero would never end.
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise ConfigError(
-            f"{p}: the configuration file does not exist", hint="Pass --config PATH or copy kiosk.example.toml."
-        ) from None
+            f"{printable(str(p))}: the configuration file does not exist",
+            hint="Pass --config PATH or copy kiosk.example.toml.") from None
     except OSError as err:
-        raise ConfigError(f"{p}: cannot read the configuration file: {err.strerror}") from None
+        raise ConfigError(f"{printable(str(p))}: cannot read the configuration file: {err.strerror}") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ConfigError(f"{printable(str(p))}: not a regular file; the configuration is a TOML file")
+        if st.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{printable(str(p))}: {st.st_size} bytes; a configuration is at most "
+                              f"{MAX_CONFIG_BYTES} bytes")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as err:
+        raise ConfigError(f"{printable(str(p))}: cannot read the configuration file: {err.strerror}") from None
+    finally:
+        os.close(fd)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
         raise ConfigError(f"{p}: not UTF-8 text (byte {err.start}); save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{p}: not valid TOML: {err}") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: nested too deeply to be a kiosk configuration") from None
     cfg = parse_config(data, str(p.resolve()) if path is not None else str(p))
     return cfg

@@ -37,6 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from kiosk.audit import append as audit_append
 from kiosk.config import Config
 from kiosk.errors import DatabaseLost, DatabaseMismatch, DataNotInitialised, StorageError
+from kiosk.filemodes import open_private, private_dir
 from kiosk.storage.db import Database, check_writable_dir
 from kiosk.storage.models import AuditRecord
 
@@ -72,9 +73,8 @@ def write_marker(data_dir: Path, marker: Marker) -> None:
     """Atomically (a power cut leaves the old marker or the new one), 0600."""
     path = marker_path(data_dir)
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = open_private(tmp, os.O_WRONLY | os.O_TRUNC)
     try:
-        os.fchmod(fd, 0o600)
         os.write(fd, (json.dumps(asdict(marker), indent=2) + "\n").encode())
         os.fsync(fd)
     finally:
@@ -190,7 +190,7 @@ def stamp(cfg: Config, db: Database, reason: str) -> Marker:
         raise StorageError(f"{_where(cfg)} holds no audit record to mark")
     marker = Marker(kiosk_id=cfg.kiosk.id, database=ident[0], audit_seq=ident[1], audit_hash=ident[2],
                     written_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), reason=reason)
-    cfg.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(cfg.data_dir)
     write_marker(cfg.data_dir, marker)
     return marker
 

@@ -291,3 +291,14 @@ class ValidationError(FlowError, ValueError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class InputTooLong(ValidationError):
+    """A typed value is longer than the database keeps (checked before it, on every backend)."""
+
+    hint = "Shorten the value; the limit is named in the message."
+
+    def __init__(self, field: str, limit: int, given: int) -> None:
+        # Never the value itself: it may be a name, a reason, an ID number.
+        super().__init__(f"{field} is too long: at most {limit} characters, {given} given", field=field)
+        self.limit = limit

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from kiosk.printable import printable
+
 # --- the shapes (one fact each) ---------------------------------------------------------------------------------
 
 # A resident ID number: 6 digits of region, 8 of birth date (6 in the old 15-digit form), 3 of sequence, a check
@@ -205,7 +207,8 @@ def mask_mobiles(text: str) -> str:
 def audit_text(text: str) -> str | None:
     """Free text a person typed, fit for the append-only audit chain (where nothing can be scrubbed later): ID
     numbers masked, phone-like digit runs starred, whitespace collapsed, at most AUDIT_TEXT_MAX characters."""
-    t = TYPED(" ".join(text.split()))
+    # Control, bidi and zero-width characters stored escaped (kiosk.printable), visibly, never obeyed.
+    t = TYPED(printable(" ".join(text.split())))
     return (t if len(t) <= AUDIT_TEXT_MAX else t[:AUDIT_TEXT_MAX - 1] + "…") or None
 
 

@@ -13,12 +13,17 @@ import stat
 from pathlib import Path
 
 from kiosk.errors import ConfigError
+from kiosk.filemodes import private_dir
 
 ENV = "KIOSK_SECRET_FILE"
 
 
-def load_or_create_secret(data_dir: Path) -> bytes:
-    path = Path(os.environ.get(ENV) or data_dir / "secret.key")
+def load_or_create_secret(data_dir: Path, path: Path | None = None, *, create: bool = True) -> bytes:
+    """The secret at ``path`` (default: KIOSK_SECRET_FILE, else <data_dir>/secret.key); made there if missing and
+    ``create``."""
+    path = path or Path(os.environ.get(ENV) or data_dir / "secret.key")
+    if not create and not path.exists():
+        raise ConfigError(f"{path}: no hall secret there")
     if path.exists():
         st = path.stat()
         if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
@@ -27,7 +32,7 @@ def load_or_create_secret(data_dir: Path) -> bytes:
         if len(key) < 32:
             raise ConfigError(f"{path}: the kiosk secret is {len(key)} bytes; it must be at least 32")
         return key
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_bytes(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

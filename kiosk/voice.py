@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from array import array
@@ -31,6 +32,9 @@ VOLUME_STEPS: tuple[float, ...] = (0.25, 0.45, 0.65, 0.85, 1.0)  # what the - / 
 DEFAULT_STEP = 3
 GAP_S = 0.08  # silence between segments, so "还剩" "2" "次" does not run together
 CACHE_CLIPS = 512  # segments kept in memory (a few MB)
+# Numbers in a sentence (tries left, minutes, a door's label) are segments of their own: "还剩 3 次" and "还剩 2 次"
+# share the cached "还剩" and "次", and each number is rendered once.
+_DYNAMIC = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,8 @@ class Voice:
         self._serial = 0  # the newest utterance; older queued ones are skipped
         self._last: tuple[str, str, tuple[str, ...]] | None = None
         self._thread: threading.Thread | None = None
-        self.spoken = 0  # clips handed to the output (for tests and the bench)
+        self.played: deque[Utterance] = deque(maxlen=log_size)  # played to the end or cut short, in order
+        self.played_total = 0  # how many ever (the n-th clip an output received is the n-th played)
 
     @property
     def audible(self) -> bool:
@@ -71,7 +76,8 @@ class Voice:
     # --- what the screens call ---------------------------------------------------------------------------------
     def say(self, screen: str, segments: str | Sequence[str], lang: str) -> Utterance:
         """Say ``segments`` (joined, they are the text) for ``screen``; logged even when muted or silent."""
-        parts = (segments,) if isinstance(segments, str) else tuple(s for s in segments if s)
+        parts = tuple(p for s in ([segments] if isinstance(segments, str) else segments) for p in _DYNAMIC.split(s)
+                      if p.strip())
         utt = Utterance(screen, "".join(parts) if lang == "zh" else " ".join(p.strip() for p in parts), lang,
                         time.monotonic())
         with self._lock:
@@ -189,8 +195,12 @@ class Voice:
                 clip = self.clip_for(parts, utt.lang)
                 if serial != self._serial or self.out is None:
                     continue
-                self.spoken += 1
-                self.out.play(clip)
+                try:
+                    self.out.play(clip)
+                finally:
+                    with self._lock:
+                        self.played.append(utt)
+                        self.played_total += 1
             except KioskError as err:
                 log.warning("voice: %s", err.message)
             except Exception:  # the voice must never take the kiosk down

@@ -4,7 +4,9 @@
 #   DEB_DEPENDS="pcscd fonts-wqy-microhei ..." scripts/build-deb.sh     (make deb passes the Makefile's APT_KIOSK)
 #
 # 1. wheels for the kiosk and every dependency into build/wheels (kept: a rerun builds only the kiosk's own wheel)
-#    (--no-cache-dir: a wheel compiled earlier by another interpreter, e.g. a pyenv one, would carry its RPATH)
+#    (--no-cache-dir: a wheel compiled earlier by another interpreter, e.g. a pyenv one, would carry its RPATH;
+#    --use-pep517: Debian's pip 23.0 otherwise runs a setup.py-only sdist such as jieba's as a legacy
+#    `setup.py bdist_wheel` without the wheel package, which fails on an empty wheel cache)
 # 2. a virtualenv made by /usr/bin/python3 (never a developer's interpreter) staged under build/deb/root,
 #    installed from those wheels only, then moved to its final path /usr/lib/hall-kiosk by rewriting the paths
 #    pip wrote (script shebangs, activate scripts)
@@ -19,7 +21,8 @@ STAGE=$OUT/deb
 ROOT=$STAGE/root
 : "${DEB_DEPENDS:?set DEB_DEPENDS to the Debian packages the kiosk needs (make deb does)}"
 
-version=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' kiosk/__init__.py)
+# DEB_VERSION: another package version for the same code (the package test builds one to test an upgrade).
+version=${DEB_VERSION:-$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' kiosk/__init__.py)}
 arch=$(dpkg --print-architecture)
 pyver=$($PY -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
 [ -n "$version" ] || { echo "!! no __version__ in kiosk/__init__.py" >&2; exit 1; }
@@ -30,7 +33,7 @@ mkdir -p "$WHEELS"
 rm -f "$WHEELS"/hall_kiosk-*.whl
 builder=$OUT/wheel-venv
 [ -x "$builder/bin/pip" ] || $PY -m venv "$builder"
-"$builder/bin/pip" wheel -q --no-cache-dir --wheel-dir "$WHEELS" --find-links "$WHEELS" . \
+"$builder/bin/pip" wheel -q --no-cache-dir --use-pep517 --wheel-dir "$WHEELS" --find-links "$WHEELS" . \
   || { echo "!! step failed: building wheels" >&2; exit 1; }
 
 echo ">> virtualenv at $PREFIX (staged in $ROOT)"

@@ -35,6 +35,7 @@ from ui.widgets import InactivityWarning
 log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
 # Screens for staff and technicians: no help button, no voice (they are not the people the voice guides).
+TAKE_CARD_EVERY_S = 15.0  # the take-your-card reminder repeats this often while the card stays in
 STAFF_SCREENS = frozenset({"pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech"})
 
 
@@ -58,6 +59,8 @@ class KioskApp(App):
     busy = BooleanProperty(False)
     # A citizen's screen (not staff, technician or their PIN): the header offers help and the voice controls.
     citizen_screen = BooleanProperty(True)
+    muted = BooleanProperty(False)  # the voice bar's mute, for this session only
+    voice_available = BooleanProperty(False)  # a sound output to speak on: the voice bar shows
     # The pinyin index every candidate bar uses: the small seed set until the full one is loaded (load_pinyin).
     pinyin_lexicon = ObjectProperty(None)
 
@@ -75,7 +78,10 @@ class KioskApp(App):
         self.lang = k.default_language
         self._warning: InactivityWarning | None = None
         self.card_away = CardAway()
+        self.cards_present: set[str] = set()  # readers holding a card now (as their events said)
+        self._take_card_ev: Any = None
         self.watchdog = UiWatchdog()
+        self.exit_code = 0  # what `kiosk run` returns (TECH_SHELL_EXIT after "exit to a technician shell")
         self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
         self.bind(large_text=lambda *_: self._apply_sizes())
@@ -129,6 +135,8 @@ class KioskApp(App):
         self.simulated_text = ", ".join(self.rt.simulated)
         Window.bind(on_touch_down=self._on_any_touch)
         self.rt.set_poster(lambda fn: Clock.schedule_once(lambda _dt: fn(), 0))
+        self.voice_available = self.voice.audible and getattr(self.voice.out, "name", "null") != "null"
+        self.rt.add_card_listener(self._card_seen)
         self.rt.add_card_listener(self.on_card)
         self.rt.add_status_listener(self._on_platform_status)
         Clock.schedule_interval(self._tick, 0.5)
@@ -173,8 +181,17 @@ class KioskApp(App):
         if not self.sm.has_screen(name):
             cls = self._screen_classes[name]
             Builder.load_file(str(cls.kv_path()))
-            self.sm.add_widget(cls(name=name))
+            scr = cls(name=name)
+            scr.bind(error=self._speak_error)
+            self.sm.add_widget(scr)
         return self.sm.get_screen(name)  # type: ignore[return-value]
+
+    def quit_to_shell(self) -> None:
+        """End the app with TECH_SHELL_EXIT: the kiosk session (packaging/session) then opens a terminal."""
+        from ui.main import TECH_SHELL_EXIT
+
+        self.exit_code = TECH_SHELL_EXIT
+        self.stop()
 
     def on_stop(self) -> None:
         self.watchdog.stopping()
@@ -206,11 +223,65 @@ class KioskApp(App):
 
     def speak_screen(self) -> None:
         """Say what the shown screen says (its ``spoken()`` segments), in the session's language."""
-        if not self.citizen_screen:
-            return
-        parts = self.screen.spoken()
-        if parts:
+        if self.citizen_screen:
+            self.say(self.screen.spoken())
+
+    def say(self, parts: str | list[str]) -> None:
+        """Say something on the current citizen screen (a state change: a wrong code, a door left open)."""
+        if self.citizen_screen and parts:
             self.voice.say(self.sm.current, parts, self.lang)
+
+    def _speak_error(self, scr: Any, text: str) -> None:
+        # A message that appears on the screen in front of the citizen is also said (tries left, a door fault).
+        if text and scr is self.screen:
+            self.say(text)
+
+    def repeat(self) -> None:
+        self.voice.repeat()
+
+    def louder(self) -> None:
+        self.voice.louder()
+        self.muted = self.voice.muted
+        self.voice.repeat()  # hear the new level at once
+
+    def softer(self) -> None:
+        self.voice.softer()
+        self.voice.repeat()
+
+    def toggle_mute(self) -> None:
+        self.voice.set_muted(not self.voice.muted)
+        self.muted = self.voice.muted
+
+    # --- the card left behind -------------------------------------------------------
+    def _card_seen(self, ev: CardEvent) -> None:
+        if ev.kind in ("inserted", "identified"):
+            self.cards_present.add(ev.reader)
+        elif ev.kind in ("removed", "reader_lost"):
+            self.cards_present.discard(ev.reader)
+            if not self.cards_present:
+                self._stop_take_card()
+
+    def remind_take_card(self, first: list[str] | None = None) -> None:
+        """"请取回您的身份证/社保卡", said now (after ``first``, in one utterance) and again gently every
+        TAKE_CARD_EVERY_S while a card stays in. No card in a reader: only ``first`` is said."""
+        if not self.cards_present:
+            if first:
+                self.say(first)
+            return
+        self.say([*(first or []), self.t("voice.take_card")])
+        if self._take_card_ev is None:
+            self._take_card_ev = Clock.schedule_interval(lambda _dt: self._take_card_again(), TAKE_CARD_EVERY_S)
+
+    def _take_card_again(self) -> None:
+        if not self.cards_present or self.session.identified:
+            self._stop_take_card()
+        else:
+            self.say(self.t("voice.take_card"))
+
+    def _stop_take_card(self) -> None:
+        if self._take_card_ev is not None:
+            self._take_card_ev.cancel()
+            self._take_card_ev = None
 
     @property
     def screen(self) -> KioskScreen:
@@ -334,7 +405,11 @@ class KioskApp(App):
         self.lang = self.session.language
         self.large_text = False
         self.busy = False
+        self.voice.new_session()  # the next person starts with the default volume and the sound on
+        self.muted = False
+        self._stop_take_card()
         self.go("start")
+        self.remind_take_card()
 
     # --- card events (already on the main thread) ------------------------------
     def on_card(self, ev: CardEvent) -> None:
@@ -416,6 +491,19 @@ class KioskApp(App):
         who = f"{role}:{staff_id[-4:]}"  # the badge's last digits name the person in the audit, never a name
         self.rt.run(lambda: self.rt.app.audit(who, f"{role}.enter"))
         self.go("staff" if role == "staff" else "tech")
+
+    def start_assist(self, mode: str) -> None:
+        """帮办代办: signed-in staff hand the kiosk to the citizen they help. The staff session ends here; the
+        citizen identifies with their own card and files as usual, and confirms consent on the review screen."""
+        staff_id = self.rt.assist_staff_id(self.session.staff_id)
+        if staff_id is None:
+            self.screen.error = self.t("error.assist_staff")
+            return
+        assist = {"staff_id": staff_id, "mode": mode}
+        self.rt.run(lambda: self.rt.audit_assist(assist, "start"))
+        self.reset_session()
+        self.session.scratch["assist"] = assist
+        self.go("identify", next_screen="matters")
 
     def _on_platform_status(self, st: PlatformStatus) -> None:
         self.platform_down = st.reachable is False

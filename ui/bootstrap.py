@@ -35,10 +35,22 @@ def configure(ui: UiConfig, *, windowed: bool = False) -> Path:
     from kivy.config import Config
 
     fullscreen = ui.fullscreen and not windowed
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    width, height = ui.width, ui.height
+    screen = x_screen_size() if fullscreen else None
+    if screen is not None:
+        # The kiosk session has no window manager, and SDL's fullscreen asks the window manager
+        # (_NET_WM_STATE_FULLSCREEN): without one the window stays at its configured size, centred. A borderless
+        # window placed at 0,0 with the screen's size is fullscreen with or without a window manager.
+        width, height = screen
+        Config.set("graphics", "fullscreen", "0")
+        Config.set("graphics", "position", "custom")
+        Config.set("graphics", "left", "0")
+        Config.set("graphics", "top", "0")
+    else:
+        Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "borderless", "1" if fullscreen else "0")
-    Config.set("graphics", "width", str(ui.width))
-    Config.set("graphics", "height", str(ui.height))
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
     Config.set("graphics", "resizable", "0")
     Config.set("graphics", "show_cursor", "0" if fullscreen else "1")  # a touch screen needs no pointer
     Config.set("graphics", "allow_screensaver", "0")  # a kiosk that blanks looks broken
@@ -49,6 +61,33 @@ def configure(ui: UiConfig, *, windowed: bool = False) -> Path:
     Config.set("input", "mouse", "mouse,disable_multitouch")
     log.info("kivy configured: %s, %dx%d", "fullscreen" if fullscreen else "windowed", ui.width, ui.height)
     return font
+
+
+def x_screen_size() -> tuple[int, int] | None:
+    """The X screen's size in pixels (libX11 through ctypes), or None without X (Wayland, framebuffer, no libX11)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("X11")
+    if not name or not os.environ.get("DISPLAY"):
+        return None
+    try:
+        x11 = ctypes.CDLL(name)
+    except OSError:
+        return None
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XDefaultScreen.argtypes = [ctypes.c_void_p]
+    x11.XDisplayWidth.argtypes = x11.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    dpy = x11.XOpenDisplay(None)
+    if not dpy:
+        return None
+    try:
+        screen = x11.XDefaultScreen(dpy)
+        return int(x11.XDisplayWidth(dpy, screen)), int(x11.XDisplayHeight(dpy, screen))
+    finally:
+        x11.XCloseDisplay(dpy)
 
 
 def register_font(font: Path) -> None:

@@ -8,6 +8,9 @@ from pathlib import Path
 from kiosk.config import Config
 
 log = logging.getLogger(__name__)
+# `kiosk run`'s exit status when a technician chose "exit to a technician shell": packaging/session's
+# hall-kiosk-session opens a terminal on it (EX_TEMPFAIL: nothing else in the kiosk exits with it).
+TECH_SHELL_EXIT = 75
 
 
 def build_app(cfg: Config, *, windowed: bool = False, screenshot_dir: Path | None = None, **kw: object) -> object:
@@ -31,4 +34,4 @@ def run(cfg: Config, *, windowed: bool = False, screenshot_dir: Path | None = No
     if screenshot_dir is not None:
         print(f"screenshots of each screen go to {Path(screenshot_dir).resolve()}", flush=True)
     app.run()  # type: ignore[attr-defined]
-    return 0
+    return int(app.exit_code)  # type: ignore[attr-defined]

@@ -11,11 +11,13 @@ import sys
 from collections.abc import Sequence
 
 from kiosk.errors import KioskError
+from kiosk.printable import printable
 
 # Each module defines register(subparsers); sub-commands set ``func(args) -> int``.
 COMMAND_MODULES = (
     "hallkiosk.cli.admin",  # config, audit
     "hallkiosk.cli.db",  # db init|upgrade|current|backup|restore
+    "hallkiosk.cli.secret",  # secret show
     "hallkiosk.cli.cabinet",  # cabinet, deposit, pickup, dropoff, collect
     "hallkiosk.cli.card",  # card watch
     "hallkiosk.cli.platform",  # platform ping
@@ -69,10 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KioskError as err:
-        print(f"error: {err.message}", file=sys.stderr)
+        # One line each: whatever a config or an argument carried (escapes, bidi, newlines) is shown escaped.
+        print(f"error: {printable(err.message)}", file=sys.stderr)
         if err.hint:
-            print(f"hint: {err.hint}", file=sys.stderr)
+            print(f"hint: {printable(err.hint)}", file=sys.stderr)
         return err.exit_code
+    except RecursionError:  # a pathological input nested beyond what any check could walk
+        print("error: the input is nested too deeply", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from hallkiosk.cli.common import app_of
+from hallkiosk.cli.common import app_of, whole
 from kiosk import audit
 from kiosk.config import load_config
 from kiosk.errors import AuditChainBroken
@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         func=_audit_verify
     )
     t = s.add_parser("tail", help="recent records, personal data masked")
-    t.add_argument("-n", type=int, default=20)
+    t.add_argument("-n", type=whole(1, 100_000), default=20)
     t.add_argument("--json", action="store_true")
     t.set_defaults(func=_audit_tail)
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import NoReturn
 
-from hallkiosk.cli.common import app_of
+from hallkiosk.cli.common import ROW_ID, app_of
 from kiosk.cabinet import Cabinet, FlowHandle, FlowResult
 from kiosk.clock import local
 from kiosk.errors import KioskBusy, KioskError, LockBoardError, ValidationError
@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--all", action="store_true", help="resolved ones too")
     t.set_defaults(func=_tasks)
     r = s.add_parser("resolve", help="mark a staff task done")
-    r.add_argument("task_id", type=int)
+    r.add_argument("task_id", type=ROW_ID)
     r.add_argument("--note", default="")
     r.set_defaults(func=_resolve)
     s.add_parser("overdue", help="results past their expiry still in a compartment").set_defaults(func=_overdue)
@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--size", choices=("S", "M", "L"), default="M")
     q.set_defaults(func=_dropoff)
     q = sub.add_parser("collect", help="staff: take out drop-offs, overdue results and held parcels, or one named parcel")
-    q.add_argument("parcel_id", type=int, nargs="?",
+    q.add_argument("parcel_id", type=ROW_ID, nargs="?",
                    help="take out just this parcel, even a result still waiting for its owner (its code stops working)")
     q.add_argument("--reason", default="", help="why (audited), e.g. 'wrong case deposited'")
     q.set_defaults(func=_collect)

@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from hallkiosk.cli.common import config_of
+from hallkiosk.cli.common import config_of, whole
 from kiosk.config import Config
 from kiosk.errors import ConfigError
 from kiosk.staff import BadStaffInput
@@ -17,7 +17,7 @@ CLI_ACTOR = "cli:console-user"
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("console", help="the hall console (web back office); `console user ...` manages staff")
     p.add_argument("--host", help="address to listen on (default: console.host)")
-    p.add_argument("--port", type=int, help="port (default: console.port; 0 picks a free one)")
+    p.add_argument("--port", type=whole(0, 65535), help="port (default: console.port; 0 picks a free one)")
     p.add_argument("--demo", action="store_true",
                    help="simulator only: (re)create the demo account with a new random password and print it")
     p.set_defaults(func=_serve)

@@ -1,4 +1,4 @@
-"""``kiosk db init|upgrade|current``: the kiosk's database and the data directory's marker (kiosk.datadir)."""
+"""``kiosk db init|upgrade|current|backup|restore``: the database, the data directory's marker, backups."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     i.set_defaults(func=_db_init)
     s.add_parser("upgrade", help="apply pending migrations").set_defaults(func=_db_upgrade)
     s.add_parser("current", help="show the schema revision").set_defaults(func=_db_current)
+    b = s.add_parser("backup", help="copy the SQLite database (consistent while the kiosk runs) with a manifest")
+    b.add_argument("path", metavar="DIR", help="a new or empty directory for kiosk.db and manifest.json")
+    b.set_defaults(func=_db_backup)
+    r = s.add_parser("restore", help="verify a backup's audit chain against its manifest and install it")
+    r.add_argument("path", metavar="DIR", help="a directory written by `kiosk db backup`")
+    r.set_defaults(func=_db_restore)
 
 
 def _db_init(args: argparse.Namespace) -> int:
@@ -62,3 +68,39 @@ def _db_current(args: argparse.Namespace) -> int:
         db.dispose()
     print(f"current: {cur or '(empty database)'}\nhead:    {head}")
     return 0 if cur == head else 1
+
+
+def _db_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.backup import backup
+    from kiosk.datadir import check
+
+    cfg = config_of(args)
+    check(cfg)  # never back up a database that is not this kiosk's (or is lost)
+    m = backup(cfg, Path(args.path))
+    with app_of(args) as app:
+        app.audit("technician", "db.backup", cfg.kiosk.id, audit_seq=m.audit_seq, size=m.size)
+    print(f"backed up: kiosk {m.kiosk_id}, audit head {m.audit_seq}, schema {m.schema}, {m.size} bytes -> {args.path}")
+    return 0
+
+
+def _db_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from kiosk.backup import restore
+
+    cfg = config_of(args)
+    lock = InstanceLock(cfg.data_dir)
+    lock.acquire(wait_s=5)  # the kiosk must be stopped: its open database would be swapped under it
+    try:
+        m, marker, kept = restore(cfg, Path(args.path), dt.datetime.now(dt.UTC))
+    finally:
+        lock.release()
+    print(f"restored: backup of {m.created_at} (audit head {m.audit_seq}, chain verified); marker rewritten "
+          f"(audit head {marker.audit_seq})")
+    if kept is not None:
+        print(f"kept the replaced database as {kept}")
+    print("at the next start every compartment's sensors are compared with the restored records; "
+          "each mismatch becomes a staff task")
+    return 0

@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Any
 
-from hallkiosk.cli.common import app_of
+from hallkiosk.cli.common import app_of, seconds, whole
 from kiosk.diag_model import AREAS, EXIT_CODES, Report, worst
 
 _MARK = {"OK": "OK      ", "DEGRADED": "DEGRADED", "FAULT": "FAULT   "}
@@ -38,26 +38,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = s.add_parser("card", help="read one card and show timings (data masked)")
     c.add_argument("--reader", metavar="NAME", help="only this reader (default: any configured)")
-    c.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a card (default 30)")
+    c.add_argument("--timeout", type=seconds(3600), default=30.0, help="seconds to wait for a card (default 30)")
     c.add_argument("--yes", action="store_true", help="do not ask for confirmation on real hardware")
     c.add_argument("--json", action="store_true")
-    c.add_argument("--sim-insert", type=float, metavar="S", default=None,
+    c.add_argument("--sim-insert", type=seconds(3600), metavar="S", default=None,
                    help="simulated GA 467 only: put the demo card on after S seconds")
     c.set_defaults(func=_card)
 
     b = sub.add_parser("support-bundle", help="write a redacted tar.gz for support (config, diag, logs, audit)")
     b.add_argument("out", metavar="OUT.tar.gz")
-    b.add_argument("--log-lines", type=int, default=2000)
-    b.add_argument("--audit-records", type=int, default=500)
+    b.add_argument("--log-lines", type=whole(0, 1_000_000), default=2000)
+    b.add_argument("--audit-records", type=whole(0, 1_000_000), default=500)
     b.set_defaults(func=_bundle)
 
 
 def _active_args(p: argparse.ArgumentParser, *, timeout: float | None) -> None:
     default = f" (default {timeout:g})" if timeout else " (default: the cabinet's close_timeout_s)"
-    p.add_argument("--timeout", type=float, default=timeout, help=f"seconds to wait for each door to close{default}")
+    p.add_argument("--timeout", type=seconds(3600), default=timeout, help=f"seconds to wait for each door to close{default}")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation on a real cabinet")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--sim-close", type=float, metavar="S", default=None,
+    p.add_argument("--sim-close", type=seconds(3600), metavar="S", default=None,
                    help="simulated bus only: the simulator closes each door after S seconds")
 
 

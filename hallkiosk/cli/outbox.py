@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import json
 
-from hallkiosk.cli.common import app_of
+from hallkiosk.cli.common import ROW_ID, app_of, whole
 from kiosk import outbox
 from kiosk.catalog import CatalogService
 from kiosk.errors import KioskError
@@ -24,16 +24,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = p.add_subparsers(dest="outbox_cmd", required=True)
     ls = s.add_parser("list", help="pending and dead messages (never their personal data)")
     ls.add_argument("--all", action="store_true", help="include delivered messages")
-    ls.add_argument("-n", type=int, default=200, help="at most this many rows (newest)")
+    ls.add_argument("-n", type=whole(1, 100_000), default=200, help="at most this many rows (newest)")
     ls.add_argument("--json", action="store_true")
     ls.set_defaults(func=_list)
     rt = s.add_parser("retry", help="send a dead or pending message again now (audited); clears the auth alarm")
-    rt.add_argument("id", type=int, nargs="?", help="the message id from `kiosk outbox list`; none: only clear the alarm")
+    rt.add_argument("id", type=ROW_ID, nargs="?", help="the message id from `kiosk outbox list`; none: only clear the alarm")
     rt.add_argument("--actor", default="staff", help="who asks, for the audit log")
     rt.set_defaults(func=_retry)
 
     pg = s.add_parser("purge", help="scrub the personal data of dead messages older than N days (audited)")
-    pg.add_argument("--older-than", type=int, default=30, metavar="DAYS")
+    pg.add_argument("--older-than", type=whole(0, 36_500), default=30, metavar="DAYS")
     pg.add_argument("--actor", default="staff", help="who asks, for the audit log")
     pg.set_defaults(func=_purge)
 

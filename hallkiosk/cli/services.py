@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from hallkiosk.cli.common import app_of
+from hallkiosk.cli.common import app_of, whole
 from kiosk.catalog import CatalogService
 from kiosk.errors import KioskError
 from kiosk.platform_models import Catalog
@@ -43,7 +43,7 @@ def register_catalog(s: argparse._SubParsersAction) -> None:
     """``kiosk catalog search`` beside ``kiosk catalog show``."""
     se = s.add_parser("search", help="search the cached catalog as the kiosk's search box does")
     se.add_argument("query")
-    se.add_argument("-n", type=int, default=10)
+    se.add_argument("-n", type=whole(1, 1000), default=10)
     se.set_defaults(func=_catalog_search)
 
 

@@ -124,6 +124,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.item_left": ("物品留在柜内", "item left inside"),
     "kind.item_sensors": ("物品传感器异常", "item sensors look wrong"),
     "kind.reconcile": ("重启后待核对", "to check after a restart"),
+    "kind.sensor_mismatch": ("恢复备份后待核对", "to check after a restore"),
     "kind.door_left_open": ("柜门未关", "door left open"),
     "kind.reported_problem": ("现场报告的问题", "problem reported at the kiosk"),
     "kind.board_not_answering": ("锁控板无响应", "lock board not answering"),

@@ -20,7 +20,7 @@ from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
 from kiosk.datadir import open_database
 from kiosk.errors import ConfigError
-from kiosk.secret import load_or_create_secret
+from kiosk.hall_secret import open_hall_secret
 from kiosk.staff import StaffDirectory
 from kiosk.staff_sessions import SessionStore
 from kiosk.storage.db import Database
@@ -32,7 +32,7 @@ def build(cfg: Config, *, clock: Clock | None = None, db: Database | None = None
     clock = clock or SystemClock(cfg.kiosk.tz)
     if db is None:
         db = open_database(cfg)
-    secret = load_or_create_secret(cfg.data_dir)
+    secret = open_hall_secret(cfg, db)
     cc = cfg.console
     return Console(
         cfg=cfg,

@@ -41,6 +41,6 @@ __all__ = [
 HEARTBEAT_OPTIONS = Options(scan_bus="off", heartbeat=False, verify_audit=False, passive=True)
 
 
-def device_health(app: App, options: Options = HEARTBEAT_OPTIONS) -> list[DeviceHealth]:
+def device_health(app: App, options: Options | None = None) -> list[DeviceHealth]:
     """Device health for the Heartbeat: the passive checks of every area, mapped by to_device_health."""
-    return to_device_health(run_checks(app, None, options))
+    return to_device_health(run_checks(app, None, options or HEARTBEAT_OPTIONS))

@@ -15,6 +15,8 @@ import datetime as dt
 import io
 import json
 import os
+import shutil
+import subprocess
 import tarfile
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -77,6 +79,25 @@ def redacted_config(app: App, red: Redactor) -> dict[str, Any]:
     data["storage"]["url"] = url_passwords(data["storage"]["url"])
     data["_source"] = app.cfg.source
     return red.value(data)
+
+
+# Under systemd the kiosk logs to the journal, not to kiosk.log (kiosk/logsetup.py): the bundle takes the units'
+# lines of the current boot from journalctl instead.
+JOURNAL_UNITS = ("hall-kiosk.service", "hall-kiosk-console.service", "hall-kiosk-backup.service")
+
+
+def journal_lines(n: int) -> str | None:
+    """The newest ``n`` journal lines of the kiosk's units this boot; None without journalctl or any line."""
+    exe = shutil.which("journalctl")
+    if exe is None:
+        return None
+    cmd = [exe, "--no-pager", "-b", "-o", "short-iso", "-n", str(n), *(f"--unit={u}" for u in JOURNAL_UNITS)]
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = [line for line in r.stdout.splitlines(keepends=True) if not line.startswith("-- ")]  # "-- No entries --"
+    return "".join(lines) if r.returncode == 0 and lines else None
 
 
 def _tail(path: Path, n: int) -> list[str]:
@@ -191,6 +212,9 @@ def write_support_bundle(
         members["platform_history.jsonl"] = "".join(_json(red, h) + "\n" for h in hist)
     for path in log_files(app, extra_logs):
         members[f"logs/{path.name}"] = red("".join(_tail(path, log_lines)))
+    journal = journal_lines(log_lines)
+    if journal is not None:
+        members["logs/journal.txt"] = red(journal)
     members["README.txt"] = red(
         f"Hall Kiosk support bundle for kiosk {app.cfg.kiosk.id}, made {app.clock.now().isoformat()}.\n"
         f"Diagnostics: {report.status} {report.counts()}. Secrets were removed and ID and phone numbers masked.\n"

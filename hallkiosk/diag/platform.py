@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 import kiosk
 from backend_client.tls import describe_cert_failure, trust_context
 from hallkiosk.diag.runner import Ctx
+from hallkiosk.diag.timesync import read_clock_sync
 from kiosk import outbox
 from kiosk.diag_model import Check, to_device_health
 from kiosk.errors import KioskError, PlatformAuthFailed, PlatformError
@@ -37,6 +38,9 @@ class _Layer:
         self.failed: str | None = None
 
 
+SYNC_HINT = "Enable a time service: `timedatectl set-ntp true` (systemd-timesyncd) or install chrony."
+
+
 def run(ctx: Ctx) -> list[Check]:
     if not ctx.opts.heartbeat:
         # The heartbeat's own device probe: the Heartbeat it is about to send proves the network layers.
@@ -54,7 +58,7 @@ def run(ctx: Ctx) -> list[Check]:
         out.append(dns(ctx, host, layer))
         out.append(tcp(ctx, host, port, layer))
         out.append(tls(ctx, parts.scheme, host, port, layer))
-    out += soap_auth_clock(ctx, layer, err)
+    out += [with_clock_sync(c) for c in soap_auth_clock(ctx, layer, err)]
     out += outbox_checks(ctx)
     return out
 
@@ -169,6 +173,25 @@ def tls(ctx: Ctx, scheme: str, host: str, port: int, layer: _Layer) -> Check:
         return p.degraded(f"{version}; the platform's certificate expires in {days} days", "Tell the platform's operator.",
                           **data)
     return p.ok(f"{version}, certificate valid" + (f" for {days} more days" if days is not None else ""), **data)
+
+
+def with_clock_sync(check: Check) -> Check:
+    """The clock skew check also says whether the kernel considers the system clock synchronised (adjtimex).
+
+    Its status stays the skew's: the platform's clock is the reference that matters, and an unsynchronised clock
+    within the limit still works today. The finding warns that it will drift, and the hint names the fix."""
+    if check.id != "platform.clock":
+        return check
+    sync = read_clock_sync()
+    check.data["clock_synchronised"] = None if sync is None else sync.synchronised
+    if sync is None:
+        check.finding += "; whether the system clock is synchronised is unknown here (no adjtimex)"
+    elif sync.synchronised:
+        check.finding += f"; system clock synchronised (estimated error {sync.maxerror_us / 1000:.0f} ms)"
+    else:
+        check.finding += "; system clock NOT synchronised by any time service: it will drift"
+        check.hint = (check.hint + " " if check.hint else "") + SYNC_HINT
+    return check
 
 
 def soap_auth_clock(ctx: Ctx, layer: _Layer, build_err: KioskError | None) -> list[Check]:

@@ -108,8 +108,13 @@ class Ctx:
                 if self.app_db is not None:
                     self._db = self.app_db
                 else:
+                    from kiosk.datadir import sqlite_file
+                    from kiosk.errors import DatabaseLost
                     from kiosk.storage.db import Database
 
+                    f = sqlite_file(self.cfg.storage_url)
+                    if f is not None and not f.exists():  # opening it would create an empty one over the loss
+                        raise DatabaseLost(f"the database {f} is missing")
                     self._db = Database(self.cfg.storage_url, busy_timeout_ms=self.cfg.storage.busy_timeout_ms)
                     self._own_db = True
             return self._db

@@ -22,18 +22,18 @@ _BROKEN_HINT = "Keep the database as evidence (copy the data directory) and repo
 
 
 def run(ctx: Ctx) -> list[Check]:
-    mark = marker(ctx)  # first: a later check's connection would create an empty file where a lost one was
+    mark = marker(ctx)  # first: opening the database would create an empty file where a lost one was
+    if mark.status == "FAULT" and mark.data.get("lost"):
+        return [mark, disk(ctx), permissions(ctx)]
     try:
         ctx.db  # noqa: B018 - open it once here so every check below reports the same failure
     except KioskError as err:
         p = ctx.check("storage.integrity", "storage", "database", DEVICE)
         return [mark, disk(ctx), p.fault(f"cannot open the database: {err.message}", err.hint)]
-    if mark.status == "FAULT" and mark.data.get("lost"):
-        return [mark, disk(ctx)]
     integ = integrity(ctx)
     if integ.data.get("damaged"):  # the schema and audit checks could only fail the same way
-        return [mark, disk(ctx), integ]
-    out = [mark, disk(ctx), integ, schema(ctx)]
+        return [mark, disk(ctx), permissions(ctx), integ]
+    out = [mark, disk(ctx), permissions(ctx), integ, schema(ctx)]
     if ctx.opts.verify_audit:
         out.append(audit_chain(ctx))
     return out
@@ -51,6 +51,31 @@ def marker(ctx: Ctx) -> Check:
         return p.fault(err.message, err.hint, lost=isinstance(err, (DataNotInitialised, DatabaseLost)))
     return p.ok(f"kiosk {m.kiosk_id}, database {m.database[:12]}, audit record {m.audit_seq} as marked",
                 kiosk_id=m.kiosk_id, database=m.database[:12], audit_seq=m.audit_seq)
+
+
+def permissions(ctx: Ctx) -> Check:
+    """The data directory and what is in it are the kiosk user's alone (kiosk.filemodes: 0700 / 0600)."""
+    from kiosk.filemodes import open_to_others
+
+    p = ctx.check("storage.permissions", "storage", "data directory permissions", DEVICE)
+    root = ctx.cfg.data_dir
+    if not root.is_dir():
+        return p.ok(f"{root} does not exist yet (it is created 0700)", path=str(root))
+    loose: list[str] = []
+    try:
+        for path in [root, *sorted(root.iterdir()), *sorted(q for d in root.iterdir() if d.is_dir() and
+                                                           not d.is_symlink() for q in d.iterdir())]:
+            bits = open_to_others(path)
+            if bits:
+                loose.append(f"{path.relative_to(root.parent)} ({oct(path.stat().st_mode & 0o777)[2:]})")
+    except OSError as err:
+        return p.fault(f"cannot read {root}: {err.strerror}", "Check the data directory's owner and mode.")
+    if not loose:
+        return p.ok(f"{root} and its files are private to the kiosk's user", path=str(root))
+    more = f" (+{len(loose) - 5} more)" if len(loose) > 5 else ""
+    return p.degraded(f"readable or writable by other users: {', '.join(loose[:5])}{more}",
+                      f"It holds codes' hashes, sealed payloads and logs: chmod -R go-rwx {root}",
+                      path=str(root), loose=loose)
 
 
 def _fmt_bytes(n: float) -> str:

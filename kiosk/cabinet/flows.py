@@ -53,6 +53,13 @@ class ParcelInOtherCabinet(FlowError):
         self.cabinet_id = cabinet_id
 
 
+class ParcelBeingPickedUp(FlowError):
+    """The code is right, but another kiosk holds the parcel's row this moment (its pickup is under way)."""
+
+    citizen_key = "error.parcel_busy"  # "This parcel is being picked up elsewhere right now."
+    hint = "Another kiosk on this database is handing the parcel out; nothing was opened here and no wrong code counted."
+
+
 def _elsewhere(parcel_id: int, cabinet_id: str) -> ParcelInOtherCabinet:
     return ParcelInOtherCabinet(f"parcel {parcel_id} is in cabinet {cabinet_id}, not in this kiosk's cabinets",
                                 cabinet_id=cabinet_id)
@@ -147,7 +154,13 @@ class Flows(Engine):
                                    .with_for_update(skip_locked=True)).scalars().first()
                 cab_id = s.execute(select(Compartment.cabinet_id).where(Compartment.id == parcel.compartment_id)
                                    ).scalar_one_or_none() if parcel is not None else None
-                if parcel is None or not same_hmac(parcel.code_hmac, h):
+                # SKIP LOCKED passes over a row another kiosk holds: a right code must not count as a wrong one.
+                busy = parcel is None and s.execute(
+                    select(Parcel.id).where(Parcel.code_hmac == h, Parcel.kind == S.RESULT)).scalar() is not None
+                if busy:
+                    audit(s, now, actor, "cabinet.code_attempt", result="busy_elsewhere")
+                    err = ParcelBeingPickedUp("the parcel of this code is being picked up at another kiosk")
+                elif parcel is None or not same_hmac(parcel.code_hmac, h):
                     lock = self.guard.record(s, now, ok=False)
                     audit(s, now, actor, "cabinet.code_attempt", result="wrong", lockout_s=lock)
                     left = max(0, self.pickup.max_wrong_codes - self.guard.wrong_codes(s, now))

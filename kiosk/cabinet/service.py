@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import store
+from kiosk.cabinet import sensor_check, store
 from kiosk.cabinet.admin import Admin
 from kiosk.cabinet.flows import Person
 from kiosk.cabinet.reconcile import reconcile
@@ -29,6 +29,8 @@ class Cabinet(Admin):
         """Sync compartments from the config, then reconcile unfinished flows (once, at the owner's start-up)."""
         self.sync()
         report = reconcile(self)
+        if sensor_check.pending(self):  # the database was restored from a backup since the last start
+            report.lines.extend(sensor_check.run(self))
         for line in report.lines:
             log.warning("start-up reconciliation: %s", line)
         return report

@@ -47,4 +47,5 @@ TASK_DOOR_FAULT = "door_fault"
 TASK_PICKUP_DOOR = "pickup_door_fault"
 TASK_ITEM_LEFT = "item_left"
 TASK_RECONCILE = "reconcile"
+TASK_SENSOR_MISMATCH = "sensor_mismatch"  # after a restore: a compartment's sensors disagree with the records
 TASK_DOOR_LEFT_OPEN = "door_left_open"  # resolved by the kiosk itself once the door closes and the flow finishes

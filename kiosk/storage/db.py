@@ -46,6 +46,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kiosk.errors import DatabaseDamaged, SchemaTooNew, StorageError
+from kiosk.filemodes import private_dir, private_file, tighten
+from kiosk.storage import lengths
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -82,7 +84,10 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             check_writable_dir(Path(path).parent)
-        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False})
+            _private_database_file(Path(path))
+        # hide_parameters: an error's text never carries the SQL parameters (names, masked IDs, codes' hashes).
+        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+                               hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -108,7 +113,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
 
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except (SQLAlchemyError, ImportError) as err:
         raise StorageError(f"storage.url: cannot use {url.split('@')[-1]}: {err}") from err
 
@@ -121,9 +126,20 @@ def is_damage(err: BaseException | None) -> bool:
     return isinstance(err, sqlite3.Error) and ("malformed" in msg or "not a database" in msg)
 
 
+def _private_database_file(path: Path) -> None:
+    # Created here 0600 before SQLite opens it: its -wal and -shm then get the same mode (see kiosk.filemodes).
+    try:
+        if not path.exists():
+            private_file(path)
+        for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            tighten(f)
+    except OSError as err:
+        raise StorageError(f"database {path}: cannot create it or set its mode: {err.strerror}") from None
+
+
 def check_writable_dir(path: Path) -> None:
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_dir(path)
     except OSError as err:
         raise StorageError(f"data directory {path}: cannot create it: {err.strerror}") from None
     if not os.access(path, os.W_OK | os.X_OK):
@@ -140,6 +156,7 @@ class Database:
         self.url = _normalise_url(url)
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        lengths.install(self.sessions)
         self.versions = versions  # another migrations chain (tests of rolling upgrades); None: this release's
         self.schema_ahead: list[str] = []  # newer additive revisions this release runs on without knowing them
 

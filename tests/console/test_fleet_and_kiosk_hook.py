@@ -74,7 +74,10 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.mark.postgres
-def test_two_kiosk_processes_on_postgresql(pg_url: str, tmp_path: Path, browser: Any) -> None:
+def test_two_kiosk_processes_on_postgresql(pg_url: str, tmp_path: Path, browser: Any,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # One hall secret for the console and both kiosks (kiosk.hall_secret refuses another one on this database).
+    monkeypatch.setenv("KIOSK_SECRET_FILE", str(tmp_path / "hall-secret.key"))
     db = Database(pg_url)
     db.upgrade()
     console_cfg = console_config(tmp_path / "console", pg_url)

@@ -121,12 +121,13 @@ def test_installed_package(installed: set[str], deb: Path) -> None:
         v = _run("systemd-analyze", "verify", f"/lib/systemd/system/{unit}")
         assert v.returncode == 0 and v.stderr == "", unit + v.stderr
 
+    # As install.md says: the kiosk's data begins with `kiosk db init` (here the built-in simulators' config).
+    r = _run("runuser", "-u", USER, "--", "env", f"HOME={user.pw_dir}", "kiosk", "db", "init")
+    assert r.returncode == 0 and r.stdout.startswith("initialised: "), r.stdout + r.stderr
     _screenshot_as_hallkiosk(user)
     data = Path("/var/lib/hall-kiosk/.local/share/hall-kiosk/kiosk.db")
     assert data.is_file(), "the kiosk wrote no database"
-    r = _run("runuser", "-u", USER, "--", "/usr/lib/hall-kiosk/bin/python", "-m", "hallkiosk.dbbackup",
-             "--config", "/etc/hall-kiosk/kiosk.toml")
-    assert r.returncode == 0, r.stderr
+    _upgrade_backs_up_then_migrates(deb)
 
     # remove keeps the data and the configuration ...
     r = _run("apt-get", "remove", "-y", "-q", PKG, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
@@ -141,6 +142,31 @@ def test_installed_package(installed: set[str], deb: Path) -> None:
     assert _run("dpkg-query", "-W", PKG).returncode != 0 or "not-installed" in _run(
         "dpkg-query", "-W", "-f=${Status}", PKG).stdout
     pwd.getpwnam(USER)  # kept, as Debian keeps system users
+
+
+def _upgrade_backs_up_then_migrates(deb: Path) -> None:
+    """The installed configuration's database (/var/lib/hall-kiosk/kiosk.db) is begun, then a package of a newer
+    version (same code) is installed over it: postinst copies the database into backups/ before it migrates."""
+    conf = "/etc/hall-kiosk/kiosk.toml"
+    r = _run("runuser", "-u", USER, "--", "kiosk", "--config", conf, "db", "init")
+    assert r.returncode == 0, r.stdout + r.stderr
+    newer = f"{kiosk.__version__}+upgrade1"
+    r = _run("make", "-s", "deb", cwd=REPO, timeout=1500,
+             env={**os.environ, "DEB_VERSION": newer})
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    new_deb = deb.with_name(deb.name.replace(f"_{kiosk.__version__}_", f"_{newer}_"))
+    try:
+        r = _run("apt-get", "install", "-y", "-q", f"./{new_deb.relative_to(REPO)}", cwd=REPO,
+                 env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    finally:
+        new_deb.unlink(missing_ok=True)
+    assert _run("dpkg-query", "-W", "-f=${Version}", PKG).stdout == newer
+    backups = list(Path("/var/lib/hall-kiosk/backups").glob(f"kiosk-*-before-{kiosk.__version__}.db"))
+    assert len(backups) == 1, list(Path("/var/lib/hall-kiosk").rglob("*"))
+    assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    r = _run("runuser", "-u", USER, "--", "kiosk", "--config", conf, "db", "current")
+    assert r.returncode == 0, r.stdout + r.stderr  # migrated to head, marker intact
 
 
 def _not_blank(png: Path) -> bool:
@@ -158,6 +184,10 @@ def _screenshot_as_hallkiosk(user: pwd.struct_passwd) -> None:
     shots = Path(tempfile.mkdtemp(prefix="hall-kiosk-pkg-"))
     os.chown(shots, user.pw_uid, user.pw_gid)
     env = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={user.pw_dir}", f"KIVY_HOME={user.pw_dir}/kivy", "LANG=C.UTF-8"]
+    # A kiosk starts only on a data directory `kiosk db init` marked (kiosk.datadir): the technician's first step.
+    init = subprocess.run(["runuser", "-u", USER, "--", *env, "kiosk", "db", "init"], capture_output=True, text=True,
+                          timeout=120)
+    assert init.returncode == 0, init.stdout + init.stderr
     proc = subprocess.Popen(["runuser", "-u", USER, "--", *env, "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
                              "kiosk", "run", "--windowed", "--screenshot-dir", str(shots)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)

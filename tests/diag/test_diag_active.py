@@ -23,6 +23,25 @@ def _later(delay_s: float, fn, *args) -> threading.Timer:
     return t
 
 
+def _after_unlock(rig: Rig, board: int, channel: int, *steps: tuple[float, str]) -> threading.Thread:
+    """Hands at the door, timed from the moment the CLI's unlock reaches the board (not from when the test
+    started the CLI: on a loaded machine the command can take longer to start than the whole door test)."""
+    def unlocked() -> bool:
+        return any(r.kind == "unlock" and r.channel == channel for r in rig.boards.requests_to(board))
+
+    def hands() -> None:
+        deadline = time.monotonic() + 60
+        while not unlocked() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for delay_s, action in steps:
+            time.sleep(delay_s)
+            getattr(rig.boards, action)(board, channel)
+
+    t = threading.Thread(target=hands, daemon=True)
+    t.start()
+    return t
+
+
 def _actions(rig: Rig) -> list[tuple[str, str]]:
     db = Database(load_config(rig.config).storage_url)
     with db.transaction() as s:
@@ -32,8 +51,7 @@ def _actions(rig: Rig) -> list[tuple[str, str]]:
 
 
 def test_door_test_times_the_door_and_records_sensor_changes(rig: Rig) -> None:
-    _later(0.3, rig.boards.put_item, 0, 3)
-    _later(0.6, rig.boards.close_door, 0, 3)
+    _after_unlock(rig, 0, 3, (0.3, "put_item"), (0.3, "close_door"))
     code, out = rig.cli("diag", "door", "a03", "--yes", "--json")
     res = json.loads(out)
     assert code == 0 and res["status"] == "OK", res

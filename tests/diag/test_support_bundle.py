@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 import tarfile
 from pathlib import Path
@@ -143,3 +144,22 @@ def test_bundle_carries_the_kiosk_logs_masked(rig: Rig, db_url: str, tmp_path: P
     everything = "\n".join(files.values())
     for leaked in (ID, ID2, CODE, CODE2):
         assert leaked not in everything, f"{leaked!r} is in the bundle"
+
+
+def test_bundle_carries_the_journal_masked(rig: Rig, db_url: str, tmp_path: Path, monkeypatch) -> None:
+    """Under systemd the log is the journal. journald does not run here: a stand-in journalctl prints what the
+    real one would for the kiosk's units (and records the arguments it was given)."""
+    _on(rig, db_url)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    args = tmp_path / "args"
+    (bin_dir / "journalctl").write_text(
+        f'#!/bin/sh\necho "$@" > {args}\n'
+        f"echo '2026-11-25T10:00:02+0800 kiosk kiosk[812]: kiosk.demo: SMS for {ID} pickup code: {CODE}'\n")
+    (bin_dir / "journalctl").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    files = _bundle(rig, tmp_path)
+    journal = files["logs/journal.txt"]
+    assert "kiosk.demo: SMS for 110105********1232 pickup code: ******" in journal
+    assert ID not in journal and CODE not in journal
+    assert "--unit=hall-kiosk.service" in args.read_text() and "-b" in args.read_text().split()

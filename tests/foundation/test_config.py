@@ -79,6 +79,8 @@ BAD = [
                                             f'ca_file = "{REPO / "kiosk.example.toml"}"'),
      "platform.ca_file", "holds no PEM certificate"),
     ("code too short", lambda t: t.replace("code_digits = 6", "code_digits = 4"), "pickup.code_digits", "6"),
+    ("reminders never looked for", lambda t: t.replace("reminders_interval_s = 900", "reminders_interval_s = 0"),
+     "pickup.reminders_interval_s", "1"),
     ("password in the file", lambda t: t.replace('username = "ls-hall-01"', 'username = "ls-hall-01"\npassword = "secret"'),
      "platform.password", "unknown key"),
     ("missing section key", lambda t: t.replace('hall = "芦淞区政务服务中心"', ""), "kiosk.hall", "missing"),

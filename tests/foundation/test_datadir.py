@@ -231,6 +231,9 @@ def test_diag_names_a_lost_database_without_creating_it(tmp_path: Path) -> None:
     assert r.code == 2 and mark["status"] == "FAULT" and "is missing" in mark["finding"]
     assert "kiosk db restore" in mark["hint"]
     assert not db_file.exists()
+    r = _kiosk(Path(cfg.source), "diag", "--json")  # every area: none may create an empty file either
+    assert "Traceback" not in r.err and json.loads(r.out)["checks"]
+    assert not db_file.exists()
 
 
 def test_the_heartbeat_diag_checks_the_marker_on_the_kiosks_own_database(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +21,7 @@ from kiosk.identity import id_hash
 from kiosk.outbox_sender import OutboxSender
 from kiosk.pickup_notices import MAX_RESENDS, NoParcelToResend, PickupNotices, TooManyResends
 from kiosk.storage.db import Database
-from kiosk.storage.models import Compartment, OutboxMessage, Parcel
+from kiosk.storage.models import AuditRecord, Compartment, OutboxMessage, Parcel
 
 OLD_CODE = "482913"
 
@@ -126,3 +128,63 @@ def _cfg():
     from kiosk.config import PlatformConfig
 
     return PlatformConfig(timeout_s=2, connect_timeout_s=1)
+
+
+def test_the_runtime_loop_queues_one_reminder_per_parcel(tmp_path) -> None:
+    """The kiosk's own reminders thread, at the configured pickup.reminders_interval_s: one PICKUP_REMINDER (no
+    code) for a parcel due within two days, and none again for it on the loop's later rounds."""
+    from hallkiosk.runtime import Runtime
+    from kiosk.config import load_config
+    from tests.conftest import init_kiosk
+
+    text = (Path(__file__).resolve().parents[2] / "kiosk" / "default.toml").read_text(encoding="utf-8")
+    text = text.replace('data_dir = "~/.local/share/hall-kiosk"', f'data_dir = "{tmp_path / "data"}"')
+    (tmp_path / "kiosk.toml").write_text(text + "\n[pickup]\nreminders_interval_s = 1\n", encoding="utf-8")
+    cfg = init_kiosk(load_config(tmp_path / "kiosk.toml"))
+    assert cfg.pickup.reminders_interval_s == 1
+    rt = Runtime(cfg)
+    rt.start()
+    try:
+        assert rt.wait_ready(60) and rt.start_error is None, rt.start_error
+        db, secret = rt.app.db, rt.app.secret
+
+        def put(label: str, code: str, expires_in: dt.timedelta) -> int:
+            now = dt.datetime.now(dt.UTC)
+            with db.transaction() as s:
+                comp = s.execute(select(Compartment).where(Compartment.label == label)).scalar_one()
+                comp.state = "occupied"
+                p = Parcel(kind="result", state="ready", case_number=f"RT-{label}", compartment_id=comp.id,
+                           owner_id_hash=id_hash(secret, DEMO_APPLICANT.id_number),
+                           code_hmac=code_hmac(secret, code), created_at=now, stored_at=now,
+                           expires_at=now + expires_in)
+                s.add(p)
+                s.flush()
+                return p.id
+
+        def reminders() -> list[OutboxMessage]:
+            with db.transaction() as s:
+                return [m for m in s.execute(select(OutboxMessage)).scalars() if not m.sensitive
+                        and m.payload.get("template") == "PICKUP_REMINDER"]
+
+        def wait(n: int) -> list[OutboxMessage]:
+            deadline = time.monotonic() + 30
+            while len(got := reminders()) < n and time.monotonic() < deadline:
+                time.sleep(0.2)
+            return got
+
+        due = put("A03", OLD_CODE, dt.timedelta(days=1))
+        put("A04", "771204", dt.timedelta(days=5))  # not due for three days
+        (first,) = wait(1)
+        assert first.payload["case_number"] == "RT-A03" and first.ref_id == due
+        assert set(first.payload["params"]) == {"cabinet", "expires"} and OLD_CODE not in json.dumps(first.payload)
+        # A later round of the loop reminds a parcel due since, and still not the first one again.
+        put("A05", "550132", dt.timedelta(hours=20))
+        wait(2)
+        time.sleep(3 * cfg.pickup.reminders_interval_s)  # more rounds: nothing new
+        got = reminders()
+        assert sorted(m.payload["case_number"] for m in got) == ["RT-A03", "RT-A05"], got
+        with db.transaction() as s:
+            queued = [r for r in s.execute(select(AuditRecord)).scalars() if r.action == "cabinet.reminder_queued"]
+        assert sorted(r.subject for r in queued) == sorted(f"parcel:{m.ref_id}" for m in got)
+    finally:
+        rt.stop()

@@ -21,6 +21,8 @@ from tests.ui.harness import ARTIFACTS, REPO, Driver, FakeIdle, overflowing
 
 TECH_PIN = "135790"
 STAFF_BADGE = "04A1B2C3D4"
+# A badge with a staff id ([[staff]]): the one 帮办 files under (a bare badge may sign in, not file 帮办).
+ASSIST_BADGE, ASSIST_STAFF_ID = "04A1B2C3E5", "LS-STAFF-0042"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -35,7 +37,11 @@ def _config(tmp: Path) -> Config:
     text = text.replace('data_dir = "~/.local/share/hall-kiosk"',
                         f'data_dir = "{tmp / "data"}"\ninactivity_warning_s = 10\ninactivity_countdown_s = 5')
     text = re.sub(r"(?m)^staff_badges = .*$", f'staff_badges = ["{STAFF_BADGE}"]', text)
+    # The voice speaks into timestamped WAV files (no sound card here): the voice bar shows, as on a kiosk.
+    text += f'\n[voice]\noutput = "wav"\nwav_dir = "{tmp / "voice"}"\n'
+
     assert STAFF_BADGE in text
+    text += f'\n[[staff]]\nbadge = "{ASSIST_BADGE}"\nid = "{ASSIST_STAFF_ID}"\n'
     p = tmp / "kiosk.toml"
     p.write_text(text, encoding="utf-8")
     return init_kiosk(p)

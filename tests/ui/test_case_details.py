@@ -45,6 +45,15 @@ def test_each_case_opens_its_details_and_a_result_here_can_be_picked_up(k: Drive
     assert k.t("case.next_step", step="请到户籍所在地派出所办理") in lines
     assert k.app.screen.ids.btn_pickup.opacity == 0
     shot(k, "case")
+    # The list was loaded in Chinese; in English the case names its matter in English (the platform's case
+    # carries the Chinese name only), and in Chinese again once switched back.
+    assert k.app.lang == "zh"
+    hukou = next(m for m in k.rt.catalog.cached().matters if m.code == "GA-HUKOU-CERT")
+    assert hukou.name_en and k.app.screen.matter_title == hukou.name
+    k.app.set_language("en")
+    k.wait_for(lambda: k.app.screen.matter_title == hukou.name_en, what="the English matter name")
+    k.app.set_language("zh")
+    k.wait_for(lambda: k.app.screen.matter_title == hukou.name, what="the Chinese matter name")
     k.tap_id("btn_back")
     # Missing material: what is missing.
     k.wait_for(lambda: k.app.sm.current == "cases" and scr.ids.rows.children, what="my cases again")

@@ -12,6 +12,7 @@ import pytest
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.scrollview import ScrollView
 
+from tests.ui.flows import open_matter
 from tests.ui.harness import Driver, walk
 
 Layout = dict[str, tuple[int, int, int, int]]
@@ -137,11 +138,12 @@ def test_staff_deposit_keyboard_holds_still(mode: Driver) -> None:
 
 def _elder_card_form(k: Driver) -> Any:
     k.tap_id("btn_matters", "start")
-    k.rt.card_sim().insert_demo_card()
+    # A senior's card: the senior card is for people aged 60 or over, checked before the form (issue 13).
+    k.rt.card_sim().insert_card("张三", "110105195801011232")
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
-    k.tap_text("老年人优待证办理" if k.app.lang == "zh" else "Senior Citizen Preferential Card")
+    open_matter(k, "老年人优待证办理" if k.app.lang == "zh" else "Senior Citizen Preferential Card")
     return k.app.screen
 
 

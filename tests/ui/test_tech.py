@@ -119,3 +119,24 @@ def test_a_door_test_on_a_real_cabinet_asks_first(k: Driver, monkeypatch: Any) -
     assert row.ref.status == "DEGRADED" and "cancelled" in row.ref.finding
     sim, b, ch = slot_of(k, "A04")
     sim.close_door(b, ch)
+
+
+def test_exit_to_a_technician_shell_is_audited_then_ends_the_app(k: Driver, monkeypatch: Any) -> None:
+    """The real button, tapped; only the app's final stop is intercepted, since this window serves the other tests
+    (tests/deploy/test_session.py sees a separate kiosk process end with the exit status)."""
+    from kiosk import audit
+    from ui.main import TECH_SHELL_EXIT
+
+    stopped: list[int] = []
+    monkeypatch.setattr(k.app, "stop", lambda *a: stopped.append(k.app.exit_code))
+    _tech(k)
+    k.tap_id("btn_shell")
+    k.wait_for(lambda: stopped, what="the app to end")
+    try:
+        assert stopped == [TECH_SHELL_EXIT]
+        with k.rt.app.db.transaction() as s:
+            last = audit.tail(s, 5)
+        rec = next(r for r in reversed(last) if r.action == "technician.exit_to_shell")
+        assert rec.actor.startswith("technician") and rec.subject == k.rt.cfg.kiosk.id
+    finally:
+        k.app.exit_code = 0

@@ -44,6 +44,7 @@ OUTSIDE_GB2312 = 0.01
 # running text but not at a kiosk). jieba's person-name entries say which characters begin names, and how often.
 SURNAME_WEIGHT = 10.0
 ADDRESS_FLOOR = 5_000  # address words are what this kiosk's forms ask for: never below page one
+PLACE_BOOST = 2  # province, city and district names (see place_names)
 
 # Address and form vocabulary: always in the index, whatever their general frequency (门牌号 ranks ~96 000th).
 ADDRESS_WORDS = (
@@ -82,6 +83,15 @@ class Lexicon:
 
     def __len__(self) -> int:
         return sum(map(len, self.entries.values()))
+
+    def character_counts(self) -> dict[str, int]:
+        """Each single character's score summed over its readings: how common it is (the handwriting prior)."""
+        out: dict[str, int] = defaultdict(int)
+        for items in self.entries.values():
+            for text, score in items:
+                if len(text) == 1:
+                    out[text] += score
+        return dict(out)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Lexicon) and self.entries == other.entries
@@ -175,6 +185,35 @@ def character_frequencies(rows: Sequence[tuple[str, int]]) -> dict[str, int]:
     return dict(out)
 
 
+def place_names() -> set[str]:
+    """China's province, city and district names (kiosk/data/divisions.json, the mail pickers' list), in full and
+    without their 省/市/区/县 ending: 西安市 and 西安."""
+    import json
+
+    path = Path(__file__).resolve().parents[2] / "kiosk" / "data" / "divisions.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        log.warning("no place names for the pinyin index (%s): %s", path, err)
+        return set()
+    names: set[str] = set()
+
+    def add(name: str) -> None:
+        if CJK.fullmatch(name):
+            names.add(name)
+            bare = re.sub(r"(特别行政区|自治区|自治州|自治县|地区|省|市|区|县|盟|旗)$", "", name)
+            if len(bare) >= 2:
+                names.add(bare)
+
+    for _code, prov, cities in data["provinces"]:
+        add(prov)
+        for _c, city, districts in cities:
+            add(city)
+            for _d, district in districts:
+                add(district)
+    return names
+
+
 def _wordfreq_characters() -> dict[str, float]:
     """Character frequencies from wordfreq's Chinese word list (subtitles, Wikipedia, news, books, the web: a
     second, larger corpus than jieba's), summed over the words that contain each character; {} without wordfreq."""
@@ -211,8 +250,14 @@ def build_lexicon(max_words: int = DEFAULT_WORDS) -> Lexicon:
     char_freq = blend(character_frequencies(rows), _wordfreq_characters())
     for ch, n in surname.items():  # what citizens type most at a kiosk is their name
         char_freq[ch] = char_freq.get(ch, 0) + round(SURNAME_WEIGHT * n)
+    # Back on the scale of jieba's standalone counts, which words are scored on: the order among characters is
+    # the new one, the balance between a character and a word (西安 against 先 for "xian") stays as it was.
+    standalone = sum(n for w, n in rows if len(w) == 1 and CJK.fullmatch(w))
+    shrink = standalone / max(1, sum(char_freq.values()))
+    char_freq = {ch: round(n * shrink) for ch, n in char_freq.items()}
     words = [w for w, _ in sorted((r for r in rows if len(r[0]) > 1 and CJK.fullmatch(r[0])), key=lambda r: -r[1])]
-    chosen = list(dict.fromkeys(words[:max_words] + [w for w in ADDRESS_WORDS if len(w) > 1]))
+    places = place_names()
+    chosen = list(dict.fromkeys(words[:max_words] + [w for w in ADDRESS_WORDS if len(w) > 1] + sorted(places)))
 
     entries: dict[str, dict[str, int]] = defaultdict(dict)
     # How often each character is read each way inside words: 行 is "hang" in 银行, "xing" in 行政.
@@ -222,6 +267,8 @@ def build_lexicon(max_words: int = DEFAULT_WORDS) -> Lexicon:
         if len(syls) != len(word) or not all(s in SYLLABLES for s in syls):
             continue
         score = max(freq.get(word, 0), ADDRESS_FLOOR if word in ADDRESS_WORDS else 0)
+        if word in places:  # what an address field asks for: place names come before words of the same sound
+            score = max(score, ADDRESS_FLOOR) * PLACE_BOOST
         key = "'".join(syls)
         entries[key][word] = max(entries[key].get(word, 0), score)
         for ch, s in zip(word, syls, strict=True):

@@ -61,6 +61,7 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.help import HelpScreen
     from ui.screens.hotline import HotlineScreen
     from ui.screens.identify import IdentifyScreen
+    from ui.screens.mail import MailScreen
     from ui.screens.matters import MattersScreen
     from ui.screens.pickup import PickupScreen
     from ui.screens.pin import PinScreen
@@ -78,7 +79,7 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.tickets import TicketsScreen
 
     return [
-        StartScreen, IdentifyScreen, MattersScreen, GuideScreen, FormScreen, ReviewScreen, ResultScreen,
+        StartScreen, IdentifyScreen, MattersScreen, GuideScreen, FormScreen, MailScreen, ReviewScreen, ResultScreen,
         BundleResultScreen, CasesScreen, CaseScreen, PickupScreen, ResendScreen, DoorScreen, DropoffScreen, RateScreen,
         RatingsScreen, HotlineScreen, HelpScreen, TicketsScreen, PinScreen, StaffScreen,
         StaffDepositScreen,

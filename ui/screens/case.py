@@ -11,6 +11,7 @@ from typing import Any
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from ui.screens import KioskScreen
+from ui.screens.cases import matter_names
 from ui.widgets import KLabel
 
 
@@ -31,6 +32,7 @@ class CaseScreen(KioskScreen):
         if d is None:
             return
         t, c = self.app.t, d.case
+        self.matter_title = matter_names(self.app).get(c.matter_code, c.matter_name)
         lines = [t("case.number", number=c.case_number), t("case.status", status=t(d.status_key)),
                  t("case.updated", date=c.updated_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d %H:%M"))]
         if c.reason:

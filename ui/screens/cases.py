@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import BooleanProperty
 
 from kiosk.case_details import CaseDetail
 from ui.screens import KioskScreen
 from ui.widgets import ListRow
+
+
+def matter_names(app: Any) -> dict[str, str]:
+    """English matter names by code when the kiosk speaks English, else none: the platform names a case's matter
+    in Chinese only, and the cached catalog has the English name. Read at each drawing, so a language change
+    after the list was loaded still names the matter in the language now shown."""
+    if app.lang != "en":
+        return {}
+    cat = app.rt.catalog.cached()
+    return {m.code: m.name_en for m in cat.matters if m.name_en} if cat else {}
 
 
 class CasesScreen(KioskScreen):
@@ -26,15 +38,13 @@ class CasesScreen(KioskScreen):
         box.clear_widgets()
         self.empty = not details
         t = self.app.t
-        # The platform names a case's matter in Chinese only; the cached catalog has the English name.
-        cat = self.app.rt.catalog.cached()
-        en_names = {m.code: m.name_en for m in cat.matters if m.name_en} if cat and self.app.lang == "en" else {}
+        en_names = matter_names(self.app)
         for d in details:
             c = d.case
             detail = t("cases.row", number=c.case_number, status=t(f"status.{c.status}"),
                        date=c.updated_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d"))
             row = ListRow(title=en_names.get(c.matter_code, c.matter_name), detail=detail, ref=d)
-            row.bind(on_release=lambda r: self.app.go("case", detail=r.ref, matter_title=r.title))
+            row.bind(on_release=lambda r: self.app.go("case", detail=r.ref))
             box.add_widget(row)
 
     def wipe(self) -> None:

@@ -115,6 +115,17 @@ class DoorScreen(KioskScreen):
         self.help_shown = True
         self._release()
 
+    def spoken(self) -> list[str]:
+        """The door that opened (its label a cached segment of its own), then what to do."""
+        if self.closed or not self.label:
+            return [self.done_text] if self.closed and self.done_text else []
+        t = self.app.t
+        return [t("voice.door_open", label=self.label), t(f"door.instruction.{self.purpose}")]
+
+    def on_reminding(self, _w: Any, reminding: bool) -> None:
+        if reminding and self.app.sm.current == self.name:
+            self.app.say(self.app.t("voice.door_remind"))
+
     def _on_lang(self, *_: Any) -> None:
         if self._error is not None:
             self.error = self.app.error_text(self._error)  # the error follows a language change, like the rest
@@ -134,6 +145,8 @@ class DoorScreen(KioskScreen):
         self._show_done()
         if self.purpose == "dropoff" and result.receipt_number:
             self._print_dropoff(result)
+        if self.purpose in ("pickup", "dropoff"):
+            self.app.remind_take_card(self.spoken())  # what happened, then: take your card, if still in the reader
 
     def _show_done(self) -> None:
         r: Any = self.result

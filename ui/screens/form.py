@@ -8,11 +8,12 @@ from dataclasses import replace
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
 from kiosk import privacy
 from kiosk.errors import ValidationError
 from kiosk.platform_models import Bundle, FieldSpec, Matter
+from ui.handwriting import HandwritingPad  # noqa: F401 - registers the pad form.kv uses
 from ui.pinyin.candidates import CandidateBar
 from ui.pinyin.engine import PinyinEngine
 from ui.screens import KioskScreen
@@ -75,7 +76,9 @@ class FormScreen(KioskScreen):
     # member's own, keyed <matterCode>.<key> as SubmitBundle and its INVALID_FIELD name them.
     bundle = ObjectProperty(None, allownone=True)
     focus_index = NumericProperty(-1)
-    input_kind = StringProperty("")  # numpad / keyboard / choice / ""
+    input_kind = StringProperty("")  # numpad / keyboard / handwriting / choice / ""
+    handwriting = BooleanProperty(False)  # the citizen chose 手写 for text fields (kept for this form)
+    hw_prior = ObjectProperty(None, allownone=True)  # how common each character is: ranks the pad's candidates
     matter_title = StringProperty("")
 
     def on_kv_post(self, _base: Any) -> None:
@@ -121,6 +124,16 @@ class FormScreen(KioskScreen):
 
     def _on_lexicon(self, _app: Any, lexicon: Any) -> None:
         self.bar.set_lexicon(lexicon)
+        self.hw_prior = None  # recomputed from the full index when the pad is next shown
+
+    def toggle_handwriting(self) -> None:
+        """手写 <-> keyboard for the text fields of this form."""
+        self.bar.commit_raw()
+        self.handwriting = self.input_kind != "handwriting"
+        if self.handwriting and self.hw_prior is None and getattr(self.app.pinyin_lexicon, "ready", False):
+            self.hw_prior = self.app.pinyin_lexicon.character_counts()
+        self.ids.handwriting.clear()
+        self.input_kind = "handwriting" if self.handwriting else "keyboard"
 
     def _sync_bar(self, *_: Any) -> None:
         area, bar, kb = self.ids.input_area, self.bar, self.ids.keyboard
@@ -211,7 +224,7 @@ class FormScreen(KioskScreen):
             self.input_kind = "choice"
             self._build_choices(spec)
         elif spec.type == "TEXT" and not (spec.pattern and spec.pattern.startswith("[0-9]")):
-            self.input_kind = "keyboard"
+            self.input_kind = "handwriting" if self.handwriting else "keyboard"
         else:
             self.input_kind = "numpad"
             self.ids.numpad.extra = "." if spec.type == "NUMBER" else ""
@@ -287,7 +300,13 @@ class FormScreen(KioskScreen):
             self.focus(first_bad)
             return
         form.pop("_errors_for", None)
-        self.app.go("review", matter=self.matter, bundle=self.bundle)
+        review = self.app.get_screen("review")
+        review.matter, review.bundle = self.matter, self.bundle
+        if form.get(DELIVERY) == "MAIL" and self.app.rt.cfg.platform.interface_version == "1.1":
+            self.app.go("mail")  # where to post it, then the review (a 1.0 platform: the centre phones instead)
+            return
+        form.pop("_mail", None)
+        self.app.go("review")
 
     def show_submit_error(self, field: str, text: str, platform_message: str = "") -> None:
         """A refused submission (INVALID_FIELD): at the field it names, or for the whole form when it names none.
@@ -312,6 +331,8 @@ class FormScreen(KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self.bar.clear()  # pending pinyin is the person's data too: nothing of it stays on screen
+        self.ids.handwriting.clear()  # and so is their ink
+        self.handwriting = False
         self.input_kind = ""
         self.ids.keyboard.chinese = self.app.session.default_language == "zh"
         self.ids.fields.clear_widgets()

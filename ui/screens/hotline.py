@@ -1,6 +1,7 @@
 """12345 政务服务便民热线 at the kiosk: a question, complaint, suggestion, praise or report.
 
-The citizen taps the kind, taps common topics and/or types the content (pinyin keyboard with the candidate bar),
+The citizen taps the kind, taps common topics and/or types the content (pinyin keyboard with the candidate bar)
+or writes it (手写 pad, :mod:`ui.handwriting`, as on the form),
 gives a mobile number for the reply and the follow-up call, and sends it: SubmitHotlineTicket through the outbox
 (:mod:`kiosk.tickets`), a receipt number at once and the ticket number when 12345 has it, on screen and on the
 printed receipt. With a card read the ticket carries the applicant, so it is listed under 我的诉求 with the reply.
@@ -13,9 +14,11 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
+from ui.handwriting import HandwritingPad  # noqa: F401 - registers the pad hotline.kv uses
 from ui.pinyin.candidates import CandidateBar
 from ui.pinyin.engine import PinyinEngine
 from ui.screens import KioskScreen
+from ui.screens.mail import character_prior
 from ui.widgets import ChoiceButton
 
 KINDS = ("CONSULT", "COMPLAINT", "SUGGESTION", "PRAISE", "REPORT")
@@ -39,6 +42,8 @@ class HotlineScreen(KioskScreen):
     case_number = StringProperty("")  # set when opened from a case
     receipt = ObjectProperty(None, allownone=True)
     sent = BooleanProperty(False)
+    handwriting = BooleanProperty(False)  # the content by 手写 rather than the keyboard
+    hw_prior = ObjectProperty(None, allownone=True)
 
     def on_kv_post(self, _base: Any) -> None:
         app = self.app
@@ -46,9 +51,22 @@ class HotlineScreen(KioskScreen):
         kb = self.ids.keyboard
         kb.bar = self.bar
         kb.bind(chinese=self._sync_bar)
-        self.bind(focus=self._sync_bar)
-        app.bind(lang=self._on_lang, pinyin_lexicon=lambda _a, lex: self.bar.set_lexicon(lex))
+        self.bind(focus=self._sync_bar, handwriting=self._sync_bar)
+        app.bind(lang=self._on_lang, pinyin_lexicon=self._on_lexicon)
         self._on_lang()
+
+    def _on_lexicon(self, _app: Any, lexicon: Any) -> None:
+        self.bar.set_lexicon(lexicon)
+        self.hw_prior = None  # recomputed from the full index when the pad is next shown
+
+    def toggle_handwriting(self) -> None:
+        """手写 <-> keyboard for the content."""
+        self.bar.commit_raw()
+        self.handwriting = not self.handwriting
+        if self.handwriting and self.hw_prior is None:
+            self.hw_prior = character_prior(self.app)
+        self.ids.handwriting.clear()
+        self.focus = "text"
 
     def _on_lang(self, *_: Any) -> None:
         self.bar.preparing_text = self.app.t("ime.preparing")
@@ -86,11 +104,12 @@ class HotlineScreen(KioskScreen):
     # --- typing ----------------------------------------------------------------------
     def set_focus(self, what: str) -> None:
         self.bar.commit_raw()
+        self.ids.handwriting.clear()
         self.focus = what
 
     def _sync_bar(self, *_: Any) -> None:
         area, bar, kb = self.ids.input_area, self.bar, self.ids.keyboard
-        show = self.focus == "text" and kb.chinese
+        show = self.focus == "text" and kb.chinese and not self.handwriting
         if show and bar.parent is None:
             area.add_widget(bar, index=area.children.index(kb) + 1)
         elif not show and bar.parent is not None:
@@ -153,6 +172,8 @@ class HotlineScreen(KioskScreen):
     def wipe(self) -> None:
         super().wipe()
         self.bar.clear()
+        self.ids.handwriting.clear()  # the person's ink is their data too
+        self.handwriting = False
         self.kind = self.text = self.phone = self.focus = self.case_number = ""
         self.topics = []
         self.receipt = None

@@ -20,6 +20,10 @@ class IdentifyScreen(KioskScreen):
     masked_id = StringProperty("")
     can_simulate = BooleanProperty(False)  # a simulated reader: offer the demo card (the band says it is simulated)
 
+    def on_reader_state(self, _w: object, state: str) -> None:
+        if state == "read" and self.app is not None and self.app.sm.current == self.name:
+            self.app.say(self.app.t("voice.identified"))
+
     def refresh(self) -> None:
         self.can_simulate = self.app.rt.card_sim() is not None
         s = self.app.session

@@ -21,7 +21,7 @@ from ui.widgets import KLabel, ListRow, SecondaryButton
 
 PAGE = 10  # rows drawn at a time: about a screenful, drawn within the 300 ms budget on this hardware
 MAX_QUERY = 20
-MEMBERS_CHARS = 40  # a bundle row names its members in one line at most
+MEMBERS_CHARS = 20  # a bundle row's member list, cut: a long CJK line costs more to wrap than the whole row
 
 
 class SectionLabel(KLabel):
@@ -179,7 +179,7 @@ class MattersScreen(KioskScreen):
             if len(shown) > MEMBERS_CHARS:
                 shown = shown[:MEMBERS_CHARS - 1] + "…"
             return self._pooled(ListRow, title=t("matters.bundle_tag") + title, ref=item,
-                                detail=t("matters.members", names=shown))
+                                detail=t("matters.members", n=len(names), names=shown))
         fee, days = fee_text(item.fee, item.fee_note), promised_text(item)
         return self._pooled(ListRow, title=title, ref=item,
                             detail=f"{t(days.key, **days.params)} · {t(fee.key, **fee.params)}")

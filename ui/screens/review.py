@@ -8,10 +8,13 @@ from typing import Any
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.errors import KioskError, PlatformRejected, ValidationError
-from kiosk.platform_models import Bundle, FieldSpec, Matter
+from kiosk.identity import mask_name
+from kiosk.platform_models import Bundle, FieldSpec, MailAddress, Matter
 from ui.screens import KioskScreen
 from ui.screens.form import DELIVERY
 from ui.widgets import KLabel
+
+MAIL_PARTS = ("recipient", "phone", "province", "city", "district", "detail", "street", "postcode")
 
 
 class ReviewScreen(KioskScreen):
@@ -20,6 +23,9 @@ class ReviewScreen(KioskScreen):
     bundle = ObjectProperty(None, allownone=True)  # a 一件事 bundle's form (kiosk.bundles.BundleForm)
     matter_title = StringProperty("")
     sending = BooleanProperty(False)
+    # 帮办代办: the staff member's line, and whether the citizen is being asked for consent right now.
+    assist_text = StringProperty("")
+    asking_consent = BooleanProperty(False)
 
     def refresh(self) -> None:
         m: Matter | Bundle | None = self.bundle.bundle if self.bundle is not None else self.matter
@@ -45,6 +51,17 @@ class ReviewScreen(KioskScreen):
             self._lines(box, m.fields, form, en)
         mode = form.get(DELIVERY, "")
         box.add_widget(KLabel(text=self.app.t("review.delivery", mode=self.app.t(f"delivery.{mode}") if mode else "")))
+        assist = self.app.session.scratch.get("assist")
+        self.asking_consent = False
+        self.assist_text = self.app.t("assist.by", mode=self.app.t(f"assist.mode.{assist['mode']}"),
+                                      staff=assist["staff_id"]) if assist else ""
+        mail = form.get("_mail")
+        if mode == "MAIL" and mail:
+            place = "".join(mail.get(p) or "" for p in ("province", "city", "district", "street", "detail"))
+            box.add_widget(KLabel(text=self.app.t("review.mail", recipient=mask_name(mail.get("recipient", "")),
+                                                  phone=mail.get("phone", ""), address=place)))
+        elif mode == "MAIL":
+            box.add_widget(KLabel(text=self.app.t("mail.centre_will_phone")))
 
     def _lines(self, box: Any, fields: Sequence[FieldSpec], form: dict[str, str], en: bool) -> None:
         for spec in fields:
@@ -54,19 +71,39 @@ class ReviewScreen(KioskScreen):
             label = spec.label_en if en and spec.label_en else spec.label
             box.add_widget(KLabel(text=f"{label}: {value}"))
 
-    def submit(self) -> None:
+    def submit(self, consent: bool = False) -> None:
         if self.sending or (self.matter is None and self.bundle is None) or self.app.session.identity is None:
+            return
+        assist = self.app.session.scratch.get("assist")
+        if assist and not consent:
+            self.asking_consent = True  # the citizen confirms on screen that staff file this with / for them
+            return
+        self.asking_consent = False
+        try:
+            helper = self.app.rt.assisted_by(assist, consent)
+        except ValidationError as err:
+            self.error = self.app.error_text(err)
             return
         self.sending = True
         form = {k: v for k, v in self.app.session.form.items() if not k.startswith("_")}
         mode = form.pop(DELIVERY, "")
+        raw = self.app.session.form.get("_mail") if mode == "MAIL" else None
+        mail = MailAddress(**{p: raw.get(p) or None for p in MAIL_PARTS}) if raw else None  # type: ignore[arg-type]
         if self.bundle is not None:
             # SubmitBundle through the outbox: exactly once, all or nothing; a receipt number at once.
             self.app.call(self.app.rt.submit_bundle, self.app.session.identity, self.bundle.bundle.code, form, mode,
-                          on_done=self._bundle_done, on_error=self._failed)
+                          mail=mail, assisted_by=helper, on_done=self._bundle_done, on_error=self._failed)
             return
         self.app.call(self.app.rt.submit_application, self.app.session.identity, self.matter.code, form, mode,
-                      on_done=self._done, on_error=self._failed)
+                      mail=mail, assisted_by=helper, on_done=self._done, on_error=self._failed)
+
+    def decline(self) -> None:
+        """The citizen does not consent: nothing is filed, and the refusal is audited under the staff id."""
+        assist = self.app.session.scratch.get("assist")
+        self.asking_consent = False
+        if assist:
+            self.app.rt.run(lambda: self.app.rt.audit_assist(assist, "consent_declined"))
+        self.error = self.app.t("assist.declined")
 
     def _done(self, receipt: object) -> None:
         self.sending = False
@@ -80,6 +117,15 @@ class ReviewScreen(KioskScreen):
 
     def _failed(self, err: BaseException) -> None:
         self.sending = False
+        if isinstance(err, ValidationError) and (err.field or "").startswith("mailAddress"):
+            # A part of the address (ours or the platform's INVALID_FIELD): back to that part of the address.
+            part = err.field.removeprefix("mailAddress").lstrip(".") or "detail"
+            cause = err.__cause__
+            said = cause.platform_message.strip().rstrip("。.！!") if isinstance(cause, PlatformRejected) else ""
+            text = self.app.t("form.field_rejected", message=said) if said else self.app.error_text(err)
+            self.app.session.form["_mail_error"] = (part, text)
+            self.app.go("mail")
+            return
         if isinstance(err, ValidationError):
             # Back to the form, at the field the error names or (a name no field has) for the whole form,
             # with the platform's own words when it was the platform that refused.
@@ -95,3 +141,5 @@ class ReviewScreen(KioskScreen):
         self.matter = None
         self.bundle = None
         self.sending = False
+        self.asking_consent = False
+        self.assist_text = ""

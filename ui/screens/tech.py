@@ -69,6 +69,11 @@ class TechScreen(KioskScreen):
             box.add_widget(ListRow(title=f"[{c.status}] {c.title}", detail=c.finding))
         self.summary = self.app.t("tech.summary", n=len(checks), bad=bad)
 
+    def exit_to_shell(self) -> None:
+        """Leave the kiosk for a technician shell: audited first, then the app ends with TECH_SHELL_EXIT (the kiosk
+        session's script opens a terminal on it; run by hand, the kiosk just quits)."""
+        self.app.call(self.app.rt.tech_exit_to_shell, self._actor(), on_done=lambda _r: self.app.quit_to_shell())
+
     def run_diagnostics(self) -> None:
         self.app.call(self.app.rt.diagnostics, on_done=self._show_checks)
 
