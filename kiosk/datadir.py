@@ -161,19 +161,25 @@ def open_database(cfg: Config) -> Database:
     return db
 
 
-def check(cfg: Config) -> Marker:
-    """Only the comparison (diagnostics): raises like :func:`open_database`, migrates nothing."""
+def check(cfg: Config, db: Database | None = None) -> Marker:
+    """Only the comparison (diagnostics): raises like :func:`open_database`, migrates nothing.
+
+    ``db``: the caller's open database. The heartbeat runs this every minute, and a new engine each time
+    means a new SQLite connection and page cache to allocate and free (see bench/bench_soak.py)."""
     marker = read_marker(cfg.data_dir)
     if marker is None:
         raise DataNotInitialised(f"data directory {cfg.data_dir} has no {MARKER_NAME}")
     f = sqlite_file(cfg.storage_url)
     if f is not None and (not f.exists() or f.stat().st_size == 0):
         raise DatabaseLost(f"the database {f} is {'missing' if not f.exists() else 'empty (0 bytes)'}")
-    db = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms)
-    try:
+    if db is not None:
         _compare(cfg, db, marker)
+        return marker
+    own = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms)
+    try:
+        _compare(cfg, own, marker)
     finally:
-        db.dispose()
+        own.dispose()
     return marker
 
 

@@ -96,12 +96,17 @@ class Ctx:
         return Pending(check_id, area, title, device)
 
     @property
+    def app_db(self) -> Database | None:
+        """The running app's database when it is open (the heartbeat's diag), else None: nothing is opened."""
+        return self.app.__dict__.get("db")
+
+    @property
     def db(self) -> Database:
         """The app's database when already open, else one opened here without migrating (diag never changes the schema)."""
         with self._lock:
             if self._db is None:
-                if "db" in self.app.__dict__:
-                    self._db = self.app.db
+                if self.app_db is not None:
+                    self._db = self.app_db
                 else:
                     from kiosk.datadir import sqlite_file
                     from kiosk.errors import DatabaseLost

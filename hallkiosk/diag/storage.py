@@ -45,7 +45,7 @@ def marker(ctx: Ctx) -> Check:
 
     p = ctx.check("storage.marker", "storage", "data directory marker", DEVICE)
     try:
-        m = check_marker(ctx.cfg)
+        m = check_marker(ctx.cfg, ctx.app_db)  # standalone diag: its own connection, after the file checks
     except KioskError as err:
         # Not initialised, or lost: the checks that connect would only create an empty file.
         return p.fault(err.message, err.hint, lost=isinstance(err, (DataNotInitialised, DatabaseLost)))

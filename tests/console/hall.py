@@ -12,6 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from drivers.lockboard import SerialLockBus
 from drivers.lockboard.settings import BusSettings
@@ -24,6 +25,7 @@ from kiosk.secret import load_or_create_secret
 from kiosk.staff import StaffDirectory
 from kiosk.storage.db import Database
 from tests.conftest import init_kiosk
+from tests.support.config import write_config
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "console-pass-123"
@@ -41,27 +43,13 @@ def id_number(seq: int) -> str:
     return first17 + check_digit(first17)
 
 
-def write_config(tmp: Path, db_url: str, *, kiosk_id: str = "HALL-PC-01", extra: str = "", init: bool = True) -> Path:
-    """A kiosk.toml; ``init``: also `kiosk db init` it (False for a config that is meant to be refused)."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    p = tmp / "kiosk.toml"
-    p.write_text(f"""
-[kiosk]
-id = "{kiosk_id}"
-hall = "测试政务服务中心"
-hall_en = "Test Service Centre"
-data_dir = "{tmp / 'data'}"
-
-[storage]
-url = "{db_url}"
-
-[platform]
-endpoint = "sim"
-
-[console]
-status_interval_s = 1
-max_failed_logins = 3
-{extra}""", encoding="utf-8")
+def console_config(tmp: Path, db_url: str, *, kiosk_id: str = "HALL-PC-01", console: dict[str, Any] | None = None,
+                   init: bool = True) -> Path:
+    """A hall PC's kiosk.toml (tests.support.config); ``console``: more [console] keys; ``init``: also `kiosk db
+    init` it (False for a config that is meant to be refused)."""
+    p = write_config(tmp, kiosk={"id": kiosk_id, "hall": "测试政务服务中心", "hall_en": "Test Service Centre"},
+                     storage={"url": db_url}, platform={"endpoint": "sim"},
+                     console={"status_interval_s": 1, "max_failed_logins": 3, **(console or {})})
     if init:
         init_kiosk(p)
     return p
@@ -157,7 +145,7 @@ def start_console(cfg_path: Path, *args: str, timeout_s: float = 60) -> tuple[su
 
 
 def make_hall(tmp: Path, db_url: str, backend: str) -> Hall:
-    cfg_path = write_config(tmp, db_url)
+    cfg_path = console_config(tmp, db_url)
     db = Database(db_url)
     db.upgrade()
     secret = load_or_create_secret(tmp / "data")

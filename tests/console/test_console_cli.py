@@ -22,7 +22,7 @@ from hallkiosk.console.security import PERMISSIONS, LoginThrottle
 from kiosk.cabinet_hall import GRID_STATES
 from kiosk.staff import ROLES
 from tests.console.conftest import login
-from tests.console.hall import REPO, start_console, write_config
+from tests.console.hall import REPO, console_config, start_console
 
 
 def kiosk(cfg: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -32,7 +32,7 @@ def kiosk(cfg: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess
 
 @pytest.fixture
 def cfg(tmp_path: Path) -> Path:
-    return write_config(tmp_path, f"sqlite:///{tmp_path / 'hall.db'}")
+    return console_config(tmp_path, f"sqlite:///{tmp_path / 'hall.db'}")
 
 
 def test_user_commands(cfg: Path) -> None:
@@ -57,7 +57,7 @@ def test_user_commands(cfg: Path) -> None:
 
 
 def test_demo_account_only_on_the_simulators(tmp_path: Path, cfg: Path, browser: Any) -> None:
-    real = write_config(tmp_path / "real", f"sqlite:///{tmp_path / 'real.db'}", extra="")
+    real = console_config(tmp_path / "real", f"sqlite:///{tmp_path / 'real.db'}")
     real.write_text(real.read_text(encoding="utf-8").replace('endpoint = "sim"', 'endpoint = "https://10.1.2.3/ws"'),
                     encoding="utf-8")
     r = kiosk(real, "console", "--demo", "--port", "0")
@@ -77,7 +77,7 @@ def test_demo_account_only_on_the_simulators(tmp_path: Path, cfg: Path, browser:
 
 
 def test_a_network_address_needs_a_certificate(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", extra='host = "0.0.0.0"\n', init=False)
+    cfg = console_config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", console={"host": "0.0.0.0"}, init=False)
     r = kiosk(cfg, "console", "user", "list")
     assert r.returncode == 3 and "console.host" in r.stderr and "tls_cert" in r.stderr
 
@@ -102,8 +102,8 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
 @pytest.mark.slow
 def test_https_with_a_configured_certificate(tmp_path: Path, browser: Any) -> None:
     cert, key = _self_signed(tmp_path)
-    cfg = write_config(tmp_path / "tls", f"sqlite:///{tmp_path / 'h.db'}",
-                       extra=f'tls_cert = "{cert}"\ntls_key = "{key}"\n')
+    cfg = console_config(tmp_path / "tls", f"sqlite:///{tmp_path / 'h.db'}",
+                         console={"tls_cert": cert, "tls_key": key})
     r = kiosk(cfg, "console", "user", "add", "A1", "--name", "王五", "--role", "hall_admin", "--password-stdin",
               stdin="long-enough-pw\n")
     assert r.returncode == 0, r.stderr

@@ -23,7 +23,7 @@ from kiosk.staff import StaffDirectory
 from kiosk.storage.db import Database
 from tests.conftest import PG_URL, _pg_database
 from tests.console.conftest import login
-from tests.console.hall import PASSWORD, REPO, start_console, write_config
+from tests.console.hall import PASSWORD, REPO, console_config, start_console
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ kind = "sim"
 [printer]
 kind = "sim"
 """
-    path = write_config(tmp / kiosk_id, db_url, kiosk_id=kiosk_id)
+    path = console_config(tmp / kiosk_id, db_url, kiosk_id=kiosk_id)
     path.write_text(path.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return path
 
@@ -80,7 +80,7 @@ def test_two_kiosk_processes_on_postgresql(pg_url: str, tmp_path: Path, browser:
     monkeypatch.setenv("KIOSK_SECRET_FILE", str(tmp_path / "hall-secret.key"))
     db = Database(pg_url)
     db.upgrade()
-    console_cfg = write_config(tmp_path / "console", pg_url)
+    console_cfg = console_config(tmp_path / "console", pg_url)
     StaffDirectory(db, load_or_create_secret(tmp_path / "console" / "data"), SystemClock()).add(
         "TECH1", "赵工", ["technician"], actor="test", password=PASSWORD)
     procs = [start_kiosk(kiosk_config(tmp_path, pg_url, k, letter)) for k, letter in (("KIOSK-A", "B"), ("KIOSK-B", "C"))]

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from hallkiosk.cli import main
 from kiosk import audit
 from kiosk.clock import FakeClock
 from kiosk.storage.db import Database
 from kiosk.storage.models import KeyValue
 from tests.conftest import init_kiosk
+from tests.support.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -209,50 +209,41 @@ def _config(tmp_path: Path, db_url: str) -> Path:
     return p
 
 
-def _cli(capsys: pytest.CaptureFixture[str], config: Path, *args: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(["-c", str(config), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+def _storage_audit(config: Path) -> dict:
+    r = run_cli(config, "diag", "--json", "--only", "storage")
+    return next(c for c in json.loads(r.out)["checks"] if c["id"] == "storage.audit")
 
 
-def _storage_audit(capsys: pytest.CaptureFixture[str], config: Path) -> dict:
-    _, out, _ = _cli(capsys, config, "diag", "--json", "--only", "storage")
-    return next(c for c in json.loads(out)["checks"] if c["id"] == "storage.audit")
-
-
-def test_cli_and_diag_name_an_unreadable_record(db: Database, db_url: str, clock: FakeClock, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_and_diag_name_an_unreadable_record(db: Database, db_url: str, clock: FakeClock, tmp_path: Path) -> None:
     config = _config(tmp_path, db_url)
     init_kiosk(config)  # audit record 1: db.init
     _fill(db, clock, 3)
-    assert _storage_audit(capsys, config)["finding"] == "4 audit records, chain intact"
+    assert _storage_audit(config)["finding"] == "4 audit records, chain intact"
     _sql(db, "UPDATE audit_log SET at = 'infinity' WHERE seq = 2")
-    code, out, err = _cli(capsys, config, "audit", "verify")
-    assert code == 6, (out, err)
-    assert "audit chain broken at record 2: record 2 was altered: it cannot be read (at is not a timestamp)" in err
-    code, out, err = _cli(capsys, config, "audit", "tail")
-    assert code == 0, err
-    lines = out.splitlines()
+    r = run_cli(config, "audit", "verify")
+    assert r.code == 6, (r.out, r.err)
+    assert "audit chain broken at record 2: record 2 was altered: it cannot be read (at is not a timestamp)" in r.err
+    r = run_cli(config, "audit", "tail")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
     assert len(lines) == 4 and "UNREADABLE RECORD (at is not a timestamp)" in lines[1] and "door.open" in lines[2]
-    code, out, err = _cli(capsys, config, "audit", "tail", "--json")
-    assert code == 0 and json.loads(out.splitlines()[1]) == {"seq": 2, "unreadable": "at is not a timestamp"}
-    check = _storage_audit(capsys, config)
+    r = run_cli(config, "audit", "tail", "--json")
+    assert r.code == 0 and json.loads(r.out.splitlines()[1]) == {"seq": 2, "unreadable": "at is not a timestamp"}
+    check = _storage_audit(config)
     assert check["status"] == "FAULT" and check["data"]["broken_seq"] == 2
     assert check["finding"] == ("audit chain broken at record 2: record 2 was altered: it cannot be read"
                                 " (at is not a timestamp)")
 
 
-def test_cli_and_diag_name_deleted_newest_records(db: Database, db_url: str, clock: FakeClock, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_and_diag_name_deleted_newest_records(db: Database, db_url: str, clock: FakeClock, tmp_path: Path) -> None:
     config = _config(tmp_path, db_url)
     init_kiosk(config)  # audit record 1: db.init
     _fill(db, clock, 16)
     _sql(db, "DELETE FROM audit_log WHERE seq = 17")
-    code, out, err = _cli(capsys, config, "audit", "verify")
-    assert code == 6 and "audit chain broken at record 17: record 17 missing at the end" in err, (out, err)
-    check = _storage_audit(capsys, config)
+    r = run_cli(config, "audit", "verify")
+    assert r.code == 6 and "audit chain broken at record 17: record 17 missing at the end" in r.err, (r.out, r.err)
+    check = _storage_audit(config)
     assert check["status"] == "FAULT" and "record 17 missing at the end" in check["finding"]
     _sql(db, f"DELETE FROM kv WHERE key = '{audit.HEAD_KEY}'")  # as a database from before the anchor
-    code, out, err = _cli(capsys, config, "audit", "verify")
-    assert code == 0 and out.startswith("ok: 16 audit records, chain intact (no head anchor yet"), (out, err)
+    r = run_cli(config, "audit", "verify")
+    assert r.code == 0 and r.out.startswith("ok: 16 audit records, chain intact (no head anchor yet"), (r.out, r.err)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
-from hallkiosk.cli import main
 from hallkiosk.wiring import App
 from kiosk.config import Config, load_config
 from kiosk.datadir import MARKER_NAME, read_marker
@@ -20,6 +17,7 @@ from kiosk.errors import DatabaseLost, DatabaseMismatch, DataNotInitialised
 from kiosk.identity import Identity
 from kiosk.storage.models import AuditRecord
 from tests.conftest import REPO, init_kiosk
+from tests.support.cli import CliResult, run_cli
 
 
 def _config(tmp_path: Path, db_url: str | None = None, kiosk_id: str = "DEMO-HALL-01") -> Path:
@@ -34,16 +32,16 @@ def _config(tmp_path: Path, db_url: str | None = None, kiosk_id: str = "DEMO-HAL
     return p
 
 
-def _kiosk(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", str(config), *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+def _kiosk(config: Path, *args: str) -> CliResult:
+    # Its own process: start-up refusals are exit codes and stderr lines, and no traceback may reach them.
+    return run_cli(config, *args, own_process=True, timeout_s=120)
 
 
-def _one_line_error(r: subprocess.CompletedProcess[str]) -> str:
-    assert "Traceback" not in r.stderr, r.stderr
+def _one_line_error(r: CliResult) -> str:
+    assert "Traceback" not in r.err, r.err
     # Log lines (a simulator announcing itself) may come first; the error is one line, then its hint.
-    lines = [ln for ln in r.stderr.strip().splitlines() if " WARNING " not in ln]
-    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), r.stderr
+    lines = [ln for ln in r.err.strip().splitlines() if " WARNING " not in ln]
+    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), r.err
     return lines[0]
 
 
@@ -79,22 +77,22 @@ def _audit(cfg: Config, subject: str) -> None:
 def test_without_a_marker_nothing_starts_and_db_init_begins(tmp_path: Path) -> None:
     config = _config(tmp_path)
     r = _kiosk(config, "audit", "verify")
-    assert r.returncode == DataNotInitialised.exit_code == 11
+    assert r.code == DataNotInitialised.exit_code == 11
     assert "has no kiosk-data.json" in _one_line_error(r)
     assert not (tmp_path / "data" / "kiosk.db").exists()  # refused before anything was created
 
     r = _kiosk(config, "db", "init")
-    assert r.returncode == 0 and r.stdout.startswith("initialised: kiosk DEMO-HALL-01"), r.stderr
+    assert r.code == 0 and r.out.startswith("initialised: kiosk DEMO-HALL-01"), r.err
     marker_file = tmp_path / "data" / MARKER_NAME
     assert stat.S_IMODE(marker_file.stat().st_mode) == 0o600
     marker = json.loads(marker_file.read_text())
     assert marker["kiosk_id"] == "DEMO-HALL-01" and marker["audit_seq"] == 1 and len(marker["database"]) == 64
     r = _kiosk(config, "audit", "tail", "--json")
-    rec = json.loads(r.stdout.splitlines()[-1])
+    rec = json.loads(r.out.splitlines()[-1])
     assert rec["action"] == "db.init" and rec["subject"] == "DEMO-HALL-01" and rec["detail"]["forced"] is False
     r = _kiosk(config, "db", "init")  # a second init changes nothing
-    assert r.returncode == 0 and "nothing changed" in r.stdout
-    assert _kiosk(config, "audit", "verify").stdout.startswith("ok: 1 audit records")
+    assert r.code == 0 and "nothing changed" in r.out
+    assert _kiosk(config, "audit", "verify").out.startswith("ok: 1 audit records")
 
 
 def test_a_deleted_database_with_a_parcel_inside_is_refused(tmp_path: Path) -> None:
@@ -104,15 +102,15 @@ def test_a_deleted_database_with_a_parcel_inside_is_refused(tmp_path: Path) -> N
     for f in tmp_path.glob("data/kiosk.db*"):
         f.unlink()
     r = _kiosk(Path(cfg.source), "cabinet", "status")
-    assert r.returncode == DatabaseLost.exit_code == 12
+    assert r.code == DatabaseLost.exit_code == 12
     assert f"the database {db_file} is missing" in _one_line_error(r)
-    assert "kiosk db restore" in r.stderr and "--force" in r.stderr
+    assert "kiosk db restore" in r.err and "--force" in r.err
     assert not db_file.exists()  # never re-created empty: the compartment would show as free
     r = _kiosk(Path(cfg.source), "db", "init")
-    assert r.returncode == 12 and "only with --force" in r.stderr
+    assert r.code == 12 and "only with --force" in r.err
     r = _kiosk(Path(cfg.source), "db", "init", "--force")
-    assert r.returncode == 0, r.stderr
-    rec = json.loads(_kiosk(Path(cfg.source), "audit", "tail", "--json").stdout.splitlines()[-1])
+    assert r.code == 0, r.err
+    rec = json.loads(_kiosk(Path(cfg.source), "audit", "tail", "--json").out.splitlines()[-1])
     assert rec["action"] == "db.init" and rec["detail"]["forced"] is True and rec["detail"]["replaced_database"]
     assert label  # the parcel's compartment is what the refusal protected
 
@@ -162,10 +160,10 @@ def test_another_kiosks_database_or_a_stale_copy_is_refused(tmp_path: Path) -> N
     # Another kiosk's database in this data directory.
     shutil.copy(tmp_path / "two" / "data" / "kiosk.db", tmp_path / "one" / "data" / "kiosk.db")
     r = _kiosk(Path(one.source), "audit", "verify")
-    assert r.returncode == DatabaseMismatch.exit_code == 13
+    assert r.code == DatabaseMismatch.exit_code == 13
     assert "is not the database this data directory was initialised with" in _one_line_error(r)
     # A copy taken before the marker was written (re-initialise one, then put back the older copy).
-    assert _kiosk(Path(one.source), "db", "init", "--force").returncode == 0
+    assert _kiosk(Path(one.source), "db", "init", "--force").code == 0
     _audit(one, "A02")
     shutil.copy(stale, tmp_path / "one" / "data" / "kiosk.db")
     with pytest.raises(DatabaseMismatch):
@@ -213,26 +211,43 @@ def test_a_second_kiosk_joins_a_shared_database(tmp_path: Path, db_url: str) -> 
         assert inits == ["KIOSK-A", "KIOSK-B"]
 
 
-def test_db_init_in_process(cfg: Config, capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_init_in_process(cfg: Config) -> None:
     """The shared ``cfg`` fixture is initialised (tests.conftest.init_kiosk): commands just work on it."""
-    assert main(["--config", cfg.source, "db", "init"]) == 0
-    assert "already initialised" in capsys.readouterr().out
+    r = run_cli(cfg.source, "db", "init")
+    assert r.code == 0 and "already initialised" in r.out
 
 
 def test_diag_names_a_lost_database_without_creating_it(tmp_path: Path) -> None:
     cfg = init_kiosk(_config(tmp_path))
     db_file = tmp_path / "data" / "kiosk.db"
     r = _kiosk(Path(cfg.source), "diag", "--json", "--only", "storage")
-    mark = next(c for c in json.loads(r.stdout)["checks"] if c["id"] == "storage.marker")
+    mark = next(c for c in json.loads(r.out)["checks"] if c["id"] == "storage.marker")
     assert mark["status"] == "OK" and mark["data"]["audit_seq"] == 1
     for f in tmp_path.glob("data/kiosk.db*"):
         f.unlink()
     r = _kiosk(Path(cfg.source), "diag", "--json", "--only", "storage")
-    rep = json.loads(r.stdout)
+    rep = json.loads(r.out)
     mark = next(c for c in rep["checks"] if c["id"] == "storage.marker")
-    assert r.returncode == 2 and mark["status"] == "FAULT" and "is missing" in mark["finding"]
+    assert r.code == 2 and mark["status"] == "FAULT" and "is missing" in mark["finding"]
     assert "kiosk db restore" in mark["hint"]
     assert not db_file.exists()
     r = _kiosk(Path(cfg.source), "diag", "--json")  # every area: none may create an empty file either
-    assert "Traceback" not in r.stderr and json.loads(r.stdout)["checks"]
+    assert "Traceback" not in r.err and json.loads(r.out)["checks"]
     assert not db_file.exists()
+
+
+def test_the_heartbeat_diag_checks_the_marker_on_the_kiosks_own_database(
+        cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every heartbeat runs the passive diagnostics: a new engine each minute would be a new SQLite connection and
+    page cache to allocate and free for months (bench/bench_soak.py). The running app's database is used."""
+    from hallkiosk.diag import storage
+    from hallkiosk.diag.runner import Ctx, Options
+
+    app = App(cfg)
+    try:
+        app.db  # noqa: B018 - open, as in the running kiosk
+        monkeypatch.setattr("kiosk.datadir.Database", lambda *a, **k: pytest.fail("opened a second database"))
+        check = storage.marker(Ctx(app, Options(), ("storage",)))
+        assert check.status == "OK" and check.data["audit_seq"] == 1, check
+    finally:
+        app.close()
