@@ -79,6 +79,9 @@ class KioskApp(App):
         self._warning: InactivityWarning | None = None
         self.card_away = CardAway()
         self.cards_present: set[str] = set()  # readers holding a card now (as their events said)
+        # Readers whose card was already in when the last session ended: that card is the previous person's
+        # until it is lifted, so it identifies nobody (defect 2); the identify screen asks for it to be put back.
+        self.stale_cards: set[str] = set()
         self._take_card_ev: Any = None
         self.watchdog = UiWatchdog()
         self.exit_code = 0  # what `kiosk run` returns (TECH_SHELL_EXIT after "exit to a technician shell")
@@ -258,6 +261,7 @@ class KioskApp(App):
             self.cards_present.add(ev.reader)
         elif ev.kind in ("removed", "reader_lost"):
             self.cards_present.discard(ev.reader)
+            self.stale_cards.discard(ev.reader)
             if not self.cards_present:
                 self._stop_take_card()
 
@@ -408,6 +412,7 @@ class KioskApp(App):
         self.voice.new_session()  # the next person starts with the default volume and the sound on
         self.muted = False
         self._stop_take_card()
+        self.stale_cards = set(self.cards_present)
         self.go("start")
         self.remind_take_card()
 
@@ -415,6 +420,12 @@ class KioskApp(App):
     def on_card(self, ev: CardEvent) -> None:
         self.touch()
         if ev.kind == "identified" and ev.identity is not None:
+            if ev.reader in self.stale_cards and not self.session.identified:
+                # Read again without being lifted (a reader reconnecting re-reads what lies on it): still the
+                # previous session's card, never this one's identity.
+                log.info("card left from the previous session on %s: not used", ev.reader)
+                ev.identity.wipe()
+                return
             if self.session.is_staff:
                 ev.identity.wipe()  # a citizen card in staff mode is not used and not kept
                 return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import itertools
 import math
 import threading
 from collections.abc import Mapping, Sequence
@@ -18,10 +19,36 @@ from kiosk.errors import DeviceError
 
 DEFAULT_MODEL = Path("/usr/share/tegaki/models/zinnia/handwriting-zh_CN.model")
 CANVAS = 1000  # strokes are scaled into a CANVAS x CANVAS box before classifying (the model's own scale)
-CHAR_SHARE = 0.6  # of the canvas the drawn character's longer side fills
-WIDE = 30  # zinnia candidates the frequency prior re-ranks
+CHAR_SHARE = 0.5  # of the canvas the drawn character's longer side fills
+WIDE = 50  # zinnia candidates the frequency prior re-ranks
+STEP = 20.0  # canvas units between the points zinnia is given (strokes are resampled evenly along their length)
 PRIOR_WEIGHT = 0.2  # per unit of log frequency, against zinnia's score (about -2 .. 1)
 Stroke = Sequence[tuple[float, float]]  # points in drawing order; y grows downwards, as zinnia expects
+
+
+def resample(stroke: Stroke, step: float) -> list[tuple[float, float]]:
+    """The stroke as points every ``step`` along its length, both ends kept.
+
+    A finger on a touch screen reports points at the screen's rate, so their spacing follows the finger's speed and
+    the panel; Tegaki's samples were captured at a fixed rate. Even spacing makes the pad's strokes, a fast flick or
+    a slow trace, look alike to zinnia whatever the panel reports."""
+    pts = [(float(x), float(y)) for x, y in stroke]
+    if len(pts) < 2:
+        return pts
+    out = [pts[0]]
+    need = step  # distance still to go along the line before the next point
+    for (x1, y1), (x2, y2) in itertools.pairwise(pts):
+        d = math.hypot(x2 - x1, y2 - y1)
+        at = need
+        while at <= d:
+            out.append((x1 + (x2 - x1) * at / d, y1 + (y2 - y1) * at / d))
+            at += step
+        need = at - d
+    if math.dist(out[-1], pts[-1]) > step / 4:
+        out.append(pts[-1])
+    else:
+        out[-1] = pts[-1]
+    return out
 
 
 class HandwritingError(DeviceError):
@@ -100,8 +127,8 @@ class Recognizer:
             lib.zinnia_character_set_width(self._char, CANVAS)
             lib.zinnia_character_set_height(self._char, CANVAS)
             for i, stroke in enumerate(s for s in strokes if s):
-                for x, y in stroke:
-                    lib.zinnia_character_add(self._char, i, int(ox + (x - x0) * f), int(oy + (y - y0) * f))
+                for x, y in resample([(ox + (x - x0) * f, oy + (y - y0) * f) for x, y in stroke], STEP):
+                    lib.zinnia_character_add(self._char, i, round(x), round(y))
             res = lib.zinnia_recognizer_classify(self._rec, self._char, max(n, WIDE) if prior else n)
             if not res:
                 return []

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 from drivers.printer import status as S
 from drivers.printer.errors import PrinterError
 from kiosk.bounded import append_bounded
+from kiosk.filemodes import open_private, private_dir
 from kiosk.ports import PrinterStatus
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,8 @@ class SimPrinter:
 
     def __init__(self, out_dir: Path, font_path: Path) -> None:
         self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        # Receipts name cases and masked applicants: private like the rest of the data directory.
+        private_dir(self.out_dir)
         self._font = ImageFont.truetype(str(font_path), 26)
         self._lock = threading.Lock()
         existing = [int(p.stem.rsplit("-", 1)[-1]) for p in self.out_dir.glob("receipt-*.png") if p.stem[-1].isdigit()]
@@ -115,7 +118,8 @@ class SimPrinter:
             img.paste(qr_img, ((PAPER_PX - qr_img.width) // 2, y + 10))
         with self._lock:
             path = self.out_dir / f"receipt-{next(self._seq):05d}.png"
-            img.save(path)
+            with os.fdopen(open_private(path, os.O_WRONLY | os.O_TRUNC), "wb") as f:
+                img.save(f, format="PNG")
             append_bounded(self.printed, path, PRINTED_LOG)
         log.info("simulated printer wrote %s", path.name)
 

@@ -29,6 +29,8 @@ app = App(c)
 app.instance.acquire()
 app.audit("staff:test", "test.action", "A01")  # the database is open: -wal and -shm exist now
 app.secret
+from drivers.printer import build_printer
+build_printer(c.printer, c.data_dir).print_receipt(["回执 receipt"])  # the simulated printer's receipts/
 modes = {str(p.relative_to(c.data_dir.parent)): oct(stat.S_IMODE(p.stat().st_mode))
          for p in [c.data_dir, *c.data_dir.rglob("*")]}
 app.close()

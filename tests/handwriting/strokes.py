@@ -4,11 +4,14 @@ the Make Me a Hanzi project), installed at test time into a cache directory with
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import shutil
 import subprocess
 from pathlib import Path
+
+from drivers.handwriting.zinnia import resample
 
 PACKAGE = "hanzi-writer-data@2.0.1"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hall-kiosk" / "npm"
@@ -42,21 +45,22 @@ def medians(pkg: Path, ch: str) -> list[list[tuple[float, float]]] | None:
 
 
 def jittered(strokes: list[list[tuple[float, float]]], rng: random.Random) -> list[list[tuple[float, float]]]:
-    """As a finger draws it: the whole character shifted, scaled and slightly sheared; each stroke moved a little;
-    every point wobbling; points resampled along each line (a finger reports more points than a median has)."""
-    sx, sy = rng.uniform(0.7, 1.2), rng.uniform(0.7, 1.2)
+    """As a finger draws it in a box: the whole character shifted, scaled, its aspect changed by up to 10 % and
+    slightly sheared; each stroke moved a little and bowed by a slow wobble (a hand drifts, it does not shake at
+    every point); points reported at a touch panel's rate, so spaced by the finger's speed (5-20 units per report
+    in a 1000 box, varying per stroke), each rounded a little as a panel's coordinates are."""
+    size, aspect = rng.uniform(0.7, 1.2), rng.uniform(0.9, 1.1)
+    sx, sy = size * aspect, size / aspect
     shear, dx, dy = rng.uniform(-0.08, 0.08), rng.uniform(-80, 80), rng.uniform(-80, 80)
     out = []
     for stroke in strokes:
         ox, oy = rng.gauss(0, 12), rng.gauss(0, 12)
-        pts = []
-        for (x1, y1), (x2, y2) in zip(stroke, stroke[1:] or stroke, strict=False):
-            for t in (0.0, 0.33, 0.66):
-                x, y = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
-                pts.append((x, y))
-        pts.append(stroke[-1])
-        out.append([((x + shear * y) * sx + dx + ox + rng.gauss(0, 8), y * sy + dy + oy + rng.gauss(0, 8))
-                    for x, y in pts])
+        pts = resample(stroke, rng.uniform(5, 20))
+        phase, bow = rng.uniform(0, 2 * math.pi), rng.gauss(0, 6)
+        wob = [(bow * math.sin(phase + 3 * i / len(pts)), bow * math.cos(phase + 3 * i / len(pts)))
+               for i in range(len(pts))]
+        out.append([((x + shear * y) * sx + dx + ox + wx + rng.gauss(0, 2), y * sy + dy + oy + wy + rng.gauss(0, 2))
+                    for (x, y), (wx, wy) in zip(pts, wob, strict=True)])
     return out
 
 

@@ -52,6 +52,7 @@ S: dict[str, tuple[str, str]] = {
     "identify.state.waiting": ("读卡器已就绪，等待证件…", "The reader is ready. Waiting for your card…"),
     "identify.state.reading": ("正在读卡，请不要移开证件…", "Reading your card. Please keep it in place…"),
     "identify.state.read": ("读卡成功", "Card read"),
+    "identify.state.lift": ("读卡器上还有一张卡。请把卡拿起来，再放回去。", "A card is still on the reader. Please lift it off and put it back."),
     "identify.state.no_reader": ("读卡器暂时不能使用，请到服务台。", "The card reader is not working. Please go to the service desk."),
     "identify.you_are": ("{name}  {id}", "{name}  {id}"),
     "identify.wrong_person": ("不是您本人？请取出证件，重新开始。", "Not you? Remove the card to start again."),

@@ -15,14 +15,18 @@ class IdentifyScreen(KioskScreen):
     screen_name = "identify"
     card_removal = "end"  # nothing typed yet; its text says "remove the card to start again"
     next_screen = StringProperty("start")
-    reader_state = StringProperty("waiting")  # waiting / reading / read / no_reader
+    reader_state = StringProperty("waiting")  # waiting / lift / reading / read / no_reader
     masked_name = StringProperty("")
     masked_id = StringProperty("")
     can_simulate = BooleanProperty(False)  # a simulated reader: offer the demo card (the band says it is simulated)
 
     def on_reader_state(self, _w: object, state: str) -> None:
-        if state == "read" and self.app is not None and self.app.sm.current == self.name:
+        if self.app is None or self.app.sm.current != self.name:
+            return
+        if state == "read":
             self.app.say(self.app.t("voice.identified"))
+        elif state == "lift":
+            self.app.say(self.app.t("identify.state.lift"))
 
     def refresh(self) -> None:
         self.can_simulate = self.app.rt.card_sim() is not None
@@ -32,7 +36,8 @@ class IdentifyScreen(KioskScreen):
             self.masked_name, self.masked_id = s.identity.masked_name, s.identity.masked_id
         else:
             present = self.app.rt.readers_present()
-            self.reader_state = "no_reader" if present is False else "waiting"
+            # A card still in from the previous session must be lifted and put back before it is read for this one.
+            self.reader_state = "no_reader" if present is False else ("lift" if self.app.stale_cards else "waiting")
             self.masked_name = self.masked_id = ""
 
     def on_card_event(self, ev: CardEvent) -> None:
@@ -47,7 +52,7 @@ class IdentifyScreen(KioskScreen):
             self.error = self.app.error_text(err if isinstance(err, KioskError) else KioskError("card"))
         elif ev.kind == "reader_lost":
             self.reader_state = "no_reader"
-        elif ev.kind == "reader_back":
+        elif ev.kind in ("reader_back", "removed"):
             self.refresh()
 
     def proceed(self) -> None:
