@@ -24,6 +24,8 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
+import shutil
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -130,6 +132,24 @@ def backup(cfg: Config, dest: Path) -> Manifest:
                         size=target.stat().st_size, sha256=_sha256(target))
     _write_json(dest / MANIFEST_NAME, asdict(manifest))
     return manifest
+
+
+def dated_name(now: dt.datetime, label: str = "") -> str:
+    """``kiosk-20261205T033000Z[-label]``: sorts by time; the label is reduced to a safe file-name word."""
+    word = re.sub(r"[^A-Za-z0-9.+_-]", "_", label)
+    return f"kiosk-{now.strftime('%Y%m%dT%H%M%SZ')}{'-' + word if word else ''}"
+
+
+def prune(parent: Path, keep: int) -> list[Path]:
+    """Delete all but the newest ``keep`` backups in ``parent`` (oldest by name, i.e. by dated_name's time).
+
+    Only directories named ``kiosk-*`` that hold a manifest are backups; anything else in ``parent`` (a copy a
+    technician put there, a half-written ``.part``) is left alone."""
+    ours = sorted(d for d in parent.glob("kiosk-*") if d.is_dir() and (d / MANIFEST_NAME).is_file())
+    old = ours[:-keep] if keep > 0 else ours
+    for d in old:
+        shutil.rmtree(d)
+    return old
 
 
 def _write_json(path: Path, data: dict[str, object]) -> None:

@@ -19,7 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_parser("upgrade", help="apply pending migrations").set_defaults(func=_db_upgrade)
     s.add_parser("current", help="show the schema revision").set_defaults(func=_db_current)
     b = s.add_parser("backup", help="copy the SQLite database (consistent while the kiosk runs) with a manifest")
-    b.add_argument("path", metavar="DIR", help="a new or empty directory for kiosk.db and manifest.json")
+    where = b.add_mutually_exclusive_group(required=True)
+    where.add_argument("path", metavar="DIR", nargs="?", help="a new or empty directory for kiosk.db and manifest.json")
+    where.add_argument("--into", metavar="PARENT",
+                       help="write PARENT/kiosk-<UTC time>[-LABEL] (the daily timer, postinst)")
+    b.add_argument("--label", default="", help="a word ending the --into name (postinst: before-<old version>)")
+    b.add_argument("--keep", type=int, metavar="N",
+                   help="with --into: then delete all but the newest N backups in PARENT")
     b.set_defaults(func=_db_backup)
     r = s.add_parser("restore", help="verify a backup's audit chain against its manifest and install it")
     r.add_argument("path", metavar="DIR", help="a directory written by `kiosk db backup`")
@@ -73,15 +79,21 @@ def _db_current(args: argparse.Namespace) -> int:
 def _db_backup(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from kiosk.backup import backup
+    from kiosk.backup import BackupError, backup, dated_name, prune
     from kiosk.datadir import check
 
+    if args.keep is not None and (args.into is None or args.keep < 1):
+        raise BackupError("--keep N needs --into PARENT and N >= 1", hint="Nothing was written.")
     cfg = config_of(args)
     check(cfg)  # never back up a database that is not this kiosk's (or is lost)
-    m = backup(cfg, Path(args.path))
+    dest = Path(args.path) if args.into is None else Path(args.into) / dated_name(dt.datetime.now(dt.UTC), args.label)
+    m = backup(cfg, dest)
     with app_of(args) as app:
         app.audit("technician", "db.backup", cfg.kiosk.id, audit_seq=m.audit_seq, size=m.size)
-    print(f"backed up: kiosk {m.kiosk_id}, audit head {m.audit_seq}, schema {m.schema}, {m.size} bytes -> {args.path}")
+    print(f"backed up: kiosk {m.kiosk_id}, audit head {m.audit_seq}, schema {m.schema}, {m.size} bytes -> {dest}")
+    if args.keep is not None:
+        for old in prune(Path(args.into), args.keep):
+            print(f"deleted the older backup {old}")
     return 0
 
 

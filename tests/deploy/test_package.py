@@ -9,9 +9,11 @@ minutes (the build about one, lintian about one and a half)."""
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 import shutil
+import sqlite3
 import stat
 import subprocess
 import tempfile
@@ -162,9 +164,18 @@ def _upgrade_backs_up_then_migrates(deb: Path) -> None:
     finally:
         new_deb.unlink(missing_ok=True)
     assert _run("dpkg-query", "-W", "-f=${Version}", PKG).stdout == newer
-    backups = list(Path("/var/lib/hall-kiosk/backups").glob(f"kiosk-*-before-{kiosk.__version__}.db"))
+    backups = list(Path("/var/lib/hall-kiosk/backups").glob(f"kiosk-*-before-{kiosk.__version__}"))
     assert len(backups) == 1, list(Path("/var/lib/hall-kiosk").rglob("*"))
-    assert stat.S_IMODE(backups[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE((backups[0] / "kiosk.db").stat().st_mode) == 0o600
+    manifest = json.loads((backups[0] / "manifest.json").read_text())
+    # Before the migration: the copy's audit head is older than the live database's, which gained the audited
+    # db.backup (and any migration's records) afterwards.
+    live = sqlite3.connect("file:/var/lib/hall-kiosk/kiosk.db?mode=ro", uri=True)
+    try:
+        (head,) = live.execute("SELECT max(seq) FROM audit_log").fetchone()
+    finally:
+        live.close()
+    assert manifest["audit_seq"] < head, (manifest, head)
     r = _run("runuser", "-u", USER, "--", "kiosk", "--config", conf, "db", "current")
     assert r.returncode == 0, r.stdout + r.stderr  # migrated to head, marker intact
 
@@ -193,14 +204,18 @@ def _screenshot_as_hallkiosk(user: pwd.struct_passwd) -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
+        first = shots / "001-start.png"
         while time.monotonic() < deadline:
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            if any(_not_blank(p) for p in shots.glob("*.png")):
+            if first.exists():
                 break
             time.sleep(1)
         else:
-            pytest.fail(f"no screenshot with content within 120 s in {shots}")
-        assert pwd.getpwuid((shots / "latest.png").stat().st_uid).pw_name == USER
+            pytest.fail(f"no first screenshot within 120 s in {shots}")
+        time.sleep(2)  # written by now
+        # The first picture of a packaged (slow, cold) start shows the start screen, never a black buffer.
+        assert _not_blank(first), f"{first} is blank"
+        assert pwd.getpwuid(first.stat().st_uid).pw_name == USER
     finally:
         os.killpg(proc.pid, 15)
         try:

@@ -5,14 +5,11 @@ the package is not installed; the package test verifies them against the real, i
 from __future__ import annotations
 
 import shutil
-import sqlite3
-import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from hallkiosk.dbbackup import backup_sqlite
 from tests.conftest import REPO
 
 UNITS = sorted(p.name for p in (REPO / "packaging/systemd").iterdir())
@@ -93,21 +90,5 @@ def test_the_touch_ui_is_watched_and_hardened() -> None:
 def test_the_timer_runs_the_backup_daily() -> None:
     t = _settings("hall-kiosk-backup.timer")
     assert t["OnCalendar"] == ["*-*-* 03:30:00"] and t["Persistent"] == ["true"]
-    assert "hallkiosk.dbbackup" in _settings("hall-kiosk-backup.service")["ExecStart"][0]
-
-
-def test_backup_is_a_consistent_private_copy(tmp_path: Path) -> None:
-    db = tmp_path / "kiosk.db"
-    con = sqlite3.connect(db)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("CREATE TABLE t (x)")
-    con.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(1000)])
-    con.commit()  # left open, in WAL mode, as the running kiosk keeps it
-    out = [backup_sqlite(db, tmp_path / "backups", reason="upgrade", keep=2) for _ in range(3)]
-    assert out[0] is not None and out[0].name.endswith("-upgrade.db")
-    dest = out[-1]
-    assert dest is not None and stat.S_IMODE(dest.stat().st_mode) == 0o600
-    assert sqlite3.connect(dest).execute("SELECT count(*) FROM t").fetchone() == (1000,)
-    assert len(list((tmp_path / "backups").glob("kiosk-*.db"))) <= 2
-    con.close()
-    assert backup_sqlite(tmp_path / "none.db", tmp_path / "backups") is None
+    run = _settings("hall-kiosk-backup.service")["ExecStart"][0]
+    assert "kiosk --config /etc/hall-kiosk/kiosk.toml db backup --into /var/lib/hall-kiosk/backups --keep 14" in run

@@ -247,3 +247,28 @@ def test_postgresql_is_backed_up_with_pg_dump(tmp_path: Path, db_url: str) -> No
     init_kiosk(p)
     r = _kiosk(p, "db", "backup", str(tmp_path / "bk"))
     assert r.returncode == 4 and "uses PostgreSQL" in r.stderr and "pg_dump" in r.stderr
+
+
+def test_dated_backups_keep_the_newest_n(cfg: Config, tmp_path: Path) -> None:
+    """The daily timer's form: `--into PARENT --keep N` names each backup by its UTC time and deletes the oldest
+    backups beyond N, never anything in PARENT that is not a backup."""
+    parent = tmp_path / "backups"
+    r = _kiosk(Path(cfg.source), "db", "backup", "--into", str(parent), "--label", "before-1.0 rc/1")
+    assert r.returncode == 0, r.stderr
+    (first,) = parent.iterdir()
+    assert first.name.startswith("kiosk-20") and first.name.endswith("-before-1.0_rc_1"), first.name
+    for old in ("kiosk-20200101T000000Z", "kiosk-20200102T000000Z"):  # two older backups, whole
+        shutil.copytree(first, parent / old)
+    (parent / "kiosk-technicians-copy").mkdir()  # no manifest: not a backup of this command's, kept
+    (parent / "notes.txt").write_text("x")
+    r = _kiosk(Path(cfg.source), "db", "backup", "--into", str(parent), "--keep", "2")
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in parent.iterdir())
+    assert "kiosk-20200101T000000Z" not in names and "kiosk-20200102T000000Z" not in names, names
+    assert {first.name, "kiosk-technicians-copy", "notes.txt"} <= set(names) and len(names) == 4, names
+    assert r.stdout.count("deleted the older backup") == 2
+    newest = max(n for n in names if (parent / n / "manifest.json").is_file())
+    assert json.loads((parent / newest / "manifest.json").read_text())["kiosk_id"] == cfg.kiosk.id
+    r = _kiosk(Path(cfg.source), "db", "backup", str(tmp_path / "x"), "--keep", "2")
+    assert r.returncode == 15 and r.stderr.startswith("error: ") and "--keep N needs --into" in r.stderr
+    assert "Traceback" not in r.stderr
