@@ -140,7 +140,7 @@ def door_test(
     res.open_ms = (opened - t0) * 1000
     res.transitions.append({"t_s": round(opened - t0, 3), "closed": False, "item_present": before[1]})
     say(f"{comp.label} open after {res.open_ms:.0f} ms; waiting up to {limit:g} s for it to close")
-    sim = getattr(bus, "sim", None)
+    sim = app.sims.boards.get(cab_cfg.id)
     if sim_close_after_s is not None and sim is not None:
         threading.Timer(sim_close_after_s, sim.close_door, (comp.board, comp.channel)).start()
         say(f"SIMULATED: the simulator will close {comp.label} after {sim_close_after_s:g} s")

@@ -143,8 +143,8 @@ def card_test(
         for r in readers:
             r.start(probe.feed)
             started.append(r)
-            sim = getattr(r, "sim", None)
-            if sim_insert_after_s is not None and sim is not None and hasattr(sim, "insert_demo_card"):
+            sim = app.sims.readers.get(r.name)
+            if sim_insert_after_s is not None and sim is not None:
                 threading.Timer(sim_insert_after_s, sim.insert_demo_card).start()
                 say(f"SIMULATED: the demo card goes on {r.name} after {sim_insert_after_s:g} s")
         say(f"insert or place one card on {', '.join(r.name for r in readers)} (waiting up to {timeout_s:g} s)")
