@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hallkiosk.diag.confirm import NotConfirmed, needs_confirmation
 from kiosk.diag_model import Check, Status
 from kiosk.errors import CardUnsupported, ConfigError, KioskError
 from kiosk.ports import CardEvent
@@ -128,8 +129,6 @@ def card_test(
     Use this where no one else runs the readers (the CLI). A running UI feeds its own events to a
     :class:`CardProbe` instead. ``sim_insert_after_s``: a simulated GA 467 gets its demo card after this long.
     """
-    from hallkiosk.diag.active import NotConfirmed, needs_confirmation
-
     if needs_confirmation(app, card=True) and not confirmed:
         raise NotConfirmed("card test on a real reader not confirmed")
     readers = [r for r in app.card_readers if reader is None or r.name == reader]
