@@ -18,7 +18,7 @@ from kiosk.clock import StaffedHours, SystemClock
 from kiosk.help import HelpService
 from kiosk.privacy import mask_id_number
 from kiosk.storage.models import StaffTask
-from tests.console.conftest import login
+from tests.console.conftest import ARTIFACTS, login
 from tests.console.hall import PASSWORD, REPO, Hall, id_number
 
 pytestmark = pytest.mark.slow
@@ -112,6 +112,8 @@ def test_a_help_request_shows_a_badge_and_chimes_on_any_page(hall: Hall, page: A
     until(page, f"window.hallConsole.help.includes({task_id})")
     assert (page.evaluate("performance.now()") - t0) / 1000 <= 2.0
     assert page.inner_text("#help-badge") == str(waiting + 1)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-help-badge-{hall.backend}.png"))
     until(page, f"window.hallConsole.chimes === {before + 1}")
     assert page.evaluate("window.hallConsole.missed") == 0
     # A second tap on the same kiosk and screen is the same request: no second chime, the same count.
