@@ -14,6 +14,19 @@ if TYPE_CHECKING:
     from backend_client.sim import PlatformSim
     from drivers.cardreader.ga467_sim import Ga467Sim
     from drivers.lockboard.sim import SimLockBoard
+    from kiosk.config import Config
+
+
+def simulated_parts(cfg: Config) -> list[str]:
+    """Which parts the config puts on simulators (the log line and the SIMULATED HARDWARE band). From the config
+    alone, so the band is on the very first frame, before any part is built."""
+    parts = [f"lock bus {c.id}" for c in cfg.cabinets if c.bus == "sim"]
+    parts += [f"card reader {r.name or r.kind}" for r in cfg.card_readers if r.kind == "sim"]
+    if cfg.platform.endpoint == "sim":
+        parts.append("platform")
+    if cfg.printer.kind == "sim":
+        parts.append("printer")
+    return parts
 
 
 @dataclass

@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hallkiosk.instance import InstanceLock
-from hallkiosk.simulators import Simulators
+from hallkiosk.simulators import Simulators, simulated_parts
 from kiosk.audit import append as audit_append
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
@@ -115,13 +115,7 @@ class App:
     @property
     def simulated(self) -> list[str]:
         """Which parts run on simulators (for the log and the SIMULATED HARDWARE band)."""
-        parts = [f"lock bus {c.id}" for c in self.cfg.cabinets if c.bus == "sim"]
-        parts += [f"card reader {r.name or r.kind}" for r in self.cfg.card_readers if r.kind == "sim"]
-        if self.cfg.platform.endpoint == "sim":
-            parts.append("platform")
-        if self.cfg.printer.kind == "sim":
-            parts.append("printer")
-        return parts
+        return simulated_parts(self.cfg)
 
     def close(self) -> None:
         for c in reversed(self._closers):

@@ -82,3 +82,20 @@ def test_the_composition_root_registers_each_simulator_as_it_builds_the_part(tmp
         assert buses[cab.id].door_state(comp.board, comp.channel).item_present is True
     finally:
         app.close()
+
+
+def test_what_is_simulated_is_one_rule_from_the_config(tmp_path: Path) -> None:
+    """The SIMULATED HARDWARE band (the runtime, before anything is built) and the diagnostics (the App) agree."""
+    from hallkiosk.runtime import Runtime
+    from hallkiosk.simulators import simulated_parts
+
+    cfg = init_kiosk(_demo_config(tmp_path))
+    app = App(cfg)
+    try:
+        assert Runtime(cfg).simulated == app.simulated == simulated_parts(cfg)
+        assert {"platform", "printer"} <= set(app.simulated)
+        assert any(p.startswith("lock bus ") for p in app.simulated)
+        assert any(p.startswith("card reader ") for p in app.simulated)
+        assert app.sims.boards == {}  # saying what is simulated builds nothing
+    finally:
+        app.close()
