@@ -35,13 +35,6 @@ def test_every_hallkiosk_module_has_its_place_in_the_layers() -> None:
     assert _layers()[0] == "hallkiosk.cli" and _layers()[-1] == "kiosk"
 
 
-# Import cycles still to break (issue 16 item 4), owned elsewhere today; the test fails on any other cycle, and
-# on a listed one once it is gone (so the list only shrinks). Imports under TYPE_CHECKING do not run: not cycles.
-KNOWN_CYCLES = [
-    {"ui.app", "ui.main"},
-]
-
-
 def _cycles() -> list[set[str]]:
     """Every set of modules that import each other round (strongly connected, more than one module)."""
     import grimp
@@ -79,11 +72,9 @@ def _cycles() -> list[set[str]]:
     return out
 
 
-def test_no_new_import_cycles() -> None:
+def test_no_import_cycles() -> None:
+    """Modules that import each other round (issue 16 item 4). Imports under TYPE_CHECKING never run: not counted."""
     found = _cycles()
-    # A screens package whose __init__ imports every screen, each importing shared helpers back through it.
+    # The screens package: its __init__ imports every screen, which import shared helpers back through it.
     found = [c for c in found if not all(m == "ui.screens" or m.startswith("ui.screens.") for m in c)]
-    new = [sorted(c) for c in found if c not in KNOWN_CYCLES]
-    gone = [sorted(c) for c in KNOWN_CYCLES if c not in found]
-    assert not new, f"new import cycles: {new}"
-    assert not gone, f"cycles broken (well done): remove them from KNOWN_CYCLES: {gone}"
+    assert not found, f"import cycles: {[sorted(c) for c in found]}"
