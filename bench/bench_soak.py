@@ -39,6 +39,10 @@ import time
 import traceback
 import tracemalloc
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.voice import Voice
 
 REPO = Path(__file__).resolve().parent.parent
 MODE = os.environ.get("BENCH_SOAK", "")  # "", "quick" or "window"
@@ -100,7 +104,7 @@ def _sample() -> tuple[float, float]:
     return _raw_rss_mb(), raw
 
 
-def _where(rt: object) -> str:
+def _where(rt: object, voice: Voice | None = None) -> str:
     """Where memory sits, to tell a leak from a filling cache: engines alive (one per database is right), SQLite's
     own allocations (page caches of the pooled connections: bounded by cache_size each), Python's live blocks."""
     from sqlalchemy import Engine
@@ -113,7 +117,8 @@ def _where(rt: object) -> str:
     except (OSError, AttributeError):
         sqlite = "SQLite ?"
     return (f"{n} engine{'s' if n != 1 else ''}, {sqlite}, {sys.getallocatedblocks() / 1000:.0f}k Python blocks, "
-            f"malloc in use {_malloc_in_use_mb():5.1f} MB, exchange ring {_ring_kchars(rt)}k chars")
+            f"malloc in use {_malloc_in_use_mb():5.1f} MB, exchange ring {_ring_kchars(rt)}k chars"
+            + (f", voice cache {voice.cache_bytes() / 2**20:4.1f} MB" if voice is not None else ""))
 
 
 class _MallInfo2(ctypes.Structure):
@@ -347,7 +352,8 @@ def _run(soak: Soak | WindowSoak) -> int:
             base = _sample()
         if i % REPORT_EVERY == 0:
             rss, raw = _sample()
-            print(f"  {i:6d} sessions  RSS {rss:7.1f} MB  (untrimmed {raw:7.1f})  {_where(soak.rt)}  "
+            where = _where(soak.rt, soak.app.voice if isinstance(soak, WindowSoak) else None)
+            print(f"  {i:6d} sessions  RSS {rss:7.1f} MB  (untrimmed {raw:7.1f})  {where}  "
                   f"({(time.perf_counter() - start) / i * 1000:.0f} ms/session)", flush=True)
     rss, raw = _sample()
     growth = rss - base[0]
