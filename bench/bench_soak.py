@@ -57,8 +57,8 @@ REPORT_EVERY = int(os.environ.get("BENCH_SOAK_EVERY", "50" if WINDOW else "100" 
 LIMIT_MB = 10.0 if WINDOW else 5.0
 TRACE = os.environ.get("BENCH_SOAK_TRACE", "1") != "0"  # over the limit: trace more sessions to name the sites
 
-# The platform in its own process: serves the published interface, and "approve" files and finishes a LOCKER
-# case for the demo card's person (the back office's part of a pickup), answering its number.
+# The platform in its own process: serves the published interface; "approve" files and finishes a LOCKER case
+# for the demo card's person (the back office's part of a pickup), answering its number; "fill N" files N.
 _PLATFORM = """
 import sys
 from backend_client.sim import PlatformSim
@@ -68,8 +68,9 @@ print(sim.url, flush=True)
 person = Applicant("RESIDENT_ID", "110105199001011232", "张三", "13800138000")
 for line in sys.stdin:
     bo = sim.backoffice
-    case = bo.create_case(person, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "就业", "copies": "1"})
-    bo.approve(case.number)
+    for _ in range(int(line.split()[1]) if line.startswith("fill") else 1):
+        case = bo.create_case(person, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "就业", "copies": "1"})
+        bo.approve(case.number)
     print(case.number, flush=True)
 """
 
@@ -158,6 +159,7 @@ def _config(tmp: Path, url: str) -> Path:
 
 class Soak:
     def __init__(self, rt: object, platform: subprocess.Popen[str]) -> None:
+        from backend_client.sim.operations import LIST_LIMIT  # the cases listed for one applicant
         from kiosk.ports import CardEvent
 
         self.rt = rt
@@ -175,6 +177,10 @@ class Soak:
 
         rt.add_card_listener(on_card)  # type: ignore[attr-defined]
         self.matter = next(m for m in rt.matters() if m.code == "GA-HUKOU-CERT")  # type: ignore[attr-defined]
+        # The one demo citizen gathers a case every 10th session; the platform lists an applicant's newest 50. Start
+        # with the list full, or what the list feeds (the exchange ring, the cases screen's rows) grows for the
+        # first ~500 sessions and reads as a leak.
+        self._platform_says(f"fill {LIST_LIMIT}")
 
     def _door(self, handle: object, *, put: bool = False, take: bool = False) -> object:
         rt = self.rt
@@ -219,12 +225,15 @@ class Soak:
         c = rt.collect(h.parcel_id, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(c, take=True)
 
+    def _platform_says(self, command: str) -> str:
+        assert self.platform.stdin and self.platform.stdout
+        self.platform.stdin.write(command + "\n")
+        self.platform.stdin.flush()
+        return self.platform.stdout.readline().strip()
+
     def _pickup(self, who: object) -> None:
         rt = self.rt
-        assert self.platform.stdin and self.platform.stdout
-        self.platform.stdin.write("approve\n")
-        self.platform.stdin.flush()
-        case = self.platform.stdout.readline().strip()
+        case = self._platform_says("approve")
         d = rt.deposit(case, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(d, put=True)
         p = rt.pickup_by_identity(who)  # type: ignore[attr-defined]
