@@ -355,10 +355,12 @@ def _run(soak: Soak | WindowSoak) -> int:
           flush=True)
     start = time.perf_counter()
     base = (0.0, 0.0)
+    base_live = 0.0
     for i in range(1, SESSIONS + 1):
         soak.session(i)
         if i == WARMUP:
             base = _sample()
+            base_live = _malloc_in_use_mb()
         if i % REPORT_EVERY == 0:
             rss, raw = _sample()
             where = _where(soak.rt, soak.app.voice if isinstance(soak, WindowSoak) else None)
@@ -368,7 +370,8 @@ def _run(soak: Soak | WindowSoak) -> int:
     growth = rss - base[0]
     ok = growth < LIMIT_MB
     print(f"RSS growth after warm-up ({WARMUP} -> {SESSIONS} sessions): {growth:+.1f} MB "
-          f"(untrimmed {raw - base[1]:+.1f} MB) (limit {LIMIT_MB} MB): {'OK' if ok else 'OVER'}")
+          f"(untrimmed {raw - base[1]:+.1f} MB; malloc in use {_malloc_in_use_mb() - base_live:+.1f} MB) "
+          f"(limit {LIMIT_MB} MB): {'OK' if ok else 'OVER'}")
     if not ok and TRACE:
         _top_sites(soak, SESSIONS + 1, max(100, SESSIONS // 10))
     return 0 if ok else 1
