@@ -118,7 +118,8 @@ def _where(rt: object, voice: Voice | None = None) -> str:
     except (OSError, AttributeError):
         sqlite = "SQLite ?"
     return (f"{n} engine{'s' if n != 1 else ''}, {sqlite}, {sys.getallocatedblocks() / 1000:.0f}k Python blocks, "
-            f"malloc in use {_malloc_in_use_mb():5.1f} MB, exchange ring {_ring_kchars(rt)}k chars"
+            f"malloc in use {_malloc_in_use_mb():5.1f} MB, {threading.active_count()} threads, "
+            f"exchange ring {_ring_kchars(rt)}k chars"
             + (f", voice cache {voice.cache_bytes() / 2**20:4.1f} MB" if voice is not None else ""))
 
 
