@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from backend_client.client import PlatformClient
 from kiosk.config import PlatformConfig
 from kiosk.errors import ConfigError
-from kiosk.ports import Platform
+from kiosk.ports import Built, Platform
+
+if TYPE_CHECKING:
+    from backend_client.sim import PlatformSim
 
 __all__ = ["PlatformClient", "SimulatedPlatformClient", "build_platform"]
 
@@ -19,7 +23,7 @@ class SimulatedPlatformClient(PlatformClient):
 
     simulated = True
 
-    def __init__(self, sim: object, *args: object, **kwargs: object) -> None:
+    def __init__(self, sim: PlatformSim, *args: object, **kwargs: object) -> None:
         self.sim = sim
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
@@ -27,11 +31,12 @@ class SimulatedPlatformClient(PlatformClient):
         try:
             super().close()
         finally:
-            self.sim.stop()  # type: ignore[attr-defined]
+            self.sim.stop()
 
 
-def build_platform(cfg: PlatformConfig, kiosk_id: str, password: str | None) -> Platform:
-    """The platform named by the config: a PlatformClient on a URL, or on a simulator started here for "sim"."""
+def build_platform(cfg: PlatformConfig, kiosk_id: str, password: str | None) -> Built[Platform, PlatformSim]:
+    """The platform named by the config: a PlatformClient on a URL, or on a simulator started here for "sim"
+    (returned with it; the client's close() stops it)."""
     if cfg.endpoint == "sim":
         from backend_client.sim import DEMO_PASSWORD, PlatformSim
 
@@ -40,12 +45,13 @@ def build_platform(cfg: PlatformConfig, kiosk_id: str, password: str | None) -> 
         sim = PlatformSim(host="127.0.0.1", port=0, users={cfg.username: (pw, [kiosk_id])}, auto_advance=True).start()
         log.warning("SIMULATED provincial platform active on %s: nothing reaches the real platform", sim.url)
         try:
-            return SimulatedPlatformClient(sim, sim.url, cfg.username, pw, kiosk_id,
-                                           timeout_s=cfg.timeout_s, connect_timeout_s=cfg.connect_timeout_s,
-                                           interface_version=cfg.interface_version)
+            client = SimulatedPlatformClient(sim, sim.url, cfg.username, pw, kiosk_id,
+                                             timeout_s=cfg.timeout_s, connect_timeout_s=cfg.connect_timeout_s,
+                                             interface_version=cfg.interface_version)
         except Exception:
             sim.stop()
             raise
+        return Built(client, sim)
     if not password:
         raise ConfigError(
             f"platform.password_env / platform.password_file: no password for platform user {cfg.username!r} "
@@ -57,4 +63,4 @@ def build_platform(cfg: PlatformConfig, kiosk_id: str, password: str | None) -> 
                             connect_timeout_s=cfg.connect_timeout_s, ca_file=cfg.ca_file or None,
                             interface_version=cfg.interface_version)
     client.simulated = False
-    return client
+    return Built(client)

@@ -20,7 +20,11 @@ from backend_client.wsdl import NS, WSSE
 from kiosk.platform_models import ExchangeRecord
 from kiosk.privacy import mask_id_number, mask_name, mask_phone, scrub
 
-MAX_XML_CHARS = 16_000
+MAX_XML_CHARS = 16_000  # one request or reply text
+# The whole ring, in characters of XML. The record count alone let it grow from a few kB to 50 x 2 x 16,000
+# characters (several MB: the CJK text makes each character two bytes) as replies got longer, e.g. a citizen's
+# case list filling toward its 50 cases over months; the soak saw that as RSS rising for its first 500 sessions.
+MAX_RING_CHARS = 200_000
 _ID_TAGS = {f"{{{NS}}}idNumber", f"{{{NS}}}applicantIdNumber"}
 _APPLICANT = f"{{{NS}}}applicant"
 _SECRET_PARAMS = {"code"}  # NotifyApplicant params that must never be kept
@@ -73,11 +77,19 @@ def redact(envelope: etree._Element) -> str:
     return scrub(text)
 
 
-class ExchangeHistory(Plugin):
-    """Records each exchange of the calling thread; finished records go into a bounded ring."""
+def _chars(rec: ExchangeRecord) -> int:
+    return len(rec.request_xml) + len(rec.reply_xml)
 
-    def __init__(self, maxlen: int = 50) -> None:
-        self._ring: deque[ExchangeRecord] = deque(maxlen=maxlen)
+
+class ExchangeHistory(Plugin):
+    """Records each exchange of the calling thread; finished records go into a ring bounded by count and by
+    characters (the newest record is always kept)."""
+
+    def __init__(self, maxlen: int = 50, max_chars: int = MAX_RING_CHARS) -> None:
+        self._ring: deque[ExchangeRecord] = deque()
+        self._maxlen = maxlen
+        self._max_chars = max_chars
+        self._chars = 0  # the ring's characters of XML, kept as records come and go
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -96,6 +108,9 @@ class ExchangeHistory(Plugin):
         self._local.current = None
         with self._lock:
             self._ring.append(rec)
+            self._chars += _chars(rec)
+            while len(self._ring) > 1 and (len(self._ring) > self._maxlen or self._chars > self._max_chars):
+                self._chars -= _chars(self._ring.popleft())
 
     def sent(self) -> bool:
         """Whether the current call got as far as building its envelope (zeep validated it)."""
@@ -118,3 +133,8 @@ class ExchangeHistory(Plugin):
         """The kept records, oldest first."""
         with self._lock:
             return list(self._ring)
+
+    def size_chars(self) -> int:
+        """Characters of XML the ring holds now (at most ``max_chars``, or one record's)."""
+        with self._lock:
+            return self._chars

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from hallkiosk.runtime_ops import CitizenOps, StaffOps
 from hallkiosk.runtime_services import ServiceOps
 from hallkiosk.runtime_sim import SimOps
+from hallkiosk.simulators import simulated_parts
 from kiosk.config import Config
 from kiosk.errors import KioskError
 from kiosk.ports import CardEvent, Printer
@@ -240,16 +241,8 @@ class Runtime(CitizenOps, ServiceOps, StaffOps, SimOps):
     # --- life cycle -----------------------------------------------------------
     @property
     def simulated(self) -> list[str]:
-        """Which parts run on simulators. The same rule as App.simulated, from the config alone, so the
-        SIMULATED HARDWARE band is on the very first frame without building the App."""
-        c = self.cfg
-        parts = [f"lock bus {x.id}" for x in c.cabinets if x.bus == "sim"]
-        parts += [f"card reader {r.name or r.kind}" for r in c.card_readers if r.kind == "sim"]
-        if c.platform.endpoint == "sim":
-            parts.append("platform")
-        if c.printer.kind == "sim":
-            parts.append("printer")
-        return parts
+        """Which parts run on simulators (the SIMULATED HARDWARE band, on the very first frame)."""
+        return simulated_parts(self.cfg)
 
     def start(self) -> None:
         """Start everything on a background thread; calls made meanwhile wait for it (see :meth:`run`)."""

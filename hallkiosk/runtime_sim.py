@@ -1,7 +1,8 @@
 """The simulators' side of the runtime: the technician's fault switches and the demo's hands (insert a card, shut a door).
 
-Only ever touches simulator handles (``reader.sim``, ``bus.sim``, ``platform.sim``, the simulated printer); on real
-hardware every method here does nothing and the technician screen shows no switches.
+Only ever touches simulators: those the composition root registered as it built the parts (``app.sims``, see
+:mod:`hallkiosk.simulators`) and the simulated printer; on real hardware every method here does nothing and the
+technician screen shows no switches.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from hallkiosk.runtime_ops import Services
 
 if TYPE_CHECKING:
+    from drivers.cardreader.ga467_sim import Ga467Sim
+    from drivers.lockboard.sim import SimLockBoard
     from kiosk.cabinet import FlowHandle
 
 log = logging.getLogger(__name__)
@@ -34,18 +37,16 @@ class SimOps(Services):
     # --- simulator fault switches ------------------------------------------------------
     def sim_switches(self) -> list[SimSwitch]:
         out: list[SimSwitch] = []
-        for r in self.app.card_readers:
-            sim = getattr(r, "sim", None)
-            if sim is not None:
-                out.append(SimSwitch("card_insert", r.name, bool(sim.has_card)))
-                out.append(SimSwitch("card_silent", r.name, self._switches.get("card_silent", False)))
+        sims = self.app.sims
+        for name, sim in sims.readers.items():
+            out.append(SimSwitch("card_insert", name, bool(sim.has_card)))
+            out.append(SimSwitch("card_silent", name, self._switches.get("card_silent", False)))
         for cab in self.cfg.cabinets:
-            bus = self.app.buses.get(cab.id)
-            if getattr(bus, "sim", None) is not None:
+            if cab.id in sims.boards:
                 first = cab.compartments[0]
                 out.append(SimSwitch("door_jam", first.label, self._switches.get("door_jam", False)))
                 out.append(SimSwitch("board_silent", f"{cab.id}/{cab.boards[0]}", self._switches.get("board_silent", False)))
-        if getattr(self.app.platform, "sim", None) is not None:
+        if sims.platform is not None:
             out.append(SimSwitch("platform_down", "", self._switches.get("platform_down", False)))
             out.append(SimSwitch("platform_slow", "", self._switches.get("platform_slow", False)))
         printer = self._sim_printer()
@@ -68,10 +69,12 @@ class SimOps(Services):
     def flip_sim_switch(self, key: str) -> bool:
         """Toggle one simulator fault; returns the new state. Only simulators are touched, never real devices."""
         on = not self._switches.get(key, False)
-        reader_sim = next((r.sim for r in self.app.card_readers if getattr(r, "sim", None) is not None), None)
+        sims = self.app.sims
+        card = sims.card()
+        reader_sim = card[1] if card else None
         cab = self.cfg.cabinets[0] if self.cfg.cabinets else None
-        board_sim = getattr(self.app.buses.get(cab.id), "sim", None) if cab else None
-        psim = getattr(self.app.platform, "sim", None)
+        board_sim = sims.boards.get(cab.id) if cab else None
+        psim = sims.platform
         printer = self._sim_printer()
         if key == "card_insert" and reader_sim is not None:
             on = not reader_sim.has_card
@@ -102,16 +105,18 @@ class SimOps(Services):
         return on
 
     # --- the demo's hands: what a person would do to a simulated device ----------------
-    def card_sim(self) -> Any:
+    def card_sim(self) -> Ga467Sim | None:
         """The first simulated card reader's simulator, or None on real hardware (or before start-up is done)."""
         if not self._ready.is_set():
             return None
-        return next((r.sim for r in self.app.card_readers if getattr(r, "sim", None) is not None), None)
+        card = self.app.sims.card()
+        return card[1] if card else None
 
-    def door_sim(self, cabinet_id: str) -> Any:
+    def door_sim(self, cabinet_id: str) -> SimLockBoard | None:
+        """The cabinet's simulated lock boards, or None on real hardware (or before start-up is done)."""
         if not self._ready.is_set():
             return None
-        return getattr(self.app.buses.get(cabinet_id), "sim", None)
+        return self.app.sims.boards.get(cabinet_id)
 
     def sim_staff_badge_available(self) -> bool:
         """Whether a demo staff badge can be presented: a simulated reader and a configured badge."""
@@ -123,8 +128,9 @@ class SimOps(Services):
             return
         from kiosk.ports import CardEvent
 
-        reader = next(r for r in self.app.card_readers if getattr(r, "sim", None) is not None)
-        ev = CardEvent("badge", reader=reader.name, badge_uid=self.cfg.kiosk.staff_badges[0])
+        card = self.app.sims.card()
+        assert card is not None  # sim_staff_badge_available() said so
+        ev = CardEvent("badge", reader=card[0], badge_uid=self.cfg.kiosk.staff_badges[0])
         threading.Thread(target=self._on_card_event, args=(ev,), name="sim-badge", daemon=True).start()
 
     def sim_insert_demo_card(self) -> None:

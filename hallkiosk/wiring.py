@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hallkiosk.instance import InstanceLock
+from hallkiosk.simulators import Simulators, simulated_parts
 from kiosk.audit import append as audit_append
 from kiosk.clock import Clock, SystemClock
 from kiosk.config import Config
@@ -18,6 +19,9 @@ from kiosk.datadir import open_database
 from kiosk.hall_secret import open_hall_secret
 from kiosk.ports import CardReader, LockBus, Platform
 from kiosk.storage.db import Database
+
+if TYPE_CHECKING:
+    from drivers.lockboard.sim import SimLockBoard
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,7 @@ class App:
         self.clock = clock or SystemClock(cfg.kiosk.tz)
         self._closers: list[Any] = []
         self.instance = InstanceLock(cfg.data_dir)
+        self.sims = Simulators()  # filled as simulated parts are built
 
     @cached_property
     def db(self) -> Database:
@@ -58,15 +63,17 @@ class App:
                 # Cabinets chained on one RS-485 bus share its one port (the config made them agree on it).
                 out[cab.id] = by_url[cab.bus]
                 continue
-            bus = build_bus(cab)
+            built = build_bus(cab)
+            bus = built.part
             by_url[cab.bus] = bus
             self._closers.append(bus)
             out[cab.id] = bus
-            if getattr(bus, "sim", None) is not None:
-                self._seed_sim(cab.id, bus.sim)  # type: ignore[attr-defined]
+            if built.sim is not None:
+                self._seed_sim(cab.id, built.sim)
+                self.sims.boards[cab.id] = built.sim
         return out
 
-    def _seed_sim(self, cabinet_id: str, sim: Any) -> None:
+    def _seed_sim(self, cabinet_id: str, sim: SimLockBoard) -> None:
         """A simulated cabinet starts with what the database says is inside, as a real one would after a restart."""
         from sqlalchemy import select
 
@@ -85,29 +92,30 @@ class App:
         from drivers.cardreader import build_reader
 
         self.instance.acquire()
-        readers = [build_reader(rc) for rc in self.cfg.card_readers]
-        self._closers.extend(r for r in readers if hasattr(r, "close"))
+        readers: list[CardReader] = []
+        for rc in self.cfg.card_readers:
+            built = build_reader(rc)
+            readers.append(built.part)
+            self._closers.append(built.part)
+            if built.sim is not None:
+                self.sims.readers[built.part.name] = built.sim
         return readers
 
     @cached_property
     def platform(self) -> Platform:
         from backend_client import build_platform
 
-        platform = build_platform(self.cfg.platform, kiosk_id=self.cfg.kiosk.id, password=self.cfg.platform_password())
+        built = build_platform(self.cfg.platform, kiosk_id=self.cfg.kiosk.id, password=self.cfg.platform_password())
+        platform = built.part
         if hasattr(platform, "close"):
             self._closers.append(platform)
+        self.sims.platform = built.sim
         return platform
 
     @property
     def simulated(self) -> list[str]:
         """Which parts run on simulators (for the log and the SIMULATED HARDWARE band)."""
-        parts = [f"lock bus {c.id}" for c in self.cfg.cabinets if c.bus == "sim"]
-        parts += [f"card reader {r.name or r.kind}" for r in self.cfg.card_readers if r.kind == "sim"]
-        if self.cfg.platform.endpoint == "sim":
-            parts.append("platform")
-        if self.cfg.printer.kind == "sim":
-            parts.append("printer")
-        return parts
+        return simulated_parts(self.cfg)
 
     def close(self) -> None:
         for c in reversed(self._closers):

@@ -14,6 +14,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -25,12 +26,14 @@ from kiosk.errors import KioskError, PlatformRejected, ValidationError
 from kiosk.identity import id_hash, validate_id_number
 from kiosk.mail import PART_KEYS, address_json, validate_address
 from kiosk.outbox import enqueue
-from kiosk.outbox_sender import OutboxSender
 from kiosk.platform_models import Applicant, Assistant, FieldSpec, MailAddress, Matter
 from kiosk.privacy import PHONE, mask_id_number, mask_name
 from kiosk.storage.db import Database
 from kiosk.storage.models import Submission
 from kiosk.xsd_regex import XsdPatternError, xsd_match
+
+if TYPE_CHECKING:  # the sender reaches (through its tasks) back to the services that enqueue
+    from kiosk.outbox_sender import OutboxSender
 
 log = logging.getLogger(__name__)
 

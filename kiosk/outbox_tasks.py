@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit_append
 from kiosk.errors import KioskError, PlatformRejected
+from kiosk.evaluations import LOW_RATING
 from kiosk.outbox import payload_of
 from kiosk.privacy import PLATFORM_REASON
 from kiosk.storage.models import Compartment, OutboxMessage, Parcel, StaffTask, Submission
@@ -188,8 +189,6 @@ def _report(session: Session, msg: OutboxMessage, reason: str, retry: str) -> _T
 
 
 def _rating(msg: OutboxMessage, reason: str, retry: str, secret: bytes) -> _Text | None:
-    from kiosk.evaluations import LOW_RATING  # here: kiosk.evaluations imports the sender, which imports us
-
     try:
         ev = dict(payload_of(msg, secret).get("evaluation") or {})
     except (KioskError, ValueError, KeyError, TypeError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 from kiosk.identity import Identity
 from kiosk.platform_models import (
@@ -37,6 +37,18 @@ from kiosk.platform_models import (
     Ticket,
     TicketReceipt,
 )
+
+P = TypeVar("P")
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Built(Generic[P, S]):
+    """What a part's builder hands the composition root: the part, and the simulator behind it (None on real
+    hardware). The simulator is the demo's hands and the technician's fault switches; the part never carries it."""
+
+    part: P
+    sim: S | None = None
 
 
 # --- lock boards -------------------------------------------------------------
@@ -101,6 +113,10 @@ class CardReader(Protocol):
 
     def is_present(self) -> bool:
         """Whether the reader itself is reachable now (not whether a card is in it)."""
+        ...
+
+    def close(self) -> None:
+        """Stop for good and release the device (and a simulator the reader runs on)."""
         ...
 
 

@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 VOLUME_STEPS: tuple[float, ...] = (0.25, 0.45, 0.65, 0.85, 1.0)  # what the - / + buttons step through
 DEFAULT_STEP = 3
 GAP_S = 0.08  # silence between segments, so "还剩" "2" "次" does not run together
-CACHE_CLIPS = 512  # segments kept in memory (a few MB)
+# Segments kept in memory, by size: 16-bit PCM at 22 kHz is 44 kB a second, so 512 segments (the old bound by
+# count) could hold 50 MB once every case number, code and minute count read out had one. 16 MB is about six
+# minutes of speech: every fixed sentence of the catalogue, and the recent numbers; the least recently used go.
+CACHE_BYTES = 16 * 2**20
 # Numbers in a sentence (tries left, minutes, a door's label) are segments of their own: "还剩 3 次" and "还剩 2 次"
 # share the cached "还剩" and "次", and each number is rendered once.
 _DYNAMIC = re.compile(r"(\d+)")
@@ -60,6 +63,7 @@ class Voice:
         self.slow = False  # elder mode: slower speech
         self.log: deque[Utterance] = deque(maxlen=log_size)
         self._cache: OrderedDict[tuple[str, str, bool], Clip] = OrderedDict()
+        self._cache_bytes = 0  # PCM bytes in _cache
         self._lock = threading.Lock()
         self._queue: queue.Queue[tuple[int, Utterance, tuple[str, ...]] | None] = queue.Queue()
         self._serial = 0  # the newest utterance; older queued ones are skipped
@@ -161,10 +165,17 @@ class Voice:
         assert self.engine is not None
         clip = self.engine.render(key[0], lang, slow=self.slow)
         with self._lock:
+            old = self._cache.pop(key, None)  # rendered twice at once (two threads): count it once
+            self._cache_bytes += len(clip.pcm) - (len(old.pcm) if old is not None else 0)
             self._cache[key] = clip
-            while len(self._cache) > CACHE_CLIPS:
-                self._cache.popitem(last=False)
+            while self._cache_bytes > CACHE_BYTES and len(self._cache) > 1:
+                self._cache_bytes -= len(self._cache.popitem(last=False)[1].pcm)
         return clip
+
+    def cache_bytes(self) -> int:
+        """PCM bytes of the segments kept in memory (at most CACHE_BYTES, or one segment's)."""
+        with self._lock:
+            return self._cache_bytes
 
     def warm(self, texts: Sequence[tuple[str, str]]) -> None:
         """Render (text, lang) segments ahead of need, on the calling thread (start-up, after the first frame)."""

@@ -24,7 +24,7 @@ from kiosk.errors import KioskError
 from kiosk.identity import Identity
 from kiosk.ports import CardEvent
 from kiosk.session import KioskSession
-from ui import theme
+from ui import TECH_SHELL_EXIT, theme
 from ui.card_away import CardAway, on_pad
 from ui.i18n import Catalogue
 from ui.pinyin.lexicon import Lexicon, load_in_background, seed_lexicon
@@ -191,8 +191,6 @@ class KioskApp(App):
 
     def quit_to_shell(self) -> None:
         """End the app with TECH_SHELL_EXIT: the kiosk session (packaging/session) then opens a terminal."""
-        from ui.main import TECH_SHELL_EXIT
-
         self.exit_code = TECH_SHELL_EXIT
         self.stop()
 

@@ -6,11 +6,11 @@ import logging
 from pathlib import Path
 
 from kiosk.config import Config
+from ui import TECH_SHELL_EXIT
+
+__all__ = ["TECH_SHELL_EXIT", "build_app", "run"]
 
 log = logging.getLogger(__name__)
-# `kiosk run`'s exit status when a technician chose "exit to a technician shell": packaging/session's
-# hall-kiosk-session opens a terminal on it (EX_TEMPFAIL: nothing else in the kiosk exits with it).
-TECH_SHELL_EXIT = 75
 
 
 def build_app(cfg: Config, *, windowed: bool = False, screenshot_dir: Path | None = None, **kw: object) -> object:

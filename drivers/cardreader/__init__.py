@@ -9,14 +9,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kiosk.config import CardReaderConfig
+from kiosk.ports import Built
 
 if TYPE_CHECKING:
+    from drivers.cardreader.ga467_sim import Ga467Sim
     from kiosk.ports import CardReader
 
 
-def build_reader(rc: CardReaderConfig) -> CardReader:
-    """The reader a config entry names: pcsc, ga467, or sim (a real Ga467Reader on a simulator's pty)."""
+def build_reader(rc: CardReaderConfig) -> Built[CardReader, Ga467Sim]:
+    """The reader a config entry names: pcsc, ga467, or sim (a real Ga467Reader on a simulator's pty, returned
+    with that simulator; the reader's close() stops it)."""
     reader: CardReader
+    sim: Ga467Sim | None = None
     if rc.kind == "pcsc":
         from drivers.cardreader.pcsc import PcscCardReader
 
@@ -28,6 +32,7 @@ def build_reader(rc: CardReaderConfig) -> CardReader:
     else:
         from drivers.cardreader.ga467_sim import start_simulated_reader
 
-        reader = start_simulated_reader(rc.name or "simulated GA 467")
+        simulated = start_simulated_reader(rc.name or "simulated GA 467")
+        reader, sim = simulated, simulated.sim
     reader.role = rc.role  # type: ignore[attr-defined]  # citizen / staff / any, for the core's routing
-    return reader
+    return Built(reader, sim)

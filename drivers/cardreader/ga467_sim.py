@@ -227,7 +227,8 @@ class Ga467Sim:
 
 
 class SimulatedGa467Reader(Ga467Reader):
-    """A real Ga467Reader talking to a simulator; the UI drives the card with ``sim.insert_demo_card()``."""
+    """A real Ga467Reader talking to a simulator it owns (close() stops it); build_reader hands the simulator to
+    the composition root, whose registry gives it to the demo and the technician's switches."""
 
     simulated = True
 

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from drivers.lockboard.bus import SerialLockBus
 from drivers.lockboard.settings import FAMILY_DEFAULTS, BusSettings
 from kiosk.config import CabinetConfig
-from kiosk.ports import LockBus
+from kiosk.ports import Built, LockBus
+
+if TYPE_CHECKING:
+    from drivers.lockboard.sim import SimLockBoard
 
 __all__ = ["BusSettings", "SerialLockBus", "build_bus"]
 
 log = logging.getLogger(__name__)
 
 
-def build_bus(cab: CabinetConfig) -> LockBus:
-    """The cabinet's lock bus: a SerialLockBus on ``cab.bus``, or on a simulator's pty when it is "sim"."""
+def build_bus(cab: CabinetConfig) -> Built[LockBus, SimLockBoard]:
+    """The cabinet's lock bus: a SerialLockBus on ``cab.bus``, or on a simulator's pty (returned with it) for "sim".
+
+    The bus stops its simulator when it closes."""
     if cab.bus != "sim":
-        return SerialLockBus.from_config(cab)
+        return Built(SerialLockBus.from_config(cab))
     from drivers.lockboard.sim import SimLockBoard
 
     settings = BusSettings.from_config(cab)
@@ -31,8 +37,7 @@ def build_bus(cab: CabinetConfig) -> LockBus:
         sim.stop()
         raise
     bus.simulated = True
-    bus.sim = sim
     bus.add_close_hook(sim.stop)
     log.warning("SIMULATED lock boards: cabinet %s (%s boards %s) runs on the built-in simulator at %s",
                 cab.id, cab.family, list(cab.boards), path)
-    return bus
+    return Built(bus, sim)

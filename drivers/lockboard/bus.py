@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import serial
 
@@ -30,9 +30,6 @@ from kiosk.config import CabinetConfig
 from kiosk.errors import LockBoardError, LockBoardFrameError, LockBoardTimeout, OpenNotDetected
 from kiosk.ports import DoorStatus
 
-if TYPE_CHECKING:
-    from drivers.lockboard.sim import SimLockBoard
-
 log = logging.getLogger(__name__)
 
 _READ_SLICE_S = 0.02  # longest a single read blocks, so deadlines hold without reconfiguring the port
@@ -42,7 +39,6 @@ class SerialLockBus:
     """One RS-485 bus of one board family; thread-safe, one request on the wire at a time."""
 
     simulated: bool = False
-    sim: SimLockBoard | None = None
 
     def __init__(self, url: str, settings: BusSettings) -> None:
         self.url = url

@@ -116,7 +116,7 @@ def _cabinet(app, *, platform: bool = False, read_only: bool = False) -> Cabinet
 def _sim_person(app, kind: str) -> Callable[[FlowHandle], None]:
     """On a simulated bus, act for the person at the cabinet; on real hardware, ask them to."""
     def on_open(h: FlowHandle) -> None:
-        sim = getattr(app.buses.get(h.cabinet_id), "sim", None)
+        sim = app.sims.boards.get(h.cabinet_id)
         comp = next(c for cab in app.cfg.cabinets if cab.id == h.cabinet_id for c in cab.compartments if c.label == h.label)
         verb = "put the item in" if kind in ("deposit", "dropoff") else "take the item out"
         if sim is None:

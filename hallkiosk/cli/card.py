@@ -52,10 +52,12 @@ def _watch(args: argparse.Namespace) -> int:
         if ev.identity is not None:
             ev.identity.wipe()  # watching is all this command does with it
 
-    readers = [build_reader(rc) for rc in entries]
+    built = [build_reader(rc) for rc in entries]
+    readers = [b.part for b in built]
     try:
-        for r in readers:
-            sim = " (SIMULATED reader, not real hardware)" if getattr(r, "simulated", False) else ""
+        for b in built:
+            r = b.part
+            sim = " (SIMULATED reader, not real hardware)" if b.sim is not None else ""
             print(f"watching {r.name}{sim}", flush=True)
             r.start(show)
         threading.Event().wait(args.seconds)
@@ -63,5 +65,5 @@ def _watch(args: argparse.Namespace) -> int:
         pass
     finally:
         for r in readers:
-            r.close()  # type: ignore[attr-defined]
+            r.close()
     return 0

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hallkiosk.diag.cardtest import CardProbe, CardTestResult, card_test
-from kiosk.config import CabinetConfig, CompartmentConfig
+from hallkiosk.diag.confirm import NotConfirmed, find_compartment, needs_confirmation
 from kiosk.diag_model import Check, Status
-from kiosk.errors import KioskError, LockBoardError
+from kiosk.errors import LockBoardError
 
 if TYPE_CHECKING:
     from hallkiosk.wiring import App
@@ -25,32 +25,6 @@ __all__ = ["CardProbe", "CardTestResult", "DoorTestResult", "NotConfirmed", "car
 
 Progress = Callable[[str], None]
 DOOR_HINT = "Check the lock, its cable to the board and the door switch; the compartment is now marked faulty."
-
-
-class NotConfirmed(KioskError):
-    """An active test on real hardware was not confirmed by the technician."""
-
-    hint = "Confirm on the technician screen, or answer the prompt (`--yes` to skip it)."
-    exit_code = 3
-
-
-def needs_confirmation(app: App, label: str | None = None, *, card: bool = False) -> bool:
-    """Whether the test touches real hardware (a door of a real cabinet, or a real card reader)."""
-    if card:
-        return any(rc.kind != "sim" for rc in app.cfg.card_readers)
-    cabs = [find_compartment(app, label)[0]] if label else app.cfg.cabinets
-    return any(c.bus != "sim" for c in cabs)
-
-
-def find_compartment(app: App, label: str) -> tuple[CabinetConfig, CompartmentConfig]:
-    want = label.strip().upper()
-    for cab in app.cfg.cabinets:
-        for comp in cab.compartments:
-            if comp.label == want:
-                return cab, comp
-    from kiosk.cabinet import UnknownCompartment
-
-    raise UnknownCompartment(f"no compartment {want} in this kiosk's cabinets")
 
 
 @dataclass
@@ -140,7 +114,7 @@ def door_test(
     res.open_ms = (opened - t0) * 1000
     res.transitions.append({"t_s": round(opened - t0, 3), "closed": False, "item_present": before[1]})
     say(f"{comp.label} open after {res.open_ms:.0f} ms; waiting up to {limit:g} s for it to close")
-    sim = getattr(bus, "sim", None)
+    sim = app.sims.boards.get(cab_cfg.id)
     if sim_close_after_s is not None and sim is not None:
         threading.Timer(sim_close_after_s, sim.close_door, (comp.board, comp.channel)).start()
         say(f"SIMULATED: the simulator will close {comp.label} after {sim_close_after_s:g} s")

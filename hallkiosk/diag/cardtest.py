@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hallkiosk.diag.confirm import NotConfirmed, needs_confirmation
 from kiosk.diag_model import Check, Status
 from kiosk.errors import CardUnsupported, ConfigError, KioskError
 from kiosk.ports import CardEvent
@@ -128,8 +129,6 @@ def card_test(
     Use this where no one else runs the readers (the CLI). A running UI feeds its own events to a
     :class:`CardProbe` instead. ``sim_insert_after_s``: a simulated GA 467 gets its demo card after this long.
     """
-    from hallkiosk.diag.active import NotConfirmed, needs_confirmation
-
     if needs_confirmation(app, card=True) and not confirmed:
         raise NotConfirmed("card test on a real reader not confirmed")
     readers = [r for r in app.card_readers if reader is None or r.name == reader]
@@ -143,8 +142,8 @@ def card_test(
         for r in readers:
             r.start(probe.feed)
             started.append(r)
-            sim = getattr(r, "sim", None)
-            if sim_insert_after_s is not None and sim is not None and hasattr(sim, "insert_demo_card"):
+            sim = app.sims.readers.get(r.name)
+            if sim_insert_after_s is not None and sim is not None:
                 threading.Timer(sim_insert_after_s, sim.insert_demo_card).start()
                 say(f"SIMULATED: the demo card goes on {r.name} after {sim_insert_after_s:g} s")
         say(f"insert or place one card on {', '.join(r.name for r in readers)} (waiting up to {timeout_s:g} s)")

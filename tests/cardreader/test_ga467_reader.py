@@ -154,26 +154,30 @@ def test_missing_port_at_start(tmp_path: os.PathLike, events: Events) -> None:
 
 def test_build_reader_sim_exposes_the_simulator(events: Events, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
-    r = build_reader(CardReaderConfig(kind="sim", name="demo reader"))
+    built = build_reader(CardReaderConfig(kind="sim", name="demo reader"))
+    r, sim = built.part, built.sim
+    assert sim is not None
     try:
         assert r.simulated is True and r.name == "demo reader"  # type: ignore[attr-defined]
         assert any("SIMULATED" in rec.getMessage() and rec.levelno == logging.WARNING for rec in caplog.records)
         r.poll_interval_s = 0.02  # type: ignore[attr-defined]
         r.start(events)
-        r.sim.insert_demo_card()  # type: ignore[attr-defined]
+        sim.insert_demo_card()
         assert events.wait_for("identified").identity.masked_name == "张*"  # type: ignore[union-attr]
     finally:
-        r.close()  # type: ignore[attr-defined]
+        r.close()  # the reader's close() is the port's, and stops its simulator
     with pytest.raises(OSError):
-        os.fstat(r.sim._master)  # type: ignore[attr-defined]  # the simulator's pty is closed too
+        os.fstat(sim._master)  # type: ignore[attr-defined]  # the simulator's pty is closed too
 
 
 def test_build_reader_kinds() -> None:
     from drivers.cardreader.pcsc import PcscCardReader
 
-    assert isinstance(build_reader(CardReaderConfig(kind="pcsc", name="Virtual PCD 00 00")), PcscCardReader)
-    g = build_reader(CardReaderConfig(kind="ga467", url="/dev/ttyUSB9", name="hall-1", role="citizen"))
-    assert isinstance(g, Ga467Reader) and g.url == "/dev/ttyUSB9" and g.role == "citizen"  # type: ignore[attr-defined]
+    p = build_reader(CardReaderConfig(kind="pcsc", name="Virtual PCD 00 00"))
+    assert isinstance(p.part, PcscCardReader) and p.sim is None
+    built = build_reader(CardReaderConfig(kind="ga467", url="/dev/ttyUSB9", name="hall-1", role="citizen"))
+    g = built.part
+    assert built.sim is None and isinstance(g, Ga467Reader) and g.url == "/dev/ttyUSB9" and g.role == "citizen"  # type: ignore[attr-defined]
 
 
 def test_watcher_survives_a_bug_in_its_loop() -> None:

@@ -57,7 +57,7 @@ def _deposit(cfg: Config) -> str:
         h = cab.start_deposit("LS202600000077", actor="staff:test", size="S",
                               applicant=Identity(id_number="11010519491231002X", name="张三", card_kind="resident_id"))
         cc = next(c for c in cfg.cabinets[0].compartments if c.label == h.label)
-        sim = app.buses[cfg.cabinets[0].id].sim  # type: ignore[attr-defined]
+        sim = app.sims.boards[cfg.cabinets[0].id]
         sim.put_item(cc.board, cc.channel)
         sim.close_door(cc.board, cc.channel)
         assert cab.wait_closed(h, 10).outcome == "deposited"

@@ -81,7 +81,7 @@ def test_a_shared_secret_file_in_the_config(tmp_path: Path, db_url: str, monkeyp
         cab.start()
         h = cab.start_deposit("LS202600000009", actor="staff:test", size="S",
                               applicant=Identity(id_number="11010519491231002X", name="张三", card_kind="resident_id"))
-        sim = app.buses[a.cabinets[0].id].sim  # type: ignore[attr-defined]
+        sim = app.sims.boards[a.cabinets[0].id]
         cc = next(c for c in a.cabinets[0].compartments if c.label == h.label)
         sim.put_item(cc.board, cc.channel)
         sim.close_door(cc.board, cc.channel)

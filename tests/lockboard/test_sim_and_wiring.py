@@ -94,13 +94,14 @@ def test_build_bus_sim_runs_the_real_driver_on_a_pty(
     caplog.set_level(logging.WARNING)
     cab = cabinet(family=family, boards=boards,
                   compartments=[{"label": "A01", "size": "S", "board": boards[0], "channel": 1}])
-    bus = build_bus(cab)
-    assert isinstance(bus, SerialLockBus) and bus.simulated is True and bus.sim is not None
+    built = build_bus(cab)
+    bus, sim = built.part, built.sim
+    assert isinstance(bus, SerialLockBus) and bus.simulated is True and sim is not None
     path = bus.url
     assert path.startswith("/dev/") and os.path.exists(path)
     assert any(r.levelno == logging.WARNING and "SIMULATED lock boards" in r.getMessage() for r in caplog.records)
-    assert bus.open(boards[1], 2).closed is False and bus.sim.is_open(boards[1], 2)
-    bus.sim.jam(boards[0], 1)
+    assert bus.open(boards[1], 2).closed is False and sim.is_open(boards[1], 2)
+    sim.jam(boards[0], 1)
     with pytest.raises(OpenNotDetected):
         bus.open(boards[0], 1)
     bus.close()
@@ -110,9 +111,10 @@ def test_build_bus_sim_runs_the_real_driver_on_a_pty(
 def test_build_bus_real_url_is_not_simulated() -> None:
     with SimLockBoard("kerong-cu", [0]) as sim:
         url = sim.serve_tcp(0)
-        bus = build_bus(cabinet(bus=url))
+        built = build_bus(cabinet(bus=url))
+        bus = built.part
         try:
-            assert isinstance(bus, SerialLockBus) and bus.simulated is False and bus.sim is None
+            assert isinstance(bus, SerialLockBus) and bus.simulated is False and built.sim is None
             assert bus.url == url and len(bus.board_state(0)) == 16
         finally:
             bus.close()

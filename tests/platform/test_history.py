@@ -66,6 +66,33 @@ def test_history_is_bounded(sim: PlatformSim) -> None:
         assert len(c.history()) == 3
 
 
+def test_history_is_bounded_by_characters_too() -> None:
+    """Long replies (a case list near its 50 cases) must not let 50 records grow to megabytes: the ring drops its
+    oldest records past its character budget, and always keeps the newest."""
+    from backend_client.history import ExchangeHistory
+
+    def exchange(ring: ExchangeHistory, n: int, chars: int) -> None:
+        rec = ring.begin(f"Op{n}", None, dt.datetime.now(dt.UTC))
+        rec.request_xml = "<q/>"
+        rec.reply_xml = "案" * (chars - 4)  # what ingress() would have kept
+        ring.finish(rec, "ok", 1.0)
+
+    ring = ExchangeHistory(maxlen=50, max_chars=10_000)
+    for n in range(10):
+        exchange(ring, n, 1_000)
+    assert len(ring.records()) == 10 and ring.size_chars() == 10_000  # within both bounds: all kept
+    for n in range(10, 14):
+        exchange(ring, n, 3_000)
+    assert [r.operation for r in ring.records()] == ["Op11", "Op12", "Op13"]  # 9,000 chars: the oldest went
+    assert ring.size_chars() == 9_000
+    exchange(ring, 14, 25_000)  # one record over the budget on its own is still kept, alone
+    assert [r.operation for r in ring.records()] == ["Op14"] and ring.size_chars() == 25_000
+    counted = ExchangeHistory(maxlen=3, max_chars=10_000)
+    for n in range(5):
+        exchange(counted, n, 100)
+    assert [r.operation for r in counted.records()] == ["Op2", "Op3", "Op4"] and counted.size_chars() == 300
+
+
 def _id_numbers() -> st.SearchStrategy[str]:
     def build(area: int, born: dt.date, seq: int) -> str:
         first = f"{area:06d}{born:%Y%m%d}{seq:03d}"

@@ -81,22 +81,24 @@ def test_client_is_built_without_any_network(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_build_platform_sim(caplog: pytest.LogCaptureFixture) -> None:
     cfg = PlatformConfig(endpoint="sim", username="kiosk-demo")
-    p = build_platform(cfg, kiosk_id="DEMO-HALL-01", password=None)
+    built = build_platform(cfg, kiosk_id="DEMO-HALL-01", password=None)
+    p = built.part
     try:
-        assert p.simulated is True and isinstance(p.sim, PlatformSim)
+        assert p.simulated is True and isinstance(built.sim, PlatformSim)
         assert any(r.levelname == "WARNING" and "SIMULATED" in r.getMessage() for r in caplog.records)
         assert p.heartbeat("1", []).catalog_version
     finally:
         p.close()
     with pytest.raises(requests.ConnectionError):  # close() stopped the simulator
-        requests.get(p.sim.url + "?wsdl", timeout=2)
+        requests.get(built.sim.url + "?wsdl", timeout=2)
 
 
 def test_build_platform_sim_with_configured_password() -> None:
-    p = build_platform(PlatformConfig(endpoint="sim", username="hall-7"), kiosk_id="HALL-07", password="s3cret!")
+    built = build_platform(PlatformConfig(endpoint="sim", username="hall-7"), kiosk_id="HALL-07", password="s3cret!")
+    p = built.part
     try:
         assert p.heartbeat("1", []).catalog_version
-        assert p.sim.tokens.users["hall-7"].password == "s3cret!"
+        assert built.sim is not None and built.sim.tokens.users["hall-7"].password == "s3cret!"
     finally:
         p.close()
 
@@ -106,8 +108,9 @@ def test_build_platform_real_endpoint() -> None:
     with pytest.raises(ConfigError) as exc:
         build_platform(cfg, kiosk_id="DEMO-HALL-01", password=None)
     assert "platform.password_env" in str(exc.value) and "password_file" in str(exc.value)
-    p = build_platform(cfg, kiosk_id="DEMO-HALL-01", password="pw")
-    assert p.simulated is False and isinstance(p, PlatformClient) and "pw" not in repr(p)
+    built = build_platform(cfg, kiosk_id="DEMO-HALL-01", password="pw")
+    p = built.part
+    assert built.sim is None and p.simulated is False and isinstance(p, PlatformClient) and "pw" not in repr(p)
     p.close()
 
 

@@ -199,7 +199,7 @@ def test_verification_cannot_be_switched_off(tmp_path: Path) -> None:
 
 def test_build_platform_passes_ca_file(https_sim: PlatformSim, pki: Pki) -> None:
     cfg = PlatformConfig(endpoint=https_sim.url, username=DEMO_USERNAME, ca_file=pki.ca)
-    p = build_platform(cfg, kiosk_id=DEMO_KIOSK_ID, password=DEMO_PASSWORD)
+    p = build_platform(cfg, kiosk_id=DEMO_KIOSK_ID, password=DEMO_PASSWORD).part
     try:
         assert p.heartbeat("1.0", []).catalog_version
     finally:

@@ -193,3 +193,26 @@ def test_build_voice_without_a_sound_card_is_silent_but_logs(tmp_path: Path) -> 
     assert isinstance(w.out, WavSink)
     with pytest.raises(ValueError, match="wav_dir"):
         VoiceConfig(output="wav")
+
+
+def test_the_segment_cache_is_bounded_by_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every case number and code read out is a segment of its own: over months they must not fill memory. The
+    least recently used segments go past CACHE_BYTES; the ones in use stay."""
+    import kiosk.voice as voice_mod
+
+    calls: list[str] = []
+
+    class Tone:  # a stand-in engine with known sizes: one second of PCM per segment (espeak-ng is tested above)
+        def render(self, text: str, lang: str, *, slow: bool = False) -> Clip:
+            calls.append(text)
+            return Clip(b"\1\0" * 22050, 22050)
+
+    monkeypatch.setattr(voice_mod, "CACHE_BYTES", 10 * 44100)  # ten seconds
+    v = Voice(Tone(), NullOut())
+    for n in range(100):
+        v.clip_for(["您的办件编号", str(20260000 + n)], "zh")
+    assert v.cache_bytes() == 10 * 44100  # ten one-second segments: full, not over
+    assert calls.count("您的办件编号") == 1, "the sentence used every time stays cached"
+    v.clip_for([str(20260099)], "zh")
+    v.clip_for([str(20260000)], "zh")  # long gone: rendered again
+    assert calls.count("20260099") == 1 and calls.count("20260000") == 2
