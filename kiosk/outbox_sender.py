@@ -13,6 +13,10 @@ also written into the row (``outbox.LEASE``) so ``outbox.cancel_pending`` can
 tell a row on the wire from one waiting, and a claimed row whose reason to exist
 is gone (``outbox.moot``: a pickup SMS for a parcel no longer in the cabinet) is
 cancelled instead of sent.
+
+Each sender claims only the rows its own kiosk queued (``origin_kiosk``): the platform accepts a request only
+under the queuing kiosk's kioskId and credentials. A retired kiosk's rows go out through ``kiosk outbox adopt``,
+a sender built with that kiosk's identity.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from kiosk.outbox import (
     lease_of,
     moot,
     next_due,
+    of_kiosk,
     reason_of,
     submission_handler,
 )
@@ -73,8 +78,13 @@ class OutboxSender:
         ref_handlers: Mapping[str, RefHandler] | None = None,
         on_unknown_matter: Callable[[], Any] | None = None,
         actor: str = "outbox",
+        origin: str | None = None,
     ) -> None:
         self.db = db
+        # Whose rows this sender claims: the kiosk whose kioskId and credentials ``platform`` sends under (the
+        # database handle's kiosk; another kiosk's only for `kiosk outbox adopt`). The platform scopes requestId
+        # per kiosk: a row sent under another kiosk's id would be another request, or a CONFLICT marked dead.
+        self.origin = origin or getattr(db, "kiosk_id", None)
         self.platform = platform
         self.secret = secret
         self.clock = clock
@@ -180,7 +190,7 @@ class OutboxSender:
         s.flush()  # outcomes recorded in this transaction must be visible to the Core query below
         t = OutboxMessage.__table__
         q = select(t.c.id, t.c.request_id, t.c.operation, t.c.attempts, t.c.payload, t.c.sensitive, t.c.ref_kind,
-                   t.c.ref_id).where(t.c.state == PENDING)
+                   t.c.ref_id).where(t.c.state == PENDING, of_kiosk(self.origin))
         q = q.where(t.c.id == only_id) if only_id is not None else q.where(t.c.next_attempt_at <= now)
         # Core, not ORM: claiming is on the hot path of a drain (one statement each way for the whole batch).
         q = q.order_by(t.c.next_attempt_at, t.c.id).limit(n).with_for_update(skip_locked=True)
@@ -344,7 +354,7 @@ class OutboxSender:
 
     def _seconds_to_next(self) -> float:
         with self.db.transaction() as s:
-            due = next_due(s)
+            due = next_due(s, self.origin)
         wait = self.poll_interval_s  # another kiosk on a shared database may enqueue without poking us
         if due is not None:
             wait = min(wait, max(0.0, (due - self.clock.now()).total_seconds()))

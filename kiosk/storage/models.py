@@ -145,7 +145,8 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),
+                      Index("ix_outbox_origin_due", "origin_kiosk", "state", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -161,6 +162,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None]
     ref_kind: Mapped[str | None] = mapped_column(String(24))  # what local row waits for the result
     ref_id: Mapped[int | None]
+    # The kiosk that queued it: the platform takes it only under that kiosk's kioskId and credentials, and scopes
+    # requestId per kiosk. NULL: queued through a handle without a kiosk id (a tool, a test, an older release).
+    origin_kiosk: Mapped[str | None] = mapped_column(String(32))
 
 
 class Submission(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,15 @@ from tests.conftest import init_kiosk
 from tests.support.cli import run_cli
 from tests.support.config import write_config
 from tests.support.platform import KIOSK, PASSWORD, USER
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """The database as kiosk KIOSK writes it: rows it queues are its own (``kiosk outbox list`` shows those)."""
+    database = Database(db_url, kiosk_id=KIOSK)
+    database.upgrade()
+    yield database
+    database.dispose()
 
 
 @pytest.fixture
