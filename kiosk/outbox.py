@@ -273,6 +273,7 @@ def describe(msg: OutboxMessage) -> dict[str, Any]:
         "ref": f"{msg.ref_kind}:{msg.ref_id}" if msg.ref_kind else None,
         "last_error": scrub(msg.last_error) if msg.last_error else None,
         "sealed": bool(msg.sensitive and msg.payload.get("sealed")),
+        "kiosk": msg.origin_kiosk,
     }
 
 

@@ -79,12 +79,16 @@ class OutboxSender:
         on_unknown_matter: Callable[[], Any] | None = None,
         actor: str = "outbox",
         origin: str | None = None,
+        raises_auth_alarm: bool = True,
     ) -> None:
         self.db = db
         # Whose rows this sender claims: the kiosk whose kioskId and credentials ``platform`` sends under (the
         # database handle's kiosk; another kiosk's only for `kiosk outbox adopt`). The platform scopes requestId
         # per kiosk: a row sent under another kiosk's id would be another request, or a CONFLICT marked dead.
         self.origin = origin or getattr(db, "kiosk_id", None)
+        # AUTH_FAILED raises the alarm that stops every sender until staff clear it. Off for `outbox adopt`:
+        # a retired kiosk's wrong credentials stop only that adoption (the rows stay, the attempt not counted).
+        self.raises_auth_alarm = raises_auth_alarm
         self.platform = platform
         self.secret = secret
         self.clock = clock
@@ -260,7 +264,8 @@ class OutboxSender:
         assert err is not None
         reason = reason_of(err)
         if att.kind == "auth":
-            raise_auth_alarm(s, now, f"AUTH_FAILED on {row.operation}: {reason}", actor=self.actor)
+            if self.raises_auth_alarm:
+                raise_auth_alarm(s, now, f"AUTH_FAILED on {row.operation}: {reason}", actor=self.actor)
             # Not the row's fault: the attempt is not counted and the row goes first once the alarm clears.
             msg.attempts = max(0, msg.attempts - 1)
             msg.next_attempt_at, msg.last_error, msg.result = now, reason, None
