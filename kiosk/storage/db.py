@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk import keyring
 from kiosk.errors import DatabaseDamaged, SchemaTooNew, StorageError
 from kiosk.filemodes import private_dir, private_file, tighten
 from kiosk.storage import lengths
@@ -164,8 +165,13 @@ class Database:
         self.kiosk_id = kiosk_id
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={KIOSK_ID: kiosk_id})
         lengths.install(self.sessions)
+        keyring.install(self.sessions)
         self.versions = versions  # another migrations chain (tests of rolling upgrades); None: this release's
         self.schema_ahead: list[str] = []  # newer additive revisions this release runs on without knowing them
+
+    def use_key(self, key_id: str) -> None:
+        """Rows written from now on record ``key_id`` as the key of their hashes (kiosk.keyring)."""
+        self.sessions.kw["info"][keyring.KEY_ID] = key_id
 
     @property
     def is_sqlite(self) -> bool:

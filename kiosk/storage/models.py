@@ -77,6 +77,7 @@ class Parcel(Base):
     owner_id_masked: Mapped[str | None] = mapped_column(String(32))
     owner_name_masked: Mapped[str | None] = mapped_column(String(64))
     code_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
     receipt_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
@@ -177,6 +178,7 @@ class Submission(Base):
     matter_code: Mapped[str] = mapped_column(String(64))
     matter_name: Mapped[str] = mapped_column(String(200))
     applicant_id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
     applicant_id_masked: Mapped[str] = mapped_column(String(32))
     delivery_mode: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(16), default="queued")  # queued / filed / approved / refused / failed
@@ -255,6 +257,7 @@ class ServiceRequest(Base):
     subject_code: Mapped[str | None] = mapped_column(String(64))  # bundle code, ticket kind, matter code, evaluation
     subject_name: Mapped[str | None] = mapped_column(String(200))
     applicant_id_hash: Mapped[str | None] = mapped_column(String(64))  # None: anonymous
+    key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
     applicant_id_masked: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="queued")
     reference: Mapped[str | None] = mapped_column(String(64))
@@ -294,6 +297,7 @@ class StaffBadge(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"), index=True)
     uid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
     uid_last4: Mapped[str] = mapped_column(String(4))
     added_at: Mapped[dt.datetime]
 
