@@ -56,6 +56,9 @@ class App:
         from drivers.lockboard import build_bus
 
         self.instance.acquire()  # before any door can move: one owner per kiosk
+        from kiosk.cabinet_owners import claim
+
+        claim(self.db, self.cfg)  # and one kiosk per cabinet, before a compartment is synced
         out: dict[str, LockBus] = {}
         by_url: dict[str, LockBus] = {}
         for cab in self.cfg.cabinets:

@@ -245,7 +245,7 @@ def restore(cfg: Config, src: Path, now: dt.datetime, *, actor: str = "technicia
             os.fsync(dfd)
         finally:
             os.close(dfd)
-    db = Database(cfg.storage_url)
+    db = Database(cfg.storage_url, kiosk_id=cfg.kiosk.id)
     try:
         db.upgrade()  # a backup from an older release is brought to this one's schema
         with db.transaction() as s:

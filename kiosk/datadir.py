@@ -151,7 +151,7 @@ def open_database(cfg: Config) -> Database:
         state = "missing" if not f.exists() else "empty (0 bytes)"
         raise DatabaseLost(f"the database {f} is {state}, but this kiosk's marker says it held audit "
                            f"records up to {marker.audit_seq}")
-    db = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms)
+    db = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms, kiosk_id=cfg.kiosk.id)
     try:
         _compare(cfg, db, marker)
         db.upgrade()
@@ -175,7 +175,7 @@ def check(cfg: Config, db: Database | None = None) -> Marker:
     if db is not None:
         _compare(cfg, db, marker)
         return marker
-    own = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms)
+    own = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms, kiosk_id=cfg.kiosk.id)
     try:
         _compare(cfg, own, marker)
     finally:
@@ -208,7 +208,7 @@ def init(cfg: Config, now: dt.datetime, *, actor: str = "technician", force: boo
         except (DatabaseLost, DatabaseMismatch) as err:
             if not force:
                 raise type(err)(f"{err.message}; `kiosk db init` replaces this marker only with --force") from None
-    db = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms)
+    db = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms, kiosk_id=cfg.kiosk.id)
     try:
         db.upgrade()
         with db.transaction() as s:

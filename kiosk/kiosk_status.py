@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from kiosk import outbox
 from kiosk.platform_models import DeviceHealth
 from kiosk.privacy import scrub
-from kiosk.storage.db import Database
+from kiosk.storage.db import KIOSK_ID, Database
 from kiosk.storage.models import KioskStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -78,12 +78,11 @@ def worst(devices: Sequence[DeviceHealth]) -> str:
 
 
 def backlog(session: Session) -> tuple[int, int, dt.datetime | None]:
-    """(pending, dead, oldest pending created_at) of the outbox as this kiosk sees it.
-
-    Until rows carry their origin kiosk (issue 11), kiosks sharing a database each see the whole hall's."""
+    """(pending, dead, oldest pending created_at) of this kiosk's own rows (the session's kiosk id)."""
     counts = outbox.counts(session)
     oldest = session.execute(select(func.min(OutboxMessage.created_at))
-                             .where(OutboxMessage.state == outbox.PENDING)).scalar_one_or_none()
+                             .where(OutboxMessage.state == outbox.PENDING,
+                                    outbox.of_kiosk(session.info.get(KIOSK_ID)))).scalar_one_or_none()
     return counts.get(outbox.PENDING, 0), counts.get(outbox.DEAD, 0), oldest
 
 

@@ -34,7 +34,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit_append
@@ -43,6 +43,7 @@ from kiosk.platform_models import Applicant, Assistant, Evaluation, HotlineTicke
 from kiosk.ports import Platform
 from kiosk.privacy import scrub
 from kiosk.sealing import seal, unseal
+from kiosk.storage.db import KIOSK_ID
 from kiosk.storage.models import OutboxMessage, Parcel, Submission
 
 Operation = Literal["SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation",
@@ -88,6 +89,7 @@ def enqueue(
         created_at=now,
         ref_kind=ref_kind,
         ref_id=ref_id,
+        origin_kiosk=session.info.get(KIOSK_ID),  # only this kiosk's identity may send it
     )
     session.add(msg)
     session.flush()
@@ -189,19 +191,72 @@ def jsonable(value: Any) -> Any:
 
 
 # --- staff views -------------------------------------------------------------
-def list_messages(session: Session, *, include_sent: bool = False, limit: int = 200) -> list[OutboxMessage]:
-    """Rows for staff, oldest first: pending and dead ones, plus the newest sent and cancelled ones with ``include_sent``."""
-    q = select(OutboxMessage)
+def of_kiosk(origin: str | None) -> ColumnElement[bool]:
+    """The rows one kiosk queued (None: rows of no known kiosk, queued through a handle without a kiosk id)."""
+    return OutboxMessage.origin_kiosk.is_(None) if origin is None else OutboxMessage.origin_kiosk == origin
+
+
+def _scope(session: Session, all_kiosks: bool) -> ColumnElement[bool]:
+    return true() if all_kiosks else of_kiosk(session.info.get(KIOSK_ID))
+
+
+def list_messages(session: Session, *, include_sent: bool = False, limit: int = 200,
+                  all_kiosks: bool = False) -> list[OutboxMessage]:
+    """Rows for staff, oldest first: pending and dead ones, plus the newest sent and cancelled ones with ``include_sent``.
+
+    This kiosk's rows (the session's kiosk id), or every kiosk's on a shared database with ``all_kiosks``."""
+    q = select(OutboxMessage).where(_scope(session, all_kiosks))
     if not include_sent:  # cancelled rows wait for nothing either
         q = q.where(OutboxMessage.state.not_in((SENT, CANCELLED)))
     rows = session.execute(q.order_by(OutboxMessage.id.desc()).limit(limit)).scalars().all()
     return list(reversed(rows))
 
 
-def counts(session: Session) -> dict[str, int]:
-    """Number of rows per state."""
-    q = select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+def counts(session: Session, *, all_kiosks: bool = False) -> dict[str, int]:
+    """Number of rows per state: this kiosk's, or every kiosk's."""
+    q = select(OutboxMessage.state, func.count()).where(_scope(session, all_kiosks)).group_by(OutboxMessage.state)
     return {state: n for state, n in session.execute(q).all()}
+
+
+@dataclasses.dataclass(frozen=True)
+class KioskBacklog:
+    """What one kiosk has left in the outbox: waiting rows, dead letters, the oldest waiting row's age."""
+
+    kiosk: str | None  # None: rows of no known kiosk
+    pending: int
+    dead: int
+    oldest_pending_at: dt.datetime | None
+
+    def oldest_age_s(self, now: dt.datetime) -> float | None:
+        return None if self.oldest_pending_at is None else max(0.0, (now - self.oldest_pending_at).total_seconds())
+
+    def as_json(self, now: dt.datetime) -> dict[str, Any]:
+        age = self.oldest_age_s(now)
+        return {"kiosk": self.kiosk, "pending": self.pending, "dead": self.dead,
+                "oldest_pending_at": self.oldest_pending_at.isoformat() if self.oldest_pending_at else None,
+                "oldest_age_s": None if age is None else round(age, 1)}
+
+
+def backlog_by_kiosk(session: Session) -> list[KioskBacklog]:
+    """Every kiosk with pending or dead rows on this database, by kiosk id (one grouped query)."""
+    t = OutboxMessage
+    q = (select(t.origin_kiosk, t.state, func.count(), func.min(t.created_at))
+         .where(t.state.in_((PENDING, DEAD))).group_by(t.origin_kiosk, t.state))
+    acc: dict[str | None, dict[str, Any]] = {}
+    for kiosk, state, n, oldest in session.execute(q).all():
+        row = acc.setdefault(kiosk, {PENDING: 0, DEAD: 0, "oldest": None})
+        row[state] = n
+        if state == PENDING:
+            row["oldest"] = _aware(oldest)
+    return [KioskBacklog(k, v[PENDING], v[DEAD], v["oldest"]) for k, v in sorted(acc.items(), key=lambda kv: kv[0] or "")]
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    """A MIN() over a timestamp column: SQLite hands back naive text, the column type is bypassed."""
+    if value is None or (isinstance(value, dt.datetime) and value.tzinfo is not None):
+        return value
+    when = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return when.replace(tzinfo=dt.UTC)
 
 
 def describe(msg: OutboxMessage) -> dict[str, Any]:
@@ -218,6 +273,7 @@ def describe(msg: OutboxMessage) -> dict[str, Any]:
         "ref": f"{msg.ref_kind}:{msg.ref_id}" if msg.ref_kind else None,
         "last_error": scrub(msg.last_error) if msg.last_error else None,
         "sealed": bool(msg.sensitive and msg.payload.get("sealed")),
+        "kiosk": msg.origin_kiosk,
     }
 
 
@@ -319,13 +375,10 @@ def purge_dead(session: Session, now: dt.datetime, older_than: dt.timedelta, *, 
     return purged
 
 
-def next_due(session: Session) -> dt.datetime | None:
-    """When the earliest pending row falls due (None: nothing pending)."""
-    q = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == PENDING)
-    value = session.execute(q).scalar_one_or_none()
-    if value is not None and value.tzinfo is None:  # func.min bypasses the column type on SQLite
-        value = dt.datetime.fromisoformat(str(value)).replace(tzinfo=dt.UTC)
-    return value
+def next_due(session: Session, origin: str | None) -> dt.datetime | None:
+    """When the earliest pending row of kiosk ``origin`` falls due (None: nothing pending)."""
+    q = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == PENDING, of_kiosk(origin))
+    return _aware(session.execute(q).scalar_one_or_none())
 
 
 def by_ref(session: Session, ref_kind: str, ref_ids: Sequence[int]) -> list[OutboxMessage]:

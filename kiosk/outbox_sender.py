@@ -13,6 +13,10 @@ also written into the row (``outbox.LEASE``) so ``outbox.cancel_pending`` can
 tell a row on the wire from one waiting, and a claimed row whose reason to exist
 is gone (``outbox.moot``: a pickup SMS for a parcel no longer in the cabinet) is
 cancelled instead of sent.
+
+Each sender claims only the rows its own kiosk queued (``origin_kiosk``): the platform accepts a request only
+under the queuing kiosk's kioskId and credentials. A retired kiosk's rows go out through ``kiosk outbox adopt``,
+a sender built with that kiosk's identity.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from kiosk.outbox import (
     lease_of,
     moot,
     next_due,
+    of_kiosk,
     reason_of,
     submission_handler,
 )
@@ -73,8 +78,17 @@ class OutboxSender:
         ref_handlers: Mapping[str, RefHandler] | None = None,
         on_unknown_matter: Callable[[], Any] | None = None,
         actor: str = "outbox",
+        origin: str | None = None,
+        raises_auth_alarm: bool = True,
     ) -> None:
         self.db = db
+        # Whose rows this sender claims: the kiosk whose kioskId and credentials ``platform`` sends under (the
+        # database handle's kiosk; another kiosk's only for `kiosk outbox adopt`). The platform scopes requestId
+        # per kiosk: a row sent under another kiosk's id would be another request, or a CONFLICT marked dead.
+        self.origin = origin or getattr(db, "kiosk_id", None)
+        # AUTH_FAILED raises the alarm that stops every sender until staff clear it. Off for `outbox adopt`:
+        # a retired kiosk's wrong credentials stop only that adoption (the rows stay, the attempt not counted).
+        self.raises_auth_alarm = raises_auth_alarm
         self.platform = platform
         self.secret = secret
         self.clock = clock
@@ -180,7 +194,7 @@ class OutboxSender:
         s.flush()  # outcomes recorded in this transaction must be visible to the Core query below
         t = OutboxMessage.__table__
         q = select(t.c.id, t.c.request_id, t.c.operation, t.c.attempts, t.c.payload, t.c.sensitive, t.c.ref_kind,
-                   t.c.ref_id).where(t.c.state == PENDING)
+                   t.c.ref_id).where(t.c.state == PENDING, of_kiosk(self.origin))
         q = q.where(t.c.id == only_id) if only_id is not None else q.where(t.c.next_attempt_at <= now)
         # Core, not ORM: claiming is on the hot path of a drain (one statement each way for the whole batch).
         q = q.order_by(t.c.next_attempt_at, t.c.id).limit(n).with_for_update(skip_locked=True)
@@ -250,7 +264,8 @@ class OutboxSender:
         assert err is not None
         reason = reason_of(err)
         if att.kind == "auth":
-            raise_auth_alarm(s, now, f"AUTH_FAILED on {row.operation}: {reason}", actor=self.actor)
+            if self.raises_auth_alarm:
+                raise_auth_alarm(s, now, f"AUTH_FAILED on {row.operation}: {reason}", actor=self.actor)
             # Not the row's fault: the attempt is not counted and the row goes first once the alarm clears.
             msg.attempts = max(0, msg.attempts - 1)
             msg.next_attempt_at, msg.last_error, msg.result = now, reason, None
@@ -344,7 +359,7 @@ class OutboxSender:
 
     def _seconds_to_next(self) -> float:
         with self.db.transaction() as s:
-            due = next_due(s)
+            due = next_due(s, self.origin)
         wait = self.poll_interval_s  # another kiosk on a shared database may enqueue without poking us
         if due is not None:
             wait = min(wait, max(0.0, (due - self.clock.now()).total_seconds()))

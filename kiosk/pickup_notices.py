@@ -35,6 +35,7 @@ from kiosk.clock import Clock
 from kiosk.config import PickupConfig
 from kiosk.errors import FlowError, PlatformFeatureUnavailable
 from kiosk.identity import id_hash
+from kiosk.keyring import each_hash
 from kiosk.storage.db import Database
 from kiosk.storage.models import Compartment, OutboxMessage, Parcel
 
@@ -143,20 +144,20 @@ class PickupNotices:
 
     def resendable(self, id_number: str) -> list[tuple[int, str, str, str]]:
         """The citizen's ready results here: (parcel id, case number, cabinet, compartment)."""
-        h = id_hash(self.secret, id_number)
+        h = each_hash(self.secret, id_hash, id_number)  # every active key: hashes made before a rotation too
         with self.db.transaction() as s:
             return [(p.id, p.case_number or "", c.cabinet_id, c.label) for p, c in self._ready(s)
-                    if p.owner_id_hash == h]
+                    if p.owner_id_hash in h]
 
     def resend_code(self, id_number: str, parcel_id: int | None = None, *, actor: str = "citizen") -> Resent:
         """A new code for the citizen on the card (their only, or the chosen, ready result here); the old code
         is dead when this returns."""
         if not self.v11:
             raise PlatformFeatureUnavailable("PICKUP_CODE_RESEND needs interface 1.1")
-        h = id_hash(self.secret, id_number)
+        h = each_hash(self.secret, id_hash, id_number)
         now = self.clock.now()
         with self.db.transaction() as s:
-            mine = [(p, c) for p, c in self._ready(s) if p.owner_id_hash == h and parcel_id in (None, p.id)]
+            mine = [(p, c) for p, c in self._ready(s) if p.owner_id_hash in h and parcel_id in (None, p.id)]
             if not mine:
                 raise NoParcelToResend("no ready result of this citizen in this kiosk's cabinets")
             parcel, comp = mine[0]

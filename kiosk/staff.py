@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from kiosk.audit import append as audit
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
+from kiosk.keyring import each_hash
 from kiosk.privacy import mask_name
 from kiosk.storage.db import Database
 from kiosk.storage.models import ConsoleSession, StaffBadge, StaffMember
@@ -160,12 +161,12 @@ class StaffDirectory:
     def by_badge(self, uid: str) -> StaffView | None:
         """The enabled member holding this badge, or None (a kiosk then falls back to its config's list)."""
         try:
-            h = badge_hash(self.secret, uid)
+            h = each_hash(self.secret, badge_hash, uid)  # every active key: badges added before a rotation too
         except BadStaffInput:
             return None
         with self.db.transaction() as s:
             m = s.execute(select(StaffMember).join(StaffBadge, StaffBadge.member_id == StaffMember.id)
-                          .where(StaffBadge.uid_hash == h)).scalar_one_or_none()
+                          .where(StaffBadge.uid_hash.in_(h))).scalars().first()
             if m is None or m.disabled_at is not None:
                 return None
             return self._view(s, m)
@@ -229,7 +230,8 @@ class StaffDirectory:
         with self.db.transaction() as s:
             now = self.clock.now()
             m = self._get(s, staff_id)
-            holder = s.execute(select(StaffBadge.member_id).where(StaffBadge.uid_hash == h)).scalar_one_or_none()
+            holder = s.execute(select(StaffBadge.member_id).where(
+                StaffBadge.uid_hash.in_(each_hash(self.secret, badge_hash, u)))).scalars().first()
             if holder is not None:
                 raise StaffError(f"badge ****{u[-4:]} is already registered"
                                  + (" to this member" if holder == m.id else " to another member"))
@@ -238,12 +240,12 @@ class StaffDirectory:
         return f"****{u[-4:]}"
 
     def remove_badge(self, staff_id: str, uid: str, *, actor: str) -> None:
-        h = badge_hash(self.secret, uid)
+        h = each_hash(self.secret, badge_hash, uid)
         with self.db.transaction() as s:
             now = self.clock.now()
             m = self._get(s, staff_id)
-            b = s.execute(select(StaffBadge).where(StaffBadge.uid_hash == h, StaffBadge.member_id == m.id)
-                          ).scalar_one_or_none()
+            b = s.execute(select(StaffBadge).where(StaffBadge.uid_hash.in_(h), StaffBadge.member_id == m.id)
+                          ).scalars().first()
             if b is None:
                 raise StaffError(f"member {staff_id!r} holds no such badge")
             s.delete(b)

@@ -67,7 +67,7 @@ def _db_current(args: argparse.Namespace) -> int:
     if f is not None and not f.exists():  # reading must not create an empty file where a lost one was
         print(f"current: (no database file {f})")
         return 1
-    db = Database(cfg.storage_url)
+    db = Database(cfg.storage_url, kiosk_id=cfg.kiosk.id)
     try:
         cur, head = db.current_revision(), db.head_revision()
     finally:

@@ -1,4 +1,4 @@
-"""``kiosk outbox list|retry``, ``kiosk catalog show``: what is waiting for the platform, and the matter catalog."""
+"""``kiosk outbox list|retry|purge|adopt``, ``kiosk catalog show``: what is waiting for the platform, and the matter catalog."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import json
 from hallkiosk.cli.common import ROW_ID, app_of, whole
 from kiosk import outbox
 from kiosk.catalog import CatalogService
+from kiosk.config import load_config
 from kiosk.errors import KioskError
 from kiosk.heartbeat import auth_alarm, clear_auth_alarm
+from kiosk.outbox_adopt import adopt, age_text
+from kiosk.printable import printable
 
 
 class OutboxCommandError(KioskError):
@@ -26,7 +29,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--all", action="store_true", help="include delivered messages")
     ls.add_argument("-n", type=whole(1, 100_000), default=200, help="at most this many rows (newest)")
     ls.add_argument("--json", action="store_true")
+    ls.add_argument("--all-kiosks", action="store_true",
+                    help="every kiosk's rows on this (shared) database, and each kiosk's waiting count and oldest age")
     ls.set_defaults(func=_list)
+    ad = s.add_parser("adopt", help="send a retired kiosk's waiting messages under its own identity (audited)")
+    ad.add_argument("kiosk_id", metavar="KIOSK-ID", help="the retired kiosk's id (see `kiosk outbox list --all-kiosks`)")
+    ad.add_argument("--config-of", required=True, metavar="PATH",
+                    help="that kiosk's config file: its kiosk id, platform endpoint and credentials")
+    ad.add_argument("--actor", default="staff", help="who asks, for the audit log")
+    ad.set_defaults(func=_adopt)
     rt = s.add_parser("retry", help="send a dead or pending message again now (audited); clears the auth alarm")
     rt.add_argument("id", type=ROW_ID, nargs="?", help="the message id from `kiosk outbox list`; none: only clear the alarm")
     rt.add_argument("--actor", default="staff", help="who asks, for the audit log")
@@ -60,20 +71,55 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     with app_of(args) as app, app.db.transaction() as s:
-        rows = [outbox.describe(m) for m in outbox.list_messages(s, include_sent=args.all, limit=args.n)]
-        totals = outbox.counts(s)
+        rows = [outbox.describe(m) for m in outbox.list_messages(s, include_sent=args.all, limit=args.n,
+                                                                 all_kiosks=args.all_kiosks)]
+        totals = outbox.counts(s, all_kiosks=args.all_kiosks)
+        kiosks = outbox.backlog_by_kiosk(s) if args.all_kiosks else []
         alarm = auth_alarm(s)
+        now, me = app.clock.now(), app.cfg.kiosk.id
     if args.json:
-        print(json.dumps({"messages": rows, "counts": totals, "auth_alarm": alarm}, ensure_ascii=False))
+        out = {"kiosk": me, "messages": rows, "counts": totals, "auth_alarm": alarm}
+        if args.all_kiosks:
+            out["kiosks"] = [k.as_json(now) for k in kiosks]
+        print(json.dumps(out, ensure_ascii=False))
         return 0
     if alarm:
         print(f"!! platform AUTH_FAILED alarm since {alarm['since']}: sending is stopped ({alarm['detail']})")
         print("   fix the credentials or the clock, then `kiosk outbox retry` to resume")
     for r in rows:
         when = r["next_attempt_at"] or r["sent_at"] or ""
-        print(f"{r['id']:>6} {r['operation']:<18} {r['state']:<7} {r['attempts']:>4} {when:<32} "
+        origin = f"{r['kiosk'] or '?':<12} " if args.all_kiosks else ""
+        print(f"{r['id']:>6} {origin}{r['operation']:<18} {r['state']:<7} {r['attempts']:>4} {when:<32} "
               f"{r['ref'] or '-':<16} {r['last_error'] or ''}")
-    print("counts: " + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "empty"))
+    print("counts: " + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "empty")
+          + ("" if args.all_kiosks else f" (kiosk {me}; --all-kiosks for the whole hall)"))
+    for k in kiosks:
+        mark = " (this kiosk)" if k.kiosk == me else ""
+        print(f"kiosk {k.kiosk or '(unknown: queued by an older release)'}{mark}: {k.pending} waiting, "
+              f"oldest {age_text(k.oldest_age_s(now))}, {k.dead} dead")
+    return 0
+
+
+def _adopt(args: argparse.Namespace) -> int:
+    from backend_client import build_platform
+
+    other = load_config(args.config_of)
+    if other.kiosk.id != args.kiosk_id:
+        raise OutboxCommandError(f"{printable(args.config_of)} is kiosk {other.kiosk.id}'s config, not "
+                                 f"{args.kiosk_id}'s", hint="Give --config-of the retired kiosk's own config file.")
+    with app_of(args) as app:
+        platform = build_platform(other.platform, kiosk_id=other.kiosk.id, password=other.platform_password())
+        try:
+            res = adopt(app.db, platform, app.secret, app.clock, other.platform, args.kiosk_id, actor=args.actor)
+        finally:
+            close = getattr(platform, "close", None)
+            if close is not None:
+                close()
+    print(f"kiosk {res.kiosk}: {res.due} waiting message(s) taken over; {res.sent} sent, {res.dead} dead, "
+          f"{res.left} still waiting")
+    if res.stopped:
+        print(f"stopped early: {res.stopped}; run `kiosk outbox adopt {res.kiosk}` again once that is fixed")
+        return 1
     return 0
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import kiosk
 from backend_client.tls import describe_cert_failure, trust_context
-from hallkiosk.diag.runner import Ctx
+from hallkiosk.diag.runner import Ctx, Pending
 from hallkiosk.diag.timesync import read_clock_sync
 from kiosk import outbox
 from kiosk.diag_model import Check, to_device_health
@@ -27,6 +27,9 @@ AUTH_ALARM_KEY = "platform.auth_alarm"  # kiosk.heartbeat.AUTH_ALARM_KEY: read h
 NET_HINT = "Check the network cable, the hall's firewall and the platform endpoint in the config; run `kiosk platform ping`."
 BACKLOG_DEGRADED_S = 600.0  # the oldest unsent message is this old: the platform has been unreachable a while
 BACKLOG_FAULT_S = 86400.0  # a day: citizens' applications are stuck
+# Another kiosk's oldest waiting row is this old: beyond its sender's longest back-off (600 s by default) many
+# times over, so that kiosk is down or retired and nobody sends its rows.
+OTHER_KIOSK_STALE_S = 3600.0
 OTHERS_WAIT_S = 60.0  # how long the heartbeat waits for the other areas' health to send along
 CERT_DEGRADED_DAYS = 14  # the platform's certificate expires sooner than this: time to tell its operator
 
@@ -277,17 +280,23 @@ def outbox_checks(ctx: Ctx) -> list[Check]:
     if ctx.schema_missing():
         why, hint = "no outbox yet: the database has no schema", "Run `kiosk db upgrade` or start the kiosk once."
         return [backlog.degraded(why, hint), dead.degraded(why, hint)]
+    fleet = ctx.check("platform.outbox_fleet", "platform", "every kiosk's outbox", "outbox")
+    me = ctx.cfg.kiosk.id
+    mine = outbox.of_kiosk(me)  # this kiosk's rows: the only ones its sender sends
     try:
         with ctx.db.transaction() as s:
             n = outbox.counts(s)
-            oldest = s.execute(select(func.min(OutboxMessage.created_at)).where(OutboxMessage.state == outbox.PENDING)).scalar()
-            oldest_op = s.execute(select(OutboxMessage.operation).where(OutboxMessage.state == outbox.PENDING)
+            oldest = s.execute(select(func.min(OutboxMessage.created_at))
+                               .where(OutboxMessage.state == outbox.PENDING, mine)).scalar()
+            oldest_op = s.execute(select(OutboxMessage.operation).where(OutboxMessage.state == outbox.PENDING, mine)
                                   .order_by(OutboxMessage.created_at).limit(1)).scalar()
-            dead_rows = list(s.execute(select(OutboxMessage).where(OutboxMessage.state == outbox.DEAD)
+            dead_rows = list(s.execute(select(OutboxMessage).where(OutboxMessage.state == outbox.DEAD, mine)
                                        .order_by(OutboxMessage.id).limit(5)).scalars())
+            kiosks = outbox.backlog_by_kiosk(s)
     except (KioskError, SQLAlchemyError) as err:
         why = f"cannot read the outbox: {getattr(err, 'message', err)}"
-        return [backlog.fault(why, "See the storage checks."), dead.fault(why, "See the storage checks.")]
+        return [backlog.fault(why, "See the storage checks."), dead.fault(why, "See the storage checks."),
+                fleet.fault(why, "See the storage checks.")]
     pending, n_dead = n.get(outbox.PENDING, 0), n.get(outbox.DEAD, 0)
     age = _age_s(ctx, oldest if isinstance(oldest, dt.datetime) else
                  (dt.datetime.fromisoformat(str(oldest)) if oldest else None))
@@ -312,4 +321,20 @@ def outbox_checks(ctx: Ctx) -> list[Check]:
                                  last_errors=[outbox.describe(m)["last_error"] for m in dead_rows]))
     else:
         out.append(dead.ok("no dead letters", dead=0))
+    out.append(_fleet_check(ctx, fleet, me, kiosks))
     return out
+
+
+def _fleet_check(ctx: Ctx, check: Pending, me: str, kiosks: list[outbox.KioskBacklog]) -> Check:
+    """Other kiosks' waiting rows on a shared database: only their own sender (or an adoption) sends them."""
+    now = ctx.app.clock.now()
+    data = {"kiosks": [k.as_json(now) for k in kiosks]}
+    stale = [k for k in kiosks if k.kiosk != me and k.pending and (k.oldest_age_s(now) or 0) > OTHER_KIOSK_STALE_S]
+    if stale:
+        names = ", ".join(f"{k.kiosk or '(unknown)'}: {k.pending} waiting for {k.oldest_age_s(now) / 3600:.1f} h"
+                          for k in stale)
+        return check.degraded(f"other kiosks' messages wait: {names}",
+                              "Is that kiosk running? If it is retired for good: `kiosk outbox adopt KIOSK-ID "
+                              "--config-of ITS-CONFIG` sends them under its own identity.", **data)
+    others = sum(k.pending for k in kiosks if k.kiosk != me)
+    return check.ok(f"{len(kiosks)} kiosk(s) with rows waiting or dead; {others} waiting at other kiosks", **data)

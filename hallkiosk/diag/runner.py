@@ -115,7 +115,8 @@ class Ctx:
                     f = sqlite_file(self.cfg.storage_url)
                     if f is not None and not f.exists():  # opening it would create an empty one over the loss
                         raise DatabaseLost(f"the database {f} is missing")
-                    self._db = Database(self.cfg.storage_url, busy_timeout_ms=self.cfg.storage.busy_timeout_ms)
+                    self._db = Database(self.cfg.storage_url, busy_timeout_ms=self.cfg.storage.busy_timeout_ms,
+                                        kiosk_id=self.cfg.kiosk.id)
                     self._own_db = True
             return self._db
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.config import PickupConfig
+from kiosk.keyring import each_hash
 from kiosk.storage.models import CodeAttempt, KeyValue, Parcel
 
 
@@ -61,7 +62,9 @@ def unique_code(session: Session, secret: bytes, digits: int) -> tuple[str, str]
     for _ in range(100):
         code = new_code(digits)
         h = code_hmac(secret, code)
-        if session.execute(select(Parcel.id).where(Parcel.code_hmac == h)).first() is None:
+        # Under every active key: a live code made before a key rotation is the same code.
+        if session.execute(select(Parcel.id).where(Parcel.code_hmac.in_(each_hash(secret, code_hmac, code)))
+                           ).first() is None:
             return code, h
     raise RuntimeError("could not find an unused pickup code in 100 tries; raise code_digits")
 

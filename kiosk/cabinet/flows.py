@@ -25,6 +25,7 @@ from kiosk.cabinet.results import (
 )
 from kiosk.errors import CodeLockout, FlowError, KioskError, NoFreeCompartment, ValidationError, WrongPickupCode
 from kiosk.identity import id_hash, validate_id_number
+from kiosk.keyring import each_hash
 from kiosk.privacy import audit_text, mask_id_number, mask_name
 from kiosk.storage.models import Compartment, Parcel
 
@@ -149,18 +150,18 @@ class Flows(Engine):
                                           f"{CODE_MAX_DIGITS} for one texted before pickup.code_digits changed)",
                                           field="code")
             else:
-                h = code_hmac(self.secret, c)
-                parcel = s.execute(select(Parcel).where(Parcel.code_hmac == h, Parcel.kind == S.RESULT)
+                hs = each_hash(self.secret, code_hmac, c)  # a code texted before a key rotation still opens
+                parcel = s.execute(select(Parcel).where(Parcel.code_hmac.in_(hs), Parcel.kind == S.RESULT)
                                    .with_for_update(skip_locked=True)).scalars().first()
                 cab_id = s.execute(select(Compartment.cabinet_id).where(Compartment.id == parcel.compartment_id)
                                    ).scalar_one_or_none() if parcel is not None else None
                 # SKIP LOCKED passes over a row another kiosk holds: a right code must not count as a wrong one.
                 busy = parcel is None and s.execute(
-                    select(Parcel.id).where(Parcel.code_hmac == h, Parcel.kind == S.RESULT)).scalar() is not None
+                    select(Parcel.id).where(Parcel.code_hmac.in_(hs), Parcel.kind == S.RESULT)).scalar() is not None
                 if busy:
                     audit(s, now, actor, "cabinet.code_attempt", result="busy_elsewhere")
                     err = ParcelBeingPickedUp("the parcel of this code is being picked up at another kiosk")
-                elif parcel is None or not same_hmac(parcel.code_hmac, h):
+                elif parcel is None or not any(same_hmac(parcel.code_hmac, h) for h in hs):
                     lock = self.guard.record(s, now, ok=False)
                     audit(s, now, actor, "cabinet.code_attempt", result="wrong", lockout_s=lock)
                     left = max(0, self.pickup.max_wrong_codes - self.guard.wrong_codes(s, now))
@@ -193,7 +194,7 @@ class Flows(Engine):
     def start_pickup_by_identity(self, person: Person, *, parcel_id: int | None = None, actor: str = "citizen") -> FlowHandle:
         """Open the compartment of a ready parcel (overdue too) whose owner's ID hash matches; only this kiosk's
         cabinets are searched, and a parcel waiting in another kiosk's cabinet is named (ParcelInOtherCabinet)."""
-        h = id_hash(self.secret, person.id_number)
+        h = each_hash(self.secret, id_hash, person.id_number)
         elsewhere: tuple[int, str] | None = None
         with self._tx() as (s, now):
             q = self._owned(h).with_for_update(skip_locked=True)
@@ -218,14 +219,15 @@ class Flows(Engine):
     def parcels_for(self, person: Person) -> list[ParcelView]:
         """The ready parcels of one person, for the UI to offer."""
         with self._tx() as (s, now):
-            rows = s.execute(self._owned(id_hash(self.secret, person.id_number))).scalars().all()
+            rows = s.execute(self._owned(each_hash(self.secret, id_hash, person.id_number))).scalars().all()
             return [store.parcel_view(s, p, now) for p in rows]
 
-    def _owned(self, h: str, *, here: bool = True) -> Select[tuple[Parcel]]:
-        """Ready results of one owner in this kiosk's cabinets (``here=False``: in any other cabinet)."""
+    def _owned(self, h: list[str], *, here: bool = True) -> Select[tuple[Parcel]]:
+        """Ready results of one owner (their ID hash under each active key) in this kiosk's cabinets
+        (``here=False``: in any other cabinet)."""
         mine = Compartment.cabinet_id.in_(list(self.buses))
         return (select(Parcel).join(Compartment, Compartment.id == Parcel.compartment_id)
-                .where(Parcel.owner_id_hash == h, Parcel.kind == S.RESULT, Parcel.state == S.READY,
+                .where(Parcel.owner_id_hash.in_(h), Parcel.kind == S.RESULT, Parcel.state == S.READY,
                        mine if here else ~mine)
                 .order_by(Parcel.id))
 

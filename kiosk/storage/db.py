@@ -45,6 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from kiosk import keyring
 from kiosk.errors import DatabaseDamaged, SchemaTooNew, StorageError
 from kiosk.filemodes import private_dir, private_file, tighten
 from kiosk.storage import lengths
@@ -149,16 +150,28 @@ def check_writable_dir(path: Path) -> None:
         )
 
 
+KIOSK_ID = "kiosk_id"  # the key of the writing kiosk's id in every session's ``info``
+
+
 class Database:
     """The kiosk's database: one engine, one session factory."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, versions: Path | None = None) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, versions: Path | None = None,
+                 kiosk_id: str | None = None) -> None:
         self.url = _normalise_url(url)
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Which kiosk writes through this handle: outbox rows it queues are stamped with it (kiosk.outbox), so on a
+        # hall's shared database each kiosk's sender sends only its own. None: a tool's handle (tests, backups).
+        self.kiosk_id = kiosk_id
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info={KIOSK_ID: kiosk_id})
         lengths.install(self.sessions)
+        keyring.install(self.sessions)
         self.versions = versions  # another migrations chain (tests of rolling upgrades); None: this release's
         self.schema_ahead: list[str] = []  # newer additive revisions this release runs on without knowing them
+
+    def use_key(self, key_id: str) -> None:
+        """Rows written from now on record ``key_id`` as the key of their hashes (kiosk.keyring)."""
+        self.sessions.kw["info"][keyring.KEY_ID] = key_id
 
     @property
     def is_sqlite(self) -> bool:
@@ -179,6 +192,7 @@ class Database:
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["engine"] = self.engine
+        cfg.attributes["kiosk_id"] = self.kiosk_id  # 0005 stamps the outbox rows queued before it with it
         if self.versions is not None:
             cfg.set_main_option("path_separator", "os")
             cfg.set_main_option("version_locations", str(self.versions))

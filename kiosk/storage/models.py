@@ -77,6 +77,7 @@ class Parcel(Base):
     owner_id_masked: Mapped[str | None] = mapped_column(String(32))
     owner_name_masked: Mapped[str | None] = mapped_column(String(64))
     code_hmac: Mapped[str | None] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
     receipt_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
@@ -145,7 +146,8 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),
+                      Index("ix_outbox_origin_due", "origin_kiosk", "state", "next_attempt_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -161,6 +163,9 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None]
     ref_kind: Mapped[str | None] = mapped_column(String(24))  # what local row waits for the result
     ref_id: Mapped[int | None]
+    # The kiosk that queued it: the platform takes it only under that kiosk's kioskId and credentials, and scopes
+    # requestId per kiosk. NULL: queued through a handle without a kiosk id (a tool, a test, an older release).
+    origin_kiosk: Mapped[str | None] = mapped_column(String(32))
 
 
 class Submission(Base):
@@ -173,6 +178,7 @@ class Submission(Base):
     matter_code: Mapped[str] = mapped_column(String(64))
     matter_name: Mapped[str] = mapped_column(String(200))
     applicant_id_hash: Mapped[str] = mapped_column(String(64), index=True)
+    key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
     applicant_id_masked: Mapped[str] = mapped_column(String(32))
     delivery_mode: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(16), default="queued")  # queued / filed / approved / refused / failed
@@ -251,6 +257,7 @@ class ServiceRequest(Base):
     subject_code: Mapped[str | None] = mapped_column(String(64))  # bundle code, ticket kind, matter code, evaluation
     subject_name: Mapped[str | None] = mapped_column(String(200))
     applicant_id_hash: Mapped[str | None] = mapped_column(String(64))  # None: anonymous
+    key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
     applicant_id_masked: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="queued")
     reference: Mapped[str | None] = mapped_column(String(64))
@@ -290,6 +297,7 @@ class StaffBadge(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("staff_members.id", ondelete="CASCADE"), index=True)
     uid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
     uid_last4: Mapped[str] = mapped_column(String(4))
     added_at: Mapped[dt.datetime]
 

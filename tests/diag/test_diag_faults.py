@@ -113,18 +113,30 @@ def test_clock_skew(rig: Rig) -> None:
 
 def test_outbox_backlog_and_dead_letters(rig: Rig) -> None:
     cfg = load_config(rig.config)
-    db = Database(cfg.storage_url)
+    db = Database(cfg.storage_url, kiosk_id=cfg.kiosk.id)
+    other = Database(cfg.storage_url, kiosk_id="LOBBY-02")  # another kiosk of the hall on the same database
     old = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
     with db.transaction() as s:
         outbox.enqueue(s, old, "SubmitEvaluation", {"evaluation": {"rating": 5}})
         dead = outbox.enqueue(s, old, "ReportDelivery", {"case_number": "X"})
         dead.state, dead.last_error = outbox.DEAD, "UNKNOWN_CASE: no such case"
+    with other.transaction() as s:  # older than this kiosk's, and not this kiosk's to send
+        for _ in range(3):
+            outbox.enqueue(s, old - dt.timedelta(hours=5), "ReportDelivery", {"case_number": "Y"})
     db.dispose()
+    other.dispose()
     code, rep = rig.diag("--only", "platform")
     backlog, dl = check(rep, "platform.outbox"), check(rep, "platform.dead_letters")
     assert code == 1
     assert backlog["status"] == "DEGRADED" and "oldest (SubmitEvaluation) waits for 120 min" in backlog["finding"]
+    assert backlog["data"]["pending"] == 1
     assert dl["status"] == "DEGRADED" and f"#{dead.id} ReportDelivery" in dl["finding"]
+    fleet = check(rep, "platform.outbox_fleet")
+    assert fleet["status"] == "DEGRADED" and "LOBBY-02: 3 waiting for 7.0 h" in fleet["finding"]
+    assert "kiosk outbox adopt" in fleet["hint"]
+    by_kiosk = {k["kiosk"]: k for k in fleet["data"]["kiosks"]}
+    assert (by_kiosk[cfg.kiosk.id]["pending"], by_kiosk[cfg.kiosk.id]["dead"]) == (1, 1)
+    assert by_kiosk["LOBBY-02"]["pending"] == 3 and by_kiosk["LOBBY-02"]["oldest_age_s"] >= 7 * 3600
 
 
 def test_tampered_audit_record(rig: Rig) -> None:

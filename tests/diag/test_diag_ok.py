@@ -23,7 +23,8 @@ def test_healthy_kiosk_is_all_ok(rig: Rig) -> None:
     ids = {c["id"] for c in rep["checks"]}
     for want in ("card.reader.0", "lockboards.CAB-T1.board.0", "lockboards.CAB-T1.board.1", "lockboards.CAB-T1.doors",
                  "lockboards.CAB-T1.faulty", "platform.dns", "platform.tcp", "platform.tls", "platform.soap",
-                 "platform.auth", "platform.clock", "platform.outbox", "platform.dead_letters", "storage.integrity",
+                 "platform.auth", "platform.clock", "platform.outbox", "platform.dead_letters", "platform.outbox_fleet",
+                 "storage.integrity",
                  "storage.marker", "storage.permissions", "storage.schema", "storage.disk", "storage.audit",
                  "system.version", "system.config", "system.uptime", "system.memory", "printer.none"):
         assert want in ids, want

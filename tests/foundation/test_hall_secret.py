@@ -99,5 +99,5 @@ def test_secret_show(cfg: Config, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", cfg.source, "secret", "show"]) == 0
     out = capsys.readouterr().out
     key = cfg.secret_path.read_bytes()
-    assert f"fingerprint: {fingerprint(key)}" in out and "same secret" in out
+    assert f"(fingerprint {fingerprint(key)})" in out and "same secret" in out
     assert key.hex() not in out

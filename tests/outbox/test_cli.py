@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,15 @@ from tests.conftest import init_kiosk
 from tests.support.cli import run_cli
 from tests.support.config import write_config
 from tests.support.platform import KIOSK, PASSWORD, USER
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    """The database as kiosk KIOSK writes it: rows it queues are its own (``kiosk outbox list`` shows those)."""
+    database = Database(db_url, kiosk_id=KIOSK)
+    database.upgrade()
+    yield database
+    database.dispose()
 
 
 @pytest.fixture
@@ -51,6 +61,33 @@ def test_list_and_retry_dead_message(kiosk_toml: Path, db: Database) -> None:
     assert r.code == 0
     data = json.loads(r.out.strip().splitlines()[-1])
     assert data["counts"] == {"pending": 1} and data["auth_alarm"] is None
+
+
+def test_adopt_refused_credentials_stop_only_the_adoption(kiosk_toml: Path, db: Database, sim: PlatformSim,
+                                                          tmp_path: Path) -> None:
+    retired = Database(str(db.url), kiosk_id="LS-HALL-09")
+    with retired.transaction() as s:
+        now = SystemClock().now()
+        m = outbox.enqueue(s, now, "ReportDelivery", {"case_number": "CASE00000001", "event": "DEPOSITED",
+                                                      "cabinet_id": "CAB-01", "compartment": "A01",
+                                                      "occurred_at": now.isoformat()})
+    retired.dispose()
+    # Its config names an account the platform does not let send as LS-HALL-09.
+    other = write_config(tmp_path / "retired", kiosk={"id": "LS-HALL-09"},
+                         platform={"endpoint": sim.url, "username": USER, "password_env": "KIOSK_TEST_PLATFORM_PW"})
+    r = run_cli(kiosk_toml, "outbox", "adopt", "LS-HALL-09", "--config-of", str(other))
+    assert r.code == 1
+    assert "1 waiting message(s) taken over; 0 sent, 0 dead, 1 still waiting" in r.out
+    assert "stopped early: the platform refused kiosk LS-HALL-09's credentials" in r.out
+    assert [x.outcome for x in sim.requests() if x.request_id == m.request_id] == ["fault:AUTH_FAILED"]
+    with db.transaction() as s:
+        row = s.get(OutboxMessage, m.id)
+        assert (row.state, row.attempts, row.origin_kiosk) == ("pending", 0, "LS-HALL-09")  # not counted
+        assert auth_alarm(s) is None  # this kiosk's own sender goes on
+        (rec,) = audit.search(s, action="outbox.adopt")
+        assert rec.detail["left"] == 1 and "credentials" in rec.detail["stopped"]
+    r = run_cli(kiosk_toml, "outbox", "adopt", KIOSK, "--config-of", str(kiosk_toml))
+    assert r.code == 2 and f"{KIOSK} is this kiosk" in r.err
 
 
 def test_retry_clears_the_auth_alarm(kiosk_toml: Path, db: Database) -> None:

@@ -46,7 +46,7 @@ def test_retry_dead_row_is_audited_and_due_now(db: Database, clock: FakeClock) -
         assert row.request_id == msg.request_id  # a retry is the same logical request
         rec = audit.tail(s, 1)[0]
         assert (rec.action, rec.subject, rec.actor) == ("outbox.retry", f"outbox:{msg.id}", "staff:wang")
-        assert outbox.next_due(s) == clock.now()
+        assert outbox.next_due(s, None) == clock.now()
         assert [m.id for m in outbox.list_messages(s)] == [msg.id]
 
 
