@@ -20,6 +20,7 @@ from kiosk.cabinet import allocate, crashpoints, finish, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeGuard
 from kiosk.cabinet.results import DoorLeftOpen, FlowHandle, FlowResult, PickupDoorFault
+from kiosk.cabinet.transitions import transition
 from kiosk.clock import Clock
 from kiosk.config import CabinetConfig, PickupConfig
 from kiosk.errors import KioskError, LockBoardError, NoFreeCompartment
@@ -109,7 +110,7 @@ class Engine:
             with self._tx() as (s, now):
                 flow = s.get(Flow, flow_id)
                 assert flow is not None
-                flow.state, flow.updated_at = S.DOOR_OPEN, now
+                transition(flow, S.DOOR_OPEN, now)
                 audit(s, now, flow.actor, "cabinet.door_opened", label, flow=flow_id, kind=kind, parcel=parcel_id)
                 if kind == S.TECH_OPEN:
                     finish.close_flow(flow, now, "opened", label)
@@ -208,7 +209,7 @@ class Engine:
         assert old is not None and parcel is not None
         store.release(old, now)  # a door at fault stays faulty; one on a silent board is free again, as it was
         parcel.compartment_id = flow.compartment_id = nxt.id
-        flow.state, flow.updated_at = S.OPENING, now
+        transition(flow, S.OPENING, now)
         audit(s, now, flow.actor, "cabinet.door_opening", nxt.label, flow=flow_id, kind=flow.kind, parcel=parcel.id,
               instead_of=old.label)
         return True
