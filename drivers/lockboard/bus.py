@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _READ_SLICE_S = 0.02  # longest a single read blocks, so deadlines hold without reconfiguring the port
+_QUIET_POLL_S = 0.0005  # how often the line is looked at while waiting for it to go quiet after a bad frame
 
 
 class SerialLockBus:
@@ -54,6 +55,8 @@ class SerialLockBus:
         self._boards_down: set[int] = set()
         self._on_close: list[Callable[[], None]] = []
         self._label = f"lock bus {settings.name or url}"
+        # Silence after a rejected frame that ends a read early: 4 character times (8N1), at least 3 ms.
+        self._quiet_s = max(0.003, 4 * 10 / settings.baud)
         with self._lock:
             try:
                 self._port()
@@ -79,21 +82,46 @@ class SerialLockBus:
         with self._lock:
             deadline = time.monotonic() + s.open_timeout_s
             if s.family == "kerong-cu":
-                self._transact(Request(s.family, "unlock", board, channel), s.open_timeout_s, retries=0)
+                try:
+                    self._transact(Request(s.family, "unlock", board, channel), s.open_timeout_s, retries=0)
+                except (LockBoardTimeout, LockBoardFrameError) as err:
+                    # Never resend an unlock: the lock may have fired. The status reads that follow decide.
+                    log.warning("%s: no valid reply to unlock of board %d channel %d (%s); confirming by status",
+                                self._label, board, channel, err)
                 time.sleep(s.open_poll_interval_s)
             else:
                 self._send_generic_open(board, channel)
-            while True:
+            return self._confirm_open(board, channel, deadline)
+
+    def _confirm_open(self, board: int, channel: int, deadline: float) -> DoorStatus:
+        """Poll the door until it reads open or ``deadline`` passes.
+
+        A garbled reply says nothing about the door, so it never ends the wait: only a valid "closed" at the
+        deadline is OpenNotDetected (the door's fault), and a run of garbage with no valid reply at all until
+        the deadline is a LockBoardFrameError naming the board (the bus's fault: the door's state is unknown)."""
+        s = self.settings
+        valid, garbled = 0, ""
+        while True:
+            try:
                 door = self._read_door(board, channel)
+            except LockBoardFrameError as err:
+                garbled = err.message
+            else:
+                valid += 1
                 if not door.closed:
                     log.info("%s: board %d channel %d opened", self._label, board, channel)
                     return door
-                if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:
+                if valid:
                     raise OpenNotDetected(
                         f"{self._label}: board {board} channel {channel}: unlock sent but the door did not"
                         f" read open within {s.open_timeout_s:g} s"
                     )
-                time.sleep(s.open_poll_interval_s)
+                raise LockBoardFrameError(
+                    f"{self._label}: board {board}: only garbled replies for {s.open_timeout_s:g} s after the unlock"
+                    f" of channel {channel}: its door's state is unknown (last: {garbled})"
+                )
+            time.sleep(s.open_poll_interval_s)
 
     def door_state(self, board: int, channel: int) -> DoorStatus:
         """The state of one door (kerong-cu reads the whole board: it has no single-lock query)."""
@@ -223,20 +251,37 @@ class SerialLockBus:
         raise err
 
     def _read_reply(self, ser: Any, expect: Any, timeout_s: float) -> tuple[Reply | None, str]:
-        """Read until a valid reply is found or the deadline passes; the second value says why not."""
+        """Read until a valid reply is found or the deadline passes; the second value says why not.
+
+        Once a complete frame was rejected (bad checksum, garbled), the line going quiet for a few character
+        times means no good frame follows: return at once so the caller re-sends its request, instead of
+        waiting out the whole reply timeout for each bad frame."""
         deadline = time.monotonic() + timeout_s
         buf = bytearray()
-        seen, reason = 0, ""
-        while time.monotonic() < deadline:
-            chunk = ser.read(max(1, ser.in_waiting))
+        seen, reason, rejected = 0, "", 0
+        quiet_s = self._quiet_s
+        last_byte = time.monotonic()
+        while (now := time.monotonic()) < deadline:
+            if rejected and not buf:  # after a bad frame: poll without blocking a whole read slice
+                waiting = ser.in_waiting
+                if not waiting:
+                    if now - last_byte >= quiet_s:
+                        break
+                    time.sleep(_QUIET_POLL_S)
+                    continue
+                chunk = ser.read(waiting)
+            else:
+                chunk = ser.read(max(1, ser.in_waiting))
             if not chunk:
                 continue
+            last_byte = time.monotonic()
             seen += len(chunk)
             buf += chunk
             res = scan_reply(bytes(buf), expect)
             if res.reply is not None:
                 return res.reply, ""
             reason = res.reason or reason
+            rejected += res.rejected
             del buf[: res.consumed]
         if seen and not reason:
             reason = f"{seen} bytes without a valid frame"

@@ -49,6 +49,7 @@ from __future__ import annotations
 from kiosk.cabinet.results import (
     CompartmentStatus,
     DoorLeftOpen,
+    DoorStateUnknown,
     FlowHandle,
     FlowResult,
     LockoutCleared,
@@ -67,6 +68,7 @@ __all__ = [
     "Cabinet",
     "CompartmentStatus",
     "DoorLeftOpen",
+    "DoorStateUnknown",
     "FlowHandle",
     "FlowResult",
     "LockoutCleared",

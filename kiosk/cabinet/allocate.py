@@ -60,12 +60,31 @@ class BoardNotAnswering(LockBoardError):
 
 
 def scope(err: LockBoardError) -> str:
-    """Whose fault: "door" (did not open, garbled reply), "board" (no reply) or "bus" (the port failed)."""
+    """Whose fault: "door" (did not open), "garbled" (only garbled replies: the bus's, the door's state unknown),
+    "board" (no reply) or "bus" (the port failed)."""
     if isinstance(err, LockBoardTimeout):
         return "board"
-    if isinstance(err, (OpenNotDetected, LockBoardFrameError)):
+    if isinstance(err, OpenNotDetected):
         return "door"
+    if isinstance(err, LockBoardFrameError):
+        return "garbled"
     return "bus"  # cannot open the port, port failed, bus closed, no bus configured
+
+
+def garbled_task(s: Session, now: dt.datetime, comp: Compartment, why: str, *, flow_id: int | None,
+                 parcel_id: int | None) -> int:
+    """One open "garbled replies" task per board (found by kind and board, never by its text): line noise is the
+    bus's problem, so no compartment is marked faulty for it."""
+    found = s.execute(
+        select(StaffTask.id).join(Compartment, Compartment.id == StaffTask.compartment_id)
+        .where(StaffTask.kind == S.TaskKind.BUS_GARBLED, StaffTask.resolved_at.is_(None),
+               Compartment.cabinet_id == comp.cabinet_id, Compartment.board == comp.board)).first()
+    if found is not None:
+        return int(found[0])
+    detail = (f"{where(comp.cabinet_id, comp.board)}: garbled replies (line noise or bad checksums): {why}. Check the "
+              f"RS-485 cable, its termination and earthing; no door was marked faulty")
+    return store.add_task(s, now, S.TaskKind.BUS_GARBLED, detail, compartment_id=comp.id, parcel_id=parcel_id,
+                          flow_id=flow_id).id
 
 
 def where(cabinet_id: str, board: int | None) -> str:
@@ -126,7 +145,7 @@ def _item_present(eng: Engine, cabinet_id: str, board: int, channel: int) -> boo
     try:
         return eng._bus(cabinet_id).door_state(board, channel).item_present
     except LockBoardError as err:
-        if scope(err) == "door":
+        if scope(err) in ("door", "garbled"):
             return None
         raise
 

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,11 +19,11 @@ from kiosk.audit import append as audit
 from kiosk.cabinet import allocate, crashpoints, finish, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeGuard
-from kiosk.cabinet.results import DoorLeftOpen, FlowHandle, FlowResult, PickupDoorFault
+from kiosk.cabinet.results import DoorLeftOpen, DoorStateUnknown, FlowHandle, FlowResult, PickupDoorFault
 from kiosk.cabinet.transitions import transition
 from kiosk.clock import Clock
 from kiosk.config import CabinetConfig, PickupConfig
-from kiosk.errors import KioskError, LockBoardError, NoFreeCompartment
+from kiosk.errors import KioskError, LockBoardError, LockBoardFrameError, NoFreeCompartment
 from kiosk.ports import DoorStatus, LockBus, Platform
 from kiosk.storage.db import Database
 from kiosk.storage.models import Compartment, Flow, Parcel
@@ -126,6 +126,8 @@ class Engine:
         not answer (or a bus that is down) is not each door's fault: its compartments are left as they were, the
         flow does not try them, and one staff task names the board (see :mod:`kiosk.cabinet.allocate`)."""
         where = allocate.scope(err)
+        if where == "garbled":
+            self._door_unknown(flow_id, err)
         reason = f"{type(err).__name__}: {err.message}"
         raise_after: KioskError | None = None
         down: list[allocate.Down] = []
@@ -201,6 +203,31 @@ class Engine:
             raise board_down from err
         raise NoFreeCompartment(f"no working compartment is free for size {size} (tried {', '.join(tried)})") from err
 
+    def _door_unknown(self, flow_id: int, err: LockBoardError) -> NoReturn:
+        """Only garbled replies after the unlock: the door may stand open. No other door is opened for this flow
+        (a deposit does not move on) and no door is marked faulty (the noise is the bus's): the parcel waits in
+        ``attention`` with one task naming the board, its compartment kept as it was, so nothing is handed out
+        twice and a person looks at the door."""
+        with self._tx() as (s, now):
+            flow = s.get(Flow, flow_id, with_for_update=True)
+            assert flow is not None and flow.compartment_id is not None
+            comp = s.get(Compartment, flow.compartment_id)
+            assert comp is not None
+            parcel = s.get(Parcel, flow.parcel_id) if flow.parcel_id else None
+            if parcel is not None:
+                parcel.state = S.ATTENTION
+            pid = parcel.id if parcel else None
+            task_id = allocate.garbled_task(s, now, comp, f"{comp.label} may be open after an unlock",
+                                            flow_id=flow_id, parcel_id=pid)
+            audit(s, now, flow.actor, "cabinet.door_state_unknown", comp.label, flow=flow_id, kind=flow.kind,
+                  parcel=pid, board=comp.board, task=task_id)
+            finish.close_flow(flow, now, "door_unknown", comp.label, task_id=task_id)
+            label = comp.label
+        log.warning("door %s: state unknown after garbled replies (flow %s, task %s)", label, flow_id, task_id)
+        raise DoorStateUnknown(f"compartment {label}: the lock bus garbled every reply after the unlock, so whether "
+                               f"the door opened is unknown; no other door was opened (staff task {task_id})",
+                               task_id=task_id) from err
+
     def _move(self, s: Session, now: dt.datetime, flow_id: int, nxt: Compartment) -> bool:
         """The confirming transaction of a move: the flow and its parcel go to ``nxt`` (already reserved)."""
         flow = s.get(Flow, flow_id, with_for_update=True)
@@ -238,7 +265,11 @@ class Engine:
             comp = s.get(Compartment, flow.compartment_id)
             assert comp is not None
             kind, cab_id, board, channel = flow.kind, comp.cabinet_id, comp.board, comp.channel
-        status = self._bus(cab_id).door_state(board, channel)
+        try:
+            status = self._bus(cab_id).door_state(board, channel)
+        except LockBoardFrameError as err:  # says nothing about the door: keep watching it
+            log.warning("door of flow %s: garbled reply (%s); still watching", flow_id, err.message)
+            return None
         if not status.closed:
             return None
         return self._closed(flow_id, kind, status)

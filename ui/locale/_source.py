@@ -208,6 +208,7 @@ S: dict[str, tuple[str, str]] = {
     "task.reported_problem": ("{label} 有人报告柜门没有打开", "Door {label}: someone reported it did not open"),
     "task.door_left_open": ("{label} 柜门未关", "Door {label} was left open"),
     "task.board_not_answering": ("锁控板无响应（{label}）", "A lock board is not answering ({label})"),
+    "task.bus_garbled": ("锁控线路干扰，回复乱码（{label} 所在锁控板）", "Garbled replies on the lock bus (board of {label})"),
     "task.item_sensors": ("{label} 所在锁控板的物品感应器异常", "Item sensors look wrong (board of {label})"),
     "task.sms_not_sent": ("取件短信未发出", "Pickup text message not sent"),
     "task.application_not_filed": ("申请未报送到平台", "Application not filed with the platform"),
