@@ -1,7 +1,8 @@
-"""``kiosk cabinet status|open|disable|enable|tasks|resolve|overdue|clear-lockout``, ``kiosk deposit|pickup|dropoff|collect``.
+"""``kiosk cabinet status|open|disable|enable|tasks|resolve|handover|putback|overdue|clear-lockout``, ``kiosk deposit|pickup|dropoff|collect``.
 
-Each command starts the cabinet core as its own process would: sync the
-compartments from the config and reconcile unfinished flows. While the kiosk
+A command that moves a door starts the cabinet core as its own process would: sync the
+compartments from the config and reconcile unfinished flows. The ones that only read or touch the database
+(status, tasks, overdue, disable, enable, resolve, handover, putback, clear-lockout) are passive: they never sync or reconcile. While the kiosk
 runs it owns the lock bus (hallkiosk.instance): commands that move a door are
 refused then, and the ones that only touch the database (status, tasks,
 overdue, resolve, clear-lockout) work on it alone and say the doors were not read. With a simulated bus ("sim") the
@@ -48,6 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("task_id", type=ROW_ID)
     r.add_argument("--note", default="")
     r.set_defaults(func=_resolve)
+    h = s.add_parser("handover", help="staff: a parcel held for attention was handed to its owner at the desk")
+    h.add_argument("parcel_id", type=ROW_ID)
+    h.add_argument("--note", default="")
+    h.set_defaults(func=_handover)
+    b = s.add_parser("putback", help="staff: a parcel held for attention is where it belongs: ready again")
+    b.add_argument("parcel_id", type=ROW_ID)
+    b.add_argument("--note", default="")
+    b.set_defaults(func=_putback)
     s.add_parser("overdue", help="results past their expiry still in a compartment").set_defaults(func=_overdue)
     s.add_parser("clear-lockout", help="staff: accept pickup codes again after too many wrong ones (audited)"
                  ).set_defaults(func=_clear_lockout)
@@ -107,6 +116,10 @@ def _cabinet(app, *, platform: bool = False, read_only: bool = False) -> Cabinet
                        app.clock, app.secret, cfg.kiosk.id)
     cab = Cabinet(app.db, buses, cfg.cabinets, cfg.pickup, app.clock, app.secret, cfg.kiosk.id,
                   platform=app.platform if platform else None)
+    if read_only:
+        # Reading never changes state: no sync, no reconciliation (which would turn a door another command left
+        # open into a stuck parcel). The doors are read as they are; the kiosk's own start settles flows.
+        return cab
     report = cab.start()
     for line in report.lines:
         print(f"start-up: {line}")
@@ -164,14 +177,14 @@ def _open(args: argparse.Namespace) -> int:
 
 def _disable(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        _cabinet(app).disable(args.label, actor=_actor("staff"), reason=args.reason)
+        _cabinet(app, read_only=True).disable(args.label, actor=_actor("staff"), reason=args.reason)
         print(f"{args.label.upper()} disabled")
     return 0
 
 
 def _enable(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        state = _cabinet(app).enable(args.label, actor=_actor("staff"))
+        state = _cabinet(app, read_only=True).enable(args.label, actor=_actor("staff"))
         print(f"{args.label.upper()} enabled: {state}")
     return 0
 
@@ -191,6 +204,20 @@ def _resolve(args: argparse.Namespace) -> int:
     with app_of(args) as app:
         _cabinet(app, read_only=True).resolve_task(args.task_id, actor=_actor("staff"), note=args.note)
         print(f"task {args.task_id} resolved")
+    return 0
+
+
+def _handover(args: argparse.Namespace) -> int:
+    with app_of(args) as app:  # database only: works while the kiosk runs
+        v = _cabinet(app, read_only=True).handover(args.parcel_id, actor=_actor("staff"), note=args.note)
+    print(f"parcel {v.id} handed over at the desk: {v.state} (reported to the platform)")
+    return 0
+
+
+def _putback(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        v = _cabinet(app, read_only=True).putback(args.parcel_id, actor=_actor("staff"), note=args.note)
+    print(f"parcel {v.id} put back in {v.label}: {v.state} (its code and card work again)")
     return 0
 
 

@@ -20,7 +20,7 @@ from kiosk.cabinet.results import (
 from kiosk.errors import FlowError, LockBoardError
 from kiosk.ports import DoorStatus
 from kiosk.privacy import audit_text
-from kiosk.storage.models import Compartment, Parcel, StaffTask
+from kiosk.storage.models import Compartment, Flow, Parcel, StaffTask
 
 
 class Admin(Flows):
@@ -71,8 +71,10 @@ class Admin(Flows):
         """Take a compartment out of service (an occupied one keeps its parcel, which can still be taken out)."""
         with self._tx() as (s, now):
             comp = self._comp(s, label)
-            if comp.state in (S.RESERVED,):
-                raise FlowError(f"{comp.label} is in use by a running flow; try again when its door is closed")
+            running = s.execute(select(Flow.id).where(Flow.compartment_id == comp.id, Flow.finished_at.is_(None))
+                                ).scalar()
+            if running is not None:  # asked of the flows, not read off the compartment (a held parcel keeps it reserved)
+                raise FlowError(f"{comp.label} is in use by a running flow ({running}); try again when its door is closed")
             comp.state, comp.fault_reason, comp.updated_at = S.DISABLED, reason or "disabled by staff", now
             audit(s, now, actor, "cabinet.disabled", comp.label, reason=audit_text(reason))  # typed: made safe
 
@@ -118,6 +120,61 @@ class Admin(Flows):
             if task.resolved_at is None:
                 task.resolved_at, task.resolved_by = now, actor
                 audit(s, now, actor, "cabinet.task_resolved", f"task {task_id}", kind=task.kind, note=audit_text(note))
+
+    # --- a parcel held for attention: resolved at the desk -----------------------------------------
+    def _held(self, s: Session, parcel_id: int, what: str) -> tuple[Parcel, Compartment]:
+        """The parcel, if it is in ``attention`` in one of this kiosk's compartments with no door flow running."""
+        parcel = s.get(Parcel, parcel_id, with_for_update=True)
+        comp = s.get(Compartment, parcel.compartment_id) if parcel and parcel.compartment_id else None
+        if parcel is None or comp is None or comp.cabinet_id not in self.buses:
+            raise FlowError(f"{what}: no parcel {parcel_id} in this kiosk's compartments",
+                            hint="`kiosk cabinet status` lists the parcels in each compartment.")
+        if parcel.state != S.ATTENTION:
+            raise FlowError(f"{what}: parcel {parcel_id} is {parcel.state}, not attention: refused",
+                            hint="Only a parcel held for staff (attention) can be handed over or put back.")
+        running = s.execute(select(Flow.id).where(Flow.compartment_id == comp.id, Flow.finished_at.is_(None))).scalar()
+        if running is not None:
+            raise FlowError(f"{what}: the door of {comp.label} is in use by flow {running}; try again once it is shut")
+        return parcel, comp
+
+    def handover(self, parcel_id: int, *, actor: str, note: str = "") -> ParcelView:
+        """Staff handed a held result to its owner at the desk: PICKED_UP (reported once: the parcel leaves
+        ``attention`` only once), its code dies, a queued pickup SMS is cancelled, its tasks are resolved."""
+        with self._tx() as (s, now):
+            parcel, comp = self._held(s, parcel_id, "hand over")
+            if parcel.kind != S.RESULT:
+                raise FlowError(f"hand over: parcel {parcel_id} is a drop-off, not a result for a citizen",
+                                hint="Take a drop-off out with `kiosk collect PARCEL`.")
+            parcel.state, parcel.finished_at, parcel.code_hmac = S.PICKED_UP, now, None
+            store.release(comp, now)
+            if parcel.stored_at is not None:  # only what the platform heard was deposited is reported
+                store.report_delivery(s, now, parcel, "PICKED_UP", comp)
+            why = f"parcel {parcel.id} handed over at the desk by {actor}"
+            store.pickup_sms_moot(s, now, parcel, why)
+            store.resolve_tasks_for(s, now, parcel.id, actor, note=why)
+            audit(s, now, actor, "cabinet.handed_over", comp.label, parcel=parcel.id, case_number=parcel.case_number,
+                  note=audit_text(note))
+            return store.parcel_view(s, parcel, now)
+
+    def putback(self, parcel_id: int, *, actor: str, note: str = "") -> ParcelView:
+        """Staff found a held parcel where it belongs: back to ``ready`` (a drop-off: ``dropped_off``), so its code
+        and its owner's card work again; its tasks are resolved. Refused for a result never confirmed deposited
+        (it has no code) and for a compartment out of service (enable it first: the code would open that door)."""
+        with self._tx() as (s, now):
+            parcel, comp = self._held(s, parcel_id, "put back")
+            if parcel.stored_at is None or (parcel.kind == S.RESULT and parcel.code_hmac is None):
+                raise FlowError(f"put back: parcel {parcel_id} was never confirmed in {comp.label}, so it has no code",
+                                hint="Take it out with `kiosk collect PARCEL` and deposit it again.")
+            if comp.state in S.OUT_OF_SERVICE:
+                raise FlowError(f"put back: {comp.label} is {comp.state}; enable it first",
+                                hint=f"`kiosk cabinet enable {comp.label}` once its door works.")
+            parcel.state = S.READY if parcel.kind == S.RESULT else S.DROPPED_OFF
+            store.set_state(comp, S.OCCUPIED, now)
+            store.resolve_tasks_for(s, now, parcel.id, actor, note=f"parcel {parcel.id} put back to {parcel.state}"
+                                    f" by {actor}")
+            audit(s, now, actor, "cabinet.put_back", comp.label, parcel=parcel.id, state=parcel.state,
+                  note=audit_text(note))
+            return store.parcel_view(s, parcel, now)
 
     def overdue(self) -> list[ParcelView]:
         """Results past their expiry still in a compartment (their owner can still pick up by ID card)."""
