@@ -1,11 +1,11 @@
-"""``kiosk cabinet status|open|disable|enable|tasks|resolve|handover|putback|overdue|clear-lockout``, ``kiosk deposit|pickup|dropoff|collect``.
+"""``kiosk cabinet status|open|disable|enable|tasks|resolve|handover|putback|overdue|clear-lockout`` and
+``kiosk deposit|pickup|dropoff|collect``.
 
-A command that moves a door starts the cabinet core as its own process would: sync the
-compartments from the config and reconcile unfinished flows. The ones that only read or touch the database
-(status, tasks, overdue, disable, enable, resolve, handover, putback, clear-lockout) are passive: they never sync or reconcile. While the kiosk
-runs it owns the lock bus (hallkiosk.instance): commands that move a door are
-refused then, and the ones that only touch the database (status, tasks,
-overdue, resolve, clear-lockout) work on it alone and say the doors were not read. With a simulated bus ("sim") the
+A command that moves a door starts the cabinet core as its own process would: sync the compartments from the
+config and reconcile unfinished flows. The ones that only read or touch the database (status, tasks, overdue,
+disable, enable, resolve, handover, putback, clear-lockout) are passive: they never sync or reconcile. While the
+kiosk runs it owns the lock bus (hallkiosk.instance): commands that move a door are refused then, and the passive
+ones work on the database alone and say the doors were not read. With a simulated bus ("sim") the
 simulator plays the person at the cabinet: once a door opens it puts or takes
 the item and shuts the door after SIM_CLOSE_AFTER_S, and says so.
 """
