@@ -86,7 +86,7 @@ def held(cabinet: Cabinet, sim, db) -> tuple[Cabinet, int, str]:
 
 
 def test_handover_reports_picked_up_once_and_audits_the_staff_id(held, sim, db) -> None:
-    cabinet, pid, code = held
+    cabinet, pid, _code = held
     v = cabinet.handover(pid, actor="staff:0042")
     assert v.state == S.PICKED_UP and comp_state(db, "A01") == S.FREE
     assert cabinet.tasks() == []  # its item_left task is answered
