@@ -372,6 +372,12 @@ class StaffOps(Services):
     def collect(self, parcel_id: int, actor: str, reason: str = "") -> FlowHandle:  # reason: audited (a take-back)
         return self.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}", reason=reason)
 
+    def handover(self, parcel_id: int, actor: str) -> Any:  # a held parcel handed to its owner at the desk
+        return self.cabinet.handover(parcel_id, actor=f"staff:{actor[-4:]}")
+
+    def putback(self, parcel_id: int, actor: str) -> Any:  # a held parcel found in place: ready again
+        return self.cabinet.putback(parcel_id, actor=f"staff:{actor[-4:]}")
+
     def compartments(self) -> list[Any]:
         return self.cabinet.status()
 
