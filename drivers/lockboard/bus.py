@@ -11,10 +11,7 @@ from typing import TYPE_CHECKING, Any
 import serial
 
 from drivers.lockboard.frames import (
-    G_MAX_BOARD,
-    G_MIN_BOARD,
     KR_CHANNELS,
-    KR_MAX_BOARD,
     GenericBoardState,
     GenericLockState,
     KerongStatus,
@@ -28,6 +25,7 @@ from drivers.lockboard.polarity import generic_door, generic_doors, kerong_doors
 from drivers.lockboard.settings import BusSettings
 from kiosk.config import CabinetConfig
 from kiosk.errors import LockBoardError, LockBoardFrameError, LockBoardTimeout, OpenNotDetected
+from kiosk.lockboard_families import FAMILY
 from kiosk.ports import DoorStatus
 
 if TYPE_CHECKING:
@@ -142,10 +140,10 @@ class SerialLockBus:
         timeout = s.reply_timeout_s if timeout_s is None else timeout_s
         tries = s.retries if retries is None else retries
         kind = "status" if s.family == "kerong-cu" else "query_all"
-        lo, hi = (0, KR_MAX_BOARD) if s.family == "kerong-cu" else (G_MIN_BOARD, G_MAX_BOARD)
+        family = FAMILY[s.family]
         found = []
         for addr in addresses:
-            if not lo <= addr <= hi:
+            if addr not in family.addresses:
                 continue  # an address the family cannot have never answers
             try:
                 # Locked per address, not per scan: a long scan must not hold up a citizen's door.
@@ -159,6 +157,8 @@ class SerialLockBus:
     def unlock_all(self, board: int) -> Mapping[int, DoorStatus]:
         """Technician only (kerong-cu): unlock every lock of a board, then read the board once."""
         s = self.settings
+        if not FAMILY[s.family].can("unlock_all"):
+            raise ValueError(f"{self._label}: {s.family} boards have no unlock-all command; open the doors one by one")
         with self._lock:
             self._transact(Request(s.family, "unlock_all", board), s.open_timeout_s, retries=0)
             time.sleep(s.open_poll_interval_s)
