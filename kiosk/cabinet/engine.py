@@ -60,6 +60,8 @@ class Engine:
         # flow id -> monotonic time this process saw its door open: how long a door stands open is measured on
         # the monotonic clock, so an NTP step of the wall clock neither flags every open door at once nor never.
         self._open_since: dict[int, float] = {}
+        # Flows whose door start-up found open (kiosk.cabinet.reconcile): decided by the start-up table once shut.
+        self.found_open: set[int] = set()
 
     # --- helpers ----------------------------------------------------------------
     @contextmanager
@@ -351,6 +353,8 @@ class Engine:
         done: list[FlowResult] = []
         mono = self.clock.monotonic()
         for fid, kind, opened_at, data, cab_id, board, channel in rows:
+            if fid in self.found_open:
+                continue  # reconcile.settle_found_open decides these
             flagged = bool((data or {}).get("left_open_task"))
             if (since := self._open_since.get(fid)) is None:
                 # Opened before this process started: the wall clock is all there is to say how long ago

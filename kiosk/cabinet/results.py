@@ -100,6 +100,7 @@ class ReconcileReport:
     completed: list[int] = field(default_factory=list)
     rolled_back: list[int] = field(default_factory=list)
     staff_tasks: list[int] = field(default_factory=list)
+    watched: list[int] = field(default_factory=list)  # door found open: settled by its item sensor once shut
     lines: list[str] = field(default_factory=list)
 
 
