@@ -32,8 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cabinet", help="cabinet status and staff/technician operations")
     s = p.add_subparsers(dest="cabinet_cmd", required=True)
     s.add_parser("status", help="every compartment: state, door, item sensor, parcel").set_defaults(func=_status)
-    o = s.add_parser("open", help="technician: open one door (audited)")
-    o.add_argument("label")
+    o = s.add_parser("open", help="technician: open one door, or with --all every door of a board (audited)")
+    o.add_argument("label", nargs="?")
+    o.add_argument("--all", dest="all_board", type=int, metavar="BOARD",
+                   help="open every door of BOARD; refused while any flow is open; asks to confirm")
+    o.add_argument("--cabinet", help="the cabinet of BOARD (default: the first configured)")
+    o.add_argument("--yes", action="store_true", help="confirm --all without asking")
     o.set_defaults(func=_open)
     d = s.add_parser("disable", help="take a compartment out of service")
     d.add_argument("label")
@@ -169,9 +173,45 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> int:
+    if args.all_board is not None:
+        return _open_all(args)
+    if not args.label:
+        raise ValidationError("give a compartment LABEL, or --all BOARD", field="label")
     with app_of(args) as app:
         r = _cabinet(app).technician_open(args.label, actor=_actor("technician"))
         print(f"door {r.label} opened (audited)")
+    return 0
+
+
+def _open_all(args: argparse.Namespace) -> int:
+    board = args.all_board
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ValidationError("--all opens every door of the board: confirm with --yes", field="yes")
+        if input(f"Open EVERY door of board {board}? Type YES to confirm: ").strip() != "YES":
+            print("nothing opened")
+            return 1
+    with app_of(args) as app:
+        cab = _cabinet(app)
+        results = cab.technician_open_all(board, actor=_actor("technician"), cabinet_id=args.cabinet)
+        for r in results:
+            print(f"{r.label}: {r.outcome}")
+        cab_id = args.cabinet or app.cfg.cabinets[0].id
+        sim = getattr(app.buses.get(cab_id), "sim", None)
+        if sim is not None:  # the simulator plays the technician: shuts every door after a moment
+            print(f"SIMULATED: the simulator will shut the doors in {SIM_CLOSE_AFTER_S:g} s.", flush=True)
+            comps = [c for cc in app.cfg.cabinets if cc.id == cab_id for c in cc.compartments if c.board == board]
+            threading.Timer(SIM_CLOSE_AFTER_S, lambda: [sim.close_door(c.board, c.channel) for c in comps]).start()
+        else:
+            print("Shut every door when done; the item sensors are then compared with the records.", flush=True)
+        still = cab.wait_board_shut(board, cabinet_id=args.cabinet)
+        if still:
+            print(f"still open: {', '.join(still)}; sensors not compared (run it again once they are shut)",
+                  file=sys.stderr)
+            return 1
+        findings = cab.check_after_open_all(board, cabinet_id=args.cabinet)
+    print("every door shut; item sensors agree with the records" if not findings else "\n".join(
+        f"staff task: {f}" for f in findings))
     return 0
 
 

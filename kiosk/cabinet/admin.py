@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
+from kiosk.cabinet import finish, sensor_check, store
 from kiosk.cabinet import states as S
-from kiosk.cabinet import store
 from kiosk.cabinet.flows import Flows
 from kiosk.cabinet.results import (
     CompartmentStatus,
@@ -17,10 +20,14 @@ from kiosk.cabinet.results import (
     TaskView,
     UnknownCompartment,
 )
+from kiosk.cabinet.transitions import transition
 from kiosk.errors import FlowError, LockBoardError
+from kiosk.lockboard_families import FAMILY
 from kiosk.ports import DoorStatus
 from kiosk.privacy import audit_text
 from kiosk.storage.models import Compartment, Flow, Parcel, StaffTask
+
+log = logging.getLogger(__name__)
 
 
 class Admin(Flows):
@@ -66,6 +73,89 @@ class Admin(Flows):
             flow_id = self._begin(s, now, S.TECH_OPEN, comp, None, actor, {"parcel": parcel.id if parcel else None})
         handle = self._unlock(flow_id)
         return FlowResult(handle.flow_id, S.TECH_OPEN, "opened", handle.label, None)
+
+    def technician_open_all(self, board: int, *, actor: str, cabinet_id: str | None = None) -> list[FlowResult]:
+        """Open every door of one board for a technician, each recorded (and audited) as a technician-open flow.
+
+        Refused while any flow of this kiosk is open (its door must not be opened under a person). Kerong boards
+        have an unlock-all command; a family without one is opened one door at a time (never re-sent). Once the
+        doors are shut, :meth:`check_after_open_all` compares the item sensors with the records."""
+        cab_id = cabinet_id or next(iter(self.cabinets))
+        if cab_id not in self.buses:
+            raise UnknownCompartment(f"no cabinet {cab_id} in this kiosk")
+        with self._tx() as (s, now):
+            running = s.execute(select(Flow.id).join(Compartment, Compartment.id == Flow.compartment_id)
+                                .where(Flow.finished_at.is_(None), Compartment.cabinet_id.in_(list(self.buses)))).scalar()
+            if running is not None:
+                raise FlowError(f"open all refused: flow {running} has a door open or opening",
+                                hint="Wait until every door is shut (see `kiosk cabinet status`).")
+            comps = s.execute(select(Compartment).where(Compartment.cabinet_id == cab_id, Compartment.board == board)
+                              .order_by(Compartment.channel)).scalars().all()
+            if not comps:
+                raise UnknownCompartment(f"cabinet {cab_id} has no compartment on board {board}")
+            audit(s, now, actor, "cabinet.technician_open_all", cab_id, board=board, doors=len(comps))
+            flows = [(self._begin(s, now, S.TECH_OPEN, c, None, actor, {"all": board}), c.label, c.channel) for c in comps]
+        bus = self._bus(cab_id)
+        if FAMILY[self.cabinets[cab_id].family].can("unlock_all"):
+            return self._opened_all(bus, board, flows)
+        out: list[FlowResult] = []
+        for flow_id, label, _ch in flows:  # one at a time, each through the door engine's own open
+            try:
+                h = self._unlock(flow_id)
+                out.append(FlowResult(h.flow_id, S.TECH_OPEN, "opened", label, None))
+            except LockBoardError as err:
+                out.append(FlowResult(flow_id, S.TECH_OPEN, "door_fault", label, None))
+                log.warning("open all: %s did not open (%s)", label, err.message)
+        return out
+
+    def _opened_all(self, bus: Any, board: int, flows: list[tuple[int, str, int]]) -> list[FlowResult]:
+        """Kerong: one unlock-all command (never re-sent), then each door as the board reads it."""
+        try:
+            doors = bus.unlock_all(board)
+        except LockBoardError as err:
+            doors, why = {}, f"{type(err).__name__}: {err.message}"
+        else:
+            why = "did not read open after the unlock-all"
+        out: list[FlowResult] = []
+        with self._tx() as (s, now):
+            for flow_id, label, ch in flows:
+                flow = s.get(Flow, flow_id)
+                assert flow is not None
+                door = doors.get(ch)
+                if door is not None and not door.closed:
+                    transition(flow, S.DOOR_OPEN, now)
+                    audit(s, now, flow.actor, "cabinet.door_opened", label, flow=flow_id, kind=flow.kind)
+                    finish.close_flow(flow, now, "opened", label)
+                else:  # unknown or shut: said so, no door marked (a technician stands at it)
+                    audit(s, now, flow.actor, "cabinet.door_not_opened", label, flow=flow_id, kind=flow.kind, why=why)
+                    finish.close_flow(flow, now, "not_opened", label)
+                out.append(FlowResult(flow_id, S.TECH_OPEN, flow.outcome or "", label, None))
+        return out
+
+    def wait_board_shut(self, board: int, *, cabinet_id: str | None = None, timeout_s: float | None = None) -> list[str]:
+        """Read the board until every door on it is shut (or ``timeout_s``, default close_timeout_s); returns the
+        labels still open (empty: all shut)."""
+        cab_id = cabinet_id or next(iter(self.cabinets))
+        with self._tx() as (s, _now):
+            labels = dict(s.execute(select(Compartment.channel, Compartment.label).where(
+                Compartment.cabinet_id == cab_id, Compartment.board == board)).all())
+        deadline = self.clock.monotonic() + (timeout_s if timeout_s is not None else self._close_timeout_s(cab_id))
+        while True:
+            try:
+                doors = self._bus(cab_id).board_state(board)
+                still = sorted(labels[ch] for ch, d in doors.items() if ch in labels and not d.closed)
+            except LockBoardError as err:  # unknown is not shut
+                log.warning("open all: board %s not readable (%s)", board, err.message)
+                still = sorted(labels.values())
+            if not still or self.clock.monotonic() >= deadline:
+                return still
+            self.clock.sleep(self.close_poll_interval_s)
+
+    def check_after_open_all(self, board: int, *, cabinet_id: str | None = None) -> list[str]:
+        """The doors of an open-all are shut again: compare each item sensor with the records, one task per
+        compartment that disagrees; returns those findings."""
+        cab_id = cabinet_id or next(iter(self.cabinets))
+        return sensor_check.compare(self, "after a technician opened every door,", cabinet_id=cab_id, board=board)
 
     def disable(self, label: str, *, actor: str, reason: str = "") -> None:
         """Take a compartment out of service (an occupied one keeps its parcel, which can still be taken out)."""

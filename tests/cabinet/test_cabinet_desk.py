@@ -4,8 +4,6 @@ The CLI runs in this process against the same database and owns the simulator's 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
@@ -13,21 +11,8 @@ from kiosk.cabinet import Cabinet
 from kiosk.cabinet import states as S
 from kiosk.errors import FlowError
 from kiosk.storage.models import AuditRecord, Flow, StaffTask
-from tests.cabinet.cabinet_support import CAB_ID, KIOSK_ID, case, comp_state, make_bus, make_cabinet, outbox_events, parcel
-from tests.conftest import init_kiosk
+from tests.cabinet.cabinet_support import case, comp_state, make_bus, make_cabinet, outbox_events, parcel
 from tests.support.cli import run_cli
-from tests.support.config import write_config
-
-
-@pytest.fixture
-def pty_toml(tmp_path: Path, db_url: str, cab_cfg, sim_pty) -> Path:
-    """The kiosk's config with its lock bus on the simulator's pty (the CLI opens it; the test's bus must not)."""
-    comps = [{"label": c.label, "size": c.size, "board": c.board, "channel": c.channel} for c in cab_cfg.compartments]
-    p = write_config(tmp_path, kiosk={"id": KIOSK_ID}, storage={"url": db_url},
-                     cabinets=[{"id": CAB_ID, "bus": sim_pty[1], "family": "kerong-cu", "boards": [0],
-                                "reply_timeout_s": 0.3, "open_timeout_s": 0.4, "retries": 1, "compartments": comps}])
-    init_kiosk(p)
-    return p
 
 
 def _audit_count(db) -> int:
