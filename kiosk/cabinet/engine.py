@@ -183,8 +183,9 @@ class Engine:
                     task = store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {reason}", compartment_id=comp.id,
                                           parcel_id=pid, flow_id=flow_id)
                 else:
-                    task = store.add_task(s, now, "board_not_answering", f"{board_down.message}; parcel {pid}",
-                                          compartment_id=comp.id, parcel_id=pid, flow_id=flow_id)
+                    task = store.add_task(s, now, S.TaskKind.BOARD_NOT_ANSWERING, f"{board_down.message}; parcel {pid}",
+                                          compartment_id=comp.id, parcel_id=pid, flow_id=flow_id,
+                                          cabinet_id=comp.cabinet_id, board=gone)
                 finish.close_flow(flow, now, "door_fault", comp.label, task_id=task.id)
                 raise_after = err if where == "door" else board_down
         if raise_after is not None:
