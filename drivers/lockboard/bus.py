@@ -53,9 +53,10 @@ class SerialLockBus:
         self._boards_down: set[int] = set()
         self._on_close: list[Callable[[], None]] = []
         self._label = f"lock bus {settings.name or url}"
-        # Silence after a rejected frame that ends a read early: 1.5 character times (8N1), at least 1 ms; the
-        # bytes of a good frame right behind noise arrive back to back, well inside it.
-        self._quiet_s = max(0.001, 1.5 * 10 / settings.baud)
+        # Silence after a rejected frame that ends a read early: half a character time (8N1). A rejected frame
+        # is nearly always the board's own reply with a bad checksum (noise rarely forms a whole candidate), and
+        # a board sends one reply per request; if a good frame does come later, the re-send costs one request.
+        self._quiet_s = 0.5 * 10 / settings.baud
         with self._lock:
             try:
                 self._port()
