@@ -164,6 +164,7 @@ class Services:
             del self._orphans[fid]  # shut since: finished now, not only once its timeout has passed
         if self.cabinet.settle_open_flows() or done:
             self.sender.poke()
+        self.cabinet.recheck_boards()  # a board that answers again closes its own task
 
     def _heartbeat_loop(self) -> None:
         # Our own loop around beat_once (rather than HeartbeatService.start) so every beat updates the start screen.

@@ -62,6 +62,8 @@ class Engine:
         self._open_since: dict[int, float] = {}
         # Flows whose door start-up found open (kiosk.cabinet.reconcile): decided by the start-up table once shut.
         self.found_open: set[int] = set()
+        # (cabinet, board) -> monotonic time its "not answering" task was last re-checked (kiosk.cabinet.board_watch)
+        self.board_tries: dict[tuple[str, int | None], float] = {}
 
     # --- helpers ----------------------------------------------------------------
     @contextmanager
