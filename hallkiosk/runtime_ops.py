@@ -384,7 +384,9 @@ class StaffOps(Services):
         return self.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}", reason=reason)
 
     def handover(self, parcel_id: int, actor: str) -> Any:  # a held parcel handed to its owner at the desk
-        return self.cabinet.handover(parcel_id, actor=f"staff:{actor[-4:]}")
+        view = self.cabinet.handover(parcel_id, actor=f"staff:{actor[-4:]}")
+        self.sender.poke()  # its PICKED_UP report was queued
+        return view
 
     def putback(self, parcel_id: int, actor: str) -> Any:  # a held parcel found in place: ready again
         return self.cabinet.putback(parcel_id, actor=f"staff:{actor[-4:]}")

@@ -107,7 +107,9 @@ class _BusOfRunningKiosk:
         pass
 
 
-def _cabinet(app, *, platform: bool = False, read_only: bool = False) -> Cabinet:
+def _cabinet(app, *, platform: bool = False, read_only: bool = False, sync: bool = False) -> Cabinet:
+    """The cabinet core for one command. ``read_only``: passive (no reconciliation; ``sync`` brings the
+    compartments in line with the config first, for the commands that write a compartment's row)."""
     cfg = app.cfg
     try:
         buses = app.buses
@@ -121,6 +123,8 @@ def _cabinet(app, *, platform: bool = False, read_only: bool = False) -> Cabinet
     cab = Cabinet(app.db, buses, cfg.cabinets, cfg.pickup, app.clock, app.secret, cfg.kiosk.id,
                   platform=app.platform if platform else None)
     if read_only:
+        if sync:  # config only (labels, boards): flows, parcels and doors are left as they are
+            cab.sync()
         # Reading never changes state: no sync, no reconciliation (which would turn a door another command left
         # open into a stuck parcel). The doors are read as they are; the kiosk's own start settles flows.
         return cab
@@ -217,14 +221,14 @@ def _open_all(args: argparse.Namespace) -> int:
 
 def _disable(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        _cabinet(app, read_only=True).disable(args.label, actor=_actor("staff"), reason=args.reason)
+        _cabinet(app, read_only=True, sync=True).disable(args.label, actor=_actor("staff"), reason=args.reason)
         print(f"{args.label.upper()} disabled")
     return 0
 
 
 def _enable(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        state = _cabinet(app, read_only=True).enable(args.label, actor=_actor("staff"))
+        state = _cabinet(app, read_only=True, sync=True).enable(args.label, actor=_actor("staff"))
         print(f"{args.label.upper()} enabled: {state}")
     return 0
 

@@ -217,6 +217,6 @@ def test_a_held_parcel_is_put_back_or_handed_over_at_the_desk(k: Driver) -> None
     assert rec.actor == f"staff:{STAFF_BADGE[-4:]}" and rec.detail["parcel"] == pid
     bo = k.rt.app.platform.sim.backoffice
     k.wait_for(lambda: [d.event for d in bo.deliveries if d.case_number == case].count("PICKED_UP") == 1,
-               timeout=20, what="the platform to hear it was picked up, once")
+               timeout=40, what="the platform to hear it was picked up, once")
     sim, b, ch = slot_of(k, label)
     sim.take_item(b, ch)  # what staff took out to hand over: later tests need the compartment empty
