@@ -47,6 +47,7 @@ Crash injection for tests: :mod:`kiosk.cabinet.crashpoints`.
 from __future__ import annotations
 
 from kiosk.cabinet.results import (
+    AnotherDoorUnknown,
     CompartmentStatus,
     DoorLeftOpen,
     DoorStateUnknown,
@@ -65,6 +66,7 @@ from kiosk.cabinet.results import (
 from kiosk.cabinet.service import Cabinet
 
 __all__ = [
+    "AnotherDoorUnknown",
     "Cabinet",
     "CompartmentStatus",
     "DoorLeftOpen",

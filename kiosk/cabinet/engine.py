@@ -19,7 +19,7 @@ from kiosk.audit import append as audit
 from kiosk.cabinet import allocate, crashpoints, finish, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeGuard
-from kiosk.cabinet.results import DoorLeftOpen, DoorStateUnknown, FlowHandle, FlowResult, PickupDoorFault
+from kiosk.cabinet.results import AnotherDoorUnknown, DoorLeftOpen, DoorStateUnknown, FlowHandle, FlowResult, PickupDoorFault
 from kiosk.cabinet.transitions import transition
 from kiosk.clock import Clock
 from kiosk.config import CabinetConfig, PickupConfig
@@ -64,6 +64,9 @@ class Engine:
         self.found_open: set[int] = set()
         # (cabinet, board) -> monotonic time its "not answering" task was last re-checked (kiosk.cabinet.board_watch)
         self.board_tries: dict[tuple[str, int | None], float] = {}
+        # Doors whose state is unknown (only garbled replies after their unlock): cabinet, board, channel -> label.
+        # No other door opens until each reads valid again (then it is known, open or shut).
+        self.unknown_doors: dict[tuple[str, int, int], str] = {}
 
     # --- helpers ----------------------------------------------------------------
     @contextmanager
@@ -103,6 +106,7 @@ class Engine:
                 assert comp is not None
                 kind, label, cab_id, board, channel = flow.kind, comp.label, comp.cabinet_id, comp.board, comp.channel
                 parcel_id = flow.parcel_id
+            self._no_door_unknown(flow_id, label)
             crashpoints.hit(f"{kind}.opening")
             try:
                 self._bus(cab_id).open(board, channel)
@@ -208,6 +212,35 @@ class Engine:
             raise board_down from err
         raise NoFreeCompartment(f"no working compartment is free for size {size} (tried {', '.join(tried)})") from err
 
+    def _no_door_unknown(self, flow_id: int, label: str) -> None:
+        """The rule "no second door opens while any door's state is unknown": read each unknown door again (a
+        status request, safe to re-send); one still unreadable ends this flow unopened, as if it never ran."""
+        for key, other in list(self.unknown_doors.items()):
+            cab_id, board, channel = key
+            try:
+                self._bus(cab_id).door_state(board, channel)
+            except LockBoardError as err:
+                with self._tx() as (s, now):
+                    flow = s.get(Flow, flow_id, with_for_update=True)
+                    assert flow is not None
+                    why = f"the state of door {other} is unknown"
+                    audit(s, now, flow.actor, "cabinet.open_refused", label, flow=flow_id, kind=flow.kind, why=why)
+                    parcel = s.get(Parcel, flow.parcel_id) if flow.parcel_id else None
+                    if flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW) and parcel is not None:  # nothing went in
+                        comp = s.get(Compartment, flow.compartment_id)
+                        assert comp is not None
+                        parcel.state, parcel.finished_at, parcel.compartment_id = S.CANCELLED, now, None
+                        store.release(comp, now)
+                        finish.close_flow(flow, now, "not_opened", label)
+                    elif parcel is not None:  # pickup, collect: the parcel is as it was
+                        finish.roll_back(self, s, flow, why)
+                    else:
+                        finish.close_flow(flow, now, "not_opened", label)
+                raise AnotherDoorUnknown(f"{label} was not opened: the state of door {other} is still unknown "
+                                         f"(the lock bus garbles its replies: {err.message})") from err
+            del self.unknown_doors[key]  # a valid reply: known again, open or shut
+            log.info("door %s reads valid again", other)
+
     def _door_unknown(self, flow_id: int, err: LockBoardError) -> NoReturn:
         """Only garbled replies after the unlock: the door may stand open. No other door is opened for this flow
         (a deposit does not move on) and no door is marked faulty (the noise is the bus's): the parcel waits in
@@ -228,6 +261,7 @@ class Engine:
                   parcel=pid, board=comp.board, task=task_id)
             finish.close_flow(flow, now, "door_unknown", comp.label, task_id=task_id)
             label = comp.label
+            self.unknown_doors[(comp.cabinet_id, comp.board, comp.channel)] = label
         log.warning("door %s: state unknown after garbled replies (flow %s, task %s)", label, flow_id, task_id)
         raise DoorStateUnknown(f"compartment {label}: the lock bus garbled every reply after the unlock, so whether "
                                f"the door opened is unknown; no other door was opened (staff task {task_id})",

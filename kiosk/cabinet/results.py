@@ -122,6 +122,13 @@ class DoorStateUnknown(LockBoardFrameError):
         self.task_id = task_id
 
 
+class AnotherDoorUnknown(FlowError):
+    """Nothing was opened: another door's state is unknown (garbled replies), and no second door opens then."""
+
+    citizen_key = "error.door"  # "A door failed. Please go to the service desk."
+    hint = "Look at the door named and the RS-485 cable; once the bus answers cleanly the cabinet works again."
+
+
 class PickupCodeExpired(FlowError):
     """The code was right but is past its expiry: the owner can still pick up with their ID card."""
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from kiosk.cabinet import Cabinet, DoorStateUnknown
+from kiosk.cabinet import AnotherDoorUnknown, Cabinet, DoorStateUnknown
 from kiosk.cabinet import states as S
-from kiosk.storage.models import AuditRecord, StaffTask
+from kiosk.storage.models import AuditRecord, Parcel, StaffTask
 from tests.cabinet.cabinet_support import assert_consistent, case, comp_state, parcel
 
 
@@ -73,9 +73,10 @@ def test_line_noise_raises_one_task_per_board_and_marks_no_compartment(cabinet: 
     code1, _p1, _l1 = _deposit(cabinet, sim, 1)
     code2, _p2, _l2 = _deposit(cabinet, sim, 2)
     sim.corrupt(0, 10_000)
-    for code in (code1, code2):
-        with pytest.raises(DoorStateUnknown):
-            cabinet.start_pickup_by_code(code)
+    with pytest.raises(DoorStateUnknown):
+        cabinet.start_pickup_by_code(code1)
+    with pytest.raises(AnotherDoorUnknown):  # no second door while the first one's state is unknown
+        cabinet.start_pickup_by_code(code2)
     sim.clear_faults(0)
     tasks = cabinet.tasks()
     assert [t.kind for t in tasks] == [S.TaskKind.BUS_GARBLED]  # one, naming the board
@@ -90,3 +91,31 @@ def test_a_garbled_read_while_waiting_for_the_door_is_not_a_closed_door(cabinet:
     sim.put_item(0, 1)
     sim.close_door(0, 1)
     assert cabinet.wait_closed(h).outcome == "deposited"
+
+
+def test_no_other_door_opens_while_a_door_state_is_unknown(cabinet: Cabinet, sim, db) -> None:
+    code, pid, label = _deposit(cabinet, sim, 1)  # A01, ready
+    sim.corrupt(0, 10_000)
+    with pytest.raises(DoorStateUnknown):
+        cabinet.start_deposit(case(2), actor="staff", size="S")  # A02: opened, then only garbage
+    sent = len(_unlocks(sim))
+    for attempt in (lambda: cabinet.start_pickup_by_code(code), lambda: cabinet.start_deposit(case(3), actor="staff")):
+        with pytest.raises(AnotherDoorUnknown, match="the state of door A02 is still unknown"):
+            attempt()
+    assert len(_unlocks(sim)) == sent  # nothing else was unlocked
+    assert parcel(db, pid).state == S.READY  # the pickup left the parcel as it was; its code still works
+    sim.clear_faults(0)  # the bus answers cleanly again: A02 is known (open), the cabinet works again
+    h = cabinet.start_pickup_by_code(code)
+    assert h.label == label
+    sim.take_item(0, 1)
+    sim.close_door(0, 1)
+    assert cabinet.wait_closed(h).outcome == "picked_up"
+    assert_consistent_after_unknown(db)
+
+
+def assert_consistent_after_unknown(db) -> None:
+    """Only the parcel whose door was unknown waits for staff; every cancelled try left nothing behind."""
+    with db.transaction() as s:
+        states = sorted(p.state for p in s.execute(select(Parcel)).scalars())
+    assert states == sorted([S.ATTENTION, S.CANCELLED, S.PICKED_UP])
+    assert_consistent(db)
