@@ -157,14 +157,33 @@ class SerialLockBus:
         return found
 
     def unlock_all(self, board: int) -> Mapping[int, DoorStatus]:
-        """Technician only (kerong-cu): unlock every lock of a board, then read the board once."""
+        """Technician only (kerong-cu): unlock every lock of a board once (never re-sent, whatever its reply),
+        then read the board until every door reads open or the open timeout passes; the last valid reading.
+        Garbled readings never end the wait; none valid at all is a LockBoardFrameError (the doors unknown)."""
         s = self.settings
         if not FAMILY[s.family].can("unlock_all"):
             raise ValueError(f"{self._label}: {s.family} boards have no unlock-all command; open the doors one by one")
         with self._lock:
-            self._transact(Request(s.family, "unlock_all", board), s.open_timeout_s, retries=0)
-            time.sleep(s.open_poll_interval_s)
-            return self._read_board(board)
+            deadline = time.monotonic() + s.open_timeout_s
+            try:
+                self._transact(Request(s.family, "unlock_all", board), s.open_timeout_s, retries=0)
+            except (LockBoardTimeout, LockBoardFrameError) as err:
+                log.warning("%s: no valid reply to unlock-all of board %d (%s); confirming by status",
+                            self._label, board, err)
+            last: dict[int, DoorStatus] | None = None
+            while True:
+                time.sleep(s.open_poll_interval_s)
+                try:
+                    last = self._read_board(board)
+                except LockBoardFrameError:
+                    pass
+                if last is not None and not any(d.closed for d in last.values()):
+                    return last
+                if time.monotonic() >= deadline:
+                    if last is None:
+                        raise LockBoardFrameError(f"{self._label}: board {board}: only garbled replies after the"
+                                                  " unlock-all: its doors' states are unknown")
+                    return last
 
     def close(self) -> None:
         """Close the port (and run close hooks, e.g. stop a simulator); idempotent."""

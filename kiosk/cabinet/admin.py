@@ -21,7 +21,7 @@ from kiosk.cabinet.results import (
     UnknownCompartment,
 )
 from kiosk.cabinet.transitions import transition
-from kiosk.errors import FlowError, LockBoardError
+from kiosk.errors import FlowError, LockBoardError, LockBoardFrameError
 from kiosk.lockboard_families import FAMILY
 from kiosk.ports import DoorStatus
 from kiosk.privacy import audit_text
@@ -97,7 +97,7 @@ class Admin(Flows):
             flows = [(self._begin(s, now, S.TECH_OPEN, c, None, actor, {"all": board}), c.label, c.channel) for c in comps]
         bus = self._bus(cab_id)
         if FAMILY[self.cabinets[cab_id].family].can("unlock_all"):
-            return self._opened_all(bus, board, flows)
+            return self._opened_all(bus, cab_id, board, flows)
         out: list[FlowResult] = []
         for flow_id, label, _ch in flows:  # one at a time, each through the door engine's own open
             try:
@@ -108,12 +108,14 @@ class Admin(Flows):
                 log.warning("open all: %s did not open (%s)", label, err.message)
         return out
 
-    def _opened_all(self, bus: Any, board: int, flows: list[tuple[int, str, int]]) -> list[FlowResult]:
+    def _opened_all(self, bus: Any, cab_id: str, board: int, flows: list[tuple[int, str, int]]) -> list[FlowResult]:
         """Kerong: one unlock-all command (never re-sent), then each door as the board reads it."""
         try:
             doors = bus.unlock_all(board)
         except LockBoardError as err:
             doors, why = {}, f"{type(err).__name__}: {err.message}"
+            if isinstance(err, LockBoardFrameError):  # only garbage: they may stand open, so no other door opens
+                self.unknown_doors.update({(cab_id, board, ch): label for _f, label, ch in flows})
         else:
             why = "did not read open after the unlock-all"
         out: list[FlowResult] = []
