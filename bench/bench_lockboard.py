@@ -13,6 +13,8 @@ to stay honest).
     subtracts the poll sleeps the driver actually asked for.
 (b) status of 8 boards x 16 channels, one request per board, against the wire
     time of those 8 requests and replies (target <= 1.2x).
+(c) garbled status replies: each costs at most one request+reply wire time
+    + 5 ms; a scan with one bad reply per board <= 2.2x the clean wire time.
 
 Run: ``python -m bench.bench_lockboard`` or ``python bench/bench_lockboard.py``.
 """
@@ -39,6 +41,8 @@ BOARDS = 8
 CHANNELS = 16
 OVERHEAD_TARGET_MS = 5.0
 SCAN_TARGET_RATIO = 1.2
+BAD_REPLY_MARGIN_MS = 5.0  # a bad reply may cost one request+reply on the wire and this much more
+BAD_SCAN_TARGET_RATIO = 2.2
 
 
 def _rig(family: str, boards: list[int]) -> tuple[SimLockBoard, SerialLockBus]:
@@ -121,6 +125,46 @@ def bench_scan(family: str) -> dict[str, float]:
             "overhead_per_board_ms": (med - wire) / BOARDS}
 
 
+def bench_bad_replies(family: str) -> dict[str, float]:
+    """What a garbled status reply costs: one bad reply on one board, and one bad reply on every board of a scan.
+
+    The driver re-sends a status request as soon as the line goes quiet after a rejected frame, so a bad reply
+    should cost about one more request+reply on the wire, not a reply timeout."""
+    boards = list(range(BOARDS)) if family == "kerong-cu" else list(range(1, BOARDS + 1))
+    sim, bus = _rig(family, boards)
+    reply_len = KR_STATUS_LEN if family == "kerong-cu" else all_reply_len(CHANNELS)
+    one_wire = sim.wire_time_s(KR_REQUEST_LEN + reply_len) * 1000
+    clean, bad, scans = [], [], []
+    try:
+        for b in boards:
+            bus.board_state(b)  # warm up
+        for _ in range(SCAN_ROUNDS * 2):
+            t0 = time.perf_counter()
+            bus.board_state(boards[0])
+            clean.append((time.perf_counter() - t0) * 1000)
+            sim.corrupt(boards[0], 1)
+            before = len(sim.received)
+            t0 = time.perf_counter()
+            bus.board_state(boards[0])
+            bad.append((time.perf_counter() - t0) * 1000)
+            assert len(sim.received) - before == 2  # the garbled one and its re-send
+        for _ in range(SCAN_ROUNDS):
+            for b in boards:
+                sim.corrupt(b, 1)
+            before = len(sim.received)
+            t0 = time.perf_counter()
+            doors = [bus.board_state(b) for b in boards]
+            scans.append((time.perf_counter() - t0) * 1000)
+            assert len(sim.received) - before == 2 * BOARDS and sum(map(len, doors)) == BOARDS * CHANNELS
+    finally:
+        bus.close()
+        sim.stop()
+    cost = statistics.median(bad) - statistics.median(clean)
+    scan_med = statistics.median(scans)
+    return {"one_wire_ms": one_wire, "bad_cost_ms": cost, "bad_cost_p95_ms": _pct(bad, 0.95) - statistics.median(clean),
+            "scan_median_ms": scan_med, "scan_ratio": scan_med / (BOARDS * one_wire)}
+
+
 def main() -> int:
     """Run both measurements for both families and print the figures; exit 1 if a target is missed."""
     ok = True
@@ -145,6 +189,18 @@ def main() -> int:
         print(f"  {family:10} @{FAMILY_DEFAULTS[family].baud} baud: wire {r['wire_ms']:.2f} ms, measured median "
               f"{r['median_ms']:.2f} ms (p95 {r['p95_ms']:.2f}), ratio {r['ratio']:.3f}x "
               f"(target <= {SCAN_TARGET_RATIO}), overhead {r['overhead_per_board_ms']:.2f} ms per board "
+              f"{'OK' if good else 'MISSED'}")
+    print(f"\n(c) garbled status replies (bad checksum), {SCAN_ROUNDS * 2} rounds; scans of {BOARDS} boards "
+          "with one bad reply on every board")
+    for family in ("kerong-cu", "generic-8a"):
+        r = bench_bad_replies(family)
+        limit = r["one_wire_ms"] + BAD_REPLY_MARGIN_MS
+        good = r["bad_cost_ms"] <= limit and r["scan_ratio"] <= BAD_SCAN_TARGET_RATIO
+        ok &= good
+        print(f"  {family:10} @{FAMILY_DEFAULTS[family].baud} baud: a bad reply costs {r['bad_cost_ms']:.2f} ms "
+              f"(p95 {r['bad_cost_p95_ms']:.2f}; target <= request+reply wire {r['one_wire_ms']:.2f} + "
+              f"{BAD_REPLY_MARGIN_MS:g} ms); scan with one bad reply per board: median {r['scan_median_ms']:.2f} ms, "
+              f"ratio {r['scan_ratio']:.3f}x the clean wire time (target <= {BAD_SCAN_TARGET_RATIO}) "
               f"{'OK' if good else 'MISSED'}")
     return 0 if ok else 1
 

@@ -42,6 +42,16 @@ DOORS_INTERVAL_S = 5.0  # how often doors left open are looked at again
 
 
 @dataclass(frozen=True)
+class OpenAllResult:
+    """A technician's open-all: doors opened / not opened, labels still open at the wait's end, sensor mismatches."""
+
+    opened: int
+    not_opened: int
+    still_open: list[str]
+    mismatches: int
+
+
+@dataclass(frozen=True)
 class SlotInfo:
     """One door as the cabinet picture draws it."""
 
@@ -164,6 +174,7 @@ class Services:
             del self._orphans[fid]  # shut since: finished now, not only once its timeout has passed
         if self.cabinet.settle_open_flows() or done:
             self.sender.poke()
+        self.cabinet.recheck_boards()  # a board that answers again closes its own task
 
     def _heartbeat_loop(self) -> None:
         # Our own loop around beat_once (rather than HeartbeatService.start) so every beat updates the start screen.
@@ -372,6 +383,14 @@ class StaffOps(Services):
     def collect(self, parcel_id: int, actor: str, reason: str = "") -> FlowHandle:  # reason: audited (a take-back)
         return self.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}", reason=reason)
 
+    def handover(self, parcel_id: int, actor: str) -> Any:  # a held parcel handed to its owner at the desk
+        view = self.cabinet.handover(parcel_id, actor=f"staff:{actor[-4:]}")
+        self.sender.poke()  # its PICKED_UP report was queued
+        return view
+
+    def putback(self, parcel_id: int, actor: str) -> Any:  # a held parcel found in place: ready again
+        return self.cabinet.putback(parcel_id, actor=f"staff:{actor[-4:]}")
+
     def compartments(self) -> list[Any]:
         return self.cabinet.status()
 
@@ -384,6 +403,22 @@ class StaffOps(Services):
 
     def tech_open(self, label: str, actor: str) -> FlowResult:
         return self.cabinet.technician_open(label, actor=f"technician:{actor[-4:]}")
+
+    def tech_open_all(self, actor: str) -> OpenAllResult:
+        """Every door of every board (technician screen, after its confirmation); blocks until they are shut."""
+        who, opened, bad, still, mismatches = f"technician:{actor[-4:]}", 0, 0, [], 0
+        for cab in self.cfg.cabinets:
+            for board in cab.boards:
+                results = self.cabinet.technician_open_all(board, actor=who, cabinet_id=cab.id)
+                opened += sum(r.outcome == "opened" for r in results)
+                bad += sum(r.outcome != "opened" for r in results)
+        for cab in self.cfg.cabinets:
+            for board in cab.boards:
+                left = self.cabinet.wait_board_shut(board, cabinet_id=cab.id)
+                still += left
+                if not left:
+                    mismatches += len(self.cabinet.check_after_open_all(board, cabinet_id=cab.id))
+        return OpenAllResult(opened, bad, still, mismatches)
 
     def tech_exit_to_shell(self, actor: str) -> None:
         """Audited before the kiosk leaves the screen to a technician shell."""

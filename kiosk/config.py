@@ -24,6 +24,7 @@ from pydantic_core import PydanticCustomError
 from kiosk.clock import DEFAULT_TZ, StaffedHours
 from kiosk.config_cabinets import check_cabinets
 from kiosk.errors import ConfigError
+from kiosk.lockboard_families import FAMILY, MAX_ADDRESS, MAX_CHANNELS, MIN_ADDRESS, Family
 from kiosk.printable import printable
 
 DEFAULT_CONFIG = Path(__file__).with_name("default.toml")
@@ -84,16 +85,16 @@ class KioskSection(_Strict):
 class CompartmentConfig(_Strict):
     label: Annotated[str, Field(pattern=r"^[A-Z][0-9]{2,3}$")]
     size: Literal["S", "M", "L"]
-    board: Annotated[int, Field(ge=0, le=64)]
-    channel: Annotated[int, Field(ge=1, le=48)]
+    board: Annotated[int, Field(ge=MIN_ADDRESS, le=MAX_ADDRESS)]  # each family's own range: CabinetConfig
+    channel: Annotated[int, Field(ge=1, le=MAX_CHANNELS)]
 
 
 class CabinetConfig(_Strict):
     id: Annotated[str, Field(pattern=r"^[A-Z0-9\-]{2,32}$")]
     bus: Annotated[str, Field(min_length=1)]  # a pyserial URL or device path; "sim" runs the built-in simulator
-    family: Literal["kerong-cu", "generic-8a"]
+    family: Family
     baud: Annotated[int, Field(ge=1200, le=921600)] | None = None  # None: the family's default
-    boards: Annotated[list[Annotated[int, Field(ge=0, le=64)]], Field(min_length=1)]
+    boards: Annotated[list[Annotated[int, Field(ge=MIN_ADDRESS, le=MAX_ADDRESS)]], Field(min_length=1)]
     channels_per_board: Annotated[Literal[12, 16, 24, 48], _int_only("12, 16, 24 or 48")] = 16
     # Site settings from lockboards.md, checked by a technician on the real hardware.
     hook_closed_level: Bit = 1  # kerong-cu: hook bit value meaning "door closed"
@@ -132,16 +133,13 @@ class CabinetConfig(_Strict):
                     " each lock drives one compartment"
                 )
             seen_slots[slot] = c.label
-        if self.family == "kerong-cu":
-            bad = [b for b in self.boards if b > 15]
-            if bad:
-                raise ValueError(f"boards: kerong-cu addresses are 0-15, got {bad}")
-            if self.channels_per_board != 16:
-                raise ValueError("channels_per_board: kerong-cu boards have 16 channels")
-        else:
-            bad = [b for b in self.boards if b < 1]
-            if bad:
-                raise ValueError(f"boards: generic-8a addresses are 1-64, got {bad}")
+        facts = FAMILY[self.family]
+        bad = [b for b in self.boards if b not in facts.addresses]
+        if bad:
+            raise ValueError(f"boards: {self.family} addresses are {facts.min_address}-{facts.max_address}, got {bad}")
+        if self.channels_per_board not in facts.channel_counts:
+            counts = " or ".join(str(n) for n in facts.channel_counts)
+            raise ValueError(f"channels_per_board: {self.family} boards have {counts} channels")
         return self
 
 

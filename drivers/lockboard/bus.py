@@ -11,10 +11,7 @@ from typing import Any
 import serial
 
 from drivers.lockboard.frames import (
-    G_MAX_BOARD,
-    G_MIN_BOARD,
     KR_CHANNELS,
-    KR_MAX_BOARD,
     GenericBoardState,
     GenericLockState,
     KerongStatus,
@@ -28,11 +25,13 @@ from drivers.lockboard.polarity import generic_door, generic_doors, kerong_doors
 from drivers.lockboard.settings import BusSettings
 from kiosk.config import CabinetConfig
 from kiosk.errors import LockBoardError, LockBoardFrameError, LockBoardTimeout, OpenNotDetected
+from kiosk.lockboard_families import FAMILY
 from kiosk.ports import DoorStatus
 
 log = logging.getLogger(__name__)
 
 _READ_SLICE_S = 0.02  # longest a single read blocks, so deadlines hold without reconfiguring the port
+_QUIET_POLL_S = 0.0005  # how often the line is looked at while waiting for it to go quiet after a bad frame
 
 
 class SerialLockBus:
@@ -50,6 +49,10 @@ class SerialLockBus:
         self._boards_down: set[int] = set()
         self._on_close: list[Callable[[], None]] = []
         self._label = f"lock bus {settings.name or url}"
+        # Silence after a rejected frame that ends a read early: half a character time (8N1). A rejected frame
+        # is nearly always the board's own reply with a bad checksum (noise rarely forms a whole candidate), and
+        # a board sends one reply per request; if a good frame does come later, the re-send costs one request.
+        self._quiet_s = 0.5 * 10 / settings.baud
         with self._lock:
             try:
                 self._port()
@@ -75,21 +78,46 @@ class SerialLockBus:
         with self._lock:
             deadline = time.monotonic() + s.open_timeout_s
             if s.family == "kerong-cu":
-                self._transact(Request(s.family, "unlock", board, channel), s.open_timeout_s, retries=0)
+                try:
+                    self._transact(Request(s.family, "unlock", board, channel), s.open_timeout_s, retries=0)
+                except (LockBoardTimeout, LockBoardFrameError) as err:
+                    # Never resend an unlock: the lock may have fired. The status reads that follow decide.
+                    log.warning("%s: no valid reply to unlock of board %d channel %d (%s); confirming by status",
+                                self._label, board, channel, err)
                 time.sleep(s.open_poll_interval_s)
             else:
                 self._send_generic_open(board, channel)
-            while True:
+            return self._confirm_open(board, channel, deadline)
+
+    def _confirm_open(self, board: int, channel: int, deadline: float) -> DoorStatus:
+        """Poll the door until it reads open or ``deadline`` passes.
+
+        A garbled reply says nothing about the door, so it never ends the wait: only a valid "closed" at the
+        deadline is OpenNotDetected (the door's fault), and a run of garbage with no valid reply at all until
+        the deadline is a LockBoardFrameError naming the board (the bus's fault: the door's state is unknown)."""
+        s = self.settings
+        valid, garbled = 0, ""
+        while True:
+            try:
                 door = self._read_door(board, channel)
+            except LockBoardFrameError as err:
+                garbled = err.message
+            else:
+                valid += 1
                 if not door.closed:
                     log.info("%s: board %d channel %d opened", self._label, board, channel)
                     return door
-                if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline:
+                if valid:
                     raise OpenNotDetected(
                         f"{self._label}: board {board} channel {channel}: unlock sent but the door did not"
                         f" read open within {s.open_timeout_s:g} s"
                     )
-                time.sleep(s.open_poll_interval_s)
+                raise LockBoardFrameError(
+                    f"{self._label}: board {board}: only garbled replies for {s.open_timeout_s:g} s after the unlock"
+                    f" of channel {channel}: its door's state is unknown (last: {garbled})"
+                )
+            time.sleep(s.open_poll_interval_s)
 
     def door_state(self, board: int, channel: int) -> DoorStatus:
         """The state of one door (kerong-cu reads the whole board: it has no single-lock query)."""
@@ -110,10 +138,10 @@ class SerialLockBus:
         timeout = s.reply_timeout_s if timeout_s is None else timeout_s
         tries = s.retries if retries is None else retries
         kind = "status" if s.family == "kerong-cu" else "query_all"
-        lo, hi = (0, KR_MAX_BOARD) if s.family == "kerong-cu" else (G_MIN_BOARD, G_MAX_BOARD)
+        family = FAMILY[s.family]
         found = []
         for addr in addresses:
-            if not lo <= addr <= hi:
+            if addr not in family.addresses:
                 continue  # an address the family cannot have never answers
             try:
                 # Locked per address, not per scan: a long scan must not hold up a citizen's door.
@@ -125,12 +153,33 @@ class SerialLockBus:
         return found
 
     def unlock_all(self, board: int) -> Mapping[int, DoorStatus]:
-        """Technician only (kerong-cu): unlock every lock of a board, then read the board once."""
+        """Technician only (kerong-cu): unlock every lock of a board once (never re-sent, whatever its reply),
+        then read the board until every door reads open or the open timeout passes; the last valid reading.
+        Garbled readings never end the wait; none valid at all is a LockBoardFrameError (the doors unknown)."""
         s = self.settings
+        if not FAMILY[s.family].can("unlock_all"):
+            raise ValueError(f"{self._label}: {s.family} boards have no unlock-all command; open the doors one by one")
         with self._lock:
-            self._transact(Request(s.family, "unlock_all", board), s.open_timeout_s, retries=0)
-            time.sleep(s.open_poll_interval_s)
-            return self._read_board(board)
+            deadline = time.monotonic() + s.open_timeout_s
+            try:
+                self._transact(Request(s.family, "unlock_all", board), s.open_timeout_s, retries=0)
+            except (LockBoardTimeout, LockBoardFrameError) as err:
+                log.warning("%s: no valid reply to unlock-all of board %d (%s); confirming by status",
+                            self._label, board, err)
+            last: dict[int, DoorStatus] | None = None
+            while True:
+                time.sleep(s.open_poll_interval_s)
+                try:
+                    last = self._read_board(board)
+                except LockBoardFrameError:
+                    pass
+                if last is not None and not any(d.closed for d in last.values()):
+                    return last
+                if time.monotonic() >= deadline:
+                    if last is None:
+                        raise LockBoardFrameError(f"{self._label}: board {board}: only garbled replies after the"
+                                                  " unlock-all: its doors' states are unknown")
+                    return last
 
     def close(self) -> None:
         """Close the port (and run close hooks, e.g. stop a simulator); idempotent."""
@@ -219,20 +268,37 @@ class SerialLockBus:
         raise err
 
     def _read_reply(self, ser: Any, expect: Any, timeout_s: float) -> tuple[Reply | None, str]:
-        """Read until a valid reply is found or the deadline passes; the second value says why not."""
+        """Read until a valid reply is found or the deadline passes; the second value says why not.
+
+        Once a complete frame was rejected (bad checksum, garbled), the line going quiet for a few character
+        times means no good frame follows: return at once so the caller re-sends its request, instead of
+        waiting out the whole reply timeout for each bad frame."""
         deadline = time.monotonic() + timeout_s
         buf = bytearray()
-        seen, reason = 0, ""
-        while time.monotonic() < deadline:
-            chunk = ser.read(max(1, ser.in_waiting))
+        seen, reason, rejected = 0, "", 0
+        quiet_s = self._quiet_s
+        last_byte = time.monotonic()
+        while (now := time.monotonic()) < deadline:
+            if rejected and not buf:  # after a bad frame: poll without blocking a whole read slice
+                waiting = ser.in_waiting
+                if not waiting:
+                    if now - last_byte >= quiet_s:
+                        break
+                    time.sleep(_QUIET_POLL_S)
+                    continue
+                chunk = ser.read(waiting)
+            else:
+                chunk = ser.read(max(1, ser.in_waiting))
             if not chunk:
                 continue
+            last_byte = time.monotonic()
             seen += len(chunk)
             buf += chunk
             res = scan_reply(bytes(buf), expect)
             if res.reply is not None:
                 return res.reply, ""
             reason = res.reason or reason
+            rejected += res.rejected
             del buf[: res.consumed]
         if seen and not reason:
             reason = f"{seen} bytes without a valid frame"

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from kiosk.errors import LockBoardFrameError
+from kiosk.lockboard_families import FAMILIES, GENERIC_8A, KERONG_CU, Family  # noqa: F401 (re-exported)
 
-Family = Literal["kerong-cu", "generic-8a"]
-FAMILIES: tuple[Family, ...] = ("kerong-cu", "generic-8a")
 RequestKind = Literal["status", "unlock", "unlock_all", "open", "query_one", "query_all"]
 ReplyKind = Literal["status", "lock", "all"]
 
 # kerong-cu
 KR_STX, KR_ETX = 0x02, 0x03
 KR_STATUS, KR_UNLOCK, KR_UNLOCK_ALL, KR_STATUS_REPLY = 0x30, 0x31, 0x33, 0x35
-KR_CHANNELS, KR_MAX_BOARD = 16, 15
+KR_CHANNELS, KR_MAX_BOARD = KERONG_CU.max_channels, KERONG_CU.max_address
 KR_REQUEST_LEN, KR_STATUS_LEN = 5, 9
 _KR_CMDS: dict[int, RequestKind] = {KR_STATUS: "status", KR_UNLOCK: "unlock", KR_UNLOCK_ALL: "unlock_all"}
 
@@ -31,7 +30,7 @@ _KR_CMDS: dict[int, RequestKind] = {KR_STATUS: "status", KR_UNLOCK: "unlock", KR
 G_OPEN_HDR, G_QUERY_HDR = 0x8A, 0x80
 G_OPEN_FN, G_QUERY_FN = 0x11, 0x33
 G_ST_VALUES = (0x11, 0x00)
-G_MIN_BOARD, G_MAX_BOARD, G_MAX_CHANNELS = 1, 64, 48
+G_MIN_BOARD, G_MAX_BOARD, G_MAX_CHANNELS = GENERIC_8A.min_address, GENERIC_8A.max_address, GENERIC_8A.max_channels
 G_FRAME_LEN = 5
 
 

@@ -7,22 +7,10 @@ from dataclasses import dataclass, field
 from drivers.lockboard.frames import Family
 from drivers.lockboard.polarity import Polarity
 from kiosk.config import CabinetConfig
+from kiosk.lockboard_families import FAMILY, FamilyFacts
 
-
-@dataclass(frozen=True)
-class FamilyDefaults:
-    """Timing facts from lockboards.md, used where the configuration leaves a value unset."""
-
-    baud: int
-    reply_timeout_s: float
-    open_timeout_s: float
-    open_reply_delay_s: float  # how long the board takes to answer an open (the simulator models it)
-
-
-FAMILY_DEFAULTS: dict[str, FamilyDefaults] = {
-    "kerong-cu": FamilyDefaults(baud=19200, reply_timeout_s=1.0, open_timeout_s=1.5, open_reply_delay_s=0.0),
-    "generic-8a": FamilyDefaults(baud=9600, reply_timeout_s=0.5, open_timeout_s=2.0, open_reply_delay_s=1.0),
-}
+# The family facts (defaults used where the configuration leaves a value unset) live in kiosk.lockboard_families.
+FAMILY_DEFAULTS: dict[str, FamilyFacts] = FAMILY
 
 
 @dataclass(frozen=True)
@@ -73,6 +61,6 @@ def polarity_from_config(cab: CabinetConfig) -> Polarity:
     return Polarity(
         hook_closed_level=cab.hook_closed_level,
         item_present_level=cab.item_present_level,
-        has_item_sensors=cab.has_item_sensors and cab.family == "kerong-cu",
+        has_item_sensors=cab.has_item_sensors and FAMILY[cab.family].has_item_sensors,
         closed_status=int(cab.closed_status, 16),
     )

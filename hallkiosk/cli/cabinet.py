@@ -1,10 +1,11 @@
-"""``kiosk cabinet status|open|disable|enable|tasks|resolve|overdue|clear-lockout``, ``kiosk deposit|pickup|dropoff|collect``.
+"""``kiosk cabinet status|open|disable|enable|tasks|resolve|handover|putback|overdue|clear-lockout`` and
+``kiosk deposit|pickup|dropoff|collect``.
 
-Each command starts the cabinet core as its own process would: sync the
-compartments from the config and reconcile unfinished flows. While the kiosk
-runs it owns the lock bus (hallkiosk.instance): commands that move a door are
-refused then, and the ones that only touch the database (status, tasks,
-overdue, resolve, clear-lockout) work on it alone and say the doors were not read. With a simulated bus ("sim") the
+A command that moves a door starts the cabinet core as its own process would: sync the compartments from the
+config and reconcile unfinished flows. The ones that only read or touch the database (status, tasks, overdue,
+disable, enable, resolve, handover, putback, clear-lockout) are passive: they never sync or reconcile. While the
+kiosk runs it owns the lock bus (hallkiosk.instance): commands that move a door are refused then, and the passive
+ones work on the database alone and say the doors were not read. With a simulated bus ("sim") the
 simulator plays the person at the cabinet: once a door opens it puts or takes
 the item and shuts the door after SIM_CLOSE_AFTER_S, and says so.
 """
@@ -31,8 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cabinet", help="cabinet status and staff/technician operations")
     s = p.add_subparsers(dest="cabinet_cmd", required=True)
     s.add_parser("status", help="every compartment: state, door, item sensor, parcel").set_defaults(func=_status)
-    o = s.add_parser("open", help="technician: open one door (audited)")
-    o.add_argument("label")
+    o = s.add_parser("open", help="technician: open one door, or with --all every door of a board (audited)")
+    o.add_argument("label", nargs="?")
+    o.add_argument("--all", dest="all_board", type=int, metavar="BOARD",
+                   help="open every door of BOARD; refused while any flow is open; asks to confirm")
+    o.add_argument("--cabinet", help="the cabinet of BOARD (default: the first configured)")
+    o.add_argument("--yes", action="store_true", help="confirm --all without asking")
     o.set_defaults(func=_open)
     d = s.add_parser("disable", help="take a compartment out of service")
     d.add_argument("label")
@@ -48,6 +53,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("task_id", type=ROW_ID)
     r.add_argument("--note", default="")
     r.set_defaults(func=_resolve)
+    h = s.add_parser("handover", help="staff: a parcel held for attention was handed to its owner at the desk")
+    h.add_argument("parcel_id", type=ROW_ID)
+    h.add_argument("--note", default="")
+    h.set_defaults(func=_handover)
+    b = s.add_parser("putback", help="staff: a parcel held for attention is where it belongs: ready again")
+    b.add_argument("parcel_id", type=ROW_ID)
+    b.add_argument("--note", default="")
+    b.set_defaults(func=_putback)
     s.add_parser("overdue", help="results past their expiry still in a compartment").set_defaults(func=_overdue)
     s.add_parser("clear-lockout", help="staff: accept pickup codes again after too many wrong ones (audited)"
                  ).set_defaults(func=_clear_lockout)
@@ -94,7 +107,9 @@ class _BusOfRunningKiosk:
         pass
 
 
-def _cabinet(app, *, platform: bool = False, read_only: bool = False) -> Cabinet:
+def _cabinet(app, *, platform: bool = False, read_only: bool = False, sync: bool = False) -> Cabinet:
+    """The cabinet core for one command. ``read_only``: passive (no reconciliation; ``sync`` brings the
+    compartments in line with the config first, for the commands that write a compartment's row)."""
     cfg = app.cfg
     try:
         buses = app.buses
@@ -107,6 +122,12 @@ def _cabinet(app, *, platform: bool = False, read_only: bool = False) -> Cabinet
                        app.clock, app.secret, cfg.kiosk.id)
     cab = Cabinet(app.db, buses, cfg.cabinets, cfg.pickup, app.clock, app.secret, cfg.kiosk.id,
                   platform=app.platform if platform else None)
+    if read_only:
+        if sync:  # config only (labels, boards): flows, parcels and doors are left as they are
+            cab.sync()
+        # Reading never changes state: no sync, no reconciliation (which would turn a door another command left
+        # open into a stuck parcel). The doors are read as they are; the kiosk's own start settles flows.
+        return cab
     report = cab.start()
     for line in report.lines:
         print(f"start-up: {line}")
@@ -156,22 +177,58 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> int:
+    if args.all_board is not None:
+        return _open_all(args)
+    if not args.label:
+        raise ValidationError("give a compartment LABEL, or --all BOARD", field="label")
     with app_of(args) as app:
         r = _cabinet(app).technician_open(args.label, actor=_actor("technician"))
         print(f"door {r.label} opened (audited)")
     return 0
 
 
+def _open_all(args: argparse.Namespace) -> int:
+    board = args.all_board
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise ValidationError("--all opens every door of the board: confirm with --yes", field="yes")
+        if input(f"Open EVERY door of board {board}? Type YES to confirm: ").strip() != "YES":
+            print("nothing opened")
+            return 1
+    with app_of(args) as app:
+        cab = _cabinet(app)
+        results = cab.technician_open_all(board, actor=_actor("technician"), cabinet_id=args.cabinet)
+        for r in results:
+            print(f"{r.label}: {r.outcome}")
+        cab_id = args.cabinet or app.cfg.cabinets[0].id
+        sim = getattr(app.buses.get(cab_id), "sim", None)
+        if sim is not None:  # the simulator plays the technician: shuts every door after a moment
+            print(f"SIMULATED: the simulator will shut the doors in {SIM_CLOSE_AFTER_S:g} s.", flush=True)
+            comps = [c for cc in app.cfg.cabinets if cc.id == cab_id for c in cc.compartments if c.board == board]
+            threading.Timer(SIM_CLOSE_AFTER_S, lambda: [sim.close_door(c.board, c.channel) for c in comps]).start()
+        else:
+            print("Shut every door when done; the item sensors are then compared with the records.", flush=True)
+        still = cab.wait_board_shut(board, cabinet_id=args.cabinet)
+        if still:
+            print(f"still open: {', '.join(still)}; sensors not compared (run it again once they are shut)",
+                  file=sys.stderr)
+            return 1
+        findings = cab.check_after_open_all(board, cabinet_id=args.cabinet)
+    print("every door shut; item sensors agree with the records" if not findings else "\n".join(
+        f"staff task: {f}" for f in findings))
+    return 0
+
+
 def _disable(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        _cabinet(app).disable(args.label, actor=_actor("staff"), reason=args.reason)
+        _cabinet(app, read_only=True, sync=True).disable(args.label, actor=_actor("staff"), reason=args.reason)
         print(f"{args.label.upper()} disabled")
     return 0
 
 
 def _enable(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        state = _cabinet(app).enable(args.label, actor=_actor("staff"))
+        state = _cabinet(app, read_only=True, sync=True).enable(args.label, actor=_actor("staff"))
         print(f"{args.label.upper()} enabled: {state}")
     return 0
 
@@ -191,6 +248,20 @@ def _resolve(args: argparse.Namespace) -> int:
     with app_of(args) as app:
         _cabinet(app, read_only=True).resolve_task(args.task_id, actor=_actor("staff"), note=args.note)
         print(f"task {args.task_id} resolved")
+    return 0
+
+
+def _handover(args: argparse.Namespace) -> int:
+    with app_of(args) as app:  # database only: works while the kiosk runs
+        v = _cabinet(app, read_only=True).handover(args.parcel_id, actor=_actor("staff"), note=args.note)
+    print(f"parcel {v.id} handed over at the desk: {v.state} (reported to the platform)")
+    return 0
+
+
+def _putback(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        v = _cabinet(app, read_only=True).putback(args.parcel_id, actor=_actor("staff"), note=args.note)
+    print(f"parcel {v.id} put back in {v.label}: {v.state} (its code and card work again)")
     return 0
 
 

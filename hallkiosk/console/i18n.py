@@ -128,6 +128,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.door_left_open": ("柜门未关", "door left open"),
     "kind.reported_problem": ("现场报告的问题", "problem reported at the kiosk"),
     "kind.board_not_answering": ("锁控板无响应", "lock board not answering"),
+    "kind.bus_garbled": ("锁控线路回复乱码", "garbled replies on the lock bus"),
     "kind.sms_not_sent": ("取件短信未发出", "pickup SMS not sent"),
     "kind.delivery_not_reported": ("投递未上报平台", "delivery not reported"),
     "kind.application_not_filed": ("申请未提交成功", "application not filed"),

@@ -14,12 +14,13 @@ from hallkiosk.diag.runner import Ctx
 from kiosk.config import CabinetConfig
 from kiosk.diag_model import Check
 from kiosk.errors import KioskBusy, KioskError, LockBoardError, LockBoardFrameError, LockBoardTimeout
+from kiosk.lockboard_families import FAMILY
 from kiosk.ports import DoorStatus, LockBus
 from kiosk.storage.models import Compartment, Flow
 
 # Each family's address range (lockboards.md): a scan looks at the addresses the config does not name.
-ADDRESS_RANGE = {"kerong-cu": range(0, 16), "generic-8a": range(1, 65)}
-FAMILY_REPLY_TIMEOUT_S = {"kerong-cu": 1.0, "generic-8a": 0.5}
+ADDRESS_RANGE = {name: f.addresses for name, f in FAMILY.items()}
+FAMILY_REPLY_TIMEOUT_S = {name: f.reply_timeout_s for name, f in FAMILY.items()}
 FAST_SCAN_TIMEOUT_S = 0.15  # a board answers a status request in a few ms even at 9600 baud
 BOARD_HINT = "Check the board's power, its RS-485 A/B wiring and its DIP address; then run `kiosk diag --only lockboards`."
 

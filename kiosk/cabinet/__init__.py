@@ -47,8 +47,10 @@ Crash injection for tests: :mod:`kiosk.cabinet.crashpoints`.
 from __future__ import annotations
 
 from kiosk.cabinet.results import (
+    AnotherDoorUnknown,
     CompartmentStatus,
     DoorLeftOpen,
+    DoorStateUnknown,
     FlowHandle,
     FlowResult,
     LockoutCleared,
@@ -64,9 +66,11 @@ from kiosk.cabinet.results import (
 from kiosk.cabinet.service import Cabinet
 
 __all__ = [
+    "AnotherDoorUnknown",
     "Cabinet",
     "CompartmentStatus",
     "DoorLeftOpen",
+    "DoorStateUnknown",
     "FlowHandle",
     "FlowResult",
     "LockoutCleared",

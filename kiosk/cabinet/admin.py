@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
+from kiosk.cabinet import finish, sensor_check, store
 from kiosk.cabinet import states as S
-from kiosk.cabinet import store
 from kiosk.cabinet.flows import Flows
 from kiosk.cabinet.results import (
     CompartmentStatus,
@@ -17,10 +20,14 @@ from kiosk.cabinet.results import (
     TaskView,
     UnknownCompartment,
 )
-from kiosk.errors import FlowError, LockBoardError
+from kiosk.cabinet.transitions import transition
+from kiosk.errors import FlowError, LockBoardError, LockBoardFrameError
+from kiosk.lockboard_families import FAMILY
 from kiosk.ports import DoorStatus
 from kiosk.privacy import audit_text
-from kiosk.storage.models import Compartment, Parcel, StaffTask
+from kiosk.storage.models import Compartment, Flow, Parcel, StaffTask
+
+log = logging.getLogger(__name__)
 
 
 class Admin(Flows):
@@ -67,12 +74,99 @@ class Admin(Flows):
         handle = self._unlock(flow_id)
         return FlowResult(handle.flow_id, S.TECH_OPEN, "opened", handle.label, None)
 
+    def technician_open_all(self, board: int, *, actor: str, cabinet_id: str | None = None) -> list[FlowResult]:
+        """Open every door of one board for a technician, each recorded (and audited) as a technician-open flow.
+
+        Refused while any flow of this kiosk is open (its door must not be opened under a person). Kerong boards
+        have an unlock-all command; a family without one is opened one door at a time (never re-sent). Once the
+        doors are shut, :meth:`check_after_open_all` compares the item sensors with the records."""
+        cab_id = cabinet_id or next(iter(self.cabinets))
+        if cab_id not in self.buses:
+            raise UnknownCompartment(f"no cabinet {cab_id} in this kiosk")
+        with self._tx() as (s, now):
+            running = s.execute(select(Flow.id).join(Compartment, Compartment.id == Flow.compartment_id)
+                                .where(Flow.finished_at.is_(None), Compartment.cabinet_id.in_(list(self.buses)))).scalar()
+            if running is not None:
+                raise FlowError(f"open all refused: flow {running} has a door open or opening",
+                                hint="Wait until every door is shut (see `kiosk cabinet status`).")
+            comps = s.execute(select(Compartment).where(Compartment.cabinet_id == cab_id, Compartment.board == board)
+                              .order_by(Compartment.channel)).scalars().all()
+            if not comps:
+                raise UnknownCompartment(f"cabinet {cab_id} has no compartment on board {board}")
+            audit(s, now, actor, "cabinet.technician_open_all", cab_id, board=board, doors=len(comps))
+            flows = [(self._begin(s, now, S.TECH_OPEN, c, None, actor, {"all": board}), c.label, c.channel) for c in comps]
+        bus = self._bus(cab_id)
+        if FAMILY[self.cabinets[cab_id].family].can("unlock_all"):
+            return self._opened_all(bus, cab_id, board, flows)
+        out: list[FlowResult] = []
+        for flow_id, label, _ch in flows:  # one at a time, each through the door engine's own open
+            try:
+                h = self._unlock(flow_id)
+                out.append(FlowResult(h.flow_id, S.TECH_OPEN, "opened", label, None))
+            except LockBoardError as err:
+                out.append(FlowResult(flow_id, S.TECH_OPEN, "door_fault", label, None))
+                log.warning("open all: %s did not open (%s)", label, err.message)
+        return out
+
+    def _opened_all(self, bus: Any, cab_id: str, board: int, flows: list[tuple[int, str, int]]) -> list[FlowResult]:
+        """Kerong: one unlock-all command (never re-sent), then each door as the board reads it."""
+        try:
+            doors = bus.unlock_all(board)
+        except LockBoardError as err:
+            doors, why = {}, f"{type(err).__name__}: {err.message}"
+            if isinstance(err, LockBoardFrameError):  # only garbage: they may stand open, so no other door opens
+                self.unknown_doors.update({(cab_id, board, ch): label for _f, label, ch in flows})
+        else:
+            why = "did not read open after the unlock-all"
+        out: list[FlowResult] = []
+        with self._tx() as (s, now):
+            for flow_id, label, ch in flows:
+                flow = s.get(Flow, flow_id)
+                assert flow is not None
+                door = doors.get(ch)
+                if door is not None and not door.closed:
+                    transition(flow, S.DOOR_OPEN, now)
+                    audit(s, now, flow.actor, "cabinet.door_opened", label, flow=flow_id, kind=flow.kind)
+                    finish.close_flow(flow, now, "opened", label)
+                else:  # unknown or shut: said so, no door marked (a technician stands at it)
+                    audit(s, now, flow.actor, "cabinet.door_not_opened", label, flow=flow_id, kind=flow.kind, why=why)
+                    finish.close_flow(flow, now, "not_opened", label)
+                out.append(FlowResult(flow_id, S.TECH_OPEN, flow.outcome or "", label, None))
+        return out
+
+    def wait_board_shut(self, board: int, *, cabinet_id: str | None = None, timeout_s: float | None = None) -> list[str]:
+        """Read the board until every door on it is shut (or ``timeout_s``, default close_timeout_s); returns the
+        labels still open (empty: all shut)."""
+        cab_id = cabinet_id or next(iter(self.cabinets))
+        with self._tx() as (s, _now):
+            labels = dict(s.execute(select(Compartment.channel, Compartment.label).where(
+                Compartment.cabinet_id == cab_id, Compartment.board == board)).all())
+        deadline = self.clock.monotonic() + (timeout_s if timeout_s is not None else self._close_timeout_s(cab_id))
+        while True:
+            try:
+                doors = self._bus(cab_id).board_state(board)
+                still = sorted(labels[ch] for ch, d in doors.items() if ch in labels and not d.closed)
+            except LockBoardError as err:  # unknown is not shut
+                log.warning("open all: board %s not readable (%s)", board, err.message)
+                still = sorted(labels.values())
+            if not still or self.clock.monotonic() >= deadline:
+                return still
+            self.clock.sleep(self.close_poll_interval_s)
+
+    def check_after_open_all(self, board: int, *, cabinet_id: str | None = None) -> list[str]:
+        """The doors of an open-all are shut again: compare each item sensor with the records, one task per
+        compartment that disagrees; returns those findings."""
+        cab_id = cabinet_id or next(iter(self.cabinets))
+        return sensor_check.compare(self, "after a technician opened every door,", cabinet_id=cab_id, board=board)
+
     def disable(self, label: str, *, actor: str, reason: str = "") -> None:
         """Take a compartment out of service (an occupied one keeps its parcel, which can still be taken out)."""
         with self._tx() as (s, now):
             comp = self._comp(s, label)
-            if comp.state in (S.RESERVED,):
-                raise FlowError(f"{comp.label} is in use by a running flow; try again when its door is closed")
+            running = s.execute(select(Flow.id).where(Flow.compartment_id == comp.id, Flow.finished_at.is_(None))
+                                ).scalar()
+            if running is not None:  # asked of the flows, not read off the compartment (a held parcel keeps it reserved)
+                raise FlowError(f"{comp.label} is in use by a running flow ({running}); try again when its door is closed")
             comp.state, comp.fault_reason, comp.updated_at = S.DISABLED, reason or "disabled by staff", now
             audit(s, now, actor, "cabinet.disabled", comp.label, reason=audit_text(reason))  # typed: made safe
 
@@ -118,6 +212,61 @@ class Admin(Flows):
             if task.resolved_at is None:
                 task.resolved_at, task.resolved_by = now, actor
                 audit(s, now, actor, "cabinet.task_resolved", f"task {task_id}", kind=task.kind, note=audit_text(note))
+
+    # --- a parcel held for attention: resolved at the desk -----------------------------------------
+    def _held(self, s: Session, parcel_id: int, what: str) -> tuple[Parcel, Compartment]:
+        """The parcel, if it is in ``attention`` in one of this kiosk's compartments with no door flow running."""
+        parcel = s.get(Parcel, parcel_id, with_for_update=True)
+        comp = s.get(Compartment, parcel.compartment_id) if parcel and parcel.compartment_id else None
+        if parcel is None or comp is None or comp.cabinet_id not in self.buses:
+            raise FlowError(f"{what}: no parcel {parcel_id} in this kiosk's compartments",
+                            hint="`kiosk cabinet status` lists the parcels in each compartment.")
+        if parcel.state != S.ATTENTION:
+            raise FlowError(f"{what}: parcel {parcel_id} is {parcel.state}, not attention: refused",
+                            hint="Only a parcel held for staff (attention) can be handed over or put back.")
+        running = s.execute(select(Flow.id).where(Flow.compartment_id == comp.id, Flow.finished_at.is_(None))).scalar()
+        if running is not None:
+            raise FlowError(f"{what}: the door of {comp.label} is in use by flow {running}; try again once it is shut")
+        return parcel, comp
+
+    def handover(self, parcel_id: int, *, actor: str, note: str = "") -> ParcelView:
+        """Staff handed a held result to its owner at the desk: PICKED_UP (reported once: the parcel leaves
+        ``attention`` only once), its code dies, a queued pickup SMS is cancelled, its tasks are resolved."""
+        with self._tx() as (s, now):
+            parcel, comp = self._held(s, parcel_id, "hand over")
+            if parcel.kind != S.RESULT:
+                raise FlowError(f"hand over: parcel {parcel_id} is a drop-off, not a result for a citizen",
+                                hint="Take a drop-off out with `kiosk collect PARCEL`.")
+            parcel.state, parcel.finished_at, parcel.code_hmac = S.PICKED_UP, now, None
+            store.release(comp, now)
+            if parcel.stored_at is not None:  # only what the platform heard was deposited is reported
+                store.report_delivery(s, now, parcel, "PICKED_UP", comp)
+            why = f"parcel {parcel.id} handed over at the desk by {actor}"
+            store.pickup_sms_moot(s, now, parcel, why)
+            store.resolve_tasks_for(s, now, parcel.id, actor, note=why)
+            audit(s, now, actor, "cabinet.handed_over", comp.label, parcel=parcel.id, case_number=parcel.case_number,
+                  note=audit_text(note))
+            return store.parcel_view(s, parcel, now)
+
+    def putback(self, parcel_id: int, *, actor: str, note: str = "") -> ParcelView:
+        """Staff found a held parcel where it belongs: back to ``ready`` (a drop-off: ``dropped_off``), so its code
+        and its owner's card work again; its tasks are resolved. Refused for a result never confirmed deposited
+        (it has no code) and for a compartment out of service (enable it first: the code would open that door)."""
+        with self._tx() as (s, now):
+            parcel, comp = self._held(s, parcel_id, "put back")
+            if parcel.stored_at is None or (parcel.kind == S.RESULT and parcel.code_hmac is None):
+                raise FlowError(f"put back: parcel {parcel_id} was never confirmed in {comp.label}, so it has no code",
+                                hint="Take it out with `kiosk collect PARCEL` and deposit it again.")
+            if comp.state in S.OUT_OF_SERVICE:
+                raise FlowError(f"put back: {comp.label} is {comp.state}; enable it first",
+                                hint=f"`kiosk cabinet enable {comp.label}` once its door works.")
+            parcel.state = S.READY if parcel.kind == S.RESULT else S.DROPPED_OFF
+            store.set_state(comp, S.OCCUPIED, now)
+            store.resolve_tasks_for(s, now, parcel.id, actor, note=f"parcel {parcel.id} put back to {parcel.state}"
+                                    f" by {actor}")
+            audit(s, now, actor, "cabinet.put_back", comp.label, parcel=parcel.id, state=parcel.state,
+                  note=audit_text(note))
+            return store.parcel_view(s, parcel, now)
 
     def overdue(self) -> list[ParcelView]:
         """Results past their expiry still in a compartment (their owner can still pick up by ID card)."""

@@ -43,8 +43,8 @@ T = TypeVar("T")
 # A "free" compartment whose sensor sees something is taken out of service, but never more than this many in
 # one allocation: past that, a stuck sensor or a wrong item_present_level is far likelier than a row of strays.
 MAX_STRAYS = 2
-TASK_BOARD = "board_not_answering"
-TASK_SENSORS = "item_sensors"
+TASK_BOARD = S.TaskKind.BOARD_NOT_ANSWERING
+TASK_SENSORS = S.TaskKind.ITEM_SENSORS
 Down = tuple[str, int | None]  # (cabinet id, board); board None: the cabinet's whole bus
 
 
@@ -60,12 +60,30 @@ class BoardNotAnswering(LockBoardError):
 
 
 def scope(err: LockBoardError) -> str:
-    """Whose fault: "door" (did not open, garbled reply), "board" (no reply) or "bus" (the port failed)."""
+    """Whose fault: "door" (did not open), "garbled" (only garbled replies: the bus's, the door's state unknown),
+    "board" (no reply) or "bus" (the port failed)."""
     if isinstance(err, LockBoardTimeout):
         return "board"
-    if isinstance(err, (OpenNotDetected, LockBoardFrameError)):
+    if isinstance(err, OpenNotDetected):
         return "door"
+    if isinstance(err, LockBoardFrameError):
+        return "garbled"
     return "bus"  # cannot open the port, port failed, bus closed, no bus configured
+
+
+def garbled_task(s: Session, now: dt.datetime, comp: Compartment, why: str, *, flow_id: int | None,
+                 parcel_id: int | None) -> int:
+    """One open "garbled replies" task per board (found by kind and board, never by its text): line noise is the
+    bus's problem, so no compartment is marked faulty for it."""
+    found = s.execute(
+        select(StaffTask.id).where(StaffTask.kind == S.TaskKind.BUS_GARBLED, StaffTask.resolved_at.is_(None),
+                                   StaffTask.cabinet_id == comp.cabinet_id, StaffTask.board == comp.board)).first()
+    if found is not None:
+        return int(found[0])
+    detail = (f"{where(comp.cabinet_id, comp.board)}: garbled replies (line noise or bad checksums): {why}. Check the "
+              f"RS-485 cable, its termination and earthing; no door was marked faulty")
+    return store.add_task(s, now, S.TaskKind.BUS_GARBLED, detail, compartment_id=comp.id, parcel_id=parcel_id,
+                          flow_id=flow_id).id
 
 
 def where(cabinet_id: str, board: int | None) -> str:
@@ -85,12 +103,13 @@ def board_task(s: Session, now: dt.datetime, cabinet_id: str, board: int | None,
     """One open "board N not answering" task per board: a second flow meeting the same dead board adds none."""
     head = f"{where(cabinet_id, board)} not answering"
     found = s.execute(select(StaffTask.id).where(StaffTask.kind == TASK_BOARD, StaffTask.resolved_at.is_(None),
-                                                 StaffTask.parcel_id.is_(None),
-                                                 StaffTask.detail.startswith(head, autoescape=True))).first()
+                                                 StaffTask.parcel_id.is_(None), StaffTask.cabinet_id == cabinet_id,
+                                                 StaffTask.board.is_(None) if board is None else StaffTask.board == board)
+                      ).first()
     if found is not None:
         return int(found[0])
     detail = f"{head}: {why}; its doors were left as they were. Check its power and cable, then resolve this task"
-    return store.add_task(s, now, "board_not_answering", detail, flow_id=flow_id).id
+    return store.add_task(s, now, TASK_BOARD, detail, flow_id=flow_id, cabinet_id=cabinet_id, board=board).id
 
 
 def _candidate(s: Session, cabinet_ids: Iterable[str], size: str, down: set[Down]) -> Compartment | None:
@@ -112,9 +131,9 @@ def _candidate(s: Session, cabinet_ids: Iterable[str], size: str, down: set[Down
 
 def _sensors_suspect(s: Session, cabinet_id: str, board: int) -> bool:
     """While its "item sensors look wrong" task is open, a board's sensors decide nothing at allocation."""
-    head = f"item sensors look wrong on {where(cabinet_id, board)}"
     return s.execute(select(StaffTask.id).where(StaffTask.kind == TASK_SENSORS, StaffTask.resolved_at.is_(None),
-                                                StaffTask.detail.startswith(head, autoescape=True))).first() is not None
+                                                StaffTask.cabinet_id == cabinet_id, StaffTask.board == board)
+                     ).first() is not None
 
 
 def _item_present(eng: Engine, cabinet_id: str, board: int, channel: int) -> bool | None:
@@ -126,7 +145,7 @@ def _item_present(eng: Engine, cabinet_id: str, board: int, channel: int) -> boo
     try:
         return eng._bus(cabinet_id).door_state(board, channel).item_present
     except LockBoardError as err:
-        if scope(err) == "door":
+        if scope(err) in ("door", "garbled"):
             return None
         raise
 
@@ -220,6 +239,6 @@ def _distrust(s: Session, now: dt.datetime, comp: Compartment, actor: str, flow_
     detail = (f"{head}: {MAX_STRAYS + 1} compartments in a row read an item though none is stored there "
               f"(the last, {comp.label}, was handed out anyway). Check the sensors and item_present_level, "
               "then resolve this task: until then this board's sensors are not trusted when handing out doors")
-    store.add_task(s, now, "item_sensors", detail, compartment_id=comp.id, flow_id=flow_id)
+    store.add_task(s, now, TASK_SENSORS, detail, compartment_id=comp.id, flow_id=flow_id)
     audit(s, now, actor, "cabinet.item_sensors_suspect", comp.label, flow=flow_id, board=comp.board)
     log.warning("%s", head)

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,10 +19,11 @@ from kiosk.audit import append as audit
 from kiosk.cabinet import allocate, crashpoints, finish, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeGuard
-from kiosk.cabinet.results import DoorLeftOpen, FlowHandle, FlowResult, PickupDoorFault
+from kiosk.cabinet.results import AnotherDoorUnknown, DoorLeftOpen, DoorStateUnknown, FlowHandle, FlowResult, PickupDoorFault
+from kiosk.cabinet.transitions import transition
 from kiosk.clock import Clock
 from kiosk.config import CabinetConfig, PickupConfig
-from kiosk.errors import KioskError, LockBoardError, NoFreeCompartment
+from kiosk.errors import KioskError, LockBoardError, LockBoardFrameError, NoFreeCompartment
 from kiosk.ports import DoorStatus, LockBus, Platform
 from kiosk.storage.db import Database
 from kiosk.storage.models import Compartment, Flow, Parcel
@@ -59,6 +60,13 @@ class Engine:
         # flow id -> monotonic time this process saw its door open: how long a door stands open is measured on
         # the monotonic clock, so an NTP step of the wall clock neither flags every open door at once nor never.
         self._open_since: dict[int, float] = {}
+        # Flows whose door start-up found open (kiosk.cabinet.reconcile): decided by the start-up table once shut.
+        self.found_open: set[int] = set()
+        # (cabinet, board) -> monotonic time its "not answering" task was last re-checked (kiosk.cabinet.board_watch)
+        self.board_tries: dict[tuple[str, int | None], float] = {}
+        # Doors whose state is unknown (only garbled replies after their unlock): cabinet, board, channel -> label.
+        # No other door opens until each reads valid again (then it is known, open or shut).
+        self.unknown_doors: dict[tuple[str, int, int], str] = {}
 
     # --- helpers ----------------------------------------------------------------
     @contextmanager
@@ -98,6 +106,7 @@ class Engine:
                 assert comp is not None
                 kind, label, cab_id, board, channel = flow.kind, comp.label, comp.cabinet_id, comp.board, comp.channel
                 parcel_id = flow.parcel_id
+            self._no_door_unknown(flow_id, label)
             crashpoints.hit(f"{kind}.opening")
             try:
                 self._bus(cab_id).open(board, channel)
@@ -109,7 +118,7 @@ class Engine:
             with self._tx() as (s, now):
                 flow = s.get(Flow, flow_id)
                 assert flow is not None
-                flow.state, flow.updated_at = S.DOOR_OPEN, now
+                transition(flow, S.DOOR_OPEN, now)
                 audit(s, now, flow.actor, "cabinet.door_opened", label, flow=flow_id, kind=kind, parcel=parcel_id)
                 if kind == S.TECH_OPEN:
                     finish.close_flow(flow, now, "opened", label)
@@ -125,6 +134,8 @@ class Engine:
         not answer (or a bus that is down) is not each door's fault: its compartments are left as they were, the
         flow does not try them, and one staff task names the board (see :mod:`kiosk.cabinet.allocate`)."""
         where = allocate.scope(err)
+        if where == "garbled":
+            self._door_unknown(flow_id, err)
         reason = f"{type(err).__name__}: {err.message}"
         raise_after: KioskError | None = None
         down: list[allocate.Down] = []
@@ -178,8 +189,9 @@ class Engine:
                     task = store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {reason}", compartment_id=comp.id,
                                           parcel_id=pid, flow_id=flow_id)
                 else:
-                    task = store.add_task(s, now, "board_not_answering", f"{board_down.message}; parcel {pid}",
-                                          compartment_id=comp.id, parcel_id=pid, flow_id=flow_id)
+                    task = store.add_task(s, now, S.TaskKind.BOARD_NOT_ANSWERING, f"{board_down.message}; parcel {pid}",
+                                          compartment_id=comp.id, parcel_id=pid, flow_id=flow_id,
+                                          cabinet_id=comp.cabinet_id, board=gone)
                 finish.close_flow(flow, now, "door_fault", comp.label, task_id=task.id)
                 raise_after = err if where == "door" else board_down
         if raise_after is not None:
@@ -200,6 +212,61 @@ class Engine:
             raise board_down from err
         raise NoFreeCompartment(f"no working compartment is free for size {size} (tried {', '.join(tried)})") from err
 
+    def _no_door_unknown(self, flow_id: int, label: str) -> None:
+        """The rule "no second door opens while any door's state is unknown": read each unknown door again (a
+        status request, safe to re-send); one still unreadable ends this flow unopened, as if it never ran."""
+        for key, other in list(self.unknown_doors.items()):
+            cab_id, board, channel = key
+            try:
+                self._bus(cab_id).door_state(board, channel)
+            except LockBoardError as err:
+                with self._tx() as (s, now):
+                    flow = s.get(Flow, flow_id, with_for_update=True)
+                    assert flow is not None
+                    why = f"the state of door {other} is unknown"
+                    audit(s, now, flow.actor, "cabinet.open_refused", label, flow=flow_id, kind=flow.kind, why=why)
+                    parcel = s.get(Parcel, flow.parcel_id) if flow.parcel_id else None
+                    if flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW) and parcel is not None:  # nothing went in
+                        comp = s.get(Compartment, flow.compartment_id)
+                        assert comp is not None
+                        parcel.state, parcel.finished_at, parcel.compartment_id = S.CANCELLED, now, None
+                        store.release(comp, now)
+                        finish.close_flow(flow, now, "not_opened", label)
+                    elif parcel is not None:  # pickup, collect: the parcel is as it was
+                        finish.roll_back(self, s, flow, why)
+                    else:
+                        finish.close_flow(flow, now, "not_opened", label)
+                raise AnotherDoorUnknown(f"{label} was not opened: the state of door {other} is still unknown "
+                                         f"(the lock bus garbles its replies: {err.message})") from err
+            del self.unknown_doors[key]  # a valid reply: known again, open or shut
+            log.info("door %s reads valid again", other)
+
+    def _door_unknown(self, flow_id: int, err: LockBoardError) -> NoReturn:
+        """Only garbled replies after the unlock: the door may stand open. No other door is opened for this flow
+        (a deposit does not move on) and no door is marked faulty (the noise is the bus's): the parcel waits in
+        ``attention`` with one task naming the board, its compartment kept as it was, so nothing is handed out
+        twice and a person looks at the door."""
+        with self._tx() as (s, now):
+            flow = s.get(Flow, flow_id, with_for_update=True)
+            assert flow is not None and flow.compartment_id is not None
+            comp = s.get(Compartment, flow.compartment_id)
+            assert comp is not None
+            parcel = s.get(Parcel, flow.parcel_id) if flow.parcel_id else None
+            if parcel is not None:
+                parcel.state = S.ATTENTION
+            pid = parcel.id if parcel else None
+            task_id = allocate.garbled_task(s, now, comp, f"{comp.label} may be open after an unlock",
+                                            flow_id=flow_id, parcel_id=pid)
+            audit(s, now, flow.actor, "cabinet.door_state_unknown", comp.label, flow=flow_id, kind=flow.kind,
+                  parcel=pid, board=comp.board, task=task_id)
+            finish.close_flow(flow, now, "door_unknown", comp.label, task_id=task_id)
+            label = comp.label
+            self.unknown_doors[(comp.cabinet_id, comp.board, comp.channel)] = label
+        log.warning("door %s: state unknown after garbled replies (flow %s, task %s)", label, flow_id, task_id)
+        raise DoorStateUnknown(f"compartment {label}: the lock bus garbled every reply after the unlock, so whether "
+                               f"the door opened is unknown; no other door was opened (staff task {task_id})",
+                               task_id=task_id) from err
+
     def _move(self, s: Session, now: dt.datetime, flow_id: int, nxt: Compartment) -> bool:
         """The confirming transaction of a move: the flow and its parcel go to ``nxt`` (already reserved)."""
         flow = s.get(Flow, flow_id, with_for_update=True)
@@ -208,7 +275,7 @@ class Engine:
         assert old is not None and parcel is not None
         store.release(old, now)  # a door at fault stays faulty; one on a silent board is free again, as it was
         parcel.compartment_id = flow.compartment_id = nxt.id
-        flow.state, flow.updated_at = S.OPENING, now
+        transition(flow, S.OPENING, now)
         audit(s, now, flow.actor, "cabinet.door_opening", nxt.label, flow=flow_id, kind=flow.kind, parcel=parcel.id,
               instead_of=old.label)
         return True
@@ -237,7 +304,11 @@ class Engine:
             comp = s.get(Compartment, flow.compartment_id)
             assert comp is not None
             kind, cab_id, board, channel = flow.kind, comp.cabinet_id, comp.board, comp.channel
-        status = self._bus(cab_id).door_state(board, channel)
+        try:
+            status = self._bus(cab_id).door_state(board, channel)
+        except LockBoardFrameError as err:  # says nothing about the door: keep watching it
+            log.warning("door of flow %s: garbled reply (%s); still watching", flow_id, err.message)
+            return None
         if not status.closed:
             return None
         return self._closed(flow_id, kind, status)
@@ -319,6 +390,8 @@ class Engine:
         done: list[FlowResult] = []
         mono = self.clock.monotonic()
         for fid, kind, opened_at, data, cab_id, board, channel in rows:
+            if fid in self.found_open:
+                continue  # reconcile.settle_found_open decides these
             flagged = bool((data or {}).get("left_open_task"))
             if (since := self._open_since.get(fid)) is None:
                 # Opened before this process started: the wall clock is all there is to say how long ago

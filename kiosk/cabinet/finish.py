@@ -16,6 +16,7 @@ from kiosk.cabinet import states as S
 from kiosk.cabinet import store
 from kiosk.cabinet.codes import unique_code
 from kiosk.cabinet.results import FlowResult
+from kiosk.cabinet.transitions import transition
 from kiosk.ports import DoorStatus
 from kiosk.storage.models import Compartment, Flow, Parcel, StaffTask
 
@@ -28,7 +29,8 @@ CANCELLED_EMPTY = "cancelled_empty"  # the outcome of a deposit or drop-off shut
 def close_flow(flow: Flow, now: dt.datetime, outcome: str, label: str, **extra: Any) -> None:
     """Mark a flow finished and keep what its result was (never a code) for a later poll."""
     result = {"outcome": outcome, "label": label, **{k: v for k, v in extra.items() if v is not None}}
-    flow.state, flow.outcome, flow.finished_at, flow.updated_at = S.DONE_FLOW, outcome, now, now
+    transition(flow, S.DONE_FLOW, now)
+    flow.outcome, flow.finished_at = outcome, now
     flow.data = {**flow.data, "result": result}  # a new dict: JSON columns do not track in-place changes
 
 

@@ -4,9 +4,16 @@ Decision table (door and item sensor read now):
 
 | flow               | door open | closed, item present | closed, item absent | closed, no sensor |
 | ------------------ | --------- | -------------------- | ------------------- | ----------------- |
-| deposit / drop-off | task      | complete             | cancelled_empty     | task              |
-| pickup / collect   | task      | roll back (restore)  | complete            | task              |
+| deposit / drop-off | watch     | complete             | cancelled_empty     | task              |
+| pickup / collect   | watch     | roll back (restore)  | complete            | task              |
 | technician open    | finish    | finish               | finish              | finish            |
+
+"watch": the door stands open, so the person may still be at it. The flow stays open (``door_open``) and the
+process that started the cabinet reads the door every few seconds (:func:`settle_found_open`, from
+``settle_open_flows``): once it shuts, the same table decides by the item sensor (a deposit gets its code and
+SMS; a pickup completes or rolls back). A staff task only if it stays open past ``close_timeout_s``, or at
+once when the board has no item sensor (an open door with no sensor can never be decided). A command-line
+process leaves the flow open and never watches it: the kiosk's own start does.
 
 "Closed, empty" ends an unfinished deposit or drop-off exactly as when the
 kiosk sees it shut empty while running (``finish.cancelled_empty``): nothing
@@ -27,7 +34,8 @@ from kiosk.audit import append as audit
 from kiosk.cabinet import finish, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.engine import Engine
-from kiosk.cabinet.results import ReconcileReport
+from kiosk.cabinet.results import FlowResult, ReconcileReport
+from kiosk.cabinet.transitions import transition
 from kiosk.errors import LockBoardError
 from kiosk.ports import DoorStatus
 from kiosk.storage.models import Compartment, Flow, Parcel
@@ -75,14 +83,25 @@ def _settle(eng: Engine, flow_id: int, status: DoorStatus | None, why: str, repo
             return
         if status is None:
             decision = "task"
+        elif not status.closed and status.item_present is None:
+            decision, why = "task", "the door was open at start-up and this board has no item sensor to tell what happened"
         elif not status.closed:
-            decision, why = "task", "the door was open at start-up"
+            decision = "watch"
         elif status.item_present is None:
             decision, why = "task", "the door is closed and this board has no item sensor to tell what happened"
         else:
             putting_in = flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW)
             decision = "complete" if status.item_present == putting_in else "roll_back"
-        if decision == "complete":
+        if decision == "watch":
+            if flow.state == S.OPENING:  # the unlock went out before the crash: the door is confirmed open now
+                transition(flow, S.DOOR_OPEN, now)
+            audit(s, now, "kiosk", "cabinet.door_found_open", comp.label, flow=flow.id, kind=flow.kind,
+                  parcel=flow.parcel_id)
+            eng.found_open.add(flow.id)
+            eng._open_since[flow.id] = eng.clock.monotonic()
+            report.watched.append(flow.id)
+            report.lines.append(f"{head}: door open at start-up: watched until it shuts")
+        elif decision == "complete":
             finish.complete(eng, s, flow, status)  # a deposit's code goes out only by the applicant's SMS
             report.completed.append(flow.id)
             report.lines.append(f"{head}: completed (item sensor {'present' if status.item_present else 'empty'})")
@@ -95,6 +114,36 @@ def _settle(eng: Engine, flow_id: int, status: DoorStatus | None, why: str, repo
             report.staff_tasks.append(task_id)
             report.lines.append(f"{head}: staff task {task_id}: {why}")
     log.info("reconciled %s", report.lines[-1])
+
+
+def settle_found_open(eng: Engine) -> list[FlowResult]:
+    """Read the doors start-up found open: once one shuts, settle its flow by the start-up table; one still open
+    past close_timeout_s gets its door-left-open task (once)."""
+    done: list[FlowResult] = []
+    for flow_id in sorted(eng.found_open):
+        with eng.db.transaction() as s:
+            flow = s.get(Flow, flow_id)
+            comp = s.get(Compartment, flow.compartment_id) if flow else None
+            if flow is None or comp is None or flow.finished_at is not None:
+                eng.found_open.discard(flow_id)  # settled elsewhere (a person resolved it)
+                continue
+            cab_id, board, channel = comp.cabinet_id, comp.board, comp.channel
+        try:
+            status = eng.buses[cab_id].door_state(board, channel)
+        except LockBoardError as err:
+            log.warning("door of flow %s not readable (%s); trying again later", flow_id, err.message)
+            continue
+        if status.closed:
+            eng.found_open.discard(flow_id)
+            eng._open_since.pop(flow_id, None)
+            _settle(eng, flow_id, status, "", ReconcileReport())
+            with eng.db.transaction() as s:
+                flow = s.get(Flow, flow_id)
+                if flow is not None and flow.finished_at is not None:
+                    done.append(finish.stored_result(flow))
+        elif eng.clock.monotonic() - eng._open_since.get(flow_id, 0.0) >= eng._close_timeout_s(cab_id):
+            eng.flag_left_open(flow_id)
+    return done
 
 
 def _free_orphans(eng: Engine, report: ReconcileReport) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from kiosk.errors import FlowError, ValidationError
+from kiosk.errors import FlowError, LockBoardFrameError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -100,6 +100,7 @@ class ReconcileReport:
     completed: list[int] = field(default_factory=list)
     rolled_back: list[int] = field(default_factory=list)
     staff_tasks: list[int] = field(default_factory=list)
+    watched: list[int] = field(default_factory=list)  # door found open: settled by its item sensor once shut
     lines: list[str] = field(default_factory=list)
 
 
@@ -108,6 +109,24 @@ class PickupDoorFault(FlowError):
 
     citizen_key = "error.pickup_door_fault"  # "The door did not open. Please go to the service desk."
     hint = "Open the compartment by hand or with `kiosk cabinet open LABEL`, hand the parcel over, resolve the task."
+
+
+class DoorStateUnknown(LockBoardFrameError):
+    """Only garbled replies after an unlock: the door may be open. The parcel waits in attention with a task."""
+
+    citizen_key = "error.door"  # "A door failed. Please go to the service desk." (it may have opened: no claim)
+    hint = "Look at the door named; check the RS-485 cable (noise, termination); then resolve the task."
+
+    def __init__(self, message: str, *, task_id: int) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+
+
+class AnotherDoorUnknown(FlowError):
+    """Nothing was opened: another door's state is unknown (garbled replies), and no second door opens then."""
+
+    citizen_key = "error.door"  # "A door failed. Please go to the service desk."
+    hint = "Look at the door named and the RS-485 cable; once the bus answers cleanly the cabinet works again."
 
 
 class PickupCodeExpired(FlowError):

@@ -53,12 +53,23 @@ def pending(eng: Engine) -> bool:
 
 def run(eng: Engine) -> list[str]:
     """Compare sensors and records once; returns one line per mismatch (each also a staff task)."""
+    return compare(eng, "after the restore from backup", clear_request=True)
+
+
+def compare(eng: Engine, when: str, *, clear_request: bool = False, cabinet_id: str | None = None,
+            board: int | None = None) -> list[str]:
+    """Compare every free or occupied compartment (of one board, if given) with its sensors: one task per
+    compartment that disagrees ("{label}: {when} ..."), none twice while one is open."""
     with eng.db.transaction() as s:
-        comps = s.execute(select(Compartment.id, Compartment.cabinet_id, Compartment.label, Compartment.board,
-                                 Compartment.channel, Compartment.state)
-                          .where(Compartment.cabinet_id.in_(list(eng.buses)),
-                                 Compartment.state.in_([S.FREE, S.OCCUPIED]))
-                          .order_by(Compartment.cabinet_id, Compartment.label)).all()
+        q = (select(Compartment.id, Compartment.cabinet_id, Compartment.label, Compartment.board,
+                    Compartment.channel, Compartment.state)
+             .where(Compartment.cabinet_id.in_(list(eng.buses)), Compartment.state.in_([S.FREE, S.OCCUPIED]))
+             .order_by(Compartment.cabinet_id, Compartment.label))
+        if cabinet_id is not None:
+            q = q.where(Compartment.cabinet_id == cabinet_id)
+        if board is not None:
+            q = q.where(Compartment.board == board)
+        comps = s.execute(q).all()
     findings: list[tuple[int, str, str]] = []  # (compartment id, label, what disagrees)
     not_comparable = 0
     for comp_id, cab_id, label, board, channel, state in comps:
@@ -87,13 +98,13 @@ def run(eng: Engine) -> list[str]:
             if open_task is not None:  # one task per compartment, however often the kiosk restarts
                 continue
             parcel = store.live_parcel_in(s, comp_id)
-            detail = f"{label}: after the restore from backup {what}; open it, check and correct the records"
+            detail = f"{label}: {when} {what}; open it, check and correct the records"
             store.add_task(s, now, S.TASK_SENSOR_MISMATCH, detail, compartment_id=comp_id,
                            parcel_id=parcel.id if parcel else None)
             lines.append(detail)
-        row = s.get(KeyValue, PENDING_KEY)
+        row = s.get(KeyValue, PENDING_KEY) if clear_request else None
         if row is not None:
             s.delete(row)
         audit(s, now, "kiosk", "cabinet.sensor_check", ",".join(eng.buses), compartments=len(comps),
-              mismatches=len(findings), not_comparable=not_comparable)
+              mismatches=len(findings), not_comparable=not_comparable, when=when)
     return lines

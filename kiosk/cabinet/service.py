@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import sensor_check, store
+from kiosk.cabinet import board_watch, sensor_check, store
 from kiosk.cabinet.admin import Admin
 from kiosk.cabinet.flows import Person
-from kiosk.cabinet.reconcile import reconcile
+from kiosk.cabinet.reconcile import reconcile, settle_found_open
 from kiosk.cabinet.results import FlowHandle, FlowResult, ReconcileReport
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,14 @@ class Cabinet(Admin):
         for line in report.lines:
             log.warning("start-up reconciliation: %s", line)
         return report
+
+    def recheck_boards(self) -> list[int]:
+        """Every few seconds (the runtime): close the task of a board that answers again."""
+        return board_watch.recheck(self, self.board_tries)
+
+    def settle_open_flows(self) -> list[FlowResult]:
+        """Every few seconds (the runtime): doors found open at start-up first, then doors left open."""
+        return settle_found_open(self) + super().settle_open_flows()
 
     # --- one-call conveniences (the CLI; a UI uses start_* then poll/wait_closed) ----------------
     def deposit(self, case_number: str, *, actor: str, size: str = "M", applicant: Person | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 # --- compartments ------------------------------------------------------------
 FREE = "free"
 RESERVED = "reserved"  # a deposit or drop-off is putting something in
@@ -31,21 +33,55 @@ LIVE = frozenset({DEPOSITING, READY, PICKING, DROPPING, DROPPED_OFF, COLLECTING,
 DONE = frozenset({PICKED_UP, RETURNED, COLLECTED, CANCELLED})
 
 # --- flows -----------------------------------------------------------------------
-DEPOSIT = "deposit"
-PICKUP = "pickup"
-DROPOFF_FLOW = "dropoff"
-COLLECT = "collect"
-TECH_OPEN = "tech_open"
-FLOW_KINDS = (DEPOSIT, PICKUP, DROPOFF_FLOW, COLLECT, TECH_OPEN)
+class FlowKind(StrEnum):
+    """What a flow is for; each kind has its own policy for opened, open failed, closed, left open, reconcile."""
 
-OPENING = "opening"  # recorded before the unlock is sent
-DOOR_OPEN = "door_open"  # the board confirmed the door open
-DONE_FLOW = "done"
+    DEPOSIT = "deposit"  # staff put a result in
+    PICKUP = "pickup"  # its owner takes it out (code or ID card)
+    DROPOFF = "dropoff"  # a citizen leaves materials
+    COLLECT = "collect"  # staff take a parcel out (a take-back stays a collect, with its reason audited)
+    TECH_OPEN = "tech_open"  # a technician opens a door
+
+
+class FlowState(StrEnum):
+    """Where a flow stands; the allowed moves are :data:`kiosk.cabinet.transitions.TABLE`."""
+
+    OPENING = "opening"  # recorded before the unlock is sent
+    DOOR_OPEN = "door_open"  # the board confirmed the door open
+    DONE = "done"  # finished; Flow.outcome says how
+
+
+DEPOSIT = FlowKind.DEPOSIT
+PICKUP = FlowKind.PICKUP
+DROPOFF_FLOW = FlowKind.DROPOFF
+COLLECT = FlowKind.COLLECT
+TECH_OPEN = FlowKind.TECH_OPEN
+FLOW_KINDS = tuple(FlowKind)
+
+OPENING = FlowState.OPENING
+DOOR_OPEN = FlowState.DOOR_OPEN
+DONE_FLOW = FlowState.DONE
+
 
 # --- staff tasks -------------------------------------------------------------------
-TASK_DOOR_FAULT = "door_fault"
-TASK_PICKUP_DOOR = "pickup_door_fault"
-TASK_ITEM_LEFT = "item_left"
-TASK_RECONCILE = "reconcile"
-TASK_SENSOR_MISMATCH = "sensor_mismatch"  # after a restore: a compartment's sensors disagree with the records
-TASK_DOOR_LEFT_OPEN = "door_left_open"  # resolved by the kiosk itself once the door closes and the flow finishes
+class TaskKind(StrEnum):
+    """The cabinet's staff tasks (the outbox and help desk have their own kinds)."""
+
+    DOOR_FAULT = "door_fault"  # a door did not open: out of service
+    PICKUP_DOOR = "pickup_door_fault"  # a door did not open for its owner: the parcel waits in attention
+    ITEM_LEFT = "item_left"
+    RECONCILE = "reconcile"  # start-up could not tell what an interrupted flow did
+    SENSOR_MISMATCH = "sensor_mismatch"  # after a restore: a compartment's sensors disagree with the records
+    DOOR_LEFT_OPEN = "door_left_open"  # resolved by the kiosk itself once the door closes and the flow finishes
+    BOARD_NOT_ANSWERING = "board_not_answering"  # one per silent board or dead bus, never per door
+    BUS_GARBLED = "bus_garbled"  # line noise or bad checksums: the bus's problem, one per board, no door blamed
+    ITEM_SENSORS = "item_sensors"  # a board's item sensors look wrong
+    REPORTED_PROBLEM = "reported_problem"  # someone at the kiosk said something is wrong
+
+
+TASK_DOOR_FAULT = TaskKind.DOOR_FAULT
+TASK_PICKUP_DOOR = TaskKind.PICKUP_DOOR
+TASK_ITEM_LEFT = TaskKind.ITEM_LEFT
+TASK_RECONCILE = TaskKind.RECONCILE
+TASK_SENSOR_MISMATCH = TaskKind.SENSOR_MISMATCH
+TASK_DOOR_LEFT_OPEN = TaskKind.DOOR_LEFT_OPEN

@@ -76,9 +76,16 @@ def set_state(comp: Compartment, state: str, now: dt.datetime) -> None:
 
 
 def add_task(session: Session, now: dt.datetime, kind: str, detail: str, *, compartment_id: int | None = None,
-             parcel_id: int | None = None, flow_id: int | None = None) -> StaffTask:
+             parcel_id: int | None = None, flow_id: int | None = None, cabinet_id: str | None = None,
+             board: int | None = None) -> StaffTask:
+    """A staff task; what it is about goes in columns (a compartment's cabinet and board are filled in), the
+    detail is prose for a person and is never searched."""
+    if compartment_id is not None and cabinet_id is None:
+        comp = session.get(Compartment, compartment_id)
+        if comp is not None:
+            cabinet_id, board = comp.cabinet_id, comp.board
     task = StaffTask(kind=kind, detail=detail, compartment_id=compartment_id, parcel_id=parcel_id, flow_id=flow_id,
-                     created_at=now)
+                     cabinet_id=cabinet_id, board=board, created_at=now)
     session.add(task)
     session.flush()
     audit(session, now, "kiosk", "cabinet.task_raised", f"task {task.id}", kind=kind, detail=detail,

@@ -113,12 +113,18 @@ class StaffTask(Base):
     """Something a person must look at: a door that would not open, a flow a restart could not settle."""
 
     __tablename__ = "staff_tasks"
+    __table_args__ = (Index("ix_staff_tasks_board", "cabinet_id", "board"), Index("ix_staff_tasks_outbox", "outbox_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
     compartment_id: Mapped[int | None] = mapped_column(ForeignKey("compartments.id"))
     parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
     flow_id: Mapped[int | None] = mapped_column(ForeignKey("flows.id"))
+    # What the task is about, as columns (migration 0005): found by these, never by its text.
+    cabinet_id: Mapped[str | None] = mapped_column(String(32))
+    board: Mapped[int | None]  # with cabinet_id: one board; None with cabinet_id: the whole bus
+    outbox_id: Mapped[int | None]
+    kiosk_id: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     resolved_at: Mapped[dt.datetime | None]

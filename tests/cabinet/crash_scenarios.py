@@ -14,7 +14,7 @@ from drivers.lockboard.sim import SimLockBoard
 from kiosk.cabinet import Cabinet, FlowHandle
 from kiosk.cabinet import states as S
 from kiosk.storage.db import Database
-from kiosk.storage.models import Parcel, StaffTask
+from kiosk.storage.models import Flow, Parcel, StaffTask
 from tests.cabinet.cabinet_support import case, comp_state, outbox_events, person
 
 KINDS = ("deposit", "pickup", "dropoff", "collect")
@@ -89,10 +89,19 @@ def after_crash(sim: SimLockBoard, kind: str, step: str, world: str) -> None:
 
 
 def expected(step: str, world: str) -> str:
-    """done: the flow's normal outcome; undone: as if it never ran; task: a person decides."""
+    """done: the flow's normal outcome; undone: as if it never ran; watched: the door stood open at start-up, so
+    the flow stays open until it shuts (then :func:`finish_watched`)."""
     if step == "opening" or world == "untouched":
         return "undone"
-    return "task" if world == "left_open" else "done"
+    return "watched" if world == "left_open" else "done"
+
+
+def finish_watched(cab: Cabinet, sim: SimLockBoard, kind: str) -> str:
+    """The person at the open door finishes and shuts it; the running kiosk's doors loop settles the flow."""
+    act(sim, kind)
+    results = cab.settle_open_flows()
+    assert len(results) == 1, results
+    return "done"
 
 
 def check(db: Database, kind: str, parcel_id: int | None, outcome: str) -> None:
@@ -106,6 +115,11 @@ def check(db: Database, kind: str, parcel_id: int | None, outcome: str) -> None:
     notices = [op for op, _e, pid in outbox_events(db) if op == "NotifyApplicant" and pid == p.id]
     assert n_parcels == 1, "a parcel was created twice"
     a01 = comp_state(db, "A01")
+    if outcome == "watched":  # nothing decided yet, nothing asked of staff: the door is being watched
+        with db.transaction() as s:
+            flow = s.execute(select(Flow).where(Flow.parcel_id == p.id, Flow.finished_at.is_(None))).scalar_one()
+        assert flow.state == S.DOOR_OPEN and not open_tasks and p.state in S.LIVE and a01 in (S.RESERVED, S.OCCUPIED)
+        return
     if outcome == "task":
         assert p.state == S.ATTENTION and open_tasks and a01 in (S.RESERVED, S.OCCUPIED)
         return

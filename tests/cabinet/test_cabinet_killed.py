@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.cabinet.cabinet_support import assert_consistent, make_bus, make_cabinet
-from tests.cabinet.crash_scenarios import act, after_crash, check, expected, prepare, scenarios
+from tests.cabinet.crash_scenarios import act, after_crash, check, expected, finish_watched, prepare, scenarios
 
 SCRIPT = "tests.cabinet.crash_flow"  # run as a module from the repository, like every other helper process
 REPO = Path(__file__).resolve().parents[2]
@@ -48,8 +48,12 @@ def test_killed_then_reconciled(kind: str, step: str, world: str, db, db_url, ca
     after_crash(sim, kind, step, world)
     bus2 = make_bus(cab_cfg, path)
     try:
-        make_cabinet(db, bus2, cab_cfg, clock, platform=platform).start()
-        check(db, kind, parcel_id, expected(step, world))
+        cab = make_cabinet(db, bus2, cab_cfg, clock, platform=platform)
+        cab.start()
+        outcome = expected(step, world)
+        check(db, kind, parcel_id, outcome)
+        if outcome == "watched":
+            check(db, kind, parcel_id, finish_watched(cab, sim, kind))
         assert_consistent(db)
     finally:
         bus2.close()

@@ -8,7 +8,16 @@ from kiosk.cabinet import crashpoints
 from kiosk.cabinet import states as S
 from kiosk.storage.models import Compartment
 from tests.cabinet.cabinet_support import assert_consistent, cab_config, case, comp_state, make_bus, make_cabinet, make_sim
-from tests.cabinet.crash_scenarios import act, after_crash, check, expected, prepare, scenarios, start
+from tests.cabinet.crash_scenarios import (
+    act,
+    after_crash,
+    check,
+    expected,
+    finish_watched,
+    prepare,
+    scenarios,
+    start,
+)
 
 
 class Crash(BaseException):
@@ -37,12 +46,15 @@ def test_reconcile_after_crash(kind: str, step: str, world: str, db, cabinet, si
         cabinet.wait_closed(h)
     monkeypatch.undo()
     after_crash(sim, kind, step, world)
-    report = make_cabinet(db, bus, cab_cfg, clock, platform=platform).start()
+    cab = make_cabinet(db, bus, cab_cfg, clock, platform=platform)
+    report = cab.start()
     outcome = expected(step, world)
     check(db, kind, parcel_id, outcome)
-    assert_consistent(db)
     if step != "done":
-        assert len(report.completed + report.rolled_back) + len(report.staff_tasks) == 1
+        assert len(report.completed + report.rolled_back + report.watched) + len(report.staff_tasks) == 1
+    if outcome == "watched":
+        check(db, kind, parcel_id, finish_watched(cab, sim, kind))
+    assert_consistent(db)
 
 
 @pytest.mark.parametrize("kind", ["deposit", "pickup", "dropoff", "collect"])

@@ -8,12 +8,15 @@ import time
 
 import pytest
 
+from drivers.lockboard.bus import SerialLockBus
 from drivers.lockboard.frames import encode_kerong_status
 from drivers.lockboard.polarity import Polarity
+from drivers.lockboard.settings import BusSettings
+from drivers.lockboard.sim import SimLockBoard
 from kiosk.errors import LockBoardError, LockBoardFrameError, LockBoardTimeout, OpenNotDetected
 from kiosk.ports import LockBus
 
-from .rig import ABSENT, FAST, Rig, RigFactory
+from .rig import ABSENT, BOARDS, FAST, Rig, RigFactory
 
 UNLOCK_KINDS = {"unlock", "open"}
 READ_KINDS = {"status", "query_one", "query_all"}
@@ -242,3 +245,54 @@ def test_late_reply_to_an_earlier_request_is_flushed(make_rig: RigFactory) -> No
     time.sleep(0.2)  # the late reply (every door closed) is now waiting in the port's input
     rig.sim.open_door_by_hand(rig.a, 4)
     assert [ch for ch, d in rig.bus.board_state(rig.a).items() if not d.closed] == [4]
+
+
+# --- an unhealthy bus: garbled replies never end a wait early, a bad frame is re-sent at once --------------------
+def _unlocks(rig: Rig) -> list[object]:
+    return [r for r in rig.sim.requests_to(rig.a) if r.kind in ("unlock", "open", "unlock_all")]
+
+
+def test_a_bad_frame_is_re_sent_at_once_not_after_the_reply_timeout() -> None:
+    # A long reply timeout: waiting it out once would show; the re-send must come within a few ms of the bad frame.
+    cab = {"reply_timeout_s": 1.0, "open_timeout_s": 1.5, "open_poll_interval_s": 0.01, "retries": 2}
+    for family, (a, _b) in BOARDS.items():
+        channels = 16 if family == "kerong-cu" else 8
+        sim = SimLockBoard(family, boards=[a], channels_per_board=channels)
+        bus = SerialLockBus(sim.serve_pty(), BusSettings.for_family(family, channels_per_board=channels, **cab))
+        try:
+            bus.board_state(a)  # warm up
+            sim.corrupt(a, 1)
+            t0 = time.monotonic()
+            bus.board_state(a)
+            assert time.monotonic() - t0 < 0.2, family
+            assert len(sim.requests_to(a)) == 3  # warm-up, the garbled one, the re-send
+        finally:
+            bus.close()
+            sim.stop()
+
+
+def test_garbled_replies_while_confirming_an_open_keep_polling(rig: Rig) -> None:
+    rig.sim.corrupt(rig.a, 3)  # e.g. the unlock's reply and two status replies
+    assert rig.bus.open(rig.a, 3).closed is False
+    assert rig.sim.is_open(rig.a, 3)
+    assert len(_unlocks(rig)) == 1  # an unlock is never re-sent
+
+
+def test_only_garbage_until_the_open_timeout_is_the_bus_fault_not_the_door(rig: Rig) -> None:
+    rig.sim.corrupt(rig.a, 10_000)
+    t0 = time.monotonic()
+    with pytest.raises(LockBoardFrameError, match="state is unknown") as exc:
+        rig.bus.open(rig.a, 3)
+    assert not isinstance(exc.value, OpenNotDetected)
+    assert FAST["open_timeout_s"] <= time.monotonic() - t0 < FAST["open_timeout_s"] + 0.5
+    assert len(_unlocks(rig)) == 1
+    rig.sim.clear_faults(rig.a)
+    assert rig.bus.door_state(rig.a, 3).closed is False  # it had opened all along
+
+
+def test_a_jammed_door_is_still_open_not_detected(rig: Rig) -> None:
+    rig.sim.jam(rig.a, 3)
+    rig.sim.corrupt(rig.a, 2)  # some garbage, then valid "closed" replies: the door's own fault
+    with pytest.raises(OpenNotDetected):
+        rig.bus.open(rig.a, 3)
+    assert len(_unlocks(rig)) == 1

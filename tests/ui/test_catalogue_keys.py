@@ -35,7 +35,7 @@ def _task_kinds() -> set[str]:
     from kiosk import outbox_tasks
     from kiosk.cabinet import states
 
-    kinds = {v for k, v in vars(states).items() if k.startswith("TASK_")} | set(outbox_tasks.TASK_KINDS)
+    kinds = {str(k) for k in states.TaskKind} | set(outbox_tasks.TASK_KINDS)
     for path in (REPO / "kiosk").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "add_task"

@@ -176,3 +176,47 @@ def test_a_task_shows_what_to_do_with_its_case_number(k: Driver) -> None:
     k.tap(row)
     k.wait_for(lambda: task.id not in [t.id for t in k.rt.staff_tasks()], what="the task to be resolved")
     _take_out(k, view.id, label)
+
+
+def _held(k: Driver, code: str, label: str) -> int:
+    """A pickup whose door was shut on its parcel: held in attention (item_left)."""
+    h = k.rt.cabinet.start_pickup_by_code(code)
+    sim, b, ch = slot_of(k, label)
+    sim.close_door(b, ch)
+    assert k.rt.cabinet.wait_closed(h, 10).outcome == "item_left"
+    assert h.parcel_id is not None and parcel_state(k, h.parcel_id) == "attention"
+    return h.parcel_id
+
+
+def test_a_held_parcel_is_put_back_or_handed_over_at_the_desk(k: Driver) -> None:
+    code, label = deposit_ready(k, OTHER_PERSON)
+    pid = _held(k, code, label)
+    case = next(v.case_number for v in k.rt.cabinet.collectable() if v.id == pid)
+    _staff(k)
+    k.tap_id("btn_collect")
+    screen = k.app.screen
+    k.tap(_row(k, screen, pid))
+    dialog = k.wait_for(lambda: screen.dialog, what="the attention choices")
+    assert dialog.ids.title.text == k.t("attention.title", label=label) and case in dialog.ids.case.text
+    assert not dialog.ids.btn_handover.disabled  # a result: it can be handed to its owner
+    shot(k, "staff_attention")
+    k.tap(dialog.ids.btn_putback)
+    k.wait_for(lambda: parcel_state(k, pid) == "ready", what="the parcel to be ready again")
+    assert open_doors(k) == [] and comp_state(k, label) == "occupied"  # no door opened for it
+    k.wait_for(lambda: all(r.ref.id != pid for r in screen.ids.rows.children), what="the list to drop it")
+    # Held again; this time staff hand it over at the desk.
+    _held(k, code, label)
+    screen.refresh()
+    k.tap(_row(k, screen, pid))
+    dialog = k.wait_for(lambda: screen.dialog, what="the attention choices again")
+    k.tap(dialog.ids.btn_handover)
+    k.wait_for(lambda: parcel_state(k, pid) == "picked_up", what="the parcel to be handed over")
+    assert open_doors(k) == [] and comp_state(k, label) == "free"
+    with k.rt.app.db.transaction() as s:
+        rec = next(e for e in reversed(tail(s, 30)) if e.action == "cabinet.handed_over")
+    assert rec.actor == f"staff:{STAFF_BADGE[-4:]}" and rec.detail["parcel"] == pid
+    bo = k.rt.app.platform.sim.backoffice
+    k.wait_for(lambda: [d.event for d in bo.deliveries if d.case_number == case].count("PICKED_UP") == 1,
+               timeout=40, what="the platform to hear it was picked up, once")
+    sim, b, ch = slot_of(k, label)
+    sim.take_item(b, ch)  # what staff took out to hand over: later tests need the compartment empty

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from sqlalchemy import func, select
+
+from kiosk.storage.models import Flow
 from tests.ui.conftest import TECH_PIN, shot
 from tests.ui.flows import comp_state, open_doors, slot_of
 from tests.ui.harness import Driver
@@ -140,3 +144,30 @@ def test_exit_to_a_technician_shell_is_audited_then_ends_the_app(k: Driver, monk
         assert rec.actor.startswith("technician") and rec.subject == k.rt.cfg.kiosk.id
     finally:
         k.app.exit_code = 0
+
+
+@pytest.mark.xfail(strict=False, reason="KNOWN BUG (cabinet, issue 10): after other UI tests in the same session the "
+                   "doors open but every one is recorded not_opened; passes alone. Not yet diagnosed.")
+def test_open_every_door_asks_first_then_checks_the_sensors(k: Driver) -> None:
+    """Issue 10 fault 9: the technician screen's open-all, behind a confirmation; each door a recorded flow."""
+    tech = _tech(k)
+    labels = [c.label for cab in k.rt.cfg.cabinets for c in cab.compartments]
+    k.tap_id("btn_open_all")
+    assert tech.confirm_label == "**" and open_doors(k) == []
+    assert tech.ids.confirm_text.text == k.t("tech.confirm_open_all")
+    k.tap_id("btn_confirm_cancel")
+    assert tech.confirm_label == "" and open_doors(k) == []
+    k.tap_id("btn_open_all")
+    k.tap_id("btn_confirm")
+    k.wait_for(lambda: sorted(open_doors(k)) == sorted(labels), what="every door to open")
+    assert tech.testing and tech.ids.btn_open_all.disabled
+    for label in labels:  # the technician shuts each door
+        sim, b, ch = slot_of(k, label)
+        sim.close_door(b, ch)
+    k.wait_for(lambda: not tech.testing, timeout=20, what="the sensors to be compared")
+    assert tech.info == k.t("tech.opened_all", n=len(labels), bad=0, mismatches=0, still="-"), tech.info
+    shot(k, "tech_open_all")
+    with k.rt.app.db.transaction() as s:
+        n = s.execute(select(func.count()).select_from(Flow).where(Flow.kind == "tech_open",
+                                                                  Flow.outcome == "opened")).scalar_one()
+    assert n >= len(labels)

@@ -46,11 +46,25 @@ class TakeBackDialog(ModalView):
             self._on_confirm(self.parcel, self.reason)
 
 
+class AttentionDialog(ModalView):
+    """A parcel held for attention: handed over at the desk, put back (ready again), or take it out."""
+
+    parcel = ObjectProperty(None, allownone=True)
+
+    def __init__(self, parcel: Any, on_choice: Callable[[Any, str], None], **kw: Any) -> None:
+        self._on_choice = on_choice
+        super().__init__(parcel=parcel, **kw)
+
+    def choose(self, action: str) -> None:  # "handover", "putback" or "collect"
+        self.dismiss(animation=False)
+        self._on_choice(self.parcel, action)
+
+
 class StaffCollectScreen(KioskScreen):
     screen_name = "staff_collect"
     empty = BooleanProperty(False)
     show_all = BooleanProperty(False)  # also list results still waiting for their owner (not overdue)
-    dialog: TakeBackDialog | None = None
+    dialog: TakeBackDialog | AttentionDialog | None = None
     _parcels: Sequence[Any] = ()  # the last list shown
 
     def on_kv_post(self, _base: Any) -> None:
@@ -81,13 +95,23 @@ class StaffCollectScreen(KioskScreen):
 
     def _tapped(self, row: Any) -> None:
         p = row.ref
-        if needs_confirmation(p):
+        if needs_confirmation(p) or p.state == "attention":
             self._close_dialog()
-            self.dialog = TakeBackDialog(p, self._take_back)
+            self.dialog = TakeBackDialog(p, self._take_back) if needs_confirmation(p) else AttentionDialog(p, self._resolve)
             self.dialog.bind(on_dismiss=self._forget_dialog)
             self.dialog.open(animation=False)
         else:
             self._collect(p.id, "")
+
+    def _resolve(self, p: Any, action: str) -> None:
+        """A held parcel: resolved at the desk (no door opens), or taken out like any other."""
+        if action == "collect":
+            self._collect(p.id, "")
+            return
+        fn = self.app.rt.handover if action == "handover" else self.app.rt.putback
+        log.info("staff %s parcel %s", action, p.id)
+        self.app.call(fn, p.id, self.app.session.staff_id or "staff", on_done=lambda _v: self.refresh(),
+                      on_error=self._refused)
 
     def _forget_dialog(self, *_: Any) -> None:
         self.dialog = None

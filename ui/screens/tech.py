@@ -11,6 +11,7 @@ from ui.screens import KioskScreen
 from ui.widgets import ChoiceButton, KButton, ListRow
 
 WALK = "*"  # confirm_label of a pending walk (a door label otherwise)
+OPEN_ALL = "**"  # confirm_label of a pending open-all (always asked: every door of the cabinet opens)
 
 
 class TechScreen(KioskScreen):
@@ -105,9 +106,26 @@ class TechScreen(KioskScreen):
         else:
             self.walk(confirmed=False)
 
+    def ask_open_all(self) -> None:
+        self.confirm_label = OPEN_ALL
+
+    def open_all(self) -> None:
+        """Every door of every board opens (refused while a flow is open); once all are shut, the item sensors
+        are compared with the records (one staff task per mismatch). The wait runs off the UI thread."""
+        self.info, self.testing = self.app.t("tech.opening_all"), True
+        self.app.call(self.app.rt.tech_open_all, self._actor(), busy=False, on_done=self._opened_all,
+                      on_error=self._failed)
+
+    def _opened_all(self, r: Any) -> None:
+        self.testing = False
+        self.info = self.app.t("tech.opened_all", n=r.opened, bad=r.not_opened, mismatches=r.mismatches,
+                               still=", ".join(r.still_open) or "-")
+
     def confirm(self) -> None:
         label, self.confirm_label = self.confirm_label, ""
-        if label == WALK:
+        if label == OPEN_ALL:
+            self.open_all()
+        elif label == WALK:
             self.walk(confirmed=True)
         elif label:
             self.test_door(label, confirmed=True)

@@ -1,4 +1,4 @@
-"""Review fixes 4-7: the collect reason in the audit chain, codes after a change of code_digits, doors left open
+"""The collect reason in the audit chain, codes after a change of code_digits, doors left open
 across a wall-clock step, and a code or card used at the wrong kiosk. Real SerialLockBus on the shipped
 SimLockBoard through a pty; two kiosks sharing one database where it matters."""
 

@@ -1,4 +1,4 @@
-"""Review fix 1: no serial I/O inside a database transaction, and a crash between the steps of an allocation.
+"""No serial I/O inside a database transaction, and a crash between the steps of an allocation.
 
 The bus is the real SerialLockBus talking to the shipped SimLockBoard on a pty; before each request a probe
 opens a second connection and asks for what another kiosk process (or another kiosk on a shared PostgreSQL)

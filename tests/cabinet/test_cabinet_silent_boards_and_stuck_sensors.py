@@ -1,4 +1,4 @@
-"""Review fixes 2 and 3: a stuck item sensor and a silent board or bus must not take a whole cabinet out of
+"""A stuck item sensor and a silent board or bus must not take a whole cabinet out of
 service. Real SerialLockBus on the shipped SimLockBoard through a pty."""
 
 from __future__ import annotations
