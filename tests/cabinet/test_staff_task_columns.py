@@ -42,17 +42,17 @@ OLD_ROWS: list[tuple[str, str, bool, tuple[str | None, int | None, int | None]]]
 ]
 
 
-def test_0005_converts_every_kind_of_old_row(db_url: str) -> None:
+def test_0007_converts_every_kind_of_old_row(db_url: str) -> None:
     db = Database(db_url)
     try:
-        command.upgrade(db._alembic(), "0004")
+        command.upgrade(db._alembic(), "0006")
         with db.engine.begin() as c:
             c.execute(sa.text("INSERT INTO compartments (id, cabinet_id, label, size, board, channel, state, updated_at) "
                               "VALUES (1, 'CAB-01', 'A01', 'S', 0, 1, 'free', :t)"), {"t": T0})
             for kind, detail, on_comp, _want in OLD_ROWS:
                 c.execute(sa.text("INSERT INTO staff_tasks (kind, compartment_id, detail, created_at) "
                                   "VALUES (:k, :c, :d, :t)"), {"k": kind, "c": 1 if on_comp else None, "d": detail, "t": T0})
-        command.upgrade(db._alembic(), "0005")
+        command.upgrade(db._alembic(), "0007")
         with db.transaction() as s:
             rows = s.execute(select(StaffTask).order_by(StaffTask.id)).scalars()
             got = [(t.kind, (t.cabinet_id, t.board, t.outbox_id)) for t in rows]

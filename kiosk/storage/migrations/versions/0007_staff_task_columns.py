@@ -4,16 +4,16 @@ Existing rows are converted from their prose: a board task's "board N (cabinet X
 cabinet X ...", an outbox task's "[outbox N]" marker, and a compartment's cabinet and board. Nothing is found by
 its text afterwards.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 """
 import re
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 additive = True  # new nullable columns only: the previous release still reads and writes this table
