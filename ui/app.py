@@ -332,7 +332,19 @@ class KioskApp(App):
         if callable(when):
             params["when"] = when(self.cfg.kiosk.tz) or ""
         params.setdefault("when", "")
+        if "wait_s" in params:  # a wait in the core's seconds, said the way a person reads one
+            params["wait"] = self.wait_text(int(params.pop("wait_s")))  # type: ignore[call-overload]
         return self.t(key, cabinet=getattr(err, "cabinet_id", ""), **params)
+
+    def wait_text(self, seconds: int) -> str:
+        """A wait as read aloud: "30 秒", "2 分钟", "3 小时 20 分钟" (rounded up: never promise less than it is)."""
+        seconds = max(1, seconds)
+        if seconds < 60:
+            return self.t("time.second" if seconds == 1 else "time.seconds", n=seconds)
+        minutes = -(-seconds // 60)
+        if minutes < 60:
+            return self.t("time.minute" if minutes == 1 else "time.minutes", n=minutes)
+        return self.t("time.hours", h=minutes // 60, m=minutes % 60)
 
     def show_error(self, err: BaseException) -> None:
         log.warning("shown to the user: %s", type(err).__name__)

@@ -315,6 +315,7 @@ S: dict[str, tuple[str, str]] = {
     "error.wrong_code_left": ("取件码不正确，请核对短信。还可以再试 {n} 次，都错了要等 {wait} 才能再输。", "That code is not right; check your text message. {n} tries left, then a wait of {wait}."),
     "error.wrong_code_wait": ("取件码不正确。请等 {wait} 再试；也可以用身份证或社保卡取件。", "That code is not right. Please wait {wait} before the next try, or pick up with your ID card."),
     "error.code_lockout": ("取件码暂停使用，还要等 {wait}。可以用身份证或社保卡取件，或点“呼叫帮助”。", "Codes are paused for another {wait}. You can pick up with your ID card, or tap Get help."),
+    "pickup.wait_left": ("还要等 {wait} 才能输入取件码", "Codes can be typed again in {wait}"),
     "pickup.code_ready": ("现在可以再输入取件码了。", "You can type a code again now."),
     "time.seconds": ("{n} 秒", "{n} seconds"),
     "time.second": ("{n} 秒", "{n} second"),
