@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from drivers.lockboard.sim import SimLockBoard
 from kiosk.cabinet import Cabinet
@@ -186,3 +186,33 @@ def test_budget_without_lifts_is_well_under_the_ceiling(cabinet: Cabinet, other_
     # 3 free, then 30 s doubling: the hour's count settles where the wait is about 3600 s / count (7-8 an hour).
     print(f"wrong codes in 24 h without lifts: {n}")
     assert n <= 250, n
+
+
+def test_kiosks_check_codes_one_at_a_time(cabinet: Cabinet, other_kiosk: Cabinet, db, clock) -> None:
+    """PostgreSQL: while one kiosk's code check holds the hall's guard row, another kiosk's check waits for it, so
+    two kiosks can never both spend the last free try (SQLite serialises every writer anyway)."""
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE)")
+    import threading
+
+    for _ in range(PICKUP.free_wrong_codes - 1):
+        with pytest.raises(WrongPickupCode):
+            cabinet.start_pickup_by_code("000000")
+    outcome: list[BaseException] = []
+    with db.engine.connect() as held:  # kiosk A mid-check: its transaction holds the guard row
+        held.execute(text("SELECT value FROM kv WHERE key = 'cabinet.code_guard' FOR UPDATE"))
+        t = threading.Thread(target=lambda: outcome.append(_raised(other_kiosk, "111111")))
+        t.start()
+        t.join(1.0)
+        assert t.is_alive(), "kiosk B checked a code while kiosk A held the guard row"
+        held.rollback()
+    t.join(10)
+    assert not t.is_alive() and isinstance(outcome[0], WrongPickupCode) and outcome[0].wait_s == 30
+
+
+def _raised(cab: Cabinet, code: str) -> BaseException:
+    try:
+        cab.start_pickup_by_code(code)
+    except BaseException as e:  # handed back to the test thread to assert on
+        return e
+    raise AssertionError("the code was accepted")
