@@ -37,10 +37,9 @@ def wsdl_bytes() -> bytes:
     return WSDL_PATH.read_bytes()
 
 
-@functools.cache
-def schema() -> etree.XMLSchema:
-    """An lxml XMLSchema built from the WSDL's embedded xs:schema (built once per process)."""
-    doc = etree.fromstring(wsdl_bytes())
+def schema_of(wsdl: bytes) -> etree.XMLSchema:
+    """An lxml XMLSchema built from a WSDL's embedded xs:schema."""
+    doc = etree.fromstring(wsdl)
     embedded = doc.find(f"{{{_WSDL}}}types/{{{_XS}}}schema")
     if embedded is None:  # a broken package, not a run-time condition
         raise RuntimeError(f"{WSDL_PATH}: no embedded xs:schema")
@@ -51,10 +50,15 @@ def schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.ElementTree(root))
 
 
-def schema_errors(element: etree._Element) -> list[tuple[str, str]]:
-    """(element local name, message) for each schema violation of one global element; empty if valid."""
-    sch = schema()
-    with _lock:
+@functools.cache
+def schema() -> etree.XMLSchema:
+    """The shipped WSDL's schema (built once per process)."""
+    return schema_of(wsdl_bytes())
+
+
+def violations(sch: etree.XMLSchema, element: etree._Element) -> list[tuple[str, str]]:
+    """(element local name, message) for each violation of `sch` by one global element; empty if valid."""
+    with _lock:  # an XMLSchema's error_log belongs to its last validate(): one validation at a time
         if sch.validate(element):
             return []
         log = list(sch.error_log)
@@ -64,6 +68,11 @@ def schema_errors(element: etree._Element) -> list[tuple[str, str]]:
         name = msg.split("'", 2)[1] if msg.startswith("Element '") else ""
         out.append((etree.QName(name).localname if name else "", msg))
     return out
+
+
+def schema_errors(element: etree._Element) -> list[tuple[str, str]]:
+    """(element local name, message) for each violation of the shipped schema; empty if valid."""
+    return violations(schema(), element)
 
 
 _EXPECTED = re.compile(r"Expected is (?:one of )?\( ([^)]*) \)")

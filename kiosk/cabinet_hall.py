@@ -19,6 +19,7 @@ from kiosk.cabinet import Cabinet, ParcelView, TaskView, store
 from kiosk.cabinet import states as S
 from kiosk.clock import Clock
 from kiosk.config import PickupConfig
+from kiosk.help import TASK_HELP_REQUEST
 from kiosk.privacy import scrub
 from kiosk.storage.db import Database
 from kiosk.storage.models import Compartment, Parcel, StaffTask
@@ -127,6 +128,13 @@ class HallCabinets:
                 out.append(TaskView(v.id, v.kind, scrub(v.detail), v.label, v.parcel_id, v.flow_id, v.created_at,
                                     v.resolved_at, v.resolved_by))
             return out
+
+    def open_help_requests(self) -> list[int]:
+        """The ids of every help request no one has answered yet, hall-wide, oldest first."""
+        with self.db.transaction() as s:
+            return list(s.execute(select(StaffTask.id).where(StaffTask.kind == TASK_HELP_REQUEST,
+                                                             StaffTask.resolved_at.is_(None))
+                                  .order_by(StaffTask.id)).scalars())
 
     def task_kinds(self) -> list[str]:
         with self.db.transaction() as s:

@@ -10,17 +10,14 @@ none of the six operations. Tests use it to check that a 1.0-mode answer of the
 
 from __future__ import annotations
 
-import copy
 import functools
-import threading
 
 from lxml import etree
 
-from backend_client.wsdl import OPERATIONS_V11, wsdl_bytes
+from backend_client.wsdl import OPERATIONS_V11, schema_of, violations, wsdl_bytes
 
 _XS = "http://www.w3.org/2001/XMLSchema"
 _WSDL = "http://schemas.xmlsoap.org/wsdl/"
-_lock = threading.Lock()
 
 
 def _since_11(el: etree._Element) -> bool:
@@ -53,26 +50,9 @@ def wsdl_v10() -> bytes:
 
 @functools.cache
 def schema_v10() -> etree.XMLSchema:
-    doc = etree.fromstring(wsdl_v10())
-    embedded = doc.find(f"{{{_WSDL}}}types/{{{_XS}}}schema")
-    assert embedded is not None
-    root = etree.Element(embedded.tag, attrib=dict(embedded.attrib), nsmap=embedded.nsmap)
-    for child in embedded:
-        root.append(copy.deepcopy(child))
-    return etree.XMLSchema(etree.ElementTree(root))
+    return schema_of(wsdl_v10())
 
 
 def errors_v10(element: etree._Element) -> list[tuple[str, str]]:
     """(element local name, message) per violation of the 1.0 schema, as a 1.0 platform names them."""
-    sch = schema_v10()
-    with _lock:
-        if sch.validate(element):
-            return []
-        log = list(sch.error_log)
-    out = []
-    for err in log:
-        msg = err.message
-        name = msg.split("'", 2)[1] if msg.startswith("Element '") else ""
-        out.append((etree.QName(name).localname if name else "", msg))
-    return out
-
+    return violations(schema_v10(), element)

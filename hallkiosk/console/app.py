@@ -268,6 +268,11 @@ def create_app(c: Console) -> Starlette:
         return fragment_or_page(request, me, "tasks.html", tasks=tasks, kinds=kinds, f=f, query=query,
                                 done=request.query_params.get("done", ""), error=request.query_params.get("error", ""))
 
+    @page("tasks.view")
+    async def help_requests(request: Request, me: SignedIn) -> Response:
+        """The open help requests hall-wide, for the badge and chime on every page."""
+        return JSONResponse({"open": await run_in_threadpool(c.hall.open_help_requests)})
+
     @action("tasks.resolve")
     async def resolve_task(request: Request, me: SignedIn) -> Response:
         task_id = request.path_params["task_id"]
@@ -368,6 +373,7 @@ def create_app(c: Console) -> Starlette:
         Route("/cabinets", cabinets_page),
         Route("/cabinets/{label}", compartment_page),
         Route("/tasks", tasks_page),
+        Route("/tasks/help.json", help_requests),
         Route("/tasks/{task_id:int}/resolve", resolve_task, methods=["POST"]),
         Route("/parcels", parcels_page),
         Route("/parcels/overdue", overdue_print),

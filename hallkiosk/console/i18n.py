@@ -132,6 +132,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.delivery_not_reported": ("投递未上报平台", "delivery not reported"),
     "kind.application_not_filed": ("申请未提交成功", "application not filed"),
     "kind.rating_not_delivered": ("评价未送达", "rating not delivered"),
+    "kind.help_request": ("群众呼叫帮助", "a citizen asks for help"),
+    "kind.disk_space_low": ("磁盘空间不足", "disk space low"),
+    "help.badge": ("待响应的求助", "help requests waiting"),
+    "sound.enable": ("开启提示音", "Turn sound on"),
 }
 
 

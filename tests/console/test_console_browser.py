@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -13,9 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from kiosk import audit
+from kiosk.clock import StaffedHours, SystemClock
+from kiosk.help import HelpService
 from kiosk.privacy import mask_id_number
 from kiosk.storage.models import StaffTask
-from tests.console.conftest import login
+from tests.console.conftest import ARTIFACTS, login
 from tests.console.hall import PASSWORD, REPO, Hall, id_number
 
 pytestmark = pytest.mark.slow
@@ -92,6 +95,57 @@ def test_task_appears_live_and_is_resolved_with_a_note(hall: Hall, page: Any) ->
     assert page.locator(f"#task-{task_id}").count() == 0  # open tasks only
     (rec,) = [r for r in audit_actions(hall, "cabinet.task_resolved") if r.subject == f"task {task_id}"]
     assert rec.actor == "staff:STAFF1" and rec.detail["note"] == "门已修好，取出物品交还"
+
+
+def test_a_help_request_shows_a_badge_and_chimes_on_any_page(hall: Hall, page: Any) -> None:
+    help_at = HelpService(hall.db, SystemClock(), kiosk_id="LOBBY-02", hall_hotline="0571-12345678",
+                          hours=StaffedHours.parse("00:00-23:59"), platform=None)
+    login(page, hall, "STAFF1")
+    page.goto(hall.url + "/parcels")  # not the task page: the badge and the chime follow staff everywhere
+    page.wait_for_selector("#live.on", state="attached")
+    until(page, "window.hallConsole && Array.isArray(window.hallConsole.help)")
+    before = page.evaluate("window.hallConsole.chimes")
+    waiting = len(open_help_ids(hall))
+    t0 = page.evaluate("performance.now()")
+    task_id, repeated = help_at.raise_request("pickup")
+    assert not repeated
+    until(page, f"window.hallConsole.help.includes({task_id})")
+    assert (page.evaluate("performance.now()") - t0) / 1000 <= 2.0
+    assert page.inner_text("#help-badge") == str(waiting + 1)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"console-help-badge-{hall.backend}.png"))
+    until(page, f"window.hallConsole.chimes === {before + 1}")
+    assert page.evaluate("window.hallConsole.missed") == 0
+    # A second tap on the same kiosk and screen is the same request: no second chime, the same count.
+    again, repeated = help_at.raise_request("pickup")
+    assert repeated and again == task_id
+    page.wait_for_timeout(1500)
+    assert page.evaluate("window.hallConsole.chimes") == before + 1
+    assert page.inner_text("#help-badge") == str(waiting + 1)
+    # The task page names it; answering it takes the count down.
+    page.goto(hall.url + "/tasks")
+    row = page.locator(f"#task-{task_id}")
+    assert "群众呼叫帮助" in row.inner_text() and "LOBBY-02" in row.inner_text()
+    row.locator("input[name=note]").fill("已到现场协助")
+    row.locator("button").click()
+    page.wait_for_selector("#done")
+    until(page, f"!window.hallConsole.help.includes({task_id})")
+    assert page.locator("#help-badge").is_hidden() == (waiting == 0)
+
+
+def until(page: Any, js: str, timeout_s: float = 5.0) -> None:
+    """Wait until a script is true in the page. (Playwright's wait_for_function evaluates its text inside the
+    page, which the console's CSP forbids; page.evaluate goes through the DevTools protocol.)"""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(js):
+        assert time.monotonic() < deadline, f"not true within {timeout_s} s: {js}"
+        time.sleep(0.05)
+
+
+def open_help_ids(hall: Hall) -> list[int]:
+    with hall.db.transaction() as s:
+        return list(s.execute(select(StaffTask.id).where(StaffTask.kind == "help_request",
+                                                         StaffTask.resolved_at.is_(None))).scalars())
 
 
 def test_a_role_without_the_right_is_refused(hall: Hall, page: Any) -> None:

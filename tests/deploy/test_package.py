@@ -41,8 +41,16 @@ USER = "hallkiosk"
 SEARCH_ROOTS = ("/etc", "/var/lib", "/var/cache", "/usr", "/lib", "/opt", "/srv")
 
 
-def _run(*cmd: str, timeout: float = 600, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)  # type: ignore[call-overload]
+# The PATH a technician's root shell has. `make test` puts the developer virtualenv first on PATH, and its own
+# `kiosk` would answer for the package's: every command here runs with the machine's PATH instead.
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def _run(*cmd: str, timeout: float = 600, env: dict[str, str] | None = None,
+         **kw: object) -> subprocess.CompletedProcess[str]:
+    env = {**(os.environ if env is None else env), "PATH": SYSTEM_PATH}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,  # type: ignore[call-overload]
+                          **kw)
 
 
 def _installed() -> bool:
@@ -103,7 +111,7 @@ def test_installed_package(installed: set[str], deb: Path) -> None:
     before = installed
     r = _run("kiosk", "--version")
     assert r.returncode == 0 and r.stdout.strip() == f"kiosk (Hall Kiosk) {kiosk.__version__}", r.stdout + r.stderr
-    assert shutil.which("kiosk") == "/usr/bin/kiosk"
+    assert shutil.which("kiosk", path=SYSTEM_PATH) == "/usr/bin/kiosk"
     # The virtualenv's interpreter is the system's, never the builder's pyenv or another one.
     assert os.path.realpath("/usr/lib/hall-kiosk/bin/python") == os.path.realpath("/usr/bin/python3")
     assert "/usr/lib/hall-kiosk/bin/python" in Path("/usr/lib/hall-kiosk/bin/kiosk").read_text().splitlines()[0]

@@ -37,17 +37,65 @@
     setTimeout(() => regions().forEach(el => { if (el.dataset.stale && !busy(el)) refresh(el); }), 50);
   });
 
+  // Help requests: a badge on "Tasks" on every page, and a chime when a new one arrives. The chime is made by
+  // Web Audio (no sound file to serve); a browser that holds sound back until a click gets a button for it.
+  const badge = document.getElementById("help-badge");
+  const soundOn = document.getElementById("sound-on");
+  const state = window.hallConsole = { chimes: 0, missed: 0, help: [] };
+  let audio = null, known = null;
+  function chime() {
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { return; }
+    if (audio.state !== "running") {
+      state.missed += 1;
+      if (soundOn) soundOn.classList.remove("hidden");
+      audio.resume().catch(() => {});
+      return;
+    }
+    const t0 = audio.currentTime;
+    [[880, 0], [660, 0.3]].forEach(([hz, at]) => {  // two falling tones, like a door chime
+      const osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = hz;
+      gain.gain.setValueAtTime(0.25, t0 + at);
+      gain.gain.exponentialRampToValueAtTime(0.001, t0 + at + 0.28);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t0 + at); osc.stop(t0 + at + 0.3);
+    });
+    state.chimes += 1;
+  }
+  if (soundOn) soundOn.addEventListener("click", () => {
+    try { audio = audio || new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { return; }
+    audio.resume().then(() => { soundOn.classList.add("hidden"); chime(); });
+  });
+  async function helpCheck() {
+    if (!badge) return;
+    let ids;
+    try {
+      const resp = await fetch("/tasks/help.json", { credentials: "same-origin", cache: "no-store" });
+      if (!resp.ok) return;
+      ids = (await resp.json()).open;
+    } catch (e) { return; }
+    state.help = ids;
+    badge.textContent = ids.length ? String(ids.length) : "";
+    badge.classList.toggle("hidden", !ids.length);
+    const fresh = known === null ? [] : ids.filter(id => !known.has(id));  // those already open at load: no chime
+    known = new Set(ids);
+    if (fresh.length) chime();
+  }
+  helpCheck();
+
   let fallback = null;
   function setLive(on) {
     if (!live) return;
     live.classList.toggle("on", on); live.classList.toggle("off", !on);
     live.textContent = on ? live.dataset.on : live.dataset.off;
     if (on && fallback) { clearInterval(fallback); fallback = null; }
-    if (!on && !fallback && regions().length) fallback = setInterval(() => regions().forEach(refresh), 5000);
+    if (!on && !fallback && (regions().length || badge)) {
+      fallback = setInterval(() => { regions().forEach(refresh); helpCheck(); }, 5000);
+    }
   }
 
   if (live && !regions().length) live.classList.add("hidden");  // nothing on this page to keep live
-  if (live && regions().length) {
+  if (live && (regions().length || badge)) {
     if (window.EventSource) {
       const es = new EventSource("/events");
       es.addEventListener("open", () => setLive(true));
@@ -56,6 +104,7 @@
         setLive(true);
         const topics = JSON.parse(ev.data).topics;
         regions().forEach(el => { if (topics.includes(el.dataset.live)) refresh(el); });
+        if (topics.includes("tasks")) helpCheck();
       });
     } else { setLive(false); }
   }
