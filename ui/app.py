@@ -61,6 +61,7 @@ class KioskApp(App):
     citizen_screen = BooleanProperty(True)
     muted = BooleanProperty(False)  # the voice bar's mute, for this session only
     voice_available = BooleanProperty(False)  # a sound output to speak on: the voice bar shows
+    take_card = BooleanProperty(False)  # "请取回您的身份证/社保卡" on show in the header (and said) while a card stays in
     # The pinyin index every candidate bar uses: the small seed set until the full one is loaded (load_pinyin).
     pinyin_lexicon = ObjectProperty(None)
 
@@ -273,6 +274,7 @@ class KioskApp(App):
                 self.say(first)
             return
         self.say([*(first or []), self.t("voice.take_card")])
+        self.take_card = True
         if self._take_card_ev is None:
             self._take_card_ev = Clock.schedule_interval(lambda _dt: self._take_card_again(), TAKE_CARD_EVERY_S)
 
@@ -283,6 +285,7 @@ class KioskApp(App):
             self.say(self.t("voice.take_card"))
 
     def _stop_take_card(self) -> None:
+        self.take_card = False
         if self._take_card_ev is not None:
             self._take_card_ev.cancel()
             self._take_card_ev = None

@@ -316,6 +316,7 @@ S: dict[str, tuple[str, str]] = {
     "error.wrong_code_wait": ("取件码不正确。请等 {wait} 再试；也可以用身份证或社保卡取件。", "That code is not right. Please wait {wait} before the next try, or pick up with your ID card."),
     "error.code_lockout": ("取件码暂停使用，还要等 {wait}。可以用身份证或社保卡取件，或点“呼叫帮助”。", "Codes are paused for another {wait}. You can pick up with your ID card, or tap Get help."),
     "pickup.wait_left": ("还要等 {wait} 才能输入取件码", "Codes can be typed again in {wait}"),
+    "pickup.card_back": ("好的。请把卡放回读卡区，即可用卡取件。", "Thank you. Put the card back on the reader to pick up with it."),
     "pickup.code_ready": ("现在可以再输入取件码了。", "You can type a code again now."),
     "time.seconds": ("{n} 秒", "{n} seconds"),
     "time.second": ("{n} 秒", "{n} second"),

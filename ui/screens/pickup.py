@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from kivy.clock import Clock
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from kiosk.errors import CodeLockout, WrongPickupCode
 from kiosk.ports import CardEvent
@@ -22,8 +22,12 @@ class PickupScreen(KioskScreen):
     _wait_end = 0.0
     _ticker: Any = None
 
+    # A card left on a reader by the previous person (App.stale_cards) opens nothing: ask for it lifted and put back.
+    lift = BooleanProperty(False)
+
     def refresh(self) -> None:
         self.digits = self.app.cfg.pickup.code_digits
+        self.lift = bool(self.app.stale_cards)
         # Someone else's wrong codes may have started a wait: say so before this citizen types six digits.
         self.app.call(self.app.rt.code_wait, busy=False, on_done=self._hall_wait, on_error=lambda _e: None)
 
@@ -91,10 +95,16 @@ class PickupScreen(KioskScreen):
             return
         self.app.call(self.app.rt.pickup_by_identity, ident, on_done=self._opened)
 
+    def spoken(self) -> list[str]:
+        return super().spoken() + ([self.app.t("identify.state.lift")] if self.lift else [])
+
     def on_card_event(self, ev: CardEvent) -> None:
-        # A card read while this screen is up means "pick up with my card".
+        was, self.lift = self.lift, bool(self.app.stale_cards)  # the app saw the event first (App._card_seen)
+        # A card read while this screen is up means "pick up with my card" (a stale one never gets here).
         if ev.kind == "identified":
             self.open_by_card()
+        elif was and not self.lift:
+            self.app.say(self.app.t("pickup.card_back"))
 
     def _opened(self, handle: object) -> None:
         self.app.go("door", handle=handle, purpose="pickup")
