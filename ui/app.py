@@ -39,11 +39,15 @@ TAKE_CARD_EVERY_S = 15.0  # the take-your-card reminder repeats this often while
 STAFF_SCREENS = frozenset({"pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech"})
 
 
+ELDER_PAGE = 4  # 适老化: at most four choices on a screen
+ELDER_KEY_SCALE = 1.15  # keys and buttons in elder mode (text is 1.3x, as the larger-text toggle)
+
 class KioskApp(App):
     """One per process. ``idle_clock`` is injectable so the inactivity test need not wait a minute."""
 
     lang = StringProperty("zh")
     large_text = BooleanProperty(False)
+    elder = BooleanProperty(False)  # 长辈模式 for this session: see set_elder
     fs_title = NumericProperty(30)
     fs_body = NumericProperty(20)
     fs_small = NumericProperty(16)
@@ -88,7 +92,7 @@ class KioskApp(App):
         self.exit_code = 0  # what `kiosk run` returns (TECH_SHELL_EXIT after "exit to a technician shell")
         self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
-        self.bind(large_text=lambda *_: self._apply_sizes())
+        self.bind(large_text=lambda *_: self._apply_sizes(), elder=lambda *_: self._apply_sizes())
 
     # --- strings and sizes ----------------------------------------------------
     def t(self, key: str, *_deps: Any, **params: Any) -> str:
@@ -96,7 +100,7 @@ class KioskApp(App):
         return self.catalogue.t(key, self.lang, **params)
 
     def _apply_sizes(self) -> None:
-        s = theme.Sizes(self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0)
+        s = theme.Sizes(self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0, ELDER_KEY_SCALE if self.elder else 1.0)
         # fs_body first: KLabel's class rule binds it, and a subclass or instance rule that binds another size
         # (TitleLabel's fs_title) must be set after it, or the last binding to fire shrinks every title to body size.
         self.fs_body = s.fs_body
@@ -114,6 +118,22 @@ class KioskApp(App):
     def toggle_language(self) -> None:
         langs = self.cfg.kiosk.languages
         self.set_language(langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs else langs[0])
+
+    def set_elder(self, on: bool) -> None:
+        """长辈模式, one tap on the start screen, kept until the session ends: larger text and keys, lists four
+        items a page (page_size), twice the inactivity time, slower speech."""
+        self.elder = on
+        self.session.elder = on
+        self.voice.slow = on
+        if self.large_text != on:
+            self.toggle_large_text()
+        self._apply_sizes()
+        self.touch()
+        self.say(self.t("elder.on" if on else "elder.off"))
+
+    def page_size(self, usual: int) -> int:
+        """Items a list or menu shows at once: its usual page, at most four in elder mode (keypads excepted)."""
+        return min(usual, ELDER_PAGE) if self.elder else usual
 
     def toggle_large_text(self) -> None:
         self.large_text = not self.large_text
@@ -423,6 +443,7 @@ class KioskApp(App):
             scr.wipe()  # type: ignore[attr-defined]
         self.lang = self.session.language
         self.large_text = False
+        self.elder = False
         self.busy = False
         self.voice.new_session()  # the next person starts with the default volume and the sound on
         self.muted = False

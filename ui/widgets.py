@@ -32,6 +32,7 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
 from kivy.uix.widget import Widget
+from kivy.utils import escape_markup
 
 from ui import theme
 
@@ -63,6 +64,25 @@ class TitleLabel(KLabel):
 
 class ErrorLabel(KLabel):
     pass
+
+
+class StepBar(Label):
+    """Where a citizen is in a multi-step flow: "第1步 读卡 → 2 填写 → 3 核对 → 4 提交", the current step bold and
+    underlined. ``step`` 0 hides it (zero height). One line, a fixed height: nothing below moves between steps."""
+
+    step = NumericProperty(0)
+    STEPS = ("steps.read_card", "steps.fill", "steps.check", "steps.submit")
+
+    def text_for(self, app: object, step: int, _lang: str) -> str:
+        if not step:
+            return ""
+        t = app.t  # type: ignore[attr-defined]
+        parts = []
+        for i, key in enumerate(self.STEPS, 1):
+            name = escape_markup(t(key))
+            label = t("steps.first", n=i, name=name) if i == 1 else f"{i} {name}"
+            parts.append(f"[b][u]{label}[/u][/b]" if i == step else label)
+        return "  →  ".join(parts)
 
 
 class MessageSlot(Label):
