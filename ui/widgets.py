@@ -35,9 +35,26 @@ from kivy.uix.widget import Widget
 from kivy.utils import escape_markup
 
 from ui import theme
+from ui.linebreak import break_lines, has_cjk
 
 
-class KLabel(Label):
+class ChineseBreaks:
+    """Lines of Chinese text broken by the rules (ui.linebreak): no line starts with "，" or ends with "（", and a
+    number keeps its unit. Each line handed to Kivy already fits, so Kivy's own char-wise breaking never runs."""
+
+    def texture_update(self, *largs: Any) -> None:
+        lab: Any = self
+        width = lab.text_size[0]
+        if width and not lab.markup and not lab.shorten and has_cjk(lab.text):
+            core = lab._label
+            pad = lab.padding  # Kivy 2.3: [left, top, right, bottom]
+            room = width - (pad[0] + pad[2] if len(pad) == 4 else 2 * pad[0])
+            if room > lab.font_size:  # not while a layout is still sizing it to nothing
+                core.text = break_lines(lab.text, lambda s: core.get_extents(s)[0] <= room)
+        super().texture_update(*largs)  # type: ignore[misc]
+
+
+class KLabel(ChineseBreaks, Label):
     """A wrapping label whose height follows its text, so nothing is cut off."""
 
 
@@ -85,7 +102,7 @@ class StepBar(Label):
         return "  →  ".join(parts)
 
 
-class MessageSlot(Label):
+class MessageSlot(ChineseBreaks, Label):
     """A message in space the layout reserves for it: ``lines`` lines high with or without text, so nothing
     below it moves when a message appears or goes (a keypad under a finger must never jump). A Label, not a
     KLabel: KLabel's rule binds the height to the text, and kv keeps both rules' bindings."""
