@@ -83,6 +83,17 @@ class ErrorLabel(KLabel):
     pass
 
 
+class HeaderNotice(ChineseBreaks, Label):
+    """A notice drawn over part of the header (take your card): Chinese line breaking, sized by its parent."""
+
+
+class CardLiftPicture(Widget):
+    """The reader with a card lifted above it (drawn in widgets.kv): "lift the card and put it back"."""
+
+    s = NumericProperty(0)  # the drawing's size
+    by = NumericProperty(0)  # its bottom
+
+
 class StepBar(Label):
     """Where a citizen is in a multi-step flow: "第1步 读卡 → 2 填写 → 3 核对 → 4 提交", the current step bold and
     underlined. ``step`` 0 hides it (zero height). One line, a fixed height: nothing below moves between steps."""

@@ -122,15 +122,15 @@ def test_pickup_screen_asks_to_lift_a_card_left_and_the_header_says_take_your_ca
     notice = k.app.root.ids.take_card
     k.wait_for(lambda: k.app.take_card, what="the take-your-card reminder")
     k.frames(3)
-    assert notice.opacity == 1 and notice.text == k.t("voice.take_card") and "取回" in notice.text
+    assert notice.opacity == 1 and notice.text == k.t("header.take_card") and "取回" in notice.text
     assert notice.width > 0 and notice.height > 0 and notice.texture_size[1] <= notice.height + 1
     shot(k, "start_take_card")
 
     k.tap_id("btn_pickup")
     scr = k.app.screen
     k.frames(3)
-    assert scr.lift and scr.ids.lift_box.opacity == 1 and scr.ids.lift_picture.height > 0
-    assert "拿起来" in scr.ids.lift_text.text and notice.opacity == 1
+    assert scr.lift and scr.ids.lift_picture.opacity == 1 and scr.ids.lift_picture.s > 0
+    assert "拿起来" in scr.ids.message.text and notice.opacity == 1
     k.wait_for(lambda: any("拿起来" in u.text for u in list(k.rt.voice.log)), what="the lift request said")
     shot(k, "pickup_lift")
     before = layout(k, scr.ids.numpad)
@@ -143,7 +143,8 @@ def test_pickup_screen_asks_to_lift_a_card_left_and_the_header_says_take_your_ca
     sim.remove_card()
     k.wait_for(lambda: not scr.lift, what="the pad to be empty")
     k.frames(3)
-    assert scr.ids.lift_box.height == 0 and not k.app.take_card and notice.opacity == 0
+    assert scr.ids.lift_picture.opacity == 0 and scr.ids.message.text == "" and not k.app.take_card
+    assert notice.opacity == 0
     assert_still(before, layout(k, scr.ids.numpad), "when the lift request went")
     sim.insert_demo_card()  # put back: read at once, and the card picks up its parcel
     k.wait_for(lambda: k.app.sm.current == "door", timeout=20, what="the door for the card put back")

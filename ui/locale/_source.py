@@ -14,6 +14,7 @@ from kiosk.evaluations import RATINGS, REASONS
 S: dict[str, tuple[str, str]] = {
     # header and bands
     "header.other_language": ("English", "中文"),
+    "header.take_card": ("请取回您的身份证/社保卡", "Please take your card"),
     "header.larger_text": ("大字", "Larger text"),
     "header.smaller_text": ("标准字", "Normal text"),
     "band.simulated": ("模拟设备运行中 SIMULATED HARDWARE", "SIMULATED HARDWARE 模拟设备"),
