@@ -64,7 +64,7 @@ def test_wrong_codes_say_tries_and_wait_then_the_right_code_works(short_waits: D
     k.keys(pad, "1")
     before = layout(k, pad)
     wait = k.app.wait_text(FIRST_WAIT_S)
-    assert wait == "3 秒"
+    assert wait == "3秒"
     seen = [_type_and_open(k, _wrong_code(k, code)) for _ in range(3)]
     assert seen == [k.t("error.wrong_code_left", n=2, wait=wait), k.t("error.wrong_code_left", n=1, wait=wait),
                     k.t("error.wrong_code_wait", wait=wait)]
@@ -127,7 +127,7 @@ def test_staff_lift_the_wait_from_the_staff_screen(short_waits: Driver) -> None:
     staff = k.app.screen
     k.wait_for(lambda: staff.code_waiting, what="the code wait on the staff screen")
     today = k.rt.cabinet.code_wait().wrong_today  # the day's count: earlier tests' wrong codes too
-    assert today >= 3 and staff.ids.code_status.text == k.t("staff.code_wait", wait="2 分钟", n=today)
+    assert today >= 3 and staff.ids.code_status.text == k.t("staff.code_wait", wait="2分钟", n=today)
     shot(k, "staff-code-wait")
     k.tap_id("btn_lift_codes")
     k.wait_for(lambda: not staff.code_waiting, what="the wait lifted")
