@@ -216,3 +216,13 @@ def _raised(cab: Cabinet, code: str) -> BaseException:
     except BaseException as e:  # handed back to the test thread to assert on
         return e
     raise AssertionError("the code was accepted")
+
+
+def test_the_old_lockout_settings_name_what_replaced_them() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="lockout_s, max_wrong_codes: replaced by free_wrong_codes"):
+        PickupConfig.model_validate({"max_wrong_codes": 5, "lockout_s": 900})
+    assert PickupConfig().wrong_codes_per_day == 500
+    with pytest.raises(ValidationError, match="wrong_codes_per_day"):
+        PickupConfig(wrong_codes_per_day=501)  # the stated budget is a ceiling no config can raise
