@@ -374,6 +374,14 @@ class StaffOps(Services):
     def resolve_task(self, task_id: int, actor: str) -> None:
         self.cabinet.resolve_task(task_id, actor=f"staff:{actor[-4:]}")
 
+    def code_wait(self) -> Any:
+        """The hall's pickup-code wait (kiosk.cabinet.CodeWait), for the staff screen."""
+        return self.cabinet.code_wait()
+
+    def lift_code_wait(self, actor: str) -> Any:
+        """Staff lift the hall's pickup-code wait (audited as cabinet.code_lockout_cleared)."""
+        return self.cabinet.clear_lockout(actor=f"staff:{actor[-4:]}")
+
     def deposit(self, case_number: str, actor: str, size: str = "M") -> FlowHandle:
         return self.cabinet.start_deposit(case_number, actor=f"staff:{actor[-4:]}", size=size)
 

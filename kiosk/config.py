@@ -14,7 +14,7 @@ import ssl
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -237,13 +237,28 @@ def _private_host(host: str) -> bool:
 class PickupConfig(_Strict):
     code_digits: Annotated[int, Field(ge=6, le=10)] = 6
     expiry_days: Annotated[float, Field(gt=0, le=90)] = 7
-    max_wrong_codes: Annotated[int, Field(ge=1, le=50)] = 5
-    wrong_code_window_s: Annotated[float, Field(ge=10, le=86400)] = 600
-    lockout_s: Annotated[float, Field(ge=10, le=86400)] = 900
+    # Wrong codes are counted hall-wide (every kiosk on one database) and cost growing waits, not a lockout
+    # (kiosk.cabinet.codes.CodeGuard): free_wrong_codes within delay_window_s, then first_delay_s doubling up to
+    # max_delay_s. wrong_codes_per_day is the hall's budget for guessing: never more in any 24 h, lifts or not.
+    free_wrong_codes: Annotated[int, Field(ge=1, le=20)] = 3
+    first_delay_s: Annotated[float, Field(ge=1, le=600)] = 30
+    max_delay_s: Annotated[float, Field(ge=10, le=3600)] = 900
+    delay_window_s: Annotated[float, Field(ge=600, le=86400)] = 3600
+    wrong_codes_per_day: Annotated[int, Field(ge=10, le=500)] = 500
     # How often the runtime looks for PICKUP_REMINDERs that fell due (two days before a code expires): a quarter
     # of an hour is prompt enough for a two-day window, and the query (this kiosk's ready parcels) is cheap.
     reminders_interval_s: Annotated[float, Field(ge=1, le=86400)] = 900
 
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced(cls, data: Any) -> Any:
+        # The per-kiosk lockout's settings: name what replaced them instead of pydantic's "extra inputs".
+        old = sorted({"max_wrong_codes", "wrong_code_window_s", "lockout_s"} & set(data)) if isinstance(data, dict) else []
+        if old:
+            raise ValueError(f"{', '.join(old)}: replaced by free_wrong_codes, first_delay_s, max_delay_s, delay_window_s "
+                             "and wrong_codes_per_day (hall-wide waits, not a per-kiosk lockout); see kiosk.example.toml")
+        return data
 
 class StorageConfig(_Strict):
     url: str = ""  # empty: SQLite file kiosk.db in the data directory

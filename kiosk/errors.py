@@ -239,28 +239,32 @@ class FlowError(KioskError):
 
 
 class WrongPickupCode(FlowError):
-    """The code matches no live parcel. ``tries_left`` before codes pause for ``pause_s`` (when known)."""
+    """The code matches no live parcel. Says the ``tries_left`` before codes wait ``next_wait_s``, or the
+    ``wait_s`` this wrong code started (hall-wide; kiosk.cabinet.codes.CodeGuard)."""
 
     citizen_key = "error.wrong_code"
     hint = "The citizen typed a wrong or expired code."
 
-    def __init__(self, message: str, *, tries_left: int | None = None, pause_s: float | None = None) -> None:
-        super().__init__(message, citizen_key="error.wrong_code_left" if tries_left is not None else None)
+    def __init__(self, message: str, *, tries_left: int | None = None, wait_s: int = 0, next_wait_s: int = 0) -> None:
+        key = None if tries_left is None else "error.wrong_code_wait" if wait_s else "error.wrong_code_left"
+        super().__init__(message, citizen_key=key)
         self.tries_left = tries_left
-        self.pause_s = pause_s
+        self.wait_s = wait_s
+        self.next_wait_s = next_wait_s
 
     @property
     def citizen_params(self) -> dict[str, object]:
+        # wait_s: the UI words it in the screen's language ("30 秒", "2 minutes") and keeps it counting down.
         if self.tries_left is None:
             return {}
-        return {"n": self.tries_left, "minutes": minutes_of(self.pause_s or 0)}
+        return {"n": self.tries_left, "wait_s": self.wait_s or self.next_wait_s}
 
 
 class CodeLockout(FlowError):
-    """Too many wrong codes; codes are refused for a while."""
+    """Codes wait after wrong ones (hall-wide): none is checked for ``retry_after_s``; a card still works."""
 
     citizen_key = "error.code_lockout"
-    hint = "Wait for the lockout to pass, or a staff member can clear it."
+    hint = "Codes wait after wrong ones typed at any kiosk of the hall; staff can lift the wait from the staff screen."
 
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
@@ -268,7 +272,7 @@ class CodeLockout(FlowError):
 
     @property
     def citizen_params(self) -> dict[str, object]:
-        return {"minutes": minutes_of(self.retry_after_s)}
+        return {"wait_s": self.retry_after_s}
 
 
 def minutes_of(seconds: float) -> int:

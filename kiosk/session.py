@@ -15,6 +15,7 @@ from kiosk.identity import Identity
 
 Role = Literal["citizen", "staff", "technician"]
 Phase = Literal["active", "warning", "expired"]
+ELDER_TIME_FACTOR = 2
 Language = Literal["zh", "en"]
 
 
@@ -27,6 +28,7 @@ class KioskSession:
     countdown_s: float = 15.0
     language: Language = "zh"
     large_text: bool = False
+    elder: bool = False  # 长辈模式: larger everything, four items a page, slower speech, twice the time
     role: Role = "citizen"
     identity: Identity | None = None
     staff_id: str | None = None  # a badge UID or "pin": who to name in the audit log, never a person's name
@@ -49,16 +51,22 @@ class KioskSession:
 
     def phase(self, now: float) -> Phase:
         """``warning`` after ``warning_after_s`` idle, ``expired`` once the countdown has run out too."""
-        idle = self.idle_for(now)
-        if idle >= self.warning_after_s + self.countdown_s:
+        idle, warn, count = self.idle_for(now), *self._times()
+        if idle >= warn + count:
             return "expired"
-        if idle >= self.warning_after_s:
+        if idle >= warn:
             return "warning"
         return "active"
 
+    def _times(self) -> tuple[float, float]:
+        """(warning after, countdown): doubled in elder mode (reading and finding the card take longer)."""
+        f = ELDER_TIME_FACTOR if self.elder else 1
+        return self.warning_after_s * f, self.countdown_s * f
+
     def countdown_left(self, now: float) -> int:
         """Whole seconds left on the warning's countdown (shown to the user)."""
-        left = self.warning_after_s + self.countdown_s - self.idle_for(now)
+        warn, count = self._times()
+        left = warn + count - self.idle_for(now)
         return max(0, int(left + 0.999))
 
     # --- who ----------------------------------------------------------------
@@ -98,6 +106,7 @@ class KioskSession:
         self.scratch.clear()
         self.language = self.default_language
         self.large_text = False
+        self.elder = False
         self.generation += 1
         self.last_activity = now
 

@@ -39,11 +39,15 @@ TAKE_CARD_EVERY_S = 15.0  # the take-your-card reminder repeats this often while
 STAFF_SCREENS = frozenset({"pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech"})
 
 
+ELDER_PAGE = 4  # 适老化: at most four choices on a screen
+ELDER_KEY_SCALE = 1.15  # keys and buttons in elder mode (text is 1.3x, as the larger-text toggle)
+
 class KioskApp(App):
     """One per process. ``idle_clock`` is injectable so the inactivity test need not wait a minute."""
 
     lang = StringProperty("zh")
     large_text = BooleanProperty(False)
+    elder = BooleanProperty(False)  # 长辈模式 for this session: see set_elder
     fs_title = NumericProperty(30)
     fs_body = NumericProperty(20)
     fs_small = NumericProperty(16)
@@ -61,6 +65,7 @@ class KioskApp(App):
     citizen_screen = BooleanProperty(True)
     muted = BooleanProperty(False)  # the voice bar's mute, for this session only
     voice_available = BooleanProperty(False)  # a sound output to speak on: the voice bar shows
+    take_card = BooleanProperty(False)  # "请取回您的身份证/社保卡" on show in the header (and said) while a card stays in
     # The pinyin index every candidate bar uses: the small seed set until the full one is loaded (load_pinyin).
     pinyin_lexicon = ObjectProperty(None)
 
@@ -87,7 +92,7 @@ class KioskApp(App):
         self.exit_code = 0  # what `kiosk run` returns (TECH_SHELL_EXIT after "exit to a technician shell")
         self.pinyin_lexicon = seed_lexicon()
         self._apply_sizes()
-        self.bind(large_text=lambda *_: self._apply_sizes())
+        self.bind(large_text=lambda *_: self._apply_sizes(), elder=lambda *_: self._apply_sizes())
 
     # --- strings and sizes ----------------------------------------------------
     def t(self, key: str, *_deps: Any, **params: Any) -> str:
@@ -95,7 +100,7 @@ class KioskApp(App):
         return self.catalogue.t(key, self.lang, **params)
 
     def _apply_sizes(self) -> None:
-        s = theme.Sizes(self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0)
+        s = theme.Sizes(self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0, ELDER_KEY_SCALE if self.elder else 1.0)
         # fs_body first: KLabel's class rule binds it, and a subclass or instance rule that binds another size
         # (TitleLabel's fs_title) must be set after it, or the last binding to fire shrinks every title to body size.
         self.fs_body = s.fs_body
@@ -113,6 +118,22 @@ class KioskApp(App):
     def toggle_language(self) -> None:
         langs = self.cfg.kiosk.languages
         self.set_language(langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs else langs[0])
+
+    def set_elder(self, on: bool) -> None:
+        """长辈模式, one tap on the start screen, kept until the session ends: larger text and keys, lists four
+        items a page (page_size), twice the inactivity time, slower speech."""
+        self.elder = on
+        self.session.elder = on
+        self.voice.slow = on
+        if self.large_text != on:
+            self.toggle_large_text()
+        self._apply_sizes()
+        self.touch()
+        self.say(self.t("elder.on" if on else "elder.off"))
+
+    def page_size(self, usual: int) -> int:
+        """Items a list or menu shows at once: its usual page, at most four in elder mode (keypads excepted)."""
+        return min(usual, ELDER_PAGE) if self.elder else usual
 
     def toggle_large_text(self) -> None:
         self.large_text = not self.large_text
@@ -271,6 +292,7 @@ class KioskApp(App):
                 self.say(first)
             return
         self.say([*(first or []), self.t("voice.take_card")])
+        self.take_card = True
         if self._take_card_ev is None:
             self._take_card_ev = Clock.schedule_interval(lambda _dt: self._take_card_again(), TAKE_CARD_EVERY_S)
 
@@ -281,6 +303,7 @@ class KioskApp(App):
             self.say(self.t("voice.take_card"))
 
     def _stop_take_card(self) -> None:
+        self.take_card = False
         if self._take_card_ev is not None:
             self._take_card_ev.cancel()
             self._take_card_ev = None
@@ -330,7 +353,19 @@ class KioskApp(App):
         if callable(when):
             params["when"] = when(self.cfg.kiosk.tz) or ""
         params.setdefault("when", "")
+        if "wait_s" in params:  # a wait in the core's seconds, said the way a person reads one
+            params["wait"] = self.wait_text(int(params.pop("wait_s")))  # type: ignore[call-overload]
         return self.t(key, cabinet=getattr(err, "cabinet_id", ""), **params)
+
+    def wait_text(self, seconds: int) -> str:
+        """A wait as read aloud: "30 秒", "2 分钟", "3 小时 20 分钟" (rounded up: never promise less than it is)."""
+        seconds = max(1, seconds)
+        if seconds < 60:
+            return self.t("time.second" if seconds == 1 else "time.seconds", n=seconds)
+        minutes = -(-seconds // 60)
+        if minutes < 60:
+            return self.t("time.minute" if minutes == 1 else "time.minutes", n=minutes)
+        return self.t("time.hours", h=minutes // 60, m=minutes % 60)
 
     def show_error(self, err: BaseException) -> None:
         log.warning("shown to the user: %s", type(err).__name__)
@@ -406,6 +441,7 @@ class KioskApp(App):
             scr.wipe()  # type: ignore[attr-defined]
         self.lang = self.session.language
         self.large_text = False
+        self.elder = False
         self.busy = False
         self.voice.new_session()  # the next person starts with the default volume and the sound on
         self.muted = False

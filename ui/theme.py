@@ -34,6 +34,7 @@ class Sizes:
 
     dpi: float
     text_scale: float = 1.0
+    key_scale: float = 1.0  # elder mode: larger keys and buttons too, not only larger text
 
     def mm(self, v: float) -> float:
         return v / MM_PER_INCH * self.dpi
@@ -41,16 +42,16 @@ class Sizes:
     @property
     def target(self) -> float:
         """Height of an ordinary button: comfortably above the 15 mm minimum."""
-        return self.mm(18)
+        return self.mm(18) * self.key_scale
 
     @property
     def big_target(self) -> float:
-        return self.mm(26)
+        return self.mm(26) * self.key_scale
 
     @property
     def key(self) -> float:
         """A key of the numeric pad or keyboard: never below the minimum."""
-        return self.mm(MIN_TARGET_MM + 1)
+        return self.mm(MIN_TARGET_MM + 1) * self.key_scale
 
     @property
     def pad(self) -> float:

@@ -32,11 +32,29 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.scrollview import ScrollView
 from kivy.uix.stacklayout import StackLayout
 from kivy.uix.widget import Widget
+from kivy.utils import escape_markup
 
 from ui import theme
+from ui.linebreak import break_lines, has_cjk
 
 
-class KLabel(Label):
+class ChineseBreaks:
+    """Lines of Chinese text broken by the rules (ui.linebreak): no line starts with "，" or ends with "（", and a
+    number keeps its unit. Each line handed to Kivy already fits, so Kivy's own char-wise breaking never runs."""
+
+    def texture_update(self, *largs: Any) -> None:
+        lab: Any = self
+        width = lab.text_size[0]
+        if width and not lab.markup and not lab.shorten and has_cjk(lab.text):
+            core = lab._label
+            pad = lab.padding  # Kivy 2.3: [left, top, right, bottom]
+            room = width - (pad[0] + pad[2] if len(pad) == 4 else 2 * pad[0])
+            if room > lab.font_size:  # not while a layout is still sizing it to nothing
+                core.text = break_lines(lab.text, lambda s: core.get_extents(s)[0] <= room)
+        super().texture_update(*largs)  # type: ignore[misc]
+
+
+class KLabel(ChineseBreaks, Label):
     """A wrapping label whose height follows its text, so nothing is cut off."""
 
 
@@ -65,7 +83,37 @@ class ErrorLabel(KLabel):
     pass
 
 
-class MessageSlot(Label):
+class HeaderNotice(ChineseBreaks, Label):
+    """A notice drawn over part of the header (take your card): Chinese line breaking, sized by its parent."""
+
+
+class CardLiftPicture(Widget):
+    """The reader with a card lifted above it (drawn in widgets.kv): "lift the card and put it back"."""
+
+    s = NumericProperty(0)  # the drawing's size
+    by = NumericProperty(0)  # its bottom
+
+
+class StepBar(Label):
+    """Where a citizen is in a multi-step flow: "第1步 读卡 → 2 填写 → 3 核对 → 4 提交", the current step bold and
+    underlined. ``step`` 0 hides it (zero height). One line, a fixed height: nothing below moves between steps."""
+
+    step = NumericProperty(0)
+    STEPS = ("steps.read_card", "steps.fill", "steps.check", "steps.submit")
+
+    def text_for(self, app: object, step: int, _lang: str) -> str:
+        if not step:
+            return ""
+        t = app.t  # type: ignore[attr-defined]
+        parts = []
+        for i, key in enumerate(self.STEPS, 1):
+            name = escape_markup(t(key))
+            label = t("steps.first", n=i, name=name) if i == 1 else f"{i} {name}"
+            parts.append(f"[b][u]{label}[/u][/b]" if i == step else label)
+        return "  →  ".join(parts)
+
+
+class MessageSlot(ChineseBreaks, Label):
     """A message in space the layout reserves for it: ``lines`` lines high with or without text, so nothing
     below it moves when a message appears or goes (a keypad under a finger must never jump). A Label, not a
     KLabel: KLabel's rule binds the height to the text, and kv keeps both rules' bindings."""

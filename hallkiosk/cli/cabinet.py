@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--note", default="")
     b.set_defaults(func=_putback)
     s.add_parser("overdue", help="results past their expiry still in a compartment").set_defaults(func=_overdue)
-    s.add_parser("clear-lockout", help="staff: accept pickup codes again after too many wrong ones (audited)"
+    s.add_parser("clear-lockout", help="staff: lift the hall-wide pickup-code wait after wrong codes (audited)"
                  ).set_defaults(func=_clear_lockout)
 
     q = sub.add_parser("deposit", help="staff: put a finished case's result in a compartment")
@@ -349,6 +349,10 @@ def _collect(args: argparse.Namespace) -> int:
 def _clear_lockout(args: argparse.Namespace) -> int:
     with app_of(args) as app:
         c = _cabinet(app, read_only=True).clear_lockout(actor=_actor("staff"))
-    was = f"a lockout with {c.retry_after_s} s still to run" if c.retry_after_s else "no lockout was on"
-    print(f"pickup codes accepted again: {was}; {c.wrong_codes} recent wrong code(s) forgiven (audited)")
+    was = f"a wait with {c.retry_after_s} s still to run" if c.retry_after_s else "no wait was on"
+    print(f"pickup code wait lifted: {was}; {c.wrong_codes} recent wrong code(s) no longer grow the next (audited)")
+    if c.still_waits_s:
+        print(f"codes still wait {c.still_waits_s} s: the hall's daily budget of wrong codes "
+              "(pickup.wrong_codes_per_day) is spent; ID cards work")
+        return 1
     return 0

@@ -46,6 +46,7 @@ Crash injection for tests: :mod:`kiosk.cabinet.crashpoints`.
 
 from __future__ import annotations
 
+from kiosk.cabinet.codes import CodeWait
 from kiosk.cabinet.results import (
     AnotherDoorUnknown,
     CompartmentStatus,
@@ -68,6 +69,7 @@ from kiosk.cabinet.service import Cabinet
 __all__ = [
     "AnotherDoorUnknown",
     "Cabinet",
+    "CodeWait",
     "CompartmentStatus",
     "DoorLeftOpen",
     "DoorStateUnknown",

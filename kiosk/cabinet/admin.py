@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kiosk.audit import append as audit
 from kiosk.cabinet import finish, sensor_check, store
 from kiosk.cabinet import states as S
+from kiosk.cabinet.codes import CodeWait
 from kiosk.cabinet.flows import Flows
 from kiosk.cabinet.results import (
     CompartmentStatus,
@@ -280,10 +281,17 @@ class Admin(Flows):
             return [store.parcel_view(s, p, now) for p in rows]
 
     def clear_lockout(self, *, actor: str) -> LockoutCleared:
-        """Staff lift a pickup-code lockout (and forgive the wrong codes counting toward the next); says what it lifted."""
+        """Staff lift the hall's pickup-code wait (and the wrong codes growing the next one); says what it lifted.
+        The daily ceiling (pickup.wrong_codes_per_day) is not lifted: it is the hall's budget for guessing."""
         with self._tx() as (s, now):
-            cleared = LockoutCleared(self.guard.retry_after_s(s, now), self.guard.wrong_codes(s, now))
-            self.guard.clear(s, now)
+            before = self.guard.clear(s, now)
+            cleared = LockoutCleared(before.wait_s or None, before.wrong_counted,
+                                     self.guard.status(s, now).wait_s or None)
             audit(s, now, actor, "cabinet.code_lockout_cleared", retry_after_s=cleared.retry_after_s,
-                  wrong_codes=cleared.wrong_codes)
+                  wrong_codes=cleared.wrong_codes, still_waits_s=cleared.still_waits_s)
             return cleared
+
+    def code_wait(self) -> CodeWait:
+        """The hall's pickup-code state now: the wait, tries left, wrong codes today (for the staff screen)."""
+        with self._tx() as (s, now):
+            return self.guard.status(s, now)

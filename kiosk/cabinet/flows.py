@@ -138,10 +138,10 @@ class Flows(Engine):
         err: KioskError | None = None
         flow_id = 0
         with self._tx() as (s, now):
-            retry = self.guard.retry_after_s(s, now)
-            if retry is not None:
+            retry = self.guard.check(s, now)  # locks the hall's guard row: kiosks check codes one at a time
+            if retry:
                 audit(s, now, actor, "cabinet.code_attempt", result="locked_out", retry_after_s=retry)
-                err = CodeLockout(f"codes refused for another {retry} s after too many wrong codes", retry_after_s=retry)
+                err = CodeLockout(f"codes wait another {retry} s after wrong codes in the hall", retry_after_s=retry)
             elif c is None:
                 # Not a code at all (a slip of the finger, another script's digits): say what a code looks like.
                 # It cannot match any parcel, so it does not count toward the lockout, which is for guessing.
@@ -162,12 +162,11 @@ class Flows(Engine):
                     audit(s, now, actor, "cabinet.code_attempt", result="busy_elsewhere")
                     err = ParcelBeingPickedUp("the parcel of this code is being picked up at another kiosk")
                 elif parcel is None or not any(same_hmac(parcel.code_hmac, h) for h in hs):
-                    lock = self.guard.record(s, now, ok=False)
-                    audit(s, now, actor, "cabinet.code_attempt", result="wrong", lockout_s=lock)
-                    left = max(0, self.pickup.max_wrong_codes - self.guard.wrong_codes(s, now))
-                    err = (CodeLockout("too many wrong codes", retry_after_s=lock) if lock
-                           else WrongPickupCode(f"the code matches no parcel ({left} tries left)", tries_left=left,
-                                                pause_s=self.pickup.lockout_s))
+                    st = self.guard.record(s, now, ok=False)
+                    audit(s, now, actor, "cabinet.code_attempt", result="wrong", wait_s=st.wait_s)
+                    err = WrongPickupCode(f"the code matches no parcel ({st.tries_left} tries left, codes wait "
+                                          f"{st.wait_s} s)", tries_left=st.tries_left, wait_s=st.wait_s,
+                                          next_wait_s=st.next_wait_s)
                 elif cab_id is not None and cab_id not in self.buses:
                     # A right code typed at the wrong kiosk (a shared database): not a guess, and not this kiosk's
                     # door to open. Nothing here is touched; the citizen is sent to the cabinet that holds it.

@@ -87,10 +87,12 @@ class TaskView:
 
 @dataclass(frozen=True)
 class LockoutCleared:
-    """What ``clear_lockout`` lifted: the seconds the lockout still had to run (None: none was on), wrong codes forgiven."""
+    """What ``clear_lockout`` lifted: the seconds the wait still had to run (None: none was on), the wrong codes that
+    no longer grow the next wait, and the wait that stays because the hall's daily budget is spent (None: none)."""
 
     retry_after_s: int | None
     wrong_codes: int
+    still_waits_s: int | None = None
 
 
 @dataclass

@@ -87,7 +87,7 @@ def test_codes_texted_before_code_digits_changed_still_work(db, bus, cab_cfg, cl
     code, pid, label = _deposit(cab6, sim, 1)
     assert len(code) == 6
     # The site raises code_digits to 8 and restarts; the citizen types the 6-digit code from the text message.
-    cab8 = make_cabinet(db, bus, cab_cfg, clock, pickup=PickupConfig(code_digits=8, max_wrong_codes=5), platform=platform)
+    cab8 = make_cabinet(db, bus, cab_cfg, clock, pickup=PickupConfig(code_digits=8, free_wrong_codes=5), platform=platform)
     cab8.start()
     h = cab8.start_pickup_by_code(code)
     assert h.label == label
@@ -97,7 +97,8 @@ def test_codes_texted_before_code_digits_changed_still_work(db, bus, cab_cfg, cl
 
 
 def test_any_allowed_length_counts_toward_the_lockout_others_are_malformed(db, bus, cab_cfg, clock, platform) -> None:
-    cab = make_cabinet(db, bus, cab_cfg, clock, pickup=PickupConfig(code_digits=8), platform=platform)
+    cab = make_cabinet(db, bus, cab_cfg, clock, pickup=PickupConfig(code_digits=8, free_wrong_codes=5),
+                       platform=platform)
     cab.start()
     for wrong in ("000000", "0000000", "0000000000"):  # 6, 7 and 10 digits: codes, just not right ones
         with pytest.raises(WrongPickupCode):

@@ -103,3 +103,54 @@ def test_a_card_placed_while_the_screen_waits_is_read_at_once_on_both_readers(k:
     k.wait_for(lambda: scr.reader_state == "read", what="the social security card")
     assert k.app.session.identity is ssc
     _from_reader(k, "removed", SSC_READER)
+
+
+def test_pickup_screen_asks_to_lift_a_card_left_and_the_header_says_take_your_card(k: Driver) -> None:
+    """Defect 2 on the pickup screen (it reads cards too) and defect 4 on screen: a card left on the pad by the
+    previous person opens nothing, the screen asks for it lifted and put back (with the drawn reader) and the
+    header shows "请取回您的身份证或社保卡" on every screen until the card is taken; no key moves meanwhile."""
+    from tests.ui.flows import deposit_ready, open_doors, slot_of
+    from tests.ui.test_keypad_still import assert_still, layout
+
+    _code, label = deposit_ready(k)
+    sim = k.rt.card_sim()
+    k.tap_id("btn_matters")
+    sim.insert_demo_card()
+    k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
+    k.tap_id("btn_home")  # the person walks away; the card stays on the pad
+    k.wait_for(lambda: k.app.sm.current == "start" and k.app.session.is_blank(), what="the session to end")
+    notice = k.app.root.ids.take_card
+    k.wait_for(lambda: k.app.take_card, what="the take-your-card reminder")
+    k.frames(3)
+    assert notice.opacity == 1 and notice.text == k.t("header.take_card") and "取回" in notice.text
+    assert notice.width > 0 and notice.height > 0 and notice.texture_size[1] <= notice.height + 1
+    shot(k, "start_take_card")
+
+    k.tap_id("btn_pickup")
+    scr = k.app.screen
+    k.frames(3)
+    assert scr.lift and scr.ids.lift_picture.opacity == 1 and scr.ids.lift_picture.s > 0
+    assert "拿起来" in scr.ids.message.text and notice.opacity == 1
+    k.wait_for(lambda: any("拿起来" in u.text for u in list(k.rt.voice.log)), what="the lift request said")
+    shot(k, "pickup_lift")
+    before = layout(k, scr.ids.numpad)
+    # The reader reads the same card again: still nobody's, no door opens.
+    pad = next(iter(k.app.cards_present))
+    again = Identity.checked(CARD_PERSON.id_number, CARD_PERSON.name, "resident_id")
+    _from_reader(k, "identified", pad, again)
+    assert again.wiped and not k.app.session.identified and k.app.sm.current == "pickup" and open_doors(k) == []
+
+    sim.remove_card()
+    k.wait_for(lambda: not scr.lift, what="the pad to be empty")
+    k.frames(3)
+    assert scr.ids.lift_picture.opacity == 0 and scr.ids.message.text == "" and not k.app.take_card
+    assert notice.opacity == 0
+    assert_still(before, layout(k, scr.ids.numpad), "when the lift request went")
+    sim.insert_demo_card()  # put back: read at once, and the card picks up its parcel
+    k.wait_for(lambda: k.app.sm.current == "door", timeout=20, what="the door for the card put back")
+    assert open_doors(k) == [label]
+    door = k.app.screen
+    dsim, b, ch = slot_of(k, label)
+    dsim.take_item(b, ch)
+    dsim.close_door(b, ch)
+    k.wait_for(lambda: door.closed, what="the door to read closed")

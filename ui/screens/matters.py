@@ -44,6 +44,7 @@ class MattersScreen(KioskScreen):
         self._built_for: tuple[str, str] | None = None  # (language, search) the rows were built for
         self._pool: dict[type, list[Any]] = {}  # row widgets by class, reused from one drawing to the next
         self._used: dict[type, int] = {}
+        self._nav: Any = None  # the paging button on show (see _more)
         self.bar = CandidateBar(PinyinEngine(app.pinyin_lexicon), target=self)
         self.bar.bind(letters=self._on_letters)
         kb = self.ids.keyboard
@@ -146,25 +147,36 @@ class MattersScreen(KioskScreen):
         self._more()
 
     # --- rows ----------------------------------------------------------------------
-    def _clear_rows(self) -> None:
+    def _clear_rows(self, keep_shown: bool = False) -> None:
         self.ids.rows.clear_widgets()
         self._used = {}
-        self._shown = 0
+        if not keep_shown:
+            self._shown = 0
         self.ids.scroll.scroll_y = 1
 
     def _more(self, *_: Any) -> None:
         box = self.ids.rows
         if self._shown and box.children and isinstance(box.children[0], SecondaryButton):
             box.remove_widget(box.children[0])  # the old "show more" row
-        end = min(len(self._items), self._shown + PAGE)
+        elder = self.app.elder
+        if elder and self._shown:
+            # Elder mode pages instead of growing the list: never more than four choices on the screen.
+            self._clear_rows(keep_shown=True)
+        end = min(len(self._items), self._shown + self.app.page_size(PAGE))
         for item in self._items[self._shown:end]:
             box.add_widget(self._row(item))
         self._shown = end
         left = len(self._items) - end
         if left > 0:
-            more = SecondaryButton(text=self.app.t("matters.more", n=left))
+            more = SecondaryButton(text=self.app.t("matters.next_page" if elder else "matters.more", n=left))
             more.bind(on_release=self._more)
             box.add_widget(more)
+            self._nav = more  # held: in elder mode its own tap removes it, while the touch is still being handled
+        elif elder and end > self.app.page_size(PAGE):
+            first = SecondaryButton(text=self.app.t("matters.first_page"))
+            first.bind(on_release=lambda *_: (self._clear_rows(), self._more()))
+            box.add_widget(first)
+            self._nav = first
 
     def _row(self, item: Matter | Bundle | str) -> Any:
         t, en = self.app.t, self.app.lang == "en"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from ui.screens import KioskScreen
 from ui.widgets import ListRow
@@ -26,9 +26,26 @@ class StaffScreen(KioskScreen):
         # The rows' titles are texts of the current language: a language change redraws them.
         self.app.bind(lang=lambda *_: self._show(self._tasks) if self._tasks else None)
 
+    code_status = StringProperty("")
+    code_waiting = BooleanProperty(False)  # a wait, or wrong codes growing the next one: there is something to lift
+
     def refresh(self) -> None:
         self.ids.tasks.clear_widgets()
         self.app.call(self.app.rt.staff_tasks, on_done=self._show)
+        self.app.call(self.app.rt.code_wait, busy=False, on_done=self._show_code_wait)
+
+    def _show_code_wait(self, st: Any) -> None:
+        self.code_waiting = bool(st.wait_s or st.wrong_counted)
+        self.code_status = (self.app.t("staff.code_wait", wait=self.app.wait_text(st.wait_s), n=st.wrong_today)
+                            if st.wait_s else self.app.t("staff.code_ok", n=st.wrong_today))
+
+    def lift_code_wait(self) -> None:
+        """Codes accepted again at every kiosk of the hall (audited with this staff member's id)."""
+        def lifted(_r: Any) -> None:
+            self.error = self.app.t("staff.code_lifted")
+            self.app.call(self.app.rt.code_wait, busy=False, on_done=self._show_code_wait)
+
+        self.app.call(self.app.rt.lift_code_wait, self.app.session.staff_id or "staff", on_done=lifted)
 
     def _show(self, tasks: Sequence[Any]) -> None:
         box = self.ids.tasks
