@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +32,7 @@ from hallkiosk.console.jobs import VerifyJob
 from hallkiosk.console.live import ChangeFeed
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
 from kiosk import audit, kiosk_status
+from kiosk.cabinet import UnknownCompartment
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
 from kiosk.config import Config
@@ -252,7 +253,39 @@ def create_app(c: Console) -> Starlette:
         if not allowed(me.roles, "parcels.view"):
             parcels = []  # who held it is the desk's business (masked or not)
         return fragment_or_page(request, me, "compartment.html", cell=cell, parcels=parcels, rows=rows,
-                                label=label)
+                                label=label, done=request.query_params.get("done", "")[:16],
+                                error=request.query_params.get("error", "")[:16])
+
+    async def compartment_service(request: Request, me: SignedIn, enable: bool) -> Response:
+        """Disable or enable one compartment through the cabinet core, once the form's box confirms it."""
+        label = request.path_params["label"].upper()[:8]
+        form = request.state.form
+        reason = " ".join(str(form.get("reason", "")).split())[:NOTE_MAX]
+        back = f"/cabinets/{quote(label)}"
+        if form.get("confirm") != "yes":
+            return RedirectResponse(f"{back}?error=confirm", 303)
+        if not enable and not reason:
+            return RedirectResponse(f"{back}?error=reason", 303)
+        actor = f"staff:{me.staff_id}"
+        try:
+            if enable:
+                await run_in_threadpool(c.hall.enable, label, actor=actor)
+            else:
+                await run_in_threadpool(c.hall.disable, label, actor=actor, reason=reason)
+        except UnknownCompartment:
+            return render(request, "problem.html", me, 404, message="err.not_found")
+        except KioskError as err:  # e.g. a flow has it reserved right now: say so, change nothing
+            log.info("%s %s refused: %s", "enable" if enable else "disable", label, err)
+            return RedirectResponse(f"{back}?error=busy", 303)
+        return RedirectResponse(f"{back}?done={'enabled' if enable else 'disabled'}", 303)
+
+    @action("cabinets.service")
+    async def compartment_disable(request: Request, me: SignedIn) -> Response:
+        return await compartment_service(request, me, enable=False)
+
+    @action("cabinets.service")
+    async def compartment_enable(request: Request, me: SignedIn) -> Response:
+        return await compartment_service(request, me, enable=True)
 
     def task_filters(request: Request) -> dict[str, Any]:
         q = request.query_params
@@ -372,6 +405,8 @@ def create_app(c: Console) -> Starlette:
         Route("/kiosks", kiosks_page),
         Route("/cabinets", cabinets_page),
         Route("/cabinets/{label}", compartment_page),
+        Route("/cabinets/{label}/disable", compartment_disable, methods=["POST"]),
+        Route("/cabinets/{label}/enable", compartment_enable, methods=["POST"]),
         Route("/tasks", tasks_page),
         Route("/tasks/help.json", help_requests),
         Route("/tasks/{task_id:int}/resolve", resolve_task, methods=["POST"]),
