@@ -62,6 +62,7 @@ STAFF, PASSWORD = "BENCH1", "bench-password-not-a-secret"
 FULL = {"kiosks": 50, "compartments": 2000, "parcels": 20_000, "audit": 100_000, "rounds": 40, "events": 20}
 QUICK = {"kiosks": 10, "compartments": 200, "parcels": 2_000, "audit": 10_000, "rounds": 15, "events": 6}
 PER_CABINET = 40
+INFO_ALL = "all cabinets at once"  # the optional every-door view: shown, not part of the verdict
 BATCH = 5000
 
 
@@ -222,14 +223,25 @@ def sign_in(base: str) -> requests.Session:
     return http
 
 
-def measure_pages(http: requests.Session, base: str, pages: dict[str, str], rounds: int) -> dict[str, list[float]]:
+def kiosk_change(db: Database, n: int) -> None:
+    """An audited change as a kiosk makes one (every change a page shows is audited), so nothing built
+    before it may be served after it."""
+    with db.transaction() as s:
+        audit.append(s, dt.datetime.now(dt.UTC), "kiosk", "cabinet.sensor_check", "bench", round=n)
+
+
+def measure_pages(http: requests.Session, base: str, db: Database, pages: dict[str, str],
+                  rounds: int) -> dict[str, list[float]]:
+    """A name ending in "after a change" is requested right after a kiosk's audited change (its cold time)."""
     times: dict[str, list[float]] = {name: [] for name in pages}
     for path in pages.values():  # one warm-up each (template compile, plan cache), not counted
         r = http.get(base + path, timeout=30)
         if r.status_code != 200:
             fail(f"{path} answered {r.status_code}")
-    for _ in range(rounds):
+    for i in range(rounds):
         for name, path in pages.items():
+            if name.endswith("after a change"):
+                kiosk_change(db, i)
             t0 = time.perf_counter()
             r = http.get(base + path, timeout=30)
             times[name].append((time.perf_counter() - t0) * 1000)
@@ -302,7 +314,7 @@ def main() -> int:
             t0 = time.perf_counter()
             res = audit.verify(s)
             verify_s = time.perf_counter() - t0
-            s.execute(text("ANALYZE"))
+            s.execute(text("ANALYZE audit_log, parcels, compartments, staff_tasks, kiosk_status"))
         print(f"seeded in {info['seed_s']:.1f} s; audit chain verifies: {res.ok} ({res.checked} records in "
               f"{verify_s:.1f} s){'' if res.ok else ': ' + res.reason}", flush=True)
         if not res.ok:
@@ -311,25 +323,31 @@ def main() -> int:
         try:
             http = sign_in(base)
             pages = {
-                "kiosks": "/kiosks", "cabinets": "/cabinets", "compartment": f"/cabinets/{info['label']}",
+                "kiosks": "/kiosks", "cabinets": "/cabinets", "cabinets after a change": "/cabinets",
+                "cabinet 26 of 50": "/cabinets?cabinet=CAB-26", INFO_ALL: "/cabinets?cabinet=all",
+                "compartment": f"/cabinets/{info['label']}",
                 "tasks": "/tasks", "tasks (all, day old)": "/tasks?open=0&age=day", "help badge": "/tasks/help.json",
                 "parcels": "/parcels", "parcels search": f"/parcels?q={info['case']}",
                 "overdue print": "/parcels/overdue", "audit": "/audit",
                 "audit by event": "/audit?action=console.", "audit by subject": f"/audit?subject={info['label']}",
                 "audit page back": f"/audit?before={n['audit'] // 2}",
             }
-            times = measure_pages(http, base, pages, n["rounds"])
+            times = measure_pages(http, base, db, pages, n["rounds"])
             worst = 0.0
-            print(f"\n{'page':<24}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
+            print(f"\n{'page':<26}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}")
             for name, xs in times.items():
                 p95 = pct(xs, 95)
-                worst = max(worst, p95)
-                print(f"{name:<24}{statistics.median(xs):>9.1f}{p95:>9.1f}{max(xs):>9.1f}"
-                      f"  {'PASS' if p95 <= PAGE_TARGET_MS else 'FAIL'}")
+                verdict = "info" if name == INFO_ALL else "PASS" if p95 <= PAGE_TARGET_MS else "FAIL"
+                if name != INFO_ALL:
+                    worst = max(worst, p95)
+                print(f"{name:<26}{statistics.median(xs):>9.1f}{p95:>9.1f}{max(xs):>9.1f}  {verdict}")
             lat = measure_live(http, base, db, n["events"])
             lp50, lp95 = statistics.median(lat), pct(lat, 95)
             print(f"\nkiosk event -> open page ({len(lat)} events): p50 {lp50 * 1000:.0f} ms, p95 {lp95 * 1000:.0f} ms,"
                   f" max {max(lat) * 1000:.0f} ms  {'PASS' if lp95 <= LIVE_TARGET_S else 'FAIL'}")
+            load = os.getloadavg()
+            print(f"machine load average (1/5/15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
+                  f"{os.cpu_count()} CPUs (a shared machine inflates every figure above)")
             ok = worst <= PAGE_TARGET_MS and lp95 <= LIVE_TARGET_S
             print(f"\npages: worst p95 {worst:.1f} ms (target <= {PAGE_TARGET_MS:.0f}); live p95 {lp95:.2f} s "
                   f"(target <= {LIVE_TARGET_S:.0f}): {'PASS' if ok else 'FAIL'}")

@@ -29,7 +29,7 @@ from starlette.templating import Jinja2Templates
 
 from hallkiosk.console import i18n
 from hallkiosk.console.jobs import VerifyJob
-from hallkiosk.console.live import ChangeFeed
+from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
 from kiosk import audit, kiosk_status
 from kiosk.cabinet import UnknownCompartment
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 NOTE_MAX = 500
 SESSION_RECHECK_S = 30.0
+CABINETS_AT_ONCE = 4  # more cabinets than this: the grid page shows one at a time
 
 
 @dataclass
@@ -62,6 +63,10 @@ class Console:
     verify: VerifyJob
     tls: bool = False
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    shared: PerChange = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.shared = PerChange(self.db)
 
     def directory_audit(self, me: SignedIn, action: str, subject: str) -> None:
         """Audit a refused request (a role or CSRF refusal) under the member's staff id."""
@@ -233,8 +238,17 @@ def create_app(c: Console) -> Starlette:
 
     @page("cabinets.view")
     async def cabinets_page(request: Request, me: SignedIn) -> Response:
-        grids = await run_in_threadpool(c.hall.grids)
-        return fragment_or_page(request, me, "cabinets.html", grids=grids, states=GRID_STATES)
+        grids = await run_in_threadpool(c.shared.get, "grids", c.hall.grids)
+        # A hall of many cabinets (thousands of doors) shows one cabinet's grid at a time, each cabinet's
+        # counts above it: a tablet cannot show 2,000 doors usefully, and the page stays small and quick.
+        chosen = request.query_params.get("cabinet", "")[:32]
+        shown = grids
+        if len(grids) > CABINETS_AT_ONCE and chosen != "all":
+            shown = [g for g in grids if g.cabinet_id == chosen] or grids[:1]
+        picked = "all" if shown is grids else shown[0].cabinet_id if shown else ""
+        return fragment_or_page(request, me, "cabinets.html", grids=shown, every=grids, states=GRID_STATES,
+                                picked=picked, tabs=len(grids) > CABINETS_AT_ONCE,
+                                src="/cabinets?" + urlencode({"fragment": "1", "cabinet": picked}))
 
     @page("cabinets.view")
     async def compartment_page(request: Request, me: SignedIn) -> Response:

@@ -62,6 +62,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cab.disabled": ("停用", "disabled"),
     "cab.history": ("存放过的件", "What it has held"),
     "cab.events": ("事件", "Events"),
+    "cab.all": ("全部柜子", "All cabinets"),
     "cab.service": ("停用与启用", "Out of service"),
     "cab.reason": ("停用原因（必填）", "Reason (required)"),
     "cab.confirm_disable": ("我确认停用此柜格：各自助终端将不再分配它", "I confirm: no kiosk will hand this compartment out"),

@@ -15,7 +15,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from kiosk.changes import Marks, marks
 from kiosk.storage.db import Database
@@ -103,3 +104,38 @@ class ChangeFeed:
         finally:
             with self._lock:
                 self._subs.discard(sub)
+
+
+class PerChange:
+    """A read model built once per change of the hall, shared by every page that asks for it.
+
+    Every open page re-fetches its region when the feed says something changed, so ten tablets on the
+    cabinets page would build the same 2,000-compartment grid ten times per kiosk event. Here the first
+    request after a change builds it and the others reuse it, as long as the database's change marks
+    (:func:`kiosk.changes.marks`, read afresh on every request: two index lookups) are what they were when
+    it was built, and for at most ``max_age_s`` (what depends on the time alone, an overdue parcel, moves
+    on without an audited change). The mark is the audit log's newest seq: every change to a compartment,
+    parcel or task is audited in its own transaction; kiosk status rows are not (they move every few seconds
+    and no cabinet read model depends on them). It is read *before* building, so a value is never older than
+    its key claims; a change committed during a build only makes the next request build again.
+    """
+
+    def __init__(self, db: Database, *, max_age_s: float = 5.0) -> None:
+        self.db = db
+        self.max_age_s = max_age_s
+        self._entries: dict[str, tuple[int, float, Any]] = {}
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def get(self, name: str, build: Callable[[], Any]) -> Any:
+        key = marks(self.db).audit_seq
+        with self._lock:
+            hit = self._entries.get(name)
+        if hit is not None and hit[0] == key and time.monotonic() - hit[1] < self.max_age_s:
+            return hit[2]
+        at = time.monotonic()
+        value = build()
+        self.builds += 1
+        with self._lock:
+            self._entries[name] = (key, at, value)
+        return value
