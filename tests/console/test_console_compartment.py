@@ -3,6 +3,7 @@ kiosk's own cabinet core refusing it; back in service the same way; the role che
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -97,3 +98,31 @@ def test_staff_without_the_technician_role_cannot_disable(hall: Hall, page: Any)
     with hall.db.transaction() as s:
         refused = audit.search(s, action="console.refused", actor="staff:STAFF1", limit=10)
     assert any(r.subject == "/cabinets/A03/disable" for r in refused)
+
+
+def test_a_hall_of_many_cabinets_shows_one_grid_at_a_time(hall: Hall, page: Any) -> None:
+    """Past four cabinets the grid page shows one cabinet under tabs that carry each one's counts (a tablet
+    cannot show thousands of doors usefully). Five more cabinets are added as rows, as a kiosk's sync does."""
+    now = dt.datetime.now(dt.UTC)
+    with hall.db.transaction() as s:
+        for n in range(2, 7):
+            for ch in range(1, 5):
+                s.add(Compartment(cabinet_id=f"CAB-{n:02d}", label=f"B{n}{ch:02d}", size="M", board=0, channel=ch,
+                                  state=S.FAULTY if (n, ch) == (4, 2) else S.FREE,
+                                  fault_reason="bench" if (n, ch) == (4, 2) else None, updated_at=now))
+        audit.append(s, now, "kiosk", "cabinet.synced", "CAB-02..CAB-06")  # what makes open pages re-fetch
+    login(page, hall, "TECH1")
+    page.goto(f"{hall.url}/cabinets")
+    tabs = page.locator("nav.cabinet-tabs a")
+    assert tabs.count() == 7  # six cabinets and "all"
+    assert page.locator("section.cabinet").count() == 1
+    assert page.locator("section.cabinet").get_attribute("data-key") == "CAB-01"
+    assert "故障 1" in page.locator("nav.cabinet-tabs a[data-cabinet='CAB-04']").inner_text()
+    page.click("nav.cabinet-tabs a[data-cabinet='CAB-04']")
+    page.wait_for_load_state()
+    assert page.locator("section.cabinet").get_attribute("data-key") == "CAB-04"
+    assert page.locator("a.cell[data-label='B402']").get_attribute("data-state") == "faulty"
+    # The live region re-fetches the same cabinet, not the first one.
+    assert page.locator("#cabinets").get_attribute("data-src") == "/cabinets?fragment=1&cabinet=CAB-04"
+    page.goto(f"{hall.url}/cabinets?cabinet=all")
+    assert page.locator("section.cabinet").count() == 6
