@@ -339,12 +339,12 @@ def create_app(c: Console) -> Starlette:
     async def parcels_page(request: Request, me: SignedIn) -> Response:
         q = request.query_params.get("q", "").strip()[:32]
         found = await run_in_threadpool(c.hall.find_parcels, q) if q else []
-        overdue = await run_in_threadpool(c.hall.overdue)
+        overdue = await run_in_threadpool(c.shared.get, "overdue", c.hall.overdue)
         return fragment_or_page(request, me, "parcels.html", q=q, found=found, overdue=overdue)
 
     @page("parcels.view")
     async def overdue_print(request: Request, me: SignedIn) -> Response:
-        overdue = await run_in_threadpool(c.hall.overdue)
+        overdue = await run_in_threadpool(c.shared.get, "overdue", c.hall.overdue)
         return render(request, "overdue_print.html", me, overdue=overdue, printed=fmt(c.clock.now()))
 
     def audit_filters(request: Request) -> dict[str, Any]:
