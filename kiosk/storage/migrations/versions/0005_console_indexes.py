@@ -9,7 +9,6 @@ database's collation is not C.
 Revision ID: 0005
 Revises: 0004
 """
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
