@@ -443,6 +443,7 @@ def create_app(c: Console) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        c.feed.on_change = c.shared.rewarm
         c.feed.start()
         try:
             yield

@@ -27,3 +27,17 @@ def test_built_once_per_change_and_at_most_max_age(db: Database) -> None:
     time.sleep(0.6)
     assert shared.get("grid", build) == 3  # what depends on time alone moves on by itself
     assert shared.builds == 4
+
+
+def test_rewarm_builds_what_pages_asked_for_before_they_ask_again(db: Database) -> None:
+    shared = PerChange(db)
+    built: list[int] = []
+    shared.get("grid", lambda: built.append(1) or len(built))
+    with db.transaction() as s:
+        audit.append(s, dt.datetime.now(dt.UTC), "kiosk", "cabinet.enabled", "A01")
+    shared.rewarm()  # what the change feed does on seeing the new seq
+    assert len(built) == 2
+    shared.get("grid", lambda: built.append(1) or len(built))
+    assert len(built) == 2  # the page's re-fetch found it built
+    shared.rewarm()  # nothing changed since: nothing built
+    assert len(built) == 2
