@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kiosk.cabinet import Cabinet, ParcelView, TaskView, store
 from kiosk.cabinet import states as S
 from kiosk.clock import Clock
 from kiosk.config import PickupConfig
+from kiosk.errors import LockBoardError
 from kiosk.help import TASK_HELP_REQUEST
 from kiosk.privacy import scrub
 from kiosk.storage.db import Database
@@ -71,40 +74,46 @@ class HallCabinets:
     def __init__(self, db: Database, clock: Clock, secret: bytes, pickup: PickupConfig, kiosk_id: str) -> None:
         self.db = db
         self.clock = clock
+        self._made = (db, pickup, clock, secret, kiosk_id)
         # The cabinet service with no lock bus: only its database operations are used (resolve_task).
         self._cabinet = Cabinet(db, {}, [], pickup, clock, secret, kiosk_id)
 
+    def _owning(self, label: str) -> Cabinet:
+        """The cabinet service scoped to the cabinet holding ``label`` (the core acts only on its own cabinets),
+        with a bus that refuses every door command: the console moves no door (those are kiosk commands)."""
+        with self.db.transaction() as s:
+            cab_id = s.execute(select(Compartment.cabinet_id).where(Compartment.label == label.upper())).scalar()
+        db, pickup, clock, secret, kiosk_id = self._made
+        buses = {cab_id: _NoBus(cab_id)} if cab_id is not None else {}
+        return Cabinet(db, buses, [], pickup, clock, secret, kiosk_id)  # type: ignore[dict-item]
+
+    def disable(self, label: str, *, actor: str, reason: str) -> None:
+        """Out of service, through the cabinet's own disable (refused while a flow has it reserved; audited)."""
+        self._owning(label).disable(label, actor=actor, reason=reason)
+
+    def enable(self, label: str, *, actor: str) -> str:
+        """Back in service through the cabinet's own enable; the new state (occupied if a parcel is inside)."""
+        return self._owning(label).enable(label, actor=actor)
+
     def grids(self) -> list[CabinetGrid]:
         with self.db.transaction() as s:
-            now = self.clock.now()
             comps = s.execute(select(Compartment).where(Compartment.board >= 0)
                               .order_by(Compartment.cabinet_id, Compartment.label)).scalars().all()
-            live: dict[int, Parcel] = {}
-            for p in s.execute(select(Parcel).where(Parcel.state.in_(S.LIVE), Parcel.compartment_id.is_not(None))
-                               .order_by(Parcel.id.desc())).scalars():
-                live[p.compartment_id] = p  # type: ignore[index]  # oldest wins, as store.live_parcel_in
-            tasks: dict[int, int] = defaultdict(int)
-            for cid in s.execute(select(StaffTask.compartment_id).where(StaffTask.resolved_at.is_(None),
-                                                                          StaffTask.compartment_id.is_not(None))
-                                 ).scalars():
-                tasks[cid] += 1
             by_cab: dict[str, list[Cell]] = defaultdict(list)
-            for c in comps:
-                p = live.get(c.id)
-                view = store.parcel_view(s, p, now) if p is not None else None
-                by_cab[c.cabinet_id].append(Cell(c.label, c.cabinet_id, c.size, _grid_state(c, view, tasks[c.id]),
-                                                 c.state, c.fault_reason, view, tasks[c.id]))
+            for cell in _cells(s, self.clock.now(), comps, every=True):
+                by_cab[cell.cabinet_id].append(cell)
             return [CabinetGrid(cab, tuple(cells)) for cab, cells in by_cab.items()]
 
     def history(self, label: str, limit: int = 50) -> tuple[Cell | None, list[ParcelView]]:
         """One compartment now, and the parcels it has held, newest first (owners masked)."""
-        cell = next((c for g in self.grids() for c in g.cells if c.label == label), None)
-        if cell is None:
-            return None, []
         with self.db.transaction() as s:
             now = self.clock.now()
-            rows = s.execute(select(Parcel).join(Compartment, Compartment.id == Parcel.compartment_id)
-                             .where(Compartment.label == label).order_by(Parcel.id.desc()).limit(limit)).scalars()
+            comp = s.execute(select(Compartment).where(Compartment.label == label, Compartment.board >= 0)).scalar()
+            if comp is None:
+                return None, []
+            (cell,) = _cells(s, now, [comp], every=False)
+            rows = s.execute(select(Parcel).where(Parcel.compartment_id == comp.id)
+                             .order_by(Parcel.id.desc()).limit(limit)).scalars()
             return cell, [store.parcel_view(s, p, now) for p in rows]
 
     def tasks(self, *, open_only: bool = True, kind: str = "", older_than_s: float | None = None,
@@ -122,6 +131,7 @@ class HallCabinets:
             if newer_than_s is not None:
                 q = q.where(StaffTask.created_at >= now - dt.timedelta(seconds=newer_than_s))
             rows = s.execute(q.order_by(StaffTask.id.desc()).limit(limit)).scalars().all()
+            held = _load_compartments(s, {t.compartment_id for t in rows})  # noqa: F841  # see _load_compartments
             out = []
             for t in rows:
                 v = store.task_view(s, t)
@@ -154,16 +164,61 @@ class HallCabinets:
             rows = s.execute(select(Parcel).where(Parcel.case_number.startswith(n, autoescape=True)
                                                   | Parcel.receipt_number.startswith(n, autoescape=True))
                              .order_by(Parcel.id.desc()).limit(limit)).scalars().all()
+            held = _load_compartments(s, {p.compartment_id for p in rows})  # noqa: F841
             return [store.parcel_view(s, p, now) for p in rows]
 
     def overdue(self) -> list[tuple[str, ParcelView]]:
         """(cabinet id, parcel) for every overdue result in any cabinet, by cabinet then compartment: the
-        collection round. Overdue as the cabinet decides it (``store.parcel_view``)."""
+        collection round. Overdue as the cabinet decides it (``store.parcel_view``); the query only leaves
+        out parcels whose time is not up yet (``expires_at`` in the future), so the page does not build a
+        view of every parcel in the hall to keep a tenth of them."""
         with self.db.transaction() as s:
             now = self.clock.now()
-            rows = s.execute(select(Parcel, Compartment.cabinet_id)
+            rows = s.execute(select(Parcel, Compartment)
                              .join(Compartment, Compartment.id == Parcel.compartment_id)
-                             .where(Parcel.kind == S.RESULT, Parcel.state.in_(S.LIVE))
+                             .where(Parcel.kind == S.RESULT, Parcel.state.in_(S.LIVE), Parcel.expires_at <= now)
                              .order_by(Compartment.cabinet_id, Compartment.label)).all()
-            views = [(cab, store.parcel_view(s, p, now)) for p, cab in rows]
+            views = [(comp.cabinet_id, store.parcel_view(s, p, now)) for p, comp in rows]
         return [(cab, v) for cab, v in views if v.overdue]
+
+
+def _load_compartments(s: Session, ids: set[int | None]) -> list[Compartment]:
+    """The compartments behind a page of rows in one query. The caller keeps the list: the session's identity
+    map holds objects weakly, and ``store.parcel_view``/``task_view`` find them there (``session.get``) instead
+    of one query per row."""
+    wanted = [i for i in ids if i is not None]
+    return list(s.execute(select(Compartment).where(Compartment.id.in_(wanted))).scalars()) if wanted else []
+
+
+def _cells(s: Session, now: dt.datetime, comps: Sequence[Compartment], *, every: bool) -> list[Cell]:
+    """The grid cells of ``comps`` (``every``: all the hall's compartments, so no id filter is needed)."""
+    ids = [c.id for c in comps]
+    live_q = select(Parcel).where(Parcel.state.in_(S.LIVE), Parcel.compartment_id.is_not(None))
+    task_q = select(StaffTask.compartment_id).where(StaffTask.resolved_at.is_(None),
+                                                   StaffTask.compartment_id.is_not(None))
+    if not every:
+        live_q = live_q.where(Parcel.compartment_id.in_(ids))
+        task_q = task_q.where(StaffTask.compartment_id.in_(ids))
+    live: dict[int, Parcel] = {}
+    for p in s.execute(live_q.order_by(Parcel.id.desc())).scalars():
+        live[p.compartment_id] = p  # type: ignore[index]  # oldest wins, as store.live_parcel_in
+    tasks: dict[int, int] = defaultdict(int)
+    for cid in s.execute(task_q).scalars():
+        tasks[cid] += 1
+    out = []
+    for c in comps:
+        p = live.get(c.id)
+        view = store.parcel_view(s, p, now) if p is not None else None
+        out.append(Cell(c.label, c.cabinet_id, c.size, _grid_state(c, view, tasks[c.id]), c.state, c.fault_reason,
+                        view, tasks[c.id]))
+    return out
+
+class _NoBus:
+    """Stands in for a lock bus in the console's process: every door command is refused, loudly."""
+
+    def __init__(self, cabinet_id: str) -> None:
+        self.cabinet_id = cabinet_id
+
+    def __getattr__(self, name: str) -> object:
+        raise LockBoardError(f"the console holds no lock bus for {self.cabinet_id}: a door is moved only by its "
+                             f"kiosk (a command row), never by the console ({name})")

@@ -63,10 +63,12 @@ class SessionStore:
             return None
         with self.db.transaction() as s:
             now = self.clock.now()
-            cs = s.execute(select(ConsoleSession).where(ConsoleSession.token_hash == _digest(token))).scalar_one_or_none()
-            if cs is None:
+            # One round trip for the session and its member: every page and fragment of the console asks.
+            row = s.execute(select(ConsoleSession, StaffMember).outerjoin(StaffMember, StaffMember.id == ConsoleSession.member_id)
+                            .where(ConsoleSession.token_hash == _digest(token))).one_or_none()
+            if row is None:
                 return None
-            m = s.get(StaffMember, cs.member_id)
+            cs, m = row
             if (m is None or m.disabled_at is not None or now >= cs.expires_at
                     or now - cs.last_seen_at >= dt.timedelta(seconds=self.idle_s)):
                 s.delete(cs)

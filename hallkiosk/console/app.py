@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -29,9 +29,10 @@ from starlette.templating import Jinja2Templates
 
 from hallkiosk.console import i18n
 from hallkiosk.console.jobs import VerifyJob
-from hallkiosk.console.live import ChangeFeed
+from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
 from kiosk import audit, kiosk_status
+from kiosk.cabinet import UnknownCompartment
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
 from kiosk.config import Config
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 NOTE_MAX = 500
 SESSION_RECHECK_S = 30.0
+CABINETS_AT_ONCE = 4  # more cabinets than this: the grid page shows one at a time
 
 
 @dataclass
@@ -61,6 +63,10 @@ class Console:
     verify: VerifyJob
     tls: bool = False
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    shared: PerChange = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.shared = PerChange(self.db)
 
     def directory_audit(self, me: SignedIn, action: str, subject: str) -> None:
         """Audit a refused request (a role or CSRF refusal) under the member's staff id."""
@@ -232,8 +238,17 @@ def create_app(c: Console) -> Starlette:
 
     @page("cabinets.view")
     async def cabinets_page(request: Request, me: SignedIn) -> Response:
-        grids = await run_in_threadpool(c.hall.grids)
-        return fragment_or_page(request, me, "cabinets.html", grids=grids, states=GRID_STATES)
+        grids = await run_in_threadpool(c.shared.get, "grids", c.hall.grids)
+        # A hall of many cabinets (thousands of doors) shows one cabinet's grid at a time, each cabinet's
+        # counts above it: a tablet cannot show 2,000 doors usefully, and the page stays small and quick.
+        chosen = request.query_params.get("cabinet", "")[:32]
+        shown = grids
+        if len(grids) > CABINETS_AT_ONCE and chosen != "all":
+            shown = [g for g in grids if g.cabinet_id == chosen] or grids[:1]
+        picked = "all" if shown is grids else shown[0].cabinet_id if shown else ""
+        return fragment_or_page(request, me, "cabinets.html", grids=shown, every=grids, states=GRID_STATES,
+                                picked=picked, tabs=len(grids) > CABINETS_AT_ONCE,
+                                src="/cabinets?" + urlencode({"fragment": "1", "cabinet": picked}))
 
     @page("cabinets.view")
     async def compartment_page(request: Request, me: SignedIn) -> Response:
@@ -252,7 +267,39 @@ def create_app(c: Console) -> Starlette:
         if not allowed(me.roles, "parcels.view"):
             parcels = []  # who held it is the desk's business (masked or not)
         return fragment_or_page(request, me, "compartment.html", cell=cell, parcels=parcels, rows=rows,
-                                label=label)
+                                label=label, done=request.query_params.get("done", "")[:16],
+                                error=request.query_params.get("error", "")[:16])
+
+    async def compartment_service(request: Request, me: SignedIn, enable: bool) -> Response:
+        """Disable or enable one compartment through the cabinet core, once the form's box confirms it."""
+        label = request.path_params["label"].upper()[:8]
+        form = request.state.form
+        reason = " ".join(str(form.get("reason", "")).split())[:NOTE_MAX]
+        back = f"/cabinets/{quote(label)}"
+        if form.get("confirm") != "yes":
+            return RedirectResponse(f"{back}?error=confirm", 303)
+        if not enable and not reason:
+            return RedirectResponse(f"{back}?error=reason", 303)
+        actor = f"staff:{me.staff_id}"
+        try:
+            if enable:
+                await run_in_threadpool(c.hall.enable, label, actor=actor)
+            else:
+                await run_in_threadpool(c.hall.disable, label, actor=actor, reason=reason)
+        except UnknownCompartment:
+            return render(request, "problem.html", me, 404, message="err.not_found")
+        except KioskError as err:  # e.g. a flow has it reserved right now: say so, change nothing
+            log.info("%s %s refused: %s", "enable" if enable else "disable", label, err)
+            return RedirectResponse(f"{back}?error=busy", 303)
+        return RedirectResponse(f"{back}?done={'enabled' if enable else 'disabled'}", 303)
+
+    @action("cabinets.service")
+    async def compartment_disable(request: Request, me: SignedIn) -> Response:
+        return await compartment_service(request, me, enable=False)
+
+    @action("cabinets.service")
+    async def compartment_enable(request: Request, me: SignedIn) -> Response:
+        return await compartment_service(request, me, enable=True)
 
     def task_filters(request: Request) -> dict[str, Any]:
         q = request.query_params
@@ -292,12 +339,12 @@ def create_app(c: Console) -> Starlette:
     async def parcels_page(request: Request, me: SignedIn) -> Response:
         q = request.query_params.get("q", "").strip()[:32]
         found = await run_in_threadpool(c.hall.find_parcels, q) if q else []
-        overdue = await run_in_threadpool(c.hall.overdue)
+        overdue = await run_in_threadpool(c.shared.get, "overdue", c.hall.overdue)
         return fragment_or_page(request, me, "parcels.html", q=q, found=found, overdue=overdue)
 
     @page("parcels.view")
     async def overdue_print(request: Request, me: SignedIn) -> Response:
-        overdue = await run_in_threadpool(c.hall.overdue)
+        overdue = await run_in_threadpool(c.shared.get, "overdue", c.hall.overdue)
         return render(request, "overdue_print.html", me, overdue=overdue, printed=fmt(c.clock.now()))
 
     def audit_filters(request: Request) -> dict[str, Any]:
@@ -372,6 +419,8 @@ def create_app(c: Console) -> Starlette:
         Route("/kiosks", kiosks_page),
         Route("/cabinets", cabinets_page),
         Route("/cabinets/{label}", compartment_page),
+        Route("/cabinets/{label}/disable", compartment_disable, methods=["POST"]),
+        Route("/cabinets/{label}/enable", compartment_enable, methods=["POST"]),
         Route("/tasks", tasks_page),
         Route("/tasks/help.json", help_requests),
         Route("/tasks/{task_id:int}/resolve", resolve_task, methods=["POST"]),
@@ -394,6 +443,7 @@ def create_app(c: Console) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        c.feed.on_change = c.shared.rewarm
         c.feed.start()
         try:
             yield

@@ -15,7 +15,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from kiosk.changes import Marks, marks
 from kiosk.storage.db import Database
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 ALL_TOPICS = ("kiosks", "cabinets", "tasks", "parcels", "audit")
 KIOSK_TICK_S = 5.0  # online/offline ages with time alone: kiosk rows are re-sent at least this often
 KEEPALIVE_S = 15.0
+REWARM_S = 600.0  # a shared page nobody asked for in ten minutes is not re-built on every change
 
 
 class ChangeFeed:
@@ -37,6 +39,8 @@ class ChangeFeed:
         self._thread: threading.Thread | None = None
         self.last: Marks | None = None
         self.polls = 0
+        # Called (on this thread) when the audit seq moved, before the pages are told: PerChange.rewarm.
+        self.on_change: Callable[[], None] | None = None
 
     def start(self) -> None:
         if self._thread is None:
@@ -72,6 +76,11 @@ class ChangeFeed:
                 topics.add("kiosks")
                 last_tick = now
             self.last = m
+            if "audit" in topics and self.on_change is not None:
+                try:
+                    self.on_change()
+                except Exception:  # a read model that fails to build is built again on request
+                    log.exception("console: re-building shared pages failed")
             if topics:
                 self.publish(sorted(topics))
 
@@ -103,3 +112,50 @@ class ChangeFeed:
         finally:
             with self._lock:
                 self._subs.discard(sub)
+
+
+class PerChange:
+    """A read model built once per change of the hall, shared by every page that asks for it.
+
+    Every open page re-fetches its region when the feed says something changed, so ten tablets on the
+    cabinets page would build the same 2,000-compartment grid ten times per kiosk event. Here the first
+    request after a change builds it and the others reuse it, as long as the database's change marks
+    (:func:`kiosk.changes.marks`, read afresh on every request: two index lookups) are what they were when
+    it was built, and for at most ``max_age_s`` (what depends on the time alone, an overdue parcel, moves
+    on without an audited change). The mark is the audit log's newest seq: every change to a compartment,
+    parcel or task is audited in its own transaction; kiosk status rows are not (they move every few seconds
+    and no cabinet read model depends on them). It is read *before* building, so a value is never older than
+    its key claims; a change committed during a build only makes the next request build again.
+    """
+
+    def __init__(self, db: Database, *, max_age_s: float = 5.0) -> None:
+        self.db = db
+        self.max_age_s = max_age_s
+        self._entries: dict[str, tuple[int, float, Any]] = {}
+        self._asked: dict[str, tuple[Callable[[], Any], float]] = {}
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def rewarm(self) -> None:
+        """Build again what pages asked for in the last ``REWARM_S`` (the change feed calls this when the
+        audit seq moves, before it tells the pages): the pages' re-fetch then finds it built."""
+        now = time.monotonic()
+        with self._lock:
+            wanted = [(n, b) for n, (b, at) in self._asked.items() if now - at < REWARM_S]
+        for name, build in wanted:
+            self.get(name, build, asked=False)
+
+    def get(self, name: str, build: Callable[[], Any], *, asked: bool = True) -> Any:
+        key = marks(self.db).audit_seq
+        with self._lock:
+            if asked:
+                self._asked[name] = (build, time.monotonic())
+            hit = self._entries.get(name)
+        if hit is not None and hit[0] == key and time.monotonic() - hit[1] < self.max_age_s:
+            return hit[2]
+        at = time.monotonic()
+        value = build()
+        self.builds += 1
+        with self._lock:
+            self._entries[name] = (key, at, value)
+        return value

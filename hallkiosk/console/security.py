@@ -27,6 +27,8 @@ EVERYONE = frozenset({STAFF, TECHNICIAN, HALL_ADMIN})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "kiosks.view": EVERYONE,
     "cabinets.view": EVERYONE,
+    # Taking a door out of service (and back) is maintenance: the technician's and the hall admin's call.
+    "cabinets.service": frozenset({TECHNICIAN, HALL_ADMIN}),
     "tasks.view": EVERYONE,
     "tasks.resolve": frozenset({STAFF, HALL_ADMIN}),
     "parcels.view": frozenset({STAFF, HALL_ADMIN}),  # masked personal data: the desk's business, not a technician's

@@ -64,7 +64,14 @@ class Parcel(Base):
     """
 
     __tablename__ = "parcels"
-    __table_args__ = (Index("ix_parcels_state", "state"), Index("ix_parcels_owner", "owner_id_hash"))
+    __table_args__ = (
+        Index("ix_parcels_state", "state"),
+        Index("ix_parcels_owner", "owner_id_hash"),
+        # The console's search by number prefix (LIKE 'x%'): pattern ops, whatever the database's collation.
+        Index("ix_parcels_case_number", "case_number", postgresql_ops={"case_number": "varchar_pattern_ops"}),
+        Index("ix_parcels_receipt_prefix", "receipt_number",
+              postgresql_ops={"receipt_number": "varchar_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -210,6 +217,7 @@ class AuditRecord(Base):
     """Append-only, hash-chained: ``hash`` = SHA-256 over the canonical record including ``prev_hash``."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_subject_seq", "subject", "seq"),)  # a compartment's events, newest first
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(unique=True)
