@@ -6,13 +6,13 @@ log backwards (35 ms at 100,000 records, growing with it); the parcel search mat
 number by prefix, which PostgreSQL can take from an index only with the pattern operator class when the
 database's collation is not C.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 """
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 additive = True  # indexes only: the previous release reads and writes this schema unchanged
