@@ -201,7 +201,7 @@ def _open_all(args: argparse.Namespace) -> int:
         for r in results:
             print(f"{r.label}: {r.outcome}")
         cab_id = args.cabinet or app.cfg.cabinets[0].id
-        sim = getattr(app.buses.get(cab_id), "sim", None)
+        sim = app.sims.boards.get(cab_id)  # filled when _cabinet(app) opened the buses
         if sim is not None:  # the simulator plays the technician: shuts every door after a moment
             print(f"SIMULATED: the simulator will shut the doors in {SIM_CLOSE_AFTER_S:g} s.", flush=True)
             comps = [c for cc in app.cfg.cabinets if cc.id == cab_id for c in cc.compartments if c.board == board]
