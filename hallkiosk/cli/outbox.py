@@ -108,7 +108,8 @@ def _adopt(args: argparse.Namespace) -> int:
         raise OutboxCommandError(f"{printable(args.config_of)} is kiosk {other.kiosk.id}'s config, not "
                                  f"{args.kiosk_id}'s", hint="Give --config-of the retired kiosk's own config file.")
     with app_of(args) as app:
-        platform = build_platform(other.platform, kiosk_id=other.kiosk.id, password=other.platform_password())
+        platform = build_platform(other.platform, kiosk_id=other.kiosk.id,
+                                  password=other.platform_password()).part
         try:
             res = adopt(app.db, platform, app.secret, app.clock, other.platform, args.kiosk_id, actor=args.actor)
         finally:
