@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 
 from sqlalchemy import select
@@ -37,6 +38,9 @@ def main() -> None:
     sender = OutboxSender(app.db, app.platform, app.secret, app.clock, cfg.platform, lease_margin_s=1.0,
                           poll_interval_s=0.5)
     sender.start()
+    # As the running kiosk's doors loop does (hallkiosk's settle_doors): a door that read unknown or was left
+    # open is settled once it shuts, so the "no second door while one is unknown" rule does not stall the cycles.
+    threading.Thread(target=_settle_doors, args=(cab,), daemon=True, name="cabinet-doors").start()
     print("ready", flush=True)
     staff = finished = 0
     for number, id_number, name in cases:
@@ -72,6 +76,16 @@ def main() -> None:
     print(f"DONE {finished} {staff}", flush=True)
     while True:
         time.sleep(1)
+
+
+def _settle_doors(cab: Cabinet) -> None:
+    while True:
+        time.sleep(0.5)
+        try:
+            cab.settle_open_flows()
+            cab.recheck_boards()
+        except Exception as err:  # a database hiccup under kill -9 of a peer: the next round tries again
+            print(f"settle: {type(err).__name__}: {err}", flush=True)
 
 
 if __name__ == "__main__":
