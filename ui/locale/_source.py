@@ -317,9 +317,11 @@ S: dict[str, tuple[str, str]] = {
     "tech.opened": ("{label} 已打开", "{label} opened"),
     "tech.sim_switches": ("模拟器故障开关", "Simulator fault switches"),
     "sim.card_insert": ("演示卡放在读卡器上", "Demo card on the reader"),  # one reader a kiosk: its configured (English) name is left out
+    "card_where.pad": ("身份证平放在读卡区上", "Lay your ID card flat on the reader"),
+    "card_where.slot": ("社保卡芯片朝上，插入卡槽", "Push your social security card into the slot, chip up"),
     "sim.card_silent": ("读卡器不响应", "Card reader silent"),
-    "sim.demo_card.phone": ("放卡：{name}（{age}岁，有手机）", "Card: {name} ({age}, phone)"),
-    "sim.demo_card.no_phone": ("放卡：{name}（{age}岁，无手机）", "Card: {name} ({age}, no phone)"),
+    "sim.demo_card.phone": ("放卡：{name}\n{age}岁，有手机", "Card: {name}\n{age}, has a phone"),
+    "sim.demo_card.no_phone": ("放卡：{name}\n{age}岁，无手机", "Card: {name}\n{age}, no phone"),
     "sim.lift_card": ("拿走卡片", "Lift the card"),
     "sim.phone.empty": ("模拟手机：还没有短信", "Simulated phone: no text message yet"),
     "sim.phone.undelivered": ("模拟手机：办件 {case} 的短信没有送达（平台没有手机号）", "Simulated phone: the text about {case} was not delivered (no phone number)"),
