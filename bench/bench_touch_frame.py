@@ -6,7 +6,8 @@ before the release is sent and stops when the buffer swap of the first frame sho
 
 - kiosk, keypad: a digit typed (and deleted) on the pickup screen's keypad, the code field showing it;
 - kiosk, next screen: "取件" on the start screen, the pickup screen on show;
-- bare Kivy: one Button whose release changes one Label, in the same X server, in the same run.
+- bare Kivy: one Button whose release changes one Label, in a window of the kiosk's size, in the same X server,
+  in the same run.
 
 Each app runs in a child process (a Kivy window is one per process). Prints median and p95 of each and the ratio
 of the kiosk's p95 to the bare app's.
@@ -130,6 +131,14 @@ class Probe:
 
 # --- the two apps (child processes) ---------------------------------------------------------------------------
 def _bare(out: dict[str, list[float]]) -> Any:
+    from kivy.config import Config
+
+    from kiosk.config import UiConfig
+
+    ui = UiConfig()  # the kiosk's own window size: the same pixels to fill each frame
+    Config.set("graphics", "width", str(ui.width))
+    Config.set("graphics", "height", str(ui.height))
+    Config.set("graphics", "multisamples", "0")  # as the kiosk (ui.bootstrap)
     from kivy.app import App
     from kivy.uix.boxlayout import BoxLayout
     from kivy.uix.button import Button
