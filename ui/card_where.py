@@ -2,7 +2,8 @@
 
 One drawing per kind of citizen reader the kiosk has: a flat pad for the resident ID card (GA 467 readers and
 their simulator) and a slot for the social security card (PC/SC). The card steps between "above" and "on the
-reader" twice a second, only while the picture is on the window (a screen not shown costs nothing).
+reader", only while the picture is on the window (a screen not shown costs nothing), and stands still where a
+keypad is.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
@@ -44,11 +45,15 @@ class CardPlace(BoxLayout):
     """One reader drawn (kv) with the card at ``drop`` (0 above it, 1 on it), and what to do in words."""
 
     place = StringProperty("pad")
-    drop = NumericProperty(0.0)
+    drop = NumericProperty(0.5)  # half-way down: how a still picture shows it
 
 
 class CardWherePicture(BoxLayout):
     """The card places side by side; fills the spare area it is given."""
+
+    # False: the card drawn on its way down, still. A screen with a keypad keeps it still: each step is a whole
+    # frame to draw, and a tap that lands during one waits for it (bench/bench_touch_frame.py).
+    animate = BooleanProperty(True)
 
     def on_kv_post(self, _base: Any) -> None:
         app = App.get_running_app()
@@ -57,10 +62,10 @@ class CardWherePicture(BoxLayout):
         Clock.schedule_interval(self._step, STEP_S)
 
     def _step(self, _dt: float) -> None:
-        if self.get_root_window() is None or self.opacity == 0:
+        if not self.animate or self.get_root_window() is None or self.opacity == 0:
             return
         for c in self.children:
-            c.drop = 0.0 if c.drop else 1.0
+            c.drop = 0.0 if c.drop == 1.0 else 1.0
 
 
 if str(_KV) not in Builder.files:
