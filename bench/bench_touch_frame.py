@@ -79,10 +79,12 @@ class Probe:
         self.t_frame = 0.0
         self.t_arrive = 0.0
         self.done = threading.Event()
+        self.flips = 0  # every frame swapped: frames drawn while idle delay the taps that land during them
         flip = window.flip
 
         def flip_and_time() -> None:  # WindowBase.on_flip calls self.flip(): the swap itself is inside the timing
             flip()
+            self.flips += 1
             if self.cond is not None and self.t_arrive and self.cond():
                 self.t_frame = time.perf_counter()
                 self.cond = None
@@ -129,6 +131,14 @@ class Probe:
         return (self.t_frame - t_up) * 1000, (self.t_arrive - t_up) * 1000
 
 
+def _idle_fps(probe: Probe, seconds: float = 2.0) -> float:
+    """Frames drawn per second with nobody touching the screen."""
+    time.sleep(0.5)
+    n0 = probe.flips
+    time.sleep(seconds)
+    return (probe.flips - n0) / seconds
+
+
 # --- the two apps (child processes) ---------------------------------------------------------------------------
 def _bare(out: dict[str, list[float]]) -> Any:
     from kivy.config import Config
@@ -157,6 +167,7 @@ def _bare(out: dict[str, list[float]]) -> Any:
     app = Bare()
 
     def drive(probe: Probe, xt: XTest) -> None:
+        out["bare_idle_fps"].append(_idle_fps(probe))
         for _ in range(RUNS * 5):
             n = probe.on_main(lambda: int(app.label.text)) + 1
             ms, arrive = probe.tap(xt, lambda: app.button, lambda n=n: app.label.text == str(n))
@@ -203,6 +214,7 @@ def _kiosk(out: dict[str, list[float]], tmp: Path) -> Any:
                 if i:
                     out["kiosk_key"].append(ms)
                     out["kiosk_arrive"].append(arrive)
+        out["kiosk_idle_fps"].append(_idle_fps(probe))  # the pickup screen, nothing touched
         probe.on_main(lambda: app.go("start"))
 
     return app, drive
@@ -212,7 +224,7 @@ def child(which: str) -> int:
     for k in ("KIVY_NO_ARGS", "KIVY_USE_DEFAULTCONFIG", "KIVY_NO_CONSOLELOG", "KIVY_NO_FILELOG"):
         os.environ.setdefault(k, "1")
     out: dict[str, list[float]] = {k: [] for k in ("bare", "bare_arrive", "kiosk_key", "kiosk_screen",
-                                                   "kiosk_arrive")}
+                                                   "kiosk_arrive", "bare_idle_fps", "kiosk_idle_fps")}
     with tempfile.TemporaryDirectory() as tmp:
         app, drive = _bare(out) if which == "bare" else _kiosk(out, Path(tmp))
         from kivy.clock import Clock
@@ -270,6 +282,8 @@ def main() -> int:
     print(_line("kiosk start -> pickup screen", res["kiosk_screen"]))
     print(f"{'release -> Kivy touch-up':<28}: median bare {statistics.median(res['bare_arrive']):.1f} ms, "
           f"kiosk {statistics.median(res['kiosk_arrive']):.1f} ms (X server and SDL's queue)")
+    print(f"{'frames drawn while idle':<28}: bare {res['bare_idle_fps'][0]:.1f}/s, "
+          f"kiosk pickup screen {res['kiosk_idle_fps'][0]:.1f}/s")
     base = _pct(res["bare"], .95)
     worst = max(_pct(res["kiosk_key"], .95), _pct(res["kiosk_screen"], .95))
     print(f"ratio kiosk/bare p95: keypad {_pct(res['kiosk_key'], .95) / base:.2f}x, "
