@@ -45,7 +45,7 @@ def test_door_test_reports_timings_and_sensor_changes(k: Driver) -> None:
     assert res.label == "A03" and res.status == "OK" and res.flow_id is not None
     assert res.open_ms is not None and res.closed_after_s is not None
     assert [x["closed"] for x in res.transitions] == [True, False, True], "closed, opened, closed again"
-    assert row.title == k.t("tech.result.ok", status="OK", label="A03", open_ms=f"{res.open_ms:.0f}",
+    assert row.title == k.t("tech.result.ok", status=k.t("plain.status.OK"), label="A03", open_ms=f"{res.open_ms:.0f}",
                             closed_s=f"{res.closed_after_s:.1f}")
     assert row.detail.count("→") == 2 and k.t("tech.door.open") in row.detail
     assert tech.progress == k.t("tech.test_done", label="A03")
@@ -62,8 +62,10 @@ def test_door_test_of_a_jammed_door_shows_the_fault(k: Driver) -> None:
         k.wait_for(lambda: not tech.testing and tech.ids.door_results.children, what="the test's verdict")
         [row] = tech.ids.door_results.children
         assert row.ref.status == "FAULT" and row.ref.flow_id is None and row.ref.closed_after_s is None
-        assert row.title == k.t("tech.result.not_opened", status="FAULT", label="A01", open_ms=f"{row.ref.open_ms:.0f}")
-        assert "did not open" in row.detail and "faulty" in row.detail, "the finding and the technician's hint"
+        assert row.title == k.t("tech.result.not_opened", status=k.t("plain.status.FAULT"), label="A01",
+                                open_ms=f"{row.ref.open_ms:.0f}")
+        assert row.detail == k.t("tech.plain.not_opened"), "what happened and what to do, in plain words"
+        assert "did not open" in row.technical and "faulty" in row.technical, "the finding and the hint: details"
         assert comp_state(k, "A01") == "faulty", "a door that does not open is taken out of service"
         assert any(t.kind == "door_fault" and t.label == "A01" for t in k.rt.staff_tasks())
     finally:

@@ -7,14 +7,13 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from ui import plain
+from ui.plain_row import PlainRow
 from ui.screens import KioskScreen
-from ui.widgets import ListRow
 
 
-class TaskRow(ListRow):
-    """A staff task: its title, then the core's own description (the case or receipt number and what to do)."""
-
-    note = StringProperty("")
+class TaskRow(PlainRow):
+    """A staff task in plain words (what it is, what to do); the core's own English text behind "details"."""
 
 
 class StaffScreen(KioskScreen):
@@ -53,10 +52,9 @@ class StaffScreen(KioskScreen):
         self._tasks = tasks
         self.n_tasks = len(tasks)
         for t in tasks:
-            # The title says what kind of task it is; the detail (written by the core, in English, with no personal
-            # data) is the part staff act on, so it is shown in full.
-            title = self.app.t(f"task.{t.kind}", label=t.label or "").strip()
-            row = TaskRow(title=title, note=t.detail or "", ref=t.id)
+            # The title says what kind of task it is and the detail what to do, in the screen's language; the core's
+            # own text (English, with ids such as "[outbox 4]") is for support and stays behind the toggle.
+            row = TaskRow.of(plain.task(self.app.t, t.kind, t.label, t.detail), ref=t.id)
             row.bind(on_release=self._resolve)
             box.add_widget(row)
 

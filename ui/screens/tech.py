@@ -7,8 +7,10 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from ui import plain
+from ui.plain_row import PlainRow
 from ui.screens import KioskScreen
-from ui.widgets import ChoiceButton, KButton, ListRow
+from ui.widgets import ChoiceButton, KButton
 
 WALK = "*"  # confirm_label of a pending walk (a door label otherwise)
 OPEN_ALL = "**"  # confirm_label of a pending open-all (always asked: every door of the cabinet opens)
@@ -23,6 +25,7 @@ class TechScreen(KioskScreen):
     test_label = StringProperty("")  # the door being tested now (the simulator's "close the door" shuts it)
     progress = StringProperty("")  # what the test is doing, in the screen's language
     progress_detail = StringProperty("")  # the diagnostics' own last line (technical, English)
+    show_progress_detail = BooleanProperty(False)  # that line shown (the "details" toggle)
     confirm_label = StringProperty("")  # a test on a real cabinet waiting for "confirm" (WALK for the walk)
     can_simulate = BooleanProperty(False)
     walk_done = NumericProperty(0)
@@ -67,7 +70,7 @@ class TechScreen(KioskScreen):
         bad = 0
         for c in checks:
             bad += c.status != "OK"
-            box.add_widget(ListRow(title=f"[{c.status}] {c.title}", detail=c.finding))
+            box.add_widget(PlainRow.of(plain.check(self.app.t, c), ref=c))
         self.summary = self.app.t("tech.summary", n=len(checks), bad=bad)
 
     def exit_to_shell(self) -> None:
@@ -201,21 +204,7 @@ class TechScreen(KioskScreen):
 
     def _add_result(self, res: Any) -> None:
         self._results.append(res)
-        title, detail = self.describe(res)
-        self.ids.door_results.add_widget(ListRow(title=title, detail=detail, ref=res))
-
-    def describe(self, res: Any) -> tuple[str, str]:
-        """A door test's result as the technician reads it: the headline in the screen's language, then the details."""
-        t = self.app.t
-        if res.skipped:
-            return t("tech.result.skipped", label=res.label), res.finding
-        if res.closed_after_s is not None:
-            title = t("tech.result.ok", status=res.status, label=res.label, open_ms=f"{res.open_ms:.0f}",
-                      closed_s=f"{res.closed_after_s:.1f}")
-            return title, "  →  ".join(self._transition(x) for x in res.transitions)
-        key = "tech.result.not_opened" if res.flow_id is None else "tech.result.not_closed"
-        title = t(key, status=res.status, label=res.label, open_ms=f"{res.open_ms or 0:.0f}")
-        return title, f"{res.finding}. {res.hint}".strip()
+        self.ids.door_results.add_widget(PlainRow.of(plain.door_test(self.app.t, res, self._transition), ref=res))
 
     def _transition(self, x: dict[str, Any]) -> str:
         t = self.app.t
@@ -237,6 +226,6 @@ class TechScreen(KioskScreen):
         for box in ("checks", "doors", "switches", "door_results"):
             self.ids[box].clear_widgets()
         self.info = self.summary = self.progress = self.progress_detail = self.confirm_label = self.test_label = ""
-        self.testing = False
+        self.testing = self.show_progress_detail = False
         self.mode = "open"
         self._results = []
