@@ -31,7 +31,7 @@ from hallkiosk.console import i18n
 from hallkiosk.console.jobs import VerifyJob
 from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
-from kiosk import audit, kiosk_status
+from kiosk import audit, door_commands, kiosk_status
 from kiosk.cabinet import UnknownCompartment
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
@@ -266,9 +266,41 @@ def create_app(c: Console) -> Starlette:
                 for r in await run_in_threadpool(events)]
         if not allowed(me.roles, "parcels.view"):
             parcels = []  # who held it is the desk's business (masked or not)
+
+        def commands() -> list[door_commands.CommandView]:
+            with c.db.transaction() as s:
+                return door_commands.recent(s, label=label, limit=10)
         return fragment_or_page(request, me, "compartment.html", cell=cell, parcels=parcels, rows=rows,
                                 label=label, done=request.query_params.get("done", "")[:16],
-                                error=request.query_params.get("error", "")[:16])
+                                error=request.query_params.get("error", "")[:16],
+                                commands=await run_in_threadpool(commands), reasons=door_commands.REASONS)
+
+    @action("cabinets.view")
+    async def door_command(request: Request, me: SignedIn) -> Response:
+        """Address a take-back or an inspection to the kiosk owning the door; it waits there for a confirmation."""
+        label = request.path_params["label"].upper()[:8]
+        form = request.state.form
+        kind = str(form.get("kind", ""))
+        back = f"/cabinets/{quote(label)}"
+        perm = {door_commands.TAKE_BACK: "doors.take_back", door_commands.INSPECT: "doors.inspect"}.get(kind)
+        if perm is None:
+            return render(request, "problem.html", me, 400, message="err.not_found")
+        if not allowed(me.roles, perm):
+            await run_in_threadpool(c.directory_audit, me, "console.refused", request.url.path)
+            return render(request, "problem.html", me, 403, message="err.forbidden")
+        if form.get("confirm") != "yes":
+            return RedirectResponse(f"{back}?error=confirm", 303)
+
+        def issue() -> None:
+            with c.db.transaction() as s:
+                door_commands.issue(s, c.clock.now(), label=label, kind=kind, reason=str(form.get("reason", "")),
+                                    requester=me.staff_id)
+        try:
+            await run_in_threadpool(issue)
+        except door_commands.CommandRefused as err:
+            log.info("door command for %s refused: %s", label, err)
+            return RedirectResponse(f"{back}?error=command", 303)
+        return RedirectResponse(f"{back}?done=command", 303)
 
     async def compartment_service(request: Request, me: SignedIn, enable: bool) -> Response:
         """Disable or enable one compartment through the cabinet core, once the form's box confirms it."""
@@ -421,6 +453,7 @@ def create_app(c: Console) -> Starlette:
         Route("/cabinets/{label}", compartment_page),
         Route("/cabinets/{label}/disable", compartment_disable, methods=["POST"]),
         Route("/cabinets/{label}/enable", compartment_enable, methods=["POST"]),
+        Route("/cabinets/{label}/command", door_command, methods=["POST"]),
         Route("/tasks", tasks_page),
         Route("/tasks/help.json", help_requests),
         Route("/tasks/{task_id:int}/resolve", resolve_task, methods=["POST"]),

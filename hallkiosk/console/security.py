@@ -29,6 +29,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cabinets.view": EVERYONE,
     # Taking a door out of service (and back) is maintenance: the technician's and the hall admin's call.
     "cabinets.service": frozenset({TECHNICIAN, HALL_ADMIN}),
+    # Door commands run at the owning kiosk after a confirmation there. Taking a parcel back is the desk's
+    # business; opening a door to inspect it is maintenance.
+    "doors.take_back": frozenset({STAFF, HALL_ADMIN}),
+    "doors.inspect": frozenset({TECHNICIAN, HALL_ADMIN}),
     "tasks.view": EVERYONE,
     "tasks.resolve": frozenset({STAFF, HALL_ADMIN}),
     "parcels.view": frozenset({STAFF, HALL_ADMIN}),  # masked personal data: the desk's business, not a technician's
