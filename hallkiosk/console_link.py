@@ -7,8 +7,9 @@ kiosk's pending commands (so the staff screen can list them without touching the
 (:meth:`~kiosk.cabinet.Cabinet.start_collect`) or technician-open method, then records how it ended.
 
 Hooks (one line each, kept out of this module so the runtime and UI stay the structure helper's):
-the runtime builds ``ConsoleLink(db, cabinet, kiosk_id, clock)`` and calls ``start()``/``stop()``; the staff
-screen shows ``link.waiting`` and calls ``link.confirm(command_id, staff_id)``.
+the runtime builds ``ConsoleLink(db, cabinet, kiosk_id, clock)`` as ``rt.console_link`` and runs
+``console_link.loop(stop)`` on a thread of its own (or ``start()``/``stop()``); the staff screen
+(ui/screens/staff_commands.py) shows ``link.waiting`` and calls ``link.confirm(command_id, staff_id)``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from kiosk import door_commands as dc
-from kiosk.cabinet import Cabinet
+from kiosk.cabinet import Cabinet, FlowHandle
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
 from kiosk.storage.db import Database
@@ -30,10 +32,17 @@ POLL_S = 2.0  # the console's "within 2 s" for a kiosk event applies in the othe
 
 @dataclass(frozen=True)
 class Confirmed:
-    """A command run at this kiosk: its row as finished, and the door's flow to follow (None if it failed)."""
+    """A command run at this kiosk: its row as finished, and the door's flow to follow (None if it failed);
+    ``handle`` for a take-back, which the kiosk's door screen follows like any staff collection."""
 
     command: dc.CommandView
     flow_id: int | None
+    handle: FlowHandle | None = None
+
+
+def console_link_of(rt: Any) -> ConsoleLink:
+    """The runtime's link (``Services.console_link``): its database, cabinet, kiosk id and clock."""
+    return ConsoleLink(rt.app.db, rt.cabinet, rt.cfg.kiosk.id, rt.app.clock)
 
 
 class ConsoleLink:
@@ -75,12 +84,16 @@ class ConsoleLink:
             self._thread = None
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        self.loop(self._stop)
+
+    def loop(self, stop: threading.Event) -> None:
+        """Poll until ``stop`` is set (the runtime runs this on its own thread with its stop event)."""
+        while not stop.is_set():
             try:
                 self.poll()
             except Exception:  # a database hiccup must not end the loop: the next poll tries again
                 log.exception("console link: polling door commands failed")
-            self._stop.wait(self.poll_s)
+            stop.wait(self.poll_s)
 
     # --- running ----------------------------------------------------------------------------------------
     def confirm(self, command_id: int, staff_id: str) -> Confirmed:
@@ -93,6 +106,7 @@ class ConsoleLink:
                 cmd = dc.claim(s, self.clock.now(), command_id, kiosk_id=self.kiosk_id, confirmer=staff_id)
             actor = f"staff:{staff_id}"
             flow_id: int | None = None
+            handle: FlowHandle | None = None
             try:
                 if cmd.kind == dc.TAKE_BACK:
                     assert cmd.parcel_id is not None  # issue() refuses a take-back with no parcel
@@ -106,4 +120,4 @@ class ConsoleLink:
             with self.db.transaction() as s:
                 done = dc.finish(s, self.clock.now(), command_id, ok=ok, result=result)
         self.waiting = [c for c in self.waiting if c.id != command_id]
-        return Confirmed(done, flow_id)
+        return Confirmed(done, flow_id, handle)
