@@ -31,7 +31,7 @@ from hallkiosk.console import i18n
 from hallkiosk.console.jobs import VerifyJob
 from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
-from kiosk import audit, door_commands, kiosk_status
+from kiosk import audit, door_commands, kiosk_status, outbox
 from kiosk.cabinet import UnknownCompartment
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
@@ -379,6 +379,49 @@ def create_app(c: Console) -> Starlette:
         overdue = await run_in_threadpool(c.shared.get, "overdue", c.hall.overdue)
         return render(request, "overdue_print.html", me, overdue=overdue, printed=fmt(c.clock.now()))
 
+    @page("platform.view")
+    async def platform_page(request: Request, me: SignedIn) -> Response:
+        """Each kiosk's outbox backlog and dead letters; one kiosk's waiting and dead rows (never a payload)."""
+        chosen = request.query_params.get("kiosk", "")[:32]
+
+        def load() -> tuple[list[outbox.KioskBacklog], list[dict[str, Any]]]:
+            with c.db.transaction() as s:
+                backlog = outbox.backlog_by_kiosk(s)
+                rows = [{**outbox.describe(m), "created": fmt(m.created_at)}
+                        for m in outbox.waiting_of(s, chosen)] if chosen else []
+            return backlog, rows
+        backlog, rows = await run_in_threadpool(load)
+        now = c.clock.now()
+        return fragment_or_page(request, me, "platform.html", backlog=backlog, rows=rows, chosen=chosen,
+                                ages={b.kiosk: b.oldest_age_s(now) for b in backlog},
+                                done=request.query_params.get("done", "")[:8],
+                                error=request.query_params.get("error", "")[:16])
+
+    @action("platform.retry")
+    async def platform_retry(request: Request, me: SignedIn) -> Response:
+        """"Retry now": mark one row, or every dead letter of one kiosk, due now. Only the database changes: the
+        owning kiosk's sender sends them under its own credentials (the console never sends as a kiosk)."""
+        form = request.state.form
+        kiosk = str(form.get("kiosk", ""))[:32]
+        one = str(form.get("id", ""))
+        back = "/platform?" + urlencode({"kiosk": kiosk})
+        actor = f"staff:{me.staff_id}"
+
+        def retry() -> int:
+            with c.db.transaction() as s:
+                now = c.clock.now()
+                ids = [int(one)] if one.isdigit() else [m.id for m in outbox.waiting_of(s, kiosk or None)
+                                                         if m.state == outbox.DEAD]
+                for mid in ids:
+                    outbox.retry(s, now, mid, actor=actor)
+                return len(ids)
+        try:
+            n = await run_in_threadpool(retry)
+        except (LookupError, ValueError) as err:
+            log.info("outbox retry refused: %s", err)
+            return RedirectResponse(f"{back}&error=retry", 303)
+        return RedirectResponse(f"{back}&done={n}", 303)
+
     def audit_filters(request: Request) -> dict[str, Any]:
         q = request.query_params
 
@@ -459,6 +502,8 @@ def create_app(c: Console) -> Starlette:
         Route("/tasks/{task_id:int}/resolve", resolve_task, methods=["POST"]),
         Route("/parcels", parcels_page),
         Route("/parcels/overdue", overdue_print),
+        Route("/platform", platform_page),
+        Route("/platform/retry", platform_retry, methods=["POST"]),
         Route("/audit", audit_page),
         Route("/audit/verify", audit_verify_start, methods=["POST"]),
         Route("/audit/verify.json", audit_verify_state),

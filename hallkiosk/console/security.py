@@ -33,6 +33,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # business; opening a door to inspect it is maintenance.
     "doors.take_back": frozenset({STAFF, HALL_ADMIN}),
     "doors.inspect": frozenset({TECHNICIAN, HALL_ADMIN}),
+    # The outbox (reports the kiosks owe the platform): everyone sees it; putting rows back in the queue is
+    # the technician's and the hall admin's call. The owning kiosk's sender still does the sending.
+    "platform.view": EVERYONE,
+    "platform.retry": frozenset({TECHNICIAN, HALL_ADMIN}),
     "tasks.view": EVERYONE,
     "tasks.resolve": frozenset({STAFF, HALL_ADMIN}),
     "parcels.view": frozenset({STAFF, HALL_ADMIN}),  # masked personal data: the desk's business, not a technician's
