@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.cabinet import Cabinet, ParcelView, TaskView, store
+from kiosk.cabinet import Cabinet, LockoutCleared, ParcelView, TaskView, store
 from kiosk.cabinet import states as S
+from kiosk.cabinet.codes import CodeWait
 from kiosk.clock import Clock
 from kiosk.config import PickupConfig
 from kiosk.errors import LockBoardError
@@ -94,6 +95,14 @@ class HallCabinets:
     def enable(self, label: str, *, actor: str) -> str:
         """Back in service through the cabinet's own enable; the new state (occupied if a parcel is inside)."""
         return self._owning(label).enable(label, actor=actor)
+
+    def code_wait(self) -> CodeWait:
+        """The hall's pickup-code wait (shared by every kiosk on this database), for the parcels page."""
+        return self._cabinet.code_wait()
+
+    def lift_code_wait(self, *, actor: str) -> LockoutCleared:
+        """Staff lift the hall's code wait through the cabinet's own clear_lockout (audited with ``actor``)."""
+        return self._cabinet.clear_lockout(actor=actor)
 
     def grids(self) -> list[CabinetGrid]:
         with self.db.transaction() as s:

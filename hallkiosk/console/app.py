@@ -372,7 +372,18 @@ def create_app(c: Console) -> Starlette:
         q = request.query_params.get("q", "").strip()[:32]
         found = await run_in_threadpool(c.hall.find_parcels, q) if q else []
         overdue = await run_in_threadpool(c.shared.get, "overdue", c.hall.overdue)
-        return fragment_or_page(request, me, "parcels.html", q=q, found=found, overdue=overdue)
+        wait = await run_in_threadpool(c.hall.code_wait)
+        return fragment_or_page(request, me, "parcels.html", q=q, found=found, overdue=overdue, wait=wait,
+                                lifted=request.query_params.get("lifted", "")[:8],
+                                error=request.query_params.get("error", "")[:16])
+
+    @action("codes.lift")
+    async def lift_code_wait(request: Request, me: SignedIn) -> Response:
+        """Lift the hall-wide pickup-code wait once the box confirms it (audited with the staff id)."""
+        if request.state.form.get("confirm") != "yes":
+            return RedirectResponse("/parcels?error=confirm", 303)
+        cleared = await run_in_threadpool(lambda: c.hall.lift_code_wait(actor=f"staff:{me.staff_id}"))
+        return RedirectResponse(f"/parcels?lifted={cleared.retry_after_s or 0}", 303)
 
     @page("parcels.view")
     async def overdue_print(request: Request, me: SignedIn) -> Response:
@@ -502,6 +513,7 @@ def create_app(c: Console) -> Starlette:
         Route("/tasks/{task_id:int}/resolve", resolve_task, methods=["POST"]),
         Route("/parcels", parcels_page),
         Route("/parcels/overdue", overdue_print),
+        Route("/parcels/codes/lift", lift_code_wait, methods=["POST"]),
         Route("/platform", platform_page),
         Route("/platform/retry", platform_retry, methods=["POST"]),
         Route("/audit", audit_page),

@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "tasks.view": EVERYONE,
     "tasks.resolve": frozenset({STAFF, HALL_ADMIN}),
     "parcels.view": frozenset({STAFF, HALL_ADMIN}),  # masked personal data: the desk's business, not a technician's
+    # Lifting the hall's pickup-code wait: the desk's call (staff at a kiosk do the same on its staff screen).
+    "codes.lift": frozenset({STAFF, HALL_ADMIN}),
     "audit.view": frozenset({TECHNICIAN, HALL_ADMIN}),
     "audit.verify": frozenset({TECHNICIAN, HALL_ADMIN}),
 }
