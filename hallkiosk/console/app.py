@@ -114,6 +114,7 @@ def create_app(c: Console) -> Starlette:
             "can": (lambda perm: me is not None and allowed(me.roles, perm)),
             "fmt": fmt,
             "kind": lambda k: i18n.kind(k, lang),
+            "pstate": lambda p: i18n.parcel_state(p.kind, p.state, lang),
             "age": lambda s: age(s, lang),
             "path": request.url.path,
             "hall": c.cfg.kiosk.hall if lang == "zh" else (c.cfg.kiosk.hall_en or c.cfg.kiosk.hall),

@@ -75,6 +75,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cab.err_confirm": ("请先勾选确认。", "Tick the box to confirm first."),
     "cab.err_reason": ("请填写停用原因。", "Please give a reason."),
     "cab.err_busy": ("柜门正在使用中，请在关门后再试。", "A door flow is using it; try again when its door is closed."),
+    # A parcel's kind and state in words (kiosk.cabinet.states); a test checks every state has its text.
+    "pkind.result": ("办理结果", "Result"),
+    "pkind.dropoff": ("投递材料", "Drop-off"),
+    "pstate.depositing": ("正在存入", "being put in"),
+    "pstate.ready": ("待领取", "ready for its owner"),
+    "pstate.picking": ("正在领取", "being picked up"),
+    "pstate.picked_up": ("已领取", "picked up"),
+    "pstate.returned": ("已取回中心", "taken back to the centre"),
+    "pstate.dropping": ("正在投递", "being dropped off"),
+    "pstate.dropped_off": ("已投递，待工作人员取出", "dropped off, waiting for staff"),
+    "pstate.collecting": ("工作人员取出中", "being taken out by staff"),
+    "pstate.collected": ("工作人员已取出", "taken out by staff"),
+    "pstate.attention": ("需人工处理", "needs attention"),
+    "pstate.cancelled": ("已取消", "cancelled"),
     "codes.title": ("取件码等待（全大厅）", "Pickup-code wait (whole hall)"),
     "codes.waiting": ("取件码输错过多：各终端还需等待 {s} 秒才能再输入取件码。",
                       "Too many wrong codes: every kiosk waits {s} s before taking a code again."),
@@ -218,6 +232,12 @@ TEXTS: dict[str, tuple[str, str]] = {
 def kind(k: str, lang: str) -> str:
     """A task kind in words, or as stored when it has no text yet."""
     return t(f"kind.{k}", lang) if f"kind.{k}" in TEXTS else k
+
+
+def parcel_state(kind: str, state: str, lang: str) -> str:
+    """A parcel's kind and state in words ("办理结果 · 待领取"), or as stored when one has no text yet."""
+    return " · ".join(t(key, lang) if key in TEXTS else raw
+                      for key, raw in ((f"pkind.{kind}", kind), (f"pstate.{state}", state)))
 
 
 def t(key: str, lang: str, **params: object) -> str:
