@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from kiosk import door_commands as dc
+from kiosk import sensor_readings
 from kiosk.cabinet import Cabinet, FlowHandle
 from kiosk.clock import Clock
 from kiosk.errors import KioskError
@@ -28,6 +30,7 @@ from kiosk.storage.db import Database
 
 log = logging.getLogger(__name__)
 POLL_S = 2.0  # the console's "within 2 s" for a kiosk event applies in the other direction too
+SENSOR_S = 30.0  # one board read per board per round: light on the bus, fresh enough for a grid
 
 
 @dataclass(frozen=True)
@@ -87,13 +90,34 @@ class ConsoleLink:
         self.loop(self._stop)
 
     def loop(self, stop: threading.Event) -> None:
-        """Poll until ``stop`` is set (the runtime runs this on its own thread with its stop event)."""
+        """Poll until ``stop`` is set (the runtime runs this on its own thread with its stop event); every
+        ``SENSOR_S`` also store a round of sensor readings."""
+        next_read = 0.0
         while not stop.is_set():
             try:
                 self.poll()
+                if time.monotonic() >= next_read:
+                    self.read_sensors()
+                    next_read = time.monotonic() + SENSOR_S
             except Exception:  # a database hiccup must not end the loop: the next poll tries again
                 log.exception("console link: polling door commands failed")
             stop.wait(self.poll_s)
+
+    def read_sensors(self) -> bool:
+        """Store what this kiosk's boards say now, only while no door of it is opening or open and no door
+        command runs (those have the bus; the reading waits for the next round). True if a round was stored."""
+        if not self._run_lock.acquire(blocking=False):
+            return False
+        try:
+            with self.db.transaction() as s:
+                if sensor_readings.door_busy(s, list(self.cabinet.buses)):
+                    return False
+            status = self.cabinet.status()
+            with self.db.transaction() as s:
+                sensor_readings.store(s, self.kiosk_id, status)
+            return True
+        finally:
+            self._run_lock.release()
 
     # --- running ----------------------------------------------------------------------------------------
     def confirm(self, command_id: int, staff_id: str) -> Confirmed:

@@ -31,7 +31,7 @@ from hallkiosk.console import i18n
 from hallkiosk.console.jobs import VerifyJob
 from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
-from kiosk import audit, door_commands, kiosk_status, outbox
+from kiosk import audit, door_commands, kiosk_status, outbox, sensor_readings
 from kiosk.cabinet import UnknownCompartment
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
@@ -240,6 +240,11 @@ def create_app(c: Console) -> Starlette:
     @page("cabinets.view")
     async def cabinets_page(request: Request, me: SignedIn) -> Response:
         grids = await run_in_threadpool(c.shared.get, "grids", c.hall.grids)
+
+        def readings() -> dict[str, sensor_readings.Reading]:
+            with c.db.transaction() as s:
+                return sensor_readings.latest(s)
+        sensors = await run_in_threadpool(readings)
         # A hall of many cabinets (thousands of doors) shows one cabinet's grid at a time, each cabinet's
         # counts above it: a tablet cannot show 2,000 doors usefully, and the page stays small and quick.
         chosen = request.query_params.get("cabinet", "")[:32]
@@ -248,7 +253,7 @@ def create_app(c: Console) -> Starlette:
             shown = [g for g in grids if g.cabinet_id == chosen] or grids[:1]
         picked = "all" if shown is grids else shown[0].cabinet_id if shown else ""
         return fragment_or_page(request, me, "cabinets.html", grids=shown, every=grids, states=GRID_STATES,
-                                picked=picked, tabs=len(grids) > CABINETS_AT_ONCE,
+                                picked=picked, tabs=len(grids) > CABINETS_AT_ONCE, sensors=sensors,
                                 src="/cabinets?" + urlencode({"fragment": "1", "cabinet": picked}))
 
     @page("cabinets.view")

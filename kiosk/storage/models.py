@@ -372,3 +372,19 @@ class DoorCommand(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     result: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[dt.datetime | None]
+
+
+class CompartmentSensor(Base):
+    """A compartment's door and item sensor as its owning kiosk last read them while idle (migration 0010).
+
+    ``read_at`` is the database's clock at the write, so the console's "age" never depends on a kiosk's clock;
+    ``door_closed``/``item_present`` are None when the board did not answer (``error`` says why)."""
+
+    __tablename__ = "compartment_sensors"
+
+    label: Mapped[str] = mapped_column(String(8), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(32))
+    door_closed: Mapped[bool | None]
+    item_present: Mapped[bool | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[dt.datetime]

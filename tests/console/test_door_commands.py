@@ -121,3 +121,25 @@ def test_inspection_opens_an_empty_door_and_a_jammed_one_fails(db: Database, clo
     bad = link.confirm(issue(db, clock, "A07", dc.INSPECT).id, "TECH1")
     assert bad.command.state == dc.FAILED and bad.command.result and bad.flow_id is None
     assert not sim.is_open(0, 7)
+
+
+def test_sensor_readings_are_stored_while_idle_and_yield_to_an_open_door(db: Database, clock: FakeClock,
+                                                                         kiosk: tuple[Cabinet, SimLockBoard]) -> None:
+    from kiosk import sensor_readings
+
+    cab, sim = kiosk
+    label = stored_label(db)
+    link = ConsoleLink(db, cab, KIOSK, clock)
+    assert link.read_sensors()
+    with db.transaction() as s:
+        got = sensor_readings.latest(s)
+    assert (got[label].door_closed, got[label].item_present) == (True, True)
+    assert (got["A08"].door_closed, got["A08"].item_present) == (True, False) and got["A08"].age_s < 60
+    h = cab.start_collect(next(v.id for v in cab.collectable(include_ready=True) if v.label == label), actor="t")
+    assert not link.read_sensors()  # a door is open for a flow: the bus is its own until it shuts
+    sim.take_item(0, int(label[1:]))
+    sim.close_door(0, int(label[1:]))
+    cab.wait_closed(h, 5)
+    assert link.read_sensors()
+    with db.transaction() as s:
+        assert sensor_readings.latest(s)[label].item_present is False

@@ -66,6 +66,11 @@ def test_take_back_waits_for_the_kiosk_then_runs(hall: Hall, page: Any) -> None:
         hall.sim.close_door(0, 2)
         assert ran.flow_id is not None
         hall.cabinet.wait_closed(ran.flow_id, 10)
+        # Idle again: the kiosk stores a round of sensor readings, and the grid shows them with their age.
+        assert link.read_sensors()
+        page.goto(hall.url + "/cabinets")
+        assert page.inner_text("[data-label=A02] .sensor").startswith("门关 · 无物 · ")
+        assert page.inner_text("[data-label=A01] .sensor").startswith("门关 · 有物 · ")
     finally:
         link.stop()
     with hall.db.transaction() as s:
