@@ -126,8 +126,9 @@ class HallCabinets:
             return cell, [store.parcel_view(s, p, now) for p in rows]
 
     def tasks(self, *, open_only: bool = True, kind: str = "", older_than_s: float | None = None,
-              newer_than_s: float | None = None, limit: int = 500) -> list[TaskView]:
-        """Staff tasks hall-wide, newest first; ``detail`` scrubbed once more on the way out."""
+              newer_than_s: float | None = None, limit: int = 500, before_id: int | None = None) -> list[TaskView]:
+        """Staff tasks hall-wide, newest first; ``detail`` scrubbed once more on the way out. ``before_id``: the
+        next page (keyset: tasks older than that id), so a long history is read a page at a time."""
         with self.db.transaction() as s:
             now = self.clock.now()
             q = select(StaffTask)
@@ -139,6 +140,8 @@ class HallCabinets:
                 q = q.where(StaffTask.created_at <= now - dt.timedelta(seconds=older_than_s))
             if newer_than_s is not None:
                 q = q.where(StaffTask.created_at >= now - dt.timedelta(seconds=newer_than_s))
+            if before_id is not None:
+                q = q.where(StaffTask.id < before_id)
             rows = s.execute(q.order_by(StaffTask.id.desc()).limit(limit)).scalars().all()
             held = _load_compartments(s, {t.compartment_id for t in rows})  # noqa: F841  # see _load_compartments
             out = []

@@ -89,6 +89,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pstate.collected": ("工作人员已取出", "taken out by staff"),
     "pstate.attention": ("需人工处理", "needs attention"),
     "pstate.cancelled": ("已取消", "cancelled"),
+    "tasks.older": ("更早的任务", "Older tasks"),
     "codes.title": ("取件码等待（全大厅）", "Pickup-code wait (whole hall)"),
     "codes.waiting": ("取件码输错过多：各终端还需等待 {s} 秒才能再输入取件码。",
                       "Too many wrong codes: every kiosk waits {s} s before taking a code again."),
