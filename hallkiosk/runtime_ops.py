@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from hallkiosk.console_link import console_link_of
 from kiosk.clock import local
 from kiosk.errors import PlatformError, PlatformUnavailable
 from kiosk.identity import Identity
@@ -127,6 +128,8 @@ class Services:
         return Cabinet(self.app.db, self.app.buses, self.cfg.cabinets, self.cfg.pickup, self.app.clock, self.app.secret,
                        self.cfg.kiosk.id, platform=self.app.platform)
 
+    console_link = cached_property(console_link_of)  # door commands from the hall console (issue 14)
+
     @cached_property
     def help(self) -> HelpService:
         from kiosk.clock import StaffedHours
@@ -151,6 +154,7 @@ class Services:
         self._spawn("heartbeat", self._heartbeat_loop)
         self._spawn("cabinet-doors", self._doors_loop)
         self._spawn("kiosk-status", self._status_loop)  # the hall console's kiosk row (issue 14)
+        self._spawn("console-link", lambda: self.console_link.loop(self._stop))  # hallkiosk.console_link
         self._spawn("pickup-reminders", self._reminders_loop)  # hallkiosk.runtime_services
 
     def _status_loop(self) -> None:

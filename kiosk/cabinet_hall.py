@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.cabinet import Cabinet, ParcelView, TaskView, store
+from kiosk.cabinet import Cabinet, LockoutCleared, ParcelView, TaskView, store
 from kiosk.cabinet import states as S
+from kiosk.cabinet.codes import CodeWait
 from kiosk.clock import Clock
 from kiosk.config import PickupConfig
 from kiosk.errors import LockBoardError
@@ -95,6 +96,14 @@ class HallCabinets:
         """Back in service through the cabinet's own enable; the new state (occupied if a parcel is inside)."""
         return self._owning(label).enable(label, actor=actor)
 
+    def code_wait(self) -> CodeWait:
+        """The hall's pickup-code wait (shared by every kiosk on this database), for the parcels page."""
+        return self._cabinet.code_wait()
+
+    def lift_code_wait(self, *, actor: str) -> LockoutCleared:
+        """Staff lift the hall's code wait through the cabinet's own clear_lockout (audited with ``actor``)."""
+        return self._cabinet.clear_lockout(actor=actor)
+
     def grids(self) -> list[CabinetGrid]:
         with self.db.transaction() as s:
             comps = s.execute(select(Compartment).where(Compartment.board >= 0)
@@ -117,8 +126,9 @@ class HallCabinets:
             return cell, [store.parcel_view(s, p, now) for p in rows]
 
     def tasks(self, *, open_only: bool = True, kind: str = "", older_than_s: float | None = None,
-              newer_than_s: float | None = None, limit: int = 500) -> list[TaskView]:
-        """Staff tasks hall-wide, newest first; ``detail`` scrubbed once more on the way out."""
+              newer_than_s: float | None = None, limit: int = 500, before_id: int | None = None) -> list[TaskView]:
+        """Staff tasks hall-wide, newest first; ``detail`` scrubbed once more on the way out. ``before_id``: the
+        next page (keyset: tasks older than that id), so a long history is read a page at a time."""
         with self.db.transaction() as s:
             now = self.clock.now()
             q = select(StaffTask)
@@ -130,6 +140,8 @@ class HallCabinets:
                 q = q.where(StaffTask.created_at <= now - dt.timedelta(seconds=older_than_s))
             if newer_than_s is not None:
                 q = q.where(StaffTask.created_at >= now - dt.timedelta(seconds=newer_than_s))
+            if before_id is not None:
+                q = q.where(StaffTask.id < before_id)
             rows = s.execute(q.order_by(StaffTask.id.desc()).limit(limit)).scalars().all()
             held = _load_compartments(s, {t.compartment_id for t in rows})  # noqa: F841  # see _load_compartments
             out = []

@@ -251,6 +251,13 @@ def backlog_by_kiosk(session: Session) -> list[KioskBacklog]:
     return [KioskBacklog(k, v[PENDING], v[DEAD], v["oldest"]) for k, v in sorted(acc.items(), key=lambda kv: kv[0] or "")]
 
 
+def waiting_of(session: Session, origin: str | None, limit: int = 200) -> list[OutboxMessage]:
+    """One kiosk's pending and dead rows, oldest first (the hall console's platform page)."""
+    q = (select(OutboxMessage).where(of_kiosk(origin), OutboxMessage.state.in_((PENDING, DEAD)))
+         .order_by(OutboxMessage.id).limit(limit))
+    return list(session.execute(q).scalars().all())
+
+
 def _aware(value: Any) -> dt.datetime | None:
     """A MIN() over a timestamp column: SQLite hands back naive text, the column type is bypassed."""
     if value is None or (isinstance(value, dt.datetime) and value.tzinfo is not None):

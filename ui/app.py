@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
 # Screens for staff and technicians: no help button, no voice (they are not the people the voice guides).
 TAKE_CARD_EVERY_S = 15.0  # the take-your-card reminder repeats this often while the card stays in
-STAFF_SCREENS = frozenset({"pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech"})
+STAFF_SCREENS = frozenset({"pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech",
+                           "staff_commands"})
 
 
 ELDER_PAGE = 4  # 适老化: at most four choices on a screen

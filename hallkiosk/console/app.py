@@ -31,7 +31,7 @@ from hallkiosk.console import i18n
 from hallkiosk.console.jobs import VerifyJob
 from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
-from kiosk import audit, kiosk_status
+from kiosk import audit, door_commands, kiosk_status, outbox, sensor_readings
 from kiosk.cabinet import UnknownCompartment
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
@@ -46,7 +46,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 NOTE_MAX = 500
 SESSION_RECHECK_S = 30.0
-CABINETS_AT_ONCE = 4  # more cabinets than this: the grid page shows one at a time
+CABINETS_AT_ONCE = 4
+TASKS_PAGE = 50  # more cabinets than this: the grid page shows one at a time
 
 
 @dataclass
@@ -114,6 +115,7 @@ def create_app(c: Console) -> Starlette:
             "can": (lambda perm: me is not None and allowed(me.roles, perm)),
             "fmt": fmt,
             "kind": lambda k: i18n.kind(k, lang),
+            "pstate": lambda p: i18n.parcel_state(p.kind, p.state, lang),
             "age": lambda s: age(s, lang),
             "path": request.url.path,
             "hall": c.cfg.kiosk.hall if lang == "zh" else (c.cfg.kiosk.hall_en or c.cfg.kiosk.hall),
@@ -239,6 +241,11 @@ def create_app(c: Console) -> Starlette:
     @page("cabinets.view")
     async def cabinets_page(request: Request, me: SignedIn) -> Response:
         grids = await run_in_threadpool(c.shared.get, "grids", c.hall.grids)
+
+        def readings() -> dict[str, sensor_readings.Reading]:
+            with c.db.transaction() as s:
+                return sensor_readings.latest(s)
+        sensors = await run_in_threadpool(readings)
         # A hall of many cabinets (thousands of doors) shows one cabinet's grid at a time, each cabinet's
         # counts above it: a tablet cannot show 2,000 doors usefully, and the page stays small and quick.
         chosen = request.query_params.get("cabinet", "")[:32]
@@ -247,7 +254,7 @@ def create_app(c: Console) -> Starlette:
             shown = [g for g in grids if g.cabinet_id == chosen] or grids[:1]
         picked = "all" if shown is grids else shown[0].cabinet_id if shown else ""
         return fragment_or_page(request, me, "cabinets.html", grids=shown, every=grids, states=GRID_STATES,
-                                picked=picked, tabs=len(grids) > CABINETS_AT_ONCE,
+                                picked=picked, tabs=len(grids) > CABINETS_AT_ONCE, sensors=sensors,
                                 src="/cabinets?" + urlencode({"fragment": "1", "cabinet": picked}))
 
     @page("cabinets.view")
@@ -266,9 +273,41 @@ def create_app(c: Console) -> Starlette:
                 for r in await run_in_threadpool(events)]
         if not allowed(me.roles, "parcels.view"):
             parcels = []  # who held it is the desk's business (masked or not)
+
+        def commands() -> list[door_commands.CommandView]:
+            with c.db.transaction() as s:
+                return door_commands.recent(s, label=label, limit=10)
         return fragment_or_page(request, me, "compartment.html", cell=cell, parcels=parcels, rows=rows,
                                 label=label, done=request.query_params.get("done", "")[:16],
-                                error=request.query_params.get("error", "")[:16])
+                                error=request.query_params.get("error", "")[:16],
+                                commands=await run_in_threadpool(commands), reasons=door_commands.REASONS)
+
+    @action("cabinets.view")
+    async def door_command(request: Request, me: SignedIn) -> Response:
+        """Address a take-back or an inspection to the kiosk owning the door; it waits there for a confirmation."""
+        label = request.path_params["label"].upper()[:8]
+        form = request.state.form
+        kind = str(form.get("kind", ""))
+        back = f"/cabinets/{quote(label)}"
+        perm = {door_commands.TAKE_BACK: "doors.take_back", door_commands.INSPECT: "doors.inspect"}.get(kind)
+        if perm is None:
+            return render(request, "problem.html", me, 400, message="err.not_found")
+        if not allowed(me.roles, perm):
+            await run_in_threadpool(c.directory_audit, me, "console.refused", request.url.path)
+            return render(request, "problem.html", me, 403, message="err.forbidden")
+        if form.get("confirm") != "yes":
+            return RedirectResponse(f"{back}?error=confirm", 303)
+
+        def issue() -> None:
+            with c.db.transaction() as s:
+                door_commands.issue(s, c.clock.now(), label=label, kind=kind, reason=str(form.get("reason", "")),
+                                    requester=me.staff_id)
+        try:
+            await run_in_threadpool(issue)
+        except door_commands.CommandRefused as err:
+            log.info("door command for %s refused: %s", label, err)
+            return RedirectResponse(f"{back}?error=command", 303)
+        return RedirectResponse(f"{back}?done=command", 303)
 
     async def compartment_service(request: Request, me: SignedIn, enable: bool) -> Response:
         """Disable or enable one compartment through the cabinet core, once the form's box confirms it."""
@@ -309,10 +348,16 @@ def create_app(c: Console) -> Starlette:
     async def tasks_page(request: Request, me: SignedIn) -> Response:
         f = task_filters(request)
         ages = {"new": {"newer_than_s": 3600.0}, "day": {"older_than_s": 86400.0}}.get(f["age"], {})
-        tasks = await run_in_threadpool(lambda: c.hall.tasks(open_only=f["open"], kind=f["kind"], **ages))
+        # A page at a time (TASKS_PAGE, keyset by id): "all, day old" over a hall's history was 600+ ms at once.
+        before = request.query_params.get("before", "")
+        before_id = int(before) if before.isdigit() else None
+        tasks = await run_in_threadpool(lambda: c.hall.tasks(open_only=f["open"], kind=f["kind"], limit=TASKS_PAGE + 1,
+                                                             before_id=before_id, **ages))
+        more = tasks[TASKS_PAGE - 1].id if len(tasks) > TASKS_PAGE else None
+        tasks = tasks[:TASKS_PAGE]
         kinds = await run_in_threadpool(c.hall.task_kinds)
         query = urlencode({"open": "1" if f["open"] else "0", "kind": f["kind"], "age": f["age"]})
-        return fragment_or_page(request, me, "tasks.html", tasks=tasks, kinds=kinds, f=f, query=query,
+        return fragment_or_page(request, me, "tasks.html", tasks=tasks, kinds=kinds, f=f, query=query, more=more,
                                 done=request.query_params.get("done", ""), error=request.query_params.get("error", ""))
 
     @page("tasks.view")
@@ -340,12 +385,66 @@ def create_app(c: Console) -> Starlette:
         q = request.query_params.get("q", "").strip()[:32]
         found = await run_in_threadpool(c.hall.find_parcels, q) if q else []
         overdue = await run_in_threadpool(c.shared.get, "overdue", c.hall.overdue)
-        return fragment_or_page(request, me, "parcels.html", q=q, found=found, overdue=overdue)
+        wait = await run_in_threadpool(c.hall.code_wait)
+        return fragment_or_page(request, me, "parcels.html", q=q, found=found, overdue=overdue, wait=wait,
+                                lifted=request.query_params.get("lifted", "")[:8],
+                                error=request.query_params.get("error", "")[:16])
+
+    @action("codes.lift")
+    async def lift_code_wait(request: Request, me: SignedIn) -> Response:
+        """Lift the hall-wide pickup-code wait once the box confirms it (audited with the staff id)."""
+        if request.state.form.get("confirm") != "yes":
+            return RedirectResponse("/parcels?error=confirm", 303)
+        cleared = await run_in_threadpool(lambda: c.hall.lift_code_wait(actor=f"staff:{me.staff_id}"))
+        return RedirectResponse(f"/parcels?lifted={cleared.retry_after_s or 0}", 303)
 
     @page("parcels.view")
     async def overdue_print(request: Request, me: SignedIn) -> Response:
         overdue = await run_in_threadpool(c.shared.get, "overdue", c.hall.overdue)
         return render(request, "overdue_print.html", me, overdue=overdue, printed=fmt(c.clock.now()))
+
+    @page("platform.view")
+    async def platform_page(request: Request, me: SignedIn) -> Response:
+        """Each kiosk's outbox backlog and dead letters; one kiosk's waiting and dead rows (never a payload)."""
+        chosen = request.query_params.get("kiosk", "")[:32]
+
+        def load() -> tuple[list[outbox.KioskBacklog], list[dict[str, Any]]]:
+            with c.db.transaction() as s:
+                backlog = outbox.backlog_by_kiosk(s)
+                rows = [{**outbox.describe(m), "created": fmt(m.created_at)}
+                        for m in outbox.waiting_of(s, chosen)] if chosen else []
+            return backlog, rows
+        backlog, rows = await run_in_threadpool(load)
+        now = c.clock.now()
+        return fragment_or_page(request, me, "platform.html", backlog=backlog, rows=rows, chosen=chosen,
+                                ages={b.kiosk: b.oldest_age_s(now) for b in backlog},
+                                done=request.query_params.get("done", "")[:8],
+                                error=request.query_params.get("error", "")[:16])
+
+    @action("platform.retry")
+    async def platform_retry(request: Request, me: SignedIn) -> Response:
+        """"Retry now": mark one row, or every dead letter of one kiosk, due now. Only the database changes: the
+        owning kiosk's sender sends them under its own credentials (the console never sends as a kiosk)."""
+        form = request.state.form
+        kiosk = str(form.get("kiosk", ""))[:32]
+        one = str(form.get("id", ""))
+        back = "/platform?" + urlencode({"kiosk": kiosk})
+        actor = f"staff:{me.staff_id}"
+
+        def retry() -> int:
+            with c.db.transaction() as s:
+                now = c.clock.now()
+                ids = [int(one)] if one.isdigit() else [m.id for m in outbox.waiting_of(s, kiosk or None)
+                                                         if m.state == outbox.DEAD]
+                for mid in ids:
+                    outbox.retry(s, now, mid, actor=actor)
+                return len(ids)
+        try:
+            n = await run_in_threadpool(retry)
+        except (LookupError, ValueError) as err:
+            log.info("outbox retry refused: %s", err)
+            return RedirectResponse(f"{back}&error=retry", 303)
+        return RedirectResponse(f"{back}&done={n}", 303)
 
     def audit_filters(request: Request) -> dict[str, Any]:
         q = request.query_params
@@ -421,11 +520,15 @@ def create_app(c: Console) -> Starlette:
         Route("/cabinets/{label}", compartment_page),
         Route("/cabinets/{label}/disable", compartment_disable, methods=["POST"]),
         Route("/cabinets/{label}/enable", compartment_enable, methods=["POST"]),
+        Route("/cabinets/{label}/command", door_command, methods=["POST"]),
         Route("/tasks", tasks_page),
         Route("/tasks/help.json", help_requests),
         Route("/tasks/{task_id:int}/resolve", resolve_task, methods=["POST"]),
         Route("/parcels", parcels_page),
         Route("/parcels/overdue", overdue_print),
+        Route("/parcels/codes/lift", lift_code_wait, methods=["POST"]),
+        Route("/platform", platform_page),
+        Route("/platform/retry", platform_retry, methods=["POST"]),
         Route("/audit", audit_page),
         Route("/audit/verify", audit_verify_start, methods=["POST"]),
         Route("/audit/verify.json", audit_verify_state),

@@ -29,9 +29,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cabinets.view": EVERYONE,
     # Taking a door out of service (and back) is maintenance: the technician's and the hall admin's call.
     "cabinets.service": frozenset({TECHNICIAN, HALL_ADMIN}),
+    # Door commands run at the owning kiosk after a confirmation there. Taking a parcel back is the desk's
+    # business; opening a door to inspect it is maintenance.
+    "doors.take_back": frozenset({STAFF, HALL_ADMIN}),
+    "doors.inspect": frozenset({TECHNICIAN, HALL_ADMIN}),
+    # The outbox (reports the kiosks owe the platform): everyone sees it; putting rows back in the queue is
+    # the technician's and the hall admin's call. The owning kiosk's sender still does the sending.
+    "platform.view": EVERYONE,
+    "platform.retry": frozenset({TECHNICIAN, HALL_ADMIN}),
     "tasks.view": EVERYONE,
     "tasks.resolve": frozenset({STAFF, HALL_ADMIN}),
     "parcels.view": frozenset({STAFF, HALL_ADMIN}),  # masked personal data: the desk's business, not a technician's
+    # Lifting the hall's pickup-code wait: the desk's call (staff at a kiosk do the same on its staff screen).
+    "codes.lift": frozenset({STAFF, HALL_ADMIN}),
     "audit.view": frozenset({TECHNICIAN, HALL_ADMIN}),
     "audit.verify": frozenset({TECHNICIAN, HALL_ADMIN}),
 }

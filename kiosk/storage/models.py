@@ -348,3 +348,43 @@ class KioskStatus(Base):
     outbox_dead: Mapped[int] = mapped_column(Integer, default=0)
     outbox_oldest_at: Mapped[dt.datetime | None]
     interval_s: Mapped[float] = mapped_column(default=5.0)
+
+
+class DoorCommand(Base):
+    """A door move asked for at the console, run by the owning kiosk once a staff member there confirms.
+
+    ``kind``: take_back / inspect. ``state``: pending -> running -> done | failed; pending -> expired |
+    cancelled. Lifecycle and rules in :mod:`kiosk.door_commands` (migration 0010)."""
+
+    __tablename__ = "door_commands"
+    __table_args__ = (Index("ix_door_commands_kiosk_state", "kiosk_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(32))
+    label: Mapped[str] = mapped_column(String(8))
+    parcel_id: Mapped[int | None]
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(32))  # staff id at the console, never a name
+    confirmed_by: Mapped[str | None] = mapped_column(String(32))  # staff id signed in at the kiosk
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    result: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[dt.datetime | None]
+
+
+class CompartmentSensor(Base):
+    """A compartment's door and item sensor as its owning kiosk last read them while idle (migration 0010).
+
+    ``read_at`` is the database's clock at the write, so the console's "age" never depends on a kiosk's clock;
+    ``door_closed``/``item_present`` are None when the board did not answer (``error`` says why)."""
+
+    __tablename__ = "compartment_sensors"
+
+    label: Mapped[str] = mapped_column(String(8), primary_key=True)
+    kiosk_id: Mapped[str] = mapped_column(String(32))
+    door_closed: Mapped[bool | None]
+    item_present: Mapped[bool | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    read_at: Mapped[dt.datetime]

@@ -238,12 +238,12 @@ def test_audit_search_and_background_verification(hall: Hall, page: Any) -> None
 def test_english(hall: Hall, page: Any) -> None:
     login(page, hall, "ADMIN1")
     page.click("a.lang")
-    assert page.inner_text("nav").split() == ["Kiosks", "Cabinets", "Tasks", "Parcels", "Audit"]
+    assert page.inner_text("nav").split() == ["Kiosks", "Cabinets", "Tasks", "Parcels", "Platform", "Audit"]
     page.goto(hall.url + "/cabinets")
     assert "disabled" in page.inner_text("[data-label=A07]")
 
 
-PAGES = ("login", "kiosks", "cabinets", "tasks", "parcels", "overdue", "audit")
+PAGES = ("login", "kiosks", "cabinets", "compartment", "tasks", "parcels", "overdue", "platform", "audit")
 
 
 def test_screenshots_of_every_page_in_both_languages(hall: Hall, browser: Any) -> None:
@@ -269,7 +269,8 @@ def test_screenshots_of_every_page_in_both_languages(hall: Hall, browser: Any) -
             page.screenshot(path=str(out / f"console-login-{lang}.png"))
             login(page, hall, "ADMIN1")
             for name in PAGES[1:]:
-                path = {"overdue": "/parcels/overdue", "parcels": "/parcels?q=LS2026"}.get(name, f"/{name}")
+                path = {"overdue": "/parcels/overdue", "parcels": "/parcels?q=LS2026", "compartment": "/cabinets/A02",
+                        "platform": "/platform?kiosk=HALL-PC-01"}.get(name, f"/{name}")
                 page.goto(hall.url + path)
                 if name == "audit":
                     page.click("#verify-start")
@@ -306,7 +307,8 @@ def test_every_page_fits_a_10_inch_tablet(hall: Hall, browser: Any, size: tuple[
     try:
         page = ctx.new_page()
         login(page, hall, "ADMIN1")
-        for path in ("/kiosks", "/cabinets", "/cabinets/A01", "/tasks", "/parcels?q=LS", "/audit"):
+        for path in ("/kiosks", "/cabinets", "/cabinets/A01", "/cabinets/A02", "/tasks", "/parcels?q=LS",
+                     "/platform?kiosk=HALL-PC-01", "/audit"):
             page.goto(hall.url + path)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at {size}"

@@ -144,3 +144,18 @@ def test_every_text_in_both_languages_and_every_permission_names_real_roles() ->
     # Dynamic keys ('cab.' ~ state, 'role.' ~ role) are built from these tables:
     used = {k for k in used if not k.endswith(".")} | {f"cab.{s}" for s in GRID_STATES} | {f"role.{r}" for r in ROLES}
     assert used - set(TEXTS) == set()
+
+
+def test_every_parcel_kind_and_state_has_words_in_both_languages() -> None:
+    from hallkiosk.console.i18n import parcel_state
+    from kiosk.cabinet import states as S
+
+    kinds = (S.RESULT, S.DROPOFF)
+    states = (S.DEPOSITING, S.READY, S.PICKING, S.PICKED_UP, S.RETURNED, S.DROPPING, S.DROPPED_OFF, S.COLLECTING,
+              S.COLLECTED, S.ATTENTION, S.CANCELLED)  # every parcel state of kiosk.cabinet.states
+    assert [s for s in states if f"pstate.{s}" not in TEXTS] == []
+    assert parcel_state(S.RESULT, S.READY, "zh") == "办理结果 · 待领取"
+    assert parcel_state(S.RESULT, S.READY, "en") == "Result · ready for its owner"
+    for k in kinds:
+        assert f"pkind.{k}" in TEXTS
+    assert parcel_state("result", "unheard_of", "en") == "Result · unheard_of"  # never a blank cell

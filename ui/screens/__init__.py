@@ -72,6 +72,7 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.review import ReviewScreen
     from ui.screens.staff import StaffScreen
     from ui.screens.staff_collect import StaffCollectScreen
+    from ui.screens.staff_commands import StaffCommandsScreen  # issue 14: door commands from the console
     from ui.screens.staff_compartments import StaffCompartmentsScreen
     from ui.screens.staff_deposit import StaffDepositScreen
     from ui.screens.start import StartScreen
@@ -83,7 +84,7 @@ def _screens() -> list[type[KioskScreen]]:
         BundleResultScreen, CasesScreen, CaseScreen, PickupScreen, ResendScreen, DoorScreen, DropoffScreen, RateScreen,
         RatingsScreen, HotlineScreen, HelpScreen, TicketsScreen, PinScreen, StaffScreen,
         StaffDepositScreen,
-        StaffCollectScreen, StaffCompartmentsScreen, TechScreen,
+        StaffCollectScreen, StaffCompartmentsScreen, TechScreen, StaffCommandsScreen,
     ]
 
 

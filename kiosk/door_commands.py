@@ -1,0 +1,161 @@
+"""Door commands: a door move (take a parcel back, open for inspection) asked for at the hall console.
+
+The console never drives a lock board and never acts as a kiosk. It writes a command row addressed to the
+kiosk that owns the cabinet (``kv`` ``cabinet.owner.<id>``, :mod:`kiosk.cabinet_owners`), with the requester's
+staff id, a reason code and an expiry. The owning kiosk lists its pending commands on its staff screen and runs
+one only after a staff member signed in at that kiosk confirms (:mod:`hallkiosk.console_link`).
+
+Life of a command: ``pending`` -> (claimed by the kiosk on confirmation) ``running`` -> ``done`` | ``failed``;
+a pending command past its expiry becomes ``expired`` instead of running; a second pending command for the same
+door is refused when it is asked for. Every step is audited with staff ids only, never a name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kiosk.audit import append as audit
+from kiosk.cabinet import store
+from kiosk.cabinet_owners import owner_key
+from kiosk.errors import KioskError
+from kiosk.storage.models import Compartment, DoorCommand, KeyValue
+
+TAKE_BACK = "take_back"
+INSPECT = "inspect"
+KINDS = (TAKE_BACK, INSPECT)
+# Why a door is moved, as a code (the audit keeps codes, the pages show them in words).
+REASONS = ("overdue", "citizen_request", "wrong_compartment", "sensor_check", "maintenance")
+PENDING, RUNNING, DONE, FAILED, EXPIRED = "pending", "running", "done", "failed", "expired"
+LIVE = (PENDING, RUNNING)
+DEFAULT_TTL = dt.timedelta(minutes=30)
+
+
+class CommandRefused(KioskError):
+    """A command that may not be asked for or run (unknown door, duplicate, stale, already taken)."""
+
+
+@dataclass(frozen=True)
+class CommandView:
+    id: int
+    kiosk_id: str
+    label: str
+    parcel_id: int | None
+    kind: str
+    reason: str
+    requested_by: str
+    confirmed_by: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    state: str
+    result: str | None
+
+
+def _view(c: DoorCommand) -> CommandView:
+    return CommandView(c.id, c.kiosk_id, c.label, c.parcel_id, c.kind, c.reason, c.requested_by, c.confirmed_by,
+                       c.created_at, c.expires_at, c.state, c.result)
+
+
+def owning_kiosk(s: Session, cabinet_id: str) -> str | None:
+    row = s.get(KeyValue, owner_key(cabinet_id))
+    return json.loads(row.value).get("kiosk") if row is not None else None
+
+
+def issue(s: Session, now: dt.datetime, *, label: str, kind: str, reason: str, requester: str,
+          ttl: dt.timedelta = DEFAULT_TTL) -> CommandView:
+    """Address a door command to the kiosk owning ``label``'s cabinet (inside the caller's transaction)."""
+    if kind not in KINDS:
+        raise CommandRefused(f"unknown door command {kind!r}")
+    if reason not in REASONS:
+        raise CommandRefused(f"unknown reason code {reason!r}")
+    comp = s.execute(select(Compartment).where(Compartment.label == label.upper())).scalar_one_or_none()
+    if comp is None:
+        raise CommandRefused(f"no compartment {label}")
+    kiosk_id = owning_kiosk(s, comp.cabinet_id)
+    if kiosk_id is None:
+        raise CommandRefused(f"no kiosk drives cabinet {comp.cabinet_id}")
+    expire(s, now)
+    dup = s.execute(select(DoorCommand.id).where(DoorCommand.label == comp.label, DoorCommand.state.in_(LIVE))
+                    .with_for_update()).scalar()
+    if dup is not None:
+        raise CommandRefused(f"command {dup} for {comp.label} is still waiting or running",
+                             hint="Wait for it to run or expire.")
+    parcel_id = None
+    if kind == TAKE_BACK:
+        parcel = store.live_parcel_in(s, comp.id)
+        if parcel is None:
+            raise CommandRefused(f"no parcel in {comp.label} to take back")
+        parcel_id = parcel.id
+    cmd = DoorCommand(kiosk_id=kiosk_id, label=comp.label, parcel_id=parcel_id, kind=kind, reason=reason,
+                      requested_by=requester, created_at=now, expires_at=now + ttl, state=PENDING)
+    s.add(cmd)
+    s.flush()
+    audit(s, now, f"staff:{requester}", "door_command.issued", comp.label, command=cmd.id, kind=kind,
+          reason=reason, kiosk=kiosk_id, parcel=parcel_id)
+    return _view(cmd)
+
+
+def expire(s: Session, now: dt.datetime, kiosk_id: str | None = None) -> int:
+    """Mark pending commands past their expiry ``expired`` (each audited); returns how many."""
+    q = select(DoorCommand).where(DoorCommand.state == PENDING, DoorCommand.expires_at <= now)
+    if kiosk_id is not None:
+        q = q.where(DoorCommand.kiosk_id == kiosk_id)
+    stale = s.execute(q.with_for_update(skip_locked=True)).scalars().all()
+    for c in stale:
+        c.state, c.finished_at, c.result = EXPIRED, now, "expired before anyone confirmed it at the kiosk"
+        audit(s, now, "kiosk", "door_command.expired", c.label, command=c.id, kiosk=c.kiosk_id)
+    return len(stale)
+
+
+def pending(s: Session, now: dt.datetime, kiosk_id: str) -> list[CommandView]:
+    """This kiosk's commands waiting for a confirmation, oldest first (stale ones expired on the way)."""
+    expire(s, now, kiosk_id)
+    rows = s.execute(select(DoorCommand).where(DoorCommand.kiosk_id == kiosk_id, DoorCommand.state == PENDING)
+                     .order_by(DoorCommand.id)).scalars().all()
+    return [_view(c) for c in rows]
+
+
+def claim(s: Session, now: dt.datetime, command_id: int, *, kiosk_id: str, confirmer: str) -> CommandView:
+    """Take one pending command of this kiosk to run it, confirmed by ``confirmer`` (a staff id).
+
+    The state change is a compare-and-set: of two confirmations (two kiosk screens, a double tap) one wins and
+    the other is refused, so a door never opens twice for one command."""
+    cmd = s.get(DoorCommand, command_id)
+    if cmd is None or cmd.kiosk_id != kiosk_id:
+        raise CommandRefused(f"no command {command_id} for kiosk {kiosk_id}")
+    if cmd.state == PENDING and cmd.expires_at <= now:
+        # The refusal rolls this transaction back: the caller expires stale rows in its own (expire()).
+        raise CommandRefused(f"command {command_id} expired at {cmd.expires_at:%H:%M:%S}",
+                             hint="Ask the console to send it again.")
+    won = s.execute(update(DoorCommand).where(DoorCommand.id == command_id, DoorCommand.state == PENDING)
+                    .values(state=RUNNING, confirmed_by=confirmer)).rowcount
+    if not won:
+        s.refresh(cmd)
+        raise CommandRefused(f"command {command_id} is {cmd.state}, not waiting")
+    s.refresh(cmd)
+    audit(s, now, f"staff:{confirmer}", "door_command.confirmed", cmd.label, command=cmd.id, kind=cmd.kind,
+          requested_by=cmd.requested_by, kiosk=kiosk_id)
+    return _view(cmd)
+
+
+def finish(s: Session, now: dt.datetime, command_id: int, *, ok: bool, result: str) -> CommandView:
+    """Record how a running command ended (the door's result, or why it did not open)."""
+    cmd = s.get(DoorCommand, command_id, with_for_update=True)
+    if cmd is None or cmd.state != RUNNING:
+        raise CommandRefused(f"command {command_id} is not running")
+    cmd.state, cmd.result, cmd.finished_at = (DONE if ok else FAILED), result[:500], now
+    audit(s, now, f"staff:{cmd.confirmed_by}", f"door_command.{cmd.state}", cmd.label, command=cmd.id,
+          kind=cmd.kind, result=cmd.result, kiosk=cmd.kiosk_id)
+    return _view(cmd)
+
+
+def recent(s: Session, *, label: str | None = None, limit: int = 50) -> list[CommandView]:
+    """The newest commands (hall-wide, or one door's), for the console."""
+    q = select(DoorCommand).order_by(DoorCommand.id.desc()).limit(limit)
+    if label is not None:
+        q = q.where(DoorCommand.label == label.upper())
+    return [_view(c) for c in s.execute(q).scalars().all()]

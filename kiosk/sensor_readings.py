@@ -1,0 +1,54 @@
+"""Door and item sensor readings the owning kiosk stores while idle, for the hall console's grid (issue 14).
+
+The console moves no door and reads no board: it shows what the kiosk last read, with its age. The kiosk reads
+only when no door flow of its own is open (a door operation has the bus; the reading waits for the next round),
+through the cabinet's public :meth:`~kiosk.cabinet.Cabinet.status`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.cabinet import CompartmentStatus
+from kiosk.kiosk_status import db_now
+from kiosk.storage.models import Compartment, CompartmentSensor, Flow
+
+
+@dataclass(frozen=True)
+class Reading:
+    label: str
+    door_closed: bool | None
+    item_present: bool | None
+    error: str | None
+    age_s: float  # by the database's clock
+
+
+def door_busy(s: Session, cabinet_ids: list[str]) -> bool:
+    """A flow of these cabinets has a door open or opening: leave the bus to it."""
+    q = (select(Flow.id).join(Compartment, Compartment.id == Flow.compartment_id)
+         .where(Flow.finished_at.is_(None), Compartment.cabinet_id.in_(cabinet_ids)).limit(1))
+    return s.execute(q).scalar() is not None
+
+
+def store(s: Session, kiosk_id: str, status: list[CompartmentStatus]) -> int:
+    """Write one round of readings (one row per compartment, replaced); ``read_at`` is the database's now."""
+    now = db_now(s)
+    for st in status:
+        row = s.get(CompartmentSensor, st.label)
+        if row is None:
+            row = CompartmentSensor(label=st.label)
+            s.add(row)
+        row.kiosk_id, row.door_closed, row.item_present = kiosk_id, st.door_closed, st.item_present
+        row.error, row.read_at = st.bus_error, now
+    return len(status)
+
+
+def latest(s: Session) -> dict[str, Reading]:
+    """Every stored reading by label, with its age against the database's clock."""
+    now = db_now(s)
+    return {r.label: Reading(r.label, r.door_closed, r.item_present, r.error,
+                             max(0.0, (now - r.read_at).total_seconds()))
+            for r in s.execute(select(CompartmentSensor)).scalars()}
