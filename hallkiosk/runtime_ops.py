@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from kiosk import receipts
 from kiosk.clock import local
 from kiosk.errors import PlatformError, PlatformUnavailable
 from kiosk.identity import Identity
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from hallkiosk.wiring import App
     from kiosk.applications import ApplicationService, Receipt
     from kiosk.cabinet import Cabinet, FlowHandle, FlowResult
+    from kiosk.cabinet_views import SlotInfo
     from kiosk.catalog import CatalogService
     from kiosk.config import Config
     from kiosk.diag_model import Check
@@ -36,8 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Cases a citizen may bring more materials for.
-OPEN_STATUSES = ("RECEIVED", "IN_REVIEW", "NEED_MORE_MATERIAL")
 DOORS_INTERVAL_S = 5.0  # how often doors left open are looked at again
 
 
@@ -49,15 +49,6 @@ class OpenAllResult:
     not_opened: int
     still_open: list[str]
     mismatches: int
-
-
-@dataclass(frozen=True)
-class SlotInfo:
-    """One door as the cabinet picture draws it."""
-
-    label: str
-    size: str
-    state: str
 
 
 class Services:
@@ -241,21 +232,10 @@ class CitizenOps(Services):
         return receipt
 
     def receipt_lines_for_submission(self, r: Receipt) -> list[str]:
-        k = self.cfg.kiosk
-        lines = [k.hall, k.hall_en, "-" * 24, f"事项 Matter: {r.matter_name}", f"申请人 Applicant: {r.applicant_name_masked}",
-                 f"证件 ID: {r.applicant_id_masked}", f"回执 Receipt: {r.receipt_number}"]
-        if r.case_number:
-            lines.append(f"办件编号 Case: {r.case_number}")
-        if r.promised_date:
-            lines.append(f"承诺办结 Promised: {r.promised_date}")
-        lines += [r.text[0], r.text[1], f"{local(self.app.clock, r.created_at):%Y-%m-%d %H:%M}"]
-        return [x for x in lines if x]
+        return receipts.submission_lines(self.cfg.kiosk, r, local(self.app.clock, r.created_at))
 
     def receipt_lines_for_dropoff(self, res: FlowResult) -> list[str]:
-        k = self.cfg.kiosk
-        return [x for x in (k.hall, k.hall_en, "-" * 24, "材料已投递 Materials dropped off",
-                            f"柜门 Compartment: {res.label}", f"回执 Receipt: {res.receipt_number}",
-                            f"{local(self.app.clock):%Y-%m-%d %H:%M}") if x]
+        return receipts.dropoff_lines(self.cfg.kiosk, res.label, res.receipt_number, local(self.app.clock))
 
     def print_receipt(self, lines: Sequence[str], qr: str | None) -> None:
         if self.printer is not None:
@@ -298,17 +278,10 @@ class CitizenOps(Services):
 
     def cabinet_slots(self, cabinet_id: str) -> list[SlotInfo]:
         """The cabinet's doors in their configured (physical) order with their stored states; a quick DB read."""
-        from sqlalchemy import select
-
-        from kiosk.storage.models import Compartment
+        from kiosk.cabinet_views import cabinet_slots
 
         cab = next((c for c in self.cfg.cabinets if c.id == cabinet_id), None)
-        if cab is None:
-            return []
-        with self.app.db.transaction() as s:
-            states = dict(s.execute(select(Compartment.label, Compartment.state)
-                                    .where(Compartment.cabinet_id == cabinet_id)).all())
-        return [SlotInfo(c.label, c.size, states.get(c.label, "free")) for c in cab.compartments]
+        return [] if cab is None else cabinet_slots(self.app.db, cab)
 
     def readers_present(self) -> bool | None:
         """Whether any card reader answers; None while the kiosk is still starting."""
@@ -324,8 +297,10 @@ class CitizenOps(Services):
             log.warning("citizen reports door %s did not open (flow %s)", handle.label, handle.flow_id)
 
     def dropoff_choices(self, identity: Identity) -> tuple[list[CaseSummary], tuple[Matter, ...]]:
+        from kiosk.case_details import open_for_materials
+
         try:
-            cases = [c for c in self.cases_of(identity) if c.status in OPEN_STATUSES]
+            cases = open_for_materials(self.cases_of(identity))
         except PlatformError:
             cases = []  # the platform is down: drop-off by matter still works from the cached catalog
         return cases, self.catalog.matters()
@@ -347,11 +322,9 @@ class CitizenOps(Services):
                                        applicant=applicant)
 
     def _subject_of_parcel(self, parcel_id: int) -> tuple[str | None, str | None]:
-        from kiosk.storage.models import Parcel
+        from kiosk.cabinet_views import subject_of_parcel
 
-        with self.app.db.transaction() as s:
-            p = s.get(Parcel, parcel_id)
-            return (p.case_number, p.matter_code) if p is not None else (None, None)
+        return subject_of_parcel(self.app.db, parcel_id)
 
 
 class _Cancel(threading.Event):
