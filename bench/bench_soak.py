@@ -188,7 +188,7 @@ class Soak:
         for cab in rt.cfg.cabinets:  # type: ignore[attr-defined]
             for c in cab.compartments:
                 if c.label == handle.label:  # type: ignore[attr-defined]
-                    sim = rt.door_sim(cab.id)  # type: ignore[attr-defined]
+                    sim = rt.sims.door_sim(cab.id)  # type: ignore[attr-defined]
                     if put:
                         sim.put_item(c.board, c.channel)
                     if take:
@@ -200,7 +200,7 @@ class Soak:
         rt = self.rt
         self._identified.clear()
         self._removed.clear()
-        rt.card_sim().insert_demo_card()  # type: ignore[attr-defined]
+        rt.sims.card_sim().insert_demo_card()  # type: ignore[attr-defined]
         if not self._identified.wait(20):
             raise RuntimeError(f"session {i}: the demo card was not read")
         who = self.identity
@@ -215,7 +215,7 @@ class Soak:
                 self._dropoff_and_collect(who)
         rt.rate(5, [], case_number=cases[0].case_number if cases else None,  # type: ignore[attr-defined]
                 matter_code=None if cases else self.matter.code)
-        rt.card_sim().remove_card()  # type: ignore[attr-defined]
+        rt.sims.card_sim().remove_card()  # type: ignore[attr-defined]
         self._removed.wait(20)
         who.wipe()
 
@@ -288,7 +288,7 @@ class WindowSoak:
         self.core._identified.clear()
         d.tap_id("btn_cases")  # type: ignore[attr-defined]  # 我的办件 on the start screen: identify first
         wait(lambda: app.sm.current == "identify", what="the identify screen")
-        rt.card_sim().insert_demo_card()
+        rt.sims.card_sim().insert_demo_card()
         wait(lambda: app.screen.reader_state == "read", timeout=20, what="the card")
         d.tap_id("btn_continue")  # type: ignore[attr-defined]
         wait(lambda: app.sm.current == "cases" and not app.busy, timeout=20, what="my cases")

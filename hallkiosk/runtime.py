@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from hallkiosk.runtime_ops import CitizenOps, StaffOps
 from hallkiosk.runtime_services import ServiceOps
-from hallkiosk.runtime_sim import SimOps
+from hallkiosk.services.sims import SimService
 from hallkiosk.simulators import simulated_parts
 from kiosk.config import Config
 from kiosk.errors import KioskError
@@ -58,7 +58,7 @@ class PlatformStatus:
     detail: str = ""
 
 
-class Runtime(CitizenOps, ServiceOps, StaffOps, SimOps):
+class Runtime(CitizenOps, ServiceOps, StaffOps):
     """The kiosk as the UI sees it. Call :meth:`start` once, :meth:`stop` at exit."""
 
     def __init__(self, cfg: Config, *, post: Post | None = None, workers: int = 4) -> None:
@@ -80,6 +80,7 @@ class Runtime(CitizenOps, ServiceOps, StaffOps, SimOps):
         self.printer: Printer | None = None
         self.screen_name = ""  # which screen shows (the UI sets it; the console's kiosk row reports it, never who)
         super().__init__()
+        self.sims = SimService(cfg, lambda: self.app, self._ready, lambda: self.printer, self._on_card_event)
 
     @property
     def app(self) -> App:

@@ -61,8 +61,6 @@ class Services:
     _ready: threading.Event
 
     def __init__(self) -> None:
-        self._switches: dict[str, bool] = {}
-        self._faults: dict[str, Any] = {}
         self._orphans: dict[int, FlowHandle] = {}  # open doors whose screen went away
 
     def _set_platform_status(self, reachable: bool, detail: str = "") -> None:  # implemented by Runtime

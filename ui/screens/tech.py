@@ -39,7 +39,7 @@ class TechScreen(KioskScreen):
 
     def refresh(self) -> None:
         self.info = ""
-        self.can_simulate = any(self.app.rt.door_sim(c.id) is not None for c in self.app.cfg.cabinets)
+        self.can_simulate = any(self.app.rt.sims.door_sim(c.id) is not None for c in self.app.cfg.cabinets)
         self._fill_doors()
         self._fill_switches()
         self.app.call(self.app.rt.device_status, on_done=self._show_checks)
@@ -56,7 +56,7 @@ class TechScreen(KioskScreen):
     def _fill_switches(self) -> None:
         box = self.ids.switches
         box.clear_widgets()
-        for sw in self.app.rt.sim_switches():
+        for sw in self.app.rt.sims.switches():
             btn = ChoiceButton(text=self.app.t(f"sim.{sw.key}", target=sw.target), value=sw.key, selected=sw.on)
             btn.bind(on_release=lambda b, sw=sw: self.flip(sw))
             box.add_widget(btn)
@@ -197,7 +197,7 @@ class TechScreen(KioskScreen):
 
     def sim_close(self) -> None:
         if self.test_label:
-            self.app.rt.sim_close_door_of(self.test_label)
+            self.app.rt.sims.close_door_of(self.test_label)
 
     def _add_result(self, res: Any) -> None:
         self._results.append(res)
@@ -228,7 +228,7 @@ class TechScreen(KioskScreen):
 
     # --- simulators ------------------------------------------------------------------
     def flip(self, sw: Any) -> None:
-        self.app.rt.flip_sim_switch(sw.key)
+        self.app.rt.sims.flip(sw.key)
         self._fill_switches()
 
     def wipe(self) -> None:
