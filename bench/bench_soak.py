@@ -223,7 +223,7 @@ class Soak:
         rt = self.rt
         h = rt.dropoff(who, matter_code=self.matter.code, matter_name=self.matter.name)  # type: ignore[attr-defined]
         self._door(h, put=True)
-        c = rt.collect(h.parcel_id, "DEMO-STAFF-01")  # type: ignore[attr-defined]
+        c = rt.staff.collect(h.parcel_id, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(c, take=True)
 
     def _platform_says(self, command: str) -> str:
@@ -235,7 +235,7 @@ class Soak:
     def _pickup(self, who: object) -> None:
         rt = self.rt
         case = self._platform_says("approve")
-        d = rt.deposit(case, "DEMO-STAFF-01")  # type: ignore[attr-defined]
+        d = rt.staff.deposit(case, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(d, put=True)
         p = rt.pickup_by_identity(who)  # type: ignore[attr-defined]
         self._door(p, take=True)
