@@ -325,11 +325,11 @@ def _window(cfg: object, platform: subprocess.Popen[str]) -> int:
         os.environ.setdefault(k, v)
     from kivy.base import runTouchApp, stopTouchApp
 
+    from hallkiosk.cli.run import build_touch_app
     from tests.ui.harness import Driver, FakeIdle
-    from ui.main import build_app
 
     idle = FakeIdle()  # the inactivity timer stands still: a session is never reset under the bench's feet
-    app = build_app(cfg, windowed=True, idle_clock=idle)  # type: ignore[arg-type]
+    app = build_touch_app(cfg, windowed=True, idle_clock=idle)  # type: ignore[arg-type]
     app._run_prepare()  # type: ignore[attr-defined]  # build, add the root to the window, on_start
     runTouchApp(embedded=True)
     try:
