@@ -59,10 +59,10 @@ def run(tmp: Path) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
+    from hallkiosk.cli.run import build_touch_app
     from hallkiosk.runtime_services import MatterOffer
     from kiosk.config import load_config
     from kiosk.matter_search import MatterIndex
-    from ui.main import build_app
 
     matters, bundles = catalog()
     index = MatterIndex(matters, bundles)
@@ -74,7 +74,7 @@ def run(tmp: Path) -> int:
             return MatterOffer(f"big-{i}", tuple(matters), tuple(bundles), index)
         return MatterOffer(f"small-{i}", tuple(matters[:30]), (), small_index)
 
-    app = build_app(load_config(_config(tmp)), windowed=True)
+    app = build_touch_app(load_config(_config(tmp)), windowed=True)
     current: list[MatterOffer] = [offer(-1, False)]
     # The one stand-in: the catalog the runtime hands the screen (cached, or from its worker).
     app.rt.matter_offer = lambda: current[0]

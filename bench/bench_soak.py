@@ -188,7 +188,7 @@ class Soak:
         for cab in rt.cfg.cabinets:  # type: ignore[attr-defined]
             for c in cab.compartments:
                 if c.label == handle.label:  # type: ignore[attr-defined]
-                    sim = rt.door_sim(cab.id)  # type: ignore[attr-defined]
+                    sim = rt.sims.door_sim(cab.id)  # type: ignore[attr-defined]
                     if put:
                         sim.put_item(c.board, c.channel)
                     if take:
@@ -200,7 +200,7 @@ class Soak:
         rt = self.rt
         self._identified.clear()
         self._removed.clear()
-        rt.card_sim().insert_demo_card()  # type: ignore[attr-defined]
+        rt.sims.card_sim().insert_demo_card()  # type: ignore[attr-defined]
         if not self._identified.wait(20):
             raise RuntimeError(f"session {i}: the demo card was not read")
         who = self.identity
@@ -215,7 +215,7 @@ class Soak:
                 self._dropoff_and_collect(who)
         rt.rate(5, [], case_number=cases[0].case_number if cases else None,  # type: ignore[attr-defined]
                 matter_code=None if cases else self.matter.code)
-        rt.card_sim().remove_card()  # type: ignore[attr-defined]
+        rt.sims.card_sim().remove_card()  # type: ignore[attr-defined]
         self._removed.wait(20)
         who.wipe()
 
@@ -223,7 +223,7 @@ class Soak:
         rt = self.rt
         h = rt.dropoff(who, matter_code=self.matter.code, matter_name=self.matter.name)  # type: ignore[attr-defined]
         self._door(h, put=True)
-        c = rt.collect(h.parcel_id, "DEMO-STAFF-01")  # type: ignore[attr-defined]
+        c = rt.staff.collect(h.parcel_id, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(c, take=True)
 
     def _platform_says(self, command: str) -> str:
@@ -235,7 +235,7 @@ class Soak:
     def _pickup(self, who: object) -> None:
         rt = self.rt
         case = self._platform_says("approve")
-        d = rt.deposit(case, "DEMO-STAFF-01")  # type: ignore[attr-defined]
+        d = rt.staff.deposit(case, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(d, put=True)
         p = rt.pickup_by_identity(who)  # type: ignore[attr-defined]
         self._door(p, take=True)
@@ -288,7 +288,7 @@ class WindowSoak:
         self.core._identified.clear()
         d.tap_id("btn_cases")  # type: ignore[attr-defined]  # 我的办件 on the start screen: identify first
         wait(lambda: app.sm.current == "identify", what="the identify screen")
-        rt.card_sim().insert_demo_card()
+        rt.sims.card_sim().insert_demo_card()
         wait(lambda: app.screen.reader_state == "read", timeout=20, what="the card")
         d.tap_id("btn_continue")  # type: ignore[attr-defined]
         wait(lambda: app.sm.current == "cases" and not app.busy, timeout=20, what="my cases")
@@ -325,11 +325,11 @@ def _window(cfg: object, platform: subprocess.Popen[str]) -> int:
         os.environ.setdefault(k, v)
     from kivy.base import runTouchApp, stopTouchApp
 
+    from hallkiosk.cli.run import build_touch_app
     from tests.ui.harness import Driver, FakeIdle
-    from ui.main import build_app
 
     idle = FakeIdle()  # the inactivity timer stands still: a session is never reset under the bench's feet
-    app = build_app(cfg, windowed=True, idle_clock=idle)  # type: ignore[arg-type]
+    app = build_touch_app(cfg, windowed=True, idle_clock=idle)  # type: ignore[arg-type]
     app._run_prepare()  # type: ignore[attr-defined]  # build, add the root to the window, on_start
     runTouchApp(embedded=True)
     try:

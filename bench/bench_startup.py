@@ -54,9 +54,9 @@ KIOSK = """
 import os, sys
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 from kiosk.config import load_config
-from ui.main import build_app
+from hallkiosk.cli.run import build_touch_app
 cfg = load_config(sys.argv[1])
-app = build_app(cfg, windowed=True)
+app = build_touch_app(cfg, windowed=True)
 """ + _MARK.format(ready="getattr(app, 'sm', None) is not None and app.sm.current == 'start'") + """
 app.run()
 """

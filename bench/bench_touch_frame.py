@@ -182,7 +182,7 @@ def _kiosk(out: dict[str, list[float]], tmp: Path) -> Any:
 
     from kiosk.config import load_config
     from kiosk.datadir import init
-    from ui.main import build_app
+    from hallkiosk.cli.run import build_touch_app
 
     text = (REPO / "kiosk" / "default.toml").read_text(encoding="utf-8")
     text = text.replace('data_dir = "~/.local/share/hall-kiosk"', f'data_dir = "{tmp / "data"}"')
@@ -190,7 +190,7 @@ def _kiosk(out: dict[str, list[float]], tmp: Path) -> Any:
     p.write_text(text, encoding="utf-8")
     cfg = load_config(p)
     init(cfg, dt.datetime.now(dt.UTC), actor="bench")  # `kiosk db init`: a kiosk starts on a marked data directory
-    app: Any = build_app(cfg, windowed=True)
+    app: Any = build_touch_app(cfg, windowed=True)
 
     def drive(probe: Probe, xt: XTest) -> None:
         while not probe.on_main(lambda: app.rt.ready and app.sm.current == "start"):

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from hallkiosk.runtime_ops import CitizenOps, StaffOps
+from hallkiosk.runtime_ops import CitizenOps
 from hallkiosk.runtime_services import ServiceOps
-from hallkiosk.runtime_sim import SimOps
+from hallkiosk.services.sims import SimService
+from hallkiosk.services.staff import StaffService
+from hallkiosk.services.tech import TechService
 from hallkiosk.simulators import simulated_parts
 from kiosk.config import Config
 from kiosk.errors import KioskError
@@ -58,7 +60,7 @@ class PlatformStatus:
     detail: str = ""
 
 
-class Runtime(CitizenOps, ServiceOps, StaffOps, SimOps):
+class Runtime(CitizenOps, ServiceOps):
     """The kiosk as the UI sees it. Call :meth:`start` once, :meth:`stop` at exit."""
 
     def __init__(self, cfg: Config, *, post: Post | None = None, workers: int = 4) -> None:
@@ -80,6 +82,10 @@ class Runtime(CitizenOps, ServiceOps, StaffOps, SimOps):
         self.printer: Printer | None = None
         self.screen_name = ""  # which screen shows (the UI sets it; the console's kiosk row reports it, never who)
         super().__init__()
+        # The services, composed (hallkiosk/services): each gets the parts it uses, typed by services.core.Core.
+        self.staff = StaffService(self)
+        self.tech = TechService(self)
+        self.sims = SimService(cfg, lambda: self.app, self._ready, lambda: self.printer, self._on_card_event)
 
     @property
     def app(self) -> App:
@@ -99,6 +105,11 @@ class Runtime(CitizenOps, ServiceOps, StaffOps, SimOps):
         from drivers.speech import build_voice
 
         return build_voice(self.cfg.voice, self.cfg.data_dir / "cache")
+
+    @property
+    def stopping(self) -> threading.Event:
+        """Set by :meth:`stop`: long waits (door tests, a door left open) end early."""
+        return self._stop
 
     @property
     def ready(self) -> bool:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from hallkiosk.console_link import console_link_of
+from kiosk import receipts
 from kiosk.clock import local
 from kiosk.errors import PlatformError, PlatformUnavailable
 from kiosk.identity import Identity
@@ -22,13 +22,12 @@ from kiosk.platform_models import Applicant, Assistant, CaseSummary, FieldSpec, 
 # The services below import SQLAlchemy and Alembic (half a second): they are imported where first used, on the
 # start-up thread, so the first frame of the start screen does not wait for them.
 if TYPE_CHECKING:
-    from hallkiosk.diag import DoorTestResult
     from hallkiosk.wiring import App
     from kiosk.applications import ApplicationService, Receipt
     from kiosk.cabinet import Cabinet, FlowHandle, FlowResult
+    from kiosk.cabinet_views import SlotInfo
     from kiosk.catalog import CatalogService
     from kiosk.config import Config
-    from kiosk.diag_model import Check
     from kiosk.evaluations import EvaluationService
     from kiosk.heartbeat import HeartbeatService
     from kiosk.help import HelpOutcome, HelpService
@@ -37,28 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Cases a citizen may bring more materials for.
-OPEN_STATUSES = ("RECEIVED", "IN_REVIEW", "NEED_MORE_MATERIAL")
 DOORS_INTERVAL_S = 5.0  # how often doors left open are looked at again
-
-
-@dataclass(frozen=True)
-class OpenAllResult:
-    """A technician's open-all: doors opened / not opened, labels still open at the wait's end, sensor mismatches."""
-
-    opened: int
-    not_opened: int
-    still_open: list[str]
-    mismatches: int
-
-
-@dataclass(frozen=True)
-class SlotInfo:
-    """One door as the cabinet picture draws it."""
-
-    label: str
-    size: str
-    state: str
 
 
 class Services:
@@ -71,8 +49,6 @@ class Services:
     _ready: threading.Event
 
     def __init__(self) -> None:
-        self._switches: dict[str, bool] = {}
-        self._faults: dict[str, Any] = {}
         self._orphans: dict[int, FlowHandle] = {}  # open doors whose screen went away
 
     def _set_platform_status(self, reachable: bool, detail: str = "") -> None:  # implemented by Runtime
@@ -245,21 +221,10 @@ class CitizenOps(Services):
         return receipt
 
     def receipt_lines_for_submission(self, r: Receipt) -> list[str]:
-        k = self.cfg.kiosk
-        lines = [k.hall, k.hall_en, "-" * 24, f"事项 Matter: {r.matter_name}", f"申请人 Applicant: {r.applicant_name_masked}",
-                 f"证件 ID: {r.applicant_id_masked}", f"回执 Receipt: {r.receipt_number}"]
-        if r.case_number:
-            lines.append(f"办件编号 Case: {r.case_number}")
-        if r.promised_date:
-            lines.append(f"承诺办结 Promised: {r.promised_date}")
-        lines += [r.text[0], r.text[1], f"{local(self.app.clock, r.created_at):%Y-%m-%d %H:%M}"]
-        return [x for x in lines if x]
+        return receipts.submission_lines(self.cfg.kiosk, r, local(self.app.clock, r.created_at))
 
     def receipt_lines_for_dropoff(self, res: FlowResult) -> list[str]:
-        k = self.cfg.kiosk
-        return [x for x in (k.hall, k.hall_en, "-" * 24, "材料已投递 Materials dropped off",
-                            f"柜门 Compartment: {res.label}", f"回执 Receipt: {res.receipt_number}",
-                            f"{local(self.app.clock):%Y-%m-%d %H:%M}") if x]
+        return receipts.dropoff_lines(self.cfg.kiosk, res.label, res.receipt_number, local(self.app.clock))
 
     def print_receipt(self, lines: Sequence[str], qr: str | None) -> None:
         if self.printer is not None:
@@ -302,17 +267,10 @@ class CitizenOps(Services):
 
     def cabinet_slots(self, cabinet_id: str) -> list[SlotInfo]:
         """The cabinet's doors in their configured (physical) order with their stored states; a quick DB read."""
-        from sqlalchemy import select
-
-        from kiosk.storage.models import Compartment
+        from kiosk.cabinet_views import cabinet_slots
 
         cab = next((c for c in self.cfg.cabinets if c.id == cabinet_id), None)
-        if cab is None:
-            return []
-        with self.app.db.transaction() as s:
-            states = dict(s.execute(select(Compartment.label, Compartment.state)
-                                    .where(Compartment.cabinet_id == cabinet_id)).all())
-        return [SlotInfo(c.label, c.size, states.get(c.label, "free")) for c in cab.compartments]
+        return [] if cab is None else cabinet_slots(self.app.db, cab)
 
     def readers_present(self) -> bool | None:
         """Whether any card reader answers; None while the kiosk is still starting."""
@@ -328,8 +286,10 @@ class CitizenOps(Services):
             log.warning("citizen reports door %s did not open (flow %s)", handle.label, handle.flow_id)
 
     def dropoff_choices(self, identity: Identity) -> tuple[list[CaseSummary], tuple[Matter, ...]]:
+        from kiosk.case_details import open_for_materials
+
         try:
-            cases = [c for c in self.cases_of(identity) if c.status in OPEN_STATUSES]
+            cases = open_for_materials(self.cases_of(identity))
         except PlatformError:
             cases = []  # the platform is down: drop-off by matter still works from the cached catalog
         return cases, self.catalog.matters()
@@ -351,129 +311,6 @@ class CitizenOps(Services):
                                        applicant=applicant)
 
     def _subject_of_parcel(self, parcel_id: int) -> tuple[str | None, str | None]:
-        from kiosk.storage.models import Parcel
+        from kiosk.cabinet_views import subject_of_parcel
 
-        with self.app.db.transaction() as s:
-            p = s.get(Parcel, parcel_id)
-            return (p.case_number, p.matter_code) if p is not None else (None, None)
-
-
-class _Cancel(threading.Event):
-    """Set by the screen's "stop" button, or by the runtime stopping: a door test must not outlive the kiosk."""
-
-    def __init__(self, *others: threading.Event | None) -> None:
-        super().__init__()
-        self._others = [e for e in others if e is not None]
-
-    def is_set(self) -> bool:
-        return super().is_set() or any(e.is_set() for e in self._others)
-
-
-class StaffOps(Services):
-    """What the staff and technician screens call."""
-
-    def staff_tasks(self) -> list[Any]:
-        return self.cabinet.tasks()
-
-    def resolve_task(self, task_id: int, actor: str) -> None:
-        self.cabinet.resolve_task(task_id, actor=f"staff:{actor[-4:]}")
-
-    def code_wait(self) -> Any:
-        """The hall's pickup-code wait (kiosk.cabinet.CodeWait), for the staff screen."""
-        return self.cabinet.code_wait()
-
-    def lift_code_wait(self, actor: str) -> Any:
-        """Staff lift the hall's pickup-code wait (audited as cabinet.code_lockout_cleared)."""
-        return self.cabinet.clear_lockout(actor=f"staff:{actor[-4:]}")
-
-    def deposit(self, case_number: str, actor: str, size: str = "M") -> FlowHandle:
-        return self.cabinet.start_deposit(case_number, actor=f"staff:{actor[-4:]}", size=size)
-
-    def collectable(self, include_ready: bool = False) -> list[Any]:  # include_ready: results not yet overdue too
-        return self.cabinet.collectable(include_ready=include_ready)
-
-    def collect(self, parcel_id: int, actor: str, reason: str = "") -> FlowHandle:  # reason: audited (a take-back)
-        return self.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}", reason=reason)
-
-    def handover(self, parcel_id: int, actor: str) -> Any:  # a held parcel handed to its owner at the desk
-        view = self.cabinet.handover(parcel_id, actor=f"staff:{actor[-4:]}")
-        self.sender.poke()  # its PICKED_UP report was queued
-        return view
-
-    def putback(self, parcel_id: int, actor: str) -> Any:  # a held parcel found in place: ready again
-        return self.cabinet.putback(parcel_id, actor=f"staff:{actor[-4:]}")
-
-    def compartments(self) -> list[Any]:
-        return self.cabinet.status()
-
-    def set_compartment_enabled(self, label: str, enable: bool, actor: str) -> None:
-        who = f"staff:{actor[-4:]}"
-        if enable:
-            self.cabinet.enable(label, actor=who)
-        else:
-            self.cabinet.disable(label, actor=who, reason="disabled at the kiosk by staff")
-
-    def tech_open(self, label: str, actor: str) -> FlowResult:
-        return self.cabinet.technician_open(label, actor=f"technician:{actor[-4:]}")
-
-    def tech_open_all(self, actor: str) -> OpenAllResult:
-        """Every door of every board (technician screen, after its confirmation); blocks until they are shut."""
-        who, opened, bad, still, mismatches = f"technician:{actor[-4:]}", 0, 0, [], 0
-        for cab in self.cfg.cabinets:
-            for board in cab.boards:
-                results = self.cabinet.technician_open_all(board, actor=who, cabinet_id=cab.id)
-                opened += sum(r.outcome == "opened" for r in results)
-                bad += sum(r.outcome != "opened" for r in results)
-        for cab in self.cfg.cabinets:
-            for board in cab.boards:
-                left = self.cabinet.wait_board_shut(board, cabinet_id=cab.id)
-                still += left
-                if not left:
-                    mismatches += len(self.cabinet.check_after_open_all(board, cabinet_id=cab.id))
-        return OpenAllResult(opened, bad, still, mismatches)
-
-    def tech_exit_to_shell(self, actor: str) -> None:
-        """Audited before the kiosk leaves the screen to a technician shell."""
-        self.app.audit(f"technician:{actor[-4:]}", "technician.exit_to_shell", self.cfg.kiosk.id)
-
-    def device_status(self) -> list[Check]:
-        """A quick view of each device: the passive checks the heartbeat reports (the diagnostics button runs all)."""
-        from hallkiosk.diag import HEARTBEAT_OPTIONS, run_checks
-
-        return list(run_checks(self.app, options=HEARTBEAT_OPTIONS).checks)
-
-    def diagnostics(self) -> list[Check]:
-        from hallkiosk.diag.runner import Options, run_checks
-
-        return list(run_checks(self.app, options=Options(scan_bus="off")).checks)
-
-    # --- technician door tests (hallkiosk.diag), on a worker; progress comes back on the main thread -------------
-    def door_test_needs_confirmation(self, label: str | None = None) -> bool:
-        """Whether a door test touches a real cabinet (then the screen asks first); never on the simulators."""
-        from hallkiosk.diag import needs_confirmation
-
-        return needs_confirmation(self.app, label)
-
-    def door_test(self, label: str, actor: str, *, confirmed: bool = False, cancel: threading.Event | None = None,
-                  on_progress: Callable[[str], None] | None = None) -> DoorTestResult:
-        """Open one door through the cabinet and watch it until it closes: timings and sensor changes (audited)."""
-        from hallkiosk.diag import door_test
-
-        return door_test(self.app, label, confirmed=confirmed, actor=f"technician:{actor[-4:]}", cabinet=self.cabinet,
-                         cancel=_Cancel(cancel, self._stop), on_progress=self._on_main(on_progress))
-
-    def walk_doors(self, actor: str, *, confirmed: bool = False, cancel: threading.Event | None = None,
-                   on_progress: Callable[[str], None] | None = None,
-                   on_result: Callable[[DoorTestResult], None] | None = None) -> list[DoorTestResult]:
-        """Test every door in turn (occupied and in-use ones are skipped); each result is reported as it comes."""
-        from hallkiosk.diag import walk_test
-
-        return walk_test(self.app, confirmed=confirmed, actor=f"technician:{actor[-4:]}", cabinet=self.cabinet,
-                         cancel=_Cancel(cancel, self._stop), on_progress=self._on_main(on_progress),
-                         on_result=self._on_main(on_result))
-
-    def _on_main(self, fn: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
-        """A callback the diagnostics call on the worker, delivered on the UI's main thread instead."""
-        if fn is None:
-            return None
-        return lambda value: self.post(lambda: fn(value))
+        return subject_of_parcel(self.app.db, parcel_id)

@@ -165,14 +165,9 @@ class ServiceOps(Services):
         return receipt
 
     def ticket_receipt_lines(self, r: ServiceReceipt) -> list[str]:
-        k = self.cfg.kiosk
-        lines = [k.hall, k.hall_en, "-" * 24, "12345 诉求 Hotline request", f"回执 Receipt: {r.receipt_number}"]
-        if r.reference:
-            lines.append(f"诉求编号 Ticket: {r.reference}")
-        days = r.detail.get("promised_reply_days")
-        if days:
-            lines.append(f"{days} 个工作日内答复 Reply within {days} working days")
-        return [x for x in lines if x]
+        from kiosk.receipts import ticket_lines
+
+        return ticket_lines(self.cfg.kiosk, r)
 
     def my_tickets(self, identity: Identity) -> list[Ticket]:
         """我的诉求: the citizen's tickets with status and the department's reply (live)."""

@@ -23,7 +23,15 @@ from kiosk.ports import Platform
 from kiosk.storage.db import Database
 from kiosk.storage.models import Compartment, Parcel
 
+# Cases a citizen may bring more materials for (the drop-off screen lists only these).
+OPEN_STATUSES = ("RECEIVED", "IN_REVIEW", "NEED_MORE_MATERIAL")
+
 Where = Literal["cabinet_here", "cabinet_elsewhere", "mailed", "window", "unknown"]
+
+
+def open_for_materials(cases: Collection[CaseSummary]) -> list[CaseSummary]:
+    """The cases still open for more materials, in the platform's order."""
+    return [c for c in cases if c.status in OPEN_STATUSES]
 
 
 @dataclass(frozen=True)

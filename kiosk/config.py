@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from kiosk.cabinet_layout import check_cabinets
 from kiosk.clock import DEFAULT_TZ, StaffedHours
-from kiosk.config_cabinets import check_cabinets
 from kiosk.errors import ConfigError
 from kiosk.lockboard_families import FAMILY, MAX_ADDRESS, MAX_CHANNELS, MIN_ADDRESS, Family
 from kiosk.printable import printable

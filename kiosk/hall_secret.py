@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,10 +30,9 @@ from sqlalchemy import func, or_, select
 from kiosk.audit import append as audit_append
 from kiosk.config import Config
 from kiosk.errors import ConfigError
-from kiosk.filemodes import private_dir
 from kiosk.keyring import HallKeys, fingerprint, key_id
 from kiosk.sealing import seal, sealed_with, unseal
-from kiosk.secret import load_or_create_secret
+from kiosk.secret import load_or_create_secret, write_key
 from kiosk.storage.db import Database
 from kiosk.storage.models import KeyValue, KioskStatus, OutboxMessage, Parcel, ServiceRequest, StaffBadge, Submission
 
@@ -122,26 +120,13 @@ class Rotation:
     retirement: Retirement
 
 
-def _write_key(path: Path, key: bytes) -> None:
-    """Atomically (tmp + fsync + rename), mode 0600."""
-    private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.write(fd, key)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def rotate(cfg: Config, db: Database, keys: HallKeys, now: dt.datetime, *, actor: str) -> Rotation:
     """A new current key: the old one kept beside the file, sealed payloads re-sealed, unused keys retired."""
     path = cfg.secret_path
     new = HallKeys(secrets.token_bytes(32), [bytes(keys), *[k for i, k in keys.active.items() if i != keys.key_id]])
     old_file = older_file(path, keys.key_id)
-    _write_key(old_file, bytes(keys))  # before the file changes: the old key is never only in memory
-    _write_key(path, bytes(new))
+    write_key(old_file, bytes(keys), exclusive=False)  # before the file changes: the old key is never only in memory
+    write_key(path, bytes(new), exclusive=False)
     try:
         with db.transaction() as s:
             row = s.get(KeyValue, FINGERPRINT_KEY, with_for_update=True)
@@ -161,7 +146,7 @@ def rotate(cfg: Config, db: Database, keys: HallKeys, now: dt.datetime, *, actor
             row.value = json.dumps(rec)
             audit_append(s, now, actor, "secret.rotate", f"key:{new.key_id}", previous=keys.key_id, resealed=resealed)
     except BaseException:
-        _write_key(path, bytes(keys))  # the database still names the old key: so must the file
+        write_key(path, bytes(keys), exclusive=False)  # the database still names the old key: so must the file
         raise
     db.use_key(new.key_id)
     return Rotation(keys.key_id, new.key_id, resealed, retire(cfg, db, new, now, actor=actor))

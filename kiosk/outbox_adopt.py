@@ -22,7 +22,7 @@ from kiosk.clock import Clock
 from kiosk.config import PlatformConfig
 from kiosk.errors import KioskError
 from kiosk.outbox import PENDING, in_flight, of_kiosk
-from kiosk.outbox_attempt import DrainCounts
+from kiosk.outbox_delivery import DrainCounts
 from kiosk.outbox_sender import OutboxSender
 from kiosk.ports import Platform
 from kiosk.storage.db import Database

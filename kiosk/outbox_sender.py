@@ -50,7 +50,7 @@ from kiosk.outbox import (
     reason_of,
     submission_handler,
 )
-from kiosk.outbox_attempt import Attempt, Claimed, Delivery, DrainCounts, attempt
+from kiosk.outbox_delivery import Attempt, Claimed, Delivery, DrainCounts, attempt
 from kiosk.outbox_tasks import on_dead, on_sent
 from kiosk.ports import Platform
 from kiosk.sealing import unseal

@@ -32,12 +32,24 @@ def load_or_create_secret(data_dir: Path, path: Path | None = None, *, create: b
         if len(key) < 32:
             raise ConfigError(f"{path}: the kiosk secret is {len(key)} bytes; it must be at least 32")
         return key
-    private_dir(path.parent)
     key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    write_key(path, key, exclusive=True)
+    return key
+
+
+def write_key(path: Path, data: bytes, *, exclusive: bool) -> None:
+    """Write a key file with mode 0600 (its folder made private): the one writer of key files.
+
+    ``exclusive``: create ``path`` and fail if it exists (two first starts must not make two secrets); otherwise
+    replace it atomically (tmp + fsync + rename), so a crash never leaves a half-written key.
+    """
+    private_dir(path.parent)
+    target = path if exclusive else path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.write(fd, key)
+        os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
-    return key
+    if not exclusive:
+        os.replace(target, path)

@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from kiosk.clock import FakeClock
 from kiosk.config import Config, load_config
 from kiosk.storage.db import Database
+from tests.support.postgres import PG_URL, need_pg, pg_url  # noqa: F401 - pg_url: the shared fixture
+from tests.support.postgres import pg_database as _pg_database  # the name the test folders import
 
-PG_URL = os.environ.get("KIOSK_TEST_PG_URL")
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _pg_database() -> Iterator[str]:
-    """A fresh database on the test PostgreSQL, dropped afterwards."""
-    assert PG_URL
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    base = PG_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def init_kiosk(cfg: Config | Path | str, *, force: bool = False) -> Config:
@@ -55,10 +37,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'kiosk.db'}"
         return
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("KIOSK_TEST_PG_URL is not set: make test must start PostgreSQL")
-        pytest.skip("no PostgreSQL: run under `make test`")
+    need_pg()
     yield from _pg_database()
 
 

@@ -20,12 +20,13 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from hallkiosk.runtime import PlatformStatus, Runtime
+from kiosk import session as session_rules
 from kiosk.errors import KioskError
 from kiosk.identity import Identity
 from kiosk.ports import CardEvent
 from kiosk.session import KioskSession
 from ui import TECH_SHELL_EXIT, theme
-from ui.card_away import CardAway, on_pad
+from ui.card_away import CardAway
 from ui.i18n import Catalogue
 from ui.pinyin.lexicon import Lexicon, load_in_background, seed_lexicon
 from ui.screens import SCREENS, KioskScreen
@@ -454,21 +455,28 @@ class KioskApp(App):
     # --- card events (already on the main thread) ------------------------------
     def on_card(self, ev: CardEvent) -> None:
         self.touch()
-        if ev.kind == "identified" and ev.identity is not None:
-            if ev.reader in self.stale_cards and not self.session.identified:
-                # Read again without being lifted (a reader reconnecting re-reads what lies on it): still the
-                # previous session's card, never this one's identity.
-                log.info("card left from the previous session on %s: not used", ev.reader)
-                ev.identity.wipe()
-                return
-            if self.session.is_staff:
-                ev.identity.wipe()  # a citizen card in staff mode is not used and not kept
-                return
+        route = session_rules.route_card_event(
+            ev.kind, ev.reader, has_identity=ev.identity is not None, stale=ev.reader in self.stale_cards,
+            identified=self.session.identified, is_staff=self.session.is_staff,
+            session_reader=self.session.card_reader)
+        if route == "stale":
+            # Read again without being lifted (a reader reconnecting re-reads what lies on it): still the
+            # previous session's card, never this one's identity.
+            log.info("card left from the previous session on %s: not used", ev.reader)
+            assert ev.identity is not None
+            ev.identity.wipe()
+            return
+        if route == "staff_mode":
+            assert ev.identity is not None
+            ev.identity.wipe()  # a citizen card in staff mode is not used and not kept
+            return
+        if route == "identified":
+            assert ev.identity is not None
             self._identified(ev.identity, ev.reader)
-        elif ev.kind == "badge":
+        elif route == "badge":
             self._on_badge(ev)
             return
-        elif ev.kind == "removed" and self.session.identified and ev.reader == self.session.card_reader:
+        elif route == "removed":
             self._card_removed()
             return
         handler = getattr(self.screen, "on_card_event", None)
@@ -477,21 +485,21 @@ class KioskApp(App):
 
     def _identified(self, identity: Identity, reader: str) -> None:
         old = self.session.identity
-        same = old is not None and not old.wiped and self.card_away.same_number(old, identity)
-        if old is not None and not same and self.screen.holds_session:
+        same = session_rules.same_card(old, identity)
+        do = session_rules.on_identified(same=same, had_identity=old is not None,
+                                         holds_session=self.screen.holds_session, card_away=self.card_away.active)
+        if do.refuse:
             # Someone else's card while a door stands open for this person: the open flow comes first.
             log.info("another card while a door is open: not used")
             identity.wipe()
             return
         if self.card_away.active:
             log.info("card put back: session resumed" if same else "another card after the card was lifted: session ended")
-            if same:
-                self.card_away.close()
-            else:
-                self.reset_session()
-        elif old is not None and not same:
+        if do.resume:
+            self.card_away.close()
+        if do.reset:
             self.reset_session()  # another person's card: nothing of the previous person may stay on any screen
-        if same and old is not None:
+        if do.keep_old and old is not None:
             # The session keeps the copy it has (a worker may be using it); the fresh duplicate goes at once.
             identity.wipe()
             identity = old
@@ -500,17 +508,19 @@ class KioskApp(App):
     def _card_removed(self) -> None:
         """A card left the reader. What that means depends on the card and on what the screen is doing."""
         ident = self.session.identity
-        if ident is None or self.card_away.active:
+        what = session_rules.on_removed(has_identity=ident is not None, card_away=self.card_away.active,
+                                        holds_session=self.screen.holds_session, policy=self.screen.card_removal,
+                                        pad=ident is not None and session_rules.on_pad(ident))
+        if what == "nothing" or ident is None:
             return
-        policy = self.screen.card_removal
-        if self.screen.holds_session or (policy == "keep" and on_pad(ident)):
+        if what == "wipe_keep_screen":
             # A door is open for them, or the outcome is on show: the card's job is done. Its data goes now;
             # the screen stays so they can close the door and see their receipt or result.
             log.info("card removed: identity wiped, %s screen kept", self.sm.current)
             ident.wipe()
             self.session.identity = None
             self.session.card_reader = None
-        elif policy == "ask" and on_pad(ident):
+        elif what == "ask_back":
             log.info("card lifted off the pad: asking for it back")
             self._close_warning()
             self.card_away.begin(ident, self.idle_clock())

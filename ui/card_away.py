@@ -7,7 +7,6 @@ out is deliberate: that still ends the session at once (the app decides which is
 
 from __future__ import annotations
 
-import hmac
 from pathlib import Path
 
 from kivy.lang import Builder
@@ -15,17 +14,11 @@ from kivy.properties import NumericProperty
 from kivy.uix.modalview import ModalView
 
 from kiosk.identity import Identity
+from kiosk.session import CARD_RETURN_S, CardAwayPause
 
-# Long enough to notice the notice and put the card back, short enough that a walked-away person's data goes soon.
-CARD_RETURN_S = 30.0
-PAD_CARD_KINDS = frozenset({"resident_id"})  # second-generation ID cards are contactless: always on a pad
+__all__ = ["CARD_RETURN_S", "CardAway", "CardAwayNotice"]
 
 _KV = Path(__file__).with_suffix(".kv")
-
-
-def on_pad(identity: Identity) -> bool:
-    """Whether this card was laid on a reader pad (lifted casually) rather than pushed into a slot."""
-    return identity.card_kind in PAD_CARD_KINDS
 
 
 class CardAwayNotice(ModalView):
@@ -35,12 +28,10 @@ class CardAwayNotice(ModalView):
 
 
 class CardAway:
-    """The grace period after a pad card was lifted: who it was, until when, and the notice on screen."""
+    """The card-away pause (kiosk.session.CardAwayPause, the rule) with its notice on screen."""
 
     def __init__(self, grace_s: float = CARD_RETURN_S) -> None:
-        self.grace_s = grace_s
-        self.identity: Identity | None = None
-        self.deadline = 0.0
+        self.pause = CardAwayPause(grace_s)
         self.notice: CardAwayNotice | None = None
 
     @staticmethod
@@ -49,12 +40,11 @@ class CardAway:
 
     @property
     def active(self) -> bool:
-        return self.identity is not None
+        return self.pause.active
 
     def begin(self, identity: Identity, now: float) -> None:
         """The card left the pad: remember whose it was (the session still holds it) and show the notice."""
-        self.identity = identity
-        self.deadline = now + self.grace_s
+        self.pause.begin(identity, now)
         if self.notice is None:
             self.notice = CardAwayNotice()
             self.notice.open(animation=False)
@@ -62,21 +52,13 @@ class CardAway:
 
     def tick(self, now: float) -> bool:
         """Update the countdown; True once it has run out (the caller then ends the session)."""
-        left = max(0.0, self.deadline - now)
         if self.notice is not None:
-            self.notice.seconds_left = int(left + 0.999)
-        return self.active and left <= 0
-
-    @staticmethod
-    def same_number(a: Identity, b: Identity) -> bool:
-        """Whether two reads are of the same person (full numbers compared in constant time, never logged)."""
-        if a.wiped or b.wiped:
-            return False
-        return hmac.compare_digest(a.id_number.encode(), b.id_number.encode())
+            self.notice.seconds_left = self.pause.seconds_left(now)
+        return self.pause.expired(now)
 
     def close(self) -> None:
         """Forget the grace period. The identity itself is wiped by the session's end, not here."""
-        self.identity = None
+        self.pause.end()
         if self.notice is not None:
             n, self.notice = self.notice, None
             n.dismiss(animation=False)

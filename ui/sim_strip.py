@@ -78,7 +78,7 @@ class SimStrip(BoxLayout):
         app = App.get_running_app()
         if app is None or not app.simulated_text:
             return
-        card = app.rt.card_sim()
+        card = app.rt.sims.card_sim()
         self.demo = card is not None
         self.has_card = bool(card is not None and card.has_card)
         psim = _platform_sim(app.rt)
@@ -90,7 +90,7 @@ class SimStrip(BoxLayout):
 
     def lay_card(self, i: int) -> None:
         """Lay demo person i's ID card on the simulated reader (any card there is lifted first)."""
-        card = App.get_running_app().rt.card_sim()
+        card = App.get_running_app().rt.sims.card_sim()
         if card is None:
             return
         p = DEMO_PEOPLE[i]
@@ -99,7 +99,7 @@ class SimStrip(BoxLayout):
         self._poll()
 
     def lift_card(self) -> None:
-        card = App.get_running_app().rt.card_sim()
+        card = App.get_running_app().rt.sims.card_sim()
         if card is not None:
             card.remove_card()
         self._poll()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from hallkiosk.cli.common import config_of
+from kiosk.config import Config
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,9 +18,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run)
 
 
+def build_touch_app(cfg: Config, **kw: Any) -> Any:
+    """The touch UI's KioskApp on a runtime built here (not yet running): the one way to build the app, for
+    ``kiosk run``, the UI tests and the benches. ``kw``: ui.main.build_app's (windowed, screenshot_dir, idle_clock)."""
+    from hallkiosk.runtime import Runtime
+    from ui.main import build_app
+
+    return build_app(Runtime(cfg), **kw)
+
+
 def _run(args: argparse.Namespace) -> int:
     cfg = config_of(args)
     from hallkiosk.instance import InstanceLock
+    from hallkiosk.runtime import Runtime
     from kiosk.logsetup import log_to_dir
     from ui.main import run
 
@@ -27,6 +39,6 @@ def _run(args: argparse.Namespace) -> int:
     lock.acquire(wait_s=10)  # a technician's CLI command may be just finishing
     try:
         log_to_dir(cfg.data_dir / "logs")
-        return run(cfg, windowed=args.windowed, screenshot_dir=args.screenshot_dir)
+        return run(Runtime(cfg), windowed=args.windowed, screenshot_dir=args.screenshot_dir)
     finally:
         lock.release()

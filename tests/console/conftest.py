@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PG_URL, _pg_database
+from tests.conftest import _pg_database
 from tests.console.hall import PASSWORD, Hall, make_hall
+from tests.support.postgres import need_pg
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "console"
@@ -24,10 +24,7 @@ def hall(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         yield h
         h.stop()
         return
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("KIOSK_TEST_PG_URL is not set: make test must start PostgreSQL")
-        pytest.skip("no PostgreSQL: run under `make test`")
+    need_pg()
     gen = _pg_database()
     url = next(gen)
     h = make_hall(tmp, url, "postgresql")

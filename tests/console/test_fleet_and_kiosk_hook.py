@@ -9,7 +9,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -21,7 +20,6 @@ from kiosk.kiosk_status import kiosks
 from kiosk.secret import load_or_create_secret
 from kiosk.staff import StaffDirectory
 from kiosk.storage.db import Database
-from tests.conftest import PG_URL, _pg_database
 from tests.console.conftest import login
 from tests.console.hall import PASSWORD, REPO, console_config, start_console
 
@@ -62,15 +60,6 @@ def start_kiosk(cfg: Path) -> subprocess.Popen[str]:
             threading.Thread(target=proc.stdout.read, daemon=True).start()
             return proc
     raise AssertionError("the kiosk did not start:\n" + "".join(seen))
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("KIOSK_TEST_PG_URL is not set: make test must start PostgreSQL")
-        pytest.skip("no PostgreSQL: run under `make test`")
-    yield from _pg_database()
 
 
 @pytest.mark.postgres

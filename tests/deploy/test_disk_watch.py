@@ -37,7 +37,7 @@ def test_low_disk_raises_a_task_and_degrades_the_heartbeat(cfg: Config, monkeypa
         assert rt.wait_ready(60) and rt.start_error is None
 
         def tasks() -> list[object]:
-            return [t for t in rt.staff_tasks() if t.kind == TASK_KIND]
+            return [t for t in rt.staff.tasks() if t.kind == TASK_KIND]
 
         _wait(lambda: tasks(), "the disk_space_low task")
         [task] = tasks()

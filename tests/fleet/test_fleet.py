@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from kiosk.config import CabinetConfig
 from kiosk.platform_models import Applicant
 from kiosk.storage.db import Database
 from kiosk.storage.models import Compartment, OutboxMessage, Parcel, StaffTask
-from tests.conftest import PG_URL, REPO, _pg_database, init_kiosk
+from tests.conftest import REPO, init_kiosk
 from tests.support.config import write_config
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -67,15 +66,6 @@ class Hand(threading.Thread):
                     # new opening must get its own 2 s (else it was shut at once, before the kiosk read it open).
                     opened.pop(ch, None)
             time.sleep(0.05)
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("KIOSK_TEST_PG_URL is not set: make test must start PostgreSQL")
-        pytest.skip("no PostgreSQL: run under `make test`")
-    yield from _pg_database()
 
 
 def _start(cfg: Path, cases: Path, log: Path) -> subprocess.Popen[str]:

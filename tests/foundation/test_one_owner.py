@@ -22,7 +22,7 @@ def test_the_take_back_reasons_have_labels() -> None:
 
 def test_one_list_of_transient_fault_codes() -> None:
     import backend_client.client as client
-    import kiosk.outbox_attempt as attempt
+    import kiosk.outbox_delivery as attempt
     from kiosk.errors import TRANSIENT_FAULT_CODES
 
     assert client.TRANSIENT_FAULT_CODES is attempt.TRANSIENT_FAULT_CODES is TRANSIENT_FAULT_CODES

@@ -30,7 +30,7 @@ from kiosk.config import load_config
 from kiosk.hall_secret import open_hall_secret
 from kiosk.storage.db import Database
 from kiosk.storage.models import OutboxMessage
-from tests.conftest import PG_URL, REPO, _pg_database, init_kiosk
+from tests.conftest import REPO, init_kiosk
 from tests.support.cli import run_cli
 from tests.support.config import write_config
 
@@ -39,15 +39,6 @@ from .helpers import SENIOR
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 ACCOUNTS = {"KIOSK-A": ("user-a", "pw-a-not-a-secret"), "KIOSK-B": ("user-b", "pw-b-not-a-secret")}
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("KIOSK_TEST_PG_URL is not set: make test must start PostgreSQL")
-        pytest.skip("no PostgreSQL: run under `make test`")
-    yield from _pg_database()
 
 
 @pytest.fixture

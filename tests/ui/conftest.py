@@ -58,10 +58,10 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
     cfg = _config(tmp_path_factory.mktemp("kiosk"))
     from kivy.base import runTouchApp, stopTouchApp
 
-    from ui.main import build_app
+    from hallkiosk.cli.run import build_touch_app
 
     idle = FakeIdle()
-    app = build_app(cfg, windowed=True, idle_clock=idle)
+    app = build_touch_app(cfg, windowed=True, idle_clock=idle)
     app._run_prepare()  # build, add the root to the window, on_start (starts the runtime)
     runTouchApp(embedded=True)  # input providers and the event loop, which the test then steps frame by frame
     drv = Driver(app, idle)

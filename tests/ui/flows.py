@@ -17,7 +17,7 @@ def slot_of(d: Driver, label: str) -> tuple[Any, int, int]:
     for cab in d.rt.cfg.cabinets:
         for c in cab.compartments:
             if c.label == label:
-                return d.rt.door_sim(cab.id), c.board, c.channel
+                return d.rt.sims.door_sim(cab.id), c.board, c.channel
     raise KeyError(label)
 
 
@@ -43,7 +43,7 @@ def deposit_ready(d: Driver, person: Applicant = CARD_PERSON) -> tuple[str, str]
 def open_doors(d: Driver) -> list[str]:
     out = []
     for cab in d.rt.cfg.cabinets:
-        sim = d.rt.door_sim(cab.id)
+        sim = d.rt.sims.door_sim(cab.id)
         out += [c.label for c in cab.compartments if sim.is_open(c.board, c.channel)]
     return out
 

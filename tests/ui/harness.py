@@ -50,7 +50,7 @@ class Driver:
 
     def clear_reader(self) -> None:
         """Take any card off the simulated reader and wait until the reader has reported it gone."""
-        self.rt.card_sim().remove_card()
+        self.rt.sims.card_sim().remove_card()
         self.wait_for(lambda: not self.reader_has_card, what="the reader to report the card removed")
 
     # --- time ------------------------------------------------------------------

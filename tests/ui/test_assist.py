@@ -29,7 +29,7 @@ def test_a_proxy_filing_with_the_citizens_consent(k: Driver) -> None:
     k.tap_id("btn_proxy")
     assert k.app.sm.current == "identify" and k.app.session.role == "citizen"
     assert k.app.session.scratch["assist"] == {"staff_id": ASSIST_STAFF_ID, "mode": "PROXY"}
-    k.rt.card_sim().insert_demo_card()  # the citizen's own card
+    k.rt.sims.card_sim().insert_demo_card()  # the citizen's own card
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")

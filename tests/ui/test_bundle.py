@@ -22,7 +22,7 @@ def _type(k: Driver, form: object, text: str) -> None:
 
 def test_a_bundle_filed_end_to_end_with_one_receipt_listing_every_case(k: Driver) -> None:
     k.tap_id("btn_matters")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")

@@ -10,7 +10,7 @@ from tests.ui.harness import Driver
 def test_dropoff_for_a_matter_opens_a_door_and_gives_a_receipt(k: Driver) -> None:
     k.tap_id("btn_dropoff")
     assert k.app.sm.current == "identify"
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     shot(k, "identify")
     k.tap_id("btn_continue")

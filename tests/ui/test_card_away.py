@@ -19,7 +19,7 @@ from ui.card_away import CARD_RETURN_S
 def _form_with_a_phone_typed(k: Driver) -> object:
     """Identified with the demo ID card, on the job-seeker registration form with part of a phone number typed."""
     k.tap_id("btn_matters")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
@@ -31,7 +31,7 @@ def _form_with_a_phone_typed(k: Driver) -> object:
 
 
 def _lift(k: Driver) -> object:
-    k.rt.card_sim().remove_card()
+    k.rt.sims.card_sim().remove_card()
     return k.wait_for(lambda: k.app.card_away.notice, what="the card-removed notice")
 
 
@@ -57,7 +57,7 @@ def test_lifting_the_id_card_mid_form_asks_for_it_back_and_the_same_card_resumes
     k.wait_for(lambda: notice.seconds_left == CARD_RETURN_S - 20, what="the countdown")
     assert k.app._warning is None and k.app.sm.current == "form"
     # The same card back on the pad: everything is as it was.
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: not k.app.card_away.active, timeout=20, what="the card to be read again")
     k.frames(3)
     assert k.app.card_away.notice is None and notice.get_parent_window() is None
@@ -90,7 +90,7 @@ def test_a_different_card_put_down_ends_the_old_session_and_starts_a_new_one(k: 
     form = _form_with_a_phone_typed(k)
     ident = k.app.session.identity
     _lift(k)
-    k.rt.card_sim().insert_card(OTHER_PERSON.name, OTHER_PERSON.id_number)
+    k.rt.sims.card_sim().insert_card(OTHER_PERSON.name, OTHER_PERSON.id_number)
     k.wait_for(lambda: not k.app.card_away.active, timeout=20, what="the other card to be read")
     k.frames(3)
     assert ident.wiped, "the first person's data is gone"

@@ -37,7 +37,7 @@ def _asks_to_lift(k: Driver) -> None:
 
 
 def test_id_card_left_on_the_pad_is_lifted_and_put_back_before_it_counts(k: Driver) -> None:
-    sim = k.rt.card_sim()
+    sim = k.rt.sims.card_sim()
     k.tap_id("btn_matters")
     sim.insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
@@ -88,9 +88,9 @@ def test_a_card_placed_while_the_screen_waits_is_read_at_once_on_both_readers(k:
     k.tap_id("btn_matters")
     scr = k.wait_for(lambda: k.app.sm.current == "identify" and k.app.screen, what="the identify screen")
     assert scr.reader_state == "waiting" and scr.ids.lift_picture.height == 0
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: scr.reader_state == "read", timeout=20, what="the ID card")
-    k.rt.card_sim().remove_card()
+    k.rt.sims.card_sim().remove_card()
     k.wait_for(lambda: k.app.sm.current == "start" and k.app.session.is_blank(), what="the session to end")
     assert not k.app.stale_cards, "a card lifted before the end leaves nothing to put back"
 
@@ -113,7 +113,7 @@ def test_pickup_screen_asks_to_lift_a_card_left_and_the_header_says_take_your_ca
     from tests.ui.test_keypad_still import assert_still, layout
 
     _code, label = deposit_ready(k)
-    sim = k.rt.card_sim()
+    sim = k.rt.sims.card_sim()
     k.tap_id("btn_matters")
     sim.insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")

@@ -35,7 +35,7 @@ def test_identify_shows_where_the_card_goes_until_it_is_read(k: Driver) -> None:
     _shown(k, pic, moving=True)
     before = scr.ids.btn_home.to_window(*scr.ids.btn_home.pos)
     shot(k, "identify_card_where")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: scr.reader_state == "read", timeout=20, what="the card")
     k.settle()
     assert pic.opacity == 0, "the picture goes once the card is read"

@@ -10,7 +10,7 @@ from tests.ui.harness import Driver
 
 def _open_cases(k: Driver) -> object:
     k.tap_id("btn_cases")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     return k.wait_for(lambda: k.app.sm.current == "cases" and k.app.screen.ids.rows.children and k.app.screen,

@@ -106,7 +106,7 @@ def test_a_card_opens_the_door_during_a_wait_and_the_wait_shows_on_entry(short_w
     k.wait_for(lambda: screen.wait_left > 100, what="the hall's wait on entry")
     assert screen.error == k.t("error.code_lockout", wait=k.app.wait_text(screen.wait_left)) or "还要等" in screen.error
     assert "身份证" in screen.error and screen.ids.btn_card.opacity == 1 and not screen.ids.btn_card.disabled
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.sm.current == "door", timeout=20, what="the card to open the door during the wait")
     assert open_doors(k) == [label]
     door = k.app.screen

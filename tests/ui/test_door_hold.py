@@ -26,7 +26,7 @@ def _idle(k: Driver, seconds: float, step: float = 5.0) -> None:
 
 def _open_dropoff_door(k: Driver) -> object:
     k.tap_id("btn_dropoff")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices")
@@ -73,12 +73,12 @@ def test_dropoff_slower_than_the_idle_timeout_keeps_the_session_and_shows_the_re
 def test_pickup_by_card_lifting_the_card_and_taking_time_still_reaches_the_rating(k: Driver) -> None:
     _code, label = deposit_ready(k)
     k.tap_id("btn_pickup")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.sm.current == "door", timeout=20, what="the card to be read and the door to open")
     door = k.app.screen
     ident = k.app.session.identity
     # People pick their ID card up and walk to the door: the card's data goes, the door flow stays.
-    k.rt.card_sim().remove_card()
+    k.rt.sims.card_sim().remove_card()
     k.wait_for(lambda: ident.wiped, what="the lifted card's identity to be wiped")
     assert k.app.sm.current == "door" and not k.app.card_away.active and k.app.session.identity is None
     _idle(k, 40)

@@ -44,7 +44,7 @@ def test_paper_out_a_dropoff_shows_the_print_failure_and_the_receipt_number(k: D
         printed_before = len(printer.printed)
         # A citizen drops materials off.
         k.tap_id("btn_dropoff")
-        k.rt.card_sim().insert_demo_card()
+        k.rt.sims.card_sim().insert_demo_card()
         k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
         k.tap_id("btn_continue")
         k.wait_for(lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices")
@@ -94,7 +94,7 @@ def test_a_dropoff_with_paper_prints_and_shows_no_fallback(k: Driver) -> None:
     printer = k.rt.printer
     printed_before = len(printer.printed)
     k.tap_id("btn_dropoff")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices")

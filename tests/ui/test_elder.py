@@ -51,7 +51,7 @@ def test_elder_mode_one_tap_bigger_slower_paged_and_gone_with_the_session(elder:
     k.frames(3)
     assert bar.height > 0 and bar.text.startswith("[b][u]第1步 读卡[/u][/b]") and "4 提交" in bar.text
     assert bar.texture_size[0] <= bar.width + 1, "the step bar fits on one line"
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and _rows(k), what="the catalog")
@@ -75,7 +75,7 @@ def test_step_bar_on_every_step_of_a_matter_in_both_modes(k: Driver) -> None:
         if mode == "elder":
             k.tap_id("btn_elder", "start")
         k.tap_id("btn_matters")
-        k.rt.card_sim().insert_demo_card()
+        k.rt.sims.card_sim().insert_demo_card()
         k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
         k.tap_id("btn_continue")
         k.wait_for(lambda: k.app.sm.current == "matters" and _rows(k), what="the catalog")
@@ -92,7 +92,7 @@ def test_step_bar_on_every_step_of_a_matter_in_both_modes(k: Driver) -> None:
         assert "[b][u]2 填写[/u][/b]" in bar.text and bar.height > 0
         assert bar.texture_size[0] <= bar.width + 1
         shot(k, f"steps_form_{mode}")
-        k.rt.card_sim().remove_card()
+        k.rt.sims.card_sim().remove_card()
         k.wait_for(lambda: k.app.sm.current == "start" or k.app.card_away.active, what="the card taken away")
         k.app.reset_session()
         k.clear_reader()

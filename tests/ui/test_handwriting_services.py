@@ -36,7 +36,7 @@ def _write(k: Driver, pad: Any, ch: str, pkg: Any) -> None:
 def test_street_and_detail_by_handwriting(k: Driver, pkg: Any) -> None:
     k.wait_for(lambda: k.app.pinyin_lexicon.ready, timeout=90, what="the pinyin index")
     k.tap_id("btn_matters")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")

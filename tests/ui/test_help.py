@@ -19,7 +19,7 @@ CITIZEN_SCREENS = ("start", "identify", "matters", "pickup", "dropoff", "cases",
 
 
 def _help_tasks(k: Driver) -> list:
-    return [t for t in k.rt.staff_tasks() if t.kind == TASK_HELP_REQUEST]
+    return [t for t in k.rt.staff.tasks() if t.kind == TASK_HELP_REQUEST]
 
 
 def _header(k: Driver) -> object:

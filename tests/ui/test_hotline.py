@@ -12,7 +12,7 @@ def test_a_complaint_about_a_case_is_filed_and_its_reply_shown(k: Driver) -> Non
     bo = k.rt.app.platform.sim.backoffice
     case = approved_case(k)
     k.tap_id("btn_cases")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     cases = k.wait_for(lambda: k.app.sm.current == "cases" and k.app.screen.ids.rows.children and k.app.screen,

@@ -21,7 +21,7 @@ SENIOR_ID = "110105195801011232"
 def _identify_senior(k: Driver) -> None:
     k.tap_id("btn_matters")
     assert k.app.sm.current == "identify"
-    k.rt.card_sim().insert_card("张三", SENIOR_ID)
+    k.rt.sims.card_sim().insert_card("张三", SENIOR_ID)
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card to be read")
     k.tap_id("btn_continue")
 

@@ -125,7 +125,7 @@ def test_staff_deposit_keyboard_holds_still(mode: Driver) -> None:
 def _elder_card_form(k: Driver) -> Any:
     k.tap_id("btn_matters", "start")
     # A senior's card: the senior card is for people aged 60 or over, checked before the form (issue 13).
-    k.rt.card_sim().insert_card("张三", "110105195801011232")
+    k.rt.sims.card_sim().insert_card("张三", "110105195801011232")
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")

@@ -13,7 +13,7 @@ from tests.ui.harness import Driver
 def _identify(k: Driver, then: str) -> None:
     k.tap_id(then)
     assert k.app.sm.current == "identify"
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card to be read")
     who = k.app.screen.ids.who.text
     assert "110105********1232" in who and "张*" in who and CARD_PERSON.id_number not in who

@@ -9,7 +9,7 @@ from ui.screens.matters import SectionLabel
 
 def _to_matters(k: Driver) -> object:
     k.tap_id("btn_matters")
-    k.rt.card_sim().insert_demo_card()  # 张三, born 1990-01-01
+    k.rt.sims.card_sim().insert_demo_card()  # 张三, born 1990-01-01
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     return k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.offer is not None

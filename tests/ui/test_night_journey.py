@@ -17,7 +17,7 @@ def _said(k: Driver) -> list[str]:
 
 def test_night_pickup_in_elder_mode_with_voice(k: Driver) -> None:
     code, label = deposit_ready(k)
-    sim = k.rt.card_sim()
+    sim = k.rt.sims.card_sim()
     # The person before left their card on the pad.
     k.tap_id("btn_matters")
     sim.insert_demo_card()

@@ -46,7 +46,7 @@ def test_pickup_by_code_opens_that_door_and_finishes_the_parcel(k: Driver) -> No
 def test_pickup_by_card_needs_no_code(k: Driver) -> None:
     _code, label = deposit_ready(k)
     k.tap_id("btn_pickup")
-    k.rt.card_sim().insert_demo_card()  # the citizen puts their ID card on the reader
+    k.rt.sims.card_sim().insert_demo_card()  # the citizen puts their ID card on the reader
     k.wait_for(lambda: k.app.sm.current == "door", timeout=20, what="the card to be read and the door to open")
     assert k.app.session.identified
     assert open_doors(k) == [label]
@@ -56,7 +56,7 @@ def test_pickup_by_card_needs_no_code(k: Driver) -> None:
     assert parcel_state(k, door.handle.parcel_id) == "picked_up"
     # Taking the card away wipes the identity at once; the door screen stays so they can go on to the rating.
     ident = k.app.session.identity
-    k.rt.card_sim().remove_card()
+    k.rt.sims.card_sim().remove_card()
     k.wait_for(lambda: ident.wiped, timeout=10, what="card removal to wipe the identity")
     assert k.app.session.identity is None and k.app.sm.current == "door" and not k.app.card_away.active
     k.tap_id("btn_next")

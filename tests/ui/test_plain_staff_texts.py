@@ -44,7 +44,7 @@ def tasks(k: Driver) -> Iterator[list[int]]:
                store.add_task(s, now, "door_fault", DOOR_DETAIL, compartment_id=comp.id).id]
     yield ids
     for tid in ids:  # every test leaves the hall as it found it
-        if tid in [t.id for t in k.rt.staff_tasks()]:
+        if tid in [t.id for t in k.rt.staff.tasks()]:
             k.rt.cabinet.resolve_task(tid, actor="test")
 
 
@@ -63,7 +63,7 @@ def test_staff_tasks_in_plain_chinese_with_the_details_behind_a_toggle(k: Driver
     k.tap(sms.ids.btn_details)
     assert sms.ids.technical.text == SMS_DETAIL and sms.ids.technical.height > 0
     assert sms.ids.btn_details.text == k.t("plain.hide_details")
-    assert tasks[0] in [t.id for t in k.rt.staff_tasks()], "the toggle does not close the task"
+    assert tasks[0] in [t.id for t in k.rt.staff.tasks()], "the toggle does not close the task"
     shown = _jargon(staff)
     assert shown == [SMS_DETAIL], shown  # only the toggled detail shows the core's text
     k.tap(sms.ids.btn_details)
@@ -118,7 +118,7 @@ def test_technician_diagnostics_in_plain_chinese(k: Driver) -> None:
     finally:
         k.tap_text(jam, tech.ids.switches)  # unjam
         k.rt.cabinet.enable("A01", actor="test")
-        for t in k.rt.staff_tasks():
+        for t in k.rt.staff.tasks():
             if t.label == "A01":
                 k.rt.cabinet.resolve_task(t.id, actor="test")
     assert comp_state(k, "A01") == "free"

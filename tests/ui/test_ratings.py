@@ -10,7 +10,7 @@ from tests.ui.harness import Driver
 
 def _identified_on_cases(k: Driver) -> None:
     k.tap_id("btn_cases")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "cases" and not k.app.busy, timeout=20, what="my cases")

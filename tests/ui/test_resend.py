@@ -19,7 +19,7 @@ def test_a_citizen_who_lost_the_sms_gets_a_new_code_and_the_old_one_dies(k: Driv
     assert k.app.sm.current == "pickup"
     k.tap_id("btn_lost_code")
     assert k.app.sm.current == "identify", "the card first: the code goes only to the card holder's phone"
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     scr = k.wait_for(lambda: k.app.sm.current == "resend" and k.app.screen.ids.rows.children and k.app.screen,

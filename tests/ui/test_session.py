@@ -11,7 +11,7 @@ def test_inactivity_warns_then_resets_and_wipes_everything(k: Driver) -> None:
     k.tap(k.app.root.ids.lang_btn)
     assert k.app.lang == "en"
     k.tap_id("btn_matters")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     ident = k.app.session.identity
     k.tap_id("btn_continue")
@@ -58,7 +58,7 @@ def test_technician_pin(k: Driver) -> None:
     k.wait_for(lambda: k.app.screen.ids.checks.children, what="device status")
     k.tap_text("A03", k.app.screen.ids.doors)
     k.wait_for(lambda: k.app.screen.info, what="the door to open")
-    sim = k.rt.door_sim("CAB-01")
+    sim = k.rt.sims.door_sim("CAB-01")
     assert sim.is_open(0, 3)
     sim.close_door(0, 3)
 
@@ -67,10 +67,10 @@ def test_platform_down_shows_the_notice_and_pickup_still_works(k: Driver) -> Non
     from tests.ui.flows import deposit_ready, open_doors
 
     code, label = deposit_ready(k)
-    assert k.rt.flip_sim_switch("platform_down") is True  # the simulator now resets every connection
+    assert k.rt.sims.flip("platform_down") is True  # the simulator now resets every connection
     try:
         k.tap_id("btn_cases")
-        k.rt.card_sim().insert_demo_card()
+        k.rt.sims.card_sim().insert_demo_card()
         k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
         k.tap_id("btn_continue")
         k.wait_for(lambda: k.app.screen.error, timeout=30, what="the lookup to fail")
@@ -78,7 +78,7 @@ def test_platform_down_shows_the_notice_and_pickup_still_works(k: Driver) -> Non
         last = k.t("error.query_unavailable", when="").split("{")[0]
         assert k.app.screen.error.startswith(last.split("。")[0]) and k.app.platform_down
         assert k.app.screen.error != k.t("error.query_unavailable_never"), "the platform answered before"
-        k.rt.card_sim().remove_card()  # lifted off the pad: asked to put it back, or to end
+        k.rt.sims.card_sim().remove_card()  # lifted off the pad: asked to put it back, or to end
         notice = k.wait_for(lambda: k.app.card_away.notice, what="the card-removed notice")
         k.tap(notice.ids.end)
         k.wait_for(lambda: k.app.sm.current == "start", what="the reset")
@@ -95,7 +95,7 @@ def test_platform_down_shows_the_notice_and_pickup_still_works(k: Driver) -> Non
         k.tap_id("btn_sim_close")
         k.wait_for(lambda: k.app.screen.closed, what="the door to close")
     finally:
-        k.rt.flip_sim_switch("platform_down")
+        k.rt.sims.flip("platform_down")
     k.rt.run(k.rt.beat)
     k.wait_for(lambda: not k.app.platform_down, timeout=20, what="the notice to go when the platform is back")
 

@@ -58,7 +58,7 @@ def test_demo_cards_are_the_platform_simulators_applicants(k: Driver) -> None:
             shot(k, "sim_strip_demo_cards")
         k.wait_for(lambda: not strip.ids.btn_lift_card.disabled, what="the lift button")
         k.tap(strip.ids.btn_lift_card)
-        k.wait_for(lambda: not k.rt.card_sim().has_card, what="the card lifted")
+        k.wait_for(lambda: not k.rt.sims.card_sim().has_card, what="the card lifted")
         k.go_start()
 
 

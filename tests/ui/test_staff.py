@@ -48,7 +48,7 @@ def test_staff_collect_a_dropoff(k: Driver) -> None:
     pid, label = dropped_off(k)
     _collect(k, pid, label, "collect.kind.dropoff")
     assert parcel_state(k, pid) == "collected" and comp_state(k, label) == "free"
-    assert pid not in [p.id for p in k.rt.collectable()]
+    assert pid not in [p.id for p in k.rt.staff.collectable()]
 
 
 def test_staff_collect_an_overdue_result(k: Driver) -> None:
@@ -89,7 +89,7 @@ def test_staff_resolve_the_task_a_citizen_raised(k: Driver) -> None:
     k.tap_id("btn_not_open")
     door = k.app.screen
     assert door.help_shown and door.ids.help.text == k.t("door.help")
-    task = k.wait_for(lambda: next((t for t in k.rt.staff_tasks() if t.kind == "reported_problem" and t.label == label),
+    task = k.wait_for(lambda: next((t for t in k.rt.staff.tasks() if t.kind == "reported_problem" and t.label == label),
                                    None), what="the staff task")
     k.tap_id("btn_sim_close")
     k.wait_for(lambda: door.closed, what="the door to close")
@@ -104,7 +104,7 @@ def test_staff_resolve_the_task_a_citizen_raised(k: Driver) -> None:
     k.tap(row)
     k.wait_for(lambda: all(r.ref != task.id for r in staff.ids.tasks.children) and staff.n_tasks == n - 1,
                what="the task to go from the list")
-    assert task.id not in [t.id for t in k.rt.staff_tasks()]
+    assert task.id not in [t.id for t in k.rt.staff.tasks()]
     done = next(t for t in k.rt.cabinet.tasks(open_only=False) if t.id == task.id)
     assert done.resolved_at is not None and done.resolved_by == f"staff:{STAFF_BADGE[-4:]}"
 

@@ -147,7 +147,7 @@ def test_a_task_shows_what_to_do_with_its_case_number(k: Driver) -> None:
     try:
         _code, label = deposit_ready(k, OTHER_PERSON)
         k.rt.sender.poke()
-        task = k.wait_for(lambda: next((t for t in k.rt.staff_tasks() if t.kind == "sms_not_sent"), None),
+        task = k.wait_for(lambda: next((t for t in k.rt.staff.tasks() if t.kind == "sms_not_sent"), None),
                           timeout=20, what="the dead SMS's staff task")
     finally:
         faults.disarm(fault)
@@ -174,7 +174,7 @@ def test_a_task_shows_what_to_do_with_its_case_number(k: Driver) -> None:
     assert row.ids.note.text == task.detail
     shot(k, "staff_task_detail")
     k.tap(row)
-    k.wait_for(lambda: task.id not in [t.id for t in k.rt.staff_tasks()], what="the task to be resolved")
+    k.wait_for(lambda: task.id not in [t.id for t in k.rt.staff.tasks()], what="the task to be resolved")
     _take_out(k, view.id, label)
 
 

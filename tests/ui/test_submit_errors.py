@@ -33,7 +33,7 @@ def test_applicant_phone_maps_only_when_the_form_has_a_phone() -> None:
 def _fill_ssc_form(k: Driver, phone: str = "13800138000") -> object:
     """Identified with the demo card, the social security card replacement form filled in, on the review screen."""
     k.tap_id("btn_matters")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
     k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")

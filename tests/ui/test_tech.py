@@ -67,12 +67,12 @@ def test_door_test_of_a_jammed_door_shows_the_fault(k: Driver) -> None:
         assert row.detail == k.t("tech.plain.not_opened"), "what happened and what to do, in plain words"
         assert "did not open" in row.technical and "faulty" in row.technical, "the finding and the hint: details"
         assert comp_state(k, "A01") == "faulty", "a door that does not open is taken out of service"
-        assert any(t.kind == "door_fault" and t.label == "A01" for t in k.rt.staff_tasks())
+        assert any(t.kind == "door_fault" and t.label == "A01" for t in k.rt.staff.tasks())
     finally:
         k.tap_text(k.t("sim.door_jam", target="A01"), tech.ids.switches)  # unjam
     # Back in service as staff would after the repair, with its task done: the other tests find the cabinet as it was.
     k.rt.cabinet.enable("A01", actor="test")
-    for t in k.rt.staff_tasks():
+    for t in k.rt.staff.tasks():
         if t.label == "A01":
             k.rt.cabinet.resolve_task(t.id, actor="test")
     assert comp_state(k, "A01") in (before, "free", "occupied")
@@ -110,7 +110,7 @@ def test_walk_all_doors_reports_each_door_as_it_goes(k: Driver) -> None:
 
 def test_a_door_test_on_a_real_cabinet_asks_first(k: Driver, monkeypatch: Any) -> None:
     tech = _tech(k)
-    monkeypatch.setattr(k.rt, "door_test_needs_confirmation", lambda label=None: True)
+    monkeypatch.setattr(k.rt.tech, "door_test_needs_confirmation", lambda label=None: True)
     k.tap_id("mode_test")
     k.tap_text("A04", tech.ids.doors)
     assert tech.confirm_label == "A04" and not tech.testing and open_doors(k) == []

@@ -41,7 +41,7 @@ def test_every_screen(k: Driver, lang: str) -> None:
     _snap(k, "start")
     # A citizen with a card.
     app.go("identify", next_screen="matters")
-    rt.card_sim().insert_demo_card()
+    rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: app.screen.reader_state == "read", timeout=20, what="the card")
     _snap(k, "identify")
     ident = app.session.identity
@@ -88,7 +88,7 @@ def test_every_screen(k: Driver, lang: str) -> None:
     k.tap_id("r2")
     _snap(k, "rate")
     # Staff and technician. On the rating screen the card's job is done: lifting it wipes the identity only.
-    rt.card_sim().remove_card()
+    rt.sims.card_sim().remove_card()
     k.wait_for(lambda: ident.wiped, what="the card's removal to wipe the identity")
     app.reset_session()
     app.set_language(lang)

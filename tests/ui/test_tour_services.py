@@ -33,7 +33,7 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
     bo = rt.app.platform.sim.backoffice
     app.set_language(lang)
     app.go("identify", next_screen="matters")
-    rt.card_sim().insert_demo_card()
+    rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: app.screen.reader_state == "read", timeout=20, what="the card")
     ident = app.session.identity
     # The matters screen's search box.

@@ -106,7 +106,7 @@ def test_mute_and_volume_reset_for_the_next_person(k: Driver) -> None:
 def test_take_your_card_after_the_session_while_the_card_stays(k: Driver) -> None:
     v = k.rt.voice
     k.tap_id("btn_matters", "start")
-    k.rt.card_sim().insert_demo_card()
+    k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     assert said(k, len(v.log) - 1) == [("identify", k.t("voice.identified"))]
     n0 = len(v.log)

@@ -65,7 +65,7 @@ class DoorScreen(KioskScreen):
         self.result = None
         self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
         self.slots = self.app.rt.cabinet_slots(h.cabinet_id)
-        self.can_simulate = self.app.rt.door_sim(h.cabinet_id) is not None
+        self.can_simulate = self.app.rt.sims.door_sim(h.cabinet_id) is not None
         self._opened_at = self.app.idle_clock()  # the app's idle clock, so tests can move it
         self.holds_session = True
         self._stop_watch()

@@ -29,7 +29,7 @@ class IdentifyScreen(KioskScreen):
             self.app.say(self.app.t("identify.state.lift"))
 
     def refresh(self) -> None:
-        self.can_simulate = self.app.rt.card_sim() is not None
+        self.can_simulate = self.app.rt.sims.card_sim() is not None
         s = self.app.session
         if s.identified and s.identity is not None:
             self.reader_state = "read"

@@ -29,7 +29,7 @@ class PickupScreen(KioskScreen):
         self.digits = self.app.cfg.pickup.code_digits
         self.lift = bool(self.app.stale_cards)
         # Someone else's wrong codes may have started a wait: say so before this citizen types six digits.
-        self.app.call(self.app.rt.code_wait, busy=False, on_done=self._hall_wait, on_error=lambda _e: None)
+        self.app.call(self.app.rt.staff.code_wait, busy=False, on_done=self._hall_wait, on_error=lambda _e: None)
 
     def _hall_wait(self, state: Any) -> None:
         if state.wait_s > 0:

@@ -19,7 +19,7 @@ class PinScreen(KioskScreen):
 
     def refresh(self) -> None:
         super().refresh()
-        self.can_simulate = self.role == "technician" and self.app.rt.sim_staff_badge_available()
+        self.can_simulate = self.role == "technician" and self.app.rt.sims.staff_badge_available()
 
     def on_key(self, key: str) -> None:
         if key == "back":

@@ -30,8 +30,8 @@ class StaffScreen(KioskScreen):
 
     def refresh(self) -> None:
         self.ids.tasks.clear_widgets()
-        self.app.call(self.app.rt.staff_tasks, on_done=self._show)
-        self.app.call(self.app.rt.code_wait, busy=False, on_done=self._show_code_wait)
+        self.app.call(self.app.rt.staff.tasks, on_done=self._show)
+        self.app.call(self.app.rt.staff.code_wait, busy=False, on_done=self._show_code_wait)
 
     def _show_code_wait(self, st: Any) -> None:
         self.code_waiting = bool(st.wait_s or st.wrong_counted)
@@ -42,9 +42,9 @@ class StaffScreen(KioskScreen):
         """Codes accepted again at every kiosk of the hall (audited with this staff member's id)."""
         def lifted(_r: Any) -> None:
             self.error = self.app.t("staff.code_lifted")
-            self.app.call(self.app.rt.code_wait, busy=False, on_done=self._show_code_wait)
+            self.app.call(self.app.rt.staff.code_wait, busy=False, on_done=self._show_code_wait)
 
-        self.app.call(self.app.rt.lift_code_wait, self.app.session.staff_id or "staff", on_done=lifted)
+        self.app.call(self.app.rt.staff.lift_code_wait, self.app.session.staff_id or "staff", on_done=lifted)
 
     def _show(self, tasks: Sequence[Any]) -> None:
         box = self.ids.tasks
@@ -59,7 +59,7 @@ class StaffScreen(KioskScreen):
             box.add_widget(row)
 
     def _resolve(self, row: Any) -> None:
-        self.app.call(self.app.rt.resolve_task, row.ref, self.app.session.staff_id or "staff",
+        self.app.call(self.app.rt.staff.resolve_task, row.ref, self.app.session.staff_id or "staff",
                       on_done=lambda _r: self.refresh())
 
     def wipe(self) -> None:

@@ -73,7 +73,7 @@ class StaffCollectScreen(KioskScreen):
 
     def refresh(self) -> None:
         self.ids.rows.clear_widgets()
-        self.app.call(self.app.rt.collectable, self.show_all, on_done=self._show)
+        self.app.call(self.app.rt.staff.collectable, self.show_all, on_done=self._show)
 
     def toggle_all(self) -> None:
         self.show_all = not self.show_all
@@ -108,7 +108,7 @@ class StaffCollectScreen(KioskScreen):
         if action == "collect":
             self._collect(p.id, "")
             return
-        fn = self.app.rt.handover if action == "handover" else self.app.rt.putback
+        fn = self.app.rt.staff.handover if action == "handover" else self.app.rt.staff.putback
         log.info("staff %s parcel %s", action, p.id)
         self.app.call(fn, p.id, self.app.session.staff_id or "staff", on_done=lambda _v: self.refresh(),
                       on_error=self._refused)
@@ -122,7 +122,7 @@ class StaffCollectScreen(KioskScreen):
 
     def _collect(self, parcel_id: int, reason: str) -> None:
         # A parcel picked up since the list was drawn is refused by the core: say so and show the list as it is now.
-        self.app.call(self.app.rt.collect, parcel_id, self.app.session.staff_id or "staff", reason,
+        self.app.call(self.app.rt.staff.collect, parcel_id, self.app.session.staff_id or "staff", reason,
                       on_done=lambda h: self.app.go("door", handle=h, purpose="collect"), on_error=self._refused)
 
     def _refused(self, err: BaseException) -> None:

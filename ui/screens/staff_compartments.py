@@ -13,7 +13,7 @@ class StaffCompartmentsScreen(KioskScreen):
 
     def refresh(self) -> None:
         self.ids.rows.clear_widgets()
-        self.app.call(self.app.rt.compartments, on_done=self._show)
+        self.app.call(self.app.rt.staff.compartments, on_done=self._show)
 
     def _show(self, comps: list[Any]) -> None:
         box = self.ids.rows
@@ -29,7 +29,7 @@ class StaffCompartmentsScreen(KioskScreen):
     def _toggle(self, row: Any) -> None:
         c = row.ref
         enable = c.state in ("disabled", "faulty")
-        self.app.call(self.app.rt.set_compartment_enabled, c.label, enable, self.app.session.staff_id or "staff",
+        self.app.call(self.app.rt.staff.set_compartment_enabled, c.label, enable, self.app.session.staff_id or "staff",
                       on_done=lambda _r: self.refresh())
 
     def wipe(self) -> None:

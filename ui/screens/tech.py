@@ -42,10 +42,10 @@ class TechScreen(KioskScreen):
 
     def refresh(self) -> None:
         self.info = ""
-        self.can_simulate = any(self.app.rt.door_sim(c.id) is not None for c in self.app.cfg.cabinets)
+        self.can_simulate = any(self.app.rt.sims.door_sim(c.id) is not None for c in self.app.cfg.cabinets)
         self._fill_doors()
         self._fill_switches()
-        self.app.call(self.app.rt.device_status, on_done=self._show_checks)
+        self.app.call(self.app.rt.tech.device_status, on_done=self._show_checks)
 
     def _fill_doors(self) -> None:
         box = self.ids.doors
@@ -59,7 +59,7 @@ class TechScreen(KioskScreen):
     def _fill_switches(self) -> None:
         box = self.ids.switches
         box.clear_widgets()
-        for sw in self.app.rt.sim_switches():
+        for sw in self.app.rt.sims.switches():
             btn = ChoiceButton(text=self.app.t(f"sim.{sw.key}", target=sw.target), value=sw.key, selected=sw.on)
             btn.bind(on_release=lambda b, sw=sw: self.flip(sw))
             box.add_widget(btn)
@@ -76,10 +76,10 @@ class TechScreen(KioskScreen):
     def exit_to_shell(self) -> None:
         """Leave the kiosk for a technician shell: audited first, then the app ends with TECH_SHELL_EXIT (the kiosk
         session's script opens a terminal on it; run by hand, the kiosk just quits)."""
-        self.app.call(self.app.rt.tech_exit_to_shell, self._actor(), on_done=lambda _r: self.app.quit_to_shell())
+        self.app.call(self.app.rt.tech.exit_to_shell, self._actor(), on_done=lambda _r: self.app.quit_to_shell())
 
     def run_diagnostics(self) -> None:
-        self.app.call(self.app.rt.diagnostics, on_done=self._show_checks)
+        self.app.call(self.app.rt.tech.diagnostics, on_done=self._show_checks)
 
     # --- doors: open, or test ---------------------------------------------------------
     def set_mode(self, mode: str) -> None:
@@ -93,18 +93,18 @@ class TechScreen(KioskScreen):
             self.open_door(label)
 
     def open_door(self, label: str) -> None:
-        self.app.call(self.app.rt.tech_open, label, self._actor(),
+        self.app.call(self.app.rt.tech.open, label, self._actor(),
                       on_done=lambda _r: setattr(self, "info", self.app.t("tech.opened", label=label)))
 
     def ask_test(self, label: str) -> None:
         """Test one door; on a real cabinet the door opens only after "confirm" (the simulators need none)."""
-        if self.app.rt.door_test_needs_confirmation(label):
+        if self.app.rt.tech.door_test_needs_confirmation(label):
             self.confirm_label = label
         else:
             self.test_door(label)
 
     def ask_walk(self) -> None:
-        if self.app.rt.door_test_needs_confirmation():
+        if self.app.rt.tech.door_test_needs_confirmation():
             self.confirm_label = WALK
         else:
             self.walk(confirmed=False)
@@ -116,7 +116,7 @@ class TechScreen(KioskScreen):
         """Every door of every board opens (refused while a flow is open); once all are shut, the item sensors
         are compared with the records (one staff task per mismatch). The wait runs off the UI thread."""
         self.info, self.testing = self.app.t("tech.opening_all"), True
-        self.app.call(self.app.rt.tech_open_all, self._actor(), busy=False, on_done=self._opened_all,
+        self.app.call(self.app.rt.tech.open_all, self._actor(), busy=False, on_done=self._opened_all,
                       on_error=self._failed)
 
     def _opened_all(self, r: Any) -> None:
@@ -136,14 +136,14 @@ class TechScreen(KioskScreen):
     def test_door(self, label: str, *, confirmed: bool = False) -> None:
         self._begin([label])
         self.progress = self.app.t("tech.testing", label=label)
-        self.app.call(self.app.rt.door_test, label, self._actor(), confirmed=confirmed, cancel=self._cancel,
+        self.app.call(self.app.rt.tech.door_test, label, self._actor(), confirmed=confirmed, cancel=self._cancel,
                       on_progress=self._on_progress, busy=False, on_done=self._one_done, on_error=self._failed)
 
     def walk(self, *, confirmed: bool) -> None:
         labels = [c.label for cab in self.app.cfg.cabinets for c in cab.compartments]
         self._begin(labels)
         self._update_walk()
-        self.app.call(self.app.rt.walk_doors, self._actor(), confirmed=confirmed, cancel=self._cancel,
+        self.app.call(self.app.rt.tech.walk_doors, self._actor(), confirmed=confirmed, cancel=self._cancel,
                       on_progress=self._on_progress, on_result=self._walk_result, busy=False,
                       on_done=self._walk_finished, on_error=self._failed)
 
@@ -200,7 +200,7 @@ class TechScreen(KioskScreen):
 
     def sim_close(self) -> None:
         if self.test_label:
-            self.app.rt.sim_close_door_of(self.test_label)
+            self.app.rt.sims.close_door_of(self.test_label)
 
     def _add_result(self, res: Any) -> None:
         self._results.append(res)
@@ -217,7 +217,7 @@ class TechScreen(KioskScreen):
 
     # --- simulators ------------------------------------------------------------------
     def flip(self, sw: Any) -> None:
-        self.app.rt.flip_sim_switch(sw.key)
+        self.app.rt.sims.flip(sw.key)
         self._fill_switches()
 
     def wipe(self) -> None:

@@ -1,4 +1,4 @@
-"""Rules across cabinets, for kiosk.config: labels, locks and shared RS-485 buses.
+"""Cabinet layout rules across cabinets, checked by kiosk.config: ids, labels, locks and shared RS-485 buses.
 
 A hall often chains a main cabinet and its side cabinets on one RS-485 bus with
 different board addresses. The kiosk then drives that bus as one port, so the

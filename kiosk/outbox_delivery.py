@@ -1,7 +1,8 @@
-"""One attempt at one outbox row: what the sender claimed, the platform call, and how it ended.
+"""Delivery policy for one outbox row: the platform call and how its outcome is classified.
 
-Split from ``kiosk.outbox_sender`` (which owns claiming, leases and recording)
-so each stays small; nothing here touches the database.
+What counts as sent, refused for good, worth a retry (an outage or a transient fault code) or an auth alarm,
+and the outcome records a drain reports. ``kiosk.outbox_sender`` owns the other concern, claiming rows under
+leases and recording outcomes in the database; nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from kiosk.errors import (
 from kiosk.outbox import call_platform
 from kiosk.ports import Platform
 
-log = logging.getLogger("kiosk.outbox_sender")  # the sender's logger: these lines are about its attempts
+log = logging.getLogger(__name__)
 
 Outcome = Literal["sent", "retry", "dead", "blocked", "skipped"]
 

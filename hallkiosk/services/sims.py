@@ -1,4 +1,5 @@
-"""The simulators' side of the runtime: the technician's fault switches and the demo's hands (insert a card, shut a door).
+"""Simulators as the runtime's ``rt.sims``: the technician's fault switches and the demo's hands (insert a card,
+shut a door).
 
 Only ever touches simulators: those the composition root registered as it built the parts (``app.sims``, see
 :mod:`hallkiosk.simulators`) and the simulated printer; on real hardware every method here does nothing and the
@@ -9,14 +10,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hallkiosk.runtime_ops import Services
+from kiosk.config import Config
+from kiosk.ports import CardEvent, Printer
 
 if TYPE_CHECKING:
     from drivers.cardreader.ga467_sim import Ga467Sim
     from drivers.lockboard.sim import SimLockBoard
+    from hallkiosk.wiring import App
     from kiosk.cabinet import FlowHandle
 
 log = logging.getLogger(__name__)
@@ -31,11 +35,27 @@ class SimSwitch:
     on: bool
 
 
-class SimOps(Services):
+class SimService:
     """Simulator switches for the technician screen and the demo buttons."""
 
+    def __init__(self, cfg: Config, app: Callable[[], App], ready: threading.Event,
+                 printer: Callable[[], Printer | None], deliver: Callable[[CardEvent], None]) -> None:
+        """``app``: the runtime's App, built on first use; ``printer``: the printer once start-up made it;
+        ``deliver``: how a card event reaches the runtime's listeners (as a reader's watcher delivers it)."""
+        self.cfg = cfg
+        self._app = app
+        self._ready = ready
+        self._printer = printer
+        self._deliver = deliver
+        self._switches: dict[str, bool] = {}
+        self._faults: dict[str, Any] = {}
+
+    @property
+    def app(self) -> App:
+        return self._app()
+
     # --- simulator fault switches ------------------------------------------------------
-    def sim_switches(self) -> list[SimSwitch]:
+    def switches(self) -> list[SimSwitch]:
         out: list[SimSwitch] = []
         sims = self.app.sims
         for name, sim in sims.readers.items():
@@ -59,14 +79,14 @@ class SimOps(Services):
 
     def _sim_printer(self) -> Any:
         """The simulated receipt printer, or None (no printer, a real one, or start-up not done)."""
-        printer = getattr(self, "printer", None)  # set by _start_services
+        printer = self._printer()  # None until start-up made it
         if printer is None:
             return None
         from drivers.printer.sim import SimPrinter
 
         return printer if isinstance(printer, SimPrinter) else None
 
-    def flip_sim_switch(self, key: str) -> bool:
+    def flip(self, key: str) -> bool:
         """Toggle one simulator fault; returns the new state. Only simulators are touched, never real devices."""
         on = not self._switches.get(key, False)
         sims = self.app.sims
@@ -118,27 +138,25 @@ class SimOps(Services):
             return None
         return self.app.sims.boards.get(cabinet_id)
 
-    def sim_staff_badge_available(self) -> bool:
+    def staff_badge_available(self) -> bool:
         """Whether a demo staff badge can be presented: a simulated reader and a configured badge."""
         return self.card_sim() is not None and bool(self.cfg.kiosk.staff_badges)
 
-    def sim_present_staff_badge(self) -> None:
+    def present_staff_badge(self) -> None:
         """The first configured staff badge on the simulated reader, delivered as a reader's watcher would."""
-        if not self.sim_staff_badge_available():
+        if not self.staff_badge_available():
             return
-        from kiosk.ports import CardEvent
-
         card = self.app.sims.card()
-        assert card is not None  # sim_staff_badge_available() said so
+        assert card is not None  # staff_badge_available() said so
         ev = CardEvent("badge", reader=card[0], badge_uid=self.cfg.kiosk.staff_badges[0])
-        threading.Thread(target=self._on_card_event, args=(ev,), name="sim-badge", daemon=True).start()
+        threading.Thread(target=self._deliver, args=(ev,), name="sim-badge", daemon=True).start()
 
-    def sim_insert_demo_card(self) -> None:
+    def insert_demo_card(self) -> None:
         sim = self.card_sim()
         if sim is not None:
             sim.insert_demo_card()
 
-    def sim_close_door(self, handle: FlowHandle) -> None:
+    def close_door(self, handle: FlowHandle) -> None:
         sim = self.door_sim(handle.cabinet_id)
         cab = next(c for c in self.cfg.cabinets if c.id == handle.cabinet_id)
         comp = next(c for c in cab.compartments if c.label == handle.label)
@@ -150,7 +168,7 @@ class SimOps(Services):
                 sim.put_item(comp.board, comp.channel)
             sim.close_door(comp.board, comp.channel)
 
-    def sim_close_door_of(self, label: str) -> bool:
+    def close_door_of(self, label: str) -> bool:
         """Push one simulated door shut (what the technician does to finish a door test); False on real hardware."""
         for cab in self.cfg.cabinets:
             comp = next((c for c in cab.compartments if c.label == label), None)
