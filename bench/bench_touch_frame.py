@@ -180,9 +180,9 @@ def _bare(out: dict[str, list[float]]) -> Any:
 def _kiosk(out: dict[str, list[float]], tmp: Path) -> Any:
     import datetime as dt
 
+    from hallkiosk.cli.run import build_touch_app
     from kiosk.config import load_config
     from kiosk.datadir import init
-    from hallkiosk.cli.run import build_touch_app
 
     text = (REPO / "kiosk" / "default.toml").read_text(encoding="utf-8")
     text = text.replace('data_dir = "~/.local/share/hall-kiosk"', f'data_dir = "{tmp / "data"}"')
