@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
@@ -29,6 +30,15 @@ from kiosk.storage.db import Database
 from kiosk.storage.models import Compartment, Flow, Parcel
 
 log = logging.getLogger(__name__)
+
+
+def _cancel_check(cancel: threading.Event | Callable[[], bool] | None) -> Callable[[], bool]:
+    """One way to ask "has the caller given up?" whichever form ``cancel`` came in."""
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set
+    return cancel
 
 
 class Engine:
@@ -325,10 +335,16 @@ class Engine:
             crashpoints.hit(f"{kind}.done")
         return result
 
-    def wait_closed(self, handle: FlowHandle | int, timeout_s: float | None = None) -> FlowResult:
+    def wait_closed(self, handle: FlowHandle | int, timeout_s: float | None = None,
+                    cancel: threading.Event | Callable[[], bool] | None = None) -> FlowResult:
         """Poll until the door reads closed; after ``timeout_s`` (default: close_timeout_s) raise a staff task
         for the open door (once per flow) and DoorLeftOpen. The flow stays open: a later poll, wait_closed or
-        :meth:`settle_open_flows` finishes it when the door is shut."""
+        :meth:`settle_open_flows` finishes it when the door is shut.
+
+        ``cancel`` (an Event, or a callable returning True) ends the wait early: the screen that waited went
+        away, so nobody waits any more and no worker is tied up for close_timeout_s. Then DoorLeftOpen is raised
+        with ``task_id=None`` and no staff task: the door is not overdue, only unwatched by this caller, and
+        :meth:`settle_open_flows` (the runtime's doors loop) finishes the flow or flags it when it is."""
         fid = handle if isinstance(handle, int) else handle.flow_id
         if isinstance(handle, int):
             with self._tx() as (s, _now):
@@ -337,9 +353,10 @@ class Engine:
                 cab_id = comp.cabinet_id if comp else ""
         else:
             cab_id = handle.cabinet_id
+        cancelled = _cancel_check(cancel)
         limit = timeout_s if timeout_s is not None else self._close_timeout_s(cab_id)
         deadline = self.clock.monotonic() + limit
-        while True:
+        while not cancelled():
             result = self.poll(handle)
             if result is not None:
                 return result
@@ -348,6 +365,7 @@ class Engine:
                 raise DoorLeftOpen(f"door still open after {limit:g} s (flow {fid}, staff task {task_id})",
                                    task_id=task_id)
             self.clock.sleep(self.close_poll_interval_s)
+        raise DoorLeftOpen(f"stopped waiting for the door (flow {fid}); it is still open", task_id=None)
 
     # --- doors left open ------------------------------------------------------------------
     def flag_left_open(self, handle: FlowHandle | int) -> int | None:
