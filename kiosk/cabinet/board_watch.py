@@ -15,14 +15,14 @@ from kiosk.errors import LockBoardError
 from kiosk.storage.models import StaffTask
 
 if TYPE_CHECKING:
-    from kiosk.cabinet.engine import Engine
+    from kiosk.cabinet.context import Context
 
 log = logging.getLogger(__name__)
 
 RECHECK_S = 5.0  # how often a silent board is asked again while its task is open
 
 
-def recheck(eng: Engine, last: dict[tuple[str, int | None], float]) -> list[int]:
+def recheck(eng: Context, last: dict[tuple[str, int | None], float]) -> list[int]:
     """Ask each board with an open board task once (at most every RECHECK_S); returns the tasks closed.
     ``last`` (board -> monotonic time of the last try) is kept by the caller between calls."""
     with eng.db.transaction() as s:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from kiosk.audit import append as audit
 from kiosk.cabinet import states as S
 from kiosk.cabinet import store
-from kiosk.cabinet.engine import Engine
+from kiosk.cabinet.context import Context
 from kiosk.errors import LockBoardError
 from kiosk.storage.models import Compartment, KeyValue, StaffTask
 
@@ -46,17 +46,17 @@ def request(session: Session, restored_at: str, backup_audit_seq: int) -> None:
         row.value = value
 
 
-def pending(eng: Engine) -> bool:
+def pending(eng: Context) -> bool:
     with eng.db.transaction() as s:
         return s.get(KeyValue, PENDING_KEY) is not None
 
 
-def run(eng: Engine) -> list[str]:
+def run(eng: Context) -> list[str]:
     """Compare sensors and records once; returns one line per mismatch (each also a staff task)."""
     return compare(eng, "after the restore from backup", clear_request=True)
 
 
-def compare(eng: Engine, when: str, *, clear_request: bool = False, cabinet_id: str | None = None,
+def compare(eng: Context, when: str, *, clear_request: bool = False, cabinet_id: str | None = None,
             board: int | None = None) -> list[str]:
     """Compare every free or occupied compartment (of one board, if given) with its sensors: one task per
     compartment that disagrees ("{label}: {when} ..."), none twice while one is open."""
