@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import finish, sensor_check, store
+from kiosk.cabinet import finish, flowdata, sensor_check, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeWait
 from kiosk.cabinet.context import Context
@@ -76,7 +76,8 @@ class Desk:
             parcel = store.live_parcel_in(s, comp.id)
             audit(s, now, actor, "cabinet.technician_open", comp.label, state=comp.state,
                   parcel=parcel.id if parcel else None)
-            flow_id = self.door.begin(s, now, S.TECH_OPEN, comp, None, actor, {"parcel": parcel.id if parcel else None})
+            data = flowdata.for_kind(S.TECH_OPEN, parcel=parcel.id if parcel else None)
+            flow_id = self.door.begin(s, now, S.TECH_OPEN, comp, None, actor, data)
         handle = self.door.unlock(flow_id)
         return FlowResult(handle.flow_id, S.TECH_OPEN, "opened", handle.label, None)
 
@@ -100,7 +101,8 @@ class Desk:
             if not comps:
                 raise UnknownCompartment(f"cabinet {cab_id} has no compartment on board {board}")
             audit(s, now, actor, "cabinet.technician_open_all", cab_id, board=board, doors=len(comps))
-            flows = [(self.door.begin(s, now, S.TECH_OPEN, c, None, actor, {"all": board}), c.label, c.channel) for c in comps]
+            data = flowdata.for_kind(S.TECH_OPEN, all_board=board)
+            flows = [(self.door.begin(s, now, S.TECH_OPEN, c, None, actor, data), c.label, c.channel) for c in comps]
         bus = self.ctx.bus(cab_id)
         if FAMILY[self.ctx.cabinets[cab_id].family].can("unlock_all"):
             return self._opened_all(bus, cab_id, board, flows)
@@ -266,7 +268,10 @@ class Desk:
             if comp.state in S.OUT_OF_SERVICE:
                 raise FlowError(f"put back: {comp.label} is {comp.state}; enable it first",
                                 hint=f"`kiosk cabinet enable {comp.label}` once its door works.")
-            parcel.state = S.READY if parcel.kind == S.RESULT else S.DROPPED_OFF
+            if parcel.kind == S.RESULT:
+                store.back_to_ready(s, now, parcel, f"parcel {parcel.id} put back by {actor}")
+            else:
+                parcel.state = S.DROPPED_OFF
             store.set_state(comp, S.OCCUPIED, now)
             store.resolve_tasks_for(s, now, parcel.id, actor, note=f"parcel {parcel.id} put back to {parcel.state}"
                                     f" by {actor}")

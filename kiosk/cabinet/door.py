@@ -6,17 +6,18 @@ a database transaction (see :mod:`kiosk.cabinet.context`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import allocate, crashpoints, finish, policies, store
+from kiosk.cabinet import allocate, crashpoints, finish, flowdata, policies, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.context import Context
 from kiosk.cabinet.results import AnotherDoorUnknown, DoorLeftOpen, DoorStateUnknown, FlowHandle, FlowResult
@@ -46,10 +47,10 @@ class DoorEngine:
         self.ctx = ctx
 
     def begin(self, s: Session, now: dt.datetime, kind: str, comp: Compartment, parcel: Parcel | None,
-              actor: str, data: dict[str, Any]) -> int:
+              actor: str, data: flowdata.FlowData) -> int:
         """Record the flow and its intent ("opening A07 for parcel 12") before any hardware acts."""
         flow = Flow(kind=kind, state=S.OPENING, compartment_id=comp.id, parcel_id=parcel.id if parcel else None,
-                    actor=actor, data=data, started_at=now, updated_at=now)
+                    actor=actor, data=flowdata.to_json(data), started_at=now, updated_at=now)
         s.add(flow)
         s.flush()
         audit(s, now, actor, "cabinet.door_opening", comp.label, flow=flow.id, kind=kind,
@@ -174,7 +175,7 @@ class DoorEngine:
             assert flow is not None and flow.compartment_id is not None
             comp, parcel = finish.parts(s, flow)
             if parcel is not None:
-                parcel.state = S.ATTENTION
+                store.to_attention(s, now, parcel, f"the state of door {comp.label} is unknown")
             pid = parcel.id if parcel else None
             task_id = allocate.garbled_task(s, now, comp, f"{comp.label} may be open after an unlock",
                                             flow_id=flow_id, parcel_id=pid)
@@ -290,8 +291,9 @@ class DoorEngine:
                 raise ValueError(f"no flow {fid}")
             if flow.finished_at is not None:
                 return None
-            if flow.data.get("left_open_task"):
-                return int(flow.data["left_open_task"])
+            data = flowdata.load(flow)
+            if data.left_open_task is not None:
+                return data.left_open_task
             comp = s.get(Compartment, flow.compartment_id)
             assert comp is not None
             detail = (f"{comp.label}: door left open during {flow.kind} (flow {flow.id}, parcel {flow.parcel_id}, "
@@ -300,7 +302,7 @@ class DoorEngine:
                                   parcel_id=flow.parcel_id, flow_id=flow.id)
             audit(s, now, "kiosk", "cabinet.door_left_open", comp.label, flow=flow.id, kind=flow.kind,
                   parcel=flow.parcel_id, task=task.id)
-            flow.data = {**flow.data, "left_open_task": task.id}
+            flowdata.save(flow, dataclasses.replace(data, left_open_task=task.id))
             log.warning("door %s left open (flow %s): staff task %s", comp.label, flow.id, task.id)
             return task.id
 
@@ -323,7 +325,7 @@ class DoorEngine:
         for fid, kind, opened_at, data, cab_id, board, channel in rows:
             if fid in ctx.found_open:
                 continue  # reconcile.settle_found_open decides these
-            flagged = bool((data or {}).get("left_open_task"))
+            flagged = flowdata.from_json(kind, data).left_open_task is not None
             if (since := ctx.open_since.get(fid)) is None:
                 # Opened before this process started: the wall clock is all there is to say how long ago
                 # (updated_at is when the door was confirmed open: nothing else writes a flow until it ends).

@@ -6,14 +6,15 @@ Each flow kind's endings (deposited, picked_up, ...) are chosen by its policy
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
+from kiosk.cabinet import flowdata, store
 from kiosk.cabinet import states as S
-from kiosk.cabinet import store
 from kiosk.cabinet.codes import unique_code
 from kiosk.cabinet.results import FlowResult
 from kiosk.cabinet.transitions import transition
@@ -28,18 +29,17 @@ CANCELLED_EMPTY = "cancelled_empty"  # the outcome of a deposit or drop-off shut
 
 def close_flow(flow: Flow, now: dt.datetime, outcome: str, label: str, **extra: Any) -> None:
     """Mark a flow finished and keep what its result was (never a code) for a later poll."""
-    result = {"outcome": outcome, "label": label, **{k: v for k, v in extra.items() if v is not None}}
+    result = flowdata.StoredResult(outcome, label, **extra)
     transition(flow, S.DONE_FLOW, now)
     flow.outcome, flow.finished_at = outcome, now
-    flow.data = {**flow.data, "result": result}  # a new dict: JSON columns do not track in-place changes
+    flowdata.save(flow, dataclasses.replace(flowdata.load(flow), result=result))
 
 
 def stored_result(flow: Flow) -> FlowResult:
-    r = flow.data.get("result", {})
-    expires = r.get("expires_at")
-    return FlowResult(flow.id, flow.kind, flow.outcome or r.get("outcome", ""), r.get("label", ""), flow.parcel_id,
-                      expires_at=dt.datetime.fromisoformat(expires) if expires else None,
-                      receipt_number=r.get("receipt_number"), task_id=r.get("task_id"), item_present=r.get("item_present"))
+    r = flowdata.load(flow).result or flowdata.StoredResult()
+    return FlowResult(flow.id, flow.kind, flow.outcome or r.outcome, r.label, flow.parcel_id,
+                      expires_at=dt.datetime.fromisoformat(r.expires_at) if r.expires_at else None,
+                      receipt_number=r.receipt_number, task_id=r.task_id, item_present=r.item_present)
 
 
 def parts(s: Session, flow: Flow) -> tuple[Compartment, Parcel | None]:
@@ -50,7 +50,8 @@ def parts(s: Session, flow: Flow) -> tuple[Compartment, Parcel | None]:
 
 def end_left_open(s: Session, now: dt.datetime, flow: Flow) -> None:
     """The flow ended: its door-left-open task, if it has one, has nothing left to ask of staff."""
-    task = s.get(StaffTask, flow.data["left_open_task"]) if flow.data.get("left_open_task") else None
+    task_id = flowdata.load(flow).left_open_task
+    task = s.get(StaffTask, task_id) if task_id is not None else None
     if task is None or task.resolved_at is not None:
         return
     note = f"flow {flow.id} ended: {flow.outcome}"
@@ -94,20 +95,21 @@ def picked_up(ctx: Context, s: Session, flow: Flow, comp: Compartment, parcel: P
                now: dt.datetime) -> FlowResult:
     if status.item_present:
         # The sensor still sees it: do not report a delivery that did not happen.
-        parcel.state = S.ATTENTION
+        store.to_attention(s, now, parcel, f"parcel {parcel.id} still reads present after pickup")
         task = store.add_task(s, now, S.TASK_ITEM_LEFT, f"{comp.label}: parcel {parcel.id} still reads present after pickup",
                               compartment_id=comp.id, parcel_id=parcel.id, flow_id=flow.id)
         audit(s, now, flow.actor, "cabinet.pickup_item_left", comp.label, parcel=parcel.id, task=task.id)
         close_flow(flow, now, "item_left", comp.label, task_id=task.id, item_present=True)
         return stored_result(flow)
+    via = flowdata.of(flow, flowdata.PickupData).via
     parcel.state, parcel.finished_at, parcel.code_hmac = S.PICKED_UP, now, None  # single use: the code dies here
     store.release(comp, now)
     store.report_delivery(s, now, parcel, "PICKED_UP", comp)
     # Picked up with the ID card before the SMS went out (or while it could not): the text and its
     # "SMS not sent" task have nothing left to do.
-    store.pickup_sms_moot(s, now, parcel, f"parcel {parcel.id} was picked up (via {flow.data.get('via') or '?'})")
+    store.pickup_sms_moot(s, now, parcel, f"parcel {parcel.id} was picked up (via {via or '?'})")
     audit(s, now, flow.actor, "cabinet.picked_up", comp.label, parcel=parcel.id, case_number=parcel.case_number,
-          via=flow.data.get("via"))
+          via=via)
     close_flow(flow, now, "picked_up", comp.label, item_present=status.item_present)
     return stored_result(flow)
 
@@ -131,7 +133,7 @@ def collected(ctx: Context, s: Session, flow: Flow, comp: Compartment, parcel: P
         # The sensor still sees it: staff shut the door without taking it (the wrong row tapped). Nothing left the
         # cabinet, so nothing changes hands: the parcel goes back to how it was (a result's code works again),
         # the compartment stays occupied, and the platform hears nothing.
-        prev = flow.data.get("prev_state", S.ATTENTION)
+        prev = flowdata.of(flow, flowdata.CollectData).prev_state
         parcel.state = prev
         audit(s, now, flow.actor, "cabinet.collect_item_still_inside", comp.label, parcel=parcel.id, state=prev)
         close_flow(flow, now, "item_still_inside", comp.label, item_present=True)
@@ -158,7 +160,7 @@ def undecided(ctx: Context, s: Session, flow: Flow, why: str) -> int:
     now = ctx.clock.now()
     comp, parcel = parts(s, flow)
     if parcel is not None:
-        parcel.state = S.ATTENTION  # the compartment keeps its reserved/occupied state, so nobody else gets it
+        store.to_attention(s, now, parcel, why)  # the compartment keeps its reserved/occupied state, so nobody else gets it
     pid = parcel.id if parcel else None
     task = store.add_task(s, now, S.TASK_RECONCILE, f"{comp.label}: unfinished {flow.kind} (flow {flow.id}, parcel {pid}): {why}",
                           compartment_id=comp.id, parcel_id=pid, flow_id=flow.id)

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import allocate, store
+from kiosk.cabinet import allocate, flowdata, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CODE_MAX_DIGITS, CODE_MIN_DIGITS, code_hmac, normalise, same_hmac
 from kiosk.cabinet.context import Context
@@ -129,7 +129,8 @@ class Starts:
                             created_by=actor, created_at=now)
             s.add(parcel)
             s.flush()
-            return self.door.begin(s, now, S.DEPOSIT, comp, parcel, actor, {"size": size, "case_number": case, "tried": []})
+            data = flowdata.for_kind(S.DEPOSIT, size=size, case_number=case)
+            return self.door.begin(s, now, S.DEPOSIT, comp, parcel, actor, data)
 
         flow_id = allocate.take(self.ctx, size, actor, confirm)
         if flow_id is None:
@@ -238,7 +239,7 @@ class Starts:
     def _begin_pickup(self, s: Session, now: dt.datetime, parcel: Parcel, actor: str, via: str) -> int:
         comp = s.get(Compartment, parcel.compartment_id)
         parcel.state = S.PICKING
-        return self.door.begin(s, now, S.PICKUP, comp, parcel, actor, {"via": via, "prev_state": S.READY})
+        return self.door.begin(s, now, S.PICKUP, comp, parcel, actor, flowdata.for_kind(S.PICKUP, via=via, prev_state=S.READY))
 
     # --- drop-off (citizen) --------------------------------------------------------------
     def start_dropoff(self, person: Person, *, case_number: str | None = None, matter_code: str | None = None,
@@ -256,7 +257,7 @@ class Starts:
                             created_by=actor, created_at=now)
             s.add(parcel)
             s.flush()
-            return self.door.begin(s, now, S.DROPOFF_FLOW, comp, parcel, actor, {"size": size, "tried": []})
+            return self.door.begin(s, now, S.DROPOFF_FLOW, comp, parcel, actor, flowdata.for_kind(S.DROPOFF_FLOW, size=size))
 
         flow_id = allocate.take(self.ctx, size, actor, confirm)
         if flow_id is None:
@@ -294,7 +295,7 @@ class Starts:
             audit(s, now, actor, "cabinet.collect_requested", comp.label, parcel=parcel.id, kind=parcel.kind,
                   state=prev, overdue=overdue, case_number=parcel.case_number, reason=reason_for_audit(reason))
             parcel.state = S.COLLECTING  # a code typed meanwhile is refused: the parcel is not ready any more
-            flow_id = self.door.begin(s, now, S.COLLECT, comp, parcel, actor, {"prev_state": prev})
+            flow_id = self.door.begin(s, now, S.COLLECT, comp, parcel, actor, flowdata.for_kind(S.COLLECT, prev_state=prev))
         return self.door.unlock(flow_id)
 
     def run_collect(self, *, actor: str, on_open: Callable[[FlowHandle], None] | None = None) -> list[FlowResult | KioskError]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import finish, store
+from kiosk.cabinet import finish, flowdata, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.allocate import BoardNotAnswering, Down, board_task, down_after
 from kiosk.cabinet.context import Context
@@ -81,19 +81,21 @@ def _move_on(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compa
     else:
         board_task(s, now, comp.cabinet_id, f.board_down.board, f"{comp.label} was not opened ({f.reason})",
                    flow_id=flow.id)
-    # Boards found dead earlier in this flow stay off its list (kept in the flow, as JSON pairs).
-    down: list[Down] = [(c, b) for c, b in flow.data.get("down", [])]
+    data = flowdata.load(flow)
+    mine = data.of_kind
+    assert isinstance(mine, flowdata.DepositData | flowdata.DropoffData)
+    down: list[Down] = list(mine.down)  # boards found dead earlier in this flow stay off its list
     if f.where != "door":
         down += down_after(ctx, f.err, comp.cabinet_id, comp.board)
-    tried = [*flow.data.get("tried", []), comp.label]
-    flow.data = {**flow.data, "tried": tried, "down": down}
-    return MoveOn(flow.data.get("size", "S"), down, tried)
+    tried = [*mine.tried, comp.label]
+    flowdata.save(flow, data.with_kind(tried=tuple(tried), down=tuple(down)))
+    return MoveOn(mine.size, down, tried)
 
 
 def _pickup_fault(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel | None,
                   f: OpenFault) -> PickupDoorFault:
     assert parcel is not None
-    parcel.state = S.ATTENTION
+    store.to_attention(s, now, parcel, f"{comp.label} would not open")
     why = f.reason if f.where == "door" else f.board_down.message
     detail = f"{comp.label} would not open for parcel {parcel.id} ({why})"
     task = store.add_task(s, now, S.TASK_PICKUP_DOOR, detail, compartment_id=comp.id, parcel_id=parcel.id,
@@ -106,7 +108,7 @@ def _person_there(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: 
                   f: OpenFault) -> LockBoardError:
     """Collect, technician open: a person is standing there; the board's error is theirs to read."""
     if parcel is not None:
-        parcel.state = S.ATTENTION
+        store.to_attention(s, now, parcel, f"{comp.label} would not open")
     pid = parcel.id if parcel else None
     if f.where == "door":
         task = store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {f.reason}", compartment_id=comp.id,
@@ -172,7 +174,7 @@ _POLICIES: dict[str, FlowPolicy] = {p.kind: p for p in (
     FlowPolicy(S.PICKUP, False, finish.picked_up, _pickup_fault, _as_it_was,
                _restore(lambda _f: S.READY, "not_picked_up")),
     FlowPolicy(S.COLLECT, False, finish.collected, _person_there, _as_it_was,
-               _restore(lambda f: f.data.get("prev_state", S.ATTENTION), "not_collected")),
+               _restore(lambda f: flowdata.of(f, flowdata.CollectData).prev_state, "not_collected")),
     FlowPolicy(S.TECH_OPEN, False, _tech_closed, _person_there, _nothing_went_in, _no_roll_back),  # type: ignore[arg-type]
 )}
 

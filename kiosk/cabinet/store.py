@@ -114,6 +114,19 @@ def cancel_pickup_sms(session: Session, now: dt.datetime, parcel: Parcel, why: s
     return outbox.cancel_pending(session, now, "parcel", parcel.id, "NotifyApplicant", why, actor="kiosk")
 
 
+def to_attention(session: Session, now: dt.datetime, parcel: Parcel, why: str) -> None:
+    """Hold a parcel for a person (``attention``): its pickup SMS, if still queued, is held too (the code it
+    carries would send the citizen to a door staff must look at first); ``back_to_ready`` releases it."""
+    parcel.state = S.ATTENTION
+    outbox.hold_pending(session, now, "parcel", parcel.id, "NotifyApplicant", why, actor="kiosk")
+
+
+def back_to_ready(session: Session, now: dt.datetime, parcel: Parcel, why: str) -> None:
+    """A held parcel is ready again (staff put it back): a pickup SMS held for it goes out now."""
+    parcel.state = S.READY
+    outbox.release_held(session, now, "parcel", parcel.id, "NotifyApplicant", why, actor="kiosk")
+
+
 def pickup_sms_moot(session: Session, now: dt.datetime, parcel: Parcel, why: str) -> None:
     """Picked up: cancel the SMS still queued, and close the "SMS not sent" task (nobody waits for the text now)."""
     cancel_pickup_sms(session, now, parcel, why)

@@ -141,3 +141,31 @@ def test_cli_handover_and_putback(pty_toml, db, cab_cfg, sim_pty, clock, platfor
         actors = s.execute(select(AuditRecord.actor).where(AuditRecord.action.in_(
             ["cabinet.handed_over", "cabinet.put_back"])).order_by(AuditRecord.seq)).scalars().all()
     assert len(actors) == 2 and all(a.startswith("staff:") for a in actors)
+
+
+def _sms_states(db, pid: int) -> list[str]:
+    from kiosk.storage.models import OutboxMessage
+
+    with db.transaction() as s:
+        return list(s.execute(select(OutboxMessage.state).where(
+            OutboxMessage.operation == "NotifyApplicant", OutboxMessage.ref_id == pid).order_by(OutboxMessage.id))
+            .scalars())
+
+
+def test_pickup_sms_for_a_parcel_in_attention_is_held_then_released_by_putback(held, sim, db) -> None:
+    """Fault 7, second half: the SMS (still queued: no sender runs here) would send a code for a door staff must
+    look at first. Held while in attention (the sender takes only pending rows), pending again on putback."""
+    cabinet, pid, _code = held
+    assert _sms_states(db, pid) == ["held"]
+    with db.transaction() as s:
+        assert s.execute(select(func.count()).select_from(AuditRecord)
+                         .where(AuditRecord.action == "outbox.held")).scalar_one() == 1
+    cabinet.putback(pid, actor="staff:0042")
+    assert _sms_states(db, pid) == ["pending"]
+
+
+def test_a_held_pickup_sms_is_cancelled_when_the_parcel_is_handed_over(held, db) -> None:
+    cabinet, pid, _code = held
+    assert _sms_states(db, pid) == ["held"]
+    cabinet.handover(pid, actor="staff:0042")
+    assert _sms_states(db, pid) == ["cancelled"]

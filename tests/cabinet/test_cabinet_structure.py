@@ -56,3 +56,36 @@ def test_every_flow_kind_has_a_policy_and_the_facade_keeps_its_methods() -> None
             "poll", "wait_closed", "settle_open_flows", "flag_left_open", "status", "tasks", "handover", "putback",
             "technician_open_all", "disable", "enable", "collect", "deposit", "start", "recheck_boards"} <= public
     assert "cancel" in inspect.signature(Cabinet.wait_closed).parameters
+
+
+def test_flow_data_is_read_and_written_only_through_the_typed_dataclasses() -> None:
+    """Outside flowdata.py nothing touches a flow's JSON bag (``Flow.data`` selected as a column is parsed with
+    flowdata.from_json)."""
+    found = [f"{path.name}:{node.lineno}" for path, tree in _trees() if path.name != "flowdata.py"
+             for node in ast.walk(tree)
+             if isinstance(node, ast.Attribute) and node.attr == "data"
+             and not (isinstance(node.value, ast.Name) and node.value.id == "Flow")]
+    assert found == []
+
+
+def test_flow_data_round_trips_and_reads_rows_written_before_the_dataclasses() -> None:
+    from kiosk.cabinet import flowdata as fd
+
+    old = {  # rows as the JSON bag wrote them
+        S.DEPOSIT: {"size": "M", "case_number": "C1", "tried": ["A01"], "down": [["CAB", 2]], "left_open_task": 7,
+                    "result": {"outcome": "deposited", "label": "A02", "expires_at": "2026-01-02T00:00:00"}},
+        S.DROPOFF_FLOW: {"size": "L", "tried": []},
+        S.PICKUP: {"via": "code", "prev_state": "ready"},
+        S.COLLECT: {"prev_state": "dropped_off"},
+        S.TECH_OPEN: {"all": 3},
+    }
+    for kind, raw in old.items():
+        data = fd.from_json(kind, raw)
+        assert fd.to_json(fd.from_json(kind, fd.to_json(data))) == fd.to_json(data)
+        for key in raw:
+            assert key in fd.to_json(data)
+    dep = fd.from_json(S.DEPOSIT, old[S.DEPOSIT])
+    assert dep.of_kind == fd.DepositData("M", "C1", ("A01",), (("CAB", 2),))
+    assert dep.left_open_task == 7 and dep.result is not None and dep.result.label == "A02"
+    assert fd.from_json(S.TECH_OPEN, old[S.TECH_OPEN]).of_kind == fd.TechOpenData(None, 3)
+    assert fd.from_json(S.COLLECT, {}).of_kind.prev_state == S.ATTENTION
