@@ -48,7 +48,7 @@ def reconcile(door: DoorEngine) -> ReconcileReport:
     """Settle this kiosk's unfinished flows; free compartments left reserved by nothing."""
     eng = door.ctx
     report = ReconcileReport()
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         rows = s.execute(
             select(Flow.id, Compartment.cabinet_id, Compartment.board, Compartment.channel)
             .join(Compartment, Compartment.id == Flow.compartment_id)
@@ -69,7 +69,7 @@ def reconcile(door: DoorEngine) -> ReconcileReport:
 
 def _settle(door: DoorEngine, flow_id: int, status: DoorStatus | None, why: str, report: ReconcileReport) -> None:
     eng = door.ctx
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         flow = s.get(Flow, flow_id, with_for_update=True)
         if flow is None or flow.finished_at is not None:
             return
@@ -125,7 +125,7 @@ def settle_found_open(door: DoorEngine) -> list[FlowResult]:
     eng = door.ctx
     done: list[FlowResult] = []
     for flow_id in sorted(eng.found_open):
-        with eng.db.transaction() as s:
+        with eng.tx() as (s, _now):
             flow = s.get(Flow, flow_id)
             comp = s.get(Compartment, flow.compartment_id) if flow else None
             if flow is None or comp is None or flow.finished_at is not None:
@@ -141,7 +141,7 @@ def settle_found_open(door: DoorEngine) -> list[FlowResult]:
             eng.found_open.discard(flow_id)
             eng.open_since.pop(flow_id, None)
             _settle(door, flow_id, status, "", ReconcileReport())
-            with eng.db.transaction() as s:
+            with eng.tx() as (s, _now):
                 flow = s.get(Flow, flow_id)
                 if flow is not None and flow.finished_at is not None:
                     done.append(finish.stored_result(flow))
@@ -152,7 +152,7 @@ def settle_found_open(door: DoorEngine) -> list[FlowResult]:
 
 def _free_orphans(eng: Context, report: ReconcileReport) -> None:
     """A compartment reserved with no live parcel and no running flow is free again (e.g. after a crash mid-fault)."""
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         now = eng.clock.now()
         for comp in s.execute(select(Compartment).where(Compartment.state == S.RESERVED,
                                                         Compartment.cabinet_id.in_(list(eng.buses)))).scalars():

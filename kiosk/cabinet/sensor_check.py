@@ -47,7 +47,7 @@ def request(session: Session, restored_at: str, backup_audit_seq: int) -> None:
 
 
 def pending(eng: Context) -> bool:
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         return s.get(KeyValue, PENDING_KEY) is not None
 
 
@@ -60,7 +60,7 @@ def compare(eng: Context, when: str, *, clear_request: bool = False, cabinet_id:
             board: int | None = None) -> list[str]:
     """Compare every free or occupied compartment (of one board, if given) with its sensors: one task per
     compartment that disagrees ("{label}: {when} ..."), none twice while one is open."""
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         q = (select(Compartment.id, Compartment.cabinet_id, Compartment.label, Compartment.board,
                     Compartment.channel, Compartment.state)
              .where(Compartment.cabinet_id.in_(list(eng.buses)), Compartment.state.in_([S.FREE, S.OCCUPIED]))
@@ -89,7 +89,7 @@ def compare(eng: Context, when: str, *, clear_request: bool = False, cabinet_id:
             findings.append((comp_id, label, "the records say occupied, the item sensor reads empty" if expected
                              else "the records say free, the item sensor reads an item inside"))
     lines: list[str] = []
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         now = eng.clock.now()
         for comp_id, label, what in findings:
             open_task = s.execute(select(StaffTask.id).where(
