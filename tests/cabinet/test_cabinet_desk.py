@@ -132,11 +132,21 @@ def test_cli_handover_and_putback(pty_toml, db, cab_cfg, sim_pty, clock, platfor
         bus.close()
     r = run_cli(pty_toml, "cabinet", "handover", "1")
     assert r.code == 0 and "parcel 1 handed over at the desk: picked_up" in r.out, r.err
+    # Fault 8: the command tried to send what it queued (the PICKED_UP report) before exiting. The CLI's own
+    # simulated platform knows none of these cases, so it refuses them: tried, and said so; nothing left pending.
+    assert "platform: 0 message(s) sent, 3 refused" in r.out
+    from kiosk.storage.models import OutboxMessage
+    with db.transaction() as s:
+        states = s.execute(select(OutboxMessage.operation, OutboxMessage.state).where(
+            OutboxMessage.operation == "ReportDelivery")).all()
+    assert states and {st for _op, st in states} == {"dead"}
     r = run_cli(pty_toml, "cabinet", "handover", "1")
     assert r.code == 1 and "not attention: refused" in r.err and "Traceback" not in r.err
     r = run_cli(pty_toml, "cabinet", "putback", "2")
     assert r.code == 0 and "parcel 2 put back in A02: ready" in r.out, r.err
     assert (parcel(db, 1).state, parcel(db, 2).state) == (S.PICKED_UP, S.READY)
+    r = run_cli(pty_toml, "outbox", "send", "--wait", "2")  # the released SMS of parcel 2 is due now: sent or refused
+    assert r.code == 0 and "still waiting" in r.out and "0 still waiting" in r.out, (r.out, r.err)
     with db.transaction() as s:
         actors = s.execute(select(AuditRecord.actor).where(AuditRecord.action.in_(
             ["cabinet.handed_over", "cabinet.put_back"])).order_by(AuditRecord.seq)).scalars().all()
