@@ -22,8 +22,6 @@ from kiosk.errors import LockBoardError
 from kiosk.ports import LockBus, Platform
 from kiosk.storage.db import Database
 
-KIOSK_KEY = "kiosk_id"  # Session.info key: the kiosk whose cabinet code opened the transaction
-
 
 class Context(Protocol):
     """The narrow interface the cabinet's parts are written against."""
@@ -90,8 +88,6 @@ class CabinetContext:
     @contextmanager
     def tx(self) -> Iterator[tuple[Session, dt.datetime]]:
         with self.db.transaction() as s:
-            # Whatever this transaction records (a staff task: store.add_task) is this kiosk's doing.
-            s.info[KIOSK_KEY] = self.kiosk_id
             yield s, self.clock.now()
 
     def bus(self, cabinet_id: str) -> LockBus:

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from kiosk import outbox
 from kiosk.audit import append as audit
 from kiosk.cabinet import states as S
-from kiosk.cabinet.context import KIOSK_KEY
 from kiosk.cabinet.results import ParcelView, TaskView
 from kiosk.config import CabinetConfig
 from kiosk.outbox_tasks import TASK_SMS_NOT_SENT
+from kiosk.storage.db import KIOSK_ID
 from kiosk.storage.models import Compartment, Parcel, StaffTask
 
 
@@ -80,7 +80,7 @@ def add_task(session: Session, now: dt.datetime, kind: str, detail: str, *, comp
              parcel_id: int | None = None, flow_id: int | None = None, cabinet_id: str | None = None,
              board: int | None = None, kiosk_id: str | None = None) -> StaffTask:
     """A staff task; what it is about goes in columns (a compartment's cabinet and board are filled in; the kiosk
-    is the one whose transaction this is, see kiosk.cabinet.context.KIOSK_KEY), the detail is prose for a person
+    is the database handle's writing kiosk, as for outbox rows: kiosk.storage.db.KIOSK_ID), the detail is prose for a person
     and is never searched."""
     if compartment_id is not None and cabinet_id is None:
         comp = session.get(Compartment, compartment_id)
@@ -88,7 +88,7 @@ def add_task(session: Session, now: dt.datetime, kind: str, detail: str, *, comp
             cabinet_id, board = comp.cabinet_id, comp.board
     task = StaffTask(kind=kind, detail=detail, compartment_id=compartment_id, parcel_id=parcel_id, flow_id=flow_id,
                      cabinet_id=cabinet_id, board=board, created_at=now,
-                     kiosk_id=kiosk_id or session.info.get(KIOSK_KEY))
+                     kiosk_id=kiosk_id or session.info.get(KIOSK_ID))
     session.add(task)
     session.flush()
     audit(session, now, "kiosk", "cabinet.task_raised", f"task {task.id}", kind=kind, detail=detail,
