@@ -51,6 +51,9 @@ Operation = Literal["SubmitApplication", "ReportDelivery", "NotifyApplicant", "S
 OPERATIONS: tuple[str, ...] = ("SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation",
                                "SubmitBundle", "SubmitHotlineTicket", "ConfirmEvaluationReply")  # the last 3: 1.1
 PENDING, SENT, DEAD, CANCELLED = "pending", "sent", "dead", "cancelled"
+# Held: not sent while its subject waits for a person (a pickup SMS for a parcel in attention); the sender takes
+# only pending rows, so a held row waits until ``release_held`` makes it pending again, or is cancelled.
+HELD = "held"
 SCRUBBED: dict[str, Any] = {"scrubbed": True}
 LEASE = "leased_until"  # the key of a claimed row's lease in ``result`` (a pending row has no answer to keep there)
 
@@ -338,7 +341,7 @@ def cancel_pending(session: Session, now: dt.datetime, ref_kind: str, ref_id: in
     deadlock with a sender recording an outcome)."""
     q = (select(OutboxMessage)
          .where(OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id == ref_id, OutboxMessage.operation == operation,
-                OutboxMessage.state == PENDING)
+                OutboxMessage.state.in_((PENDING, HELD)))
          .order_by(OutboxMessage.id).with_for_update(skip_locked=True))
     done: list[int] = []
     for msg in session.execute(q).scalars():
@@ -346,6 +349,41 @@ def cancel_pending(session: Session, now: dt.datetime, ref_kind: str, ref_id: in
             log.info("outbox %d %s is being sent right now: not cancelled (%s)", msg.id, msg.operation, reason)
             continue
         cancel(session, now, msg, reason, actor=actor)
+        done.append(msg.id)
+    return done
+
+
+def hold_pending(session: Session, now: dt.datetime, ref_kind: str, ref_id: int, operation: Operation, reason: str,
+                 *, actor: str) -> list[int]:
+    """Hold the not-yet-sent ``operation`` rows about one local row (audited); their ids. A row being sent right now
+    is left to finish, as in ``cancel_pending``."""
+    q = (select(OutboxMessage)
+         .where(OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id == ref_id, OutboxMessage.operation == operation,
+                OutboxMessage.state == PENDING)
+         .order_by(OutboxMessage.id).with_for_update(skip_locked=True))
+    done: list[int] = []
+    for msg in session.execute(q).scalars():
+        if in_flight(msg, now):
+            continue
+        msg.state = HELD
+        audit_append(session, now, actor, "outbox.held", f"outbox:{msg.id}", operation=msg.operation, reason=reason,
+                     ref=f"{ref_kind}:{ref_id}")
+        done.append(msg.id)
+    return done
+
+
+def release_held(session: Session, now: dt.datetime, ref_kind: str, ref_id: int, operation: Operation, reason: str,
+                 *, actor: str) -> list[int]:
+    """Make held ``operation`` rows about one local row pending again, due now (audited); their ids."""
+    q = (select(OutboxMessage)
+         .where(OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id == ref_id, OutboxMessage.operation == operation,
+                OutboxMessage.state == HELD)
+         .order_by(OutboxMessage.id).with_for_update())
+    done: list[int] = []
+    for msg in session.execute(q).scalars():
+        msg.state, msg.next_attempt_at = PENDING, now
+        audit_append(session, now, actor, "outbox.released", f"outbox:{msg.id}", operation=msg.operation,
+                     reason=reason, ref=f"{ref_kind}:{ref_id}")
         done.append(msg.id)
     return done
 

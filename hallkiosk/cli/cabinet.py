@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from hallkiosk.cli.common import ROW_ID, app_of
+from hallkiosk.cli.outbox import send_before_exit
 from kiosk.cabinet import Cabinet, FlowHandle, FlowResult
 from kiosk.clock import local
 from kiosk.errors import KioskBusy, KioskError, LockBoardError, ValidationError
@@ -254,7 +255,8 @@ def _resolve(args: argparse.Namespace) -> int:
 def _handover(args: argparse.Namespace) -> int:
     with app_of(args) as app:  # database only: works while the kiosk runs
         v = _cabinet(app, read_only=True).handover(args.parcel_id, actor=_actor("staff"), note=args.note)
-    print(f"parcel {v.id} handed over at the desk: {v.state} (reported to the platform)")
+        print(f"parcel {v.id} handed over at the desk: {v.state} (reported to the platform)")
+        send_before_exit(app)
     return 0
 
 
@@ -292,7 +294,8 @@ def _deposit(args: argparse.Namespace) -> int:
         h = cab.start_deposit(args.case_number, actor=_actor("staff"), size=args.size, applicant=applicant)
         _sim_person(app, "deposit")(h)
         r = cab.wait_closed(h)
-    _print(r)
+        _print(r)
+        send_before_exit(app)  # the DEPOSITED report and the pickup SMS
     if r.code is None:  # shut empty (cancelled) or handed to staff: nothing to hand over
         return 0 if r.outcome == "cancelled_empty" else 1
     # Shown this once for staff to hand over or print; the applicant also gets it by SMS. Never logged.
@@ -306,7 +309,8 @@ def _pickup(args: argparse.Namespace) -> int:
         h = cab.start_pickup_by_code(args.code, actor="citizen")
         _sim_person(app, "pickup")(h)
         r = cab.wait_closed(h)
-    _print(r)
+        _print(r)
+        send_before_exit(app)
     return 0 if r.outcome == "picked_up" else 1
 
 
@@ -327,12 +331,14 @@ def _collect(args: argparse.Namespace) -> int:
         with app_of(args) as app:
             r = _cabinet(app).collect(args.parcel_id, actor=_actor("staff"), reason=args.reason,
                                       on_open=_sim_person(app, "collect"))
-        _print(r)
+            _print(r)
+            send_before_exit(app)
         if r.outcome == "item_still_inside":
             print("the item sensor still reads the parcel inside: nothing was changed; take it out and run this again")
         return 0 if r.outcome in ("returned", "collected") else 1
     with app_of(args) as app:
         results = _cabinet(app).run_collect(actor=_actor("staff"), on_open=_sim_person(app, "collect"))
+        send_before_exit(app)
     if not results:
         print("nothing to collect")
     failed = 0

@@ -1,10 +1,15 @@
-"""``kiosk outbox list|retry|purge|adopt``, ``kiosk catalog show``: what is waiting for the platform, and the matter catalog."""
+"""``kiosk outbox list|send|retry|purge|adopt``, ``kiosk catalog show``: what is waiting for the platform, and the
+matter catalog."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
+import time
+
+from sqlalchemy import func, select
 
 from hallkiosk.cli.common import ROW_ID, app_of, whole
 from kiosk import outbox
@@ -14,6 +19,7 @@ from kiosk.errors import KioskError
 from kiosk.heartbeat import auth_alarm, clear_auth_alarm
 from kiosk.outbox_adopt import adopt, age_text
 from kiosk.printable import printable
+from kiosk.storage.models import OutboxMessage
 
 
 class OutboxCommandError(KioskError):
@@ -38,6 +44,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="that kiosk's config file: its kiosk id, platform endpoint and credentials")
     ad.add_argument("--actor", default="staff", help="who asks, for the audit log")
     ad.set_defaults(func=_adopt)
+    sd = s.add_parser("send", help="send this kiosk's waiting messages now, headless (no touch UI needed)")
+    sd.add_argument("--wait", type=float, default=SEND_WAIT_S, metavar="S",
+                    help=f"give up after S seconds (default {SEND_WAIT_S:g})")
+    sd.set_defaults(func=_send)
     rt = s.add_parser("retry", help="send a dead or pending message again now (audited); clears the auth alarm")
     rt.add_argument("id", type=ROW_ID, nargs="?", help="the message id from `kiosk outbox list`; none: only clear the alarm")
     rt.add_argument("--actor", default="staff", help="who asks, for the audit log")
@@ -58,6 +68,71 @@ def register(sub: argparse._SubParsersAction) -> None:
     from hallkiosk.cli.services import register_catalog
 
     register_catalog(s)
+
+
+SEND_WAIT_S = 10.0  # how long a command waits for the platform before leaving its messages queued
+
+
+@dataclasses.dataclass(frozen=True)
+class Sent:
+    sent: int
+    dead: int
+    left: int  # this kiosk's rows still pending (due later, or the platform did not take them)
+    why: str | None  # why sending stopped early, if it did
+
+
+def _waiting(app) -> int:
+    with app.db.transaction() as s:
+        return s.execute(select(func.count()).select_from(OutboxMessage).where(
+            outbox.of_kiosk(app.cfg.kiosk.id), OutboxMessage.state == outbox.PENDING,
+            OutboxMessage.next_attempt_at <= app.clock.now())).scalar_one()
+
+
+def send_queued(app, wait_s: float = SEND_WAIT_S) -> Sent:
+    """Send this kiosk's due messages with the production sender, for at most ``wait_s``; stop at once when the
+    platform is down, refuses us, or nothing due is left (a row backing off is left for later)."""
+    from kiosk.outbox_sender import OutboxSender
+
+    sender = OutboxSender(app.db, app.platform, app.secret, app.clock, app.cfg.platform, origin=app.cfg.kiosk.id)
+    deadline = time.monotonic() + wait_s
+    sent = dead = 0
+    why = None
+    while _waiting(app):
+        c = sender.run_once()
+        sent, dead = sent + c.sent, dead + c.dead
+        if c.blocked:
+            why = "the platform refused this kiosk's credentials (or the hall's auth alarm is up)"
+            break
+        if sender.paused_for_s() > 0:
+            why = "the platform does not answer"
+            break
+        if time.monotonic() >= deadline or not c.attempted:
+            why = why if c.attempted else "nothing could be sent"
+            break
+    with app.db.transaction() as s:
+        left = s.execute(select(func.count()).select_from(OutboxMessage).where(
+            outbox.of_kiosk(app.cfg.kiosk.id), OutboxMessage.state == outbox.PENDING)).scalar_one()
+    return Sent(sent, dead, left, why)
+
+
+def send_before_exit(app, wait_s: float = SEND_WAIT_S) -> None:
+    """A command that queued platform messages (a report, an SMS) tries to send them before it exits; what is
+    left is said plainly, with who will send it."""
+    if not _waiting(app):
+        return
+    r = send_queued(app, wait_s)
+    if r.sent or r.dead:
+        print(f"platform: {r.sent} message(s) sent" + (f", {r.dead} refused (see `kiosk outbox list`)" if r.dead else ""))
+    if r.left:
+        print(f"platform: {r.left} message(s) still queued{f' ({r.why})' if r.why else ''}; the kiosk sends them "
+              "when it runs, or run `kiosk outbox send`")
+
+
+def _send(args: argparse.Namespace) -> int:
+    with app_of(args) as app:
+        r = send_queued(app, args.wait)
+    print(f"{r.sent} sent, {r.dead} dead, {r.left} still waiting" + (f": {r.why}" if r.why else ""))
+    return 0 if not r.left else 1
 
 
 def _purge(args: argparse.Namespace) -> int:

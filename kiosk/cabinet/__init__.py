@@ -22,6 +22,8 @@ API (all blocking; a UI calls it from its worker thread)::
     # ... then the UI polls until the door reads closed:
     r = cab.poll(h)             # None while open; a FlowResult once closed (safe to call again)
     r = cab.wait_closed(h)      # the same, blocking; after close_timeout_s a staff task (once) and DoorLeftOpen
+    r = cab.wait_closed(h, cancel=event)  # stops early once event is set (or a callable returns True):
+                                          # DoorLeftOpen(task_id=None), no task; settle_open_flows finishes it
     r.code                      # deposit only: the pickup code, returned this once, never stored or logged
     r.receipt_number            # drop-off only
     r.outcome                   # deposited / picked_up / item_left / dropped_off / returned / collected /
@@ -42,6 +44,10 @@ and raises a staff task; collect and technician open re-raise the board error.
 A free compartment whose item sensor reads something inside is never handed
 out: allocation takes it out of service with a staff task.
 Crash injection for tests: :mod:`kiosk.cabinet.crashpoints`.
+
+How it is built: ``Cabinet`` (service.py) is a facade over composed parts that depend on the narrow
+``Context`` protocol (context.py): the door engine (door.py), one policy per flow kind (policies.py), the
+flow starts (flows.py) and the staff desk (admin.py). Flow data is typed (flowdata.py).
 """
 
 from __future__ import annotations

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import finish, sensor_check, store
+from kiosk.cabinet import finish, flowdata, sensor_check, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeWait
-from kiosk.cabinet.flows import Flows
+from kiosk.cabinet.context import Context
+from kiosk.cabinet.door import DoorEngine
 from kiosk.cabinet.results import (
     CompartmentStatus,
     FlowResult,
@@ -31,19 +32,23 @@ from kiosk.storage.models import Compartment, Flow, Parcel, StaffTask
 log = logging.getLogger(__name__)
 
 
-class Admin(Flows):
-    """What the staff and technician screens (and ``kiosk cabinet ...``) call."""
+class Desk:
+    """The staff desk and the technician: what the staff and technician screens (and ``kiosk cabinet ...``) call.
+    Its own part, composed with the shared context and the door engine."""
+
+    def __init__(self, ctx: Context, door: DoorEngine) -> None:
+        self.ctx, self.door = ctx, door
 
     def _comp(self, s: Session, label: str) -> Compartment:
         comp = s.execute(select(Compartment).where(Compartment.label == label.upper())).scalar_one_or_none()
-        if comp is None or comp.cabinet_id not in self.buses:
+        if comp is None or comp.cabinet_id not in self.ctx.buses:
             raise UnknownCompartment(f"no compartment {label} in this kiosk's cabinets")
         return comp
 
     def status(self) -> list[CompartmentStatus]:
         """Every compartment: stored state, its parcel, and the door and item sensor as the board reads them now."""
-        with self._tx() as (s, now):
-            comps = s.execute(select(Compartment).where(Compartment.cabinet_id.in_(list(self.buses)))
+        with self.ctx.tx() as (s, now):
+            comps = s.execute(select(Compartment).where(Compartment.cabinet_id.in_(list(self.ctx.buses)))
                               .order_by(Compartment.label)).scalars().all()
             parcels = {c.id: store.live_parcel_in(s, c.id) for c in comps}
             views = {cid: store.parcel_view(s, p, now) if p else None for cid, p in parcels.items()}
@@ -52,7 +57,7 @@ class Admin(Flows):
             key = (c.cabinet_id, c.board)
             if key not in boards and c.board >= 0:
                 try:
-                    boards[key] = dict(self._bus(c.cabinet_id).board_state(c.board))  # one request per board
+                    boards[key] = dict(self.ctx.bus(c.cabinet_id).board_state(c.board))  # one request per board
                 except LockBoardError as err:
                     boards[key] = f"{type(err).__name__}: {err.message}"
         out = []
@@ -66,13 +71,14 @@ class Admin(Flows):
 
     def technician_open(self, label: str, *, actor: str) -> FlowResult:
         """Open one door for a technician (any state, audited); a door that does not open is marked faulty."""
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             comp = self._comp(s, label)
             parcel = store.live_parcel_in(s, comp.id)
             audit(s, now, actor, "cabinet.technician_open", comp.label, state=comp.state,
                   parcel=parcel.id if parcel else None)
-            flow_id = self._begin(s, now, S.TECH_OPEN, comp, None, actor, {"parcel": parcel.id if parcel else None})
-        handle = self._unlock(flow_id)
+            data = flowdata.for_kind(S.TECH_OPEN, parcel=parcel.id if parcel else None)
+            flow_id = self.door.begin(s, now, S.TECH_OPEN, comp, None, actor, data)
+        handle = self.door.unlock(flow_id)
         return FlowResult(handle.flow_id, S.TECH_OPEN, "opened", handle.label, None)
 
     def technician_open_all(self, board: int, *, actor: str, cabinet_id: str | None = None) -> list[FlowResult]:
@@ -81,12 +87,12 @@ class Admin(Flows):
         Refused while any flow of this kiosk is open (its door must not be opened under a person). Kerong boards
         have an unlock-all command; a family without one is opened one door at a time (never re-sent). Once the
         doors are shut, :meth:`check_after_open_all` compares the item sensors with the records."""
-        cab_id = cabinet_id or next(iter(self.cabinets))
-        if cab_id not in self.buses:
+        cab_id = cabinet_id or next(iter(self.ctx.cabinets))
+        if cab_id not in self.ctx.buses:
             raise UnknownCompartment(f"no cabinet {cab_id} in this kiosk")
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             running = s.execute(select(Flow.id).join(Compartment, Compartment.id == Flow.compartment_id)
-                                .where(Flow.finished_at.is_(None), Compartment.cabinet_id.in_(list(self.buses)))).scalar()
+                                .where(Flow.finished_at.is_(None), Compartment.cabinet_id.in_(list(self.ctx.buses)))).scalar()
             if running is not None:
                 raise FlowError(f"open all refused: flow {running} has a door open or opening",
                                 hint="Wait until every door is shut (see `kiosk cabinet status`).")
@@ -95,14 +101,15 @@ class Admin(Flows):
             if not comps:
                 raise UnknownCompartment(f"cabinet {cab_id} has no compartment on board {board}")
             audit(s, now, actor, "cabinet.technician_open_all", cab_id, board=board, doors=len(comps))
-            flows = [(self._begin(s, now, S.TECH_OPEN, c, None, actor, {"all": board}), c.label, c.channel) for c in comps]
-        bus = self._bus(cab_id)
-        if FAMILY[self.cabinets[cab_id].family].can("unlock_all"):
+            data = flowdata.for_kind(S.TECH_OPEN, all_board=board)
+            flows = [(self.door.begin(s, now, S.TECH_OPEN, c, None, actor, data), c.label, c.channel) for c in comps]
+        bus = self.ctx.bus(cab_id)
+        if FAMILY[self.ctx.cabinets[cab_id].family].can("unlock_all"):
             return self._opened_all(bus, cab_id, board, flows)
         out: list[FlowResult] = []
         for flow_id, label, _ch in flows:  # one at a time, each through the door engine's own open
             try:
-                h = self._unlock(flow_id)
+                h = self.door.unlock(flow_id)
                 out.append(FlowResult(h.flow_id, S.TECH_OPEN, "opened", label, None))
             except LockBoardError as err:
                 out.append(FlowResult(flow_id, S.TECH_OPEN, "door_fault", label, None))
@@ -116,11 +123,11 @@ class Admin(Flows):
         except LockBoardError as err:
             doors, why = {}, f"{type(err).__name__}: {err.message}"
             if isinstance(err, LockBoardFrameError):  # only garbage: they may stand open, so no other door opens
-                self.unknown_doors.update({(cab_id, board, ch): label for _f, label, ch in flows})
+                self.ctx.unknown_doors.update({(cab_id, board, ch): label for _f, label, ch in flows})
         else:
             why = "did not read open after the unlock-all"
         out: list[FlowResult] = []
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             for flow_id, label, ch in flows:
                 flow = s.get(Flow, flow_id)
                 assert flow is not None
@@ -138,31 +145,31 @@ class Admin(Flows):
     def wait_board_shut(self, board: int, *, cabinet_id: str | None = None, timeout_s: float | None = None) -> list[str]:
         """Read the board until every door on it is shut (or ``timeout_s``, default close_timeout_s); returns the
         labels still open (empty: all shut)."""
-        cab_id = cabinet_id or next(iter(self.cabinets))
-        with self._tx() as (s, _now):
+        cab_id = cabinet_id or next(iter(self.ctx.cabinets))
+        with self.ctx.tx() as (s, _now):
             labels = dict(s.execute(select(Compartment.channel, Compartment.label).where(
                 Compartment.cabinet_id == cab_id, Compartment.board == board)).all())
-        deadline = self.clock.monotonic() + (timeout_s if timeout_s is not None else self._close_timeout_s(cab_id))
+        deadline = self.ctx.clock.monotonic() + (timeout_s if timeout_s is not None else self.ctx.close_timeout_s(cab_id))
         while True:
             try:
-                doors = self._bus(cab_id).board_state(board)
+                doors = self.ctx.bus(cab_id).board_state(board)
                 still = sorted(labels[ch] for ch, d in doors.items() if ch in labels and not d.closed)
             except LockBoardError as err:  # unknown is not shut
                 log.warning("open all: board %s not readable (%s)", board, err.message)
                 still = sorted(labels.values())
-            if not still or self.clock.monotonic() >= deadline:
+            if not still or self.ctx.clock.monotonic() >= deadline:
                 return still
-            self.clock.sleep(self.close_poll_interval_s)
+            self.ctx.clock.sleep(self.ctx.close_poll_interval_s)
 
     def check_after_open_all(self, board: int, *, cabinet_id: str | None = None) -> list[str]:
         """The doors of an open-all are shut again: compare each item sensor with the records, one task per
         compartment that disagrees; returns those findings."""
-        cab_id = cabinet_id or next(iter(self.cabinets))
-        return sensor_check.compare(self, "after a technician opened every door,", cabinet_id=cab_id, board=board)
+        cab_id = cabinet_id or next(iter(self.ctx.cabinets))
+        return sensor_check.compare(self.ctx, "after a technician opened every door,", cabinet_id=cab_id, board=board)
 
     def disable(self, label: str, *, actor: str, reason: str = "") -> None:
         """Take a compartment out of service (an occupied one keeps its parcel, which can still be taken out)."""
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             comp = self._comp(s, label)
             running = s.execute(select(Flow.id).where(Flow.compartment_id == comp.id, Flow.finished_at.is_(None))
                                 ).scalar()
@@ -173,7 +180,7 @@ class Admin(Flows):
 
     def enable(self, label: str, *, actor: str) -> str:
         """Back in service (after a repair); returns the new state (occupied if a parcel is still inside)."""
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             comp = self._comp(s, label)
             parcel = store.live_parcel_in(s, comp.id)
             if parcel is None:
@@ -187,7 +194,7 @@ class Admin(Flows):
 
     def tasks(self, *, open_only: bool = True) -> list[TaskView]:
         """Staff tasks, oldest first."""
-        with self._tx() as (s, _now):
+        with self.ctx.tx() as (s, _now):
             q = select(StaffTask).order_by(StaffTask.id)
             if open_only:
                 q = q.where(StaffTask.resolved_at.is_(None))
@@ -195,7 +202,7 @@ class Admin(Flows):
 
     def report_problem(self, label: str, detail: str, *, actor: str, flow_id: int | None = None) -> int:
         """Someone at the kiosk says something is wrong with a compartment (e.g. "the door did not open"): a staff task."""
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             comp = self._comp(s, label)
             parcel = s.execute(select(Parcel.id).where(Parcel.compartment_id == comp.id, Parcel.finished_at.is_(None))
                                ).scalars().first()
@@ -206,7 +213,7 @@ class Admin(Flows):
 
     def resolve_task(self, task_id: int, *, actor: str, note: str = "") -> None:
         """Mark a task done; a parcel still held for attention is then collected with ``start_collect``."""
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             task = s.get(StaffTask, task_id)
             if task is None:
                 raise FlowError(f"no staff task {task_id}")
@@ -219,7 +226,7 @@ class Admin(Flows):
         """The parcel, if it is in ``attention`` in one of this kiosk's compartments with no door flow running."""
         parcel = s.get(Parcel, parcel_id, with_for_update=True)
         comp = s.get(Compartment, parcel.compartment_id) if parcel and parcel.compartment_id else None
-        if parcel is None or comp is None or comp.cabinet_id not in self.buses:
+        if parcel is None or comp is None or comp.cabinet_id not in self.ctx.buses:
             raise FlowError(f"{what}: no parcel {parcel_id} in this kiosk's compartments",
                             hint="`kiosk cabinet status` lists the parcels in each compartment.")
         if parcel.state != S.ATTENTION:
@@ -233,7 +240,7 @@ class Admin(Flows):
     def handover(self, parcel_id: int, *, actor: str, note: str = "") -> ParcelView:
         """Staff handed a held result to its owner at the desk: PICKED_UP (reported once: the parcel leaves
         ``attention`` only once), its code dies, a queued pickup SMS is cancelled, its tasks are resolved."""
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             parcel, comp = self._held(s, parcel_id, "hand over")
             if parcel.kind != S.RESULT:
                 raise FlowError(f"hand over: parcel {parcel_id} is a drop-off, not a result for a citizen",
@@ -253,7 +260,7 @@ class Admin(Flows):
         """Staff found a held parcel where it belongs: back to ``ready`` (a drop-off: ``dropped_off``), so its code
         and its owner's card work again; its tasks are resolved. Refused for a result never confirmed deposited
         (it has no code) and for a compartment out of service (enable it first: the code would open that door)."""
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             parcel, comp = self._held(s, parcel_id, "put back")
             if parcel.stored_at is None or (parcel.kind == S.RESULT and parcel.code_hmac is None):
                 raise FlowError(f"put back: parcel {parcel_id} was never confirmed in {comp.label}, so it has no code",
@@ -261,7 +268,10 @@ class Admin(Flows):
             if comp.state in S.OUT_OF_SERVICE:
                 raise FlowError(f"put back: {comp.label} is {comp.state}; enable it first",
                                 hint=f"`kiosk cabinet enable {comp.label}` once its door works.")
-            parcel.state = S.READY if parcel.kind == S.RESULT else S.DROPPED_OFF
+            if parcel.kind == S.RESULT:
+                store.back_to_ready(s, now, parcel, f"parcel {parcel.id} put back by {actor}")
+            else:
+                parcel.state = S.DROPPED_OFF
             store.set_state(comp, S.OCCUPIED, now)
             store.resolve_tasks_for(s, now, parcel.id, actor, note=f"parcel {parcel.id} put back to {parcel.state}"
                                     f" by {actor}")
@@ -271,11 +281,11 @@ class Admin(Flows):
 
     def overdue(self) -> list[ParcelView]:
         """Results past their expiry still in a compartment (their owner can still pick up by ID card)."""
-        with self._tx() as (s, now):
+        with self.ctx.tx() as (s, now):
             rows = s.execute(
                 select(Parcel).join(Compartment, Compartment.id == Parcel.compartment_id)
                 .where(Parcel.kind == S.RESULT, Parcel.state.in_(S.LIVE), Parcel.expires_at <= now,
-                       Compartment.cabinet_id.in_(list(self.buses)))
+                       Compartment.cabinet_id.in_(list(self.ctx.buses)))
                 .order_by(Parcel.expires_at)
             ).scalars().all()
             return [store.parcel_view(s, p, now) for p in rows]
@@ -283,15 +293,15 @@ class Admin(Flows):
     def clear_lockout(self, *, actor: str) -> LockoutCleared:
         """Staff lift the hall's pickup-code wait (and the wrong codes growing the next one); says what it lifted.
         The daily ceiling (pickup.wrong_codes_per_day) is not lifted: it is the hall's budget for guessing."""
-        with self._tx() as (s, now):
-            before = self.guard.clear(s, now)
+        with self.ctx.tx() as (s, now):
+            before = self.ctx.guard.clear(s, now)
             cleared = LockoutCleared(before.wait_s or None, before.wrong_counted,
-                                     self.guard.status(s, now).wait_s or None)
+                                     self.ctx.guard.status(s, now).wait_s or None)
             audit(s, now, actor, "cabinet.code_lockout_cleared", retry_after_s=cleared.retry_after_s,
                   wrong_codes=cleared.wrong_codes, still_waits_s=cleared.still_waits_s)
             return cleared
 
     def code_wait(self) -> CodeWait:
         """The hall's pickup-code state now: the wait, tries left, wrong codes today (for the staff screen)."""
-        with self._tx() as (s, now):
-            return self.guard.status(s, now)
+        with self.ctx.tx() as (s, now):
+            return self.ctx.guard.status(s, now)

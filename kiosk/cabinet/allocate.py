@@ -35,7 +35,7 @@ from kiosk.errors import LockBoardError, LockBoardFrameError, LockBoardTimeout, 
 from kiosk.storage.models import Compartment, StaffTask
 
 if TYPE_CHECKING:
-    from kiosk.cabinet.engine import Engine
+    from kiosk.cabinet.context import Context
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -90,12 +90,12 @@ def where(cabinet_id: str, board: int | None) -> str:
     return f"board {board} (cabinet {cabinet_id})" if board is not None else f"the lock bus of cabinet {cabinet_id}"
 
 
-def down_after(eng: Engine, err: LockBoardError, cabinet_id: str, board: int) -> list[Down]:
+def down_after(ctx: Context, err: LockBoardError, cabinet_id: str, board: int) -> list[Down]:
     """What a board-level fault puts out of reach: the board, or every cabinet on the same bus object."""
     if scope(err) == "board":
         return [(cabinet_id, board)]
-    bus = eng.buses.get(cabinet_id)
-    return [(c, None) for c, b in eng.buses.items() if b is bus] or [(cabinet_id, None)]
+    bus = ctx.buses.get(cabinet_id)
+    return [(c, None) for c, b in ctx.buses.items() if b is bus] or [(cabinet_id, None)]
 
 
 def board_task(s: Session, now: dt.datetime, cabinet_id: str, board: int | None, why: str, *,
@@ -136,21 +136,21 @@ def _sensors_suspect(s: Session, cabinet_id: str, board: int) -> bool:
                      ).first() is not None
 
 
-def _item_present(eng: Engine, cabinet_id: str, board: int, channel: int) -> bool | None:
+def _item_present(ctx: Context, cabinet_id: str, board: int, channel: int) -> bool | None:
     """The sensor of one door; None with no sensor or a garbled reply (the unlock that follows decides).
     Raises the board's or the bus's error when it does not answer at all."""
-    cab = eng.cabinets.get(cabinet_id)
+    cab = ctx.cabinets.get(cabinet_id)
     if cab is not None and not cab.has_item_sensors:
         return None  # nothing to read: no request at all
     try:
-        return eng._bus(cabinet_id).door_state(board, channel).item_present
+        return ctx.bus(cabinet_id).door_state(board, channel).item_present
     except LockBoardError as err:
         if scope(err) in ("door", "garbled"):
             return None
         raise
 
 
-def take(eng: Engine, size: str, actor: str, confirm: Callable[[Session, dt.datetime, Compartment], T], *,
+def take(ctx: Context, size: str, actor: str, confirm: Callable[[Session, dt.datetime, Compartment], T], *,
          flow_id: int | None = None, down: Iterable[Down] = ()) -> T | None:
     """Reserve, read, confirm (see the module text). ``confirm(s, now, comp)`` runs in the confirming transaction
     with ``comp`` reserved; its value is returned. None when nothing fits; BoardNotAnswering when something
@@ -158,19 +158,19 @@ def take(eng: Engine, size: str, actor: str, confirm: Callable[[Session, dt.date
     skip, strays = set(down), 0
     dead: tuple[str, int | None, LockBoardError, int] | None = None
     while True:
-        with eng._tx() as (s, now):
-            comp = _candidate(s, eng.buses, size, skip)
+        with ctx.tx() as (s, now):
+            comp = _candidate(s, ctx.buses, size, skip)
             if comp is None:
                 break
             comp.state, comp.updated_at = S.RESERVED, now
             cid, label, cab_id, board, channel = comp.id, comp.label, comp.cabinet_id, comp.board, comp.channel
             suspect = _sensors_suspect(s, cab_id, board)
         try:
-            present = None if suspect else _item_present(eng, cab_id, board, channel)  # no transaction open
+            present = None if suspect else _item_present(ctx, cab_id, board, channel)  # no transaction open
         except LockBoardError as err:
-            skip.update(down_after(eng, err, cab_id, board))
+            skip.update(down_after(ctx, err, cab_id, board))
             gone = None if scope(err) == "bus" else board
-            with eng._tx() as (s, now):
+            with ctx.tx() as (s, now):
                 _release(s, now, cid)
                 audit(s, now, actor, "cabinet.board_not_answering", label, flow=flow_id, board=gone,
                       reason=f"{type(err).__name__}: {err.message}")
@@ -179,10 +179,10 @@ def take(eng: Engine, size: str, actor: str, confirm: Callable[[Session, dt.date
             dead = (cab_id, gone, err, task_id)
             continue
         except Exception:  # not BaseException: a process going down leaves the reservation to start-up
-            _release_now(eng, cid)
+            _release_now(ctx, cid)
             raise
         try:
-            with eng._tx() as (s, now):
+            with ctx.tx() as (s, now):
                 comp = s.get(Compartment, cid, with_for_update=True)
                 if comp is None or comp.state != S.RESERVED:
                     continue  # a person enabled or disabled it meanwhile: it is not ours any more
@@ -194,7 +194,7 @@ def take(eng: Engine, size: str, actor: str, confirm: Callable[[Session, dt.date
                     _distrust(s, now, comp, actor, flow_id)
                 return confirm(s, now, comp)
         except Exception:  # not BaseException: a process going down leaves the reservation to start-up
-            _release_now(eng, cid)
+            _release_now(ctx, cid)
             raise
     if dead is None:
         return None
@@ -210,10 +210,10 @@ def _release(s: Session, now: dt.datetime, comp_id: int) -> None:
         store.release(comp, now)
 
 
-def _release_now(eng: Engine, comp_id: int) -> None:
+def _release_now(ctx: Context, comp_id: int) -> None:
     """Best effort after an error: give back a reservation nothing recorded (a crash leaves it to start-up)."""
     try:
-        with eng._tx() as (s, now):
+        with ctx.tx() as (s, now):
             _release(s, now, comp_id)
     except Exception:  # the original error says more; start-up reconciliation frees the reservation
         log.exception("could not give back the reservation of compartment %s", comp_id)

@@ -15,17 +15,17 @@ from kiosk.errors import LockBoardError
 from kiosk.storage.models import StaffTask
 
 if TYPE_CHECKING:
-    from kiosk.cabinet.engine import Engine
+    from kiosk.cabinet.context import Context
 
 log = logging.getLogger(__name__)
 
 RECHECK_S = 5.0  # how often a silent board is asked again while its task is open
 
 
-def recheck(eng: Engine, last: dict[tuple[str, int | None], float]) -> list[int]:
+def recheck(eng: Context, last: dict[tuple[str, int | None], float]) -> list[int]:
     """Ask each board with an open board task once (at most every RECHECK_S); returns the tasks closed.
     ``last`` (board -> monotonic time of the last try) is kept by the caller between calls."""
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         rows = s.execute(select(StaffTask.id, StaffTask.cabinet_id, StaffTask.board).where(
             StaffTask.kind == S.TaskKind.BOARD_NOT_ANSWERING, StaffTask.resolved_at.is_(None),
             StaffTask.parcel_id.is_(None), StaffTask.cabinet_id.in_(list(eng.buses)))).all()
@@ -44,7 +44,7 @@ def recheck(eng: Engine, last: dict[tuple[str, int | None], float]) -> list[int]
         except LockBoardError as err:
             log.debug("board task %s: still not answering (%s)", task_id, err.message)
             continue
-        with eng.db.transaction() as s:
+        with eng.tx() as (s, _now):
             task = s.get(StaffTask, task_id, with_for_update=True)
             if task is None or task.resolved_at is not None:
                 continue

@@ -1,19 +1,20 @@
 """How flows end, each in the one transaction that also writes its audit and outbox rows.
 
-``complete`` is the normal ending once the door reads closed; ``roll_back``
-and ``undecided`` are used by start-up reconciliation.
+Each flow kind's endings (deposited, picked_up, ...) are chosen by its policy
+(:mod:`kiosk.cabinet.policies`); ``undecided`` is start-up reconciliation's "a person must look".
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
+from kiosk.cabinet import flowdata, store
 from kiosk.cabinet import states as S
-from kiosk.cabinet import store
 from kiosk.cabinet.codes import unique_code
 from kiosk.cabinet.results import FlowResult
 from kiosk.cabinet.transitions import transition
@@ -21,52 +22,36 @@ from kiosk.ports import DoorStatus
 from kiosk.storage.models import Compartment, Flow, Parcel, StaffTask
 
 if TYPE_CHECKING:
-    from kiosk.cabinet.engine import Engine
+    from kiosk.cabinet.context import Context
 
 CANCELLED_EMPTY = "cancelled_empty"  # the outcome of a deposit or drop-off shut on an empty compartment
 
 
 def close_flow(flow: Flow, now: dt.datetime, outcome: str, label: str, **extra: Any) -> None:
     """Mark a flow finished and keep what its result was (never a code) for a later poll."""
-    result = {"outcome": outcome, "label": label, **{k: v for k, v in extra.items() if v is not None}}
+    result = flowdata.StoredResult(outcome, label, **extra)
     transition(flow, S.DONE_FLOW, now)
     flow.outcome, flow.finished_at = outcome, now
-    flow.data = {**flow.data, "result": result}  # a new dict: JSON columns do not track in-place changes
+    flowdata.save(flow, dataclasses.replace(flowdata.load(flow), result=result))
 
 
 def stored_result(flow: Flow) -> FlowResult:
-    r = flow.data.get("result", {})
-    expires = r.get("expires_at")
-    return FlowResult(flow.id, flow.kind, flow.outcome or r.get("outcome", ""), r.get("label", ""), flow.parcel_id,
-                      expires_at=dt.datetime.fromisoformat(expires) if expires else None,
-                      receipt_number=r.get("receipt_number"), task_id=r.get("task_id"), item_present=r.get("item_present"))
+    r = flowdata.load(flow).result or flowdata.StoredResult()
+    return FlowResult(flow.id, flow.kind, flow.outcome or r.outcome, r.label, flow.parcel_id,
+                      expires_at=dt.datetime.fromisoformat(r.expires_at) if r.expires_at else None,
+                      receipt_number=r.receipt_number, task_id=r.task_id, item_present=r.item_present)
 
 
-def _parts(s: Session, flow: Flow) -> tuple[Compartment, Parcel | None]:
+def parts(s: Session, flow: Flow) -> tuple[Compartment, Parcel | None]:
     comp = s.get(Compartment, flow.compartment_id)
     assert comp is not None
     return comp, (s.get(Parcel, flow.parcel_id) if flow.parcel_id else None)
 
 
-def complete(eng: Engine, s: Session, flow: Flow, status: DoorStatus) -> FlowResult:
-    """The door reads closed: give the flow its normal outcome."""
-    now = eng.clock.now()
-    comp, parcel = _parts(s, flow)
-    audit(s, now, flow.actor, "cabinet.door_closed", comp.label, flow=flow.id, kind=flow.kind,
-          parcel=parcel.id if parcel else None, item_present=status.item_present)
-    if flow.kind == S.TECH_OPEN:
-        close_flow(flow, now, "opened", comp.label)
-        return stored_result(flow)
-    assert parcel is not None
-    fn = {S.DEPOSIT: _deposited, S.PICKUP: _picked_up, S.DROPOFF_FLOW: _dropped_off, S.COLLECT: _collected}[flow.kind]
-    result = fn(eng, s, flow, comp, parcel, status, now)
-    end_left_open(s, now, flow)
-    return result
-
-
 def end_left_open(s: Session, now: dt.datetime, flow: Flow) -> None:
     """The flow ended: its door-left-open task, if it has one, has nothing left to ask of staff."""
-    task = s.get(StaffTask, flow.data["left_open_task"]) if flow.data.get("left_open_task") else None
+    task_id = flowdata.load(flow).left_open_task
+    task = s.get(StaffTask, task_id) if task_id is not None else None
     if task is None or task.resolved_at is not None:
         return
     note = f"flow {flow.id} ended: {flow.outcome}"
@@ -89,16 +74,16 @@ def cancelled_empty(s: Session, flow: Flow, comp: Compartment, parcel: Parcel, n
     return stored_result(flow)
 
 
-def _deposited(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
+def deposited(ctx: Context, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
                now: dt.datetime) -> FlowResult:
     if status.item_present is False:  # None: no item sensor, so nothing to go by but the staff's word
         return cancelled_empty(s, flow, comp, parcel, now, flow.actor, "the door closed and the item sensor reads empty")
-    code, h = unique_code(s, eng.secret, eng.pickup.code_digits)
+    code, h = unique_code(s, ctx.secret, ctx.pickup.code_digits)
     parcel.code_hmac, parcel.state, parcel.stored_at = h, S.READY, now
-    parcel.expires_at = now + dt.timedelta(days=eng.pickup.expiry_days)
+    parcel.expires_at = now + dt.timedelta(days=ctx.pickup.expiry_days)
     store.set_state(comp, S.OCCUPIED, now)
     store.report_delivery(s, now, parcel, "DEPOSITED", comp)
-    store.notify_pickup_ready(s, now, eng.secret, parcel, comp, code, eng.clock.tz)
+    store.notify_pickup_ready(s, now, ctx.secret, parcel, comp, code, ctx.clock.tz)
     audit(s, now, flow.actor, "cabinet.deposited", comp.label, parcel=parcel.id, case_number=parcel.case_number,
           expires_at=parcel.expires_at.isoformat())
     close_flow(flow, now, "deposited", comp.label, expires_at=parcel.expires_at.isoformat(), item_present=status.item_present)
@@ -106,29 +91,30 @@ def _deposited(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: P
                       item_present=status.item_present)
 
 
-def _picked_up(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
+def picked_up(ctx: Context, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
                now: dt.datetime) -> FlowResult:
     if status.item_present:
         # The sensor still sees it: do not report a delivery that did not happen.
-        parcel.state = S.ATTENTION
+        store.to_attention(s, now, parcel, f"parcel {parcel.id} still reads present after pickup")
         task = store.add_task(s, now, S.TASK_ITEM_LEFT, f"{comp.label}: parcel {parcel.id} still reads present after pickup",
                               compartment_id=comp.id, parcel_id=parcel.id, flow_id=flow.id)
         audit(s, now, flow.actor, "cabinet.pickup_item_left", comp.label, parcel=parcel.id, task=task.id)
         close_flow(flow, now, "item_left", comp.label, task_id=task.id, item_present=True)
         return stored_result(flow)
+    via = flowdata.of(flow, flowdata.PickupData).via
     parcel.state, parcel.finished_at, parcel.code_hmac = S.PICKED_UP, now, None  # single use: the code dies here
     store.release(comp, now)
     store.report_delivery(s, now, parcel, "PICKED_UP", comp)
     # Picked up with the ID card before the SMS went out (or while it could not): the text and its
     # "SMS not sent" task have nothing left to do.
-    store.pickup_sms_moot(s, now, parcel, f"parcel {parcel.id} was picked up (via {flow.data.get('via') or '?'})")
+    store.pickup_sms_moot(s, now, parcel, f"parcel {parcel.id} was picked up (via {via or '?'})")
     audit(s, now, flow.actor, "cabinet.picked_up", comp.label, parcel=parcel.id, case_number=parcel.case_number,
-          via=flow.data.get("via"))
+          via=via)
     close_flow(flow, now, "picked_up", comp.label, item_present=status.item_present)
     return stored_result(flow)
 
 
-def _dropped_off(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
+def dropped_off(ctx: Context, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
                  now: dt.datetime) -> FlowResult:
     if status.item_present is False:  # an empty drop-off gets no receipt: the citizen would hold one for nothing
         return cancelled_empty(s, flow, comp, parcel, now, flow.actor, "the door closed and the item sensor reads empty")
@@ -141,13 +127,13 @@ def _dropped_off(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel:
     return stored_result(flow)
 
 
-def _collected(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
+def collected(ctx: Context, s: Session, flow: Flow, comp: Compartment, parcel: Parcel, status: DoorStatus,
                now: dt.datetime) -> FlowResult:
     if status.item_present:
         # The sensor still sees it: staff shut the door without taking it (the wrong row tapped). Nothing left the
         # cabinet, so nothing changes hands: the parcel goes back to how it was (a result's code works again),
         # the compartment stays occupied, and the platform hears nothing.
-        prev = flow.data.get("prev_state", S.ATTENTION)
+        prev = flowdata.of(flow, flowdata.CollectData).prev_state
         parcel.state = prev
         audit(s, now, flow.actor, "cabinet.collect_item_still_inside", comp.label, parcel=parcel.id, state=prev)
         close_flow(flow, now, "item_still_inside", comp.label, item_present=True)
@@ -169,31 +155,12 @@ def _collected(eng: Engine, s: Session, flow: Flow, comp: Compartment, parcel: P
     return stored_result(flow)
 
 
-def roll_back(eng: Engine, s: Session, flow: Flow, why: str) -> None:
-    """The sensors show nothing changed hands: undo the flow's claim (reconciliation only)."""
-    now = eng.clock.now()
-    comp, parcel = _parts(s, flow)
-    assert parcel is not None
-    if flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW):
-        # Reconciliation rolls these back only on "closed, empty": the same ending as when the kiosk saw it shut.
-        cancelled_empty(s, flow, comp, parcel, now, "kiosk", f"at start-up: {why}")
-        end_left_open(s, now, flow)
-        return
-    if flow.kind == S.PICKUP:
-        parcel.state, outcome = S.READY, "not_picked_up"
-    else:
-        parcel.state, outcome = flow.data.get("prev_state", S.ATTENTION), "not_collected"
-    audit(s, now, "kiosk", "cabinet.flow_rolled_back", comp.label, flow=flow.id, kind=flow.kind, parcel=parcel.id, why=why)
-    close_flow(flow, now, outcome, comp.label)
-    end_left_open(s, now, flow)
-
-
-def undecided(eng: Engine, s: Session, flow: Flow, why: str) -> int:
+def undecided(ctx: Context, s: Session, flow: Flow, why: str) -> int:
     """Nothing can tell what happened: hold the compartment and its parcel for a person."""
-    now = eng.clock.now()
-    comp, parcel = _parts(s, flow)
+    now = ctx.clock.now()
+    comp, parcel = parts(s, flow)
     if parcel is not None:
-        parcel.state = S.ATTENTION  # the compartment keeps its reserved/occupied state, so nobody else gets it
+        store.to_attention(s, now, parcel, why)  # the compartment keeps its reserved/occupied state, so nobody else gets it
     pid = parcel.id if parcel else None
     task = store.add_task(s, now, S.TASK_RECONCILE, f"{comp.label}: unfinished {flow.kind} (flow {flow.id}, parcel {pid}): {why}",
                           compartment_id=comp.id, parcel_id=pid, flow_id=flow.id)

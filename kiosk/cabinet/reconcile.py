@@ -31,9 +31,10 @@ import logging
 from sqlalchemy import func, select
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import finish, store
+from kiosk.cabinet import finish, policies, store
 from kiosk.cabinet import states as S
-from kiosk.cabinet.engine import Engine
+from kiosk.cabinet.context import Context
+from kiosk.cabinet.door import DoorEngine
 from kiosk.cabinet.results import FlowResult, ReconcileReport
 from kiosk.cabinet.transitions import transition
 from kiosk.errors import LockBoardError
@@ -43,10 +44,11 @@ from kiosk.storage.models import Compartment, Flow, Parcel
 log = logging.getLogger(__name__)
 
 
-def reconcile(eng: Engine) -> ReconcileReport:
+def reconcile(door: DoorEngine) -> ReconcileReport:
     """Settle this kiosk's unfinished flows; free compartments left reserved by nothing."""
+    eng = door.ctx
     report = ReconcileReport()
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         rows = s.execute(
             select(Flow.id, Compartment.cabinet_id, Compartment.board, Compartment.channel)
             .join(Compartment, Compartment.id == Flow.compartment_id)
@@ -60,13 +62,14 @@ def reconcile(eng: Engine) -> ReconcileReport:
             status = eng.buses[cab_id].door_state(board, channel)
         except LockBoardError as err:
             why = f"the board did not answer ({type(err).__name__}: {err.message})"
-        _settle(eng, flow_id, status, why, report)
+        _settle(door, flow_id, status, why, report)
     _free_orphans(eng, report)
     return report
 
 
-def _settle(eng: Engine, flow_id: int, status: DoorStatus | None, why: str, report: ReconcileReport) -> None:
-    with eng.db.transaction() as s:
+def _settle(door: DoorEngine, flow_id: int, status: DoorStatus | None, why: str, report: ReconcileReport) -> None:
+    eng = door.ctx
+    with eng.tx() as (s, _now):
         flow = s.get(Flow, flow_id, with_for_update=True)
         if flow is None or flow.finished_at is not None:
             return
@@ -90,7 +93,7 @@ def _settle(eng: Engine, flow_id: int, status: DoorStatus | None, why: str, repo
         elif status.item_present is None:
             decision, why = "task", "the door is closed and this board has no item sensor to tell what happened"
         else:
-            putting_in = flow.kind in (S.DEPOSIT, S.DROPOFF_FLOW)
+            putting_in = policies.policy(flow.kind).puts_in
             decision = "complete" if status.item_present == putting_in else "roll_back"
         if decision == "watch":
             if flow.state == S.OPENING:  # the unlock went out before the crash: the door is confirmed open now
@@ -98,15 +101,15 @@ def _settle(eng: Engine, flow_id: int, status: DoorStatus | None, why: str, repo
             audit(s, now, "kiosk", "cabinet.door_found_open", comp.label, flow=flow.id, kind=flow.kind,
                   parcel=flow.parcel_id)
             eng.found_open.add(flow.id)
-            eng._open_since[flow.id] = eng.clock.monotonic()
+            eng.open_since[flow.id] = eng.clock.monotonic()
             report.watched.append(flow.id)
             report.lines.append(f"{head}: door open at start-up: watched until it shuts")
         elif decision == "complete":
-            finish.complete(eng, s, flow, status)  # a deposit's code goes out only by the applicant's SMS
+            policies.complete(eng, s, flow, status)  # a deposit's code goes out only by the applicant's SMS
             report.completed.append(flow.id)
             report.lines.append(f"{head}: completed (item sensor {'present' if status.item_present else 'empty'})")
         elif decision == "roll_back":
-            finish.roll_back(eng, s, flow, f"item sensor reads {'present' if status.item_present else 'empty'}")
+            policies.roll_back(eng, s, flow, f"item sensor reads {'present' if status.item_present else 'empty'}")
             report.rolled_back.append(flow.id)
             report.lines.append(f"{head}: rolled back")
         else:
@@ -116,12 +119,13 @@ def _settle(eng: Engine, flow_id: int, status: DoorStatus | None, why: str, repo
     log.info("reconciled %s", report.lines[-1])
 
 
-def settle_found_open(eng: Engine) -> list[FlowResult]:
+def settle_found_open(door: DoorEngine) -> list[FlowResult]:
     """Read the doors start-up found open: once one shuts, settle its flow by the start-up table; one still open
     past close_timeout_s gets its door-left-open task (once)."""
+    eng = door.ctx
     done: list[FlowResult] = []
     for flow_id in sorted(eng.found_open):
-        with eng.db.transaction() as s:
+        with eng.tx() as (s, _now):
             flow = s.get(Flow, flow_id)
             comp = s.get(Compartment, flow.compartment_id) if flow else None
             if flow is None or comp is None or flow.finished_at is not None:
@@ -135,20 +139,20 @@ def settle_found_open(eng: Engine) -> list[FlowResult]:
             continue
         if status.closed:
             eng.found_open.discard(flow_id)
-            eng._open_since.pop(flow_id, None)
-            _settle(eng, flow_id, status, "", ReconcileReport())
-            with eng.db.transaction() as s:
+            eng.open_since.pop(flow_id, None)
+            _settle(door, flow_id, status, "", ReconcileReport())
+            with eng.tx() as (s, _now):
                 flow = s.get(Flow, flow_id)
                 if flow is not None and flow.finished_at is not None:
                     done.append(finish.stored_result(flow))
-        elif eng.clock.monotonic() - eng._open_since.get(flow_id, 0.0) >= eng._close_timeout_s(cab_id):
-            eng.flag_left_open(flow_id)
+        elif eng.clock.monotonic() - eng.open_since.get(flow_id, 0.0) >= eng.close_timeout_s(cab_id):
+            door.flag_left_open(flow_id)
     return done
 
 
-def _free_orphans(eng: Engine, report: ReconcileReport) -> None:
+def _free_orphans(eng: Context, report: ReconcileReport) -> None:
     """A compartment reserved with no live parcel and no running flow is free again (e.g. after a crash mid-fault)."""
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         now = eng.clock.now()
         for comp in s.execute(select(Compartment).where(Compartment.state == S.RESERVED,
                                                         Compartment.cabinet_id.in_(list(eng.buses)))).scalars():

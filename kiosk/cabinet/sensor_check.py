@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from kiosk.audit import append as audit
 from kiosk.cabinet import states as S
 from kiosk.cabinet import store
-from kiosk.cabinet.engine import Engine
+from kiosk.cabinet.context import Context
 from kiosk.errors import LockBoardError
 from kiosk.storage.models import Compartment, KeyValue, StaffTask
 
@@ -46,21 +46,21 @@ def request(session: Session, restored_at: str, backup_audit_seq: int) -> None:
         row.value = value
 
 
-def pending(eng: Engine) -> bool:
-    with eng.db.transaction() as s:
+def pending(eng: Context) -> bool:
+    with eng.tx() as (s, _now):
         return s.get(KeyValue, PENDING_KEY) is not None
 
 
-def run(eng: Engine) -> list[str]:
+def run(eng: Context) -> list[str]:
     """Compare sensors and records once; returns one line per mismatch (each also a staff task)."""
     return compare(eng, "after the restore from backup", clear_request=True)
 
 
-def compare(eng: Engine, when: str, *, clear_request: bool = False, cabinet_id: str | None = None,
+def compare(eng: Context, when: str, *, clear_request: bool = False, cabinet_id: str | None = None,
             board: int | None = None) -> list[str]:
     """Compare every free or occupied compartment (of one board, if given) with its sensors: one task per
     compartment that disagrees ("{label}: {when} ..."), none twice while one is open."""
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         q = (select(Compartment.id, Compartment.cabinet_id, Compartment.label, Compartment.board,
                     Compartment.channel, Compartment.state)
              .where(Compartment.cabinet_id.in_(list(eng.buses)), Compartment.state.in_([S.FREE, S.OCCUPIED]))
@@ -89,7 +89,7 @@ def compare(eng: Engine, when: str, *, clear_request: bool = False, cabinet_id: 
             findings.append((comp_id, label, "the records say occupied, the item sensor reads empty" if expected
                              else "the records say free, the item sensor reads an item inside"))
     lines: list[str] = []
-    with eng.db.transaction() as s:
+    with eng.tx() as (s, _now):
         now = eng.clock.now()
         for comp_id, label, what in findings:
             open_task = s.execute(select(StaffTask.id).where(

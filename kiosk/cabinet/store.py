@@ -14,6 +14,7 @@ from kiosk.cabinet import states as S
 from kiosk.cabinet.results import ParcelView, TaskView
 from kiosk.config import CabinetConfig
 from kiosk.outbox_tasks import TASK_SMS_NOT_SENT
+from kiosk.storage.db import KIOSK_ID
 from kiosk.storage.models import Compartment, Parcel, StaffTask
 
 
@@ -77,15 +78,17 @@ def set_state(comp: Compartment, state: str, now: dt.datetime) -> None:
 
 def add_task(session: Session, now: dt.datetime, kind: str, detail: str, *, compartment_id: int | None = None,
              parcel_id: int | None = None, flow_id: int | None = None, cabinet_id: str | None = None,
-             board: int | None = None) -> StaffTask:
-    """A staff task; what it is about goes in columns (a compartment's cabinet and board are filled in), the
-    detail is prose for a person and is never searched."""
+             board: int | None = None, kiosk_id: str | None = None) -> StaffTask:
+    """A staff task; what it is about goes in columns (a compartment's cabinet and board are filled in; the kiosk
+    is the database handle's writing kiosk, as for outbox rows: kiosk.storage.db.KIOSK_ID), the detail is prose for a person
+    and is never searched."""
     if compartment_id is not None and cabinet_id is None:
         comp = session.get(Compartment, compartment_id)
         if comp is not None:
             cabinet_id, board = comp.cabinet_id, comp.board
     task = StaffTask(kind=kind, detail=detail, compartment_id=compartment_id, parcel_id=parcel_id, flow_id=flow_id,
-                     cabinet_id=cabinet_id, board=board, created_at=now)
+                     cabinet_id=cabinet_id, board=board, created_at=now,
+                     kiosk_id=kiosk_id or session.info.get(KIOSK_ID))
     session.add(task)
     session.flush()
     audit(session, now, "kiosk", "cabinet.task_raised", f"task {task.id}", kind=kind, detail=detail,
@@ -112,6 +115,19 @@ def cancel_pickup_sms(session: Session, now: dt.datetime, parcel: Parcel, why: s
 
     One the sender is sending right now is left to finish (see ``outbox.cancel_pending``)."""
     return outbox.cancel_pending(session, now, "parcel", parcel.id, "NotifyApplicant", why, actor="kiosk")
+
+
+def to_attention(session: Session, now: dt.datetime, parcel: Parcel, why: str) -> None:
+    """Hold a parcel for a person (``attention``): its pickup SMS, if still queued, is held too (the code it
+    carries would send the citizen to a door staff must look at first); ``back_to_ready`` releases it."""
+    parcel.state = S.ATTENTION
+    outbox.hold_pending(session, now, "parcel", parcel.id, "NotifyApplicant", why, actor="kiosk")
+
+
+def back_to_ready(session: Session, now: dt.datetime, parcel: Parcel, why: str) -> None:
+    """A held parcel is ready again (staff put it back): a pickup SMS held for it goes out now."""
+    parcel.state = S.READY
+    outbox.release_held(session, now, "parcel", parcel.id, "NotifyApplicant", why, actor="kiosk")
 
 
 def pickup_sms_moot(session: Session, now: dt.datetime, parcel: Parcel, why: str) -> None:

@@ -72,4 +72,11 @@ def render_markdown() -> str:
     order = {**{k: i for i, k in enumerate(FlowKind)}, **{s: i for i, s in enumerate(FlowState)}}
     for (kind, src, dst), why in sorted(TABLE.items(), key=lambda kv: tuple(order[x] for x in kv[0])):
         out.append(f"| {kind} | {src} | {dst} | {why} |")
+    out += [
+        "",
+        "What each kind does at each step (start, open failed, closed, left open, refused while another door's state",
+        "is unknown, start-up reconciliation) is one policy object per kind in `kiosk/cabinet/policies.py` (its module",
+        "text holds that table); the door engine (`kiosk/cabinet/door.py`) knows doors only. A take-back of a result",
+        "stays a `collect` with a reason (audited with the flow): no kind of its own, so no migration of old rows.",
+    ]
     return "\n".join(out) + "\n"

@@ -155,3 +155,35 @@ def test_runtime_stopping_raises_no_task(cabinet: Cabinet, sim, db, cab_cfg, clo
     with pytest.raises(DoorLeftOpen) as ei:
         ops.wait_closed(h)
     assert ei.value.task_id is None and cabinet.tasks() == []  # start-up reconciliation settles it
+
+
+def test_wait_closed_cancelled_raises_no_task_and_leaves_the_flow_to_finish(cabinet: Cabinet, sim, db) -> None:
+    """``cancel=`` (the screen went away): DoorLeftOpen without a staff task, the flow still open; the door
+    shutting later still finishes it. Same semantics as the runtime's own wait (hallkiosk/runtime_ops.py)."""
+    code, pid = _ready_parcel(cabinet, sim)
+    h = cabinet.start_pickup_by_code(code)
+    sim.take_item(0, 1)
+    gone = threading.Event()
+    gone.set()
+    with pytest.raises(DoorLeftOpen) as ev:
+        cabinet.wait_closed(h, timeout_s=1000, cancel=gone)
+    assert ev.value.task_id is None
+    polls = 0
+
+    def screen_gone() -> bool:  # a callable works as well: given up after three looks at the door
+        nonlocal polls
+        polls += 1
+        return polls > 3
+    with pytest.raises(DoorLeftOpen) as cb:
+        cabinet.wait_closed(h, timeout_s=1000, cancel=screen_gone)
+    assert cb.value.task_id is None and polls == 4
+    assert cabinet.tasks() == [] and _audited(db, "cabinet.door_left_open") == []
+    assert parcel(db, pid).state == S.PICKING
+    # Not cancelled: the timeout still raises its one task.
+    with pytest.raises(DoorLeftOpen) as late:
+        cabinet.wait_closed(h, timeout_s=0.5, cancel=lambda: False)
+    assert late.value.task_id is not None and len(cabinet.tasks()) == 1
+    sim.close_door(0, 1)
+    r = cabinet.wait_closed(h, cancel=threading.Event())
+    assert (r.flow_id, r.outcome) == (h.flow_id, "picked_up") and parcel(db, pid).state == S.PICKED_UP
+    assert_consistent(db)

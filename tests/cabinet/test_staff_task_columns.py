@@ -98,3 +98,34 @@ def test_no_cabinet_query_filters_on_a_task_text() -> None:
 def test_the_ast_check_sees_a_text_filter() -> None:
     src = "q = select(StaffTask).where(StaffTask.kind == 'x', StaffTask.detail.startswith('board 1'))\n"
     assert _detail_in_filters(ast.parse(src)) == [1]
+
+
+def test_a_task_raised_by_the_cabinet_names_its_kiosk(db_url, bus, cab_cfg, clock, sim, db) -> None:
+    """kiosk_id is filled when a task is added (by a staff report, by a flow's ending): the database handle's
+    writing kiosk, the same fact the outbox stamps on its rows."""
+    from tests.cabinet.cabinet_support import make_cabinet
+
+    mine = Database(db_url, kiosk_id="KIOSK-7")
+    try:
+        cabinet = make_cabinet(mine, bus, cab_cfg, clock)
+        cabinet.start()
+        h = cabinet.start_deposit(case(1), actor="staff", size="S", applicant=_person())
+        sim.put_item(0, 1)
+        sim.close_door(0, 1)
+        code = cabinet.wait_closed(h).code
+        cabinet.report_problem("A01", "hinge squeaks", actor="staff:1")
+        h = cabinet.start_pickup_by_code(code)
+        sim.close_door(0, 1)  # shut on the parcel: an item_left task
+        assert cabinet.wait_closed(h).outcome == "item_left"
+    finally:
+        mine.dispose()
+    with db.transaction() as s:
+        rows = s.execute(select(StaffTask.kind, StaffTask.kiosk_id).order_by(StaffTask.id)).all()
+    assert [k for k, _ in rows] == ["reported_problem", S.TASK_ITEM_LEFT]
+    assert {kid for _, kid in rows} == {"KIOSK-7"}
+
+
+def _person():
+    from tests.cabinet.cabinet_support import person
+
+    return person(1)
