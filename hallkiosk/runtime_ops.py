@@ -241,29 +241,21 @@ class CitizenOps(Services):
 
     def wait_closed(self, handle: FlowHandle, timeout_s: float | None = None,
                     cancel: threading.Event | None = None) -> FlowResult:
-        """Poll the door until it reads closed; DoorLeftOpen after close_timeout_s (with a staff task) or early when
-        the runtime stops or ``cancel`` is set (the screen went away: the doors loop takes over, and a worker is
-        not tied up for close_timeout_s). The flow stays open: waiting again, or the doors loop, finishes it."""
-        cab_cfg = next((c for c in self.cfg.cabinets if c.id == handle.cabinet_id), None)
-        limit = timeout_s if timeout_s is not None else (cab_cfg.close_timeout_s if cab_cfg else 120.0)
-        deadline = self.app.clock.monotonic() + limit
-        while not self._stop.is_set() and not (cancel is not None and cancel.is_set()):
-            res = self.cabinet.poll(handle)
-            if res is not None:
-                # The flow's ending queued ReportDelivery / NotifyApplicant in the outbox: send them now, not at the next poll.
-                self.sender.poke()
-                return res
-            if self.app.clock.monotonic() >= deadline:
-                task_id = self.cabinet.flag_left_open(handle)  # staff learn of it (once per flow)
-                break
-            self._stop.wait(0.2)
-        else:
-            task_id = None  # stopping (start-up reconciliation settles it) or nobody waits (the doors loop does)
-            if not self._stop.is_set():
-                self._orphans[handle.flow_id] = handle
+        """The core's wait, ended early when the runtime stops or ``cancel`` is set (the screen went away: the
+        doors loop takes over, and a worker is not tied up for close_timeout_s). The flow stays open: waiting
+        again, or the doors loop, finishes it."""
         from kiosk.cabinet import DoorLeftOpen
 
-        raise DoorLeftOpen(f"door {handle.label} still open (flow {handle.flow_id})", task_id=task_id)
+        try:
+            res = self.cabinet.wait_closed(
+                handle, timeout_s, cancel=lambda: self._stop.is_set() or (cancel is not None and cancel.is_set()))
+        except DoorLeftOpen as err:
+            if err.task_id is None and not self._stop.is_set():
+                self._orphans[handle.flow_id] = handle  # nobody waits now: the doors loop finishes it
+            raise
+        # The flow's ending queued ReportDelivery / NotifyApplicant in the outbox: send them now, not at the next poll.
+        self.sender.poke()
+        return res
 
     def cabinet_slots(self, cabinet_id: str) -> list[SlotInfo]:
         """The cabinet's doors in their configured (physical) order with their stored states; a quick DB read."""
