@@ -22,7 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -42,30 +44,41 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def write_chain(session: Any, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert ``rows`` (seq, at, actor, action, subject, detail) chained exactly as :func:`kiosk.audit.append`
+    chains them, with its head anchor, in batches: one append per record would take minutes for a million.
+    Returns how many were written. Shared with bench_console."""
+    prev, batch, n = audit.GENESIS, [], 0
+    for row in rows:
+        row["prev_hash"] = prev
+        row["hash"] = prev = hashlib.sha256(audit.canonical(
+            row["seq"], row["at"], row["actor"], row["action"], row["subject"], row["detail"], prev)).hexdigest()
+        batch.append(row)
+        n += 1
+        if len(batch) == BATCH:
+            session.execute(insert(AuditRecord), batch)
+            batch = []
+    if batch:
+        session.execute(insert(AuditRecord), batch)
+    session.merge(KeyValue(key=audit.HEAD_KEY, value=json.dumps({"seq": n, "hash": prev})))
+    return n
+
+
 def build(url: str, count: int) -> None:
-    """``count`` records chained exactly as :func:`kiosk.audit.append` chains them, inserted in batches."""
     db = Database(url)
     db.upgrade()
     start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    prev = audit.GENESIS
-    with db.transaction() as s:
-        batch = []
+
+    def rows() -> Iterator[dict[str, Any]]:
         for seq in range(1, count + 1):
             action = ACTIONS[seq % len(ACTIONS)]
-            row = {"seq": seq, "at": start + dt.timedelta(seconds=seq * 3, microseconds=seq % 1000),
+            yield {"seq": seq, "at": start + dt.timedelta(seconds=seq * 3, microseconds=seq % 1000),
                    "actor": "citizen" if action.startswith("cabinet.") else f"staff:S{seq % 40:04d}",
                    "action": action, "subject": f"A{seq % 64 + 1:02d}",
-                   "detail": {"parcel": seq // 3, "case": f"ZW2026{seq:08d}", "ok": seq % 7 != 0},
-                   "prev_hash": prev}
-            row["hash"] = prev = hashlib.sha256(audit.canonical(
-                seq, row["at"], row["actor"], row["action"], row["subject"], row["detail"], prev)).hexdigest()
-            batch.append(row)
-            if len(batch) == BATCH:
-                s.execute(insert(AuditRecord), batch)
-                batch = []
-        if batch:
-            s.execute(insert(AuditRecord), batch)
-        s.merge(KeyValue(key=audit.HEAD_KEY, value=json.dumps({"seq": count, "hash": prev})))
+                   "detail": {"parcel": seq // 3, "case": f"ZW2026{seq:08d}", "ok": seq % 7 != 0}}
+
+    with db.transaction() as s:
+        write_chain(s, rows())
     db.dispose()
 
 

@@ -54,7 +54,7 @@ from kiosk.hall_secret import open_hall_secret  # noqa: E402
 from kiosk.help import TASK_HELP_REQUEST  # noqa: E402
 from kiosk.staff import StaffDirectory  # noqa: E402
 from kiosk.storage.db import Database  # noqa: E402
-from kiosk.storage.models import AuditRecord, Compartment, KeyValue, KioskStatus, Parcel, StaffTask  # noqa: E402
+from kiosk.storage.models import Compartment, KioskStatus, Parcel, StaffTask  # noqa: E402
 
 PAGE_TARGET_MS = 150.0
 LIVE_TARGET_S = 2.0
@@ -158,28 +158,23 @@ def seed(db: Database, n: dict[str, int]) -> dict[str, object]:
 
 
 def audit_rows(db: Database, count: int, comps: int, now: dt.datetime) -> None:
-    """``count`` records chained exactly as :func:`kiosk.audit.append` chains them (its hash, its anchor), in
-    batches: one append per record would take minutes for 100,000."""
+    """``count`` chained records (bench_audit.write_chain chains them as kiosk.audit.append does)."""
+    from bench.bench_audit import write_chain
+
     actions = ("cabinet.deposited", "cabinet.picked_up", "cabinet.door_opened", "console.login",
                "application.submitted", "cabinet.door_closed", "outbox.sent", "cabinet.code_attempt")
-    cols = [c.key for c in AuditRecord.__mapper__.column_attrs if c.key != "id"]
-    prev, start = audit.GENESIS, now - dt.timedelta(seconds=count * 3)
-    with db.transaction() as s:
-        batch = []
+    start = now - dt.timedelta(seconds=count * 3)
+
+    def rows() -> Iterator[dict]:
         for seq in range(1, count + 1):
             action = actions[seq % len(actions)]
-            rec = AuditRecord(seq=seq, at=start + dt.timedelta(seconds=seq * 3), action=action,
-                              actor="citizen" if action.startswith("cabinet.") else f"staff:S{seq % 40:04d}",
-                              subject=f"C{(seq % comps) // PER_CABINET + 1:02d}-{seq % PER_CABINET + 1:02d}",
-                              detail={"n": seq, "ok": True}, prev_hash=prev, hash="")
-            rec.hash = prev = audit.record_hash(rec)
-            batch.append({c: getattr(rec, c) for c in cols})
-            if len(batch) == BATCH:
-                s.execute(insert(AuditRecord), batch)
-                batch = []
-        if batch:
-            s.execute(insert(AuditRecord), batch)
-        s.merge(KeyValue(key=audit.HEAD_KEY, value=json.dumps({"seq": count, "hash": prev})))
+            yield {"seq": seq, "at": start + dt.timedelta(seconds=seq * 3), "action": action,
+                   "actor": "citizen" if action.startswith("cabinet.") else f"staff:S{seq % 40:04d}",
+                   "subject": f"C{(seq % comps) // PER_CABINET + 1:02d}-{seq % PER_CABINET + 1:02d}",
+                   "detail": {"n": seq, "ok": True}}
+
+    with db.transaction() as s:
+        write_chain(s, rows())
 
 
 # --- the console ---------------------------------------------------------------------------------------------
