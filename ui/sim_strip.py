@@ -59,8 +59,9 @@ def phone_text(t: Callable[..., str], sent: Sequence[Any]) -> str:
 
 
 def _platform_sim(rt: Any) -> Any:
-    """The built-in platform simulator, or None (a real platform, or start-up not done)."""
-    sims = rt.app.sims if rt.ready else None
+    """The built-in platform simulator, or None (a real platform, start-up not done, or failed: then building
+    ``rt.app`` again would raise its error here, on the UI thread, and end the kiosk instead of its error screen)."""
+    sims = rt.app.sims if rt.ready and rt.start_error is None else None
     return sims.platform if sims is not None else None
 
 

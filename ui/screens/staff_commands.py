@@ -114,7 +114,10 @@ class ConsoleCommandsButton(KButton):
 
     def _update(self) -> None:
         app = App.get_running_app()
-        link = getattr(app.rt, "console_link", None) if app is not None else None
+        # Only once the core is up: building the link opens the database, which must not happen on this thread
+        # before (or after a failed) start-up, where its error would end the kiosk instead of showing its screen.
+        rt = app.rt if app is not None else None
+        link = rt.console_link if rt is not None and rt.ready and rt.start_error is None else None
         n = len(link.waiting) if link is not None else 0
         self.text = app.t("staff.commands", n=n) if app is not None else ""
 
