@@ -144,11 +144,14 @@ class HallCabinets:
                 q = q.where(StaffTask.id < before_id)
             rows = s.execute(q.order_by(StaffTask.id.desc()).limit(limit)).scalars().all()
             held = _load_compartments(s, {t.compartment_id for t in rows})  # noqa: F841  # see _load_compartments
+            wanted = [t.parcel_id for t in rows if t.parcel_id is not None]  # the same for the tasks' parcels
+            held_parcels = (list(s.execute(select(Parcel).where(Parcel.id.in_(wanted))).scalars())  # noqa: F841
+                            if wanted else [])
             out = []
             for t in rows:
                 v = store.task_view(s, t)
                 out.append(TaskView(v.id, v.kind, scrub(v.detail), v.label, v.parcel_id, v.flow_id, v.created_at,
-                                    v.resolved_at, v.resolved_by))
+                                    v.resolved_at, v.resolved_by, v.number))
             return out
 
     def open_help_requests(self) -> list[int]:

@@ -26,9 +26,12 @@ def status_word(t: Translate, status: str) -> str:
     return t(f"plain.status.{status}")
 
 
-def task(t: Translate, kind: str, label: str | None, detail: str | None) -> Plain:
-    """A staff task: its kind's title, what to do about it, and the core's detail behind the toggle."""
-    return Plain(title=t(f"task.{kind}", label=label or "").strip(), explain=t(f"task.do.{kind}"),
+def task(t: Translate, kind: str, label: str | None, detail: str | None, number: str | None = None) -> Plain:
+    """A staff task: its kind's title, its parcel's case or receipt number (what staff look up or phone about),
+    what to do about it, and the core's detail behind the toggle."""
+    todo = t(f"task.do.{kind}")
+    return Plain(title=t(f"task.{kind}", label=label or "").strip(),
+                 explain=t("plain.task_number", number=number, todo=todo) if number else todo,
                  technical=(detail or "").strip())
 
 

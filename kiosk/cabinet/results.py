@@ -83,6 +83,7 @@ class TaskView:
     created_at: dt.datetime
     resolved_at: dt.datetime | None
     resolved_by: str | None
+    number: str | None = None  # its parcel's case or receipt number: what staff look it up or phone about
 
 
 @dataclass(frozen=True)

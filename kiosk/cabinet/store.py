@@ -177,4 +177,7 @@ def parcel_view(session: Session, p: Parcel, now: dt.datetime) -> ParcelView:
 
 def task_view(session: Session, t: StaffTask) -> TaskView:
     label = session.get(Compartment, t.compartment_id).label if t.compartment_id else None
-    return TaskView(t.id, t.kind, t.detail, label, t.parcel_id, t.flow_id, t.created_at, t.resolved_at, t.resolved_by)
+    parcel = session.get(Parcel, t.parcel_id) if t.parcel_id else None
+    number = (parcel.case_number or parcel.receipt_number) if parcel is not None else None
+    return TaskView(t.id, t.kind, t.detail, label, t.parcel_id, t.flow_id, t.created_at, t.resolved_at, t.resolved_by,
+                    number)

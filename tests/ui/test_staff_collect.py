@@ -160,18 +160,19 @@ def test_a_task_shows_what_to_do_with_its_case_number(k: Driver) -> None:
 
     row = task_row()
     assert row.title == k.t("task.sms_not_sent")
-    # The core's own text, in full and wrapped inside the row: the case number and what to do.
-    note = row.ids.note
-    assert note.text == task.detail and view.case_number in note.text and "hand it over at the desk" in note.text
+    # In plain words: the case number and what to do; the core's own text, in full, behind the details toggle.
+    assert row.detail == k.t("plain.task_number", number=view.case_number, todo=k.t("task.do.sms_not_sent"))
+    k.tap(row.ids.btn_details)
+    technical = row.ids.technical
+    assert technical.text == task.detail and "hand it over at the desk" in technical.text
     k.frames(3)
-    assert note.texture_size[1] > 2 * note.font_size, "several lines, not one cut-off line"
-    assert note.width <= row.width and note.font_size >= k.app.fs_body
-    assert row.ids.hint.text == k.t("staff.task_resolve")
+    assert technical.texture_size[1] > 2 * technical.font_size, "several lines, not one cut-off line"
+    assert technical.width <= row.width
+    assert task.id in [t.id for t in k.rt.staff.tasks()], "the toggle does not resolve the task"
     shot(k, "staff_task_detail")
     k.tap(k.app.root.ids.lang_btn)
     row = task_row()
-    assert row.title == "Pickup text message not sent" and row.ids.hint.text == "Tap when dealt with"
-    assert row.ids.note.text == task.detail
+    assert row.title == "Pickup text message not sent" and view.case_number in row.detail
     shot(k, "staff_task_detail")
     k.tap(row)
     k.wait_for(lambda: task.id not in [t.id for t in k.rt.staff.tasks()], what="the task to be resolved")

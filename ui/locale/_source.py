@@ -632,6 +632,7 @@ S: dict[str, tuple[str, str]] = {
     "task.do.board_not_answering": ("控制这一组柜门的锁控板没有回应，这些柜门暂时打不开。请检查电源和连线，或报修。", "The board that controls these doors is not answering, so they cannot open. Check its power and cable, or call for repair."),
     "task.do.bus_garbled": ("柜门控制线上有干扰，回复不完整。请检查连线是否松动，或报修。", "The doors' control line is noisy and replies come back broken. Check for loose cables, or call for repair."),
     "task.do.item_sensors": ("这一组柜门的物品感应器读数不对。请开柜核对，或报修。", "The item sensors of these doors read wrongly. Open and check, or call for repair."),
+    "plain.task_number": ("编号 {number}：{todo}", "No. {number}: {todo}"),
     "task.do.sms_not_sent": ("取件短信没能发出，群众可能不知道可以取件。请电话通知本人。", "The pickup text could not be sent, so the citizen may not know. Phone them."),
     "task.do.application_not_filed": ("一份申请没能送到平台，多次重试都失败。请在后台补报，或联系平台。", "An application could not be sent to the platform after several tries. File it by hand, or contact the platform."),
     "task.do.bundle_not_filed": ("一份“一件事”申请没能送到平台。请在后台补报，或联系平台。", "A combined application could not be sent to the platform. File it by hand, or contact the platform."),

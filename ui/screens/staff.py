@@ -54,7 +54,7 @@ class StaffScreen(KioskScreen):
         for t in tasks:
             # The title says what kind of task it is and the detail what to do, in the screen's language; the core's
             # own text (English, with ids such as "[outbox 4]") is for support and stays behind the toggle.
-            row = TaskRow.of(plain.task(self.app.t, t.kind, t.label, t.detail), ref=t.id)
+            row = TaskRow.of(plain.task(self.app.t, t.kind, t.label, t.detail, t.number), ref=t.id)
             row.bind(on_release=self._resolve)
             box.add_widget(row)
 
