@@ -78,6 +78,7 @@ deb: $(VENV)/.apt-run
 
 lint: deps-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports setup.cfg
 
 # Regenerate kiosk/data/divisions.json (mail-address pickers) from the npm package named in its header; needs npm.

@@ -42,12 +42,21 @@ def build_platform(cfg: PlatformConfig, kiosk_id: str, password: str | None) -> 
 
         pw = password or DEMO_PASSWORD
         # The demo's platform moves 12345 tickets and 差评 along within seconds, as the province's test endpoint does.
-        sim = PlatformSim(host="127.0.0.1", port=0, users={cfg.username: (pw, [kiosk_id])}, auto_advance=True).start()
+        sim = PlatformSim(
+            host="127.0.0.1", port=0, users={cfg.username: (pw, [kiosk_id])}, auto_advance=True
+        ).start()
         log.warning("SIMULATED provincial platform active on %s: nothing reaches the real platform", sim.url)
         try:
-            client = SimulatedPlatformClient(sim, sim.url, cfg.username, pw, kiosk_id,
-                                             timeout_s=cfg.timeout_s, connect_timeout_s=cfg.connect_timeout_s,
-                                             interface_version=cfg.interface_version)
+            client = SimulatedPlatformClient(
+                sim,
+                sim.url,
+                cfg.username,
+                pw,
+                kiosk_id,
+                timeout_s=cfg.timeout_s,
+                connect_timeout_s=cfg.connect_timeout_s,
+                interface_version=cfg.interface_version,
+            )
         except Exception:
             sim.stop()
             raise
@@ -59,8 +68,15 @@ def build_platform(cfg: PlatformConfig, kiosk_id: str, password: str | None) -> 
             hint="Set the environment variable named by platform.password_env, or point platform.password_file "
             "at a 0600 file holding the password.",
         )
-    client = PlatformClient(cfg.endpoint, cfg.username, password, kiosk_id, timeout_s=cfg.timeout_s,
-                            connect_timeout_s=cfg.connect_timeout_s, ca_file=cfg.ca_file or None,
-                            interface_version=cfg.interface_version)
+    client = PlatformClient(
+        cfg.endpoint,
+        cfg.username,
+        password,
+        kiosk_id,
+        timeout_s=cfg.timeout_s,
+        connect_timeout_s=cfg.connect_timeout_s,
+        ca_file=cfg.ca_file or None,
+        interface_version=cfg.interface_version,
+    )
     client.simulated = False
     return Built(client)

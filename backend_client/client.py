@@ -99,9 +99,13 @@ class ClockedUsernameToken(UsernameToken):
         created = wsse_utils.get_timestamp(self._clock.now(), zulu_timestamp=True)
         digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + self.password.encode()).digest())  # noqa: S324 - WSS 1.0 mandates SHA-1
         return [
-            wsse_utils.WSSE.Password(digest.decode("ascii"), Type=f"{self.username_token_profile_ns}#PasswordDigest"),
-            wsse_utils.WSSE.Nonce(base64.b64encode(nonce).decode("ascii"),
-                                  EncodingType=f"{self.soap_message_secutity_ns}#Base64Binary"),
+            wsse_utils.WSSE.Password(
+                digest.decode("ascii"), Type=f"{self.username_token_profile_ns}#PasswordDigest"
+            ),
+            wsse_utils.WSSE.Nonce(
+                base64.b64encode(nonce).decode("ascii"),
+                EncodingType=f"{self.soap_message_secutity_ns}#Base64Binary",
+            ),
             wsse_utils.WSU.Created(created),
         ]
 
@@ -162,31 +166,44 @@ class PlatformClient:
         interface_version: InterfaceVersion = "1.1",
     ) -> None:
         if interface_version not in INTERFACE_VERSIONS:
-            raise ConfigError(f"platform.interface_version: {interface_version!r} is not one of "
-                              f"{', '.join(INTERFACE_VERSIONS)}")
+            raise ConfigError(
+                f"platform.interface_version: {interface_version!r} is not one of "
+                f"{', '.join(INTERFACE_VERSIONS)}"
+            )
         self.endpoint = endpoint
         self.kiosk_id = kiosk_id
         self.interface_version: InterfaceVersion = interface_version
-        self.last_answer_at: dt.datetime | None = None  # the platform's last answer (a fault counts), this process
+        self.last_answer_at: dt.datetime | None = (
+            None  # the platform's last answer (a fault counts), this process
+        )
         self._clock = clock or SystemClock()
         self._host = urlsplit(endpoint).hostname or endpoint
         self._ca_file = ca_file
         if ca_file and not (os.path.isfile(ca_file) and os.access(ca_file, os.R_OK)):
-            raise ConfigError(f"platform.ca_file: {ca_file} is not a readable file",
-                              hint="Point platform.ca_file at the PEM file of the CA that issued the platform's certificate.")
+            raise ConfigError(
+                f"platform.ca_file: {ca_file} is not a readable file",
+                hint="Point platform.ca_file at the PEM file of the CA that issued the platform's certificate.",
+            )
         self._session = _PinnedTrustSession()
         # Never False: verification stays on. True is requests' default bundle, the one tls.ca_bundle names.
         self._session.verify = ca_file or True
-        self._tls_problem: str | None = None  # the last certificate refusal logged, so a repeat is not re-logged
+        self._tls_problem: str | None = (
+            None  # the last certificate refusal logged, so a repeat is not re-logged
+        )
         # operation_timeout goes straight to requests: (connect, read). zeep's default is no timeout at all.
-        transport = zeep.Transport(session=self._session, timeout=timeout_s,
-                                   operation_timeout=(connect_timeout_s, timeout_s))
+        transport = zeep.Transport(
+            session=self._session, timeout=timeout_s, operation_timeout=(connect_timeout_s, timeout_s)
+        )
         self._history = ExchangeHistory(maxlen=history_size)
         settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True)
         # A local path: zeep opens the file; nothing is fetched over the network.
-        self._zeep = zeep.Client(str(WSDL_PATH), transport=transport, settings=settings,
-                                 wsse=ClockedUsernameToken(username, password, self._clock),
-                                 plugins=[self._history, ReplyValidator()])
+        self._zeep = zeep.Client(
+            str(WSDL_PATH),
+            transport=transport,
+            settings=settings,
+            wsse=ClockedUsernameToken(username, password, self._clock),
+            plugins=[self._history, ReplyValidator()],
+        )
         self._service = self._zeep.create_service(BINDING, endpoint)
 
     def __repr__(self) -> str:  # the password is never part of any repr
@@ -203,17 +220,34 @@ class PlatformClient:
         return self._call("GetMatterCatalog", None, mapping.catalog, regionCode=region_code or None)
 
     def submit_application(
-        self, request_id: str, applicant: Applicant, matter_code: str, fields: Mapping[str, str],
-        delivery_mode: DeliveryMode, *, mail_address: MailAddress | None = None, assisted_by: Assistant | None = None,
+        self,
+        request_id: str,
+        applicant: Applicant,
+        matter_code: str,
+        fields: Mapping[str, str],
+        delivery_mode: DeliveryMode,
+        *,
+        mail_address: MailAddress | None = None,
+        assisted_by: Assistant | None = None,
     ) -> SubmitResult:
         """File an application; retry only with the same request_id. mail_address and assisted_by are 1.1."""
         self._require_v11("SubmitApplication.mailAddress", mail_address)
         self._require_v11("SubmitApplication.assistedBy", assisted_by)
-        return self._call("SubmitApplication", request_id, mapping.submit_result, applicant=_applicant(applicant),
-                          matterCode=matter_code, field=[{"key": k, "value": v} for k, v in fields.items()],
-                          deliveryMode=delivery_mode, mailAddress=_mail(mail_address), assistedBy=_assistant(assisted_by))
+        return self._call(
+            "SubmitApplication",
+            request_id,
+            mapping.submit_result,
+            applicant=_applicant(applicant),
+            matterCode=matter_code,
+            field=[{"key": k, "value": v} for k, v in fields.items()],
+            deliveryMode=delivery_mode,
+            mailAddress=_mail(mail_address),
+            assistedBy=_assistant(assisted_by),
+        )
 
-    def query_cases(self, *, case_number: str | None = None, applicant_id_number: str | None = None) -> list[CaseSummary]:
+    def query_cases(
+        self, *, case_number: str | None = None, applicant_id_number: str | None = None
+    ) -> list[CaseSummary]:
         """One case, or an applicant's cases (newest first, at most 50)."""
         if (case_number is None) == (applicant_id_number is None):
             raise ValueError("give exactly one of case_number and applicant_id_number")
@@ -226,54 +260,109 @@ class PlatformClient:
         return self._call("GetDeliveryTicket", None, mapping.ticket, caseNumber=case_number)
 
     def report_delivery(
-        self, request_id: str, case_number: str, event: DeliveryEvent, cabinet_id: str, compartment: str,
+        self,
+        request_id: str,
+        case_number: str,
+        event: DeliveryEvent,
+        cabinet_id: str,
+        compartment: str,
         occurred_at: dt.datetime,
     ) -> Ack:
         """Tell the platform a result was deposited, picked up, returned, or materials collected."""
-        return self._call("ReportDelivery", request_id, mapping.ack, caseNumber=case_number, event=event,
-                          cabinetId=cabinet_id, compartment=compartment, occurredAt=occurred_at)
+        return self._call(
+            "ReportDelivery",
+            request_id,
+            mapping.ack,
+            caseNumber=case_number,
+            event=event,
+            cabinetId=cabinet_id,
+            compartment=compartment,
+            occurredAt=occurred_at,
+        )
 
     def notify_applicant(
         self, request_id: str, case_number: str, template: NoticeTemplate, params: Mapping[str, str]
     ) -> Ack:
         """Ask the platform's SMS gateway to text the applicant."""
-        return self._call("NotifyApplicant", request_id, mapping.ack, caseNumber=case_number, template=template,
-                          param=[{"key": k, "value": v} for k, v in params.items()])
+        return self._call(
+            "NotifyApplicant",
+            request_id,
+            mapping.ack,
+            caseNumber=case_number,
+            template=template,
+            param=[{"key": k, "value": v} for k, v in params.items()],
+        )
 
     def submit_evaluation(self, request_id: str, evaluation: Evaluation) -> str:
         """Send a 好差评 rating; returns the platform's evaluationId. Neither case nor matter: the self-service;
         no applicant: anonymous (an applicant is 1.1)."""
         self._require_v11("SubmitEvaluation.applicant", evaluation.applicant)
-        return self._call("SubmitEvaluation", request_id, mapping.evaluation_id,
-                          caseNumber=evaluation.case_number, matterCode=evaluation.matter_code,
-                          rating=evaluation.rating, reason=list(evaluation.reasons), comment=evaluation.comment,
-                          applicant=_applicant(evaluation.applicant) if evaluation.applicant else None)
+        return self._call(
+            "SubmitEvaluation",
+            request_id,
+            mapping.evaluation_id,
+            caseNumber=evaluation.case_number,
+            matterCode=evaluation.matter_code,
+            rating=evaluation.rating,
+            reason=list(evaluation.reasons),
+            comment=evaluation.comment,
+            applicant=_applicant(evaluation.applicant) if evaluation.applicant else None,
+        )
 
     def heartbeat(self, software_version: str, devices: Sequence[DeviceHealth]) -> HeartbeatResult:
         """Liveness and device health; returns the server time and the catalog version."""
-        return self._call("Heartbeat", None, mapping.heartbeat, softwareVersion=software_version,
-                          device=[{"name": d.name, "state": d.state, "detail": d.detail} for d in devices])
+        return self._call(
+            "Heartbeat",
+            None,
+            mapping.heartbeat,
+            softwareVersion=software_version,
+            device=[{"name": d.name, "state": d.state, "detail": d.detail} for d in devices],
+        )
 
     # --- the six operations of 1.1 ------------------------------------------------
     def submit_bundle(
-        self, request_id: str, applicant: Applicant, bundle_code: str, fields: Mapping[str, str],
-        delivery_mode: DeliveryMode, *, mail_address: MailAddress | None = None, assisted_by: Assistant | None = None,
+        self,
+        request_id: str,
+        applicant: Applicant,
+        bundle_code: str,
+        fields: Mapping[str, str],
+        delivery_mode: DeliveryMode,
+        *,
+        mail_address: MailAddress | None = None,
+        assisted_by: Assistant | None = None,
     ) -> BundleResult:
         """File a 一件事 bundle, all members or none; keys are shared keys or ``<matterCode>.<key>``."""
         self._require_v11("SubmitBundle")
-        return self._call("SubmitBundle", request_id, mapping.bundle_result, applicant=_applicant(applicant),
-                          bundleCode=bundle_code, field=[{"key": k, "value": v} for k, v in fields.items()],
-                          deliveryMode=delivery_mode, mailAddress=_mail(mail_address), assistedBy=_assistant(assisted_by))
+        return self._call(
+            "SubmitBundle",
+            request_id,
+            mapping.bundle_result,
+            applicant=_applicant(applicant),
+            bundleCode=bundle_code,
+            field=[{"key": k, "value": v} for k, v in fields.items()],
+            deliveryMode=delivery_mode,
+            mailAddress=_mail(mail_address),
+            assistedBy=_assistant(assisted_by),
+        )
 
     def submit_hotline_ticket(self, request_id: str, ticket: HotlineTicket) -> TicketReceipt:
         """File a 12345 ticket (consultation, complaint, suggestion, praise, report)."""
         self._require_v11("SubmitHotlineTicket")
-        return self._call("SubmitHotlineTicket", request_id, mapping.ticket_receipt, kind=ticket.kind,
-                          applicant=_applicant(ticket.applicant) if ticket.applicant else None, phone=ticket.phone,
-                          content=ticket.content, caseNumber=ticket.case_number, matterCode=ticket.matter_code)
+        return self._call(
+            "SubmitHotlineTicket",
+            request_id,
+            mapping.ticket_receipt,
+            kind=ticket.kind,
+            applicant=_applicant(ticket.applicant) if ticket.applicant else None,
+            phone=ticket.phone,
+            content=ticket.content,
+            caseNumber=ticket.case_number,
+            matterCode=ticket.matter_code,
+        )
 
-    def query_tickets(self, *, ticket_number: str | None = None,
-                      applicant_id_number: str | None = None) -> list[Ticket]:
+    def query_tickets(
+        self, *, ticket_number: str | None = None, applicant_id_number: str | None = None
+    ) -> list[Ticket]:
         """One ticket, or an applicant's tickets (newest first, at most 50; content masked by the platform)."""
         self._require_v11("QueryTickets")
         if (ticket_number is None) == (applicant_id_number is None):
@@ -285,27 +374,51 @@ class PlatformClient:
     def query_evaluations(self, applicant_id_number: str) -> list[EvaluationSummary]:
         """An applicant's identified ratings with status and the department's reply (anonymous ones never)."""
         self._require_v11("QueryEvaluations")
-        return self._call("QueryEvaluations", None, mapping.evaluations, applicantIdNumber=applicant_id_number)
+        return self._call(
+            "QueryEvaluations", None, mapping.evaluations, applicantIdNumber=applicant_id_number
+        )
 
-    def confirm_evaluation_reply(self, request_id: str, evaluation_id: str, satisfied: bool,
-                                 comment: str | None = None) -> Ack:
+    def confirm_evaluation_reply(
+        self, request_id: str, evaluation_id: str, satisfied: bool, comment: str | None = None
+    ) -> Ack:
         """The citizen's answer to a department's reply to a 差评 (only for a REPLIED evaluation)."""
         self._require_v11("ConfirmEvaluationReply")
-        return self._call("ConfirmEvaluationReply", request_id, mapping.ack, evaluationId=evaluation_id,
-                          satisfied=satisfied, comment=comment)
+        return self._call(
+            "ConfirmEvaluationReply",
+            request_id,
+            mapping.ack,
+            evaluationId=evaluation_id,
+            satisfied=satisfied,
+            comment=comment,
+        )
 
-    def request_assistance(self, topic: AssistTopic, *, case_number: str | None = None,
-                           matter_code: str | None = None, language: str | None = None) -> Assistance:
+    def request_assistance(
+        self,
+        topic: AssistTopic,
+        *,
+        case_number: str | None = None,
+        matter_code: str | None = None,
+        language: str | None = None,
+    ) -> Assistance:
         """Call for help (帮办) at the kiosk; the platform chooses the mode and names a hotline."""
         self._require_v11("RequestAssistance")
-        return self._call("RequestAssistance", None, mapping.assistance, topic=topic, caseNumber=case_number,
-                          matterCode=matter_code, language=language)
+        return self._call(
+            "RequestAssistance",
+            None,
+            mapping.assistance,
+            topic=topic,
+            caseNumber=case_number,
+            matterCode=matter_code,
+            language=language,
+        )
 
     def _require_v11(self, what: str, value: object = True) -> None:
         """Refuse, before anything is sent, what a 1.0 platform would not understand."""
         if value is not None and value is not False and not self.v11:
-            raise PlatformFeatureUnavailable(f"{what} needs interface 1.1; this kiosk is pinned to "
-                                             f"{self.interface_version} (platform.interface_version)")
+            raise PlatformFeatureUnavailable(
+                f"{what} needs interface 1.1; this kiosk is pinned to "
+                f"{self.interface_version} (platform.interface_version)"
+            )
 
     # --- diagnostics and lifetime ------------------------------------------------
     def history(self) -> list[ExchangeRecord]:
@@ -323,7 +436,9 @@ class PlatformClient:
         self.close()
 
     # --- the one call path -----------------------------------------------------
-    def _call(self, operation: str, request_id: str | None, convert: Callable[[Any], Any], **params: Any) -> Any:
+    def _call(
+        self, operation: str, request_id: str | None, convert: Callable[[Any], Any], **params: Any
+    ) -> Any:
         # Read operations are not queued, so each call is its own logical request.
         request_id = request_id or str(uuid.uuid4())
         header = {"kioskId": self.kiosk_id, "requestId": request_id, "sentAt": self._clock.now()}
@@ -360,7 +475,9 @@ class PlatformClient:
         if isinstance(err, requests.exceptions.SSLError):  # before ConnectionError, its base class
             return self._map_tls_error(operation, err)
         if isinstance(err, requests.Timeout):
-            return PlatformUnavailable(f"{operation}: no reply from the platform in time ({type(err).__name__})")
+            return PlatformUnavailable(
+                f"{operation}: no reply from the platform in time ({type(err).__name__})"
+            )
         if isinstance(err, requests.ConnectionError):
             return PlatformUnavailable(f"{operation}: cannot reach the platform: {_short(err)}")
         if isinstance(err, requests.RequestException):
@@ -394,8 +511,16 @@ def _applicant(a: Applicant) -> dict[str, Any]:
 def _mail(m: MailAddress | None) -> dict[str, Any] | None:
     if m is None:
         return None
-    return {"recipient": m.recipient, "phone": m.phone, "province": m.province, "city": m.city,
-            "district": m.district, "street": m.street, "detail": m.detail, "postcode": m.postcode}
+    return {
+        "recipient": m.recipient,
+        "phone": m.phone,
+        "province": m.province,
+        "city": m.city,
+        "district": m.district,
+        "street": m.street,
+        "detail": m.detail,
+        "postcode": m.postcode,
+    }
 
 
 def _assistant(a: Assistant | None) -> dict[str, Any] | None:

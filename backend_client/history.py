@@ -37,8 +37,15 @@ _MAIL = f"{{{NS}}}mailAddress"
 
 def _needs_redaction(doc: etree._Element) -> bool:
     """Whether anything in the envelope must be masked (most replies, e.g. the catalog, hold nothing)."""
-    return next(doc.iter(f"{{{WSSE}}}Security", _APPLICANT, *_ID_TAGS, f"{{{NS}}}value", *_FREE_TEXT, _PHONE,
-                         _MAIL), None) is not None
+    return (
+        next(
+            doc.iter(
+                f"{{{WSSE}}}Security", _APPLICANT, *_ID_TAGS, f"{{{NS}}}value", *_FREE_TEXT, _PHONE, _MAIL
+            ),
+            None,
+        )
+        is not None
+    )
 
 
 def redact(envelope: etree._Element) -> str:
@@ -95,8 +102,13 @@ class ExchangeHistory(Plugin):
 
     def begin(self, operation: str, request_id: str | None, started_at: dt.datetime) -> ExchangeRecord:
         """Start a record for the call this thread is about to make."""
-        rec = ExchangeRecord(operation=operation, request_id=request_id, started_at=started_at,
-                             duration_ms=0.0, outcome="pending")
+        rec = ExchangeRecord(
+            operation=operation,
+            request_id=request_id,
+            started_at=started_at,
+            duration_ms=0.0,
+            outcome="pending",
+        )
         self._local.current = rec
         return rec
 

@@ -46,25 +46,37 @@ def find_cert_error(err: BaseException) -> ssl.SSLCertVerificationError | None:
     return None
 
 
-def describe_cert_failure(err: ssl.SSLCertVerificationError, host: str, ca_file: str | None) -> tuple[str, str]:
+def describe_cert_failure(
+    err: ssl.SSLCertVerificationError, host: str, ca_file: str | None
+) -> tuple[str, str]:
     """(finding, hint) for a refused platform certificate; each hint names platform.ca_file."""
     why = (err.verify_message or err.reason or str(err)).rstrip(".")
     code = err.verify_code
     if code == _EXPIRED:
-        return (f"the platform's TLS certificate for {host} has expired ({why})",
-                "Check the kiosk's clock (`timedatectl`); if it is right, the platform's operator must renew the "
-                f"certificate. platform.ca_file only chooses the trusted CAs and cannot fix an expired certificate; {NEVER_OFF}.")
+        return (
+            f"the platform's TLS certificate for {host} has expired ({why})",
+            "Check the kiosk's clock (`timedatectl`); if it is right, the platform's operator must renew the "
+            f"certificate. platform.ca_file only chooses the trusted CAs and cannot fix an expired certificate; {NEVER_OFF}.",
+        )
     if code == _NOT_YET_VALID:
-        return (f"the platform's TLS certificate for {host} is not valid yet ({why})",
-                "The kiosk's clock is probably behind: fix its time synchronisation (`timedatectl`). "
-                f"platform.ca_file cannot fix this; {NEVER_OFF}.")
+        return (
+            f"the platform's TLS certificate for {host} is not valid yet ({why})",
+            "The kiosk's clock is probably behind: fix its time synchronisation (`timedatectl`). "
+            f"platform.ca_file cannot fix this; {NEVER_OFF}.",
+        )
     if code in _NAME_MISMATCH:
-        return (f"the platform's TLS certificate does not name {host}: hostname mismatch ({why})",
-                "Use the host name the platform's certificate names in platform.endpoint (ask the platform's "
-                f"operator). platform.ca_file only chooses the trusted CAs and cannot fix a mismatch; {NEVER_OFF}.")
+        return (
+            f"the platform's TLS certificate does not name {host}: hostname mismatch ({why})",
+            "Use the host name the platform's certificate names in platform.endpoint (ask the platform's "
+            f"operator). platform.ca_file only chooses the trusted CAs and cannot fix a mismatch; {NEVER_OFF}.",
+        )
     finding = f"the platform's TLS certificate for {host} is not trusted ({why})"
     if ca_file:
-        return finding, (f"platform.ca_file ({ca_file}) does not hold the CA that issued the platform's certificate: "
-                         f"get that CA's PEM file from the platform's operator; {NEVER_OFF}.")
-    return finding, ("If the platform's certificate is issued by a government CA the system does not know, set "
-                     f"platform.ca_file to that CA's PEM file (it replaces the default CA list); {NEVER_OFF}.")
+        return finding, (
+            f"platform.ca_file ({ca_file}) does not hold the CA that issued the platform's certificate: "
+            f"get that CA's PEM file from the platform's operator; {NEVER_OFF}."
+        )
+    return finding, (
+        "If the platform's certificate is issued by a government CA the system does not know, set "
+        f"platform.ca_file to that CA's PEM file (it replaces the default CA list); {NEVER_OFF}."
+    )

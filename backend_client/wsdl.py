@@ -19,11 +19,23 @@ WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utilit
 _USERNAME_PROFILE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
 PASSWORD_DIGEST = _USERNAME_PROFILE + "#PasswordDigest"  # a token type URI, not a password
 OPERATIONS_V10 = (
-    "GetMatterCatalog", "SubmitApplication", "QueryCases", "GetDeliveryTicket",
-    "ReportDelivery", "NotifyApplicant", "SubmitEvaluation", "Heartbeat",
+    "GetMatterCatalog",
+    "SubmitApplication",
+    "QueryCases",
+    "GetDeliveryTicket",
+    "ReportDelivery",
+    "NotifyApplicant",
+    "SubmitEvaluation",
+    "Heartbeat",
 )
-OPERATIONS_V11 = ("SubmitBundle", "SubmitHotlineTicket", "QueryTickets", "QueryEvaluations", "ConfirmEvaluationReply",
-                  "RequestAssistance")
+OPERATIONS_V11 = (
+    "SubmitBundle",
+    "SubmitHotlineTicket",
+    "QueryTickets",
+    "QueryEvaluations",
+    "ConfirmEvaluationReply",
+    "RequestAssistance",
+)
 OPERATIONS = OPERATIONS_V10 + OPERATIONS_V11
 
 _XS = "http://www.w3.org/2001/XMLSchema"

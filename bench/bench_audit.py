@@ -35,8 +35,16 @@ from kiosk.storage.db import Database
 from kiosk.storage.models import AuditRecord, KeyValue
 
 BATCH = 5000
-ACTIONS = ("cabinet.deposited", "cabinet.picked_up", "cabinet.door_opened", "console.login",
-           "application.submitted", "cabinet.door_closed", "outbox.sent", "cabinet.code_attempt")
+ACTIONS = (
+    "cabinet.deposited",
+    "cabinet.picked_up",
+    "cabinet.door_opened",
+    "console.login",
+    "application.submitted",
+    "cabinet.door_closed",
+    "outbox.sent",
+    "cabinet.code_attempt",
+)
 
 
 def rss_mb() -> float:
@@ -51,8 +59,11 @@ def write_chain(session: Any, rows: Iterable[dict[str, Any]]) -> int:
     prev, batch, n = audit.GENESIS, [], 0
     for row in rows:
         row["prev_hash"] = prev
-        row["hash"] = prev = hashlib.sha256(audit.canonical(
-            row["seq"], row["at"], row["actor"], row["action"], row["subject"], row["detail"], prev)).hexdigest()
+        row["hash"] = prev = hashlib.sha256(
+            audit.canonical(
+                row["seq"], row["at"], row["actor"], row["action"], row["subject"], row["detail"], prev
+            )
+        ).hexdigest()
         batch.append(row)
         n += 1
         if len(batch) == BATCH:
@@ -72,10 +83,14 @@ def build(url: str, count: int) -> None:
     def rows() -> Iterator[dict[str, Any]]:
         for seq in range(1, count + 1):
             action = ACTIONS[seq % len(ACTIONS)]
-            yield {"seq": seq, "at": start + dt.timedelta(seconds=seq * 3, microseconds=seq % 1000),
-                   "actor": "citizen" if action.startswith("cabinet.") else f"staff:S{seq % 40:04d}",
-                   "action": action, "subject": f"A{seq % 64 + 1:02d}",
-                   "detail": {"parcel": seq // 3, "case": f"ZW2026{seq:08d}", "ok": seq % 7 != 0}}
+            yield {
+                "seq": seq,
+                "at": start + dt.timedelta(seconds=seq * 3, microseconds=seq % 1000),
+                "actor": "citizen" if action.startswith("cabinet.") else f"staff:S{seq % 40:04d}",
+                "action": action,
+                "subject": f"A{seq % 64 + 1:02d}",
+                "detail": {"parcel": seq // 3, "case": f"ZW2026{seq:08d}", "ok": seq % 7 != 0},
+            }
 
     with db.transaction() as s:
         write_chain(s, rows())
@@ -120,6 +135,7 @@ def bare(url: str, count: int) -> dict:
 
         def decode(row: tuple) -> tuple:
             return row  # psycopg already gave a datetime and the parsed JSON
+
     prev, n = audit.GENESIS, 0
     while rows := cur.fetchmany(2000):
         for row in rows:
@@ -127,8 +143,13 @@ def bare(url: str, count: int) -> dict:
             n += 1
             if n % every == 0:
                 samples.append(rss_mb())
-            if prev_hash != prev or hashlib.sha256(
-                    audit.canonical(seq, at, actor, action, subject, detail, prev_hash)).hexdigest() != digest:
+            if (
+                prev_hash != prev
+                or hashlib.sha256(
+                    audit.canonical(seq, at, actor, action, subject, detail, prev_hash)
+                ).hexdigest()
+                != digest
+            ):
                 raise SystemExit(f"bare loop: record {seq} does not check")
             prev = digest
     elapsed = time.perf_counter() - t0
@@ -139,8 +160,12 @@ def bare(url: str, count: int) -> dict:
 
 
 def child(which: str, url: str, count: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", which, "--db", url, "-n", str(count)],
-                         capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", which, "--db", url, "-n", str(count)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode != 0:
         raise SystemExit(f"{which} failed: {out.stderr.strip().splitlines()[-1:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -175,8 +200,10 @@ def main() -> int:
     print(f"kiosk verify: {o['s']:.2f} s ({args.n / o['s']:,.0f} records/s), peak RSS {o['peak_mb']:.0f} MB")
     print("verify RSS at 10 %..100 % of the chain (MB): " + " ".join(f"{x:.0f}" for x in o["rss"]))
     growth = o["rss"][-1] - o["rss"][0] if o["rss"] else 0.0
-    print(f"ratio ours/bare: {ratio:.2f}x (target <= 1.5x); RSS growth first->last sample {growth:+.1f} MB "
-          f"(target: flat, < 5 MB)")
+    print(
+        f"ratio ours/bare: {ratio:.2f}x (target <= 1.5x); RSS growth first->last sample {growth:+.1f} MB "
+        f"(target: flat, < 5 MB)"
+    )
     return 0 if ratio <= 1.5 and growth < 5 else 1
 
 

@@ -33,8 +33,15 @@ from kiosk.ports import CardEvent
 NAME, NUMBER = DEMO_CARD["name"], DEMO_CARD["id_number"]
 # The same APDUs the driver sends (id-readers.md §1), written out for the bare script.
 BARE_APDUS = [
-    "00A404000F7378312E73682EC9E7BBE1B1A3D5CF", "00A4020002EF05", "00B207000B", "00A4020002EF06",
-    "00B2080014", "00B2090020", "00B20A0003", "00B20B0003", "00B20D0006",
+    "00A404000F7378312E73682EC9E7BBE1B1A3D5CF",
+    "00A4020002EF05",
+    "00B207000B",
+    "00A4020002EF06",
+    "00B2080014",
+    "00B2090020",
+    "00B20A0003",
+    "00B20B0003",
+    "00B20D0006",
 ]
 
 
@@ -109,8 +116,9 @@ def bench_bare(port: int, reader_name: str, rounds: int) -> tuple[list[float], l
         while not state & sc.SCARD_STATE_PRESENT:
             _, st = sc.SCardGetStatusChange(ctx, 1000, [(reader_name, state)])
             state = st[0][1] & ~sc.SCARD_STATE_CHANGED
-        _, hcard, proto = sc.SCardConnect(ctx, reader_name, sc.SCARD_SHARE_SHARED,
-                                           sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1)
+        _, hcard, proto = sc.SCardConnect(
+            ctx, reader_name, sc.SCARD_SHARE_SHARED, sc.SCARD_PROTOCOL_T0 | sc.SCARD_PROTOCOL_T1
+        )
         pci = sc.SCARD_PCI_T1 if proto == sc.SCARD_PROTOCOL_T1 else sc.SCARD_PCI_T0
         answers = [bytes(sc.SCardTransmit(hcard, pci, a)[1]) for a in apdus]
         # The identity a script needs, decoded without validation: number, name, sex, birth date.
@@ -119,7 +127,9 @@ def bench_bare(port: int, reader_name: str, rounds: int) -> tuple[list[float], l
         sex = answers[6][2:3]
         birth = answers[8][2:6].hex()
         t1 = time.perf_counter()
-        assert id_number == NUMBER and name == NAME and sex and len(birth) == 8 and card.powered_at is not None
+        assert (
+            id_number == NUMBER and name == NAME and sex and len(birth) == 8 and card.powered_at is not None
+        )
         sc.SCardDisconnect(hcard, sc.SCARD_LEAVE_CARD)
         from_power.append(t1 - card.powered_at)
         from_insert.append(t1 - t0)
@@ -159,7 +169,9 @@ def bench_ga467(rounds: int) -> tuple[list[float], float]:
 
 
 def _ms(xs: list[float]) -> str:
-    return f"median {statistics.median(xs) * 1000:7.2f} ms  (min {min(xs) * 1000:.2f}, max {max(xs) * 1000:.2f})"
+    return (
+        f"median {statistics.median(xs) * 1000:7.2f} ms  (min {min(xs) * 1000:.2f}, max {max(xs) * 1000:.2f})"
+    )
 
 
 PER_BLOCK = 4

@@ -88,7 +88,9 @@ def postgres() -> Iterator[str]:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         env.update(PGTEST_PORT=str(port), PGTEST_DIR=f"/tmp/hall-kiosk-pgbench-{port}")
-        out = subprocess.run([str(REPO / "scripts/pg-test.sh"), "start"], env=env, capture_output=True, text=True)
+        out = subprocess.run(
+            [str(REPO / "scripts/pg-test.sh"), "start"], env=env, capture_output=True, text=True
+        )
         if out.returncode != 0:
             fail(f"could not start PostgreSQL: {out.stderr.strip()}")
         given = out.stdout.strip()
@@ -112,20 +114,47 @@ def seed(db: Database, n: dict[str, int]) -> dict[str, object]:
     now = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     with db.transaction() as s:
-        s.execute(insert(KioskStatus), [{
-            "kiosk_id": f"KIOSK-{k:03d}", "hall": "基准政务服务中心", "last_seen_at": now, "started_at": now,
-            "software_version": "bench", "screen": "start", "health": "OK" if k % 7 else "DEGRADED",
-            "devices": [{"name": "lockboard", "state": "OK", "detail": ""}, {"name": "printer", "state": "OK",
-                                                                               "detail": ""}],
-            "platform_reachable": True, "outbox_pending": k % 3, "outbox_dead": 0, "outbox_oldest_at": None,
-            "interval_s": 5.0} for k in range(n["kiosks"])])
+        s.execute(
+            insert(KioskStatus),
+            [
+                {
+                    "kiosk_id": f"KIOSK-{k:03d}",
+                    "hall": "基准政务服务中心",
+                    "last_seen_at": now,
+                    "started_at": now,
+                    "software_version": "bench",
+                    "screen": "start",
+                    "health": "OK" if k % 7 else "DEGRADED",
+                    "devices": [
+                        {"name": "lockboard", "state": "OK", "detail": ""},
+                        {"name": "printer", "state": "OK", "detail": ""},
+                    ],
+                    "platform_reachable": True,
+                    "outbox_pending": k % 3,
+                    "outbox_dead": 0,
+                    "outbox_oldest_at": None,
+                    "interval_s": 5.0,
+                }
+                for k in range(n["kiosks"])
+            ],
+        )
         comps = []
         for i in range(n["compartments"]):
             cab, ch = divmod(i, PER_CABINET)
             state = S.DISABLED if i % 97 == 5 else S.FAULTY if i % 89 == 7 else S.FREE
-            comps.append({"id": i + 1, "cabinet_id": f"CAB-{cab + 1:02d}", "label": f"C{cab + 1:02d}-{ch + 1:02d}",
-                          "size": "SMML"[ch % 4], "board": 0, "channel": ch + 1, "state": state,
-                          "fault_reason": "bench" if state != S.FREE else None, "updated_at": now})
+            comps.append(
+                {
+                    "id": i + 1,
+                    "cabinet_id": f"CAB-{cab + 1:02d}",
+                    "label": f"C{cab + 1:02d}-{ch + 1:02d}",
+                    "size": "SMML"[ch % 4],
+                    "board": 0,
+                    "channel": ch + 1,
+                    "state": state,
+                    "fault_reason": "bench" if state != S.FREE else None,
+                    "updated_at": now,
+                }
+            )
         s.execute(insert(Compartment), comps)
         # Parcels: most long finished; the newest fill about 60% of the free compartments (a tenth overdue).
         live_in = [c["id"] for c in comps if c["state"] == S.FREE and c["id"] % 5 < 3]
@@ -135,43 +164,81 @@ def seed(db: Database, n: dict[str, int]) -> dict[str, object]:
             live = p >= n_done
             comp_id = live_in[p - n_done] if live else (p % n["compartments"]) + 1
             stored = now - dt.timedelta(days=(10 if live and p % 10 == 0 else 1) if live else 30 + p % 300)
-            rows.append({"id": p + 1, "kind": S.RESULT if p % 6 else S.DROPOFF,
-                         "state": (S.READY if p % 6 else S.DROPPED_OFF) if live else (S.PICKED_UP if p % 6 else S.COLLECTED),
-                         "case_number": f"LS2026{p:08d}", "matter_name": "老年人优待证办理",
-                         "compartment_id": comp_id, "owner_id_hash": f"{p:064x}",
-                         "owner_id_masked": "1101**********123X", "owner_name_masked": "张*",
-                         "code_hmac": None, "receipt_number": f"R{p:010d}", "created_by": "staff:S0001",
-                         "created_at": stored, "stored_at": stored, "expires_at": stored + dt.timedelta(days=7),
-                         "finished_at": None if live else stored + dt.timedelta(days=2)})
+            rows.append(
+                {
+                    "id": p + 1,
+                    "kind": S.RESULT if p % 6 else S.DROPOFF,
+                    "state": (S.READY if p % 6 else S.DROPPED_OFF)
+                    if live
+                    else (S.PICKED_UP if p % 6 else S.COLLECTED),
+                    "case_number": f"LS2026{p:08d}",
+                    "matter_name": "老年人优待证办理",
+                    "compartment_id": comp_id,
+                    "owner_id_hash": f"{p:064x}",
+                    "owner_id_masked": "1101**********123X",
+                    "owner_name_masked": "张*",
+                    "code_hmac": None,
+                    "receipt_number": f"R{p:010d}",
+                    "created_by": "staff:S0001",
+                    "created_at": stored,
+                    "stored_at": stored,
+                    "expires_at": stored + dt.timedelta(days=7),
+                    "finished_at": None if live else stored + dt.timedelta(days=2),
+                }
+            )
         for i in range(0, len(rows), BATCH):
-            s.execute(insert(Parcel), rows[i:i + BATCH])
+            s.execute(insert(Parcel), rows[i : i + BATCH])
         occupied = {r["compartment_id"] for r in rows[n_done:]}
         s.execute(Compartment.__table__.update().where(Compartment.id.in_(occupied)).values(state=S.OCCUPIED))
-        tasks = [{"kind": TASK_HELP_REQUEST if t % 10 == 0 else S.TASK_DOOR_FAULT, "compartment_id": (t % 50) + 1,
-                  "parcel_id": None, "flow_id": None, "detail": "bench task", "created_at": now - dt.timedelta(hours=t),
-                  "resolved_at": None if t < 40 else now, "resolved_by": None if t < 40 else "staff:S0001"}
-                 for t in range(400)]
+        tasks = [
+            {
+                "kind": TASK_HELP_REQUEST if t % 10 == 0 else S.TASK_DOOR_FAULT,
+                "compartment_id": (t % 50) + 1,
+                "parcel_id": None,
+                "flow_id": None,
+                "detail": "bench task",
+                "created_at": now - dt.timedelta(hours=t),
+                "resolved_at": None if t < 40 else now,
+                "resolved_by": None if t < 40 else "staff:S0001",
+            }
+            for t in range(400)
+        ]
         s.execute(insert(StaffTask), tasks)
     audit_rows(db, n["audit"], n["compartments"], now)
-    return {"label": comps[len(comps) // 2]["label"], "case": rows[-3]["case_number"][:10],
-            "seed_s": time.perf_counter() - t0}
+    return {
+        "label": comps[len(comps) // 2]["label"],
+        "case": rows[-3]["case_number"][:10],
+        "seed_s": time.perf_counter() - t0,
+    }
 
 
 def audit_rows(db: Database, count: int, comps: int, now: dt.datetime) -> None:
     """``count`` chained records (bench_audit.write_chain chains them as kiosk.audit.append does)."""
     from bench.bench_audit import write_chain
 
-    actions = ("cabinet.deposited", "cabinet.picked_up", "cabinet.door_opened", "console.login",
-               "application.submitted", "cabinet.door_closed", "outbox.sent", "cabinet.code_attempt")
+    actions = (
+        "cabinet.deposited",
+        "cabinet.picked_up",
+        "cabinet.door_opened",
+        "console.login",
+        "application.submitted",
+        "cabinet.door_closed",
+        "outbox.sent",
+        "cabinet.code_attempt",
+    )
     start = now - dt.timedelta(seconds=count * 3)
 
     def rows() -> Iterator[dict]:
         for seq in range(1, count + 1):
             action = actions[seq % len(actions)]
-            yield {"seq": seq, "at": start + dt.timedelta(seconds=seq * 3), "action": action,
-                   "actor": "citizen" if action.startswith("cabinet.") else f"staff:S{seq % 40:04d}",
-                   "subject": f"C{(seq % comps) // PER_CABINET + 1:02d}-{seq % PER_CABINET + 1:02d}",
-                   "detail": {"n": seq, "ok": True}}
+            yield {
+                "seq": seq,
+                "at": start + dt.timedelta(seconds=seq * 3),
+                "action": action,
+                "actor": "citizen" if action.startswith("cabinet.") else f"staff:S{seq % 40:04d}",
+                "subject": f"C{(seq % comps) // PER_CABINET + 1:02d}-{seq % PER_CABINET + 1:02d}",
+                "detail": {"n": seq, "ok": True},
+            }
 
     with db.transaction() as s:
         write_chain(s, rows())
@@ -179,9 +246,14 @@ def audit_rows(db: Database, count: int, comps: int, now: dt.datetime) -> None:
 
 # --- the console ---------------------------------------------------------------------------------------------
 def start_console(cfg_path: Path) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "hallkiosk.cli", "-c", str(cfg_path), "console", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hallkiosk.cli", "-c", str(cfg_path), "console", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert proc.stdout is not None
     lines, deadline = [], time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -210,8 +282,12 @@ def sign_in(base: str) -> requests.Session:
     token = re.search(r'name="csrf" value="([^"]+)"', form.text)
     if not token:
         fail("no sign-in token on the sign-in page")
-    r = http.post(f"{base}/login", data={"csrf": token.group(1), "staff_id": STAFF, "password": PASSWORD,
-                                         "next": "/kiosks"}, timeout=10, allow_redirects=False)
+    r = http.post(
+        f"{base}/login",
+        data={"csrf": token.group(1), "staff_id": STAFF, "password": PASSWORD, "next": "/kiosks"},
+        timeout=10,
+        allow_redirects=False,
+    )
     keep(r)
     if r.status_code != 303 or "/login" in r.headers.get("location", "/login"):
         fail(f"sign-in failed ({r.status_code})")
@@ -225,8 +301,9 @@ def kiosk_change(db: Database, n: int) -> None:
         audit.append(s, dt.datetime.now(dt.UTC), "kiosk", "cabinet.sensor_check", "bench", round=n)
 
 
-def measure_pages(http: requests.Session, base: str, db: Database, pages: dict[str, str],
-                  rounds: int) -> dict[str, list[float]]:
+def measure_pages(
+    http: requests.Session, base: str, db: Database, pages: dict[str, str], rounds: int
+) -> dict[str, list[float]]:
     """A name ending in "after a change" is requested right after a kiosk's audited change (its cold time)."""
     times: dict[str, list[float]] = {name: [] for name in pages}
     for path in pages.values():  # one warm-up each (template compile, plan cache), not counted
@@ -244,8 +321,9 @@ def measure_pages(http: requests.Session, base: str, db: Database, pages: dict[s
     return times
 
 
-def measure_live(http: requests.Session, base: str, db: Database, events: int,
-                 grid_refetch: list[float]) -> list[float]:
+def measure_live(
+    http: requests.Session, base: str, db: Database, events: int, grid_refetch: list[float]
+) -> list[float]:
     """Kiosk commit -> the page's tasks region holds the new task, as the page's script does it."""
     got: queue.Queue[int] = queue.Queue()
     stream = http.get(f"{base}/events", stream=True, timeout=30)
@@ -289,46 +367,68 @@ def measure_live(http: requests.Session, base: str, db: Database, events: int,
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", default=os.environ.get("BENCH_CONSOLE") == "quick"
-                    or os.environ.get("BENCH_SOAK") == "quick")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get("BENCH_CONSOLE") == "quick" or os.environ.get("BENCH_SOAK") == "quick",
+    )
     ap.add_argument("--full", action="store_true", help="the full size even under `python -m bench`")
-    args = ap.parse_args([a for a in sys.argv[1:] if a.startswith("--")])  # `python -m bench console` passes its name
+    args = ap.parse_args(
+        [a for a in sys.argv[1:] if a.startswith("--")]
+    )  # `python -m bench console` passes its name
     n = QUICK if args.quick and not args.full else FULL
-    print(f"hall: {n['kiosks']} kiosks, {n['compartments']} compartments, {n['parcels']} parcels, "
-          f"{n['audit']} audit records ({'quick' if n is QUICK else 'full'})", flush=True)
+    print(
+        f"hall: {n['kiosks']} kiosks, {n['compartments']} compartments, {n['parcels']} parcels, "
+        f"{n['audit']} audit records ({'quick' if n is QUICK else 'full'})",
+        flush=True,
+    )
     with postgres() as url, tempfile.TemporaryDirectory(prefix="bench-console-") as tmp:
         tmp_path = Path(tmp)
         cfg_path = tmp_path / "kiosk.toml"
         cfg_path.write_text(
             f'[kiosk]\nid = "HALL-PC-01"\nhall = "基准政务服务中心"\ndata_dir = "{tmp_path / "data"}"\n'
-            f'[storage]\nurl = "{url}"\n[platform]\nendpoint = "sim"\n', encoding="utf-8")
+            f'[storage]\nurl = "{url}"\n[platform]\nendpoint = "sim"\n',
+            encoding="utf-8",
+        )
         cfg = load_config(cfg_path)
         db = Database(url)
         db.upgrade()
         info = seed(db, n)
         datadir_init(cfg, dt.datetime.now(dt.UTC), actor="bench")
         StaffDirectory(db, open_hall_secret(cfg, db), SystemClock()).add(
-            STAFF, "基准员", ["hall_admin", "staff"], actor="bench", password=PASSWORD)
+            STAFF, "基准员", ["hall_admin", "staff"], actor="bench", password=PASSWORD
+        )
         with db.transaction() as s:
             t0 = time.perf_counter()
             res = audit.verify(s)
             verify_s = time.perf_counter() - t0
             s.execute(text("ANALYZE audit_log, parcels, compartments, staff_tasks, kiosk_status"))
-        print(f"seeded in {info['seed_s']:.1f} s; audit chain verifies: {res.ok} ({res.checked} records in "
-              f"{verify_s:.1f} s){'' if res.ok else ': ' + res.reason}", flush=True)
+        print(
+            f"seeded in {info['seed_s']:.1f} s; audit chain verifies: {res.ok} ({res.checked} records in "
+            f"{verify_s:.1f} s){'' if res.ok else ': ' + res.reason}",
+            flush=True,
+        )
         if not res.ok:
             return 1
         proc, base = start_console(cfg_path)
         try:
             http = sign_in(base)
             pages = {
-                "kiosks": "/kiosks", "cabinets": "/cabinets", "cabinets after a change": "/cabinets",
-                "cabinet 26 of 50": "/cabinets?cabinet=CAB-26", INFO_ALL: "/cabinets?cabinet=all",
+                "kiosks": "/kiosks",
+                "cabinets": "/cabinets",
+                "cabinets after a change": "/cabinets",
+                "cabinet 26 of 50": "/cabinets?cabinet=CAB-26",
+                INFO_ALL: "/cabinets?cabinet=all",
                 "compartment": f"/cabinets/{info['label']}",
-                "tasks": "/tasks", "tasks (all, day old)": "/tasks?open=0&age=day", "help badge": "/tasks/help.json",
-                "parcels": "/parcels", "parcels search": f"/parcels?q={info['case']}",
-                "overdue print": "/parcels/overdue", "audit": "/audit",
-                "audit by event": "/audit?action=console.", "audit by subject": f"/audit?subject={info['label']}",
+                "tasks": "/tasks",
+                "tasks (all, day old)": "/tasks?open=0&age=day",
+                "help badge": "/tasks/help.json",
+                "parcels": "/parcels",
+                "parcels search": f"/parcels?q={info['case']}",
+                "overdue print": "/parcels/overdue",
+                "audit": "/audit",
+                "audit by event": "/audit?action=console.",
+                "audit by subject": f"/audit?subject={info['label']}",
                 "audit page back": f"/audit?before={n['audit'] // 2}",
             }
             times = measure_pages(http, base, db, pages, n["rounds"])
@@ -343,18 +443,26 @@ def main() -> int:
             refetch: list[float] = []
             lat = measure_live(http, base, db, n["events"], refetch)
             lp50, lp95 = statistics.median(lat), pct(lat, 95)
-            print(f"\nkiosk event -> open page ({len(lat)} events): p50 {lp50 * 1000:.0f} ms, p95 {lp95 * 1000:.0f} ms,"
-                  f" max {max(lat) * 1000:.0f} ms  {'PASS' if lp95 <= LIVE_TARGET_S else 'FAIL'}")
+            print(
+                f"\nkiosk event -> open page ({len(lat)} events): p50 {lp50 * 1000:.0f} ms, p95 {lp95 * 1000:.0f} ms,"
+                f" max {max(lat) * 1000:.0f} ms  {'PASS' if lp95 <= LIVE_TARGET_S else 'FAIL'}"
+            )
             rp95 = pct(refetch, 95)
             worst = max(worst, rp95)
-            print(f"cabinets region re-fetched on that event: p50 {statistics.median(refetch):.0f} ms, "
-                  f"p95 {rp95:.0f} ms  {'PASS' if rp95 <= PAGE_TARGET_MS else 'FAIL'}")
+            print(
+                f"cabinets region re-fetched on that event: p50 {statistics.median(refetch):.0f} ms, "
+                f"p95 {rp95:.0f} ms  {'PASS' if rp95 <= PAGE_TARGET_MS else 'FAIL'}"
+            )
             load = os.getloadavg()
-            print(f"machine load average (1/5/15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
-                  f"{os.cpu_count()} CPUs (a shared machine inflates every figure above)")
+            print(
+                f"machine load average (1/5/15 min): {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
+                f"{os.cpu_count()} CPUs (a shared machine inflates every figure above)"
+            )
             ok = worst <= PAGE_TARGET_MS and lp95 <= LIVE_TARGET_S
-            print(f"\npages: worst p95 {worst:.1f} ms (target <= {PAGE_TARGET_MS:.0f}); live p95 {lp95:.2f} s "
-                  f"(target <= {LIVE_TARGET_S:.0f}): {'PASS' if ok else 'FAIL'}")
+            print(
+                f"\npages: worst p95 {worst:.1f} ms (target <= {PAGE_TARGET_MS:.0f}); live p95 {lp95:.2f} s "
+                f"(target <= {LIVE_TARGET_S:.0f}): {'PASS' if ok else 'FAIL'}"
+            )
             return 0 if ok else 1
         finally:
             proc.terminate()

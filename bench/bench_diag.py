@@ -32,14 +32,17 @@ LIMIT_S = 2.0
 
 
 def _config(tmp: Path, bus: str, card: str, endpoint: str) -> Path:
-    comps = ",\n".join(f'  {{ label = "A{i:02d}", size = "M", board = {(i - 1) // 16}, channel = {(i - 1) % 16 + 1} }}'
-                       for i in range(1, 33))
+    comps = ",\n".join(
+        f'  {{ label = "A{i:02d}", size = "M", board = {(i - 1) // 16}, channel = {(i - 1) % 16 + 1} }}'
+        for i in range(1, 33)
+    )
     p = tmp / "kiosk.toml"
-    p.write_text(f"""
+    p.write_text(
+        f"""
 [kiosk]
 id = "BENCH-01"
 hall = "bench"
-data_dir = "{tmp / 'data'}"
+data_dir = "{tmp / "data"}"
 
 [[cabinets]]
 id = "CAB-B"
@@ -66,7 +69,9 @@ connect_timeout_s = 1
 
 [printer]
 kind = "none"
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return p
 
 
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             scenarios = [
                 ("healthy", lambda: None),
                 ("board 2 silent", lambda: boards.silence(2)),
-                ("+ card reader silent", lambda: card.inject("silent", cmd="sam", times=10 ** 6)),
+                ("+ card reader silent", lambda: card.inject("silent", cmd="sam", times=10**6)),
                 ("+ platform slow (timeout)", lambda: platform.faults.slow(5.0, times=None)),
             ]
             for name, inject in scenarios:
@@ -116,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         boards.stop()
     ok = worst_overhead < LIMIT_S
     verdict = "OK" if ok else "TOO SLOW"
-    print(f"worst work beyond the configured timeouts: {worst_overhead:.3f} s (limit {LIMIT_S:g} s): {verdict}")
+    print(
+        f"worst work beyond the configured timeouts: {worst_overhead:.3f} s (limit {LIMIT_S:g} s): {verdict}"
+    )
     return 0 if ok else 1
 
 

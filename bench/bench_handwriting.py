@@ -55,11 +55,15 @@ def main() -> int:
     n = len(samples)
     top5 = hits[5] / n
     p95, base = _pct(with_prior, 0.95), _pct(plain, 0.95)
-    print(f"{n} characters with jitter: top-1 {hits[1] / n:.1%}  top-5 {top5:.1%}  top-10 {hits[10] / n:.1%} "
-          f"(target top-5 >= {TARGET_TOP5:.0%}: {'PASS' if top5 >= TARGET_TOP5 else 'FAIL'})")
-    print(f"recognize with prior: median {statistics.median(with_prior):.1f} ms  p95 {p95:.1f} ms "
-          f"(target <= {TARGET_P95_MS:.0f} ms: {'PASS' if p95 <= TARGET_P95_MS else 'FAIL'}); "
-          f"zinnia alone p95 {base:.1f} ms, ratio {p95 / base:.2f}")
+    print(
+        f"{n} characters with jitter: top-1 {hits[1] / n:.1%}  top-5 {top5:.1%}  top-10 {hits[10] / n:.1%} "
+        f"(target top-5 >= {TARGET_TOP5:.0%}: {'PASS' if top5 >= TARGET_TOP5 else 'FAIL'})"
+    )
+    print(
+        f"recognize with prior: median {statistics.median(with_prior):.1f} ms  p95 {p95:.1f} ms "
+        f"(target <= {TARGET_P95_MS:.0f} ms: {'PASS' if p95 <= TARGET_P95_MS else 'FAIL'}); "
+        f"zinnia alone p95 {base:.1f} ms, ratio {p95 / base:.2f}"
+    )
     rec.close()
     return 0 if top5 >= TARGET_TOP5 and p95 <= TARGET_P95_MS else 1
 

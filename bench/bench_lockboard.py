@@ -121,8 +121,13 @@ def bench_scan(family: str) -> dict[str, float]:
         bus.close()
         sim.stop()
     med = statistics.median(times)
-    return {"wire_ms": wire, "median_ms": med, "p95_ms": _pct(times, 0.95), "ratio": med / wire,
-            "overhead_per_board_ms": (med - wire) / BOARDS}
+    return {
+        "wire_ms": wire,
+        "median_ms": med,
+        "p95_ms": _pct(times, 0.95),
+        "ratio": med / wire,
+        "overhead_per_board_ms": (med - wire) / BOARDS,
+    }
 
 
 def bench_bad_replies(family: str) -> dict[str, float]:
@@ -161,47 +166,66 @@ def bench_bad_replies(family: str) -> dict[str, float]:
         sim.stop()
     cost = statistics.median(bad) - statistics.median(clean)
     scan_med = statistics.median(scans)
-    return {"one_wire_ms": one_wire, "bad_cost_ms": cost, "bad_cost_p95_ms": _pct(bad, 0.95) - statistics.median(clean),
-            "scan_median_ms": scan_med, "scan_ratio": scan_med / (BOARDS * one_wire)}
+    return {
+        "one_wire_ms": one_wire,
+        "bad_cost_ms": cost,
+        "bad_cost_p95_ms": _pct(bad, 0.95) - statistics.median(clean),
+        "scan_median_ms": scan_med,
+        "scan_ratio": scan_med / (BOARDS * one_wire),
+    }
 
 
 def main() -> int:
     """Run both measurements for both families and print the figures; exit 1 if a target is missed."""
     ok = True
     print(__doc__.split("\n\n")[1].replace("\n", " "))
-    print(f"\n(a) unlock -> confirmed open, {OPEN_ROUNDS} opens, poll interval {POLL_S * 1000:g} ms, "
-          "open reply delay 0; overhead = measured - wire - poll sleeps not hidden under wire time")
+    print(
+        f"\n(a) unlock -> confirmed open, {OPEN_ROUNDS} opens, poll interval {POLL_S * 1000:g} ms, "
+        "open reply delay 0; overhead = measured - wire - poll sleeps not hidden under wire time"
+    )
     for family in ("kerong-cu", "generic-8a"):
         r = bench_open(family)
         good = r["overhead_per_cmd_ms"] < OVERHEAD_TARGET_MS
         ok &= good
-        print(f"  {family:10} @{FAMILY_DEFAULTS[family].baud} baud: wire {r['wire_ms']:.2f} ms, measured median "
-              f"{r['median_ms']:.2f} ms (p95 {r['p95_ms']:.2f}), ratio {r['ratio']:.2f}x; overhead "
-              f"{r['overhead_ms']:.2f} ms per open = {r['overhead_per_cmd_ms']:.2f} ms per command "
-              f"(p95 {r['overhead_per_cmd_p95_ms']:.2f}; target < {OVERHEAD_TARGET_MS:g}) {'OK' if good else 'MISSED'}")
-    print("  With the real timings add the modelled waits: kerong-cu >= 150 ms poll before the first read; "
-          "generic-8a ~1000 ms until the board answers the open.")
-    print(f"\n(b) status of {BOARDS} boards x {CHANNELS} channels, one request per board, {SCAN_ROUNDS} rounds")
+        print(
+            f"  {family:10} @{FAMILY_DEFAULTS[family].baud} baud: wire {r['wire_ms']:.2f} ms, measured median "
+            f"{r['median_ms']:.2f} ms (p95 {r['p95_ms']:.2f}), ratio {r['ratio']:.2f}x; overhead "
+            f"{r['overhead_ms']:.2f} ms per open = {r['overhead_per_cmd_ms']:.2f} ms per command "
+            f"(p95 {r['overhead_per_cmd_p95_ms']:.2f}; target < {OVERHEAD_TARGET_MS:g}) {'OK' if good else 'MISSED'}"
+        )
+    print(
+        "  With the real timings add the modelled waits: kerong-cu >= 150 ms poll before the first read; "
+        "generic-8a ~1000 ms until the board answers the open."
+    )
+    print(
+        f"\n(b) status of {BOARDS} boards x {CHANNELS} channels, one request per board, {SCAN_ROUNDS} rounds"
+    )
     for family in ("kerong-cu", "generic-8a"):
         r = bench_scan(family)
         good = r["ratio"] <= SCAN_TARGET_RATIO
         ok &= good
-        print(f"  {family:10} @{FAMILY_DEFAULTS[family].baud} baud: wire {r['wire_ms']:.2f} ms, measured median "
-              f"{r['median_ms']:.2f} ms (p95 {r['p95_ms']:.2f}), ratio {r['ratio']:.3f}x "
-              f"(target <= {SCAN_TARGET_RATIO}), overhead {r['overhead_per_board_ms']:.2f} ms per board "
-              f"{'OK' if good else 'MISSED'}")
-    print(f"\n(c) garbled status replies (bad checksum), {SCAN_ROUNDS * 2} rounds; scans of {BOARDS} boards "
-          "with one bad reply on every board")
+        print(
+            f"  {family:10} @{FAMILY_DEFAULTS[family].baud} baud: wire {r['wire_ms']:.2f} ms, measured median "
+            f"{r['median_ms']:.2f} ms (p95 {r['p95_ms']:.2f}), ratio {r['ratio']:.3f}x "
+            f"(target <= {SCAN_TARGET_RATIO}), overhead {r['overhead_per_board_ms']:.2f} ms per board "
+            f"{'OK' if good else 'MISSED'}"
+        )
+    print(
+        f"\n(c) garbled status replies (bad checksum), {SCAN_ROUNDS * 2} rounds; scans of {BOARDS} boards "
+        "with one bad reply on every board"
+    )
     for family in ("kerong-cu", "generic-8a"):
         r = bench_bad_replies(family)
         limit = r["one_wire_ms"] + BAD_REPLY_MARGIN_MS
         good = r["bad_cost_ms"] <= limit and r["scan_ratio"] <= BAD_SCAN_TARGET_RATIO
         ok &= good
-        print(f"  {family:10} @{FAMILY_DEFAULTS[family].baud} baud: a bad reply costs {r['bad_cost_ms']:.2f} ms "
-              f"(p95 {r['bad_cost_p95_ms']:.2f}; target <= request+reply wire {r['one_wire_ms']:.2f} + "
-              f"{BAD_REPLY_MARGIN_MS:g} ms); scan with one bad reply per board: median {r['scan_median_ms']:.2f} ms, "
-              f"ratio {r['scan_ratio']:.3f}x the clean wire time (target <= {BAD_SCAN_TARGET_RATIO}) "
-              f"{'OK' if good else 'MISSED'}")
+        print(
+            f"  {family:10} @{FAMILY_DEFAULTS[family].baud} baud: a bad reply costs {r['bad_cost_ms']:.2f} ms "
+            f"(p95 {r['bad_cost_p95_ms']:.2f}; target <= request+reply wire {r['one_wire_ms']:.2f} + "
+            f"{BAD_REPLY_MARGIN_MS:g} ms); scan with one bad reply per board: median {r['scan_median_ms']:.2f} ms, "
+            f"ratio {r['scan_ratio']:.3f}x the clean wire time (target <= {BAD_SCAN_TARGET_RATIO}) "
+            f"{'OK' if good else 'MISSED'}"
+        )
     return 0 if ok else 1
 
 

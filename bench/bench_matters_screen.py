@@ -120,13 +120,21 @@ def run(tmp: Path) -> int:
     if not big_ms:
         print("no run finished", file=sys.stderr)
         return 2
-    print(f"catalog {len(matters)} matters + {len(bundles)} bundles, {RUNS} runs (go('matters') to the frame drawn)")
-    print(f"matters screen, 30 matters      : median {statistics.median(small_ms):.0f} ms, p95 {_pct(small_ms, .95):.0f} ms")
-    print(f"matters screen, 2,000 + 200     : median {statistics.median(big_ms):.0f} ms, p95 {_pct(big_ms, .95):.0f} ms")
+    print(
+        f"catalog {len(matters)} matters + {len(bundles)} bundles, {RUNS} runs (go('matters') to the frame drawn)"
+    )
+    print(
+        f"matters screen, 30 matters      : median {statistics.median(small_ms):.0f} ms, p95 {_pct(small_ms, 0.95):.0f} ms"
+    )
+    print(
+        f"matters screen, 2,000 + 200     : median {statistics.median(big_ms):.0f} ms, p95 {_pct(big_ms, 0.95):.0f} ms"
+    )
     ratio = statistics.median(big_ms) / statistics.median(small_ms)
-    p95 = _pct(big_ms, .95)
-    print(f"ratio big/small {ratio:.2f}x; p95 {p95:.0f} ms (target <= {TARGET_MS:.0f} ms): "
-          f"{'OK' if p95 <= TARGET_MS else 'OVER TARGET'}")
+    p95 = _pct(big_ms, 0.95)
+    print(
+        f"ratio big/small {ratio:.2f}x; p95 {p95:.0f} ms (target <= {TARGET_MS:.0f} ms): "
+        f"{'OK' if p95 <= TARGET_MS else 'OVER TARGET'}"
+    )
     return 0 if p95 <= TARGET_MS else 1
 
 

@@ -52,16 +52,28 @@ def bare_loop(client: PlatformClient, n: int) -> float:
 
 def plain_zeep_loop(url: str, n: int) -> float:
     """Requests per second on a zeep client with nothing of ours around it."""
-    client = zeep.Client(str(WSDL_PATH), wsse=UsernameToken(USER, PASSWORD, use_digest=True),
-                         transport=zeep.Transport(timeout=10, operation_timeout=10))
+    client = zeep.Client(
+        str(WSDL_PATH),
+        wsse=UsernameToken(USER, PASSWORD, use_digest=True),
+        transport=zeep.Transport(timeout=10, operation_timeout=10),
+    )
     service = client.create_service(BINDING, url)
-    app = {"idType": APPLICANT.id_type, "idNumber": APPLICANT.id_number, "name": APPLICANT.name,
-           "phone": APPLICANT.phone}
+    app = {
+        "idType": APPLICANT.id_type,
+        "idNumber": APPLICANT.id_number,
+        "name": APPLICANT.name,
+        "phone": APPLICANT.phone,
+    }
     t0 = time.perf_counter()
     for _ in range(n):
         header = {"kioskId": KIOSK, "requestId": str(uuid.uuid4()), "sentAt": dt.datetime.now(dt.UTC)}
-        service.SubmitApplication(header=header, applicant=app, matterCode=MATTER,
-                                  field=[{"key": k, "value": v} for k, v in FIELDS.items()], deliveryMode=MODE)
+        service.SubmitApplication(
+            header=header,
+            applicant=app,
+            matterCode=MATTER,
+            field=[{"key": k, "value": v} for k, v in FIELDS.items()],
+            deliveryMode=MODE,
+        )
     return n / (time.perf_counter() - t0)
 
 
@@ -103,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             client.close()
             sim.stop()
     b, o, z = statistics.median(bare), statistics.median(outb), statistics.median(plain)
-    print(f"database:            {'SQLite (WAL, synchronous=FULL)' if not args.db else args.db.split('@')[-1]}")
+    print(
+        f"database:            {'SQLite (WAL, synchronous=FULL)' if not args.db else args.db.split('@')[-1]}"
+    )
     print(f"bare client loop:    {b:8.1f} req/s   (median of {args.rounds} x {args.n})")
     print(f"plain zeep loop:     {z:8.1f} req/s")
     print(f"outbox drain:        {o:8.1f} rows/s")

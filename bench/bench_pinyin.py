@@ -26,9 +26,22 @@ from ui.pinyin.lexicon import CACHE_NAME, DEFAULT_WORDS, Lexicon, build_lexicon
 TARGET_MS = 20.0
 # What citizens type into an address field, letter by letter (plus two deliberately ambiguous or long ones).
 PHRASES = (
-    "beijingshi", "haidianqu", "zhongguancunjiedao", "xiaoqu", "sanhaolou", "erdanyuan", "yaolingyishi",
-    "shanghaishipudongxinqu", "guangdongshengshenzhenshi", "jiatingzhuzhi", "xi'anshi", "lvsehuayuan",
-    "zhangsan", "shenfenzheng", "xianxianxianxianxianxian", "chuangchuangchuangchuang",
+    "beijingshi",
+    "haidianqu",
+    "zhongguancunjiedao",
+    "xiaoqu",
+    "sanhaolou",
+    "erdanyuan",
+    "yaolingyishi",
+    "shanghaishipudongxinqu",
+    "guangdongshengshenzhenshi",
+    "jiatingzhuzhi",
+    "xi'anshi",
+    "lvsehuayuan",
+    "zhangsan",
+    "shenfenzheng",
+    "xianxianxianxianxianxian",
+    "chuangchuangchuangchuang",
 )
 
 
@@ -72,9 +85,13 @@ def main(argv: list[str]) -> int:
             loads.append(time.perf_counter() - t0)
         assert loaded == lex
         size_mb = path.stat().st_size / 1e6
-    print(f"index: {len(lex)} entries under {len(lex.entries)} keys ({args.words} jieba words + every CJK character)")
-    print(f"  build {build_s:.2f} s (first start only, off the UI thread) | save {save_s * 1000:.0f} ms | "
-          f"load median {statistics.median(loads) * 1000:.0f} ms | cache file {size_mb:.1f} MB")
+    print(
+        f"index: {len(lex)} entries under {len(lex.entries)} keys ({args.words} jieba words + every CJK character)"
+    )
+    print(
+        f"  build {build_s:.2f} s (first start only, off the UI thread) | save {save_s * 1000:.0f} ms | "
+        f"load median {statistics.median(loads) * 1000:.0f} ms | cache file {size_mb:.1f} MB"
+    )
 
     eng = PinyinEngine(loaded)
     keys = _keystrokes()
@@ -83,9 +100,13 @@ def main(argv: list[str]) -> int:
     plain = _time_each(loaded.entries.get, keys, args.runs)
     med, p95, worst = statistics.median(ime), _pct(ime, 0.95), max(ime)
     base = statistics.median(plain)
-    print(f"candidates() per keystroke over {len(keys)} keystrokes x {args.runs} runs: "
-          f"median {med:.3f} ms, p95 {p95:.3f} ms, max {worst:.3f} ms")
-    print(f"  plain dict lookup, same run: median {base * 1000:.2f} µs -> ratio {med / base:.0f}x (median/median)")
+    print(
+        f"candidates() per keystroke over {len(keys)} keystrokes x {args.runs} runs: "
+        f"median {med:.3f} ms, p95 {p95:.3f} ms, max {worst:.3f} ms"
+    )
+    print(
+        f"  plain dict lookup, same run: median {base * 1000:.2f} µs -> ratio {med / base:.0f}x (median/median)"
+    )
     slow = max(keys, key=lambda s: min(_time_each(lambda x: eng.candidates(x, 120), [s], 3)))
     print(f"  slowest keystroke: {slow!r}")
     ok = p95 < TARGET_MS
@@ -98,15 +119,19 @@ def _coverage(eng: PinyinEngine) -> bool:
     from tests.pinyin.test_ranking import listed, positions
 
     ok = True
-    for name, label, need10 in (("common_chars_500.txt", "500 most common characters", 0.95),
-                                ("common_surnames_100.txt", "100 most common surnames", 0.97)):
+    for name, label, need10 in (
+        ("common_chars_500.txt", "500 most common characters", 0.95),
+        ("common_surnames_100.txt", "100 most common surnames", 0.97),
+    ):
         pos = list(positions(eng, listed(name)).values())
         in10 = sum(1 for p in pos if p is not None and p <= 10)
         in20 = sum(1 for p in pos if p is not None and p <= 20)
         met = in10 >= need10 * len(pos) and in20 == len(pos)
         ok &= met
-        print(f"{label}: {in10}/{len(pos)} within the first 10 candidates, {in20}/{len(pos)} within 20 "
-              f"(target >= {need10:.0%} and all): {'PASS' if met else 'FAIL'}")
+        print(
+            f"{label}: {in10}/{len(pos)} within the first 10 candidates, {in20}/{len(pos)} within 20 "
+            f"(target >= {need10:.0%} and all): {'PASS' if met else 'FAIL'}"
+        )
     return ok
 
 

@@ -30,8 +30,9 @@ TARGET_CALL_RATIO = 1.15
 
 def _bare(url: str) -> tuple[zeep.Client, object]:
     transport = zeep.Transport(session=requests.Session(), timeout=10, operation_timeout=(5, 10))
-    client = zeep.Client(str(WSDL_PATH), transport=transport,
-                         wsse=UsernameToken(DEMO_USERNAME, DEMO_PASSWORD, use_digest=True))
+    client = zeep.Client(
+        str(WSDL_PATH), transport=transport, wsse=UsernameToken(DEMO_USERNAME, DEMO_PASSWORD, use_digest=True)
+    )
     return client, client.create_service(BINDING, url)
 
 
@@ -75,10 +76,14 @@ def main(calls_per_operation: int = 600) -> int:
             return {"kioskId": DEMO_KIOSK_ID, "requestId": str(uuid.uuid4()), "sentAt": ours._clock.now()}
 
         calls = {
-            "Heartbeat": (lambda: ours.heartbeat("bench", []),
-                          lambda: bare.Heartbeat(header=header(), softwareVersion="bench", device=[])),
-            "GetMatterCatalog": (lambda: ours.get_matter_catalog(),
-                                 lambda: bare.GetMatterCatalog(header=header())),
+            "Heartbeat": (
+                lambda: ours.heartbeat("bench", []),
+                lambda: bare.Heartbeat(header=header(), softwareVersion="bench", device=[]),
+            ),
+            "GetMatterCatalog": (
+                lambda: ours.get_matter_catalog(),
+                lambda: bare.GetMatterCatalog(header=header()),
+            ),
         }
         worst = 0.0
         print(f"platform client benchmark against the simulator on {sim.url}")
@@ -87,12 +92,16 @@ def main(calls_per_operation: int = 600) -> int:
             t_ours, t_bare = _interleaved(a, b, calls_per_operation)
             ratio = t_ours / t_bare
             worst = max(worst, ratio)
-            print(f"  {name:<17} ours {t_ours * 1e3:7.3f} ms  bare zeep {t_bare * 1e3:7.3f} ms  ratio {ratio:.3f}x")
+            print(
+                f"  {name:<17} ours {t_ours * 1e3:7.3f} ms  bare zeep {t_bare * 1e3:7.3f} ms  ratio {ratio:.3f}x"
+            )
         ours.close()
 
         build_ours, build_bare = _interleaved(lambda: _ours(sim.url).close(), lambda: _bare(sim.url), 40)
-        print(f"  construction      ours {build_ours * 1e3:7.2f} ms  bare zeep {build_bare * 1e3:7.2f} ms  "
-              f"ratio {build_ours / build_bare:.3f}x  (packaged WSDL, no network)")
+        print(
+            f"  construction      ours {build_ours * 1e3:7.2f} ms  bare zeep {build_bare * 1e3:7.2f} ms  "
+            f"ratio {build_ours / build_bare:.3f}x  (packaged WSDL, no network)"
+        )
     verdict = "ok" if worst <= TARGET_CALL_RATIO else "ABOVE TARGET"
     print(f"worst call ratio {worst:.3f}x (target <= {TARGET_CALL_RATIO}x): {verdict}")
     return 0 if worst <= TARGET_CALL_RATIO else 1

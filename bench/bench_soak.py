@@ -55,7 +55,9 @@ SESSIONS = int(os.environ.get("BENCH_SOAK_SESSIONS", "500" if WINDOW else "1000"
 WARMUP = int(os.environ.get("BENCH_SOAK_WARMUP", "200" if WINDOW else "300" if QUICK else "1000"))
 REPORT_EVERY = int(os.environ.get("BENCH_SOAK_EVERY", "50" if WINDOW else "100" if QUICK else "1000"))
 LIMIT_MB = 10.0 if WINDOW else 5.0
-TRACE = os.environ.get("BENCH_SOAK_TRACE", "1") != "0"  # over the limit: trace more sessions to name the sites
+TRACE = (
+    os.environ.get("BENCH_SOAK_TRACE", "1") != "0"
+)  # over the limit: trace more sessions to name the sites
 
 # The platform in its own process: serves the published interface; "approve" files and finishes a LOCKER case
 # for the demo card's person (the back office's part of a pickup), answering its number; "fill N" files N.
@@ -117,16 +119,30 @@ def _where(rt: object, voice: Voice | None = None) -> str:
         sqlite = f"SQLite {lib.sqlite3_memory_used() / 2**20:5.1f} MB"
     except (OSError, AttributeError):
         sqlite = "SQLite ?"
-    return (f"{n} engine{'s' if n != 1 else ''}, {sqlite}, {sys.getallocatedblocks() / 1000:.0f}k Python blocks, "
-            f"malloc in use {_malloc_in_use_mb():5.1f} MB, {threading.active_count()} threads, "
-            f"exchange ring {_ring_kchars(rt)}k chars"
-            + (f", voice cache {voice.cache_bytes() / 2**20:4.1f} MB" if voice is not None else ""))
+    return (
+        f"{n} engine{'s' if n != 1 else ''}, {sqlite}, {sys.getallocatedblocks() / 1000:.0f}k Python blocks, "
+        f"malloc in use {_malloc_in_use_mb():5.1f} MB, {threading.active_count()} threads, "
+        f"exchange ring {_ring_kchars(rt)}k chars"
+        + (f", voice cache {voice.cache_bytes() / 2**20:4.1f} MB" if voice is not None else "")
+    )
 
 
 class _MallInfo2(ctypes.Structure):
-    _fields_ = [(name, ctypes.c_size_t) for name in
-                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
-                 "keepcost")]
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
 
 
 def _malloc_in_use_mb() -> float:
@@ -213,8 +229,12 @@ class Soak:
                 self._pickup(who)
             else:
                 self._dropoff_and_collect(who)
-        rt.rate(5, [], case_number=cases[0].case_number if cases else None,  # type: ignore[attr-defined]
-                matter_code=None if cases else self.matter.code)
+        rt.rate(
+            5,
+            [],
+            case_number=cases[0].case_number if cases else None,  # type: ignore[attr-defined]
+            matter_code=None if cases else self.matter.code,
+        )
         rt.sims.card_sim().remove_card()  # type: ignore[attr-defined]
         self._removed.wait(20)
         who.wipe()
@@ -247,8 +267,9 @@ def main() -> int:
     from kiosk.datadir import init
 
     os.environ.setdefault("KIOSK_PLATFORM_PASSWORD", "demo-password-not-a-secret")
-    platform = subprocess.Popen([sys.executable, "-c", _PLATFORM], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                text=True, cwd=REPO)
+    platform = subprocess.Popen(
+        [sys.executable, "-c", _PLATFORM], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
     assert platform.stdout is not None
     url = platform.stdout.readline().strip()
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
@@ -295,8 +316,11 @@ class WindowSoak:
         self.core._identified.wait(5)
         who = self.core.identity
         app.go("matters")
-        wait(lambda: app.sm.current == "matters" and app.screen.ids.rows.children and not app.busy, timeout=20,
-             what="the matters list")
+        wait(
+            lambda: app.sm.current == "matters" and app.screen.ids.rows.children and not app.busy,
+            timeout=20,
+            what="the matters list",
+        )
         if i % 10 == 0:
             rt.submit_application(who, self.core.matter.code, {"purpose": "就业", "copies": "1"}, "WINDOW")
         if i % 50 == 0:
@@ -351,9 +375,13 @@ def _window(cfg: object, platform: subprocess.Popen[str]) -> int:
 def _run(soak: Soak | WindowSoak) -> int:
     where = "sessions in the real touch UI" if WINDOW else "headless sessions"
     print(f"{SESSIONS} {where}, warm-up {WARMUP}, limit {LIMIT_MB} MB growth after warm-up", flush=True)
-    print("RSS is sampled after gc.collect() and glibc malloc_trim(0) (free arena pages returned; the untrimmed "
-          "figure in brackets)" if TRIM else "RSS is sampled after gc.collect(), untrimmed (BENCH_SOAK_TRIM=0)",
-          flush=True)
+    print(
+        "RSS is sampled after gc.collect() and glibc malloc_trim(0) (free arena pages returned; the untrimmed "
+        "figure in brackets)"
+        if TRIM
+        else "RSS is sampled after gc.collect(), untrimmed (BENCH_SOAK_TRIM=0)",
+        flush=True,
+    )
     start = time.perf_counter()
     base = (0.0, 0.0)
     base_live = 0.0
@@ -368,13 +396,18 @@ def _run(soak: Soak | WindowSoak) -> int:
             base_live = _malloc_in_use_mb()
         if i % REPORT_EVERY == 0:
             where = _where(soak.rt, soak.app.voice if isinstance(soak, WindowSoak) else None)
-            print(f"  {i:6d} sessions  RSS {rss:7.1f} MB  (untrimmed {raw:7.1f})  {where}  "
-                  f"({(time.perf_counter() - start) / i * 1000:.0f} ms/session)", flush=True)
+            print(
+                f"  {i:6d} sessions  RSS {rss:7.1f} MB  (untrimmed {raw:7.1f})  {where}  "
+                f"({(time.perf_counter() - start) / i * 1000:.0f} ms/session)",
+                flush=True,
+            )
     growth = rss - base[0]
     ok = growth < LIMIT_MB
-    print(f"RSS growth after warm-up ({WARMUP} -> {SESSIONS} sessions): {growth:+.1f} MB "
-          f"(untrimmed {raw - base[1]:+.1f} MB; malloc in use {_malloc_in_use_mb() - base_live:+.1f} MB) "
-          f"(limit {LIMIT_MB} MB): {'OK' if ok else 'OVER'}")
+    print(
+        f"RSS growth after warm-up ({WARMUP} -> {SESSIONS} sessions): {growth:+.1f} MB "
+        f"(untrimmed {raw - base[1]:+.1f} MB; malloc in use {_malloc_in_use_mb() - base_live:+.1f} MB) "
+        f"(limit {LIMIT_MB} MB): {'OK' if ok else 'OVER'}"
+    )
     if not ok and TRACE:
         _top_sites(soak, SESSIONS + 1, max(100, SESSIONS // 10))
     return 0 if ok else 1
@@ -389,7 +422,9 @@ def _top_sites(soak: Soak | WindowSoak, first: int, n: int) -> None:
     gc.collect()
     stats = tracemalloc.take_snapshot().compare_to(before, "traceback")
     tracemalloc.stop()
-    print(f"top allocation sites over {n} more sessions (live Python memory {sum(s.size_diff for s in stats) / 2**20:+.2f} MB):")
+    print(
+        f"top allocation sites over {n} more sessions (live Python memory {sum(s.size_diff for s in stats) / 2**20:+.2f} MB):"
+    )
     for s in stats[:12]:
         print(f"  {s.size_diff / 1024:+9.1f} KiB  {s.count_diff:+7d} blocks")
         for line in s.traceback.format()[-6:]:

@@ -35,7 +35,8 @@ def _flip(*_):
 Window.bind(on_flip=_flip)
 """
 
-BASELINE = """
+BASELINE = (
+    """
 import datetime as dt
 import os
 os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -43,23 +44,30 @@ from kivy.config import Config
 Config.set("graphics", "width", "1080"); Config.set("graphics", "height", "1920")
 from kivy.app import App
 from kivy.uix.label import Label
-""" + _MARK.format(ready="True") + """
+"""
+    + _MARK.format(ready="True")
+    + """
 class Minimal(App):
     def build(self):
         return Label(text="Hello")
 Minimal().run()
 """
+)
 
-KIOSK = """
+KIOSK = (
+    """
 import os, sys
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 from kiosk.config import load_config
 from hallkiosk.cli.run import build_touch_app
 cfg = load_config(sys.argv[1])
 app = build_touch_app(cfg, windowed=True)
-""" + _MARK.format(ready="getattr(app, 'sm', None) is not None and app.sm.current == 'start'") + """
+"""
+    + _MARK.format(ready="getattr(app, 'sm', None) is not None and app.sm.current == 'start'")
+    + """
 app.run()
 """
+)
 
 
 def _config(tmp: Path) -> Path:
@@ -67,7 +75,9 @@ def _config(tmp: Path) -> Path:
     text = text.replace('data_dir = "~/.local/share/hall-kiosk"', f'data_dir = "{tmp / "data"}"')
     p = tmp / "kiosk.toml"
     p.write_text(text, encoding="utf-8")
-    init(load_config(p), dt.datetime.now(dt.UTC), actor="bench")  # `kiosk db init`: the kiosk starts only after it
+    init(
+        load_config(p), dt.datetime.now(dt.UTC), actor="bench"
+    )  # `kiosk db init`: the kiosk starts only after it
     return p
 
 
@@ -75,11 +85,22 @@ def _once(code: str, *args: str) -> float:
     # A file, not ``python -c``: Kivy's App looks up the source file of the app class.
     script = Path(tempfile.gettempdir()) / f"bench_startup_{abs(hash(code))}.py"
     script.write_text(code, encoding="utf-8")
-    env = {**os.environ, "KIVY_NO_ARGS": "1", "KIVY_USE_DEFAULTCONFIG": "1", "KIVY_NO_CONSOLELOG": "1",
-           "KIVY_NO_FILELOG": "1"}
+    env = {
+        **os.environ,
+        "KIVY_NO_ARGS": "1",
+        "KIVY_USE_DEFAULTCONFIG": "1",
+        "KIVY_NO_CONSOLELOG": "1",
+        "KIVY_NO_FILELOG": "1",
+    }
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env=env, cwd=REPO, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=REPO,
+        text=True,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.strip() == "FIRST_FRAME":
@@ -107,6 +128,7 @@ def main() -> int:
             base_s.append(_once(BASELINE))
     k, b = statistics.median(kiosk_s), statistics.median(base_s)
     ratio = k / b
+
     def ms(xs: list[float]) -> str:
         return ", ".join(f"{x * 1000:.0f}" for x in xs)
 

@@ -35,7 +35,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 RUNS = int(os.environ.get("BENCH_RUNS", "20"))
 TARGET_MS = 150.0
-SCREEN = "-screen 0 1280x2000x24"  # tall enough for the kiosk's portrait window: every tap lands on the screen
+SCREEN = (
+    "-screen 0 1280x2000x24"  # tall enough for the kiosk's portrait window: every tap lands on the screen
+)
 Cond = Callable[[], bool]
 
 
@@ -53,9 +55,19 @@ class XTest:
         x11.XOpenDisplay.restype = ctypes.c_void_p
         x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
         x11.XFlush.argtypes = [ctypes.c_void_p]
-        self.xtst.XTestFakeMotionEvent.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_int,
-                                                   ctypes.c_ulong]
-        self.xtst.XTestFakeButtonEvent.argtypes = [ctypes.c_void_p, ctypes.c_uint, ctypes.c_int, ctypes.c_ulong]
+        self.xtst.XTestFakeMotionEvent.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.c_ulong,
+        ]
+        self.xtst.XTestFakeButtonEvent.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_ulong,
+        ]
         self.x11 = x11
         self.dpy = x11.XOpenDisplay(None)
         if not self.dpy:
@@ -82,7 +94,9 @@ class Probe:
         self.flips = 0  # every frame swapped: frames drawn while idle delay the taps that land during them
         flip = window.flip
 
-        def flip_and_time() -> None:  # WindowBase.on_flip calls self.flip(): the swap itself is inside the timing
+        def flip_and_time() -> (
+            None
+        ):  # WindowBase.on_flip calls self.flip(): the swap itself is inside the timing
             flip()
             self.flips += 1
             if self.cond is not None and self.t_arrive and self.cond():
@@ -109,11 +123,14 @@ class Probe:
 
     def tap(self, xt: XTest, widget: Callable[[], Any], cond: Cond) -> tuple[float, float]:
         """One tap at the widget's centre; (release -> frame, release -> Kivy's touch-up) in ms."""
+
         def where() -> tuple[int, int]:
             w = widget()
             x, y = w.to_window(*w.center)
             win = self.window
-            return int(win.left + x), int(win.top + win.height - y)  # X counts from the top, Kivy from the bottom
+            return int(win.left + x), int(
+                win.top + win.height - y
+            )  # X counts from the top, Kivy from the bottom
 
         x, y = self.on_main(where)
         xt.move(x, y)
@@ -189,7 +206,9 @@ def _kiosk(out: dict[str, list[float]], tmp: Path) -> Any:
     p = tmp / "kiosk.toml"
     p.write_text(text, encoding="utf-8")
     cfg = load_config(p)
-    init(cfg, dt.datetime.now(dt.UTC), actor="bench")  # `kiosk db init`: a kiosk starts on a marked data directory
+    init(
+        cfg, dt.datetime.now(dt.UTC), actor="bench"
+    )  # `kiosk db init`: a kiosk starts on a marked data directory
     app: Any = build_touch_app(cfg, windowed=True)
 
     def drive(probe: Probe, xt: XTest) -> None:
@@ -223,8 +242,18 @@ def _kiosk(out: dict[str, list[float]], tmp: Path) -> Any:
 def child(which: str) -> int:
     for k in ("KIVY_NO_ARGS", "KIVY_USE_DEFAULTCONFIG", "KIVY_NO_CONSOLELOG", "KIVY_NO_FILELOG"):
         os.environ.setdefault(k, "1")
-    out: dict[str, list[float]] = {k: [] for k in ("bare", "bare_arrive", "kiosk_key", "kiosk_screen",
-                                                   "kiosk_arrive", "bare_idle_fps", "kiosk_idle_fps")}
+    out: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "bare",
+            "bare_arrive",
+            "kiosk_key",
+            "kiosk_screen",
+            "kiosk_arrive",
+            "bare_idle_fps",
+            "kiosk_idle_fps",
+        )
+    }
     with tempfile.TemporaryDirectory() as tmp:
         app, drive = _bare(out) if which == "bare" else _kiosk(out, Path(tmp))
         from kivy.clock import Clock
@@ -255,13 +284,17 @@ def child(which: str) -> int:
 
 
 def _line(name: str, xs: list[float]) -> str:
-    return f"{name:<28}: median {statistics.median(xs):6.1f} ms, p95 {_pct(xs, .95):6.1f} ms ({len(xs)} taps)"
+    return (
+        f"{name:<28}: median {statistics.median(xs):6.1f} ms, p95 {_pct(xs, 0.95):6.1f} ms ({len(xs)} taps)"
+    )
 
 
 def main() -> int:
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         return child(sys.argv[2])
-    if not os.environ.get("BENCH_TOUCH_XVFB"):  # always our own Xvfb: a tall screen, and no real pointer moved
+    if not os.environ.get(
+        "BENCH_TOUCH_XVFB"
+    ):  # always our own Xvfb: a tall screen, and no real pointer moved
         if not shutil.which("xvfb-run"):
             print("no xvfb-run: cannot open a window", file=sys.stderr)
             return 2
@@ -269,8 +302,13 @@ def main() -> int:
         return subprocess.call(["xvfb-run", "-a", "-s", SCREEN, sys.executable, __file__], env=env)
     res: dict[str, list[float]] = {}
     for which in ("bare", "kiosk"):
-        proc = subprocess.run([sys.executable, __file__, "--child", which], capture_output=True, text=True,
-                              cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)))
+        proc = subprocess.run(
+            [sys.executable, __file__, "--child", which],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+        )
         line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
         if proc.returncode or line is None:
             print(f"{which} failed ({proc.returncode}):\n{proc.stderr[-3000:]}", file=sys.stderr)
@@ -280,15 +318,21 @@ def main() -> int:
     print(_line("bare Kivy button -> label", res["bare"]))
     print(_line("kiosk keypad digit", res["kiosk_key"]))
     print(_line("kiosk start -> pickup screen", res["kiosk_screen"]))
-    print(f"{'release -> Kivy touch-up':<28}: median bare {statistics.median(res['bare_arrive']):.1f} ms, "
-          f"kiosk {statistics.median(res['kiosk_arrive']):.1f} ms (X server and SDL's queue)")
-    print(f"{'frames drawn while idle':<28}: bare {res['bare_idle_fps'][0]:.1f}/s, "
-          f"kiosk pickup screen {res['kiosk_idle_fps'][0]:.1f}/s")
-    base = _pct(res["bare"], .95)
-    worst = max(_pct(res["kiosk_key"], .95), _pct(res["kiosk_screen"], .95))
-    print(f"ratio kiosk/bare p95: keypad {_pct(res['kiosk_key'], .95) / base:.2f}x, "
-          f"next screen {_pct(res['kiosk_screen'], .95) / base:.2f}x; "
-          f"worst p95 {worst:.0f} ms (target <= {TARGET_MS:.0f} ms): {'OK' if worst <= TARGET_MS else 'OVER TARGET'}")
+    print(
+        f"{'release -> Kivy touch-up':<28}: median bare {statistics.median(res['bare_arrive']):.1f} ms, "
+        f"kiosk {statistics.median(res['kiosk_arrive']):.1f} ms (X server and SDL's queue)"
+    )
+    print(
+        f"{'frames drawn while idle':<28}: bare {res['bare_idle_fps'][0]:.1f}/s, "
+        f"kiosk pickup screen {res['kiosk_idle_fps'][0]:.1f}/s"
+    )
+    base = _pct(res["bare"], 0.95)
+    worst = max(_pct(res["kiosk_key"], 0.95), _pct(res["kiosk_screen"], 0.95))
+    print(
+        f"ratio kiosk/bare p95: keypad {_pct(res['kiosk_key'], 0.95) / base:.2f}x, "
+        f"next screen {_pct(res['kiosk_screen'], 0.95) / base:.2f}x; "
+        f"worst p95 {worst:.0f} ms (target <= {TARGET_MS:.0f} ms): {'OK' if worst <= TARGET_MS else 'OVER TARGET'}"
+    )
     return 0 if worst <= TARGET_MS else 1
 
 

@@ -66,14 +66,23 @@ def main(argv: list[str]) -> int:
     for _ in range(args.runs):
         for _s, lang, parts in SCREENS:
             t0 = time.monotonic()
-            subprocess.run(["espeak-ng", "-v", "cmn" if lang == "zh" else "en-gb", "--stdout", "".join(parts)],
-                           capture_output=True, check=True)
+            subprocess.run(
+                ["espeak-ng", "-v", "cmn" if lang == "zh" else "en-gb", "--stdout", "".join(parts)],
+                capture_output=True,
+                check=True,
+            )
             base.append((time.monotonic() - t0) * 1000)
     p95c, p95w, p95b = _pct(cold, 0.95), _pct(warm, 0.95), _pct(base, 0.95)
-    print(f"screen -> first sample, cold (espeak-ng renders): p50 {_pct(cold, 0.5):.1f} ms  p95 {p95c:.1f} ms")
+    print(
+        f"screen -> first sample, cold (espeak-ng renders): p50 {_pct(cold, 0.5):.1f} ms  p95 {p95c:.1f} ms"
+    )
     print(f"screen -> first sample, warm (cached segments):  p50 {_pct(warm, 0.5):.1f} ms  p95 {p95w:.1f} ms")
-    print(f"baseline: one bare espeak-ng call:                p50 {_pct(base, 0.5):.1f} ms  p95 {p95b:.1f} ms")
-    print(f"ratio warm/baseline p95: {p95w / p95b:.2f}   cold/baseline: {p95c / p95b:.2f}   target p95 <= {TARGET_MS:.0f} ms")
+    print(
+        f"baseline: one bare espeak-ng call:                p50 {_pct(base, 0.5):.1f} ms  p95 {p95b:.1f} ms"
+    )
+    print(
+        f"ratio warm/baseline p95: {p95w / p95b:.2f}   cold/baseline: {p95c / p95b:.2f}   target p95 <= {TARGET_MS:.0f} ms"
+    )
     ok = max(p95c, p95w) <= TARGET_MS
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1

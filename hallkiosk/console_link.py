@@ -49,8 +49,16 @@ def console_link_of(rt: Any) -> ConsoleLink:
 
 
 class ConsoleLink:
-    def __init__(self, db: Database, cabinet: Cabinet, kiosk_id: str, clock: Clock, *, poll_s: float = POLL_S,
-                 on_change: Callable[[list[dc.CommandView]], None] | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        cabinet: Cabinet,
+        kiosk_id: str,
+        clock: Clock,
+        *,
+        poll_s: float = POLL_S,
+        on_change: Callable[[list[dc.CommandView]], None] | None = None,
+    ) -> None:
         self.db, self.cabinet, self.kiosk_id, self.clock = db, cabinet, kiosk_id, clock
         self.poll_s = poll_s
         self.on_change = on_change

@@ -40,18 +40,34 @@ def watch_disk(app: App, opts: Options) -> bool | None:
         return None
     low = is_low(usage.free, usage.total, opts)
     with app.db.transaction() as s:
-        task = s.execute(select(StaffTask).where(StaffTask.kind == TASK_KIND, StaffTask.resolved_at.is_(None))
-                         .order_by(StaffTask.id).limit(1)).scalar_one_or_none()
+        task = s.execute(
+            select(StaffTask)
+            .where(StaffTask.kind == TASK_KIND, StaffTask.resolved_at.is_(None))
+            .order_by(StaffTask.id)
+            .limit(1)
+        ).scalar_one_or_none()
         now = app.clock.now()
         if low and task is None:
             free_mib = usage.free // 2**20
-            add_task(s, now, TASK_KIND, f"free disk low: {free_mib} MiB free of {usage.total // 2**20} MiB in {path}; "
-                                        "delete old backups or logs there, or call the technician")
+            add_task(
+                s,
+                now,
+                TASK_KIND,
+                f"free disk low: {free_mib} MiB free of {usage.total // 2**20} MiB in {path}; "
+                "delete old backups or logs there, or call the technician",
+            )
             log.warning("free disk low in %s: %d MiB: staff task raised", path, free_mib)
         elif not low and task is not None:
             task.resolved_at, task.resolved_by = now, "kiosk"
             task.detail = f"{task.detail} [space back: {usage.free // 2**20} MiB free]"
-            audit_append(s, now, "kiosk", "cabinet.task_resolved", f"task {task.id}", kind=TASK_KIND,
-                         note="disk space back")
+            audit_append(
+                s,
+                now,
+                "kiosk",
+                "cabinet.task_resolved",
+                f"task {task.id}",
+                kind=TASK_KIND,
+                note="disk space back",
+            )
             log.info("free disk back in %s: task %d resolved", path, task.id)
     return low

@@ -87,16 +87,23 @@ class InstanceLock:
             private_dir(self.path.parent)
             fd = open_private(self.path, os.O_RDWR)
         except OSError as err:
-            raise StorageError(f"cannot create the kiosk's lock file {self.path}: {err.strerror}",
-                               hint="The data directory must be writable by the kiosk's user.") from None
+            raise StorageError(
+                f"cannot create the kiosk's lock file {self.path}: {err.strerror}",
+                hint="The data directory must be writable by the kiosk's user.",
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise self._busy() from None
         # Only the subcommand: later arguments can be a pickup code or an ID number.
-        info = {"pid": os.getpid(), "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "command": ("kiosk " + next((a for a in sys.argv[1:] if a.isascii() and a.isalpha()), "")).strip()}
+        info = {
+            "pid": os.getpid(),
+            "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "command": (
+                "kiosk " + next((a for a in sys.argv[1:] if a.isascii() and a.isalpha()), "")
+            ).strip(),
+        }
         with contextlib.suppress(OSError):  # who holds it is a courtesy (a full disk must not cost the lock)
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(info).encode(), 0)
@@ -116,5 +123,5 @@ class InstanceLock:
         return KioskBusy(
             f"the cabinet and card readers of this kiosk are in use by {who}",
             hint="Use the staff or technician screen of the running kiosk, or stop the kiosk service first; "
-                 "two programs driving one lock bus would spoil each other's door openings.",
+            "two programs driving one lock bus would spoil each other's door openings.",
         )

@@ -80,7 +80,9 @@ class Runtime(CitizenOps, ServiceOps):
         self._threads: list[threading.Thread] = []
         self._started = False
         self.printer: Printer | None = None
-        self.screen_name = ""  # which screen shows (the UI sets it; the console's kiosk row reports it, never who)
+        self.screen_name = (
+            ""  # which screen shows (the UI sets it; the console's kiosk row reports it, never who)
+        )
         super().__init__()
         # The services, composed (hallkiosk/services): each gets the parts it uses, typed by services.core.Core.
         self.staff = StaffService(self)
@@ -173,8 +175,12 @@ class Runtime(CitizenOps, ServiceOps):
         if self.platform_status.reachable == reachable:
             return
         if reachable:
-            log.log(logging.INFO if self.platform_status.reachable is None else logging.WARNING,
-                    "platform reachable" if self.platform_status.reachable is None else "platform reachable again")
+            log.log(
+                logging.INFO if self.platform_status.reachable is None else logging.WARNING,
+                "platform reachable"
+                if self.platform_status.reachable is None
+                else "platform reachable again",
+            )
         else:
             log.warning("platform unreachable: %s", detail)
         self.platform_status = PlatformStatus(reachable, detail)
@@ -187,7 +193,9 @@ class Runtime(CitizenOps, ServiceOps):
         """A badge of the config's list, or of an enabled member of the hall's staff directory."""
         if not badge_uid:
             return False
-        return badge_uid.upper() in self.cfg.kiosk.staff_badges or self._directory_member(badge_uid) is not None
+        return (
+            badge_uid.upper() in self.cfg.kiosk.staff_badges or self._directory_member(badge_uid) is not None
+        )
 
     def staff_id_of(self, badge_uid: str) -> str:
         """The staff id the audit names for a badge: the directory's, else (config badges) the badge itself."""

@@ -67,14 +67,22 @@ class Services:
     def catalog(self) -> CatalogService:
         from kiosk.catalog import CatalogService
 
-        return CatalogService(self.app.db, self.app.platform, self.app.clock, region_code=self.cfg.platform.region_code)
+        return CatalogService(
+            self.app.db, self.app.platform, self.app.clock, region_code=self.cfg.platform.region_code
+        )
 
     @cached_property
     def sender(self) -> OutboxSender:
         from kiosk.outbox_sender import OutboxSender
 
-        return OutboxSender(self.app.db, self.app.platform, self.app.secret, self.app.clock, self.cfg.platform,
-                            on_unknown_matter=self.catalog.invalidate)
+        return OutboxSender(
+            self.app.db,
+            self.app.platform,
+            self.app.secret,
+            self.app.clock,
+            self.cfg.platform,
+            on_unknown_matter=self.catalog.invalidate,
+        )
 
     @cached_property
     def applications(self) -> ApplicationService:
@@ -94,15 +102,30 @@ class Services:
         from kiosk.heartbeat import HeartbeatService
 
         # The heartbeat reports what the passive diagnostics see, so the province sees what a technician would.
-        return HeartbeatService(self.app.db, self.app.platform, self.app.clock, self.cfg.platform, catalog=self.catalog,
-                                devices=lambda: device_health(self.app), on_alarm_cleared=self.sender.resume)
+        return HeartbeatService(
+            self.app.db,
+            self.app.platform,
+            self.app.clock,
+            self.cfg.platform,
+            catalog=self.catalog,
+            devices=lambda: device_health(self.app),
+            on_alarm_cleared=self.sender.resume,
+        )
 
     @cached_property
     def cabinet(self) -> Cabinet:
         from kiosk.cabinet import Cabinet
 
-        return Cabinet(self.app.db, self.app.buses, self.cfg.cabinets, self.cfg.pickup, self.app.clock, self.app.secret,
-                       self.cfg.kiosk.id, platform=self.app.platform)
+        return Cabinet(
+            self.app.db,
+            self.app.buses,
+            self.cfg.cabinets,
+            self.cfg.pickup,
+            self.app.clock,
+            self.app.secret,
+            self.cfg.kiosk.id,
+            platform=self.app.platform,
+        )
 
     console_link = cached_property(console_link_of)  # door commands from the hall console (issue 14)
 
@@ -112,8 +135,14 @@ class Services:
         from kiosk.help import HelpService
 
         hc = self.cfg.help
-        return HelpService(self.app.db, self.app.clock, kiosk_id=self.cfg.kiosk.id, hall_hotline=hc.hotline,
-                           hours=StaffedHours.parse(hc.staffed_hours), platform=self.app.platform)
+        return HelpService(
+            self.app.db,
+            self.app.clock,
+            kiosk_id=self.cfg.kiosk.id,
+            hall_hotline=hc.hotline,
+            hours=StaffedHours.parse(hc.staffed_hours),
+            platform=self.app.platform,
+        )
 
     def request_help(self, screen: str, language: str) -> HelpOutcome:
         """The "Get help" button: a staff task now, then the platform's answer (bounded by its timeout)."""
@@ -136,8 +165,12 @@ class Services:
     def _status_loop(self) -> None:
         from hallkiosk.status_report import status_loop
 
-        status_loop(self.app, self._stop, screen=lambda: getattr(self, "screen_name", ""),
-                    platform_reachable=lambda: self.platform_status.reachable)  # type: ignore[attr-defined]
+        status_loop(
+            self.app,
+            self._stop,
+            screen=lambda: getattr(self, "screen_name", ""),
+            platform_reachable=lambda: self.platform_status.reachable,
+        )  # type: ignore[attr-defined]
 
     def _doors_loop(self) -> None:
         while not self._stop.wait(DOORS_INTERVAL_S):
@@ -212,11 +245,20 @@ class CitizenOps(Services):
 
         validate_field(spec, value)
 
-    def submit_application(self, identity: Identity, matter_code: str, fields: dict[str, str], delivery_mode: str,
-                           *, mail: MailAddress | None = None, assisted_by: Assistant | None = None) -> Receipt:
+    def submit_application(
+        self,
+        identity: Identity,
+        matter_code: str,
+        fields: dict[str, str],
+        delivery_mode: str,
+        *,
+        mail: MailAddress | None = None,
+        assisted_by: Assistant | None = None,
+    ) -> Receipt:
         applicant = applicant_of(identity, fields.get("phone"))
-        receipt = self.applications.submit(applicant, matter_code, fields, delivery_mode, mail_address=mail,
-                                           assisted_by=assisted_by)
+        receipt = self.applications.submit(
+            applicant, matter_code, fields, delivery_mode, mail_address=mail, assisted_by=assisted_by
+        )
         self._set_platform_status(receipt.state != "queued")
         return receipt
 
@@ -239,8 +281,9 @@ class CitizenOps(Services):
     def pickup_by_identity(self, identity: Identity) -> FlowHandle:
         return self.cabinet.start_pickup_by_identity(identity)
 
-    def wait_closed(self, handle: FlowHandle, timeout_s: float | None = None,
-                    cancel: threading.Event | None = None) -> FlowResult:
+    def wait_closed(
+        self, handle: FlowHandle, timeout_s: float | None = None, cancel: threading.Event | None = None
+    ) -> FlowResult:
         """The core's wait, ended early when the runtime stops or ``cancel`` is set (the screen went away: the
         doors loop takes over, and a worker is not tied up for close_timeout_s). The flow stays open: waiting
         again, or the doors loop, finishes it."""
@@ -248,7 +291,10 @@ class CitizenOps(Services):
 
         try:
             res = self.cabinet.wait_closed(
-                handle, timeout_s, cancel=lambda: self._stop.is_set() or (cancel is not None and cancel.is_set()))
+                handle,
+                timeout_s,
+                cancel=lambda: self._stop.is_set() or (cancel is not None and cancel.is_set()),
+            )
         except DoorLeftOpen as err:
             if err.task_id is None and not self._stop.is_set():
                 self._orphans[handle.flow_id] = handle  # nobody waits now: the doors loop finishes it
@@ -273,8 +319,12 @@ class CitizenOps(Services):
     def report_door_problem(self, handle: FlowHandle | None) -> None:
         """The citizen says the door did not open: a staff task (the flow itself settles on its own)."""
         if handle is not None:
-            self.cabinet.report_problem(handle.label, "the citizen says the door did not open", actor="citizen",
-                                        flow_id=handle.flow_id)
+            self.cabinet.report_problem(
+                handle.label,
+                "the citizen says the door did not open",
+                actor="citizen",
+                flow_id=handle.flow_id,
+            )
             log.warning("citizen reports door %s did not open (flow %s)", handle.label, handle.flow_id)
 
     def dropoff_choices(self, identity: Identity) -> tuple[list[CaseSummary], tuple[Matter, ...]]:
@@ -286,21 +336,37 @@ class CitizenOps(Services):
             cases = []  # the platform is down: drop-off by matter still works from the cached catalog
         return cases, self.catalog.matters()
 
-    def dropoff(self, identity: Identity, *, case_number: str | None = None, matter_code: str | None = None,
-                matter_name: str | None = None) -> FlowHandle:
-        return self.cabinet.start_dropoff(identity, case_number=case_number, matter_code=matter_code,
-                                          matter_name=matter_name)
+    def dropoff(
+        self,
+        identity: Identity,
+        *,
+        case_number: str | None = None,
+        matter_code: str | None = None,
+        matter_name: str | None = None,
+    ) -> FlowHandle:
+        return self.cabinet.start_dropoff(
+            identity, case_number=case_number, matter_code=matter_code, matter_name=matter_name
+        )
 
-    def rate(self, rating: int, reasons: Sequence[str], *, case_number: str | None = None, matter_code: str | None = None,
-             parcel_id: int | None = None, identity: Identity | None = None) -> Any:
+    def rate(
+        self,
+        rating: int,
+        reasons: Sequence[str],
+        *,
+        case_number: str | None = None,
+        matter_code: str | None = None,
+        parcel_id: int | None = None,
+        identity: Identity | None = None,
+    ) -> Any:
         """好差评 through the outbox; ``identity`` None: anonymous (the citizen's choice on screen)."""
         if not case_number and not matter_code and parcel_id is not None:
             case_number, matter_code = self._subject_of_parcel(parcel_id)
         # Neither case nor matter: a rating of the self-service itself (interface 1.1 sends it so; a made-up
         # matter code is in no catalogue and was refused and dropped).
         applicant = applicant_of(identity) if identity is not None and not identity.wiped else None
-        return self.evaluations.submit(rating, case_number=case_number, matter_code=matter_code, reasons=reasons,
-                                       applicant=applicant)
+        return self.evaluations.submit(
+            rating, case_number=case_number, matter_code=matter_code, reasons=reasons, applicant=applicant
+        )
 
     def _subject_of_parcel(self, parcel_id: int) -> tuple[str | None, str | None]:
         from kiosk.cabinet_views import subject_of_parcel

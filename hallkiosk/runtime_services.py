@@ -114,9 +114,15 @@ class ServiceOps(Services):
     def pickup_notices(self) -> PickupNotices:
         from kiosk.pickup_notices import PickupNotices
 
-        return PickupNotices(self.app.db, self.app.secret, self.app.clock, self.cfg.pickup,
-                             [c.id for c in self.cfg.cabinets], v11=self.cfg.platform.interface_version == "1.1",
-                             poke=self.sender.poke)
+        return PickupNotices(
+            self.app.db,
+            self.app.secret,
+            self.app.clock,
+            self.cfg.pickup,
+            [c.id for c in self.cfg.cabinets],
+            v11=self.cfg.platform.interface_version == "1.1",
+            poke=self.sender.poke,
+        )
 
     def resendable(self, identity: Identity) -> list[tuple[int, str, str, str]]:
         """The card holder's results waiting in this kiosk's cabinets: (parcel id, case, cabinet, compartment)."""
@@ -152,14 +158,24 @@ class ServiceOps(Services):
 
         return TicketService(self.app.db, self.app.secret, self.app.clock, self.sender)
 
-    def submit_ticket(self, kind: str, phone: str, topics: list[str], text: str, *, identity: Identity | None = None,
-                      case_number: str | None = None) -> ServiceReceipt:
+    def submit_ticket(
+        self,
+        kind: str,
+        phone: str,
+        topics: list[str],
+        text: str,
+        *,
+        identity: Identity | None = None,
+        case_number: str | None = None,
+    ) -> ServiceReceipt:
         """A 12345 ticket through the outbox (ValidationError names kind / phone / content); with a card read it
         carries the applicant, so 我的诉求 lists it."""
         from kiosk.tickets import compose, validate_ticket
 
         draft = validate_ticket(kind, phone, compose(topics, text), case_number=case_number)
-        applicant = applicant_of(identity, draft.phone) if identity is not None and not identity.wiped else None
+        applicant = (
+            applicant_of(identity, draft.phone) if identity is not None and not identity.wiped else None
+        )
         receipt = self.tickets.submit(draft, applicant)
         self._set_platform_status(receipt.state != "queued")
         return receipt
@@ -197,12 +213,21 @@ class ServiceOps(Services):
     def bundle_form(self, code: str) -> BundleForm:
         return self.bundle_service.form(code)
 
-    def submit_bundle(self, identity: Identity, code: str, values: dict[str, str], delivery_mode: str, *,
-                      mail: MailAddress | None = None, assisted_by: Assistant | None = None) -> ServiceReceipt:
+    def submit_bundle(
+        self,
+        identity: Identity,
+        code: str,
+        values: dict[str, str],
+        delivery_mode: str,
+        *,
+        mail: MailAddress | None = None,
+        assisted_by: Assistant | None = None,
+    ) -> ServiceReceipt:
         """SubmitBundle through the outbox (one receipt at once; the member case numbers when the platform answers)."""
         applicant = applicant_of(identity, values.get("phone"))
-        receipt = self.bundle_service.submit(applicant, code, values, delivery_mode, mail_address=mail,
-                                             assisted_by=assisted_by)
+        receipt = self.bundle_service.submit(
+            applicant, code, values, delivery_mode, mail_address=mail, assisted_by=assisted_by
+        )
         self._set_platform_status(receipt.state != "queued")
         return receipt
 

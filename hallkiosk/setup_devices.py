@@ -47,24 +47,33 @@ def attached(comports: object = None) -> list[SerialDevice]:
         from serial.tools.list_ports import comports as _comports
 
         comports = _comports
-    out = [SerialDevice(p.device, p.vid, p.pid, p.serial_number or None, p.location or None, p.description or "")
-           for p in comports()]  # type: ignore[operator]
+    out = [
+        SerialDevice(p.device, p.vid, p.pid, p.serial_number or None, p.location or None, p.description or "")
+        for p in comports()
+    ]  # type: ignore[operator]
     return sorted(out, key=lambda d: (d.vid is None, d.device))
 
 
 def rule_for(dev: SerialDevice, role: str) -> str:
     """The udev rule naming ``dev`` /dev/hall-kiosk/<role>; ConfigError when it cannot be told apart."""
     if not ROLE_RE.match(role):
-        raise ConfigError(f"unknown device role {role!r}: expected lockbus0..lockbus99, idreader or printer", hint=HINT)
+        raise ConfigError(
+            f"unknown device role {role!r}: expected lockbus0..lockbus99, idreader or printer", hint=HINT
+        )
     if dev.vid is None or dev.pid is None:
-        raise ConfigError(f"{dev.device} is not a USB adapter: name it by its own path in kiosk.toml, no rule needed", hint=HINT)
+        raise ConfigError(
+            f"{dev.device} is not a USB adapter: name it by its own path in kiosk.toml, no rule needed",
+            hint=HINT,
+        )
     match = f'SUBSYSTEM=="tty", ATTRS{{idVendor}}=="{dev.vid:04x}", ATTRS{{idProduct}}=="{dev.pid:04x}"'
     if dev.serial and _SAFE.match(dev.serial):
         match += f', ATTRS{{serial}}=="{dev.serial}"'
     elif dev.location and _SAFE.match(dev.location):
         match += f', KERNELS=="{dev.location}"'  # no usable serial number (CH340): this USB port only
     else:
-        raise ConfigError(f"{dev.device} has neither a serial number nor a USB port path to match on", hint=HINT)
+        raise ConfigError(
+            f"{dev.device} has neither a serial number nor a USB port path to match on", hint=HINT
+        )
     return f'{match}, SYMLINK+="{LINK_DIR}/{role}", GROUP="dialout", MODE="0660"'
 
 
@@ -72,14 +81,22 @@ def write_rule(rules_file: Path, dev: SerialDevice, role: str) -> str:
     """Add or replace the rule for ``role`` in ``rules_file``; other roles' rules stay. Returns the rule."""
     rule = rule_for(dev, role)
     marker = f'SYMLINK+="{LINK_DIR}/{role}"'
-    lines = rules_file.read_text(encoding="utf-8").splitlines() if rules_file.exists() else [
-        "# Written by `kiosk setup devices`: one stable name per kiosk device (see /lib/udev/rules.d/60-hall-kiosk.rules)."]
+    lines = (
+        rules_file.read_text(encoding="utf-8").splitlines()
+        if rules_file.exists()
+        else [
+            "# Written by `kiosk setup devices`: one stable name per kiosk device (see /lib/udev/rules.d/60-hall-kiosk.rules)."
+        ]
+    )
     kept = [line for line in lines if marker not in line]
     kept.append(f"# {role}: {dev.family} {dev.ids} {dev.description}".rstrip())
     kept.append(rule)
     # A comment left without its rule (the role was replaced) goes too.
-    text = "\n".join(line for i, line in enumerate(kept)
-                     if not (line.startswith(f"# {role}: ") and i + 1 < len(kept) and kept[i + 1].startswith("#")))
+    text = "\n".join(
+        line
+        for i, line in enumerate(kept)
+        if not (line.startswith(f"# {role}: ") and i + 1 < len(kept) and kept[i + 1].startswith("#"))
+    )
     rules_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = rules_file.with_suffix(".tmp")
     tmp.write_text(text + "\n", encoding="utf-8")

@@ -23,8 +23,13 @@ log = logging.getLogger(__name__)
 HEALTH_EVERY_S = 30.0
 
 
-def status_loop(app: App, stop: threading.Event, *, screen: Callable[[], str],
-                platform_reachable: Callable[[], bool | None]) -> None:
+def status_loop(
+    app: App,
+    stop: threading.Event,
+    *,
+    screen: Callable[[], str],
+    platform_reachable: Callable[[], bool | None],
+) -> None:
     """Write this kiosk's status row until ``stop`` is set; a failing write is logged once, then retried.
     Each round also watches the free disk (a staff task while it is low, :mod:`hallkiosk.disk_watch`)."""
     from hallkiosk import diag
@@ -42,8 +47,17 @@ def status_loop(app: App, stop: threading.Event, *, screen: Callable[[], str],
             if time.monotonic() - health_at >= HEALTH_EVERY_S:
                 devices = device_health(app)
                 health_at = time.monotonic()
-            writer.report(StatusReport(app.cfg.kiosk.id, app.cfg.kiosk.hall, kiosk.__version__, screen(), devices,
-                                       platform_reachable(), interval))
+            writer.report(
+                StatusReport(
+                    app.cfg.kiosk.id,
+                    app.cfg.kiosk.hall,
+                    kiosk.__version__,
+                    screen(),
+                    devices,
+                    platform_reachable(),
+                    interval,
+                )
+            )
             if failing:
                 log.info("kiosk status row written again")
             failing = False

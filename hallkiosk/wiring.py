@@ -84,8 +84,11 @@ class App:
         from kiosk.storage.models import Compartment
 
         with self.db.transaction() as s:
-            full = s.execute(select(Compartment.board, Compartment.channel)
-                             .where(Compartment.cabinet_id == cabinet_id, Compartment.state == OCCUPIED)).all()
+            full = s.execute(
+                select(Compartment.board, Compartment.channel).where(
+                    Compartment.cabinet_id == cabinet_id, Compartment.state == OCCUPIED
+                )
+            ).all()
         for board, channel in full:
             if board >= 0:
                 sim.put_item(board, channel)
@@ -108,7 +111,9 @@ class App:
     def platform(self) -> Platform:
         from backend_client import build_platform
 
-        built = build_platform(self.cfg.platform, kiosk_id=self.cfg.kiosk.id, password=self.cfg.platform_password())
+        built = build_platform(
+            self.cfg.platform, kiosk_id=self.cfg.kiosk.id, password=self.cfg.platform_password()
+        )
         platform = built.part
         if hasattr(platform, "close"):
             self._closers.append(platform)

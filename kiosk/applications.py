@@ -46,7 +46,10 @@ _RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read alou
 
 # What the receipt says, by submission state (the UI's catalogue may override; both languages here).
 RECEIPT_TEXT: dict[str, tuple[str, str]] = {
-    "queued": ("已收到您的申请，将尽快提交办理；办件编号稍后生成", "Received; it will be filed shortly and given a case number"),
+    "queued": (
+        "已收到您的申请，将尽快提交办理；办件编号稍后生成",
+        "Received; it will be filed shortly and given a case number",
+    ),
     "filed": ("已提交，办件编号见下", "Filed; your case number is below"),
     "approved": ("已办结（秒批秒办），办件编号见下", "Decided at once (approved); your case number is below"),
     "refused": ("平台不予受理，详见说明", "The platform refused the application; see the note"),
@@ -93,7 +96,11 @@ def validate_field(spec: FieldSpec, raw: str | None) -> str | None:
     if _NOT_XML.search(value):
         raise _invalid(spec.key, f"{spec.key}: contains control characters", "error.field_invalid")
     if spec.max_length is not None and len(value) > spec.max_length:
-        raise _invalid(spec.key, f"{spec.key}: {len(value)} characters, at most {spec.max_length}", "error.field_too_long")
+        raise _invalid(
+            spec.key,
+            f"{spec.key}: {len(value)} characters, at most {spec.max_length}",
+            "error.field_too_long",
+        )
     if spec.type == "NUMBER" and not _NUMBER.fullmatch(value):
         raise _invalid(spec.key, f"{spec.key}: not a number", "error.field_number")
     if spec.type == "DATE":
@@ -106,7 +113,9 @@ def validate_field(spec: FieldSpec, raw: str | None) -> str | None:
     if spec.type == "PHONE" and not PHONE.fullmatch(value):
         raise _invalid(spec.key, f"{spec.key}: not a phone number", "error.field_phone")
     if (spec.type == "CHOICE" or spec.choices) and value not in spec.choices:
-        raise _invalid(spec.key, f"{spec.key}: not one of the {len(spec.choices)} choices", "error.field_choice")
+        raise _invalid(
+            spec.key, f"{spec.key}: not one of the {len(spec.choices)} choices", "error.field_choice"
+        )
     if spec.pattern:
         try:
             ok = xsd_match(spec.pattern, value)
@@ -170,7 +179,9 @@ def filing_error(err: PlatformRejected) -> KioskError:
     """A filing refused by the platform, as the form shows it: a field to correct, or why not eligible."""
     if err.code == "NOT_ELIGIBLE" or (err.code == "INVALID_FIELD" and err.field == "applicant"):
         # NOT_ELIGIBLE (1.1); INVALID_FIELD applicant is how 1.0 says the same.
-        return NotEligible(f"platform: {err.code}: {err.platform_message}", platform_message=err.platform_message)
+        return NotEligible(
+            f"platform: {err.code}: {err.platform_message}", platform_message=err.platform_message
+        )
     if err.code == "INVALID_FIELD":
         field = err.field or "form"
         return _invalid(field, err.platform_message, field_error_key(field))
@@ -194,8 +205,17 @@ def field_error_key(field: str) -> str:
 
 def audit_assisted(s: Session, now: dt.datetime, helper: Assistant, subject: str, *, sent: bool) -> None:
     """帮办代办 in the audit: staff id, mode and consent (never the citizen's name or number)."""
-    audit_append(s, now, f"staff:{helper.staff_id}", "filing.assisted", subject, staff_id=helper.staff_id,
-                 mode=helper.mode, consent=helper.consent_recorded, sent_to_platform=sent)
+    audit_append(
+        s,
+        now,
+        f"staff:{helper.staff_id}",
+        "filing.assisted",
+        subject,
+        staff_id=helper.staff_id,
+        mode=helper.mode,
+        consent=helper.consent_recorded,
+        sent_to_platform=sent,
+    )
 
 
 def new_receipt_number(now: dt.datetime, prefix: str = "S") -> str:
@@ -207,8 +227,16 @@ def new_receipt_number(now: dt.datetime, prefix: str = "S") -> str:
 class ApplicationService:
     """What the UI calls to file a simple matter."""
 
-    def __init__(self, db: Database, secret: bytes, clock: Clock, catalog: CatalogService,
-                 sender: OutboxSender | None = None, *, actor: str = "kiosk") -> None:
+    def __init__(
+        self,
+        db: Database,
+        secret: bytes,
+        clock: Clock,
+        catalog: CatalogService,
+        sender: OutboxSender | None = None,
+        *,
+        actor: str = "kiosk",
+    ) -> None:
         self.db = db
         self.secret = secret
         self.clock = clock
@@ -220,12 +248,16 @@ class ApplicationService:
         """Validate a form without submitting it (for the UI's per-page checks); the cleaned fields."""
         return self._check(matter_code, fields, delivery_mode)[1]
 
-    def _check(self, matter_code: str, fields: Mapping[str, str | None],
-               delivery_mode: str) -> tuple[Matter, dict[str, str]]:
+    def _check(
+        self, matter_code: str, fields: Mapping[str, str | None], delivery_mode: str
+    ) -> tuple[Matter, dict[str, str]]:
         matter = self.catalog.matter(matter_code)
         if delivery_mode not in matter.delivery_modes:
-            raise _invalid("delivery_mode", f"delivery mode {delivery_mode} not offered for {matter.code}",
-                           "error.delivery_mode")
+            raise _invalid(
+                "delivery_mode",
+                f"delivery mode {delivery_mode} not offered for {matter.code}",
+                "error.delivery_mode",
+            )
         return matter, validate_fields(matter, fields)
 
     @property
@@ -237,12 +269,25 @@ class ApplicationService:
         """Whether the citizen on the card may file this matter, before any field is typed (1.1 catalogs only:
         a 1.0 catalog carries no eligibility, and the platform's answer then comes at filing)."""
         matter = self.catalog.matter(matter_code)
-        return check(matter.eligibility, applicant.id_type, applicant.id_number, self.clock.now(),
-                     matter_code=matter.code)
+        return check(
+            matter.eligibility,
+            applicant.id_type,
+            applicant.id_number,
+            self.clock.now(),
+            matter_code=matter.code,
+        )
 
-    def submit(self, applicant: Applicant, matter_code: str, fields: Mapping[str, str | None], delivery_mode: str,
-               *, mail_address: MailAddress | None = None, assisted_by: Assistant | None = None,
-               send_now: bool = True) -> Receipt:
+    def submit(
+        self,
+        applicant: Applicant,
+        matter_code: str,
+        fields: Mapping[str, str | None],
+        delivery_mode: str,
+        *,
+        mail_address: MailAddress | None = None,
+        assisted_by: Assistant | None = None,
+        send_now: bool = True,
+    ) -> Receipt:
         """Queue the application with a local receipt, then try to file it at once.
 
         Raises ValidationError(field=...) for a bad form value, mail address part (``mailAddress.<part>``) or
@@ -261,29 +306,58 @@ class ApplicationService:
         mail = filing_address(delivery_mode, mail_address, v11=self.v11)
         with self.db.transaction() as s:
             sub = Submission(
-                receipt_number=new_receipt_number(now), matter_code=matter.code, matter_name=matter.name,
+                receipt_number=new_receipt_number(now),
+                matter_code=matter.code,
+                matter_name=matter.name,
                 applicant_id_hash=id_hash(self.secret, person.id_number),
-                applicant_id_masked=mask_id_number(person.id_number), delivery_mode=delivery_mode,
-                state="queued", created_at=now,
+                applicant_id_masked=mask_id_number(person.id_number),
+                delivery_mode=delivery_mode,
+                state="queued",
+                created_at=now,
             )
             s.add(sub)
             s.flush()
             payload = {
-                "applicant": {"id_type": person.id_type, "id_number": person.id_number, "name": person.name,
-                              "phone": person.phone},
-                "matter_code": matter.code, "fields": clean, "delivery_mode": delivery_mode,
+                "applicant": {
+                    "id_type": person.id_type,
+                    "id_number": person.id_number,
+                    "name": person.name,
+                    "phone": person.phone,
+                },
+                "matter_code": matter.code,
+                "fields": clean,
+                "delivery_mode": delivery_mode,
             }
             if mail is not None:
                 payload["mail_address"] = address_json(mail)
             if assisted_by is not None and self.v11:
-                payload["assisted_by"] = {"staff_id": assisted_by.staff_id, "mode": assisted_by.mode,
-                                          "consent_recorded": assisted_by.consent_recorded}
-            msg = enqueue(s, now, "SubmitApplication", payload, secret=self.secret, sensitive=True,
-                          ref_kind="submission", ref_id=sub.id)
+                payload["assisted_by"] = {
+                    "staff_id": assisted_by.staff_id,
+                    "mode": assisted_by.mode,
+                    "consent_recorded": assisted_by.consent_recorded,
+                }
+            msg = enqueue(
+                s,
+                now,
+                "SubmitApplication",
+                payload,
+                secret=self.secret,
+                sensitive=True,
+                ref_kind="submission",
+                ref_id=sub.id,
+            )
             if self.sender is not None and send_now:
                 self.sender.hold(msg)
-            audit_append(s, now, self.actor, "application.queued", f"submission:{sub.id}",
-                         matter_code=matter.code, receipt=sub.receipt_number, outbox_id=msg.id)
+            audit_append(
+                s,
+                now,
+                self.actor,
+                "application.queued",
+                f"submission:{sub.id}",
+                matter_code=matter.code,
+                receipt=sub.receipt_number,
+                outbox_id=msg.id,
+            )
             if assisted_by is not None:
                 audit_assisted(s, now, assisted_by, f"submission:{sub.id}", sent=self.v11)
             sub_id, msg_id = sub.id, msg.id
@@ -303,9 +377,16 @@ class ApplicationService:
             if sub is None:
                 raise LookupError(f"no submission {submission_id}")
             return Receipt(
-                submission_id=sub.id, receipt_number=sub.receipt_number, matter_code=sub.matter_code,
-                matter_name=sub.matter_name, applicant_id_masked=sub.applicant_id_masked,
-                delivery_mode=sub.delivery_mode, state=sub.state, created_at=sub.created_at,
-                case_number=sub.case_number, promised_date=sub.promised_date, message=sub.message,
+                submission_id=sub.id,
+                receipt_number=sub.receipt_number,
+                matter_code=sub.matter_code,
+                matter_name=sub.matter_name,
+                applicant_id_masked=sub.applicant_id_masked,
+                delivery_mode=sub.delivery_mode,
+                state=sub.state,
+                created_at=sub.created_at,
+                case_number=sub.case_number,
+                promised_date=sub.promised_date,
+                message=sub.message,
                 applicant_name_masked=name_masked,
             )

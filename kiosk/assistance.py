@@ -69,10 +69,15 @@ def assisted_filing(staff: StaffMember | str, mode: str, consent_recorded: bool)
     if not STAFF_ID.fullmatch(staff_id or ""):
         raise _invalid("assistedBy.staffId", "staff id: 2-32 of A-Z a-z 0-9 -", "error.assist_staff")
     if mode not in FILING_MODES:
-        raise _invalid("assistedBy.mode", f"mode {mode!r}: ON_SITE or PROXY at the kiosk", "error.assist_staff")
+        raise _invalid(
+            "assistedBy.mode", f"mode {mode!r}: ON_SITE or PROXY at the kiosk", "error.assist_staff"
+        )
     if mode == "PROXY" and not consent_recorded:
-        raise _invalid("assistedBy.consentRecorded", "代办 needs the citizen's consent, confirmed on screen",
-                       "error.assist_consent")
+        raise _invalid(
+            "assistedBy.consentRecorded",
+            "代办 needs the citizen's consent, confirmed on screen",
+            "error.assist_consent",
+        )
     return Assistant(staff_id=staff_id, mode=mode, consent_recorded=bool(consent_recorded))  # type: ignore[arg-type]
 
 
@@ -102,17 +107,32 @@ def _language(lang: str | None) -> str | None:
     return {"zh": "zh-CN", "en": "en"}.get(lang, lang)
 
 
-def request_assistance(platform: Platform | None, topic: AssistTopic, *, case_number: str | None = None,
-                       matter_code: str | None = None, language: str | None = None,
-                       fallback_hotline: str = DEFAULT_HOTLINE) -> HelpAnswer:
+def request_assistance(
+    platform: Platform | None,
+    topic: AssistTopic,
+    *,
+    case_number: str | None = None,
+    matter_code: str | None = None,
+    language: str | None = None,
+    fallback_hotline: str = DEFAULT_HOTLINE,
+) -> HelpAnswer:
     """Ask the platform for help now (bounded by the client's timeout); never raises for the platform's sake."""
     if platform is None or not getattr(platform, "v11", True):
         return HelpAnswer(False, fallback_hotline, why_not="interface 1.0: no RequestAssistance")
     try:
-        got = platform.request_assistance(topic, case_number=case_number, matter_code=matter_code,
-                                          language=_language(language))
+        got = platform.request_assistance(
+            topic, case_number=case_number, matter_code=matter_code, language=_language(language)
+        )
     except PlatformError as err:
-        log.warning("RequestAssistance (%s) failed: %s; showing the hotline %s", topic, err.message, fallback_hotline)
+        log.warning(
+            "RequestAssistance (%s) failed: %s; showing the hotline %s", topic, err.message, fallback_hotline
+        )
         return HelpAnswer(False, fallback_hotline, why_not=err.message)
-    return HelpAnswer(True, got.hotline or fallback_hotline, got.mode, got.message, got.expected_wait_minutes,
-                      got.assistance_id)
+    return HelpAnswer(
+        True,
+        got.hotline or fallback_hotline,
+        got.mode,
+        got.message,
+        got.expected_wait_minutes,
+        got.assistance_id,
+    )

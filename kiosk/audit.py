@@ -44,7 +44,13 @@ HEAD_KEY = "audit.head"  # kv row holding {"seq": N, "hash": "..."} of the newes
 
 
 def canonical(
-    seq: int, at: dt.datetime, actor: str, action: str, subject: str, detail: Mapping[str, Any], prev_hash: str
+    seq: int,
+    at: dt.datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    detail: Mapping[str, Any],
+    prev_hash: str,
 ) -> bytes:
     """The exact bytes a record's hash covers: sorted-key compact JSON, UTC timestamp to the microsecond."""
     body = {
@@ -60,10 +66,14 @@ def canonical(
 
 
 def record_hash(r: AuditRecord) -> str:
-    return hashlib.sha256(canonical(r.seq, r.at, r.actor, r.action, r.subject, r.detail, r.prev_hash)).hexdigest()
+    return hashlib.sha256(
+        canonical(r.seq, r.at, r.actor, r.action, r.subject, r.detail, r.prev_hash)
+    ).hexdigest()
 
 
-def append(session: Session, now: dt.datetime, actor: str, action: str, subject: str = "", **detail: Any) -> AuditRecord:
+def append(
+    session: Session, now: dt.datetime, actor: str, action: str, subject: str = "", **detail: Any
+) -> AuditRecord:
     """Add one record inside the caller's transaction (so it commits with the change it describes)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -133,7 +143,9 @@ class VerifyResult:
     anchored: bool = True  # False: no head anchor yet, so removal of the newest records would not show
 
 
-def verify(session: Session, progress: Callable[[int], None] | None = None, every: int = 5000) -> VerifyResult:
+def verify(
+    session: Session, progress: Callable[[int], None] | None = None, every: int = 5000
+) -> VerifyResult:
     """Walk the chain from the first record, then check it reaches the head anchor; report the first break.
 
     ``progress(records_checked)`` is called every ``every`` records (the console's background job)."""
@@ -145,16 +157,26 @@ def verify(session: Session, progress: Callable[[int], None] | None = None, ever
         if progress is not None and n % every == 0:
             progress(n)
         if rec.seq is None:
-            return VerifyResult(False, n, expected_seq,
-                                f"a record after record {expected_seq - 1} was altered: its seq is not a number")
+            return VerifyResult(
+                False,
+                n,
+                expected_seq,
+                f"a record after record {expected_seq - 1} was altered: its seq is not a number",
+            )
         if rec.seq != expected_seq:
-            return VerifyResult(False, n, expected_seq, f"record {expected_seq} is missing (next is {rec.seq})")
+            return VerifyResult(
+                False, n, expected_seq, f"record {expected_seq} is missing (next is {rec.seq})"
+            )
         if rec.error:
-            return VerifyResult(False, n, rec.seq, f"record {rec.seq} was altered: it cannot be read ({rec.error})")
+            return VerifyResult(
+                False, n, rec.seq, f"record {rec.seq} was altered: it cannot be read ({rec.error})"
+            )
         if rec.prev_hash != prev:
             return VerifyResult(False, n, rec.seq, f"record {rec.seq} does not link to record {rec.seq - 1}")
         if rec.computed_hash != rec.hash:
-            return VerifyResult(False, n, rec.seq, f"record {rec.seq} was altered (its content does not match its hash)")
+            return VerifyResult(
+                False, n, rec.seq, f"record {rec.seq} was altered (its content does not match its hash)"
+            )
         prev = rec.hash
         expected_seq += 1
     return _check_head(session, n, last_seq=expected_seq - 1, last_hash=prev)
@@ -173,15 +195,24 @@ def _check_head(session: Session, n: int, last_seq: int, last_hash: str) -> Veri
         return VerifyResult(False, n, None, f"the head anchor (kv {HEAD_KEY}) was altered: it cannot be read")
     if head_seq > last_seq:
         missing = f"record {head_seq}" if head_seq == last_seq + 1 else f"records {last_seq + 1}..{head_seq}"
-        return VerifyResult(False, n, last_seq + 1,
-                            f"{missing} missing at the end (the head anchor says the log reached record {head_seq})")
+        return VerifyResult(
+            False,
+            n,
+            last_seq + 1,
+            f"{missing} missing at the end (the head anchor says the log reached record {head_seq})",
+        )
     if head_seq < last_seq:
         extra = f"record {last_seq}" if last_seq == head_seq + 1 else f"records {head_seq + 1}..{last_seq}"
-        return VerifyResult(False, n, head_seq + 1,
-                            f"{extra} inserted at the end (the head anchor says the log ends at record {head_seq})")
+        return VerifyResult(
+            False,
+            n,
+            head_seq + 1,
+            f"{extra} inserted at the end (the head anchor says the log ends at record {head_seq})",
+        )
     if head_hash != last_hash:
-        return VerifyResult(False, n, last_seq,
-                            f"record {last_seq} was replaced (its hash does not match the head anchor)")
+        return VerifyResult(
+            False, n, last_seq, f"record {last_seq} was replaced (its hash does not match the head anchor)"
+        )
     return VerifyResult(True, n)
 
 
@@ -198,8 +229,15 @@ def _raw(col: Any, dialect: str) -> ColumnElement[Any]:
     return cast(col, LargeBinary)
 
 
-_COLUMNS = (AuditRecord.at, AuditRecord.actor, AuditRecord.action, AuditRecord.subject, AuditRecord.detail,
-            AuditRecord.prev_hash, AuditRecord.hash)
+_COLUMNS = (
+    AuditRecord.at,
+    AuditRecord.actor,
+    AuditRecord.action,
+    AuditRecord.subject,
+    AuditRecord.detail,
+    AuditRecord.prev_hash,
+    AuditRecord.hash,
+)
 
 
 def _raw_select(session: Session) -> Select[Any]:
@@ -217,7 +255,8 @@ def _decode(row: Sequence[Any]) -> AuditEntry:
     """Decode one raw row: the plain path for a sound record, else :func:`_decode_careful`, which names the field."""
     try:
         seq, at_raw, actor, action, subject, detail_s, prev_hash, digest = (
-            v.decode() if v.__class__ is bytes else v for v in row)
+            v.decode() if v.__class__ is bytes else v for v in row
+        )
         if seq.__class__ is not int or actor.__class__ is not str:
             raise TypeError(seq)
         at = dt.datetime.fromisoformat(at_raw)
@@ -245,8 +284,11 @@ def _decode_careful(row: Sequence[Any]) -> AuditEntry:
     if seq is None:
         problems.append("seq is not a number")
     actor, action, subject, detail_s, prev_hash, digest = (
-        field(name, v) for name, v in zip(("actor", "action", "subject", "detail", "prev_hash", "hash"),
-                                          row[2:], strict=True))
+        field(name, v)
+        for name, v in zip(
+            ("actor", "action", "subject", "detail", "prev_hash", "hash"), row[2:], strict=True
+        )
+    )
     at: dt.datetime | None = None
     try:
         at = dt.datetime.fromisoformat(_text(row[1]))
@@ -261,17 +303,23 @@ def _decode_careful(row: Sequence[Any]) -> AuditEntry:
     computed = ""
     if not problems and seq is not None and at is not None:
         try:
-            computed = hashlib.sha256(canonical(seq, at, actor, action, subject, detail, prev_hash)).hexdigest()
+            computed = hashlib.sha256(
+                canonical(seq, at, actor, action, subject, detail, prev_hash)
+            ).hexdigest()
         except (ValueError, TypeError, RecursionError):  # e.g. a lone surrogate escaped in the JSON
             problems.append("its content cannot be hashed (not valid Unicode)")
-    return AuditEntry(seq, at, actor, action, subject, detail, prev_hash, digest, "; ".join(problems), computed)
+    return AuditEntry(
+        seq, at, actor, action, subject, detail, prev_hash, digest, "; ".join(problems), computed
+    )
 
 
 def _iter(session: Session) -> Iterator[AuditEntry]:
     # Core rows from the session's connection, streamed in batches: the ORM's per-row result handling would cost
     # about as much as the hashing itself over a million records (bench/bench_audit.py).
     q = _raw_select(session).order_by(AuditRecord.seq)
-    result = session.connection().execute(q, execution_options={"stream_results": True, "max_row_buffer": 2000})
+    result = session.connection().execute(
+        q, execution_options={"stream_results": True, "max_row_buffer": 2000}
+    )
     for rows in result.partitions(2000):
         for row in rows:
             yield _decode(row)
@@ -283,9 +331,18 @@ def tail(session: Session, n: int = 20) -> list[AuditEntry]:
     return [_decode(r) for r in reversed(rows)]
 
 
-def search(session: Session, *, since: dt.datetime | None = None, until: dt.datetime | None = None,
-           action: str = "", actor: str = "", subject: str = "", subject_is: str = "",
-           before_seq: int | None = None, limit: int = 100) -> list[AuditEntry]:
+def search(
+    session: Session,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    action: str = "",
+    actor: str = "",
+    subject: str = "",
+    subject_is: str = "",
+    before_seq: int | None = None,
+    limit: int = 100,
+) -> list[AuditEntry]:
     """Records newest first: ``action`` is a prefix (``cabinet.`` finds every cabinet event), ``actor`` exact,
     ``subject`` a substring, ``subject_is`` exact; ``before_seq`` pages back. Unreadable records come back
     with ``error`` set."""

@@ -41,8 +41,10 @@ from kiosk.storage.db import Database, is_damage
 DB_NAME = "kiosk.db"
 MANIFEST_NAME = "manifest.json"
 FORMAT = 1
-PG_HINT = ("Back up the hall's PostgreSQL with `pg_dump --format=custom --file=hall-YYYYMMDD.dump DBNAME` and "
-           "restore it with `pg_restore --clean --if-exists --dbname=DBNAME FILE` (every kiosk stopped).")
+PG_HINT = (
+    "Back up the hall's PostgreSQL with `pg_dump --format=custom --file=hall-YYYYMMDD.dump DBNAME` and "
+    "restore it with `pg_restore --clean --if-exists --dbname=DBNAME FILE` (every kiosk stopped)."
+)
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,9 @@ class BackupError(StorageError):
 def _file_of(cfg: Config) -> Path:
     f = sqlite_file(cfg.storage_url)
     if f is None:
-        raise StorageError("kiosk db backup/restore copy a SQLite database; this kiosk uses PostgreSQL",
-                           hint=PG_HINT)
+        raise StorageError(
+            "kiosk db backup/restore copy a SQLite database; this kiosk uses PostgreSQL", hint=PG_HINT
+        )
     return f
 
 
@@ -104,8 +107,10 @@ def backup(cfg: Config, dest: Path) -> Manifest:
     if not src.exists():
         raise BackupError(f"there is no database at {src} to back up")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise BackupError(f"{dest} exists and is not an empty directory",
-                          hint="Name a new directory for each backup (e.g. with the date); nothing was written.")
+        raise BackupError(
+            f"{dest} exists and is not an empty directory",
+            hint="Name a new directory for each backup (e.g. with the date); nothing was written.",
+        )
     private_dir(dest)
     os.chmod(dest, DIR_MODE)  # an empty directory named for it is the backup's: private too
     target = dest / DB_NAME
@@ -127,9 +132,17 @@ def backup(cfg: Config, dest: Path) -> Manifest:
         os.fsync(fh.fileno())
     os.replace(tmp, target)
     first, seq, digest, schema = _head_of(target)
-    manifest = Manifest(format=FORMAT, kiosk_id=cfg.kiosk.id, database=first, audit_seq=seq, audit_hash=digest,
-                        schema=schema, created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                        size=target.stat().st_size, sha256=_sha256(target))
+    manifest = Manifest(
+        format=FORMAT,
+        kiosk_id=cfg.kiosk.id,
+        database=first,
+        audit_seq=seq,
+        audit_hash=digest,
+        schema=schema,
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        size=target.stat().st_size,
+        sha256=_sha256(target),
+    )
     _write_json(dest / MANIFEST_NAME, asdict(manifest))
     return manifest
 
@@ -180,11 +193,15 @@ def read_manifest(src: Path) -> Manifest:
 def verify(db_file: Path, manifest: Manifest) -> int:
     """The file is the manifest's, its audit chain is intact and ends at the manifest's head. Returns records."""
     if db_file.stat().st_size != manifest.size or _sha256(db_file) != manifest.sha256:
-        raise BackupError(f"{db_file} does not match its manifest (size or SHA-256 differ): altered or incomplete")
+        raise BackupError(
+            f"{db_file} does not match its manifest (size or SHA-256 differ): altered or incomplete"
+        )
     first, seq, digest, _ = _head_of(db_file)
     if (first, seq, digest) != (manifest.database, manifest.audit_seq, manifest.audit_hash):
-        raise BackupError(f"{db_file}: its audit head (record {seq}) is not the manifest's (record "
-                          f"{manifest.audit_seq}): records were removed or added")
+        raise BackupError(
+            f"{db_file}: its audit head (record {seq}) is not the manifest's (record "
+            f"{manifest.audit_seq}): records were removed or added"
+        )
     db = Database(f"sqlite:///{db_file}")
     try:
         with db.transaction() as s:
@@ -197,15 +214,19 @@ def verify(db_file: Path, manifest: Manifest) -> int:
     return res.checked
 
 
-def restore(cfg: Config, src: Path, now: dt.datetime, *, actor: str = "technician") -> tuple[Manifest, Marker, Path | None]:
+def restore(
+    cfg: Config, src: Path, now: dt.datetime, *, actor: str = "technician"
+) -> tuple[Manifest, Marker, Path | None]:
     """Install the backup in ``src`` as this kiosk's database. The caller holds the kiosk's instance lock.
 
     Returns the manifest, the new marker, and where the replaced database was kept (None if there was none)."""
     live = _file_of(cfg)
     manifest = read_manifest(src)
     if manifest.kiosk_id != cfg.kiosk.id:
-        raise BackupError(f"{src} is a backup of kiosk {manifest.kiosk_id}, this is kiosk {cfg.kiosk.id}",
-                          hint="Restore this kiosk's own backup; its cabinet and codes are another kiosk's.")
+        raise BackupError(
+            f"{src} is a backup of kiosk {manifest.kiosk_id}, this is kiosk {cfg.kiosk.id}",
+            hint="Restore this kiosk's own backup; its cabinet and codes are another kiosk's.",
+        )
     private_dir(live.parent)
     staged = live.with_name(live.name + ".restoring")
     staged.unlink(missing_ok=True)
@@ -249,9 +270,17 @@ def restore(cfg: Config, src: Path, now: dt.datetime, *, actor: str = "technicia
     try:
         db.upgrade()  # a backup from an older release is brought to this one's schema
         with db.transaction() as s:
-            audit.append(s, now, actor, "db.restore", cfg.kiosk.id, backup_audit_seq=manifest.audit_seq,
-                         backup_created_at=manifest.created_at, records=checked,
-                         replaced=kept.name if kept else "")
+            audit.append(
+                s,
+                now,
+                actor,
+                "db.restore",
+                cfg.kiosk.id,
+                backup_audit_seq=manifest.audit_seq,
+                backup_created_at=manifest.created_at,
+                records=checked,
+                replaced=kept.name if kept else "",
+            )
             sensor_check.request(s, now.isoformat(timespec="seconds"), manifest.audit_seq)
         marker = stamp(cfg, db, "restore")
     finally:

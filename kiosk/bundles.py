@@ -105,8 +105,16 @@ def validate_bundle_fields(form: BundleForm, values: Mapping[str, str | None]) -
 class BundleService:
     """What the bundle screens call: the form, the eligibility check, the filing, the receipt."""
 
-    def __init__(self, db: Database, secret: bytes, clock: Clock, catalog: CatalogService,
-                 sender: OutboxSender | None = None, *, actor: str = "kiosk") -> None:
+    def __init__(
+        self,
+        db: Database,
+        secret: bytes,
+        clock: Clock,
+        catalog: CatalogService,
+        sender: OutboxSender | None = None,
+        *,
+        actor: str = "kiosk",
+    ) -> None:
         self.db = db
         self.secret = secret
         self.clock = clock
@@ -133,18 +141,31 @@ class BundleService:
     def eligibility(self, bundle_code: str, applicant: Applicant) -> Verdict:
         """Whether the citizen on the card may file every member (any member's rule refuses the bundle)."""
         bundle = self.catalog.bundle(bundle_code)
-        return check_matters(self.catalog.members(bundle), applicant.id_type, applicant.id_number, self.clock.now())
+        return check_matters(
+            self.catalog.members(bundle), applicant.id_type, applicant.id_number, self.clock.now()
+        )
 
     def check(self, bundle_code: str, values: Mapping[str, str | None], delivery_mode: str) -> dict[str, str]:
         form = self.form(bundle_code)
         if delivery_mode not in form.bundle.delivery_modes:
-            raise _invalid("delivery_mode", f"delivery mode {delivery_mode} not offered for {bundle_code}",
-                           "error.delivery_mode")
+            raise _invalid(
+                "delivery_mode",
+                f"delivery mode {delivery_mode} not offered for {bundle_code}",
+                "error.delivery_mode",
+            )
         return validate_bundle_fields(form, values)
 
-    def submit(self, applicant: Applicant, bundle_code: str, values: Mapping[str, str | None], delivery_mode: str,
-               *, mail_address: MailAddress | None = None, assisted_by: Assistant | None = None,
-               send_now: bool = True) -> ServiceReceipt:
+    def submit(
+        self,
+        applicant: Applicant,
+        bundle_code: str,
+        values: Mapping[str, str | None],
+        delivery_mode: str,
+        *,
+        mail_address: MailAddress | None = None,
+        assisted_by: Assistant | None = None,
+        send_now: bool = True,
+    ) -> ServiceReceipt:
         """Queue SubmitBundle with a receipt, then try to file it at once (as ApplicationService.submit does)."""
         if not self.v11:
             raise PlatformFeatureUnavailable("SubmitBundle needs interface 1.1")
@@ -154,29 +175,62 @@ class BundleService:
         now = self.clock.now()
         verdict = check_matters(form.members, person.id_type, person.id_number, now)
         if not verdict.eligible:
-            raise NotEligible(f"{bundle_code}: not eligible for {verdict.matter_code} ({verdict.why})", verdict)
+            raise NotEligible(
+                f"{bundle_code}: not eligible for {verdict.matter_code} ({verdict.why})", verdict
+            )
         mail = filing_address(delivery_mode, mail_address, v11=True)
         with self.db.transaction() as s:
-            row = service_requests.create(s, now, "bundle", subject_code=form.bundle.code,
-                                          subject_name=form.bundle.name,
-                                          applicant_id_hash=id_hash(self.secret, person.id_number),
-                                          applicant_id_masked=mask_id_number(person.id_number))
+            row = service_requests.create(
+                s,
+                now,
+                "bundle",
+                subject_code=form.bundle.code,
+                subject_name=form.bundle.name,
+                applicant_id_hash=id_hash(self.secret, person.id_number),
+                applicant_id_masked=mask_id_number(person.id_number),
+            )
             payload = {
-                "applicant": {"id_type": person.id_type, "id_number": person.id_number, "name": person.name,
-                              "phone": person.phone},
-                "bundle_code": form.bundle.code, "fields": clean, "delivery_mode": delivery_mode,
+                "applicant": {
+                    "id_type": person.id_type,
+                    "id_number": person.id_number,
+                    "name": person.name,
+                    "phone": person.phone,
+                },
+                "bundle_code": form.bundle.code,
+                "fields": clean,
+                "delivery_mode": delivery_mode,
                 "mail_address": address_json(mail) if mail is not None else None,
-                "assisted_by": None if assisted_by is None else {
-                    "staff_id": assisted_by.staff_id, "mode": assisted_by.mode,
-                    "consent_recorded": assisted_by.consent_recorded},
+                "assisted_by": None
+                if assisted_by is None
+                else {
+                    "staff_id": assisted_by.staff_id,
+                    "mode": assisted_by.mode,
+                    "consent_recorded": assisted_by.consent_recorded,
+                },
             }
-            msg = enqueue(s, now, "SubmitBundle", payload, secret=self.secret, sensitive=True,
-                          ref_kind=service_requests.REF_KIND, ref_id=row.id)
+            msg = enqueue(
+                s,
+                now,
+                "SubmitBundle",
+                payload,
+                secret=self.secret,
+                sensitive=True,
+                ref_kind=service_requests.REF_KIND,
+                ref_id=row.id,
+            )
             if self.sender is not None and send_now:
                 self.sender.hold(msg)
-            audit_append(s, now, self.actor, "bundle.queued", f"service_request:{row.id}",
-                         bundle_code=form.bundle.code, receipt=row.receipt_number, outbox_id=msg.id,
-                         members=list(form.bundle.member_codes))
+            audit_append(
+                s,
+                now,
+                self.actor,
+                "bundle.queued",
+                f"service_request:{row.id}",
+                bundle_code=form.bundle.code,
+                receipt=row.receipt_number,
+                outbox_id=msg.id,
+                members=list(form.bundle.member_codes),
+            )
             if assisted_by is not None:
                 audit_assisted(s, now, assisted_by, f"service_request:{row.id}", sent=True)
             row_id, msg_id = row.id, msg.id
@@ -186,7 +240,6 @@ class BundleService:
     def receipt(self, request_id: int) -> ServiceReceipt:
         with self.db.transaction() as s:
             return service_requests.load(s, request_id)
-
 
 
 def members_of(receipt: ServiceReceipt) -> list[dict[str, object]]:

@@ -72,7 +72,9 @@ def _grid_state(comp: Compartment, parcel: ParcelView | None, tasks: int) -> str
 class HallCabinets:
     """Read models and database-only actions over every cabinet of the hall."""
 
-    def __init__(self, db: Database, clock: Clock, secret: bytes, pickup: PickupConfig, kiosk_id: str) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, secret: bytes, pickup: PickupConfig, kiosk_id: str
+    ) -> None:
         self.db = db
         self.clock = clock
         self._made = (db, pickup, clock, secret, kiosk_id)
@@ -83,7 +85,9 @@ class HallCabinets:
         """The cabinet service scoped to the cabinet holding ``label`` (the core acts only on its own cabinets),
         with a bus that refuses every door command: the console moves no door (those are kiosk commands)."""
         with self.db.transaction() as s:
-            cab_id = s.execute(select(Compartment.cabinet_id).where(Compartment.label == label.upper())).scalar()
+            cab_id = s.execute(
+                select(Compartment.cabinet_id).where(Compartment.label == label.upper())
+            ).scalar()
         db, pickup, clock, secret, kiosk_id = self._made
         buses = {cab_id: _NoBus(cab_id)} if cab_id is not None else {}
         return Cabinet(db, buses, [], pickup, clock, secret, kiosk_id)  # type: ignore[dict-item]
@@ -106,8 +110,15 @@ class HallCabinets:
 
     def grids(self) -> list[CabinetGrid]:
         with self.db.transaction() as s:
-            comps = s.execute(select(Compartment).where(Compartment.board >= 0)
-                              .order_by(Compartment.cabinet_id, Compartment.label)).scalars().all()
+            comps = (
+                s.execute(
+                    select(Compartment)
+                    .where(Compartment.board >= 0)
+                    .order_by(Compartment.cabinet_id, Compartment.label)
+                )
+                .scalars()
+                .all()
+            )
             by_cab: dict[str, list[Cell]] = defaultdict(list)
             for cell in _cells(s, self.clock.now(), comps, every=True):
                 by_cab[cell.cabinet_id].append(cell)
@@ -117,16 +128,27 @@ class HallCabinets:
         """One compartment now, and the parcels it has held, newest first (owners masked)."""
         with self.db.transaction() as s:
             now = self.clock.now()
-            comp = s.execute(select(Compartment).where(Compartment.label == label, Compartment.board >= 0)).scalar()
+            comp = s.execute(
+                select(Compartment).where(Compartment.label == label, Compartment.board >= 0)
+            ).scalar()
             if comp is None:
                 return None, []
             (cell,) = _cells(s, now, [comp], every=False)
-            rows = s.execute(select(Parcel).where(Parcel.compartment_id == comp.id)
-                             .order_by(Parcel.id.desc()).limit(limit)).scalars()
+            rows = s.execute(
+                select(Parcel).where(Parcel.compartment_id == comp.id).order_by(Parcel.id.desc()).limit(limit)
+            ).scalars()
             return cell, [store.parcel_view(s, p, now) for p in rows]
 
-    def tasks(self, *, open_only: bool = True, kind: str = "", older_than_s: float | None = None,
-              newer_than_s: float | None = None, limit: int = 500, before_id: int | None = None) -> list[TaskView]:
+    def tasks(
+        self,
+        *,
+        open_only: bool = True,
+        kind: str = "",
+        older_than_s: float | None = None,
+        newer_than_s: float | None = None,
+        limit: int = 500,
+        before_id: int | None = None,
+    ) -> list[TaskView]:
         """Staff tasks hall-wide, newest first; ``detail`` scrubbed once more on the way out. ``before_id``: the
         next page (keyset: tasks older than that id), so a long history is read a page at a time."""
         with self.db.transaction() as s:
@@ -145,21 +167,39 @@ class HallCabinets:
             rows = s.execute(q.order_by(StaffTask.id.desc()).limit(limit)).scalars().all()
             held = _load_compartments(s, {t.compartment_id for t in rows})  # noqa: F841  # see _load_compartments
             wanted = [t.parcel_id for t in rows if t.parcel_id is not None]  # the same for the tasks' parcels
-            held_parcels = (list(s.execute(select(Parcel).where(Parcel.id.in_(wanted))).scalars())  # noqa: F841
-                            if wanted else [])
+            # Kept alive like ``held``: the session's identity map serves each row's parcel without a query.
+            held_parcels = (  # noqa: F841
+                list(s.execute(select(Parcel).where(Parcel.id.in_(wanted))).scalars()) if wanted else []
+            )
             out = []
             for t in rows:
                 v = store.task_view(s, t)
-                out.append(TaskView(v.id, v.kind, scrub(v.detail), v.label, v.parcel_id, v.flow_id, v.created_at,
-                                    v.resolved_at, v.resolved_by, v.number))
+                out.append(
+                    TaskView(
+                        v.id,
+                        v.kind,
+                        scrub(v.detail),
+                        v.label,
+                        v.parcel_id,
+                        v.flow_id,
+                        v.created_at,
+                        v.resolved_at,
+                        v.resolved_by,
+                        v.number,
+                    )
+                )
             return out
 
     def open_help_requests(self) -> list[int]:
         """The ids of every help request no one has answered yet, hall-wide, oldest first."""
         with self.db.transaction() as s:
-            return list(s.execute(select(StaffTask.id).where(StaffTask.kind == TASK_HELP_REQUEST,
-                                                             StaffTask.resolved_at.is_(None))
-                                  .order_by(StaffTask.id)).scalars())
+            return list(
+                s.execute(
+                    select(StaffTask.id)
+                    .where(StaffTask.kind == TASK_HELP_REQUEST, StaffTask.resolved_at.is_(None))
+                    .order_by(StaffTask.id)
+                ).scalars()
+            )
 
     def task_kinds(self) -> list[str]:
         with self.db.transaction() as s:
@@ -176,9 +216,19 @@ class HallCabinets:
             return []
         with self.db.transaction() as s:
             now = self.clock.now()
-            rows = s.execute(select(Parcel).where(Parcel.case_number.startswith(n, autoescape=True)
-                                                  | Parcel.receipt_number.startswith(n, autoescape=True))
-                             .order_by(Parcel.id.desc()).limit(limit)).scalars().all()
+            rows = (
+                s.execute(
+                    select(Parcel)
+                    .where(
+                        Parcel.case_number.startswith(n, autoescape=True)
+                        | Parcel.receipt_number.startswith(n, autoescape=True)
+                    )
+                    .order_by(Parcel.id.desc())
+                    .limit(limit)
+                )
+                .scalars()
+                .all()
+            )
             held = _load_compartments(s, {p.compartment_id for p in rows})  # noqa: F841
             return [store.parcel_view(s, p, now) for p in rows]
 
@@ -189,10 +239,12 @@ class HallCabinets:
         view of every parcel in the hall to keep a tenth of them."""
         with self.db.transaction() as s:
             now = self.clock.now()
-            rows = s.execute(select(Parcel, Compartment)
-                             .join(Compartment, Compartment.id == Parcel.compartment_id)
-                             .where(Parcel.kind == S.RESULT, Parcel.state.in_(S.LIVE), Parcel.expires_at <= now)
-                             .order_by(Compartment.cabinet_id, Compartment.label)).all()
+            rows = s.execute(
+                select(Parcel, Compartment)
+                .join(Compartment, Compartment.id == Parcel.compartment_id)
+                .where(Parcel.kind == S.RESULT, Parcel.state.in_(S.LIVE), Parcel.expires_at <= now)
+                .order_by(Compartment.cabinet_id, Compartment.label)
+            ).all()
             views = [(comp.cabinet_id, store.parcel_view(s, p, now)) for p, comp in rows]
         return [(cab, v) for cab, v in views if v.overdue]
 
@@ -209,8 +261,9 @@ def _cells(s: Session, now: dt.datetime, comps: Sequence[Compartment], *, every:
     """The grid cells of ``comps`` (``every``: all the hall's compartments, so no id filter is needed)."""
     ids = [c.id for c in comps]
     live_q = select(Parcel).where(Parcel.state.in_(S.LIVE), Parcel.compartment_id.is_not(None))
-    task_q = select(StaffTask.compartment_id).where(StaffTask.resolved_at.is_(None),
-                                                   StaffTask.compartment_id.is_not(None))
+    task_q = select(StaffTask.compartment_id).where(
+        StaffTask.resolved_at.is_(None), StaffTask.compartment_id.is_not(None)
+    )
     if not every:
         live_q = live_q.where(Parcel.compartment_id.in_(ids))
         task_q = task_q.where(StaffTask.compartment_id.in_(ids))
@@ -224,9 +277,20 @@ def _cells(s: Session, now: dt.datetime, comps: Sequence[Compartment], *, every:
     for c in comps:
         p = live.get(c.id)
         view = store.parcel_view(s, p, now) if p is not None else None
-        out.append(Cell(c.label, c.cabinet_id, c.size, _grid_state(c, view, tasks[c.id]), c.state, c.fault_reason,
-                        view, tasks[c.id]))
+        out.append(
+            Cell(
+                c.label,
+                c.cabinet_id,
+                c.size,
+                _grid_state(c, view, tasks[c.id]),
+                c.state,
+                c.fault_reason,
+                view,
+                tasks[c.id],
+            )
+        )
     return out
+
 
 class _NoBus:
     """Stands in for a lock bus in the console's process: every door command is refused, loudly."""
@@ -235,5 +299,7 @@ class _NoBus:
         self.cabinet_id = cabinet_id
 
     def __getattr__(self, name: str) -> object:
-        raise LockBoardError(f"the console holds no lock bus for {self.cabinet_id}: a door is moved only by its "
-                             f"kiosk (a command row), never by the console ({name})")
+        raise LockBoardError(
+            f"the console holds no lock bus for {self.cabinet_id}: a door is moved only by its "
+            f"kiosk (a command row), never by the console ({name})"
+        )

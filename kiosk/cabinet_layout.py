@@ -14,8 +14,19 @@ if TYPE_CHECKING:
     from kiosk.config import CabinetConfig
 
 # What one bus driver needs to be the same for every cabinet on it (drivers.lockboard.settings.BusSettings).
-BUS_WIDE = ("family", "baud", "channels_per_board", "hook_closed_level", "item_present_level", "has_item_sensors",
-            "closed_status", "reply_timeout_s", "open_timeout_s", "open_poll_interval_s", "retries")
+BUS_WIDE = (
+    "family",
+    "baud",
+    "channels_per_board",
+    "hook_closed_level",
+    "item_present_level",
+    "has_item_sensors",
+    "closed_status",
+    "reply_timeout_s",
+    "open_timeout_s",
+    "open_poll_interval_s",
+    "retries",
+)
 
 
 def check_cabinets(cabinets: Sequence[CabinetConfig]) -> None:
@@ -31,9 +42,11 @@ def check_cabinets(cabinets: Sequence[CabinetConfig]) -> None:
         j = first_on_bus.setdefault(cab.bus, i)
         for key in BUS_WIDE:
             if getattr(cab, key) != getattr(cabinets[j], key):
-                raise ValueError(f"cabinets[{i}].{key}: cabinet {cab.id} shares bus {cab.bus} with cabinet "
-                                 f"{cabinets[j].id}, whose {key} is {getattr(cabinets[j], key)!r}; one bus is spoken "
-                                 f"one way, so cabinets on it must agree")
+                raise ValueError(
+                    f"cabinets[{i}].{key}: cabinet {cab.id} shares bus {cab.bus} with cabinet "
+                    f"{cabinets[j].id}, whose {key} is {getattr(cabinets[j], key)!r}; one bus is spoken "
+                    f"one way, so cabinets on it must agree"
+                )
     labels: dict[str, str] = {}
     # Across cabinets on one bus too, each lock drives one compartment: the same bus string is the same bus.
     slots: dict[tuple[str, int, int], str] = {}
@@ -45,6 +58,8 @@ def check_cabinets(cabinets: Sequence[CabinetConfig]) -> None:
             labels[comp.label] = cab.id
             slot = (cab.bus, comp.board, comp.channel)
             if slot in slots and cab.bus != "sim":
-                raise ValueError(f"{where}: board {comp.board} channel {comp.channel} on bus {cab.bus} is already"
-                                 f" mapped to {slots[slot]}; each lock drives one compartment")
+                raise ValueError(
+                    f"{where}: board {comp.board} channel {comp.channel} on bus {cab.bus} is already"
+                    f" mapped to {slots[slot]}; each lock drives one compartment"
+                )
             slots[slot] = f"{comp.label} in cabinet {cab.id}"

@@ -48,8 +48,9 @@ def claim(db: Database, cfg: Config) -> None:
                             f"{cfg.source}: cabinets[{n}].id: cabinet {cab.id} belongs to kiosk {owner} on this "
                             f"database; this is kiosk {cfg.kiosk.id}",
                             hint=f"Give this kiosk's cabinet its own id in cabinets[{n}].id; if cabinet {cab.id} "
-                                 f"really moved here, remove it from kiosk {owner}'s config and delete the kv row "
-                                 f"{owner_key(cab.id)!r}.")
+                            f"really moved here, remove it from kiosk {owner}'s config and delete the kv row "
+                            f"{owner_key(cab.id)!r}.",
+                        )
             return
         except IntegrityError:
             if attempt:

@@ -27,8 +27,11 @@ class SlotInfo:
 def cabinet_slots(db: Database, cab: CabinetConfig) -> list[SlotInfo]:
     """The cabinet's doors in their configured (physical) order with their stored states (``free`` if unknown)."""
     with db.transaction() as s:
-        states = dict(s.execute(select(Compartment.label, Compartment.state)
-                                .where(Compartment.cabinet_id == cab.id)).all())
+        states = dict(
+            s.execute(
+                select(Compartment.label, Compartment.state).where(Compartment.cabinet_id == cab.id)
+            ).all()
+        )
     return [SlotInfo(c.label, c.size, states.get(c.label, "free")) for c in cab.compartments]
 
 

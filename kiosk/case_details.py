@@ -44,7 +44,7 @@ class CaseDetail:
 
     @property
     def can_pick_up_here(self) -> bool:
-        """"去取件": the result waits in a cabinet of this kiosk, ready for its owner."""
+        """ "去取件": the result waits in a cabinet of this kiosk, ready for its owner."""
         return self.where == "cabinet_here"
 
     @property
@@ -60,16 +60,22 @@ class CaseDetail:
     @property
     def where_params(self) -> dict[str, str]:
         c = self.case
-        return {"cabinet": self.cabinet_id or "", "compartment": self.compartment or "", "courier": c.courier or "",
-                "waybill": c.waybill_number or ""}
+        return {
+            "cabinet": self.cabinet_id or "",
+            "compartment": self.compartment or "",
+            "courier": c.courier or "",
+            "waybill": c.waybill_number or "",
+        }
 
 
 def detail_of(session: Session, case: CaseSummary, my_cabinets: Collection[str]) -> CaseDetail:
     """One case with where its result is: this kiosk's cabinet (and door), another cabinet, the post, a counter."""
     row = session.execute(
-        select(Parcel, Compartment).join(Compartment, Parcel.compartment_id == Compartment.id)
+        select(Parcel, Compartment)
+        .join(Compartment, Parcel.compartment_id == Compartment.id)
         .where(Parcel.case_number == case.case_number, Parcel.kind == S.RESULT, Parcel.state == S.READY)
-        .order_by(Parcel.id.desc()).limit(1)
+        .order_by(Parcel.id.desc())
+        .limit(1)
     ).first()
     if row is not None:
         parcel, comp = row

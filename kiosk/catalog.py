@@ -20,14 +20,29 @@ log = logging.getLogger(__name__)
 
 
 def _spec_json(f: FieldSpec) -> dict[str, Any]:
-    return {"key": f.key, "label": f.label, "label_en": f.label_en, "type": f.type, "required": f.required,
-            "max_length": f.max_length, "pattern": f.pattern, "choices": list(f.choices)}
+    return {
+        "key": f.key,
+        "label": f.label,
+        "label_en": f.label_en,
+        "type": f.type,
+        "required": f.required,
+        "max_length": f.max_length,
+        "pattern": f.pattern,
+        "choices": list(f.choices),
+    }
 
 
 def _spec(f: dict[str, Any]) -> FieldSpec:
-    return FieldSpec(key=f["key"], label=f["label"], type=f["type"], required=bool(f["required"]),
-                     label_en=f.get("label_en"), max_length=f.get("max_length"), pattern=f.get("pattern"),
-                     choices=tuple(f.get("choices") or ()))
+    return FieldSpec(
+        key=f["key"],
+        label=f["label"],
+        type=f["type"],
+        required=bool(f["required"]),
+        label_en=f.get("label_en"),
+        max_length=f.get("max_length"),
+        pattern=f.get("pattern"),
+        choices=tuple(f.get("choices") or ()),
+    )
 
 
 def catalog_to_json(cat: Catalog) -> dict[str, Any]:
@@ -36,27 +51,53 @@ def catalog_to_json(cat: Catalog) -> dict[str, Any]:
         "version": cat.version,
         "matters": [
             {
-                "code": m.code, "name": m.name, "name_en": m.name_en, "department": m.department,
-                "promised_days": m.promised_days, "fee": str(m.fee), "delivery_modes": list(m.delivery_modes),
+                "code": m.code,
+                "name": m.name,
+                "name_en": m.name_en,
+                "department": m.department,
+                "promised_days": m.promised_days,
+                "fee": str(m.fee),
+                "delivery_modes": list(m.delivery_modes),
                 "fields": [_spec_json(f) for f in m.fields],
-                "guide": None if m.guide is None else {
-                    "conditions": list(m.guide.conditions), "legal_basis": m.guide.legal_basis,
+                "guide": None
+                if m.guide is None
+                else {
+                    "conditions": list(m.guide.conditions),
+                    "legal_basis": m.guide.legal_basis,
                     "process_note": m.guide.process_note,
-                    "materials": [{"name": x.name, "name_en": x.name_en, "copies": x.copies, "original": x.original,
-                                   "note": x.note} for x in m.guide.materials],
+                    "materials": [
+                        {
+                            "name": x.name,
+                            "name_en": x.name_en,
+                            "copies": x.copies,
+                            "original": x.original,
+                            "note": x.note,
+                        }
+                        for x in m.guide.materials
+                    ],
                 },
-                "eligibility": None if m.eligibility is None else {
-                    "min_age_years": m.eligibility.min_age_years, "max_age_years": m.eligibility.max_age_years,
+                "eligibility": None
+                if m.eligibility is None
+                else {
+                    "min_age_years": m.eligibility.min_age_years,
+                    "max_age_years": m.eligibility.max_age_years,
                     "id_types": list(m.eligibility.id_types),
                 },
-                "instant": m.instant, "fee_note": m.fee_note,
+                "instant": m.instant,
+                "fee_note": m.fee_note,
             }
             for m in cat.matters
         ],
         "bundles": [
-            {"code": b.code, "name": b.name, "name_en": b.name_en, "description": b.description,
-             "member_codes": list(b.member_codes), "delivery_modes": list(b.delivery_modes),
-             "shared_fields": [_spec_json(f) for f in b.shared_fields]}
+            {
+                "code": b.code,
+                "name": b.name,
+                "name_en": b.name_en,
+                "description": b.description,
+                "member_codes": list(b.member_codes),
+                "delivery_modes": list(b.delivery_modes),
+                "shared_fields": [_spec_json(f) for f in b.shared_fields],
+            }
             for b in cat.bundles
         ],
     }
@@ -67,24 +108,60 @@ def catalog_from_json(data: dict[str, Any]) -> Catalog:
     matters = []
     for m in data["matters"]:
         g, e = m.get("guide"), m.get("eligibility")
-        guide = None if g is None else MatterGuide(
-            conditions=tuple(g.get("conditions") or ()), legal_basis=g.get("legal_basis"),
-            process_note=g.get("process_note"),
-            materials=tuple(Material(name=x["name"], copies=int(x["copies"]), original=bool(x["original"]),
-                                     name_en=x.get("name_en"), note=x.get("note")) for x in g.get("materials") or ()))
-        elig = None if e is None else Eligibility(min_age_years=e.get("min_age_years"),
-                                                   max_age_years=e.get("max_age_years"),
-                                                   id_types=tuple(e.get("id_types") or ()))
-        matters.append(Matter(code=m["code"], name=m["name"], department=m["department"],
-                              promised_days=int(m["promised_days"]), fee=Decimal(m["fee"]),
-                              delivery_modes=tuple(m["delivery_modes"]),
-                              fields=tuple(_spec(f) for f in m.get("fields") or ()), name_en=m.get("name_en"),
-                              guide=guide, eligibility=elig, instant=bool(m.get("instant")),
-                              fee_note=m.get("fee_note")))
+        guide = (
+            None
+            if g is None
+            else MatterGuide(
+                conditions=tuple(g.get("conditions") or ()),
+                legal_basis=g.get("legal_basis"),
+                process_note=g.get("process_note"),
+                materials=tuple(
+                    Material(
+                        name=x["name"],
+                        copies=int(x["copies"]),
+                        original=bool(x["original"]),
+                        name_en=x.get("name_en"),
+                        note=x.get("note"),
+                    )
+                    for x in g.get("materials") or ()
+                ),
+            )
+        )
+        elig = (
+            None
+            if e is None
+            else Eligibility(
+                min_age_years=e.get("min_age_years"),
+                max_age_years=e.get("max_age_years"),
+                id_types=tuple(e.get("id_types") or ()),
+            )
+        )
+        matters.append(
+            Matter(
+                code=m["code"],
+                name=m["name"],
+                department=m["department"],
+                promised_days=int(m["promised_days"]),
+                fee=Decimal(m["fee"]),
+                delivery_modes=tuple(m["delivery_modes"]),
+                fields=tuple(_spec(f) for f in m.get("fields") or ()),
+                name_en=m.get("name_en"),
+                guide=guide,
+                eligibility=elig,
+                instant=bool(m.get("instant")),
+                fee_note=m.get("fee_note"),
+            )
+        )
     bundles = tuple(
-        Bundle(code=b["code"], name=b["name"], member_codes=tuple(b["member_codes"]),
-               delivery_modes=tuple(b["delivery_modes"]), shared_fields=tuple(_spec(f) for f in b["shared_fields"]),
-               name_en=b.get("name_en"), description=b.get("description"))
+        Bundle(
+            code=b["code"],
+            name=b["name"],
+            member_codes=tuple(b["member_codes"]),
+            delivery_modes=tuple(b["delivery_modes"]),
+            shared_fields=tuple(_spec(f) for f in b["shared_fields"]),
+            name_en=b.get("name_en"),
+            description=b.get("description"),
+        )
         for b in data.get("bundles") or ()
     )
     return Catalog(version=data["version"], matters=tuple(matters), bundles=bundles)
@@ -93,7 +170,9 @@ def catalog_from_json(data: dict[str, Any]) -> Catalog:
 class CatalogService:
     """The current catalog: memory, then the database cache, then the platform."""
 
-    def __init__(self, db: Database, platform: Platform | None, clock: Clock, *, region_code: str | None = None) -> None:
+    def __init__(
+        self, db: Database, platform: Platform | None, clock: Clock, *, region_code: str | None = None
+    ) -> None:
         self.db = db
         self.platform = platform
         self.clock = clock
@@ -105,7 +184,9 @@ class CatalogService:
         """The cached catalog without asking the platform (None: never fetched)."""
         if self._catalog is None:
             with self.db.transaction() as s:
-                row = s.execute(select(CatalogCache).order_by(CatalogCache.id.desc()).limit(1)).scalar_one_or_none()
+                row = s.execute(
+                    select(CatalogCache).order_by(CatalogCache.id.desc()).limit(1)
+                ).scalar_one_or_none()
                 if row is not None:
                     self._catalog = catalog_from_json(row.payload)
         return self._catalog
@@ -118,7 +199,11 @@ class CatalogService:
             cat = self.platform.get_matter_catalog(self.region_code)
             with self.db.transaction() as s:
                 s.execute(delete(CatalogCache))
-                s.add(CatalogCache(version=cat.version, payload=catalog_to_json(cat), fetched_at=self.clock.now()))
+                s.add(
+                    CatalogCache(
+                        version=cat.version, payload=catalog_to_json(cat), fetched_at=self.clock.now()
+                    )
+                )
             if self._catalog is None or self._catalog.version != cat.version:
                 log.info("matter catalog is now version %s (%d matters)", cat.version, len(cat.matters))
             self._catalog = cat
@@ -143,7 +228,9 @@ class CatalogService:
         try:
             self.refresh()
         except PlatformError as err:
-            log.warning("catalog version %s announced but not fetched, serving the cache: %s", version, err.message)
+            log.warning(
+                "catalog version %s announced but not fetched, serving the cache: %s", version, err.message
+            )
             return False
         return True
 

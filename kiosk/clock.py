@@ -20,6 +20,7 @@ class Clock(Protocol):
     def now(self) -> dt.datetime:
         """Aware UTC datetime."""
         ...
+
     def sleep(self, seconds: float) -> None: ...
 
 

@@ -18,7 +18,15 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from kiosk.cabinet_layout import check_cabinets
@@ -40,10 +48,14 @@ class _Strict(BaseModel):
 
 def _int_only(allowed: str) -> BeforeValidator:
     """Literal[0, 1] matches ``true`` and ``1.0`` by equality, even in strict mode; only an integer is meant."""
+
     def check(v: object) -> object:
         if isinstance(v, bool | float):
-            raise PydanticCustomError("int_type", "Input should be {allowed} (an integer)", {"allowed": allowed})
+            raise PydanticCustomError(
+                "int_type", "Input should be {allowed} (an integer)", {"allowed": allowed}
+            )
         return v
+
     return BeforeValidator(check)
 
 
@@ -91,7 +103,9 @@ class CompartmentConfig(_Strict):
 
 class CabinetConfig(_Strict):
     id: Annotated[str, Field(pattern=r"^[A-Z0-9\-]{2,32}$")]
-    bus: Annotated[str, Field(min_length=1)]  # a pyserial URL or device path; "sim" runs the built-in simulator
+    bus: Annotated[
+        str, Field(min_length=1)
+    ]  # a pyserial URL or device path; "sim" runs the built-in simulator
     family: Family
     baud: Annotated[int, Field(ge=1200, le=921600)] | None = None  # None: the family's default
     boards: Annotated[list[Annotated[int, Field(ge=MIN_ADDRESS, le=MAX_ADDRESS)]], Field(min_length=1)]
@@ -136,7 +150,9 @@ class CabinetConfig(_Strict):
         facts = FAMILY[self.family]
         bad = [b for b in self.boards if b not in facts.addresses]
         if bad:
-            raise ValueError(f"boards: {self.family} addresses are {facts.min_address}-{facts.max_address}, got {bad}")
+            raise ValueError(
+                f"boards: {self.family} addresses are {facts.min_address}-{facts.max_address}, got {bad}"
+            )
         if self.channels_per_board not in facts.channel_counts:
             counts = " or ".join(str(n) for n in facts.channel_counts)
             raise ValueError(f"channels_per_board: {self.family} boards have {counts} channels")
@@ -182,8 +198,10 @@ class PlatformConfig(_Strict):
     @model_validator(mode="after")
     def _backoff(self) -> PlatformConfig:
         if self.outbox_backoff_max_s < self.outbox_backoff_initial_s:
-            raise ValueError(f"outbox_backoff_max_s: {self.outbox_backoff_max_s:g} is below outbox_backoff_initial_s"
-                             f" {self.outbox_backoff_initial_s:g}; the cap must be at least the first wait")
+            raise ValueError(
+                f"outbox_backoff_max_s: {self.outbox_backoff_max_s:g} is below outbox_backoff_initial_s"
+                f" {self.outbox_backoff_initial_s:g}; the cap must be at least the first wait"
+            )
         return self
 
     @field_validator("endpoint")
@@ -201,8 +219,10 @@ class PlatformConfig(_Strict):
             raise ValueError("no host name in the URL")
         # kiosk-platform.md: HTTPS in production; plain HTTP only for a test endpoint on a private address.
         if v.startswith("http://") and not _private_host(host):
-            raise ValueError("plain HTTP only for a test endpoint on a private address (platform rules); "
-                             f"use https:// ({host} is not a private address)")
+            raise ValueError(
+                "plain HTTP only for a test endpoint on a private address (platform rules); "
+                f"use https:// ({host} is not a private address)"
+            )
         return v
 
     @field_validator("ca_file")
@@ -219,7 +239,9 @@ class PlatformConfig(_Strict):
         try:  # caught here rather than on the first request, where it would read as "platform unavailable"
             ssl.create_default_context(cafile=v)
         except ssl.SSLError:
-            raise ValueError(f"{v} holds no PEM certificate: give the CA certificate(s) in PEM form") from None
+            raise ValueError(
+                f"{v} holds no PEM certificate: give the CA certificate(s) in PEM form"
+            ) from None
         return v
 
 
@@ -249,16 +271,22 @@ class PickupConfig(_Strict):
     # of an hour is prompt enough for a two-day window, and the query (this kiosk's ready parcels) is cheap.
     reminders_interval_s: Annotated[float, Field(ge=1, le=86400)] = 900
 
-
     @model_validator(mode="before")
     @classmethod
     def _replaced(cls, data: Any) -> Any:
         # The per-kiosk lockout's settings: name what replaced them instead of pydantic's "extra inputs".
-        old = sorted({"max_wrong_codes", "wrong_code_window_s", "lockout_s"} & set(data)) if isinstance(data, dict) else []
+        old = (
+            sorted({"max_wrong_codes", "wrong_code_window_s", "lockout_s"} & set(data))
+            if isinstance(data, dict)
+            else []
+        )
         if old:
-            raise ValueError(f"{', '.join(old)}: replaced by free_wrong_codes, first_delay_s, max_delay_s, delay_window_s "
-                             "and wrong_codes_per_day (hall-wide waits, not a per-kiosk lockout); see kiosk.example.toml")
+            raise ValueError(
+                f"{', '.join(old)}: replaced by free_wrong_codes, first_delay_s, max_delay_s, delay_window_s "
+                "and wrong_codes_per_day (hall-wide waits, not a per-kiosk lockout); see kiosk.example.toml"
+            )
         return data
+
 
 class StorageConfig(_Strict):
     url: str = ""  # empty: SQLite file kiosk.db in the data directory
@@ -267,7 +295,9 @@ class StorageConfig(_Strict):
 
 class PrinterConfig(_Strict):
     kind: Literal["none", "sim", "escpos-usb", "escpos-serial", "escpos-network"] = "sim"
-    target: str = ""  # sim: the receipts directory (default <data_dir>/receipts); escpos-*: where the printer is
+    target: str = (
+        ""  # sim: the receipts directory (default <data_dir>/receipts); escpos-*: where the printer is
+    )
 
     @model_validator(mode="after")
     def _target(self) -> PrinterConfig:
@@ -281,7 +311,10 @@ class PrinterConfig(_Strict):
 
 
 _PRINTER_TARGETS = {  # kind: (what drivers/printer/escpos_printer.py can use, how to say it)
-    "escpos-usb": (r"(0x)?[0-9A-Fa-f]{1,4}:(0x)?[0-9A-Fa-f]{1,4}", "its USB vendor:product, e.g. 0x0416:0x5011"),
+    "escpos-usb": (
+        r"(0x)?[0-9A-Fa-f]{1,4}:(0x)?[0-9A-Fa-f]{1,4}",
+        "its USB vendor:product, e.g. 0x0416:0x5011",
+    ),
     "escpos-serial": (r"\S+", "its serial device, e.g. /dev/ttyUSB2"),
     "escpos-network": (r"[^:\s]+(:[0-9]{1,5})?", "its host[:port], e.g. 10.1.2.3:9100"),
 }
@@ -331,7 +364,7 @@ class VoiceConfig(_Strict):
     @model_validator(mode="after")
     def _wav_dir(self) -> VoiceConfig:
         if self.output == "wav" and not self.wav_dir:
-            raise ValueError("wav_dir: output = \"wav\" needs a directory to write to")
+            raise ValueError('wav_dir: output = "wav" needs a directory to write to')
         return self
 
 
@@ -358,8 +391,10 @@ class ConsoleSection(_Strict):
             if v and not os.path.isabs(v):
                 raise ValueError(f"{name}: must be an absolute path, not {v}")
         if not self.tls_cert and not _loopback(self.host):
-            raise ValueError(f"host: {self.host} is reachable from the network; a console there needs tls_cert and "
-                             "tls_key (without them it listens on 127.0.0.1 only)")
+            raise ValueError(
+                f"host: {self.host} is reachable from the network; a console there needs tls_cert and "
+                "tls_key (without them it listens on 127.0.0.1 only)"
+            )
         return self
 
 
@@ -393,13 +428,23 @@ class Config(_Strict):
     @classmethod
     def _staff_badges(cls, data: object) -> object:
         """A [[staff]] badge may sign in: it joins kiosk.staff_badges (the one list sign-in reads)."""
-        if not isinstance(data, dict) or not isinstance(data.get("staff"), list) or not isinstance(data.get("kiosk"), dict):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("staff"), list)
+            or not isinstance(data.get("kiosk"), dict)
+        ):
             return data
         badges = data["kiosk"].get("staff_badges", [])
         if not isinstance(badges, list):
             return data  # its own error names it
-        extra = [s["badge"] for s in data["staff"] if isinstance(s, dict) and isinstance(s.get("badge"), str)
-                 and re.fullmatch(r"[0-9A-F]{8,20}", s["badge"]) and s["badge"] not in badges]
+        extra = [
+            s["badge"]
+            for s in data["staff"]
+            if isinstance(s, dict)
+            and isinstance(s.get("badge"), str)
+            and re.fullmatch(r"[0-9A-F]{8,20}", s["badge"])
+            and s["badge"] not in badges
+        ]
         if extra:
             data = {**data, "kiosk": {**data["kiosk"], "staff_badges": [*badges, *extra]}}
         return data
@@ -411,10 +456,14 @@ class Config(_Strict):
         seen_ids: dict[str, int] = {}
         for i, s in enumerate(self.staff):
             if s.badge in seen_badges:
-                raise ValueError(f"staff[{i}].badge: {s.badge} is already staff[{seen_badges[s.badge]}]'s; "
-                                 "one badge, one staff member")
+                raise ValueError(
+                    f"staff[{i}].badge: {s.badge} is already staff[{seen_badges[s.badge]}]'s; "
+                    "one badge, one staff member"
+                )
             if s.id in seen_ids:
-                raise ValueError(f"staff[{i}].id: {s.id} is already staff[{seen_ids[s.id]}]'s; staff ids are unique")
+                raise ValueError(
+                    f"staff[{i}].id: {s.id} is already staff[{seen_ids[s.id]}]'s; staff ids are unique"
+                )
             seen_badges[s.badge], seen_ids[s.id] = i, i
         return self
 
@@ -453,7 +502,9 @@ class Config(_Strict):
             try:
                 st = path.stat()
             except OSError as err:
-                raise ConfigError(f"{self.source}: platform.password_file: cannot read {path}: {err.strerror}") from err
+                raise ConfigError(
+                    f"{self.source}: platform.password_file: cannot read {path}: {err.strerror}"
+                ) from err
             if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
                 raise ConfigError(
                     f"{self.source}: platform.password_file: {path} is readable by others; chmod 600 it"
@@ -530,20 +581,27 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     except FileNotFoundError:
         raise ConfigError(
             f"{printable(str(p))}: the configuration file does not exist",
-            hint="Pass --config PATH or copy kiosk.example.toml.") from None
+            hint="Pass --config PATH or copy kiosk.example.toml.",
+        ) from None
     except OSError as err:
-        raise ConfigError(f"{printable(str(p))}: cannot read the configuration file: {err.strerror}") from None
+        raise ConfigError(
+            f"{printable(str(p))}: cannot read the configuration file: {err.strerror}"
+        ) from None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise ConfigError(f"{printable(str(p))}: not a regular file; the configuration is a TOML file")
         if st.st_size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"{printable(str(p))}: {st.st_size} bytes; a configuration is at most "
-                              f"{MAX_CONFIG_BYTES} bytes")
+            raise ConfigError(
+                f"{printable(str(p))}: {st.st_size} bytes; a configuration is at most "
+                f"{MAX_CONFIG_BYTES} bytes"
+            )
         with os.fdopen(os.dup(fd), "rb") as fh:
             raw = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as err:
-        raise ConfigError(f"{printable(str(p))}: cannot read the configuration file: {err.strerror}") from None
+        raise ConfigError(
+            f"{printable(str(p))}: cannot read the configuration file: {err.strerror}"
+        ) from None
     finally:
         os.close(fd)
     try:

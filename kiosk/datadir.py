@@ -100,7 +100,9 @@ def _identity(db: Database) -> tuple[str, int, str] | None:
     """(first record's hash, head seq, head hash), or None when the audit log is empty."""
     with db.transaction() as s:
         first = s.execute(select(AuditRecord.hash).order_by(AuditRecord.seq).limit(1)).scalar()
-        head = s.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
+        head = s.execute(
+            select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+        ).first()
     if first is None or head is None:
         return None
     return first, head[0], head[1]
@@ -114,28 +116,41 @@ def _where(cfg: Config) -> str:
 def _compare(cfg: Config, db: Database, marker: Marker) -> None:
     what = _where(cfg)
     if marker.kiosk_id != cfg.kiosk.id:
-        raise DatabaseMismatch(f"data directory {cfg.data_dir} was initialised for kiosk {marker.kiosk_id}, "
-                               f"but the config says kiosk.id = {cfg.kiosk.id}")
+        raise DatabaseMismatch(
+            f"data directory {cfg.data_dir} was initialised for kiosk {marker.kiosk_id}, "
+            f"but the config says kiosk.id = {cfg.kiosk.id}"
+        )
     try:
         if db.current_revision() is None:
-            raise DatabaseLost(f"{what} is empty (no schema), but this kiosk's marker says it held "
-                               f"audit records up to {marker.audit_seq}")
+            raise DatabaseLost(
+                f"{what} is empty (no schema), but this kiosk's marker says it held "
+                f"audit records up to {marker.audit_seq}"
+            )
         ident = _identity(db)
         if ident is None:
-            raise DatabaseLost(f"{what} holds no audit record, but this kiosk's marker says it held "
-                               f"records up to {marker.audit_seq}")
+            raise DatabaseLost(
+                f"{what} holds no audit record, but this kiosk's marker says it held "
+                f"records up to {marker.audit_seq}"
+            )
         first, head_seq, _ = ident
         if first != marker.database:
-            raise DatabaseMismatch(f"{what} is not the database this data directory was initialised with "
-                                   f"(its first audit record differs from the marker's {marker.database[:12]})")
+            raise DatabaseMismatch(
+                f"{what} is not the database this data directory was initialised with "
+                f"(its first audit record differs from the marker's {marker.database[:12]})"
+            )
         with db.transaction() as s:
             at_mark = s.execute(select(AuditRecord.hash).where(AuditRecord.seq == marker.audit_seq)).scalar()
     except SQLAlchemyError as err:
-        raise StorageError(f"{what} cannot be read: {type(err.orig if hasattr(err, 'orig') else err).__name__}",
-                           hint="Restore the database from the last backup (`kiosk db restore PATH`).") from None
+        raise StorageError(
+            f"{what} cannot be read: {type(err.orig if hasattr(err, 'orig') else err).__name__}",
+            hint="Restore the database from the last backup (`kiosk db restore PATH`).",
+        ) from None
     if at_mark != marker.audit_hash:
-        why = (f"it ends at audit record {head_seq}, before the marker's {marker.audit_seq} (a stale copy?)"
-               if head_seq < marker.audit_seq else f"its audit record {marker.audit_seq} differs from the marker's")
+        why = (
+            f"it ends at audit record {head_seq}, before the marker's {marker.audit_seq} (a stale copy?)"
+            if head_seq < marker.audit_seq
+            else f"its audit record {marker.audit_seq} differs from the marker's"
+        )
         raise DatabaseMismatch(f"{what} is not the one this data directory's marker was written for: {why}")
 
 
@@ -144,13 +159,17 @@ def open_database(cfg: Config) -> Database:
     check_writable_dir(cfg.data_dir)
     marker = read_marker(cfg.data_dir)
     if marker is None:
-        raise DataNotInitialised(f"data directory {cfg.data_dir} has no {MARKER_NAME}: "
-                                 "this kiosk's database was never initialised here")
+        raise DataNotInitialised(
+            f"data directory {cfg.data_dir} has no {MARKER_NAME}: "
+            "this kiosk's database was never initialised here"
+        )
     f = sqlite_file(cfg.storage_url)
     if f is not None and (not f.exists() or f.stat().st_size == 0):
         state = "missing" if not f.exists() else "empty (0 bytes)"
-        raise DatabaseLost(f"the database {f} is {state}, but this kiosk's marker says it held audit "
-                           f"records up to {marker.audit_seq}")
+        raise DatabaseLost(
+            f"the database {f} is {state}, but this kiosk's marker says it held audit "
+            f"records up to {marker.audit_seq}"
+        )
     db = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms, kiosk_id=cfg.kiosk.id)
     try:
         _compare(cfg, db, marker)
@@ -188,14 +207,22 @@ def stamp(cfg: Config, db: Database, reason: str) -> Marker:
     ident = _identity(db)
     if ident is None:
         raise StorageError(f"{_where(cfg)} holds no audit record to mark")
-    marker = Marker(kiosk_id=cfg.kiosk.id, database=ident[0], audit_seq=ident[1], audit_hash=ident[2],
-                    written_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), reason=reason)
+    marker = Marker(
+        kiosk_id=cfg.kiosk.id,
+        database=ident[0],
+        audit_seq=ident[1],
+        audit_hash=ident[2],
+        written_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        reason=reason,
+    )
     private_dir(cfg.data_dir)
     write_marker(cfg.data_dir, marker)
     return marker
 
 
-def init(cfg: Config, now: dt.datetime, *, actor: str = "technician", force: bool = False) -> tuple[Marker, bool]:
+def init(
+    cfg: Config, now: dt.datetime, *, actor: str = "technician", force: bool = False
+) -> tuple[Marker, bool]:
     """``kiosk db init``: (the marker, whether it was written now). Audited.
 
     With a marker that matches its database, nothing changes. With one that names a missing or other
@@ -207,13 +234,23 @@ def init(cfg: Config, now: dt.datetime, *, actor: str = "technician", force: boo
             return old, False
         except (DatabaseLost, DatabaseMismatch) as err:
             if not force:
-                raise type(err)(f"{err.message}; `kiosk db init` replaces this marker only with --force") from None
+                raise type(err)(
+                    f"{err.message}; `kiosk db init` replaces this marker only with --force"
+                ) from None
     db = Database(cfg.storage_url, busy_timeout_ms=cfg.storage.busy_timeout_ms, kiosk_id=cfg.kiosk.id)
     try:
         db.upgrade()
         with db.transaction() as s:
-            audit_append(s, now, actor, "db.init", cfg.kiosk.id, kiosk_id=cfg.kiosk.id, forced=force,
-                         replaced_database=old.database[:16] if old else "")
+            audit_append(
+                s,
+                now,
+                actor,
+                "db.init",
+                cfg.kiosk.id,
+                kiosk_id=cfg.kiosk.id,
+                forced=force,
+                replaced_database=old.database[:16] if old else "",
+            )
         return stamp(cfg, db, "init"), True
     finally:
         db.dispose()

@@ -76,9 +76,16 @@ class Check:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Check:
         return cls(
-            id=d["id"], area=d["area"], title=d["title"], status=d["status"], finding=d["finding"],
-            hint=d.get("hint", ""), device=d.get("device"), data=dict(d.get("data") or {}),
-            duration_ms=float(d.get("duration_ms", 0.0)), waited_s=float(d.get("waited_s", 0.0)),
+            id=d["id"],
+            area=d["area"],
+            title=d["title"],
+            status=d["status"],
+            finding=d["finding"],
+            hint=d.get("hint", ""),
+            device=d.get("device"),
+            data=dict(d.get("data") or {}),
+            duration_ms=float(d.get("duration_ms", 0.0)),
+            waited_s=float(d.get("waited_s", 0.0)),
         )
 
 
@@ -148,12 +155,18 @@ class Report:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Report:
         if d.get("schema_version") != SCHEMA_VERSION:
-            raise ValueError(f"diag report schema_version {d.get('schema_version')!r} is not {SCHEMA_VERSION}")
+            raise ValueError(
+                f"diag report schema_version {d.get('schema_version')!r} is not {SCHEMA_VERSION}"
+            )
         started = dt.datetime.fromisoformat(d["started_at"].replace("Z", "+00:00"))
         return cls(
-            kiosk_id=d["kiosk_id"], software_version=d["software_version"], started_at=started,
-            areas=tuple(d["areas"]), checks=[Check.from_dict(c) for c in d["checks"]],
-            duration_ms=float(d["duration_ms"]), simulated=tuple(d.get("simulated", ())),
+            kiosk_id=d["kiosk_id"],
+            software_version=d["software_version"],
+            started_at=started,
+            areas=tuple(d["areas"]),
+            checks=[Check.from_dict(c) for c in d["checks"]],
+            duration_ms=float(d["duration_ms"]),
+            simulated=tuple(d.get("simulated", ())),
         )
 
 

@@ -56,8 +56,20 @@ class CommandView:
 
 
 def _view(c: DoorCommand) -> CommandView:
-    return CommandView(c.id, c.kiosk_id, c.label, c.parcel_id, c.kind, c.reason, c.requested_by, c.confirmed_by,
-                       c.created_at, c.expires_at, c.state, c.result)
+    return CommandView(
+        c.id,
+        c.kiosk_id,
+        c.label,
+        c.parcel_id,
+        c.kind,
+        c.reason,
+        c.requested_by,
+        c.confirmed_by,
+        c.created_at,
+        c.expires_at,
+        c.state,
+        c.result,
+    )
 
 
 def owning_kiosk(s: Session, cabinet_id: str) -> str | None:
@@ -65,8 +77,16 @@ def owning_kiosk(s: Session, cabinet_id: str) -> str | None:
     return json.loads(row.value).get("kiosk") if row is not None else None
 
 
-def issue(s: Session, now: dt.datetime, *, label: str, kind: str, reason: str, requester: str,
-          ttl: dt.timedelta = DEFAULT_TTL) -> CommandView:
+def issue(
+    s: Session,
+    now: dt.datetime,
+    *,
+    label: str,
+    kind: str,
+    reason: str,
+    requester: str,
+    ttl: dt.timedelta = DEFAULT_TTL,
+) -> CommandView:
     """Address a door command to the kiosk owning ``label``'s cabinet (inside the caller's transaction)."""
     if kind not in KINDS:
         raise CommandRefused(f"unknown door command {kind!r}")
@@ -79,23 +99,47 @@ def issue(s: Session, now: dt.datetime, *, label: str, kind: str, reason: str, r
     if kiosk_id is None:
         raise CommandRefused(f"no kiosk drives cabinet {comp.cabinet_id}")
     expire(s, now)
-    dup = s.execute(select(DoorCommand.id).where(DoorCommand.label == comp.label, DoorCommand.state.in_(LIVE))
-                    .with_for_update()).scalar()
+    dup = s.execute(
+        select(DoorCommand.id)
+        .where(DoorCommand.label == comp.label, DoorCommand.state.in_(LIVE))
+        .with_for_update()
+    ).scalar()
     if dup is not None:
-        raise CommandRefused(f"command {dup} for {comp.label} is still waiting or running",
-                             hint="Wait for it to run or expire.")
+        raise CommandRefused(
+            f"command {dup} for {comp.label} is still waiting or running",
+            hint="Wait for it to run or expire.",
+        )
     parcel_id = None
     if kind == TAKE_BACK:
         parcel = store.live_parcel_in(s, comp.id)
         if parcel is None:
             raise CommandRefused(f"no parcel in {comp.label} to take back")
         parcel_id = parcel.id
-    cmd = DoorCommand(kiosk_id=kiosk_id, label=comp.label, parcel_id=parcel_id, kind=kind, reason=reason,
-                      requested_by=requester, created_at=now, expires_at=now + ttl, state=PENDING)
+    cmd = DoorCommand(
+        kiosk_id=kiosk_id,
+        label=comp.label,
+        parcel_id=parcel_id,
+        kind=kind,
+        reason=reason,
+        requested_by=requester,
+        created_at=now,
+        expires_at=now + ttl,
+        state=PENDING,
+    )
     s.add(cmd)
     s.flush()
-    audit(s, now, f"staff:{requester}", "door_command.issued", comp.label, command=cmd.id, kind=kind,
-          reason=reason, kiosk=kiosk_id, parcel=parcel_id)
+    audit(
+        s,
+        now,
+        f"staff:{requester}",
+        "door_command.issued",
+        comp.label,
+        command=cmd.id,
+        kind=kind,
+        reason=reason,
+        kiosk=kiosk_id,
+        parcel=parcel_id,
+    )
     return _view(cmd)
 
 
@@ -114,8 +158,15 @@ def expire(s: Session, now: dt.datetime, kiosk_id: str | None = None) -> int:
 def pending(s: Session, now: dt.datetime, kiosk_id: str) -> list[CommandView]:
     """This kiosk's commands waiting for a confirmation, oldest first (stale ones expired on the way)."""
     expire(s, now, kiosk_id)
-    rows = s.execute(select(DoorCommand).where(DoorCommand.kiosk_id == kiosk_id, DoorCommand.state == PENDING)
-                     .order_by(DoorCommand.id)).scalars().all()
+    rows = (
+        s.execute(
+            select(DoorCommand)
+            .where(DoorCommand.kiosk_id == kiosk_id, DoorCommand.state == PENDING)
+            .order_by(DoorCommand.id)
+        )
+        .scalars()
+        .all()
+    )
     return [_view(c) for c in rows]
 
 
@@ -129,16 +180,30 @@ def claim(s: Session, now: dt.datetime, command_id: int, *, kiosk_id: str, confi
         raise CommandRefused(f"no command {command_id} for kiosk {kiosk_id}")
     if cmd.state == PENDING and cmd.expires_at <= now:
         # The refusal rolls this transaction back: the caller expires stale rows in its own (expire()).
-        raise CommandRefused(f"command {command_id} expired at {cmd.expires_at:%H:%M:%S}",
-                             hint="Ask the console to send it again.")
-    won = s.execute(update(DoorCommand).where(DoorCommand.id == command_id, DoorCommand.state == PENDING)
-                    .values(state=RUNNING, confirmed_by=confirmer)).rowcount
+        raise CommandRefused(
+            f"command {command_id} expired at {cmd.expires_at:%H:%M:%S}",
+            hint="Ask the console to send it again.",
+        )
+    won = s.execute(
+        update(DoorCommand)
+        .where(DoorCommand.id == command_id, DoorCommand.state == PENDING)
+        .values(state=RUNNING, confirmed_by=confirmer)
+    ).rowcount
     if not won:
         s.refresh(cmd)
         raise CommandRefused(f"command {command_id} is {cmd.state}, not waiting")
     s.refresh(cmd)
-    audit(s, now, f"staff:{confirmer}", "door_command.confirmed", cmd.label, command=cmd.id, kind=cmd.kind,
-          requested_by=cmd.requested_by, kiosk=kiosk_id)
+    audit(
+        s,
+        now,
+        f"staff:{confirmer}",
+        "door_command.confirmed",
+        cmd.label,
+        command=cmd.id,
+        kind=cmd.kind,
+        requested_by=cmd.requested_by,
+        kiosk=kiosk_id,
+    )
     return _view(cmd)
 
 
@@ -148,8 +213,17 @@ def finish(s: Session, now: dt.datetime, command_id: int, *, ok: bool, result: s
     if cmd is None or cmd.state != RUNNING:
         raise CommandRefused(f"command {command_id} is not running")
     cmd.state, cmd.result, cmd.finished_at = (DONE if ok else FAILED), result[:500], now
-    audit(s, now, f"staff:{cmd.confirmed_by}", f"door_command.{cmd.state}", cmd.label, command=cmd.id,
-          kind=cmd.kind, result=cmd.result, kiosk=cmd.kiosk_id)
+    audit(
+        s,
+        now,
+        f"staff:{cmd.confirmed_by}",
+        f"door_command.{cmd.state}",
+        cmd.label,
+        command=cmd.id,
+        kind=cmd.kind,
+        result=cmd.result,
+        kiosk=cmd.kiosk_id,
+    )
     return _view(cmd)
 
 

@@ -43,7 +43,9 @@ def completed_years(born: dt.date, on: dt.date) -> int:
 
 def id_type_of(identity: Identity) -> IdType:
     """The platform's idType for a card the kiosk read."""
-    return {"resident_id": "RESIDENT_ID", "social_security": "SOCIAL_SECURITY_CARD"}.get(identity.card_kind, "OTHER")  # type: ignore[return-value]
+    return {"resident_id": "RESIDENT_ID", "social_security": "SOCIAL_SECURITY_CARD"}.get(
+        identity.card_kind, "OTHER"
+    )  # type: ignore[return-value]
 
 
 def birth_date_for(id_type: str, id_number: str) -> dt.date | None:
@@ -81,14 +83,24 @@ class Verdict:
 ELIGIBLE = Verdict(True)
 
 
-def check(eligibility: Eligibility | None, id_type: str, id_number: str, now: dt.datetime,
-          *, matter_code: str | None = None) -> Verdict:
+def check(
+    eligibility: Eligibility | None,
+    id_type: str,
+    id_number: str,
+    now: dt.datetime,
+    *,
+    matter_code: str | None = None,
+) -> Verdict:
     """The platform's rule for one applicant and one matter, on the China date of ``now``."""
     if eligibility is None:
         return ELIGIBLE
     e = eligibility
-    base = {"matter_code": matter_code, "min_age": e.min_age_years, "max_age": e.max_age_years,
-            "id_types": tuple(e.id_types)}
+    base = {
+        "matter_code": matter_code,
+        "min_age": e.min_age_years,
+        "max_age": e.max_age_years,
+        "id_types": tuple(e.id_types),
+    }
     if e.id_types and id_type not in e.id_types:
         return Verdict(False, "id_type", **base)
     if e.min_age_years is None and e.max_age_years is None:
@@ -128,7 +140,9 @@ class NotEligible(FlowError):
     citizen_key = "error.not_eligible"
     hint = "The applicant does not meet the matter's eligibility; nothing to fix on the kiosk."
 
-    def __init__(self, message: str, verdict: Verdict | None = None, *, platform_message: str | None = None) -> None:
+    def __init__(
+        self, message: str, verdict: Verdict | None = None, *, platform_message: str | None = None
+    ) -> None:
         super().__init__(message)
         self.verdict = verdict
         self.platform_message = platform_message

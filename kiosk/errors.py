@@ -75,24 +75,30 @@ class DataNotInitialised(StorageError):
 class DatabaseLost(StorageError):
     """The marker names a database that is missing or empty: the kiosk would silently forget its parcels."""
 
-    hint = ("Restore the database from the last backup (`kiosk db restore PATH`). Only to begin again with an "
-            "empty database (every parcel and code in it forgotten): `kiosk db init --force`.")
+    hint = (
+        "Restore the database from the last backup (`kiosk db restore PATH`). Only to begin again with an "
+        "empty database (every parcel and code in it forgotten): `kiosk db init --force`."
+    )
     exit_code = 12
 
 
 class DatabaseMismatch(StorageError):
     """The database is not the one the data directory's marker was written for (another kiosk's, or a stale copy)."""
 
-    hint = ("Point storage.url / kiosk.data_dir back at this kiosk's own database, or restore it from backup "
-            "(`kiosk db restore PATH`); `kiosk db init --force` adopts the database as it is (audited).")
+    hint = (
+        "Point storage.url / kiosk.data_dir back at this kiosk's own database, or restore it from backup "
+        "(`kiosk db restore PATH`); `kiosk db init --force` adopts the database as it is (audited)."
+    )
     exit_code = 13
 
 
 class DatabaseDamaged(StorageError):
     """The SQLite file is not a readable database any more: bad header, truncated, damaged pages."""
 
-    hint = ("Stop the kiosk, copy the data directory as it is (evidence), and restore the last backup: "
-            "`kiosk db restore PATH`. `kiosk diag --only storage` shows SQLite's integrity check.")
+    hint = (
+        "Stop the kiosk, copy the data directory as it is (evidence), and restore the last backup: "
+        "`kiosk db restore PATH`. `kiosk diag --only storage` shows SQLite's integrity check."
+    )
     exit_code = 14
 
 
@@ -113,7 +119,9 @@ class LockBoardError(DeviceError):
     """A lock board or its bus failed."""
 
     citizen_key = "error.door"
-    hint = "Check the RS-485 cable, the board's power and its DIP address; run `kiosk diag --only lockboards`."
+    hint = (
+        "Check the RS-485 cable, the board's power and its DIP address; run `kiosk diag --only lockboards`."
+    )
 
 
 class LockBoardTimeout(LockBoardError, TimeoutError):
@@ -219,8 +227,10 @@ class PlatformFeatureUnavailable(PlatformRejected):
     Raised by the client before anything is sent; final like a refusal (an outbox row queued under 1.1 and
     found after a switch to 1.0 is a dead letter for staff, not retried for ever)."""
 
-    hint = ("The kiosk speaks interface 1.0 (platform.interface_version): the province's platform has not "
-            "upgraded, or the setting is stale. Set it to \"1.1\" once the platform serves 1.1.")
+    hint = (
+        "The kiosk speaks interface 1.0 (platform.interface_version): the province's platform has not "
+        'upgraded, or the setting is stale. Set it to "1.1" once the platform serves 1.1.'
+    )
 
     def __init__(self, message: str) -> None:
         super().__init__("FEATURE_UNAVAILABLE", message)
@@ -245,7 +255,9 @@ class WrongPickupCode(FlowError):
     citizen_key = "error.wrong_code"
     hint = "The citizen typed a wrong or expired code."
 
-    def __init__(self, message: str, *, tries_left: int | None = None, wait_s: int = 0, next_wait_s: int = 0) -> None:
+    def __init__(
+        self, message: str, *, tries_left: int | None = None, wait_s: int = 0, next_wait_s: int = 0
+    ) -> None:
         key = None if tries_left is None else "error.wrong_code_wait" if wait_s else "error.wrong_code_left"
         super().__init__(message, citizen_key=key)
         self.tries_left = tries_left

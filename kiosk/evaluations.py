@@ -79,8 +79,14 @@ class EvaluationService:
     """好差评: record a rating (anonymous by the citizen's choice, or identified), list the citizen's ratings
     with the departments' replies, and send the citizen's answer to a reply (the closed loop, 1.1)."""
 
-    def __init__(self, db: Database, secret: bytes, clock: Clock, sender: OutboxSender | None = None,
-                 platform: Platform | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        secret: bytes,
+        clock: Clock,
+        sender: OutboxSender | None = None,
+        platform: Platform | None = None,
+    ) -> None:
         self.db = db
         self.secret = secret
         self.clock = clock
@@ -96,9 +102,16 @@ class EvaluationService:
         """Interface 1.0 carries no applicant on a rating: every rating is anonymous (the screen says so)."""
         return not self.v11
 
-    def submit(self, rating: int, *, case_number: str | None = None, matter_code: str | None = None,
-               reasons: Sequence[str] = (), comment: str | None = None,
-               applicant: Applicant | None = None) -> EvaluationQueued:
+    def submit(
+        self,
+        rating: int,
+        *,
+        case_number: str | None = None,
+        matter_code: str | None = None,
+        reasons: Sequence[str] = (),
+        comment: str | None = None,
+        applicant: Applicant | None = None,
+    ) -> EvaluationQueued:
         """Validate and queue a SubmitEvaluation; raises ValidationError(field=...) for the form.
 
         Neither case nor matter: a rating of the self-service itself. ``applicant`` None: anonymous (the
@@ -115,27 +128,50 @@ class EvaluationService:
         if unknown:
             raise _invalid("reasons", f"reasons: unknown code {unknown[0]!r}", "error.rating_reason")
         if rating <= LOW_RATING and not codes:
-            raise _invalid("reasons", f"a rating of {rating} needs at least one reason", "error.rating_reason")
+            raise _invalid(
+                "reasons", f"a rating of {rating} needs at least one reason", "error.rating_reason"
+            )
         text = (comment or "").strip() or None
         if text is not None and (len(text) > MAX_COMMENT or _NOT_XML.search(text)):
             raise _invalid("comment", f"comment: at most {MAX_COMMENT} characters", "error.field_too_long")
         person = validate_applicant(applicant) if applicant is not None and self.v11 else None
         evaluation: dict[str, Any] = {
-            "rating": rating, "case_number": case_number or None, "matter_code": matter_code or None,
-            "reasons": [REASONS[c][0] for c in codes], "comment": text,
-            "applicant": None if person is None else {"id_type": person.id_type, "id_number": person.id_number,
-                                                      "name": person.name, "phone": person.phone},
+            "rating": rating,
+            "case_number": case_number or None,
+            "matter_code": matter_code or None,
+            "reasons": [REASONS[c][0] for c in codes],
+            "comment": text,
+            "applicant": None
+            if person is None
+            else {
+                "id_type": person.id_type,
+                "id_number": person.id_number,
+                "name": person.name,
+                "phone": person.phone,
+            },
         }
         now = self.clock.now()
         with self.db.transaction() as s:
             row = service_requests.create(
-                s, now, "rating", subject_code=case_number or matter_code, subject_name=str(rating),
+                s,
+                now,
+                "rating",
+                subject_code=case_number or matter_code,
+                subject_name=str(rating),
                 applicant_id_hash=id_hash(self.secret, person.id_number) if person else None,
-                applicant_id_masked=mask_id_number(person.id_number) if person else None)
+                applicant_id_masked=mask_id_number(person.id_number) if person else None,
+            )
             # A comment or an applicant is personal data: sealed like any.
-            msg = enqueue(s, now, "SubmitEvaluation", {"evaluation": evaluation}, secret=self.secret,
-                          sensitive=text is not None or person is not None, ref_kind=service_requests.REF_KIND,
-                          ref_id=row.id)
+            msg = enqueue(
+                s,
+                now,
+                "SubmitEvaluation",
+                {"evaluation": evaluation},
+                secret=self.secret,
+                sensitive=text is not None or person is not None,
+                ref_kind=service_requests.REF_KIND,
+                ref_id=row.id,
+            )
             queued = EvaluationQueued(msg.id, msg.request_id, row.receipt_number, row.id, person is None)
         if self.sender is not None:
             self.sender.poke()
@@ -148,15 +184,25 @@ class EvaluationService:
 
         return ask(self.platform, "QueryEvaluations", lambda p: p.query_evaluations(id_number))
 
-    def confirm(self, listed: EvaluationSummary, satisfied: bool, comment: str | None = None, *,
-                applicant: Applicant | None = None, send_now: bool = True) -> ServiceReceipt:
+    def confirm(
+        self,
+        listed: EvaluationSummary,
+        satisfied: bool,
+        comment: str | None = None,
+        *,
+        applicant: Applicant | None = None,
+        send_now: bool = True,
+    ) -> ServiceReceipt:
         """The citizen's answer to a department's reply, for an evaluation :meth:`mine` just listed as REPLIED
         (the platform's rule: only after identifying and listing). Queued with a receipt; tried at once."""
         if not self.v11:
             raise PlatformFeatureUnavailable("ConfirmEvaluationReply needs interface 1.1")
         if listed.status != "REPLIED":
-            raise _invalid("evaluationId", f"evaluation {listed.evaluation_id} is {listed.status}: nothing to answer",
-                           "error.evaluation_not_replied")
+            raise _invalid(
+                "evaluationId",
+                f"evaluation {listed.evaluation_id} is {listed.status}: nothing to answer",
+                "error.evaluation_not_replied",
+            )
         text = (comment or "").strip() or None
         if text is not None and (len(text) > MAX_COMMENT or _NOT_XML.search(text)):
             raise _invalid("comment", f"comment: at most {MAX_COMMENT} characters", "error.field_too_long")
@@ -164,17 +210,35 @@ class EvaluationService:
         now = self.clock.now()
         with self.db.transaction() as s:
             row = service_requests.create(
-                s, now, "confirmation", subject_code=listed.evaluation_id,
+                s,
+                now,
+                "confirmation",
+                subject_code=listed.evaluation_id,
                 subject_name="satisfied" if satisfied else "not_satisfied",
                 applicant_id_hash=id_hash(self.secret, person.id_number) if person else None,
-                applicant_id_masked=mask_id_number(person.id_number) if person else None)
-            msg = enqueue(s, now, "ConfirmEvaluationReply",
-                          {"evaluation_id": listed.evaluation_id, "satisfied": bool(satisfied), "comment": text},
-                          secret=self.secret, sensitive=text is not None, ref_kind=service_requests.REF_KIND,
-                          ref_id=row.id)
+                applicant_id_masked=mask_id_number(person.id_number) if person else None,
+            )
+            msg = enqueue(
+                s,
+                now,
+                "ConfirmEvaluationReply",
+                {"evaluation_id": listed.evaluation_id, "satisfied": bool(satisfied), "comment": text},
+                secret=self.secret,
+                sensitive=text is not None,
+                ref_kind=service_requests.REF_KIND,
+                ref_id=row.id,
+            )
             if self.sender is not None and send_now:
                 self.sender.hold(msg)
-            audit_append(s, now, "citizen", "evaluation.reply_answered", f"service_request:{row.id}",
-                         evaluation_id=listed.evaluation_id, satisfied=bool(satisfied), receipt=row.receipt_number)
+            audit_append(
+                s,
+                now,
+                "citizen",
+                "evaluation.reply_answered",
+                f"service_request:{row.id}",
+                evaluation_id=listed.evaluation_id,
+                satisfied=bool(satisfied),
+                receipt=row.receipt_number,
+            )
             row_id, msg_id = row.id, msg.id
         return service_requests.send(self.db, self.sender, row_id, msg_id, send_now=send_now)

@@ -75,13 +75,21 @@ def _material(m: Material) -> MaterialLine:
 def guide_of(matter: Matter) -> Guide:
     g = matter.guide
     return Guide(
-        code=matter.code, name=matter.name, name_en=matter.name_en, department=matter.department,
-        conditions=g.conditions if g else (), materials=tuple(_material(m) for m in g.materials) if g else (),
-        fee=fee_text(matter.fee, matter.fee_note), promised=promised_text(matter),
-        delivery_modes=matter.delivery_modes, legal_basis=g.legal_basis if g else None,
+        code=matter.code,
+        name=matter.name,
+        name_en=matter.name_en,
+        department=matter.department,
+        conditions=g.conditions if g else (),
+        materials=tuple(_material(m) for m in g.materials) if g else (),
+        fee=fee_text(matter.fee, matter.fee_note),
+        promised=promised_text(matter),
+        delivery_modes=matter.delivery_modes,
+        legal_basis=g.legal_basis if g else None,
         process_note=g.process_note if g else None,
-        has_age_limit=bool(matter.eligibility and (matter.eligibility.min_age_years is not None
-                                                   or matter.eligibility.max_age_years is not None)),
+        has_age_limit=bool(
+            matter.eligibility
+            and (matter.eligibility.min_age_years is not None or matter.eligibility.max_age_years is not None)
+        ),
     )
 
 
@@ -102,11 +110,19 @@ def bundle_guide(bundle: Bundle, members: tuple[Matter, ...]) -> Guide:
     notes = "；".join(f"{m.name}：{m.fee_note}" for m in members if m.fee_note and m.fee_note != "免费")
     slowest = max(members, key=lambda m: (not m.instant, m.promised_days))
     return Guide(
-        code=bundle.code, name=bundle.name, name_en=bundle.name_en, department="、".join(
-            dict.fromkeys(m.department for m in members)),
-        conditions=tuple(conditions), materials=tuple(materials.values()),
-        fee=fee_text(total, notes or None), promised=promised_text(slowest), delivery_modes=bundle.delivery_modes,
+        code=bundle.code,
+        name=bundle.name,
+        name_en=bundle.name_en,
+        department="、".join(dict.fromkeys(m.department for m in members)),
+        conditions=tuple(conditions),
+        materials=tuple(materials.values()),
+        fee=fee_text(total, notes or None),
+        promised=promised_text(slowest),
+        delivery_modes=bundle.delivery_modes,
         process_note=bundle.description,
-        has_age_limit=any(m.eligibility and (m.eligibility.min_age_years is not None
-                                             or m.eligibility.max_age_years is not None) for m in members),
+        has_age_limit=any(
+            m.eligibility
+            and (m.eligibility.min_age_years is not None or m.eligibility.max_age_years is not None)
+            for m in members
+        ),
     )

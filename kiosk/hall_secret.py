@@ -34,15 +34,36 @@ from kiosk.keyring import HallKeys, fingerprint, key_id
 from kiosk.sealing import seal, sealed_with, unseal
 from kiosk.secret import load_or_create_secret, write_key
 from kiosk.storage.db import Database
-from kiosk.storage.models import KeyValue, KioskStatus, OutboxMessage, Parcel, ServiceRequest, StaffBadge, Submission
+from kiosk.storage.models import (
+    KeyValue,
+    KioskStatus,
+    OutboxMessage,
+    Parcel,
+    ServiceRequest,
+    StaffBadge,
+    Submission,
+)
 
 FINGERPRINT_KEY = "hall.secret_fingerprint"
 # The rows holding keyed hashes, and the hash columns that make a row still need its key.
-HASHED = ((Parcel, (Parcel.owner_id_hash, Parcel.code_hmac)), (Submission, (Submission.applicant_id_hash,)),
-          (ServiceRequest, (ServiceRequest.applicant_id_hash,)), (StaffBadge, (StaffBadge.uid_hash,)))
+HASHED = (
+    (Parcel, (Parcel.owner_id_hash, Parcel.code_hmac)),
+    (Submission, (Submission.applicant_id_hash,)),
+    (ServiceRequest, (ServiceRequest.applicant_id_hash,)),
+    (StaffBadge, (StaffBadge.uid_hash,)),
+)
 
-__all__ = ["FINGERPRINT_KEY", "Retirement", "Rotation", "SecretMismatch", "fingerprint", "open_hall_secret", "recorded",
-           "retire", "rotate"]
+__all__ = [
+    "FINGERPRINT_KEY",
+    "Retirement",
+    "Rotation",
+    "SecretMismatch",
+    "fingerprint",
+    "open_hall_secret",
+    "recorded",
+    "retire",
+    "rotate",
+]
 
 
 class SecretMismatch(ConfigError):
@@ -66,38 +87,67 @@ def open_hall_secret(cfg: Config, db: Database) -> HallKeys:
     """The hall's keys, checked against (or, on a database without one, recorded as) the database's fingerprints."""
     path = cfg.secret_path
     rec = recorded(db)
-    copy_hint = (f"Copy the hall's secret file from a kiosk already on this database (kiosk "
-                 f"{rec['kiosk_id']}: {rec['path']}) to {path} on this kiosk, owned by the kiosk's user, mode 0600; "
-                 "or set kiosk.secret_file to where it is.") if rec else ""
+    copy_hint = (
+        (
+            f"Copy the hall's secret file from a kiosk already on this database (kiosk "
+            f"{rec['kiosk_id']}: {rec['path']}) to {path} on this kiosk, owned by the kiosk's user, mode 0600; "
+            "or set kiosk.secret_file to where it is."
+        )
+        if rec
+        else ""
+    )
     if rec is not None and not path.exists():
         # Never make a new one here: its hashes and seals would match nothing in this database.
-        raise SecretMismatch(f"{path}: no hall secret, but this database's rows were made with secret "
-                             f"{rec['fingerprint'][:12]}", hint=copy_hint)
+        raise SecretMismatch(
+            f"{path}: no hall secret, but this database's rows were made with secret "
+            f"{rec['fingerprint'][:12]}",
+            hint=copy_hint,
+        )
     secret = load_or_create_secret(cfg.data_dir, path)
     fp = fingerprint(secret)
     if rec is None:
         with db.transaction() as s:
             if s.get(KeyValue, FINGERPRINT_KEY) is None:
-                s.add(KeyValue(key=FINGERPRINT_KEY, value=json.dumps(
-                    {"fingerprint": fp, "kiosk_id": cfg.kiosk.id, "path": str(path), "first": fp, "older": []})))
+                s.add(
+                    KeyValue(
+                        key=FINGERPRINT_KEY,
+                        value=json.dumps(
+                            {
+                                "fingerprint": fp,
+                                "kiosk_id": cfg.kiosk.id,
+                                "path": str(path),
+                                "first": fp,
+                                "older": [],
+                            }
+                        ),
+                    )
+                )
         rec = recorded(db)
         assert rec is not None
-        copy_hint = (f"Copy the hall's secret file from kiosk {rec['kiosk_id']} ({rec['path']}) to {path}, "
-                     "mode 0600.")
+        copy_hint = (
+            f"Copy the hall's secret file from kiosk {rec['kiosk_id']} ({rec['path']}) to {path}, mode 0600."
+        )
     if rec["fingerprint"] != fp:
-        why = (f"the hall's key was rotated to {rec['fingerprint'][:12]} (this file holds the previous key {fp[:12]})"
-               if fp in rec.get("older", []) else f"this database's rows were made with secret {rec['fingerprint'][:12]}")
+        why = (
+            f"the hall's key was rotated to {rec['fingerprint'][:12]} (this file holds the previous key {fp[:12]})"
+            if fp in rec.get("older", [])
+            else f"this database's rows were made with secret {rec['fingerprint'][:12]}"
+        )
         raise SecretMismatch(f"{path}: secret {fp[:12]} is not the hall's: {why}", hint=copy_hint)
     older = []
     for ofp in rec.get("older", []):
         f = older_file(path, ofp[:12])
         if not f.exists():
-            raise SecretMismatch(f"{f}: missing: the hall's older key {ofp[:12]} is still in use by rows of this "
-                                 "database", hint=f"Copy {older_file(Path(rec['path']), ofp[:12]).name} from kiosk "
-                                 f"{rec['kiosk_id']} ({Path(rec['path']).parent}) to {f}, mode 0600.")
+            raise SecretMismatch(
+                f"{f}: missing: the hall's older key {ofp[:12]} is still in use by rows of this database",
+                hint=f"Copy {older_file(Path(rec['path']), ofp[:12]).name} from kiosk "
+                f"{rec['kiosk_id']} ({Path(rec['path']).parent}) to {f}, mode 0600.",
+            )
         key = load_or_create_secret(cfg.data_dir, f, create=False)
         if fingerprint(key) != ofp:
-            raise SecretMismatch(f"{f}: holds key {key_id(key)}, not the hall's older key {ofp[:12]}", hint=copy_hint)
+            raise SecretMismatch(
+                f"{f}: holds key {key_id(key)}, not the hall's older key {ofp[:12]}", hint=copy_hint
+            )
         older.append(key)
     keys = HallKeys(secret, older)
     db.use_key(keys.key_id)
@@ -123,30 +173,47 @@ class Rotation:
 def rotate(cfg: Config, db: Database, keys: HallKeys, now: dt.datetime, *, actor: str) -> Rotation:
     """A new current key: the old one kept beside the file, sealed payloads re-sealed, unused keys retired."""
     path = cfg.secret_path
-    new = HallKeys(secrets.token_bytes(32), [bytes(keys), *[k for i, k in keys.active.items() if i != keys.key_id]])
+    new = HallKeys(
+        secrets.token_bytes(32), [bytes(keys), *[k for i, k in keys.active.items() if i != keys.key_id]]
+    )
     old_file = older_file(path, keys.key_id)
-    write_key(old_file, bytes(keys), exclusive=False)  # before the file changes: the old key is never only in memory
+    write_key(
+        old_file, bytes(keys), exclusive=False
+    )  # before the file changes: the old key is never only in memory
     write_key(path, bytes(new), exclusive=False)
     try:
         with db.transaction() as s:
             row = s.get(KeyValue, FINGERPRINT_KEY, with_for_update=True)
             rec = json.loads(row.value) if row is not None else None
             if rec is None or rec["fingerprint"] != fingerprint(keys):
-                raise SecretMismatch("the hall's key changed while rotating (another kiosk rotated it)",
-                                     hint="Run `kiosk secret show` and copy that kiosk's secret files here.")
+                raise SecretMismatch(
+                    "the hall's key changed while rotating (another kiosk rotated it)",
+                    hint="Run `kiosk secret show` and copy that kiosk's secret files here.",
+                )
             resealed = 0
-            for msg in s.execute(select(OutboxMessage).where(OutboxMessage.sensitive.is_(True))
-                                 .with_for_update()).scalars():
+            for msg in s.execute(
+                select(OutboxMessage).where(OutboxMessage.sensitive.is_(True)).with_for_update()
+            ).scalars():
                 token = msg.payload.get("sealed") if isinstance(msg.payload, dict) else None
                 if token:
                     msg.payload = {**msg.payload, "sealed": seal(new, unseal(new, token))}
                     resealed += 1
-            rec.update(fingerprint=fingerprint(new), kiosk_id=cfg.kiosk.id, path=str(path), rotated_at=now.isoformat(),
-                       older=[fingerprint(bytes(keys)), *rec.get("older", [])], first=rec.get("first", rec["fingerprint"]))
+            rec.update(
+                fingerprint=fingerprint(new),
+                kiosk_id=cfg.kiosk.id,
+                path=str(path),
+                rotated_at=now.isoformat(),
+                older=[fingerprint(bytes(keys)), *rec.get("older", [])],
+                first=rec.get("first", rec["fingerprint"]),
+            )
             row.value = json.dumps(rec)
-            audit_append(s, now, actor, "secret.rotate", f"key:{new.key_id}", previous=keys.key_id, resealed=resealed)
+            audit_append(
+                s, now, actor, "secret.rotate", f"key:{new.key_id}", previous=keys.key_id, resealed=resealed
+            )
     except BaseException:
-        write_key(path, bytes(keys), exclusive=False)  # the database still names the old key: so must the file
+        write_key(
+            path, bytes(keys), exclusive=False
+        )  # the database still names the old key: so must the file
         raise
     db.use_key(new.key_id)
     return Rotation(keys.key_id, new.key_id, resealed, retire(cfg, db, new, now, actor=actor))
@@ -158,8 +225,9 @@ def usage(s: Any, rec: dict[str, Any], kid: str) -> int:
     n = 0
     for model, cols in HASHED:
         mine = or_(model.key_id == kid, model.key_id.is_(None)) if first else model.key_id == kid
-        n += s.execute(select(func.count()).select_from(model)
-                       .where(mine, or_(*[c.is_not(None) for c in cols]))).scalar_one()
+        n += s.execute(
+            select(func.count()).select_from(model).where(mine, or_(*[c.is_not(None) for c in cols]))
+        ).scalar_one()
     for (payload,) in s.execute(select(OutboxMessage.payload).where(OutboxMessage.sensitive.is_(True))):
         token = payload.get("sealed") if isinstance(payload, dict) else None
         if token and sealed_with(token) in ((kid, None) if first else (kid,)):
@@ -184,8 +252,13 @@ def retire(cfg: Config, db: Database, keys: HallKeys, now: dt.datetime, *, actor
         if rotated:
             since = dt.datetime.fromisoformat(rotated)
             recent = now - dt.timedelta(minutes=10)
-            stale = [k for k in s.execute(select(KioskStatus)).scalars()
-                     if k.kiosk_id != cfg.kiosk.id and _aware(k.started_at) < since and _aware(k.last_seen_at) > recent]
+            stale = [
+                k
+                for k in s.execute(select(KioskStatus)).scalars()
+                if k.kiosk_id != cfg.kiosk.id
+                and _aware(k.started_at) < since
+                and _aware(k.last_seen_at) > recent
+            ]
         for ofp in list(rec.get("older", [])):
             kid = ofp[:12]
             n = usage(s, rec, kid)

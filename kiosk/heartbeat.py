@@ -135,12 +135,19 @@ class HeartbeatService:
             reply = self.platform.heartbeat(self.software_version, health)
         except PlatformAuthFailed as err:
             with self.db.transaction() as s:
-                raise_auth_alarm(s, self.clock.now(), f"AUTH_FAILED on heartbeat: {err.platform_message}", actor="heartbeat")
+                raise_auth_alarm(
+                    s,
+                    self.clock.now(),
+                    f"AUTH_FAILED on heartbeat: {err.platform_message}",
+                    actor="heartbeat",
+                )
             self.last = BeatResult(False, error=err)
             return self.last
         except PlatformError as err:
             with self.db.transaction() as s:
-                set_device_state(s, self.clock.now(), PLATFORM_DEVICE, "FAULT", f"heartbeat failed: {err.message}")
+                set_device_state(
+                    s, self.clock.now(), PLATFORM_DEVICE, "FAULT", f"heartbeat failed: {err.message}"
+                )
             self.last = BeatResult(False, error=err)
             return self.last
         # The server stamped its time somewhere in the round trip: compare with its middle.
@@ -152,9 +159,14 @@ class HeartbeatService:
             set_device_state(s, now, PLATFORM_DEVICE, "OK", "heartbeat answered")
             if abs(skew) > self.cfg.max_clock_skew_s:
                 way = "behind" if skew > 0 else "ahead of"
-                set_device_state(s, now, CLOCK_DEVICE, "DEGRADED",
-                                 f"kiosk clock is {abs(skew):.0f} s {way} the platform's"
-                                 f" (limit {self.cfg.max_clock_skew_s:.0f} s)")
+                set_device_state(
+                    s,
+                    now,
+                    CLOCK_DEVICE,
+                    "DEGRADED",
+                    f"kiosk clock is {abs(skew):.0f} s {way} the platform's"
+                    f" (limit {self.cfg.max_clock_skew_s:.0f} s)",
+                )
             else:
                 set_device_state(s, now, CLOCK_DEVICE, "OK", f"within {abs(skew):.1f} s of the platform")
             cleared = clear_auth_alarm(s, now, actor="heartbeat", reason="heartbeat accepted")

@@ -42,9 +42,18 @@ _SCREEN = re.compile(r"[a-z0-9_]{1,32}")
 
 # Which platform topic each screen's trouble is about; any screen not named here is OTHER.
 TOPIC_OF_SCREEN: dict[str, AssistTopic] = {
-    "pickup": "PICKUP", "door": "PICKUP", "dropoff": "PICKUP", "card_away": "PICKUP",
-    "matters": "FILING", "form": "FILING", "review": "FILING", "result": "FILING", "cases": "FILING",
-    "identify": "OTHER", "start": "OTHER", "rate": "OTHER",
+    "pickup": "PICKUP",
+    "door": "PICKUP",
+    "dropoff": "PICKUP",
+    "card_away": "PICKUP",
+    "matters": "FILING",
+    "form": "FILING",
+    "review": "FILING",
+    "result": "FILING",
+    "cases": "FILING",
+    "identify": "OTHER",
+    "start": "OTHER",
+    "rate": "OTHER",
 }
 
 
@@ -71,8 +80,16 @@ class HelpOutcome:
 class HelpService:
     """Raises help requests (staff tasks of kind ``help_request``) and asks the platform for assistance."""
 
-    def __init__(self, db: Database, clock: Clock, *, kiosk_id: str, hall_hotline: str, hours: StaffedHours,
-                 platform: Platform | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        kiosk_id: str,
+        hall_hotline: str,
+        hours: StaffedHours,
+        platform: Platform | None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.kiosk_id = kiosk_id
@@ -83,16 +100,36 @@ class HelpService:
     def phase(self) -> Phase:
         return "staffed" if self.hours.staffed(local(self.clock)) else "night"
 
-    def request_help(self, screen: str, *, language: str | None = None, topic: AssistTopic | None = None,
-                     case_number: str | None = None, matter_code: str | None = None) -> HelpOutcome:
+    def request_help(
+        self,
+        screen: str,
+        *,
+        language: str | None = None,
+        topic: AssistTopic | None = None,
+        case_number: str | None = None,
+        matter_code: str | None = None,
+    ) -> HelpOutcome:
         """Raise (or repeat) the request, then ask the platform; blocks for at most the platform's timeout."""
         task_id, repeated = self.raise_request(screen, topic)
-        answer = request_assistance(self.platform, topic or TOPIC_OF_SCREEN.get(screen, "OTHER"),
-                                    case_number=case_number, matter_code=matter_code, language=language,
-                                    fallback_hotline=self.hall_hotline or CITY_HOTLINE)
+        answer = request_assistance(
+            self.platform,
+            topic or TOPIC_OF_SCREEN.get(screen, "OTHER"),
+            case_number=case_number,
+            matter_code=matter_code,
+            language=language,
+            fallback_hotline=self.hall_hotline or CITY_HOTLINE,
+        )
         with self.db.transaction() as s:
-            audit(s, self.clock.now(), "citizen", "help.answered", f"task {task_id}",
-                  reached=answer.reached, mode=answer.mode, assistance=answer.assistance_id)
+            audit(
+                s,
+                self.clock.now(),
+                "citizen",
+                "help.answered",
+                f"task {task_id}",
+                reached=answer.reached,
+                mode=answer.mode,
+                assistance=answer.assistance_id,
+            )
         return HelpOutcome(task_id, repeated, answer, self.phase(), self.hall_hotline)
 
     def raise_request(self, screen: str, topic: AssistTopic | None = None) -> tuple[int, bool]:
@@ -102,17 +139,43 @@ class HelpService:
         detail = f"kiosk {self.kiosk_id}, screen {screen}, topic {topic}"
         now = self.clock.now()
         with self.db.transaction() as s:
-            open_one = s.execute(
-                select(StaffTask).where(StaffTask.kind == TASK_HELP_REQUEST, StaffTask.resolved_at.is_(None),
-                                        StaffTask.detail == detail, StaffTask.created_at >= now - REPEAT_WINDOW)
-                .order_by(StaffTask.id.desc())).scalars().first()
+            open_one = (
+                s.execute(
+                    select(StaffTask)
+                    .where(
+                        StaffTask.kind == TASK_HELP_REQUEST,
+                        StaffTask.resolved_at.is_(None),
+                        StaffTask.detail == detail,
+                        StaffTask.created_at >= now - REPEAT_WINDOW,
+                    )
+                    .order_by(StaffTask.id.desc())
+                )
+                .scalars()
+                .first()
+            )
             if open_one is not None:
-                audit(s, now, "citizen", "help.repeated", f"task {open_one.id}", kiosk=self.kiosk_id, screen=screen)
+                audit(
+                    s,
+                    now,
+                    "citizen",
+                    "help.repeated",
+                    f"task {open_one.id}",
+                    kiosk=self.kiosk_id,
+                    screen=screen,
+                )
                 return open_one.id, True
             task = StaffTask(kind=TASK_HELP_REQUEST, detail=detail, created_at=now)
             s.add(task)
             s.flush()
-            audit(s, now, "citizen", "help.requested", f"task {task.id}", kiosk=self.kiosk_id, screen=screen,
-                  topic=topic)
+            audit(
+                s,
+                now,
+                "citizen",
+                "help.requested",
+                f"task {task.id}",
+                kiosk=self.kiosk_id,
+                screen=screen,
+                topic=topic,
+            )
             log.info("help requested at %s (screen %s): task %d", self.kiosk_id, screen, task.id)
             return task.id, False

@@ -83,7 +83,9 @@ class Identity:
     birth_date: dt.date | None = None
     card_number: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
-    photo: bytearray | None = field(default=None, repr=False)  # GA 467 WLT photo: memory only, zeroed by wipe()
+    photo: bytearray | None = field(
+        default=None, repr=False
+    )  # GA 467 WLT photo: memory only, zeroed by wipe()
     wiped: bool = False
 
     @classmethod

@@ -80,9 +80,11 @@ def worst(devices: Sequence[DeviceHealth]) -> str:
 def backlog(session: Session) -> tuple[int, int, dt.datetime | None]:
     """(pending, dead, oldest pending created_at) of this kiosk's own rows (the session's kiosk id)."""
     counts = outbox.counts(session)
-    oldest = session.execute(select(func.min(OutboxMessage.created_at))
-                             .where(OutboxMessage.state == outbox.PENDING,
-                                    outbox.of_kiosk(session.info.get(KIOSK_ID)))).scalar_one_or_none()
+    oldest = session.execute(
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.state == outbox.PENDING, outbox.of_kiosk(session.info.get(KIOSK_ID))
+        )
+    ).scalar_one_or_none()
     return counts.get(outbox.PENDING, 0), counts.get(outbox.DEAD, 0), oldest
 
 
@@ -94,7 +96,9 @@ class StatusWriter:
         self._started: dt.datetime | None = None
 
     def report(self, r: StatusReport) -> None:
-        devices = [{"name": d.name, "state": d.state, "detail": scrub(d.detail or "")[:200]} for d in r.devices]
+        devices = [
+            {"name": d.name, "state": d.state, "detail": scrub(d.detail or "")[:200]} for d in r.devices
+        ]
         with self.db.transaction() as s:
             now = db_now(s)
             if self._started is None:
@@ -124,8 +128,21 @@ def kiosks(db: Database) -> list[KioskRow]:
         for k in rows:
             ago = max(0.0, (now - k.last_seen_at).total_seconds())
             oldest = (now - k.outbox_oldest_at).total_seconds() if k.outbox_oldest_at else None
-            out.append(KioskRow(k.kiosk_id, k.hall, ago < offline_after_s(k.interval_s), k.last_seen_at, ago,
-                                k.software_version, k.screen, k.health, tuple(k.devices or ()),
-                                k.platform_reachable, k.outbox_pending, k.outbox_dead,
-                                max(0.0, oldest) if oldest is not None else None))
+            out.append(
+                KioskRow(
+                    k.kiosk_id,
+                    k.hall,
+                    ago < offline_after_s(k.interval_s),
+                    k.last_seen_at,
+                    ago,
+                    k.software_version,
+                    k.screen,
+                    k.health,
+                    tuple(k.devices or ()),
+                    k.platform_reachable,
+                    k.outbox_pending,
+                    k.outbox_dead,
+                    max(0.0, oldest) if oldest is not None else None,
+                )
+            )
         return out

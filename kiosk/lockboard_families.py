@@ -38,14 +38,30 @@ class FamilyFacts:
 
 
 KERONG_CU = FamilyFacts(
-    name="kerong-cu", min_address=0, max_address=15, channel_counts=(16,), max_channels=16, baud=19200,
-    reply_timeout_s=1.0, open_timeout_s=1.5, open_reply_delay_s=0.0,
-    commands=frozenset({"status", "unlock", "unlock_all"}), has_item_sensors=True,
+    name="kerong-cu",
+    min_address=0,
+    max_address=15,
+    channel_counts=(16,),
+    max_channels=16,
+    baud=19200,
+    reply_timeout_s=1.0,
+    open_timeout_s=1.5,
+    open_reply_delay_s=0.0,
+    commands=frozenset({"status", "unlock", "unlock_all"}),
+    has_item_sensors=True,
 )
 GENERIC_8A = FamilyFacts(
-    name="generic-8a", min_address=1, max_address=64, channel_counts=(12, 16, 24, 48), max_channels=48, baud=9600,
-    reply_timeout_s=0.5, open_timeout_s=2.0, open_reply_delay_s=1.0,
-    commands=frozenset({"open", "query_one", "query_all"}), has_item_sensors=False,
+    name="generic-8a",
+    min_address=1,
+    max_address=64,
+    channel_counts=(12, 16, 24, 48),
+    max_channels=48,
+    baud=9600,
+    reply_timeout_s=0.5,
+    open_timeout_s=2.0,
+    open_reply_delay_s=1.0,
+    commands=frozenset({"open", "query_one", "query_all"}),
+    has_item_sensors=False,
 )
 
 FAMILY: dict[str, FamilyFacts] = {f.name: f for f in (KERONG_CU, GENERIC_8A)}

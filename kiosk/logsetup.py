@@ -80,8 +80,12 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Every log file, the rotated ones' successors too, 0600 whatever the umask (logs name cases and compartments)."""
 
     def _open(self):  # type: ignore[no-untyped-def]
-        return os.fdopen(open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND), self.mode,
-                         encoding=self.encoding, errors=self.errors)
+        return os.fdopen(
+            open_private(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND),
+            self.mode,
+            encoding=self.encoding,
+            errors=self.errors,
+        )
 
 
 def log_to_dir(log_dir: Path, level: str = "INFO") -> Path | None:
@@ -101,8 +105,9 @@ def log_to_dir(log_dir: Path, level: str = "INFO") -> Path | None:
     path = log_dir / "kiosk.log"
     try:
         private_dir(log_dir)
-        handler = _PrivateRotatingFileHandler(path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILES,
-                                              encoding="utf-8")
+        handler = _PrivateRotatingFileHandler(
+            path, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILES, encoding="utf-8"
+        )
     except OSError as err:
         logging.getLogger(__name__).warning("cannot write logs to %s: %s", log_dir, err.strerror)
         return None

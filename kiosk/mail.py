@@ -36,9 +36,17 @@ _POSTCODE = re.compile(r"[0-9]{6}")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 PARTS = ("recipient", "phone", "province", "city", "district", "street", "detail", "postcode")
 # The citizen's sentence for each part (spelt out: the catalogue test finds keys as whole literals).
-PART_KEYS = {"address": "error.mail_address", "recipient": "error.mail_recipient", "phone": "error.mail_phone",
-             "province": "error.mail_province", "city": "error.mail_city", "district": "error.mail_district",
-             "street": "error.mail_street", "detail": "error.mail_detail", "postcode": "error.mail_postcode"}
+PART_KEYS = {
+    "address": "error.mail_address",
+    "recipient": "error.mail_recipient",
+    "phone": "error.mail_phone",
+    "province": "error.mail_province",
+    "city": "error.mail_city",
+    "district": "error.mail_district",
+    "street": "error.mail_street",
+    "detail": "error.mail_detail",
+    "postcode": "error.mail_postcode",
+}
 
 
 @dataclass(frozen=True)
@@ -133,8 +141,16 @@ def validate_address(address: MailAddress | dict[str, Any], *, check_divisions: 
     postcode = (a.get("postcode") or "").strip() or None
     if postcode is not None and not _POSTCODE.fullmatch(postcode):
         raise _invalid("postcode", "6 digits", "error.mail_postcode")
-    return MailAddress(recipient=recipient, phone=phone, province=province, city=city, district=district,
-                       detail=detail, street=street, postcode=postcode)
+    return MailAddress(
+        recipient=recipient,
+        phone=phone,
+        province=province,
+        city=city,
+        district=district,
+        detail=detail,
+        street=street,
+        postcode=postcode,
+    )
 
 
 def prefilled(name: str | None, phone: str | None) -> dict[str, str]:

@@ -30,18 +30,46 @@ Kind = Literal["bundle", "matter"]
 
 # What citizens say -> the words catalogues use. Each colloquial word finds the official one (and vice versa).
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "户口": ("户籍", "入户"), "老人": ("老年",), "老年卡": ("老年人优待证",), "敬老": ("老年",),
-    "社保": ("社会保障",), "医保": ("医疗保障", "医保"), "公积金": ("住房公积金",),
-    "孩子": ("新生儿", "出生"), "宝宝": ("新生儿", "出生"), "生孩子": ("出生", "新生儿"), "小孩": ("新生儿",),
-    "退休": ("退休", "养老"), "养老": ("养老", "退休"), "失业": ("失业", "就业"), "找工作": ("就业",),
-    "证明": ("证明",), "补办": ("补换", "补办"), "换卡": ("补换",), "丢了": ("遗失", "补换"),
-    "结婚": ("婚姻",), "离婚": ("婚姻",), "身份证": ("居民身份证",), "驾照": ("驾驶证",),
+    "户口": ("户籍", "入户"),
+    "老人": ("老年",),
+    "老年卡": ("老年人优待证",),
+    "敬老": ("老年",),
+    "社保": ("社会保障",),
+    "医保": ("医疗保障", "医保"),
+    "公积金": ("住房公积金",),
+    "孩子": ("新生儿", "出生"),
+    "宝宝": ("新生儿", "出生"),
+    "生孩子": ("出生", "新生儿"),
+    "小孩": ("新生儿",),
+    "退休": ("退休", "养老"),
+    "养老": ("养老", "退休"),
+    "失业": ("失业", "就业"),
+    "找工作": ("就业",),
+    "证明": ("证明",),
+    "补办": ("补换", "补办"),
+    "换卡": ("补换",),
+    "丢了": ("遗失", "补换"),
+    "结婚": ("婚姻",),
+    "离婚": ("婚姻",),
+    "身份证": ("居民身份证",),
+    "驾照": ("驾驶证",),
 }
 
 _SPACE = re.compile(r"[\s\-_·・]+")
-_SCORES = {"name": 100, "name_prefix": 90, "initials_prefix": 85, "pinyin_prefix": 80, "name_in": 70,
-           "pinyin_in": 60, "initials_in": 50, "synonym": 45, "english": 40, "department": 30, "code": 30,
-           "keyword": 25}
+_SCORES = {
+    "name": 100,
+    "name_prefix": 90,
+    "initials_prefix": 85,
+    "pinyin_prefix": 80,
+    "name_in": 70,
+    "pinyin_in": 60,
+    "initials_in": 50,
+    "synonym": 45,
+    "english": 40,
+    "department": 30,
+    "code": 30,
+    "keyword": 25,
+}
 
 
 @dataclass(frozen=True)
@@ -79,11 +107,23 @@ def _pinyin(text: str) -> tuple[str, str]:
     return normalise(full), normalise(initials)
 
 
-def _entry(kind: Kind, code: str, name: str, name_en: str | None, department: str, keywords: Iterable[str],
-           rank: int) -> _Entry:
+def _entry(
+    kind: Kind, code: str, name: str, name_en: str | None, department: str, keywords: Iterable[str], rank: int
+) -> _Entry:
     full, initials = _pinyin(name)
-    return _Entry(kind, code, name, normalise(name), full, initials, normalise(name_en or ""), normalise(department),
-                  normalise(" ".join(keywords)), normalise(code), rank)
+    return _Entry(
+        kind,
+        code,
+        name,
+        normalise(name),
+        full,
+        initials,
+        normalise(name_en or ""),
+        normalise(department),
+        normalise(" ".join(keywords)),
+        normalise(code),
+        rank,
+    )
 
 
 class MatterIndex:
@@ -121,8 +161,11 @@ class MatterIndex:
             if why is not None:
                 found.append((-_SCORES[why], e.kind != "bundle", e.rank, why, e))
         # A one-letter query matches most of the catalog: rank only what is shown, build Hits for it alone.
-        top = heapq.nsmallest(limit, found, key=lambda f: f[:3]) if len(found) > limit else sorted(
-            found, key=lambda f: f[:3])
+        top = (
+            heapq.nsmallest(limit, found, key=lambda f: f[:3])
+            if len(found) > limit
+            else sorted(found, key=lambda f: f[:3])
+        )
         return [Hit(e.kind, e.code, e.name, -neg, why) for neg, _b, _r, why, e in top]
 
     @staticmethod

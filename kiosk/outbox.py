@@ -46,10 +46,24 @@ from kiosk.sealing import seal, unseal
 from kiosk.storage.db import KIOSK_ID
 from kiosk.storage.models import OutboxMessage, Parcel, Submission
 
-Operation = Literal["SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation",
-                    "SubmitBundle", "SubmitHotlineTicket", "ConfirmEvaluationReply"]
-OPERATIONS: tuple[str, ...] = ("SubmitApplication", "ReportDelivery", "NotifyApplicant", "SubmitEvaluation",
-                               "SubmitBundle", "SubmitHotlineTicket", "ConfirmEvaluationReply")  # the last 3: 1.1
+Operation = Literal[
+    "SubmitApplication",
+    "ReportDelivery",
+    "NotifyApplicant",
+    "SubmitEvaluation",
+    "SubmitBundle",
+    "SubmitHotlineTicket",
+    "ConfirmEvaluationReply",
+]
+OPERATIONS: tuple[str, ...] = (
+    "SubmitApplication",
+    "ReportDelivery",
+    "NotifyApplicant",
+    "SubmitEvaluation",
+    "SubmitBundle",
+    "SubmitHotlineTicket",
+    "ConfirmEvaluationReply",
+)  # the last 3: 1.1
 PENDING, SENT, DEAD, CANCELLED = "pending", "sent", "dead", "cancelled"
 # Held: not sent while its subject waits for a person (a pickup SMS for a parcel in attention); the sender takes
 # only pending rows, so a held row waits until ``release_held`` makes it pending again, or is cancelled.
@@ -113,28 +127,57 @@ def payload_of(msg: OutboxMessage, secret: bytes) -> dict[str, Any]:
 RefHandler = Callable[[Session, OutboxMessage, dict[str, Any] | None, KioskError | None], None]
 
 
-def call_platform(platform: Platform, operation: str, request_id: str, p: Mapping[str, Any]) -> dict[str, Any]:
+def call_platform(
+    platform: Platform, operation: str, request_id: str, p: Mapping[str, Any]
+) -> dict[str, Any]:
     """Make the port call an outbox payload describes; the answer as JSON values."""
     if operation == "SubmitApplication":
-        res = platform.submit_application(request_id, Applicant(**p["applicant"]), p["matter_code"],
-                                          dict(p.get("fields") or {}), p["delivery_mode"], **_extras(p))
+        res = platform.submit_application(
+            request_id,
+            Applicant(**p["applicant"]),
+            p["matter_code"],
+            dict(p.get("fields") or {}),
+            p["delivery_mode"],
+            **_extras(p),
+        )
         return jsonable(res)
     if operation == "SubmitBundle":
-        return jsonable(platform.submit_bundle(request_id, Applicant(**p["applicant"]), p["bundle_code"],
-                                               dict(p.get("fields") or {}), p["delivery_mode"], **_extras(p)))
+        return jsonable(
+            platform.submit_bundle(
+                request_id,
+                Applicant(**p["applicant"]),
+                p["bundle_code"],
+                dict(p.get("fields") or {}),
+                p["delivery_mode"],
+                **_extras(p),
+            )
+        )
     if operation == "SubmitHotlineTicket":
         t = dict(p["ticket"])
         t["applicant"] = Applicant(**t["applicant"]) if t.get("applicant") else None
         return jsonable(platform.submit_hotline_ticket(request_id, HotlineTicket(**t)))
     if operation == "ConfirmEvaluationReply":
-        return jsonable(platform.confirm_evaluation_reply(request_id, p["evaluation_id"], bool(p["satisfied"]),
-                                                          p.get("comment")))
+        return jsonable(
+            platform.confirm_evaluation_reply(
+                request_id, p["evaluation_id"], bool(p["satisfied"]), p.get("comment")
+            )
+        )
     if operation == "ReportDelivery":
-        ack = platform.report_delivery(request_id, p["case_number"], p["event"], p["cabinet_id"], p["compartment"],
-                                       dt.datetime.fromisoformat(p["occurred_at"]))
+        ack = platform.report_delivery(
+            request_id,
+            p["case_number"],
+            p["event"],
+            p["cabinet_id"],
+            p["compartment"],
+            dt.datetime.fromisoformat(p["occurred_at"]),
+        )
         return jsonable(ack)
     if operation == "NotifyApplicant":
-        return jsonable(platform.notify_applicant(request_id, p["case_number"], p["template"], dict(p.get("params") or {})))
+        return jsonable(
+            platform.notify_applicant(
+                request_id, p["case_number"], p["template"], dict(p.get("params") or {})
+            )
+        )
     if operation == "SubmitEvaluation":
         ev = dict(p["evaluation"])
         ev["reasons"] = tuple(ev.get("reasons") or ())
@@ -153,15 +196,16 @@ def _extras(p: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def submission_handler(session: Session, msg: OutboxMessage, result: dict[str, Any] | None,
-                       error: KioskError | None) -> None:
+def submission_handler(
+    session: Session, msg: OutboxMessage, result: dict[str, Any] | None, error: KioskError | None
+) -> None:
     """ref_kind "submission": attach the case number, or record why it will not be filed."""
     sub = session.get(Submission, msg.ref_id)
     if sub is None:
         return
     if result is not None:
         sub.case_number = result.get("case_number")
-        sub.promised_date = (result.get("promised_date") or None)
+        sub.promised_date = result.get("promised_date") or None
         sub.message = result.get("message")
         status = result.get("status")
         sub.state = "refused" if status == "REFUSED" else "approved" if status == "APPROVED" else "filed"
@@ -203,8 +247,9 @@ def _scope(session: Session, all_kiosks: bool) -> ColumnElement[bool]:
     return true() if all_kiosks else of_kiosk(session.info.get(KIOSK_ID))
 
 
-def list_messages(session: Session, *, include_sent: bool = False, limit: int = 200,
-                  all_kiosks: bool = False) -> list[OutboxMessage]:
+def list_messages(
+    session: Session, *, include_sent: bool = False, limit: int = 200, all_kiosks: bool = False
+) -> list[OutboxMessage]:
     """Rows for staff, oldest first: pending and dead ones, plus the newest sent and cancelled ones with ``include_sent``.
 
     This kiosk's rows (the session's kiosk id), or every kiosk's on a shared database with ``all_kiosks``."""
@@ -217,7 +262,11 @@ def list_messages(session: Session, *, include_sent: bool = False, limit: int = 
 
 def counts(session: Session, *, all_kiosks: bool = False) -> dict[str, int]:
     """Number of rows per state: this kiosk's, or every kiosk's."""
-    q = select(OutboxMessage.state, func.count()).where(_scope(session, all_kiosks)).group_by(OutboxMessage.state)
+    q = (
+        select(OutboxMessage.state, func.count())
+        .where(_scope(session, all_kiosks))
+        .group_by(OutboxMessage.state)
+    )
     return {state: n for state, n in session.execute(q).all()}
 
 
@@ -231,33 +280,51 @@ class KioskBacklog:
     oldest_pending_at: dt.datetime | None
 
     def oldest_age_s(self, now: dt.datetime) -> float | None:
-        return None if self.oldest_pending_at is None else max(0.0, (now - self.oldest_pending_at).total_seconds())
+        return (
+            None
+            if self.oldest_pending_at is None
+            else max(0.0, (now - self.oldest_pending_at).total_seconds())
+        )
 
     def as_json(self, now: dt.datetime) -> dict[str, Any]:
         age = self.oldest_age_s(now)
-        return {"kiosk": self.kiosk, "pending": self.pending, "dead": self.dead,
-                "oldest_pending_at": self.oldest_pending_at.isoformat() if self.oldest_pending_at else None,
-                "oldest_age_s": None if age is None else round(age, 1)}
+        return {
+            "kiosk": self.kiosk,
+            "pending": self.pending,
+            "dead": self.dead,
+            "oldest_pending_at": self.oldest_pending_at.isoformat() if self.oldest_pending_at else None,
+            "oldest_age_s": None if age is None else round(age, 1),
+        }
 
 
 def backlog_by_kiosk(session: Session) -> list[KioskBacklog]:
     """Every kiosk with pending or dead rows on this database, by kiosk id (one grouped query)."""
     t = OutboxMessage
-    q = (select(t.origin_kiosk, t.state, func.count(), func.min(t.created_at))
-         .where(t.state.in_((PENDING, DEAD))).group_by(t.origin_kiosk, t.state))
+    q = (
+        select(t.origin_kiosk, t.state, func.count(), func.min(t.created_at))
+        .where(t.state.in_((PENDING, DEAD)))
+        .group_by(t.origin_kiosk, t.state)
+    )
     acc: dict[str | None, dict[str, Any]] = {}
     for kiosk, state, n, oldest in session.execute(q).all():
         row = acc.setdefault(kiosk, {PENDING: 0, DEAD: 0, "oldest": None})
         row[state] = n
         if state == PENDING:
             row["oldest"] = _aware(oldest)
-    return [KioskBacklog(k, v[PENDING], v[DEAD], v["oldest"]) for k, v in sorted(acc.items(), key=lambda kv: kv[0] or "")]
+    return [
+        KioskBacklog(k, v[PENDING], v[DEAD], v["oldest"])
+        for k, v in sorted(acc.items(), key=lambda kv: kv[0] or "")
+    ]
 
 
 def waiting_of(session: Session, origin: str | None, limit: int = 200) -> list[OutboxMessage]:
     """One kiosk's pending and dead rows, oldest first (the hall console's platform page)."""
-    q = (select(OutboxMessage).where(of_kiosk(origin), OutboxMessage.state.in_((PENDING, DEAD)))
-         .order_by(OutboxMessage.id).limit(limit))
+    q = (
+        select(OutboxMessage)
+        .where(of_kiosk(origin), OutboxMessage.state.in_((PENDING, DEAD)))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
     return list(session.execute(q).scalars().all())
 
 
@@ -325,13 +392,29 @@ def cancel(session: Session, now: dt.datetime, msg: OutboxMessage, reason: str, 
     msg.state, msg.last_error, msg.result = CANCELLED, f"cancelled: {reason}", None
     if msg.sensitive:
         msg.payload = dict(SCRUBBED)  # a pickup code that will never be sent has no reason to stay
-    audit_append(session, now, actor, "outbox.cancelled", f"outbox:{msg.id}", operation=msg.operation, reason=reason,
-                 ref=f"{msg.ref_kind}:{msg.ref_id}" if msg.ref_kind else None)
+    audit_append(
+        session,
+        now,
+        actor,
+        "outbox.cancelled",
+        f"outbox:{msg.id}",
+        operation=msg.operation,
+        reason=reason,
+        ref=f"{msg.ref_kind}:{msg.ref_id}" if msg.ref_kind else None,
+    )
     log.info("outbox %d %s cancelled: %s", msg.id, msg.operation, reason)
 
 
-def cancel_pending(session: Session, now: dt.datetime, ref_kind: str, ref_id: int, operation: Operation, reason: str,
-                   *, actor: str) -> list[int]:
+def cancel_pending(
+    session: Session,
+    now: dt.datetime,
+    ref_kind: str,
+    ref_id: int,
+    operation: Operation,
+    reason: str,
+    *,
+    actor: str,
+) -> list[int]:
     """Cancel the not-yet-sent ``operation`` rows about one local row, in the caller's transaction; their ids.
 
     Left alone: rows already sent, dead or cancelled, and a row a sender is sending right now (``in_flight``):
@@ -339,51 +422,106 @@ def cancel_pending(session: Session, now: dt.datetime, ref_kind: str, ref_id: in
     row before trying again (see ``moot``); the same covers a row a sender has locked at this very moment, which
     PostgreSQL's SKIP LOCKED passes over rather than waiting on it (a caller holding the audit lock would
     deadlock with a sender recording an outcome)."""
-    q = (select(OutboxMessage)
-         .where(OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id == ref_id, OutboxMessage.operation == operation,
-                OutboxMessage.state.in_((PENDING, HELD)))
-         .order_by(OutboxMessage.id).with_for_update(skip_locked=True))
+    q = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.ref_kind == ref_kind,
+            OutboxMessage.ref_id == ref_id,
+            OutboxMessage.operation == operation,
+            OutboxMessage.state.in_((PENDING, HELD)),
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update(skip_locked=True)
+    )
     done: list[int] = []
     for msg in session.execute(q).scalars():
         if in_flight(msg, now):
-            log.info("outbox %d %s is being sent right now: not cancelled (%s)", msg.id, msg.operation, reason)
+            log.info(
+                "outbox %d %s is being sent right now: not cancelled (%s)", msg.id, msg.operation, reason
+            )
             continue
         cancel(session, now, msg, reason, actor=actor)
         done.append(msg.id)
     return done
 
 
-def hold_pending(session: Session, now: dt.datetime, ref_kind: str, ref_id: int, operation: Operation, reason: str,
-                 *, actor: str) -> list[int]:
+def hold_pending(
+    session: Session,
+    now: dt.datetime,
+    ref_kind: str,
+    ref_id: int,
+    operation: Operation,
+    reason: str,
+    *,
+    actor: str,
+) -> list[int]:
     """Hold the not-yet-sent ``operation`` rows about one local row (audited); their ids. A row being sent right now
     is left to finish, as in ``cancel_pending``."""
-    q = (select(OutboxMessage)
-         .where(OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id == ref_id, OutboxMessage.operation == operation,
-                OutboxMessage.state == PENDING)
-         .order_by(OutboxMessage.id).with_for_update(skip_locked=True))
+    q = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.ref_kind == ref_kind,
+            OutboxMessage.ref_id == ref_id,
+            OutboxMessage.operation == operation,
+            OutboxMessage.state == PENDING,
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update(skip_locked=True)
+    )
     done: list[int] = []
     for msg in session.execute(q).scalars():
         if in_flight(msg, now):
             continue
         msg.state = HELD
-        audit_append(session, now, actor, "outbox.held", f"outbox:{msg.id}", operation=msg.operation, reason=reason,
-                     ref=f"{ref_kind}:{ref_id}")
+        audit_append(
+            session,
+            now,
+            actor,
+            "outbox.held",
+            f"outbox:{msg.id}",
+            operation=msg.operation,
+            reason=reason,
+            ref=f"{ref_kind}:{ref_id}",
+        )
         done.append(msg.id)
     return done
 
 
-def release_held(session: Session, now: dt.datetime, ref_kind: str, ref_id: int, operation: Operation, reason: str,
-                 *, actor: str) -> list[int]:
+def release_held(
+    session: Session,
+    now: dt.datetime,
+    ref_kind: str,
+    ref_id: int,
+    operation: Operation,
+    reason: str,
+    *,
+    actor: str,
+) -> list[int]:
     """Make held ``operation`` rows about one local row pending again, due now (audited); their ids."""
-    q = (select(OutboxMessage)
-         .where(OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id == ref_id, OutboxMessage.operation == operation,
-                OutboxMessage.state == HELD)
-         .order_by(OutboxMessage.id).with_for_update())
+    q = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.ref_kind == ref_kind,
+            OutboxMessage.ref_id == ref_id,
+            OutboxMessage.operation == operation,
+            OutboxMessage.state == HELD,
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update()
+    )
     done: list[int] = []
     for msg in session.execute(q).scalars():
         msg.state, msg.next_attempt_at = PENDING, now
-        audit_append(session, now, actor, "outbox.released", f"outbox:{msg.id}", operation=msg.operation,
-                     reason=reason, ref=f"{ref_kind}:{ref_id}")
+        audit_append(
+            session,
+            now,
+            actor,
+            "outbox.released",
+            f"outbox:{msg.id}",
+            operation=msg.operation,
+            reason=reason,
+            ref=f"{ref_kind}:{ref_id}",
+        )
         done.append(msg.id)
     return done
 
@@ -393,13 +531,23 @@ def moot(session: Session, rows: Sequence[tuple[int, str, str | None, int | None
 
     A pickup SMS whose parcel has left the cabinet would send a dead code: normally ``cancel_pending`` caught it
     when the parcel left; this catches one that was being sent then and must now be tried again."""
-    parcels = {ref for _id, op, kind, ref in rows if op == "NotifyApplicant" and kind == "parcel" and ref is not None}
+    parcels = {
+        ref for _id, op, kind, ref in rows if op == "NotifyApplicant" and kind == "parcel" and ref is not None
+    }
     if not parcels:
         return {}
-    gone = dict(session.execute(select(Parcel.id, Parcel.state)
-                                .where(Parcel.id.in_(parcels), Parcel.finished_at.is_not(None))).tuples().all())
-    return {mid: f"parcel {ref} is {gone[ref]}: the pickup code it carries is dead"
-            for mid, op, kind, ref in rows if op == "NotifyApplicant" and kind == "parcel" and ref in gone}
+    gone = dict(
+        session.execute(
+            select(Parcel.id, Parcel.state).where(Parcel.id.in_(parcels), Parcel.finished_at.is_not(None))
+        )
+        .tuples()
+        .all()
+    )
+    return {
+        mid: f"parcel {ref} is {gone[ref]}: the pickup code it carries is dead"
+        for mid, op, kind, ref in rows
+        if op == "NotifyApplicant" and kind == "parcel" and ref in gone
+    }
 
 
 def purge_dead(session: Session, now: dt.datetime, older_than: dt.timedelta, *, actor: str) -> list[int]:
@@ -407,26 +555,38 @@ def purge_dead(session: Session, now: dt.datetime, older_than: dt.timedelta, *, 
 
     The row itself stays, so staff still see that something was never delivered and why.
     """
-    rows = session.execute(
-        select(OutboxMessage).where(
-            OutboxMessage.state == DEAD, OutboxMessage.sensitive.is_(True), OutboxMessage.created_at < now - older_than
+    rows = (
+        session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.state == DEAD,
+                OutboxMessage.sensitive.is_(True),
+                OutboxMessage.created_at < now - older_than,
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     purged = [m.id for m in rows if m.payload.get("sealed")]
     for m in rows:
         m.payload = dict(SCRUBBED)
     if purged:
-        audit_append(session, now, actor, "outbox.purge", "outbox", ids=purged, older_than_days=older_than.days)
+        audit_append(
+            session, now, actor, "outbox.purge", "outbox", ids=purged, older_than_days=older_than.days
+        )
     return purged
 
 
 def next_due(session: Session, origin: str | None) -> dt.datetime | None:
     """When the earliest pending row of kiosk ``origin`` falls due (None: nothing pending)."""
-    q = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.state == PENDING, of_kiosk(origin))
+    q = select(func.min(OutboxMessage.next_attempt_at)).where(
+        OutboxMessage.state == PENDING, of_kiosk(origin)
+    )
     return _aware(session.execute(q).scalar_one_or_none())
 
 
 def by_ref(session: Session, ref_kind: str, ref_ids: Sequence[int]) -> list[OutboxMessage]:
     """The messages that report on the given local rows."""
-    q = select(OutboxMessage).where(OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id.in_(list(ref_ids)))
+    q = select(OutboxMessage).where(
+        OutboxMessage.ref_kind == ref_kind, OutboxMessage.ref_id.in_(list(ref_ids))
+    )
     return list(session.execute(q.order_by(OutboxMessage.id)).scalars())

@@ -47,25 +47,44 @@ class Adoption:
     stopped: str | None  # why the drain stopped before the end: credentials refused, platform unavailable
 
 
-def adopt(db: Database, platform: Platform, secret: bytes, clock: Clock, cfg: PlatformConfig, kiosk_id: str,
-          *, actor: str) -> Adoption:
+def adopt(
+    db: Database,
+    platform: Platform,
+    secret: bytes,
+    clock: Clock,
+    cfg: PlatformConfig,
+    kiosk_id: str,
+    *,
+    actor: str,
+) -> Adoption:
     """Send every waiting row of ``kiosk_id`` through ``platform`` (a client holding that kiosk's identity)."""
     if kiosk_id == db.kiosk_id:
-        raise AdoptError(f"{kiosk_id} is this kiosk: its own sender sends its rows",
-                         hint="Run `kiosk outbox adopt` on another kiosk of the hall, with the retired kiosk's config.")
+        raise AdoptError(
+            f"{kiosk_id} is this kiosk: its own sender sends its rows",
+            hint="Run `kiosk outbox adopt` on another kiosk of the hall, with the retired kiosk's config.",
+        )
     now = clock.now()
     with db.transaction() as s:
-        q = (select(OutboxMessage).where(of_kiosk(kiosk_id), OutboxMessage.state == PENDING)
-             .with_for_update(skip_locked=True))
+        q = (
+            select(OutboxMessage)
+            .where(of_kiosk(kiosk_id), OutboxMessage.state == PENDING)
+            .with_for_update(skip_locked=True)
+        )
         due = 0
         for msg in s.execute(q).scalars():
             if not in_flight(msg, now):  # a row its own sender holds right now is left to it
                 msg.next_attempt_at, due = now, due + 1
-    sender = OutboxSender(db, platform, secret, clock, cfg, origin=kiosk_id, actor=actor, raises_auth_alarm=False)
+    sender = OutboxSender(
+        db, platform, secret, clock, cfg, origin=kiosk_id, actor=actor, raises_auth_alarm=False
+    )
     total, stopped = DrainCounts(), None
     while True:
         c = sender.run_once()
-        total.sent, total.dead, total.retried = total.sent + c.sent, total.dead + c.dead, total.retried + c.retried
+        total.sent, total.dead, total.retried = (
+            total.sent + c.sent,
+            total.dead + c.dead,
+            total.retried + c.retried,
+        )
         if c.blocked:
             stopped = f"the platform refused kiosk {kiosk_id}'s credentials (or the hall's auth alarm is up)"
             break
@@ -75,10 +94,24 @@ def adopt(db: Database, platform: Platform, secret: bytes, clock: Clock, cfg: Pl
         if c.attempted == 0:
             break
     with db.transaction() as s:
-        left = len(s.execute(select(OutboxMessage.id).where(of_kiosk(kiosk_id), OutboxMessage.state == PENDING))
-                   .all())
-        audit_append(s, clock.now(), actor, "outbox.adopt", f"kiosk:{kiosk_id}", by=db.kiosk_id, due=due,
-                     sent=total.sent, dead=total.dead, left=left, stopped=stopped)
+        left = len(
+            s.execute(
+                select(OutboxMessage.id).where(of_kiosk(kiosk_id), OutboxMessage.state == PENDING)
+            ).all()
+        )
+        audit_append(
+            s,
+            clock.now(),
+            actor,
+            "outbox.adopt",
+            f"kiosk:{kiosk_id}",
+            by=db.kiosk_id,
+            due=due,
+            sent=total.sent,
+            dead=total.dead,
+            left=left,
+            stopped=stopped,
+        )
     return Adoption(kiosk_id, due, total.sent, total.dead, left, stopped)
 
 
@@ -93,4 +126,3 @@ def age_text(seconds: float | None) -> str:
     if seconds < 172800:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} d"
-

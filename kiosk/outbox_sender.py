@@ -59,6 +59,7 @@ from kiosk.storage.models import OutboxMessage, Submission
 
 log = logging.getLogger(__name__)
 
+
 class OutboxSender:
     """One worker per process; safe to run in several processes over one PostgreSQL database."""
 
@@ -98,9 +99,11 @@ class OutboxSender:
         self.record_every_s = record_every_s
         self.poll_interval_s = poll_interval_s
         self.rng = rng or random.Random()
-        self.ref_handlers: dict[str, RefHandler] = {"submission": submission_handler,
-                                                    service_requests.REF_KIND: service_requests.handler,
-                                                    **(ref_handlers or {})}
+        self.ref_handlers: dict[str, RefHandler] = {
+            "submission": submission_handler,
+            service_requests.REF_KIND: service_requests.handler,
+            **(ref_handlers or {}),
+        }
         self.on_unknown_matter = on_unknown_matter
         self.actor = actor
         self._paused_until = 0.0  # monotonic: the platform said wait, or is down
@@ -118,7 +121,10 @@ class OutboxSender:
 
     def backoff_s(self, attempts: int) -> float:
         """Delay after the ``attempts``-th failed attempt: exponential, capped, jittered to 50-100 %."""
-        base = min(self.cfg.outbox_backoff_max_s, self.cfg.outbox_backoff_initial_s * 2 ** min(max(attempts - 1, 0), 40))
+        base = min(
+            self.cfg.outbox_backoff_max_s,
+            self.cfg.outbox_backoff_initial_s * 2 ** min(max(attempts - 1, 0), 40),
+        )
         return base * (0.5 + 0.5 * self.rng.random())
 
     def paused_for_s(self) -> float:
@@ -137,8 +143,9 @@ class OutboxSender:
         while batch:
             # No send may start once the lease left is shorter than one attempt: another kiosk could take the row.
             started = self.clock.monotonic()
-            last_start = started + min(self.record_every_s,
-                                       self.attempt_lease_s - self.cfg.timeout_s - self.cfg.connect_timeout_s)
+            last_start = started + min(
+                self.record_every_s, self.attempt_lease_s - self.cfg.timeout_s - self.cfg.connect_timeout_s
+            )
             done: list[tuple[Claimed, Attempt]] = []
             for row in batch:
                 if self.clock.monotonic() > last_start:  # also: outcomes reach the database within ~a second
@@ -152,8 +159,11 @@ class OutboxSender:
                 msgs = self._load(s, [r.id for r in batch])
                 with s.no_autoflush:  # one flush at commit, not one per row
                     deliveries = [self._record(s, msgs.get(row.id), row, att) for row, att in done]
-                self._release(s, [msgs[r.id] for r in batch[len(done):] if r.id in msgs])
-                go_on = all(d.outcome in ("sent", "dead", "skipped") for d in deliveries) and self.paused_for_s() == 0
+                self._release(s, [msgs[r.id] for r in batch[len(done) :] if r.id in msgs])
+                go_on = (
+                    all(d.outcome in ("sent", "dead", "skipped") for d in deliveries)
+                    and self.paused_for_s() == 0
+                )
                 for d in deliveries:
                     counts.add(d)
                 batch = self._claim(s, self._room(counts, limit)) if go_on else []
@@ -193,8 +203,16 @@ class OutboxSender:
         now = self.clock.now()
         s.flush()  # outcomes recorded in this transaction must be visible to the Core query below
         t = OutboxMessage.__table__
-        q = select(t.c.id, t.c.request_id, t.c.operation, t.c.attempts, t.c.payload, t.c.sensitive, t.c.ref_kind,
-                   t.c.ref_id).where(t.c.state == PENDING, of_kiosk(self.origin))
+        q = select(
+            t.c.id,
+            t.c.request_id,
+            t.c.operation,
+            t.c.attempts,
+            t.c.payload,
+            t.c.sensitive,
+            t.c.ref_kind,
+            t.c.ref_id,
+        ).where(t.c.state == PENDING, of_kiosk(self.origin))
         q = q.where(t.c.id == only_id) if only_id is not None else q.where(t.c.next_attempt_at <= now)
         # Core, not ORM: claiming is on the hot path of a drain (one statement each way for the whole batch).
         q = q.order_by(t.c.next_attempt_at, t.c.id).limit(n).with_for_update(skip_locked=True)
@@ -218,18 +236,30 @@ class OutboxSender:
         if out:
             # Counted before the call and leased past its timeout: a crash mid-send reads as a failed attempt.
             until = now + dt.timedelta(seconds=self.attempt_lease_s)
-            s.execute(update(t).where(t.c.id.in_([c.id for c in out]))
-                      .values(attempts=t.c.attempts + 1, next_attempt_at=until, result=lease_of(until)))
+            s.execute(
+                update(t)
+                .where(t.c.id.in_([c.id for c in out]))
+                .values(attempts=t.c.attempts + 1, next_attempt_at=until, result=lease_of(until))
+            )
         return out
 
     def _load(self, s: Session, ids: list[int]) -> dict[int, OutboxMessage]:
         """Lock and load the rows, and the submissions they report on, in two queries."""
-        msgs = {m.id: m for m in s.execute(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                                           .order_by(OutboxMessage.id).with_for_update()).scalars()}
+        msgs = {
+            m.id: m
+            for m in s.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .order_by(OutboxMessage.id)
+                .with_for_update()
+            ).scalars()
+        }
         sub_ids = [m.ref_id for m in msgs.values() if m.ref_kind == "submission" and m.ref_id is not None]
         if sub_ids:
             # Held in the session's info so the identity map keeps them for submission_handler's get().
-            s.info["outbox_refs"] = s.execute(select(Submission).where(Submission.id.in_(sub_ids))).scalars().all()
+            s.info["outbox_refs"] = (
+                s.execute(select(Submission).where(Submission.id.in_(sub_ids))).scalars().all()
+            )
         return msgs
 
     def _release(self, s: Session, msgs: list[OutboxMessage]) -> None:
@@ -241,8 +271,9 @@ class OutboxSender:
                 msg.next_attempt_at, msg.result = due, None
 
     # --- recording an attempt ------------------------------------------------------------
-    def _record(self, s: Session, msg: OutboxMessage | None, row: Claimed, att: Attempt, *,
-                present: bool = False) -> Delivery:
+    def _record(
+        self, s: Session, msg: OutboxMessage | None, row: Claimed, att: Attempt, *, present: bool = False
+    ) -> Delivery:
         """Write the attempt's outcome in the caller's transaction (``present``: the citizen waits at the screen)."""
         now = self.clock.now()
         if msg is None or msg.state != PENDING:
@@ -284,8 +315,18 @@ class OutboxSender:
         if row.attempts >= self.cfg.outbox_max_attempts:
             self._dead(s, msg, now, f"gave up after {row.attempts} attempts: {reason}", err)
             return Delivery(row.id, "dead", error=err)
-        msg.next_attempt_at, msg.last_error, msg.result = now + dt.timedelta(seconds=delay), reason, None  # lease over
-        log.info("outbox %d %s: platform unavailable (%s); next attempt in %.1f s", row.id, row.operation, reason, delay)
+        msg.next_attempt_at, msg.last_error, msg.result = (
+            now + dt.timedelta(seconds=delay),
+            reason,
+            None,
+        )  # lease over
+        log.info(
+            "outbox %d %s: platform unavailable (%s); next attempt in %.1f s",
+            row.id,
+            row.operation,
+            reason,
+            delay,
+        )
         return Delivery(row.id, "retry", error=err)
 
     def _after(self, d: Delivery) -> None:
@@ -294,8 +335,10 @@ class OutboxSender:
         if d.outcome != "dead" or not isinstance(err, PlatformRejected):
             return
         if err.code == "CONFLICT":
-            log.error("outbox %d: CONFLICT: its requestId was used with another body (a bug, not retried)",
-                      d.message_id)
+            log.error(
+                "outbox %d: CONFLICT: its requestId was used with another body (a bug, not retried)",
+                d.message_id,
+            )
         else:
             log.warning("outbox %d rejected: %s", d.message_id, reason_of(err))
         if err.code == "UNKNOWN_MATTER" and self.on_unknown_matter is not None:
@@ -304,18 +347,36 @@ class OutboxSender:
             except KioskError as cerr:
                 log.warning("catalog refresh after UNKNOWN_MATTER failed: %s", cerr.message)
 
-    def _dead(self, s: Session, msg: OutboxMessage, now: dt.datetime, reason: str, err: KioskError | None = None,
-              *, task: bool = True) -> None:
+    def _dead(
+        self,
+        s: Session,
+        msg: OutboxMessage,
+        now: dt.datetime,
+        reason: str,
+        err: KioskError | None = None,
+        *,
+        task: bool = True,
+    ) -> None:
         from kiosk.audit import append as audit_append
 
         msg.state, msg.last_error, msg.result = DEAD, reason, None
         # Staff work from the task list, not `kiosk outbox list`: a dead letter someone waits on becomes a task there.
         raised = on_dead(s, now, msg, reason, err, self.secret, actor=self.actor) if task else None
-        audit_append(s, now, self.actor, "outbox.dead", f"outbox:{msg.id}", operation=msg.operation, reason=reason,
-                     task=raised.id if raised is not None else None)
+        audit_append(
+            s,
+            now,
+            self.actor,
+            "outbox.dead",
+            f"outbox:{msg.id}",
+            operation=msg.operation,
+            reason=reason,
+            task=raised.id if raised is not None else None,
+        )
         self._ref(s, msg, None, err or KioskError(reason))
 
-    def _ref(self, s: Session, msg: OutboxMessage, result: dict[str, Any] | None, err: KioskError | None) -> None:
+    def _ref(
+        self, s: Session, msg: OutboxMessage, result: dict[str, Any] | None, err: KioskError | None
+    ) -> None:
         handler = self.ref_handlers.get(msg.ref_kind or "")
         if handler is not None:
             handler(s, msg, result, err)

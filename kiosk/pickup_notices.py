@@ -80,9 +80,13 @@ def _expires_text(p: Parcel, tz: dt.tzinfo) -> str:
 def _notices(session: Session, parcel_ids: Collection[int]) -> dict[int, list[OutboxMessage]]:
     if not parcel_ids:
         return {}
-    rows = session.execute(select(OutboxMessage).where(
-        OutboxMessage.ref_kind == "parcel", OutboxMessage.ref_id.in_(list(parcel_ids)),
-        OutboxMessage.operation == NOTIFY)).scalars()
+    rows = session.execute(
+        select(OutboxMessage).where(
+            OutboxMessage.ref_kind == "parcel",
+            OutboxMessage.ref_id.in_(list(parcel_ids)),
+            OutboxMessage.operation == NOTIFY,
+        )
+    ).scalars()
     out: dict[int, list[OutboxMessage]] = {}
     for m in rows:
         out.setdefault(int(m.ref_id or 0), []).append(m)
@@ -102,8 +106,17 @@ def _resend_count(msgs: list[OutboxMessage]) -> int:
 class PickupNotices:
     """Reminders and resends for the results in this kiosk's cabinets."""
 
-    def __init__(self, db: Database, secret: bytes, clock: Clock, pickup: PickupConfig, my_cabinets: Collection[str],
-                 *, v11: bool = True, poke: object = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        secret: bytes,
+        clock: Clock,
+        pickup: PickupConfig,
+        my_cabinets: Collection[str],
+        *,
+        v11: bool = True,
+        poke: object = None,
+    ) -> None:
         self.db = db
         self.secret = secret
         self.clock = clock
@@ -113,10 +126,18 @@ class PickupNotices:
         self._poke = poke  # the outbox sender's poke(), to send at once
 
     def _ready(self, session: Session) -> list[tuple[Parcel, Compartment]]:
-        q = (select(Parcel, Compartment).join(Compartment, Compartment.id == Parcel.compartment_id)
-             .where(Parcel.kind == S.RESULT, Parcel.state == S.READY, Parcel.case_number.is_not(None),
-                    Parcel.expires_at.is_not(None), Compartment.cabinet_id.in_(list(self.my_cabinets)))
-             .order_by(Parcel.id))
+        q = (
+            select(Parcel, Compartment)
+            .join(Compartment, Compartment.id == Parcel.compartment_id)
+            .where(
+                Parcel.kind == S.RESULT,
+                Parcel.state == S.READY,
+                Parcel.case_number.is_not(None),
+                Parcel.expires_at.is_not(None),
+                Compartment.cabinet_id.in_(list(self.my_cabinets)),
+            )
+            .order_by(Parcel.id)
+        )
         return [(p, c) for p, c in session.execute(q).tuples()]
 
     def queue_due_reminders(self) -> list[int]:
@@ -125,17 +146,34 @@ class PickupNotices:
         now = self.clock.now()
         done: list[int] = []
         with self.db.transaction() as s:
-            due = [(p, c) for p, c in self._ready(s)
-                   if p.expires_at is not None and p.expires_at - REMIND_BEFORE <= now < p.expires_at]
+            due = [
+                (p, c)
+                for p, c in self._ready(s)
+                if p.expires_at is not None and p.expires_at - REMIND_BEFORE <= now < p.expires_at
+            ]
             notices = _notices(s, [p.id for p, _ in due])
             for p, c in due:
                 if any(_is_reminder(m) for m in notices.get(p.id, ())):
                     continue  # one reminder per parcel, whatever became of it
-                payload = {"case_number": p.case_number, "template": "PICKUP_REMINDER",
-                           "params": {"cabinet": f"{c.cabinet_id} {c.label}", "expires": _expires_text(p, self.clock.tz)}}
+                payload = {
+                    "case_number": p.case_number,
+                    "template": "PICKUP_REMINDER",
+                    "params": {
+                        "cabinet": f"{c.cabinet_id} {c.label}",
+                        "expires": _expires_text(p, self.clock.tz),
+                    },
+                }
                 msg = outbox.enqueue(s, now, NOTIFY, payload, ref_kind="parcel", ref_id=p.id)
-                audit_append(s, now, "kiosk", "cabinet.reminder_queued", f"parcel:{p.id}", case_number=p.case_number,
-                             outbox_id=msg.id, expires=p.expires_at.isoformat() if p.expires_at else None)
+                audit_append(
+                    s,
+                    now,
+                    "kiosk",
+                    "cabinet.reminder_queued",
+                    f"parcel:{p.id}",
+                    case_number=p.case_number,
+                    outbox_id=msg.id,
+                    expires=p.expires_at.isoformat() if p.expires_at else None,
+                )
                 done.append(p.id)
         if done:
             log.info("pickup reminders queued for %d parcel(s)", len(done))
@@ -146,8 +184,11 @@ class PickupNotices:
         """The citizen's ready results here: (parcel id, case number, cabinet, compartment)."""
         h = each_hash(self.secret, id_hash, id_number)  # every active key: hashes made before a rotation too
         with self.db.transaction() as s:
-            return [(p.id, p.case_number or "", c.cabinet_id, c.label) for p, c in self._ready(s)
-                    if p.owner_id_hash in h]
+            return [
+                (p.id, p.case_number or "", c.cabinet_id, c.label)
+                for p, c in self._ready(s)
+                if p.owner_id_hash in h
+            ]
 
     def resend_code(self, id_number: str, parcel_id: int | None = None, *, actor: str = "citizen") -> Resent:
         """A new code for the citizen on the card (their only, or the chosen, ready result here); the old code
@@ -166,20 +207,52 @@ class PickupNotices:
                 raise NoParcelToResend(f"parcel {parcel.id} is {parcel.state}")
             count = _resend_count(_notices(s, [parcel.id]).get(parcel.id, [])) + 1
             if count > MAX_RESENDS:
-                audit_append(s, now, actor, "cabinet.code_resend_refused", f"parcel:{parcel.id}",
-                             case_number=parcel.case_number, resends=count - 1)
+                audit_append(
+                    s,
+                    now,
+                    actor,
+                    "cabinet.code_resend_refused",
+                    f"parcel:{parcel.id}",
+                    case_number=parcel.case_number,
+                    resends=count - 1,
+                )
                 raise TooManyResends(f"parcel {parcel.id}: code already sent again {MAX_RESENDS} times")
             code, code_h = unique_code(s, self.secret, self.pickup.code_digits)
             parcel.code_hmac = code_h  # the old code is dead from this commit on
-            outbox.cancel_pending(s, now, "parcel", parcel.id, NOTIFY, "a new pickup code was issued", actor=actor)
-            payload = {"case_number": parcel.case_number, "template": "PICKUP_CODE_RESEND",
-                       "params": {"cabinet": f"{comp.cabinet_id} {comp.label}", "code": code,
-                                  "expires": _expires_text(parcel, self.clock.tz)}}
-            msg = outbox.enqueue(s, now, NOTIFY, payload, secret=self.secret, sensitive=True, ref_kind="parcel",
-                                 ref_id=parcel.id)
+            outbox.cancel_pending(
+                s, now, "parcel", parcel.id, NOTIFY, "a new pickup code was issued", actor=actor
+            )
+            payload = {
+                "case_number": parcel.case_number,
+                "template": "PICKUP_CODE_RESEND",
+                "params": {
+                    "cabinet": f"{comp.cabinet_id} {comp.label}",
+                    "code": code,
+                    "expires": _expires_text(parcel, self.clock.tz),
+                },
+            }
+            msg = outbox.enqueue(
+                s,
+                now,
+                NOTIFY,
+                payload,
+                secret=self.secret,
+                sensitive=True,
+                ref_kind="parcel",
+                ref_id=parcel.id,
+            )
             del code, payload
-            audit_append(s, now, actor, "cabinet.code_resent", f"parcel:{parcel.id}", case_number=parcel.case_number,
-                         compartment=comp.label, outbox_id=msg.id, resends=count)
+            audit_append(
+                s,
+                now,
+                actor,
+                "cabinet.code_resent",
+                f"parcel:{parcel.id}",
+                case_number=parcel.case_number,
+                compartment=comp.label,
+                outbox_id=msg.id,
+                resends=count,
+            )
             assert parcel.expires_at is not None and parcel.case_number is not None
             out = Resent(parcel.id, parcel.case_number, comp.cabinet_id, comp.label, parcel.expires_at, count)
         log.info("pickup code of parcel %d sent again (%d of %d)", out.parcel_id, count, MAX_RESENDS)

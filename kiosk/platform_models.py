@@ -15,8 +15,14 @@ IdType = Literal["RESIDENT_ID", "SOCIAL_SECURITY_CARD", "PASSPORT", "OTHER"]
 DeliveryMode = Literal["LOCKER", "WINDOW", "MAIL"]
 FieldType = Literal["TEXT", "NUMBER", "DATE", "PHONE", "CHOICE"]
 CaseStatus = Literal[
-    "RECEIVED", "IN_REVIEW", "NEED_MORE_MATERIAL", "APPROVED", "REFUSED",
-    "READY_FOR_PICKUP", "DELIVERED", "WITHDRAWN",
+    "RECEIVED",
+    "IN_REVIEW",
+    "NEED_MORE_MATERIAL",
+    "APPROVED",
+    "REFUSED",
+    "READY_FOR_PICKUP",
+    "DELIVERED",
+    "WITHDRAWN",
 ]
 DeliveryEvent = Literal["DEPOSITED", "PICKED_UP", "RETURNED_TO_CENTRE", "DROPOFF_RECEIVED"]
 NoticeTemplate = Literal["PICKUP_READY", "PICKUP_REMINDER", "DROPOFF_RECEIVED", "PICKUP_CODE_RESEND"]
@@ -189,8 +195,10 @@ class Evaluation:
     applicant: Applicant | None = None  # 1.1
 
     def __repr__(self) -> str:  # the comment and the applicant are personal
-        return (f"Evaluation(rating={self.rating}, case_number={self.case_number!r}, matter_code={self.matter_code!r}, "
-                f"anonymous={self.applicant is None})")
+        return (
+            f"Evaluation(rating={self.rating}, case_number={self.case_number!r}, matter_code={self.matter_code!r}, "
+            f"anonymous={self.applicant is None})"
+        )
 
 
 @dataclass(frozen=True)
@@ -247,8 +255,10 @@ class HotlineTicket:
     matter_code: str | None = None
 
     def __repr__(self) -> str:
-        return (f"HotlineTicket(kind={self.kind!r}, case_number={self.case_number!r}, matter_code={self.matter_code!r}, "
-                f"anonymous={self.applicant is None}, <redacted>)")
+        return (
+            f"HotlineTicket(kind={self.kind!r}, case_number={self.case_number!r}, matter_code={self.matter_code!r}, "
+            f"anonymous={self.applicant is None}, <redacted>)"
+        )
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,9 @@ class QueryUnavailable(PlatformUnavailable):
 
     citizen_key = "error.query_unavailable"
 
-    def __init__(self, message: str, last_answer_at: dt.datetime | None, *, retry_after_s: int | None = None) -> None:
+    def __init__(
+        self, message: str, last_answer_at: dt.datetime | None, *, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(message, retry_after_s=retry_after_s)
         self.last_answer_at = last_answer_at
         if last_answer_at is None:
@@ -51,5 +53,8 @@ def ask(platform: Platform | None, operation: str, call: Callable[[Platform], T]
     try:
         return call(platform)
     except PlatformUnavailable as err:
-        raise QueryUnavailable(f"{operation}: {err.message}", getattr(platform, "last_answer_at", None),
-                               retry_after_s=err.retry_after_s) from err
+        raise QueryUnavailable(
+            f"{operation}: {err.message}",
+            getattr(platform, "last_answer_at", None),
+            retry_after_s=err.retry_after_s,
+        ) from err

@@ -143,7 +143,9 @@ class Platform(Protocol):
         assisted_by: Assistant | None = None,
     ) -> SubmitResult: ...
 
-    def query_cases(self, *, case_number: str | None = None, applicant_id_number: str | None = None) -> list[CaseSummary]: ...
+    def query_cases(
+        self, *, case_number: str | None = None, applicant_id_number: str | None = None
+    ) -> list[CaseSummary]: ...
 
     def get_delivery_ticket(self, case_number: str) -> DeliveryTicket: ...
 
@@ -169,22 +171,37 @@ class Platform(Protocol):
 
     # --- since 1.1 ---
     def submit_bundle(
-        self, request_id: str, applicant: Applicant, bundle_code: str, fields: Mapping[str, str],
-        delivery_mode: DeliveryMode, *, mail_address: MailAddress | None = None, assisted_by: Assistant | None = None,
+        self,
+        request_id: str,
+        applicant: Applicant,
+        bundle_code: str,
+        fields: Mapping[str, str],
+        delivery_mode: DeliveryMode,
+        *,
+        mail_address: MailAddress | None = None,
+        assisted_by: Assistant | None = None,
     ) -> BundleResult: ...
 
     def submit_hotline_ticket(self, request_id: str, ticket: HotlineTicket) -> TicketReceipt: ...
 
-    def query_tickets(self, *, ticket_number: str | None = None,
-                      applicant_id_number: str | None = None) -> list[Ticket]: ...
+    def query_tickets(
+        self, *, ticket_number: str | None = None, applicant_id_number: str | None = None
+    ) -> list[Ticket]: ...
 
     def query_evaluations(self, applicant_id_number: str) -> list[EvaluationSummary]: ...
 
-    def confirm_evaluation_reply(self, request_id: str, evaluation_id: str, satisfied: bool,
-                                 comment: str | None = None) -> Ack: ...
+    def confirm_evaluation_reply(
+        self, request_id: str, evaluation_id: str, satisfied: bool, comment: str | None = None
+    ) -> Ack: ...
 
-    def request_assistance(self, topic: AssistTopic, *, case_number: str | None = None,
-                           matter_code: str | None = None, language: str | None = None) -> Assistance: ...
+    def request_assistance(
+        self,
+        topic: AssistTopic,
+        *,
+        case_number: str | None = None,
+        matter_code: str | None = None,
+        language: str | None = None,
+    ) -> Assistance: ...
 
 
 # --- receipt printer ---------------------------------------------------------

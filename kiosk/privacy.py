@@ -41,12 +41,14 @@ _SPACED_DIGITS = re.compile(r"(?<![0-9A-Za-z*])[0-9](?:[ \-.]?[0-9]){5,}(?![0-9A
 URL_PASSWORD = re.compile(r"(?P<pre>[a-z][a-z0-9+.\-]*://[^:/@\s]+:)(?P<pw>[^@\s]+)(?P<post>@)", re.I)
 # A pickup code (6-10 digits) named as one: "pickup code: 482913", "code=482913", '"code": "482913"', "取件码为482913".
 # A code is only a number, so it can only be told from other numbers by what the text calls it.
-_PICKUP_CODE = re.compile(r"(?P<pre>(?:\bcode\b|取件码|提取码|取件密码|验证码)[^0-9\n]{0,16}?)(?<!\d)(?P<code>\d{6,10})(?!\d)",
-                          re.I)
+_PICKUP_CODE = re.compile(
+    r"(?P<pre>(?:\bcode\b|取件码|提取码|取件密码|验证码)[^0-9\n]{0,16}?)(?<!\d)(?P<code>\d{6,10})(?!\d)", re.I
+)
 _NAME_SPACE = " \t\r\n\x00\u3000"
 
 
 # --- maskers of one value ---------------------------------------------------------------------------------------
+
 
 def mask_id_number(number: str) -> str:
     """``110105********1234``: first six and last four kept."""
@@ -145,6 +147,7 @@ def name(person_name: str | None) -> TextMasker:
 
 # --- the redactor -----------------------------------------------------------------------------------------------
 
+
 class Redactor:
     """Known secrets removed, then each text masker applied in order; callable on text, ``value`` on JSON-like data."""
 
@@ -152,7 +155,9 @@ class Redactor:
         self.maskers = maskers
         # Longest first, so a secret that contains another is replaced whole.
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-        self.keys = keys  # whether dict keys are redacted too (a support bundle's are; the audit's are field names)
+        self.keys = (
+            keys  # whether dict keys are redacted too (a support bundle's are; the audit's are field names)
+        )
 
     def __call__(self, text: str) -> str:
         for s in self.secrets:
@@ -180,7 +185,9 @@ LOG = Redactor(id_numbers)  # logs, the audit chain, the exchange history: the l
 PLATFORM_REASON = Redactor(id_numbers, digit_runs)  # a platform's message kept in a staff task
 TYPED = Redactor(id_numbers, digit_runs, spaced_digit_runs)  # free text a person typed, for the audit chain
 SCREEN = Redactor(id_numbers_anywhere)  # a platform's message shown on a screen
-SUPPORT = Redactor(url_passwords, id_numbers, id_numbers_anywhere, mobiles, pickup_codes, keys=True)  # + secrets
+SUPPORT = Redactor(
+    url_passwords, id_numbers, id_numbers_anywhere, mobiles, pickup_codes, keys=True
+)  # + secrets
 
 AUDIT_TEXT_MAX = 40
 
@@ -209,7 +216,7 @@ def audit_text(text: str) -> str | None:
     numbers masked, phone-like digit runs starred, whitespace collapsed, at most AUDIT_TEXT_MAX characters."""
     # Control, bidi and zero-width characters stored escaped (kiosk.printable), visibly, never obeyed.
     t = TYPED(printable(" ".join(text.split())))
-    return (t if len(t) <= AUDIT_TEXT_MAX else t[:AUDIT_TEXT_MAX - 1] + "…") or None
+    return (t if len(t) <= AUDIT_TEXT_MAX else t[: AUDIT_TEXT_MAX - 1] + "…") or None
 
 
 class ScrubbingFilter(logging.Filter):

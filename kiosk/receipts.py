@@ -24,8 +24,13 @@ def _header(k: KioskSection) -> list[str]:
 
 def submission_lines(k: KioskSection, r: Receipt, created_local: dt.datetime) -> list[str]:
     """An application's receipt; ``created_local``: its creation time in the hall's time zone."""
-    lines = [*_header(k), f"事项 Matter: {r.matter_name}", f"申请人 Applicant: {r.applicant_name_masked}",
-             f"证件 ID: {r.applicant_id_masked}", f"回执 Receipt: {r.receipt_number}"]
+    lines = [
+        *_header(k),
+        f"事项 Matter: {r.matter_name}",
+        f"申请人 Applicant: {r.applicant_name_masked}",
+        f"证件 ID: {r.applicant_id_masked}",
+        f"回执 Receipt: {r.receipt_number}",
+    ]
     if r.case_number:
         lines.append(f"办件编号 Case: {r.case_number}")
     if r.promised_date:
@@ -36,8 +41,13 @@ def submission_lines(k: KioskSection, r: Receipt, created_local: dt.datetime) ->
 
 def dropoff_lines(k: KioskSection, label: str, receipt_number: str, now_local: dt.datetime) -> list[str]:
     """A drop-off's receipt: the door and the receipt number."""
-    lines = [*_header(k), "材料已投递 Materials dropped off", f"柜门 Compartment: {label}",
-             f"回执 Receipt: {receipt_number}", f"{now_local:%Y-%m-%d %H:%M}"]
+    lines = [
+        *_header(k),
+        "材料已投递 Materials dropped off",
+        f"柜门 Compartment: {label}",
+        f"回执 Receipt: {receipt_number}",
+        f"{now_local:%Y-%m-%d %H:%M}",
+    ]
     return [x for x in lines if x]
 
 

@@ -24,7 +24,9 @@ from kiosk.keyring import key_id, keys_of
 
 
 def _fernet(secret: bytes) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hall-kiosk outbox seal v1").derive(bytes(secret))
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hall-kiosk outbox seal v1").derive(
+        bytes(secret)
+    )
     return Fernet(base64.urlsafe_b64encode(key))
 
 
@@ -44,10 +46,12 @@ def unseal(secret: bytes, token: str) -> dict[str, Any]:
     keys = keys_of(secret)
     kid, sep, body = token.partition(":")
     if sep and kid not in keys:
-        raise StorageError(f"a sealed outbox payload was sealed with key {kid}, which is not among this kiosk's "
-                           f"keys ({', '.join(keys)})",
-                           hint="Copy the hall's secret files (`kiosk secret show` names them) from the kiosk "
-                                "that rotated the key.")
+        raise StorageError(
+            f"a sealed outbox payload was sealed with key {kid}, which is not among this kiosk's "
+            f"keys ({', '.join(keys)})",
+            hint="Copy the hall's secret files (`kiosk secret show` names them) from the kiosk "
+            "that rotated the key.",
+        )
     for key in [keys[kid]] if sep else keys.values():
         try:
             return json.loads(_fernet(key).decrypt((body if sep else token).encode("ascii")))

@@ -28,8 +28,12 @@ class Reading:
 
 def door_busy(s: Session, cabinet_ids: list[str]) -> bool:
     """A flow of these cabinets has a door open or opening: leave the bus to it."""
-    q = (select(Flow.id).join(Compartment, Compartment.id == Flow.compartment_id)
-         .where(Flow.finished_at.is_(None), Compartment.cabinet_id.in_(cabinet_ids)).limit(1))
+    q = (
+        select(Flow.id)
+        .join(Compartment, Compartment.id == Flow.compartment_id)
+        .where(Flow.finished_at.is_(None), Compartment.cabinet_id.in_(cabinet_ids))
+        .limit(1)
+    )
     return s.execute(q).scalar() is not None
 
 
@@ -49,6 +53,9 @@ def store(s: Session, kiosk_id: str, status: list[CompartmentStatus]) -> int:
 def latest(s: Session) -> dict[str, Reading]:
     """Every stored reading by label, with its age against the database's clock."""
     now = db_now(s)
-    return {r.label: Reading(r.label, r.door_closed, r.item_present, r.error,
-                             max(0.0, (now - r.read_at).total_seconds()))
-            for r in s.execute(select(CompartmentSensor)).scalars()}
+    return {
+        r.label: Reading(
+            r.label, r.door_closed, r.item_present, r.error, max(0.0, (now - r.read_at).total_seconds())
+        )
+        for r in s.execute(select(CompartmentSensor)).scalars()
+    }

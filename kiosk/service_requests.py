@@ -59,25 +59,50 @@ class ServiceReceipt:
         return f"receipt.{self.kind}.{self.state}"
 
 
-def create(session: Session, now: dt.datetime, kind: Kind, *, subject_code: str | None = None,
-           subject_name: str | None = None, applicant_id_hash: str | None = None,
-           applicant_id_masked: str | None = None) -> ServiceRequest:
+def create(
+    session: Session,
+    now: dt.datetime,
+    kind: Kind,
+    *,
+    subject_code: str | None = None,
+    subject_name: str | None = None,
+    applicant_id_hash: str | None = None,
+    applicant_id_masked: str | None = None,
+) -> ServiceRequest:
     """A queued row with a fresh receipt number, in the caller's transaction (with its outbox message)."""
     from kiosk.applications import new_receipt_number
 
-    row = ServiceRequest(receipt_number=new_receipt_number(now, PREFIX[kind]), kind=kind, subject_code=subject_code,
-                         subject_name=subject_name, applicant_id_hash=applicant_id_hash,
-                         applicant_id_masked=applicant_id_masked, state=QUEUED, detail={}, created_at=now)
+    row = ServiceRequest(
+        receipt_number=new_receipt_number(now, PREFIX[kind]),
+        kind=kind,
+        subject_code=subject_code,
+        subject_name=subject_name,
+        applicant_id_hash=applicant_id_hash,
+        applicant_id_masked=applicant_id_masked,
+        state=QUEUED,
+        detail={},
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     return row
 
 
 def view(row: ServiceRequest, outbox_id: int | None = None) -> ServiceReceipt:
-    return ServiceReceipt(id=row.id, receipt_number=row.receipt_number, kind=row.kind, state=row.state,
-                          created_at=row.created_at, subject_code=row.subject_code, subject_name=row.subject_name,
-                          applicant_id_masked=row.applicant_id_masked, reference=row.reference,
-                          detail=dict(row.detail or {}), message=row.message, outbox_id=outbox_id)
+    return ServiceReceipt(
+        id=row.id,
+        receipt_number=row.receipt_number,
+        kind=row.kind,
+        state=row.state,
+        created_at=row.created_at,
+        subject_code=row.subject_code,
+        subject_name=row.subject_name,
+        applicant_id_masked=row.applicant_id_masked,
+        reference=row.reference,
+        detail=dict(row.detail or {}),
+        message=row.message,
+        outbox_id=outbox_id,
+    )
 
 
 def load(session: Session, request_id: int) -> ServiceReceipt:
@@ -86,12 +111,18 @@ def load(session: Session, request_id: int) -> ServiceReceipt:
 
 def of_applicant(session: Session, id_hash: str, limit: int = 50) -> list[ServiceReceipt]:
     """A citizen's receipts at this kiosk, newest first (for "queued, not answered yet" lines on their lists)."""
-    q = (select(ServiceRequest).where(ServiceRequest.applicant_id_hash == id_hash)
-         .order_by(ServiceRequest.id.desc()).limit(limit))
+    q = (
+        select(ServiceRequest)
+        .where(ServiceRequest.applicant_id_hash == id_hash)
+        .order_by(ServiceRequest.id.desc())
+        .limit(limit)
+    )
     return [view(r) for r in session.execute(q).scalars()]
 
 
-def send(db: Database, sender: OutboxSender | None, row_id: int, msg_id: int, *, send_now: bool) -> ServiceReceipt:
+def send(
+    db: Database, sender: OutboxSender | None, row_id: int, msg_id: int, *, send_now: bool
+) -> ServiceReceipt:
     """The fast path after queueing: try at once (the citizen waits, bounded by the client's timeout); a refusal
     raises as the form shows it (a field, or NotEligible); anything else waits in the outbox. The receipt as it
     stands then."""
@@ -117,19 +148,32 @@ def _row(session: Session, request_id: int) -> ServiceRequest:
 def _answer(kind: str, result: dict[str, Any]) -> tuple[str | None, dict[str, Any], str | None]:
     """(reference, detail, message) from the platform's answer, as the outbox stored it."""
     if kind == "bundle":
-        cases = [{k: c.get(k) for k in ("case_number", "matter_code", "status", "promised_date")}
-                 for c in result.get("cases") or ()]
-        return result.get("bundle_number"), {"cases": cases, "accepted_at": result.get("accepted_at")}, \
-            result.get("message")
+        cases = [
+            {k: c.get(k) for k in ("case_number", "matter_code", "status", "promised_date")}
+            for c in result.get("cases") or ()
+        ]
+        return (
+            result.get("bundle_number"),
+            {"cases": cases, "accepted_at": result.get("accepted_at")},
+            result.get("message"),
+        )
     if kind == "ticket":
-        return result.get("ticket_number"), {"promised_reply_days": result.get("promised_reply_days"),
-                                             "accepted_at": result.get("accepted_at")}, None
+        return (
+            result.get("ticket_number"),
+            {
+                "promised_reply_days": result.get("promised_reply_days"),
+                "accepted_at": result.get("accepted_at"),
+            },
+            None,
+        )
     if kind == "rating":
         return result.get("evaluation_id"), {}, None
     return None, {"received_at": result.get("received_at")}, None  # confirmation: an ack
 
 
-def handler(session: Session, msg: OutboxMessage, result: dict[str, Any] | None, error: KioskError | None) -> None:
+def handler(
+    session: Session, msg: OutboxMessage, result: dict[str, Any] | None, error: KioskError | None
+) -> None:
     """The outbox's ref handler for ``service_request`` rows: the answer, or why there is none."""
     from kiosk.outbox import reason_of
 

@@ -139,8 +139,16 @@ def same_card(a: Identity | None, b: Identity | None) -> bool:
     return hmac.compare_digest(a.id_number.encode(), b.id_number.encode())
 
 
-def route_card_event(kind: str, reader: str, *, has_identity: bool, stale: bool, identified: bool, is_staff: bool,
-                     session_reader: str | None) -> CardRoute:
+def route_card_event(
+    kind: str,
+    reader: str,
+    *,
+    has_identity: bool,
+    stale: bool,
+    identified: bool,
+    is_staff: bool,
+    session_reader: str | None,
+) -> CardRoute:
     """Where one reader event goes. ``stale``: the reader still held the previous session's card when it ended.
 
     ``identified`` goes to the identity rules (:func:`on_identified`), then to the screen too; ``stale`` and
@@ -181,8 +189,9 @@ def on_identified(*, same: bool, had_identity: bool, holds_session: bool, card_a
     return OnIdentified(reset=other, keep_old=keep_old)
 
 
-def on_removed(*, has_identity: bool, card_away: bool, holds_session: bool, policy: RemovalPolicy,
-               pad: bool) -> Removal:
+def on_removed(
+    *, has_identity: bool, card_away: bool, holds_session: bool, policy: RemovalPolicy, pad: bool
+) -> Removal:
     """The session's card left its reader. What that means depends on the card and on what the screen is doing.
 
     A door open for them, or an outcome on show (``keep``, pad card): the data goes, the screen stays. A pad card

@@ -92,7 +92,9 @@ class StaffView:
 
 def badge_hash(secret: bytes, uid: str) -> str:
     """The only stored form of a badge UID (domain-separated from ID-number hashes and code HMACs)."""
-    return hmac.new(secret, b"staff-badge\x00" + normalise_badge(uid).encode("ascii"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        secret, b"staff-badge\x00" + normalise_badge(uid).encode("ascii"), hashlib.sha256
+    ).hexdigest()
 
 
 def normalise_badge(uid: str) -> str:
@@ -106,7 +108,9 @@ def parse_roles(roles: Iterable[str]) -> tuple[str, ...]:
     out = sorted({r.strip().lower().replace("-", "_") for r in roles if r.strip()})
     bad = [r for r in out if r not in ROLES]
     if bad or not out:
-        raise BadStaffInput(f"roles: {', '.join(bad) or '(none)'} not allowed; choose from {', '.join(ROLES)}")
+        raise BadStaffInput(
+            f"roles: {', '.join(bad) or '(none)'} not allowed; choose from {', '.join(ROLES)}"
+        )
     return tuple(out)
 
 
@@ -124,8 +128,9 @@ def roles_of(m: StaffMember) -> tuple[str, ...]:
 class StaffDirectory:
     """The directory as a service over the database; every change audited with the acting staff id."""
 
-    def __init__(self, db: Database, secret: bytes, clock: Clock, *, max_failures: int = 5,
-                 lockout_s: float = 900) -> None:
+    def __init__(
+        self, db: Database, secret: bytes, clock: Clock, *, max_failures: int = 5, lockout_s: float = 900
+    ) -> None:
         self.db = db
         self.secret = secret
         self.clock = clock
@@ -140,11 +145,24 @@ class StaffDirectory:
         return m
 
     def _view(self, s: Session, m: StaffMember) -> StaffView:
-        badges = s.execute(select(StaffBadge.uid_last4).where(StaffBadge.member_id == m.id)
-                           .order_by(StaffBadge.id)).scalars().all()
-        return StaffView(m.id, m.staff_id, mask_name(m.display_name), roles_of(m),
-                         m.password_hash is not None and m.disabled_at is None, m.disabled_at is not None,
-                         m.locked_until, tuple(f"****{b}" for b in badges), m.demo)
+        badges = (
+            s.execute(
+                select(StaffBadge.uid_last4).where(StaffBadge.member_id == m.id).order_by(StaffBadge.id)
+            )
+            .scalars()
+            .all()
+        )
+        return StaffView(
+            m.id,
+            m.staff_id,
+            mask_name(m.display_name),
+            roles_of(m),
+            m.password_hash is not None and m.disabled_at is None,
+            m.disabled_at is not None,
+            m.locked_until,
+            tuple(f"****{b}" for b in badges),
+            m.demo,
+        )
 
     def members(self) -> list[StaffView]:
         with self.db.transaction() as s:
@@ -161,21 +179,40 @@ class StaffDirectory:
     def by_badge(self, uid: str) -> StaffView | None:
         """The enabled member holding this badge, or None (a kiosk then falls back to its config's list)."""
         try:
-            h = each_hash(self.secret, badge_hash, uid)  # every active key: badges added before a rotation too
+            h = each_hash(
+                self.secret, badge_hash, uid
+            )  # every active key: badges added before a rotation too
         except BadStaffInput:
             return None
         with self.db.transaction() as s:
-            m = s.execute(select(StaffMember).join(StaffBadge, StaffBadge.member_id == StaffMember.id)
-                          .where(StaffBadge.uid_hash.in_(h))).scalars().first()
+            m = (
+                s.execute(
+                    select(StaffMember)
+                    .join(StaffBadge, StaffBadge.member_id == StaffMember.id)
+                    .where(StaffBadge.uid_hash.in_(h))
+                )
+                .scalars()
+                .first()
+            )
             if m is None or m.disabled_at is not None:
                 return None
             return self._view(s, m)
 
     # --- changing ----------------------------------------------------------------------
-    def add(self, staff_id: str, display_name: str, roles: Sequence[str], *, actor: str,
-            password: str | None = None, demo: bool = False) -> StaffView:
+    def add(
+        self,
+        staff_id: str,
+        display_name: str,
+        roles: Sequence[str],
+        *,
+        actor: str,
+        password: str | None = None,
+        demo: bool = False,
+    ) -> StaffView:
         if not STAFF_ID_RE.fullmatch(staff_id):
-            raise BadStaffInput("a staff id is 2-32 letters, digits, '.', '_' or '-', starting with a letter or digit")
+            raise BadStaffInput(
+                "a staff id is 2-32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
         name = display_name.strip()
         if not name or len(name) > 64:
             raise BadStaffInput("a display name has 1 to 64 characters")
@@ -186,9 +223,16 @@ class StaffDirectory:
             now = self.clock.now()
             if s.execute(select(StaffMember.id).where(StaffMember.staff_id == staff_id)).first():
                 raise StaffError(f"staff id {staff_id!r} is already in the directory")
-            m = StaffMember(staff_id=staff_id, display_name=name, roles=",".join(rs), failed_logins=0, demo=demo,
-                            password_hash=_hasher.hash(password) if password is not None else None,
-                            created_at=now, updated_at=now)
+            m = StaffMember(
+                staff_id=staff_id,
+                display_name=name,
+                roles=",".join(rs),
+                failed_logins=0,
+                demo=demo,
+                password_hash=_hasher.hash(password) if password is not None else None,
+                created_at=now,
+                updated_at=now,
+            )
             s.add(m)
             s.flush()
             audit(s, now, actor, "staff.added", staff_id, roles=list(rs), password=password is not None)
@@ -200,7 +244,12 @@ class StaffDirectory:
         with self.db.transaction() as s:
             now = self.clock.now()
             m = self._get(s, staff_id)
-            m.password_hash, m.failed_logins, m.locked_until, m.updated_at = _hasher.hash(password), 0, None, now
+            m.password_hash, m.failed_logins, m.locked_until, m.updated_at = (
+                _hasher.hash(password),
+                0,
+                None,
+                now,
+            )
             _end_sessions(s, m.id)
             audit(s, now, actor, "staff.password_set", staff_id)
 
@@ -230,11 +279,20 @@ class StaffDirectory:
         with self.db.transaction() as s:
             now = self.clock.now()
             m = self._get(s, staff_id)
-            holder = s.execute(select(StaffBadge.member_id).where(
-                StaffBadge.uid_hash.in_(each_hash(self.secret, badge_hash, u)))).scalars().first()
+            holder = (
+                s.execute(
+                    select(StaffBadge.member_id).where(
+                        StaffBadge.uid_hash.in_(each_hash(self.secret, badge_hash, u))
+                    )
+                )
+                .scalars()
+                .first()
+            )
             if holder is not None:
-                raise StaffError(f"badge ****{u[-4:]} is already registered"
-                                 + (" to this member" if holder == m.id else " to another member"))
+                raise StaffError(
+                    f"badge ****{u[-4:]} is already registered"
+                    + (" to this member" if holder == m.id else " to another member")
+                )
             s.add(StaffBadge(member_id=m.id, uid_hash=h, uid_last4=u[-4:], added_at=now))
             audit(s, now, actor, "staff.badge_added", staff_id, badge=f"****{u[-4:]}")
         return f"****{u[-4:]}"
@@ -244,8 +302,11 @@ class StaffDirectory:
         with self.db.transaction() as s:
             now = self.clock.now()
             m = self._get(s, staff_id)
-            b = s.execute(select(StaffBadge).where(StaffBadge.uid_hash.in_(h), StaffBadge.member_id == m.id)
-                          ).scalars().first()
+            b = (
+                s.execute(select(StaffBadge).where(StaffBadge.uid_hash.in_(h), StaffBadge.member_id == m.id))
+                .scalars()
+                .first()
+            )
             if b is None:
                 raise StaffError(f"member {staff_id!r} holds no such badge")
             s.delete(b)
@@ -260,30 +321,55 @@ class StaffDirectory:
         refused: LoginRefused | None = None
         with self.db.transaction() as s:
             now = self.clock.now()
-            m = s.execute(select(StaffMember).where(StaffMember.staff_id == staff_id).with_for_update()
-                          ).scalar_one_or_none()
+            m = s.execute(
+                select(StaffMember).where(StaffMember.staff_id == staff_id).with_for_update()
+            ).scalar_one_or_none()
             if m is None or m.password_hash is None:
                 _verify(_DUMMY_HASH, password)  # the same time as a wrong password
                 # Never the typed id: it may be a password typed into the wrong box, or a name.
-                audit(s, now, "console", "console.login_failed", "unknown id", reason="unknown", source=source)
+                audit(
+                    s, now, "console", "console.login_failed", "unknown id", reason="unknown", source=source
+                )
                 refused = LoginRefused("wrong staff id or password", reason="unknown")
             elif m.locked_until is not None and m.locked_until > now:
                 left = max(1, int((m.locked_until - now).total_seconds() + 0.999))
                 audit(s, now, "console", "console.login_failed", m.staff_id, reason="locked", source=source)
-                refused = LoginRefused(f"account locked for {left} s after repeated wrong passwords",
-                                       reason="locked", retry_after_s=left)
+                refused = LoginRefused(
+                    f"account locked for {left} s after repeated wrong passwords",
+                    reason="locked",
+                    retry_after_s=left,
+                )
             elif not _verify(m.password_hash, password):
                 m.failed_logins += 1
                 if m.failed_logins >= self.max_failures:
                     m.locked_until, m.failed_logins = now + dt.timedelta(seconds=self.lockout_s), 0
-                    audit(s, now, "console", "console.login_failed", m.staff_id, reason="wrong_password",
-                          source=source)
-                    audit(s, now, "console", "console.account_locked", m.staff_id, seconds=int(self.lockout_s))
-                    refused = LoginRefused(f"account locked for {int(self.lockout_s)} s after repeated wrong "
-                                           "passwords", reason="locked", retry_after_s=int(self.lockout_s))
+                    audit(
+                        s,
+                        now,
+                        "console",
+                        "console.login_failed",
+                        m.staff_id,
+                        reason="wrong_password",
+                        source=source,
+                    )
+                    audit(
+                        s, now, "console", "console.account_locked", m.staff_id, seconds=int(self.lockout_s)
+                    )
+                    refused = LoginRefused(
+                        f"account locked for {int(self.lockout_s)} s after repeated wrong passwords",
+                        reason="locked",
+                        retry_after_s=int(self.lockout_s),
+                    )
                 else:
-                    audit(s, now, "console", "console.login_failed", m.staff_id, reason="wrong_password",
-                          source=source)
+                    audit(
+                        s,
+                        now,
+                        "console",
+                        "console.login_failed",
+                        m.staff_id,
+                        reason="wrong_password",
+                        source=source,
+                    )
                     refused = LoginRefused("wrong staff id or password", reason="wrong_password")
             elif m.disabled_at is not None:
                 audit(s, now, "console", "console.login_failed", m.staff_id, reason="disabled", source=source)
@@ -318,4 +404,3 @@ def _verify(hashed: str, password: str) -> bool:
 def _end_sessions(s: Session, member_pk: int) -> None:
     for cs in s.execute(select(ConsoleSession).where(ConsoleSession.member_id == member_pk)).scalars():
         s.delete(cs)
-

@@ -37,7 +37,9 @@ def _digest(token: str) -> str:
 
 
 class SessionStore:
-    def __init__(self, db: Database, clock: Clock, *, idle_s: float = 1800, max_age_s: float = 12 * 3600) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, *, idle_s: float = 1800, max_age_s: float = 12 * 3600
+    ) -> None:
         self.db = db
         self.clock = clock
         self.idle_s = idle_s
@@ -49,8 +51,14 @@ class SessionStore:
         with self.db.transaction() as s:
             now = self.clock.now()
             m = s.execute(select(StaffMember).where(StaffMember.staff_id == staff_id)).scalar_one()
-            cs = ConsoleSession(token_hash=_digest(token), member_id=m.id, csrf_token=secrets.token_urlsafe(32),
-                                created_at=now, last_seen_at=now, expires_at=now + dt.timedelta(seconds=self.max_age_s))
+            cs = ConsoleSession(
+                token_hash=_digest(token),
+                member_id=m.id,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + dt.timedelta(seconds=self.max_age_s),
+            )
             s.add(cs)
             s.flush()
             # Sessions ended long ago are dropped here rather than by a timer.
@@ -64,13 +72,20 @@ class SessionStore:
         with self.db.transaction() as s:
             now = self.clock.now()
             # One round trip for the session and its member: every page and fragment of the console asks.
-            row = s.execute(select(ConsoleSession, StaffMember).outerjoin(StaffMember, StaffMember.id == ConsoleSession.member_id)
-                            .where(ConsoleSession.token_hash == _digest(token))).one_or_none()
+            row = s.execute(
+                select(ConsoleSession, StaffMember)
+                .outerjoin(StaffMember, StaffMember.id == ConsoleSession.member_id)
+                .where(ConsoleSession.token_hash == _digest(token))
+            ).one_or_none()
             if row is None:
                 return None
             cs, m = row
-            if (m is None or m.disabled_at is not None or now >= cs.expires_at
-                    or now - cs.last_seen_at >= dt.timedelta(seconds=self.idle_s)):
+            if (
+                m is None
+                or m.disabled_at is not None
+                or now >= cs.expires_at
+                or now - cs.last_seen_at >= dt.timedelta(seconds=self.idle_s)
+            ):
                 s.delete(cs)
                 return None
             if (now - cs.last_seen_at).total_seconds() > 5:  # a write per request would be needless load
@@ -81,7 +96,9 @@ class SessionStore:
         if not token:
             return
         with self.db.transaction() as s:
-            cs = s.execute(select(ConsoleSession).where(ConsoleSession.token_hash == _digest(token))).scalar_one_or_none()
+            cs = s.execute(
+                select(ConsoleSession).where(ConsoleSession.token_hash == _digest(token))
+            ).scalar_one_or_none()
             if cs is not None:
                 s.delete(cs)
                 audit(s, self.clock.now(), actor, "console.logout", actor)

@@ -71,8 +71,14 @@ def compose(topics: list[str], text: str | None) -> str:
     return "；".join(parts + ([written] if written else []))
 
 
-def validate_ticket(kind: str, phone: str | None, content: str | None, *, case_number: str | None = None,
-                    matter_code: str | None = None) -> TicketDraft:
+def validate_ticket(
+    kind: str,
+    phone: str | None,
+    content: str | None,
+    *,
+    case_number: str | None = None,
+    matter_code: str | None = None,
+) -> TicketDraft:
     """The platform's rules, locally; ValidationError names the request element (``kind``, ``phone``, ``content``)."""
     if kind not in TICKET_KINDS:
         raise _invalid("kind", f"kind: one of {', '.join(TICKET_KINDS)}", "error.ticket_kind")
@@ -92,8 +98,16 @@ def validate_ticket(kind: str, phone: str | None, content: str | None, *, case_n
 class TicketService:
     """File a 12345 ticket (outbox, receipt) and list a citizen's tickets (live from the platform)."""
 
-    def __init__(self, db: Database, secret: bytes, clock: Clock, sender: OutboxSender | None = None,
-                 platform: Platform | None = None, *, actor: str = "kiosk") -> None:
+    def __init__(
+        self,
+        db: Database,
+        secret: bytes,
+        clock: Clock,
+        sender: OutboxSender | None = None,
+        platform: Platform | None = None,
+        *,
+        actor: str = "kiosk",
+    ) -> None:
         self.db = db
         self.secret = secret
         self.clock = clock
@@ -105,7 +119,9 @@ class TicketService:
     def v11(self) -> bool:
         return bool(getattr(self.platform, "v11", True))
 
-    def submit(self, draft: TicketDraft, applicant: Applicant | None = None, *, send_now: bool = True) -> ServiceReceipt:
+    def submit(
+        self, draft: TicketDraft, applicant: Applicant | None = None, *, send_now: bool = True
+    ) -> ServiceReceipt:
         """Queue SubmitHotlineTicket with a receipt and try it at once; ``applicant`` None: anonymous."""
         if not self.v11:
             raise PlatformFeatureUnavailable("SubmitHotlineTicket needs interface 1.1")
@@ -113,22 +129,56 @@ class TicketService:
         now = self.clock.now()
         with self.db.transaction() as s:
             row = service_requests.create(
-                s, now, "ticket", subject_code=draft.kind, subject_name=draft.case_number or draft.matter_code,
+                s,
+                now,
+                "ticket",
+                subject_code=draft.kind,
+                subject_name=draft.case_number or draft.matter_code,
                 applicant_id_hash=id_hash(self.secret, person.id_number) if person else None,
-                applicant_id_masked=mask_id_number(person.id_number) if person else None)
-            payload = {"ticket": {
-                "kind": draft.kind, "phone": draft.phone, "content": draft.content,
-                "case_number": draft.case_number, "matter_code": draft.matter_code,
-                "applicant": None if person is None else {"id_type": person.id_type, "id_number": person.id_number,
-                                                          "name": person.name, "phone": person.phone},
-            }}
-            msg = enqueue(s, now, "SubmitHotlineTicket", payload, secret=self.secret, sensitive=True,
-                          ref_kind=service_requests.REF_KIND, ref_id=row.id)
+                applicant_id_masked=mask_id_number(person.id_number) if person else None,
+            )
+            payload = {
+                "ticket": {
+                    "kind": draft.kind,
+                    "phone": draft.phone,
+                    "content": draft.content,
+                    "case_number": draft.case_number,
+                    "matter_code": draft.matter_code,
+                    "applicant": None
+                    if person is None
+                    else {
+                        "id_type": person.id_type,
+                        "id_number": person.id_number,
+                        "name": person.name,
+                        "phone": person.phone,
+                    },
+                }
+            }
+            msg = enqueue(
+                s,
+                now,
+                "SubmitHotlineTicket",
+                payload,
+                secret=self.secret,
+                sensitive=True,
+                ref_kind=service_requests.REF_KIND,
+                ref_id=row.id,
+            )
             if self.sender is not None and send_now:
                 self.sender.hold(msg)
-            audit_append(s, now, self.actor, "ticket.queued", f"service_request:{row.id}", kind=draft.kind,
-                         receipt=row.receipt_number, outbox_id=msg.id, anonymous=person is None,
-                         case_number=draft.case_number, matter_code=draft.matter_code)
+            audit_append(
+                s,
+                now,
+                self.actor,
+                "ticket.queued",
+                f"service_request:{row.id}",
+                kind=draft.kind,
+                receipt=row.receipt_number,
+                outbox_id=msg.id,
+                anonymous=person is None,
+                case_number=draft.case_number,
+                matter_code=draft.matter_code,
+            )
             row_id, msg_id = row.id, msg.id
         del payload
         return service_requests.send(self.db, self.sender, row_id, msg_id, send_now=send_now)

@@ -53,8 +53,14 @@ class Utterance:
 class Voice:
     """The kiosk's one voice. Thread-safe; ``say`` returns at once."""
 
-    def __init__(self, engine: SpeechEngine | None, out: AudioOut | None, *, log_size: int = 200,
-                 default_step: int = DEFAULT_STEP) -> None:
+    def __init__(
+        self,
+        engine: SpeechEngine | None,
+        out: AudioOut | None,
+        *,
+        log_size: int = 200,
+        default_step: int = DEFAULT_STEP,
+    ) -> None:
         self.engine = engine
         self.out = out
         self.default_step = default_step
@@ -80,10 +86,18 @@ class Voice:
     # --- what the screens call ---------------------------------------------------------------------------------
     def say(self, screen: str, segments: str | Sequence[str], lang: str) -> Utterance:
         """Say ``segments`` (joined, they are the text) for ``screen``; logged even when muted or silent."""
-        parts = tuple(p for s in ([segments] if isinstance(segments, str) else segments) for p in _DYNAMIC.split(s)
-                      if p.strip())
-        utt = Utterance(screen, "".join(parts) if lang == "zh" else " ".join(p.strip() for p in parts), lang,
-                        time.monotonic())
+        parts = tuple(
+            p
+            for s in ([segments] if isinstance(segments, str) else segments)
+            for p in _DYNAMIC.split(s)
+            if p.strip()
+        )
+        utt = Utterance(
+            screen,
+            "".join(parts) if lang == "zh" else " ".join(p.strip() for p in parts),
+            lang,
+            time.monotonic(),
+        )
         with self._lock:
             self.log.append(utt)
             self._last = (screen, lang, parts)

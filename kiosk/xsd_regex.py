@@ -23,8 +23,9 @@ class XsdPatternError(ValueError):
 def compile_xsd(pattern: str) -> re.Pattern[str]:
     """The pattern translated and compiled; raises XsdPatternError when it is not valid XSD."""
     try:
-        translated = translate_pattern(pattern, xsd_version="1.0", back_references=False,
-                                       lazy_quantifiers=False, anchors=False)
+        translated = translate_pattern(
+            pattern, xsd_version="1.0", back_references=False, lazy_quantifiers=False, anchors=False
+        )
         return re.compile(translated)
     except (RegexError, re.error) as err:
         raise XsdPatternError(f"not a valid XSD pattern: {err}") from err

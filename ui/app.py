@@ -37,12 +37,14 @@ log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).parent
 # Screens for staff and technicians: no help button, no voice (they are not the people the voice guides).
 TAKE_CARD_EVERY_S = 15.0  # the take-your-card reminder repeats this often while the card stays in
-STAFF_SCREENS = frozenset({"pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech",
-                           "staff_commands"})
+STAFF_SCREENS = frozenset(
+    {"pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech", "staff_commands"}
+)
 
 
 ELDER_PAGE = 4  # 适老化: at most four choices on a screen
 ELDER_KEY_SCALE = 1.15  # keys and buttons in elder mode (text is 1.3x, as the larger-text toggle)
+
 
 class KioskApp(App):
     """One per process. ``idle_clock`` is injectable so the inactivity test need not wait a minute."""
@@ -67,11 +69,15 @@ class KioskApp(App):
     citizen_screen = BooleanProperty(True)
     muted = BooleanProperty(False)  # the voice bar's mute, for this session only
     voice_available = BooleanProperty(False)  # a sound output to speak on: the voice bar shows
-    take_card = BooleanProperty(False)  # "请取回您的身份证/社保卡" on show in the header (and said) while a card stays in
+    take_card = BooleanProperty(
+        False
+    )  # "请取回您的身份证/社保卡" on show in the header (and said) while a card stays in
     # The pinyin index every candidate bar uses: the small seed set until the full one is loaded (load_pinyin).
     pinyin_lexicon = ObjectProperty(None)
 
-    def __init__(self, runtime: Runtime, *, idle_clock: Callable[[], float] = time.monotonic, **kw: Any) -> None:
+    def __init__(
+        self, runtime: Runtime, *, idle_clock: Callable[[], float] = time.monotonic, **kw: Any
+    ) -> None:
         super().__init__(**kw)
         self.title = "Hall Kiosk"
         self.rt = runtime
@@ -80,7 +86,9 @@ class KioskApp(App):
         self.catalogue = Catalogue()
         k = self.cfg.kiosk
         self.session = KioskSession(
-            default_language=k.default_language, warning_after_s=k.inactivity_warning_s, countdown_s=k.inactivity_countdown_s
+            default_language=k.default_language,
+            warning_after_s=k.inactivity_warning_s,
+            countdown_s=k.inactivity_countdown_s,
         )
         self.lang = k.default_language
         self._warning: InactivityWarning | None = None
@@ -102,7 +110,9 @@ class KioskApp(App):
         return self.catalogue.t(key, self.lang, **params)
 
     def _apply_sizes(self) -> None:
-        s = theme.Sizes(self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0, ELDER_KEY_SCALE if self.elder else 1.0)
+        s = theme.Sizes(
+            self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0, ELDER_KEY_SCALE if self.elder else 1.0
+        )
         # fs_body first: KLabel's class rule binds it, and a subclass or instance rule that binds another size
         # (TitleLabel's fs_title) must be set after it, or the last binding to fire shrinks every title to body size.
         self.fs_body = s.fs_body
@@ -119,7 +129,9 @@ class KioskApp(App):
 
     def toggle_language(self) -> None:
         langs = self.cfg.kiosk.languages
-        self.set_language(langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs else langs[0])
+        self.set_language(
+            langs[(langs.index(self.lang) + 1) % len(langs)] if self.lang in langs else langs[0]
+        )
 
     def set_elder(self, on: bool) -> None:
         """长辈模式, one tap on the start screen, kept until the session ends: larger text and keys, lists four
@@ -187,6 +199,7 @@ class KioskApp(App):
 
         The index is cached in the data directory; the first start builds it in a child process (a few seconds),
         which is also why this starts after the first frame, like the core."""
+
         def ready(lex: Lexicon) -> None:
             Clock.schedule_once(lambda _dt: self._pinyin_ready(lex), 0)  # back on the UI thread
 
@@ -287,7 +300,7 @@ class KioskApp(App):
                 self._stop_take_card()
 
     def remind_take_card(self, first: list[str] | None = None) -> None:
-        """"请取回您的身份证/社保卡", said now (after ``first``, in one utterance) and again gently every
+        """ "请取回您的身份证/社保卡", said now (after ``first``, in one utterance) and again gently every
         TAKE_CARD_EVERY_S while a card stays in. No card in a reader: only ``first`` is said."""
         if not self.cards_present:
             if first:
@@ -296,7 +309,9 @@ class KioskApp(App):
         self.say([*(first or []), self.t("voice.take_card")])
         self.take_card = True
         if self._take_card_ev is None:
-            self._take_card_ev = Clock.schedule_interval(lambda _dt: self._take_card_again(), TAKE_CARD_EVERY_S)
+            self._take_card_ev = Clock.schedule_interval(
+                lambda _dt: self._take_card_again(), TAKE_CARD_EVERY_S
+            )
 
     def _take_card_again(self) -> None:
         if not self.cards_present or self.session.identified:
@@ -456,9 +471,14 @@ class KioskApp(App):
     def on_card(self, ev: CardEvent) -> None:
         self.touch()
         route = session_rules.route_card_event(
-            ev.kind, ev.reader, has_identity=ev.identity is not None, stale=ev.reader in self.stale_cards,
-            identified=self.session.identified, is_staff=self.session.is_staff,
-            session_reader=self.session.card_reader)
+            ev.kind,
+            ev.reader,
+            has_identity=ev.identity is not None,
+            stale=ev.reader in self.stale_cards,
+            identified=self.session.identified,
+            is_staff=self.session.is_staff,
+            session_reader=self.session.card_reader,
+        )
         if route == "stale":
             # Read again without being lifted (a reader reconnecting re-reads what lies on it): still the
             # previous session's card, never this one's identity.
@@ -486,15 +506,23 @@ class KioskApp(App):
     def _identified(self, identity: Identity, reader: str) -> None:
         old = self.session.identity
         same = session_rules.same_card(old, identity)
-        do = session_rules.on_identified(same=same, had_identity=old is not None,
-                                         holds_session=self.screen.holds_session, card_away=self.card_away.active)
+        do = session_rules.on_identified(
+            same=same,
+            had_identity=old is not None,
+            holds_session=self.screen.holds_session,
+            card_away=self.card_away.active,
+        )
         if do.refuse:
             # Someone else's card while a door stands open for this person: the open flow comes first.
             log.info("another card while a door is open: not used")
             identity.wipe()
             return
         if self.card_away.active:
-            log.info("card put back: session resumed" if same else "another card after the card was lifted: session ended")
+            log.info(
+                "card put back: session resumed"
+                if same
+                else "another card after the card was lifted: session ended"
+            )
         if do.resume:
             self.card_away.close()
         if do.reset:
@@ -508,9 +536,13 @@ class KioskApp(App):
     def _card_removed(self) -> None:
         """A card left the reader. What that means depends on the card and on what the screen is doing."""
         ident = self.session.identity
-        what = session_rules.on_removed(has_identity=ident is not None, card_away=self.card_away.active,
-                                        holds_session=self.screen.holds_session, policy=self.screen.card_removal,
-                                        pad=ident is not None and session_rules.on_pad(ident))
+        what = session_rules.on_removed(
+            has_identity=ident is not None,
+            card_away=self.card_away.active,
+            holds_session=self.screen.holds_session,
+            policy=self.screen.card_removal,
+            pad=ident is not None and session_rules.on_pad(ident),
+        )
         if what == "nothing" or ident is None:
             return
         if what == "wipe_keep_screen":
@@ -542,7 +574,9 @@ class KioskApp(App):
         self.card_away.close()  # a citizen's notice has no business over the staff screens
         for scr in self.sm.screens:
             scr.wipe()  # type: ignore[attr-defined]
-        staff_id = self.rt.staff_id_of(staff_id)  # a badge of the hall's staff directory: its staff id (issue 14)
+        staff_id = self.rt.staff_id_of(
+            staff_id
+        )  # a badge of the hall's staff directory: its staff id (issue 14)
         self.session.enter_staff(role, staff_id, self.idle_clock())  # type: ignore[arg-type]
         who = f"{role}:{staff_id[-4:]}"  # the badge's last digits name the person in the audit, never a name
         self.rt.run(lambda: self.rt.app.audit(who, f"{role}.enter"))

@@ -63,7 +63,10 @@ class InkArea(Widget):
         touch.ungrab(self)
         pts = touch.ud.get("pts") or []
         if pts:
-            self.strokes = [*self.strokes, [(x, self.top - y) for x, y in pts]]  # y downwards for the recognizer
+            self.strokes = [
+                *self.strokes,
+                [(x, self.top - y) for x, y in pts],
+            ]  # y downwards for the recognizer
         return True
 
     def clear(self) -> None:

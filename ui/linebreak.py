@@ -54,7 +54,10 @@ def break_lines(text: str, fits: Callable[[str], bool]) -> str:
             if start + 1 >= n or fits(para[start:]):
                 out.append(para[start:])
                 break
-            lo, hi = start + 1, n  # the longest para[start:end] that fits: lo fits (or is one character), hi not
+            lo, hi = (
+                start + 1,
+                n,
+            )  # the longest para[start:end] that fits: lo fits (or is one character), hi not
             while hi - lo > 1:
                 mid = (lo + hi) // 2
                 if fits(para[start:mid]):

@@ -20,12 +20,15 @@ __all__ = ["TECH_SHELL_EXIT", "build_app", "run"]
 log = logging.getLogger(__name__)
 
 
-def build_app(runtime: Runtime, *, windowed: bool = False, screenshot_dir: Path | None = None,
-              **kw: object) -> object:
+def build_app(
+    runtime: Runtime, *, windowed: bool = False, screenshot_dir: Path | None = None, **kw: object
+) -> object:
     """Configure Kivy, register the CJK font and return a KioskApp on ``runtime`` (not yet running)."""
     from ui.bootstrap import configure, register_font
 
-    font = configure(runtime.cfg.ui, windowed=windowed)  # ConfigError here, before any window, when no CJK font exists
+    font = configure(
+        runtime.cfg.ui, windowed=windowed
+    )  # ConfigError here, before any window, when no CJK font exists
     register_font(font)
     from ui.app import KioskApp
     from ui.shots import ScreenRecorder

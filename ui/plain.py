@@ -30,9 +30,11 @@ def task(t: Translate, kind: str, label: str | None, detail: str | None, number:
     """A staff task: its kind's title, its parcel's case or receipt number (what staff look up or phone about),
     what to do about it, and the core's detail behind the toggle."""
     todo = t(f"task.do.{kind}")
-    return Plain(title=t(f"task.{kind}", label=label or "").strip(),
-                 explain=t("plain.task_number", number=number, todo=todo) if number else todo,
-                 technical=(detail or "").strip())
+    return Plain(
+        title=t(f"task.{kind}", label=label or "").strip(),
+        explain=t("plain.task_number", number=number, todo=todo) if number else todo,
+        technical=(detail or "").strip(),
+    )
 
 
 def check(t: Translate, c: Any) -> Plain:
@@ -50,8 +52,13 @@ def door_test(t: Translate, res: Any, transition: Callable[[dict[str, Any]], str
         return Plain(t("tech.result.skipped", label=res.label), t("tech.plain.skipped"), technical)
     status = status_word(t, res.status)
     if res.closed_after_s is not None:
-        title = t("tech.result.ok", status=status, label=res.label, open_ms=f"{res.open_ms:.0f}",
-                  closed_s=f"{res.closed_after_s:.1f}")
+        title = t(
+            "tech.result.ok",
+            status=status,
+            label=res.label,
+            open_ms=f"{res.open_ms:.0f}",
+            closed_s=f"{res.closed_after_s:.1f}",
+        )
         return Plain(title, "  →  ".join(transition(x) for x in res.transitions), technical)
     key = "not_opened" if res.flow_id is None else "not_closed"
     title = t(f"tech.result.{key}", status=status, label=res.label, open_ms=f"{res.open_ms or 0:.0f}")

@@ -51,10 +51,17 @@ def phone_text(t: Callable[..., str], sent: Sequence[Any]) -> str:
     p = dict(sms.params)
     phone = mask_phone(sms.phone)
     if sms.template in _CODE_TEMPLATES:
-        return t("sim.phone.code", phone=phone, code=p.get("code", ""), cabinet=p.get("cabinet", ""),
-                 expires=p.get("expires", ""))
+        return t(
+            "sim.phone.code",
+            phone=phone,
+            code=p.get("code", ""),
+            cabinet=p.get("cabinet", ""),
+            expires=p.get("expires", ""),
+        )
     if sms.template == "PICKUP_REMINDER":
-        return t("sim.phone.reminder", phone=phone, cabinet=p.get("cabinet", ""), expires=p.get("expires", ""))
+        return t(
+            "sim.phone.reminder", phone=phone, cabinet=p.get("cabinet", ""), expires=p.get("expires", "")
+        )
     return t("sim.phone.other", phone=phone, case=sms.case_number)
 
 

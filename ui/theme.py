@@ -19,7 +19,12 @@ PRIMARY_TEXT = (1, 1, 1, 1)
 SECONDARY = (0.88, 0.91, 0.96, 1)  # pale blue with black text, 17:1
 DANGER = (0.62, 0.0, 0.08, 1)  # 9.6:1 on white
 OK = (0.0, 0.38, 0.13, 1)  # dark green, 7.7:1 on white
-HELP = (0.0, 0.38, 0.13, 1)  # "Get help" in the blue header: green with white text (7.7:1), unlike any other button
+HELP = (
+    0.0,
+    0.38,
+    0.13,
+    1,
+)  # "Get help" in the blue header: green with white text (7.7:1), unlike any other button
 BAND = (1.0, 0.84, 0.0, 1)  # yellow band with black text: "SIMULATED HARDWARE"
 HEADER = (0.04, 0.20, 0.50, 1)
 FOCUS = (1.0, 0.55, 0.0, 1)  # focus ring of the field being typed into

@@ -38,7 +38,9 @@ class UiWatchdog:
             self._event = Clock.schedule_interval(lambda _dt: self.notifier.notify("WATCHDOG=1"), interval)
         block_after = os.environ.get(TEST_BLOCK_ENV)
         if block_after:
-            log.warning("%s set: the UI thread will block after %s s (test hook)", TEST_BLOCK_ENV, block_after)
+            log.warning(
+                "%s set: the UI thread will block after %s s (test hook)", TEST_BLOCK_ENV, block_after
+            )
             Clock.schedule_once(lambda _dt: threading.Event().wait(), float(block_after))
 
     def stopping(self) -> None:

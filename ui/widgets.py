@@ -163,7 +163,6 @@ class KeyPad(GridLayout):
     def press(self, key: str) -> None:
         self.dispatch("on_key", key)
 
-
     def on_kv_post(self, _base: Any) -> None:
         self.build_keys()
 
@@ -285,8 +284,11 @@ class LetterKeyboard(StackLayout):
             if key == "'" and bar.letters:
                 bar.add_letter(key)
                 return
-            if (key == "back" and bar.backspace()) or (key == "clear" and bar.clear()) or (
-                    key == "space" and bar.commit_first()):
+            if (
+                (key == "back" and bar.backspace())
+                or (key == "clear" and bar.clear())
+                or (key == "space" and bar.commit_first())
+            ):
                 return
             if key.isdigit() or key in ("-", "'"):
                 bar.commit_first()  # "北京 3" is typed as bei jing 3: the word, then the digit
@@ -319,8 +321,13 @@ class CabinetView(Widget):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        self.bind(pos=self._redraw, size=self._redraw, slots=self._redraw, highlight=self._redraw,
-                  font_size=self._redraw)
+        self.bind(
+            pos=self._redraw,
+            size=self._redraw,
+            slots=self._redraw,
+            highlight=self._redraw,
+            font_size=self._redraw,
+        )
 
     def columns(self) -> list[list[Any]]:
         n = max(1, int(self.rows_per_column))
@@ -351,11 +358,17 @@ class CabinetView(Widget):
                     Rectangle(pos=(x, y), size=(col_w, h))
                     Color(*theme.TEXT)
                     Line(rectangle=(x, y, col_w, h), width=4 if is_hl else 1)
-                    text = CoreLabel(text=slot.label, font_size=self.font_size * (1.4 if is_hl else 1.0), bold=is_hl)
+                    text = CoreLabel(
+                        text=slot.label, font_size=self.font_size * (1.4 if is_hl else 1.0), bold=is_hl
+                    )
                     text.refresh()
                     tex = text.texture
                     Color(*((1, 1, 1, 1) if off else theme.TEXT))
-                    Rectangle(texture=tex, size=tex.size, pos=(x + (col_w - tex.width) / 2, y + (h - tex.height) / 2))
+                    Rectangle(
+                        texture=tex,
+                        size=tex.size,
+                        pos=(x + (col_w - tex.width) / 2, y + (h - tex.height) / 2),
+                    )
                     top = y - gap
 
 

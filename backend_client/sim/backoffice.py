@@ -19,7 +19,9 @@ from backend_client.sim.rules import add_working_days, platform_date
 from kiosk.platform_models import Applicant, Assistant, Bundle, CaseStatus, DeliveryMode, MailAddress, Matter
 
 # A fictitious demo applicant with a valid GB 11643 number (check digit right), born 1958.
-DEMO_APPLICANT = Applicant(id_type="RESIDENT_ID", id_number="110105195803121232", name="张三", phone="13800138000")
+DEMO_APPLICANT = Applicant(
+    id_type="RESIDENT_ID", id_number="110105195803121232", name="张三", phone="13800138000"
+)
 # A second one, too young for the senior card (REFUSED demo), no phone (SMS not deliverable).
 DEMO_APPLICANT_2 = Applicant(id_type="RESIDENT_ID", id_number="310104199005072113", name="李四")
 
@@ -116,7 +118,9 @@ class BackOffice:
         self.bundles: dict[str, Bundle] = {b.code: b for b in BUNDLES}
         self.bundle_filings: dict[str, list[str]] = {}  # bundle number -> member case numbers
         self.tickets: dict[str, SimTicket] = {}
-        self.assists: deque[dict[str, Any]] = deque(maxlen=1000)  # the newest help calls (a demo runs for months)
+        self.assists: deque[dict[str, Any]] = deque(
+            maxlen=1000
+        )  # the newest help calls (a demo runs for months)
         self.assist_seq = itertools.count(1)
         self.holidays: set[dt.date] = set()  # public holidays: no working day (add the year's as published)
         # The test endpoint moves tickets and 差评 along by itself after these many seconds (None: only by hand):
@@ -129,7 +133,9 @@ class BackOffice:
             self._seed()
 
     # --- catalog ---------------------------------------------------------------
-    def publish_catalog(self, matters: list[Matter] | None = None, bundles: list[Bundle] | None = None) -> str:
+    def publish_catalog(
+        self, matters: list[Matter] | None = None, bundles: list[Bundle] | None = None
+    ) -> str:
         """Replace (or just republish) the catalog; returns the new catalogVersion."""
         with self.lock:
             if matters is not None:
@@ -160,15 +166,32 @@ class BackOffice:
         return f"ZW{self.now():%Y%m%d}{next(self._seq):06d}"
 
     def create_case(
-        self, applicant: Applicant, matter_code: str, delivery_mode: DeliveryMode = "LOCKER",
-        status: CaseStatus = "RECEIVED", *, fields: dict[str, str] | None = None, note: str | None = None,
+        self,
+        applicant: Applicant,
+        matter_code: str,
+        delivery_mode: DeliveryMode = "LOCKER",
+        status: CaseStatus = "RECEIVED",
+        *,
+        fields: dict[str, str] | None = None,
+        note: str | None = None,
         kiosk_id: str | None = None,
     ) -> SimCase:
         """File a case directly (as a clerk at a window would); returns it."""
         with self.lock:
             now = self.now()
-            case = SimCase(self.new_case_number(), matter_code, self.matters[matter_code].name, applicant,
-                           delivery_mode, status, now, now, dict(fields or {}), note, kiosk_id)
+            case = SimCase(
+                self.new_case_number(),
+                matter_code,
+                self.matters[matter_code].name,
+                applicant,
+                delivery_mode,
+                status,
+                now,
+                now,
+                dict(fields or {}),
+                note,
+                kiosk_id,
+            )
             self.cases[case.number] = case
             return case
 
@@ -201,15 +224,27 @@ class BackOffice:
                 self.cases[number].delivery_mode = delivery_mode
             return self.set_status(number, "APPROVED", "已办结，请按约定方式领取")
 
-    def refuse(self, number: str, note: str = "材料不符合要求", *, reason: str | None = None,
-               next_step: str | None = None) -> SimCase:
+    def refuse(
+        self,
+        number: str,
+        note: str = "材料不符合要求",
+        *,
+        reason: str | None = None,
+        next_step: str | None = None,
+    ) -> SimCase:
         with self.lock:
             case = self.set_status(number, "REFUSED", note)
             case.reason, case.next_step = reason or note, next_step
             return case
 
-    def request_material(self, number: str, note: str = "请补正材料", *, reason: str | None = None,
-                         next_step: str | None = None) -> SimCase:
+    def request_material(
+        self,
+        number: str,
+        note: str = "请补正材料",
+        *,
+        reason: str | None = None,
+        next_step: str | None = None,
+    ) -> SimCase:
         with self.lock:
             case = self.set_status(number, "NEED_MORE_MATERIAL", note)
             case.reason, case.next_step = reason or note, next_step
@@ -238,7 +273,9 @@ class BackOffice:
             t.status, t.department, t.updated_at = "ASSIGNED", department, self.now()
             return t
 
-    def reply_ticket(self, number: str, reply: str = "您反映的问题已收悉并处理，如有疑问请致电12345。") -> SimTicket:
+    def reply_ticket(
+        self, number: str, reply: str = "您反映的问题已收悉并处理，如有疑问请致电12345。"
+    ) -> SimTicket:
         with self.lock:
             t = self.tickets[number]
             if t.department is None:
@@ -258,8 +295,11 @@ class BackOffice:
         """An applicant's tickets, newest first (anonymous ones are followed by number only)."""
         with self.lock:
             self._advance()
-            found = [t for t in self.tickets.values() if t.applicant is not None
-                     and t.applicant.id_number == id_number.upper()]
+            found = [
+                t
+                for t in self.tickets.values()
+                if t.applicant is not None and t.applicant.id_number == id_number.upper()
+            ]
         return sorted(found, key=lambda t: (t.submitted_at, t.number), reverse=True)
 
     # --- 好差评 ------------------------------------------------------------------------
@@ -274,8 +314,11 @@ class BackOffice:
             ev = next(e for e in self.evaluations if e["id"] == evaluation_id)
             if ev["status"] != "RECTIFYING":
                 raise ValueError(f"evaluation {evaluation_id} is {ev['status']}, not RECTIFYING")
-            default = ("已核实并整改：加强窗口引导，缩短办理时间。" if ev["round"] == 1
-                       else "经督办，已责成相关部门整改到位，欢迎继续监督。")
+            default = (
+                "已核实并整改：加强窗口引导，缩短办理时间。"
+                if ev["round"] == 1
+                else "经督办，已责成相关部门整改到位，欢迎继续监督。"
+            )
             ev["status"], ev["reply"], ev["replied_at"] = "REPLIED", reply or default, self.now()
             ev["updated_at"] = ev["replied_at"]
             return ev
@@ -284,8 +327,11 @@ class BackOffice:
         """An applicant's identified ratings, newest first."""
         with self.lock:
             self._advance()
-            found = [e for e in self.evaluations if e.get("applicant") is not None
-                     and e["applicant"].id_number == id_number.upper()]
+            found = [
+                e
+                for e in self.evaluations
+                if e.get("applicant") is not None and e["applicant"].id_number == id_number.upper()
+            ]
         return sorted(found, key=lambda e: (e["submitted_at"], e["id"]), reverse=True)
 
     def _advance(self) -> None:
@@ -303,7 +349,9 @@ class BackOffice:
             elif t.status == "REPLIED" and since >= timing.get("close", 60):
                 self.close_ticket(t.number)
         for e in self.evaluations:
-            if e.get("status") == "RECTIFYING" and (now - e["updated_at"]).total_seconds() >= timing.get("rectify", 10):
+            if e.get("status") == "RECTIFYING" and (now - e["updated_at"]).total_seconds() >= timing.get(
+                "rectify", 10
+            ):
                 self.reply_evaluation(e["id"])
 
     def withdraw(self, number: str) -> SimCase:
@@ -317,17 +365,30 @@ class BackOffice:
     def _seed(self) -> None:
         # Demo cases: one finished and waiting for the cabinet, one in review, one long delivered, one needing
         # material, one refused, one mailed (dispatched: courier and waybill show).
-        first = self.create_case(DEMO_APPLICANT, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "就业", "copies": "1"})
+        first = self.create_case(
+            DEMO_APPLICANT, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "就业", "copies": "1"}
+        )
         self.approve(first.number)
         self.create_case(DEMO_APPLICANT, "RS-SSC-REISSUE", "LOCKER", "IN_REVIEW", fields={"reason": "遗失"})
         self.create_case(DEMO_APPLICANT, "GJJ-DEPOSIT-CERT", "WINDOW", "DELIVERED")
-        self.approve(self.create_case(DEMO_APPLICANT_2, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "入学"}).number)
+        self.approve(
+            self.create_case(DEMO_APPLICANT_2, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "入学"}).number
+        )
         more = self.create_case(DEMO_APPLICANT, "MZ-ELDER-CARD", "LOCKER", fields={"phone": "13800138000"})
-        self.request_material(more.number, "请补充近期一寸免冠彩色照片2张",
-                              next_step="请在自助机“投递材料”中投入照片，或到民政窗口提交")
-        refused = self.create_case(DEMO_APPLICANT_2, "RS-SSC-REISSUE", "WINDOW", fields={"reason": "信息变更"})
-        self.refuse(refused.number, "不予受理", reason="信息变更须本人持户口簿到窗口办理",
-                    next_step="请携带身份证和户口簿到社保窗口办理")
+        self.request_material(
+            more.number,
+            "请补充近期一寸免冠彩色照片2张",
+            next_step="请在自助机“投递材料”中投入照片，或到民政窗口提交",
+        )
+        refused = self.create_case(
+            DEMO_APPLICANT_2, "RS-SSC-REISSUE", "WINDOW", fields={"reason": "信息变更"}
+        )
+        self.refuse(
+            refused.number,
+            "不予受理",
+            reason="信息变更须本人持户口簿到窗口办理",
+            next_step="请携带身份证和户口簿到社保窗口办理",
+        )
         mailed = self.create_case(DEMO_APPLICANT, "RS-SSC-REISSUE", "MAIL", fields={"reason": "损坏"})
         self.approve(mailed.number)
         self.dispatch(mailed.number, "1190512345678")

@@ -7,9 +7,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 FaultKind = Literal["slow", "reset", "http500", "garbage", "invalid", "platform"]
-FAULT_CODES = ("AUTH_FAILED", "INVALID_FIELD", "UNKNOWN_MATTER", "UNKNOWN_CASE", "CONFLICT",
-               "RATE_LIMITED", "MAINTENANCE", "INTERNAL",
-               "UNKNOWN_BUNDLE", "UNKNOWN_TICKET", "UNKNOWN_EVALUATION", "NOT_ELIGIBLE")  # the last four: 1.1
+FAULT_CODES = (
+    "AUTH_FAILED",
+    "INVALID_FIELD",
+    "UNKNOWN_MATTER",
+    "UNKNOWN_CASE",
+    "CONFLICT",
+    "RATE_LIMITED",
+    "MAINTENANCE",
+    "INTERNAL",
+    "UNKNOWN_BUNDLE",
+    "UNKNOWN_TICKET",
+    "UNKNOWN_EVALUATION",
+    "NOT_ELIGIBLE",
+)  # the last four: 1.1
 
 
 @dataclass(eq=False)
@@ -49,35 +60,62 @@ class FaultSwitch:
         """Answer after delay_s; the request itself is carried out first (the client may time out)."""
         return self.arm(Fault("slow", operation, times, delay_s=delay_s, after_processing=True))
 
-    def reset(self, *, times: int | None = 1, operation: str | None = None, after_processing: bool = False) -> Fault:
+    def reset(
+        self, *, times: int | None = 1, operation: str | None = None, after_processing: bool = False
+    ) -> Fault:
         """Drop the TCP connection with a RST instead of answering."""
         return self.arm(Fault("reset", operation, times, after_processing=after_processing))
 
     def http500(
-        self, *, times: int | None = 1, operation: str | None = None, after_processing: bool = False,
-        status: int = 500, empty: bool = False,
+        self,
+        *,
+        times: int | None = 1,
+        operation: str | None = None,
+        after_processing: bool = False,
+        status: int = 500,
+        empty: bool = False,
     ) -> Fault:
         """Answer with an HTML error page (or, with empty, no body) as a broken gateway does."""
-        return self.arm(Fault("http500", operation, times, after_processing=after_processing, status=status,
-                              empty=empty))
+        return self.arm(
+            Fault("http500", operation, times, after_processing=after_processing, status=status, empty=empty)
+        )
 
-    def garbage(self, *, times: int | None = 1, operation: str | None = None, after_processing: bool = False) -> Fault:
+    def garbage(
+        self, *, times: int | None = 1, operation: str | None = None, after_processing: bool = False
+    ) -> Fault:
         """Answer 200 with a body that is not XML."""
         return self.arm(Fault("garbage", operation, times, after_processing=after_processing))
 
-    def invalid_reply(self, *, times: int | None = 1, operation: str | None = None, after_processing: bool = False) -> Fault:
+    def invalid_reply(
+        self, *, times: int | None = 1, operation: str | None = None, after_processing: bool = False
+    ) -> Fault:
         """Answer 200 with a well-formed SOAP reply that breaks the WSDL's schema."""
         return self.arm(Fault("invalid", operation, times, after_processing=after_processing))
 
     def platform_fault(
-        self, code: str, *, times: int | None = 1, operation: str | None = None, message: str = "",
-        field: str | None = None, retry_after_s: int | None = None,
+        self,
+        code: str,
+        *,
+        times: int | None = 1,
+        operation: str | None = None,
+        message: str = "",
+        field: str | None = None,
+        retry_after_s: int | None = None,
     ) -> Fault:
         """Answer with a SOAP Fault carrying this PlatformFault code (nothing is carried out)."""
         if retry_after_s is None and code in ("RATE_LIMITED", "MAINTENANCE"):
             retry_after_s = 30
-        return self.arm(Fault("platform", operation, times, code=code, message=message or f"simulated {code}",
-                              field=field, retry_after_s=retry_after_s))
+        return self.arm(
+            Fault(
+                "platform",
+                operation,
+                times,
+                code=code,
+                message=message or f"simulated {code}",
+                field=field,
+                retry_after_s=retry_after_s,
+            )
+        )
 
     def clear(self) -> None:
         """Disarm every fault."""

@@ -30,18 +30,27 @@ from kiosk.xsd_regex import xsd_match
 
 T = ElementMaker(namespace=NS, nsmap={"tns": NS})
 LIST_LIMIT = 50
-NOTICE_PARAMS = {"PICKUP_READY": ("cabinet", "code", "expires"), "PICKUP_REMINDER": ("cabinet", "expires"),
-                 "DROPOFF_RECEIVED": (), "PICKUP_CODE_RESEND": ("cabinet", "code", "expires")}
+NOTICE_PARAMS = {
+    "PICKUP_READY": ("cabinet", "code", "expires"),
+    "PICKUP_REMINDER": ("cabinet", "expires"),
+    "DROPOFF_RECEIVED": (),
+    "PICKUP_CODE_RESEND": ("cabinet", "code", "expires"),
+}
 MAIL_PARTS = ("recipient", "phone", "province", "city", "district", "street", "detail", "postcode")
 REFUSE_AT_KIOSK = {  # (matter, field, value): refused at once, with why and what to do instead
-    ("RS-SSC-REISSUE", "reason", "信息变更"): ("信息变更须本人持户口簿到窗口办理", "请携带身份证和户口簿到社保窗口办理"),
+    ("RS-SSC-REISSUE", "reason", "信息变更"): (
+        "信息变更须本人持户口簿到窗口办理",
+        "请携带身份证和户口簿到社保窗口办理",
+    ),
 }
 
 
 class SimFault(Exception):
     """A PlatformFault the simulator answers with."""
 
-    def __init__(self, code: str, message: str, field: str | None = None, retry_after_s: int | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, field: str | None = None, retry_after_s: int | None = None
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.field, self.retry_after_s = code, message, field, retry_after_s
 
@@ -179,8 +188,12 @@ def applicant_of(req: etree._Element, ctx: Ctx, element: str = "applicant") -> A
             id_number = validate_id_number(id_number)
         except ValueError as err:
             raise SimFault("INVALID_FIELD", f"applicant ID number: {err}", field="idNumber") from None
-    return Applicant(id_type=id_type, id_number=id_number.upper(), name=_t(a, "name") or "",  # type: ignore[arg-type]
-                     phone=_t(a, "phone"))
+    return Applicant(
+        id_type=id_type,
+        id_number=id_number.upper(),
+        name=_t(a, "name") or "",  # type: ignore[arg-type]
+        phone=_t(a, "phone"),
+    )
 
 
 def check_eligible(matter: Matter, applicant: Applicant, ctx: Ctx, *, always_v11: bool = False) -> None:
@@ -193,7 +206,9 @@ def check_eligible(matter: Matter, applicant: Applicant, ctx: Ctx, *, always_v11
     raise SimFault("INVALID_FIELD", f"{matter.name}（{matter.code}）：{why}", field="applicant")
 
 
-def mail_address_of(req: etree._Element, mode: str | None, ctx: Ctx, *, always_v11: bool = False) -> MailAddress | None:
+def mail_address_of(
+    req: etree._Element, mode: str | None, ctx: Ctx, *, always_v11: bool = False
+) -> MailAddress | None:
     """The MAIL rules: an address with MAIL only, every part filled (the schema has checked the formats)."""
     el = req.find(f"{{{NS}}}mailAddress")
     v11 = ctx.v11 or always_v11
@@ -207,9 +222,16 @@ def mail_address_of(req: etree._Element, mode: str | None, ctx: Ctx, *, always_v
     for p in ("recipient", "phone", "province", "city", "district", "street", "detail"):
         if parts[p] is not None and not parts[p].strip():
             raise SimFault("INVALID_FIELD", f"mailAddress {p} is blank", field=f"mailAddress.{p}")
-    return MailAddress(recipient=parts["recipient"] or "", phone=parts["phone"] or "", province=parts["province"] or "",
-                       city=parts["city"] or "", district=parts["district"] or "", detail=parts["detail"] or "",
-                       street=parts["street"], postcode=parts["postcode"])
+    return MailAddress(
+        recipient=parts["recipient"] or "",
+        phone=parts["phone"] or "",
+        province=parts["province"] or "",
+        city=parts["city"] or "",
+        district=parts["district"] or "",
+        detail=parts["detail"] or "",
+        street=parts["street"],
+        postcode=parts["postcode"],
+    )
 
 
 def assistant_of(req: etree._Element) -> Assistant | None:
@@ -219,8 +241,11 @@ def assistant_of(req: etree._Element) -> Assistant | None:
         return None
     mode, consent = _t(el, "mode") or "", (_t(el, "consentRecorded") or "") in ("true", "1")
     if mode == "PROXY" and not consent:
-        raise SimFault("INVALID_FIELD", "代办 (PROXY) needs the applicant's recorded consent",
-                       field="assistedBy.consentRecorded")
+        raise SimFault(
+            "INVALID_FIELD",
+            "代办 (PROXY) needs the applicant's recorded consent",
+            field="assistedBy.consentRecorded",
+        )
     return Assistant(staff_id=_t(el, "staffId") or "", mode=mode, consent_recorded=consent)  # type: ignore[arg-type]
 
 
@@ -263,7 +288,9 @@ def submit_application(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._
         case.reason, case.next_step = refusal
     # A 1.0 kiosk knows no instant answer: RECEIVED, and the case is APPROVED right after.
     shown = "RECEIVED" if status == "APPROVED" and not ctx.v11 else status
-    res = T.SubmitApplicationResponse(T.caseNumber(case.number), T.status(shown), T.acceptedAt(ts(case.created_at)))
+    res = T.SubmitApplicationResponse(
+        T.caseNumber(case.number), T.status(shown), T.acceptedAt(ts(case.created_at))
+    )
     if status in ("RECEIVED", "APPROVED"):
         days = 0 if status == "APPROVED" else matter.promised_days
         res.append(T.promisedDate(bo.promised_date(ctx.now, days).isoformat()))
@@ -280,16 +307,24 @@ def next_step_of(c: SimCase) -> str | None:
     if c.status == "NEED_MORE_MATERIAL":
         return "请在自助机“投递材料”中投入补正材料，或到窗口提交"
     if c.status == "APPROVED":
-        return {"LOCKER": "结果将放入智能柜，取件码以短信发送", "WINDOW": "请携带身份证到窗口领取",
-                "MAIL": "结果将通过EMS免费邮寄，请留意快递信息"}.get(c.delivery_mode)
+        return {
+            "LOCKER": "结果将放入智能柜，取件码以短信发送",
+            "WINDOW": "请携带身份证到窗口领取",
+            "MAIL": "结果将通过EMS免费邮寄，请留意快递信息",
+        }.get(c.delivery_mode)
     if c.status == "READY_FOR_PICKUP":
         return "请到智能柜取件：输入短信中的取件码，或刷身份证"
     return None
 
 
 def summary_xml(c: SimCase, v11: bool) -> etree._Element:
-    el = T.case(T.caseNumber(c.number), T.matterCode(c.matter_code), T.matterName(c.matter_name),
-                T.status(c.status), T.updatedAt(ts(c.updated_at)))
+    el = T.case(
+        T.caseNumber(c.number),
+        T.matterCode(c.matter_code),
+        T.matterName(c.matter_name),
+        T.status(c.status),
+        T.updatedAt(ts(c.updated_at)),
+    )
     _opt(el, "note", c.note)
     if v11:
         if c.status in ("REFUSED", "NEED_MORE_MATERIAL"):
@@ -316,8 +351,13 @@ def get_delivery_ticket(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree.
     a = c.applicant
     app = T.applicant(T.idType(a.id_type), T.idNumber(a.id_number), T.name(a.name))
     _opt(app, "phone", a.phone)
-    return T.GetDeliveryTicketResponse(T.caseNumber(c.number), T.matterName(c.matter_name), app,
-                                       T.deliveryMode(c.delivery_mode), T.status(c.status))
+    return T.GetDeliveryTicketResponse(
+        T.caseNumber(c.number),
+        T.matterName(c.matter_name),
+        app,
+        T.deliveryMode(c.delivery_mode),
+        T.status(c.status),
+    )
 
 
 def ack(now: dt.datetime, accepted: bool = True) -> etree._Element:
@@ -335,15 +375,19 @@ def report_delivery(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._Ele
     if event in moves:
         allowed, to, mode = moves[event]
         if c.status not in allowed or (event == "DEPOSITED" and c.delivery_mode != "LOCKER"):
-            raise SimFault("INVALID_FIELD", f"{event} does not fit a {c.delivery_mode} case in status {c.status}",
-                           field="event")
+            raise SimFault(
+                "INVALID_FIELD",
+                f"{event} does not fit a {c.delivery_mode} case in status {c.status}",
+                field="event",
+            )
         c.delivery_mode = mode
         bo.set_status(c.number, to)
     elif c.status == "NEED_MORE_MATERIAL":  # DROPOFF_RECEIVED: the missing materials arrived
         bo.set_status(c.number, "IN_REVIEW", "补正材料已收到")
     occurred = dt.datetime.fromisoformat((_t(req, "occurredAt") or "").replace("Z", "+00:00"))
-    report = DeliveryReport(c.number, event, _t(req, "cabinetId") or "", _t(req, "compartment") or "", occurred,
-                            ctx.kiosk_id)
+    report = DeliveryReport(
+        c.number, event, _t(req, "cabinetId") or "", _t(req, "compartment") or "", occurred, ctx.kiosk_id
+    )
     append_bounded(bo.deliveries, report, SENT_LOG)
     return T.ReportDeliveryResponse(ack(ctx.now))
 
@@ -356,11 +400,17 @@ def notify_applicant(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._El
     params = {(_t(p, "key") or ""): (p.findtext(f"{{{NS}}}value") or "") for p in _all(req, "param")}
     missing = [k for k in NOTICE_PARAMS.get(template, ()) if not params.get(k, "").strip()]
     if missing:
-        raise SimFault("INVALID_FIELD", f"template {template} needs param {', '.join(missing)}",
-                       field=f"param.{missing[0]}" if ctx.v11 else "param")
+        raise SimFault(
+            "INVALID_FIELD",
+            f"template {template} needs param {', '.join(missing)}",
+            field=f"param.{missing[0]}" if ctx.v11 else "param",
+        )
     if template == "PICKUP_REMINDER" and "code" in params:
-        raise SimFault("INVALID_FIELD", "a PICKUP_REMINDER never repeats the pickup code",
-                       field="param.code" if ctx.v11 else "param")
+        raise SimFault(
+            "INVALID_FIELD",
+            "a PICKUP_REMINDER never repeats the pickup code",
+            field="param.code" if ctx.v11 else "param",
+        )
     append_bounded(bo.sms, SentSms(c.number, c.applicant.phone, template, params, ctx.now), SENT_LOG)
     return T.NotifyApplicantResponse(ack(ctx.now, accepted=c.applicant.phone is not None))
 
@@ -389,26 +439,47 @@ def submit_evaluation(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._E
     applicant = applicant_of(req, ctx)
     eid = f"EV{ctx.now:%Y%m%d}{len(bo.evaluations) + 1:06d}"
     name = case.matter_name if case is not None else (matter.name if matter is not None else None)
-    bo.evaluations.append({
-        "id": eid, "case_number": number, "matter_code": code or (case.matter_code if case else None),
-        "matter_name": name, "rating": rating, "reasons": reasons, "comment": _t(req, "comment"),
-        "kiosk_id": ctx.kiosk_id, "applicant": applicant,
-        "status": "RECORDED" if rating >= 3 else "RECTIFYING", "round": 1,
-        "department": _department_of(bo, case, matter), "reply": None, "replied_at": None,
-        "submitted_at": ctx.now, "updated_at": ctx.now,
-    })
+    bo.evaluations.append(
+        {
+            "id": eid,
+            "case_number": number,
+            "matter_code": code or (case.matter_code if case else None),
+            "matter_name": name,
+            "rating": rating,
+            "reasons": reasons,
+            "comment": _t(req, "comment"),
+            "kiosk_id": ctx.kiosk_id,
+            "applicant": applicant,
+            "status": "RECORDED" if rating >= 3 else "RECTIFYING",
+            "round": 1,
+            "department": _department_of(bo, case, matter),
+            "reply": None,
+            "replied_at": None,
+            "submitted_at": ctx.now,
+            "updated_at": ctx.now,
+        }
+    )
     return T.SubmitEvaluationResponse(T.evaluationId(eid))
 
 
 def heartbeat(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._Element:
     devices = [(_t(d, "name"), _t(d, "state"), _t(d, "detail")) for d in _all(req, "device")]
-    bo.heartbeats[ctx.kiosk_id] = {"at": ctx.now, "software_version": _t(req, "softwareVersion"), "devices": devices}
+    bo.heartbeats[ctx.kiosk_id] = {
+        "at": ctx.now,
+        "software_version": _t(req, "softwareVersion"),
+        "devices": devices,
+    }
     return T.HeartbeatResponse(T.serverTime(ts(ctx.now, precise=True)), T.catalogVersion(bo.catalog_version))
 
 
 Handler = Callable[[BackOffice, etree._Element, Ctx], etree._Element]
 HANDLERS_V10: dict[str, Handler] = {
-    "GetMatterCatalog": get_matter_catalog, "SubmitApplication": submit_application, "QueryCases": query_cases,
-    "GetDeliveryTicket": get_delivery_ticket, "ReportDelivery": report_delivery,
-    "NotifyApplicant": notify_applicant, "SubmitEvaluation": submit_evaluation, "Heartbeat": heartbeat,
+    "GetMatterCatalog": get_matter_catalog,
+    "SubmitApplication": submit_application,
+    "QueryCases": query_cases,
+    "GetDeliveryTicket": get_delivery_ticket,
+    "ReportDelivery": report_delivery,
+    "NotifyApplicant": notify_applicant,
+    "SubmitEvaluation": submit_evaluation,
+    "Heartbeat": heartbeat,
 }

@@ -43,7 +43,9 @@ def submit_bundle(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._Eleme
         raise SimFault("UNKNOWN_BUNDLE", f"bundle {code} names a matter no longer in the catalog")
     mode = _t(req, "deliveryMode")
     if mode not in bundle.delivery_modes:
-        raise SimFault("INVALID_FIELD", f"delivery mode {mode} not offered for bundle {code}", field="deliveryMode")
+        raise SimFault(
+            "INVALID_FIELD", f"delivery mode {mode} not offered for bundle {code}", field="deliveryMode"
+        )
     applicant = applicant_of(req, ctx)
     assert applicant is not None  # the schema requires it
     for m in members:
@@ -53,7 +55,9 @@ def submit_bundle(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._Eleme
     helper = assistant_of(req)
     given: dict[str, str] = {}
     for f in _all(req, "field"):
-        given.setdefault(_t(f, "key") or "", f.findtext(f"{{{NS}}}value") or "")  # keys matching nothing: ignored
+        given.setdefault(
+            _t(f, "key") or "", f.findtext(f"{{{NS}}}value") or ""
+        )  # keys matching nothing: ignored
     shared = {s.key: s for s in bundle.shared_fields}
     for key, spec in shared.items():
         value = given.get(key, "")
@@ -91,8 +95,15 @@ def submit_bundle(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._Eleme
     for m, values in zip(members, per_member, strict=True):
         assert m is not None
         status = "APPROVED" if m.instant else "RECEIVED"
-        case = bo.create_case(applicant, m.code, mode, status, fields=values,  # type: ignore[arg-type]
-                              note="秒批秒办：已办结" if m.instant else "已受理", kiosk_id=ctx.kiosk_id)
+        case = bo.create_case(
+            applicant,
+            m.code,
+            mode,
+            status,
+            fields=values,  # type: ignore[arg-type]
+            note="秒批秒办：已办结" if m.instant else "已受理",
+            kiosk_id=ctx.kiosk_id,
+        )
         case.mail_address, case.assisted_by, case.bundle_number = mail, helper, number
         filed.append(case.number)
         bc = T.case(T.caseNumber(case.number), T.matterCode(m.code), T.status(status))
@@ -114,17 +125,31 @@ def submit_hotline_ticket(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etre
     if code is not None and code not in bo.matters:
         raise SimFault("UNKNOWN_MATTER", f"matter {code} is not in the catalog")
     kind = _t(req, "kind") or ""
-    t = SimTicket(number=bo.new_ticket_number(), kind=kind, phone=_t(req, "phone") or "", content=content,
-                  submitted_at=ctx.now, applicant=applicant_of(req, ctx), case_number=number, matter_code=code,
-                  kiosk_id=ctx.kiosk_id)
+    t = SimTicket(
+        number=bo.new_ticket_number(),
+        kind=kind,
+        phone=_t(req, "phone") or "",
+        content=content,
+        submitted_at=ctx.now,
+        applicant=applicant_of(req, ctx),
+        case_number=number,
+        matter_code=code,
+        kiosk_id=ctx.kiosk_id,
+    )
     bo.tickets[t.number] = t
-    return T.SubmitHotlineTicketResponse(T.ticketNumber(t.number), T.promisedReplyDays(str(REPLY_DAYS[kind])),
-                                         T.acceptedAt(ts(ctx.now)))
+    return T.SubmitHotlineTicketResponse(
+        T.ticketNumber(t.number), T.promisedReplyDays(str(REPLY_DAYS[kind])), T.acceptedAt(ts(ctx.now))
+    )
 
 
 def _ticket_xml(t: SimTicket) -> etree._Element:
-    el = T.ticket(T.ticketNumber(t.number), T.kind(t.kind), T.status(t.status), T.submittedAt(ts(t.submitted_at)),
-                  T.content(ticket_text(t.content, t.applicant.name if t.applicant else None)))
+    el = T.ticket(
+        T.ticketNumber(t.number),
+        T.kind(t.kind),
+        T.status(t.status),
+        T.submittedAt(ts(t.submitted_at)),
+        T.content(ticket_text(t.content, t.applicant.name if t.applicant else None)),
+    )
     _opt(el, "reply", t.reply)
     if t.replied_at is not None:
         el.append(T.repliedAt(ts(t.replied_at)))
@@ -168,11 +193,15 @@ def confirm_evaluation_reply(bo: BackOffice, req: etree._Element, ctx: Ctx) -> e
     if ev is None:
         raise SimFault("UNKNOWN_EVALUATION", "no such evaluationId")
     if ev["status"] != "REPLIED":
-        raise SimFault("INVALID_FIELD", f"evaluation {eid} is {ev['status']}: only a REPLIED one is confirmed",
-                       field="evaluationId")
+        raise SimFault(
+            "INVALID_FIELD",
+            f"evaluation {eid} is {ev['status']}: only a REPLIED one is confirmed",
+            field="evaluationId",
+        )
     satisfied = (_t(req, "satisfied") or "") in ("true", "1")
-    ev.setdefault("confirmations", []).append({"satisfied": satisfied, "comment": _t(req, "comment"), "at": ctx.now,
-                                               "kiosk_id": ctx.kiosk_id})
+    ev.setdefault("confirmations", []).append(
+        {"satisfied": satisfied, "comment": _t(req, "comment"), "at": ctx.now, "kiosk_id": ctx.kiosk_id}
+    )
     if satisfied or ev["round"] >= 2:
         ev["status"] = "CONFIRMED"
     else:
@@ -193,7 +222,11 @@ def request_assistance(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._
     matter = bo.matters.get(code or (case.matter_code if case is not None else ""))
     language = (_t(req, "language") or "zh").lower()
     open_now = in_opening_hours(ctx.now, bo.holidays)
-    elderly = matter is not None and matter.eligibility is not None and (matter.eligibility.min_age_years or 0) >= 60
+    elderly = (
+        matter is not None
+        and matter.eligibility is not None
+        and (matter.eligibility.min_age_years or 0) >= 60
+    )
     if topic == "FILING" and elderly:
         mode, wait = "PROXY", 30
         message = "可为您代办：工作人员将回电，经您同意后代为办理"
@@ -207,15 +240,30 @@ def request_assistance(bo: BackOffice, req: etree._Element, ctx: Ctx) -> etree._
         mode, wait = "ON_SITE", 3
         message = "工作人员马上到自助机旁为您帮办"
     aid = f"AS{ctx.now:%Y%m%d}{next(bo.assist_seq):05d}"
-    bo.assists.append({"id": aid, "topic": topic, "case_number": number, "matter_code": code, "language": language,
-                       "mode": mode, "kiosk_id": ctx.kiosk_id, "at": ctx.now})
-    res = T.RequestAssistanceResponse(T.assistanceId(aid), T.mode(mode), T.hotline(HALL_DESK if open_now else "12345"))
+    bo.assists.append(
+        {
+            "id": aid,
+            "topic": topic,
+            "case_number": number,
+            "matter_code": code,
+            "language": language,
+            "mode": mode,
+            "kiosk_id": ctx.kiosk_id,
+            "at": ctx.now,
+        }
+    )
+    res = T.RequestAssistanceResponse(
+        T.assistanceId(aid), T.mode(mode), T.hotline(HALL_DESK if open_now else "12345")
+    )
     res.extend([T.expectedWaitMinutes(str(wait)), T.message(message)])
     return res
 
 
 HANDLERS_V11: dict[str, Handler] = {
-    "SubmitBundle": submit_bundle, "SubmitHotlineTicket": submit_hotline_ticket, "QueryTickets": query_tickets,
-    "QueryEvaluations": query_evaluations, "ConfirmEvaluationReply": confirm_evaluation_reply,
+    "SubmitBundle": submit_bundle,
+    "SubmitHotlineTicket": submit_hotline_ticket,
+    "QueryTickets": query_tickets,
+    "QueryEvaluations": query_evaluations,
+    "ConfirmEvaluationReply": confirm_evaluation_reply,
     "RequestAssistance": request_assistance,
 }

@@ -11,7 +11,10 @@ import datetime as dt
 from collections.abc import Collection
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")  # China Standard Time: the platform's date is taken here
-BIRTH_DATE_ID_TYPES = ("RESIDENT_ID", "SOCIAL_SECURITY_CARD")  # GB 11643 numbers: characters 7-14 are YYYYMMDD
+BIRTH_DATE_ID_TYPES = (
+    "RESIDENT_ID",
+    "SOCIAL_SECURITY_CARD",
+)  # GB 11643 numbers: characters 7-14 are YYYYMMDD
 
 
 def platform_date(now: dt.datetime) -> dt.date:

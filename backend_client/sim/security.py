@@ -75,7 +75,9 @@ class TokenChecker:
         if len(nonce) < 16:
             raise AuthError("Nonce must hold at least 16 random bytes")
         if abs((now - created).total_seconds()) > CREATED_WINDOW_S:
-            raise AuthError(f"Created {created_text.strip()} is more than {CREATED_WINDOW_S} s from the platform clock")
+            raise AuthError(
+                f"Created {created_text.strip()} is more than {CREATED_WINDOW_S} s from the platform clock"
+            )
         user = self.users.get(username)
         if user is None:
             raise AuthError("unknown user")

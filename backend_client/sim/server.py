@@ -51,12 +51,23 @@ IDEMPOTENCY_DAYS = 7  # the platform remembers each requestId this long (kiosk-p
 IDEMPOTENCY_MEMORY = 100_000  # and, being a simulator, at most this many
 REQUEST_LOG = 10_000  # requests() and tls_failures() keep the newest this many (a demo runs for months)
 # Deterministic answers, replayed to a retry like a success.
-STORED_FAULTS = frozenset({"INVALID_FIELD", "UNKNOWN_MATTER", "UNKNOWN_CASE", "UNKNOWN_BUNDLE", "UNKNOWN_TICKET",
-                           "UNKNOWN_EVALUATION", "NOT_ELIGIBLE"})
+STORED_FAULTS = frozenset(
+    {
+        "INVALID_FIELD",
+        "UNKNOWN_MATTER",
+        "UNKNOWN_CASE",
+        "UNKNOWN_BUNDLE",
+        "UNKNOWN_TICKET",
+        "UNKNOWN_EVALUATION",
+        "NOT_ELIGIBLE",
+    }
+)
 HANDLERS = {**HANDLERS_V10, **HANDLERS_V11}
 KNOWN_VERSIONS = ("1.0", "1.1")
-HTML_500 = (b"<html><head><title>500 Internal Server Error</title></head><body>"
-            b"<center><h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>")
+HTML_500 = (
+    b"<html><head><title>500 Internal Server Error</title></head><body>"
+    b"<center><h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>"
+)
 GARBAGE = b"\x1f\x8b\x08\x00 not xml at all <<<"
 HANDSHAKE_TIMEOUT_S = 10.0  # a client that connects and never says hello frees its thread after this
 
@@ -113,8 +124,12 @@ class _Server(socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr: tuple[str, int], tls: ssl.SSLContext | None = None,
-                 on_tls_failure: Callable[[str], None] = lambda why: None) -> None:
+    def __init__(
+        self,
+        addr: tuple[str, int],
+        tls: ssl.SSLContext | None = None,
+        on_tls_failure: Callable[[str], None] = lambda why: None,
+    ) -> None:
         self.resets: set[socket.socket] = set()
         self.on_tls_failure = on_tls_failure
         super().__init__(addr, _RequestHandler)
@@ -162,7 +177,12 @@ def fault_reply(code: str, message: str, field: str | None = None, retry_after_s
     etree.SubElement(f, "faultcode").text = side
     etree.SubElement(f, "faultstring").text = f"{code}: {message}"
     pf = etree.SubElement(etree.SubElement(f, "detail"), f"{{{NS}}}PlatformFault", nsmap={"tns": NS})
-    for name, value in (("code", code), ("message", message), ("field", field), ("retryAfterSeconds", retry_after_s)):
+    for name, value in (
+        ("code", code),
+        ("message", message),
+        ("field", field),
+        ("retryAfterSeconds", retry_after_s),
+    ):
         if value is not None:
             etree.SubElement(pf, f"{{{NS}}}{name}").text = str(value)
     return 500, "text/xml; charset=utf-8", envelope(f)
@@ -185,11 +205,17 @@ class PlatformSim:
     """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0,
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
         users: Mapping[str, SimUser | tuple[str, Iterable[str]]] | None = None,
-        *, clock: Clock | None = None, seed_demo: bool = True,
-        tls_cert: str | os.PathLike[str] | None = None, tls_key: str | os.PathLike[str] | None = None,
-        platform_version: str = "1.1", auto_advance: bool = False,
+        *,
+        clock: Clock | None = None,
+        seed_demo: bool = True,
+        tls_cert: str | os.PathLike[str] | None = None,
+        tls_key: str | os.PathLike[str] | None = None,
+        platform_version: str = "1.1",
+        auto_advance: bool = False,
     ) -> None:
         if tls_key is not None and tls_cert is None:
             raise ValueError("tls_key without tls_cert")
@@ -213,7 +239,9 @@ class PlatformSim:
         if auto_advance:  # the test endpoint's pace: tickets and 差评 move along in seconds
             self.backoffice.auto_advance_s = {"assign": 5, "reply": 15, "close": 60, "rectify": 20}
         # Remembered per (kioskId, requestId): the same requestId from another kiosk is another request.
-        self._seen: OrderedDict[tuple[str, str], tuple[str, Reply, dt.datetime]] = OrderedDict()  # oldest first
+        self._seen: OrderedDict[tuple[str, str], tuple[str, Reply, dt.datetime]] = (
+            OrderedDict()
+        )  # oldest first
         self._records: list[RequestRecord] = []
         self._rec_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -227,8 +255,12 @@ class PlatformSim:
         self._server.set_app(self.app)
         self.port = self._server.server_address[1]
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"platform-sim:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"platform-sim:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         log.info("platform simulator listening on %s", self.url)
         return self
@@ -266,8 +298,9 @@ class PlatformSim:
 
     def count(self, operation: str | None = None, outcome: str | None = None) -> int:
         """How many requests matched (all, one operation, one outcome such as "ok" or "fault:CONFLICT")."""
-        return sum(1 for r in self.requests()
-                   if operation in (None, r.operation) and outcome in (None, r.outcome))
+        return sum(
+            1 for r in self.requests() if operation in (None, r.operation) and outcome in (None, r.outcome)
+        )
 
     def tls_failures(self) -> list[str]:
         """Why each failed TLS handshake failed (the client's alert as OpenSSL reports it), oldest first."""
@@ -307,7 +340,9 @@ class PlatformSim:
 
     def _post(self, raw: bytes) -> Reply:
         try:
-            env = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+            env = etree.fromstring(
+                raw, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+            )
             req = env.find(f"{{{SOAP_ENV}}}Body")[0]  # type: ignore[index]
             op = etree.QName(req).localname
         except (etree.XMLSyntaxError, TypeError, IndexError, ValueError):
@@ -317,7 +352,10 @@ class PlatformSim:
         if op not in known or etree.QName(req).namespace != NS:
             self._record(op, None, None, "fault:INVALID_FIELD")
             return fault_reply("INVALID_FIELD", f"unknown operation {op}")
-        rid, kiosk = req.findtext(f"{{{NS}}}header/{{{NS}}}requestId"), req.findtext(f"{{{NS}}}header/{{{NS}}}kioskId")
+        rid, kiosk = (
+            req.findtext(f"{{{NS}}}header/{{{NS}}}requestId"),
+            req.findtext(f"{{{NS}}}header/{{{NS}}}kioskId"),
+        )
         fault = self.faults.take(op)
         if fault is not None and not fault.after_processing:
             self._record(op, rid, kiosk, self._outcome(fault))
@@ -379,12 +417,16 @@ class PlatformSim:
             path, name, message = problems[0]
             # 1.1 names a schema error by its dotted path (header.requestId), 1.0 by the element's own name.
             # Schema messages quote the offending value; scrub keeps ID numbers out of the reply.
-            return (fault_reply("INVALID_FIELD", "schema: " + scrub(message), (path if v11 else name) or None),
-                    "fault:INVALID_FIELD")
+            return (
+                fault_reply("INVALID_FIELD", "schema: " + scrub(message), (path if v11 else name) or None),
+                "fault:INVALID_FIELD",
+            )
         kiosk = req.findtext(f"{{{NS}}}header/{{{NS}}}kioskId") or ""
         rid = req.findtext(f"{{{NS}}}header/{{{NS}}}requestId") or ""
         if not self.tokens.owns(username, kiosk):
-            return fault_reply("AUTH_FAILED", f"kiosk {kiosk} is not registered to this user"), "fault:AUTH_FAILED"
+            return fault_reply(
+                "AUTH_FAILED", f"kiosk {kiosk} is not registered to this user"
+            ), "fault:AUTH_FAILED"
         key = _body_key(req)
         with self.backoffice.lock:  # one request at a time through the state: no double case on a race
             horizon = now - dt.timedelta(days=IDEMPOTENCY_DAYS)
@@ -393,11 +435,16 @@ class PlatformSim:
             seen = self._seen.get((kiosk, rid))
             if seen is not None:
                 if seen[0] != key:
-                    return fault_reply("CONFLICT", f"requestId {rid} was used with another body"), "fault:CONFLICT"
+                    return fault_reply(
+                        "CONFLICT", f"requestId {rid} was used with another body"
+                    ), "fault:CONFLICT"
                 return seen[1], "replayed"
             try:
-                reply: Reply = 200, "text/xml; charset=utf-8", envelope(HANDLERS[op](self.backoffice, req,
-                                                                                      Ctx(kiosk, username, now, v11)))
+                reply: Reply = (
+                    200,
+                    "text/xml; charset=utf-8",
+                    envelope(HANDLERS[op](self.backoffice, req, Ctx(kiosk, username, now, v11))),
+                )
                 outcome = "ok"
             except SimFault as f:
                 reply, outcome = fault_reply(f.code, f.message, f.field, f.retry_after_s), f"fault:{f.code}"

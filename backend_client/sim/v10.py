@@ -21,7 +21,9 @@ _WSDL = "http://schemas.xmlsoap.org/wsdl/"
 
 
 def _since_11(el: etree._Element) -> bool:
-    return any((a.text or "").strip() == "since 1.1" for a in el.findall(f"{{{_XS}}}annotation/{{{_XS}}}appinfo"))
+    return any(
+        (a.text or "").strip() == "since 1.1" for a in el.findall(f"{{{_XS}}}annotation/{{{_XS}}}appinfo")
+    )
 
 
 @functools.cache

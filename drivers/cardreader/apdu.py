@@ -30,7 +30,14 @@ TAG_SEX = 0x0A
 TAG_NATION = 0x0B
 TAG_BIRTH = 0x0D
 # tag -> Le of its READ RECORD (tag + len + value), per the table in id-readers.md.
-RECORD_LE = {TAG_CARD_NUMBER: 0x0B, TAG_ID_NUMBER: 0x14, TAG_NAME: 0x20, TAG_SEX: 0x03, TAG_NATION: 0x03, TAG_BIRTH: 0x06}
+RECORD_LE = {
+    TAG_CARD_NUMBER: 0x0B,
+    TAG_ID_NUMBER: 0x14,
+    TAG_NAME: 0x20,
+    TAG_SEX: 0x03,
+    TAG_NATION: 0x03,
+    TAG_BIRTH: 0x06,
+}
 
 SW_OK = 0x9000
 _MAX_CHAIN = 32  # GET RESPONSE / 6Cxx rounds before we call the card broken
@@ -174,8 +181,10 @@ class SsseRecords:
         return f"SsseRecords(tags={sorted(self.values)})"
 
 
-_EF06_READS = [(tag, read_record(tag), f"read record {tag:02X}")
-               for tag in (TAG_ID_NUMBER, TAG_NAME, TAG_SEX, TAG_NATION, TAG_BIRTH)]
+_EF06_READS = [
+    (tag, read_record(tag), f"read record {tag:02X}")
+    for tag in (TAG_ID_NUMBER, TAG_NAME, TAG_SEX, TAG_NATION, TAG_BIRTH)
+]
 _READ_CARD_NUMBER = read_record(TAG_CARD_NUMBER)
 
 
@@ -213,8 +222,13 @@ def identity_from_records(recs: SsseRecords) -> Identity:
         raise CardProtocolError(f"record {err.args[0]:02X} was not read") from None
     try:
         return Identity.checked(
-            id_number, name, "social_security", gender=sex, birth_date=birth,  # type: ignore[arg-type]
-            card_number=card_number, extra={"nation": nation},
+            id_number,
+            name,
+            "social_security",
+            gender=sex,
+            birth_date=birth,  # type: ignore[arg-type]
+            card_number=card_number,
+            extra={"nation": nation},
         )
     except ValueError as err:
         # The message never quotes the number (identity.py guarantees that).

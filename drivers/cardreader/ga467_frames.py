@@ -207,7 +207,9 @@ def parse_read_data(data: bytes | bytearray) -> ReadReply:
     tlen = int.from_bytes(data[0:2], "big")
     plen = int.from_bytes(data[2:4], "big")
     if tlen != TEXT_LEN or len(data) != 4 + tlen + plen:
-        raise Ga467FrameError(f"read reply lengths text {tlen} photo {plen} do not fit its {len(data)} byte(s)")
+        raise Ga467FrameError(
+            f"read reply lengths text {tlen} photo {plen} do not fit its {len(data)} byte(s)"
+        )
     return ReadReply(bytearray(data[4 : 4 + tlen]), bytearray(data[4 + tlen :]))
 
 
@@ -233,8 +235,13 @@ def identity_from_read(rr: ReadReply) -> Identity:
     birth = _date(rr.field("birth"), "birth date")
     try:
         return Identity.checked(
-            rr.field("id_number"), rr.field("name"), "resident_id", gender=gender,  # type: ignore[arg-type]
-            birth_date=birth, extra=extra, photo=bytearray(rr.photo),
+            rr.field("id_number"),
+            rr.field("name"),
+            "resident_id",
+            gender=gender,  # type: ignore[arg-type]
+            birth_date=birth,
+            extra=extra,
+            photo=bytearray(rr.photo),
         )
     except ValueError as err:
         raise Ga467FrameError(f"the card's data is inconsistent: {err}") from None

@@ -49,7 +49,9 @@ class Ga467Sim:
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)  # no echo, no line discipline: a UART, not a terminal
         self.path = os.ttyname(self._slave)
-        self.requests: list[str] = []  # the newest REQUEST_LOG command names, for tests and the technician panel
+        self.requests: list[
+            str
+        ] = []  # the newest REQUEST_LOG command names, for tests and the technician panel
         self._card: tuple[bytes, bytes] | None = None  # (text block, photo)
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
@@ -245,5 +247,7 @@ class SimulatedGa467Reader(Ga467Reader):
 def start_simulated_reader(name: str = "simulated GA 467", **kw: float) -> SimulatedGa467Reader:
     """Start a GA 467 simulator on a pty and return a real reader on it; logs that it is simulated."""
     sim = Ga467Sim().start()
-    log.warning("SIMULATED card reader active: %s is a GA 467 simulator on %s, not real hardware", name, sim.path)
+    log.warning(
+        "SIMULATED card reader active: %s is a GA 467 simulator on %s, not real hardware", name, sim.path
+    )
     return SimulatedGa467Reader(sim, name, **kw)

@@ -19,13 +19,21 @@ from kiosk.errors import CardReaderError, CardRemoved, CardUnsupported
 log = logging.getLogger(__name__)
 
 # Results meaning the context is dead (pcscd stopped or restarted): establish a new one.
-_CONTEXT_DEAD = {sc.SCARD_E_NO_SERVICE, sc.SCARD_E_SERVICE_STOPPED, sc.SCARD_E_INVALID_HANDLE, sc.SCARD_F_COMM_ERROR}
+_CONTEXT_DEAD = {
+    sc.SCARD_E_NO_SERVICE,
+    sc.SCARD_E_SERVICE_STOPPED,
+    sc.SCARD_E_INVALID_HANDLE,
+    sc.SCARD_F_COMM_ERROR,
+}
 # Results meaning the reader itself went away: list the readers again.
 _READER_GONE = {sc.SCARD_E_UNKNOWN_READER, sc.SCARD_E_READER_UNAVAILABLE, sc.SCARD_E_NO_READERS_AVAILABLE}
 # Results meaning the card went away (or never answered) while we talked to it.
 _CARD_GONE = {
-    sc.SCARD_W_REMOVED_CARD, sc.SCARD_E_NO_SMARTCARD, sc.SCARD_W_RESET_CARD,
-    sc.SCARD_E_NOT_TRANSACTED, sc.SCARD_W_UNPOWERED_CARD,
+    sc.SCARD_W_REMOVED_CARD,
+    sc.SCARD_E_NO_SMARTCARD,
+    sc.SCARD_W_RESET_CARD,
+    sc.SCARD_E_NOT_TRANSACTED,
+    sc.SCARD_W_UNPOWERED_CARD,
 }
 _REMOVED_MSG = "card removed, please insert again"
 
@@ -169,9 +177,12 @@ class PcscCardReader(ReaderWatcher):
         if hr != sc.SCARD_S_SUCCESS:
             gone = _code(hr) in _CARD_GONE
             err: CardReaderError = (
-                CardRemoved(_REMOVED_MSG) if gone
-                else CardReaderError(f"cannot connect to the card: {sc.SCardGetErrorMessage(hr)}",
-                                     hint="The card may be inserted the wrong way round, or be damaged.")
+                CardRemoved(_REMOVED_MSG)
+                if gone
+                else CardReaderError(
+                    f"cannot connect to the card: {sc.SCardGetErrorMessage(hr)}",
+                    hint="The card may be inserted the wrong way round, or be damaged.",
+                )
             )
             self._emit("error", error=err)
             return
@@ -181,7 +192,9 @@ class PcscCardReader(ReaderWatcher):
             rv, resp = sc.SCardTransmit(hcard, pci, list(command))
             if rv != sc.SCARD_S_SUCCESS or len(resp) < 2:
                 # vpcd (and some readers) return an empty answer, then NOT_TRANSACTED, for a pulled card.
-                raise _LinkError(f"transmit failed: {sc.SCardGetErrorMessage(rv) if rv else 'empty response'}")
+                raise _LinkError(
+                    f"transmit failed: {sc.SCardGetErrorMessage(rv) if rv else 'empty response'}"
+                )
             return bytearray(resp)
 
         sc.SCardBeginTransaction(hcard)  # keep other PC/SC clients from interleaving SELECTs

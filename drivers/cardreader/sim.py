@@ -15,7 +15,13 @@ import threading
 from collections.abc import Callable
 
 from drivers.cardreader.ga467_sim import DEMO_CARD, Ga467Sim
-from drivers.cardreader.vcard import VPCD_PORT, CardFaults, VirtualCard, VirtualSocialSecurityCard, VirtualStaffBadge
+from drivers.cardreader.vcard import (
+    VPCD_PORT,
+    CardFaults,
+    VirtualCard,
+    VirtualSocialSecurityCard,
+    VirtualStaffBadge,
+)
 from kiosk.identity import validate_id_number
 from kiosk.privacy import mask_id_number
 
@@ -27,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=VPCD_PORT, help="35963 = 'Virtual PCD 00 00', 35964 = '00 01'")
     v.add_argument("--name", default=DEMO_CARD["name"], help="holder's name (fictitious!)")
-    v.add_argument("--id", default=DEMO_CARD["id_number"], help="18-character ID number with a valid check digit")
+    v.add_argument(
+        "--id", default=DEMO_CARD["id_number"], help="18-character ID number with a valid check digit"
+    )
     v.add_argument("--birth", help="YYYYMMDD (default: from the ID number)")
     v.add_argument("--sex", choices=["1", "2", "M", "F"], help="default: from the ID number")
     v.add_argument("--card-number", default="D00000001")
@@ -36,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--t0", action="store_true", help="answer through 61xx / GET RESPONSE")
     v.add_argument("--remove-after", type=int, metavar="N", help="pull out after N APDUs")
     g = s.add_parser("ga467", help="a GA 467 SAM reader on a pseudo-terminal")
-    g.add_argument("--pty", action="store_true", required=True, help="serve on a new pty (its path is printed)")
+    g.add_argument(
+        "--pty", action="store_true", required=True, help="serve on a new pty (its path is printed)"
+    )
     g.add_argument("--baud-timing", action="store_true", help="pace replies like a 115200 baud UART")
     g.add_argument("--insert", action="store_true", help="start with the demo card on the reader")
     return p
@@ -51,7 +61,9 @@ def cli_main(argv: list[str]) -> int:
 
 
 def _vpcd(args: argparse.Namespace) -> int:
-    faults = CardFaults(pin_required=args.pin_required, use_61xx=args.t0, remove_after_apdus=args.remove_after)
+    faults = CardFaults(
+        pin_required=args.pin_required, use_61xx=args.t0, remove_after_apdus=args.remove_after
+    )
     card: VirtualCard
     if args.badge:
         try:
@@ -66,7 +78,9 @@ def _vpcd(args: argparse.Namespace) -> int:
         except ValueError as err:
             print(f"error: --id: {err}", file=sys.stderr)
             return 2
-        card = VirtualSocialSecurityCard(args.name, args.id, args.birth, args.sex, args.card_number, faults=faults)
+        card = VirtualSocialSecurityCard(
+            args.name, args.id, args.birth, args.sex, args.card_number, faults=faults
+        )
         what = f"social security card {mask_id_number(args.id.upper())}"
 
     def insert() -> None:
@@ -76,8 +90,10 @@ def _vpcd(args: argparse.Namespace) -> int:
     try:
         insert()
     except OSError as err:
-        print(f"error: cannot reach vpcd at {args.host}:{args.port} ({err}); is pcscd running with vsmartcard-vpcd?",
-              file=sys.stderr)
+        print(
+            f"error: cannot reach vpcd at {args.host}:{args.port} ({err}); is pcscd running with vsmartcard-vpcd?",
+            file=sys.stderr,
+        )
         return 1
     return _console(insert, card.remove)
 

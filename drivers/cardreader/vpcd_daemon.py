@@ -78,7 +78,9 @@ class PrivatePcscd:
         for stale in ("pcscd.comm", "pcscd.pid"):
             (self.run / stale).unlink(missing_ok=True)
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -87,7 +89,9 @@ class PrivatePcscd:
                 return
             time.sleep(0.05)
         self.stop()
-        raise RuntimeError(f"private pcscd did not come up; its log:\n{self.log.read_text(errors='replace')[-2000:]}")
+        raise RuntimeError(
+            f"private pcscd did not come up; its log:\n{self.log.read_text(errors='replace')[-2000:]}"
+        )
 
     def _listening(self) -> bool:
         """pcscd answers and lists the vpcd readers (asked through the same client library as the driver)."""

@@ -66,7 +66,9 @@ class ReaderWatcher:
                 self._run()
                 return
             except Exception:
-                with contextlib.suppress(Exception):  # even logging can fail (a closed stream); the reader goes on
+                with contextlib.suppress(
+                    Exception
+                ):  # even logging can fail (a closed stream); the reader goes on
                     log.exception("%s %s: watcher failed; restarting it", self.kind, self.name)
                 self._present = False
                 self._stopping.wait(RESTART_PAUSE_S)
@@ -99,5 +101,7 @@ class ReaderWatcher:
             self._present = False
             if not self._lost_reported:
                 log.warning("%s %s unavailable: %s", self.kind, self.name, why)
-                self._emit("reader_lost", error=CardReaderError(f"{self.kind} {self.name} unavailable: {why}"))
+                self._emit(
+                    "reader_lost", error=CardReaderError(f"{self.kind} {self.name} unavailable: {why}")
+                )
                 self._lost_reported = True

@@ -21,7 +21,9 @@ DEFAULT_MODEL = Path("/usr/share/tegaki/models/zinnia/handwriting-zh_CN.model")
 CANVAS = 1000  # strokes are scaled into a CANVAS x CANVAS box before classifying (the model's own scale)
 CHAR_SHARE = 0.5  # of the canvas the drawn character's longer side fills
 WIDE = 50  # zinnia candidates the frequency prior re-ranks
-STEP = 20.0  # canvas units between the points zinnia is given (strokes are resampled evenly along their length)
+STEP = (
+    20.0  # canvas units between the points zinnia is given (strokes are resampled evenly along their length)
+)
 PRIOR_WEIGHT = 0.2  # per unit of log frequency, against zinnia's score (about -2 .. 1)
 Stroke = Sequence[tuple[float, float]]  # points in drawing order; y grows downwards, as zinnia expects
 
@@ -63,7 +65,9 @@ def _load() -> ctypes.CDLL:
     try:
         lib = ctypes.CDLL(name)
     except OSError:
-        raise HandwritingError("handwriting: libzinnia is not installed (Debian package libzinnia0)") from None
+        raise HandwritingError(
+            "handwriting: libzinnia is not installed (Debian package libzinnia0)"
+        ) from None
     vp, sz = ctypes.c_void_p, ctypes.c_size_t
     for fn, res, args in (
         ("zinnia_recognizer_new", vp, []),
@@ -92,17 +96,23 @@ class Recognizer:
 
     def __init__(self, model: Path = DEFAULT_MODEL) -> None:
         if not model.is_file():
-            raise HandwritingError(f"handwriting: no model at {model} (Debian package tegaki-zinnia-simplified-chinese)")
+            raise HandwritingError(
+                f"handwriting: no model at {model} (Debian package tegaki-zinnia-simplified-chinese)"
+            )
         self._lib = _load()
         self._rec = self._lib.zinnia_recognizer_new()
         if not self._lib.zinnia_recognizer_open(self._rec, str(model).encode()):
             err = self._lib.zinnia_recognizer_strerror(self._rec)
             self._lib.zinnia_recognizer_destroy(self._rec)
-            raise HandwritingError(f"handwriting: cannot open {model}: {(err or b'').decode(errors='replace')}")
+            raise HandwritingError(
+                f"handwriting: cannot open {model}: {(err or b'').decode(errors='replace')}"
+            )
         self._char = self._lib.zinnia_character_new()
         self._lock = threading.Lock()
 
-    def recognize(self, strokes: Sequence[Stroke], n: int = 10, prior: Mapping[str, float] | None = None) -> list[str]:
+    def recognize(
+        self, strokes: Sequence[Stroke], n: int = 10, prior: Mapping[str, float] | None = None
+    ) -> list[str]:
         """The ``n`` likeliest characters for ``strokes`` (any coordinates), best first. Empty strokes: [].
 
         ``prior``: how common each character is (any scale). zinnia's own scores are re-weighted by it among its
@@ -110,8 +120,9 @@ class Recognizer:
         character is the likelier one (2-5 points more in the top five on the test set)."""
         return [c for c, _ in self.scored(strokes, n, prior)]
 
-    def scored(self, strokes: Sequence[Stroke], n: int = 10,
-               prior: Mapping[str, float] | None = None) -> list[tuple[str, float]]:
+    def scored(
+        self, strokes: Sequence[Stroke], n: int = 10, prior: Mapping[str, float] | None = None
+    ) -> list[tuple[str, float]]:
         pts = [p for s in strokes for p in s]
         if not pts:
             return []
@@ -133,12 +144,19 @@ class Recognizer:
             if not res:
                 return []
             try:
-                got = [(lib.zinnia_result_value(res, i).decode("utf-8", errors="replace"), lib.zinnia_result_score(res, i))
-                       for i in range(lib.zinnia_result_size(res))]
+                got = [
+                    (
+                        lib.zinnia_result_value(res, i).decode("utf-8", errors="replace"),
+                        lib.zinnia_result_score(res, i),
+                    )
+                    for i in range(lib.zinnia_result_size(res))
+                ]
             finally:
                 lib.zinnia_result_destroy(res)
         if prior:
-            got = sorted(((c, sc + PRIOR_WEIGHT * math.log1p(prior.get(c, 0))) for c, sc in got), key=lambda e: -e[1])
+            got = sorted(
+                ((c, sc + PRIOR_WEIGHT * math.log1p(prior.get(c, 0))) for c, sc in got), key=lambda e: -e[1]
+            )
         return got[:n]
 
     def close(self) -> None:

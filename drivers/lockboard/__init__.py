@@ -38,6 +38,11 @@ def build_bus(cab: CabinetConfig) -> Built[LockBus, SimLockBoard]:
         raise
     bus.simulated = True
     bus.add_close_hook(sim.stop)
-    log.warning("SIMULATED lock boards: cabinet %s (%s boards %s) runs on the built-in simulator at %s",
-                cab.id, cab.family, list(cab.boards), path)
+    log.warning(
+        "SIMULATED lock boards: cabinet %s (%s boards %s) runs on the built-in simulator at %s",
+        cab.id,
+        cab.family,
+        list(cab.boards),
+        path,
+    )
     return Built(bus, sim)

@@ -82,8 +82,13 @@ class SerialLockBus:
                     self._transact(Request(s.family, "unlock", board, channel), s.open_timeout_s, retries=0)
                 except (LockBoardTimeout, LockBoardFrameError) as err:
                     # Never resend an unlock: the lock may have fired. The status reads that follow decide.
-                    log.warning("%s: no valid reply to unlock of board %d channel %d (%s); confirming by status",
-                                self._label, board, channel, err)
+                    log.warning(
+                        "%s: no valid reply to unlock of board %d channel %d (%s); confirming by status",
+                        self._label,
+                        board,
+                        channel,
+                        err,
+                    )
                 time.sleep(s.open_poll_interval_s)
             else:
                 self._send_generic_open(board, channel)
@@ -158,14 +163,20 @@ class SerialLockBus:
         Garbled readings never end the wait; none valid at all is a LockBoardFrameError (the doors unknown)."""
         s = self.settings
         if not FAMILY[s.family].can("unlock_all"):
-            raise ValueError(f"{self._label}: {s.family} boards have no unlock-all command; open the doors one by one")
+            raise ValueError(
+                f"{self._label}: {s.family} boards have no unlock-all command; open the doors one by one"
+            )
         with self._lock:
             deadline = time.monotonic() + s.open_timeout_s
             try:
                 self._transact(Request(s.family, "unlock_all", board), s.open_timeout_s, retries=0)
             except (LockBoardTimeout, LockBoardFrameError) as err:
-                log.warning("%s: no valid reply to unlock-all of board %d (%s); confirming by status",
-                            self._label, board, err)
+                log.warning(
+                    "%s: no valid reply to unlock-all of board %d (%s); confirming by status",
+                    self._label,
+                    board,
+                    err,
+                )
             last: dict[int, DoorStatus] | None = None
             while True:
                 time.sleep(s.open_poll_interval_s)
@@ -177,8 +188,10 @@ class SerialLockBus:
                     return last
                 if time.monotonic() >= deadline:
                     if last is None:
-                        raise LockBoardFrameError(f"{self._label}: board {board}: only garbled replies after the"
-                                                  " unlock-all: its doors' states are unknown")
+                        raise LockBoardFrameError(
+                            f"{self._label}: board {board}: only garbled replies after the"
+                            " unlock-all: its doors' states are unknown"
+                        )
                     return last
 
     def close(self) -> None:
@@ -206,11 +219,18 @@ class SerialLockBus:
     def _send_generic_open(self, board: int, channel: int) -> None:
         s = self.settings
         try:
-            reply = self._transact(Request(s.family, "open", board, channel), s.open_timeout_s, retries=0, track=False)
+            reply = self._transact(
+                Request(s.family, "open", board, channel), s.open_timeout_s, retries=0, track=False
+            )
         except (LockBoardTimeout, LockBoardFrameError) as err:
             # Never resend an unlock: the lock may have fired. The query that follows decides.
-            log.warning("%s: no valid reply to open of board %d channel %d (%s); confirming by query",
-                        self._label, board, channel, err)
+            log.warning(
+                "%s: no valid reply to open of board %d channel %d (%s); confirming by query",
+                self._label,
+                board,
+                channel,
+                err,
+            )
             return
         if isinstance(reply, GenericLockState) and generic_door(reply, s.polarity).closed:
             log.info("%s: board %d reports channel %d still closed after open", self._label, board, channel)
@@ -255,11 +275,19 @@ class SerialLockBus:
                     self._board_up(req.board)
                 return reply
             garbled = bad or garbled
-            log.debug("%s: board %d %s: attempt %d failed: %s", self._label, req.board, req.kind,
-                      attempt + 1, bad or "no reply")
+            log.debug(
+                "%s: board %d %s: attempt %d failed: %s",
+                self._label,
+                req.board,
+                req.kind,
+                attempt + 1,
+                bad or "no reply",
+            )
         tries = f"{retries + 1} tr{'y' if retries == 0 else 'ies'}"
         if garbled:
-            raise LockBoardFrameError(f"{self._label}: board {req.board}: garbled reply to {req.kind} ({tries}): {garbled}")
+            raise LockBoardFrameError(
+                f"{self._label}: board {req.board}: garbled reply to {req.kind} ({tries}): {garbled}"
+            )
         err = LockBoardTimeout(
             f"{self._label}: board {req.board}: no reply to {req.kind} within {timeout_s:g} s ({tries})"
         )

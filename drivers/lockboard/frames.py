@@ -30,7 +30,11 @@ _KR_CMDS: dict[int, RequestKind] = {KR_STATUS: "status", KR_UNLOCK: "unlock", KR
 G_OPEN_HDR, G_QUERY_HDR = 0x8A, 0x80
 G_OPEN_FN, G_QUERY_FN = 0x11, 0x33
 G_ST_VALUES = (0x11, 0x00)
-G_MIN_BOARD, G_MAX_BOARD, G_MAX_CHANNELS = GENERIC_8A.min_address, GENERIC_8A.max_address, GENERIC_8A.max_channels
+G_MIN_BOARD, G_MAX_BOARD, G_MAX_CHANNELS = (
+    GENERIC_8A.min_address,
+    GENERIC_8A.max_address,
+    GENERIC_8A.max_channels,
+)
 G_FRAME_LEN = 5
 
 
@@ -183,7 +187,16 @@ def encode_kerong_status(board: int, hooks: int, sensors: int) -> bytes:
     """A kerong-cu status reply (the simulator's side)."""
     _check_board("kerong-cu", board)
     body = bytes(
-        (KR_STX, board << 4, KR_STATUS_REPLY, hooks & 0xFF, (hooks >> 8) & 0xFF, sensors & 0xFF, (sensors >> 8) & 0xFF, KR_ETX)
+        (
+            KR_STX,
+            board << 4,
+            KR_STATUS_REPLY,
+            hooks & 0xFF,
+            (hooks >> 8) & 0xFF,
+            sensors & 0xFF,
+            (sensors >> 8) & 0xFF,
+            KR_ETX,
+        )
     )
     return body + bytes((kerong_sum(body),))
 
@@ -202,7 +215,9 @@ def encode_generic_all(board: int, bits: int, channels: int) -> bytes:
     """A generic-8a query-all reply: state bytes highest channel group first."""
     _check_board("generic-8a", board)
     n = group_bytes(channels)
-    body = bytes((G_QUERY_HDR, board)) + (bits & ((1 << (8 * n)) - 1)).to_bytes(n, "big") + bytes((G_QUERY_FN,))
+    body = (
+        bytes((G_QUERY_HDR, board)) + (bits & ((1 << (8 * n)) - 1)).to_bytes(n, "big") + bytes((G_QUERY_FN,))
+    )
     return body + bytes((xor8(body),))
 
 
@@ -217,7 +232,9 @@ def decode_kerong_status(frame: bytes) -> KerongStatus:
     return KerongStatus(frame[1] >> 4, frame[3] | frame[4] << 8, frame[5] | frame[6] << 8)
 
 
-def decode_generic_lock(frame: bytes, headers: tuple[int, ...] = (G_OPEN_HDR, G_QUERY_HDR)) -> GenericLockState:
+def decode_generic_lock(
+    frame: bytes, headers: tuple[int, ...] = (G_OPEN_HDR, G_QUERY_HDR)
+) -> GenericLockState:
     """Decode one complete generic-8a single-lock reply; LockBoardFrameError if garbled."""
     if len(frame) != G_FRAME_LEN:
         raise LockBoardFrameError(f"generic-8a: lock reply is {len(frame)} bytes, not 5: {frame.hex(' ')}")
@@ -233,7 +250,9 @@ def decode_generic_all(frame: bytes, channels: int) -> GenericBoardState:
     """Decode one complete generic-8a query-all reply for ``channels``; LockBoardFrameError if garbled."""
     n = all_reply_len(channels)
     if len(frame) != n:
-        raise LockBoardFrameError(f"generic-8a: query-all reply is {len(frame)} bytes, not {n}: {frame.hex(' ')}")
+        raise LockBoardFrameError(
+            f"generic-8a: query-all reply is {len(frame)} bytes, not {n}: {frame.hex(' ')}"
+        )
     if frame[0] != G_QUERY_HDR or frame[-2] != G_QUERY_FN:
         raise LockBoardFrameError(f"generic-8a: not a query-all reply: {frame.hex(' ')}")
     if xor8(frame[:-1]) != frame[-1]:
@@ -283,7 +302,9 @@ class Expect:
         return decode_generic_all(frame, self.channels)
 
 
-def expect_for(req: Request, channels: int, headers: tuple[int, ...] = (G_OPEN_HDR, G_QUERY_HDR)) -> Expect | None:
+def expect_for(
+    req: Request, channels: int, headers: tuple[int, ...] = (G_OPEN_HDR, G_QUERY_HDR)
+) -> Expect | None:
     """The reply ``req`` expects; None where the board sends none worth waiting for (kerong unlocks)."""
     if req.kind == "status":
         return Expect(req.family, "status", req.board)

@@ -58,7 +58,9 @@ def kerong_doors(reply: KerongStatus, pol: Polarity, channels: int = KR_CHANNELS
             reply.board,
             ch,
             closed=_bit(reply.hooks, ch) == pol.hook_closed_level,
-            item_present=(_bit(reply.sensors, ch) == pol.item_present_level) if pol.has_item_sensors else None,
+            item_present=(_bit(reply.sensors, ch) == pol.item_present_level)
+            if pol.has_item_sensors
+            else None,
         )
         for ch in range(1, channels + 1)
     }
@@ -81,10 +83,10 @@ def kerong_masks(closed: dict[int, bool], items: dict[int, bool], pol: Polarity)
     """Hook and sensor masks a kerong-cu board with this polarity would report (the simulator's side)."""
     hooks = sensors = 0
     for ch, is_closed in closed.items():
-        if (pol.hook_closed_level if is_closed else 1 - pol.hook_closed_level):
+        if pol.hook_closed_level if is_closed else 1 - pol.hook_closed_level:
             hooks |= 1 << (ch - 1)
     for ch, present in items.items():
-        if (pol.item_present_level if present else 1 - pol.item_present_level):
+        if pol.item_present_level if present else 1 - pol.item_present_level:
             sensors |= 1 << (ch - 1)
     return hooks, sensors
 

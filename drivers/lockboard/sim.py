@@ -77,7 +77,9 @@ class SimLockBoard(BoardBank):
     @classmethod
     def from_config(cls, cab: CabinetConfig, **kwargs: Any) -> SimLockBoard:
         """A simulator matching one cabinet's family, boards, channels and site polarity."""
-        return cls(cab.family, list(cab.boards), cab.channels_per_board, polarity=polarity_from_config(cab), **kwargs)
+        return cls(
+            cab.family, list(cab.boards), cab.channels_per_board, polarity=polarity_from_config(cab), **kwargs
+        )
 
     def wire_time_s(self, nbytes: int) -> float:
         """How long ``nbytes`` take on the line at the simulator's baud rate."""
@@ -134,10 +136,15 @@ class SimLockBoard(BoardBank):
         self._sel.register(fileobj, selectors.EVENT_READ, data)
         self.urls.append(where)
         log.warning(
-            "SIMULATED hardware active: %s lock boards %s simulated on %s", self.family, sorted(self._boards), where
+            "SIMULATED hardware active: %s lock boards %s simulated on %s",
+            self.family,
+            sorted(self._boards),
+            where,
         )
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=f"sim-lockboard-{self.family}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name=f"sim-lockboard-{self.family}", daemon=True
+            )
             self._thread.start()
         else:
             self._wake_w.send(b"x")  # let select() pick up the new source
@@ -228,7 +235,9 @@ _VERBS = {
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kiosk sim lockboard", description="Serve simulated lock boards.")
     p.add_argument("--family", choices=FAMILIES, default="kerong-cu")
-    p.add_argument("--boards", default="", help="comma-separated addresses (default: 0 for kerong-cu, 1 for generic-8a)")
+    p.add_argument(
+        "--boards", default="", help="comma-separated addresses (default: 0 for kerong-cu, 1 for generic-8a)"
+    )
     p.add_argument("--channels", type=int, default=16, choices=(12, 16, 24, 48))
     where = p.add_mutually_exclusive_group()
     where.add_argument("--pty", action="store_true", help="serve on a pseudo-terminal (the default)")
@@ -239,8 +248,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--item-present-level", type=int, choices=(0, 1), default=1)
     p.add_argument("--closed-status", choices=("11", "00"), default="11")
     p.add_argument("--reply-header", choices=("8a", "80"), default="8a")
-    p.add_argument("--open-reply-delay", type=float, help="seconds a generic-8a board takes to answer an open")
-    p.add_argument("--unlock-reply", action="store_true", help="kerong-cu: answer unlocks with a status frame")
+    p.add_argument(
+        "--open-reply-delay", type=float, help="seconds a generic-8a board takes to answer an open"
+    )
+    p.add_argument(
+        "--unlock-reply", action="store_true", help="kerong-cu: answer unlocks with a status frame"
+    )
     return p
 
 
@@ -273,7 +286,9 @@ def cli_main(argv: list[str]) -> int:
     default_board = "0" if a.family == "kerong-cu" else "1"
     try:
         boards = [int(b) for b in (a.boards or default_board).split(",") if b.strip()]
-        pol = Polarity(a.hook_closed_level, a.item_present_level, a.family == "kerong-cu", int(a.closed_status, 16))
+        pol = Polarity(
+            a.hook_closed_level, a.item_present_level, a.family == "kerong-cu", int(a.closed_status, 16)
+        )
         sim = SimLockBoard(
             a.family,
             boards,

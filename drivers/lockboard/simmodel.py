@@ -70,7 +70,9 @@ class BoardBank:
         self.lock_reply_header = lock_reply_header  # generic-8a: 8A on most boards, 80 on others
         self._boards = {b: _Board(b) for b in boards}
         self._state_lock = threading.RLock()
-        self.received: list[Request] = []  # the newest REQUEST_LOG requests decoded, in order (tests count them)
+        self.received: list[
+            Request
+        ] = []  # the newest REQUEST_LOG requests decoded, in order (tests count them)
         self.collisions = 0  # requests that arrived while the board was still answering the previous one
 
     # --- physical events ---------------------------------------------------------
@@ -180,7 +182,9 @@ class BoardBank:
             elif req.kind == "query_one":
                 data = self._lock_frame(b, req.channel)
             else:
-                data = encode_generic_all(b.address, generic_bits(self._closed_map(b), self.polarity), self.channels)
+                data = encode_generic_all(
+                    b.address, generic_bits(self._closed_map(b), self.polarity), self.channels
+                )
             return Response(self._apply_faults(b, data), delay)
 
     def _status_frame(self, b: _Board) -> bytes:

@@ -28,7 +28,11 @@ def build_printer(pc: PrinterConfig, data_dir: Path, font_path: Path | None = No
     """The configured printer, or None when the kiosk has none (the QR code on screen is then the receipt)."""
     if pc.kind == "none":
         return None
-    where = str((Path(pc.target) if pc.target else Path(data_dir) / "receipts").resolve()) if pc.kind == "sim" else pc.target
+    where = (
+        str((Path(pc.target) if pc.target else Path(data_dir) / "receipts").resolve())
+        if pc.kind == "sim"
+        else pc.target
+    )
     with _built_lock:
         found = _built.get((pc.kind, where))
         if found is None:

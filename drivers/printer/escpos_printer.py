@@ -73,8 +73,12 @@ class EscposPrinter:
                 dev = self._open()
             except ConfigError as err:
                 st = PrinterStatus("FAULT", err.message, err.hint)
-            except Exception as err:  # escpos's DeviceNotFoundError, OSError, a missing pyusb: all "cannot open"
-                st = PrinterStatus("FAULT", f"{self.who} cannot be opened: {type(err).__name__}: {err}", HINT_SILENT)
+            except (
+                Exception
+            ) as err:  # escpos's DeviceNotFoundError, OSError, a missing pyusb: all "cannot open"
+                st = PrinterStatus(
+                    "FAULT", f"{self.who} cannot be opened: {type(err).__name__}: {err}", HINT_SILENT
+                )
             else:
                 try:
                     st = self._query(dev)
@@ -98,8 +102,12 @@ class EscposPrinter:
                 if replies[n] is None:
                     break
         except Exception as err:  # pyserial, socket or pyusb errors mid-query
-            return PrinterStatus("FAULT", f"{self.who}: status query failed: {type(err).__name__}: {err}", HINT_SILENT,
-                                 raw=raw_text(replies))
+            return PrinterStatus(
+                "FAULT",
+                f"{self.who}: status query failed: {type(err).__name__}: {err}",
+                HINT_SILENT,
+                raw=raw_text(replies),
+            )
         finally:
             self._restore_timeout(dev)
         return decode(replies, self.who)
@@ -161,7 +169,9 @@ class EscposPrinter:
             except ConfigError:
                 raise
             except Exception as err:  # escpos raises its own tree and OSError; map both
-                raise PrinterError(f"{self.who} cannot be opened: {type(err).__name__}: {err}", hint=HINT_SILENT) from err
+                raise PrinterError(
+                    f"{self.who} cannot be opened: {type(err).__name__}: {err}", hint=HINT_SILENT
+                ) from err
             try:
                 st = self._query(dev)
                 self._note(st)

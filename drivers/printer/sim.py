@@ -32,7 +32,13 @@ PRINTED_LOG = 1_000  # receipt paths kept in .printed (the images stay on disk)
 
 PAPER_PX = 576  # an 80 mm thermal head at 203 dpi prints 576 dots across
 SimPrinterFault = Literal["paper_out", "paper_near_end", "cover_open", "offline", "unplugged"]
-SIM_FAULTS: tuple[SimPrinterFault, ...] = ("paper_out", "paper_near_end", "cover_open", "offline", "unplugged")
+SIM_FAULTS: tuple[SimPrinterFault, ...] = (
+    "paper_out",
+    "paper_near_end",
+    "cover_open",
+    "offline",
+    "unplugged",
+)
 
 
 class SimPrinter:
@@ -46,7 +52,9 @@ class SimPrinter:
         private_dir(self.out_dir)
         self._font = ImageFont.truetype(str(font_path), 26)
         self._lock = threading.Lock()
-        existing = [int(p.stem.rsplit("-", 1)[-1]) for p in self.out_dir.glob("receipt-*.png") if p.stem[-1].isdigit()]
+        existing = [
+            int(p.stem.rsplit("-", 1)[-1]) for p in self.out_dir.glob("receipt-*.png") if p.stem[-1].isdigit()
+        ]
         self._seq = itertools.count(max(existing, default=0) + 1)
         self.printed: list[Path] = []  # the newest PRINTED_LOG receipts (the files stay in out_dir)
         self._faults: set[SimPrinterFault] = set()

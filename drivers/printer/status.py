@@ -34,15 +34,23 @@ COVER_OPEN, FEEDING, PAPER_END_STOP, ERROR = 0x04, 0x08, 0x20, 0x40  # n=2
 RECOVERABLE, CUTTER, UNRECOVERABLE, AUTO_RECOVERABLE = 0x04, 0x08, 0x20, 0x40  # n=3
 NEAR_END, END = 0x0C, 0x60  # n=4: either bit of each sensor's pair counts (models differ in which they set)
 
-HINT_PAPER = "Load a new 80 mm thermal paper roll and close the cover; meanwhile receipts show as a QR code on screen."
+HINT_PAPER = (
+    "Load a new 80 mm thermal paper roll and close the cover; meanwhile receipts show as a QR code on screen."
+)
 HINT_NEAR_END = "Replace the paper roll soon: it reached the near-end sensor."
 HINT_COVER = "Close the printer cover until it clicks."
-HINT_CUTTER = "Open the cover, clear the paper jammed at the cutter, close it; power-cycle the printer if it stays."
+HINT_CUTTER = (
+    "Open the cover, clear the paper jammed at the cutter, close it; power-cycle the printer if it stays."
+)
 HINT_ERROR = "Power-cycle the printer; if the error stays, call the printer's service."
 HINT_HOT = "Let the print head cool down (it recovers by itself); check the printer's ventilation."
-HINT_SILENT = ("Check the printer's power, cable and `printer.target`; a printer must answer ESC/POS real-time status "
-               "(DLE EOT), as every Epson-compatible receipt printer does.")
-HINT_NOISE = "Check the serial settings (9600 baud, 8N1) and the cable; something else may answer on this port."
+HINT_SILENT = (
+    "Check the printer's power, cable and `printer.target`; a printer must answer ESC/POS real-time status "
+    "(DLE EOT), as every Epson-compatible receipt printer does."
+)
+HINT_NOISE = (
+    "Check the serial settings (9600 baud, 8N1) and the cable; something else may answer on this port."
+)
 
 
 def request(n: int) -> bytes:
@@ -59,7 +67,9 @@ def is_status_byte(b: int) -> bool:
 
 def raw_text(replies: Mapping[int, int | None]) -> str:
     """The replies as "n:hex" pairs, "-" for no reply, in query order."""
-    return " ".join(f"{n}:{'-' if replies[n] is None else format(replies[n], '02X')}" for n in QUERIES if n in replies)
+    return " ".join(
+        f"{n}:{'-' if replies[n] is None else format(replies[n], '02X')}" for n in QUERIES if n in replies
+    )
 
 
 def decode(replies: Mapping[int, int | None], who: str = "printer") -> PrinterStatus:
@@ -71,12 +81,18 @@ def decode(replies: Mapping[int, int | None], who: str = "printer") -> PrinterSt
     raw = raw_text(replies)
     first = replies.get(PRINTER)
     if first is None:
-        return PrinterStatus("FAULT", f"{who} does not answer the status request (DLE EOT 1): off, unplugged or "
-                             "not an ESC/POS printer", HINT_SILENT, raw=raw)
+        return PrinterStatus(
+            "FAULT",
+            f"{who} does not answer the status request (DLE EOT 1): off, unplugged or not an ESC/POS printer",
+            HINT_SILENT,
+            raw=raw,
+        )
     for n in QUERIES:
         b = replies.get(n)
         if b is not None and not is_status_byte(b):
-            return PrinterStatus("FAULT", f"{who} sent garbled status (DLE EOT {n}: {b:02X}h)", HINT_NOISE, raw=raw)
+            return PrinterStatus(
+                "FAULT", f"{who} sent garbled status (DLE EOT {n}: {b:02X}h)", HINT_NOISE, raw=raw
+            )
     offline_b = replies.get(OFFLINE_CAUSE) or 0
     error_b = replies.get(ERROR_CAUSE) or 0
     paper_b = replies.get(PAPER)
@@ -89,7 +105,9 @@ def decode(replies: Mapping[int, int | None], who: str = "printer") -> PrinterSt
         paper = "out"
 
     def st(state: DeviceState, finding: str, hint: str = "") -> PrinterStatus:
-        return PrinterStatus(state, f"{who}: {finding}", hint, online=online, paper=paper, cover_open=cover, raw=raw)
+        return PrinterStatus(
+            state, f"{who}: {finding}", hint, online=online, paper=paper, cover_open=cover, raw=raw
+        )
 
     if paper == "out":
         return st("FAULT", "out of paper", HINT_PAPER)

@@ -26,7 +26,9 @@ def read_wav(data: bytes) -> Clip:
     """A clip from WAV bytes (mono 16-bit, as espeak-ng writes)."""
     with wave.open(io.BytesIO(data)) as w:
         if w.getsampwidth() != 2 or w.getnchannels() != 1:
-            raise SpeechError(f"speech: expected mono 16-bit WAV, got {w.getnchannels()} ch x {w.getsampwidth()} B")
+            raise SpeechError(
+                f"speech: expected mono 16-bit WAV, got {w.getnchannels()} ch x {w.getsampwidth()} B"
+            )
         return Clip(w.readframes(w.getnframes()), w.getframerate())
 
 
@@ -81,7 +83,9 @@ class EspeakEngine:
         # The text goes on stdin, never on the command line (ps shows arguments to every user).
         cmd = [self.binary, "-v", voice, "-s", str(speed), "--stdin", "--stdout"]
         try:
-            proc = subprocess.run(cmd, input=text.encode(), capture_output=True, timeout=TIMEOUT_S, check=False)
+            proc = subprocess.run(
+                cmd, input=text.encode(), capture_output=True, timeout=TIMEOUT_S, check=False
+            )
         except FileNotFoundError:
             raise SpeechError("speech: espeak-ng is not installed (Debian package espeak-ng)") from None
         except subprocess.TimeoutExpired:

@@ -45,8 +45,12 @@ def installed_version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kiosk", description="Hall Kiosk: self-service kiosk and 24-hour cabinet.")
-    parser.add_argument("--config", "-c", metavar="PATH", help="the kiosk.toml to use (default: built-in simulators)")
+    parser = argparse.ArgumentParser(
+        prog="kiosk", description="Hall Kiosk: self-service kiosk and 24-hour cabinet."
+    )
+    parser.add_argument(
+        "--config", "-c", metavar="PATH", help="the kiosk.toml to use (default: built-in simulators)"
+    )
     parser.add_argument("--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument("--version", action="version", version=f"kiosk (Hall Kiosk) {installed_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

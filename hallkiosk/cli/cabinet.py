@@ -32,11 +32,18 @@ SIM_CLOSE_AFTER_S = 1.0
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cabinet", help="cabinet status and staff/technician operations")
     s = p.add_subparsers(dest="cabinet_cmd", required=True)
-    s.add_parser("status", help="every compartment: state, door, item sensor, parcel").set_defaults(func=_status)
+    s.add_parser("status", help="every compartment: state, door, item sensor, parcel").set_defaults(
+        func=_status
+    )
     o = s.add_parser("open", help="technician: open one door, or with --all every door of a board (audited)")
     o.add_argument("label", nargs="?")
-    o.add_argument("--all", dest="all_board", type=int, metavar="BOARD",
-                   help="open every door of BOARD; refused while any flow is open; asks to confirm")
+    o.add_argument(
+        "--all",
+        dest="all_board",
+        type=int,
+        metavar="BOARD",
+        help="open every door of BOARD; refused while any flow is open; asks to confirm",
+    )
     o.add_argument("--cabinet", help="the cabinet of BOARD (default: the first configured)")
     o.add_argument("--yes", action="store_true", help="confirm --all without asking")
     o.set_defaults(func=_open)
@@ -54,7 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("task_id", type=ROW_ID)
     r.add_argument("--note", default="")
     r.set_defaults(func=_resolve)
-    h = s.add_parser("handover", help="staff: a parcel held for attention was handed to its owner at the desk")
+    h = s.add_parser(
+        "handover", help="staff: a parcel held for attention was handed to its owner at the desk"
+    )
     h.add_argument("parcel_id", type=ROW_ID)
     h.add_argument("--note", default="")
     h.set_defaults(func=_handover)
@@ -62,9 +71,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("parcel_id", type=ROW_ID)
     b.add_argument("--note", default="")
     b.set_defaults(func=_putback)
-    s.add_parser("overdue", help="results past their expiry still in a compartment").set_defaults(func=_overdue)
-    s.add_parser("clear-lockout", help="staff: lift the hall-wide pickup-code wait after wrong codes (audited)"
-                 ).set_defaults(func=_clear_lockout)
+    s.add_parser("overdue", help="results past their expiry still in a compartment").set_defaults(
+        func=_overdue
+    )
+    s.add_parser(
+        "clear-lockout", help="staff: lift the hall-wide pickup-code wait after wrong codes (audited)"
+    ).set_defaults(func=_clear_lockout)
 
     q = sub.add_parser("deposit", help="staff: put a finished case's result in a compartment")
     q.add_argument("case_number")
@@ -82,9 +94,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--matter", dest="matter_code")
     q.add_argument("--size", choices=("S", "M", "L"), default="M")
     q.set_defaults(func=_dropoff)
-    q = sub.add_parser("collect", help="staff: take out drop-offs, overdue results and held parcels, or one named parcel")
-    q.add_argument("parcel_id", type=ROW_ID, nargs="?",
-                   help="take out just this parcel, even a result still waiting for its owner (its code stops working)")
+    q = sub.add_parser(
+        "collect", help="staff: take out drop-offs, overdue results and held parcels, or one named parcel"
+    )
+    q.add_argument(
+        "parcel_id",
+        type=ROW_ID,
+        nargs="?",
+        help="take out just this parcel, even a result still waiting for its owner (its code stops working)",
+    )
     q.add_argument("--reason", default="", help="why (audited), e.g. 'wrong case deposited'")
     q.set_defaults(func=_collect)
 
@@ -119,10 +137,25 @@ def _cabinet(app, *, platform: bool = False, read_only: bool = False, sync: bool
             raise
         # Database only: no reconciliation, which would judge the running kiosk's open doors unreadable.
         print(f"note: {busy.message}; door and item sensors not read", file=sys.stderr)
-        return Cabinet(app.db, {c.id: _BusOfRunningKiosk(busy) for c in cfg.cabinets}, cfg.cabinets, cfg.pickup,
-                       app.clock, app.secret, cfg.kiosk.id)
-    cab = Cabinet(app.db, buses, cfg.cabinets, cfg.pickup, app.clock, app.secret, cfg.kiosk.id,
-                  platform=app.platform if platform else None)
+        return Cabinet(
+            app.db,
+            {c.id: _BusOfRunningKiosk(busy) for c in cfg.cabinets},
+            cfg.cabinets,
+            cfg.pickup,
+            app.clock,
+            app.secret,
+            cfg.kiosk.id,
+        )
+    cab = Cabinet(
+        app.db,
+        buses,
+        cfg.cabinets,
+        cfg.pickup,
+        app.clock,
+        app.secret,
+        cfg.kiosk.id,
+        platform=app.platform if platform else None,
+    )
     if read_only:
         if sync:  # config only (labels, boards): flows, parcels and doors are left as they are
             cab.sync()
@@ -137,21 +170,31 @@ def _cabinet(app, *, platform: bool = False, read_only: bool = False, sync: bool
 
 def _sim_person(app, kind: str) -> Callable[[FlowHandle], None]:
     """On a simulated bus, act for the person at the cabinet; on real hardware, ask them to."""
+
     def on_open(h: FlowHandle) -> None:
         sim = app.sims.boards.get(h.cabinet_id)
-        comp = next(c for cab in app.cfg.cabinets if cab.id == h.cabinet_id for c in cab.compartments if c.label == h.label)
+        comp = next(
+            c
+            for cab in app.cfg.cabinets
+            if cab.id == h.cabinet_id
+            for c in cab.compartments
+            if c.label == h.label
+        )
         verb = "put the item in" if kind in ("deposit", "dropoff") else "take the item out"
         if sim is None:
             print(f"Door {h.label} is open: {verb} and close it.", flush=True)
             return
-        print(f"Door {h.label} is open. SIMULATED: the simulator will {verb} and close it in {SIM_CLOSE_AFTER_S:g} s.",
-              flush=True)
+        print(
+            f"Door {h.label} is open. SIMULATED: the simulator will {verb} and close it in {SIM_CLOSE_AFTER_S:g} s.",
+            flush=True,
+        )
 
         def person() -> None:
             (sim.put_item if kind in ("deposit", "dropoff") else sim.take_item)(comp.board, comp.channel)
             sim.close_door(comp.board, comp.channel)
 
         threading.Timer(SIM_CLOSE_AFTER_S, person).start()
+
     return on_open
 
 
@@ -170,10 +213,16 @@ def _status(args: argparse.Namespace) -> int:
     print(f"{'LABEL':6} {'SIZE':4} {'STATE':9} {'DOOR':6} {'ITEM':5} PARCEL")
     for c in rows:
         p = c.parcel
-        what = f"#{p.id} {p.kind} {p.state}{' OVERDUE' if p.overdue else ''} {p.owner_id_masked or ''}" if p else ""
+        what = (
+            f"#{p.id} {p.kind} {p.state}{' OVERDUE' if p.overdue else ''} {p.owner_id_masked or ''}"
+            if p
+            else ""
+        )
         extra = f" ({c.fault_reason})" if c.fault_reason else ""
         extra += f" [bus: {c.bus_error}]" if c.bus_error else ""
-        print(f"{c.label:6} {c.size:4} {c.state:9} {door[c.door_closed]:6} {item[c.item_present]:5} {what}{extra}")
+        print(
+            f"{c.label:6} {c.size:4} {c.state:9} {door[c.door_closed]:6} {item[c.item_present]:5} {what}{extra}"
+        )
     return 0
 
 
@@ -205,24 +254,37 @@ def _open_all(args: argparse.Namespace) -> int:
         sim = app.sims.boards.get(cab_id)  # filled when _cabinet(app) opened the buses
         if sim is not None:  # the simulator plays the technician: shuts every door after a moment
             print(f"SIMULATED: the simulator will shut the doors in {SIM_CLOSE_AFTER_S:g} s.", flush=True)
-            comps = [c for cc in app.cfg.cabinets if cc.id == cab_id for c in cc.compartments if c.board == board]
-            threading.Timer(SIM_CLOSE_AFTER_S, lambda: [sim.close_door(c.board, c.channel) for c in comps]).start()
+            comps = [
+                c for cc in app.cfg.cabinets if cc.id == cab_id for c in cc.compartments if c.board == board
+            ]
+            threading.Timer(
+                SIM_CLOSE_AFTER_S, lambda: [sim.close_door(c.board, c.channel) for c in comps]
+            ).start()
         else:
-            print("Shut every door when done; the item sensors are then compared with the records.", flush=True)
+            print(
+                "Shut every door when done; the item sensors are then compared with the records.", flush=True
+            )
         still = cab.wait_board_shut(board, cabinet_id=args.cabinet)
         if still:
-            print(f"still open: {', '.join(still)}; sensors not compared (run it again once they are shut)",
-                  file=sys.stderr)
+            print(
+                f"still open: {', '.join(still)}; sensors not compared (run it again once they are shut)",
+                file=sys.stderr,
+            )
             return 1
         findings = cab.check_after_open_all(board, cabinet_id=args.cabinet)
-    print("every door shut; item sensors agree with the records" if not findings else "\n".join(
-        f"staff task: {f}" for f in findings))
+    print(
+        "every door shut; item sensors agree with the records"
+        if not findings
+        else "\n".join(f"staff task: {f}" for f in findings)
+    )
     return 0
 
 
 def _disable(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        _cabinet(app, read_only=True, sync=True).disable(args.label, actor=_actor("staff"), reason=args.reason)
+        _cabinet(app, read_only=True, sync=True).disable(
+            args.label, actor=_actor("staff"), reason=args.reason
+        )
         print(f"{args.label.upper()} disabled")
     return 0
 
@@ -274,7 +336,9 @@ def _overdue(args: argparse.Namespace) -> int:
         print("nothing overdue")
     for p in rows:
         expired = local(app.clock, p.expires_at)
-        print(f"#{p.id} {p.label} case {p.case_number} {p.owner_name_masked or ''} expired {expired:%Y-%m-%d %H:%M}")
+        print(
+            f"#{p.id} {p.label} case {p.case_number} {p.owner_name_masked or ''} expired {expired:%Y-%m-%d %H:%M}"
+        )
     return 0
 
 
@@ -317,8 +381,12 @@ def _pickup(args: argparse.Namespace) -> int:
 def _dropoff(args: argparse.Namespace) -> int:
     with app_of(args) as app:
         cab = _cabinet(app)
-        h = cab.start_dropoff(_person(args.id_number, args.name), case_number=args.case_number,
-                              matter_code=args.matter_code, size=args.size)
+        h = cab.start_dropoff(
+            _person(args.id_number, args.name),
+            case_number=args.case_number,
+            matter_code=args.matter_code,
+            size=args.size,
+        )
         _sim_person(app, "dropoff")(h)
         r = cab.wait_closed(h)
     _print(r)
@@ -329,12 +397,15 @@ def _dropoff(args: argparse.Namespace) -> int:
 def _collect(args: argparse.Namespace) -> int:
     if args.parcel_id is not None:
         with app_of(args) as app:
-            r = _cabinet(app).collect(args.parcel_id, actor=_actor("staff"), reason=args.reason,
-                                      on_open=_sim_person(app, "collect"))
+            r = _cabinet(app).collect(
+                args.parcel_id, actor=_actor("staff"), reason=args.reason, on_open=_sim_person(app, "collect")
+            )
             _print(r)
             send_before_exit(app)
         if r.outcome == "item_still_inside":
-            print("the item sensor still reads the parcel inside: nothing was changed; take it out and run this again")
+            print(
+                "the item sensor still reads the parcel inside: nothing was changed; take it out and run this again"
+            )
         return 0 if r.outcome in ("returned", "collected") else 1
     with app_of(args) as app:
         results = _cabinet(app).run_collect(actor=_actor("staff"), on_open=_sim_person(app, "collect"))
@@ -356,9 +427,13 @@ def _clear_lockout(args: argparse.Namespace) -> int:
     with app_of(args) as app:
         c = _cabinet(app, read_only=True).clear_lockout(actor=_actor("staff"))
     was = f"a wait with {c.retry_after_s} s still to run" if c.retry_after_s else "no wait was on"
-    print(f"pickup code wait lifted: {was}; {c.wrong_codes} recent wrong code(s) no longer grow the next (audited)")
+    print(
+        f"pickup code wait lifted: {was}; {c.wrong_codes} recent wrong code(s) no longer grow the next (audited)"
+    )
     if c.still_waits_s:
-        print(f"codes still wait {c.still_waits_s} s: the hall's daily budget of wrong codes "
-              "(pickup.wrong_codes_per_day) is spent; ID cards work")
+        print(
+            f"codes still wait {c.still_waits_s} s: the hall's daily budget of wrong codes "
+            "(pickup.wrong_codes_per_day) is spent; ID cards work"
+        )
         return 1
     return 0

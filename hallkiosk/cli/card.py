@@ -15,8 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("card", help="card readers")
     s = p.add_subparsers(dest="card_cmd", required=True)
     w = s.add_parser("watch", help="print card events (identities masked) until interrupted")
-    w.add_argument("--reader", metavar="NAME", help="only the reader with this name (default: all configured)")
-    w.add_argument("--seconds", type=float, default=None, help=argparse.SUPPRESS)  # for tests: stop after this
+    w.add_argument(
+        "--reader", metavar="NAME", help="only the reader with this name (default: all configured)"
+    )
+    w.add_argument(
+        "--seconds", type=float, default=None, help=argparse.SUPPRESS
+    )  # for tests: stop after this
     w.set_defaults(func=_watch)
 
 
@@ -43,7 +47,9 @@ def _watch(args: argparse.Namespace) -> int:
     entries = [rc for rc in cfg.card_readers if args.reader is None or (rc.name or rc.url) == args.reader]
     if not entries:
         names = ", ".join(repr(rc.name or rc.url) for rc in cfg.card_readers) or "none"
-        raise ConfigError(f"{cfg.source}: card_readers: no reader named {args.reader!r} (configured: {names})")
+        raise ConfigError(
+            f"{cfg.source}: card_readers: no reader named {args.reader!r} (configured: {names})"
+        )
     lock = threading.Lock()
 
     def show(ev: CardEvent) -> None:

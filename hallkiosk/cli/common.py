@@ -14,7 +14,9 @@ def whole(lo: int, hi: int) -> Callable[[str], int]:
 
     def parse(text: str) -> int:
         try:
-            n = int(text) if len(text) <= 20 else None  # int() of a 100,000-digit string is slow and pointless
+            n = (
+                int(text) if len(text) <= 20 else None
+            )  # int() of a 100,000-digit string is slow and pointless
         except ValueError:
             n = None
         if n is None or not lo <= n <= hi:

@@ -18,8 +18,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("console", help="the hall console (web back office); `console user ...` manages staff")
     p.add_argument("--host", help="address to listen on (default: console.host)")
     p.add_argument("--port", type=whole(0, 65535), help="port (default: console.port; 0 picks a free one)")
-    p.add_argument("--demo", action="store_true",
-                   help="simulator only: (re)create the demo account with a new random password and print it")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="simulator only: (re)create the demo account with a new random password and print it",
+    )
     p.set_defaults(func=_serve)
     s = p.add_subparsers(dest="console_cmd", metavar="user")
     u = s.add_parser("user", help="the hall staff directory").add_subparsers(dest="user_cmd", required=True)
@@ -27,8 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = u.add_parser("add", help="add a staff member (asks for a console password unless --no-password)")
     a.add_argument("staff_id")
     a.add_argument("--name", required=True, help="display name (always shown masked)")
-    a.add_argument("--role", action="append", required=True, choices=["staff", "technician", "hall_admin"],
-                   help="repeat for several roles")
+    a.add_argument(
+        "--role",
+        action="append",
+        required=True,
+        choices=["staff", "technician", "hall_admin"],
+        help="repeat for several roles",
+    )
     a.add_argument("--no-password", action="store_true", help="badge only: no console sign-in")
     a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     a.set_defaults(func=_add)
@@ -78,8 +86,11 @@ def _password(args: argparse.Namespace) -> str:
 
 def simulator_only(cfg: Config) -> bool:
     """Every part simulated (the demo account exists only where nothing real can be reached)."""
-    return (cfg.platform.endpoint == "sim" and all(c.bus == "sim" for c in cfg.cabinets)
-            and all(r.kind == "sim" for r in cfg.card_readers))
+    return (
+        cfg.platform.endpoint == "sim"
+        and all(c.bus == "sim" for c in cfg.cabinets)
+        and all(r.kind == "sim" for r in cfg.card_readers)
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -89,8 +100,10 @@ def _serve(args: argparse.Namespace) -> int:
     demo = None
     if args.demo:
         if not simulator_only(cfg):
-            raise ConfigError("--demo: only on the built-in simulators (this configuration has real parts)",
-                                  hint="Add a real account with `kiosk console user add`.")
+            raise ConfigError(
+                "--demo: only on the built-in simulators (this configuration has real parts)",
+                hint="Add a real account with `kiosk console user add`.",
+            )
         app, directory = _directory(args)
         try:
             demo = directory.ensure_demo()
@@ -100,8 +113,10 @@ def _serve(args: argparse.Namespace) -> int:
     def announce(address: str) -> None:
         print(f"console: {address}", flush=True)
         if demo is not None:
-            print(f"console demo sign-in (simulator only, new each start): staff id demo, password {demo}",
-                  flush=True)
+            print(
+                f"console demo sign-in (simulator only, new each start): staff id demo, password {demo}",
+                flush=True,
+            )
 
     serve(cfg, host=args.host, port=args.port, announce=announce)
     return 0
@@ -114,8 +129,10 @@ def _add(args: argparse.Namespace) -> int:
         v = d.add(args.staff_id, args.name, args.role, actor=CLI_ACTOR, password=password)
     finally:
         app.close()
-    print(f"added {v.staff_id} ({v.name_masked}), roles {', '.join(v.roles)}"
-          + ("" if password else "; no console password (badge only)"))
+    print(
+        f"added {v.staff_id} ({v.name_masked}), roles {', '.join(v.roles)}"
+        + ("" if password else "; no console password (badge only)")
+    )
     return 0
 
 
@@ -147,7 +164,9 @@ def _badge(args: argparse.Namespace) -> int:
             d.remove_badge(args.staff_id, args.uid, actor=CLI_ACTOR)
             print(f"badge removed from {args.staff_id}")
         else:
-            print(f"badge {d.add_badge(args.staff_id, args.uid, actor=CLI_ACTOR)} registered to {args.staff_id}")
+            print(
+                f"badge {d.add_badge(args.staff_id, args.uid, actor=CLI_ACTOR)} registered to {args.staff_id}"
+            )
     finally:
         app.close()
     return 0
@@ -170,8 +189,17 @@ def _list(args: argparse.Namespace) -> int:
     finally:
         app.close()
     for v in rows:
-        flags = [f for f, on in (("disabled", v.disabled), ("demo", v.demo), ("no password", not v.can_sign_in
-                                                                                and not v.disabled)) if on]
-        print(f"{v.staff_id:<16} {v.name_masked:<10} {','.join(v.roles):<28} badges {' '.join(v.badges) or '-'}"
-              + (f"  [{', '.join(flags)}]" if flags else ""))
+        flags = [
+            f
+            for f, on in (
+                ("disabled", v.disabled),
+                ("demo", v.demo),
+                ("no password", not v.can_sign_in and not v.disabled),
+            )
+            if on
+        ]
+        print(
+            f"{v.staff_id:<16} {v.name_masked:<10} {','.join(v.roles):<28} badges {' '.join(v.badges) or '-'}"
+            + (f"  [{', '.join(flags)}]" if flags else "")
+        )
     return 0

@@ -35,21 +35,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--all", action="store_true", help="include delivered messages")
     ls.add_argument("-n", type=whole(1, 100_000), default=200, help="at most this many rows (newest)")
     ls.add_argument("--json", action="store_true")
-    ls.add_argument("--all-kiosks", action="store_true",
-                    help="every kiosk's rows on this (shared) database, and each kiosk's waiting count and oldest age")
+    ls.add_argument(
+        "--all-kiosks",
+        action="store_true",
+        help="every kiosk's rows on this (shared) database, and each kiosk's waiting count and oldest age",
+    )
     ls.set_defaults(func=_list)
-    ad = s.add_parser("adopt", help="send a retired kiosk's waiting messages under its own identity (audited)")
-    ad.add_argument("kiosk_id", metavar="KIOSK-ID", help="the retired kiosk's id (see `kiosk outbox list --all-kiosks`)")
-    ad.add_argument("--config-of", required=True, metavar="PATH",
-                    help="that kiosk's config file: its kiosk id, platform endpoint and credentials")
+    ad = s.add_parser(
+        "adopt", help="send a retired kiosk's waiting messages under its own identity (audited)"
+    )
+    ad.add_argument(
+        "kiosk_id", metavar="KIOSK-ID", help="the retired kiosk's id (see `kiosk outbox list --all-kiosks`)"
+    )
+    ad.add_argument(
+        "--config-of",
+        required=True,
+        metavar="PATH",
+        help="that kiosk's config file: its kiosk id, platform endpoint and credentials",
+    )
     ad.add_argument("--actor", default="staff", help="who asks, for the audit log")
     ad.set_defaults(func=_adopt)
     sd = s.add_parser("send", help="send this kiosk's waiting messages now, headless (no touch UI needed)")
-    sd.add_argument("--wait", type=float, default=SEND_WAIT_S, metavar="S",
-                    help=f"give up after S seconds (default {SEND_WAIT_S:g})")
+    sd.add_argument(
+        "--wait",
+        type=float,
+        default=SEND_WAIT_S,
+        metavar="S",
+        help=f"give up after S seconds (default {SEND_WAIT_S:g})",
+    )
     sd.set_defaults(func=_send)
-    rt = s.add_parser("retry", help="send a dead or pending message again now (audited); clears the auth alarm")
-    rt.add_argument("id", type=ROW_ID, nargs="?", help="the message id from `kiosk outbox list`; none: only clear the alarm")
+    rt = s.add_parser(
+        "retry", help="send a dead or pending message again now (audited); clears the auth alarm"
+    )
+    rt.add_argument(
+        "id",
+        type=ROW_ID,
+        nargs="?",
+        help="the message id from `kiosk outbox list`; none: only clear the alarm",
+    )
     rt.add_argument("--actor", default="staff", help="who asks, for the audit log")
     rt.set_defaults(func=_retry)
 
@@ -63,7 +86,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     sh = s.add_parser("show", help="the cached catalog")
     sh.add_argument("--refresh", action="store_true", help="fetch it from the platform first")
     sh.add_argument("--json", action="store_true")
-    sh.add_argument("--guides", action="store_true", help="each matter's 办事指南 too (conditions, materials)")
+    sh.add_argument(
+        "--guides", action="store_true", help="each matter's 办事指南 too (conditions, materials)"
+    )
     sh.set_defaults(func=_catalog_show)
     from hallkiosk.cli.services import register_catalog
 
@@ -83,9 +108,15 @@ class Sent:
 
 def _waiting(app) -> int:
     with app.db.transaction() as s:
-        return s.execute(select(func.count()).select_from(OutboxMessage).where(
-            outbox.of_kiosk(app.cfg.kiosk.id), OutboxMessage.state == outbox.PENDING,
-            OutboxMessage.next_attempt_at <= app.clock.now())).scalar_one()
+        return s.execute(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                outbox.of_kiosk(app.cfg.kiosk.id),
+                OutboxMessage.state == outbox.PENDING,
+                OutboxMessage.next_attempt_at <= app.clock.now(),
+            )
+        ).scalar_one()
 
 
 def send_queued(app, wait_s: float = SEND_WAIT_S) -> Sent:
@@ -93,7 +124,9 @@ def send_queued(app, wait_s: float = SEND_WAIT_S) -> Sent:
     platform is down, refuses us, or nothing due is left (a row backing off is left for later)."""
     from kiosk.outbox_sender import OutboxSender
 
-    sender = OutboxSender(app.db, app.platform, app.secret, app.clock, app.cfg.platform, origin=app.cfg.kiosk.id)
+    sender = OutboxSender(
+        app.db, app.platform, app.secret, app.clock, app.cfg.platform, origin=app.cfg.kiosk.id
+    )
     deadline = time.monotonic() + wait_s
     sent = dead = 0
     why = None
@@ -110,8 +143,11 @@ def send_queued(app, wait_s: float = SEND_WAIT_S) -> Sent:
             why = why if c.attempted else "nothing could be sent"
             break
     with app.db.transaction() as s:
-        left = s.execute(select(func.count()).select_from(OutboxMessage).where(
-            outbox.of_kiosk(app.cfg.kiosk.id), OutboxMessage.state == outbox.PENDING)).scalar_one()
+        left = s.execute(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(outbox.of_kiosk(app.cfg.kiosk.id), OutboxMessage.state == outbox.PENDING)
+        ).scalar_one()
     return Sent(sent, dead, left, why)
 
 
@@ -122,10 +158,15 @@ def send_before_exit(app, wait_s: float = SEND_WAIT_S) -> None:
         return
     r = send_queued(app, wait_s)
     if r.sent or r.dead:
-        print(f"platform: {r.sent} message(s) sent" + (f", {r.dead} refused (see `kiosk outbox list`)" if r.dead else ""))
+        print(
+            f"platform: {r.sent} message(s) sent"
+            + (f", {r.dead} refused (see `kiosk outbox list`)" if r.dead else "")
+        )
     if r.left:
-        print(f"platform: {r.left} message(s) still queued{f' ({r.why})' if r.why else ''}; the kiosk sends them "
-              "when it runs, or run `kiosk outbox send`")
+        print(
+            f"platform: {r.left} message(s) still queued{f' ({r.why})' if r.why else ''}; the kiosk sends them "
+            "when it runs, or run `kiosk outbox send`"
+        )
 
 
 def _send(args: argparse.Namespace) -> int:
@@ -146,8 +187,10 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     with app_of(args) as app, app.db.transaction() as s:
-        rows = [outbox.describe(m) for m in outbox.list_messages(s, include_sent=args.all, limit=args.n,
-                                                                 all_kiosks=args.all_kiosks)]
+        rows = [
+            outbox.describe(m)
+            for m in outbox.list_messages(s, include_sent=args.all, limit=args.n, all_kiosks=args.all_kiosks)
+        ]
         totals = outbox.counts(s, all_kiosks=args.all_kiosks)
         kiosks = outbox.backlog_by_kiosk(s) if args.all_kiosks else []
         alarm = auth_alarm(s)
@@ -164,14 +207,21 @@ def _list(args: argparse.Namespace) -> int:
     for r in rows:
         when = r["next_attempt_at"] or r["sent_at"] or ""
         origin = f"{r['kiosk'] or '?':<12} " if args.all_kiosks else ""
-        print(f"{r['id']:>6} {origin}{r['operation']:<18} {r['state']:<7} {r['attempts']:>4} {when:<32} "
-              f"{r['ref'] or '-':<16} {r['last_error'] or ''}")
-    print("counts: " + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "empty")
-          + ("" if args.all_kiosks else f" (kiosk {me}; --all-kiosks for the whole hall)"))
+        print(
+            f"{r['id']:>6} {origin}{r['operation']:<18} {r['state']:<7} {r['attempts']:>4} {when:<32} "
+            f"{r['ref'] or '-':<16} {r['last_error'] or ''}"
+        )
+    print(
+        "counts: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(totals.items())) or "empty")
+        + ("" if args.all_kiosks else f" (kiosk {me}; --all-kiosks for the whole hall)")
+    )
     for k in kiosks:
         mark = " (this kiosk)" if k.kiosk == me else ""
-        print(f"kiosk {k.kiosk or '(unknown: queued by an older release)'}{mark}: {k.pending} waiting, "
-              f"oldest {age_text(k.oldest_age_s(now))}, {k.dead} dead")
+        print(
+            f"kiosk {k.kiosk or '(unknown: queued by an older release)'}{mark}: {k.pending} waiting, "
+            f"oldest {age_text(k.oldest_age_s(now))}, {k.dead} dead"
+        )
     return 0
 
 
@@ -180,19 +230,26 @@ def _adopt(args: argparse.Namespace) -> int:
 
     other = load_config(args.config_of)
     if other.kiosk.id != args.kiosk_id:
-        raise OutboxCommandError(f"{printable(args.config_of)} is kiosk {other.kiosk.id}'s config, not "
-                                 f"{args.kiosk_id}'s", hint="Give --config-of the retired kiosk's own config file.")
+        raise OutboxCommandError(
+            f"{printable(args.config_of)} is kiosk {other.kiosk.id}'s config, not {args.kiosk_id}'s",
+            hint="Give --config-of the retired kiosk's own config file.",
+        )
     with app_of(args) as app:
-        platform = build_platform(other.platform, kiosk_id=other.kiosk.id,
-                                  password=other.platform_password()).part
+        platform = build_platform(
+            other.platform, kiosk_id=other.kiosk.id, password=other.platform_password()
+        ).part
         try:
-            res = adopt(app.db, platform, app.secret, app.clock, other.platform, args.kiosk_id, actor=args.actor)
+            res = adopt(
+                app.db, platform, app.secret, app.clock, other.platform, args.kiosk_id, actor=args.actor
+            )
         finally:
             close = getattr(platform, "close", None)
             if close is not None:
                 close()
-    print(f"kiosk {res.kiosk}: {res.due} waiting message(s) taken over; {res.sent} sent, {res.dead} dead, "
-          f"{res.left} still waiting")
+    print(
+        f"kiosk {res.kiosk}: {res.due} waiting message(s) taken over; {res.sent} sent, {res.dead} dead, "
+        f"{res.left} still waiting"
+    )
     if res.stopped:
         print(f"stopped early: {res.stopped}; run `kiosk outbox adopt {res.kiosk}` again once that is fixed")
         return 1
@@ -220,8 +277,12 @@ def _retry(args: argparse.Namespace) -> int:
 
 def _catalog_show(args: argparse.Namespace) -> int:
     with app_of(args) as app:
-        svc = CatalogService(app.db, app.platform if args.refresh else None, app.clock,
-                             region_code=app.cfg.platform.region_code)
+        svc = CatalogService(
+            app.db,
+            app.platform if args.refresh else None,
+            app.clock,
+            region_code=app.cfg.platform.region_code,
+        )
         cat = svc.refresh() if args.refresh else svc.cached()
     if cat is None:
         print("no catalog cached yet; run `kiosk catalog show --refresh` with the platform reachable")

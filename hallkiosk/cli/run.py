@@ -12,9 +12,15 @@ from kiosk.config import Config
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="start the touch UI")
-    p.add_argument("--windowed", action="store_true", help="a window instead of fullscreen kiosk mode (development)")
-    p.add_argument("--screenshot-dir", metavar="DIR", type=Path,
-                   help="save a screenshot at every screen change (and latest.png every 5 s) into DIR")
+    p.add_argument(
+        "--windowed", action="store_true", help="a window instead of fullscreen kiosk mode (development)"
+    )
+    p.add_argument(
+        "--screenshot-dir",
+        metavar="DIR",
+        type=Path,
+        help="save a screenshot at every screen change (and latest.png every 5 s) into DIR",
+    )
     p.set_defaults(func=_run)
 
 

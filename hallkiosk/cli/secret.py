@@ -10,8 +10,9 @@ from hallkiosk.cli.common import app_of
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("secret", help="the hall secret (ID hashes, code HMACs, sealed payloads)")
     s = p.add_subparsers(dest="secret_cmd", required=True)
-    s.add_parser("show", help="its files and key ids (never a key), and the rows still using each").set_defaults(
-        func=_show)
+    s.add_parser(
+        "show", help="its files and key ids (never a key), and the rows still using each"
+    ).set_defaults(func=_show)
     r = s.add_parser("rotate", help="a new key for everything new; sealed payloads re-sealed (audited)")
     r.add_argument("--actor", default="technician", help="who asks, for the audit log")
     r.set_defaults(func=_rotate)
@@ -44,7 +45,9 @@ def _rotate(args: argparse.Namespace) -> int:
     with app_of(args) as app:
         res = rotate(app.cfg, app.db, app.secret, app.clock.now(), actor=args.actor)
         path = app.cfg.secret_path
-    print(f"new key {res.new} in {path}; previous key {res.old} kept as {path.name}.{res.old} while rows use it")
+    print(
+        f"new key {res.new} in {path}; previous key {res.old} kept as {path.name}.{res.old} while rows use it"
+    )
     print(f"re-sealed {res.resealed} waiting payload(s)")
     _print_retirement(res.retirement)
     print(f"copy {path} and {path.name}.{res.old} to every other kiosk of the hall, then restart them")
@@ -68,5 +71,8 @@ def _print_retirement(r: object) -> None:
     for kid, n in r.kept.items():
         print(f"kept key {kid}: {n} row(s) still use it (hashes age out with their rows)")
     if r.waiting_for:
-        print("nothing retired while kiosks still run on the previous key: " + ", ".join(r.waiting_for)
-              + " (restart them with the new secret files)")
+        print(
+            "nothing retired while kiosks still run on the previous key: "
+            + ", ".join(r.waiting_for)
+            + " (restart them with the new secret files)"
+        )

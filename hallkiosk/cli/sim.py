@@ -9,7 +9,10 @@ import argparse
 import importlib
 
 SIMULATORS = {
-    "lockboard": ("drivers.lockboard.sim", "lock-board simulator (kerong-cu or generic-8a) on a pty or TCP port"),
+    "lockboard": (
+        "drivers.lockboard.sim",
+        "lock-board simulator (kerong-cu or generic-8a) on a pty or TCP port",
+    ),
     "card": ("drivers.cardreader.sim", "virtual cards for vpcd, or a GA 467 reader on a pty"),
     "platform": ("backend_client.sim", "the provincial platform simulator on loopback"),
 }

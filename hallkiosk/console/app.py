@@ -144,7 +144,9 @@ def create_app(c: Console) -> Starlette:
                 if not allowed(me.roles, perm):
                     return render(request, "problem.html", me, 403, message="err.forbidden")
                 return await fn(request, me)
+
             return endpoint
+
         return deco
 
     def action(perm: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
@@ -166,7 +168,9 @@ def create_app(c: Console) -> Starlette:
                     return render(request, "problem.html", me, 403, message="err.forbidden")
                 request.state.form = form
                 return await fn(request, me)
+
             return endpoint
+
         return deco
 
     # --- sign-in ------------------------------------------------------------------------------------
@@ -176,14 +180,18 @@ def create_app(c: Console) -> Starlette:
                 return RedirectResponse("/", 303)
             return login_form(request, "login.expired" if request.query_params.get("expired") else "")
         form = await request.form()
-        if not same_origin(request) or not same_token(str(form.get("csrf", "")), request.cookies.get(c.login_cookie)):
+        if not same_origin(request) or not same_token(
+            str(form.get("csrf", "")), request.cookies.get(c.login_cookie)
+        ):
             return login_form(request, "login.csrf", 403)
         client = request.client.host if request.client else "?"
         if not c.throttle.allow(client):
             return login_form(request, "login.throttled", 429)
         staff_id, password = str(form.get("staff_id", "")).strip()[:64], str(form.get("password", ""))
         try:
-            member = await run_in_threadpool(c.directory.authenticate, staff_id, password, source=f"console {client}")
+            member = await run_in_threadpool(
+                c.directory.authenticate, staff_id, password, source=f"console {client}"
+            )
         except LoginRefused as err:
             if err.reason == "locked":
                 minutes = max(1, round((err.retry_after_s or 60) / 60))
@@ -200,8 +208,16 @@ def create_app(c: Console) -> Starlette:
 
     def login_form(request: Request, message: str, status: int = 200, **params: Any) -> Response:
         token = request.cookies.get(c.login_cookie) or secrets.token_urlsafe(24)
-        resp = render(request, "login.html", None, status, message=message, params=params,
-                      login_csrf=token, next=request.query_params.get("next", "/"))
+        resp = render(
+            request,
+            "login.html",
+            None,
+            status,
+            message=message,
+            params=params,
+            login_csrf=token,
+            next=request.query_params.get("next", "/"),
+        )
         resp.set_cookie(c.login_cookie, token, httponly=True, secure=True, samesite="strict", path="/")
         return resp
 
@@ -209,7 +225,9 @@ def create_app(c: Console) -> Starlette:
         me = await who(request)
         form = await request.form()
         if me is not None and same_origin(request) and same_token(str(form.get("csrf", "")), me.csrf_token):
-            await run_in_threadpool(c.sessions.end, request.cookies.get(c.cookie), actor=f"staff:{me.staff_id}")
+            await run_in_threadpool(
+                c.sessions.end, request.cookies.get(c.cookie), actor=f"staff:{me.staff_id}"
+            )
         resp = RedirectResponse("/login", 303)
         resp.delete_cookie(c.cookie, path="/", secure=True, httponly=True, samesite="strict")
         return resp
@@ -221,7 +239,9 @@ def create_app(c: Console) -> Starlette:
             back = "/"
         resp = RedirectResponse(back, 303)
         if lang in i18n.LANGS:
-            resp.set_cookie("hk_lang", lang, max_age=365 * 86400, httponly=True, secure=True, samesite="lax", path="/")
+            resp.set_cookie(
+                "hk_lang", lang, max_age=365 * 86400, httponly=True, secure=True, samesite="lax", path="/"
+            )
         return resp
 
     async def home(request: Request) -> Response:
@@ -245,6 +265,7 @@ def create_app(c: Console) -> Starlette:
         def readings() -> dict[str, sensor_readings.Reading]:
             with c.db.transaction() as s:
                 return sensor_readings.latest(s)
+
         sensors = await run_in_threadpool(readings)
         # A hall of many cabinets (thousands of doors) shows one cabinet's grid at a time, each cabinet's
         # counts above it: a tablet cannot show 2,000 doors usefully, and the page stays small and quick.
@@ -253,9 +274,18 @@ def create_app(c: Console) -> Starlette:
         if len(grids) > CABINETS_AT_ONCE and chosen != "all":
             shown = [g for g in grids if g.cabinet_id == chosen] or grids[:1]
         picked = "all" if shown is grids else shown[0].cabinet_id if shown else ""
-        return fragment_or_page(request, me, "cabinets.html", grids=shown, every=grids, states=GRID_STATES,
-                                picked=picked, tabs=len(grids) > CABINETS_AT_ONCE, sensors=sensors,
-                                src="/cabinets?" + urlencode({"fragment": "1", "cabinet": picked}))
+        return fragment_or_page(
+            request,
+            me,
+            "cabinets.html",
+            grids=shown,
+            every=grids,
+            states=GRID_STATES,
+            picked=picked,
+            tabs=len(grids) > CABINETS_AT_ONCE,
+            sensors=sensors,
+            src="/cabinets?" + urlencode({"fragment": "1", "cabinet": picked}),
+        )
 
     @page("cabinets.view")
     async def compartment_page(request: Request, me: SignedIn) -> Response:
@@ -267,20 +297,39 @@ def create_app(c: Console) -> Starlette:
         def events() -> list[audit.AuditEntry]:
             with c.db.transaction() as s:
                 return audit.search(s, subject_is=label, limit=100)
-        rows = [{"seq": r.seq, "at": fmt(r.at), "actor": scrub(r.actor), "action": r.action,
-                 "subject": scrub(r.subject), "error": r.error,
-                 "detail": "" if r.error else _detail_text(scrub_value(r.detail))}
-                for r in await run_in_threadpool(events)]
+
+        rows = [
+            {
+                "seq": r.seq,
+                "at": fmt(r.at),
+                "actor": scrub(r.actor),
+                "action": r.action,
+                "subject": scrub(r.subject),
+                "error": r.error,
+                "detail": "" if r.error else _detail_text(scrub_value(r.detail)),
+            }
+            for r in await run_in_threadpool(events)
+        ]
         if not allowed(me.roles, "parcels.view"):
             parcels = []  # who held it is the desk's business (masked or not)
 
         def commands() -> list[door_commands.CommandView]:
             with c.db.transaction() as s:
                 return door_commands.recent(s, label=label, limit=10)
-        return fragment_or_page(request, me, "compartment.html", cell=cell, parcels=parcels, rows=rows,
-                                label=label, done=request.query_params.get("done", "")[:16],
-                                error=request.query_params.get("error", "")[:16],
-                                commands=await run_in_threadpool(commands), reasons=door_commands.REASONS)
+
+        return fragment_or_page(
+            request,
+            me,
+            "compartment.html",
+            cell=cell,
+            parcels=parcels,
+            rows=rows,
+            label=label,
+            done=request.query_params.get("done", "")[:16],
+            error=request.query_params.get("error", "")[:16],
+            commands=await run_in_threadpool(commands),
+            reasons=door_commands.REASONS,
+        )
 
     @action("cabinets.view")
     async def door_command(request: Request, me: SignedIn) -> Response:
@@ -300,8 +349,15 @@ def create_app(c: Console) -> Starlette:
 
         def issue() -> None:
             with c.db.transaction() as s:
-                door_commands.issue(s, c.clock.now(), label=label, kind=kind, reason=str(form.get("reason", "")),
-                                    requester=me.staff_id)
+                door_commands.issue(
+                    s,
+                    c.clock.now(),
+                    label=label,
+                    kind=kind,
+                    reason=str(form.get("reason", "")),
+                    requester=me.staff_id,
+                )
+
         try:
             await run_in_threadpool(issue)
         except door_commands.CommandRefused as err:
@@ -351,14 +407,27 @@ def create_app(c: Console) -> Starlette:
         # A page at a time (TASKS_PAGE, keyset by id): "all, day old" over a hall's history was 600+ ms at once.
         before = request.query_params.get("before", "")
         before_id = int(before) if before.isdigit() else None
-        tasks = await run_in_threadpool(lambda: c.hall.tasks(open_only=f["open"], kind=f["kind"], limit=TASKS_PAGE + 1,
-                                                             before_id=before_id, **ages))
+        tasks = await run_in_threadpool(
+            lambda: c.hall.tasks(
+                open_only=f["open"], kind=f["kind"], limit=TASKS_PAGE + 1, before_id=before_id, **ages
+            )
+        )
         more = tasks[TASKS_PAGE - 1].id if len(tasks) > TASKS_PAGE else None
         tasks = tasks[:TASKS_PAGE]
         kinds = await run_in_threadpool(c.hall.task_kinds)
         query = urlencode({"open": "1" if f["open"] else "0", "kind": f["kind"], "age": f["age"]})
-        return fragment_or_page(request, me, "tasks.html", tasks=tasks, kinds=kinds, f=f, query=query, more=more,
-                                done=request.query_params.get("done", ""), error=request.query_params.get("error", ""))
+        return fragment_or_page(
+            request,
+            me,
+            "tasks.html",
+            tasks=tasks,
+            kinds=kinds,
+            f=f,
+            query=query,
+            more=more,
+            done=request.query_params.get("done", ""),
+            error=request.query_params.get("error", ""),
+        )
 
     @page("tasks.view")
     async def help_requests(request: Request, me: SignedIn) -> Response:
@@ -386,9 +455,17 @@ def create_app(c: Console) -> Starlette:
         found = await run_in_threadpool(c.hall.find_parcels, q) if q else []
         overdue = await run_in_threadpool(c.shared.get, "overdue", c.hall.overdue)
         wait = await run_in_threadpool(c.hall.code_wait)
-        return fragment_or_page(request, me, "parcels.html", q=q, found=found, overdue=overdue, wait=wait,
-                                lifted=request.query_params.get("lifted", "")[:8],
-                                error=request.query_params.get("error", "")[:16])
+        return fragment_or_page(
+            request,
+            me,
+            "parcels.html",
+            q=q,
+            found=found,
+            overdue=overdue,
+            wait=wait,
+            lifted=request.query_params.get("lifted", "")[:8],
+            error=request.query_params.get("error", "")[:16],
+        )
 
     @action("codes.lift")
     async def lift_code_wait(request: Request, me: SignedIn) -> Response:
@@ -411,19 +488,33 @@ def create_app(c: Console) -> Starlette:
         def load() -> tuple[list[outbox.KioskBacklog], list[dict[str, Any]]]:
             with c.db.transaction() as s:
                 backlog = outbox.backlog_by_kiosk(s)
-                rows = [{**outbox.describe(m), "created": fmt(m.created_at)}
-                        for m in outbox.waiting_of(s, chosen)] if chosen else []
+                rows = (
+                    [
+                        {**outbox.describe(m), "created": fmt(m.created_at)}
+                        for m in outbox.waiting_of(s, chosen)
+                    ]
+                    if chosen
+                    else []
+                )
             return backlog, rows
+
         backlog, rows = await run_in_threadpool(load)
         now = c.clock.now()
-        return fragment_or_page(request, me, "platform.html", backlog=backlog, rows=rows, chosen=chosen,
-                                ages={b.kiosk: b.oldest_age_s(now) for b in backlog},
-                                done=request.query_params.get("done", "")[:8],
-                                error=request.query_params.get("error", "")[:16])
+        return fragment_or_page(
+            request,
+            me,
+            "platform.html",
+            backlog=backlog,
+            rows=rows,
+            chosen=chosen,
+            ages={b.kiosk: b.oldest_age_s(now) for b in backlog},
+            done=request.query_params.get("done", "")[:8],
+            error=request.query_params.get("error", "")[:16],
+        )
 
     @action("platform.retry")
     async def platform_retry(request: Request, me: SignedIn) -> Response:
-        """"Retry now": mark one row, or every dead letter of one kiosk, due now. Only the database changes: the
+        """ "Retry now": mark one row, or every dead letter of one kiosk, due now. Only the database changes: the
         owning kiosk's sender sends them under its own credentials (the console never sends as a kiosk)."""
         form = request.state.form
         kiosk = str(form.get("kiosk", ""))[:32]
@@ -434,11 +525,15 @@ def create_app(c: Console) -> Starlette:
         def retry() -> int:
             with c.db.transaction() as s:
                 now = c.clock.now()
-                ids = [int(one)] if one.isdigit() else [m.id for m in outbox.waiting_of(s, kiosk or None)
-                                                         if m.state == outbox.DEAD]
+                ids = (
+                    [int(one)]
+                    if one.isdigit()
+                    else [m.id for m in outbox.waiting_of(s, kiosk or None) if m.state == outbox.DEAD]
+                )
                 for mid in ids:
                     outbox.retry(s, now, mid, actor=actor)
                 return len(ids)
+
         try:
             n = await run_in_threadpool(retry)
         except (LookupError, ValueError) as err:
@@ -457,10 +552,15 @@ def create_app(c: Console) -> Starlette:
                 return None
 
         before = q.get("before", "")
-        return {"since": when("since"), "until": when("until"), "action": q.get("action", "")[:64],
-                "actor": q.get("actor", "")[:64], "subject": q.get("subject", "")[:128],
-                "before_seq": int(before) if before.isdigit() and len(before) < 12 else None,
-                "raw": {k: q.get(k, "")[:64] for k in ("since", "until", "action", "actor", "subject")}}
+        return {
+            "since": when("since"),
+            "until": when("until"),
+            "action": q.get("action", "")[:64],
+            "actor": q.get("actor", "")[:64],
+            "subject": q.get("subject", "")[:128],
+            "before_seq": int(before) if before.isdigit() and len(before) < 12 else None,
+            "raw": {k: q.get(k, "")[:64] for k in ("since", "until", "action", "actor", "subject")},
+        }
 
     @page("audit.view")
     async def audit_page(request: Request, me: SignedIn) -> Response:
@@ -468,18 +568,45 @@ def create_app(c: Console) -> Starlette:
 
         def run() -> list[audit.AuditEntry]:
             with c.db.transaction() as s:
-                return audit.search(s, since=f["since"], until=f["until"], action=f["action"], actor=f["actor"],
-                                    subject=f["subject"], before_seq=f["before_seq"], limit=100)
+                return audit.search(
+                    s,
+                    since=f["since"],
+                    until=f["until"],
+                    action=f["action"],
+                    actor=f["actor"],
+                    subject=f["subject"],
+                    before_seq=f["before_seq"],
+                    limit=100,
+                )
+
         rows = await run_in_threadpool(run)
-        shown = [{"seq": r.seq, "at": fmt(r.at), "actor": scrub(r.actor), "action": r.action,
-                  "subject": scrub(r.subject), "error": r.error,
-                  "detail": "" if r.error else _detail_text(scrub_value(r.detail))} for r in rows]
+        shown = [
+            {
+                "seq": r.seq,
+                "at": fmt(r.at),
+                "actor": scrub(r.actor),
+                "action": r.action,
+                "subject": scrub(r.subject),
+                "error": r.error,
+                "detail": "" if r.error else _detail_text(scrub_value(r.detail)),
+            }
+            for r in rows
+        ]
         older = ""
         if len(rows) == 100 and rows[-1].seq is not None:
             older = urlencode({**{k: v for k, v in f["raw"].items() if v}, "before": rows[-1].seq})
         query = urlencode({k: v for k, v in f["raw"].items() if v})
-        return fragment_or_page(request, me, "audit.html", rows=shown, f=f["raw"], older=older, query=query,
-                                paged=f["before_seq"] is not None, job=c.verify.state)
+        return fragment_or_page(
+            request,
+            me,
+            "audit.html",
+            rows=shown,
+            f=f["raw"],
+            older=older,
+            query=query,
+            paged=f["before_seq"] is not None,
+            job=c.verify.state,
+        )
 
     @action("audit.verify")
     async def audit_verify_start(request: Request, me: SignedIn) -> Response:
@@ -490,8 +617,12 @@ def create_app(c: Console) -> Starlette:
     async def audit_verify_state(request: Request, me: SignedIn) -> Response:
         st = c.verify.state
         lang = lang_of(request)
-        key = {"running": "audit.verify_running", "ok": "audit.verify_ok", "broken": "audit.verify_broken",
-               "failed": "audit.verify_failed"}.get(st.state)
+        key = {
+            "running": "audit.verify_running",
+            "ok": "audit.verify_ok",
+            "broken": "audit.verify_broken",
+            "failed": "audit.verify_failed",
+        }.get(st.state)
         text = i18n.t(key, lang, checked=st.checked, total=st.total, reason=st.reason) if key else ""
         return JSONResponse({**st.as_dict(), "text": text})
 
@@ -507,8 +638,12 @@ def create_app(c: Console) -> Starlette:
                     if await who(request) is None:
                         break
                 yield chunk
-        return StreamingResponse(gen(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+        return StreamingResponse(
+            gen(),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     routes = [
         Route("/", home),

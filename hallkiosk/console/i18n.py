@@ -21,8 +21,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.password": ("密码", "Password"),
     "login.submit": ("登录", "Sign in"),
     "login.failed": ("工号或密码不正确。", "Wrong staff ID or password."),
-    "login.locked": ("密码错误次数过多，账户已锁定 {minutes} 分钟。",
-                     "Too many wrong passwords: the account is locked for {minutes} min."),
+    "login.locked": (
+        "密码错误次数过多，账户已锁定 {minutes} 分钟。",
+        "Too many wrong passwords: the account is locked for {minutes} min.",
+    ),
     "login.throttled": ("尝试过于频繁，请稍后再试。", "Too many attempts from this device; wait a minute."),
     "login.expired": ("登录已过期，请重新登录。", "Your session has ended; please sign in again."),
     "login.csrf": ("表单已过期，请重试。", "The form expired; please try again."),
@@ -31,8 +33,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "role.technician": ("技术人员", "technician"),
     "role.hall_admin": ("大厅管理员", "hall admin"),
     "err.forbidden": ("您的角色不能执行此操作。", "Your role does not allow this."),
-    "err.csrf": ("请求未通过安全校验（可能来自其他网站），已拒绝。",
-                 "The request failed its security check (it may come from another site) and was refused."),
+    "err.csrf": (
+        "请求未通过安全校验（可能来自其他网站），已拒绝。",
+        "The request failed its security check (it may come from another site) and was refused.",
+    ),
     "err.not_found": ("没有找到。", "Not found."),
     "err.bad_input": ("输入有误：{detail}", "Bad input: {detail}"),
     "kiosks.title": ("自助终端", "Kiosks"),
@@ -66,15 +70,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cab.all": ("全部柜子", "All cabinets"),
     "cab.service": ("停用与启用", "Out of service"),
     "cab.reason": ("停用原因（必填）", "Reason (required)"),
-    "cab.confirm_disable": ("我确认停用此柜格：各自助终端将不再分配它", "I confirm: no kiosk will hand this compartment out"),
-    "cab.confirm_enable": ("我确认此柜格已修好，可重新启用", "I confirm this compartment is repaired and back in service"),
+    "cab.confirm_disable": (
+        "我确认停用此柜格：各自助终端将不再分配它",
+        "I confirm: no kiosk will hand this compartment out",
+    ),
+    "cab.confirm_enable": (
+        "我确认此柜格已修好，可重新启用",
+        "I confirm this compartment is repaired and back in service",
+    ),
     "cab.disable": ("停用柜格", "Disable compartment"),
     "cab.enable": ("重新启用", "Enable compartment"),
     "cab.done_disabled": ("已停用，操作已记入审计。", "Disabled; the action is in the audit log."),
     "cab.done_enabled": ("已重新启用，操作已记入审计。", "Back in service; the action is in the audit log."),
     "cab.err_confirm": ("请先勾选确认。", "Tick the box to confirm first."),
     "cab.err_reason": ("请填写停用原因。", "Please give a reason."),
-    "cab.err_busy": ("柜门正在使用中，请在关门后再试。", "A door flow is using it; try again when its door is closed."),
+    "cab.err_busy": (
+        "柜门正在使用中，请在关门后再试。",
+        "A door flow is using it; try again when its door is closed.",
+    ),
     # A parcel's kind and state in words (kiosk.cabinet.states); a test checks every state has its text.
     "pkind.result": ("办理结果", "Result"),
     "pkind.dropoff": ("投递材料", "Drop-off"),
@@ -91,16 +104,26 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pstate.cancelled": ("已取消", "cancelled"),
     "tasks.older": ("更早的任务", "Older tasks"),
     "codes.title": ("取件码等待（全大厅）", "Pickup-code wait (whole hall)"),
-    "codes.waiting": ("取件码输错过多：各终端还需等待 {s} 秒才能再输入取件码。",
-                      "Too many wrong codes: every kiosk waits {s} s before taking a code again."),
+    "codes.waiting": (
+        "取件码输错过多：各终端还需等待 {s} 秒才能再输入取件码。",
+        "Too many wrong codes: every kiosk waits {s} s before taking a code again.",
+    ),
     "codes.free": ("取件码可正常使用。", "Pickup codes are taken normally."),
-    "codes.counts": ("本轮错误 {n} 次，再错 {left} 次将等待 {next} 秒；24 小时内共错 {day} 次。",
-                     "{n} wrong in this round; {left} more brings a {next} s wait; {day} wrong in 24 h."),
+    "codes.counts": (
+        "本轮错误 {n} 次，再错 {left} 次将等待 {next} 秒；24 小时内共错 {day} 次。",
+        "{n} wrong in this round; {left} more brings a {next} s wait; {day} wrong in 24 h.",
+    ),
     "codes.confirm": ("我确认：已核实不是有人在猜取件码", "I confirm: I checked no one is guessing codes"),
     "codes.lift": ("解除等待", "Lift the wait"),
-    "codes.lifted": ("已解除（原剩 {s} 秒），操作已记入审计。", "Lifted ({s} s were left); the action is in the audit log."),
+    "codes.lifted": (
+        "已解除（原剩 {s} 秒），操作已记入审计。",
+        "Lifted ({s} s were left); the action is in the audit log.",
+    ),
     "codes.err_confirm": ("请先勾选确认。", "Tick the box to confirm first."),
-    "plat.title": ("平台上报（各终端待发送与失败）", "Platform reports (each kiosk's backlog and dead letters)"),
+    "plat.title": (
+        "平台上报（各终端待发送与失败）",
+        "Platform reports (each kiosk's backlog and dead letters)",
+    ),
     "plat.none": ("没有待发送或失败的上报。", "Nothing waiting and no dead letters."),
     "plat.kiosk": ("终端", "Kiosk"),
     "plat.no_kiosk": ("（未知终端）", "(no kiosk)"),
@@ -119,11 +142,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "plat.error": ("最后错误", "Last error"),
     "plat.retry": ("立即重试", "Retry now"),
     "plat.retry_dead": ("全部失败项立即重试", "Retry every dead letter now"),
-    "plat.note": ("重试只把记录标为立即到期，由所属终端自行发送；管理台从不代替终端发送。",
-                  "Retry only marks rows due now; the owning kiosk sends them. The console never sends as a kiosk."),
-    "plat.done": ("已标记 {n} 条为立即发送，将由所属终端发送。", "{n} marked due now; the owning kiosk will send them."),
-    "plat.err_retry": ("无法重试：此记录已发送、已取消或没有可发送的内容。",
-                       "Cannot retry: already delivered, cancelled, or nothing left to send."),
+    "plat.note": (
+        "重试只把记录标为立即到期，由所属终端自行发送；管理台从不代替终端发送。",
+        "Retry only marks rows due now; the owning kiosk sends them. The console never sends as a kiosk.",
+    ),
+    "plat.done": (
+        "已标记 {n} 条为立即发送，将由所属终端发送。",
+        "{n} marked due now; the owning kiosk will send them.",
+    ),
+    "plat.err_retry": (
+        "无法重试：此记录已发送、已取消或没有可发送的内容。",
+        "Cannot retry: already delivered, cancelled, or nothing left to send.",
+    ),
     "cmd.title": ("开门指令（需在终端上确认）", "Door commands (confirmed at the kiosk)"),
     "cmd.kind.take_back": ("取回此件", "Take back"),
     "cmd.kind.inspect": ("开门检查", "Open for inspection"),
@@ -133,13 +163,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cmd.reason.wrong_compartment": ("放错柜格", "wrong compartment"),
     "cmd.reason.sensor_check": ("传感器核对", "sensor check"),
     "cmd.reason.maintenance": ("维修保养", "maintenance"),
-    "cmd.confirm": ("我确认：此指令发往该柜所属终端，须由终端上登录的工作人员确认后才会开门",
-                    "I confirm: the command goes to the kiosk owning this door and opens it only when staff "
-                    "signed in there confirm"),
+    "cmd.confirm": (
+        "我确认：此指令发往该柜所属终端，须由终端上登录的工作人员确认后才会开门",
+        "I confirm: the command goes to the kiosk owning this door and opens it only when staff "
+        "signed in there confirm",
+    ),
     "cmd.send": ("发送指令", "Send command"),
-    "cmd.done": ("指令已发送，正在等待终端上确认。", "Command sent; it waits for a confirmation at the kiosk."),
-    "cmd.refused": ("未发送：此柜格已有待执行的指令，或没有可取回的件。",
-                    "Not sent: this door already has a command waiting, or nothing to take back."),
+    "cmd.done": (
+        "指令已发送，正在等待终端上确认。",
+        "Command sent; it waits for a confirmation at the kiosk.",
+    ),
+    "cmd.refused": (
+        "未发送：此柜格已有待执行的指令，或没有可取回的件。",
+        "Not sent: this door already has a command waiting, or nothing to take back.",
+    ),
     "cmd.none": ("没有指令。", "No commands."),
     "cmd.kiosk": ("终端", "Kiosk"),
     "cmd.by": ("发起 / 确认", "Asked / confirmed by"),
@@ -152,8 +189,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cmd.state.done": ("已执行", "done"),
     "cmd.state.failed": ("失败", "failed"),
     "cmd.state.expired": ("已过期", "expired"),
-    "cab.sensors": ("门磁和物品传感器为所属终端空闲时最近一次读数，附读数时间。",
-                    "Door and item sensors as the owning kiosk last read them while idle, with their age."),
+    "cab.sensors": (
+        "门磁和物品传感器为所属终端空闲时最近一次读数，附读数时间。",
+        "Door and item sensors as the owning kiosk last read them while idle, with their age.",
+    ),
     "sensor.closed": ("门关", "shut"),
     "sensor.open": ("门开", "open"),
     "sensor.item": ("有物", "item"),
@@ -244,8 +283,10 @@ def kind(k: str, lang: str) -> str:
 
 def parcel_state(kind: str, state: str, lang: str) -> str:
     """A parcel's kind and state in words ("办理结果 · 待领取"), or as stored when one has no text yet."""
-    return " · ".join(t(key, lang) if key in TEXTS else raw
-                      for key, raw in ((f"pkind.{kind}", kind), (f"pstate.{state}", state)))
+    return " · ".join(
+        t(key, lang) if key in TEXTS else raw
+        for key, raw in ((f"pkind.{kind}", kind), (f"pstate.{state}", state))
+    )
 
 
 def t(key: str, lang: str, **params: object) -> str:

@@ -57,11 +57,23 @@ class VerifyJob:
             with snapshot(self.db) as s:
                 self._state = replace(self._state, total=audit.count(s))
                 res = audit.verify(s, progress=lambda n: self._progress(n), every=self.every)
-            final = JobState("ok" if res.ok else "broken", res.checked, max(self._state.total, res.checked),
-                             res.reason, actor)
+            final = JobState(
+                "ok" if res.ok else "broken",
+                res.checked,
+                max(self._state.total, res.checked),
+                res.reason,
+                actor,
+            )
             with self.db.transaction() as s:
-                audit.append(s, self.clock.now(), actor, "console.audit_verified", ok=res.ok, checked=res.checked,
-                             broken_seq=res.broken_seq)
+                audit.append(
+                    s,
+                    self.clock.now(),
+                    actor,
+                    "console.audit_verified",
+                    ok=res.ok,
+                    checked=res.checked,
+                    broken_seq=res.broken_seq,
+                )
         except Exception as err:  # a job that dies says so on the page
             log.exception("audit verification failed")
             final = JobState("failed", self._state.checked, self._state.total, str(err)[:200], actor)

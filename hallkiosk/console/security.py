@@ -39,15 +39,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "platform.retry": frozenset({TECHNICIAN, HALL_ADMIN}),
     "tasks.view": EVERYONE,
     "tasks.resolve": frozenset({STAFF, HALL_ADMIN}),
-    "parcels.view": frozenset({STAFF, HALL_ADMIN}),  # masked personal data: the desk's business, not a technician's
+    "parcels.view": frozenset(
+        {STAFF, HALL_ADMIN}
+    ),  # masked personal data: the desk's business, not a technician's
     # Lifting the hall's pickup-code wait: the desk's call (staff at a kiosk do the same on its staff screen).
     "codes.lift": frozenset({STAFF, HALL_ADMIN}),
     "audit.view": frozenset({TECHNICIAN, HALL_ADMIN}),
     "audit.verify": frozenset({TECHNICIAN, HALL_ADMIN}),
 }
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def allowed(roles: tuple[str, ...] | frozenset[str], permission: str) -> bool:
@@ -76,7 +80,9 @@ class SecurityHeaders:
                 h["Content-Security-Policy"] = CSP
                 h["X-Frame-Options"] = "DENY"
                 h["X-Content-Type-Options"] = "nosniff"
-                h["Referrer-Policy"] = "same-origin"  # "no-referrer" would make Chromium send Origin: null on our own forms
+                h["Referrer-Policy"] = (
+                    "same-origin"  # "no-referrer" would make Chromium send Origin: null on our own forms
+                )
                 h["Cross-Origin-Opener-Policy"] = "same-origin"
                 h["Cross-Origin-Resource-Policy"] = "same-origin"
                 h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=()"

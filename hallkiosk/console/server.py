@@ -53,8 +53,13 @@ def directory_of(cfg: Config, db: Database, secret: bytes, clock: Clock) -> Staf
     return StaffDirectory(db, secret, clock, max_failures=cc.max_failed_logins, lockout_s=cc.lockout_min * 60)
 
 
-def serve(cfg: Config, *, host: str | None = None, port: int | None = None,
-          announce: Callable[[str], None] | None = None) -> None:
+def serve(
+    cfg: Config,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> None:
     """Serve until interrupted. ``announce`` gets the address once the socket listens."""
     cc = cfg.console
     host = host or cc.host
@@ -64,21 +69,34 @@ def serve(cfg: Config, *, host: str | None = None, port: int | None = None,
         try:  # a wrong path or a key that does not match is a config error, said before anything listens
             ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cc.tls_cert, cc.tls_key)
         except (OSError, ssl.SSLError) as err:
-            raise ConfigError(f"{cfg.source}: console.tls_cert: cannot load the certificate and key: {err}") from None
+            raise ConfigError(
+                f"{cfg.source}: console.tls_cert: cannot load the certificate and key: {err}"
+            ) from None
     elif host not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigError(f"{cfg.source}: console.host: {host} needs console.tls_cert and console.tls_key")
     else:
-        print("warning: no console.tls_cert: the console serves plain HTTP on 127.0.0.1 only (this PC alone); "
-              "configure a certificate to open it from tablets", file=sys.stderr)
+        print(
+            "warning: no console.tls_cert: the console serves plain HTTP on 127.0.0.1 only (this PC alone); "
+            "configure a certificate to open it from tablets",
+            file=sys.stderr,
+        )
     console = build(cfg)
     app = create_app(console)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, server_header=False, proxy_headers=False,
-                            timeout_graceful_shutdown=3, ssl_certfile=cc.tls_cert or None,
-                            ssl_keyfile=cc.tls_key or None, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=3,
+        ssl_certfile=cc.tls_cert or None,
+        ssl_keyfile=cc.tls_key or None,
+        lifespan="on",
+    )
     server = uvicorn.Server(config)
     scheme = "https" if tls else "http"
     shown = f"[{host}]" if ":" in host else host

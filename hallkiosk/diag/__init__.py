@@ -32,9 +32,23 @@ if TYPE_CHECKING:
     from hallkiosk.wiring import App
 
 __all__ = [
-    "AREAS", "HEARTBEAT_OPTIONS", "CardTestResult", "Check", "DoorTestResult", "NotConfirmed", "Options", "Report", "card_test",
-    "device_health", "door_test", "needs_confirmation", "parse_only", "run_checks", "to_device_health",
-    "walk_test", "write_support_bundle",
+    "AREAS",
+    "HEARTBEAT_OPTIONS",
+    "CardTestResult",
+    "Check",
+    "DoorTestResult",
+    "NotConfirmed",
+    "Options",
+    "Report",
+    "card_test",
+    "device_health",
+    "door_test",
+    "needs_confirmation",
+    "parse_only",
+    "run_checks",
+    "to_device_health",
+    "walk_test",
+    "write_support_bundle",
 ]
 
 # What the heartbeat runs every interval: cheap and passive (no SOAP call of its own, no bus scan).

@@ -20,11 +20,21 @@ if TYPE_CHECKING:
     from hallkiosk.wiring import App
     from kiosk.cabinet import Cabinet
 
-__all__ = ["CardProbe", "CardTestResult", "DoorTestResult", "NotConfirmed", "card_test", "door_test",
-           "needs_confirmation", "walk_test"]
+__all__ = [
+    "CardProbe",
+    "CardTestResult",
+    "DoorTestResult",
+    "NotConfirmed",
+    "card_test",
+    "door_test",
+    "needs_confirmation",
+    "walk_test",
+]
 
 Progress = Callable[[str], None]
-DOOR_HINT = "Check the lock, its cable to the board and the door switch; the compartment is now marked faulty."
+DOOR_HINT = (
+    "Check the lock, its cable to the board and the door switch; the compartment is now marked faulty."
+)
 
 
 @dataclass
@@ -48,16 +58,26 @@ class DoorTestResult:
         return asdict(self)
 
     def to_check(self) -> Check:
-        return Check(id=f"lockboards.door.{self.label}", area="lockboards", title=f"door test {self.label}",
-                     status=self.status, finding=self.finding, hint=self.hint, device=f"lockboard.{self.cabinet_id}",
-                     data=self.to_dict(), duration_ms=(self.closed_after_s or 0) * 1000 + (self.open_ms or 0))
+        return Check(
+            id=f"lockboards.door.{self.label}",
+            area="lockboards",
+            title=f"door test {self.label}",
+            status=self.status,
+            finding=self.finding,
+            hint=self.hint,
+            device=f"lockboard.{self.cabinet_id}",
+            data=self.to_dict(),
+            duration_ms=(self.closed_after_s or 0) * 1000 + (self.open_ms or 0),
+        )
 
 
 def sync_cabinet(app: App) -> Cabinet:
     """A Cabinet for this process with compartments synced from the config (no reconciliation: that is the kiosk's job)."""
     from kiosk.cabinet import Cabinet
 
-    cab = Cabinet(app.db, app.buses, app.cfg.cabinets, app.cfg.pickup, app.clock, app.secret, app.cfg.kiosk.id)
+    cab = Cabinet(
+        app.db, app.buses, app.cfg.cabinets, app.cfg.pickup, app.clock, app.secret, app.cfg.kiosk.id
+    )
     cab.sync()
     return cab
 
@@ -95,7 +115,10 @@ def door_test(
     try:
         before = _read(bus, comp.board, comp.channel)
     except LockBoardError as err:
-        res.status, res.finding = "FAULT", f"{comp.label}: board {comp.board} does not answer before the test: {err.message}"
+        res.status, res.finding = (
+            "FAULT",
+            f"{comp.label}: board {comp.board} does not answer before the test: {err.message}",
+        )
         res.hint = err.hint
         return _audited(app, actor, res)
     res.transitions.append({"t_s": 0.0, "closed": before[0], "item_present": before[1]})
@@ -136,14 +159,23 @@ def door_test(
             res.closed_after_s = round(now - opened, 3)
             break
         if now >= deadline or (cancel is not None and cancel.is_set()):
-            why = "the test was cancelled" if cancel is not None and cancel.is_set() else f"not closed within {limit:g} s"
-            res.status, res.hint = "DEGRADED", "Close the door; if it is shut, its door switch does not report it: check it."
+            why = (
+                "the test was cancelled"
+                if cancel is not None and cancel.is_set()
+                else f"not closed within {limit:g} s"
+            )
+            res.status, res.hint = (
+                "DEGRADED",
+                "Close the door; if it is shut, its door switch does not report it: check it.",
+            )
             res.finding = f"{comp.label} opened in {res.open_ms:.0f} ms but {why}"
             return _audited(app, actor, res)
         clock.sleep(poll_interval_s)
     changes = len(res.transitions) - 2
-    res.finding = (f"{comp.label} opened in {res.open_ms:.0f} ms, closed after {res.closed_after_s:.1f} s; "
-                   f"item sensor {_item(before[1])} -> {_item(last['item_present'])}; {changes} sensor change(s) while open")
+    res.finding = (
+        f"{comp.label} opened in {res.open_ms:.0f} ms, closed after {res.closed_after_s:.1f} s; "
+        f"item sensor {_item(before[1])} -> {_item(last['item_present'])}; {changes} sensor change(s) while open"
+    )
     return _audited(app, actor, res)
 
 
@@ -152,8 +184,17 @@ def _item(v: bool | None) -> str:
 
 
 def _audited(app: App, actor: str, res: DoorTestResult) -> DoorTestResult:
-    app.audit(actor, "diag.door_test", res.label, status=res.status, finding=res.finding, open_ms=res.open_ms,
-              closed_after_s=res.closed_after_s, transitions=len(res.transitions), flow=res.flow_id)
+    app.audit(
+        actor,
+        "diag.door_test",
+        res.label,
+        status=res.status,
+        finding=res.finding,
+        open_ms=res.open_ms,
+        closed_after_s=res.closed_after_s,
+        transitions=len(res.transitions),
+        flow=res.flow_id,
+    )
     return res
 
 
@@ -178,7 +219,11 @@ def walk_test(
         raise NotConfirmed("door walk on a real cabinet not confirmed")
     cabinet = cabinet or sync_cabinet(app)
     states = {c.label: c.state for c in cabinet.status()} if hasattr(cabinet, "status") else {}
-    wanted = [lbl.upper() for lbl in labels] if labels else [c.label for cab in app.cfg.cabinets for c in cab.compartments]
+    wanted = (
+        [lbl.upper() for lbl in labels]
+        if labels
+        else [c.label for cab in app.cfg.cabinets for c in cab.compartments]
+    )
     out: list[DoorTestResult] = []
     app.audit(actor, "diag.walk_started", "", doors=len(wanted), include_occupied=include_occupied)
     for label in wanted:
@@ -188,14 +233,36 @@ def walk_test(
         state = states.get(comp.label)
         if state == S.RESERVED or (state == S.OCCUPIED and not include_occupied):
             why = "a flow is using it" if state == S.RESERVED else "occupied (use --include-occupied)"
-            res = DoorTestResult(comp.label, cab_cfg.id, comp.board, comp.channel, "OK", f"{comp.label} skipped: {why}",
-                                 skipped=True)
+            res = DoorTestResult(
+                comp.label,
+                cab_cfg.id,
+                comp.board,
+                comp.channel,
+                "OK",
+                f"{comp.label} skipped: {why}",
+                skipped=True,
+            )
         else:
-            res = door_test(app, comp.label, confirmed=True, actor=actor, close_timeout_s=close_timeout_s,
-                            on_progress=on_progress, cancel=cancel, cabinet=cabinet, sim_close_after_s=sim_close_after_s)
+            res = door_test(
+                app,
+                comp.label,
+                confirmed=True,
+                actor=actor,
+                close_timeout_s=close_timeout_s,
+                on_progress=on_progress,
+                cancel=cancel,
+                cabinet=cabinet,
+                sim_close_after_s=sim_close_after_s,
+            )
         out.append(res)
         if on_result is not None:
             on_result(res)
-    app.audit(actor, "diag.walk_finished", "", tested=sum(not r.skipped for r in out),
-              faults=sum(r.status == "FAULT" for r in out), degraded=sum(r.status == "DEGRADED" for r in out))
+    app.audit(
+        actor,
+        "diag.walk_finished",
+        "",
+        tested=sum(not r.skipped for r in out),
+        faults=sum(r.status == "FAULT" for r in out),
+        degraded=sum(r.status == "DEGRADED" for r in out),
+    )
     return out

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 LOG_LINES = 2000
 AUDIT_RECORDS = 500
+
+
 def _json(red: Redactor, v: Any, **kw: Any) -> str:
     """``v`` as JSON with every string in it (keys too) redacted, leaving its structure and numbers intact."""
     return json.dumps(red.value(json.loads(json.dumps(v, default=str))), ensure_ascii=False, **kw)
@@ -65,7 +67,12 @@ def known_secrets(app: App) -> list[str]:
     key_path = Path(os.environ.get(SECRET_ENV) or cfg.data_dir / "secret.key")
     try:
         key = key_path.read_bytes()
-        out += [key.hex(), key.hex().upper(), base64.b64encode(key).decode(), base64.urlsafe_b64encode(key).decode()]
+        out += [
+            key.hex(),
+            key.hex().upper(),
+            base64.b64encode(key).decode(),
+            base64.urlsafe_b64encode(key).decode(),
+        ]
         out.append(key.decode("latin-1"))
     except OSError:
         pass
@@ -96,7 +103,9 @@ def journal_lines(n: int) -> str | None:
         r = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=30)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    lines = [line for line in r.stdout.splitlines(keepends=True) if not line.startswith("-- ")]  # "-- No entries --"
+    lines = [
+        line for line in r.stdout.splitlines(keepends=True) if not line.startswith("-- ")
+    ]  # "-- No entries --"
     return "".join(lines) if r.returncode == 0 and lines else None
 
 
@@ -117,9 +126,15 @@ def _audit_rows(s: Session, n: int) -> list[dict[str, Any]]:
     unreadable with what cannot be read, and never its raw content (it may hold personal data)."""
     out: list[dict[str, Any]] = []
     for e in audit.tail(s, n):
-        row: dict[str, Any] = {"seq": e.seq, "at": e.at.isoformat() if e.at else None, "actor": e.actor,
-                               "action": e.action, "subject": e.subject, "detail": None if e.error else e.detail,
-                               "hash": e.hash}
+        row: dict[str, Any] = {
+            "seq": e.seq,
+            "at": e.at.isoformat() if e.at else None,
+            "actor": e.actor,
+            "action": e.action,
+            "subject": e.subject,
+            "detail": None if e.error else e.detail,
+            "hash": e.hash,
+        }
         if e.error:
             row["unreadable"] = e.error
         out.append(row)
@@ -138,7 +153,10 @@ def _rows(app: App, red: Redactor, audit_records: int) -> dict[str, list[dict[st
 
     def device_events(s: Session) -> list[dict[str, Any]]:
         evs = s.execute(select(DeviceEvent).order_by(DeviceEvent.id.desc()).limit(500)).scalars().all()
-        return [{"at": e.at.isoformat(), "device": e.device, "state": e.state, "detail": e.detail} for e in reversed(evs)]
+        return [
+            {"at": e.at.isoformat(), "device": e.device, "state": e.state, "detail": e.detail}
+            for e in reversed(evs)
+        ]
 
     def outbox_rows(s: Session) -> list[dict[str, Any]]:
         msgs = s.execute(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(500)).scalars().all()
@@ -146,17 +164,39 @@ def _rows(app: App, red: Redactor, audit_records: int) -> dict[str, list[dict[st
 
     def staff_tasks(s: Session) -> list[dict[str, Any]]:
         tasks = s.execute(select(StaffTask).order_by(StaffTask.id.desc()).limit(200)).scalars().all()
-        return [{"id": t.id, "kind": t.kind, "detail": t.detail, "created_at": t.created_at.isoformat(),
-                 "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None} for t in reversed(tasks)]
+        return [
+            {
+                "id": t.id,
+                "kind": t.kind,
+                "detail": t.detail,
+                "created_at": t.created_at.isoformat(),
+                "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None,
+            }
+            for t in reversed(tasks)
+        ]
 
     def compartments(s: Session) -> list[dict[str, Any]]:
         comps = s.execute(select(Compartment).order_by(Compartment.label)).scalars().all()
-        return [{"label": c.label, "cabinet": c.cabinet_id, "size": c.size, "board": c.board, "channel": c.channel,
-                 "state": c.state, "fault_reason": c.fault_reason} for c in comps]
+        return [
+            {
+                "label": c.label,
+                "cabinet": c.cabinet_id,
+                "size": c.size,
+                "board": c.board,
+                "channel": c.channel,
+                "state": c.state,
+                "fault_reason": c.fault_reason,
+            }
+            for c in comps
+        ]
 
     readers: dict[str, Callable[[Session], list[dict[str, Any]]]] = {
-        "audit": lambda s: _audit_rows(s, audit_records), "audit_verify": audit_verify, "device_events": device_events,
-        "outbox": outbox_rows, "staff_tasks": staff_tasks, "compartments": compartments,
+        "audit": lambda s: _audit_rows(s, audit_records),
+        "audit_verify": audit_verify,
+        "device_events": device_events,
+        "outbox": outbox_rows,
+        "staff_tasks": staff_tasks,
+        "compartments": compartments,
     }
     out: dict[str, list[dict[str, Any]]] = {}
     for name, read in readers.items():
@@ -166,7 +206,9 @@ def _rows(app: App, red: Redactor, audit_records: int) -> dict[str, list[dict[st
         except (KioskError, SQLAlchemyError, ValueError, TypeError) as err:
             # A value the ORM cannot decode (a non-JSON detail, a bad timestamp) raises from the driver or the
             # column type, not as a database error. The message names the problem, never the row's content.
-            out[name] = [{"error": f"cannot read {name}: {type(err).__name__}: {getattr(err, 'message', err)}"}]
+            out[name] = [
+                {"error": f"cannot read {name}: {type(err).__name__}: {getattr(err, 'message', err)}"}
+            ]
     return out
 
 
@@ -207,8 +249,17 @@ def write_support_bundle(
         members[f"db/{name}.jsonl"] = "".join(_json(red, r) + "\n" for r in rows)
     platform = app.__dict__.get("platform")
     if platform is not None and hasattr(platform, "history"):
-        hist = [{"operation": h.operation, "started_at": h.started_at.isoformat(), "duration_ms": h.duration_ms,
-                 "outcome": h.outcome, "request_xml": h.request_xml, "reply_xml": h.reply_xml} for h in platform.history()]
+        hist = [
+            {
+                "operation": h.operation,
+                "started_at": h.started_at.isoformat(),
+                "duration_ms": h.duration_ms,
+                "outcome": h.outcome,
+                "request_xml": h.request_xml,
+                "reply_xml": h.reply_xml,
+            }
+            for h in platform.history()
+        ]
         members["platform_history.jsonl"] = "".join(_json(red, h) + "\n" for h in hist)
     for path in log_files(app, extra_logs):
         members[f"logs/{path.name}"] = red("".join(_tail(path, log_lines)))

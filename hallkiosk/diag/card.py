@@ -15,7 +15,9 @@ from kiosk.config import CardReaderConfig
 from kiosk.diag_model import Check
 from kiosk.errors import CardReaderError, KioskBusy, KioskError
 
-PCSC_HINT = "Start pcscd (`systemctl start pcscd.socket`, or `pcscd` as root) and check the reader's USB cable."
+PCSC_HINT = (
+    "Start pcscd (`systemctl start pcscd.socket`, or `pcscd` as root) and check the reader's USB cable."
+)
 GA_HINT = "Check the reader's USB-serial cable and power and the `url` in the config; power-cycle the reader."
 GA_SAM_ID = (0x12, 0xFF)  # GA 467: read the SAM's id (not in every reader's firmware)
 GA_TIMEOUT_S = 0.5
@@ -40,9 +42,14 @@ def run(ctx: Ctx) -> list[Check]:
             out.append(pcsc_reader(ctx, i, rc, pcsc_state))
         elif busy is not None:
             # The running kiosk's watcher has the serial port; a second opener would break its polls.
-            out.append(ctx.check(f"card.reader.{i}", "card", f"GA 467 reader {rc.name or rc.url}", device_name(i, rc))
-                       .degraded(f"not probed: {busy.message}",
-                                 "Run the diagnostics from the technician screen, or stop the kiosk first."))
+            out.append(
+                ctx.check(
+                    f"card.reader.{i}", "card", f"GA 467 reader {rc.name or rc.url}", device_name(i, rc)
+                ).degraded(
+                    f"not probed: {busy.message}",
+                    "Run the diagnostics from the technician screen, or stop the kiosk first.",
+                )
+            )
         else:
             out.append(ga467_reader(ctx, i, rc, readers[i] if readers else None))
     return out
@@ -85,7 +92,11 @@ def _pcsc_snapshot() -> dict[str, Any]:
             _, event, atr = states[0]
             present = bool(event & sc.SCARD_STATE_PRESENT)
             mute = bool(event & sc.SCARD_STATE_MUTE)
-            readers[name] = {"card": present, "mute": mute, "atr": bytes(atr).hex(" ").upper() if present and atr else None}
+            readers[name] = {
+                "card": present,
+                "mute": mute,
+                "atr": bytes(atr).hex(" ").upper() if present and atr else None,
+            }
         return {"readers": readers}
     finally:
         sc.SCardReleaseContext(ctx)
@@ -96,7 +107,9 @@ def pcscd(ctx: Ctx) -> tuple[Check, dict[str, Any]]:
     try:
         snap = _pcsc_snapshot()
     except ImportError as err:
-        return p.fault(f"pyscard is not installed: {err}", "Install the kiosk with its dependencies (`make deps`)."), {}
+        return p.fault(
+            f"pyscard is not installed: {err}", "Install the kiosk with its dependencies (`make deps`)."
+        ), {}
     if "error" in snap:
         return p.fault(f"pcscd not reachable: {snap['error']}", PCSC_HINT), snap
     names = sorted(snap["readers"])
@@ -112,14 +125,20 @@ def pcsc_reader(ctx: Ctx, i: int, rc: CardReaderConfig, snap: dict[str, Any] | N
     matches = sorted(n for n in snap["readers"] if re.search(pattern, n))
     if not matches:
         seen = ", ".join(sorted(snap["readers"])) or "none"
-        return p.fault(f"no PC/SC reader matches {pattern!r} (readers seen: {seen})",
-                       "Plug the reader in, or fix `name` in the config to match one of the readers seen.", pattern=pattern)
+        return p.fault(
+            f"no PC/SC reader matches {pattern!r} (readers seen: {seen})",
+            "Plug the reader in, or fix `name` in the config to match one of the readers seen.",
+            pattern=pattern,
+        )
     name = matches[0]
     st = snap["readers"][name]
     data = {"pattern": pattern, "reader": name, "card_present": st.get("card"), "atr": st.get("atr")}
     if st.get("mute"):
-        return p.degraded(f"{name}: a card is in but does not answer (mute)",
-                          "Turn the card round or try another; clean the contacts.", **data)
+        return p.degraded(
+            f"{name}: a card is in but does not answer (mute)",
+            "Turn the card round or try another; clean the contacts.",
+            **data,
+        )
     card = f"card in, ATR {st['atr']}" if st.get("card") else "no card in"
     more = f" (also matches: {', '.join(matches[1:])})" if len(matches) > 1 else ""
     return p.ok(f"{name} present; {card}{more}", **data)
@@ -175,8 +194,14 @@ def _probe_ga467(p: Pending, port: Any, url: str, sim: str, data: dict[str, Any]
         data["card_present"] = port.find_card()
     except (KioskError, OSError):
         data["card_present"] = None
-    card = {True: "a card is on the reader", False: "no card on the reader", None: "card presence unknown"}[data["card_present"]]
-    ident = f"SAM id {sam_id}" if sam_id else "SAM id not readable (this firmware does not answer the SAM id command)"
+    card = {True: "a card is on the reader", False: "no card on the reader", None: "card presence unknown"}[
+        data["card_present"]
+    ]
+    ident = (
+        f"SAM id {sam_id}"
+        if sam_id
+        else "SAM id not readable (this firmware does not answer the SAM id command)"
+    )
     return p.ok(f"GA 467 at {url}{sim}: SAM answers OK; {ident}; {card}", **data)
 
 

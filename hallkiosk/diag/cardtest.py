@@ -41,8 +41,16 @@ class CardTestResult:
         return asdict(self)
 
     def to_check(self) -> Check:
-        return Check(id="card.test", area="card", title=f"card test {self.reader}", status=self.status,
-                     finding=self.finding, hint=self.hint, device=None, data=self.to_dict())
+        return Check(
+            id="card.test",
+            area="card",
+            title=f"card test {self.reader}",
+            status=self.status,
+            finding=self.finding,
+            hint=self.hint,
+            device=None,
+            data=self.to_dict(),
+        )
 
 
 class CardProbe:
@@ -72,7 +80,10 @@ class CardProbe:
             if ev.kind in (*FINAL, "reader_lost"):
                 ident = ev.identity
                 self.final = {
-                    "kind": ev.kind, "reader": ev.reader, "read_ms": ev.read_ms, "error": ev.error,
+                    "kind": ev.kind,
+                    "reader": ev.reader,
+                    "read_ms": ev.read_ms,
+                    "error": ev.error,
                     "card_kind": ident.card_kind if ident else ("staff_badge" if ev.badge_uid else None),
                     "masked_id": ident.masked_id if ident else None,
                     "masked_name": ident.masked_name if ident else None,
@@ -92,8 +103,13 @@ class CardProbe:
         name = (f or {}).get("reader") or self.reader or "any reader"
         res = CardTestResult(name, "OK", "", events=list(self.events), wait_s=self.inserted_at)
         if f is None:
-            res.status, res.hint = "DEGRADED", "Insert or place a card while the test runs; if you did, check the reader."
-            res.finding = f"no card read within {timeout_s:g} s" + (" (a card was inserted)" if self.inserted_at else "")
+            res.status, res.hint = (
+                "DEGRADED",
+                "Insert or place a card while the test runs; if you did, check the reader.",
+            )
+            res.finding = f"no card read within {timeout_s:g} s" + (
+                " (a card was inserted)" if self.inserted_at else ""
+            )
             return res
         res.outcome, res.read_ms, res.card_kind = f["kind"], f["read_ms"], f["card_kind"]
         res.masked_id, res.masked_name, res.badge_uid_masked = f["masked_id"], f["masked_name"], f["badge"]
@@ -103,7 +119,10 @@ class CardProbe:
         elif f["kind"] == "badge":
             res.finding = f"{name}: staff badge {f['badge']} {took}"
         elif f["kind"] == "reader_lost":
-            res.status, res.hint = "FAULT", "Check the reader's cable and power; run `kiosk diag --only card`."
+            res.status, res.hint = (
+                "FAULT",
+                "Check the reader's cable and power; run `kiosk diag --only card`.",
+            )
             res.finding = f"{name}: the reader went away during the test: {f['error']}"
         else:
             err = f["error"]
@@ -146,7 +165,9 @@ def card_test(
             if sim_insert_after_s is not None and sim is not None:
                 threading.Timer(sim_insert_after_s, sim.insert_demo_card).start()
                 say(f"SIMULATED: the demo card goes on {r.name} after {sim_insert_after_s:g} s")
-        say(f"insert or place one card on {', '.join(r.name for r in readers)} (waiting up to {timeout_s:g} s)")
+        say(
+            f"insert or place one card on {', '.join(r.name for r in readers)} (waiting up to {timeout_s:g} s)"
+        )
         res = probe.wait(timeout_s)
     finally:
         for r in started:
@@ -154,6 +175,14 @@ def card_test(
                 r.stop()
             except KioskError:
                 pass  # the result already says what went wrong
-    app.audit(actor, "diag.card_test", res.reader, status=res.status, outcome=res.outcome, card_kind=res.card_kind,
-              read_ms=res.read_ms, wait_s=res.wait_s)
+    app.audit(
+        actor,
+        "diag.card_test",
+        res.reader,
+        status=res.status,
+        outcome=res.outcome,
+        card_kind=res.card_kind,
+        read_ms=res.read_ms,
+        wait_s=res.wait_s,
+    )
     return res

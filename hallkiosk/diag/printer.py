@@ -22,7 +22,11 @@ def run(ctx: Ctx) -> list[Check]:
     pc = ctx.cfg.printer
     if pc.kind == "none":
         # No device to report: the receipt is the QR code on screen.
-        return [ctx.check("printer.none", "printer", "receipt printer").ok("no receipt printer configured", kind="none")]
+        return [
+            ctx.check("printer.none", "printer", "receipt printer").ok(
+                "no receipt printer configured", kind="none"
+            )
+        ]
     p = ctx.check("printer.status", "printer", f"receipt printer ({pc.kind})", DEVICE)
     data: dict[str, object] = {"kind": pc.kind, "target": pc.target, "simulated": pc.kind == "sim"}
     try:

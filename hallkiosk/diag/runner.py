@@ -42,7 +42,9 @@ class Options:
     scan_bus: Literal["auto", "full", "off"] = "auto"
     heartbeat: bool = True  # send a real SOAP Heartbeat (off for the heartbeat's own device probe)
     verify_audit: bool = True  # walk the whole audit chain
-    passive: bool = False  # only ask running drivers what they know; never open a port of a reader not running
+    passive: bool = (
+        False  # only ask running drivers what they know; never open a port of a reader not running
+    )
     disk_fault_bytes: int = 64 * MiB  # below this free space: FAULT
     disk_degraded_bytes: int = 512 * MiB  # below this free space: DEGRADED
     disk_degraded_ratio: float = 0.05  # or below this share free: DEGRADED
@@ -63,8 +65,16 @@ class Pending:
 
     def done(self, status: Status, finding: str, hint: str = "", **data: Any) -> Check:
         return Check(
-            id=self.id, area=self.area, title=self.title, status=status, finding=scrub(finding), hint=hint,
-            device=self.device, data=data, duration_ms=(time.perf_counter() - self.t0) * 1000, waited_s=self.waited_s,
+            id=self.id,
+            area=self.area,
+            title=self.title,
+            status=status,
+            finding=scrub(finding),
+            hint=hint,
+            device=self.device,
+            data=data,
+            duration_ms=(time.perf_counter() - self.t0) * 1000,
+            waited_s=self.waited_s,
         )
 
     def ok(self, finding: str, **data: Any) -> Check:
@@ -115,8 +125,11 @@ class Ctx:
                     f = sqlite_file(self.cfg.storage_url)
                     if f is not None and not f.exists():  # opening it would create an empty one over the loss
                         raise DatabaseLost(f"the database {f} is missing")
-                    self._db = Database(self.cfg.storage_url, busy_timeout_ms=self.cfg.storage.busy_timeout_ms,
-                                        kiosk_id=self.cfg.kiosk.id)
+                    self._db = Database(
+                        self.cfg.storage_url,
+                        busy_timeout_ms=self.cfg.storage.busy_timeout_ms,
+                        kiosk_id=self.cfg.kiosk.id,
+                    )
                     self._own_db = True
             return self._db
 
@@ -159,7 +172,9 @@ def parse_only(only: str | Iterable[str] | None) -> tuple[Area, ...]:
     wanted = {p.strip() for n in names for p in n.split(",") if p.strip()}
     unknown = wanted - set(AREAS)
     if unknown:
-        raise ValueError(f"unknown diagnostics area {', '.join(sorted(unknown))}; choose from {', '.join(AREAS)}")
+        raise ValueError(
+            f"unknown diagnostics area {', '.join(sorted(unknown))}; choose from {', '.join(AREAS)}"
+        )
     return tuple(a for a in AREAS if a in wanted)
 
 
@@ -170,12 +185,17 @@ def _run_area(ctx: Ctx, area: Area) -> list[Check]:
         checks = run(ctx)
     except Exception as err:  # one broken area must not hide the others' findings
         log.exception("diagnostics area %s crashed", area)
-        checks = [Check(
-            id=f"{area}.error", area=area, title=f"{area} checks", status="FAULT",
-            finding=scrub(f"the {area} checks could not run: {type(err).__name__}: {err}"),
-            hint="This is a kiosk software fault; send a support bundle (`kiosk support-bundle`).",
-            duration_ms=(time.perf_counter() - t0) * 1000,
-        )]
+        checks = [
+            Check(
+                id=f"{area}.error",
+                area=area,
+                title=f"{area} checks",
+                status="FAULT",
+                finding=scrub(f"the {area} checks could not run: {type(err).__name__}: {err}"),
+                hint="This is a kiosk software fault; send a support bundle (`kiosk support-bundle`).",
+                duration_ms=(time.perf_counter() - t0) * 1000,
+            )
+        ]
     ctx.finish(area, checks)
     return checks
 
@@ -185,8 +205,11 @@ def run_checks(app: App, only: str | Iterable[str] | None = None, options: Optio
     areas = parse_only(only)
     ctx = Ctx(app, options or Options(), areas)
     report = Report(
-        kiosk_id=app.cfg.kiosk.id, software_version=kiosk.__version__, started_at=app.clock.now(),
-        areas=areas, simulated=tuple(app.simulated),
+        kiosk_id=app.cfg.kiosk.id,
+        software_version=kiosk.__version__,
+        started_at=app.clock.now(),
+        areas=areas,
+        simulated=tuple(app.simulated),
     )
     t0 = time.perf_counter()
     try:

@@ -18,7 +18,9 @@ from kiosk.errors import DatabaseDamaged, DatabaseLost, DataNotInitialised, Kios
 
 DEVICE = "storage"
 _PROBE_BYTES = 64 * 1024
-_BROKEN_HINT = "Keep the database as evidence (copy the data directory) and report it to the hall's security officer."
+_BROKEN_HINT = (
+    "Keep the database as evidence (copy the data directory) and report it to the hall's security officer."
+)
 
 
 def run(ctx: Ctx) -> list[Check]:
@@ -49,8 +51,12 @@ def marker(ctx: Ctx) -> Check:
     except KioskError as err:
         # Not initialised, or lost: the checks that connect would only create an empty file.
         return p.fault(err.message, err.hint, lost=isinstance(err, (DataNotInitialised, DatabaseLost)))
-    return p.ok(f"kiosk {m.kiosk_id}, database {m.database[:12]}, audit record {m.audit_seq} as marked",
-                kiosk_id=m.kiosk_id, database=m.database[:12], audit_seq=m.audit_seq)
+    return p.ok(
+        f"kiosk {m.kiosk_id}, database {m.database[:12]}, audit record {m.audit_seq} as marked",
+        kiosk_id=m.kiosk_id,
+        database=m.database[:12],
+        audit_seq=m.audit_seq,
+    )
 
 
 def permissions(ctx: Ctx) -> Check:
@@ -63,8 +69,11 @@ def permissions(ctx: Ctx) -> Check:
         return p.ok(f"{root} does not exist yet (it is created 0700)", path=str(root))
     loose: list[str] = []
     try:
-        for path in [root, *sorted(root.iterdir()), *sorted(q for d in root.iterdir() if d.is_dir() and
-                                                           not d.is_symlink() for q in d.iterdir())]:
+        for path in [
+            root,
+            *sorted(root.iterdir()),
+            *sorted(q for d in root.iterdir() if d.is_dir() and not d.is_symlink() for q in d.iterdir()),
+        ]:
             bits = open_to_others(path)
             if bits:
                 loose.append(f"{path.relative_to(root.parent)} ({oct(path.stat().st_mode & 0o777)[2:]})")
@@ -73,9 +82,12 @@ def permissions(ctx: Ctx) -> Check:
     if not loose:
         return p.ok(f"{root} and its files are private to the kiosk's user", path=str(root))
     more = f" (+{len(loose) - 5} more)" if len(loose) > 5 else ""
-    return p.degraded(f"readable or writable by other users: {', '.join(loose[:5])}{more}",
-                      f"It holds codes' hashes, sealed payloads and logs: chmod -R go-rwx {root}",
-                      path=str(root), loose=loose)
+    return p.degraded(
+        f"readable or writable by other users: {', '.join(loose[:5])}{more}",
+        f"It holds codes' hashes, sealed payloads and logs: chmod -R go-rwx {root}",
+        path=str(root),
+        loose=loose,
+    )
 
 
 def _fmt_bytes(n: float) -> str:
@@ -94,8 +106,11 @@ def disk(ctx: Ctx) -> Check:
     try:
         usage = shutil.disk_usage(path)
     except OSError as err:
-        return p.fault(f"cannot read the data directory {path}: {err.strerror}",
-                       "Create the data directory or fix kiosk.data_dir.", path=str(path))
+        return p.fault(
+            f"cannot read the data directory {path}: {err.strerror}",
+            "Create the data directory or fix kiosk.data_dir.",
+            path=str(path),
+        )
     data = {"path": str(path), "free_bytes": usage.free, "total_bytes": usage.total}
     free = f"{_fmt_bytes(usage.free)} free of {_fmt_bytes(usage.total)}"
     probe = path / f".diag-write-{uuid.uuid4().hex[:8]}"
@@ -109,16 +124,27 @@ def disk(ctx: Ctx) -> Check:
             os.close(fd)
     except OSError as err:
         full = err.errno in (errno.ENOSPC, errno.EDQUOT)
-        finding = (f"disk full: {path} has {free}; a {_PROBE_BYTES // 1024} KiB test write failed: {err.strerror}"
-                   if full else f"cannot write in {path}: {err.strerror} ({free})")
-        return p.fault(finding, hint if full else "Check the data directory's owner, permissions and mount options.",
-                       **data, write_ok=False)
+        finding = (
+            f"disk full: {path} has {free}; a {_PROBE_BYTES // 1024} KiB test write failed: {err.strerror}"
+            if full
+            else f"cannot write in {path}: {err.strerror} ({free})"
+        )
+        return p.fault(
+            finding,
+            hint if full else "Check the data directory's owner, permissions and mount options.",
+            **data,
+            write_ok=False,
+        )
     finally:
         Path(probe).unlink(missing_ok=True)
     ratio = usage.free / usage.total if usage.total else 0.0
     data["write_ok"] = True
     if usage.free < ctx.opts.disk_fault_bytes:
-        return p.fault(f"disk nearly full: {free} in {path} (below {_fmt_bytes(ctx.opts.disk_fault_bytes)})", hint, **data)
+        return p.fault(
+            f"disk nearly full: {free} in {path} (below {_fmt_bytes(ctx.opts.disk_fault_bytes)})",
+            hint,
+            **data,
+        )
     if usage.free < ctx.opts.disk_degraded_bytes or ratio < ctx.opts.disk_degraded_ratio:
         return p.degraded(f"disk space low: {free} ({ratio:.0%}) in {path}", hint, **data)
     return p.ok(f"{free} ({ratio:.0%}) in {path}", **data)
@@ -135,9 +161,16 @@ def integrity(ctx: Ctx) -> Check:
                 size = Path(db.engine.url.database or "").stat().st_size if db.engine.url.database else 0
                 if rows != ["ok"]:
                     more = f" (+{len(rows) - 1} more)" if len(rows) > 1 else ""
-                    return p.fault(f"the database file is damaged: SQLite integrity check failed: {rows[0]}{more}",
-                                   DatabaseDamaged.hint, backend="sqlite", problems=rows, damaged=True)
-                return p.ok(f"SQLite integrity check passed ({_fmt_bytes(size)})", backend="sqlite", size_bytes=size)
+                    return p.fault(
+                        f"the database file is damaged: SQLite integrity check failed: {rows[0]}{more}",
+                        DatabaseDamaged.hint,
+                        backend="sqlite",
+                        problems=rows,
+                        damaged=True,
+                    )
+                return p.ok(
+                    f"SQLite integrity check passed ({_fmt_bytes(size)})", backend="sqlite", size_bytes=size
+                )
             version = conn.execute(text("SHOW server_version")).scalar_one()
             return p.ok(f"PostgreSQL {version} answers", backend="postgresql", server_version=str(version))
     except DatabaseDamaged as err:
@@ -145,8 +178,10 @@ def integrity(ctx: Ctx) -> Check:
         return p.fault(err.message, err.hint, backend="sqlite", damaged=True)
     except (SQLAlchemyError, OSError) as err:
         cause = getattr(err, "orig", None) or err
-        return p.fault(f"the database cannot be read: {cause}",
-                       "Check storage.url, the database server and the data directory; see the kiosk log.")
+        return p.fault(
+            f"the database cannot be read: {cause}",
+            "Check storage.url, the database server and the data directory; see the kiosk log.",
+        )
 
 
 def schema(ctx: Ctx) -> Check:
@@ -162,37 +197,57 @@ def schema(ctx: Ctx) -> Check:
     if current == head:
         return p.ok(f"schema at the newest migration ({head})", **data)
     if current is None:
-        return p.degraded(f"empty database: no migration applied (newest is {head})",
-                          "Run `kiosk db upgrade` (the kiosk also migrates when it starts).", **data)
+        return p.degraded(
+            f"empty database: no migration applied (newest is {head})",
+            "Run `kiosk db upgrade` (the kiosk also migrates when it starts).",
+            **data,
+        )
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(db._alembic())
     known = {r.revision for r in script.walk_revisions()}
     if current not in known:
-        return p.fault(f"schema {current} is newer than this kiosk version knows (newest here: {head})",
-                       "Install the kiosk version that wrote this database, or restore a backup.", **data)
-    return p.degraded(f"schema at {current}, behind the newest migration {head}",
-                      "Run `kiosk db upgrade` (the kiosk also migrates when it starts).", **data)
+        return p.fault(
+            f"schema {current} is newer than this kiosk version knows (newest here: {head})",
+            "Install the kiosk version that wrote this database, or restore a backup.",
+            **data,
+        )
+    return p.degraded(
+        f"schema at {current}, behind the newest migration {head}",
+        "Run `kiosk db upgrade` (the kiosk also migrates when it starts).",
+        **data,
+    )
 
 
 def audit_chain(ctx: Ctx) -> Check:
     """Walk the whole hash chain; a changed, removed or inserted record is a FAULT."""
     p = ctx.check("storage.audit", "storage", "audit chain", DEVICE)
     if ctx.schema_missing():
-        return p.degraded("no audit log yet: the database has no schema", "Run `kiosk db upgrade` or start the kiosk once.")
+        return p.degraded(
+            "no audit log yet: the database has no schema", "Run `kiosk db upgrade` or start the kiosk once."
+        )
     try:
         with ctx.db.transaction() as s:
             res = audit.verify(s)
     except (KioskError, SQLAlchemyError) as err:
-        return p.fault(f"cannot read the audit log: {getattr(err, 'message', err)}",
-                       "Check the database; run `kiosk audit verify` for details.")
+        return p.fault(
+            f"cannot read the audit log: {getattr(err, 'message', err)}",
+            "Check the database; run `kiosk audit verify` for details.",
+        )
     if not res.ok:
         where = f"at record {res.broken_seq}" if res.broken_seq is not None else "at its head anchor"
-        return p.fault(f"audit chain broken {where}: {res.reason}", _BROKEN_HINT,
-                       records=res.checked, broken_seq=res.broken_seq)
+        return p.fault(
+            f"audit chain broken {where}: {res.reason}",
+            _BROKEN_HINT,
+            records=res.checked,
+            broken_seq=res.broken_seq,
+        )
     if not res.anchored:
         # A database from before the head anchor: the next audited action writes it. Not DEGRADED: someone
         # who could delete the anchor row could as well rewrite it, so its absence proves no more than that.
-        return p.ok(f"{res.checked} audit records, chain intact (no head anchor yet: it is written with the"
-                    " next audited action)", records=res.checked)
+        return p.ok(
+            f"{res.checked} audit records, chain intact (no head anchor yet: it is written with the"
+            " next audited action)",
+            records=res.checked,
+        )
     return p.ok(f"{res.checked} audit records, chain intact", records=res.checked)

@@ -16,7 +16,18 @@ from kiosk.errors import ConfigError
 from kiosk.secret import ENV as SECRET_ENV
 
 DEVICE = "system"
-PACKAGES = ("sqlalchemy", "alembic", "pydantic", "zeep", "lxml", "pyserial", "pyscard", "kivy", "psycopg", "cryptography")
+PACKAGES = (
+    "sqlalchemy",
+    "alembic",
+    "pydantic",
+    "zeep",
+    "lxml",
+    "pyserial",
+    "pyscard",
+    "kivy",
+    "psycopg",
+    "cryptography",
+)
 MEM_FAULT_BYTES = 64 * MiB
 MEM_DEGRADED_BYTES = 256 * MiB
 
@@ -27,7 +38,11 @@ def run(ctx: Ctx) -> list[Check]:
 
 def versions() -> dict[str, str]:
     """The kiosk's, Python's, the OS's and the main libraries' versions (for the report and the support bundle)."""
-    out = {"kiosk": kiosk.__version__, "python": platform.python_version(), "os": f"{platform.system()} {platform.release()}"}
+    out = {
+        "kiosk": kiosk.__version__,
+        "python": platform.python_version(),
+        "os": f"{platform.system()} {platform.release()}",
+    }
     for name in PACKAGES:
         try:
             out[name] = importlib.metadata.version(name)
@@ -47,8 +62,12 @@ def config(ctx: Ctx) -> Check:
     p = ctx.check("system.config", "system", "configuration", DEVICE)
     cfg = ctx.cfg
     source = cfg.source or str(DEFAULT_CONFIG)
-    data: dict[str, object] = {"source": source, "cabinets": len(cfg.cabinets), "card_readers": len(cfg.card_readers),
-                               "simulated": list(ctx.app.simulated)}
+    data: dict[str, object] = {
+        "source": source,
+        "cabinets": len(cfg.cabinets),
+        "card_readers": len(cfg.card_readers),
+        "simulated": list(ctx.app.simulated),
+    }
     try:
         on_disk = load_config(cfg.source if cfg.source and Path(cfg.source) != DEFAULT_CONFIG else None)
     except ConfigError as err:
@@ -68,19 +87,31 @@ def config(ctx: Ctx) -> Check:
         st = secret_path.stat()
     except FileNotFoundError:
         data["key_file"] = "missing"
-        return p.degraded(f"no kiosk secret at {secret_path}: one is created at first start; if this kiosk held parcels, "
-                          "their codes and ID hashes no longer match",
-                          "Restore secret.key from the hall's backup if this kiosk was in service.", **data)
+        return p.degraded(
+            f"no kiosk secret at {secret_path}: one is created at first start; if this kiosk held parcels, "
+            "their codes and ID hashes no longer match",
+            "Restore secret.key from the hall's backup if this kiosk was in service.",
+            **data,
+        )
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         data["key_file"] = "readable by others"
-        return p.fault(f"the kiosk secret {secret_path} is readable by other users",
-                       f"chmod 600 {secret_path}; the kiosk refuses to start like this.", **data)
+        return p.fault(
+            f"the kiosk secret {secret_path} is readable by other users",
+            f"chmod 600 {secret_path}; the kiosk refuses to start like this.",
+            **data,
+        )
     data["key_file"] = "ok"
     if changed:
-        return p.degraded(f"{source} validates but was changed since this process loaded it",
-                          "Restart the kiosk to apply the new configuration.", **data)
+        return p.degraded(
+            f"{source} validates but was changed since this process loaded it",
+            "Restart the kiosk to apply the new configuration.",
+            **data,
+        )
     sims = f"; simulated: {', '.join(ctx.app.simulated)}" if ctx.app.simulated else ""
-    return p.ok(f"{source} validates ({len(cfg.cabinets)} cabinet(s), {len(cfg.card_readers)} card reader(s)){sims}", **data)
+    return p.ok(
+        f"{source} validates ({len(cfg.cabinets)} cabinet(s), {len(cfg.card_readers)} card reader(s)){sims}",
+        **data,
+    )
 
 
 def _read(path: str) -> str | None:
@@ -102,8 +133,11 @@ def uptime(ctx: Ctx) -> Check:
         # Field 22 (after the parenthesised name) is the start time in clock ticks since boot.
         start_ticks = int(stat_line.rsplit(")", 1)[1].split()[19])
         data["process_s"] = round(host_s - start_ticks / os.sysconf("SC_CLK_TCK"))
-    return p.ok(f"host up {_dur(host_s)}" + (f", this process {_dur(float(data['process_s']))}" if "process_s" in data else ""),
-                **data)
+    return p.ok(
+        f"host up {_dur(host_s)}"
+        + (f", this process {_dur(float(data['process_s']))}" if "process_s" in data else ""),
+        **data,
+    )
 
 
 def _dur(s: float) -> str:
@@ -121,7 +155,9 @@ def memory(ctx: Ctx) -> Check:
     kb = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in info.splitlines() if ":" in line)}
     avail, total = kb.get("MemAvailable", 0) * 1024, kb.get("MemTotal", 0) * 1024
     status_txt = _read("/proc/self/status") or ""
-    rss = next((int(line.split()[1]) * 1024 for line in status_txt.splitlines() if line.startswith("VmRSS:")), 0)
+    rss = next(
+        (int(line.split()[1]) * 1024 for line in status_txt.splitlines() if line.startswith("VmRSS:")), 0
+    )
     data = {"available_bytes": avail, "total_bytes": total, "process_rss_bytes": rss}
     text = f"{avail / MiB:.0f} MiB available of {total / MiB:.0f} MiB; this process uses {rss / MiB:.0f} MiB"
     hint = "Find what uses the memory (`ps aux --sort=-rss | head`); restart the kiosk if it is the kiosk."

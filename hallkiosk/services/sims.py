@@ -38,8 +38,14 @@ class SimSwitch:
 class SimService:
     """Simulator switches for the technician screen and the demo buttons."""
 
-    def __init__(self, cfg: Config, app: Callable[[], App], ready: threading.Event,
-                 printer: Callable[[], Printer | None], deliver: Callable[[CardEvent], None]) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        app: Callable[[], App],
+        ready: threading.Event,
+        printer: Callable[[], Printer | None],
+        deliver: Callable[[CardEvent], None],
+    ) -> None:
         """``app``: the runtime's App, built on first use; ``printer``: the printer once start-up made it;
         ``deliver``: how a card event reaches the runtime's listeners (as a reader's watcher delivers it)."""
         self.cfg = cfg
@@ -65,7 +71,11 @@ class SimService:
             if cab.id in sims.boards:
                 first = cab.compartments[0]
                 out.append(SimSwitch("door_jam", first.label, self._switches.get("door_jam", False)))
-                out.append(SimSwitch("board_silent", f"{cab.id}/{cab.boards[0]}", self._switches.get("board_silent", False)))
+                out.append(
+                    SimSwitch(
+                        "board_silent", f"{cab.id}/{cab.boards[0]}", self._switches.get("board_silent", False)
+                    )
+                )
         if sims.platform is not None:
             out.append(SimSwitch("platform_down", "", self._switches.get("platform_down", False)))
             out.append(SimSwitch("platform_slow", "", self._switches.get("platform_slow", False)))
@@ -108,8 +118,11 @@ class SimService:
             board_sim.silence(cab.boards[0]) if on else board_sim.revive(cab.boards[0])
         elif key in ("platform_down", "platform_slow") and psim is not None:
             if on:
-                self._faults[key] = (psim.faults.reset(times=None) if key == "platform_down"
-                                     else psim.faults.slow(8.0, times=None))
+                self._faults[key] = (
+                    psim.faults.reset(times=None)
+                    if key == "platform_down"
+                    else psim.faults.slow(8.0, times=None)
+                )
             elif key in self._faults:
                 psim.faults.disarm(self._faults.pop(key))
         elif key == "printer_paper_out" and printer is not None:

@@ -37,10 +37,14 @@ class StaffService:
     def deposit(self, case_number: str, actor: str, size: str = "M") -> FlowHandle:
         return self.core.cabinet.start_deposit(case_number, actor=f"staff:{actor[-4:]}", size=size)
 
-    def collectable(self, include_ready: bool = False) -> list[Any]:  # include_ready: results not yet overdue too
+    def collectable(
+        self, include_ready: bool = False
+    ) -> list[Any]:  # include_ready: results not yet overdue too
         return self.core.cabinet.collectable(include_ready=include_ready)
 
-    def collect(self, parcel_id: int, actor: str, reason: str = "") -> FlowHandle:  # reason: audited (a take-back)
+    def collect(
+        self, parcel_id: int, actor: str, reason: str = ""
+    ) -> FlowHandle:  # reason: audited (a take-back)
         return self.core.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}", reason=reason)
 
     def handover(self, parcel_id: int, actor: str) -> Any:  # a held parcel handed to its owner at the desk

@@ -87,23 +87,49 @@ class TechService:
 
         return needs_confirmation(self.core.app, label)
 
-    def door_test(self, label: str, actor: str, *, confirmed: bool = False, cancel: threading.Event | None = None,
-                  on_progress: Callable[[str], None] | None = None) -> DoorTestResult:
+    def door_test(
+        self,
+        label: str,
+        actor: str,
+        *,
+        confirmed: bool = False,
+        cancel: threading.Event | None = None,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> DoorTestResult:
         """Open one door through the cabinet and watch it until it closes: timings and sensor changes (audited)."""
         from hallkiosk.diag import door_test
 
-        return door_test(self.core.app, label, confirmed=confirmed, actor=f"technician:{actor[-4:]}", cabinet=self.core.cabinet,
-                         cancel=_Cancel(cancel, self.core.stopping), on_progress=self._on_main(on_progress))
+        return door_test(
+            self.core.app,
+            label,
+            confirmed=confirmed,
+            actor=f"technician:{actor[-4:]}",
+            cabinet=self.core.cabinet,
+            cancel=_Cancel(cancel, self.core.stopping),
+            on_progress=self._on_main(on_progress),
+        )
 
-    def walk_doors(self, actor: str, *, confirmed: bool = False, cancel: threading.Event | None = None,
-                   on_progress: Callable[[str], None] | None = None,
-                   on_result: Callable[[DoorTestResult], None] | None = None) -> list[DoorTestResult]:
+    def walk_doors(
+        self,
+        actor: str,
+        *,
+        confirmed: bool = False,
+        cancel: threading.Event | None = None,
+        on_progress: Callable[[str], None] | None = None,
+        on_result: Callable[[DoorTestResult], None] | None = None,
+    ) -> list[DoorTestResult]:
         """Test every door in turn (occupied and in-use ones are skipped); each result is reported as it comes."""
         from hallkiosk.diag import walk_test
 
-        return walk_test(self.core.app, confirmed=confirmed, actor=f"technician:{actor[-4:]}", cabinet=self.core.cabinet,
-                         cancel=_Cancel(cancel, self.core.stopping), on_progress=self._on_main(on_progress),
-                         on_result=self._on_main(on_result))
+        return walk_test(
+            self.core.app,
+            confirmed=confirmed,
+            actor=f"technician:{actor[-4:]}",
+            cabinet=self.core.cabinet,
+            cancel=_Cancel(cancel, self.core.stopping),
+            on_progress=self._on_main(on_progress),
+            on_result=self._on_main(on_result),
+        )
 
     def _on_main(self, fn: Callable[[Any], None] | None) -> Callable[[Any], None] | None:
         """A callback the diagnostics call on the worker, delivered on the UI's main thread instead."""

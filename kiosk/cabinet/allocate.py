@@ -51,8 +51,10 @@ Down = tuple[str, int | None]  # (cabinet id, board); board None: the cabinet's 
 class BoardNotAnswering(LockBoardError):
     """A lock board (or its bus) did not answer: the flow ended without trying the board's other doors."""
 
-    hint = ("Check the board's power, its RS-485 cable and DIP address (`kiosk diag --only lockboards`); its doors "
-            "were left as they were, so nothing needs enabling once it answers. Then resolve the staff task.")
+    hint = (
+        "Check the board's power, its RS-485 cable and DIP address (`kiosk diag --only lockboards`); its doors "
+        "were left as they were, so nothing needs enabling once it answers. Then resolve the staff task."
+    )
 
     def __init__(self, message: str, *, cabinet_id: str, board: int | None) -> None:
         super().__init__(message)
@@ -71,23 +73,36 @@ def scope(err: LockBoardError) -> str:
     return "bus"  # cannot open the port, port failed, bus closed, no bus configured
 
 
-def garbled_task(s: Session, now: dt.datetime, comp: Compartment, why: str, *, flow_id: int | None,
-                 parcel_id: int | None) -> int:
+def garbled_task(
+    s: Session, now: dt.datetime, comp: Compartment, why: str, *, flow_id: int | None, parcel_id: int | None
+) -> int:
     """One open "garbled replies" task per board (found by kind and board, never by its text): line noise is the
     bus's problem, so no compartment is marked faulty for it."""
     found = s.execute(
-        select(StaffTask.id).where(StaffTask.kind == S.TaskKind.BUS_GARBLED, StaffTask.resolved_at.is_(None),
-                                   StaffTask.cabinet_id == comp.cabinet_id, StaffTask.board == comp.board)).first()
+        select(StaffTask.id).where(
+            StaffTask.kind == S.TaskKind.BUS_GARBLED,
+            StaffTask.resolved_at.is_(None),
+            StaffTask.cabinet_id == comp.cabinet_id,
+            StaffTask.board == comp.board,
+        )
+    ).first()
     if found is not None:
         return int(found[0])
-    detail = (f"{where(comp.cabinet_id, comp.board)}: garbled replies (line noise or bad checksums): {why}. Check the "
-              f"RS-485 cable, its termination and earthing; no door was marked faulty")
-    return store.add_task(s, now, S.TaskKind.BUS_GARBLED, detail, compartment_id=comp.id, parcel_id=parcel_id,
-                          flow_id=flow_id).id
+    detail = (
+        f"{where(comp.cabinet_id, comp.board)}: garbled replies (line noise or bad checksums): {why}. Check the "
+        f"RS-485 cable, its termination and earthing; no door was marked faulty"
+    )
+    return store.add_task(
+        s, now, S.TaskKind.BUS_GARBLED, detail, compartment_id=comp.id, parcel_id=parcel_id, flow_id=flow_id
+    ).id
 
 
 def where(cabinet_id: str, board: int | None) -> str:
-    return f"board {board} (cabinet {cabinet_id})" if board is not None else f"the lock bus of cabinet {cabinet_id}"
+    return (
+        f"board {board} (cabinet {cabinet_id})"
+        if board is not None
+        else f"the lock bus of cabinet {cabinet_id}"
+    )
 
 
 def down_after(ctx: Context, err: LockBoardError, cabinet_id: str, board: int) -> list[Down]:
@@ -98,17 +113,25 @@ def down_after(ctx: Context, err: LockBoardError, cabinet_id: str, board: int) -
     return [(c, None) for c, b in ctx.buses.items() if b is bus] or [(cabinet_id, None)]
 
 
-def board_task(s: Session, now: dt.datetime, cabinet_id: str, board: int | None, why: str, *,
-               flow_id: int | None = None) -> int:
+def board_task(
+    s: Session, now: dt.datetime, cabinet_id: str, board: int | None, why: str, *, flow_id: int | None = None
+) -> int:
     """One open "board N not answering" task per board: a second flow meeting the same dead board adds none."""
     head = f"{where(cabinet_id, board)} not answering"
-    found = s.execute(select(StaffTask.id).where(StaffTask.kind == TASK_BOARD, StaffTask.resolved_at.is_(None),
-                                                 StaffTask.parcel_id.is_(None), StaffTask.cabinet_id == cabinet_id,
-                                                 StaffTask.board.is_(None) if board is None else StaffTask.board == board)
-                      ).first()
+    found = s.execute(
+        select(StaffTask.id).where(
+            StaffTask.kind == TASK_BOARD,
+            StaffTask.resolved_at.is_(None),
+            StaffTask.parcel_id.is_(None),
+            StaffTask.cabinet_id == cabinet_id,
+            StaffTask.board.is_(None) if board is None else StaffTask.board == board,
+        )
+    ).first()
     if found is not None:
         return int(found[0])
-    detail = f"{head}: {why}; its doors were left as they were. Check its power and cable, then resolve this task"
+    detail = (
+        f"{head}: {why}; its doors were left as they were. Check its power and cable, then resolve this task"
+    )
     return store.add_task(s, now, TASK_BOARD, detail, flow_id=flow_id, cabinet_id=cabinet_id, board=board).id
 
 
@@ -119,10 +142,16 @@ def _candidate(s: Session, cabinet_ids: Iterable[str], size: str, down: set[Down
         raise ValueError(f"size must be one of {S.SIZES}")
     cabs = [c for c in cabinet_ids if (c, None) not in down]
     off = [not_(and_(Compartment.cabinet_id == c, Compartment.board == b)) for c, b in down if b is not None]
-    for sz in S.SIZES[S.SIZES.index(size):]:
-        q = (select(Compartment).where(Compartment.state == S.FREE, Compartment.size == sz,
-                                       Compartment.cabinet_id.in_(cabs), *off)
-             .order_by(Compartment.label).limit(1).with_for_update(skip_locked=True))
+    for sz in S.SIZES[S.SIZES.index(size) :]:
+        q = (
+            select(Compartment)
+            .where(
+                Compartment.state == S.FREE, Compartment.size == sz, Compartment.cabinet_id.in_(cabs), *off
+            )
+            .order_by(Compartment.label)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
         comp = s.execute(q).scalar_one_or_none()
         if comp is not None:
             return comp
@@ -131,9 +160,17 @@ def _candidate(s: Session, cabinet_ids: Iterable[str], size: str, down: set[Down
 
 def _sensors_suspect(s: Session, cabinet_id: str, board: int) -> bool:
     """While its "item sensors look wrong" task is open, a board's sensors decide nothing at allocation."""
-    return s.execute(select(StaffTask.id).where(StaffTask.kind == TASK_SENSORS, StaffTask.resolved_at.is_(None),
-                                                StaffTask.cabinet_id == cabinet_id, StaffTask.board == board)
-                     ).first() is not None
+    return (
+        s.execute(
+            select(StaffTask.id).where(
+                StaffTask.kind == TASK_SENSORS,
+                StaffTask.resolved_at.is_(None),
+                StaffTask.cabinet_id == cabinet_id,
+                StaffTask.board == board,
+            )
+        ).first()
+        is not None
+    )
 
 
 def _item_present(ctx: Context, cabinet_id: str, board: int, channel: int) -> bool | None:
@@ -150,8 +187,15 @@ def _item_present(ctx: Context, cabinet_id: str, board: int, channel: int) -> bo
         raise
 
 
-def take(ctx: Context, size: str, actor: str, confirm: Callable[[Session, dt.datetime, Compartment], T], *,
-         flow_id: int | None = None, down: Iterable[Down] = ()) -> T | None:
+def take(
+    ctx: Context,
+    size: str,
+    actor: str,
+    confirm: Callable[[Session, dt.datetime, Compartment], T],
+    *,
+    flow_id: int | None = None,
+    down: Iterable[Down] = (),
+) -> T | None:
     """Reserve, read, confirm (see the module text). ``confirm(s, now, comp)`` runs in the confirming transaction
     with ``comp`` reserved; its value is returned. None when nothing fits; BoardNotAnswering when something
     would have fitted on a board that did not answer."""
@@ -163,7 +207,13 @@ def take(ctx: Context, size: str, actor: str, confirm: Callable[[Session, dt.dat
             if comp is None:
                 break
             comp.state, comp.updated_at = S.RESERVED, now
-            cid, label, cab_id, board, channel = comp.id, comp.label, comp.cabinet_id, comp.board, comp.channel
+            cid, label, cab_id, board, channel = (
+                comp.id,
+                comp.label,
+                comp.cabinet_id,
+                comp.board,
+                comp.channel,
+            )
             suspect = _sensors_suspect(s, cab_id, board)
         try:
             present = None if suspect else _item_present(ctx, cab_id, board, channel)  # no transaction open
@@ -172,9 +222,19 @@ def take(ctx: Context, size: str, actor: str, confirm: Callable[[Session, dt.dat
             gone = None if scope(err) == "bus" else board
             with ctx.tx() as (s, now):
                 _release(s, now, cid)
-                audit(s, now, actor, "cabinet.board_not_answering", label, flow=flow_id, board=gone,
-                      reason=f"{type(err).__name__}: {err.message}")
-                task_id = board_task(s, now, cab_id, gone, f"no answer reading {label}'s item sensor", flow_id=flow_id)
+                audit(
+                    s,
+                    now,
+                    actor,
+                    "cabinet.board_not_answering",
+                    label,
+                    flow=flow_id,
+                    board=gone,
+                    reason=f"{type(err).__name__}: {err.message}",
+                )
+                task_id = board_task(
+                    s, now, cab_id, gone, f"no answer reading {label}'s item sensor", flow_id=flow_id
+                )
             log.warning("%s not answering; allocation passes over it: %s", where(cab_id, gone), err.message)
             dead = (cab_id, gone, err, task_id)
             continue
@@ -199,9 +259,12 @@ def take(ctx: Context, size: str, actor: str, confirm: Callable[[Session, dt.dat
     if dead is None:
         return None
     cab_id, gone, err, task_id = dead
-    raise BoardNotAnswering(f"{where(cab_id, gone)} not answering ({err.message}); no other compartment of size "
-                            f"{size} or larger is free on a board that answers (staff task {task_id})",
-                            cabinet_id=cab_id, board=gone) from err
+    raise BoardNotAnswering(
+        f"{where(cab_id, gone)} not answering ({err.message}); no other compartment of size "
+        f"{size} or larger is free on a board that answers (staff task {task_id})",
+        cabinet_id=cab_id,
+        board=gone,
+    ) from err
 
 
 def _release(s: Session, now: dt.datetime, comp_id: int) -> None:
@@ -226,8 +289,14 @@ def _stray(s: Session, now: dt.datetime, comp: Compartment, actor: str, flow_id:
     reason = "the item sensor reads something inside, but no parcel is stored there"
     comp.state, comp.fault_reason, comp.updated_at = S.DISABLED, reason, now
     audit(s, now, actor, "cabinet.stray_item", comp.label, flow=flow_id)
-    store.add_task(s, now, S.TASK_ITEM_LEFT, f"{comp.label}: {reason}; take it out, then enable {comp.label}",
-                   compartment_id=comp.id, flow_id=flow_id)
+    store.add_task(
+        s,
+        now,
+        S.TASK_ITEM_LEFT,
+        f"{comp.label}: {reason}; take it out, then enable {comp.label}",
+        compartment_id=comp.id,
+        flow_id=flow_id,
+    )
     log.warning("%s reads an item but should be empty; taken out of service", comp.label)
 
 
@@ -236,9 +305,11 @@ def _distrust(s: Session, now: dt.datetime, comp: Compartment, actor: str, flow_
     compartment is handed out (the person at the open door sees inside) and, while the task is open, this
     board's sensors no longer take compartments out of service at allocation."""
     head = f"item sensors look wrong on {where(comp.cabinet_id, comp.board)}"
-    detail = (f"{head}: {MAX_STRAYS + 1} compartments in a row read an item though none is stored there "
-              f"(the last, {comp.label}, was handed out anyway). Check the sensors and item_present_level, "
-              "then resolve this task: until then this board's sensors are not trusted when handing out doors")
+    detail = (
+        f"{head}: {MAX_STRAYS + 1} compartments in a row read an item though none is stored there "
+        f"(the last, {comp.label}, was handed out anyway). Check the sensors and item_present_level, "
+        "then resolve this task: until then this board's sensors are not trusted when handing out doors"
+    )
     store.add_task(s, now, TASK_SENSORS, detail, compartment_id=comp.id, flow_id=flow_id)
     audit(s, now, actor, "cabinet.item_sensors_suspect", comp.label, flow=flow_id, board=comp.board)
     log.warning("%s", head)

@@ -26,9 +26,14 @@ def recheck(eng: Context, last: dict[tuple[str, int | None], float]) -> list[int
     """Ask each board with an open board task once (at most every RECHECK_S); returns the tasks closed.
     ``last`` (board -> monotonic time of the last try) is kept by the caller between calls."""
     with eng.tx() as (s, _now):
-        rows = s.execute(select(StaffTask.id, StaffTask.cabinet_id, StaffTask.board).where(
-            StaffTask.kind == S.TaskKind.BOARD_NOT_ANSWERING, StaffTask.resolved_at.is_(None),
-            StaffTask.parcel_id.is_(None), StaffTask.cabinet_id.in_(list(eng.buses)))).all()
+        rows = s.execute(
+            select(StaffTask.id, StaffTask.cabinet_id, StaffTask.board).where(
+                StaffTask.kind == S.TaskKind.BOARD_NOT_ANSWERING,
+                StaffTask.resolved_at.is_(None),
+                StaffTask.parcel_id.is_(None),
+                StaffTask.cabinet_id.in_(list(eng.buses)),
+            )
+        ).all()
     closed: list[int] = []
     mono = eng.clock.monotonic()
     for task_id, cab_id, board in rows:
@@ -51,8 +56,17 @@ def recheck(eng: Context, last: dict[tuple[str, int | None], float]) -> list[int
             now = eng.clock.now()
             note = "the board answers again" if board is not None else "every board on the bus answers again"
             task.resolved_at, task.resolved_by, task.detail = now, "kiosk", f"{task.detail} [{note}]"
-            audit(s, now, "kiosk", "cabinet.task_resolved", f"task {task_id}", kind=task.kind, note=note,
-                  cabinet=cab_id, board=board)
+            audit(
+                s,
+                now,
+                "kiosk",
+                "cabinet.task_resolved",
+                f"task {task_id}",
+                kind=task.kind,
+                note=note,
+                cabinet=cab_id,
+                board=board,
+            )
         log.warning("board %s of cabinet %s answers again: staff task %s closed", board, cab_id, task_id)
         closed.append(task_id)
     return closed

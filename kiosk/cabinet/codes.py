@@ -65,8 +65,12 @@ def unique_code(session: Session, secret: bytes, digits: int) -> tuple[str, str]
         code = new_code(digits)
         h = code_hmac(secret, code)
         # Under every active key: a live code made before a key rotation is the same code.
-        if session.execute(select(Parcel.id).where(Parcel.code_hmac.in_(each_hash(secret, code_hmac, code)))
-                           ).first() is None:
+        if (
+            session.execute(
+                select(Parcel.id).where(Parcel.code_hmac.in_(each_hash(secret, code_hmac, code)))
+            ).first()
+            is None
+        ):
             return code, h
     raise RuntimeError("could not find an unused pickup code in 100 tries; raise code_digits")
 
@@ -105,7 +109,9 @@ class CodeGuard:
     # --- state ------------------------------------------------------------------------------
     def _row(self, session: Session) -> KeyValue:
         """The hall's guard row, locked for this transaction (PostgreSQL; SQLite serialises writers itself)."""
-        row = session.execute(select(KeyValue).where(KeyValue.key == self.KEY).with_for_update()).scalar_one_or_none()
+        row = session.execute(
+            select(KeyValue).where(KeyValue.key == self.KEY).with_for_update()
+        ).scalar_one_or_none()
         if row is None:  # migration 0005 creates it; a database built another way gets it on first use
             row = KeyValue(key=self.KEY, value="{}")
             session.add(row)
@@ -124,9 +130,13 @@ class CodeGuard:
         row.value = json.dumps(state, sort_keys=True)
 
     def _wrong_since(self, session: Session, since: dt.datetime) -> list[dt.datetime]:
-        return list(session.execute(
-            select(CodeAttempt.at).where(CodeAttempt.ok.is_(False), CodeAttempt.at > since).order_by(CodeAttempt.at)
-        ).scalars())
+        return list(
+            session.execute(
+                select(CodeAttempt.at)
+                .where(CodeAttempt.ok.is_(False), CodeAttempt.at > since)
+                .order_by(CodeAttempt.at)
+            ).scalars()
+        )
 
     # --- the rule ---------------------------------------------------------------------------
     def delay_for(self, n: int) -> int:
@@ -150,8 +160,13 @@ class CodeGuard:
             oldest = day[len(day) - self.cfg.wrong_codes_per_day]
             wait = max(wait, (oldest + self.DAY - now).total_seconds())
         n = self._counted(row, day, now)
-        return CodeWait(wait_s=math.ceil(wait), tries_left=max(0, self.cfg.free_wrong_codes - n),
-                        next_wait_s=self.delay_for(max(n + 1, self.cfg.free_wrong_codes)), wrong_counted=n, wrong_today=len(day))
+        return CodeWait(
+            wait_s=math.ceil(wait),
+            tries_left=max(0, self.cfg.free_wrong_codes - n),
+            next_wait_s=self.delay_for(max(n + 1, self.cfg.free_wrong_codes)),
+            wrong_counted=n,
+            wrong_today=len(day),
+        )
 
     def _counted(self, row: KeyValue | None, day: list[dt.datetime], now: dt.datetime) -> int:
         """Wrong codes that grow the next wait: within the window and after the last staff lift."""
@@ -185,4 +200,3 @@ class CodeGuard:
         self._set(row, until=now, lifted_at=now)
         session.flush()
         return before
-

@@ -46,15 +46,39 @@ class DoorEngine:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def begin(self, s: Session, now: dt.datetime, kind: str, comp: Compartment, parcel: Parcel | None,
-              actor: str, data: flowdata.FlowData) -> int:
+    def begin(
+        self,
+        s: Session,
+        now: dt.datetime,
+        kind: str,
+        comp: Compartment,
+        parcel: Parcel | None,
+        actor: str,
+        data: flowdata.FlowData,
+    ) -> int:
         """Record the flow and its intent ("opening A07 for parcel 12") before any hardware acts."""
-        flow = Flow(kind=kind, state=S.OPENING, compartment_id=comp.id, parcel_id=parcel.id if parcel else None,
-                    actor=actor, data=flowdata.to_json(data), started_at=now, updated_at=now)
+        flow = Flow(
+            kind=kind,
+            state=S.OPENING,
+            compartment_id=comp.id,
+            parcel_id=parcel.id if parcel else None,
+            actor=actor,
+            data=flowdata.to_json(data),
+            started_at=now,
+            updated_at=now,
+        )
         s.add(flow)
         s.flush()
-        audit(s, now, actor, "cabinet.door_opening", comp.label, flow=flow.id, kind=kind,
-              parcel=parcel.id if parcel else None)
+        audit(
+            s,
+            now,
+            actor,
+            "cabinet.door_opening",
+            comp.label,
+            flow=flow.id,
+            kind=kind,
+            parcel=parcel.id if parcel else None,
+        )
         return flow.id
 
     # --- open -----------------------------------------------------------------------
@@ -68,7 +92,13 @@ class DoorEngine:
                 assert flow is not None and flow.compartment_id is not None
                 comp = s.get(Compartment, flow.compartment_id)
                 assert comp is not None
-                kind, label, cab_id, board, channel = flow.kind, comp.label, comp.cabinet_id, comp.board, comp.channel
+                kind, label, cab_id, board, channel = (
+                    flow.kind,
+                    comp.label,
+                    comp.cabinet_id,
+                    comp.board,
+                    comp.channel,
+                )
                 parcel_id = flow.parcel_id
             self.refuse_while_unknown(flow_id, label)
             crashpoints.hit(f"{kind}.opening")
@@ -83,7 +113,16 @@ class DoorEngine:
                 flow = s.get(Flow, flow_id)
                 assert flow is not None
                 transition(flow, S.DOOR_OPEN, now)
-                audit(s, now, flow.actor, "cabinet.door_opened", label, flow=flow_id, kind=kind, parcel=parcel_id)
+                audit(
+                    s,
+                    now,
+                    flow.actor,
+                    "cabinet.door_opened",
+                    label,
+                    flow=flow_id,
+                    kind=kind,
+                    parcel=parcel_id,
+                )
                 if kind == S.TECH_OPEN:
                     finish.close_flow(flow, now, "opened", label)
             log.info("door %s open for %s flow %s", label, kind, flow_id)
@@ -112,14 +151,34 @@ class DoorEngine:
             gone = None if where == "bus" else comp.board
             board_down = allocate.BoardNotAnswering(
                 f"{allocate.where(comp.cabinet_id, gone)} not answering: {comp.label} was not opened ({reason})",
-                cabinet_id=comp.cabinet_id, board=gone)
+                cabinet_id=comp.cabinet_id,
+                board=gone,
+            )
             if where == "door":
                 comp.state, comp.fault_reason, comp.updated_at = S.FAULTY, reason, now
-                audit(s, now, flow.actor, "cabinet.door_fault", comp.label, flow=flow_id, kind=flow.kind, reason=reason)
+                audit(
+                    s,
+                    now,
+                    flow.actor,
+                    "cabinet.door_fault",
+                    comp.label,
+                    flow=flow_id,
+                    kind=flow.kind,
+                    reason=reason,
+                )
                 log.warning("door %s faulty (%s); taken out of service", comp.label, reason)
             else:
-                audit(s, now, flow.actor, "cabinet.board_not_answering", comp.label, flow=flow_id, kind=flow.kind,
-                      board=gone, reason=reason)
+                audit(
+                    s,
+                    now,
+                    flow.actor,
+                    "cabinet.board_not_answering",
+                    comp.label,
+                    flow=flow_id,
+                    kind=flow.kind,
+                    board=gone,
+                    reason=reason,
+                )
                 log.warning("%s", board_down.message)
             old_label, actor = comp.label, flow.actor
             rule = policies.policy(flow.kind).open_failed
@@ -130,8 +189,14 @@ class DoorEngine:
             raise answer from err
         # Another compartment, chosen with no transaction open while its sensor is read.
         try:
-            moved = allocate.take(ctx, answer.size, actor, lambda s, now, nxt: self.move(s, now, flow_id, nxt),
-                                  flow_id=flow_id, down=answer.down)
+            moved = allocate.take(
+                ctx,
+                answer.size,
+                actor,
+                lambda s, now, nxt: self.move(s, now, flow_id, nxt),
+                flow_id=flow_id,
+                down=answer.down,
+            )
         except allocate.BoardNotAnswering as dead:
             self.nothing_free(flow_id, old_label)
             raise dead
@@ -140,8 +205,9 @@ class DoorEngine:
         self.nothing_free(flow_id, old_label)
         if where != "door":
             raise board_down from err
-        raise NoFreeCompartment(f"no working compartment is free for size {answer.size} "
-                                f"(tried {', '.join(answer.tried)})") from err
+        raise NoFreeCompartment(
+            f"no working compartment is free for size {answer.size} (tried {', '.join(answer.tried)})"
+        ) from err
 
     def refuse_while_unknown(self, flow_id: int, label: str) -> None:
         """The rule "no second door opens while any door's state is unknown": read each unknown door again (a
@@ -156,11 +222,22 @@ class DoorEngine:
                     flow = s.get(Flow, flow_id, with_for_update=True)
                     assert flow is not None
                     why = f"the state of door {other} is unknown"
-                    audit(s, now, flow.actor, "cabinet.open_refused", label, flow=flow_id, kind=flow.kind, why=why)
+                    audit(
+                        s,
+                        now,
+                        flow.actor,
+                        "cabinet.open_refused",
+                        label,
+                        flow=flow_id,
+                        kind=flow.kind,
+                        why=why,
+                    )
                     comp, parcel = finish.parts(s, flow)
                     policies.policy(flow.kind).refused(ctx, s, now, flow, comp, parcel, why)
-                raise AnotherDoorUnknown(f"{label} was not opened: the state of door {other} is still unknown "
-                                         f"(the lock bus garbles its replies: {err.message})") from err
+                raise AnotherDoorUnknown(
+                    f"{label} was not opened: the state of door {other} is still unknown "
+                    f"(the lock bus garbles its replies: {err.message})"
+                ) from err
             del ctx.unknown_doors[key]  # a valid reply: known again, open or shut
             log.info("door %s reads valid again", other)
 
@@ -177,17 +254,32 @@ class DoorEngine:
             if parcel is not None:
                 store.to_attention(s, now, parcel, f"the state of door {comp.label} is unknown")
             pid = parcel.id if parcel else None
-            task_id = allocate.garbled_task(s, now, comp, f"{comp.label} may be open after an unlock",
-                                            flow_id=flow_id, parcel_id=pid)
-            audit(s, now, flow.actor, "cabinet.door_state_unknown", comp.label, flow=flow_id, kind=flow.kind,
-                  parcel=pid, board=comp.board, task=task_id)
+            task_id = allocate.garbled_task(
+                s, now, comp, f"{comp.label} may be open after an unlock", flow_id=flow_id, parcel_id=pid
+            )
+            audit(
+                s,
+                now,
+                flow.actor,
+                "cabinet.door_state_unknown",
+                comp.label,
+                flow=flow_id,
+                kind=flow.kind,
+                parcel=pid,
+                board=comp.board,
+                task=task_id,
+            )
             finish.close_flow(flow, now, "door_unknown", comp.label, task_id=task_id)
             label = comp.label
             ctx.unknown_doors[(comp.cabinet_id, comp.board, comp.channel)] = label
-        log.warning("door %s: state unknown after garbled replies (flow %s, task %s)", label, flow_id, task_id)
-        raise DoorStateUnknown(f"compartment {label}: the lock bus garbled every reply after the unlock, so whether "
-                               f"the door opened is unknown; no other door was opened (staff task {task_id})",
-                               task_id=task_id) from err
+        log.warning(
+            "door %s: state unknown after garbled replies (flow %s, task %s)", label, flow_id, task_id
+        )
+        raise DoorStateUnknown(
+            f"compartment {label}: the lock bus garbled every reply after the unlock, so whether "
+            f"the door opened is unknown; no other door was opened (staff task {task_id})",
+            task_id=task_id,
+        ) from err
 
     def move(self, s: Session, now: dt.datetime, flow_id: int, nxt: Compartment) -> bool:
         """The confirming transaction of a move: the flow and its parcel go to ``nxt`` (already reserved)."""
@@ -195,11 +287,22 @@ class DoorEngine:
         assert flow is not None and flow.parcel_id is not None
         old, parcel = s.get(Compartment, flow.compartment_id), s.get(Parcel, flow.parcel_id)
         assert old is not None and parcel is not None
-        store.release(old, now)  # a door at fault stays faulty; one on a silent board is free again, as it was
+        store.release(
+            old, now
+        )  # a door at fault stays faulty; one on a silent board is free again, as it was
         parcel.compartment_id = flow.compartment_id = nxt.id
         transition(flow, S.OPENING, now)
-        audit(s, now, flow.actor, "cabinet.door_opening", nxt.label, flow=flow_id, kind=flow.kind, parcel=parcel.id,
-              instead_of=old.label)
+        audit(
+            s,
+            now,
+            flow.actor,
+            "cabinet.door_opening",
+            nxt.label,
+            flow=flow_id,
+            kind=flow.kind,
+            parcel=parcel.id,
+            instead_of=old.label,
+        )
         return True
 
     def nothing_free(self, flow_id: int, label: str) -> None:
@@ -248,7 +351,9 @@ class DoorEngine:
             crashpoints.hit(f"{kind}.done")
         return result
 
-    def wait_closed(self, handle: FlowHandle | int, timeout_s: float | None = None, cancel: Cancel = None) -> FlowResult:
+    def wait_closed(
+        self, handle: FlowHandle | int, timeout_s: float | None = None, cancel: Cancel = None
+    ) -> FlowResult:
         """Poll until the door reads closed; after ``timeout_s`` (default: close_timeout_s) raise a staff task
         for the open door (once per flow) and DoorLeftOpen. The flow stays open: a later poll, wait_closed or
         :meth:`settle_open_flows` finishes it when the door is shut.
@@ -275,8 +380,9 @@ class DoorEngine:
                 return result
             if ctx.clock.monotonic() >= deadline:
                 task_id = self.flag_left_open(fid)
-                raise DoorLeftOpen(f"door still open after {limit:g} s (flow {fid}, staff task {task_id})",
-                                   task_id=task_id)
+                raise DoorLeftOpen(
+                    f"door still open after {limit:g} s (flow {fid}, staff task {task_id})", task_id=task_id
+                )
             ctx.clock.sleep(ctx.close_poll_interval_s)
         raise DoorLeftOpen(f"stopped waiting for the door (flow {fid}); it is still open", task_id=None)
 
@@ -296,12 +402,30 @@ class DoorEngine:
                 return data.left_open_task
             comp = s.get(Compartment, flow.compartment_id)
             assert comp is not None
-            detail = (f"{comp.label}: door left open during {flow.kind} (flow {flow.id}, parcel {flow.parcel_id}, "
-                      f"by {flow.actor}); shut it: the kiosk then finishes the flow")
-            task = store.add_task(s, now, S.TASK_DOOR_LEFT_OPEN, detail, compartment_id=comp.id,
-                                  parcel_id=flow.parcel_id, flow_id=flow.id)
-            audit(s, now, "kiosk", "cabinet.door_left_open", comp.label, flow=flow.id, kind=flow.kind,
-                  parcel=flow.parcel_id, task=task.id)
+            detail = (
+                f"{comp.label}: door left open during {flow.kind} (flow {flow.id}, parcel {flow.parcel_id}, "
+                f"by {flow.actor}); shut it: the kiosk then finishes the flow"
+            )
+            task = store.add_task(
+                s,
+                now,
+                S.TASK_DOOR_LEFT_OPEN,
+                detail,
+                compartment_id=comp.id,
+                parcel_id=flow.parcel_id,
+                flow_id=flow.id,
+            )
+            audit(
+                s,
+                now,
+                "kiosk",
+                "cabinet.door_left_open",
+                comp.label,
+                flow=flow.id,
+                kind=flow.kind,
+                parcel=flow.parcel_id,
+                task=task.id,
+            )
             flowdata.save(flow, dataclasses.replace(data, left_open_task=task.id))
             log.warning("door %s left open (flow %s): staff task %s", comp.label, flow.id, task.id)
             return task.id
@@ -314,10 +438,21 @@ class DoorEngine:
         ctx = self.ctx
         with ctx.tx() as (s, now):
             rows = s.execute(
-                select(Flow.id, Flow.kind, Flow.updated_at, Flow.data, Compartment.cabinet_id, Compartment.board,
-                       Compartment.channel)
+                select(
+                    Flow.id,
+                    Flow.kind,
+                    Flow.updated_at,
+                    Flow.data,
+                    Compartment.cabinet_id,
+                    Compartment.board,
+                    Compartment.channel,
+                )
                 .join(Compartment, Compartment.id == Flow.compartment_id)
-                .where(Flow.finished_at.is_(None), Flow.state == S.DOOR_OPEN, Compartment.cabinet_id.in_(list(ctx.buses)))
+                .where(
+                    Flow.finished_at.is_(None),
+                    Flow.state == S.DOOR_OPEN,
+                    Compartment.cabinet_id.in_(list(ctx.buses)),
+                )
                 .order_by(Flow.id)
             ).all()
         done: list[FlowResult] = []

@@ -47,8 +47,13 @@ class TechOpenData:
 
 
 KindData = DepositData | DropoffData | PickupData | CollectData | TechOpenData
-_KIND: dict[str, type[Any]] = {S.DEPOSIT: DepositData, S.DROPOFF_FLOW: DropoffData, S.PICKUP: PickupData,
-                               S.COLLECT: CollectData, S.TECH_OPEN: TechOpenData}
+_KIND: dict[str, type[Any]] = {
+    S.DEPOSIT: DepositData,
+    S.DROPOFF_FLOW: DropoffData,
+    S.PICKUP: PickupData,
+    S.COLLECT: CollectData,
+    S.TECH_OPEN: TechOpenData,
+}
 _JSON_KEY = {"all_board": "all"}  # field -> JSON key where an older name is kept
 
 
@@ -93,8 +98,16 @@ def from_json(kind: str, raw: dict[str, Any] | None) -> FlowData:
                 v = tuple((c, b) for c, b in v)
             fields[f.name] = v
     res = raw.get("result")
-    result = StoredResult(**{k: res.get(k) for k in ("outcome", "label", "expires_at", "receipt_number", "task_id",
-                                                     "item_present")}) if res else None
+    result = (
+        StoredResult(
+            **{
+                k: res.get(k)
+                for k in ("outcome", "label", "expires_at", "receipt_number", "task_id", "item_present")
+            }
+        )
+        if res
+        else None
+    )
     return FlowData(cls(**fields), raw.get("left_open_task"), result)
 
 
@@ -102,7 +115,9 @@ def to_json(data: FlowData) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in dataclasses.fields(data.of_kind):
         v = getattr(data.of_kind, f.name)
-        out[_JSON_KEY.get(f.name, f.name)] = [list(x) for x in v] if f.name == "down" else list(v) if f.name == "tried" else v
+        out[_JSON_KEY.get(f.name, f.name)] = (
+            [list(x) for x in v] if f.name == "down" else list(v) if f.name == "tried" else v
+        )
     if data.left_open_task is not None:
         out["left_open_task"] = data.left_open_task
     if data.result is not None:

@@ -24,7 +24,14 @@ from kiosk.cabinet.results import (
     ParcelView,
     PickupCodeExpired,
 )
-from kiosk.errors import CodeLockout, FlowError, KioskError, NoFreeCompartment, ValidationError, WrongPickupCode
+from kiosk.errors import (
+    CodeLockout,
+    FlowError,
+    KioskError,
+    NoFreeCompartment,
+    ValidationError,
+    WrongPickupCode,
+)
 from kiosk.identity import id_hash, validate_id_number
 from kiosk.keyring import each_hash
 from kiosk.privacy import audit_text, mask_id_number, mask_name
@@ -47,7 +54,9 @@ def reason_for_audit(reason: str) -> str | None:
 class ParcelInOtherCabinet(FlowError):
     """The code or card is right, but the parcel waits in another kiosk's cabinet: nothing was opened here."""
 
-    citizen_key = "error.parcel_in_other_cabinet"  # "Your documents are in cabinet {cabinet}: please go there."
+    citizen_key = (
+        "error.parcel_in_other_cabinet"  # "Your documents are in cabinet {cabinet}: please go there."
+    )
     hint = "The parcel is in the cabinet named; send the citizen there."
 
     def __init__(self, message: str, *, cabinet_id: str) -> None:
@@ -63,8 +72,9 @@ class ParcelBeingPickedUp(FlowError):
 
 
 def _elsewhere(parcel_id: int, cabinet_id: str) -> ParcelInOtherCabinet:
-    return ParcelInOtherCabinet(f"parcel {parcel_id} is in cabinet {cabinet_id}, not in this kiosk's cabinets",
-                                cabinet_id=cabinet_id)
+    return ParcelInOtherCabinet(
+        f"parcel {parcel_id} is in cabinet {cabinet_id}, not in this kiosk's cabinets", cabinet_id=cabinet_id
+    )
 
 
 def _no_compartment(size: str) -> NoFreeCompartment:
@@ -79,11 +89,15 @@ class Person(Protocol):
 
 
 def _not_in_cabinet(s: Session, case: str) -> None:
-    dup = s.execute(select(Parcel.id).where(Parcel.case_number == case, Parcel.kind == S.RESULT,
-                                            Parcel.state.in_(S.LIVE))).first()
+    dup = s.execute(
+        select(Parcel.id).where(Parcel.case_number == case, Parcel.kind == S.RESULT, Parcel.state.in_(S.LIVE))
+    ).first()
     if dup is not None:
-        raise FlowError(f"case {case} is already in the cabinet (parcel {dup[0]})",
-                        hint="Collect or resolve that parcel first.", citizen_key="error.already_deposited")
+        raise FlowError(
+            f"case {case} is already in the cabinet (parcel {dup[0]})",
+            hint="Collect or resolve that parcel first.",
+            citizen_key="error.already_deposited",
+        )
 
 
 def _case(case_number: str) -> str:
@@ -108,13 +122,18 @@ class Starts:
         self.ctx, self.door = ctx, door
 
     # --- deposit (staff) ---------------------------------------------------------------
-    def start_deposit(self, case_number: str, *, actor: str, size: str = "M", applicant: Person | None = None) -> FlowHandle:
+    def start_deposit(
+        self, case_number: str, *, actor: str, size: str = "M", applicant: Person | None = None
+    ) -> FlowHandle:
         """Find the owner, take the smallest free compartment that fits, open it for staff."""
         case = _case(case_number)
         matter_name = None
         if applicant is None:
             if self.ctx.platform is None:
-                raise FlowError("no platform to look up the case's applicant", hint="Give the applicant's ID number and name.")
+                raise FlowError(
+                    "no platform to look up the case's applicant",
+                    hint="Give the applicant's ID number and name.",
+                )
             ticket = self.ctx.platform.get_delivery_ticket(case)
             applicant, matter_name = ticket.applicant, ticket.matter_name
         number = _id(applicant)
@@ -123,10 +142,18 @@ class Starts:
 
         def confirm(s: Session, now: dt.datetime, comp: Compartment) -> int:
             _not_in_cabinet(s, case)  # again: another staff member may have deposited it meanwhile
-            parcel = Parcel(kind=S.RESULT, state=S.DEPOSITING, case_number=case, matter_name=matter_name,
-                            compartment_id=comp.id, owner_id_hash=id_hash(self.ctx.secret, number),
-                            owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(applicant.name),
-                            created_by=actor, created_at=now)
+            parcel = Parcel(
+                kind=S.RESULT,
+                state=S.DEPOSITING,
+                case_number=case,
+                matter_name=matter_name,
+                compartment_id=comp.id,
+                owner_id_hash=id_hash(self.ctx.secret, number),
+                owner_id_masked=mask_id_number(number),
+                owner_name_masked=mask_name(applicant.name),
+                created_by=actor,
+                created_at=now,
+            )
             s.add(parcel)
             s.flush()
             data = flowdata.for_kind(S.DEPOSIT, size=size, case_number=case)
@@ -144,50 +171,105 @@ class Starts:
         err: KioskError | None = None
         flow_id = 0
         with self.ctx.tx() as (s, now):
-            retry = self.ctx.guard.check(s, now)  # locks the hall's guard row: kiosks check codes one at a time
+            retry = self.ctx.guard.check(
+                s, now
+            )  # locks the hall's guard row: kiosks check codes one at a time
             if retry:
                 audit(s, now, actor, "cabinet.code_attempt", result="locked_out", retry_after_s=retry)
-                err = CodeLockout(f"codes wait another {retry} s after wrong codes in the hall", retry_after_s=retry)
+                err = CodeLockout(
+                    f"codes wait another {retry} s after wrong codes in the hall", retry_after_s=retry
+                )
             elif c is None:
                 # Not a code at all (a slip of the finger, another script's digits): say what a code looks like.
                 # It cannot match any parcel, so it does not count toward the lockout, which is for guessing.
-                audit(s, now, actor, "cabinet.code_attempt", result="malformed", length=len("".join(code.split())))
-                err = MalformedPickupCode(f"a pickup code has {self.ctx.pickup.code_digits} digits ({CODE_MIN_DIGITS} to "
-                                          f"{CODE_MAX_DIGITS} for one texted before pickup.code_digits changed)",
-                                          field="code")
+                audit(
+                    s,
+                    now,
+                    actor,
+                    "cabinet.code_attempt",
+                    result="malformed",
+                    length=len("".join(code.split())),
+                )
+                err = MalformedPickupCode(
+                    f"a pickup code has {self.ctx.pickup.code_digits} digits ({CODE_MIN_DIGITS} to "
+                    f"{CODE_MAX_DIGITS} for one texted before pickup.code_digits changed)",
+                    field="code",
+                )
             else:
-                hs = each_hash(self.ctx.secret, code_hmac, c)  # a code texted before a key rotation still opens
-                parcel = s.execute(select(Parcel).where(Parcel.code_hmac.in_(hs), Parcel.kind == S.RESULT)
-                                   .with_for_update(skip_locked=True)).scalars().first()
-                cab_id = s.execute(select(Compartment.cabinet_id).where(Compartment.id == parcel.compartment_id)
-                                   ).scalar_one_or_none() if parcel is not None else None
+                hs = each_hash(
+                    self.ctx.secret, code_hmac, c
+                )  # a code texted before a key rotation still opens
+                parcel = (
+                    s.execute(
+                        select(Parcel)
+                        .where(Parcel.code_hmac.in_(hs), Parcel.kind == S.RESULT)
+                        .with_for_update(skip_locked=True)
+                    )
+                    .scalars()
+                    .first()
+                )
+                cab_id = (
+                    s.execute(
+                        select(Compartment.cabinet_id).where(Compartment.id == parcel.compartment_id)
+                    ).scalar_one_or_none()
+                    if parcel is not None
+                    else None
+                )
                 # SKIP LOCKED passes over a row another kiosk holds: a right code must not count as a wrong one.
-                busy = parcel is None and s.execute(
-                    select(Parcel.id).where(Parcel.code_hmac.in_(hs), Parcel.kind == S.RESULT)).scalar() is not None
+                busy = (
+                    parcel is None
+                    and s.execute(
+                        select(Parcel.id).where(Parcel.code_hmac.in_(hs), Parcel.kind == S.RESULT)
+                    ).scalar()
+                    is not None
+                )
                 if busy:
                     audit(s, now, actor, "cabinet.code_attempt", result="busy_elsewhere")
                     err = ParcelBeingPickedUp("the parcel of this code is being picked up at another kiosk")
                 elif parcel is None or not any(same_hmac(parcel.code_hmac, h) for h in hs):
                     st = self.ctx.guard.record(s, now, ok=False)
                     audit(s, now, actor, "cabinet.code_attempt", result="wrong", wait_s=st.wait_s)
-                    err = WrongPickupCode(f"the code matches no parcel ({st.tries_left} tries left, codes wait "
-                                          f"{st.wait_s} s)", tries_left=st.tries_left, wait_s=st.wait_s,
-                                          next_wait_s=st.next_wait_s)
+                    err = WrongPickupCode(
+                        f"the code matches no parcel ({st.tries_left} tries left, codes wait {st.wait_s} s)",
+                        tries_left=st.tries_left,
+                        wait_s=st.wait_s,
+                        next_wait_s=st.next_wait_s,
+                    )
                 elif cab_id is not None and cab_id not in self.ctx.buses:
                     # A right code typed at the wrong kiosk (a shared database): not a guess, and not this kiosk's
                     # door to open. Nothing here is touched; the citizen is sent to the cabinet that holds it.
                     self.ctx.guard.record(s, now, ok=True, parcel_id=parcel.id)
-                    audit(s, now, actor, "cabinet.code_attempt", result="other_cabinet", parcel=parcel.id, cabinet=cab_id)
+                    audit(
+                        s,
+                        now,
+                        actor,
+                        "cabinet.code_attempt",
+                        result="other_cabinet",
+                        parcel=parcel.id,
+                        cabinet=cab_id,
+                    )
                     err = _elsewhere(parcel.id, cab_id)
                 elif parcel.state != S.READY:
                     self.ctx.guard.record(s, now, ok=True, parcel_id=parcel.id)
-                    audit(s, now, actor, "cabinet.code_attempt", result=f"parcel_{parcel.state}", parcel=parcel.id)
-                    err = FlowError(f"parcel {parcel.id} is {parcel.state}, not ready", citizen_key="error.see_staff",
-                                    hint="Look at the open staff tasks for this parcel.")
+                    audit(
+                        s,
+                        now,
+                        actor,
+                        "cabinet.code_attempt",
+                        result=f"parcel_{parcel.state}",
+                        parcel=parcel.id,
+                    )
+                    err = FlowError(
+                        f"parcel {parcel.id} is {parcel.state}, not ready",
+                        citizen_key="error.see_staff",
+                        hint="Look at the open staff tasks for this parcel.",
+                    )
                 elif parcel.expires_at is not None and parcel.expires_at <= now:
                     self.ctx.guard.record(s, now, ok=True, parcel_id=parcel.id)
                     audit(s, now, actor, "cabinet.code_attempt", result="expired", parcel=parcel.id)
-                    err = PickupCodeExpired(f"the code of parcel {parcel.id} expired at {parcel.expires_at:%Y-%m-%d %H:%M}")
+                    err = PickupCodeExpired(
+                        f"the code of parcel {parcel.id} expired at {parcel.expires_at:%Y-%m-%d %H:%M}"
+                    )
                 else:
                     self.ctx.guard.record(s, now, ok=True, parcel_id=parcel.id)
                     audit(s, now, actor, "cabinet.code_attempt", result="ok", parcel=parcel.id)
@@ -196,7 +278,9 @@ class Starts:
             raise err
         return self.door.unlock(flow_id)
 
-    def start_pickup_by_identity(self, person: Person, *, parcel_id: int | None = None, actor: str = "citizen") -> FlowHandle:
+    def start_pickup_by_identity(
+        self, person: Person, *, parcel_id: int | None = None, actor: str = "citizen"
+    ) -> FlowHandle:
         """Open the compartment of a ready parcel (overdue too) whose owner's ID hash matches; only this kiosk's
         cabinets are searched, and a parcel waiting in another kiosk's cabinet is named (ParcelInOtherCabinet)."""
         h = each_hash(self.ctx.secret, id_hash, person.id_number)
@@ -210,10 +294,15 @@ class Starts:
                 q2 = self._owned(h, here=False).add_columns(Compartment.cabinet_id)
                 row = s.execute(q2.where(Parcel.id == parcel_id) if parcel_id is not None else q2).first()
                 elsewhere = (row[0].id, row[1]) if row is not None else None
-            audit(s, now, actor, "cabinet.identity_pickup",
-                  result="found" if parcel else "other_cabinet" if elsewhere else "none",
-                  parcel=parcel.id if parcel else elsewhere[0] if elsewhere else None,
-                  cabinet=elsewhere[1] if elsewhere else None)
+            audit(
+                s,
+                now,
+                actor,
+                "cabinet.identity_pickup",
+                result="found" if parcel else "other_cabinet" if elsewhere else "none",
+                parcel=parcel.id if parcel else elsewhere[0] if elsewhere else None,
+                cabinet=elsewhere[1] if elsewhere else None,
+            )
             flow_id = self._begin_pickup(s, now, parcel, actor, "identity") if parcel else 0
         if elsewhere is not None:
             raise _elsewhere(*elsewhere)
@@ -224,26 +313,45 @@ class Starts:
     def parcels_for(self, person: Person) -> list[ParcelView]:
         """The ready parcels of one person, for the UI to offer."""
         with self.ctx.tx() as (s, now):
-            rows = s.execute(self._owned(each_hash(self.ctx.secret, id_hash, person.id_number))).scalars().all()
+            rows = (
+                s.execute(self._owned(each_hash(self.ctx.secret, id_hash, person.id_number))).scalars().all()
+            )
             return [store.parcel_view(s, p, now) for p in rows]
 
     def _owned(self, h: list[str], *, here: bool = True) -> Select[tuple[Parcel]]:
         """Ready results of one owner (their ID hash under each active key) in this kiosk's cabinets
         (``here=False``: in any other cabinet)."""
         mine = Compartment.cabinet_id.in_(list(self.ctx.buses))
-        return (select(Parcel).join(Compartment, Compartment.id == Parcel.compartment_id)
-                .where(Parcel.owner_id_hash.in_(h), Parcel.kind == S.RESULT, Parcel.state == S.READY,
-                       mine if here else ~mine)
-                .order_by(Parcel.id))
+        return (
+            select(Parcel)
+            .join(Compartment, Compartment.id == Parcel.compartment_id)
+            .where(
+                Parcel.owner_id_hash.in_(h),
+                Parcel.kind == S.RESULT,
+                Parcel.state == S.READY,
+                mine if here else ~mine,
+            )
+            .order_by(Parcel.id)
+        )
 
     def _begin_pickup(self, s: Session, now: dt.datetime, parcel: Parcel, actor: str, via: str) -> int:
         comp = s.get(Compartment, parcel.compartment_id)
         parcel.state = S.PICKING
-        return self.door.begin(s, now, S.PICKUP, comp, parcel, actor, flowdata.for_kind(S.PICKUP, via=via, prev_state=S.READY))
+        return self.door.begin(
+            s, now, S.PICKUP, comp, parcel, actor, flowdata.for_kind(S.PICKUP, via=via, prev_state=S.READY)
+        )
 
     # --- drop-off (citizen) --------------------------------------------------------------
-    def start_dropoff(self, person: Person, *, case_number: str | None = None, matter_code: str | None = None,
-                      matter_name: str | None = None, size: str = "M", actor: str = "citizen") -> FlowHandle:
+    def start_dropoff(
+        self,
+        person: Person,
+        *,
+        case_number: str | None = None,
+        matter_code: str | None = None,
+        matter_name: str | None = None,
+        size: str = "M",
+        actor: str = "citizen",
+    ) -> FlowHandle:
         """Open a compartment for a citizen's materials; the receipt number comes when the door closes."""
         if not case_number and not matter_code:
             raise ValidationError("a drop-off needs a case number or a matter", field="case_number")
@@ -251,13 +359,24 @@ class Starts:
         number = _id(person)
 
         def confirm(s: Session, now: dt.datetime, comp: Compartment) -> int:
-            parcel = Parcel(kind=S.DROPOFF, state=S.DROPPING, case_number=case, matter_code=matter_code,
-                            matter_name=matter_name, compartment_id=comp.id, owner_id_hash=id_hash(self.ctx.secret, number),
-                            owner_id_masked=mask_id_number(number), owner_name_masked=mask_name(person.name),
-                            created_by=actor, created_at=now)
+            parcel = Parcel(
+                kind=S.DROPOFF,
+                state=S.DROPPING,
+                case_number=case,
+                matter_code=matter_code,
+                matter_name=matter_name,
+                compartment_id=comp.id,
+                owner_id_hash=id_hash(self.ctx.secret, number),
+                owner_id_masked=mask_id_number(number),
+                owner_name_masked=mask_name(person.name),
+                created_by=actor,
+                created_at=now,
+            )
             s.add(parcel)
             s.flush()
-            return self.door.begin(s, now, S.DROPOFF_FLOW, comp, parcel, actor, flowdata.for_kind(S.DROPOFF_FLOW, size=size))
+            return self.door.begin(
+                s, now, S.DROPOFF_FLOW, comp, parcel, actor, flowdata.for_kind(S.DROPOFF_FLOW, size=size)
+            )
 
         flow_id = allocate.take(self.ctx, size, actor, confirm)
         if flow_id is None:
@@ -271,11 +390,16 @@ class Starts:
         ``include_ready`` adds results still waiting for their owner, for staff taking one back by name
         (a wrong case deposited, the citizen at the desk): every parcel :meth:`start_collect` accepts."""
         with self.ctx.tx() as (s, now):
-            rows = s.execute(
-                select(Parcel).join(Compartment, Compartment.id == Parcel.compartment_id)
-                .where(Parcel.state.in_(COLLECTABLE), Compartment.cabinet_id.in_(list(self.ctx.buses)))
-                .order_by(Compartment.label)
-            ).scalars().all()
+            rows = (
+                s.execute(
+                    select(Parcel)
+                    .join(Compartment, Compartment.id == Parcel.compartment_id)
+                    .where(Parcel.state.in_(COLLECTABLE), Compartment.cabinet_id.in_(list(self.ctx.buses)))
+                    .order_by(Compartment.label)
+                )
+                .scalars()
+                .all()
+            )
             views = [store.parcel_view(s, p, now) for p in rows]
         return [v for v in views if include_ready or v.state != S.READY or v.overdue]
 
@@ -286,19 +410,41 @@ class Starts:
         with self.ctx.tx() as (s, now):
             parcel = s.get(Parcel, parcel_id, with_for_update=True)
             comp = s.get(Compartment, parcel.compartment_id) if parcel and parcel.compartment_id else None
-            if parcel is None or parcel.state not in COLLECTABLE or comp is None or comp.cabinet_id not in self.ctx.buses:
+            if (
+                parcel is None
+                or parcel.state not in COLLECTABLE
+                or comp is None
+                or comp.cabinet_id not in self.ctx.buses
+            ):
                 state = f" ({parcel.state})" if parcel else ""
-                raise FlowError(f"parcel {parcel_id}{state} is not stored in a compartment of this kiosk",
-                                hint="`kiosk cabinet status` lists the parcels in each compartment.")
+                raise FlowError(
+                    f"parcel {parcel_id}{state} is not stored in a compartment of this kiosk",
+                    hint="`kiosk cabinet status` lists the parcels in each compartment.",
+                )
             prev = parcel.state
             overdue = store.parcel_view(s, parcel, now).overdue
-            audit(s, now, actor, "cabinet.collect_requested", comp.label, parcel=parcel.id, kind=parcel.kind,
-                  state=prev, overdue=overdue, case_number=parcel.case_number, reason=reason_for_audit(reason))
+            audit(
+                s,
+                now,
+                actor,
+                "cabinet.collect_requested",
+                comp.label,
+                parcel=parcel.id,
+                kind=parcel.kind,
+                state=prev,
+                overdue=overdue,
+                case_number=parcel.case_number,
+                reason=reason_for_audit(reason),
+            )
             parcel.state = S.COLLECTING  # a code typed meanwhile is refused: the parcel is not ready any more
-            flow_id = self.door.begin(s, now, S.COLLECT, comp, parcel, actor, flowdata.for_kind(S.COLLECT, prev_state=prev))
+            flow_id = self.door.begin(
+                s, now, S.COLLECT, comp, parcel, actor, flowdata.for_kind(S.COLLECT, prev_state=prev)
+            )
         return self.door.unlock(flow_id)
 
-    def run_collect(self, *, actor: str, on_open: Callable[[FlowHandle], None] | None = None) -> list[FlowResult | KioskError]:
+    def run_collect(
+        self, *, actor: str, on_open: Callable[[FlowHandle], None] | None = None
+    ) -> list[FlowResult | KioskError]:
         """Collect everything collectable in one go (the CLI); ``on_open(handle)`` tells the person which door."""
         out: list[FlowResult | KioskError] = []
         for view in self.collectable():

@@ -54,8 +54,10 @@ class MoveOn:
 
 
 Closed = Callable[[Context, Session, Flow, Compartment, Parcel, DoorStatus, dt.datetime], FlowResult]
-OpenFailed = Callable[[Context, Session, dt.datetime, Flow, Compartment, Parcel | None, OpenFault],
-                      "MoveOn | LockBoardError | PickupDoorFault"]
+OpenFailed = Callable[
+    [Context, Session, dt.datetime, Flow, Compartment, Parcel | None, OpenFault],
+    "MoveOn | LockBoardError | PickupDoorFault",
+]
 Refused = Callable[[Context, Session, dt.datetime, Flow, Compartment, Parcel | None, str], None]
 RollBack = Callable[[Context, Session, dt.datetime, Flow, Compartment, Parcel, str], None]
 
@@ -73,14 +75,28 @@ class FlowPolicy:
 
 
 # --- open failed --------------------------------------------------------------------------------------------
-def _move_on(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel | None,
-             f: OpenFault) -> MoveOn:
+def _move_on(
+    ctx: Context,
+    s: Session,
+    now: dt.datetime,
+    flow: Flow,
+    comp: Compartment,
+    parcel: Parcel | None,
+    f: OpenFault,
+) -> MoveOn:
     if f.where == "door":
-        store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {f.reason}", compartment_id=comp.id,
-                       flow_id=flow.id)
+        store.add_task(
+            s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {f.reason}", compartment_id=comp.id, flow_id=flow.id
+        )
     else:
-        board_task(s, now, comp.cabinet_id, f.board_down.board, f"{comp.label} was not opened ({f.reason})",
-                   flow_id=flow.id)
+        board_task(
+            s,
+            now,
+            comp.cabinet_id,
+            f.board_down.board,
+            f"{comp.label} was not opened ({f.reason})",
+            flow_id=flow.id,
+        )
     data = flowdata.load(flow)
     mine = data.of_kind
     assert isinstance(mine, flowdata.DepositData | flowdata.DropoffData)
@@ -92,46 +108,78 @@ def _move_on(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compa
     return MoveOn(mine.size, down, tried)
 
 
-def _pickup_fault(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel | None,
-                  f: OpenFault) -> PickupDoorFault:
+def _pickup_fault(
+    ctx: Context,
+    s: Session,
+    now: dt.datetime,
+    flow: Flow,
+    comp: Compartment,
+    parcel: Parcel | None,
+    f: OpenFault,
+) -> PickupDoorFault:
     assert parcel is not None
     store.to_attention(s, now, parcel, f"{comp.label} would not open")
     why = f.reason if f.where == "door" else f.board_down.message
     detail = f"{comp.label} would not open for parcel {parcel.id} ({why})"
-    task = store.add_task(s, now, S.TASK_PICKUP_DOOR, detail, compartment_id=comp.id, parcel_id=parcel.id,
-                          flow_id=flow.id)
+    task = store.add_task(
+        s, now, S.TASK_PICKUP_DOOR, detail, compartment_id=comp.id, parcel_id=parcel.id, flow_id=flow.id
+    )
     finish.close_flow(flow, now, "door_fault", comp.label, task_id=task.id)
     return PickupDoorFault(f"compartment {comp.label} did not open for parcel {parcel.id}: {why}")
 
 
-def _person_there(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel | None,
-                  f: OpenFault) -> LockBoardError:
+def _person_there(
+    ctx: Context,
+    s: Session,
+    now: dt.datetime,
+    flow: Flow,
+    comp: Compartment,
+    parcel: Parcel | None,
+    f: OpenFault,
+) -> LockBoardError:
     """Collect, technician open: a person is standing there; the board's error is theirs to read."""
     if parcel is not None:
         store.to_attention(s, now, parcel, f"{comp.label} would not open")
     pid = parcel.id if parcel else None
     if f.where == "door":
-        task = store.add_task(s, now, S.TASK_DOOR_FAULT, f"{comp.label}: {f.reason}", compartment_id=comp.id,
-                              parcel_id=pid, flow_id=flow.id)
+        task = store.add_task(
+            s,
+            now,
+            S.TASK_DOOR_FAULT,
+            f"{comp.label}: {f.reason}",
+            compartment_id=comp.id,
+            parcel_id=pid,
+            flow_id=flow.id,
+        )
     else:
-        task = store.add_task(s, now, S.TaskKind.BOARD_NOT_ANSWERING, f"{f.board_down.message}; parcel {pid}",
-                              compartment_id=comp.id, parcel_id=pid, flow_id=flow.id,
-                              cabinet_id=comp.cabinet_id, board=f.board_down.board)
+        task = store.add_task(
+            s,
+            now,
+            S.TaskKind.BOARD_NOT_ANSWERING,
+            f"{f.board_down.message}; parcel {pid}",
+            compartment_id=comp.id,
+            parcel_id=pid,
+            flow_id=flow.id,
+            cabinet_id=comp.cabinet_id,
+            board=f.board_down.board,
+        )
     finish.close_flow(flow, now, "door_fault", comp.label, task_id=task.id)
     return f.err if f.where == "door" else f.board_down
 
 
 # --- refused: another door's state is unknown ------------------------------------------------------------------
-def _nothing_went_in(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment,
-                     parcel: Parcel | None, why: str) -> None:
+def _nothing_went_in(
+    ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel | None, why: str
+) -> None:
     if parcel is not None:
         parcel.state, parcel.finished_at, parcel.compartment_id = S.CANCELLED, now, None
         store.release(comp, now)
     finish.close_flow(flow, now, "not_opened", comp.label)
 
 
-def _as_it_was(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel | None,
-               why: str) -> None:
+def _as_it_was(
+    ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel | None, why: str
+) -> None:
     if parcel is None:
         finish.close_flow(flow, now, "not_opened", comp.label)
         return
@@ -139,44 +187,79 @@ def _as_it_was(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Com
 
 
 # --- roll back (reconciliation: the sensors show nothing changed hands) --------------------------------------------
-def _cancel_empty(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel,
-                  why: str) -> None:
+def _cancel_empty(
+    ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel, why: str
+) -> None:
     # Reconciliation rolls these back only on "closed, empty": the same ending as when the kiosk saw it shut.
     finish.cancelled_empty(s, flow, comp, parcel, now, "kiosk", f"at start-up: {why}")
     finish.end_left_open(s, now, flow)
 
 
 def _restore(state: Callable[[Flow], str], outcome: str) -> RollBack:
-    def roll_back(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel,
-                  why: str) -> None:
+    def roll_back(
+        ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel, why: str
+    ) -> None:
         parcel.state = state(flow)
-        audit(s, now, "kiosk", "cabinet.flow_rolled_back", comp.label, flow=flow.id, kind=flow.kind,
-              parcel=parcel.id, why=why)
+        audit(
+            s,
+            now,
+            "kiosk",
+            "cabinet.flow_rolled_back",
+            comp.label,
+            flow=flow.id,
+            kind=flow.kind,
+            parcel=parcel.id,
+            why=why,
+        )
         finish.close_flow(flow, now, outcome, comp.label)
         finish.end_left_open(s, now, flow)
+
     return roll_back
 
 
-def _tech_closed(ctx: Context, s: Session, flow: Flow, comp: Compartment, parcel: Parcel | None, status: DoorStatus,
-                 now: dt.datetime) -> FlowResult:
+def _tech_closed(
+    ctx: Context,
+    s: Session,
+    flow: Flow,
+    comp: Compartment,
+    parcel: Parcel | None,
+    status: DoorStatus,
+    now: dt.datetime,
+) -> FlowResult:
     finish.close_flow(flow, now, "opened", comp.label)
     return finish.stored_result(flow)
 
 
-def _no_roll_back(ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel,
-                  why: str) -> None:
+def _no_roll_back(
+    ctx: Context, s: Session, now: dt.datetime, flow: Flow, comp: Compartment, parcel: Parcel, why: str
+) -> None:
     finish.close_flow(flow, now, "interrupted", comp.label)
 
 
-_POLICIES: dict[str, FlowPolicy] = {p.kind: p for p in (
-    FlowPolicy(S.DEPOSIT, True, finish.deposited, _move_on, _nothing_went_in, _cancel_empty),
-    FlowPolicy(S.DROPOFF_FLOW, True, finish.dropped_off, _move_on, _nothing_went_in, _cancel_empty),
-    FlowPolicy(S.PICKUP, False, finish.picked_up, _pickup_fault, _as_it_was,
-               _restore(lambda _f: S.READY, "not_picked_up")),
-    FlowPolicy(S.COLLECT, False, finish.collected, _person_there, _as_it_was,
-               _restore(lambda f: flowdata.of(f, flowdata.CollectData).prev_state, "not_collected")),
-    FlowPolicy(S.TECH_OPEN, False, _tech_closed, _person_there, _nothing_went_in, _no_roll_back),  # type: ignore[arg-type]
-)}
+_POLICIES: dict[str, FlowPolicy] = {
+    p.kind: p
+    for p in (
+        FlowPolicy(S.DEPOSIT, True, finish.deposited, _move_on, _nothing_went_in, _cancel_empty),
+        FlowPolicy(S.DROPOFF_FLOW, True, finish.dropped_off, _move_on, _nothing_went_in, _cancel_empty),
+        FlowPolicy(
+            S.PICKUP,
+            False,
+            finish.picked_up,
+            _pickup_fault,
+            _as_it_was,
+            _restore(lambda _f: S.READY, "not_picked_up"),
+        ),
+        FlowPolicy(
+            S.COLLECT,
+            False,
+            finish.collected,
+            _person_there,
+            _as_it_was,
+            _restore(lambda f: flowdata.of(f, flowdata.CollectData).prev_state, "not_collected"),
+        ),
+        FlowPolicy(S.TECH_OPEN, False, _tech_closed, _person_there, _nothing_went_in, _no_roll_back),  # type: ignore[arg-type]
+    )
+}
 
 
 def policy(kind: str) -> FlowPolicy:
@@ -187,8 +270,17 @@ def complete(ctx: Context, s: Session, flow: Flow, status: DoorStatus) -> FlowRe
     """The door reads closed: give the flow its kind's normal outcome."""
     now = ctx.clock.now()
     comp, parcel = finish.parts(s, flow)
-    audit(s, now, flow.actor, "cabinet.door_closed", comp.label, flow=flow.id, kind=flow.kind,
-          parcel=parcel.id if parcel else None, item_present=status.item_present)
+    audit(
+        s,
+        now,
+        flow.actor,
+        "cabinet.door_closed",
+        comp.label,
+        flow=flow.id,
+        kind=flow.kind,
+        parcel=parcel.id if parcel else None,
+        item_present=status.item_present,
+    )
     result = policy(flow.kind).closed(ctx, s, flow, comp, parcel, status, now)  # type: ignore[arg-type]
     finish.end_left_open(s, now, flow)
     return result

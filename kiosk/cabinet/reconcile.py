@@ -67,7 +67,9 @@ def reconcile(door: DoorEngine) -> ReconcileReport:
     return report
 
 
-def _settle(door: DoorEngine, flow_id: int, status: DoorStatus | None, why: str, report: ReconcileReport) -> None:
+def _settle(
+    door: DoorEngine, flow_id: int, status: DoorStatus | None, why: str, report: ReconcileReport
+) -> None:
     eng = door.ctx
     with eng.tx() as (s, _now):
         flow = s.get(Flow, flow_id, with_for_update=True)
@@ -76,8 +78,18 @@ def _settle(door: DoorEngine, flow_id: int, status: DoorStatus | None, why: str,
         now = eng.clock.now()
         comp = s.get(Compartment, flow.compartment_id)
         assert comp is not None
-        audit(s, now, "kiosk", "cabinet.reconcile", comp.label, flow=flow.id, kind=flow.kind, state=flow.state,
-              door_closed=status.closed if status else None, item_present=status.item_present if status else None)
+        audit(
+            s,
+            now,
+            "kiosk",
+            "cabinet.reconcile",
+            comp.label,
+            flow=flow.id,
+            kind=flow.kind,
+            state=flow.state,
+            door_closed=status.closed if status else None,
+            item_present=status.item_present if status else None,
+        )
         head = f"flow {flow.id} ({flow.kind} {flow.state}, {comp.label})"
         if flow.kind == S.TECH_OPEN:
             finish.close_flow(flow, now, "interrupted", comp.label)
@@ -87,19 +99,35 @@ def _settle(door: DoorEngine, flow_id: int, status: DoorStatus | None, why: str,
         if status is None:
             decision = "task"
         elif not status.closed and status.item_present is None:
-            decision, why = "task", "the door was open at start-up and this board has no item sensor to tell what happened"
+            decision, why = (
+                "task",
+                "the door was open at start-up and this board has no item sensor to tell what happened",
+            )
         elif not status.closed:
             decision = "watch"
         elif status.item_present is None:
-            decision, why = "task", "the door is closed and this board has no item sensor to tell what happened"
+            decision, why = (
+                "task",
+                "the door is closed and this board has no item sensor to tell what happened",
+            )
         else:
             putting_in = policies.policy(flow.kind).puts_in
             decision = "complete" if status.item_present == putting_in else "roll_back"
         if decision == "watch":
-            if flow.state == S.OPENING:  # the unlock went out before the crash: the door is confirmed open now
+            if (
+                flow.state == S.OPENING
+            ):  # the unlock went out before the crash: the door is confirmed open now
                 transition(flow, S.DOOR_OPEN, now)
-            audit(s, now, "kiosk", "cabinet.door_found_open", comp.label, flow=flow.id, kind=flow.kind,
-                  parcel=flow.parcel_id)
+            audit(
+                s,
+                now,
+                "kiosk",
+                "cabinet.door_found_open",
+                comp.label,
+                flow=flow.id,
+                kind=flow.kind,
+                parcel=flow.parcel_id,
+            )
             eng.found_open.add(flow.id)
             eng.open_since[flow.id] = eng.clock.monotonic()
             report.watched.append(flow.id)
@@ -107,9 +135,13 @@ def _settle(door: DoorEngine, flow_id: int, status: DoorStatus | None, why: str,
         elif decision == "complete":
             policies.complete(eng, s, flow, status)  # a deposit's code goes out only by the applicant's SMS
             report.completed.append(flow.id)
-            report.lines.append(f"{head}: completed (item sensor {'present' if status.item_present else 'empty'})")
+            report.lines.append(
+                f"{head}: completed (item sensor {'present' if status.item_present else 'empty'})"
+            )
         elif decision == "roll_back":
-            policies.roll_back(eng, s, flow, f"item sensor reads {'present' if status.item_present else 'empty'}")
+            policies.roll_back(
+                eng, s, flow, f"item sensor reads {'present' if status.item_present else 'empty'}"
+            )
             report.rolled_back.append(flow.id)
             report.lines.append(f"{head}: rolled back")
         else:
@@ -154,22 +186,38 @@ def _free_orphans(eng: Context, report: ReconcileReport) -> None:
     """A compartment reserved with no live parcel and no running flow is free again (e.g. after a crash mid-fault)."""
     with eng.tx() as (s, _now):
         now = eng.clock.now()
-        for comp in s.execute(select(Compartment).where(Compartment.state == S.RESERVED,
-                                                        Compartment.cabinet_id.in_(list(eng.buses)))).scalars():
-            busy = s.execute(select(Flow.id).where(Flow.compartment_id == comp.id, Flow.finished_at.is_(None))).first()
+        for comp in s.execute(
+            select(Compartment).where(
+                Compartment.state == S.RESERVED, Compartment.cabinet_id.in_(list(eng.buses))
+            )
+        ).scalars():
+            busy = s.execute(
+                select(Flow.id).where(Flow.compartment_id == comp.id, Flow.finished_at.is_(None))
+            ).first()
             if busy is None and store.live_parcel_in(s, comp.id) is None:
                 store.release(comp, now)
                 audit(s, now, "kiosk", "cabinet.reconcile_freed", comp.label)
                 report.lines.append(f"{comp.label}: reserved by nothing, freed")
         # Two live parcels in one compartment must never happen; if it ever does, a person must look.
-        doubles = s.execute(
-            select(Parcel.compartment_id).where(Parcel.state.in_(S.LIVE), Parcel.compartment_id.is_not(None))
-            .group_by(Parcel.compartment_id).having(func.count() > 1)
-        ).scalars().all()
+        doubles = (
+            s.execute(
+                select(Parcel.compartment_id)
+                .where(Parcel.state.in_(S.LIVE), Parcel.compartment_id.is_not(None))
+                .group_by(Parcel.compartment_id)
+                .having(func.count() > 1)
+            )
+            .scalars()
+            .all()
+        )
         for comp_id in doubles:
             comp = s.get(Compartment, comp_id)
             label = comp.label if comp else str(comp_id)
             log.error("compartment %s holds more than one live parcel", label)
-            task = store.add_task(s, now, S.TASK_RECONCILE, f"{label}: more than one live parcel assigned",
-                                  compartment_id=comp_id)
+            task = store.add_task(
+                s,
+                now,
+                S.TASK_RECONCILE,
+                f"{label}: more than one live parcel assigned",
+                compartment_id=comp_id,
+            )
             report.staff_tasks.append(task.id)

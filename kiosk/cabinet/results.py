@@ -117,7 +117,9 @@ class PickupDoorFault(FlowError):
 class DoorStateUnknown(LockBoardFrameError):
     """Only garbled replies after an unlock: the door may be open. The parcel waits in attention with a task."""
 
-    citizen_key = "error.door"  # "A door failed. Please go to the service desk." (it may have opened: no claim)
+    citizen_key = (
+        "error.door"  # "A door failed. Please go to the service desk." (it may have opened: no claim)
+    )
     hint = "Look at the door named; check the RS-485 cable (noise, termination); then resolve the task."
 
     def __init__(self, message: str, *, task_id: int) -> None:
@@ -129,7 +131,9 @@ class AnotherDoorUnknown(FlowError):
     """Nothing was opened: another door's state is unknown (garbled replies), and no second door opens then."""
 
     citizen_key = "error.door"  # "A door failed. Please go to the service desk."
-    hint = "Look at the door named and the RS-485 cable; once the bus answers cleanly the cabinet works again."
+    hint = (
+        "Look at the door named and the RS-485 cable; once the bus answers cleanly the cabinet works again."
+    )
 
 
 class PickupCodeExpired(FlowError):

@@ -56,15 +56,29 @@ def run(eng: Context) -> list[str]:
     return compare(eng, "after the restore from backup", clear_request=True)
 
 
-def compare(eng: Context, when: str, *, clear_request: bool = False, cabinet_id: str | None = None,
-            board: int | None = None) -> list[str]:
+def compare(
+    eng: Context,
+    when: str,
+    *,
+    clear_request: bool = False,
+    cabinet_id: str | None = None,
+    board: int | None = None,
+) -> list[str]:
     """Compare every free or occupied compartment (of one board, if given) with its sensors: one task per
     compartment that disagrees ("{label}: {when} ..."), none twice while one is open."""
     with eng.tx() as (s, _now):
-        q = (select(Compartment.id, Compartment.cabinet_id, Compartment.label, Compartment.board,
-                    Compartment.channel, Compartment.state)
-             .where(Compartment.cabinet_id.in_(list(eng.buses)), Compartment.state.in_([S.FREE, S.OCCUPIED]))
-             .order_by(Compartment.cabinet_id, Compartment.label))
+        q = (
+            select(
+                Compartment.id,
+                Compartment.cabinet_id,
+                Compartment.label,
+                Compartment.board,
+                Compartment.channel,
+                Compartment.state,
+            )
+            .where(Compartment.cabinet_id.in_(list(eng.buses)), Compartment.state.in_([S.FREE, S.OCCUPIED]))
+            .order_by(Compartment.cabinet_id, Compartment.label)
+        )
         if cabinet_id is not None:
             q = q.where(Compartment.cabinet_id == cabinet_id)
         if board is not None:
@@ -86,25 +100,51 @@ def compare(eng: Context, when: str, *, clear_request: bool = False, cabinet_id:
         elif st.item_present is None:
             not_comparable += 1
         elif st.item_present != expected:
-            findings.append((comp_id, label, "the records say occupied, the item sensor reads empty" if expected
-                             else "the records say free, the item sensor reads an item inside"))
+            findings.append(
+                (
+                    comp_id,
+                    label,
+                    "the records say occupied, the item sensor reads empty"
+                    if expected
+                    else "the records say free, the item sensor reads an item inside",
+                )
+            )
     lines: list[str] = []
     with eng.tx() as (s, _now):
         now = eng.clock.now()
         for comp_id, label, what in findings:
-            open_task = s.execute(select(StaffTask.id).where(
-                StaffTask.compartment_id == comp_id, StaffTask.kind == S.TASK_SENSOR_MISMATCH,
-                StaffTask.resolved_at.is_(None))).first()
+            open_task = s.execute(
+                select(StaffTask.id).where(
+                    StaffTask.compartment_id == comp_id,
+                    StaffTask.kind == S.TASK_SENSOR_MISMATCH,
+                    StaffTask.resolved_at.is_(None),
+                )
+            ).first()
             if open_task is not None:  # one task per compartment, however often the kiosk restarts
                 continue
             parcel = store.live_parcel_in(s, comp_id)
             detail = f"{label}: {when} {what}; open it, check and correct the records"
-            store.add_task(s, now, S.TASK_SENSOR_MISMATCH, detail, compartment_id=comp_id,
-                           parcel_id=parcel.id if parcel else None)
+            store.add_task(
+                s,
+                now,
+                S.TASK_SENSOR_MISMATCH,
+                detail,
+                compartment_id=comp_id,
+                parcel_id=parcel.id if parcel else None,
+            )
             lines.append(detail)
         row = s.get(KeyValue, PENDING_KEY) if clear_request else None
         if row is not None:
             s.delete(row)
-        audit(s, now, "kiosk", "cabinet.sensor_check", ",".join(eng.buses), compartments=len(comps),
-              mismatches=len(findings), not_comparable=not_comparable, when=when)
+        audit(
+            s,
+            now,
+            "kiosk",
+            "cabinet.sensor_check",
+            ",".join(eng.buses),
+            compartments=len(comps),
+            mismatches=len(findings),
+            not_comparable=not_comparable,
+            when=when,
+        )
     return lines

@@ -56,15 +56,28 @@ class Cabinet:
         *,
         close_poll_interval_s: float = 0.2,
     ) -> None:
-        self.ctx = CabinetContext(db, buses, cabinets, pickup, clock, secret, kiosk_id, platform,
-                                  close_poll_interval_s=close_poll_interval_s)
+        self.ctx = CabinetContext(
+            db,
+            buses,
+            cabinets,
+            pickup,
+            clock,
+            secret,
+            kiosk_id,
+            platform,
+            close_poll_interval_s=close_poll_interval_s,
+        )
         self.door = DoorEngine(self.ctx)
         self.starts = Starts(self.ctx, self.door)
         self.desk = Desk(self.ctx, self.door)
         # The shared objects, under the names callers have always used (the same objects as the context's).
         self.db, self.buses, self.cabinets, self.clock = db, self.ctx.buses, self.ctx.cabinets, clock
         self.pickup, self.secret, self.kiosk_id, self.platform = pickup, secret, kiosk_id, platform
-        self.guard, self.found_open, self.unknown_doors = self.ctx.guard, self.ctx.found_open, self.ctx.unknown_doors
+        self.guard, self.found_open, self.unknown_doors = (
+            self.ctx.guard,
+            self.ctx.found_open,
+            self.ctx.unknown_doors,
+        )
         self.close_poll_interval_s = close_poll_interval_s
 
     # --- start-up and the runtime's loops -------------------------------------------------------
@@ -97,31 +110,52 @@ class Cabinet:
     def poll(self, handle: FlowHandle | int) -> FlowResult | None:
         return self.door.poll(handle)
 
-    def wait_closed(self, handle: FlowHandle | int, timeout_s: float | None = None,
-                    cancel: threading.Event | Callable[[], bool] | None = None) -> FlowResult:
+    def wait_closed(
+        self,
+        handle: FlowHandle | int,
+        timeout_s: float | None = None,
+        cancel: threading.Event | Callable[[], bool] | None = None,
+    ) -> FlowResult:
         return self.door.wait_closed(handle, timeout_s, cancel)
 
     def flag_left_open(self, handle: FlowHandle | int) -> int | None:
         return self.door.flag_left_open(handle)
 
     # --- starting flows -------------------------------------------------------------------------
-    def start_deposit(self, case_number: str, *, actor: str, size: str = "M", applicant: Person | None = None) -> FlowHandle:
+    def start_deposit(
+        self, case_number: str, *, actor: str, size: str = "M", applicant: Person | None = None
+    ) -> FlowHandle:
         return self.starts.start_deposit(case_number, actor=actor, size=size, applicant=applicant)
 
     def start_pickup_by_code(self, code: str, *, actor: str = "citizen") -> FlowHandle:
         return self.starts.start_pickup_by_code(code, actor=actor)
 
-    def start_pickup_by_identity(self, person: Person, *, parcel_id: int | None = None,
-                                 actor: str = "citizen") -> FlowHandle:
+    def start_pickup_by_identity(
+        self, person: Person, *, parcel_id: int | None = None, actor: str = "citizen"
+    ) -> FlowHandle:
         return self.starts.start_pickup_by_identity(person, parcel_id=parcel_id, actor=actor)
 
     def parcels_for(self, person: Person) -> list[ParcelView]:
         return self.starts.parcels_for(person)
 
-    def start_dropoff(self, person: Person, *, case_number: str | None = None, matter_code: str | None = None,
-                      matter_name: str | None = None, size: str = "M", actor: str = "citizen") -> FlowHandle:
-        return self.starts.start_dropoff(person, case_number=case_number, matter_code=matter_code,
-                                         matter_name=matter_name, size=size, actor=actor)
+    def start_dropoff(
+        self,
+        person: Person,
+        *,
+        case_number: str | None = None,
+        matter_code: str | None = None,
+        matter_name: str | None = None,
+        size: str = "M",
+        actor: str = "citizen",
+    ) -> FlowHandle:
+        return self.starts.start_dropoff(
+            person,
+            case_number=case_number,
+            matter_code=matter_code,
+            matter_name=matter_name,
+            size=size,
+            actor=actor,
+        )
 
     def collectable(self, *, include_ready: bool = False) -> list[ParcelView]:
         return self.starts.collectable(include_ready=include_ready)
@@ -129,7 +163,9 @@ class Cabinet:
     def start_collect(self, parcel_id: int, *, actor: str, reason: str = "") -> FlowHandle:
         return self.starts.start_collect(parcel_id, actor=actor, reason=reason)
 
-    def run_collect(self, *, actor: str, on_open: Callable[[FlowHandle], None] | None = None) -> list[FlowResult | KioskError]:
+    def run_collect(
+        self, *, actor: str, on_open: Callable[[FlowHandle], None] | None = None
+    ) -> list[FlowResult | KioskError]:
         return self.starts.run_collect(actor=actor, on_open=on_open)
 
     # --- the staff desk and the technician ------------------------------------------------------
@@ -139,10 +175,14 @@ class Cabinet:
     def technician_open(self, label: str, *, actor: str) -> FlowResult:
         return self.desk.technician_open(label, actor=actor)
 
-    def technician_open_all(self, board: int, *, actor: str, cabinet_id: str | None = None) -> list[FlowResult]:
+    def technician_open_all(
+        self, board: int, *, actor: str, cabinet_id: str | None = None
+    ) -> list[FlowResult]:
         return self.desk.technician_open_all(board, actor=actor, cabinet_id=cabinet_id)
 
-    def wait_board_shut(self, board: int, *, cabinet_id: str | None = None, timeout_s: float | None = None) -> list[str]:
+    def wait_board_shut(
+        self, board: int, *, cabinet_id: str | None = None, timeout_s: float | None = None
+    ) -> list[str]:
         return self.desk.wait_board_shut(board, cabinet_id=cabinet_id, timeout_s=timeout_s)
 
     def check_after_open_all(self, board: int, *, cabinet_id: str | None = None) -> list[str]:
@@ -179,25 +219,59 @@ class Cabinet:
         return self.desk.code_wait()
 
     # --- one-call conveniences (the CLI; a UI uses start_* then poll/wait_closed) ----------------
-    def deposit(self, case_number: str, *, actor: str, size: str = "M", applicant: Person | None = None,
-                timeout_s: float | None = None) -> FlowResult:
-        return self.wait_closed(self.start_deposit(case_number, actor=actor, size=size, applicant=applicant), timeout_s)
+    def deposit(
+        self,
+        case_number: str,
+        *,
+        actor: str,
+        size: str = "M",
+        applicant: Person | None = None,
+        timeout_s: float | None = None,
+    ) -> FlowResult:
+        return self.wait_closed(
+            self.start_deposit(case_number, actor=actor, size=size, applicant=applicant), timeout_s
+        )
 
-    def pickup_by_code(self, code: str, *, actor: str = "citizen", timeout_s: float | None = None) -> FlowResult:
+    def pickup_by_code(
+        self, code: str, *, actor: str = "citizen", timeout_s: float | None = None
+    ) -> FlowResult:
         return self.wait_closed(self.start_pickup_by_code(code, actor=actor), timeout_s)
 
-    def pickup_by_identity(self, person: Person, *, actor: str = "citizen", timeout_s: float | None = None) -> FlowResult:
+    def pickup_by_identity(
+        self, person: Person, *, actor: str = "citizen", timeout_s: float | None = None
+    ) -> FlowResult:
         return self.wait_closed(self.start_pickup_by_identity(person, actor=actor), timeout_s)
 
-    def dropoff(self, person: Person, *, case_number: str | None = None, matter_code: str | None = None,
-                matter_name: str | None = None, size: str = "M", actor: str = "citizen",
-                timeout_s: float | None = None) -> FlowResult:
-        handle = self.start_dropoff(person, case_number=case_number, matter_code=matter_code, matter_name=matter_name,
-                                    size=size, actor=actor)
+    def dropoff(
+        self,
+        person: Person,
+        *,
+        case_number: str | None = None,
+        matter_code: str | None = None,
+        matter_name: str | None = None,
+        size: str = "M",
+        actor: str = "citizen",
+        timeout_s: float | None = None,
+    ) -> FlowResult:
+        handle = self.start_dropoff(
+            person,
+            case_number=case_number,
+            matter_code=matter_code,
+            matter_name=matter_name,
+            size=size,
+            actor=actor,
+        )
         return self.wait_closed(handle, timeout_s)
 
-    def collect(self, parcel_id: int, *, actor: str, reason: str = "", timeout_s: float | None = None,
-                on_open: Callable[[FlowHandle], None] | None = None) -> FlowResult:
+    def collect(
+        self,
+        parcel_id: int,
+        *,
+        actor: str,
+        reason: str = "",
+        timeout_s: float | None = None,
+        on_open: Callable[[FlowHandle], None] | None = None,
+    ) -> FlowResult:
         """Take one named parcel out (staff): :meth:`start_collect`, then wait for the door."""
         handle = self.start_collect(parcel_id, actor=actor, reason=reason)
         if on_open is not None:

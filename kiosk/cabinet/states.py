@@ -32,6 +32,7 @@ CANCELLED = "cancelled"  # never went in
 LIVE = frozenset({DEPOSITING, READY, PICKING, DROPPING, DROPPED_OFF, COLLECTING, ATTENTION})
 DONE = frozenset({PICKED_UP, RETURNED, COLLECTED, CANCELLED})
 
+
 # --- flows -----------------------------------------------------------------------
 class FlowKind(StrEnum):
     """What a flow is for; each kind has its own policy for opened, open failed, closed, left open, reconcile."""
@@ -72,9 +73,13 @@ class TaskKind(StrEnum):
     ITEM_LEFT = "item_left"
     RECONCILE = "reconcile"  # start-up could not tell what an interrupted flow did
     SENSOR_MISMATCH = "sensor_mismatch"  # after a restore: a compartment's sensors disagree with the records
-    DOOR_LEFT_OPEN = "door_left_open"  # resolved by the kiosk itself once the door closes and the flow finishes
+    DOOR_LEFT_OPEN = (
+        "door_left_open"  # resolved by the kiosk itself once the door closes and the flow finishes
+    )
     BOARD_NOT_ANSWERING = "board_not_answering"  # one per silent board or dead bus, never per door
-    BUS_GARBLED = "bus_garbled"  # line noise or bad checksums: the bus's problem, one per board, no door blamed
+    BUS_GARBLED = (
+        "bus_garbled"  # line noise or bad checksums: the bus's problem, one per board, no door blamed
+    )
     ITEM_SENSORS = "item_sensors"  # a board's item sensors look wrong
     REPORTED_PROBLEM = "reported_problem"  # someone at the kiosk said something is wrong
 

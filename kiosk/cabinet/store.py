@@ -27,7 +27,9 @@ def sync_compartments(session: Session, cabinets: Sequence[CabinetConfig], now: 
     # Park every row of our cabinets on a slot no config can use first, so remapping two labels
     # onto each other's locks does not trip the (cabinet, board, channel) unique constraint.
     moving = [
-        row for cab in cabinets for cc in cab.compartments
+        row
+        for cab in cabinets
+        for cc in cab.compartments
         if (row := by_label.get(cc.label)) is not None
         and (row.cabinet_id, row.board, row.channel) != (cab.id, cc.board, cc.channel)
     ]
@@ -39,8 +41,17 @@ def sync_compartments(session: Session, cabinets: Sequence[CabinetConfig], now: 
             wanted.add(cc.label)
             row = by_label.get(cc.label)
             if row is None:
-                session.add(Compartment(cabinet_id=cab.id, label=cc.label, size=cc.size, board=cc.board,
-                                        channel=cc.channel, state=S.FREE, updated_at=now))
+                session.add(
+                    Compartment(
+                        cabinet_id=cab.id,
+                        label=cc.label,
+                        size=cc.size,
+                        board=cc.board,
+                        channel=cc.channel,
+                        state=S.FREE,
+                        updated_at=now,
+                    )
+                )
                 changes.append(f"added {cc.label}")
                 continue
             if (row.cabinet_id, row.size, row.board, row.channel) != (cab.id, cc.size, cc.board, cc.channel):
@@ -57,9 +68,15 @@ def sync_compartments(session: Session, cabinets: Sequence[CabinetConfig], now: 
 
 
 def live_parcel_in(session: Session, compartment_id: int) -> Parcel | None:
-    return session.execute(
-        select(Parcel).where(Parcel.compartment_id == compartment_id, Parcel.state.in_(S.LIVE)).order_by(Parcel.id)
-    ).scalars().first()
+    return (
+        session.execute(
+            select(Parcel)
+            .where(Parcel.compartment_id == compartment_id, Parcel.state.in_(S.LIVE))
+            .order_by(Parcel.id)
+        )
+        .scalars()
+        .first()
+    )
 
 
 def release(comp: Compartment, now: dt.datetime) -> None:
@@ -76,9 +93,19 @@ def set_state(comp: Compartment, state: str, now: dt.datetime) -> None:
     comp.updated_at = now
 
 
-def add_task(session: Session, now: dt.datetime, kind: str, detail: str, *, compartment_id: int | None = None,
-             parcel_id: int | None = None, flow_id: int | None = None, cabinet_id: str | None = None,
-             board: int | None = None, kiosk_id: str | None = None) -> StaffTask:
+def add_task(
+    session: Session,
+    now: dt.datetime,
+    kind: str,
+    detail: str,
+    *,
+    compartment_id: int | None = None,
+    parcel_id: int | None = None,
+    flow_id: int | None = None,
+    cabinet_id: str | None = None,
+    board: int | None = None,
+    kiosk_id: str | None = None,
+) -> StaffTask:
     """A staff task; what it is about goes in columns (a compartment's cabinet and board are filled in; the kiosk
     is the database handle's writing kiosk, as for outbox rows: kiosk.storage.db.KIOSK_ID), the detail is prose for a person
     and is never searched."""
@@ -86,18 +113,42 @@ def add_task(session: Session, now: dt.datetime, kind: str, detail: str, *, comp
         comp = session.get(Compartment, compartment_id)
         if comp is not None:
             cabinet_id, board = comp.cabinet_id, comp.board
-    task = StaffTask(kind=kind, detail=detail, compartment_id=compartment_id, parcel_id=parcel_id, flow_id=flow_id,
-                     cabinet_id=cabinet_id, board=board, created_at=now,
-                     kiosk_id=kiosk_id or session.info.get(KIOSK_ID))
+    task = StaffTask(
+        kind=kind,
+        detail=detail,
+        compartment_id=compartment_id,
+        parcel_id=parcel_id,
+        flow_id=flow_id,
+        cabinet_id=cabinet_id,
+        board=board,
+        created_at=now,
+        kiosk_id=kiosk_id or session.info.get(KIOSK_ID),
+    )
     session.add(task)
     session.flush()
-    audit(session, now, "kiosk", "cabinet.task_raised", f"task {task.id}", kind=kind, detail=detail,
-          parcel=parcel_id, flow=flow_id)
+    audit(
+        session,
+        now,
+        "kiosk",
+        "cabinet.task_raised",
+        f"task {task.id}",
+        kind=kind,
+        detail=detail,
+        parcel=parcel_id,
+        flow=flow_id,
+    )
     return task
 
 
-def resolve_tasks_for(session: Session, now: dt.datetime, parcel_id: int, actor: str, *, note: str,
-                      kinds: Sequence[str] | None = None) -> list[int]:
+def resolve_tasks_for(
+    session: Session,
+    now: dt.datetime,
+    parcel_id: int,
+    actor: str,
+    *,
+    note: str,
+    kinds: Sequence[str] | None = None,
+) -> list[int]:
     """Close a parcel's open tasks (of ``kinds``, or all) that its ending answered; ``note`` says how, in each."""
     q = select(StaffTask).where(StaffTask.parcel_id == parcel_id, StaffTask.resolved_at.is_(None))
     if kinds is not None:
@@ -105,7 +156,16 @@ def resolve_tasks_for(session: Session, now: dt.datetime, parcel_id: int, actor:
     done: list[int] = []
     for t in session.execute(q.order_by(StaffTask.id)).scalars():
         t.resolved_at, t.resolved_by, t.detail = now, actor, f"{t.detail} [{note}]"
-        audit(session, now, actor, "cabinet.task_resolved", f"task {t.id}", kind=t.kind, note=note, parcel=parcel_id)
+        audit(
+            session,
+            now,
+            actor,
+            "cabinet.task_resolved",
+            f"task {t.id}",
+            kind=t.kind,
+            note=note,
+            parcel=parcel_id,
+        )
         done.append(t.id)
     return done
 
@@ -133,10 +193,14 @@ def back_to_ready(session: Session, now: dt.datetime, parcel: Parcel, why: str) 
 def pickup_sms_moot(session: Session, now: dt.datetime, parcel: Parcel, why: str) -> None:
     """Picked up: cancel the SMS still queued, and close the "SMS not sent" task (nobody waits for the text now)."""
     cancel_pickup_sms(session, now, parcel, why)
-    resolve_tasks_for(session, now, parcel.id, "kiosk", note=f"{why}: nothing left to do", kinds=(TASK_SMS_NOT_SENT,))
+    resolve_tasks_for(
+        session, now, parcel.id, "kiosk", note=f"{why}: nothing left to do", kinds=(TASK_SMS_NOT_SENT,)
+    )
 
 
-def report_delivery(session: Session, now: dt.datetime, parcel: Parcel, event: str, comp: Compartment) -> None:
+def report_delivery(
+    session: Session, now: dt.datetime, parcel: Parcel, event: str, comp: Compartment
+) -> None:
     """A ReportDelivery row in the caller's transaction (only cases known to the platform can be reported)."""
     if not parcel.case_number:
         return
@@ -150,8 +214,15 @@ def report_delivery(session: Session, now: dt.datetime, parcel: Parcel, event: s
     outbox.enqueue(session, now, "ReportDelivery", payload, ref_kind="parcel", ref_id=parcel.id)
 
 
-def notify_pickup_ready(session: Session, now: dt.datetime, secret: bytes, parcel: Parcel, comp: Compartment, code: str,
-                        tz: dt.tzinfo) -> None:
+def notify_pickup_ready(
+    session: Session,
+    now: dt.datetime,
+    secret: bytes,
+    parcel: Parcel,
+    comp: Compartment,
+    code: str,
+    tz: dt.tzinfo,
+) -> None:
     """The applicant's SMS with the code: the only place the code goes, sealed until sent.
 
     ``expires`` is the hall's local time: the citizen reads it on a phone."""
@@ -165,19 +236,50 @@ def notify_pickup_ready(session: Session, now: dt.datetime, secret: bytes, parce
             "expires": parcel.expires_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         },
     }
-    outbox.enqueue(session, now, "NotifyApplicant", payload, secret=secret, sensitive=True, ref_kind="parcel", ref_id=parcel.id)
+    outbox.enqueue(
+        session,
+        now,
+        "NotifyApplicant",
+        payload,
+        secret=secret,
+        sensitive=True,
+        ref_kind="parcel",
+        ref_id=parcel.id,
+    )
 
 
 def parcel_view(session: Session, p: Parcel, now: dt.datetime) -> ParcelView:
     label = session.get(Compartment, p.compartment_id).label if p.compartment_id else None
     overdue = p.kind == S.RESULT and p.state in S.LIVE and p.expires_at is not None and p.expires_at <= now
-    return ParcelView(p.id, p.kind, p.state, label, p.case_number, p.matter_name, p.owner_id_masked,
-                      p.owner_name_masked, p.stored_at, p.expires_at, overdue, p.receipt_number)
+    return ParcelView(
+        p.id,
+        p.kind,
+        p.state,
+        label,
+        p.case_number,
+        p.matter_name,
+        p.owner_id_masked,
+        p.owner_name_masked,
+        p.stored_at,
+        p.expires_at,
+        overdue,
+        p.receipt_number,
+    )
 
 
 def task_view(session: Session, t: StaffTask) -> TaskView:
     label = session.get(Compartment, t.compartment_id).label if t.compartment_id else None
     parcel = session.get(Parcel, t.parcel_id) if t.parcel_id else None
     number = (parcel.case_number or parcel.receipt_number) if parcel is not None else None
-    return TaskView(t.id, t.kind, t.detail, label, t.parcel_id, t.flow_id, t.created_at, t.resolved_at, t.resolved_by,
-                    number)
+    return TaskView(
+        t.id,
+        t.kind,
+        t.detail,
+        label,
+        t.parcel_id,
+        t.flow_id,
+        t.created_at,
+        t.resolved_at,
+        t.resolved_by,
+        number,
+    )

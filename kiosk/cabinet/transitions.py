@@ -24,15 +24,23 @@ def _rows() -> dict[tuple[FlowKind, FlowState, FlowState], str]:
         rows[(kind, F.OPENING, F.DOOR_OPEN)] = "the board confirmed the door open"
         rows[(kind, F.DOOR_OPEN, F.DONE)] = (
             "the door read closed (outcome by the item sensor), or start-up reconciliation settled it"
-            if kind != K.TECH_OPEN else "ended as soon as the board confirmed the door open: nothing to watch")
+            if kind != K.TECH_OPEN
+            else "ended as soon as the board confirmed the door open: nothing to watch"
+        )
     for kind in _PUT_IN:
-        rows[(kind, F.OPENING, F.OPENING)] = ("the door was confirmed never to have opened (a jam): moved to another "
-                                              "compartment; never while the first door's state is unknown")
-        rows[(kind, F.OPENING, F.DONE)] = ("no compartment left to try, the door's state is unknown after an unlock "
-                                           "(attention + task), or start-up reconciliation")
+        rows[(kind, F.OPENING, F.OPENING)] = (
+            "the door was confirmed never to have opened (a jam): moved to another "
+            "compartment; never while the first door's state is unknown"
+        )
+        rows[(kind, F.OPENING, F.DONE)] = (
+            "no compartment left to try, the door's state is unknown after an unlock "
+            "(attention + task), or start-up reconciliation"
+        )
     for kind in _TAKE_OUT:
-        rows[(kind, F.OPENING, F.DONE)] = ("the door did not open or its state is unknown: the parcel waits in "
-                                           "attention with a staff task; or start-up reconciliation")
+        rows[(kind, F.OPENING, F.DONE)] = (
+            "the door did not open or its state is unknown: the parcel waits in "
+            "attention with a staff task; or start-up reconciliation"
+        )
     rows[(K.TECH_OPEN, F.OPENING, F.DONE)] = "the door did not open, or start-up found it unfinished"
     return rows
 
@@ -54,7 +62,9 @@ def allowed(kind: str, src: str, dst: str) -> bool:
 def transition(flow: Flow, to: FlowState, now: dt.datetime) -> None:
     """Move ``flow`` to ``to``; raises IllegalTransition for a move not in :data:`TABLE`."""
     if not allowed(flow.kind, flow.state, to):
-        raise IllegalTransition(f"flow {flow.id} ({flow.kind}): {flow.state} -> {to} is not an allowed transition")
+        raise IllegalTransition(
+            f"flow {flow.id} ({flow.kind}): {flow.state} -> {to} is not an allowed transition"
+        )
     flow.state, flow.updated_at = FlowState(to).value, now
 
 

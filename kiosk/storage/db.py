@@ -58,7 +58,8 @@ MIGRATION_LOCK_KEY = 0x4B696F736B4D6967  # "KioskMig"
 # Outside the models on purpose: written by env.py for each applied revision, read before any upgrade.
 _history_md = MetaData()
 SCHEMA_HISTORY = Table(
-    "kiosk_schema_history", _history_md,
+    "kiosk_schema_history",
+    _history_md,
     Column("revision", String(64), primary_key=True),
     Column("additive", Boolean, nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
@@ -87,8 +88,11 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
             check_writable_dir(Path(path).parent)
             _private_database_file(Path(path))
         # hide_parameters: an error's text never carries the SQL parameters (names, masked IDs, codes' hashes).
-        engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
-                               hide_parameters=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -110,7 +114,9 @@ def make_engine(url: str, *, busy_timeout_ms: int = 5000) -> Engine:
             # Every statement and connect of every command: a damaged file is a storage error with a way out,
             # never a raw DatabaseError traceback (nor, in diag, a "software fault").
             if is_damage(ctx.original_exception):
-                raise DatabaseDamaged(f"the database {path or url} is damaged: {ctx.original_exception}") from None
+                raise DatabaseDamaged(
+                    f"the database {path or url} is damaged: {ctx.original_exception}"
+                ) from None
 
         return engine
     try:
@@ -156,8 +162,14 @@ KIOSK_ID = "kiosk_id"  # the key of the writing kiosk's id in every session's ``
 class Database:
     """The kiosk's database: one engine, one session factory."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, versions: Path | None = None,
-                 kiosk_id: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 5000,
+        versions: Path | None = None,
+        kiosk_id: str | None = None,
+    ) -> None:
         self.url = _normalise_url(url)
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         # Which kiosk writes through this handle: outbox rows it queues are stamped with it (kiosk.outbox), so on a
@@ -167,7 +179,9 @@ class Database:
         lengths.install(self.sessions)
         keyring.install(self.sessions)
         self.versions = versions  # another migrations chain (tests of rolling upgrades); None: this release's
-        self.schema_ahead: list[str] = []  # newer additive revisions this release runs on without knowing them
+        self.schema_ahead: list[
+            str
+        ] = []  # newer additive revisions this release runs on without knowing them
 
     def use_key(self, key_id: str) -> None:
         """Rows written from now on record ``key_id`` as the key of their hashes (kiosk.keyring)."""
@@ -210,7 +224,9 @@ class Database:
         except OperationalError as err:
             raise StorageError(f"cannot open the database: {err.orig}") from err
         if len(rows) > 1:  # the chain is linear; several rows mean someone branched it by hand
-            raise StorageError(f"the database records {len(rows)} schema revisions ({', '.join(sorted(rows))}); expected one")
+            raise StorageError(
+                f"the database records {len(rows)} schema revisions ({', '.join(sorted(rows))}); expected one"
+            )
         return rows[0] if rows else None
 
     def upgrade(self) -> None:
@@ -223,8 +239,13 @@ class Database:
             script = ScriptDirectory.from_config(self._alembic())
             if current is not None and not _known(script, current):
                 self.schema_ahead = self._readable_newer_schema(script, current)
-                log.warning("database schema %s is newer than this kiosk's (head %s); it only adds to it (%s), "
-                            "running on it", current, self.head_revision(), ", ".join(self.schema_ahead))
+                log.warning(
+                    "database schema %s is newer than this kiosk's (head %s); it only adds to it (%s), "
+                    "running on it",
+                    current,
+                    self.head_revision(),
+                    ", ".join(self.schema_ahead),
+                )
                 return
             command.upgrade(self._alembic(), "head")
 
@@ -238,10 +259,15 @@ class Database:
         breaking = sorted(rev for rev, additive in newer.items() if not additive)
         head = self.head_revision()
         if current not in newer or breaking:
-            why = (f"revision(s) {', '.join(breaking)} changed what this version reads" if breaking
-                   else "it records no history of its newer migrations")
-            raise SchemaTooNew(f"the database is at schema {current}, which this kiosk version (head {head}) "
-                               f"cannot read: {why}")
+            why = (
+                f"revision(s) {', '.join(breaking)} changed what this version reads"
+                if breaking
+                else "it records no history of its newer migrations"
+            )
+            raise SchemaTooNew(
+                f"the database is at schema {current}, which this kiosk version (head {head}) "
+                f"cannot read: {why}"
+            )
         return sorted(newer)
 
     @contextlib.contextmanager

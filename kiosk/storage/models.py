@@ -69,8 +69,11 @@ class Parcel(Base):
         Index("ix_parcels_owner", "owner_id_hash"),
         # The console's search by number prefix (LIKE 'x%'): pattern ops, whatever the database's collation.
         Index("ix_parcels_case_number", "case_number", postgresql_ops={"case_number": "varchar_pattern_ops"}),
-        Index("ix_parcels_receipt_prefix", "receipt_number",
-              postgresql_ops={"receipt_number": "varchar_pattern_ops"}),
+        Index(
+            "ix_parcels_receipt_prefix",
+            "receipt_number",
+            postgresql_ops={"receipt_number": "varchar_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,7 +123,10 @@ class StaffTask(Base):
     """Something a person must look at: a door that would not open, a flow a restart could not settle."""
 
     __tablename__ = "staff_tasks"
-    __table_args__ = (Index("ix_staff_tasks_board", "cabinet_id", "board"), Index("ix_staff_tasks_outbox", "outbox_id"))
+    __table_args__ = (
+        Index("ix_staff_tasks_board", "cabinet_id", "board"),
+        Index("ix_staff_tasks_outbox", "outbox_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
@@ -145,7 +151,9 @@ class CodeAttempt(Base):
     __table_args__ = (Index("ix_code_attempts_at", "at"), Index("ix_code_attempts_kiosk", "kiosk_id", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kiosk_id: Mapped[str] = mapped_column(String(32), default="")  # kiosks sharing a database lock out separately
+    kiosk_id: Mapped[str] = mapped_column(
+        String(32), default=""
+    )  # kiosks sharing a database lock out separately
     at: Mapped[dt.datetime]
     ok: Mapped[bool]
     parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
@@ -159,8 +167,10 @@ class OutboxMessage(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),
-                      Index("ix_outbox_origin_due", "origin_kiosk", "state", "next_attempt_at"))
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_origin_due", "origin_kiosk", "state", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -194,7 +204,9 @@ class Submission(Base):
     key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
     applicant_id_masked: Mapped[str] = mapped_column(String(32))
     delivery_mode: Mapped[str] = mapped_column(String(8))
-    state: Mapped[str] = mapped_column(String(16), default="queued")  # queued / filed / approved / refused / failed
+    state: Mapped[str] = mapped_column(
+        String(16), default="queued"
+    )  # queued / filed / approved / refused / failed
     case_number: Mapped[str | None] = mapped_column(String(32))
     promised_date: Mapped[str | None] = mapped_column(String(10))
     message: Mapped[str | None] = mapped_column(Text)
@@ -217,7 +229,9 @@ class AuditRecord(Base):
     """Append-only, hash-chained: ``hash`` = SHA-256 over the canonical record including ``prev_hash``."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_subject_seq", "subject", "seq"),)  # a compartment's events, newest first
+    __table_args__ = (
+        Index("ix_audit_log_subject_seq", "subject", "seq"),
+    )  # a compartment's events, newest first
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(unique=True)
@@ -268,7 +282,9 @@ class ServiceRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     receipt_number: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    subject_code: Mapped[str | None] = mapped_column(String(64))  # bundle code, ticket kind, matter code, evaluation
+    subject_code: Mapped[str | None] = mapped_column(
+        String(64)
+    )  # bundle code, ticket kind, matter code, evaluation
     subject_name: Mapped[str | None] = mapped_column(String(200))
     applicant_id_hash: Mapped[str | None] = mapped_column(String(64))  # None: anonymous
     key_id: Mapped[str | None] = mapped_column(String(12))  # the hall key of its hashes (kiosk.keyring)
@@ -293,7 +309,9 @@ class StaffMember(Base):
     staff_id: Mapped[str] = mapped_column(String(32), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     roles: Mapped[str] = mapped_column(String(64))
-    password_hash: Mapped[str | None] = mapped_column(String(255))  # argon2id; None: badge only, no console login
+    password_hash: Mapped[str | None] = mapped_column(
+        String(255)
+    )  # argon2id; None: badge only, no console login
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None]
     disabled_at: Mapped[dt.datetime | None]

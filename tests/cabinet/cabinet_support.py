@@ -39,11 +39,23 @@ def case(n: int = 1) -> str:
 
 def cab_config(*, item_sensors: bool = True, sizes: str = "SSMML") -> CabinetConfig:
     """One kerong-cu board, compartments A01.. with the given sizes; short timeouts so faults are quick."""
-    comps = [{"label": f"A{i + 1:02d}", "size": sz, "board": 0, "channel": i + 1} for i, sz in enumerate(sizes)]
-    return CabinetConfig.model_validate({
-        "id": CAB_ID, "bus": "sim", "family": "kerong-cu", "boards": [0], "has_item_sensors": item_sensors,
-        "reply_timeout_s": 0.3, "open_timeout_s": 0.4, "retries": 1, "close_timeout_s": 10, "compartments": comps,
-    })
+    comps = [
+        {"label": f"A{i + 1:02d}", "size": sz, "board": 0, "channel": i + 1} for i, sz in enumerate(sizes)
+    ]
+    return CabinetConfig.model_validate(
+        {
+            "id": CAB_ID,
+            "bus": "sim",
+            "family": "kerong-cu",
+            "boards": [0],
+            "has_item_sensors": item_sensors,
+            "reply_timeout_s": 0.3,
+            "open_timeout_s": 0.4,
+            "retries": 1,
+            "close_timeout_s": 10,
+            "compartments": comps,
+        }
+    )
 
 
 def make_sim(cab: CabinetConfig) -> tuple[SimLockBoard, str]:
@@ -65,14 +77,35 @@ class FakePlatform:
     def get_delivery_ticket(self, case_number: str) -> DeliveryTicket:
         self.calls.append(case_number)
         seq = self.owners.get(case_number, 1)
-        return DeliveryTicket(case_number, "居住证签注", Applicant("RESIDENT_ID", id_number(seq), "张三丰"), "LOCKER",
-                              "APPROVED")
+        return DeliveryTicket(
+            case_number,
+            "居住证签注",
+            Applicant("RESIDENT_ID", id_number(seq), "张三丰"),
+            "LOCKER",
+            "APPROVED",
+        )
 
 
-def make_cabinet(db: Database, bus: SerialLockBus, cab: CabinetConfig, clock: Clock, *,
-                 pickup: PickupConfig | None = None, platform: object | None = None) -> Cabinet:
-    return Cabinet(db, {CAB_ID: bus}, [cab], pickup or PickupConfig(), clock, SECRET, KIOSK_ID,
-                   platform=platform, close_poll_interval_s=0.02)  # type: ignore[arg-type]
+def make_cabinet(
+    db: Database,
+    bus: SerialLockBus,
+    cab: CabinetConfig,
+    clock: Clock,
+    *,
+    pickup: PickupConfig | None = None,
+    platform: object | None = None,
+) -> Cabinet:
+    return Cabinet(
+        db,
+        {CAB_ID: bus},
+        [cab],
+        pickup or PickupConfig(),
+        clock,
+        SECRET,
+        KIOSK_ID,
+        platform=platform,
+        close_poll_interval_s=0.02,
+    )  # type: ignore[arg-type]
 
 
 def parcel(db: Database, pid: int) -> Parcel:
@@ -97,7 +130,9 @@ def outbox_events(db: Database) -> list[tuple[str, str | None, int | None]]:
 def assert_consistent(db: Database) -> None:
     """The cabinet's invariants: nothing lost, nothing doubly assigned, nothing left half-done."""
     with db.transaction() as s:
-        assert s.execute(select(Flow).where(Flow.finished_at.is_(None))).first() is None, "an unfinished flow is left"
+        assert s.execute(select(Flow).where(Flow.finished_at.is_(None))).first() is None, (
+            "an unfinished flow is left"
+        )
         live = s.execute(select(Parcel).where(Parcel.state.in_(S.LIVE))).scalars().all()
         per_comp = Counter(p.compartment_id for p in live)
         assert all(n == 1 for n in per_comp.values()), f"doubly assigned: {per_comp}"
@@ -105,15 +140,22 @@ def assert_consistent(db: Database) -> None:
         for p in live:
             assert p.compartment_id is not None, f"parcel {p.id} is live but in no compartment"
             state = comps[p.compartment_id].state
-            assert state != S.FREE, f"parcel {p.id} ({p.state}) sits in free compartment {comps[p.compartment_id].label}"
-            assert p.state in (S.READY, S.DROPPED_OFF, S.ATTENTION), f"parcel {p.id} left in transient state {p.state}"
+            assert state != S.FREE, (
+                f"parcel {p.id} ({p.state}) sits in free compartment {comps[p.compartment_id].label}"
+            )
+            assert p.state in (S.READY, S.DROPPED_OFF, S.ATTENTION), (
+                f"parcel {p.id} left in transient state {p.state}"
+            )
             if p.state == S.ATTENTION:
-                open_tasks = s.execute(select(StaffTask).where(StaffTask.parcel_id == p.id,
-                                                               StaffTask.resolved_at.is_(None))).first()
+                open_tasks = s.execute(
+                    select(StaffTask).where(StaffTask.parcel_id == p.id, StaffTask.resolved_at.is_(None))
+                ).first()
                 assert open_tasks is not None, f"parcel {p.id} needs attention but has no open task"
         for c in comps.values():
             if c.state in (S.RESERVED, S.OCCUPIED):
                 assert per_comp.get(c.id) == 1, f"{c.label} is {c.state} with no live parcel"
-        events = Counter((m.operation, m.payload.get("event"), m.ref_id)
-                         for m in s.execute(select(OutboxMessage)).scalars())
+        events = Counter(
+            (m.operation, m.payload.get("event"), m.ref_id)
+            for m in s.execute(select(OutboxMessage)).scalars()
+        )
         assert all(n == 1 for n in events.values()), f"an outbox message was written twice: {events}"

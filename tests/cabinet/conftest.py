@@ -13,7 +13,15 @@ from kiosk.cabinet import Cabinet
 from kiosk.clock import FakeClock
 from kiosk.config import CabinetConfig
 from kiosk.storage.db import Database
-from tests.cabinet.cabinet_support import CAB_ID, KIOSK_ID, FakePlatform, cab_config, make_bus, make_cabinet, make_sim
+from tests.cabinet.cabinet_support import (
+    CAB_ID,
+    KIOSK_ID,
+    FakePlatform,
+    cab_config,
+    make_bus,
+    make_cabinet,
+    make_sim,
+)
 from tests.conftest import init_kiosk
 from tests.support.config import write_config
 
@@ -48,7 +56,9 @@ def platform() -> FakePlatform:
 
 
 @pytest.fixture
-def cabinet(db: Database, bus: SerialLockBus, cab_cfg: CabinetConfig, clock: FakeClock, platform: FakePlatform) -> Cabinet:
+def cabinet(
+    db: Database, bus: SerialLockBus, cab_cfg: CabinetConfig, clock: FakeClock, platform: FakePlatform
+) -> Cabinet:
     cab = make_cabinet(db, bus, cab_cfg, clock, platform=platform)
     cab.start()
     return cab
@@ -57,9 +67,26 @@ def cabinet(db: Database, bus: SerialLockBus, cab_cfg: CabinetConfig, clock: Fak
 @pytest.fixture
 def pty_toml(tmp_path: Path, db_url: str, cab_cfg, sim_pty) -> Path:
     """The kiosk's config with its lock bus on the simulator's pty (the CLI opens it; the test's bus must not)."""
-    comps = [{"label": c.label, "size": c.size, "board": c.board, "channel": c.channel} for c in cab_cfg.compartments]
-    p = write_config(tmp_path, kiosk={"id": KIOSK_ID}, storage={"url": db_url},
-                     cabinets=[{"id": CAB_ID, "bus": sim_pty[1], "family": "kerong-cu", "boards": [0],
-                                "reply_timeout_s": 0.3, "open_timeout_s": 0.4, "retries": 1, "compartments": comps}])
+    comps = [
+        {"label": c.label, "size": c.size, "board": c.board, "channel": c.channel}
+        for c in cab_cfg.compartments
+    ]
+    p = write_config(
+        tmp_path,
+        kiosk={"id": KIOSK_ID},
+        storage={"url": db_url},
+        cabinets=[
+            {
+                "id": CAB_ID,
+                "bus": sim_pty[1],
+                "family": "kerong-cu",
+                "boards": [0],
+                "reply_timeout_s": 0.3,
+                "open_timeout_s": 0.4,
+                "retries": 1,
+                "compartments": comps,
+            }
+        ],
+    )
     init_kiosk(p)
     return p

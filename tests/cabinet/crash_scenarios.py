@@ -107,18 +107,31 @@ def finish_watched(cab: Cabinet, sim: SimLockBoard, kind: str) -> str:
 def check(db: Database, kind: str, parcel_id: int | None, outcome: str) -> None:
     """The flow's parcel, compartment A01 and outbox are what ``outcome`` means for ``kind``."""
     with db.transaction() as s:
-        p = s.get(Parcel, parcel_id) if parcel_id else s.execute(select(Parcel).order_by(Parcel.id.desc())).scalars().first()
+        p = (
+            s.get(Parcel, parcel_id)
+            if parcel_id
+            else s.execute(select(Parcel).order_by(Parcel.id.desc())).scalars().first()
+        )
         assert p is not None
         n_parcels = s.execute(select(func.count()).select_from(Parcel)).scalar_one()
-        open_tasks = s.execute(select(StaffTask).where(StaffTask.parcel_id == p.id, StaffTask.resolved_at.is_(None))).all()
+        open_tasks = s.execute(
+            select(StaffTask).where(StaffTask.parcel_id == p.id, StaffTask.resolved_at.is_(None))
+        ).all()
     events = [e for op, e, pid in outbox_events(db) if op == "ReportDelivery" and pid == p.id]
     notices = [op for op, _e, pid in outbox_events(db) if op == "NotifyApplicant" and pid == p.id]
     assert n_parcels == 1, "a parcel was created twice"
     a01 = comp_state(db, "A01")
     if outcome == "watched":  # nothing decided yet, nothing asked of staff: the door is being watched
         with db.transaction() as s:
-            flow = s.execute(select(Flow).where(Flow.parcel_id == p.id, Flow.finished_at.is_(None))).scalar_one()
-        assert flow.state == S.DOOR_OPEN and not open_tasks and p.state in S.LIVE and a01 in (S.RESERVED, S.OCCUPIED)
+            flow = s.execute(
+                select(Flow).where(Flow.parcel_id == p.id, Flow.finished_at.is_(None))
+            ).scalar_one()
+        assert (
+            flow.state == S.DOOR_OPEN
+            and not open_tasks
+            and p.state in S.LIVE
+            and a01 in (S.RESERVED, S.OCCUPIED)
+        )
         return
     if outcome == "task":
         assert p.state == S.ATTENTION and open_tasks and a01 in (S.RESERVED, S.OCCUPIED)

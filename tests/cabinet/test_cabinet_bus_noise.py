@@ -26,7 +26,9 @@ def _deposit(cabinet: Cabinet, sim, n: int) -> tuple[str, int, str]:
     return r.code, r.parcel_id, h.label
 
 
-def test_three_bad_checksums_during_a_pickup_still_open_the_door_and_watch_it(cabinet: Cabinet, sim, db) -> None:
+def test_three_bad_checksums_during_a_pickup_still_open_the_door_and_watch_it(
+    cabinet: Cabinet, sim, db
+) -> None:
     code, _pid, label = _deposit(cabinet, sim, 1)
     sim.corrupt(0, 3)
     h = cabinet.start_pickup_by_code(code)  # not "did not open": it did
@@ -50,18 +52,24 @@ def test_three_bad_checksums_during_a_deposit_open_no_second_door(cabinet: Cabin
     assert cabinet.tasks() == []
 
 
-def test_garbage_until_the_open_timeout_holds_the_deposit_and_opens_nothing_else(cabinet: Cabinet, sim, db) -> None:
+def test_garbage_until_the_open_timeout_holds_the_deposit_and_opens_nothing_else(
+    cabinet: Cabinet, sim, db
+) -> None:
     sim.corrupt(0, 10_000)
     with pytest.raises(DoorStateUnknown, match="no other door was opened") as exc:
         cabinet.start_deposit(case(1), actor="staff", size="S")
     assert exc.value.citizen_key == "error.door"
-    assert _unlocks(sim) == [1] and sim.is_open(0, 1)  # it did open: nobody may hand out another door meanwhile
+    assert _unlocks(sim) == [1] and sim.is_open(
+        0, 1
+    )  # it did open: nobody may hand out another door meanwhile
     sim.clear_faults(0)
     assert [c.label for c in cabinet.status() if c.state == S.FAULTY] == []  # no door blamed for the noise
     assert comp_state(db, "A01") == S.RESERVED  # kept: nothing else goes in on top of whatever is inside
     with db.transaction() as s:
         tasks = s.execute(select(StaffTask)).scalars().all()
-        rec = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.door_state_unknown")).scalar_one()
+        rec = s.execute(
+            select(AuditRecord).where(AuditRecord.action == "cabinet.door_state_unknown")
+        ).scalar_one()
     assert [(t.kind, t.id) for t in tasks] == [(S.TaskKind.BUS_GARBLED, exc.value.task_id)]
     assert "board 0" in tasks[0].detail and rec.subject == "A01"
     pid = tasks[0].parcel_id
@@ -99,7 +107,10 @@ def test_no_other_door_opens_while_a_door_state_is_unknown(cabinet: Cabinet, sim
     with pytest.raises(DoorStateUnknown):
         cabinet.start_deposit(case(2), actor="staff", size="S")  # A02: opened, then only garbage
     sent = len(_unlocks(sim))
-    for attempt in (lambda: cabinet.start_pickup_by_code(code), lambda: cabinet.start_deposit(case(3), actor="staff")):
+    for attempt in (
+        lambda: cabinet.start_pickup_by_code(code),
+        lambda: cabinet.start_deposit(case(3), actor="staff"),
+    ):
         with pytest.raises(AnotherDoorUnknown, match="the state of door A02 is still unknown"):
             attempt()
     assert len(_unlocks(sim)) == sent  # nothing else was unlocked

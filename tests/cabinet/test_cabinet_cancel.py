@@ -28,7 +28,11 @@ from tests.cabinet.cabinet_support import (
 
 def _audit(db, action: str) -> list[AuditRecord]:
     with db.transaction() as s:
-        return list(s.execute(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)).scalars())
+        return list(
+            s.execute(
+                select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
+            ).scalars()
+        )
 
 
 def _cancelled_cleanly(db, pid: int, label: str, actor: str) -> None:
@@ -46,7 +50,9 @@ def _cancelled_cleanly(db, pid: int, label: str, actor: str) -> None:
     assert_consistent(db)
 
 
-def test_deposit_shut_empty_is_cancelled_and_the_case_can_be_deposited_again(cabinet: Cabinet, sim, db) -> None:
+def test_deposit_shut_empty_is_cancelled_and_the_case_can_be_deposited_again(
+    cabinet: Cabinet, sim, db
+) -> None:
     h = cabinet.start_deposit(case(1), actor="staff:7", size="S")
     assert h.label == "A01" and sim.is_open(0, 1)
     sim.close_door(0, 1)  # the clerk changed their mind: opened, put nothing in, shut it
@@ -61,7 +67,10 @@ def test_deposit_shut_empty_is_cancelled_and_the_case_can_be_deposited_again(cab
     sim.close_door(0, 1)
     r2 = cabinet.wait_closed(h2)
     assert r2.outcome == "deposited" and r2.code and r2.parcel_id != r.parcel_id
-    assert [(op, e) for op, e, _ in outbox_events(db)] == [("ReportDelivery", "DEPOSITED"), ("NotifyApplicant", None)]
+    assert [(op, e) for op, e, _ in outbox_events(db)] == [
+        ("ReportDelivery", "DEPOSITED"),
+        ("NotifyApplicant", None),
+    ]
     assert_consistent(db)
 
 
@@ -102,8 +111,9 @@ class _Crash(BaseException):
 
 
 @pytest.mark.parametrize("kind", ["deposit", "dropoff"])
-def test_start_up_ends_an_interrupted_flow_shut_empty_the_same_way(kind: str, db, cabinet: Cabinet, sim, bus, cab_cfg,
-                                                                   clock, platform, monkeypatch) -> None:
+def test_start_up_ends_an_interrupted_flow_shut_empty_the_same_way(
+    kind: str, db, cabinet: Cabinet, sim, bus, cab_cfg, clock, platform, monkeypatch
+) -> None:
     real = crashpoints.hit
 
     def hit(name: str) -> None:

@@ -28,7 +28,9 @@ def test_normalise_accepts_only_ascii_or_full_width_digits_of_an_allowed_length(
     assert normalise("１２３\u3000４５６") == "123456"  # and its full-width space
     for bad in ("١٢٣٤٥٦", "۱۲۳۴۵۶", "१२३४५६", "12345", "12345678901", "12345a", "", "²²²²²²"):
         assert normalise(bad) is None, bad
-    assert normalise("1234567") == "1234567" and normalise("1234567890") == "1234567890"  # 6-10: any code_digits
+    assert (
+        normalise("1234567") == "1234567" and normalise("1234567890") == "1234567890"
+    )  # 6-10: any code_digits
 
 
 def _attempts(db) -> int:
@@ -44,7 +46,9 @@ def test_malformed_codes_are_refused_audited_and_not_counted(db, bus, cab_cfg, c
             cab.start_pickup_by_code(typed)
     assert _attempts(db) == 0  # none of them counts toward the lockout
     with db.transaction() as s:
-        results = s.execute(select(AuditRecord.detail).where(AuditRecord.action == "cabinet.code_attempt")).scalars()
+        results = s.execute(
+            select(AuditRecord.detail).where(AuditRecord.action == "cabinet.code_attempt")
+        ).scalars()
         assert [d["result"] for d in results] == ["malformed"] * 8
     # Wrong codes of any allowed length count toward the wait, full-width ones included.
     for typed in ("000000", "１１１１１１１", "22222222"):
@@ -57,10 +61,16 @@ def test_malformed_codes_are_refused_audited_and_not_counted(db, bus, cab_cfg, c
 
 @pytest.fixture
 def kiosk_toml(tmp_path: Path, db_url: str, cab_cfg) -> Path:
-    comps = [{"label": c.label, "size": c.size, "board": c.board, "channel": c.channel} for c in cab_cfg.compartments]
-    p = write_config(tmp_path, kiosk={"id": KIOSK_ID}, storage={"url": db_url},
-                        cabinets=[{"id": CAB_ID, "bus": "sim", "family": "kerong-cu", "boards": [0],
-                                   "compartments": comps}])
+    comps = [
+        {"label": c.label, "size": c.size, "board": c.board, "channel": c.channel}
+        for c in cab_cfg.compartments
+    ]
+    p = write_config(
+        tmp_path,
+        kiosk={"id": KIOSK_ID},
+        storage={"url": db_url},
+        cabinets=[{"id": CAB_ID, "bus": "sim", "family": "kerong-cu", "boards": [0], "compartments": comps}],
+    )
     init_kiosk(p)
     return p
 
@@ -97,9 +107,14 @@ def test_cli_collect_one_ready_parcel(kiosk_toml: Path, live_cabinet: Cabinet, s
     assert f"returned: A01, parcel {pid}" in r.out
     p = parcel(db, pid)
     assert p.state == S.RETURNED and p.code_hmac is None
-    assert [e for op, e, _ in outbox_events(db) if op == "ReportDelivery"] == ["DEPOSITED", "RETURNED_TO_CENTRE"]
+    assert [e for op, e, _ in outbox_events(db) if op == "ReportDelivery"] == [
+        "DEPOSITED",
+        "RETURNED_TO_CENTRE",
+    ]
     with db.transaction() as s:
-        rec = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.collect_requested")).scalar_one()
+        rec = s.execute(
+            select(AuditRecord).where(AuditRecord.action == "cabinet.collect_requested")
+        ).scalar_one()
         assert rec.actor.startswith("staff:") and rec.detail["reason"] == "citizen at the desk"
     r = run_cli(kiosk_toml, "collect", str(pid))
     assert r.code == 1  # already out
@@ -125,7 +140,14 @@ def test_cli_clear_lockout(kiosk_toml: Path, live_cabinet: Cabinet, db) -> None:
     assert r.code == 0
     assert "no wait was on; 1 recent wrong code(s)" in r.out
     with db.transaction() as s:
-        recs = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.code_lockout_cleared")
-                         .order_by(AuditRecord.seq)).scalars().all()
+        recs = (
+            s.execute(
+                select(AuditRecord)
+                .where(AuditRecord.action == "cabinet.code_lockout_cleared")
+                .order_by(AuditRecord.seq)
+            )
+            .scalars()
+            .all()
+        )
     assert [r.detail["retry_after_s"] is not None for r in recs] == [False, True, False]
     assert all(r.actor.startswith("staff:") for r in recs) and recs[2].detail["wrong_codes"] == 1

@@ -20,7 +20,9 @@ def _audit_count(db) -> int:
         return s.execute(select(func.count()).select_from(AuditRecord)).scalar_one()
 
 
-def test_status_tasks_overdue_leave_a_door_left_open_alone(pty_toml, db, cab_cfg, sim_pty, clock, platform) -> None:
+def test_status_tasks_overdue_leave_a_door_left_open_alone(
+    pty_toml, db, cab_cfg, sim_pty, clock, platform
+) -> None:
     sim, path = sim_pty
     bus = make_bus(cab_cfg, path)
     cab = make_cabinet(db, bus, cab_cfg, clock, platform=platform)
@@ -137,20 +139,33 @@ def test_cli_handover_and_putback(pty_toml, db, cab_cfg, sim_pty, clock, platfor
     # these cases, so it refuses it: tried, and said so.
     assert "platform: 0 message(s) sent, 1 refused" in r.out
     from kiosk.storage.models import OutboxMessage
+
     with db.transaction() as s:
-        states = s.execute(select(OutboxMessage.operation, OutboxMessage.state).where(
-            OutboxMessage.operation == "ReportDelivery").order_by(OutboxMessage.id)).all()
+        states = s.execute(
+            select(OutboxMessage.operation, OutboxMessage.state)
+            .where(OutboxMessage.operation == "ReportDelivery")
+            .order_by(OutboxMessage.id)
+        ).all()
     assert [st for _op, st in states][-1] == "dead" and [st for _op, st in states].count("dead") == 1
     r = run_cli(pty_toml, "cabinet", "handover", "1")
     assert r.code == 1 and "not attention: refused" in r.err and "Traceback" not in r.err
     r = run_cli(pty_toml, "cabinet", "putback", "2")
     assert r.code == 0 and "parcel 2 put back in A02: ready" in r.out, r.err
     assert (parcel(db, 1).state, parcel(db, 2).state) == (S.PICKED_UP, S.READY)
-    r = run_cli(pty_toml, "outbox", "send", "--wait", "2")  # the released SMS of parcel 2 is due now: sent or refused
+    r = run_cli(
+        pty_toml, "outbox", "send", "--wait", "2"
+    )  # the released SMS of parcel 2 is due now: sent or refused
     assert r.code == 0 and "still waiting" in r.out and "0 still waiting" in r.out, (r.out, r.err)
     with db.transaction() as s:
-        actors = s.execute(select(AuditRecord.actor).where(AuditRecord.action.in_(
-            ["cabinet.handed_over", "cabinet.put_back"])).order_by(AuditRecord.seq)).scalars().all()
+        actors = (
+            s.execute(
+                select(AuditRecord.actor)
+                .where(AuditRecord.action.in_(["cabinet.handed_over", "cabinet.put_back"]))
+                .order_by(AuditRecord.seq)
+            )
+            .scalars()
+            .all()
+        )
     assert len(actors) == 2 and all(a.startswith("staff:") for a in actors)
 
 
@@ -158,9 +173,13 @@ def _sms_states(db, pid: int) -> list[str]:
     from kiosk.storage.models import OutboxMessage
 
     with db.transaction() as s:
-        return list(s.execute(select(OutboxMessage.state).where(
-            OutboxMessage.operation == "NotifyApplicant", OutboxMessage.ref_id == pid).order_by(OutboxMessage.id))
-            .scalars())
+        return list(
+            s.execute(
+                select(OutboxMessage.state)
+                .where(OutboxMessage.operation == "NotifyApplicant", OutboxMessage.ref_id == pid)
+                .order_by(OutboxMessage.id)
+            ).scalars()
+        )
 
 
 def test_pickup_sms_for_a_parcel_in_attention_is_held_then_released_by_putback(held, sim, db) -> None:
@@ -169,8 +188,12 @@ def test_pickup_sms_for_a_parcel_in_attention_is_held_then_released_by_putback(h
     cabinet, pid, _code = held
     assert _sms_states(db, pid) == ["held"]
     with db.transaction() as s:
-        assert s.execute(select(func.count()).select_from(AuditRecord)
-                         .where(AuditRecord.action == "outbox.held")).scalar_one() == 1
+        assert (
+            s.execute(
+                select(func.count()).select_from(AuditRecord).where(AuditRecord.action == "outbox.held")
+            ).scalar_one()
+            == 1
+        )
     cabinet.putback(pid, actor="staff:0042")
     assert _sms_states(db, pid) == ["pending"]
 

@@ -11,7 +11,15 @@ from kiosk.cabinet.crashpoints import POINTS, hit
 from kiosk.config import PickupConfig
 from kiosk.errors import CodeLockout, LockBoardError, NoFreeCompartment, WrongPickupCode
 from kiosk.storage.models import AuditRecord, StaffTask
-from tests.cabinet.cabinet_support import assert_consistent, case, comp_state, make_cabinet, outbox_events, parcel, person
+from tests.cabinet.cabinet_support import (
+    assert_consistent,
+    case,
+    comp_state,
+    make_cabinet,
+    outbox_events,
+    parcel,
+    person,
+)
 
 
 def _deposit(cabinet: Cabinet, sim, n: int, size: str = "S") -> tuple[str, int, str]:
@@ -118,7 +126,11 @@ def test_code_waits_persist_across_restart(db, bus, cab_cfg, clock, sim, platfor
     sim.close_door(0, 1)
     assert cab2.wait_closed(h).outcome == "picked_up"
     with db.transaction() as s:
-        attempts = s.execute(select(AuditRecord.detail).where(AuditRecord.action == "cabinet.code_attempt")).scalars().all()
+        attempts = (
+            s.execute(select(AuditRecord.detail).where(AuditRecord.action == "cabinet.code_attempt"))
+            .scalars()
+            .all()
+        )
     assert [a["result"] for a in attempts] == ["wrong", "wrong", "wrong", "locked_out", "ok"]
 
 
@@ -152,7 +164,9 @@ def test_expiry_and_overdue_with_fake_clock(cabinet: Cabinet, sim, db, clock) ->
     assert cabinet.wait_closed(h).outcome == "picked_up"
     # Staff collect the other overdue one.
     assert [v.id for v in cabinet.collectable()] == [pid2]
-    results = cabinet.run_collect(actor="staff", on_open=lambda hd: (sim.take_item(0, 2), sim.close_door(0, 2)))
+    results = cabinet.run_collect(
+        actor="staff", on_open=lambda hd: (sim.take_item(0, 2), sim.close_door(0, 2))
+    )
     assert [r.outcome for r in results] == [S.RETURNED]
     assert cabinet.overdue() == []
     assert_consistent(db)
@@ -196,14 +210,17 @@ def test_pickup_of_a_door_on_a_dead_board(cabinet: Cabinet, sim, db) -> None:
 def test_citizen_reported_problem_becomes_a_staff_task(cabinet: Cabinet, sim, db) -> None:
     code, parcel_id, label = _deposit(cabinet, sim, 7)
     h = cabinet.start_pickup_by_code(code)
-    task_id = cabinet.report_problem(h.label, "the citizen says the door did not open", actor="citizen",
-                                     flow_id=h.flow_id)
+    task_id = cabinet.report_problem(
+        h.label, "the citizen says the door did not open", actor="citizen", flow_id=h.flow_id
+    )
     tasks = {t.id: t for t in cabinet.tasks()}
     assert task_id in tasks and label in tasks[task_id].detail
     with db.transaction() as s:
         t = s.get(StaffTask, task_id)
         assert (t.parcel_id, t.flow_id, t.kind) == (parcel_id, h.flow_id, "reported_problem")
-        assert s.execute(select(AuditRecord.action).order_by(AuditRecord.seq.desc())).scalars().first() \
+        assert (
+            s.execute(select(AuditRecord.action).order_by(AuditRecord.seq.desc())).scalars().first()
             == "cabinet.task_raised"
+        )
     with pytest.raises(LookupError):
         cabinet.report_problem("Z99", "no such door", actor="citizen")

@@ -13,14 +13,25 @@ from kiosk.cabinet import states as S
 from kiosk.errors import NoFreeCompartment, ValidationError
 from kiosk.outbox import payload_of
 from kiosk.storage.models import AuditRecord, Compartment, OutboxMessage
-from tests.cabinet.cabinet_support import CAB_ID, assert_consistent, case, comp_state, outbox_events, parcel, person
+from tests.cabinet.cabinet_support import (
+    CAB_ID,
+    assert_consistent,
+    case,
+    comp_state,
+    outbox_events,
+    parcel,
+    person,
+)
 
 
 def test_start_syncs_compartments_and_keeps_state(cabinet: Cabinet, db, cab_cfg) -> None:
     with db.transaction() as s:
         rows = s.execute(select(Compartment).order_by(Compartment.label)).scalars().all()
         assert [(c.label, c.size, c.board, c.channel, c.state) for c in rows][:3] == [
-            ("A01", "S", 0, 1, "free"), ("A02", "S", 0, 2, "free"), ("A03", "M", 0, 3, "free")]
+            ("A01", "S", 0, 1, "free"),
+            ("A02", "S", 0, 2, "free"),
+            ("A03", "M", 0, 3, "free"),
+        ]
     cabinet.disable("A02", actor="staff:1", reason="hinge")
     cabinet.start()  # a restart keeps each compartment's state
     assert comp_state(db, "A02") == S.DISABLED
@@ -47,13 +58,19 @@ def test_deposit_then_pickup_by_code(cabinet: Cabinet, sim, db, platform) -> Non
         assert [m.operation for m in msgs] == ["ReportDelivery", "NotifyApplicant"]
         rep = payload_of(msgs[0], b"s" * 32)
         assert rep["event"] == "DEPOSITED" and rep["case_number"] == case(1) and rep["cabinet_id"] == CAB_ID
-        assert rep["compartment"] == "A03" and dt.datetime.fromisoformat(rep["occurred_at"]) == cabinet.clock.now()
+        assert (
+            rep["compartment"] == "A03"
+            and dt.datetime.fromisoformat(rep["occurred_at"]) == cabinet.clock.now()
+        )
         assert msgs[1].sensitive and "sealed" in msgs[1].payload
         note = payload_of(msgs[1], b"s" * 32)
         assert note["template"] == "PICKUP_READY" and note["params"]["code"] == r.code
         assert set(note["params"]) == {"cabinet", "code", "expires"}
         # The citizen reads the expiry on a phone: Beijing time (UTC+8), not UTC.
-        assert note["params"]["expires"] == f"{cabinet.clock.now() + dt.timedelta(days=7, hours=8):%Y-%m-%d %H:%M}"
+        assert (
+            note["params"]["expires"]
+            == f"{cabinet.clock.now() + dt.timedelta(days=7, hours=8):%Y-%m-%d %H:%M}"
+        )
 
     h2 = cabinet.start_pickup_by_code(r.code)
     assert h2.label == "A03" and sim.is_open(0, 3)
@@ -67,8 +84,14 @@ def test_deposit_then_pickup_by_code(cabinet: Cabinet, sim, db, platform) -> Non
     with db.transaction() as s:
         actions = [a for (a,) in s.execute(select(AuditRecord.action).order_by(AuditRecord.seq))]
         assert verify(s).ok
-    for a in ("cabinet.door_opening", "cabinet.door_opened", "cabinet.door_closed", "cabinet.deposited",
-              "cabinet.code_attempt", "cabinet.picked_up"):
+    for a in (
+        "cabinet.door_opening",
+        "cabinet.door_opened",
+        "cabinet.door_closed",
+        "cabinet.deposited",
+        "cabinet.code_attempt",
+        "cabinet.picked_up",
+    ):
         assert a in actions
     assert_consistent(db)
 
@@ -87,6 +110,7 @@ def test_pickup_by_identity_and_single_use_code(cabinet: Cabinet, sim, db) -> No
     sim.close_door(0, 1)
     assert cabinet.wait_closed(h2).outcome == "picked_up"
     from kiosk.errors import WrongPickupCode
+
     with pytest.raises(WrongPickupCode):
         cabinet.start_pickup_by_code(code)  # single use
     assert_consistent(db)
@@ -94,9 +118,11 @@ def test_pickup_by_identity_and_single_use_code(cabinet: Cabinet, sim, db) -> No
 
 def test_deposit_with_explicit_applicant_and_no_platform(db, bus, cab_cfg, clock, sim) -> None:
     from tests.cabinet.cabinet_support import make_cabinet
+
     cab = make_cabinet(db, bus, cab_cfg, clock)
     cab.start()
     from kiosk.errors import FlowError
+
     with pytest.raises(FlowError):
         cab.start_deposit(case(3), actor="cli")
     with pytest.raises(ValidationError):
@@ -175,7 +201,11 @@ def test_dropoff_and_collect(cabinet: Cabinet, sim, db) -> None:
 def test_status_reads_doors_and_items(cabinet: Cabinet, sim) -> None:
     h = cabinet.start_deposit(case(50), actor="staff", size="S")
     st = {c.label: c for c in cabinet.status()}
-    assert st["A01"].state == S.RESERVED and st["A01"].door_closed is False and st["A01"].parcel.state == S.DEPOSITING
+    assert (
+        st["A01"].state == S.RESERVED
+        and st["A01"].door_closed is False
+        and st["A01"].parcel.state == S.DEPOSITING
+    )
     assert st["A02"].state == S.FREE and st["A02"].door_closed is True and st["A02"].item_present is False
     sim.put_item(0, 1)
     sim.close_door(0, 1)
@@ -194,6 +224,7 @@ def test_technician_open_is_audited(cabinet: Cabinet, sim, db) -> None:
         actions = [a for (a,) in s.execute(select(AuditRecord.action).where(AuditRecord.subject == "A04"))]
     assert actions[:3] == ["cabinet.technician_open", "cabinet.door_opening", "cabinet.door_opened"]
     from kiosk.cabinet import UnknownCompartment
+
     with pytest.raises(UnknownCompartment):
         cabinet.technician_open("Z99", actor="tech:3")
     assert_consistent(db)
@@ -204,6 +235,7 @@ def test_two_kiosks_never_take_the_same_compartment(db, bus, cab_cfg, clock, pla
     import threading
 
     from tests.cabinet.cabinet_support import make_cabinet
+
     cabs = [make_cabinet(db, bus, cab_cfg, clock, platform=platform) for _ in range(5)]
     cabs[0].start()
     barrier = threading.Barrier(5)

@@ -28,7 +28,9 @@ def _deposited(cab, sim) -> str:
     return cab.wait_closed(h).code
 
 
-def test_a_deposit_found_open_gets_its_code_and_sms_once_shut(cabinet, sim, bus, db, cab_cfg, clock, platform) -> None:
+def test_a_deposit_found_open_gets_its_code_and_sms_once_shut(
+    cabinet, sim, bus, db, cab_cfg, clock, platform
+) -> None:
     h = cabinet.start_deposit(case(1), actor="staff", size="S")  # the process then dies with the door open
     kiosk = make_cabinet(db, bus, cab_cfg, clock, platform=platform)
     report = kiosk.start()
@@ -38,12 +40,17 @@ def test_a_deposit_found_open_gets_its_code_and_sms_once_shut(cabinet, sim, bus,
     sim.close_door(0, 1)
     [r] = kiosk.settle_open_flows()
     assert r.outcome == "deposited" and parcel(db, h.parcel_id).state == S.READY
-    assert [op for op, _e, pid in outbox_events(db) if pid == h.parcel_id] == ["ReportDelivery", "NotifyApplicant"]
+    assert [op for op, _e, pid in outbox_events(db) if pid == h.parcel_id] == [
+        "ReportDelivery",
+        "NotifyApplicant",
+    ]
     assert kiosk.tasks() == [] and kiosk.settle_open_flows() == []
     assert_consistent(db)
 
 
-def test_a_pickup_found_open_and_shut_on_its_parcel_rolls_back(cabinet, sim, bus, db, cab_cfg, clock, platform) -> None:
+def test_a_pickup_found_open_and_shut_on_its_parcel_rolls_back(
+    cabinet, sim, bus, db, cab_cfg, clock, platform
+) -> None:
     code = _deposited(cabinet, sim)
     h = cabinet.start_pickup_by_code(code)
     kiosk = make_cabinet(db, bus, cab_cfg, clock, platform=platform)
@@ -59,7 +66,9 @@ def test_a_pickup_found_open_and_shut_on_its_parcel_rolls_back(cabinet, sim, bus
     assert_consistent(db)
 
 
-def test_a_door_found_open_and_left_open_raises_one_task(cabinet, sim, bus, db, cab_cfg, clock, platform) -> None:
+def test_a_door_found_open_and_left_open_raises_one_task(
+    cabinet, sim, bus, db, cab_cfg, clock, platform
+) -> None:
     h = cabinet.start_deposit(case(1), actor="staff", size="S")
     kiosk = make_cabinet(db, bus, cab_cfg, clock, platform=platform)
     kiosk.start()
@@ -75,7 +84,9 @@ def test_a_door_found_open_and_left_open_raises_one_task(cabinet, sim, bus, db, 
     assert_consistent(db)
 
 
-def test_a_command_line_start_leaves_the_open_flow_alone(cabinet, sim, bus, db, cab_cfg, clock, platform) -> None:
+def test_a_command_line_start_leaves_the_open_flow_alone(
+    cabinet, sim, bus, db, cab_cfg, clock, platform
+) -> None:
     """A CLI door command starts the core but never watches: the flow stays open for the kiosk to settle."""
     h = cabinet.start_deposit(case(1), actor="staff", size="S")
     cli = make_cabinet(db, bus, cab_cfg, clock, platform=platform)

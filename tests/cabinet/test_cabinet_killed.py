@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 
 from tests.cabinet.cabinet_support import assert_consistent, make_bus, make_cabinet
-from tests.cabinet.crash_scenarios import act, after_crash, check, expected, finish_watched, prepare, scenarios
+from tests.cabinet.crash_scenarios import (
+    act,
+    after_crash,
+    check,
+    expected,
+    finish_watched,
+    prepare,
+    scenarios,
+)
 
 SCRIPT = "tests.cabinet.crash_flow"  # run as a module from the repository, like every other helper process
 REPO = Path(__file__).resolve().parents[2]
@@ -23,16 +31,27 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("kind", "step", "world"), scenarios())
-def test_killed_then_reconciled(kind: str, step: str, world: str, db, db_url, cabinet, sim_pty, bus, cab_cfg,
-                                clock, platform) -> None:
+def test_killed_then_reconciled(
+    kind: str, step: str, world: str, db, db_url, cabinet, sim_pty, bus, cab_cfg, clock, platform
+) -> None:
     sim, path = sim_pty
     parcel_id, code = prepare(cabinet, sim, kind)
     bus.close()  # one owner of the line at a time, as on a real bus
-    env = {**os.environ, "KIOSK_CRASH_AT": f"{kind}.{step}", "CRASH_TEST_CODE": code or "",
-           "CRASH_TEST_NOW": clock.now().isoformat(),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen([sys.executable, "-m", SCRIPT, kind, db_url, path, str(parcel_id or 0)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    env = {
+        **os.environ,
+        "KIOSK_CRASH_AT": f"{kind}.{step}",
+        "CRASH_TEST_CODE": code or "",
+        "CRASH_TEST_NOW": clock.now().isoformat(),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", SCRIPT, kind, db_url, path, str(parcel_id or 0)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -44,7 +63,9 @@ def test_killed_then_reconciled(kind: str, step: str, world: str, db, db_url, ca
             proc.kill()
             proc.wait()
     stderr = proc.stderr.read() if proc.stderr else ""
-    assert proc.returncode == -signal.SIGKILL, f"the child was not killed at {kind}.{step}: rc={proc.returncode}\n{stderr}"
+    assert proc.returncode == -signal.SIGKILL, (
+        f"the child was not killed at {kind}.{step}: rc={proc.returncode}\n{stderr}"
+    )
     after_crash(sim, kind, step, world)
     bus2 = make_bus(cab_cfg, path)
     try:

@@ -50,11 +50,17 @@ def test_pickup_left_open_raises_one_task_then_finishes_when_shut(cabinet: Cabin
         cabinet.wait_closed(h, timeout_s=1)
     task_id = first.value.task_id
     [task] = cabinet.tasks()
-    assert (task.id, task.kind, task.label, task.flow_id, task.parcel_id) == (task_id, S.TASK_DOOR_LEFT_OPEN, "A01",
-                                                                             h.flow_id, pid)
+    assert (task.id, task.kind, task.label, task.flow_id, task.parcel_id) == (
+        task_id,
+        S.TASK_DOOR_LEFT_OPEN,
+        "A01",
+        h.flow_id,
+        pid,
+    )
     assert f"flow {h.flow_id}" in task.detail and "pickup" in task.detail
     assert _audited(db, "cabinet.door_left_open") == [
-        {"flow": h.flow_id, "kind": S.PICKUP, "parcel": pid, "task": task_id}]
+        {"flow": h.flow_id, "kind": S.PICKUP, "parcel": pid, "task": task_id}
+    ]
     # Waiting again (the door screen does) and the doors loop add no second task.
     with pytest.raises(DoorLeftOpen) as again:
         cabinet.wait_closed(h, timeout_s=0.1)
@@ -74,10 +80,14 @@ def test_pickup_left_open_raises_one_task_then_finishes_when_shut(cabinet: Cabin
     assert_consistent(db)
 
 
-def test_nobody_waiting_the_doors_loop_raises_the_task_after_the_timeout(cabinet: Cabinet, sim, db, clock) -> None:
+def test_nobody_waiting_the_doors_loop_raises_the_task_after_the_timeout(
+    cabinet: Cabinet, sim, db, clock
+) -> None:
     code, pid = _ready_parcel(cabinet, sim)
     h = cabinet.start_pickup_by_code(code)  # the screen that would wait on it is gone (session wiped)
-    assert cabinet.settle_open_flows() == [] and cabinet.tasks() == []  # within close_timeout_s (10 s): not yet
+    assert (
+        cabinet.settle_open_flows() == [] and cabinet.tasks() == []
+    )  # within close_timeout_s (10 s): not yet
     clock.advance(11)
     assert cabinet.settle_open_flows() == []
     [task] = cabinet.tasks()
@@ -122,8 +132,9 @@ def _ops(cabinet: Cabinet, cab_cfg, clock) -> CitizenOps:
     return ops
 
 
-def test_runtime_wait_raises_the_task_and_the_doors_loop_finishes_the_flow(cabinet: Cabinet, sim, db, cab_cfg, clock,
-                                                                          monkeypatch) -> None:
+def test_runtime_wait_raises_the_task_and_the_doors_loop_finishes_the_flow(
+    cabinet: Cabinet, sim, db, cab_cfg, clock, monkeypatch
+) -> None:
     ops = _ops(cabinet, cab_cfg, clock)
     code, pid = _ready_parcel(cabinet, sim)
     h: FlowHandle = ops.pickup_by_code(code)
@@ -157,7 +168,9 @@ def test_runtime_stopping_raises_no_task(cabinet: Cabinet, sim, db, cab_cfg, clo
     assert ei.value.task_id is None and cabinet.tasks() == []  # start-up reconciliation settles it
 
 
-def test_wait_closed_cancelled_raises_no_task_and_leaves_the_flow_to_finish(cabinet: Cabinet, sim, db) -> None:
+def test_wait_closed_cancelled_raises_no_task_and_leaves_the_flow_to_finish(
+    cabinet: Cabinet, sim, db
+) -> None:
     """``cancel=`` (the screen went away): DoorLeftOpen without a staff task, the flow still open; the door
     shutting later still finishes it. Same semantics as the runtime's own wait (hallkiosk/runtime_ops.py)."""
     code, pid = _ready_parcel(cabinet, sim)
@@ -174,6 +187,7 @@ def test_wait_closed_cancelled_raises_no_task_and_leaves_the_flow_to_finish(cabi
         nonlocal polls
         polls += 1
         return polls > 3
+
     with pytest.raises(DoorLeftOpen) as cb:
         cabinet.wait_closed(h, timeout_s=1000, cancel=screen_gone)
     assert cb.value.task_id is None and polls == 4

@@ -21,7 +21,15 @@ from kiosk.config import CabinetConfig, PickupConfig
 from kiosk.errors import StorageError
 from kiosk.storage.db import Database
 from kiosk.storage.models import Flow, Parcel
-from tests.cabinet.cabinet_support import CAB_ID, KIOSK_ID, SECRET, assert_consistent, case, comp_state, make_cabinet
+from tests.cabinet.cabinet_support import (
+    CAB_ID,
+    KIOSK_ID,
+    SECRET,
+    assert_consistent,
+    case,
+    comp_state,
+    make_cabinet,
+)
 
 
 class Crash(BaseException):
@@ -79,14 +87,27 @@ def probing(bus: SerialLockBus, db_url: str) -> Iterator[ProbingBus]:
     p.close()
 
 
-def _cabinet(db: Database, probing: ProbingBus, cab_cfg: CabinetConfig, clock: FakeClock, platform: Any) -> Cabinet:
-    cab = Cabinet(db, {CAB_ID: probing}, [cab_cfg], PickupConfig(), clock, SECRET, KIOSK_ID,  # type: ignore[dict-item]
-                  platform=platform, close_poll_interval_s=0.02)
+def _cabinet(
+    db: Database, probing: ProbingBus, cab_cfg: CabinetConfig, clock: FakeClock, platform: Any
+) -> Cabinet:
+    cab = Cabinet(
+        db,
+        {CAB_ID: probing},
+        [cab_cfg],
+        PickupConfig(),
+        clock,
+        SECRET,
+        KIOSK_ID,  # type: ignore[dict-item]
+        platform=platform,
+        close_poll_interval_s=0.02,
+    )
     cab.start()
     return cab
 
 
-def test_allocation_reads_the_item_sensor_with_no_transaction_open(db, probing, cab_cfg, clock, platform, sim) -> None:
+def test_allocation_reads_the_item_sensor_with_no_transaction_open(
+    db, probing, cab_cfg, clock, platform, sim
+) -> None:
     cab = _cabinet(db, probing, cab_cfg, clock, platform)
     h = cab.start_deposit(case(1), actor="staff:1", size="S")
     assert h.label == "A01"
@@ -100,7 +121,8 @@ def test_allocation_reads_the_item_sensor_with_no_transaction_open(db, probing, 
 
 
 def test_moving_on_after_a_door_fault_reads_the_next_sensor_with_no_transaction_open(
-        db, probing, cab_cfg, clock, platform, sim) -> None:
+    db, probing, cab_cfg, clock, platform, sim
+) -> None:
     cab = _cabinet(db, probing, cab_cfg, clock, platform)
     sim.jam(0, 1)
     h = cab.start_deposit(case(1), actor="staff:1", size="S")
@@ -113,8 +135,9 @@ def test_moving_on_after_a_door_fault_reads_the_next_sensor_with_no_transaction_
     assert_consistent(db)
 
 
-def test_a_stray_found_and_a_dropoff_read_no_sensor_inside_a_transaction(db, probing, cab_cfg, clock, platform,
-                                                                        sim) -> None:
+def test_a_stray_found_and_a_dropoff_read_no_sensor_inside_a_transaction(
+    db, probing, cab_cfg, clock, platform, sim
+) -> None:
     from tests.cabinet.cabinet_support import person
 
     cab = _cabinet(db, probing, cab_cfg, clock, platform)
@@ -125,7 +148,8 @@ def test_a_stray_found_and_a_dropoff_read_no_sensor_inside_a_transaction(db, pro
 
 
 def test_a_crash_while_the_sensor_is_read_leaves_a_reservation_start_up_frees(
-        db, probing, bus, cab_cfg, clock, platform, sim) -> None:
+    db, probing, bus, cab_cfg, clock, platform, sim
+) -> None:
     cab = _cabinet(db, probing, cab_cfg, clock, platform)
     probing.crash_on_read = True
     with pytest.raises(Crash):
@@ -147,7 +171,9 @@ def test_a_crash_while_the_sensor_is_read_leaves_a_reservation_start_up_frees(
     assert_consistent(db)
 
 
-def test_an_error_while_the_sensor_is_read_gives_the_reservation_back(db, probing, cab_cfg, clock, platform) -> None:
+def test_an_error_while_the_sensor_is_read_gives_the_reservation_back(
+    db, probing, cab_cfg, clock, platform
+) -> None:
     cab = _cabinet(db, probing, cab_cfg, clock, platform)
 
     def broken(board: int, channel: int) -> Any:

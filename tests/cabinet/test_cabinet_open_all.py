@@ -28,7 +28,9 @@ def _deposit(cabinet, sim) -> None:
 
 def _tech_flows(db) -> list[tuple[str, str | None]]:
     with db.transaction() as s:
-        return [(f.state, f.outcome) for f in s.execute(select(Flow).where(Flow.kind == S.TECH_OPEN)).scalars()]
+        return [
+            (f.state, f.outcome) for f in s.execute(select(Flow).where(Flow.kind == S.TECH_OPEN)).scalars()
+        ]
 
 
 def test_kerong_opens_all_with_one_command_and_compares_sensors_once_shut(cabinet, sim, db) -> None:
@@ -50,8 +52,12 @@ def test_kerong_opens_all_with_one_command_and_compares_sensors_once_shut(cabine
     assert cabinet.check_after_open_all(0) == []  # one task per mismatch, however often it is asked
     with db.transaction() as s:
         tasks = s.execute(select(StaffTask.kind)).scalars().all()
-        rec = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.technician_open_all")).scalar_one()
-    assert tasks == [S.TASK_SENSOR_MISMATCH] * 2 and rec.actor == "technician:0007" and rec.detail["doors"] == 5
+        rec = s.execute(
+            select(AuditRecord).where(AuditRecord.action == "cabinet.technician_open_all")
+        ).scalar_one()
+    assert (
+        tasks == [S.TASK_SENSOR_MISMATCH] * 2 and rec.actor == "technician:0007" and rec.detail["doors"] == 5
+    )
 
 
 def test_refused_while_any_flow_is_open(cabinet, sim, db) -> None:
@@ -63,23 +69,39 @@ def test_refused_while_any_flow_is_open(cabinet, sim, db) -> None:
 
 
 def test_generic_8a_opens_the_doors_one_by_one(db, clock, platform) -> None:
-    cfg = CabinetConfig.model_validate({
-        "id": CAB_ID, "bus": "sim", "family": "generic-8a", "boards": [1], "channels_per_board": 12,
-        "reply_timeout_s": 0.2, "open_timeout_s": 0.6, "retries": 1, "close_timeout_s": 10,
-        "compartments": [{"label": f"A0{i}", "size": "S", "board": 1, "channel": i} for i in range(1, 4)]})
+    cfg = CabinetConfig.model_validate(
+        {
+            "id": CAB_ID,
+            "bus": "sim",
+            "family": "generic-8a",
+            "boards": [1],
+            "channels_per_board": 12,
+            "reply_timeout_s": 0.2,
+            "open_timeout_s": 0.6,
+            "retries": 1,
+            "close_timeout_s": 10,
+            "compartments": [{"label": f"A0{i}", "size": "S", "board": 1, "channel": i} for i in range(1, 4)],
+        }
+    )
     sim = SimLockBoard.from_config(cfg, open_reply_delay_s=0.05)
     bus = SerialLockBus(sim.serve_pty(), BusSettings.from_config(cfg))
     try:
         cab = make_cabinet(db, bus, cfg, clock, platform=platform)
         cab.start()
         results = cab.technician_open_all(1, actor="technician:1")
-        assert [(r.label, r.outcome) for r in results] == [("A01", "opened"), ("A02", "opened"), ("A03", "opened")]
+        assert [(r.label, r.outcome) for r in results] == [
+            ("A01", "opened"),
+            ("A02", "opened"),
+            ("A03", "opened"),
+        ]
         opens = [r.channel for r in sim.requests_to(1) if r.kind == "open"]
         assert opens == [1, 2, 3]  # each once
         assert _tech_flows(db) == [(S.DONE_FLOW, "opened")] * 3
         for ch in (1, 2, 3):
             sim.close_door(1, ch)
-        assert cab.wait_board_shut(1) == [] and cab.check_after_open_all(1) == []  # no item sensors: nothing to say
+        assert (
+            cab.wait_board_shut(1) == [] and cab.check_after_open_all(1) == []
+        )  # no item sensors: nothing to say
         assert_consistent(db)
     finally:
         bus.close()

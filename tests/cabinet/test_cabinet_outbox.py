@@ -28,11 +28,21 @@ from kiosk.outbox_tasks import TASK_SMS_NOT_SENT
 from kiosk.platform_models import Applicant
 from kiosk.storage.db import Database
 from kiosk.storage.models import AuditRecord, OutboxMessage, Parcel, StaffTask
-from tests.cabinet.cabinet_support import assert_consistent, cab_config, id_number, make_bus, make_cabinet, make_sim, person
+from tests.cabinet.cabinet_support import (
+    assert_consistent,
+    cab_config,
+    id_number,
+    make_bus,
+    make_cabinet,
+    make_sim,
+    person,
+)
 
 USER, PASSWORD, KIOSK = "kiosk-test", "test-password-not-a-secret", "TEST-KIOSK-01"
 OWNER = Applicant("RESIDENT_ID", id_number(1), "张三丰", "13800138000")  # cabinet_support's person(1)
-PCFG = PlatformConfig(timeout_s=3, connect_timeout_s=1, outbox_backoff_initial_s=0.05, outbox_backoff_max_s=0.4)
+PCFG = PlatformConfig(
+    timeout_s=3, connect_timeout_s=1, outbox_backoff_initial_s=0.05, outbox_backoff_max_s=0.4
+)
 
 
 @pytest.fixture
@@ -44,13 +54,17 @@ def psim() -> Iterator[PlatformSim]:
 
 @pytest.fixture
 def client(psim: PlatformSim) -> Iterator[PlatformClient]:
-    c = PlatformClient(psim.url, USER, PASSWORD, KIOSK, timeout_s=PCFG.timeout_s, connect_timeout_s=PCFG.connect_timeout_s)
+    c = PlatformClient(
+        psim.url, USER, PASSWORD, KIOSK, timeout_s=PCFG.timeout_s, connect_timeout_s=PCFG.connect_timeout_s
+    )
     yield c
     c.close()
 
 
 @pytest.fixture
-def cab(db: Database, bus: SerialLockBus, cab_cfg: CabinetConfig, clock: FakeClock, client: PlatformClient) -> Cabinet:
+def cab(
+    db: Database, bus: SerialLockBus, cab_cfg: CabinetConfig, clock: FakeClock, client: PlatformClient
+) -> Cabinet:
     c = make_cabinet(db, bus, cab_cfg, clock, platform=client)
     c.start()
     return c
@@ -83,8 +97,11 @@ def _deposit(cab: Cabinet, sim: SimLockBoard, psim: PlatformSim) -> tuple[int, s
 
 def _sms_row(db: Database, pid: int) -> OutboxMessage:
     with db.transaction() as s:
-        return s.execute(select(OutboxMessage).where(OutboxMessage.operation == "NotifyApplicant",
-                                                     OutboxMessage.ref_id == pid)).scalar_one()
+        return s.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.operation == "NotifyApplicant", OutboxMessage.ref_id == pid
+            )
+        ).scalar_one()
 
 
 def _leave(cab: Cabinet, sim: SimLockBoard, pid: int, ch: int, how: str) -> str:
@@ -101,21 +118,39 @@ def _leave(cab: Cabinet, sim: SimLockBoard, pid: int, ch: int, how: str) -> str:
 
 def _audit(db: Database, action: str) -> list[AuditRecord]:
     with db.transaction() as s:
-        return list(s.execute(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)).scalars())
+        return list(
+            s.execute(
+                select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
+            ).scalars()
+        )
 
 
-@pytest.mark.parametrize(("how", "outcome", "event"), [("taken_back", S.RETURNED, "RETURNED_TO_CENTRE"),
-                                                       ("picked_up", "picked_up", "PICKED_UP")])
-def test_sms_queued_when_the_result_leaves_is_never_sent(how: str, outcome: str, event: str, db: Database, cab: Cabinet,
-                                                        sim: SimLockBoard, psim: PlatformSim, client: PlatformClient,
-                                                        clock: FakeClock) -> None:
+@pytest.mark.parametrize(
+    ("how", "outcome", "event"),
+    [("taken_back", S.RETURNED, "RETURNED_TO_CENTRE"), ("picked_up", "picked_up", "PICKED_UP")],
+)
+def test_sms_queued_when_the_result_leaves_is_never_sent(
+    how: str,
+    outcome: str,
+    event: str,
+    db: Database,
+    cab: Cabinet,
+    sim: SimLockBoard,
+    psim: PlatformSim,
+    client: PlatformClient,
+    clock: FakeClock,
+) -> None:
     pid, code, ch = _deposit(cab, sim, psim)
     sender = _sender(db, client, clock)
-    psim.faults.http500(times=None, operation="NotifyApplicant")  # the SMS gateway is down: the report goes, the SMS not
+    psim.faults.http500(
+        times=None, operation="NotifyApplicant"
+    )  # the SMS gateway is down: the report goes, the SMS not
     counts = sender.run_once()
     assert (counts.sent, counts.retried) == (1, 1)
     row = _sms_row(db, pid)
-    assert row.state == outbox.PENDING and row.attempts == 1 and row.last_error  # waiting for its next attempt
+    assert (
+        row.state == outbox.PENDING and row.attempts == 1 and row.last_error
+    )  # waiting for its next attempt
     assert _leave(cab, sim, pid, ch, how) == outcome
     row = _sms_row(db, pid)
     assert row.state == outbox.CANCELLED and row.payload == outbox.SCRUBBED  # the sealed code is gone too
@@ -157,9 +192,9 @@ class _Gate:
         return self.client.notify_applicant(*args, **kwargs)
 
 
-def test_sms_on_the_wire_is_left_alone_then_cancelled_before_its_retry(db: Database, cab: Cabinet, sim: SimLockBoard,
-                                                                       psim: PlatformSim, client: PlatformClient,
-                                                                       clock: FakeClock) -> None:
+def test_sms_on_the_wire_is_left_alone_then_cancelled_before_its_retry(
+    db: Database, cab: Cabinet, sim: SimLockBoard, psim: PlatformSim, client: PlatformClient, clock: FakeClock
+) -> None:
     pid, _code, ch = _deposit(cab, sim, psim)
     gate = _Gate(client)
     sender = _sender(db, gate, clock)
@@ -171,27 +206,36 @@ def test_sms_on_the_wire_is_left_alone_then_cancelled_before_its_retry(db: Datab
         # Taken back while the sender is sending the SMS: cancelling it now could not stop the call.
         assert _leave(cab, sim, pid, ch, "taken_back") == S.RETURNED
         with db.transaction() as s:
-            row = s.execute(select(OutboxMessage).where(OutboxMessage.ref_id == pid,
-                                                        OutboxMessage.operation == "NotifyApplicant")).scalar_one()
+            row = s.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.ref_id == pid, OutboxMessage.operation == "NotifyApplicant"
+                )
+            ).scalar_one()
             assert row.state == outbox.PENDING and outbox.in_flight(row, clock.now())
         assert _audit(db, "outbox.cancelled") == []
     finally:
         gate.release.set()
         worker.join(15)
     row = _sms_row(db, pid)
-    assert row.state == outbox.PENDING and row.last_error and not outbox.in_flight(row, clock.now())  # failed: retry
-    _drain(sender, clock)  # its retry falls due: the sender sees the parcel has gone and cancels instead of sending
+    assert (
+        row.state == outbox.PENDING and row.last_error and not outbox.in_flight(row, clock.now())
+    )  # failed: retry
+    _drain(
+        sender, clock
+    )  # its retry falls due: the sender sees the parcel has gone and cancels instead of sending
     row = _sms_row(db, pid)
-    assert row.state == outbox.CANCELLED and row.payload == outbox.SCRUBBED and "dead" in (row.last_error or "")
+    assert (
+        row.state == outbox.CANCELLED and row.payload == outbox.SCRUBBED and "dead" in (row.last_error or "")
+    )
     [rec] = _audit(db, "outbox.cancelled")
     assert rec.actor == "outbox" and rec.subject == f"outbox:{row.id}"
     assert psim.backoffice.sms == []
     assert [d.event for d in psim.backoffice.deliveries] == ["DEPOSITED", "RETURNED_TO_CENTRE"]
 
 
-def test_sms_on_the_wire_that_gets_through_is_recorded_sent(db: Database, cab: Cabinet, sim: SimLockBoard,
-                                                            psim: PlatformSim, client: PlatformClient,
-                                                            clock: FakeClock) -> None:
+def test_sms_on_the_wire_that_gets_through_is_recorded_sent(
+    db: Database, cab: Cabinet, sim: SimLockBoard, psim: PlatformSim, client: PlatformClient, clock: FakeClock
+) -> None:
     """What the platform did is kept: a call that went through while the parcel was taken back stays "sent"."""
     pid, _code, ch = _deposit(cab, sim, psim)
     gate = _Gate(client)
@@ -209,9 +253,9 @@ def test_sms_on_the_wire_that_gets_through_is_recorded_sent(db: Database, cab: C
     assert len(psim.backoffice.sms) == 1 and _audit(db, "outbox.cancelled") == []
 
 
-def test_sms_not_sent_task_closes_when_the_owner_picks_up_with_their_card(db: Database, cab: Cabinet,
-                                                                         sim: SimLockBoard, psim: PlatformSim,
-                                                                         client: PlatformClient, clock: FakeClock) -> None:
+def test_sms_not_sent_task_closes_when_the_owner_picks_up_with_their_card(
+    db: Database, cab: Cabinet, sim: SimLockBoard, psim: PlatformSim, client: PlatformClient, clock: FakeClock
+) -> None:
     pid, _code, ch = _deposit(cab, sim, psim)
     psim.faults.platform_fault("UNKNOWN_CASE", operation="NotifyApplicant")  # refused: dead at once
     sender = _sender(db, client, clock)
@@ -230,9 +274,9 @@ def test_sms_not_sent_task_closes_when_the_owner_picks_up_with_their_card(db: Da
     assert_consistent(db)
 
 
-def test_collect_notes_why_it_closed_the_parcels_tasks(db: Database, cab: Cabinet, sim: SimLockBoard,
-                                                       psim: PlatformSim, client: PlatformClient,
-                                                       clock: FakeClock) -> None:
+def test_collect_notes_why_it_closed_the_parcels_tasks(
+    db: Database, cab: Cabinet, sim: SimLockBoard, psim: PlatformSim, client: PlatformClient, clock: FakeClock
+) -> None:
     pid, _code, ch = _deposit(cab, sim, psim)
     psim.faults.platform_fault("UNKNOWN_CASE", operation="NotifyApplicant")
     assert _sender(db, client, clock).run_once().dead == 1
@@ -244,8 +288,9 @@ def test_collect_notes_why_it_closed_the_parcels_tasks(db: Database, cab: Cabine
         assert t.resolved_by == "staff:1" and t.detail.endswith(f"[parcel {pid} taken out by staff:1]")
 
 
-def test_no_item_sensor_cabinet_still_cancels_the_sms(db: Database, clock: FakeClock, psim: PlatformSim,
-                                                      client: PlatformClient) -> None:
+def test_no_item_sensor_cabinet_still_cancels_the_sms(
+    db: Database, clock: FakeClock, psim: PlatformSim, client: PlatformClient
+) -> None:
     """Cancelling follows the parcel leaving, not the sensor: a result taken back is taken back."""
     cfg = cab_config(item_sensors=False)
     sim, path = make_sim(cfg)

@@ -42,7 +42,11 @@ def _deposit(cab: Cabinet, sim: SimLockBoard, n: int, board: int = 0) -> tuple[s
 
 def _audit(db, action: str) -> list[AuditRecord]:
     with db.transaction() as s:
-        return list(s.execute(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)).scalars())
+        return list(
+            s.execute(
+                select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
+            ).scalars()
+        )
 
 
 # --- 4: the staff's reason for a collect -------------------------------------------------------------------
@@ -73,7 +77,9 @@ def test_collect_reason_of_the_staff_screen_is_kept_as_its_code(cabinet: Cabinet
 def test_disable_reason_and_task_note_are_redacted_too(cabinet: Cabinet, db) -> None:
     cabinet.disable("A05", actor="staff:1", reason="broken, call Li on 13812345678")
     [rec] = _audit(db, "cabinet.disabled")
-    assert "13812345678" not in rec.detail["reason"] and rec.detail["reason"].startswith("broken, call Li on ")
+    assert "13812345678" not in rec.detail["reason"] and rec.detail["reason"].startswith(
+        "broken, call Li on "
+    )
     task_id = cabinet.report_problem("A05", "door stuck", actor="staff:1")
     cabinet.resolve_task(task_id, actor="staff:1", note="fixed, told 13812345678")
     [rec] = _audit(db, "cabinet.task_resolved")
@@ -87,7 +93,9 @@ def test_codes_texted_before_code_digits_changed_still_work(db, bus, cab_cfg, cl
     code, pid, label = _deposit(cab6, sim, 1)
     assert len(code) == 6
     # The site raises code_digits to 8 and restarts; the citizen types the 6-digit code from the text message.
-    cab8 = make_cabinet(db, bus, cab_cfg, clock, pickup=PickupConfig(code_digits=8, free_wrong_codes=5), platform=platform)
+    cab8 = make_cabinet(
+        db, bus, cab_cfg, clock, pickup=PickupConfig(code_digits=8, free_wrong_codes=5), platform=platform
+    )
     cab8.start()
     h = cab8.start_pickup_by_code(code)
     assert h.label == label
@@ -96,9 +104,12 @@ def test_codes_texted_before_code_digits_changed_still_work(db, bus, cab_cfg, cl
     assert cab8.wait_closed(h).outcome == "picked_up" and parcel(db, pid).state == S.PICKED_UP
 
 
-def test_any_allowed_length_counts_toward_the_lockout_others_are_malformed(db, bus, cab_cfg, clock, platform) -> None:
-    cab = make_cabinet(db, bus, cab_cfg, clock, pickup=PickupConfig(code_digits=8, free_wrong_codes=5),
-                       platform=platform)
+def test_any_allowed_length_counts_toward_the_lockout_others_are_malformed(
+    db, bus, cab_cfg, clock, platform
+) -> None:
+    cab = make_cabinet(
+        db, bus, cab_cfg, clock, pickup=PickupConfig(code_digits=8, free_wrong_codes=5), platform=platform
+    )
     cab.start()
     for wrong in ("000000", "0000000", "0000000000"):  # 6, 7 and 10 digits: codes, just not right ones
         with pytest.raises(WrongPickupCode):
@@ -150,12 +161,15 @@ def test_a_wall_clock_step_back_still_flags_a_door_left_open(stepped, sim) -> No
     assert [t.kind for t in cab.tasks()] == [S.TASK_DOOR_LEFT_OPEN]
 
 
-def test_a_door_open_before_a_restart_is_timed_from_its_recorded_opening_once(stepped, db, bus, cab_cfg, sim,
-                                                                              platform) -> None:
+def test_a_door_open_before_a_restart_is_timed_from_its_recorded_opening_once(
+    stepped, db, bus, cab_cfg, sim, platform
+) -> None:
     cab, clock = stepped
     _open_pickup(cab, sim)
     clock.advance(5)
-    again = make_cabinet(db, bus, cab_cfg, clock, platform=platform)  # a new process: it never saw the door open
+    again = make_cabinet(
+        db, bus, cab_cfg, clock, platform=platform
+    )  # a new process: it never saw the door open
     assert again.settle_open_flows() == [] and again.tasks() == []  # 5 s by the wall clock: not yet
     clock.step_wall(86400)  # from now on its monotonic clock counts
     assert again.settle_open_flows() == [] and again.tasks() == []
@@ -167,9 +181,19 @@ def test_a_door_open_before_a_restart_is_timed_from_its_recorded_opening_once(st
 # --- 7: a code or card used at the wrong kiosk (a shared database) ------------------------------------------
 def _other_cabinet() -> CabinetConfig:
     comps = [{"label": f"B{i:02d}", "size": "S", "board": 0, "channel": i} for i in (1, 2)]
-    return CabinetConfig.model_validate({
-        "id": "CAB-02", "bus": "sim", "family": "kerong-cu", "boards": [0], "reply_timeout_s": 0.3,
-        "open_timeout_s": 0.4, "retries": 1, "close_timeout_s": 10, "compartments": comps})
+    return CabinetConfig.model_validate(
+        {
+            "id": "CAB-02",
+            "bus": "sim",
+            "family": "kerong-cu",
+            "boards": [0],
+            "reply_timeout_s": 0.3,
+            "open_timeout_s": 0.4,
+            "retries": 1,
+            "close_timeout_s": 10,
+            "compartments": comps,
+        }
+    )
 
 
 @pytest.fixture
@@ -178,16 +202,26 @@ def other_kiosk(db, clock, platform) -> Iterator[Cabinet]:
     cfg = _other_cabinet()
     sim2, path = make_sim(cfg)
     bus2 = make_bus(cfg, path)
-    cab = Cabinet(db, {cfg.id: bus2}, [cfg], PickupConfig(), clock, SECRET, KIOSK_ID + "-B", platform=platform,
-                  close_poll_interval_s=0.02)
+    cab = Cabinet(
+        db,
+        {cfg.id: bus2},
+        [cfg],
+        PickupConfig(),
+        clock,
+        SECRET,
+        KIOSK_ID + "-B",
+        platform=platform,
+        close_poll_interval_s=0.02,
+    )
     cab.start()
     yield cab
     bus2.close()
     sim2.stop()
 
 
-def test_a_code_typed_at_the_wrong_kiosk_names_the_cabinet_and_touches_nothing(cabinet: Cabinet, other_kiosk: Cabinet,
-                                                                              sim, db) -> None:
+def test_a_code_typed_at_the_wrong_kiosk_names_the_cabinet_and_touches_nothing(
+    cabinet: Cabinet, other_kiosk: Cabinet, sim, db
+) -> None:
     code, pid, label = _deposit(cabinet, sim, 1)
     with pytest.raises(FlowError, match="in cabinet CAB-01") as exc:
         other_kiosk.start_pickup_by_code(code)

@@ -7,7 +7,15 @@ import pytest
 from kiosk.cabinet import crashpoints
 from kiosk.cabinet import states as S
 from kiosk.storage.models import Compartment
-from tests.cabinet.cabinet_support import assert_consistent, cab_config, case, comp_state, make_bus, make_cabinet, make_sim
+from tests.cabinet.cabinet_support import (
+    assert_consistent,
+    cab_config,
+    case,
+    comp_state,
+    make_bus,
+    make_cabinet,
+    make_sim,
+)
 from tests.cabinet.crash_scenarios import (
     act,
     after_crash,
@@ -36,8 +44,9 @@ def _crash_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
 
 
 @pytest.mark.parametrize(("kind", "step", "world"), scenarios())
-def test_reconcile_after_crash(kind: str, step: str, world: str, db, cabinet, sim, bus, cab_cfg, clock,
-                               platform, monkeypatch) -> None:
+def test_reconcile_after_crash(
+    kind: str, step: str, world: str, db, cabinet, sim, bus, cab_cfg, clock, platform, monkeypatch
+) -> None:
     parcel_id, code = prepare(cabinet, sim, kind)
     _crash_at(monkeypatch, f"{kind}.{step}")
     with pytest.raises(Crash):
@@ -80,7 +89,9 @@ def test_no_item_sensor_means_staff_task(kind: str, db, clock, platform, monkeyp
         sim.stop()
 
 
-def test_board_silent_at_startup_means_staff_task(db, cabinet, sim, bus, cab_cfg, clock, platform, monkeypatch) -> None:
+def test_board_silent_at_startup_means_staff_task(
+    db, cabinet, sim, bus, cab_cfg, clock, platform, monkeypatch
+) -> None:
     _crash_at(monkeypatch, "deposit.door_open")
     with pytest.raises(Crash):
         cabinet.start_deposit(case(1), actor="staff", size="S")
@@ -92,7 +103,9 @@ def test_board_silent_at_startup_means_staff_task(db, cabinet, sim, bus, cab_cfg
     assert_consistent(db)
 
 
-def test_technician_open_interrupted_is_closed_off(db, cabinet, sim, bus, cab_cfg, clock, platform, monkeypatch) -> None:
+def test_technician_open_interrupted_is_closed_off(
+    db, cabinet, sim, bus, cab_cfg, clock, platform, monkeypatch
+) -> None:
     _crash_at(monkeypatch, "tech_open.after_unlock")
     with pytest.raises(Crash):
         cabinet.technician_open("A02", actor="tech")

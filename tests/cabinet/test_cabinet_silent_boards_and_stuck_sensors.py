@@ -45,7 +45,11 @@ def _deposit(cab: Cabinet, sim: SimLockBoard, n: int, size: str = "S") -> tuple[
 
 def _open_tasks(db) -> list[StaffTask]:
     with db.transaction() as s:
-        return list(s.execute(select(StaffTask).where(StaffTask.resolved_at.is_(None)).order_by(StaffTask.id)).scalars())
+        return list(
+            s.execute(
+                select(StaffTask).where(StaffTask.resolved_at.is_(None)).order_by(StaffTask.id)
+            ).scalars()
+        )
 
 
 def _states(cab: Cabinet) -> dict[str, str]:
@@ -53,13 +57,24 @@ def _states(cab: Cabinet) -> dict[str, str]:
 
 
 # --- 2: item sensors that read "present" everywhere --------------------------------------------------------
-def test_stuck_item_sensors_cost_two_compartments_and_one_task_not_the_cabinet(cabinet: Cabinet, sim, db) -> None:
+def test_stuck_item_sensors_cost_two_compartments_and_one_task_not_the_cabinet(
+    cabinet: Cabinet, sim, db
+) -> None:
     for ch in range(1, 6):
-        sim.put_item(0, ch)  # every sensor reads "item present" (stuck, or item_present_level set the wrong way)
+        sim.put_item(
+            0, ch
+        )  # every sensor reads "item present" (stuck, or item_present_level set the wrong way)
     h = cabinet.start_deposit(case(1), actor="staff:2", size="S")
-    assert h.label == "A03"  # two strays taken out of service, then the sensors are doubted and A03 handed out
+    assert (
+        h.label == "A03"
+    )  # two strays taken out of service, then the sensors are doubted and A03 handed out
     assert [comp_state(db, x) for x in ("A01", "A02", "A03", "A04", "A05")] == [
-        S.DISABLED, S.DISABLED, S.RESERVED, S.FREE, S.FREE]
+        S.DISABLED,
+        S.DISABLED,
+        S.RESERVED,
+        S.FREE,
+        S.FREE,
+    ]
     tasks = _open_tasks(db)
     assert [t.kind for t in tasks] == [S.TASK_ITEM_LEFT, S.TASK_ITEM_LEFT, SENSOR_TASK]
     assert tasks[2].detail.startswith("item sensors look wrong on board 0 (cabinet CAB-01)")
@@ -129,8 +144,9 @@ class _DiesOnUnlock:
         return getattr(self.bus, name)
 
 
-def test_a_board_dying_at_the_unlock_does_not_cascade_through_its_doors(db, bus, sim, cab_cfg, clock,
-                                                                       platform) -> None:
+def test_a_board_dying_at_the_unlock_does_not_cascade_through_its_doors(
+    db, bus, sim, cab_cfg, clock, platform
+) -> None:
     cab = make_cabinet(db, bus, cab_cfg, clock, platform=platform)
     cab.start()
     cab.buses[CAB_ID] = _DiesOnUnlock(bus, sim)  # type: ignore[assignment]
@@ -145,7 +161,9 @@ def test_a_board_dying_at_the_unlock_does_not_cascade_through_its_doors(db, bus,
     with db.transaction() as s:
         [p] = s.execute(select(Parcel)).scalars()
         assert (p.state, p.compartment_id) == (S.CANCELLED, None)
-        assert s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.door_fault")).first() is None
+        assert (
+            s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.door_fault")).first() is None
+        )
     assert_consistent(db)
 
 
@@ -156,7 +174,11 @@ def test_pickup_on_a_silent_board_leaves_the_compartment_occupied(cabinet: Cabin
         cabinet.start_pickup_by_code(code)
     assert comp_state(db, label) == S.OCCUPIED and parcel(db, pid).state == S.ATTENTION
     [task] = _open_tasks(db)
-    assert task.kind == S.TASK_PICKUP_DOOR and task.parcel_id == pid and "board 0 (cabinet CAB-01)" in task.detail
+    assert (
+        task.kind == S.TASK_PICKUP_DOOR
+        and task.parcel_id == pid
+        and "board 0 (cabinet CAB-01)" in task.detail
+    )
     assert_consistent(db)
 
 
@@ -169,12 +191,24 @@ def test_technician_open_on_a_silent_board_marks_nothing_faulty(cabinet: Cabinet
 
 
 def _two_boards() -> CabinetConfig:
-    comps = [{"label": "A01", "size": "S", "board": 0, "channel": 1},
-             {"label": "A02", "size": "S", "board": 0, "channel": 2},
-             {"label": "A03", "size": "S", "board": 1, "channel": 1}]
-    return CabinetConfig.model_validate({
-        "id": "CAB-01", "bus": "sim", "family": "kerong-cu", "boards": [0, 1], "reply_timeout_s": 0.3,
-        "open_timeout_s": 0.4, "retries": 1, "close_timeout_s": 10, "compartments": comps})
+    comps = [
+        {"label": "A01", "size": "S", "board": 0, "channel": 1},
+        {"label": "A02", "size": "S", "board": 0, "channel": 2},
+        {"label": "A03", "size": "S", "board": 1, "channel": 1},
+    ]
+    return CabinetConfig.model_validate(
+        {
+            "id": "CAB-01",
+            "bus": "sim",
+            "family": "kerong-cu",
+            "boards": [0, 1],
+            "reply_timeout_s": 0.3,
+            "open_timeout_s": 0.4,
+            "retries": 1,
+            "close_timeout_s": 10,
+            "compartments": comps,
+        }
+    )
 
 
 @pytest.fixture

@@ -25,7 +25,11 @@ def _deposit(cabinet: Cabinet, sim, n: int) -> tuple[str, int, int]:
 
 def _audit(db, action: str) -> list[AuditRecord]:
     with db.transaction() as s:
-        return list(s.execute(select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)).scalars())
+        return list(
+            s.execute(
+                select(AuditRecord).where(AuditRecord.action == action).order_by(AuditRecord.seq)
+            ).scalars()
+        )
 
 
 def _reports(db) -> list[str | None]:
@@ -49,7 +53,9 @@ def test_collect_shut_on_its_dropoff_frees_nothing(cabinet: Cabinet, sim, db) ->
     assert_consistent(db)
     # Taken out for real this time.
     r = cabinet.collect(pid, actor="staff:1", on_open=lambda hd: (sim.take_item(0, 1), sim.close_door(0, 1)))
-    assert r.outcome == S.COLLECTED and comp_state(db, "A01") == S.FREE and _reports(db) == ["DROPOFF_RECEIVED"]
+    assert (
+        r.outcome == S.COLLECTED and comp_state(db, "A01") == S.FREE and _reports(db) == ["DROPOFF_RECEIVED"]
+    )
     assert_consistent(db)
 
 
@@ -120,10 +126,18 @@ def test_stray_items_everywhere_cost_two_compartments_and_one_sensor_task(cabine
     h = cabinet.start_dropoff(person(3), case_number=case(6), size="S")
     assert h.label == "A03"  # past two strays the sensors are doubted, not the compartments
     assert sorted((t.kind, t.label) for t in cabinet.tasks()) == [
-        ("item_left", "A01"), ("item_left", "A02"), ("item_sensors", "A03")]
+        ("item_left", "A01"),
+        ("item_left", "A02"),
+        ("item_sensors", "A03"),
+    ]
     sim.close_door(0, 3)
     assert cabinet.wait_closed(h).outcome == "dropped_off"
     assert {c.label: c.state for c in cabinet.status()} == {
-        "A01": S.DISABLED, "A02": S.DISABLED, "A03": S.OCCUPIED, "A04": S.FREE, "A05": S.FREE}
+        "A01": S.DISABLED,
+        "A02": S.DISABLED,
+        "A03": S.OCCUPIED,
+        "A04": S.FREE,
+        "A05": S.FREE,
+    }
     assert [e for op, e, _ in outbox_events(db) if op == "ReportDelivery"] == []
     assert_consistent(db)

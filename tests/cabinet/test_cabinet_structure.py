@@ -29,7 +29,10 @@ def test_no_cabinet_class_inherits_from_another_cabinet_class() -> None:
     for path, tree in _trees():
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
-                bases = {b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else "" for b in node.bases}
+                bases = {
+                    b.id if isinstance(b, ast.Name) else b.attr if isinstance(b, ast.Attribute) else ""
+                    for b in node.bases
+                }
                 if bases & own:
                     found.append(f"{path.name}: {node.name}({', '.join(sorted(bases & own))})")
     assert found == []
@@ -41,8 +44,12 @@ def test_no_module_reaches_into_another_objects_private_names() -> None:
     found = []
     for path, tree in _trees():
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
-                    and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+            ):
                 found.append(f"{path.name}:{node.lineno} .{node.attr}")
     assert found == []
 
@@ -52,19 +59,43 @@ def test_every_flow_kind_has_a_policy_and_the_facade_keeps_its_methods() -> None
         p = policy(kind)
         assert p.kind == kind and p.puts_in == (kind in (S.DEPOSIT, S.DROPOFF_FLOW))
     public = {n for n, _ in inspect.getmembers(Cabinet, inspect.isfunction) if not n.startswith("_")}
-    assert {"start_deposit", "start_pickup_by_code", "start_pickup_by_identity", "start_dropoff", "start_collect",
-            "poll", "wait_closed", "settle_open_flows", "flag_left_open", "status", "tasks", "handover", "putback",
-            "technician_open_all", "disable", "enable", "collect", "deposit", "start", "recheck_boards"} <= public
+    assert {
+        "start_deposit",
+        "start_pickup_by_code",
+        "start_pickup_by_identity",
+        "start_dropoff",
+        "start_collect",
+        "poll",
+        "wait_closed",
+        "settle_open_flows",
+        "flag_left_open",
+        "status",
+        "tasks",
+        "handover",
+        "putback",
+        "technician_open_all",
+        "disable",
+        "enable",
+        "collect",
+        "deposit",
+        "start",
+        "recheck_boards",
+    } <= public
     assert "cancel" in inspect.signature(Cabinet.wait_closed).parameters
 
 
 def test_flow_data_is_read_and_written_only_through_the_typed_dataclasses() -> None:
     """Outside flowdata.py nothing touches a flow's JSON bag (``Flow.data`` selected as a column is parsed with
     flowdata.from_json)."""
-    found = [f"{path.name}:{node.lineno}" for path, tree in _trees() if path.name != "flowdata.py"
-             for node in ast.walk(tree)
-             if isinstance(node, ast.Attribute) and node.attr == "data"
-             and not (isinstance(node.value, ast.Name) and node.value.id == "Flow")]
+    found = [
+        f"{path.name}:{node.lineno}"
+        for path, tree in _trees()
+        if path.name != "flowdata.py"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr == "data"
+        and not (isinstance(node.value, ast.Name) and node.value.id == "Flow")
+    ]
     assert found == []
 
 
@@ -72,8 +103,14 @@ def test_flow_data_round_trips_and_reads_rows_written_before_the_dataclasses() -
     from kiosk.cabinet import flowdata as fd
 
     old = {  # rows as the JSON bag wrote them
-        S.DEPOSIT: {"size": "M", "case_number": "C1", "tried": ["A01"], "down": [["CAB", 2]], "left_open_task": 7,
-                    "result": {"outcome": "deposited", "label": "A02", "expires_at": "2026-01-02T00:00:00"}},
+        S.DEPOSIT: {
+            "size": "M",
+            "case_number": "C1",
+            "tried": ["A01"],
+            "down": [["CAB", 2]],
+            "left_open_task": 7,
+            "result": {"outcome": "deposited", "label": "A02", "expires_at": "2026-01-02T00:00:00"},
+        },
         S.DROPOFF_FLOW: {"size": "L", "tried": []},
         S.PICKUP: {"via": "code", "prev_state": "ready"},
         S.COLLECT: {"prev_state": "dropped_off"},

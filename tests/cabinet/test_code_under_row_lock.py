@@ -32,7 +32,11 @@ def test_right_code_while_another_kiosk_holds_the_row(cabinet: Cabinet, sim, db:
         other.rollback()
     with db.transaction() as s:
         wrong = s.execute(select(CodeAttempt).where(CodeAttempt.ok.is_(False))).scalars().all()
-        busy = s.execute(select(AuditRecord.detail).where(AuditRecord.action == "cabinet.code_attempt")).scalars().all()
+        busy = (
+            s.execute(select(AuditRecord.detail).where(AuditRecord.action == "cabinet.code_attempt"))
+            .scalars()
+            .all()
+        )
     assert wrong == []  # no wrong code counted toward the lockout
     assert {"result": "busy_elsewhere"} in busy
     assert not sim.is_open(0, int(label[1:]))

@@ -41,14 +41,32 @@ def _take(cab: Cabinet, sim: SimLockBoard, h) -> str:
 @pytest.fixture
 def other_kiosk(db, clock, platform) -> Iterator[Cabinet]:
     """A second kiosk on the same database with its own cabinet CAB-02 and its own kiosk id."""
-    cfg = CabinetConfig.model_validate({
-        "id": "CAB-02", "bus": "sim", "family": "kerong-cu", "boards": [0], "reply_timeout_s": 0.3,
-        "open_timeout_s": 0.4, "retries": 1, "close_timeout_s": 10,
-        "compartments": [{"label": "B01", "board": 0, "channel": 1, "size": "S"}]})
+    cfg = CabinetConfig.model_validate(
+        {
+            "id": "CAB-02",
+            "bus": "sim",
+            "family": "kerong-cu",
+            "boards": [0],
+            "reply_timeout_s": 0.3,
+            "open_timeout_s": 0.4,
+            "retries": 1,
+            "close_timeout_s": 10,
+            "compartments": [{"label": "B01", "board": 0, "channel": 1, "size": "S"}],
+        }
+    )
     sim2, path = make_sim(cfg)
     bus2 = make_bus(cfg, path)
-    cab = Cabinet(db, {cfg.id: bus2}, [cfg], PICKUP, clock, SECRET, KIOSK_ID + "-B", platform=platform,
-                  close_poll_interval_s=0.02)
+    cab = Cabinet(
+        db,
+        {cfg.id: bus2},
+        [cfg],
+        PICKUP,
+        clock,
+        SECRET,
+        KIOSK_ID + "-B",
+        platform=platform,
+        close_poll_interval_s=0.02,
+    )
     cab.start()
     yield cab
     bus2.close()
@@ -59,15 +77,19 @@ def _wrong(code: str) -> str:
     return "000000" if code != "000000" else "111111"
 
 
-def test_waits_grow_hall_wide_and_the_right_code_works_after_one(cabinet: Cabinet, other_kiosk: Cabinet, sim, db,
-                                                                 clock) -> None:
+def test_waits_grow_hall_wide_and_the_right_code_works_after_one(
+    cabinet: Cabinet, other_kiosk: Cabinet, sim, db, clock
+) -> None:
     code, _pid, _label = _deposit(cabinet, sim, 1)
     wrong = _wrong(code)
     # Two wrong codes cost nothing and say the tries left and the wait to come; kiosk B's count is kiosk A's.
     with pytest.raises(WrongPickupCode) as e1:
         cabinet.start_pickup_by_code(wrong)
     assert (e1.value.tries_left, e1.value.wait_s, e1.value.next_wait_s) == (2, 0, 30)
-    assert e1.value.citizen_key == "error.wrong_code_left" and e1.value.citizen_params == {"n": 2, "wait_s": 30}
+    assert e1.value.citizen_key == "error.wrong_code_left" and e1.value.citizen_params == {
+        "n": 2,
+        "wait_s": 30,
+    }
     clock.advance(5)
     with pytest.raises(WrongPickupCode) as e2:
         other_kiosk.start_pickup_by_code(wrong)
@@ -77,10 +99,15 @@ def test_waits_grow_hall_wide_and_the_right_code_works_after_one(cabinet: Cabine
     with pytest.raises(WrongPickupCode) as e3:
         cabinet.start_pickup_by_code(wrong)
     assert (e3.value.tries_left, e3.value.wait_s) == (0, 30)
-    assert e3.value.citizen_key == "error.wrong_code_wait" and e3.value.citizen_params == {"n": 0, "wait_s": 30}
+    assert e3.value.citizen_key == "error.wrong_code_wait" and e3.value.citizen_params == {
+        "n": 0,
+        "wait_s": 30,
+    }
     clock.advance(10)
     with pytest.raises(CodeLockout) as w:
-        other_kiosk.start_pickup_by_code(code)  # even the right code waits: a wait that let it through would tell
+        other_kiosk.start_pickup_by_code(
+            code
+        )  # even the right code waits: a wait that let it through would tell
     assert w.value.retry_after_s == 20 and w.value.citizen_params == {"wait_s": 20}
     assert other_kiosk.code_wait().wait_s == 20 and cabinet.code_wait().wait_s == 20
     clock.advance(20)
@@ -101,10 +128,19 @@ def test_waits_grow_hall_wide_and_the_right_code_works_after_one(cabinet: Cabine
         cabinet.start_pickup_by_code(wrong)
     assert (e6.value.tries_left, e6.value.wait_s) == (2, 0)
     with db.transaction() as s:
-        kiosks = s.execute(select(CodeAttempt.kiosk_id).where(CodeAttempt.ok.is_(False)).order_by(CodeAttempt.id)).scalars().all()
-        results = [r["result"] for r in s.execute(select(AuditRecord.detail)
-                                                  .where(AuditRecord.action == "cabinet.code_attempt")
-                                                  .order_by(AuditRecord.seq)).scalars()]
+        kiosks = (
+            s.execute(select(CodeAttempt.kiosk_id).where(CodeAttempt.ok.is_(False)).order_by(CodeAttempt.id))
+            .scalars()
+            .all()
+        )
+        results = [
+            r["result"]
+            for r in s.execute(
+                select(AuditRecord.detail)
+                .where(AuditRecord.action == "cabinet.code_attempt")
+                .order_by(AuditRecord.seq)
+            ).scalars()
+        ]
     assert kiosks == [KIOSK_ID, KIOSK_ID + "-B", KIOSK_ID, KIOSK_ID + "-B", KIOSK_ID, KIOSK_ID]
     assert results == ["wrong", "wrong", "wrong", "locked_out", "ok", "wrong", "wrong", "wrong"]
 
@@ -120,7 +156,9 @@ def test_a_card_picks_up_during_a_wait(cabinet: Cabinet, sim, clock) -> None:
     assert h.label == label and _take(cabinet, sim, h) == "picked_up"
 
 
-def test_staff_lift_ends_the_wait_and_is_audited(cabinet: Cabinet, other_kiosk: Cabinet, sim, db, clock) -> None:
+def test_staff_lift_ends_the_wait_and_is_audited(
+    cabinet: Cabinet, other_kiosk: Cabinet, sim, db, clock
+) -> None:
     code, _pid, _label = _deposit(cabinet, sim, 1)
     for _ in range(PICKUP.free_wrong_codes):
         with pytest.raises(WrongPickupCode):
@@ -136,12 +174,16 @@ def test_staff_lift_ends_the_wait_and_is_audited(cabinet: Cabinet, other_kiosk: 
     h = cabinet.start_pickup_by_code(code)
     assert _take(cabinet, sim, h) == "picked_up"
     with db.transaction() as s:
-        [rec] = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.code_lockout_cleared")).scalars()
+        [rec] = s.execute(
+            select(AuditRecord).where(AuditRecord.action == "cabinet.code_lockout_cleared")
+        ).scalars()
     assert rec.actor == "staff:LS-0042"
     assert (rec.detail["retry_after_s"], rec.detail["wrong_codes"]) == (26, 3)
 
 
-def test_budget_at_most_500_wrong_codes_per_hall_per_day(cabinet: Cabinet, other_kiosk: Cabinet, db, clock) -> None:
+def test_budget_at_most_500_wrong_codes_per_hall_per_day(
+    cabinet: Cabinet, other_kiosk: Cabinet, db, clock
+) -> None:
     """A guesser at two kiosks who types a wrong code the moment each wait ends, for 30 hours (the ceiling fills in
     about 19 and then rolls), while staff lift the wait every 20 minutes: no 24 h holds more than 500 wrong
     codes (and without lifts far fewer)."""
@@ -162,7 +204,11 @@ def test_budget_at_most_500_wrong_codes_per_hall_per_day(cabinet: Cabinet, other
             cabinet.clear_lockout(actor="staff:LS-0042")
             next_lift += 1200
     with db.transaction() as s:
-        ats = s.execute(select(CodeAttempt.at).where(CodeAttempt.ok.is_(False)).order_by(CodeAttempt.at)).scalars().all()
+        ats = (
+            s.execute(select(CodeAttempt.at).where(CodeAttempt.ok.is_(False)).order_by(CodeAttempt.at))
+            .scalars()
+            .all()
+        )
     worst = max(bisect.bisect_left(ats, a + dt.timedelta(days=1)) - j for j, a in enumerate(ats))
     print(f"wrong codes: {len(ats)} in 30 h, the worst 24 h holds {worst}")
     # The lifts bring it to the ceiling, never past it.
@@ -170,7 +216,9 @@ def test_budget_at_most_500_wrong_codes_per_hall_per_day(cabinet: Cabinet, other
     assert cabinet.code_wait().wrong_today <= 500
 
 
-def test_budget_without_lifts_is_well_under_the_ceiling(cabinet: Cabinet, other_kiosk: Cabinet, db, clock) -> None:
+def test_budget_without_lifts_is_well_under_the_ceiling(
+    cabinet: Cabinet, other_kiosk: Cabinet, db, clock
+) -> None:
     kiosks = (cabinet, other_kiosk)
     start = clock.now()
     n = i = 0

@@ -67,10 +67,19 @@ def _state_writes(tree: ast.AST) -> list[tuple[int, str]]:
         for child in ast.iter_child_nodes(node):
             name = child.name if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) else func
             for t in targets(child):
-                if isinstance(t, ast.Attribute) and t.attr == "state" and "flow" in ast.unparse(t.value).lower():
+                if (
+                    isinstance(t, ast.Attribute)
+                    and t.attr == "state"
+                    and "flow" in ast.unparse(t.value).lower()
+                ):
                     found.append((child.lineno, name))
-            if isinstance(child, ast.Call) and ast.unparse(child.func).endswith("setattr") and child.args[1:2] and \
-                    isinstance(child.args[1], ast.Constant) and child.args[1].value == "state":
+            if (
+                isinstance(child, ast.Call)
+                and ast.unparse(child.func).endswith("setattr")
+                and child.args[1:2]
+                and isinstance(child.args[1], ast.Constant)
+                and child.args[1].value == "state"
+            ):
                 found.append((child.lineno, name))
             visit(child, name)
 
@@ -90,7 +99,9 @@ def test_no_flow_state_is_written_outside_transition() -> None:
 
 
 def test_the_ast_check_sees_a_write() -> None:
-    tree = ast.parse("def f(flow):\n    flow.state, flow.updated_at = 'done', 1\n\ndef g(self):\n    self.flow.state = 'x'\n")
+    tree = ast.parse(
+        "def f(flow):\n    flow.state, flow.updated_at = 'done', 1\n\ndef g(self):\n    self.flow.state = 'x'\n"
+    )
     assert _state_writes(tree) == [(2, "f"), (5, "g")]
 
 

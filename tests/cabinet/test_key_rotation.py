@@ -29,10 +29,20 @@ from tests.support.cli import run_cli
 SEALED = {"notice": "PICKUP_READY", "code": "12345678"}
 
 
-def _cabinet(db: Database, bus: SerialLockBus, cab_cfg: CabinetConfig, clock: FakeClock, keys: bytes,
-             cfg: Config) -> Cabinet:
-    cab = Cabinet(db, {CAB_ID: bus}, [cab_cfg], PickupConfig(), clock, keys, cfg.kiosk.id, platform=FakePlatform(),
-                  close_poll_interval_s=0.02)
+def _cabinet(
+    db: Database, bus: SerialLockBus, cab_cfg: CabinetConfig, clock: FakeClock, keys: bytes, cfg: Config
+) -> Cabinet:
+    cab = Cabinet(
+        db,
+        {CAB_ID: bus},
+        [cab_cfg],
+        PickupConfig(),
+        clock,
+        keys,
+        cfg.kiosk.id,
+        platform=FakePlatform(),
+        close_poll_interval_s=0.02,
+    )
     cab.start()
     return cab
 
@@ -55,7 +65,8 @@ def _take(cab: Cabinet, sim, handle) -> str:
 
 
 def test_rotation_keeps_old_hashes_working_and_retires_the_key_once_unused(
-        cfg: Config, bus: SerialLockBus, sim, cab_cfg: CabinetConfig, clock: FakeClock, tmp_path: Path) -> None:
+    cfg: Config, bus: SerialLockBus, sim, cab_cfg: CabinetConfig, clock: FakeClock, tmp_path: Path
+) -> None:
     db = open_database(cfg)
     keys = open_hall_secret(cfg, db)
     k1 = keys.key_id
@@ -66,7 +77,9 @@ def test_rotation_keeps_old_hashes_working_and_retires_the_key_once_unused(
     staff.add("S0042", "张三", ["staff"], actor="test")
     staff.add_badge("S0042", "0A0B0C0D", actor="test")
     with db.transaction() as s:
-        sealed_id = outbox.enqueue(s, clock.now(), "NotifyApplicant", dict(SEALED), secret=keys, sensitive=True).id
+        sealed_id = outbox.enqueue(
+            s, clock.now(), "NotifyApplicant", dict(SEALED), secret=keys, sensitive=True
+        ).id
         assert {p.key_id for p in s.execute(select(Parcel)).scalars()} == {k1}  # stamped at insert
         assert s.execute(select(StaffBadge.key_id)).scalar_one() == k1
         tokens = [m.payload["sealed"] for m in s.execute(select(OutboxMessage)).scalars() if m.sensitive]
@@ -83,11 +96,17 @@ def test_rotation_keeps_old_hashes_working_and_retires_the_key_once_unused(
     assert f"new key {k2}" in res.out and f"kept key {k1}: 3 row(s)" in res.out
     assert f"re-sealed {n_sealed} waiting payload(s)" in res.out  # the deposits' pickup SMS and ours
     assert older_file(cfg.secret_path, k1).read_bytes() == bytes(keys)
-    assert older_file(cfg.secret_path, k1).stat().st_mode & 0o077 == 0 and cfg.secret_path.stat().st_mode & 0o077 == 0
+    assert (
+        older_file(cfg.secret_path, k1).stat().st_mode & 0o077 == 0
+        and cfg.secret_path.stat().st_mode & 0o077 == 0
+    )
     with db.transaction() as s:
         token = s.get(OutboxMessage, sealed_id).payload["sealed"]
-        assert {sealed_with(m.payload["sealed"]) for m in s.execute(select(OutboxMessage)).scalars() if m.sensitive
-                and m.payload.get("sealed")} == {k2}
+        assert {
+            sealed_with(m.payload["sealed"])
+            for m in s.execute(select(OutboxMessage)).scalars()
+            if m.sensitive and m.payload.get("sealed")
+        } == {k2}
     assert unseal(HallKeys(bytes(keys2)), token) == SEALED  # the new key alone opens it
 
     cab2 = _cabinet(db, bus, cab_cfg, clock, keys2, cfg)
@@ -121,7 +140,9 @@ def test_rotation_keeps_old_hashes_working_and_retires_the_key_once_unused(
     # The old key stays while rows hold hashes made with it ...
     now = clock.now()
     r = retire(cfg, db, keys2, now, actor="technician:T1")
-    assert r.retired == [] and r.kept == {k1: 3}  # 2 parcels' owner hashes and the badge (the seal was redone)
+    assert r.retired == [] and r.kept == {
+        k1: 3
+    }  # 2 parcels' owner hashes and the badge (the seal was redone)
     # ... and goes once they aged out (a retention job clears finished parcels' hashes; the badge is re-issued).
     with db.transaction() as s:
         s.execute(update(Parcel).where(Parcel.key_id == k1).values(owner_id_hash=None))

@@ -23,20 +23,47 @@ T0 = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 # One prose row of every kind the cabinet and the outbox raised before 0005, and the columns it must get.
 OLD_ROWS: list[tuple[str, str, bool, tuple[str | None, int | None, int | None]]] = [
-    ("board_not_answering", "board 2 (cabinet CAB-01) not answering: no answer; its doors were left as they were",
-     False, ("CAB-01", 2, None)),
-    ("board_not_answering", "the lock bus of cabinet CAB-02 not answering: port failed", False, ("CAB-02", None, None)),
-    ("item_sensors", "item sensors look wrong on board 0 (cabinet CAB-01): 3 compartments in a row", True,
-     ("CAB-01", 0, None)),
+    (
+        "board_not_answering",
+        "board 2 (cabinet CAB-01) not answering: no answer; its doors were left as they were",
+        False,
+        ("CAB-01", 2, None),
+    ),
+    (
+        "board_not_answering",
+        "the lock bus of cabinet CAB-02 not answering: port failed",
+        False,
+        ("CAB-02", None, None),
+    ),
+    (
+        "item_sensors",
+        "item sensors look wrong on board 0 (cabinet CAB-01): 3 compartments in a row",
+        True,
+        ("CAB-01", 0, None),
+    ),
     ("door_fault", "A01: OpenNotDetected: did not open", True, ("CAB-01", 0, None)),
     ("pickup_door_fault", "A01 would not open for parcel 1 (x)", True, ("CAB-01", 0, None)),
     ("item_left", "A01: parcel 1 still reads present after pickup", True, ("CAB-01", 0, None)),
     ("reconcile", "A01: unfinished deposit (flow 1, parcel 1): x", True, ("CAB-01", 0, None)),
-    ("sensor_mismatch", "A01: after the restore from backup its door is open; open it", True, ("CAB-01", 0, None)),
-    ("door_left_open", "A01: door left open during pickup (flow 1, parcel 1, by citizen) [flow 1 ended: x]", True,
-     ("CAB-01", 0, None)),
+    (
+        "sensor_mismatch",
+        "A01: after the restore from backup its door is open; open it",
+        True,
+        ("CAB-01", 0, None),
+    ),
+    (
+        "door_left_open",
+        "A01: door left open during pickup (flow 1, parcel 1, by citizen) [flow 1 ended: x]",
+        True,
+        ("CAB-01", 0, None),
+    ),
     ("reported_problem", "A01: door stuck (reported by citizen)", True, ("CAB-01", 0, None)),
-    ("sms_not_sent", "Pickup SMS for case X not sent: ... [outbox 17] [resolved: retried]", False, (None, None, 17)),
+    (
+        "sms_not_sent",
+        "Pickup SMS for case X not sent: ... [outbox 17] [resolved: retried]",
+        False,
+        (None, None, 17),
+    ),
     ("delivery_not_reported", "Delivery not reported ... [outbox 23]", False, (None, None, 23)),
     ("help_request", "kiosk K-1, screen start, topic OTHER", False, (None, None, None)),
 ]
@@ -47,11 +74,21 @@ def test_0007_converts_every_kind_of_old_row(db_url: str) -> None:
     try:
         command.upgrade(db._alembic(), "0006")
         with db.engine.begin() as c:
-            c.execute(sa.text("INSERT INTO compartments (id, cabinet_id, label, size, board, channel, state, updated_at) "
-                              "VALUES (1, 'CAB-01', 'A01', 'S', 0, 1, 'free', :t)"), {"t": T0})
+            c.execute(
+                sa.text(
+                    "INSERT INTO compartments (id, cabinet_id, label, size, board, channel, state, updated_at) "
+                    "VALUES (1, 'CAB-01', 'A01', 'S', 0, 1, 'free', :t)"
+                ),
+                {"t": T0},
+            )
             for kind, detail, on_comp, _want in OLD_ROWS:
-                c.execute(sa.text("INSERT INTO staff_tasks (kind, compartment_id, detail, created_at) "
-                                  "VALUES (:k, :c, :d, :t)"), {"k": kind, "c": 1 if on_comp else None, "d": detail, "t": T0})
+                c.execute(
+                    sa.text(
+                        "INSERT INTO staff_tasks (kind, compartment_id, detail, created_at) "
+                        "VALUES (:k, :c, :d, :t)"
+                    ),
+                    {"k": kind, "c": 1 if on_comp else None, "d": detail, "t": T0},
+                )
         command.upgrade(db._alembic(), "0007")
         with db.transaction() as s:
             rows = s.execute(select(StaffTask).order_by(StaffTask.id)).scalars()
@@ -82,7 +119,11 @@ def test_dedup_holds_whatever_the_text_says(cabinet: Cabinet, sim, db) -> None:
 def _detail_in_filters(tree: ast.AST) -> list[int]:
     lines = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("where", "filter"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("where", "filter")
+        ):
             for arg in node.args:
                 if "StaffTask.detail" in ast.unparse(arg):
                     lines.append(node.lineno)
@@ -90,8 +131,11 @@ def _detail_in_filters(tree: ast.AST) -> list[int]:
 
 
 def test_no_cabinet_query_filters_on_a_task_text() -> None:
-    found = [f"{p.relative_to(ROOT)}:{line}" for p in sorted((ROOT / "kiosk" / "cabinet").rglob("*.py"))
-             for line in _detail_in_filters(ast.parse(p.read_text(encoding="utf-8")))]
+    found = [
+        f"{p.relative_to(ROOT)}:{line}"
+        for p in sorted((ROOT / "kiosk" / "cabinet").rglob("*.py"))
+        for line in _detail_in_filters(ast.parse(p.read_text(encoding="utf-8")))
+    ]
     assert found == []
 
 

@@ -54,7 +54,9 @@ class Events:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"no {kind!r} event within {timeout_s} s; saw {[e.kind for e in self.seen]}")
+                raise AssertionError(
+                    f"no {kind!r} event within {timeout_s} s; saw {[e.kind for e in self.seen]}"
+                )
             try:
                 ev = self.q.get(timeout=left)
             except queue.Empty:

@@ -20,7 +20,13 @@ def test_commands_are_the_documented_bytes() -> None:
     assert A.SELECT_EF05.hex().upper() == "00A4020002EF05"
     assert A.SELECT_EF06.hex().upper() == "00A4020002EF06"
     assert A.read_record(A.TAG_CARD_NUMBER).hex().upper() == "00B207000B"
-    table = {0x08: "00B2080014", 0x09: "00B2090020", 0x0A: "00B20A0003", 0x0B: "00B20B0003", 0x0D: "00B20D0006"}
+    table = {
+        0x08: "00B2080014",
+        0x09: "00B2090020",
+        0x0A: "00B20A0003",
+        0x0B: "00B20B0003",
+        0x0D: "00B20D0006",
+    }
     for tag, cmd in table.items():
         assert A.read_record(tag).hex().upper() == cmd
     assert A.GET_UID.hex().upper() == "FFCA000000"
@@ -105,8 +111,11 @@ def test_full_sequence_against_the_virtual_card(faults: CardFaults) -> None:
     recs.wipe()
     assert all(not any(v) for v in raw)  # the raw bytearrays were zeroed
     assert (identity.id_number, identity.name, identity.gender) == (DEMO, "李小明", "M")
-    assert (identity.card_number, identity.card_kind, identity.birth_date) == ("D12345678", "social_security",
-                                                                                dt.date(1990, 1, 1))
+    assert (identity.card_number, identity.card_kind, identity.birth_date) == (
+        "D12345678",
+        "social_security",
+        dt.date(1990, 1, 1),
+    )
 
 
 def test_6cxx_against_a_card_with_a_short_name_field() -> None:

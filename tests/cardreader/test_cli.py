@@ -31,7 +31,9 @@ def config_with_reader(cfg_path: Path, block: str) -> Path:
 def test_card_watch_prints_masked_events(cfg) -> None:
     sim = Ga467Sim().start()
     try:
-        path = config_with_reader(Path(cfg.source), f'[[card_readers]]\nkind = "ga467"\nname = "desk"\nurl = "{sim.path}"\n')
+        path = config_with_reader(
+            Path(cfg.source), f'[[card_readers]]\nkind = "ga467"\nname = "desk"\nurl = "{sim.path}"\n'
+        )
         threading.Timer(0.5, sim.insert_demo_card).start()
         r = run_cli(path, "card", "watch", "--reader", "desk", "--seconds", "2")
         assert r.code == 0
@@ -63,8 +65,15 @@ def test_sim_vpcd_refuses_a_bad_check_digit(capsys: pytest.CaptureFixture[str]) 
 def _spawn(args: list[str]) -> subprocess.Popen[str]:
     code = f"import sys; from drivers.cardreader.sim import cli_main; sys.exit(cli_main({args!r}))"
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True, env=env, cwd=REPO)
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
 
 
 def _stop(proc: subprocess.Popen[str]) -> int:

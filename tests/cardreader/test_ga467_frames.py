@@ -63,15 +63,29 @@ def test_read_reply_layout() -> None:
 
 
 def test_identity_from_read_reply() -> None:
-    text = F.encode_text({
-        "name": "李小明", "gender": "1", "nation": "01", "birth": "19900101", "address": "演示市示例路1号",
-        "id_number": DEMO, "authority": "演示市公安局", "valid_from": "20200101", "valid_to": "20400101",
-    })
+    text = F.encode_text(
+        {
+            "name": "李小明",
+            "gender": "1",
+            "nation": "01",
+            "birth": "19900101",
+            "address": "演示市示例路1号",
+            "id_number": DEMO,
+            "authority": "演示市公安局",
+            "valid_from": "20200101",
+            "valid_to": "20400101",
+        }
+    )
     rr = F.parse_read_data(F.parse_frame(F.read_reply(text, b"W" * 1024)).data)
     i = F.identity_from_read(rr)
     rr.wipe()
     assert not any(rr.text) and not any(rr.photo)
-    assert (i.name, i.gender, i.card_kind, i.extra["valid_to"]) == ("李小明", "M", "resident_id", "2040-01-01")
+    assert (i.name, i.gender, i.card_kind, i.extra["valid_to"]) == (
+        "李小明",
+        "M",
+        "resident_id",
+        "2040-01-01",
+    )
     assert i.photo == bytearray(b"W" * 1024)  # the identity's own copy survives the reply's wipe
 
 

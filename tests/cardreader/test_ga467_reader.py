@@ -50,7 +50,12 @@ def test_identified_then_removed(sim: Ga467Sim, reader: Ga467Reader, events: Eve
     ev = events.wait_for("identified")
     i = ev.identity
     assert i is not None and ev.reader == "ga467-test" and ev.read_ms is not None
-    assert (i.card_kind, i.masked_id, i.masked_name, i.gender) == ("resident_id", "110105********1232", "李*明", "M")
+    assert (i.card_kind, i.masked_id, i.masked_name, i.gender) == (
+        "resident_id",
+        "110105********1232",
+        "李*明",
+        "M",
+    )
     assert i.extra["valid_to"] == "long-term" and i.photo is not None and len(i.photo) == 1024
     sim.remove_card()
     events.wait_for("removed")
@@ -78,7 +83,9 @@ def test_persistent_bad_checksum_is_an_error(sim: Ga467Sim, reader: Ga467Reader,
     "sw3, error",
     [(0x31, F.Ga467SamError), (0x33, F.Ga467SamError), (0x40, CardUnsupported), (0x41, CardRemoved)],
 )
-def test_sw3_errors_on_read(sim: Ga467Sim, reader: Ga467Reader, events: Events, sw3: int, error: type) -> None:
+def test_sw3_errors_on_read(
+    sim: Ga467Sim, reader: Ga467Reader, events: Events, sw3: int, error: type
+) -> None:
     wait_present(reader, events)
     sim.inject("sw3", cmd="read", sw3=sw3)
     sim.insert_demo_card()
@@ -159,7 +166,9 @@ def test_build_reader_sim_exposes_the_simulator(events: Events, caplog: pytest.L
     assert sim is not None
     try:
         assert r.simulated is True and r.name == "demo reader"  # type: ignore[attr-defined]
-        assert any("SIMULATED" in rec.getMessage() and rec.levelno == logging.WARNING for rec in caplog.records)
+        assert any(
+            "SIMULATED" in rec.getMessage() and rec.levelno == logging.WARNING for rec in caplog.records
+        )
         r.poll_interval_s = 0.02  # type: ignore[attr-defined]
         r.start(events)
         sim.insert_demo_card()
@@ -177,7 +186,9 @@ def test_build_reader_kinds() -> None:
     assert isinstance(p.part, PcscCardReader) and p.sim is None
     built = build_reader(CardReaderConfig(kind="ga467", url="/dev/ttyUSB9", name="hall-1", role="citizen"))
     g = built.part
-    assert built.sim is None and isinstance(g, Ga467Reader) and g.url == "/dev/ttyUSB9" and g.role == "citizen"  # type: ignore[attr-defined]
+    assert (
+        built.sim is None and isinstance(g, Ga467Reader) and g.url == "/dev/ttyUSB9" and g.role == "citizen"
+    )  # type: ignore[attr-defined]
 
 
 def test_watcher_survives_a_bug_in_its_loop() -> None:

@@ -56,7 +56,11 @@ def test_social_security_card_identified_then_removed(pcscd, reader, events, car
     i = ev.identity
     assert i is not None and ev.read_ms is not None and ev.read_ms < 1000
     assert (i.card_kind, i.masked_id, i.masked_name, i.card_number) == (
-        "social_security", "110105********1232", "李*明", "D12345678")
+        "social_security",
+        "110105********1232",
+        "李*明",
+        "D12345678",
+    )
     assert reader.reader_name == READER0
     card.remove()
     events.wait_for("removed")
@@ -70,15 +74,21 @@ def test_staff_badge_uid(pcscd, reader, events, cards) -> None:
 
 
 def test_t0_61xx_path(pcscd, reader, events, cards) -> None:
-    card = insert(cards, pcscd, VirtualSocialSecurityCard(
-        "张三", DEMO, faults=CardFaults(use_61xx=True, get_response_chunk=8)))
+    card = insert(
+        cards,
+        pcscd,
+        VirtualSocialSecurityCard("张三", DEMO, faults=CardFaults(use_61xx=True, get_response_chunk=8)),
+    )
     assert events.wait_for("identified").identity.masked_name == "张*"
     assert sum(a[:2] == b"\x00\xc0" for a in card.apdus) >= 8  # GET RESPONSE really was used
 
 
 def test_6cxx_path(pcscd, reader, events, cards) -> None:
-    card = insert(cards, pcscd, VirtualSocialSecurityCard(
-        "张三", DEMO, name_field_len=20, faults=CardFaults(strict_le=True)))
+    card = insert(
+        cards,
+        pcscd,
+        VirtualSocialSecurityCard("张三", DEMO, name_field_len=20, faults=CardFaults(strict_le=True)),
+    )
     assert events.wait_for("identified").identity.masked_name == "张*"
     assert bytes.fromhex("00B2090016") in card.apdus  # repeated with the Le from 6C16
 

@@ -55,12 +55,19 @@ def test_pcsc_never_logs_or_reprs_the_number(pcscd: PrivatePcscd, caplog: pytest
     outcomes = []
     try:
         r.start(events)
-        for faults in (CardFaults(), CardFaults(remove_after_apdus=5), CardFaults(sw_for={"00B20D": b"\x6a\x83"})):
+        for faults in (
+            CardFaults(),
+            CardFaults(remove_after_apdus=5),
+            CardFaults(sw_for={"00B20D": b"\x6a\x83"}),
+        ):
             card = VirtualSocialSecurityCard(NAME, NUMBER, faults=faults)
             card.insert(pcscd.port)
             events.wait_for("inserted")
-            outcomes.append(events.wait_for("identified" if not faults.sw_for and faults.remove_after_apdus is None
-                                            else "error"))
+            outcomes.append(
+                events.wait_for(
+                    "identified" if not faults.sw_for and faults.remove_after_apdus is None else "error"
+                )
+            )
             texts = [repr(card)]
             card.remove()
             wait_card_state(READER0, present=False)

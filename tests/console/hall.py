@@ -43,13 +43,23 @@ def id_number(seq: int) -> str:
     return first17 + check_digit(first17)
 
 
-def console_config(tmp: Path, db_url: str, *, kiosk_id: str = "HALL-PC-01", console: dict[str, Any] | None = None,
-                   init: bool = True) -> Path:
+def console_config(
+    tmp: Path,
+    db_url: str,
+    *,
+    kiosk_id: str = "HALL-PC-01",
+    console: dict[str, Any] | None = None,
+    init: bool = True,
+) -> Path:
     """A hall PC's kiosk.toml (tests.support.config); ``console``: more [console] keys; ``init``: also `kiosk db
     init` it (False for a config that is meant to be refused)."""
-    p = write_config(tmp, kiosk={"id": kiosk_id, "hall": "测试政务服务中心", "hall_en": "Test Service Centre"},
-                     storage={"url": db_url}, platform={"endpoint": "sim"},
-                     console={"status_interval_s": 1, "max_failed_logins": 3, **(console or {})})
+    p = write_config(
+        tmp,
+        kiosk={"id": kiosk_id, "hall": "测试政务服务中心", "hall_en": "Test Service Centre"},
+        storage={"url": db_url},
+        platform={"endpoint": "sim"},
+        console={"status_interval_s": 1, "max_failed_logins": 3, **(console or {})},
+    )
     if init:
         init_kiosk(p)
     return p
@@ -78,15 +88,31 @@ class Hall:
 
 def cabinet_config() -> CabinetConfig:
     sizes = "SSMMLLMM"
-    comps = [{"label": f"A{i + 1:02d}", "size": sz, "board": 0, "channel": i + 1} for i, sz in enumerate(sizes)]
-    return CabinetConfig.model_validate({
-        "id": CAB_ID, "bus": "sim", "family": "kerong-cu", "boards": [0], "reply_timeout_s": 0.3,
-        "open_timeout_s": 0.4, "retries": 1, "close_timeout_s": 30, "compartments": comps})
+    comps = [
+        {"label": f"A{i + 1:02d}", "size": sz, "board": 0, "channel": i + 1} for i, sz in enumerate(sizes)
+    ]
+    return CabinetConfig.model_validate(
+        {
+            "id": CAB_ID,
+            "bus": "sim",
+            "family": "kerong-cu",
+            "boards": [0],
+            "reply_timeout_s": 0.3,
+            "open_timeout_s": 0.4,
+            "retries": 1,
+            "close_timeout_s": 30,
+            "compartments": comps,
+        }
+    )
 
 
 def deposit(cab: Cabinet, sim: SimLockBoard, case: str, seq: int, name: str) -> None:
-    h = cab.start_deposit(case, actor="staff:ADMIN1", size="S",
-                          applicant=Identity(id_number=id_number(seq), name=name, card_kind="resident_id"))
+    h = cab.start_deposit(
+        case,
+        actor="staff:ADMIN1",
+        size="S",
+        applicant=Identity(id_number=id_number(seq), name=name, card_kind="resident_id"),
+    )
     ch = int(h.label[1:])
     sim.put_item(0, ch)
     sim.close_door(0, ch)
@@ -98,13 +124,20 @@ def seed(db: Database, secret: bytes) -> tuple[Cabinet, SimLockBoard]:
     """Staff, and a cabinet: one overdue parcel, one ready, one disabled door, one faulty door, tasks."""
     directory = StaffDirectory(db, secret, SystemClock(), max_failures=3, lockout_s=900)
     for sid, roles in USERS.items():
-        directory.add(sid, {"ADMIN1": "王大明", "STAFF1": "李小红", "TECH1": "赵工", "LOCKME": "孙悟空"}[sid], roles,
-                      actor="test", password=PASSWORD)
+        directory.add(
+            sid,
+            {"ADMIN1": "王大明", "STAFF1": "李小红", "TECH1": "赵工", "LOCKME": "孙悟空"}[sid],
+            roles,
+            actor="test",
+            password=PASSWORD,
+        )
     cfg = cabinet_config()
     sim = SimLockBoard.from_config(cfg)
     bus = SerialLockBus(sim.serve_pty(), BusSettings.from_config(cfg))
     clock = FakeClock(start=dt.datetime.now(dt.UTC) - dt.timedelta(days=10))
-    cab = Cabinet(db, {CAB_ID: bus}, [cfg], PickupConfig(), clock, secret, "HALL-PC-01", close_poll_interval_s=0.02)
+    cab = Cabinet(
+        db, {CAB_ID: bus}, [cfg], PickupConfig(), clock, secret, "HALL-PC-01", close_poll_interval_s=0.02
+    )
     cab.start()
     deposit(cab, sim, "LS202600000001", 1, "张三丰")  # expires 7 days after, 3 days ago: overdue
     clock.advance(10 * 86400 - 60)
@@ -118,11 +151,19 @@ def seed(db: Database, secret: bytes) -> tuple[Cabinet, SimLockBoard]:
     return cab, sim
 
 
-def start_console(cfg_path: Path, *args: str, timeout_s: float = 60) -> tuple[subprocess.Popen[str], str, list[str]]:
+def start_console(
+    cfg_path: Path, *args: str, timeout_s: float = 60
+) -> tuple[subprocess.Popen[str], str, list[str]]:
     """``kiosk console --port 0`` as its own process; returns it, its address and the lines it printed."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "hallkiosk.cli", "-c", str(cfg_path), "console", "--port", "0",
-                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hallkiosk.cli", "-c", str(cfg_path), "console", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     lines: list[str] = []
     deadline = time.monotonic() + timeout_s
     assert proc.stdout is not None

@@ -59,8 +59,10 @@ def test_a_technician_may_not_lift_it(hall: Hall, page: Any) -> None:
     assert wrong_codes(hall, 4) > 0
     login(page, hall, "TECH1")
     csrf = page.locator("form[action='/logout'] input[name=csrf]").get_attribute("value")
-    status = page.evaluate("""async ([url, csrf]) => {
+    status = page.evaluate(
+        """async ([url, csrf]) => {
         const body = new URLSearchParams({csrf: csrf, confirm: "yes"});
         return (await fetch(url, {method: "POST", body: body})).status; }""",
-                           [f"{hall.url}/parcels/codes/lift", csrf])
+        [f"{hall.url}/parcels/codes/lift", csrf],
+    )
     assert status == 403 and wait_now(hall) > 0

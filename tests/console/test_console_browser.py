@@ -39,7 +39,10 @@ def test_sign_in_cookies_and_headers(hall: Hall, page: Any, context: Any) -> Non
     assert "/login" in page.url  # nothing without a session
     resp = page.request.get(hall.url + "/login")
     h = resp.headers
-    assert "frame-ancestors 'none'" in h["content-security-policy"] and "script-src 'self'" in h["content-security-policy"]
+    assert (
+        "frame-ancestors 'none'" in h["content-security-policy"]
+        and "script-src 'self'" in h["content-security-policy"]
+    )
     assert h["x-frame-options"] == "DENY" and h["x-content-type-options"] == "nosniff"
     assert h["cache-control"] == "no-store"
     login(page, hall, "ADMIN1")
@@ -84,7 +87,9 @@ def test_task_appears_live_and_is_resolved_with_a_note(hall: Hall, page: Any) ->
         latencies.append((page.evaluate(f"window.seenAt['task-{task_id}']") - t0) / 1000)
     latencies.sort()
     p50, p95 = latencies[len(latencies) // 2], latencies[-1]
-    print(f"\ncommit -> row on the open page ({hall.backend}): p50 {p50 * 1000:.0f} ms, max {p95 * 1000:.0f} ms")
+    print(
+        f"\ncommit -> row on the open page ({hall.backend}): p50 {p50 * 1000:.0f} ms, max {p95 * 1000:.0f} ms"
+    )
     assert p95 <= 2.0
     row = page.locator(f"#task-{task_id}")
     assert "门打不开" in row.inner_text()
@@ -98,8 +103,14 @@ def test_task_appears_live_and_is_resolved_with_a_note(hall: Hall, page: Any) ->
 
 
 def test_a_help_request_shows_a_badge_and_chimes_on_any_page(hall: Hall, page: Any) -> None:
-    help_at = HelpService(hall.db, SystemClock(), kiosk_id="LOBBY-02", hall_hotline="0571-12345678",
-                          hours=StaffedHours.parse("00:00-23:59"), platform=None)
+    help_at = HelpService(
+        hall.db,
+        SystemClock(),
+        kiosk_id="LOBBY-02",
+        hall_hotline="0571-12345678",
+        hours=StaffedHours.parse("00:00-23:59"),
+        platform=None,
+    )
     login(page, hall, "STAFF1")
     page.goto(hall.url + "/parcels")  # not the task page: the badge and the chime follow staff everywhere
     page.wait_for_selector("#live.on", state="attached")
@@ -144,8 +155,11 @@ def until(page: Any, js: str, timeout_s: float = 5.0) -> None:
 
 def open_help_ids(hall: Hall) -> list[int]:
     with hall.db.transaction() as s:
-        return list(s.execute(select(StaffTask.id).where(StaffTask.kind == "help_request",
-                                                         StaffTask.resolved_at.is_(None))).scalars())
+        return list(
+            s.execute(
+                select(StaffTask.id).where(StaffTask.kind == "help_request", StaffTask.resolved_at.is_(None))
+            ).scalars()
+        )
 
 
 def test_a_role_without_the_right_is_refused(hall: Hall, page: Any) -> None:
@@ -157,13 +171,17 @@ def test_a_role_without_the_right_is_refused(hall: Hall, page: Any) -> None:
     assert page.locator("nav a[href='/parcels']").count() == 0
     # ... and the action itself refused, even with the technician's own valid CSRF token.
     csrf = page.locator("form[action='/logout'] input[name=csrf]").get_attribute("value")
-    status = page.evaluate("""async ([url, csrf]) => {
+    status = page.evaluate(
+        """async ([url, csrf]) => {
         const body = new URLSearchParams({csrf: csrf, note: "x"});
         return (await fetch(url, {method: "POST", body: body})).status; }""",
-                           [f"{hall.url}/tasks/{task_id}/resolve", csrf])
+        [f"{hall.url}/tasks/{task_id}/resolve", csrf],
+    )
     assert status == 403
     assert task_id in open_task_ids(hall)
-    assert any(r.actor == "staff:TECH1" and r.action == "console.refused" for r in audit_actions(hall, "console."))
+    assert any(
+        r.actor == "staff:TECH1" and r.action == "console.refused" for r in audit_actions(hall, "console.")
+    )
     page.goto(hall.url + "/parcels")
     assert page.inner_text("#error-message") == "您的角色不能执行此操作。"
 
@@ -172,9 +190,11 @@ class _Forger(BaseHTTPRequestHandler):
     target = ""
 
     def do_GET(self) -> None:
-        body = (f'<html><body><form id="f" method="post" action="{self.target}">'
-                '<input name="note" value="forged"><input name="csrf" value="guessed-token"></form>'
-                '<script>document.getElementById("f").submit()</script></body></html>').encode()
+        body = (
+            f'<html><body><form id="f" method="post" action="{self.target}">'
+            '<input name="note" value="forged"><input name="csrf" value="guessed-token"></form>'
+            '<script>document.getElementById("f").submit()</script></body></html>'
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")
         self.send_header("Content-Length", str(len(body)))
@@ -205,7 +225,9 @@ def test_a_forged_form_from_another_site_fails_csrf(hall: Hall, page: Any) -> No
 def test_cabinets_grid_shows_each_state(hall: Hall, page: Any) -> None:
     login(page, hall, "TECH1")
     page.goto(hall.url + "/cabinets")
-    states = {c.get_attribute("data-label"): c.get_attribute("data-state") for c in page.locator(".cell").all()}
+    states = {
+        c.get_attribute("data-label"): c.get_attribute("data-state") for c in page.locator(".cell").all()
+    }
     assert states["A01"] == "overdue" and states["A02"] == "occupied" and states["A07"] == "disabled"
     assert states["A08"] == "faulty" and states["A04"] == "free"
     assert "张*丰" in page.inner_text("[data-label=A01]") and "张三丰" not in page.content()
@@ -254,12 +276,23 @@ def test_screenshots_of_every_page_in_both_languages(hall: Hall, browser: Any) -
     from kiosk.platform_models import DeviceHealth
 
     for kid, devices, reachable, screen in (
-            ("LOBBY-01", [DeviceHealth("lockboards", "OK"), DeviceHealth("printer", "OK")], True, "start"),
-            ("STATION-02", [DeviceHealth("lockboards", "OK"), DeviceHealth("printer", "DEGRADED", "paper low")],
-             False, "pickup")):
-        StatusWriter(hall.db).report(StatusReport(kid, "测试政务服务中心", "0.9.0", screen, devices, reachable, 30))
+        ("LOBBY-01", [DeviceHealth("lockboards", "OK"), DeviceHealth("printer", "OK")], True, "start"),
+        (
+            "STATION-02",
+            [DeviceHealth("lockboards", "OK"), DeviceHealth("printer", "DEGRADED", "paper low")],
+            False,
+            "pickup",
+        ),
+    ):
+        StatusWriter(hall.db).report(
+            StatusReport(kid, "测试政务服务中心", "0.9.0", screen, devices, reachable, 30)
+        )
     raise_task(hall, "取件人说柜门没有打开")
-    out = REPO / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") else REPO / "artifacts" / "console"
+    out = (
+        REPO / "docs" / "screenshots"
+        if os.environ.get("UPDATE_SCREENSHOTS")
+        else REPO / "artifacts" / "console"
+    )
     out.mkdir(parents=True, exist_ok=True)
     for lang in ("zh", "en"):
         ctx = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -269,8 +302,12 @@ def test_screenshots_of_every_page_in_both_languages(hall: Hall, browser: Any) -
             page.screenshot(path=str(out / f"console-login-{lang}.png"))
             login(page, hall, "ADMIN1")
             for name in PAGES[1:]:
-                path = {"overdue": "/parcels/overdue", "parcels": "/parcels?q=LS2026", "compartment": "/cabinets/A02",
-                        "platform": "/platform?kiosk=HALL-PC-01"}.get(name, f"/{name}")
+                path = {
+                    "overdue": "/parcels/overdue",
+                    "parcels": "/parcels?q=LS2026",
+                    "compartment": "/cabinets/A02",
+                    "platform": "/platform?kiosk=HALL-PC-01",
+                }.get(name, f"/{name}")
                 page.goto(hall.url + path)
                 if name == "audit":
                     page.click("#verify-start")
@@ -279,7 +316,9 @@ def test_screenshots_of_every_page_in_both_languages(hall: Hall, browser: Any) -
                 page.screenshot(path=str(out / f"console-{name}-{lang}.png"))
         finally:
             ctx.close()
-    assert all((out / f"console-{n}-{lang}.png").stat().st_size > 10_000 for n in PAGES for lang in ("zh", "en"))
+    assert all(
+        (out / f"console-{n}-{lang}.png").stat().st_size > 10_000 for n in PAGES for lang in ("zh", "en")
+    )
 
 
 def test_a_compartment_history(hall: Hall, page: Any) -> None:
@@ -307,8 +346,16 @@ def test_every_page_fits_a_10_inch_tablet(hall: Hall, browser: Any, size: tuple[
     try:
         page = ctx.new_page()
         login(page, hall, "ADMIN1")
-        for path in ("/kiosks", "/cabinets", "/cabinets/A01", "/cabinets/A02", "/tasks", "/parcels?q=LS",
-                     "/platform?kiosk=HALL-PC-01", "/audit"):
+        for path in (
+            "/kiosks",
+            "/cabinets",
+            "/cabinets/A01",
+            "/cabinets/A02",
+            "/tasks",
+            "/parcels?q=LS",
+            "/platform?kiosk=HALL-PC-01",
+            "/audit",
+        ):
             page.goto(hall.url + path)
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{path} scrolls sideways by {overflow} px at {size}"

@@ -26,8 +26,14 @@ from tests.console.hall import REPO, console_config, start_console
 
 
 def kiosk(cfg: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hallkiosk.cli", "-c", str(cfg), *args], input=stdin, text=True,
-                          capture_output=True, cwd=REPO, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "hallkiosk.cli", "-c", str(cfg), *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        cwd=REPO,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -36,21 +42,60 @@ def cfg(tmp_path: Path) -> Path:
 
 
 def test_user_commands(cfg: Path) -> None:
-    r = kiosk(cfg, "console", "user", "add", "S0042", "--name", "欧阳晓峰", "--role", "staff", "--role", "technician",
-              "--password-stdin", stdin="long-enough-pw\n")
+    r = kiosk(
+        cfg,
+        "console",
+        "user",
+        "add",
+        "S0042",
+        "--name",
+        "欧阳晓峰",
+        "--role",
+        "staff",
+        "--role",
+        "technician",
+        "--password-stdin",
+        stdin="long-enough-pw\n",
+    )
     assert r.returncode == 0 and "欧**峰" in r.stdout and "欧阳晓峰" not in r.stdout, r.stderr
     r = kiosk(cfg, "console", "user", "add", "S0042", "--name", "x", "--role", "staff", "--no-password")
-    assert r.returncode == 2 and r.stderr.startswith("error: staff id 'S0042' is already") and "Traceback" not in r.stderr
-    r = kiosk(cfg, "console", "user", "add", "S2", "--name", "x", "--role", "staff", "--password-stdin", stdin="short\n")
+    assert (
+        r.returncode == 2
+        and r.stderr.startswith("error: staff id 'S0042' is already")
+        and "Traceback" not in r.stderr
+    )
+    r = kiosk(
+        cfg,
+        "console",
+        "user",
+        "add",
+        "S2",
+        "--name",
+        "x",
+        "--role",
+        "staff",
+        "--password-stdin",
+        stdin="short\n",
+    )
     assert r.returncode == 2 and "at least 10 characters" in r.stderr
     r = kiosk(cfg, "console", "user", "badge", "S0042", "0a0b0c0d")
     assert r.returncode == 0 and "****0C0D" in r.stdout
     r = kiosk(cfg, "console", "user", "badge", "S0042", "not-a-uid")
     assert r.returncode == 2 and "hexadecimal" in r.stderr
-    assert kiosk(cfg, "console", "user", "passwd", "S0042", "--password-stdin", stdin="another-long-pw\n").returncode == 0
+    assert (
+        kiosk(
+            cfg, "console", "user", "passwd", "S0042", "--password-stdin", stdin="another-long-pw\n"
+        ).returncode
+        == 0
+    )
     assert kiosk(cfg, "console", "user", "disable", "S0042").returncode == 0
     r = kiosk(cfg, "console", "user", "list")
-    assert "S0042" in r.stdout and "disabled" in r.stdout and "****0C0D" in r.stdout and "0A0B0C0D" not in r.stdout
+    assert (
+        "S0042" in r.stdout
+        and "disabled" in r.stdout
+        and "****0C0D" in r.stdout
+        and "0A0B0C0D" not in r.stdout
+    )
     assert kiosk(cfg, "console", "user", "enable", "S0042").returncode == 0
     r = kiosk(cfg, "console", "user", "passwd", "NOBODY", "--password-stdin", stdin="another-long-pw\n")
     assert r.returncode == 2 and "no staff member 'NOBODY'" in r.stderr
@@ -58,8 +103,10 @@ def test_user_commands(cfg: Path) -> None:
 
 def test_demo_account_only_on_the_simulators(tmp_path: Path, cfg: Path, browser: Any) -> None:
     real = console_config(tmp_path / "real", f"sqlite:///{tmp_path / 'real.db'}")
-    real.write_text(real.read_text(encoding="utf-8").replace('endpoint = "sim"', 'endpoint = "https://10.1.2.3/ws"'),
-                    encoding="utf-8")
+    real.write_text(
+        real.read_text(encoding="utf-8").replace('endpoint = "sim"', 'endpoint = "https://10.1.2.3/ws"'),
+        encoding="utf-8",
+    )
     r = kiosk(real, "console", "--demo", "--port", "0")
     assert r.returncode == 3 and "only on the built-in simulators" in r.stderr
     proc, url, lines = start_console(cfg, "--demo")
@@ -86,15 +133,26 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hall console test")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
     c, k = tmp / "console.pem", tmp / "console.key"
     c.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    k.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()))
+    k.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     k.chmod(0o600)
     return c, k
 
@@ -102,10 +160,22 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
 @pytest.mark.slow
 def test_https_with_a_configured_certificate(tmp_path: Path, browser: Any) -> None:
     cert, key = _self_signed(tmp_path)
-    cfg = console_config(tmp_path / "tls", f"sqlite:///{tmp_path / 'h.db'}",
-                         console={"tls_cert": cert, "tls_key": key})
-    r = kiosk(cfg, "console", "user", "add", "A1", "--name", "王五", "--role", "hall_admin", "--password-stdin",
-              stdin="long-enough-pw\n")
+    cfg = console_config(
+        tmp_path / "tls", f"sqlite:///{tmp_path / 'h.db'}", console={"tls_cert": cert, "tls_key": key}
+    )
+    r = kiosk(
+        cfg,
+        "console",
+        "user",
+        "add",
+        "A1",
+        "--name",
+        "王五",
+        "--role",
+        "hall_admin",
+        "--password-stdin",
+        stdin="long-enough-pw\n",
+    )
     assert r.returncode == 0, r.stderr
     proc, url, lines = start_console(cfg)
     ctx = browser.new_context(ignore_https_errors=True)
@@ -142,7 +212,11 @@ def test_every_text_in_both_languages_and_every_permission_names_real_roles() ->
     templates = Path(__file__).resolve().parents[2] / "hallkiosk" / "console" / "templates"
     used = {m for f in templates.glob("*.html") for m in re.findall(r"t\('([a-z_.]+)'", f.read_text("utf-8"))}
     # Dynamic keys ('cab.' ~ state, 'role.' ~ role) are built from these tables:
-    used = {k for k in used if not k.endswith(".")} | {f"cab.{s}" for s in GRID_STATES} | {f"role.{r}" for r in ROLES}
+    used = (
+        {k for k in used if not k.endswith(".")}
+        | {f"cab.{s}" for s in GRID_STATES}
+        | {f"role.{r}" for r in ROLES}
+    )
     assert used - set(TEXTS) == set()
 
 
@@ -151,8 +225,19 @@ def test_every_parcel_kind_and_state_has_words_in_both_languages() -> None:
     from kiosk.cabinet import states as S
 
     kinds = (S.RESULT, S.DROPOFF)
-    states = (S.DEPOSITING, S.READY, S.PICKING, S.PICKED_UP, S.RETURNED, S.DROPPING, S.DROPPED_OFF, S.COLLECTING,
-              S.COLLECTED, S.ATTENTION, S.CANCELLED)  # every parcel state of kiosk.cabinet.states
+    states = (
+        S.DEPOSITING,
+        S.READY,
+        S.PICKING,
+        S.PICKED_UP,
+        S.RETURNED,
+        S.DROPPING,
+        S.DROPPED_OFF,
+        S.COLLECTING,
+        S.COLLECTED,
+        S.ATTENTION,
+        S.CANCELLED,
+    )  # every parcel state of kiosk.cabinet.states
     assert [s for s in states if f"pstate.{s}" not in TEXTS] == []
     assert parcel_state(S.RESULT, S.READY, "zh") == "办理结果 · 待领取"
     assert parcel_state(S.RESULT, S.READY, "en") == "Result · ready for its owner"

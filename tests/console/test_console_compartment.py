@@ -52,9 +52,12 @@ def test_disable_from_the_console_and_the_kiosk_refuses_that_compartment(hall: H
     page.locator("form.service button").click()
     assert page.url.endswith(f"/cabinets/{LARGE[0]}") and state_of(hall, LARGE[0]) == S.FREE
     csrf = page.locator("form.service input[name=csrf]").get_attribute("value")
-    status = page.evaluate("""async ([url, csrf]) => {
+    status = page.evaluate(
+        """async ([url, csrf]) => {
         const r = await fetch(url, {method: "POST", body: new URLSearchParams({csrf: csrf, reason: "x"})});
-        return r.url; }""", [f"{hall.url}/cabinets/{LARGE[0]}/disable", csrf])
+        return r.url; }""",
+        [f"{hall.url}/cabinets/{LARGE[0]}/disable", csrf],
+    )
     assert status.endswith("error=confirm") and state_of(hall, LARGE[0]) == S.FREE
 
     for label in LARGE:
@@ -89,10 +92,12 @@ def test_staff_without_the_technician_role_cannot_disable(hall: Hall, page: Any)
     page.goto(f"{hall.url}/cabinets/A03")
     assert page.locator("form.service").count() == 0  # nothing offered ...
     csrf = page.locator("form[action='/logout'] input[name=csrf]").get_attribute("value")
-    status = page.evaluate("""async ([url, csrf]) => {
+    status = page.evaluate(
+        """async ([url, csrf]) => {
         const body = new URLSearchParams({csrf: csrf, reason: "x", confirm: "yes"});
         return (await fetch(url, {method: "POST", body: body})).status; }""",
-                           [f"{hall.url}/cabinets/A03/disable", csrf])
+        [f"{hall.url}/cabinets/A03/disable", csrf],
+    )
     assert status == 403  # ... and refused with the member's own valid token
     assert state_of(hall, "A03") != S.DISABLED
     with hall.db.transaction() as s:
@@ -107,9 +112,18 @@ def test_a_hall_of_many_cabinets_shows_one_grid_at_a_time(hall: Hall, page: Any)
     with hall.db.transaction() as s:
         for n in range(2, 7):
             for ch in range(1, 5):
-                s.add(Compartment(cabinet_id=f"CAB-{n:02d}", label=f"B{n}{ch:02d}", size="M", board=0, channel=ch,
-                                  state=S.FAULTY if (n, ch) == (4, 2) else S.FREE,
-                                  fault_reason="bench" if (n, ch) == (4, 2) else None, updated_at=now))
+                s.add(
+                    Compartment(
+                        cabinet_id=f"CAB-{n:02d}",
+                        label=f"B{n}{ch:02d}",
+                        size="M",
+                        board=0,
+                        channel=ch,
+                        state=S.FAULTY if (n, ch) == (4, 2) else S.FREE,
+                        fault_reason="bench" if (n, ch) == (4, 2) else None,
+                        updated_at=now,
+                    )
+                )
         audit.append(s, now, "kiosk", "cabinet.synced", "CAB-02..CAB-06")  # what makes open pages re-fetch
     login(page, hall, "TECH1")
     page.goto(f"{hall.url}/cabinets")

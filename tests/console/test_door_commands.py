@@ -34,14 +34,18 @@ def kiosk(db: Database, clock: FakeClock, secret: bytes) -> Iterator[tuple[Cabin
     bus = SerialLockBus(sim.serve_pty(), BusSettings.from_config(cfg))
     cab = Cabinet(db, {CAB_ID: bus}, [cfg], PickupConfig(), clock, secret, KIOSK, close_poll_interval_s=0.02)
     cab.start()
-    with db.transaction() as s:  # what cabinet_owners.claim writes when this kiosk starts on the hall database
+    with (
+        db.transaction() as s
+    ):  # what cabinet_owners.claim writes when this kiosk starts on the hall database
         s.add(KeyValue(key=owner_key(CAB_ID), value=json.dumps({"kiosk": KIOSK})))
     deposit(cab, sim, "LS202600000101", 1, "张三丰")
     yield cab, sim
     sim.stop()
 
 
-def issue(db: Database, clock: FakeClock, label: str, kind: str = dc.TAKE_BACK, **kw: object) -> dc.CommandView:
+def issue(
+    db: Database, clock: FakeClock, label: str, kind: str = dc.TAKE_BACK, **kw: object
+) -> dc.CommandView:
     with db.transaction() as s:
         return dc.issue(s, clock.now(), label=label, kind=kind, reason="overdue", requester="STAFF1", **kw)  # type: ignore[arg-type]
 
@@ -50,11 +54,13 @@ def stored_label(db: Database) -> str:
     with db.transaction() as s:
         p = s.execute(select(Parcel).where(Parcel.case_number == "LS202600000101")).scalar_one()
         from kiosk.storage.models import Compartment
+
         return s.get(Compartment, p.compartment_id).label  # type: ignore[union-attr]
 
 
-def test_take_back_waits_for_a_confirmation_then_opens_the_door(db: Database, clock: FakeClock,
-                                                                kiosk: tuple[Cabinet, SimLockBoard]) -> None:
+def test_take_back_waits_for_a_confirmation_then_opens_the_door(
+    db: Database, clock: FakeClock, kiosk: tuple[Cabinet, SimLockBoard]
+) -> None:
     cab, sim = kiosk
     label = stored_label(db)
     ch = int(label[1:])
@@ -75,18 +81,26 @@ def test_take_back_waits_for_a_confirmation_then_opens_the_door(db: Database, cl
     flows = cab.wait_closed(ran.flow_id, 5)
     with db.transaction() as s:
         p = s.execute(select(Parcel).where(Parcel.case_number == "LS202600000101")).scalar_one()
-        actions = [(r.actor, r.action) for r in s.execute(select(AuditRecord).where(
-            AuditRecord.action.like("door_command.%")).order_by(AuditRecord.seq)).scalars()]
+        actions = [
+            (r.actor, r.action)
+            for r in s.execute(
+                select(AuditRecord).where(AuditRecord.action.like("door_command.%")).order_by(AuditRecord.seq)
+            ).scalars()
+        ]
     assert p.state != "ready", flows
-    assert actions == [("staff:STAFF1", "door_command.issued"), ("staff:ADMIN1", "door_command.confirmed"),
-                       ("staff:ADMIN1", "door_command.done")]
+    assert actions == [
+        ("staff:STAFF1", "door_command.issued"),
+        ("staff:ADMIN1", "door_command.confirmed"),
+        ("staff:ADMIN1", "door_command.done"),
+    ]
     assert link.poll() == []
     with pytest.raises(dc.CommandRefused):  # run once only
         link.confirm(cmd.id, "ADMIN1")
 
 
-def test_duplicate_stale_and_foreign_commands_are_refused(db: Database, clock: FakeClock,
-                                                         kiosk: tuple[Cabinet, SimLockBoard]) -> None:
+def test_duplicate_stale_and_foreign_commands_are_refused(
+    db: Database, clock: FakeClock, kiosk: tuple[Cabinet, SimLockBoard]
+) -> None:
     cab, sim = kiosk
     label = stored_label(db)
     cmd = issue(db, clock, label, ttl=dt.timedelta(minutes=5))
@@ -109,8 +123,9 @@ def test_duplicate_stale_and_foreign_commands_are_refused(db: Database, clock: F
     assert link.poll()[0].id == again.id
 
 
-def test_inspection_opens_an_empty_door_and_a_jammed_one_fails(db: Database, clock: FakeClock,
-                                                              kiosk: tuple[Cabinet, SimLockBoard]) -> None:
+def test_inspection_opens_an_empty_door_and_a_jammed_one_fails(
+    db: Database, clock: FakeClock, kiosk: tuple[Cabinet, SimLockBoard]
+) -> None:
     cab, sim = kiosk
     link = ConsoleLink(db, cab, KIOSK, clock)
     ok = link.confirm(issue(db, clock, "A08", dc.INSPECT).id, "TECH1")
@@ -123,8 +138,9 @@ def test_inspection_opens_an_empty_door_and_a_jammed_one_fails(db: Database, clo
     assert not sim.is_open(0, 7)
 
 
-def test_sensor_readings_are_stored_while_idle_and_yield_to_an_open_door(db: Database, clock: FakeClock,
-                                                                         kiosk: tuple[Cabinet, SimLockBoard]) -> None:
+def test_sensor_readings_are_stored_while_idle_and_yield_to_an_open_door(
+    db: Database, clock: FakeClock, kiosk: tuple[Cabinet, SimLockBoard]
+) -> None:
     from kiosk import sensor_readings
 
     cab, sim = kiosk
@@ -135,7 +151,9 @@ def test_sensor_readings_are_stored_while_idle_and_yield_to_an_open_door(db: Dat
         got = sensor_readings.latest(s)
     assert (got[label].door_closed, got[label].item_present) == (True, True)
     assert (got["A08"].door_closed, got["A08"].item_present) == (True, False) and got["A08"].age_s < 60
-    h = cab.start_collect(next(v.id for v in cab.collectable(include_ready=True) if v.label == label), actor="t")
+    h = cab.start_collect(
+        next(v.id for v in cab.collectable(include_ready=True) if v.label == label), actor="t"
+    )
     assert not link.read_sensors()  # a door is open for a flow: the bus is its own until it shuts
     sim.take_item(0, int(label[1:]))
     sim.close_door(0, int(label[1:]))

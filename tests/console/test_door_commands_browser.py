@@ -75,10 +75,18 @@ def test_take_back_waits_for_the_kiosk_then_runs(hall: Hall, page: Any) -> None:
         link.stop()
     with hall.db.transaction() as s:
         from kiosk.storage.models import AuditRecord
-        actions = [(r.actor, r.action) for r in s.execute(select(AuditRecord).where(
-            AuditRecord.action.like("door_command.%")).order_by(AuditRecord.seq)).scalars()]
-    assert actions == [("staff:STAFF1", "door_command.issued"), ("staff:ADMIN1", "door_command.confirmed"),
-                       ("staff:ADMIN1", "door_command.done")]
+
+        actions = [
+            (r.actor, r.action)
+            for r in s.execute(
+                select(AuditRecord).where(AuditRecord.action.like("door_command.%")).order_by(AuditRecord.seq)
+            ).scalars()
+        ]
+    assert actions == [
+        ("staff:STAFF1", "door_command.issued"),
+        ("staff:ADMIN1", "door_command.confirmed"),
+        ("staff:ADMIN1", "door_command.done"),
+    ]
 
 
 def test_a_technician_may_not_take_back_but_may_inspect(hall: Hall, page: Any) -> None:
@@ -88,9 +96,12 @@ def test_a_technician_may_not_take_back_but_may_inspect(hall: Hall, page: Any) -
     kinds = page.locator("#command-form select[name=kind] option").evaluate_all("os => os.map(o => o.value)")
     assert kinds == ["inspect"]
     csrf = page.locator("form[action='/logout'] input[name=csrf]").get_attribute("value")
-    status = page.evaluate("""async ([url, csrf]) => {
+    status = page.evaluate(
+        """async ([url, csrf]) => {
         const body = new URLSearchParams({csrf: csrf, kind: "take_back", reason: "overdue", confirm: "yes"});
-        return (await fetch(url, {method: "POST", body: body})).status; }""", [f"{hall.url}/cabinets/A01/command", csrf])
+        return (await fetch(url, {method: "POST", body: body})).status; }""",
+        [f"{hall.url}/cabinets/A01/command", csrf],
+    )
     assert status == 403
     send(page, hall, "A01", "inspect", "sensor_check")
     row = page.locator("#commands tr[data-command]").first

@@ -27,7 +27,9 @@ pytestmark = pytest.mark.slow
 
 
 def kiosk_config(tmp: Path, db_url: str, kiosk_id: str, letter: str) -> Path:
-    comps = ", ".join(f'{{ label = "{letter}0{i}", size = "M", board = 0, channel = {i} }}' for i in range(1, 5))
+    comps = ", ".join(
+        f'{{ label = "{letter}0{i}", size = "M", board = 0, channel = {i} }}' for i in range(1, 5)
+    )
     extra = f"""
 [[cabinets]]
 id = "CAB-{letter}"
@@ -48,9 +50,14 @@ kind = "sim"
 
 
 def start_kiosk(cfg: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.console.kiosk_proc", str(cfg)], cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.console.kiosk_proc", str(cfg)],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert proc.stdout is not None
     seen: list[str] = []
     for line in proc.stdout:  # log lines (SIMULATED HARDWARE ...) come first
@@ -63,16 +70,21 @@ def start_kiosk(cfg: Path) -> subprocess.Popen[str]:
 
 
 @pytest.mark.postgres
-def test_two_kiosk_processes_on_postgresql(pg_url: str, tmp_path: Path, browser: Any,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_kiosk_processes_on_postgresql(
+    pg_url: str, tmp_path: Path, browser: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # One hall secret for the console and both kiosks (kiosk.hall_secret refuses another one on this database).
     monkeypatch.setenv("KIOSK_SECRET_FILE", str(tmp_path / "hall-secret.key"))
     db = Database(pg_url)
     db.upgrade()
     console_cfg = console_config(tmp_path / "console", pg_url)
     StaffDirectory(db, load_or_create_secret(tmp_path / "console" / "data"), SystemClock()).add(
-        "TECH1", "赵工", ["technician"], actor="test", password=PASSWORD)
-    procs = [start_kiosk(kiosk_config(tmp_path, pg_url, k, letter)) for k, letter in (("KIOSK-A", "B"), ("KIOSK-B", "C"))]
+        "TECH1", "赵工", ["technician"], actor="test", password=PASSWORD
+    )
+    procs = [
+        start_kiosk(kiosk_config(tmp_path, pg_url, k, letter))
+        for k, letter in (("KIOSK-A", "B"), ("KIOSK-B", "C"))
+    ]
     console, url, _ = start_console(console_cfg)
     ctx = browser.new_context(viewport={"width": 1280, "height": 800})
     try:

@@ -15,9 +15,15 @@ from kiosk.storage.models import KioskStatus
 
 
 def report(kiosk_id: str, **kw: object) -> StatusReport:
-    base: dict[str, object] = {"kiosk_id": kiosk_id, "hall": "演示大厅", "software_version": "0.9",
-                               "screen": "start", "devices": [DeviceHealth("printer", "OK")],
-                               "platform_reachable": True, "interval_s": 5.0}
+    base: dict[str, object] = {
+        "kiosk_id": kiosk_id,
+        "hall": "演示大厅",
+        "software_version": "0.9",
+        "screen": "start",
+        "devices": [DeviceHealth("printer", "OK")],
+        "platform_reachable": True,
+        "interval_s": 5.0,
+    }
     base.update(kw)
     return StatusReport(**base)  # type: ignore[arg-type]
 
@@ -30,9 +36,17 @@ def test_db_now_is_the_database_clock(db: Database) -> None:
 
 def test_two_writers_two_rows_online(db: Database) -> None:
     StatusWriter(db).report(report("K-01"))
-    StatusWriter(db).report(report("K-02", devices=[DeviceHealth("lockboard", "FAULT", "board 0 silent"),
-                                                     DeviceHealth("printer", "DEGRADED")],
-                                    platform_reachable=False, screen="pickup"))
+    StatusWriter(db).report(
+        report(
+            "K-02",
+            devices=[
+                DeviceHealth("lockboard", "FAULT", "board 0 silent"),
+                DeviceHealth("printer", "DEGRADED"),
+            ],
+            platform_reachable=False,
+            screen="pickup",
+        )
+    )
     rows = {r.kiosk_id: r for r in kiosks(db)}
     assert set(rows) == {"K-01", "K-02"}
     assert rows["K-01"].online and rows["K-01"].health == "OK" and rows["K-01"].seen_ago_s < 5
@@ -45,7 +59,9 @@ def test_offline_is_judged_on_the_database_clock_not_a_flag(db: Database) -> Non
     w.report(report("K-01"))
     # The kiosk stopped writing 20 s ago (by the database's clock): offline, with nothing else changed.
     with db.transaction() as s:
-        s.execute(update(KioskStatus).values(last_seen_at=db_now(s) - dt.timedelta(seconds=offline_after_s(5) + 1)))
+        s.execute(
+            update(KioskStatus).values(last_seen_at=db_now(s) - dt.timedelta(seconds=offline_after_s(5) + 1))
+        )
     (row,) = kiosks(db)
     assert not row.online and row.seen_ago_s > offline_after_s(5)
     w.report(report("K-01"))
@@ -64,7 +80,9 @@ def test_outbox_backlog_and_its_oldest_age(db: Database) -> None:
 
 
 def test_personal_data_in_a_device_detail_is_masked(db: Database) -> None:
-    StatusWriter(db).report(report("K-01", devices=[DeviceHealth("card", "DEGRADED", "read 110105198001010018")]))
+    StatusWriter(db).report(
+        report("K-01", devices=[DeviceHealth("card", "DEGRADED", "read 110105198001010018")])
+    )
     assert "110105********0018" in kiosks(db)[0].devices[0]["detail"]
 
 

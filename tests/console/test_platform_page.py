@@ -25,12 +25,23 @@ def seed(hall: Hall) -> dict[str, list[int]]:
     made: dict[str, list[int]] = {}
     with hall.db.transaction() as s:
         s.execute(delete(OutboxMessage).where(OutboxMessage.origin_kiosk.in_(("K-EAST", "K-WEST"))))
-        for kiosk, state, age_min in (("K-EAST", "pending", 90), ("K-EAST", "dead", 300), ("K-EAST", "dead", 200),
-                                      ("K-WEST", "dead", 50)):
-            m = OutboxMessage(request_id=str(uuid.uuid4()), operation="ReportDelivery", payload={"x": 1},
-                              state=state, attempts=8 if state == "dead" else 2,
-                              next_attempt_at=now + dt.timedelta(hours=1), created_at=now - dt.timedelta(minutes=age_min),
-                              last_error="PlatformUnavailable: timed out", origin_kiosk=kiosk)
+        for kiosk, state, age_min in (
+            ("K-EAST", "pending", 90),
+            ("K-EAST", "dead", 300),
+            ("K-EAST", "dead", 200),
+            ("K-WEST", "dead", 50),
+        ):
+            m = OutboxMessage(
+                request_id=str(uuid.uuid4()),
+                operation="ReportDelivery",
+                payload={"x": 1},
+                state=state,
+                attempts=8 if state == "dead" else 2,
+                next_attempt_at=now + dt.timedelta(hours=1),
+                created_at=now - dt.timedelta(minutes=age_min),
+                last_error="PlatformUnavailable: timed out",
+                origin_kiosk=kiosk,
+            )
             s.add(m)
             s.flush()
             made.setdefault(f"{kiosk}:{state}", []).append(m.id)
@@ -55,7 +66,8 @@ def test_backlog_per_kiosk_and_retry_marks_dead_letters_due(hall: Hall, page: An
     east.locator("a").click()
     page.wait_for_load_state()
     assert sorted(int(r.get_attribute("data-id")) for r in page.locator("#rows tr[data-id]").all()) == sorted(
-        made["K-EAST:pending"] + made["K-EAST:dead"])
+        made["K-EAST:pending"] + made["K-EAST:dead"]
+    )
     page.locator("#backlog tr[data-kiosk='K-EAST'] form.retry-dead button").click()
     page.wait_for_load_state()
     assert page.inner_text("#done") == "已标记 2 条为立即发送，将由所属终端发送。"
@@ -82,9 +94,12 @@ def test_staff_see_the_backlog_but_may_not_retry(hall: Hall, page: Any) -> None:
     page.goto(hall.url + "/platform?kiosk=K-EAST")
     assert page.locator("#rows tr[data-id]").count() == 3 and page.locator("form.retry-one").count() == 0
     csrf = page.locator("form[action='/logout'] input[name=csrf]").get_attribute("value")
-    status = page.evaluate("""async ([url, csrf]) => {
+    status = page.evaluate(
+        """async ([url, csrf]) => {
         const body = new URLSearchParams({csrf: csrf, kiosk: "K-EAST"});
-        return (await fetch(url, {method: "POST", body: body})).status; }""", [f"{hall.url}/platform/retry", csrf])
+        return (await fetch(url, {method: "POST", body: body})).status; }""",
+        [f"{hall.url}/platform/retry", csrf],
+    )
     assert status == 403
     assert [m.state for m in rows(hall, made["K-EAST:dead"])] == ["dead", "dead"]
 

@@ -82,7 +82,9 @@ def test_badge_only_member_cannot_sign_in(directory: StaffDirectory) -> None:
     assert e.value.reason == "unknown"
 
 
-def test_lockout_after_repeated_wrong_passwords(directory: StaffDirectory, clock: FakeClock, db: Database) -> None:
+def test_lockout_after_repeated_wrong_passwords(
+    directory: StaffDirectory, clock: FakeClock, db: Database
+) -> None:
     directory.add("S1", "张三", ["staff"], actor="cli", password=PW)
     for _ in range(2):
         with pytest.raises(LoginRefused) as e:
@@ -101,7 +103,9 @@ def test_lockout_after_repeated_wrong_passwords(directory: StaffDirectory, clock
     assert actions.count("console.account_locked") == 1 and "console.login" in actions
 
 
-def test_new_password_unlocks_and_ends_sessions(directory: StaffDirectory, db: Database, clock: FakeClock) -> None:
+def test_new_password_unlocks_and_ends_sessions(
+    directory: StaffDirectory, db: Database, clock: FakeClock
+) -> None:
     directory.add("S1", "张三", ["staff"], actor="cli", password=PW)
     sessions = SessionStore(db, clock)
     token, _ = sessions.create("S1")
@@ -157,7 +161,9 @@ def test_demo_account_gets_a_new_password_each_time(directory: StaffDirectory) -
     assert directory.authenticate("demo", second).demo
 
 
-def test_session_token_is_stored_only_as_a_digest(db: Database, directory: StaffDirectory, clock: FakeClock) -> None:
+def test_session_token_is_stored_only_as_a_digest(
+    db: Database, directory: StaffDirectory, clock: FakeClock
+) -> None:
     from kiosk.storage.models import ConsoleSession
 
     directory.add("S1", "张三", ["staff"], actor="cli", password=PW)

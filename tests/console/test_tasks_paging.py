@@ -20,8 +20,12 @@ pytestmark = pytest.mark.slow
 def test_day_old_tasks_come_a_page_at_a_time(hall: Hall, page: Any) -> None:
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
     with hall.db.transaction() as s:
-        s.add_all([StaffTask(kind="paging_test", detail=f"old task {i}", created_at=old, kiosk_id="HALL-PC-01")
-                   for i in range(TASKS_PAGE + 12)])
+        s.add_all(
+            [
+                StaffTask(kind="paging_test", detail=f"old task {i}", created_at=old, kiosk_id="HALL-PC-01")
+                for i in range(TASKS_PAGE + 12)
+            ]
+        )
     with hall.db.transaction() as s:
         want = set(s.execute(select(StaffTask.id).where(StaffTask.kind == "paging_test")).scalars())
     login(page, hall, "STAFF1")

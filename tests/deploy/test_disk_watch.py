@@ -28,7 +28,9 @@ def _wait(cond: Callable[[], object], what: str, timeout: float = 30) -> None:
     pytest.fail(f"timed out waiting for {what}")
 
 
-def test_low_disk_raises_a_task_and_degrades_the_heartbeat(cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_low_disk_raises_a_task_and_degrades_the_heartbeat(
+    cfg: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     normal = diag.HEARTBEAT_OPTIONS
     monkeypatch.setattr(diag, "HEARTBEAT_OPTIONS", dataclasses.replace(normal, disk_degraded_bytes=2**62))
     rt = Runtime(cfg)
@@ -47,8 +49,10 @@ def test_low_disk_raises_a_task_and_degrades_the_heartbeat(cfg: Config, monkeypa
 
         assert rt.beat()
         seen = rt.app.platform.sim.backoffice.heartbeats[cfg.kiosk.id]["devices"]
-        assert any(name == "storage" and state == "DEGRADED" and "disk space low" in (detail or "")
-                   for name, state, detail in seen), seen
+        assert any(
+            name == "storage" and state == "DEGRADED" and "disk space low" in (detail or "")
+            for name, state, detail in seen
+        ), seen
 
         monkeypatch.setattr(diag, "HEARTBEAT_OPTIONS", normal)
         _wait(lambda: not tasks(), "the task to be resolved once space is back")

@@ -29,8 +29,15 @@ def _child(tmp_path: Path, journal: bool) -> tuple[str, str]:
         st = os.fstat(f.fileno())
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}" if journal else f"{st.st_dev}:{st.st_ino + 1}"
-        out = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "logs")], stderr=f, stdout=subprocess.PIPE,
-                             text=True, env=env, timeout=60, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(tmp_path / "logs")],
+            stderr=f,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+            check=True,
+        ).stdout
     return out.strip(), err.read_text()
 
 

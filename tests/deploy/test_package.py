@@ -29,9 +29,13 @@ from tests.conftest import REPO
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="installs a Debian package: runs as root (make test on the test machine)"),
-    pytest.mark.skipif(shutil.which("dpkg-deb") is None or shutil.which("apt-get") is None,
-                       reason="not a Debian system: no dpkg-deb or apt-get"),
+    pytest.mark.skipif(
+        os.geteuid() != 0, reason="installs a Debian package: runs as root (make test on the test machine)"
+    ),
+    pytest.mark.skipif(
+        shutil.which("dpkg-deb") is None or shutil.which("apt-get") is None,
+        reason="not a Debian system: no dpkg-deb or apt-get",
+    ),
     pytest.mark.timeout(1800),
 ]
 PKG = "hall-kiosk"
@@ -46,11 +50,18 @@ SEARCH_ROOTS = ("/etc", "/var/lib", "/var/cache", "/usr", "/lib", "/opt", "/srv"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def _run(*cmd: str, timeout: float = 600, env: dict[str, str] | None = None,
-         **kw: object) -> subprocess.CompletedProcess[str]:
+def _run(
+    *cmd: str, timeout: float = 600, env: dict[str, str] | None = None, **kw: object
+) -> subprocess.CompletedProcess[str]:
     env = {**(os.environ if env is None else env), "PATH": SYSTEM_PATH}
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,  # type: ignore[call-overload]
-                          **kw)
+    return subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,  # type: ignore[call-overload]
+        **kw,
+    )
 
 
 def _installed() -> bool:
@@ -59,7 +70,19 @@ def _installed() -> bool:
 
 
 def _ours() -> set[str]:
-    r = _run("find", *SEARCH_ROOTS, "-xdev", "(", "-name", "*hall-kiosk*", "-o", "-name", "*hallkiosk*", ")", "-print")
+    r = _run(
+        "find",
+        *SEARCH_ROOTS,
+        "-xdev",
+        "(",
+        "-name",
+        "*hall-kiosk*",
+        "-o",
+        "-name",
+        "*hallkiosk*",
+        ")",
+        "-print",
+    )
     return set(r.stdout.split())
 
 
@@ -88,8 +111,18 @@ def test_control_depends_on_the_makefile_list(deb: Path) -> None:
     assert len(entries) == len(set(entries)), entries
     assert "python3 (>= 3.11)" in entries and "python3" not in entries  # the venv's minor version, pinned
     depends = [d.split()[0] for d in entries]
-    make_list = _run("make", "-s", "--no-print-directory", "-f", "Makefile", "-f", "-", "print-apt-kiosk", cwd=REPO,
-                     input="print-apt-kiosk:\n\t@echo $(APT_KIOSK)\n").stdout.split()
+    make_list = _run(
+        "make",
+        "-s",
+        "--no-print-directory",
+        "-f",
+        "Makefile",
+        "-f",
+        "-",
+        "print-apt-kiosk",
+        cwd=REPO,
+        input="print-apt-kiosk:\n\t@echo $(APT_KIOSK)\n",
+    ).stdout.split()
     assert {"pcscd", "fonts-wqy-microhei", "espeak-ng", "tegaki-zinnia-simplified-chinese"} <= set(make_list)
     assert set(make_list) <= set(depends), set(make_list) - set(depends)
 
@@ -98,8 +131,16 @@ def test_control_depends_on_the_makefile_list(deb: Path) -> None:
 def installed(deb: Path) -> Iterator[set[str]]:
     before = _ours()
     try:
-        r = _run("apt-get", "install", "-y", "-q", "--no-install-recommends", f"./{deb.relative_to(REPO)}", cwd=REPO,
-                 env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        r = _run(
+            "apt-get",
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            f"./{deb.relative_to(REPO)}",
+            cwd=REPO,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
         yield before
     finally:
@@ -110,11 +151,15 @@ def installed(deb: Path) -> Iterator[set[str]]:
 def test_installed_package(installed: set[str], deb: Path) -> None:
     before = installed
     r = _run("kiosk", "--version")
-    assert r.returncode == 0 and r.stdout.strip() == f"kiosk (Hall Kiosk) {kiosk.__version__}", r.stdout + r.stderr
+    assert r.returncode == 0 and r.stdout.strip() == f"kiosk (Hall Kiosk) {kiosk.__version__}", (
+        r.stdout + r.stderr
+    )
     assert shutil.which("kiosk", path=SYSTEM_PATH) == "/usr/bin/kiosk"
     # The virtualenv's interpreter is the system's, never the builder's pyenv or another one.
     assert os.path.realpath("/usr/lib/hall-kiosk/bin/python") == os.path.realpath("/usr/bin/python3")
-    assert "/usr/lib/hall-kiosk/bin/python" in Path("/usr/lib/hall-kiosk/bin/kiosk").read_text().splitlines()[0]
+    assert (
+        "/usr/lib/hall-kiosk/bin/python" in Path("/usr/lib/hall-kiosk/bin/kiosk").read_text().splitlines()[0]
+    )
     r = _run("kiosk", "config", "check", "/etc/hall-kiosk/kiosk.toml")
     assert r.returncode == 0 and r.stdout.startswith("ok: /etc/hall-kiosk/kiosk.toml"), r.stdout + r.stderr
     assert "/etc/hall-kiosk/kiosk.toml" in _run("dpkg-query", "-W", "-f=${Conffiles}", PKG).stdout
@@ -126,8 +171,12 @@ def test_installed_package(installed: set[str], deb: Path) -> None:
     st = os.stat("/var/lib/hall-kiosk")
     assert stat.S_IMODE(st.st_mode) == 0o700 and st.st_uid == user.pw_uid
 
-    for unit in ("hall-kiosk.service", "hall-kiosk-console.service", "hall-kiosk-backup.service",
-                 "hall-kiosk-backup.timer"):
+    for unit in (
+        "hall-kiosk.service",
+        "hall-kiosk-console.service",
+        "hall-kiosk-backup.service",
+        "hall-kiosk-backup.timer",
+    ):
         v = _run("systemd-analyze", "verify", f"/lib/systemd/system/{unit}")
         assert v.returncode == 0 and v.stderr == "", unit + v.stderr
 
@@ -149,8 +198,10 @@ def test_installed_package(installed: set[str], deb: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert not _installed()
     assert _ours() - before == set(), "left after purge"
-    assert _run("dpkg-query", "-W", PKG).returncode != 0 or "not-installed" in _run(
-        "dpkg-query", "-W", "-f=${Status}", PKG).stdout
+    assert (
+        _run("dpkg-query", "-W", PKG).returncode != 0
+        or "not-installed" in _run("dpkg-query", "-W", "-f=${Status}", PKG).stdout
+    )
     pwd.getpwnam(USER)  # kept, as Debian keeps system users
 
 
@@ -161,13 +212,19 @@ def _upgrade_backs_up_then_migrates(deb: Path) -> None:
     r = _run("runuser", "-u", USER, "--", "kiosk", "--config", conf, "db", "init")
     assert r.returncode == 0, r.stdout + r.stderr
     newer = f"{kiosk.__version__}+upgrade1"
-    r = _run("make", "-s", "deb", cwd=REPO, timeout=1500,
-             env={**os.environ, "DEB_VERSION": newer})
+    r = _run("make", "-s", "deb", cwd=REPO, timeout=1500, env={**os.environ, "DEB_VERSION": newer})
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     new_deb = deb.with_name(deb.name.replace(f"_{kiosk.__version__}_", f"_{newer}_"))
     try:
-        r = _run("apt-get", "install", "-y", "-q", f"./{new_deb.relative_to(REPO)}", cwd=REPO,
-                 env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        r = _run(
+            "apt-get",
+            "install",
+            "-y",
+            "-q",
+            f"./{new_deb.relative_to(REPO)}",
+            cwd=REPO,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     finally:
         new_deb.unlink(missing_ok=True)
@@ -202,14 +259,44 @@ def _screenshot_as_hallkiosk(user: pwd.struct_passwd) -> None:
     shows the start screen."""
     shots = Path(tempfile.mkdtemp(prefix="hall-kiosk-pkg-"))
     os.chown(shots, user.pw_uid, user.pw_gid)
-    env = ["env", "-i", "PATH=/usr/bin:/bin", f"HOME={user.pw_dir}", f"KIVY_HOME={user.pw_dir}/kivy", "LANG=C.UTF-8"]
+    env = [
+        "env",
+        "-i",
+        "PATH=/usr/bin:/bin",
+        f"HOME={user.pw_dir}",
+        f"KIVY_HOME={user.pw_dir}/kivy",
+        "LANG=C.UTF-8",
+    ]
     # A kiosk starts only on a data directory `kiosk db init` marked (kiosk.datadir): the technician's first step.
-    init = subprocess.run(["runuser", "-u", USER, "--", *env, "kiosk", "db", "init"], capture_output=True, text=True,
-                          timeout=120)
+    init = subprocess.run(
+        ["runuser", "-u", USER, "--", *env, "kiosk", "db", "init"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert init.returncode == 0, init.stdout + init.stderr
-    proc = subprocess.Popen(["runuser", "-u", USER, "--", *env, "xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
-                             "kiosk", "run", "--windowed", "--screenshot-dir", str(shots)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            "runuser",
+            "-u",
+            USER,
+            "--",
+            *env,
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1280x1024x24",
+            "kiosk",
+            "run",
+            "--windowed",
+            "--screenshot-dir",
+            str(shots),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 120
         first = shots / "001-start.png"

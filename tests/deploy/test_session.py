@@ -21,8 +21,10 @@ from tests.conftest import REPO
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(shutil.which("xdotool") is None or shutil.which("Xvfb") is None,
-                       reason="xdotool and Xvfb are needed (make test installs them)"),
+    pytest.mark.skipif(
+        shutil.which("xdotool") is None or shutil.which("Xvfb") is None,
+        reason="xdotool and Xvfb are needed (make test installs them)",
+    ),
 ]
 KEYS = ("Escape", "alt+F4", "ctrl+alt+BackSpace", "ctrl+alt+F2")
 SESSION = REPO / "packaging/session"
@@ -31,8 +33,24 @@ SESSION = REPO / "packaging/session"
 @pytest.fixture
 def display() -> Iterator[str]:
     r, w = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x1024x24", "-nolisten", "tcp",
-                             "-nocursor", "-s", "0", "-dpms"], pass_fds=(w,), stderr=subprocess.DEVNULL)
+    xvfb = subprocess.Popen(
+        [
+            "Xvfb",
+            "-displayfd",
+            str(w),
+            "-screen",
+            "0",
+            "1280x1024x24",
+            "-nolisten",
+            "tcp",
+            "-nocursor",
+            "-s",
+            "0",
+            "-dpms",
+        ],
+        pass_fds=(w,),
+        stderr=subprocess.DEVNULL,
+    )
     os.close(w)
     with os.fdopen(r) as f:
         num = f.readline().strip()
@@ -43,7 +61,9 @@ def display() -> Iterator[str]:
 
 
 def _xdotool(dpy: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=20, env={**os.environ, "DISPLAY": dpy})
+    return subprocess.run(
+        ["xdotool", *args], capture_output=True, text=True, timeout=20, env={**os.environ, "DISPLAY": dpy}
+    )
 
 
 def _window(dpy: str, title: str, proc: subprocess.Popen[bytes], timeout: float = 90) -> str:
@@ -76,8 +96,13 @@ def test_keyboard_shortcuts_leave_the_kiosk_in_place(display: str, tmp_path: Pat
     assert "fullscreen = false" in text
     cfg.write_text(text.replace("fullscreen = false", "fullscreen = true"), encoding="utf-8")
     env = {**os.environ, "DISPLAY": display, "HOME": str(tmp_path), "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, "-m", "hallkiosk.cli", "--config", str(cfg), "run"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hallkiosk.cli", "--config", str(cfg), "run"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wid = _window(display, "Hall Kiosk", proc)
         time.sleep(3)  # the first frame and the core's start
@@ -107,7 +132,9 @@ def test_control_the_same_keys_close_a_kivy_window_on_default_settings(display: 
     env.pop("KIVY_USE_DEFAULTCONFIG", None)
     script = tmp_path / "control.py"  # a file: Kivy's App looks for its .kv beside the source
     script.write_text(CONTROL)
-    proc = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wid = _window(display, "Kivy control", proc)
         time.sleep(1)
@@ -146,8 +173,11 @@ def test_session_script_opens_a_terminal_only_for_the_technician(tmp_path: Path)
         (bin_dir / "kiosk").write_text(f"#!/bin/sh\nexit {status}\n")
         (bin_dir / "kiosk").chmod(0o755)
         (tmp_path / "terminal-opened").unlink(missing_ok=True)
-        r = subprocess.run(["sh", str(tmp_path / "session")], env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
-                           timeout=30)
+        r = subprocess.run(
+            ["sh", str(tmp_path / "session")],
+            env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+            timeout=30,
+        )
         assert (tmp_path / "terminal-opened").exists() == opens, status
         assert r.returncode == (0 if opens else status)
     assert f"TECH_SHELL_EXIT={TECH_SHELL_EXIT}" in script  # the script and ui.main agree on the number

@@ -18,8 +18,9 @@ from hallkiosk import cli
 from hallkiosk.setup_devices import SerialDevice, attached, rule_for
 
 
-def _port(device: str, vid: int | None, pid: int | None, serial: str | None, location: str | None,
-          description: str) -> ListPortInfo:
+def _port(
+    device: str, vid: int | None, pid: int | None, serial: str | None, location: str | None, description: str
+) -> ListPortInfo:
     p = ListPortInfo(device, skip_link_detection=True)
     p.vid, p.pid, p.serial_number, p.location, p.description = vid, pid, serial, location, description
     return p
@@ -40,7 +41,9 @@ def fake_ports(monkeypatch: pytest.MonkeyPatch) -> list[ListPortInfo]:
     return PORTS
 
 
-def test_lists_each_device_with_its_ids(fake_ports: list[ListPortInfo], capsys: pytest.CaptureFixture[str]) -> None:
+def test_lists_each_device_with_its_ids(
+    fake_ports: list[ListPortInfo], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["setup", "devices"]) == 0
     out = capsys.readouterr().out.splitlines()
     rows = {line.split()[0]: line.split() for line in out[1:-1]}
@@ -50,35 +53,69 @@ def test_lists_each_device_with_its_ids(fake_ports: list[ListPortInfo], capsys: 
     assert rows["/dev/ttyS0"][1:3] == ["not", "USB"]
 
 
-def test_writes_the_rule_for_the_chosen_device(fake_ports: list[ListPortInfo], tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_writes_the_rule_for_the_chosen_device(
+    fake_ports: list[ListPortInfo], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     rules = tmp_path / "70-hall-kiosk-devices.rules"
-    assert cli.main(["setup", "devices", "--role", "lockbus0", "--device", "/dev/ttyUSB0", "--rules-file", str(rules)]) == 0
-    assert cli.main(["setup", "devices", "--role", "idreader", "--device", "/dev/ttyUSB1", "--rules-file", str(rules)]) == 0
+    assert (
+        cli.main(
+            ["setup", "devices", "--role", "lockbus0", "--device", "/dev/ttyUSB0", "--rules-file", str(rules)]
+        )
+        == 0
+    )
+    assert (
+        cli.main(
+            ["setup", "devices", "--role", "idreader", "--device", "/dev/ttyUSB1", "--rules-file", str(rules)]
+        )
+        == 0
+    )
     text = rules.read_text()
-    assert ('SUBSYSTEM=="tty", ATTRS{idVendor}=="0403", ATTRS{idProduct}=="6001", ATTRS{serial}=="FT1234AB", '
-            'SYMLINK+="hall-kiosk/lockbus0", GROUP="dialout", MODE="0660"') in text
+    assert (
+        'SUBSYSTEM=="tty", ATTRS{idVendor}=="0403", ATTRS{idProduct}=="6001", ATTRS{serial}=="FT1234AB", '
+        'SYMLINK+="hall-kiosk/lockbus0", GROUP="dialout", MODE="0660"'
+    ) in text
     # CH340 has no serial number: its rule names the USB port.
-    assert 'ATTRS{idVendor}=="1a86", ATTRS{idProduct}=="7523", KERNELS=="1-1.3:1.0", SYMLINK+="hall-kiosk/idreader"' in text
+    assert (
+        'ATTRS{idVendor}=="1a86", ATTRS{idProduct}=="7523", KERNELS=="1-1.3:1.0", SYMLINK+="hall-kiosk/idreader"'
+        in text
+    )
     # Choosing another adapter for a role replaces that role's rule and keeps the others.
-    assert cli.main(["setup", "devices", "--role", "lockbus0", "--device", "/dev/ttyUSB2", "--rules-file", str(rules)]) == 0
+    assert (
+        cli.main(
+            ["setup", "devices", "--role", "lockbus0", "--device", "/dev/ttyUSB2", "--rules-file", str(rules)]
+        )
+        == 0
+    )
     text = rules.read_text()
-    assert text.count('hall-kiosk/lockbus0"') == 1 and 'ATTRS{serial}=="0001"' in text and "FT1234AB" not in text
+    assert (
+        text.count('hall-kiosk/lockbus0"') == 1 and 'ATTRS{serial}=="0001"' in text and "FT1234AB" not in text
+    )
     assert text.count("# lockbus0:") == 1 and "hall-kiosk/idreader" in text
     assert "udevadm control --reload" in capsys.readouterr().out
-    if shutil.which("udevadm") and "verify" in subprocess.run(["udevadm", "--help"], capture_output=True, text=True).stdout:
+    if (
+        shutil.which("udevadm")
+        and "verify" in subprocess.run(["udevadm", "--help"], capture_output=True, text=True).stdout
+    ):
         r = subprocess.run(["udevadm", "verify", str(rules)], capture_output=True, text=True)
         assert r.returncode == 0, r.stdout + r.stderr
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--role", "lockbus0", "--device", "/dev/ttyUSB9"], "error: /dev/ttyUSB9 is not attached"),
-    (["--role", "door", "--device", "/dev/ttyUSB0"], "error: unknown device role 'door'"),
-    (["--role", "lockbus0", "--device", "/dev/ttyS0"], "error: /dev/ttyS0 is not a USB adapter"),
-    (["--role", "lockbus0"], "error: --role and --device go together"),
-])
-def test_bad_choices_are_one_line_errors(fake_ports: list[ListPortInfo], tmp_path: Path, args: list[str], message: str,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "lockbus0", "--device", "/dev/ttyUSB9"], "error: /dev/ttyUSB9 is not attached"),
+        (["--role", "door", "--device", "/dev/ttyUSB0"], "error: unknown device role 'door'"),
+        (["--role", "lockbus0", "--device", "/dev/ttyS0"], "error: /dev/ttyS0 is not a USB adapter"),
+        (["--role", "lockbus0"], "error: --role and --device go together"),
+    ],
+)
+def test_bad_choices_are_one_line_errors(
+    fake_ports: list[ListPortInfo],
+    tmp_path: Path,
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     rules = tmp_path / "r.rules"
     assert cli.main(["setup", "devices", *args, "--rules-file", str(rules)]) == 3
     err = capsys.readouterr().err

@@ -30,17 +30,27 @@ def test_reads_the_kernel_with_the_right_struct() -> None:
 
 
 def _clock_check() -> Check:
-    return Check(id="platform.clock", area="platform", title="clock skew", status="OK",
-                 finding="within 0.2 s of the platform's clock", device="clock")
+    return Check(
+        id="platform.clock",
+        area="platform",
+        title="clock skew",
+        status="OK",
+        finding="within 0.2 s of the platform's clock",
+        device="clock",
+    )
 
 
-@pytest.mark.parametrize(("sync", "says", "hint"), [
-    (ClockSync(True, 0, 0x2001, 12000), "system clock synchronised (estimated error 12 ms)", False),
-    (ClockSync(False, TIME_ERROR, STA_UNSYNC, 16_000_000), "system clock NOT synchronised", True),
-    (None, "unknown here", False),
-])
-def test_the_clock_check_says_it_beside_the_skew(monkeypatch: pytest.MonkeyPatch, sync: ClockSync | None, says: str,
-                                                 hint: bool) -> None:
+@pytest.mark.parametrize(
+    ("sync", "says", "hint"),
+    [
+        (ClockSync(True, 0, 0x2001, 12000), "system clock synchronised (estimated error 12 ms)", False),
+        (ClockSync(False, TIME_ERROR, STA_UNSYNC, 16_000_000), "system clock NOT synchronised", True),
+        (None, "unknown here", False),
+    ],
+)
+def test_the_clock_check_says_it_beside_the_skew(
+    monkeypatch: pytest.MonkeyPatch, sync: ClockSync | None, says: str, hint: bool
+) -> None:
     monkeypatch.setattr(diag_platform, "read_clock_sync", lambda: sync)
     c = diag_platform.with_clock_sync(_clock_check())
     assert c.finding.startswith("within 0.2 s of the platform's clock; ") and says in c.finding
@@ -53,9 +63,14 @@ def test_kiosk_diag_json_carries_it(tmp_path: Path) -> None:
     import json
     import os
 
-    r = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "diag", "--only", "platform", "--json"], cwd=REPO,
-                       capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(REPO)})
+    r = subprocess.run(
+        [sys.executable, "-m", "hallkiosk.cli", "diag", "--only", "platform", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(REPO)},
+    )
     rep = json.loads(r.stdout)
     [clock] = [c for c in rep["checks"] if c["id"] == "platform.clock"]
     real = read_clock_sync()

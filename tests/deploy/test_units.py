@@ -13,7 +13,12 @@ import pytest
 from tests.conftest import REPO
 
 UNITS = sorted(p.name for p in (REPO / "packaging/systemd").iterdir())
-EXECUTABLES = ("usr/bin/kiosk", "usr/bin/hall-kiosk-session", "usr/bin/xinit", "usr/lib/hall-kiosk/bin/python")
+EXECUTABLES = (
+    "usr/bin/kiosk",
+    "usr/bin/hall-kiosk-session",
+    "usr/bin/xinit",
+    "usr/lib/hall-kiosk/bin/python",
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +37,21 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _verify(root: Path, name: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["systemd-analyze", "verify", f"--root={root}", str(root / "lib/systemd/system" / name)],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["systemd-analyze", "verify", f"--root={root}", str(root / "lib/systemd/system" / name)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_the_units_are_the_expected_set() -> None:
-    assert UNITS == ["hall-kiosk-backup.service", "hall-kiosk-backup.timer", "hall-kiosk-console.service",
-                     "hall-kiosk.service"]
+    assert UNITS == [
+        "hall-kiosk-backup.service",
+        "hall-kiosk-backup.timer",
+        "hall-kiosk-console.service",
+        "hall-kiosk.service",
+    ]
 
 
 @pytest.mark.parametrize("name", UNITS)
@@ -91,4 +104,7 @@ def test_the_timer_runs_the_backup_daily() -> None:
     t = _settings("hall-kiosk-backup.timer")
     assert t["OnCalendar"] == ["*-*-* 03:30:00"] and t["Persistent"] == ["true"]
     run = _settings("hall-kiosk-backup.service")["ExecStart"][0]
-    assert "kiosk --config /etc/hall-kiosk/kiosk.toml db backup --into /var/lib/hall-kiosk/backups --keep 14" in run
+    assert (
+        "kiosk --config /etc/hall-kiosk/kiosk.toml db backup --into /var/lib/hall-kiosk/backups --keep 14"
+        in run
+    )

@@ -8,7 +8,9 @@ import kiosk
 
 
 def test_version_flag_prints_the_installed_version() -> None:
-    out = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--version"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "hallkiosk.cli", "--version"], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     meta = importlib.metadata.version("hall-kiosk")
     assert out.stdout.strip() == f"kiosk (Hall Kiosk) {meta}"

@@ -38,15 +38,32 @@ def notify_socket(tmp_path: Path) -> Iterator[tuple[socket.socket, Path]]:
 def _start_kiosk(tmp_path: Path, sock: Path, **extra: str) -> subprocess.Popen[bytes]:
     if not os.environ.get("DISPLAY"):
         pytest.skip("no display: run under `make test` (Xvfb)")
-    env = {**os.environ, "HOME": str(tmp_path / "home"), "NOTIFY_SOCKET": str(sock), "WATCHDOG_USEC": str(WATCHDOG_USEC),
-           "PYTHONPATH": str(REPO), **extra}
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "NOTIFY_SOCKET": str(sock),
+        "WATCHDOG_USEC": str(WATCHDOG_USEC),
+        "PYTHONPATH": str(REPO),
+        **extra,
+    }
     env.pop("WATCHDOG_PID", None)
     # The built-in config's data directory under this HOME: marked once by `kiosk db init` (kiosk.datadir).
-    init = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "db", "init"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    init = subprocess.run(
+        [sys.executable, "-m", "hallkiosk.cli", "db", "init"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert init.returncode == 0, init.stderr
-    return subprocess.Popen([sys.executable, "-m", "hallkiosk.cli", "run", "--windowed"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "kiosk.err", "wb"))
+    return subprocess.Popen(
+        [sys.executable, "-m", "hallkiosk.cli", "run", "--windowed"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp_path / "kiosk.err", "wb"),
+    )
 
 
 def _messages(s: socket.socket, seconds: float) -> list[tuple[float, str]]:
@@ -93,7 +110,9 @@ def test_ready_then_pings_from_the_ui_loop(notify_socket: tuple[socket.socket, P
         _stop(proc)
 
 
-def test_a_blocked_ui_thread_stops_the_pings(notify_socket: tuple[socket.socket, Path], tmp_path: Path) -> None:
+def test_a_blocked_ui_thread_stops_the_pings(
+    notify_socket: tuple[socket.socket, Path], tmp_path: Path
+) -> None:
     s, path = notify_socket
     proc = _start_kiosk(tmp_path, path, HALL_KIOSK_TEST_BLOCK_UI_AFTER_S="4")
     try:
@@ -112,5 +131,10 @@ def test_outside_systemd_nothing_is_sent(tmp_path: Path) -> None:
     n = Notifier({})
     assert not n.enabled and n.ping_interval_s is None and n.notify("READY=1") is False
     # Inherited variables meant for another process are ignored (sd_watchdog_enabled's WATCHDOG_PID rule).
-    assert Notifier({"NOTIFY_SOCKET": "/x", "WATCHDOG_USEC": str(WATCHDOG_USEC), "WATCHDOG_PID": "1"}).ping_interval_s is None
+    assert (
+        Notifier(
+            {"NOTIFY_SOCKET": "/x", "WATCHDOG_USEC": str(WATCHDOG_USEC), "WATCHDOG_PID": "1"}
+        ).ping_interval_s
+        is None
+    )
     assert Notifier({"NOTIFY_SOCKET": "@abstract"}).address == "\0abstract"

@@ -46,14 +46,25 @@ class Rig:
     capsys: pytest.CaptureFixture[str]
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def write_config(self, *, endpoint: str | None = None, data_dir: Path | None = None, boards: str = "[0, 1]",
-                     readers: str | None = None, kiosk_extra: str = "") -> Path:
+    def write_config(
+        self,
+        *,
+        endpoint: str | None = None,
+        data_dir: Path | None = None,
+        boards: str = "[0, 1]",
+        readers: str | None = None,
+        kiosk_extra: str = "",
+    ) -> Path:
         d = data_dir or self.data_dir
         ga467 = f'[[card_readers]]\nkind = "ga467"\nname = "id-reader"\nurl = "{self.card.path}"\n'
         reader = readers if readers is not None else ga467
-        comps = ",\n".join(f'  {{ label = "A{i:02d}", size = "{"SML"[i % 3]}", board = 0, channel = {i} }}' for i in range(1, 7))
+        comps = ",\n".join(
+            f'  {{ label = "A{i:02d}", size = "{"SML"[i % 3]}", board = 0, channel = {i} }}'
+            for i in range(1, 7)
+        )
         comps += ',\n  { label = "B01", size = "M", board = 1, channel = 1 }'
-        self.config.write_text(f"""
+        self.config.write_text(
+            f"""
 [kiosk]
 id = "{KIOSK_ID}"
 hall = "测试大厅"
@@ -84,7 +95,9 @@ connect_timeout_s = {CONNECT_TIMEOUT_S}
 
 [printer]
 kind = "none"
-""", encoding="utf-8")
+""",
+            encoding="utf-8",
+        )
         return self.config
 
     def app(self) -> App:

@@ -26,6 +26,7 @@ def _later(delay_s: float, fn, *args) -> threading.Timer:
 def _after_unlock(rig: Rig, board: int, channel: int, *steps: tuple[float, str]) -> threading.Thread:
     """Hands at the door, timed from the moment the CLI's unlock reaches the board (not from when the test
     started the CLI: on a loaded machine the command can take longer to start than the whole door test)."""
+
     def unlocked() -> bool:
         return any(r.kind == "unlock" and r.channel == channel for r in rig.boards.requests_to(board))
 
@@ -45,7 +46,9 @@ def _after_unlock(rig: Rig, board: int, channel: int, *steps: tuple[float, str])
 def _actions(rig: Rig) -> list[tuple[str, str]]:
     db = Database(load_config(rig.config).storage_url)
     with db.transaction() as s:
-        rows = [(r.action, r.subject) for r in s.execute(select(AuditRecord).order_by(AuditRecord.seq)).scalars()]
+        rows = [
+            (r.action, r.subject) for r in s.execute(select(AuditRecord).order_by(AuditRecord.seq)).scalars()
+        ]
     db.dispose()
     return rows
 
@@ -69,7 +72,9 @@ def test_jammed_door_is_a_fault_and_marks_the_compartment(rig: Rig) -> None:
     code, out = rig.cli("diag", "door", "A04", "--yes", "--json")
     res = json.loads(out)
     assert code == 2 and res["status"] == "FAULT"
-    assert res["finding"].startswith("A04 did not open:") and "did not read open within 0.5 s" in res["finding"]
+    assert (
+        res["finding"].startswith("A04 did not open:") and "did not read open within 0.5 s" in res["finding"]
+    )
     code, rep = rig.diag("--only", "lockboards")
     faulty = check(rep, "lockboards.CAB-T1.faulty")
     assert code == 1 and faulty["status"] == "DEGRADED"
@@ -129,7 +134,11 @@ def test_walk_opens_every_door_but_skips_occupied(rig: Rig) -> None:
     by = {r.label: r for r in results}
     assert seen == ["A01", "A02", "A03", "A04", "A05", "A06", "B01"]
     assert by["A02"].skipped and "occupied" in by["A02"].finding
-    assert {r.label: r.finding for r in results if r.status != "OK" or (r.closed_after_s is None and not r.skipped)} == {}
+    assert {
+        r.label: r.finding
+        for r in results
+        if r.status != "OK" or (r.closed_after_s is None and not r.skipped)
+    } == {}
     acts = [a for a, _ in _actions(rig)]
     assert acts.count("diag.door_test") == 6 and "diag.walk_finished" in acts
 

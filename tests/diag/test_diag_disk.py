@@ -22,7 +22,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MiB tmpfs mounted for this test only."""
     mnt = tmp_path / "disk"
     mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mnt)], capture_output=True, text=True)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mnt)], capture_output=True, text=True
+    )
     if r.returncode != 0:
         why = f"cannot mount a tmpfs for the full-disk test (needs root / CAP_SYS_ADMIN): {r.stderr.strip()}"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
@@ -64,7 +66,9 @@ def test_full_disk(rig: Rig, small_disk: Path) -> None:
     code, rep = rig.diag("--only", "storage")
     disk = check(rep, "storage.disk")
     assert code == 2 and disk["status"] == "FAULT"
-    assert disk["finding"].startswith(f"disk full: {data} has 0 B free of 4.0 MiB; a 64 KiB test write failed"), disk
+    assert disk["finding"].startswith(
+        f"disk full: {data} has 0 B free of 4.0 MiB; a 64 KiB test write failed"
+    ), disk
     assert disk["data"]["write_ok"] is False
     assert "Free space" in disk["hint"]
 

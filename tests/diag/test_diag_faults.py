@@ -32,7 +32,9 @@ def test_silent_board_is_a_fault_of_that_board_only(rig: Rig) -> None:
 def test_door_left_open_without_a_flow_and_item_in_free_compartment(rig: Rig) -> None:
     rig.boards.open_door_by_hand(0, 2)
     rig.boards.put_item(0, 5)
-    rig.cli("diag", "door", "A06", "--yes", "--timeout", "0.3")  # syncs the compartments (A05 free) through the cabinet
+    rig.cli(
+        "diag", "door", "A06", "--yes", "--timeout", "0.3"
+    )  # syncs the compartments (A05 free) through the cabinet
     rig.boards.close_door(0, 6)
     code, rep = rig.diag("--only", "lockboards")
     doors = check(rep, "lockboards.CAB-T1.doors")
@@ -67,7 +69,9 @@ def test_platform_down(rig: Rig) -> None:
 
 
 def test_platform_name_does_not_resolve(rig: Rig) -> None:
-    rig.write_config(endpoint="https://platform.invalid/zwfw/kiosk/v1")  # http:// to a host name is a config error
+    rig.write_config(
+        endpoint="https://platform.invalid/zwfw/kiosk/v1"
+    )  # http:// to a host name is a config error
     code, rep = rig.diag("--only", "platform")
     dns = check(rep, "platform.dns")
     assert code == 2 and dns["status"] == "FAULT"
@@ -128,7 +132,10 @@ def test_outbox_backlog_and_dead_letters(rig: Rig) -> None:
     code, rep = rig.diag("--only", "platform")
     backlog, dl = check(rep, "platform.outbox"), check(rep, "platform.dead_letters")
     assert code == 1
-    assert backlog["status"] == "DEGRADED" and "oldest (SubmitEvaluation) waits for 120 min" in backlog["finding"]
+    assert (
+        backlog["status"] == "DEGRADED"
+        and "oldest (SubmitEvaluation) waits for 120 min" in backlog["finding"]
+    )
     assert backlog["data"]["pending"] == 1
     assert dl["status"] == "DEGRADED" and f"#{dead.id} ReportDelivery" in dl["finding"]
     fleet = check(rep, "platform.outbox_fleet")
@@ -147,7 +154,9 @@ def test_tampered_audit_record(rig: Rig) -> None:
     finally:
         app.close()
     code, rep = rig.diag("--only", "storage")
-    assert code == 0 and check(rep, "storage.audit")["finding"] == "4 audit records, chain intact"  # db.init + 3
+    assert (
+        code == 0 and check(rep, "storage.audit")["finding"] == "4 audit records, chain intact"
+    )  # db.init + 3
     db = Database(load_config(rig.config).storage_url)
     with db.engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET subject = 'something else' WHERE seq = 2"))
@@ -155,7 +164,10 @@ def test_tampered_audit_record(rig: Rig) -> None:
     code, rep = rig.diag("--only", "storage")
     audit = check(rep, "storage.audit")
     assert code == 2 and audit["status"] == "FAULT"
-    assert audit["finding"] == "audit chain broken at record 2: record 2 was altered (its content does not match its hash)"
+    assert (
+        audit["finding"]
+        == "audit chain broken at record 2: record 2 was altered (its content does not match its hash)"
+    )
     assert "evidence" in audit["hint"]
 
 
@@ -195,7 +207,9 @@ def test_heartbeat_probe_never_touches_a_running_readers_port(rig) -> None:
         deadline = time.monotonic() + 5
         while not reader.is_present() and time.monotonic() < deadline:
             time.sleep(0.05)
-        card = next(h for n, h in {h.name: h for h in device_health(app)}.items() if n.startswith("cardreader."))
+        card = next(
+            h for n, h in {h.name: h for h in device_health(app)}.items() if n.startswith("cardreader.")
+        )
         assert card.state == "OK", card
         rig.card.insert_demo_card()
         deadline = time.monotonic() + 5

@@ -9,8 +9,20 @@ from kiosk.diag_model import AREAS, SCHEMA_VERSION, Report
 
 from .conftest import Rig, check, problems
 
-TOP_KEYS = {"schema", "schema_version", "kiosk_id", "software_version", "started_at", "duration_ms", "status",
-            "exit_code", "counts", "areas", "simulated", "checks"}
+TOP_KEYS = {
+    "schema",
+    "schema_version",
+    "kiosk_id",
+    "software_version",
+    "started_at",
+    "duration_ms",
+    "status",
+    "exit_code",
+    "counts",
+    "areas",
+    "simulated",
+    "checks",
+}
 CHECK_KEYS = {"id", "area", "title", "status", "finding", "hint", "device", "data", "duration_ms", "waited_s"}
 
 
@@ -21,12 +33,33 @@ def test_healthy_kiosk_is_all_ok(rig: Rig) -> None:
     assert rep["areas"] == list(AREAS)
     # Every area contributed, each layer of the platform separately.
     ids = {c["id"] for c in rep["checks"]}
-    for want in ("card.reader.0", "lockboards.CAB-T1.board.0", "lockboards.CAB-T1.board.1", "lockboards.CAB-T1.doors",
-                 "lockboards.CAB-T1.faulty", "platform.dns", "platform.tcp", "platform.tls", "platform.soap",
-                 "platform.auth", "platform.clock", "platform.outbox", "platform.dead_letters", "platform.outbox_fleet",
-                 "storage.integrity",
-                 "storage.marker", "storage.permissions", "storage.schema", "storage.disk", "storage.audit",
-                 "system.version", "system.config", "system.uptime", "system.memory", "printer.none"):
+    for want in (
+        "card.reader.0",
+        "lockboards.CAB-T1.board.0",
+        "lockboards.CAB-T1.board.1",
+        "lockboards.CAB-T1.doors",
+        "lockboards.CAB-T1.faulty",
+        "platform.dns",
+        "platform.tcp",
+        "platform.tls",
+        "platform.soap",
+        "platform.auth",
+        "platform.clock",
+        "platform.outbox",
+        "platform.dead_letters",
+        "platform.outbox_fleet",
+        "storage.integrity",
+        "storage.marker",
+        "storage.permissions",
+        "storage.schema",
+        "storage.disk",
+        "storage.audit",
+        "system.version",
+        "system.config",
+        "system.uptime",
+        "system.memory",
+        "printer.none",
+    ):
         assert want in ids, want
     assert "SAM answers OK" in check(rep, "card.reader.0")["finding"]
 

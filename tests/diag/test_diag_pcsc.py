@@ -37,13 +37,22 @@ def pcscd(tmp_path: Path) -> Iterator[PrivatePcscd]:
 
 
 def _diag(rig: Rig, daemon: PrivatePcscd) -> tuple[int, dict]:
-    r = run_cli(rig.config, "diag", "--json", "--only", "card", own_process=True,
-                env={"PCSCLITE_CSOCK_NAME": str(daemon.socket_path)})
+    r = run_cli(
+        rig.config,
+        "diag",
+        "--json",
+        "--only",
+        "card",
+        own_process=True,
+        env={"PCSCLITE_CSOCK_NAME": str(daemon.socket_path)},
+    )
     return r.code, json.loads(r.out)
 
 
-PCSC_READERS = ('[[card_readers]]\nkind = "pcsc"\nname = "Virtual PCD 00 00"\n\n'
-                '[[card_readers]]\nkind = "pcsc"\nname = "^No Such Reader"\n')
+PCSC_READERS = (
+    '[[card_readers]]\nkind = "pcsc"\nname = "Virtual PCD 00 00"\n\n'
+    '[[card_readers]]\nkind = "pcsc"\nname = "^No Such Reader"\n'
+)
 
 
 def test_pcsc_reader_present_with_a_card_atr(rig: Rig, pcscd: PrivatePcscd) -> None:

@@ -21,8 +21,10 @@ from .pty_printer import PtyPrinter
 
 def _use_printer(rig: Rig, kind: str, target: str) -> None:
     text = rig.config.read_text(encoding="utf-8")
-    rig.config.write_text(text.replace('[printer]\nkind = "none"', f'[printer]\nkind = "{kind}"\ntarget = "{target}"'),
-                          encoding="utf-8")
+    rig.config.write_text(
+        text.replace('[printer]\nkind = "none"', f'[printer]\nkind = "{kind}"\ntarget = "{target}"'),
+        encoding="utf-8",
+    )
 
 
 @pytest.fixture
@@ -31,7 +33,9 @@ def sim_printer(rig: Rig, tmp_path: Path) -> SimPrinter:
     cfg = load_config(rig.config)
     p = build_printer(cfg.printer, cfg.data_dir)
     assert isinstance(p, SimPrinter)
-    return p  # the same object the kiosk's receipt screen and the diagnostics use (one per printer per process)
+    return (
+        p  # the same object the kiosk's receipt screen and the diagnostics use (one per printer per process)
+    )
 
 
 @pytest.fixture
@@ -48,16 +52,20 @@ def test_no_printer_is_ok_and_no_device(rig: Rig) -> None:
     assert code == 0 and c["status"] == "OK" and c["device"] is None
 
 
-@pytest.mark.parametrize(("fault", "status", "code", "words"), [
-    (None, "OK", 0, "online, paper OK"),
-    ("paper_near_end", "DEGRADED", 1, "paper near its end"),
-    ("paper_out", "FAULT", 2, "out of paper"),
-    ("cover_open", "FAULT", 2, "cover open"),
-    ("offline", "FAULT", 2, "offline"),
-    ("unplugged", "FAULT", 2, "does not answer"),
-])
-def test_simulated_printer_faults_reach_diag(rig: Rig, sim_printer: SimPrinter, fault, status: str, code: int,
-                                             words: str) -> None:
+@pytest.mark.parametrize(
+    ("fault", "status", "code", "words"),
+    [
+        (None, "OK", 0, "online, paper OK"),
+        ("paper_near_end", "DEGRADED", 1, "paper near its end"),
+        ("paper_out", "FAULT", 2, "out of paper"),
+        ("cover_open", "FAULT", 2, "cover open"),
+        ("offline", "FAULT", 2, "offline"),
+        ("unplugged", "FAULT", 2, "does not answer"),
+    ],
+)
+def test_simulated_printer_faults_reach_diag(
+    rig: Rig, sim_printer: SimPrinter, fault, status: str, code: int, words: str
+) -> None:
     if fault:
         sim_printer.inject(fault)
     exit_code, rep = rig.diag("--only", "printer")
@@ -88,7 +96,9 @@ def test_out_of_paper_is_sent_with_the_heartbeat(rig: Rig, sim_printer: SimPrint
         health = {h.name: h for h in device_health(app)}
         assert health["printer"].state == "FAULT" and "out of paper" in (health["printer"].detail or "")
         # The kiosk's heartbeat sends what the passive diagnostics see: the platform hears of the empty printer.
-        hb = HeartbeatService(app.db, app.platform, app.clock, app.cfg.platform, devices=lambda: device_health(app))
+        hb = HeartbeatService(
+            app.db, app.platform, app.clock, app.cfg.platform, devices=lambda: device_health(app)
+        )
         assert hb.beat_once().ok
     finally:
         app.close()
@@ -103,9 +113,21 @@ def test_escpos_printer_on_a_pty_through_diag(rig: Rig, pty_printer: PtyPrinter)
     pty_printer.replies.update({1: 0x1A, 2: 0x32, 4: 0x7E})  # the roll ran out
     code, rep = rig.diag("--only", "printer")
     c = check(rep, "printer.status")
-    assert code == 2 and c["status"] == "FAULT" and "out of paper" in c["finding"] and pty_printer.path in c["finding"]
-    assert c["data"] | {"target": ""} == {"kind": "escpos-serial", "target": "", "simulated": False, "online": False,
-                                         "paper": "out", "cover_open": False, "status_bytes": "1:1A 2:32 3:12 4:7E"}
+    assert (
+        code == 2
+        and c["status"] == "FAULT"
+        and "out of paper" in c["finding"]
+        and pty_printer.path in c["finding"]
+    )
+    assert c["data"] | {"target": ""} == {
+        "kind": "escpos-serial",
+        "target": "",
+        "simulated": False,
+        "online": False,
+        "paper": "out",
+        "cover_open": False,
+        "status_bytes": "1:1A 2:32 3:12 4:7E",
+    }
     pty_printer.silent = True  # switched off
     code, rep = rig.diag("--only", "printer")
     c = check(rep, "printer.status")

@@ -79,7 +79,9 @@ def test_a_port_that_cannot_be_opened_is_a_fault(tmp_path) -> None:
     assert st.state == "FAULT" and "cannot be opened" in st.finding and st.hint
 
 
-def test_receipt_goes_out_as_gb18030_with_a_native_qr_and_a_cut(fake: PtyPrinter, printer: EscposPrinter) -> None:
+def test_receipt_goes_out_as_gb18030_with_a_native_qr_and_a_cut(
+    fake: PtyPrinter, printer: EscposPrinter
+) -> None:
     printer.print_receipt(["办件编号 Case: ZW20261125000001", "请妥善保管"], "CASE:ZW20261125000001")
     deadline = time.monotonic() + 3
     while not fake.printed.endswith(b"\x1dV\x00") and time.monotonic() < deadline:  # GS V 0: the full cut
@@ -93,8 +95,9 @@ def test_receipt_goes_out_as_gb18030_with_a_native_qr_and_a_cut(fake: PtyPrinter
 
 
 @pytest.mark.parametrize("fault", [{2: 0x32, 4: 0x7E}, {2: 0x16}])
-def test_a_receipt_is_refused_not_lost_when_the_printer_cannot_print(fake: PtyPrinter, printer: EscposPrinter,
-                                                                     fault: dict[int, int]) -> None:
+def test_a_receipt_is_refused_not_lost_when_the_printer_cannot_print(
+    fake: PtyPrinter, printer: EscposPrinter, fault: dict[int, int]
+) -> None:
     fake.replies.update({1: 0x1A, **fault})
     with pytest.raises(PrinterError) as err:
         printer.print_receipt(["办件编号 Case: ZW20261125000001"], "CASE:ZW20261125000001")
@@ -104,7 +107,9 @@ def test_a_receipt_is_refused_not_lost_when_the_printer_cannot_print(fake: PtyPr
     assert fake.printed == b""  # nothing went to a printer that would have swallowed it
 
 
-def test_printer_without_a_back_channel_still_gets_the_receipt(fake: PtyPrinter, printer: EscposPrinter) -> None:
+def test_printer_without_a_back_channel_still_gets_the_receipt(
+    fake: PtyPrinter, printer: EscposPrinter
+) -> None:
     """Only the printer's own word (no paper, cover open) stops a receipt; silence may be a write-only link."""
     fake.silent = True
     assert printer.status().state == "FAULT"  # diag still says it cannot tell

@@ -32,11 +32,21 @@ def main() -> None:
     cfg = load_config(sys.argv[1])
     cases = json.loads(open(sys.argv[2], encoding="utf-8").read())
     app = App(cfg)
-    cab = Cabinet(app.db, app.buses, cfg.cabinets, cfg.pickup, app.clock, app.secret, cfg.kiosk.id,
-                  platform=app.platform, close_poll_interval_s=0.02)
+    cab = Cabinet(
+        app.db,
+        app.buses,
+        cfg.cabinets,
+        cfg.pickup,
+        app.clock,
+        app.secret,
+        cfg.kiosk.id,
+        platform=app.platform,
+        close_poll_interval_s=0.02,
+    )
     cab.start()  # settles the flows a kill -9 left open
-    sender = OutboxSender(app.db, app.platform, app.secret, app.clock, cfg.platform, lease_margin_s=1.0,
-                          poll_interval_s=0.5)
+    sender = OutboxSender(
+        app.db, app.platform, app.secret, app.clock, cfg.platform, lease_margin_s=1.0, poll_interval_s=0.5
+    )
     sender.start()
     # As the running kiosk's doors loop does (hallkiosk's settle_doors): a door that read unknown or was left
     # open is settled once it shuts, so the "no second door while one is unknown" rule does not stall the cycles.
@@ -48,9 +58,17 @@ def main() -> None:
         errors = 0
         while True:
             with app.db.transaction() as s:
-                p = s.execute(select(Parcel).where(Parcel.case_number == number, Parcel.kind == S.RESULT,
-                                                   Parcel.state != S.CANCELLED).order_by(Parcel.id.desc())
-                              ).scalars().first()
+                p = (
+                    s.execute(
+                        select(Parcel)
+                        .where(
+                            Parcel.case_number == number, Parcel.kind == S.RESULT, Parcel.state != S.CANCELLED
+                        )
+                        .order_by(Parcel.id.desc())
+                    )
+                    .scalars()
+                    .first()
+                )
                 state = p.state if p is not None else None
             try:
                 if state is None:
@@ -67,7 +85,9 @@ def main() -> None:
                 if errors < 5:
                     time.sleep(0.2)
                     continue
-                state = "refused"  # left to staff (a door fault, a full cabinet): counted, never retried forever
+                state = (
+                    "refused"  # left to staff (a door fault, a full cabinet): counted, never retried forever
+                )
             if state in FINISHED:
                 finished += 1
             else:

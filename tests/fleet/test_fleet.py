@@ -42,8 +42,16 @@ def _cab(kiosk: str) -> dict:
     # Labels differ per cabinet: today compartment labels are unique per database (issue 11 item 4, not done).
     letter = "ABC"[KIOSKS.index(kiosk)]
     comps = [{"label": f"{letter}{i:02d}", "size": "S", "board": 0, "channel": i} for i in range(1, 7)]
-    return {"id": f"CAB-{kiosk[-2:]}", "family": "kerong-cu", "boards": [0], "reply_timeout_s": 1.0,
-            "open_timeout_s": 3.0, "retries": 2, "close_timeout_s": 30, "compartments": comps}
+    return {
+        "id": f"CAB-{kiosk[-2:]}",
+        "family": "kerong-cu",
+        "boards": [0],
+        "reply_timeout_s": 1.0,
+        "open_timeout_s": 3.0,
+        "retries": 2,
+        "close_timeout_s": 30,
+        "compartments": comps,
+    }
 
 
 class Hand(threading.Thread):
@@ -59,7 +67,9 @@ class Hand(threading.Thread):
             for ch in range(1, self.channels + 1):
                 if not self.sim.is_open(0, ch):
                     opened.pop(ch, None)
-                elif time.monotonic() - opened.setdefault(ch, time.monotonic()) > 2.0:  # a person takes a while
+                elif (
+                    time.monotonic() - opened.setdefault(ch, time.monotonic()) > 2.0
+                ):  # a person takes a while
                     (self.sim.take_item if self.sim.has_item(0, ch) else self.sim.put_item)(0, ch)
                     self.sim.close_door(0, ch)
                     # Forget this opening now: the kiosk may unlock the same door again within one sleep, and that
@@ -70,13 +80,21 @@ class Hand(threading.Thread):
 
 def _start(cfg: Path, cases: Path, log: Path) -> subprocess.Popen[str]:
     out = log.open("a", encoding="utf-8")
-    return subprocess.Popen([sys.executable, "-m", "tests.fleet.fleet_kiosk", str(cfg), str(cases)], cwd=REPO,
-                            text=True, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.fleet.fleet_kiosk", str(cfg), str(cases)],
+        cwd=REPO,
+        text=True,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
 
 
 def test_three_kiosks_with_kill9(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(int(os.environ.get("FLEET_SEED", "11")))
-    monkeypatch.setenv("KIOSK_SECRET_FILE", str(tmp_path / "hall-secret.key"))  # one hall secret, copied to all
+    monkeypatch.setenv(
+        "KIOSK_SECRET_FILE", str(tmp_path / "hall-secret.key")
+    )  # one hall secret, copied to all
     platform = PlatformSim(users={f"user-{k}": (f"pw-{k}", [k]) for k in KIOSKS}, seed_demo=False).start()
     sims: dict[str, SimLockBoard] = {}
     hands: list[Hand] = []
@@ -90,10 +108,19 @@ def test_three_kiosks_with_kill9(pg_url: str, tmp_path: Path, monkeypatch: pytes
             hands.append(Hand(sims[k], 6))
             hands[-1].start()
             monkeypatch.setenv(f"PW_{n}", f"pw-{k}")
-            cfgs[k] = write_config(tmp_path / k, kiosk={"id": k, "hall": "测试政务服务中心"}, storage={"url": pg_url},
-                                   platform={"endpoint": platform.url, "username": f"user-{k}", "password_env": f"PW_{n}",
-                                             "outbox_backoff_initial_s": 0.2, "outbox_backoff_max_s": 2},
-                                   cabinets=[{**cab, "bus": pty}])
+            cfgs[k] = write_config(
+                tmp_path / k,
+                kiosk={"id": k, "hall": "测试政务服务中心"},
+                storage={"url": pg_url},
+                platform={
+                    "endpoint": platform.url,
+                    "username": f"user-{k}",
+                    "password_env": f"PW_{n}",
+                    "outbox_backoff_initial_s": 0.2,
+                    "outbox_backoff_max_s": 2,
+                },
+                cabinets=[{**cab, "bus": pty}],
+            )
             init_kiosk(cfgs[k])
             mine = []
             for i in range(CYCLES):
@@ -112,7 +139,9 @@ def test_three_kiosks_with_kill9(pg_url: str, tmp_path: Path, monkeypatch: pytes
         kills = Counter()
         deadline = time.monotonic() + 420
         while not all(done(k) for k in KIOSKS):
-            assert time.monotonic() < deadline, {k: logs[k].read_text(encoding="utf-8")[-2000:] for k in KIOSKS}
+            assert time.monotonic() < deadline, {
+                k: logs[k].read_text(encoding="utf-8")[-2000:] for k in KIOSKS
+            }
             time.sleep(rng.uniform(2.0, 5.0))
             running = [k for k in KIOSKS if not done(k)]
             if running and sum(kills.values()) < 9:
@@ -127,10 +156,15 @@ def test_three_kiosks_with_kill9(pg_url: str, tmp_path: Path, monkeypatch: pytes
 
         db = Database(pg_url)
         try:
+
             def waiting() -> int:
                 with db.transaction() as s:
-                    return s.execute(select(func.count()).select_from(OutboxMessage)
-                                     .where(OutboxMessage.state == "pending")).scalar_one()
+                    return s.execute(
+                        select(func.count())
+                        .select_from(OutboxMessage)
+                        .where(OutboxMessage.state == "pending")
+                    ).scalar_one()
+
             end = time.monotonic() + 120
             while waiting() and time.monotonic() < end:
                 time.sleep(0.5)
@@ -160,7 +194,9 @@ def _check(db: Database, sims: dict[str, SimLockBoard], platform: PlatformSim, l
         comps = {c.id: c for c in s.execute(select(Compartment)).scalars()}
         rows = s.execute(select(OutboxMessage)).scalars().all()
         tasks = set(s.execute(select(StaffTask.parcel_id).where(StaffTask.resolved_at.is_(None))).scalars())
-        comp_tasks = set(s.execute(select(StaffTask.compartment_id).where(StaffTask.resolved_at.is_(None))).scalars())
+        comp_tasks = set(
+            s.execute(select(StaffTask.compartment_id).where(StaffTask.resolved_at.is_(None))).scalars()
+        )
         chain = audit.verify(s)
     # Nothing doubly assigned: one live parcel per compartment and per case.
     live = [p for p in parcels if p.state in ACTIVE]
@@ -178,7 +214,10 @@ def _check(db: Database, sims: dict[str, SimLockBoard], platform: PlatformSim, l
                 # An item with no parcel is allowed only where the door was taken out of service with an open
                 # task naming the compartment (a door whose state the bus left unknown): staff look inside.
                 assert inside or (comp.state in ("faulty", "disabled") and comp.id in comp_tasks), (
-                    k, comp.label, comp.state)
+                    k,
+                    comp.label,
+                    comp.state,
+                )
             if any(p.state == S.READY for p in inside):
                 assert sim.has_item(0, ch), (k, comp.label, comp.state)
             assert not sim.is_open(0, ch)
@@ -210,8 +249,13 @@ def _id_number(seq: int) -> str:
 def _summary(db: Database) -> str:
     """What the database holds, for a failure's message."""
     with db.transaction() as s:
-        comps = [(c.cabinet_id, c.label, c.state) for c in s.execute(select(Compartment).order_by(Compartment.id)).scalars()]
+        comps = [
+            (c.cabinet_id, c.label, c.state)
+            for c in s.execute(select(Compartment).order_by(Compartment.id)).scalars()
+        ]
         parcels = Counter((p.state,) for p in s.execute(select(Parcel)).scalars())
-        dead = [(m.operation, m.origin_kiosk, m.last_error) for m in s.execute(
-            select(OutboxMessage).where(OutboxMessage.state == "dead")).scalars()]
+        dead = [
+            (m.operation, m.origin_kiosk, m.last_error)
+            for m in s.execute(select(OutboxMessage).where(OutboxMessage.state == "dead")).scalars()
+        ]
     return f"compartments {comps}\nparcels {dict(parcels)}\ndead {dead[:10]}"

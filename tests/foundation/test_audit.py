@@ -19,7 +19,9 @@ from tests.support.config import write_config
 def _fill(db: Database, clock: FakeClock, n: int = 5) -> None:
     for i in range(n):
         with db.transaction() as s:
-            audit.append(s, clock.now(), "staff:badge-04A1", "door.open", f"A0{i}", outcome="opened", ms=120 + i)
+            audit.append(
+                s, clock.now(), "staff:badge-04A1", "door.open", f"A0{i}", outcome="opened", ms=120 + i
+            )
         clock.advance(1.5)
 
 
@@ -30,10 +32,13 @@ def test_chain_verifies(db: Database, clock: FakeClock) -> None:
     assert res.ok and res.checked == 5
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE audit_log SET subject = 'A09' WHERE seq = 3",
-    "UPDATE audit_log SET actor = 'staff:badge-04A2' WHERE seq = 3",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_log SET subject = 'A09' WHERE seq = 3",
+        "UPDATE audit_log SET actor = 'staff:badge-04A2' WHERE seq = 3",
+    ],
+)
 def test_altered_record_is_named(db: Database, clock: FakeClock, sql: str) -> None:
     _fill(db, clock)
     with db.engine.begin() as c:
@@ -86,7 +91,11 @@ def test_cli_verify_names_a_one_byte_edit(cfg: Config, clock: FakeClock) -> None
     assert "5 audit records" in ok.out  # db.init (the cfg fixture) + 4
     with db.engine.begin() as c:
         detail = c.execute(text("SELECT detail FROM audit_log WHERE seq = 3")).scalar_one()
-        tampered = detail.replace("121", "129") if isinstance(detail, str) else json.dumps(detail).replace("121", "129")
+        tampered = (
+            detail.replace("121", "129")
+            if isinstance(detail, str)
+            else json.dumps(detail).replace("121", "129")
+        )
         assert tampered != detail
         c.execute(text("UPDATE audit_log SET detail = :d WHERE seq = 3"), {"d": tampered})
     db.dispose()

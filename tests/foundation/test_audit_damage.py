@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 # cannot load it) and a lone UTF-16 surrogate (json accepts it, nothing can hash it).
 BOTH = [
     ("at = 'infinity'", "at is not a timestamp"),
-    ("detail = '{\"x\": \"\\ud800\"}'", "cannot be hashed"),
+    ('detail = \'{"x": "\\ud800"}\'', "cannot be hashed"),
 ]
 SQLITE_ONLY = [
     ("detail = 'garbage'", "detail is not JSON"),
@@ -40,7 +40,9 @@ def _damage(db: Database) -> list[tuple[str, str]]:
 def _fill(db: Database, clock: FakeClock, n: int = 5) -> None:
     for i in range(n):
         with db.transaction() as s:
-            audit.append(s, clock.now(), "staff:badge-04A1", "door.open", f"A0{i}", outcome="opened", ms=120 + i)
+            audit.append(
+                s, clock.now(), "staff:badge-04A1", "door.open", f"A0{i}", outcome="opened", ms=120 + i
+            )
         clock.advance(1.5)
 
 
@@ -84,8 +86,10 @@ def test_corrupt_last_record_does_not_block_appends(db: Database, clock: FakeClo
         res = _verify(db)
         assert not res.ok and res.broken_seq == 3 and what in res.reason, (set_, res)
         with db.transaction() as s:
-            assert [(r.seq, r.action, bool(r.error)) for r in audit.tail(s, 2)] == [(3, "door.open", True),
-                                                                                  (4, "door.open", False)]
+            assert [(r.seq, r.action, bool(r.error)) for r in audit.tail(s, 2)] == [
+                (3, "door.open", True),
+                (4, "door.open", False),
+            ]
 
 
 def test_sqlite_seq_that_is_not_a_number(db: Database, clock: FakeClock) -> None:
@@ -97,20 +101,28 @@ def test_sqlite_seq_that_is_not_a_number(db: Database, clock: FakeClock) -> None
     with db.transaction() as s:
         assert audit.append(s, clock.now(), "citizen", "door.open", "A07").seq == 3
     res = _verify(db)
-    assert not res.ok and res.broken_seq == 4 and "after record 3 was altered: its seq is not a number" in res.reason
+    assert (
+        not res.ok
+        and res.broken_seq == 4
+        and "after record 3 was altered: its seq is not a number" in res.reason
+    )
     with db.transaction() as s:
         rows = audit.tail(s, 10)
     assert [(r.seq, bool(r.error)) for r in rows] == [(1, False), (2, False), (3, False), (None, True)]
     assert "seq is not a number" in rows[-1].error
 
 
-@pytest.mark.parametrize(("delete", "broken", "reason"), [
-    ("seq = 5", 5, "record 5 missing at the end"),
-    ("seq >= 3", 3, "records 3..5 missing at the end"),
-    ("1 = 1", 1, "records 1..5 missing at the end"),
-])
-def test_deleted_newest_records_are_named(db: Database, clock: FakeClock, delete: str, broken: int,
-                                          reason: str) -> None:
+@pytest.mark.parametrize(
+    ("delete", "broken", "reason"),
+    [
+        ("seq = 5", 5, "record 5 missing at the end"),
+        ("seq >= 3", 3, "records 3..5 missing at the end"),
+        ("1 = 1", 1, "records 1..5 missing at the end"),
+    ],
+)
+def test_deleted_newest_records_are_named(
+    db: Database, clock: FakeClock, delete: str, broken: int, reason: str
+) -> None:
     _fill(db, clock)
     assert _verify(db).ok
     _sql(db, f"DELETE FROM audit_log WHERE {delete}")
@@ -151,7 +163,9 @@ def test_records_added_past_the_anchor_are_named(db: Database, clock: FakeClock)
     assert not res.ok and res.broken_seq == 4 and "records 4..5 inserted at the end" in res.reason, res
 
 
-def test_database_without_anchor_verifies_and_the_next_append_writes_it(db: Database, clock: FakeClock) -> None:
+def test_database_without_anchor_verifies_and_the_next_append_writes_it(
+    db: Database, clock: FakeClock
+) -> None:
     """A log written before the anchor existed: verify passes (saying so), and the next append anchors it."""
     _fill(db, clock, 3)
     _sql(db, "DELETE FROM kv")
@@ -214,7 +228,9 @@ def _storage_audit(config: Path) -> dict:
     return next(c for c in json.loads(r.out)["checks"] if c["id"] == "storage.audit")
 
 
-def test_cli_and_diag_name_an_unreadable_record(db: Database, db_url: str, clock: FakeClock, tmp_path: Path) -> None:
+def test_cli_and_diag_name_an_unreadable_record(
+    db: Database, db_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
     config = _config(tmp_path, db_url)
     init_kiosk(config)  # audit record 1: db.init
     _fill(db, clock, 3)
@@ -222,28 +238,47 @@ def test_cli_and_diag_name_an_unreadable_record(db: Database, db_url: str, clock
     _sql(db, "UPDATE audit_log SET at = 'infinity' WHERE seq = 2")
     r = run_cli(config, "audit", "verify")
     assert r.code == 6, (r.out, r.err)
-    assert "audit chain broken at record 2: record 2 was altered: it cannot be read (at is not a timestamp)" in r.err
+    assert (
+        "audit chain broken at record 2: record 2 was altered: it cannot be read (at is not a timestamp)"
+        in r.err
+    )
     r = run_cli(config, "audit", "tail")
     assert r.code == 0, r.err
     lines = r.out.splitlines()
-    assert len(lines) == 4 and "UNREADABLE RECORD (at is not a timestamp)" in lines[1] and "door.open" in lines[2]
+    assert (
+        len(lines) == 4
+        and "UNREADABLE RECORD (at is not a timestamp)" in lines[1]
+        and "door.open" in lines[2]
+    )
     r = run_cli(config, "audit", "tail", "--json")
-    assert r.code == 0 and json.loads(r.out.splitlines()[1]) == {"seq": 2, "unreadable": "at is not a timestamp"}
+    assert r.code == 0 and json.loads(r.out.splitlines()[1]) == {
+        "seq": 2,
+        "unreadable": "at is not a timestamp",
+    }
     check = _storage_audit(config)
     assert check["status"] == "FAULT" and check["data"]["broken_seq"] == 2
-    assert check["finding"] == ("audit chain broken at record 2: record 2 was altered: it cannot be read"
-                                " (at is not a timestamp)")
+    assert check["finding"] == (
+        "audit chain broken at record 2: record 2 was altered: it cannot be read (at is not a timestamp)"
+    )
 
 
-def test_cli_and_diag_name_deleted_newest_records(db: Database, db_url: str, clock: FakeClock, tmp_path: Path) -> None:
+def test_cli_and_diag_name_deleted_newest_records(
+    db: Database, db_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
     config = _config(tmp_path, db_url)
     init_kiosk(config)  # audit record 1: db.init
     _fill(db, clock, 16)
     _sql(db, "DELETE FROM audit_log WHERE seq = 17")
     r = run_cli(config, "audit", "verify")
-    assert r.code == 6 and "audit chain broken at record 17: record 17 missing at the end" in r.err, (r.out, r.err)
+    assert r.code == 6 and "audit chain broken at record 17: record 17 missing at the end" in r.err, (
+        r.out,
+        r.err,
+    )
     check = _storage_audit(config)
     assert check["status"] == "FAULT" and "record 17 missing at the end" in check["finding"]
     _sql(db, f"DELETE FROM kv WHERE key = '{audit.HEAD_KEY}'")  # as a database from before the anchor
     r = run_cli(config, "audit", "verify")
-    assert r.code == 0 and r.out.startswith("ok: 16 audit records, chain intact (no head anchor yet"), (r.out, r.err)
+    assert r.code == 0 and r.out.startswith("ok: 16 audit records, chain intact (no head anchor yet"), (
+        r.out,
+        r.err,
+    )

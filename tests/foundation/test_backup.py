@@ -64,13 +64,25 @@ def kiosk(tmp_path: Path) -> tuple[Config, SimLockBoard]:
 
 
 def _cabinet(app: App) -> Cabinet:
-    return Cabinet(app.db, app.buses, app.cfg.cabinets, app.cfg.pickup, app.clock, app.secret, app.cfg.kiosk.id,
-                   close_poll_interval_s=0.02)
+    return Cabinet(
+        app.db,
+        app.buses,
+        app.cfg.cabinets,
+        app.cfg.pickup,
+        app.clock,
+        app.secret,
+        app.cfg.kiosk.id,
+        close_poll_interval_s=0.02,
+    )
 
 
 def _deposit(cab: Cabinet, sim: SimLockBoard, case: str) -> tuple[str, str]:
-    h = cab.start_deposit(case, actor="staff:test", size="S",
-                          applicant=Identity(id_number="11010519491231002X", name="张三", card_kind="resident_id"))
+    h = cab.start_deposit(
+        case,
+        actor="staff:test",
+        size="S",
+        applicant=Identity(id_number="11010519491231002X", name="张三", card_kind="resident_id"),
+    )
     ch = int(h.label[1:])
     sim.put_item(0, ch)
     sim.close_door(0, ch)
@@ -89,12 +101,18 @@ def _pickup(cab: Cabinet, sim: SimLockBoard, code: str) -> str:
 
 
 def _kiosk(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", str(config), *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "hallkiosk.cli", "--config", str(config), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-def test_restore_after_the_cabinet_moved_on_raises_one_task_per_mismatch(kiosk: tuple[Config, SimLockBoard],
-                                                                         tmp_path: Path) -> None:
+def test_restore_after_the_cabinet_moved_on_raises_one_task_per_mismatch(
+    kiosk: tuple[Config, SimLockBoard], tmp_path: Path
+) -> None:
     cfg, sim = kiosk
     app = App(cfg)
     try:
@@ -130,17 +148,26 @@ def test_restore_after_the_cabinet_moved_on_raises_one_task_per_mismatch(kiosk: 
         try:
             _cabinet(app).start()
             with app.db.transaction() as s:
-                tasks = s.execute(select(StaffTask).where(StaffTask.kind == S.TASK_SENSOR_MISMATCH)
-                                  .order_by(StaffTask.id)).scalars().all()
+                tasks = (
+                    s.execute(
+                        select(StaffTask)
+                        .where(StaffTask.kind == S.TASK_SENSOR_MISMATCH)
+                        .order_by(StaffTask.id)
+                    )
+                    .scalars()
+                    .all()
+                )
                 details = [t.detail for t in tasks]
                 entries = [e for e in audit.tail(s, 50) if e.action == "db.restore"]
         finally:
             app.close()
         assert len(details) == 2, details
-        assert details[0].startswith(f"{a}: after the restore from backup the records say occupied, the item sensor"
-                                     " reads empty")
-        assert details[1].startswith(f"{c}: after the restore from backup the records say free, the item sensor"
-                                     " reads an item inside")
+        assert details[0].startswith(
+            f"{a}: after the restore from backup the records say occupied, the item sensor reads empty"
+        )
+        assert details[1].startswith(
+            f"{c}: after the restore from backup the records say free, the item sensor reads an item inside"
+        )
         assert entries and entries[0].detail["backup_audit_seq"] == manifest["audit_seq"]
 
 

@@ -29,8 +29,11 @@ def _layers() -> list[str]:
 def test_every_hallkiosk_module_has_its_place_in_the_layers() -> None:
     """The runtime layer names hallkiosk's modules one by one: a new one must be placed, or nothing checks it."""
     placed = {m.strip() for layer in _layers() for m in layer.replace("|", ":").split(":")}
-    children = {f"hallkiosk.{p.stem if p.is_file() else p.name}" for p in (REPO / "hallkiosk").iterdir()
-                if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()}
+    children = {
+        f"hallkiosk.{p.stem if p.is_file() else p.name}"
+        for p in (REPO / "hallkiosk").iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()
+    }
     assert children - placed == set(), "add these to a layer in setup.cfg [importlinter:contract:layers]"
     assert _layers()[0] == "hallkiosk.cli" and _layers()[-1] == "kiosk"
 
@@ -39,7 +42,9 @@ def _cycles() -> list[set[str]]:
     """Every set of modules that import each other round (strongly connected, more than one module)."""
     import grimp
 
-    g = grimp.build_graph("kiosk", "drivers", "ui", "backend_client", "hallkiosk", exclude_type_checking_imports=True)
+    g = grimp.build_graph(
+        "kiosk", "drivers", "ui", "backend_client", "hallkiosk", exclude_type_checking_imports=True
+    )
     mods = set(g.modules)
     adj = {m: set(g.find_modules_directly_imported_by(m)) & mods for m in mods}
     index: dict[str, int] = {}

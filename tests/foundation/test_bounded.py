@@ -9,12 +9,15 @@ from drivers.lockboard.frames import Request
 from kiosk.bounded import append_bounded
 
 
-@pytest.mark.parametrize(("bound", "appends", "expected_tail"), [
-    (5, 3, [0, 1, 2]),          # under the bound: everything kept
-    (5, 6, [0, 1, 2, 3, 4, 5]),  # within the tenth of slack: not trimmed yet
-    (5, 7, [2, 3, 4, 5, 6]),     # past it: the newest five
-    (100, 1000, list(range(900, 1000))),
-])
+@pytest.mark.parametrize(
+    ("bound", "appends", "expected_tail"),
+    [
+        (5, 3, [0, 1, 2]),  # under the bound: everything kept
+        (5, 6, [0, 1, 2, 3, 4, 5]),  # within the tenth of slack: not trimmed yet
+        (5, 7, [2, 3, 4, 5, 6]),  # past it: the newest five
+        (100, 1000, list(range(900, 1000))),
+    ],
+)
 def test_append_bounded_keeps_the_newest(bound: int, appends: int, expected_tail: list[int]) -> None:
     items: list[int] = []
     for i in range(appends):

@@ -31,11 +31,14 @@ def _truncated(b: bytes) -> bytes:
 
 def _damaged_pages(b: bytes) -> bytes:
     # Whole pages of noise from the second page on: the schema's b-tree and the first tables' pages.
-    return b[:PAGE] + bytes((i * 151 + 7) % 256 for i in range(4 * PAGE)) + b[5 * PAGE:]
+    return b[:PAGE] + bytes((i * 151 + 7) % 256 for i in range(4 * PAGE)) + b[5 * PAGE :]
 
 
-DAMAGE: dict[str, Callable[[bytes], bytes]] = {"bad header": _bad_header, "truncated": _truncated,
-                                               "damaged pages": _damaged_pages}
+DAMAGE: dict[str, Callable[[bytes], bytes]] = {
+    "bad header": _bad_header,
+    "truncated": _truncated,
+    "damaged pages": _damaged_pages,
+}
 
 
 @pytest.fixture(scope="module")
@@ -60,20 +63,35 @@ def _damaged_kiosk(good: tuple[Path, bytes], tmp_path: Path, damage: str) -> Pat
     shutil.copytree(src / "data", tmp_path / "data")
     (tmp_path / "data" / "kiosk.db").write_bytes(DAMAGE[damage](data))
     cfg = tmp_path / "kiosk.toml"
-    cfg.write_text((src / "kiosk.toml").read_text(encoding="utf-8").replace(str(src), str(tmp_path)), encoding="utf-8")
+    cfg.write_text(
+        (src / "kiosk.toml").read_text(encoding="utf-8").replace(str(src), str(tmp_path)), encoding="utf-8"
+    )
     return cfg
 
 
 def _kiosk(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", str(config), *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    return subprocess.run(
+        [sys.executable, "-m", "hallkiosk.cli", "--config", str(config), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_every_command_names_the_damage(good: tuple[Path, bytes], tmp_path: Path, damage: str) -> None:
     config = _damaged_kiosk(good, tmp_path, damage)
-    for cmd in (["audit", "verify"], ["audit", "tail"], ["cabinet", "status"], ["outbox", "list"], ["db", "upgrade"],
-                ["db", "current"], ["db", "init"]):
+    for cmd in (
+        ["audit", "verify"],
+        ["audit", "tail"],
+        ["cabinet", "status"],
+        ["outbox", "list"],
+        ["db", "upgrade"],
+        ["db", "current"],
+        ["db", "init"],
+    ):
         r = _kiosk(config, *cmd)
         assert r.returncode == DatabaseDamaged.exit_code == 14, (cmd, r.stdout, r.stderr)
         assert "Traceback" not in r.stderr, (cmd, r.stderr)

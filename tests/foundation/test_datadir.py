@@ -51,11 +51,23 @@ def _deposit(cfg: Config) -> str:
 
     app = App(cfg)
     try:
-        cab = Cabinet(app.db, app.buses, app.cfg.cabinets, app.cfg.pickup, app.clock, app.secret, cfg.kiosk.id,
-                      close_poll_interval_s=0.02)
+        cab = Cabinet(
+            app.db,
+            app.buses,
+            app.cfg.cabinets,
+            app.cfg.pickup,
+            app.clock,
+            app.secret,
+            cfg.kiosk.id,
+            close_poll_interval_s=0.02,
+        )
         cab.start()
-        h = cab.start_deposit("LS202600000077", actor="staff:test", size="S",
-                              applicant=Identity(id_number="11010519491231002X", name="张三", card_kind="resident_id"))
+        h = cab.start_deposit(
+            "LS202600000077",
+            actor="staff:test",
+            size="S",
+            applicant=Identity(id_number="11010519491231002X", name="张三", card_kind="resident_id"),
+        )
         cc = next(c for c in cfg.cabinets[0].compartments if c.label == h.label)
         sim = app.sims.boards[cfg.cabinets[0].id]
         sim.put_item(cc.board, cc.channel)
@@ -89,7 +101,9 @@ def test_without_a_marker_nothing_starts_and_db_init_begins(tmp_path: Path) -> N
     assert marker["kiosk_id"] == "DEMO-HALL-01" and marker["audit_seq"] == 1 and len(marker["database"]) == 64
     r = _kiosk(config, "audit", "tail", "--json")
     rec = json.loads(r.out.splitlines()[-1])
-    assert rec["action"] == "db.init" and rec["subject"] == "DEMO-HALL-01" and rec["detail"]["forced"] is False
+    assert (
+        rec["action"] == "db.init" and rec["subject"] == "DEMO-HALL-01" and rec["detail"]["forced"] is False
+    )
     r = _kiosk(config, "db", "init")  # a second init changes nothing
     assert r.code == 0 and "nothing changed" in r.out
     assert _kiosk(config, "audit", "verify").out.startswith("ok: 1 audit records")
@@ -111,7 +125,9 @@ def test_a_deleted_database_with_a_parcel_inside_is_refused(tmp_path: Path) -> N
     r = _kiosk(Path(cfg.source), "db", "init", "--force")
     assert r.code == 0, r.err
     rec = json.loads(_kiosk(Path(cfg.source), "audit", "tail", "--json").out.splitlines()[-1])
-    assert rec["action"] == "db.init" and rec["detail"]["forced"] is True and rec["detail"]["replaced_database"]
+    assert (
+        rec["action"] == "db.init" and rec["detail"]["forced"] is True and rec["detail"]["replaced_database"]
+    )
     assert label  # the parcel's compartment is what the refusal protected
 
 
@@ -127,7 +143,9 @@ def test_an_emptied_sqlite_file_is_refused(tmp_path: Path) -> None:
 def test_an_emptied_database_is_refused(tmp_path: Path, db_url: str) -> None:
     cfg = init_kiosk(_config(tmp_path, db_url))
     app = App(cfg)
-    with app.db.engine.begin() as c:  # every table dropped, as a DROP SCHEMA or a new empty file would leave it
+    with (
+        app.db.engine.begin() as c
+    ):  # every table dropped, as a DROP SCHEMA or a new empty file would leave it
         if app.db.is_sqlite:
             names = [r[0] for r in c.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))]
             c.execute(text("PRAGMA foreign_keys=OFF"))
@@ -186,14 +204,18 @@ def test_a_stale_copy_of_the_same_database_is_refused(tmp_path: Path) -> None:
     stamp(cfg, db, "restore")
     db.dispose()
     shutil.copy(old, db_file)
-    with pytest.raises(DatabaseMismatch, match=r"ends at audit record 2, before the marker's 3 \(a stale copy\?\)"):
+    with pytest.raises(
+        DatabaseMismatch, match=r"ends at audit record 2, before the marker's 3 \(a stale copy\?\)"
+    ):
         App(cfg).db  # noqa: B018
 
 
 def test_a_changed_kiosk_id_is_refused(tmp_path: Path) -> None:
     init_kiosk(_config(tmp_path))
     cfg = load_config(_config(tmp_path, kiosk_id="DEMO-HALL-02"))
-    with pytest.raises(DatabaseMismatch, match=r"initialised for kiosk DEMO-HALL-01, but the config says kiosk\.id"):
+    with pytest.raises(
+        DatabaseMismatch, match=r"initialised for kiosk DEMO-HALL-01, but the config says kiosk\.id"
+    ):
         App(cfg).db  # noqa: B018
 
 
@@ -206,7 +228,9 @@ def test_a_second_kiosk_joins_a_shared_database(tmp_path: Path, db_url: str) -> 
     for cfg in (one, two):
         app = App(cfg)
         with app.db.transaction() as s:
-            inits = s.execute(select(AuditRecord.subject).where(AuditRecord.action == "db.init")).scalars().all()
+            inits = (
+                s.execute(select(AuditRecord.subject).where(AuditRecord.action == "db.init")).scalars().all()
+            )
         app.close()
         assert inits == ["KIOSK-A", "KIOSK-B"]
 
@@ -237,7 +261,8 @@ def test_diag_names_a_lost_database_without_creating_it(tmp_path: Path) -> None:
 
 
 def test_the_heartbeat_diag_checks_the_marker_on_the_kiosks_own_database(
-        cfg: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg: Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every heartbeat runs the passive diagnostics: a new engine each minute would be a new SQLite connection and
     page cache to allocate and free for months (bench/bench_soak.py). The running app's database is used."""
     from hallkiosk.diag import storage

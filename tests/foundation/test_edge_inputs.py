@@ -37,8 +37,13 @@ def test_a_fifo_or_dev_zero_as_the_config_is_refused_without_hanging(tmp_path: P
     fifo = tmp_path / "kiosk.toml"
     os.mkfifo(fifo)  # nobody ever writes to it: reading it would block for ever
     for path in (fifo, Path("/dev/zero")):
-        r = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", str(path), "audit", "verify"], cwd=REPO,
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [sys.executable, "-m", "hallkiosk.cli", "--config", str(path), "audit", "verify"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 3, r.stderr
         assert f"error: {path}: not a regular file" in _one_line(r.stderr)
 
@@ -72,24 +77,31 @@ def test_non_utf8_text_in_the_config(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 3 and "not UTF-8 text (byte 31); save the file as UTF-8" in _one_line(err)
 
 
-@pytest.mark.parametrize("args", [
-    ["audit", "tail", "-n", "-5"],
-    ["audit", "tail", "-n", "0"],
-    ["audit", "tail", "-n", "9" * 40],
-    ["outbox", "list", "-n", "99999999999999999999"],
-    ["outbox", "retry", "-1"],
-    ["outbox", "retry", "9" * 5000],
-    ["cabinet", "resolve", "18446744073709551617"],
-    ["outbox", "purge", "--older-than", "-30"],
-    ["diag", "door", "A01", "--timeout", "inf"],
-    ["diag", "door", "A01", "--timeout", "nan"],
-])
-def test_numbers_out_of_range_are_refused(cfg: Config, capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["audit", "tail", "-n", "-5"],
+        ["audit", "tail", "-n", "0"],
+        ["audit", "tail", "-n", "9" * 40],
+        ["outbox", "list", "-n", "99999999999999999999"],
+        ["outbox", "retry", "-1"],
+        ["outbox", "retry", "9" * 5000],
+        ["cabinet", "resolve", "18446744073709551617"],
+        ["outbox", "purge", "--older-than", "-30"],
+        ["diag", "door", "A01", "--timeout", "inf"],
+        ["diag", "door", "A01", "--timeout", "nan"],
+    ],
+)
+def test_numbers_out_of_range_are_refused(
+    cfg: Config, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
     code, _, err = _cli(capsys, "--config", cfg.source, *args)
     assert code == 2 and "expected " in _one_line(err), err
 
 
-def test_escapes_bidi_and_zero_width_are_shown_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_escapes_bidi_and_zero_width_are_shown_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = _cli(capsys, "--config", f"{tmp_path}/\x1b[2J\u202eevil\u200b.toml", "config", "check")
     line = _one_line(err)
     assert code == 3 and "\\x1b[2J\\u202eevil\\u200b.toml" in line

@@ -36,22 +36,31 @@ def _secret(cfg: Config) -> bytes:
         app.close()
 
 
-def test_a_second_kiosk_with_its_own_secret_is_refused(tmp_path: Path, db_url: str,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_second_kiosk_with_its_own_secret_is_refused(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("KIOSK_SECRET_FILE", raising=False)
     a = init_kiosk(_config(tmp_path / "a", db_url, "KIOSK-A"))
     b = init_kiosk(_config(tmp_path / "b", db_url, "KIOSK-B"))
     key_a = _secret(a)  # the first kiosk on the database records the fingerprint
     (b.data_dir / "secret.key").unlink(missing_ok=True)
     # No secret at all on B: refused, and none is made (its hashes would match nothing here).
-    r = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", b.source, "cabinet", "status"], cwd=REPO,
-                       capture_output=True, text=True, timeout=120,
-                       env={k: v for k, v in os.environ.items() if k != "KIOSK_SECRET_FILE"})
+    r = subprocess.run(
+        [sys.executable, "-m", "hallkiosk.cli", "--config", b.source, "cabinet", "status"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "KIOSK_SECRET_FILE"},
+    )
     assert r.returncode == SecretMismatch.exit_code == 16, r.stderr
     assert "Traceback" not in r.stderr
     err = [ln for ln in r.stderr.splitlines() if ln.startswith(("error:", "hint:"))]
-    assert err[0] == f"error: {b.data_dir / 'secret.key'}: no hall secret, but this database's rows were made with " \
-                     f"secret {fingerprint(key_a)[:12]}"
+    assert (
+        err[0]
+        == f"error: {b.data_dir / 'secret.key'}: no hall secret, but this database's rows were made with "
+        f"secret {fingerprint(key_a)[:12]}"
+    )
     assert f"(kiosk KIOSK-A: {a.data_dir / 'secret.key'}) to {b.data_dir / 'secret.key'}" in err[1]
     assert not (b.data_dir / "secret.key").exists()
     # Its own, different secret: refused naming both fingerprints.
@@ -64,7 +73,9 @@ def test_a_second_kiosk_with_its_own_secret_is_refused(tmp_path: Path, db_url: s
     assert _secret(b) == key_a
 
 
-def test_a_shared_secret_file_in_the_config(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_shared_secret_file_in_the_config(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """kiosk.secret_file: both kiosks read one file, so a code deposited at A hashes the same at B."""
     monkeypatch.delenv("KIOSK_SECRET_FILE", raising=False)
     hall = tmp_path / "hall-secret.key"
@@ -76,11 +87,23 @@ def test_a_shared_secret_file_in_the_config(tmp_path: Path, db_url: str, monkeyp
 
     app = App(a)
     try:
-        cab = Cabinet(app.db, app.buses, app.cfg.cabinets, app.cfg.pickup, app.clock, app.secret, a.kiosk.id,
-                      close_poll_interval_s=0.02)
+        cab = Cabinet(
+            app.db,
+            app.buses,
+            app.cfg.cabinets,
+            app.cfg.pickup,
+            app.clock,
+            app.secret,
+            a.kiosk.id,
+            close_poll_interval_s=0.02,
+        )
         cab.start()
-        h = cab.start_deposit("LS202600000009", actor="staff:test", size="S",
-                              applicant=Identity(id_number="11010519491231002X", name="张三", card_kind="resident_id"))
+        h = cab.start_deposit(
+            "LS202600000009",
+            actor="staff:test",
+            size="S",
+            applicant=Identity(id_number="11010519491231002X", name="张三", card_kind="resident_id"),
+        )
         sim = app.sims.boards[a.cabinets[0].id]
         cc = next(c for c in a.cabinets[0].compartments if c.label == h.label)
         sim.put_item(cc.board, cc.channel)

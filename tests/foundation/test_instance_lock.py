@@ -33,15 +33,26 @@ HOLDER = textwrap.dedent("""
 
 
 def _hold(cfg_path: Path) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(cfg_path)], cwd=REPO, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(cfg_path)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "holding"
     return proc
 
 
 def _kiosk(cfg_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", str(cfg_path), *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    return subprocess.run(
+        [sys.executable, "-m", "hallkiosk.cli", "--config", str(cfg_path), *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 def test_cli_refused_while_another_process_owns_the_cabinet(cfg: Config) -> None:
@@ -71,15 +82,20 @@ def test_open_flow_of_the_running_kiosk_is_left_alone(cfg: Config) -> None:
     try:
         cab = Cabinet(app.db, app.buses, cfg.cabinets, cfg.pickup, app.clock, app.secret, cfg.kiosk.id)
         cab.start()
-        h = cab.start_dropoff(Identity(id_number=DEMO_CARD["id_number"], name="张三", card_kind="resident_id"),
-                              matter_code="M-001", size="S")
+        h = cab.start_dropoff(
+            Identity(id_number=DEMO_CARD["id_number"], name="张三", card_kind="resident_id"),
+            matter_code="M-001",
+            size="S",
+        )
         # Read-only commands answer from the database, without reconciling the running kiosk's open door.
         r = _kiosk(cfg.source, "cabinet", "tasks")
         assert r.returncode == 0 and "door and item sensors not read" in r.stderr, r.stderr
         r = _kiosk(cfg.source, "cabinet", "status")
         assert r.returncode == 0 and "start-up:" not in r.stdout, r.stdout + r.stderr
         row = next(line for line in r.stdout.splitlines() if line.startswith(h.label))
-        assert "reserved" in row and "not read: the cabinet and card readers of this kiosk are in use" in row, row
+        assert (
+            "reserved" in row and "not read: the cabinet and card readers of this kiosk are in use" in row
+        ), row
         with app.db.transaction() as s:
             flow = s.execute(select(Flow).where(Flow.id == h.flow_id)).scalar_one()
             assert flow.finished_at is None and flow.state != "staff_task"
@@ -92,21 +108,44 @@ def test_same_process_shares_the_lock_and_releases_it_at_the_end(tmp_path: Path)
     a.acquire()
     b.acquire()  # a second App in the same process (tests, the UI's runtime) is the same owner
     a.release()
-    probe = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         from pathlib import Path
         from hallkiosk.instance import InstanceLock
         InstanceLock(Path({str(tmp_path)!r})).acquire()
-    """)], cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    """),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert probe.returncode != 0 and "KioskBusy" in probe.stderr  # b still holds it
     b.release()
-    probe = subprocess.run(probe.args, cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    probe = subprocess.run(
+        probe.args, cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)}
+    )
     assert probe.returncode == 0, probe.stderr
 
 
 def test_pickup_code_never_reaches_the_lock_file(cfg: Config) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER.replace("sys.argv[1]", "sys.argv[2]"), "pickup",
-                               str(cfg.source), "493817"],
-                              cwd=REPO, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            HOLDER.replace("sys.argv[1]", "sys.argv[2]"),
+            "pickup",
+            str(cfg.source),
+            "493817",
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
         text = (cfg.data_dir / "kiosk.lock").read_text()
@@ -132,10 +171,18 @@ def test_diag_on_a_running_kiosk_does_not_probe_its_bus(cfg: Config) -> None:
 
 
 def _probe(tmp_path: Path, wait_s: float) -> subprocess.CompletedProcess[str]:
-    code = (f"from pathlib import Path\nfrom hallkiosk.instance import InstanceLock\n"
-            f"InstanceLock(Path({str(tmp_path)!r})).acquire({wait_s})")
-    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=30,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        f"from pathlib import Path\nfrom hallkiosk.instance import InstanceLock\n"
+        f"InstanceLock(Path({str(tmp_path)!r})).acquire({wait_s})"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
 
 
 def test_a_starting_kiosk_waits_for_a_command_that_is_finishing(tmp_path: Path) -> None:
@@ -158,8 +205,14 @@ def test_a_forked_child_does_not_keep_the_kiosk_locked(tmp_path: Path) -> None:
             os._exit(0)
         print("parent done", flush=True)
     """)
-    r = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=30,
-                       env={**os.environ, "PYTHONPATH": str(REPO)})
+    r = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert r.stdout.strip() == "parent done", r.stderr
     r = _probe(tmp_path, 0)
     assert r.returncode == 0, r.stderr

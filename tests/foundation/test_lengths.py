@@ -28,8 +28,10 @@ def test_typed_text_too_long_is_refused_naming_the_column(db: Database) -> None:
     name = "王" * 100_000
     with pytest.raises(InputTooLong) as err, db.transaction() as s:
         s.add(_parcel(case_number="LS" + "1" * 99_998, matter_name=name))
-    assert err.value.message in ("parcels.case_number is too long: at most 32 characters, 100000 given",
-                                 "parcels.matter_name is too long: at most 200 characters, 100000 given")
+    assert err.value.message in (
+        "parcels.case_number is too long: at most 32 characters, 100000 given",
+        "parcels.matter_name is too long: at most 200 characters, 100000 given",
+    )
     assert "王王" not in str(err.value) and "1111" not in str(err.value)
     with db.transaction() as s:
         assert s.execute(select(func.count()).select_from(Parcel)).scalar_one() == 0  # nothing stored
@@ -38,7 +40,10 @@ def test_typed_text_too_long_is_refused_naming_the_column(db: Database) -> None:
 def test_a_change_to_an_existing_row_is_checked_too(db: Database) -> None:
     with db.transaction() as s:
         s.add(StaffTask(kind="reconcile", detail="A01: check", created_at=NOW))
-    with pytest.raises(InputTooLong, match=r"staff_tasks\.resolved_by is too long: at most 64"), db.transaction() as s:
+    with (
+        pytest.raises(InputTooLong, match=r"staff_tasks\.resolved_by is too long: at most 64"),
+        db.transaction() as s,
+    ):
         t = s.execute(select(StaffTask)).scalar_one()
         t.resolved_at, t.resolved_by = NOW, "staff:" + "x" * 500
     with db.transaction() as s:
@@ -47,8 +52,13 @@ def test_a_change_to_an_existing_row_is_checked_too(db: Database) -> None:
 
 def test_only_derived_masked_forms_are_cut(db: Database) -> None:
     with db.transaction() as s:
-        s.add(_parcel(case_number="LS202600000001", owner_id_masked="110105********002X" + "*" * 50,
-                      owner_name_masked="张*" * 100))
+        s.add(
+            _parcel(
+                case_number="LS202600000001",
+                owner_id_masked="110105********002X" + "*" * 50,
+                owner_name_masked="张*" * 100,
+            )
+        )
     with db.transaction() as s:
         p = s.execute(select(Parcel)).scalar_one()
         assert len(p.owner_id_masked) == 32 and p.owner_id_masked.startswith("110105********002X")
@@ -57,11 +67,20 @@ def test_only_derived_masked_forms_are_cut(db: Database) -> None:
 
 def test_exactly_the_limit_fits(db: Database) -> None:
     with db.transaction() as s:
-        s.add(Compartment(cabinet_id="C" * 32, label="A" * 8, size="S", board=0, channel=1, state="free",
-                          updated_at=NOW))
-    with pytest.raises(InputTooLong, match=r"compartments\.label is too long: at most 8 characters, 9 given"), \
-            db.transaction() as s:
-        s.add(Compartment(cabinet_id="C", label="A" * 9, size="S", board=0, channel=2, state="free", updated_at=NOW))
+        s.add(
+            Compartment(
+                cabinet_id="C" * 32, label="A" * 8, size="S", board=0, channel=1, state="free", updated_at=NOW
+            )
+        )
+    with (
+        pytest.raises(InputTooLong, match=r"compartments\.label is too long: at most 8 characters, 9 given"),
+        db.transaction() as s,
+    ):
+        s.add(
+            Compartment(
+                cabinet_id="C", label="A" * 9, size="S", board=0, channel=2, state="free", updated_at=NOW
+            )
+        )
 
 
 def test_database_errors_never_carry_the_sql_parameters(db: Database) -> None:
@@ -77,9 +96,28 @@ def test_database_errors_never_carry_the_sql_parameters(db: Database) -> None:
 
 def test_the_cli_says_it_in_one_line(cfg: Config) -> None:
     """A staff member's display name typed at the command line: refused before the database, in one line."""
-    r = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", cfg.source, "console", "user", "add",
-                        "STAFF9", "--name", "王" * 5000, "--role", "staff", "--no-password"], cwd=REPO,
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hallkiosk.cli",
+            "--config",
+            cfg.source,
+            "console",
+            "user",
+            "add",
+            "STAFF9",
+            "--name",
+            "王" * 5000,
+            "--role",
+            "staff",
+            "--no-password",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "Traceback" not in r.stderr and "王王" not in r.stderr, r.stderr[-2000:]
     err = [ln for ln in r.stderr.splitlines() if ln.startswith("error: ")]
     # Refused where it is typed (the directory's own rule) or else by the flush guard: one line naming the limit.

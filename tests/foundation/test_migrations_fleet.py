@@ -44,8 +44,11 @@ def test_every_migration_declares_whether_it_is_additive() -> None:
 def _shape(engine: sa.Engine) -> dict[str, dict[str, tuple[bool, bool]]]:
     """table -> column -> (nullable, has a server default)."""
     insp = inspect(engine)
-    return {t: {c["name"]: (c["nullable"], c.get("default") is not None) for c in insp.get_columns(t)}
-            for t in insp.get_table_names() if t not in ("alembic_version", "kiosk_schema_history")}
+    return {
+        t: {c["name"]: (c["nullable"], c.get("default") is not None) for c in insp.get_columns(t)}
+        for t in insp.get_table_names()
+        if t not in ("alembic_version", "kiosk_schema_history")
+    }
 
 
 def test_additive_migrations_only_add(db_url: str) -> None:
@@ -69,7 +72,9 @@ def test_additive_migrations_only_add(db_url: str) -> None:
                     assert after[table][name][0] or not nullable, f"{rev} makes {table}.{name} NOT NULL"
                 for name, (nullable, has_default) in after[table].items():
                     if name not in cols:  # an old release's INSERT does not name it
-                        assert nullable or has_default, f"{rev} adds {table}.{name} NOT NULL without a default"
+                        assert nullable or has_default, (
+                            f"{rev} adds {table}.{name} NOT NULL without a default"
+                        )
         before = after
     with db.engine.connect() as c:
         rows = dict(c.execute(sa.text("SELECT revision, additive FROM kiosk_schema_history")).all())
@@ -82,14 +87,17 @@ def _extended_chain(tmp_path: Path, *, additive: bool) -> Path:
     versions = tmp_path / "future_versions"
     shutil.copytree(VERSIONS, versions, ignore=shutil.ignore_patterns("__pycache__"))
     head = _chain()[-1]
-    body = ('op.add_column("kiosk_status", sa.Column("next_release_note", sa.String(80), nullable=True))'
-            if additive else
-            'with op.batch_alter_table("kiosk_status") as b:\n        b.alter_column("hall", new_column_name="hall_name")')
+    body = (
+        'op.add_column("kiosk_status", sa.Column("next_release_note", sa.String(80), nullable=True))'
+        if additive
+        else 'with op.batch_alter_table("kiosk_status") as b:\n        b.alter_column("hall", new_column_name="hall_name")'
+    )
     (versions / "9001_next_release.py").write_text(
         f'"""a later release\'s migration"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
         f'revision = "9001"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n'
         f"additive = {additive}\n\n\ndef upgrade() -> None:\n    {body}\n\n\ndef downgrade() -> None:\n    pass\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     return versions
 
 
@@ -108,8 +116,11 @@ def test_previous_release_runs_on_an_additive_newer_head(db_url: str, tmp_path: 
 
     now = dt.datetime.now(dt.UTC)
     with db.transaction() as s:
-        s.add(Compartment(cabinet_id="CAB-01", label="A01", size="S", board=0, channel=1, state="free",
-                          updated_at=now))
+        s.add(
+            Compartment(
+                cabinet_id="CAB-01", label="A01", size="S", board=0, channel=1, state="free", updated_at=now
+            )
+        )
     with db.transaction() as s:
         assert s.execute(select(Compartment.label)).scalar_one() == "A01"
     db.dispose()
@@ -158,8 +169,17 @@ def test_three_kiosks_migrate_an_empty_database_together(tmp_path: Path) -> None
     for url in _pg_database():
         go = tmp_path / "go"
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        procs = [subprocess.Popen([sys.executable, "-c", _STARTER, url, str(go)], env=env, cwd=REPO,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", _STARTER, url, str(go)],
+                env=env,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
         time.sleep(1.5)  # every process imported and waiting at the line
         go.touch()
         results = [p.communicate(timeout=120) for p in procs]

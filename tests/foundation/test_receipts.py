@@ -24,9 +24,17 @@ def k(tmp_path: Path) -> KioskSection:
 
 
 def _receipt(**kw: object) -> Receipt:
-    base: dict[str, object] = {"submission_id": 1, "receipt_number": "R-1", "matter_code": "M1", "matter_name": "事项",
-                               "applicant_id_masked": "1101********1234", "delivery_mode": "window",
-                               "state": "filed", "created_at": T, "applicant_name_masked": "张*"}
+    base: dict[str, object] = {
+        "submission_id": 1,
+        "receipt_number": "R-1",
+        "matter_code": "M1",
+        "matter_name": "事项",
+        "applicant_id_masked": "1101********1234",
+        "delivery_mode": "window",
+        "state": "filed",
+        "created_at": T,
+        "applicant_name_masked": "张*",
+    }
     return Receipt(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -42,20 +50,49 @@ def test_submission_lines_with_and_without_a_case_number(k: KioskSection) -> Non
 
 
 def test_dropoff_lines_name_the_door_and_receipt(k: KioskSection) -> None:
-    assert dropoff_lines(k, "A01", "D-7", T) == ["测试大厅", "Test Hall", RULE, "材料已投递 Materials dropped off",
-                                                 "柜门 Compartment: A01", "回执 Receipt: D-7", "2026-03-04 09:30"]
+    assert dropoff_lines(k, "A01", "D-7", T) == [
+        "测试大厅",
+        "Test Hall",
+        RULE,
+        "材料已投递 Materials dropped off",
+        "柜门 Compartment: A01",
+        "回执 Receipt: D-7",
+        "2026-03-04 09:30",
+    ]
 
 
-@pytest.mark.parametrize(("reference", "detail", "extra"), [
-    (None, {}, []),
-    ("T-5", {}, ["诉求编号 Ticket: T-5"]),
-    ("T-5", {"promised_reply_days": 5}, ["诉求编号 Ticket: T-5", "5 个工作日内答复 Reply within 5 working days"]),
-])
-def test_ticket_lines(k: KioskSection, reference: str | None, detail: dict[str, object], extra: list[str]) -> None:
-    r = ServiceReceipt(id=1, receipt_number="S-1", kind="ticket", state="queued", created_at=T, reference=reference,
-                       detail=detail)
-    assert ticket_lines(k, r) == ["测试大厅", "Test Hall", RULE, "12345 诉求 Hotline request", "回执 Receipt: S-1",
-                                  *extra]
+@pytest.mark.parametrize(
+    ("reference", "detail", "extra"),
+    [
+        (None, {}, []),
+        ("T-5", {}, ["诉求编号 Ticket: T-5"]),
+        (
+            "T-5",
+            {"promised_reply_days": 5},
+            ["诉求编号 Ticket: T-5", "5 个工作日内答复 Reply within 5 working days"],
+        ),
+    ],
+)
+def test_ticket_lines(
+    k: KioskSection, reference: str | None, detail: dict[str, object], extra: list[str]
+) -> None:
+    r = ServiceReceipt(
+        id=1,
+        receipt_number="S-1",
+        kind="ticket",
+        state="queued",
+        created_at=T,
+        reference=reference,
+        detail=detail,
+    )
+    assert ticket_lines(k, r) == [
+        "测试大厅",
+        "Test Hall",
+        RULE,
+        "12345 诉求 Hotline request",
+        "回执 Receipt: S-1",
+        *extra,
+    ]
 
 
 def test_an_empty_english_hall_name_is_left_out(tmp_path: Path) -> None:
@@ -63,10 +100,19 @@ def test_an_empty_english_hall_name_is_left_out(tmp_path: Path) -> None:
     assert dropoff_lines(k, "A01", "D-7", T)[:2] == ["测试大厅", RULE]
 
 
-@pytest.mark.parametrize(("status", "open_"), [
-    ("RECEIVED", True), ("IN_REVIEW", True), ("NEED_MORE_MATERIAL", True), ("APPROVED", False),
-    ("REFUSED", False), ("READY_FOR_PICKUP", False), ("DELIVERED", False), ("WITHDRAWN", False),
-])
+@pytest.mark.parametrize(
+    ("status", "open_"),
+    [
+        ("RECEIVED", True),
+        ("IN_REVIEW", True),
+        ("NEED_MORE_MATERIAL", True),
+        ("APPROVED", False),
+        ("REFUSED", False),
+        ("READY_FOR_PICKUP", False),
+        ("DELIVERED", False),
+        ("WITHDRAWN", False),
+    ],
+)
 def test_open_for_materials(status: str, open_: bool) -> None:
     case = CaseSummary("C-1", "M1", "事项", status, T)  # type: ignore[arg-type]
     assert open_for_materials([case]) == ([case] if open_ else [])

@@ -12,8 +12,15 @@ NAME = "sha" + "red"  # the folder beside the repository, built so this file nev
 BESIDE = ".." + "/" + NAME
 
 # A path into the folder beside the repository, written as text or built with pathlib.
-OUTSIDE = re.compile(r"\.\./" + NAME + r"""\b|parents?(\[\d+\])?\s*/\s*["']""" + NAME + r"""["']|parent\s*/\s*["']"""
-                     + NAME + r"""["']""")
+OUTSIDE = re.compile(
+    r"\.\./"
+    + NAME
+    + r"""\b|parents?(\[\d+\])?\s*/\s*["']"""
+    + NAME
+    + r"""["']|parent\s*/\s*["']"""
+    + NAME
+    + r"""["']"""
+)
 SCANNED = {".py", ".sh", ".cfg", ".toml", ".ini", ".kv", ".json", ".yml", ".yaml"}
 
 
@@ -35,8 +42,11 @@ def test_no_code_or_test_reads_outside_the_repository() -> None:
 
 
 def test_the_pattern_catches_each_way_of_writing_it() -> None:
-    for line in (f'open("{BESIDE}/platform/x.wsdl")', f'Path(__file__).parents[3] / "{NAME}"',
-                 f"REPO.parent / '{NAME}'"):
+    for line in (
+        f'open("{BESIDE}/platform/x.wsdl")',
+        f'Path(__file__).parents[3] / "{NAME}"',
+        f"REPO.parent / '{NAME}'",
+    ):
         assert OUTSIDE.search(line), line
     assert not OUTSIDE.search("kiosks on a shared database")
 
@@ -44,7 +54,11 @@ def test_the_pattern_catches_each_way_of_writing_it() -> None:
 def test_every_spec_document_is_in_the_repository() -> None:
     spec = REPO / "docs" / "spec"
     index = (spec / "README.md").read_text(encoding="utf-8")
-    for rel in ("platform/kiosk-platform.wsdl", "platform/kiosk-platform.md",
-                "hardware/lockboards.md", "hardware/id-readers.md"):
+    for rel in (
+        "platform/kiosk-platform.wsdl",
+        "platform/kiosk-platform.md",
+        "hardware/lockboards.md",
+        "hardware/id-readers.md",
+    ):
         assert (spec / rel).is_file(), rel
         assert f"`{rel}`" in index, f"{rel} is not listed with its version in docs/spec/README.md"

@@ -17,11 +17,20 @@ from tests.support.config import write_config
 
 def _config(tmp_path: Path, bus: str, side_family: str = "kerong-cu") -> Path:
     def cabinet(cab_id: str, family: str, board: int, label: str) -> dict:
-        return {"id": cab_id, "bus": bus, "family": family, "boards": [board],
-                "compartments": [{"label": label, "size": "S", "board": board, "channel": 1}]}
+        return {
+            "id": cab_id,
+            "bus": bus,
+            "family": family,
+            "boards": [board],
+            "compartments": [{"label": label, "size": "S", "board": board, "channel": 1}],
+        }
 
-    return write_config(tmp_path, kiosk={"id": "LS-HALL-01"}, platform={"endpoint": "sim"},
-                        cabinets=[cabinet("MAIN", "kerong-cu", 0, "A01"), cabinet("SIDE", side_family, 1, "B01")])
+    return write_config(
+        tmp_path,
+        kiosk={"id": "LS-HALL-01"},
+        platform={"endpoint": "sim"},
+        cabinets=[cabinet("MAIN", "kerong-cu", 0, "A01"), cabinet("SIDE", side_family, 1, "B01")],
+    )
 
 
 def test_two_cabinets_on_one_bus_share_its_port(tmp_path: Path) -> None:
@@ -30,7 +39,9 @@ def test_two_cabinets_on_one_bus_share_its_port(tmp_path: Path) -> None:
     app = App(init_kiosk(_config(tmp_path, path)))
     try:
         assert app.buses["MAIN"] is app.buses["SIDE"]  # a second open of the tty would be refused (exclusive)
-        cab = Cabinet(app.db, app.buses, app.cfg.cabinets, app.cfg.pickup, app.clock, app.secret, app.cfg.kiosk.id)
+        cab = Cabinet(
+            app.db, app.buses, app.cfg.cabinets, app.cfg.pickup, app.clock, app.secret, app.cfg.kiosk.id
+        )
         cab.start()
         for label, board in (("A01", 0), ("B01", 1)):
             r = cab.technician_open(label, actor="technician:test")
@@ -44,4 +55,7 @@ def test_two_cabinets_on_one_bus_share_its_port(tmp_path: Path) -> None:
 def test_cabinets_on_one_bus_must_speak_it_alike(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_config(_config(tmp_path, "/dev/ttyUSB0", side_family="generic-8a"))
-    assert "cabinets[1].family" in err.value.message and "shares bus /dev/ttyUSB0 with cabinet MAIN" in err.value.message
+    assert (
+        "cabinets[1].family" in err.value.message
+        and "shares bus /dev/ttyUSB0 with cabinet MAIN" in err.value.message
+    )

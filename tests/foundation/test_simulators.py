@@ -22,30 +22,48 @@ def side_channels(source: str) -> list[str]:
     """``getattr/hasattr(x, "sim"...)`` and ``x.sim = ...`` on anything but ``self`` (a part's own attribute)."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "hasattr")
-                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value == "sim"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "hasattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value == "sim"
+        ):
             found.append(f"line {node.lineno}: {node.func.id}(..., 'sim')")
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for t in targets:
-                if (isinstance(t, ast.Attribute) and t.attr == "sim"
-                        and not (isinstance(t.value, ast.Name) and t.value.id == "self")):
+                if (
+                    isinstance(t, ast.Attribute)
+                    and t.attr == "sim"
+                    and not (isinstance(t.value, ast.Name) and t.value.id == "self")
+                ):
                     found.append(f"line {node.lineno}: .sim attached from outside")
     return found
 
 
 def test_no_part_is_asked_for_its_simulator() -> None:
-    bad = [f"{p.relative_to(REPO)} {hit}" for top in SCANNED for p in sorted((REPO / top).rglob("*.py"))
-           for hit in side_channels(p.read_text(encoding="utf-8"))]
-    assert not bad, "simulators come from App.sims (hallkiosk/simulators.py), not from the part:\n" + "\n".join(bad)
+    bad = [
+        f"{p.relative_to(REPO)} {hit}"
+        for top in SCANNED
+        for p in sorted((REPO / top).rglob("*.py"))
+        for hit in side_channels(p.read_text(encoding="utf-8"))
+    ]
+    assert not bad, (
+        "simulators come from App.sims (hallkiosk/simulators.py), not from the part:\n" + "\n".join(bad)
+    )
 
 
-@pytest.mark.parametrize("source", [
-    'sim = getattr(bus, "sim", None)',
-    'if hasattr(reader, "sim"): pass',
-    "bus.sim = sim",
-    "bus.sim: object = sim",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        'sim = getattr(bus, "sim", None)',
+        'if hasattr(reader, "sim"): pass',
+        "bus.sim = sim",
+        "bus.sim: object = sim",
+    ],
+)
 def test_the_scan_finds_each_kind_of_side_channel(source: str) -> None:
     assert side_channels(source)
 
@@ -66,8 +84,14 @@ def test_the_composition_root_registers_each_simulator_as_it_builds_the_part(tmp
     cfg = init_kiosk(_demo_config(tmp_path))
     app = App(cfg)
     try:
-        assert app.sims.boards == {} and app.sims.readers == {} and app.sims.platform is None  # nothing built yet
-        buses, readers, platform = app.buses, app.card_readers, app.platform  # building them fills the registry
+        assert (
+            app.sims.boards == {} and app.sims.readers == {} and app.sims.platform is None
+        )  # nothing built yet
+        buses, readers, platform = (
+            app.buses,
+            app.card_readers,
+            app.platform,
+        )  # building them fills the registry
         assert buses and readers and platform is not None
         cab = cfg.cabinets[0]
         assert set(app.sims.boards) == {c.id for c in cfg.cabinets}

@@ -23,7 +23,11 @@ def test_utc_datetimes_round_trip(db: Database) -> None:
     cst = dt.timezone(dt.timedelta(hours=8))
     at = dt.datetime(2026, 11, 25, 10, 30, 15, 123456, tzinfo=cst)
     with db.transaction() as s:
-        s.add(Compartment(cabinet_id="CAB-01", label="A01", size="S", board=0, channel=1, state="free", updated_at=at))
+        s.add(
+            Compartment(
+                cabinet_id="CAB-01", label="A01", size="S", board=0, channel=1, state="free", updated_at=at
+            )
+        )
     with db.transaction() as s:
         c = s.execute(select(Compartment)).scalar_one()
         assert c.updated_at == at
@@ -32,15 +36,28 @@ def test_utc_datetimes_round_trip(db: Database) -> None:
 
 def test_naive_datetimes_are_refused(db: Database) -> None:
     with pytest.raises(Exception, match="naive datetime"), db.transaction() as s:
-        s.add(Compartment(cabinet_id="C", label="A01", size="S", board=0, channel=1, state="free",
-                          updated_at=dt.datetime(2026, 1, 1)))
+        s.add(
+            Compartment(
+                cabinet_id="C",
+                label="A01",
+                size="S",
+                board=0,
+                channel=1,
+                state="free",
+                updated_at=dt.datetime(2026, 1, 1),
+            )
+        )
         s.flush()
 
 
 def test_failed_transaction_leaves_nothing(db: Database) -> None:
     now = dt.datetime.now(dt.UTC)
     with pytest.raises(RuntimeError), db.transaction() as s:
-        s.add(OutboxMessage(request_id="r1", operation="ReportDelivery", payload={}, next_attempt_at=now, created_at=now))
+        s.add(
+            OutboxMessage(
+                request_id="r1", operation="ReportDelivery", payload={}, next_attempt_at=now, created_at=now
+            )
+        )
         s.flush()
         raise RuntimeError("power cut")
     with db.transaction() as s:
@@ -51,8 +68,15 @@ def test_unique_request_id_enforced(db: Database) -> None:
     now = dt.datetime.now(dt.UTC)
     with pytest.raises(Exception, match=r"(?i)unique"), db.transaction() as s:
         for _ in range(2):
-            s.add(OutboxMessage(request_id="same", operation="ReportDelivery", payload={},
-                                next_attempt_at=now, created_at=now))
+            s.add(
+                OutboxMessage(
+                    request_id="same",
+                    operation="ReportDelivery",
+                    payload={},
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
         s.flush()
 
 
@@ -90,7 +114,9 @@ def test_migrations_match_the_models(db: Database) -> None:
     with db.engine.connect() as c:
         diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
     # Server defaults and type affinities differ harmlessly between backends; tables, columns and indexes must not.
-    diff = [d for d in diff if not (isinstance(d, list) and d and d[0][0] in ("modify_default", "modify_type"))]
+    diff = [
+        d for d in diff if not (isinstance(d, list) and d and d[0][0] in ("modify_default", "modify_type"))
+    ]
     # The schema history is written by the migration environment, not a model (kiosk.storage.db).
     diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name == "kiosk_schema_history")]
     assert diff == []

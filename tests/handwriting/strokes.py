@@ -27,8 +27,13 @@ def install() -> Path | str:
         return "npm is not installed"
     CACHE.mkdir(parents=True, exist_ok=True)
     try:
-        done = subprocess.run(["npm", "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", "--silent", PACKAGE],
-                              capture_output=True, text=True, timeout=300, check=False)
+        done = subprocess.run(
+            ["npm", "install", "--prefix", str(CACHE), "--no-audit", "--no-fund", "--silent", PACKAGE],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return "npm install timed out (registry unreachable?)"
     if done.returncode != 0 or not (pkg / "十.json").is_file():
@@ -41,7 +46,10 @@ def medians(pkg: Path, ch: str) -> list[list[tuple[float, float]]] | None:
     f = pkg / f"{ch}.json"
     if not f.is_file():
         return None
-    return [[(float(x), 900.0 - float(y)) for x, y in stroke] for stroke in json.loads(f.read_text("utf-8"))["medians"]]
+    return [
+        [(float(x), 900.0 - float(y)) for x, y in stroke]
+        for stroke in json.loads(f.read_text("utf-8"))["medians"]
+    ]
 
 
 def jittered(strokes: list[list[tuple[float, float]]], rng: random.Random) -> list[list[tuple[float, float]]]:
@@ -57,15 +65,27 @@ def jittered(strokes: list[list[tuple[float, float]]], rng: random.Random) -> li
         ox, oy = rng.gauss(0, 12), rng.gauss(0, 12)
         pts = resample(stroke, rng.uniform(5, 20))
         phase, bow = rng.uniform(0, 2 * math.pi), rng.gauss(0, 6)
-        wob = [(bow * math.sin(phase + 3 * i / len(pts)), bow * math.cos(phase + 3 * i / len(pts)))
-               for i in range(len(pts))]
-        out.append([((x + shear * y) * sx + dx + ox + wx + rng.gauss(0, 2), y * sy + dy + oy + wy + rng.gauss(0, 2))
-                    for (x, y), (wx, wy) in zip(pts, wob, strict=True)])
+        wob = [
+            (bow * math.sin(phase + 3 * i / len(pts)), bow * math.cos(phase + 3 * i / len(pts)))
+            for i in range(len(pts))
+        ]
+        out.append(
+            [
+                (
+                    (x + shear * y) * sx + dx + ox + wx + rng.gauss(0, 2),
+                    y * sy + dy + oy + wy + rng.gauss(0, 2),
+                )
+                for (x, y), (wx, wy) in zip(pts, wob, strict=True)
+            ]
+        )
     return out
 
 
 def common_characters(n: int) -> list[str]:
     """The first ``n`` of Jun Da's most frequent characters (tests/data, with its provenance)."""
-    text = "".join(line for line in (DATA / "common_chars_500.txt").read_text("utf-8").splitlines()
-                   if not line.startswith("#"))
+    text = "".join(
+        line
+        for line in (DATA / "common_chars_500.txt").read_text("utf-8").splitlines()
+        if not line.startswith("#")
+    )
     return [ch for ch in text if not ch.isspace()][:n]

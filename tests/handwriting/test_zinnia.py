@@ -21,7 +21,9 @@ from drivers.handwriting.zinnia import resample
 from tests.handwriting.strokes import common_characters, install, jittered, medians
 from ui.pinyin.lexicon import load_or_build
 
-pytestmark = pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="tegaki-zinnia-simplified-chinese not installed")
+pytestmark = pytest.mark.skipif(
+    not DEFAULT_MODEL.is_file(), reason="tegaki-zinnia-simplified-chinese not installed"
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +50,15 @@ def test_the_prior_breaks_near_ties_toward_the_common_character(rec: Recognizer)
 
 def test_resample_spaces_points_evenly_whatever_the_panel_reported() -> None:
     sparse = resample([(0, 0), (100, 0), (100, 50)], 10)  # a median's two segments
-    dense = resample([(x, 0) for x in range(0, 100, 3)] + [(100, y) for y in range(0, 50, 3)] + [(100, 50)], 10)
+    dense = resample(
+        [(x, 0) for x in range(0, 100, 3)] + [(100, y) for y in range(0, 50, 3)] + [(100, 50)], 10
+    )
     for pts in (sparse, dense):
         # every 10 along the line (round the corner too): x 0..100 on the first leg, then y 10..50
         want = [(x, 0) for x in range(0, 101, 10)] + [(100, y) for y in range(10, 51, 10)]
-        assert len(pts) == len(want) and all(math.dist(p, w) < 1e-6 for p, w in zip(pts, want, strict=True)), pts
+        assert len(pts) == len(want) and all(
+            math.dist(p, w) < 1e-6 for p, w in zip(pts, want, strict=True)
+        ), pts
     assert resample([(5, 5)], 10) == [(5.0, 5.0)]
 
 

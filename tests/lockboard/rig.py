@@ -11,7 +11,12 @@ from drivers.lockboard.frames import Family
 from drivers.lockboard.sim import SimLockBoard
 
 # Short timeouts keep the suite fast; the family defaults are tested separately.
-FAST: dict[str, Any] = {"reply_timeout_s": 0.1, "open_timeout_s": 0.3, "open_poll_interval_s": 0.01, "retries": 1}
+FAST: dict[str, Any] = {
+    "reply_timeout_s": 0.1,
+    "open_timeout_s": 0.3,
+    "open_poll_interval_s": 0.01,
+    "retries": 1,
+}
 BOARDS: dict[str, tuple[int, int]] = {"kerong-cu": (0, 1), "generic-8a": (1, 2)}
 ABSENT: dict[str, int] = {"kerong-cu": 7, "generic-8a": 9}
 

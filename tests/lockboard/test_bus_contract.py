@@ -33,7 +33,9 @@ def test_open_confirms_by_reading_the_door(rig: Rig) -> None:
     assert (door.board, door.channel, door.closed) == (rig.a, 3, False)
     assert rig.sim.is_open(rig.a, 3)
     kinds = [r.kind for r in rig.sim.requests_to(rig.a)]
-    assert kinds[0] in UNLOCK_KINDS and kinds[0:1] == [k for k in kinds if k in UNLOCK_KINDS]  # one unlock, first
+    assert kinds[0] in UNLOCK_KINDS and kinds[0:1] == [
+        k for k in kinds if k in UNLOCK_KINDS
+    ]  # one unlock, first
     assert set(kinds[1:]) <= READ_KINDS and len(kinds) >= 2  # then confirmed by reading
     assert rig.bus.door_state(rig.a, 3).closed is False
     rig.sim.close_door(rig.a, 3)
@@ -47,7 +49,9 @@ def test_jammed_door_is_open_not_detected(rig: Rig) -> None:
         rig.bus.open(rig.a, 2)
     assert time.monotonic() - t0 >= FAST["open_timeout_s"]  # it kept reading until the open timeout
     assert not rig.sim.is_open(rig.a, 2)
-    assert [r.kind for r in rig.sim.requests_to(rig.a)].count("unlock" if rig.family == "kerong-cu" else "open") == 1
+    assert [r.kind for r in rig.sim.requests_to(rig.a)].count(
+        "unlock" if rig.family == "kerong-cu" else "open"
+    ) == 1
     rig.sim.unjam(rig.a, 2)
     assert rig.bus.open(rig.a, 2).closed is False
 
@@ -115,7 +119,11 @@ def test_noise_before_replies_resyncs(rig: Rig, noise_kind: str) -> None:
     if noise_kind == "line noise":
         rig.sim.add_noise(rig.a)
     else:  # the start of a real reply of this family, cut off: the parser must not wait on it
-        cut = encode_kerong_status(rig.a, 0x0303, 0)[:5] if rig.family == "kerong-cu" else bytes((0x80, rig.a, 0))
+        cut = (
+            encode_kerong_status(rig.a, 0x0303, 0)[:5]
+            if rig.family == "kerong-cu"
+            else bytes((0x80, rig.a, 0))
+        )
         rig.sim.add_noise(rig.a, cut)
     rig.sim.put_item(rig.a, 6)
     doors = rig.bus.board_state(rig.a)
@@ -258,7 +266,9 @@ def test_a_bad_frame_is_re_sent_at_once_not_after_the_reply_timeout() -> None:
     for family, (a, _b) in BOARDS.items():
         channels = 16 if family == "kerong-cu" else 8
         sim = SimLockBoard(family, boards=[a], channels_per_board=channels)
-        bus = SerialLockBus(sim.serve_pty(), BusSettings.for_family(family, channels_per_board=channels, **cab))
+        bus = SerialLockBus(
+            sim.serve_pty(), BusSettings.for_family(family, channels_per_board=channels, **cab)
+        )
         try:
             bus.board_state(a)  # warm up
             sim.corrupt(a, 1)

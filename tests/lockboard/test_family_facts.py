@@ -16,15 +16,23 @@ from kiosk.config import CabinetConfig
 from kiosk.lockboard_families import FAMILY, GENERIC_8A, KERONG_CU
 
 ROOT = Path(__file__).resolve().parents[2]
-READERS = ["kiosk/config.py", "drivers/lockboard/frames.py", "drivers/lockboard/settings.py",
-           "drivers/lockboard/bus.py", "hallkiosk/diag/lockboards.py"]
+READERS = [
+    "kiosk/config.py",
+    "drivers/lockboard/frames.py",
+    "drivers/lockboard/settings.py",
+    "drivers/lockboard/bus.py",
+    "hallkiosk/diag/lockboards.py",
+]
 
 
 def test_every_reader_takes_the_facts_from_the_one_module() -> None:
     assert FAMILY_DEFAULTS is FAMILY
     assert (frames.KR_MAX_BOARD, frames.KR_CHANNELS) == (KERONG_CU.max_address, KERONG_CU.max_channels)
     assert (frames.G_MIN_BOARD, frames.G_MAX_BOARD, frames.G_MAX_CHANNELS) == (
-        GENERIC_8A.min_address, GENERIC_8A.max_address, GENERIC_8A.max_channels)
+        GENERIC_8A.min_address,
+        GENERIC_8A.max_address,
+        GENERIC_8A.max_channels,
+    )
     assert diag.ADDRESS_RANGE == {n: f.addresses for n, f in FAMILY.items()}
     assert diag.FAMILY_REPLY_TIMEOUT_S == {n: f.reply_timeout_s for n, f in FAMILY.items()}
     for name, f in FAMILY.items():
@@ -38,14 +46,25 @@ def test_no_reader_copies_a_baud_rate_or_address_range() -> None:
     found = []
     for rel in READERS:
         for node in ast.walk(ast.parse((ROOT / rel).read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and type(node.value) is int and node.value in copied and node.value > 15:
+            if (
+                isinstance(node, ast.Constant)
+                and type(node.value) is int
+                and node.value in copied
+                and node.value > 15
+            ):
                 found.append(f"{rel}:{node.lineno} {node.value}")
     assert found == [], found
 
 
 def _cab(family: str, boards: list[int], channels: int = 16) -> dict:
-    return {"id": "C1", "bus": "sim", "family": family, "boards": boards, "channels_per_board": channels,
-            "compartments": [{"label": "A01", "size": "S", "board": boards[0], "channel": 1}]}
+    return {
+        "id": "C1",
+        "bus": "sim",
+        "family": family,
+        "boards": boards,
+        "channels_per_board": channels,
+        "compartments": [{"label": "A01", "size": "S", "board": boards[0], "channel": 1}],
+    }
 
 
 @pytest.mark.parametrize(("family", "bad"), [("kerong-cu", 16), ("generic-8a", 0)])

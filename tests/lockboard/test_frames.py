@@ -70,7 +70,12 @@ def test_generic_lock_reply_accepts_either_header(header: int) -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["02 00 35 05 80 01 00 03 C1", "02 00 35 05 80 01 00 04 C1", "02 00 35 05 80 01 00 03", "03 00 35 05 80 01 00 03 C1"],
+    [
+        "02 00 35 05 80 01 00 03 C1",
+        "02 00 35 05 80 01 00 04 C1",
+        "02 00 35 05 80 01 00 03",
+        "03 00 35 05 80 01 00 03 C1",
+    ],
 )
 def test_kerong_garbled_replies_rejected(bad: str) -> None:
     with pytest.raises(LockBoardFrameError):
@@ -78,9 +83,14 @@ def test_kerong_garbled_replies_rejected(bad: str) -> None:
 
 
 def test_impossible_requests_are_value_errors() -> None:
-    for req in (Request("kerong-cu", "status", 16), Request("kerong-cu", "unlock", 0, 17),
-                Request("generic-8a", "query_all", 0), Request("generic-8a", "open", 65, 1),
-                Request("kerong-cu", "open", 0, 1), Request("generic-8a", "unlock_all", 1)):
+    for req in (
+        Request("kerong-cu", "status", 16),
+        Request("kerong-cu", "unlock", 0, 17),
+        Request("generic-8a", "query_all", 0),
+        Request("generic-8a", "open", 65, 1),
+        Request("kerong-cu", "open", 0, 1),
+        Request("generic-8a", "unlock_all", 1),
+    ):
         with pytest.raises(ValueError):
             f.encode_request(req)
 
@@ -114,7 +124,11 @@ def replies(draw: st.DrawFn) -> tuple[Expect, bytes, f.Reply]:
         lock, status = draw(st.integers(1, 48)), draw(st.sampled_from(f.G_ST_VALUES))
         header = draw(st.sampled_from([0x8A, 0x80]))
         r2 = f.GenericLockState(board, lock, status, header)
-        return Expect("generic-8a", "lock", board, lock), f.encode_generic_lock(board, lock, status, header), r2
+        return (
+            Expect("generic-8a", "lock", board, lock),
+            f.encode_generic_lock(board, lock, status, header),
+            r2,
+        )
     channels = draw(CHANNELS)
     bits = draw(st.integers(0, (1 << channels) - 1))
     r3 = f.GenericBoardState(board, bits, channels)
@@ -137,7 +151,9 @@ def test_reply_round_trip(case: tuple[Expect, bytes, f.Reply]) -> None:
 
 
 @given(replies(), st.integers(0, 64), st.integers(1, 255))
-def test_any_single_byte_change_is_rejected(case: tuple[Expect, bytes, f.Reply], pos: int, delta: int) -> None:
+def test_any_single_byte_change_is_rejected(
+    case: tuple[Expect, bytes, f.Reply], pos: int, delta: int
+) -> None:
     expect, wire, _ = case
     pos %= len(wire)
     bad = bytearray(wire)
@@ -176,7 +192,11 @@ def test_garbage_never_raises_from_scan(garbage: bytes, case: tuple[Expect, byte
 
 @given(st.binary(max_size=16), st.sampled_from([12, 16, 24, 48]))
 def test_garbage_raises_only_frame_errors(garbage: bytes, channels: int) -> None:
-    for decode in (f.decode_kerong_status, f.decode_generic_lock, lambda b: f.decode_generic_all(b, channels)):
+    for decode in (
+        f.decode_kerong_status,
+        f.decode_generic_lock,
+        lambda b: f.decode_generic_all(b, channels),
+    ):
         try:
             decode(garbage)
         except LockBoardFrameError:
@@ -192,16 +212,23 @@ def test_garbage_raises_only_frame_errors(garbage: bytes, channels: int) -> None
             assert f.encode_request(req) == garbage[used - 5 : used]
 
 
-@given(st.dictionaries(st.integers(1, 16), st.booleans(), min_size=16, max_size=16),
-       st.dictionaries(st.integers(1, 16), st.booleans(), min_size=16, max_size=16),
-       st.integers(0, 1), st.integers(0, 1))
-def test_kerong_polarity_round_trip(closed: dict[int, bool], items: dict[int, bool], hook: int, item: int) -> None:
+@given(
+    st.dictionaries(st.integers(1, 16), st.booleans(), min_size=16, max_size=16),
+    st.dictionaries(st.integers(1, 16), st.booleans(), min_size=16, max_size=16),
+    st.integers(0, 1),
+    st.integers(0, 1),
+)
+def test_kerong_polarity_round_trip(
+    closed: dict[int, bool], items: dict[int, bool], hook: int, item: int
+) -> None:
     pol = Polarity(hook_closed_level=hook, item_present_level=item)
     hooks, sensors = p.kerong_masks(closed, items, pol)
     doors = p.kerong_doors(f.KerongStatus(3, hooks, sensors), pol)
     assert {ch: d.closed for ch, d in doors.items()} == closed
     assert {ch: d.item_present for ch, d in doors.items()} == items
-    no_sensors = p.kerong_doors(f.KerongStatus(3, hooks, sensors), Polarity(hook, item, has_item_sensors=False))
+    no_sensors = p.kerong_doors(
+        f.KerongStatus(3, hooks, sensors), Polarity(hook, item, has_item_sensors=False)
+    )
     assert all(d.item_present is None for d in no_sensors.values())
 
 

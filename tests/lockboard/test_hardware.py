@@ -37,7 +37,9 @@ def test_real_board_answers_scan_and_state(bus: SerialLockBus) -> None:
     assert bus.door_state(BOARD, 1).closed == doors[1].closed
 
 
-@pytest.mark.skipif(not os.environ.get("KIOSK_TEST_LOCKBOARD_OPEN"), reason="set KIOSK_TEST_LOCKBOARD_OPEN=CHANNEL")
+@pytest.mark.skipif(
+    not os.environ.get("KIOSK_TEST_LOCKBOARD_OPEN"), reason="set KIOSK_TEST_LOCKBOARD_OPEN=CHANNEL"
+)
 def test_real_door_opens_and_is_confirmed(bus: SerialLockBus) -> None:
     ch = int(os.environ["KIOSK_TEST_LOCKBOARD_OPEN"])
     assert bus.open(BOARD, ch).closed is False

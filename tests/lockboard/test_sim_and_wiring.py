@@ -62,7 +62,9 @@ def test_model_faults_count_down_and_absent_boards_stay_silent() -> None:
     assert first[0] == 0xEE
     with pytest.raises(LockBoardError):
         decode_generic_all(first[1:], 24)
-    assert decode_generic_all(bank.respond(Request("generic-8a", "query_all", 1)).data, 24).bits == (1 << 24) - 1
+    assert (
+        decode_generic_all(bank.respond(Request("generic-8a", "query_all", 1)).data, 24).bits == (1 << 24) - 1
+    )
     resp = bank.respond(Request("generic-8a", "open", 1, 24))
     assert resp.delay_s == 0.5 and resp.data[3] == 0x00  # opened: ST 00 under the common wiring
     bank.take_item(1, 1)
@@ -92,14 +94,19 @@ def test_build_bus_sim_runs_the_real_driver_on_a_pty(
     family: str, boards: list[int], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    cab = cabinet(family=family, boards=boards,
-                  compartments=[{"label": "A01", "size": "S", "board": boards[0], "channel": 1}])
+    cab = cabinet(
+        family=family,
+        boards=boards,
+        compartments=[{"label": "A01", "size": "S", "board": boards[0], "channel": 1}],
+    )
     built = build_bus(cab)
     bus, sim = built.part, built.sim
     assert isinstance(bus, SerialLockBus) and bus.simulated is True and sim is not None
     path = bus.url
     assert path.startswith("/dev/") and os.path.exists(path)
-    assert any(r.levelno == logging.WARNING and "SIMULATED lock boards" in r.getMessage() for r in caplog.records)
+    assert any(
+        r.levelno == logging.WARNING and "SIMULATED lock boards" in r.getMessage() for r in caplog.records
+    )
     assert bus.open(boards[1], 2).closed is False and sim.is_open(boards[1], 2)
     sim.jam(boards[0], 1)
     with pytest.raises(OpenNotDetected):
@@ -124,9 +131,18 @@ def test_family_defaults_fill_unset_config() -> None:
     cab = cabinet(reply_timeout_s=None, open_timeout_s=None, bus="/dev/null")
     k = BusSettings.from_config(cab)
     assert (k.baud, k.reply_timeout_s, k.open_timeout_s, k.open_poll_interval_s) == (19200, 1.0, 1.5, 0.01)
-    g = BusSettings.from_config(cabinet(family="generic-8a", boards=[1], reply_timeout_s=None, open_timeout_s=None,
-                                        baud=19200, closed_status="00", retries=0,
-                                        compartments=[{"label": "A01", "size": "S", "board": 1, "channel": 1}]))
+    g = BusSettings.from_config(
+        cabinet(
+            family="generic-8a",
+            boards=[1],
+            reply_timeout_s=None,
+            open_timeout_s=None,
+            baud=19200,
+            closed_status="00",
+            retries=0,
+            compartments=[{"label": "A01", "size": "S", "board": 1, "channel": 1}],
+        )
+    )
     assert (g.baud, g.reply_timeout_s, g.open_timeout_s, g.retries) == (19200, 0.5, 2.0, 0)
     assert g.polarity.closed_status == 0x00 and g.polarity.has_item_sensors is False
     assert BusSettings.for_family("generic-8a").baud == 9600
@@ -160,8 +176,9 @@ def test_cli_serves_until_ctrl_c(where: str) -> None:
     args = [sys.executable, "-m", "drivers.lockboard.sim", "--family", "generic-8a", "--boards", "1,2"]
     args += ["--tcp", "0"] if where == "--tcp" else ["--pty"]
     args += ["--open-reply-delay", "0.01"]
-    proc = subprocess.Popen(args, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        args, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stdin is not None
         url = proc.stdout.readline().strip()

@@ -32,8 +32,12 @@ def db(db_url: str) -> Iterator[Database]:
 @pytest.fixture
 def kiosk_toml(tmp_path: Path, db_url: str, sim: PlatformSim, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("KIOSK_TEST_PLATFORM_PW", PASSWORD)
-    p = write_config(tmp_path, kiosk={"id": KIOSK}, storage={"url": db_url},
-                        platform={"endpoint": sim.url, "username": USER, "password_env": "KIOSK_TEST_PLATFORM_PW"})
+    p = write_config(
+        tmp_path,
+        kiosk={"id": KIOSK},
+        storage={"url": db_url},
+        platform={"endpoint": sim.url, "username": USER, "password_env": "KIOSK_TEST_PLATFORM_PW"},
+    )
     init_kiosk(p)
     return p
 
@@ -41,9 +45,18 @@ def kiosk_toml(tmp_path: Path, db_url: str, sim: PlatformSim, monkeypatch: pytes
 def test_list_and_retry_dead_message(kiosk_toml: Path, db: Database) -> None:
     now = SystemClock().now()
     with db.transaction() as s:
-        m = outbox.enqueue(s, now, "SubmitApplication", {"applicant": {"id_number": "110105195803121232"}},
-                           secret=b"k" * 32, sensitive=True)
-        m.state, m.last_error = "dead", "UNKNOWN_MATTER: matter X is not in catalog (applicant 110105195803121232)"
+        m = outbox.enqueue(
+            s,
+            now,
+            "SubmitApplication",
+            {"applicant": {"id_number": "110105195803121232"}},
+            secret=b"k" * 32,
+            sensitive=True,
+        )
+        m.state, m.last_error = (
+            "dead",
+            "UNKNOWN_MATTER: matter X is not in catalog (applicant 110105195803121232)",
+        )
     r = run_cli(kiosk_toml, "outbox", "list")
     assert r.code == 0
     out = r.out
@@ -63,18 +76,31 @@ def test_list_and_retry_dead_message(kiosk_toml: Path, db: Database) -> None:
     assert data["counts"] == {"pending": 1} and data["auth_alarm"] is None
 
 
-def test_adopt_refused_credentials_stop_only_the_adoption(kiosk_toml: Path, db: Database, sim: PlatformSim,
-                                                          tmp_path: Path) -> None:
+def test_adopt_refused_credentials_stop_only_the_adoption(
+    kiosk_toml: Path, db: Database, sim: PlatformSim, tmp_path: Path
+) -> None:
     retired = Database(str(db.url), kiosk_id="LS-HALL-09")
     with retired.transaction() as s:
         now = SystemClock().now()
-        m = outbox.enqueue(s, now, "ReportDelivery", {"case_number": "CASE00000001", "event": "DEPOSITED",
-                                                      "cabinet_id": "CAB-01", "compartment": "A01",
-                                                      "occurred_at": now.isoformat()})
+        m = outbox.enqueue(
+            s,
+            now,
+            "ReportDelivery",
+            {
+                "case_number": "CASE00000001",
+                "event": "DEPOSITED",
+                "cabinet_id": "CAB-01",
+                "compartment": "A01",
+                "occurred_at": now.isoformat(),
+            },
+        )
     retired.dispose()
     # Its config names an account the platform does not let send as LS-HALL-09.
-    other = write_config(tmp_path / "retired", kiosk={"id": "LS-HALL-09"},
-                         platform={"endpoint": sim.url, "username": USER, "password_env": "KIOSK_TEST_PLATFORM_PW"})
+    other = write_config(
+        tmp_path / "retired",
+        kiosk={"id": "LS-HALL-09"},
+        platform={"endpoint": sim.url, "username": USER, "password_env": "KIOSK_TEST_PLATFORM_PW"},
+    )
     r = run_cli(kiosk_toml, "outbox", "adopt", "LS-HALL-09", "--config-of", str(other))
     assert r.code == 1
     assert "1 waiting message(s) taken over; 0 sent, 0 dead, 1 still waiting" in r.out
@@ -92,7 +118,9 @@ def test_adopt_refused_credentials_stop_only_the_adoption(kiosk_toml: Path, db: 
 
 def test_retry_clears_the_auth_alarm(kiosk_toml: Path, db: Database) -> None:
     with db.transaction() as s:
-        raise_auth_alarm(s, SystemClock().now(), "AUTH_FAILED on Heartbeat: wrong password digest", actor="test")
+        raise_auth_alarm(
+            s, SystemClock().now(), "AUTH_FAILED on Heartbeat: wrong password digest", actor="test"
+        )
     r = run_cli(kiosk_toml, "outbox", "list")
     assert r.code == 0
     assert "AUTH_FAILED alarm" in r.out
@@ -109,7 +137,9 @@ def test_catalog_show(kiosk_toml: Path, db: Database, sim: PlatformSim) -> None:
     r = run_cli(kiosk_toml, "catalog", "show", "--refresh")
     assert r.code == 0
     out = r.out
-    assert sim.backoffice.catalog_version in out and "MZ-ELDER-CARD" in out and "pattern 1[3-9][0-9]{9}" in out
+    assert (
+        sim.backoffice.catalog_version in out and "MZ-ELDER-CARD" in out and "pattern 1[3-9][0-9]{9}" in out
+    )
     sim.stop()
     r = run_cli(kiosk_toml, "catalog", "show", "--json")
     assert r.code == 0  # from the cache, platform down
@@ -121,12 +151,30 @@ def test_purge_scrubs_old_dead_personal_data(kiosk_toml: Path, db: Database) -> 
 
     now = SystemClock().now()
     with db.transaction() as s:
-        old = outbox.enqueue(s, now - dt.timedelta(days=40), "SubmitApplication",
-                             {"applicant": {"id_number": "110105195803121232"}}, secret=b"k" * 32, sensitive=True)
-        young = outbox.enqueue(s, now - dt.timedelta(days=3), "SubmitApplication",
-                               {"applicant": {"id_number": "110105195803121232"}}, secret=b"k" * 32, sensitive=True)
-        alive = outbox.enqueue(s, now - dt.timedelta(days=40), "SubmitApplication",
-                               {"applicant": {"id_number": "110105195803121232"}}, secret=b"k" * 32, sensitive=True)
+        old = outbox.enqueue(
+            s,
+            now - dt.timedelta(days=40),
+            "SubmitApplication",
+            {"applicant": {"id_number": "110105195803121232"}},
+            secret=b"k" * 32,
+            sensitive=True,
+        )
+        young = outbox.enqueue(
+            s,
+            now - dt.timedelta(days=3),
+            "SubmitApplication",
+            {"applicant": {"id_number": "110105195803121232"}},
+            secret=b"k" * 32,
+            sensitive=True,
+        )
+        alive = outbox.enqueue(
+            s,
+            now - dt.timedelta(days=40),
+            "SubmitApplication",
+            {"applicant": {"id_number": "110105195803121232"}},
+            secret=b"k" * 32,
+            sensitive=True,
+        )
         old.state = young.state = "dead"
     r = run_cli(kiosk_toml, "outbox", "purge", "--older-than", "30", "--actor", "staff:wang")
     assert r.code == 0

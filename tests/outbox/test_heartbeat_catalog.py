@@ -21,14 +21,19 @@ from .helpers import SENIOR
 
 def _events(db: Database, device: str) -> list[str]:
     with db.transaction() as s:
-        return list(s.execute(select(DeviceEvent.state).where(DeviceEvent.device == device)
-                              .order_by(DeviceEvent.id)).scalars())
+        return list(
+            s.execute(
+                select(DeviceEvent.state).where(DeviceEvent.device == device).order_by(DeviceEvent.id)
+            ).scalars()
+        )
 
 
-def test_skew_from_platform_clock_offset_is_recorded_once(db: Database, sim: PlatformSim, client,
-                                                          pcfg: PlatformConfig) -> None:
-    hb = HeartbeatService(db, client, SystemClock(), pcfg,
-                          devices=lambda: [DeviceHealth("printer", "DEGRADED", "paper low")])
+def test_skew_from_platform_clock_offset_is_recorded_once(
+    db: Database, sim: PlatformSim, client, pcfg: PlatformConfig
+) -> None:
+    hb = HeartbeatService(
+        db, client, SystemClock(), pcfg, devices=lambda: [DeviceHealth("printer", "DEGRADED", "paper low")]
+    )
     assert hb.beat_once().ok and _events(db, "clock") == []  # in step: nothing to say
     sim.clock_offset_s = 150  # the platform is 2.5 min ahead (still inside the 300 s token window)
     r = hb.beat_once()
@@ -52,7 +57,9 @@ def test_skew_with_a_fake_kiosk_clock(db: Database, sim: PlatformSim, client, pc
     assert ev.state == "DEGRADED" and "ahead of" in ev.detail
 
 
-def test_platform_down_is_logged_once_each_way(db: Database, sim: PlatformSim, client, pcfg: PlatformConfig) -> None:
+def test_platform_down_is_logged_once_each_way(
+    db: Database, sim: PlatformSim, client, pcfg: PlatformConfig
+) -> None:
     hb = HeartbeatService(db, client, SystemClock(), pcfg)
     assert hb.beat_once().ok
     sim.stop()
@@ -63,8 +70,9 @@ def test_platform_down_is_logged_once_each_way(db: Database, sim: PlatformSim, c
     assert _events(db, "platform") == ["FAULT", "OK"]
 
 
-def test_heartbeat_refreshes_the_catalog_on_a_new_version(db: Database, sim: PlatformSim, client,
-                                                          pcfg: PlatformConfig, catalog: CatalogService) -> None:
+def test_heartbeat_refreshes_the_catalog_on_a_new_version(
+    db: Database, sim: PlatformSim, client, pcfg: PlatformConfig, catalog: CatalogService
+) -> None:
     v1 = catalog.current().version
     hb = HeartbeatService(db, client, SystemClock(), pcfg, catalog=catalog)
     assert not hb.beat_once().catalog_refreshed  # same version: no refetch
@@ -78,16 +86,18 @@ def test_heartbeat_refreshes_the_catalog_on_a_new_version(db: Database, sim: Pla
         assert s.execute(select(CatalogCache.version)).scalars().all() == [v2]
 
 
-def test_catalog_served_from_cache_when_platform_down(db: Database, sim: PlatformSim, client, secret: bytes,
-                                                      catalog: CatalogService) -> None:
+def test_catalog_served_from_cache_when_platform_down(
+    db: Database, sim: PlatformSim, client, secret: bytes, catalog: CatalogService
+) -> None:
     fetched = catalog.current()
     sim.stop()
     fresh = CatalogService(db, client, SystemClock())  # a restarted kiosk: nothing in memory
     assert fresh.current() == fetched
     assert fresh.matter("GA-HUKOU-CERT").fields[0].choices == ("入学", "就业", "出国", "其他")
     assert not fresh.ensure_version("some-new-version")  # cannot fetch: keeps serving the cache
-    r = ApplicationService(db, secret, SystemClock(), fresh).submit(SENIOR, "GA-HUKOU-CERT",
-                                                                    {"purpose": "就业", "copies": "2"}, "LOCKER")
+    r = ApplicationService(db, secret, SystemClock(), fresh).submit(
+        SENIOR, "GA-HUKOU-CERT", {"purpose": "就业", "copies": "2"}, "LOCKER"
+    )
     assert r.state == "queued" and r.case_number is None
 
 

@@ -43,7 +43,9 @@ ACCOUNTS = {"KIOSK-A": ("user-a", "pw-a-not-a-secret"), "KIOSK-B": ("user-b", "p
 
 @pytest.fixture
 def sim() -> Iterator[PlatformSim]:
-    s = PlatformSim(users={user: (pw, [kiosk]) for kiosk, (user, pw) in ACCOUNTS.items()}, seed_demo=False).start()
+    s = PlatformSim(
+        users={user: (pw, [kiosk]) for kiosk, (user, pw) in ACCOUNTS.items()}, seed_demo=False
+    ).start()
     yield s
     s.stop()
 
@@ -52,17 +54,32 @@ def _config(tmp: Path, pg_url: str, sim: PlatformSim, kiosk_id: str, monkeypatch
     user, pw = ACCOUNTS[kiosk_id]
     env = f"TEST_PW_{kiosk_id.replace('-', '_')}"
     monkeypatch.setenv(env, pw)  # the kiosk processes inherit it: each kiosk its own credentials
-    p = write_config(tmp / kiosk_id, kiosk={"id": kiosk_id, "hall": "测试政务服务中心"}, storage={"url": pg_url},
-                     platform={"endpoint": sim.url, "username": user, "password_env": env,
-                               "outbox_backoff_initial_s": 0.05, "outbox_backoff_max_s": 0.4})
+    p = write_config(
+        tmp / kiosk_id,
+        kiosk={"id": kiosk_id, "hall": "测试政务服务中心"},
+        storage={"url": pg_url},
+        platform={
+            "endpoint": sim.url,
+            "username": user,
+            "password_env": env,
+            "outbox_backoff_initial_s": 0.05,
+            "outbox_backoff_max_s": 0.4,
+        },
+    )
     init_kiosk(p)
     return p
 
 
 def _start_kiosk(cfg: Path) -> subprocess.Popen[str]:
     """The real runtime, headless, in its own process (tests.console.kiosk_proc)."""
-    proc = subprocess.Popen([sys.executable, "-m", "tests.console.kiosk_proc", str(cfg)], cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.console.kiosk_proc", str(cfg)],
+        cwd=REPO,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert proc.stdout is not None
     seen: list[str] = []
     for line in proc.stdout:
@@ -87,7 +104,8 @@ def _rows(db: Database) -> list[OutboxMessage]:
 
 
 def test_each_kiosk_sends_only_its_own_rows_and_adopt_sends_a_retired_kiosks(
-        pg_url: str, sim: PlatformSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pg_url: str, sim: PlatformSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KIOSK_SECRET_FILE", str(tmp_path / "hall-secret.key"))  # one hall secret
     cfg = {k: _config(tmp_path, pg_url, sim, k, monkeypatch) for k in ACCOUNTS}
     dbs = {k: Database(pg_url, kiosk_id=k) for k in ACCOUNTS}
@@ -100,8 +118,10 @@ def test_each_kiosk_sends_only_its_own_rows_and_adopt_sends_a_retired_kiosks(
     def queue(kiosk: str, n: int) -> list[int]:
         # Queued only (no fast path), exactly as kiosk `kiosk` queues a citizen's application.
         apps = ApplicationService(dbs[kiosk], secret, SystemClock(), catalog, sender=None)
-        return [apps.submit(SENIOR, "MZ-ELDER-CARD", {"phone": "13800138000"}, "LOCKER").submission_id
-                for _ in range(n)]
+        return [
+            apps.submit(SENIOR, "MZ-ELDER-CARD", {"phone": "13800138000"}, "LOCKER").submission_id
+            for _ in range(n)
+        ]
 
     queue("KIOSK-A", 20)
     queue("KIOSK-B", 20)
@@ -110,7 +130,11 @@ def test_each_kiosk_sends_only_its_own_rows_and_adopt_sends_a_retired_kiosks(
 
     procs = {k: _start_kiosk(cfg[k]) for k in ACCOUNTS}
     try:
-        _wait(lambda: all(m.state == "sent" for m in _rows(dbs["KIOSK-A"])), 90, "both kiosks to send their rows")
+        _wait(
+            lambda: all(m.state == "sent" for m in _rows(dbs["KIOSK-A"])),
+            90,
+            "both kiosks to send their rows",
+        )
         seen = [r for r in sim.requests() if r.operation == "SubmitApplication"]
         # Every request went out under the kioskId (and so the account) of the kiosk that queued its row ...
         assert {(r.request_id, r.kiosk_id) for r in seen} == set(origin.items())
@@ -140,13 +164,26 @@ def test_each_kiosk_sends_only_its_own_rows_and_adopt_sends_a_retired_kiosks(
         assert mine["messages"] == [] and mine["counts"] == {"sent": 20}
 
         # ... and a config that is not KIOSK-B's is refused, in one line, nothing sent.
-        r = run_cli(cfg["KIOSK-A"], "outbox", "adopt", "KIOSK-B", "--config-of", str(cfg["KIOSK-A"]), own_process=True)
-        assert r.code == 2 and "is kiosk KIOSK-A's config, not KIOSK-B's" in r.err and "Traceback" not in r.err
+        r = run_cli(
+            cfg["KIOSK-A"], "outbox", "adopt", "KIOSK-B", "--config-of", str(cfg["KIOSK-A"]), own_process=True
+        )
+        assert (
+            r.code == 2 and "is kiosk KIOSK-A's config, not KIOSK-B's" in r.err and "Traceback" not in r.err
+        )
         assert not [x for x in sim.requests() if x.request_id in waiting]
 
         # Adopted: KIOSK-B's rows go out under KIOSK-B's own identity and account, audited.
-        r = run_cli(cfg["KIOSK-A"], "outbox", "adopt", "KIOSK-B", "--config-of", str(cfg["KIOSK-B"]),
-                    "--actor", "staff:S0042", own_process=True)
+        r = run_cli(
+            cfg["KIOSK-A"],
+            "outbox",
+            "adopt",
+            "KIOSK-B",
+            "--config-of",
+            str(cfg["KIOSK-B"]),
+            "--actor",
+            "staff:S0042",
+            own_process=True,
+        )
         assert r.code == 0, r.out + r.err
         assert "kiosk KIOSK-B: 5 waiting message(s) taken over; 5 sent, 0 dead, 0 still waiting" in r.out
         adopted = [x for x in sim.requests() if x.request_id in waiting]

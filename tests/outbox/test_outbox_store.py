@@ -21,9 +21,14 @@ from .helpers import SAMPLE_CATALOG
 
 def test_sealed_payload_is_not_readable_at_rest(db: Database, clock: FakeClock, secret: bytes) -> None:
     with db.transaction() as s:
-        msg = outbox.enqueue(s, clock.now(), "SubmitApplication",
-                             {"applicant": {"id_number": "110105195803121232", "name": "张三"}},
-                             secret=secret, sensitive=True)
+        msg = outbox.enqueue(
+            s,
+            clock.now(),
+            "SubmitApplication",
+            {"applicant": {"id_number": "110105195803121232", "name": "张三"}},
+            secret=secret,
+            sensitive=True,
+        )
     with db.transaction() as s:
         row = s.get(OutboxMessage, msg.id)
         raw = json.dumps(row.payload, ensure_ascii=False)
@@ -81,38 +86,61 @@ def test_catalog_json_round_trip() -> None:
 def test_jsonable_results() -> None:
     from kiosk.platform_models import SubmitResult
 
-    r = SubmitResult("ZW20261125000001", "RECEIVED", dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC), dt.date(2026, 11, 30))
-    assert outbox.jsonable(r) == {"case_number": "ZW20261125000001", "status": "RECEIVED",
-                                  "accepted_at": "2026-11-25T02:00:00+00:00", "promised_date": "2026-11-30",
-                                  "message": None}
+    r = SubmitResult(
+        "ZW20261125000001", "RECEIVED", dt.datetime(2026, 11, 25, 2, tzinfo=dt.UTC), dt.date(2026, 11, 30)
+    )
+    assert outbox.jsonable(r) == {
+        "case_number": "ZW20261125000001",
+        "status": "RECEIVED",
+        "accepted_at": "2026-11-25T02:00:00+00:00",
+        "promised_date": "2026-11-30",
+        "message": None,
+    }
 
 
-def test_cancel_pending_takes_only_the_waiting_rows_it_names(db: Database, clock: FakeClock, secret: bytes) -> None:
+def test_cancel_pending_takes_only_the_waiting_rows_it_names(
+    db: Database, clock: FakeClock, secret: bytes
+) -> None:
     sms = {"case_number": "ZW1", "template": "PICKUP_READY", "params": {"code": "482913"}}
     with db.transaction() as s:
-        mine = outbox.enqueue(s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True, ref_kind="parcel",
-                              ref_id=7)
-        other = outbox.enqueue(s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True, ref_kind="parcel",
-                               ref_id=8)
-        report = outbox.enqueue(s, clock.now(), "ReportDelivery", {"event": "RETURNED_TO_CENTRE"}, ref_kind="parcel",
-                                ref_id=7)
-        sent = outbox.enqueue(s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True, ref_kind="parcel",
-                              ref_id=7)
+        mine = outbox.enqueue(
+            s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True, ref_kind="parcel", ref_id=7
+        )
+        other = outbox.enqueue(
+            s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True, ref_kind="parcel", ref_id=8
+        )
+        report = outbox.enqueue(
+            s, clock.now(), "ReportDelivery", {"event": "RETURNED_TO_CENTRE"}, ref_kind="parcel", ref_id=7
+        )
+        sent = outbox.enqueue(
+            s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True, ref_kind="parcel", ref_id=7
+        )
         sent.state = outbox.SENT
-        leased = outbox.enqueue(s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True,
-                                ref_kind="parcel", ref_id=7)
-        leased.result = outbox.lease_of(clock.now() + dt.timedelta(seconds=20))  # as a sender's claim leaves it
-        expired = outbox.enqueue(s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True,
-                                 ref_kind="parcel", ref_id=7)
+        leased = outbox.enqueue(
+            s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True, ref_kind="parcel", ref_id=7
+        )
+        leased.result = outbox.lease_of(
+            clock.now() + dt.timedelta(seconds=20)
+        )  # as a sender's claim leaves it
+        expired = outbox.enqueue(
+            s, clock.now(), "NotifyApplicant", sms, secret=secret, sensitive=True, ref_kind="parcel", ref_id=7
+        )
         expired.result = outbox.lease_of(clock.now() - dt.timedelta(seconds=1))  # its sender died mid-send
     with db.transaction() as s:
-        done = outbox.cancel_pending(s, clock.now(), "parcel", 7, "NotifyApplicant", "parcel 7 was taken back",
-                                     actor="kiosk")
+        done = outbox.cancel_pending(
+            s, clock.now(), "parcel", 7, "NotifyApplicant", "parcel 7 was taken back", actor="kiosk"
+        )
     assert done == [mine.id, expired.id]
     with db.transaction() as s:
         states = {m.id: m.state for m in s.query(OutboxMessage)}
-        assert states == {mine.id: "cancelled", other.id: "pending", report.id: "pending", sent.id: "sent",
-                          leased.id: "pending", expired.id: "cancelled"}
+        assert states == {
+            mine.id: "cancelled",
+            other.id: "pending",
+            report.id: "pending",
+            sent.id: "sent",
+            leased.id: "pending",
+            expired.id: "cancelled",
+        }
         row = s.get(OutboxMessage, mine.id)
         assert row.payload == outbox.SCRUBBED and row.last_error == "cancelled: parcel 7 was taken back"
         assert outbox.describe(row)["last_error"] == "cancelled: parcel 7 was taken back"
@@ -121,8 +149,10 @@ def test_cancel_pending_takes_only_the_waiting_rows_it_names(db: Database, clock
         assert mine.id not in [m.id for m in outbox.list_messages(s)]
         assert mine.id in [m.id for m in outbox.list_messages(s, include_sent=True)]
         recs = [r for r in audit.tail(s, 5) if r.action == "outbox.cancelled"]
-        assert [(r.subject, r.detail["ref"]) for r in recs] == [(f"outbox:{mine.id}", "parcel:7"),
-                                                                (f"outbox:{expired.id}", "parcel:7")]
+        assert [(r.subject, r.detail["ref"]) for r in recs] == [
+            (f"outbox:{mine.id}", "parcel:7"),
+            (f"outbox:{expired.id}", "parcel:7"),
+        ]
         assert "482913" not in json.dumps([r.detail for r in recs])
         with pytest.raises(ValueError, match="cancelled"):
             outbox.retry(s, clock.now(), mine.id, actor="staff:1")

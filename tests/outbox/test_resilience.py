@@ -58,15 +58,18 @@ def _assert_each_filed_once(db: Database, sim: PlatformSim, n: int) -> None:
     assert set(numbers) == set(sim.backoffice.cases)
 
 
-def test_timeout_after_the_platform_did_the_work(db: Database, secret: bytes, sim: PlatformSim, make_client,
-                                                 pcfg: PlatformConfig, catalog: CatalogService) -> None:
+def test_timeout_after_the_platform_did_the_work(
+    db: Database, secret: bytes, sim: PlatformSim, make_client, pcfg: PlatformConfig, catalog: CatalogService
+) -> None:
     sender = OutboxSender(db, make_client(timeout_s=0.5), secret, SystemClock(), pcfg)
     (sid,) = _queue(db, secret, catalog, 1)
     sim.faults.slow(1.5, operation="SubmitApplication")  # carried out, then the reply is too late
     assert sender.run_once().retried == 1
     assert sim.backoffice.count_cases() == 1  # the platform filed it; the kiosk does not know yet
     _wait(lambda: sender.paused_for_s() == 0, 5, "the backoff")
-    sim.faults.reset(operation="SubmitApplication", after_processing=True)  # and once more: reply lost in a reset
+    sim.faults.reset(
+        operation="SubmitApplication", after_processing=True
+    )  # and once more: reply lost in a reset
     assert sender.run_once().retried == 1
     _wait(lambda: sender.paused_for_s() == 0, 5, "the backoff")
     assert sender.run_once().sent == 1
@@ -80,8 +83,9 @@ def test_timeout_after_the_platform_did_the_work(db: Database, secret: bytes, si
 
 
 @pytest.mark.slow
-def test_outage_then_restart_files_all_100_once(db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender,
-                                                catalog: CatalogService) -> None:
+def test_outage_then_restart_files_all_100_once(
+    db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender, catalog: CatalogService
+) -> None:
     catalog.current()  # cached while the platform is up
     sim.stop()
     apps = ApplicationService(db, secret, SystemClock(), catalog, sender)
@@ -99,8 +103,9 @@ def test_outage_then_restart_files_all_100_once(db: Database, secret: bytes, sim
 
 
 @pytest.mark.slow
-def test_kill_mid_send_and_restart(db_url: str, db: Database, secret: bytes, sim: PlatformSim,
-                                   catalog: CatalogService) -> None:
+def test_kill_mid_send_and_restart(
+    db_url: str, db: Database, secret: bytes, sim: PlatformSim, catalog: CatalogService
+) -> None:
     n = 30
     _queue(db, secret, catalog, n)
     cmd = [sys.executable, str(HERE / "kiosk_proc.py"), db_url, sim.url, secret.hex()]
@@ -135,9 +140,15 @@ def test_kill_mid_send_and_restart(db_url: str, db: Database, secret: bytes, sim
     assert sim.count("SubmitApplication", "replayed") == unknown  # answered from the platform's memory
 
 
-def test_two_senders_on_one_database_never_send_a_row_twice(db_url: str, db: Database, secret: bytes,
-                                                            sim: PlatformSim, make_client, pcfg: PlatformConfig,
-                                                            catalog: CatalogService) -> None:
+def test_two_senders_on_one_database_never_send_a_row_twice(
+    db_url: str,
+    db: Database,
+    secret: bytes,
+    sim: PlatformSim,
+    make_client,
+    pcfg: PlatformConfig,
+    catalog: CatalogService,
+) -> None:
     n = 120
     _queue(db, secret, catalog, n)
     senders, dbs = [], []

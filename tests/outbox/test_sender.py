@@ -28,7 +28,9 @@ from .helpers import SENIOR, YOUNG
 ELDER = "MZ-ELDER-CARD"
 
 
-def _apps(db: Database, secret: bytes, catalog: CatalogService, sender: OutboxSender | None) -> ApplicationService:
+def _apps(
+    db: Database, secret: bytes, catalog: CatalogService, sender: OutboxSender | None
+) -> ApplicationService:
     return ApplicationService(db, secret, sender.clock if sender else catalog.clock, catalog, sender)
 
 
@@ -43,16 +45,27 @@ def _submission(db: Database, sid: int) -> Submission:
 
 
 def _enqueue_app(db: Database, clock, secret: bytes, applicant=SENIOR) -> int:
-    payload = {"applicant": {"id_type": applicant.id_type, "id_number": applicant.id_number, "name": applicant.name,
-                             "phone": applicant.phone},
-               "matter_code": ELDER, "fields": {"phone": "13800138000"}, "delivery_mode": "LOCKER"}
+    payload = {
+        "applicant": {
+            "id_type": applicant.id_type,
+            "id_number": applicant.id_number,
+            "name": applicant.name,
+            "phone": applicant.phone,
+        },
+        "matter_code": ELDER,
+        "fields": {"phone": "13800138000"},
+        "delivery_mode": "LOCKER",
+    }
     with db.transaction() as s:
         return outbox.enqueue(s, clock.now(), "SubmitApplication", payload, secret=secret, sensitive=True).id
 
 
-def test_fast_path_files_at_once_and_scrubs(db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender,
-                                            catalog: CatalogService) -> None:
-    r = _apps(db, secret, catalog, sender).submit(SENIOR, ELDER, {"phone": "13800138000", "address": ""}, "LOCKER")
+def test_fast_path_files_at_once_and_scrubs(
+    db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender, catalog: CatalogService
+) -> None:
+    r = _apps(db, secret, catalog, sender).submit(
+        SENIOR, ELDER, {"phone": "13800138000", "address": ""}, "LOCKER"
+    )
     assert r.state == "filed" and r.case_number and r.case_number.startswith("ZW")
     assert r.applicant_id_masked == "110105********1232" and r.applicant_name_masked == "张*"
     # 5 working days (interface 1.1: promised dates skip weekends), counted from today in China
@@ -75,15 +88,19 @@ def test_fast_path_files_at_once_and_scrubs(db: Database, secret: bytes, sim: Pl
     assert sim.count("SubmitApplication") == 1
 
 
-def test_refused_case_is_recorded(db: Database, secret: bytes, sender: OutboxSender, catalog: CatalogService) -> None:
+def test_refused_case_is_recorded(
+    db: Database, secret: bytes, sender: OutboxSender, catalog: CatalogService
+) -> None:
     # (An under-60 applicant for the senior card is now stopped before filing: tests/services/test_filing.py.)
-    r = _apps(db, secret, catalog, sender).submit(YOUNG, "RS-SSC-REISSUE", {"reason": "信息变更",
-                                                                         "phone": "13900139000"}, "WINDOW")
+    r = _apps(db, secret, catalog, sender).submit(
+        YOUNG, "RS-SSC-REISSUE", {"reason": "信息变更", "phone": "13900139000"}, "WINDOW"
+    )
     assert r.state == "refused" and r.case_number and "窗口" in (r.message or "")
 
 
-def test_unavailable_backs_off_with_the_same_request_id(db: Database, secret: bytes, sim: PlatformSim,
-                                                       client, pcfg: PlatformConfig) -> None:
+def test_unavailable_backs_off_with_the_same_request_id(
+    db: Database, secret: bytes, sim: PlatformSim, client, pcfg: PlatformConfig
+) -> None:
     clock = FakeClock(dt.datetime.now(dt.UTC))
     sender = OutboxSender(db, client, secret, clock, pcfg)
     mid = _enqueue_app(db, clock, secret)
@@ -108,13 +125,20 @@ def test_unavailable_backs_off_with_the_same_request_id(db: Database, secret: by
     assert ids == {row.request_id} and sim.count("SubmitApplication") == 4
     assert sim.backoffice.count_cases() == 1
     with db.transaction() as s:
-        events = s.execute(select(DeviceEvent.state).where(DeviceEvent.device == "platform")
-                           .order_by(DeviceEvent.id)).scalars().all()
+        events = (
+            s.execute(
+                select(DeviceEvent.state).where(DeviceEvent.device == "platform").order_by(DeviceEvent.id)
+            )
+            .scalars()
+            .all()
+        )
     assert events == ["FAULT", "OK"]  # logged once down, once back, not per attempt
 
 
 @pytest.mark.parametrize("code", ["MAINTENANCE", "RATE_LIMITED"])
-def test_retry_after_is_honoured(db: Database, secret: bytes, sim: PlatformSim, client, pcfg, code: str) -> None:
+def test_retry_after_is_honoured(
+    db: Database, secret: bytes, sim: PlatformSim, client, pcfg, code: str
+) -> None:
     clock = FakeClock(dt.datetime.now(dt.UTC))
     sender = OutboxSender(db, client, secret, clock, pcfg)
     mid = _enqueue_app(db, clock, secret)
@@ -131,12 +155,22 @@ def test_retry_after_is_honoured(db: Database, secret: bytes, sim: PlatformSim, 
     assert sim.backoffice.count_cases() == 2
 
 
-def test_rejected_goes_dead_visible_to_staff(db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender,
-                                             real_clock) -> None:
+def test_rejected_goes_dead_visible_to_staff(
+    db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender, real_clock
+) -> None:
     with db.transaction() as s:
-        mid = outbox.enqueue(s, real_clock.now(), "ReportDelivery", {
-            "case_number": "ZW20260000000099", "event": "DEPOSITED", "cabinet_id": "CAB-01", "compartment": "A01",
-            "occurred_at": real_clock.now().isoformat()}).id
+        mid = outbox.enqueue(
+            s,
+            real_clock.now(),
+            "ReportDelivery",
+            {
+                "case_number": "ZW20260000000099",
+                "event": "DEPOSITED",
+                "cabinet_id": "CAB-01",
+                "compartment": "A01",
+                "occurred_at": real_clock.now().isoformat(),
+            },
+        ).id
     counts = sender.run_once()
     assert (counts.dead, counts.retried) == (1, 0)
     row = _row(db, mid)
@@ -148,11 +182,14 @@ def test_rejected_goes_dead_visible_to_staff(db: Database, secret: bytes, sim: P
         assert (rec.action, rec.subject) == ("outbox.dead", f"outbox:{mid}")
 
 
-def test_fast_path_invalid_field_reports_the_field(db: Database, secret: bytes, sim: PlatformSim,
-                                                   sender: OutboxSender, catalog: CatalogService) -> None:
+def test_fast_path_invalid_field_reports_the_field(
+    db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender, catalog: CatalogService
+) -> None:
     apps = _apps(db, secret, catalog, sender)
     apps.check(ELDER, {"phone": "13800138000"}, "LOCKER")  # the catalog is cached now
-    sim.faults.platform_fault("INVALID_FIELD", field="address", message="地址不在本区", operation="SubmitApplication")
+    sim.faults.platform_fault(
+        "INVALID_FIELD", field="address", message="地址不在本区", operation="SubmitApplication"
+    )
     with pytest.raises(ValidationError) as err:
         apps.submit(SENIOR, ELDER, {"phone": "13800138000", "address": "外省某地"}, "LOCKER")
     assert err.value.field == "address" and "地址" in err.value.message
@@ -163,8 +200,9 @@ def test_fast_path_invalid_field_reports_the_field(db: Database, secret: bytes, 
         assert msg.state == "dead"
 
 
-def test_unknown_matter_refreshes_the_catalog(db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender,
-                                              catalog: CatalogService) -> None:
+def test_unknown_matter_refreshes_the_catalog(
+    db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender, catalog: CatalogService
+) -> None:
     apps = _apps(db, secret, catalog, sender)
     old = catalog.current()
     assert old is not None and any(m.code == ELDER for m in old.matters)
@@ -178,14 +216,19 @@ def test_unknown_matter_refreshes_the_catalog(db: Database, secret: bytes, sim: 
     assert verr.value.field == "matter_code"
 
 
-def test_conflict_is_dead_not_retried(db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender,
-                                      real_clock, caplog) -> None:
+def test_conflict_is_dead_not_retried(
+    db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender, real_clock, caplog
+) -> None:
     mid = _enqueue_app(db, real_clock, secret)
     assert sender.run_once().sent == 1
     with db.transaction() as s:  # simulate the bug: the same requestId sent again with another body
         msg = s.get(OutboxMessage, mid)
-        body = {"applicant": {"id_type": "RESIDENT_ID", "id_number": YOUNG.id_number, "name": YOUNG.name},
-                "matter_code": ELDER, "fields": {"phone": "13900139000"}, "delivery_mode": "WINDOW"}
+        body = {
+            "applicant": {"id_type": "RESIDENT_ID", "id_number": YOUNG.id_number, "name": YOUNG.name},
+            "matter_code": ELDER,
+            "fields": {"phone": "13900139000"},
+            "delivery_mode": "WINDOW",
+        }
         msg.payload = {"sealed": seal(secret, body)}
         msg.state, msg.next_attempt_at = "pending", real_clock.now()
     other = mid
@@ -195,8 +238,9 @@ def test_conflict_is_dead_not_retried(db: Database, secret: bytes, sim: Platform
     assert any("CONFLICT" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
 
 
-def test_auth_failure_raises_alarm_and_stops_sending(db: Database, secret: bytes, sim: PlatformSim, make_client,
-                                                     pcfg: PlatformConfig, real_clock) -> None:
+def test_auth_failure_raises_alarm_and_stops_sending(
+    db: Database, secret: bytes, sim: PlatformSim, make_client, pcfg: PlatformConfig, real_clock
+) -> None:
     bad = OutboxSender(db, make_client(password="wrong"), secret, real_clock, pcfg)
     m1, m2 = _enqueue_app(db, real_clock, secret), _enqueue_app(db, real_clock, secret)
     counts = bad.run_once()
@@ -224,8 +268,9 @@ def test_auth_failure_raises_alarm_and_stops_sending(db: Database, secret: bytes
         assert audit.tail(s, 1)[0].action == "platform.auth_alarm_cleared"
 
 
-def test_evaluation_goes_through_the_outbox(db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender,
-                                            real_clock) -> None:
+def test_evaluation_goes_through_the_outbox(
+    db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender, real_clock
+) -> None:
     ev = EvaluationService(db, secret, real_clock, sender)
     q1 = ev.submit(1, matter_code=ELDER, reasons=["too_slow", "other"], comment="请联系我 13800138000")
     q2 = ev.submit(5, matter_code=ELDER)
@@ -238,8 +283,9 @@ def test_evaluation_goes_through_the_outbox(db: Database, secret: bytes, sim: Pl
     assert _row(db, q2.outbox_id).result["evaluation_id"].startswith("EV")
 
 
-def test_background_worker_and_poke(db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender,
-                                    real_clock) -> None:
+def test_background_worker_and_poke(
+    db: Database, secret: bytes, sim: PlatformSim, sender: OutboxSender, real_clock
+) -> None:
     sender.poll_interval_s = 60  # only a poke can wake it quickly
     sender.start()
     time.sleep(0.2)

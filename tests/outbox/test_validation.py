@@ -58,7 +58,11 @@ def _spec(**kw: object) -> FieldSpec:
         (_spec(max_length=2), "张三丰", "error.field_too_long"),
         (_spec(pattern="[0-9]{12}"), "12345678901", "error.field_pattern"),
         (_spec(type="NUMBER"), "1e5", "error.field_number"),
-        (_spec(type="NUMBER"), "١٢", "error.field_number"),  # Arabic-Indic digits: Python's \d would pass them
+        (
+            _spec(type="NUMBER"),
+            "١٢",
+            "error.field_number",
+        ),  # Arabic-Indic digits: Python's \d would pass them
         (_spec(type="DATE"), "2026-02-30", "error.field_date"),
         (_spec(type="DATE"), "20260101", "error.field_date"),
         (_spec(type="PHONE"), "12345", "error.field_phone"),
@@ -92,8 +96,15 @@ def test_field_accepts(spec: FieldSpec, value: str, clean: str | None) -> None:
 def test_form_unknown_field_and_order() -> None:
     from decimal import Decimal
 
-    m = Matter("M", "事项", "部门", 1, Decimal(0), ("LOCKER",),
-               (_spec(key="a"), _spec(key="b", required=False, type="NUMBER")))
+    m = Matter(
+        "M",
+        "事项",
+        "部门",
+        1,
+        Decimal(0),
+        ("LOCKER",),
+        (_spec(key="a"), _spec(key="b", required=False, type="NUMBER")),
+    )
     assert validate_fields(m, {"a": "x", "b": ""}) == {"a": "x"}
     with pytest.raises(ValidationError) as err:
         validate_fields(m, {"a": "x", "zz": "1"})
@@ -104,7 +115,9 @@ def test_form_unknown_field_and_order() -> None:
 
 
 def test_applicant_checks() -> None:
-    ok = validate_applicant(Applicant("RESIDENT_ID", " 11010519580312123x ".replace("x", "2"), " 张三 ", "13800138000"))
+    ok = validate_applicant(
+        Applicant("RESIDENT_ID", " 11010519580312123x ".replace("x", "2"), " 张三 ", "13800138000")
+    )
     assert ok.id_number == "110105195803121232" and ok.name == "张三"
     with pytest.raises(ValidationError) as err:
         validate_applicant(Applicant("RESIDENT_ID", "110105195803121231", "张三"))

@@ -20,7 +20,9 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 
 def listed(name: str) -> list[str]:
     """The characters of a list file in order (comment lines start with #)."""
-    text = "".join(line for line in (DATA / name).read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
+    text = "".join(
+        line for line in (DATA / name).read_text(encoding="utf-8").splitlines() if not line.startswith("#")
+    )
     return [ch for ch in text if not ch.isspace()]
 
 

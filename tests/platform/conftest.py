@@ -20,7 +20,9 @@ def sim() -> Iterator[PlatformSim]:
 @pytest.fixture
 def client(sim: PlatformSim) -> Iterator[PlatformClient]:
     # Short timeouts keep the timeout tests fast; nothing else comes near them on loopback.
-    c = PlatformClient(sim.url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_KIOSK_ID, timeout_s=1.0, connect_timeout_s=1.0)
+    c = PlatformClient(
+        sim.url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_KIOSK_ID, timeout_s=1.0, connect_timeout_s=1.0
+    )
     yield c
     c.close()
 

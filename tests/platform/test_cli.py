@@ -57,7 +57,9 @@ def test_ping_failures_exit_non_zero(cfg: Config, tmp_path: Path, monkeypatch: p
     assert "heartbeat:  FAILED" in out and DEMO_PASSWORD not in out
 
 
-def test_ping_without_password_names_the_setting(cfg: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ping_without_password_names_the_setting(
+    cfg: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("TEST_PLATFORM_PW", raising=False)
     path = _config_for(cfg, tmp_path, "http://127.0.0.1:9/none")
     r = run_cli(path, "platform", "ping")
@@ -67,9 +69,18 @@ def test_ping_without_password_names_the_setting(cfg: Config, tmp_path: Path, mo
 
 def test_sim_cli_serves_until_stopped() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "KIOSK_PLATFORM_PASSWORD": ""}
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from backend_client.sim import cli_main; "
-                             "sys.exit(cli_main(['--port', '0']))"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from backend_client.sim import cli_main; sys.exit(cli_main(['--port', '0']))",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     try:
         first = proc.stdout.readline()
         assert first.startswith("platform simulator on http://127.0.0.1:"), first + proc.stderr.read()

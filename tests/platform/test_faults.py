@@ -30,7 +30,16 @@ def _hb(client: PlatformClient) -> object:
         (lambda f: f.invalid_reply(), InvalidReply),  # well-formed but not what the WSDL says
         (lambda f: f.slow(3.0), requests.Timeout),
     ],
-    ids=["reset", "reset-after-work", "html500", "empty503", "empty502", "garbage", "schema-invalid", "timeout"],
+    ids=[
+        "reset",
+        "reset-after-work",
+        "html500",
+        "empty503",
+        "empty502",
+        "garbage",
+        "schema-invalid",
+        "timeout",
+    ],
 )
 def test_transport_failures_are_unavailable(client: PlatformClient, sim: PlatformSim, arm, cause) -> None:
     arm(sim.faults)
@@ -58,7 +67,9 @@ def test_silent_server_times_out_on_connect_or_read() -> None:
         srv.bind(("127.0.0.1", 0))
         srv.listen(1)
         port = srv.getsockname()[1]
-        c = PlatformClient(f"http://127.0.0.1:{port}/x", "u", "p", "DEMO-HALL-01", timeout_s=0.3, connect_timeout_s=0.3)
+        c = PlatformClient(
+            f"http://127.0.0.1:{port}/x", "u", "p", "DEMO-HALL-01", timeout_s=0.3, connect_timeout_s=0.3
+        )
         t0 = time.monotonic()
         with pytest.raises(PlatformUnavailable):
             c.heartbeat("1", [])
@@ -87,8 +98,9 @@ def test_each_platform_fault_code(client: PlatformClient, sim: PlatformSim, code
     retry = 45 if code in ("RATE_LIMITED", "MAINTENANCE") else None
     sim.faults.platform_fault(code, field="purpose" if code == "INVALID_FIELD" else None, retry_after_s=retry)
     with pytest.raises(EXPECTED[code]) as exc:
-        client.submit_application(str(uuid.uuid4()), DEMO_APPLICANT, "GA-HUKOU-CERT",
-                                  {"purpose": "就业", "copies": "1"}, "LOCKER")
+        client.submit_application(
+            str(uuid.uuid4()), DEMO_APPLICANT, "GA-HUKOU-CERT", {"purpose": "就业", "copies": "1"}, "LOCKER"
+        )
     err = exc.value
     assert type(err) is EXPECTED[code]
     assert isinstance(err.__cause__, zeep.exceptions.Fault)

@@ -26,7 +26,11 @@ def _everything(records) -> str:
 
 def _secrets_absent(text: str, sent: list[bytes]) -> None:
     assert DEMO_PASSWORD not in text
-    assert DEMO_APPLICANT.id_number not in text and DEMO_APPLICANT.name not in text and DEMO_APPLICANT.phone not in text
+    assert (
+        DEMO_APPLICANT.id_number not in text
+        and DEMO_APPLICANT.name not in text
+        and DEMO_APPLICANT.phone not in text
+    )
     assert CODE not in text
     for body in sent:  # nothing of any token that went on the wire
         tok = etree.fromstring(body).find(f".//{{{WSSE}}}UsernameToken")
@@ -36,18 +40,34 @@ def _secrets_absent(text: str, sent: list[bytes]) -> None:
 
 
 def test_history_is_redacted(client: PlatformClient, sim: PlatformSim, sent: list[bytes]) -> None:
-    res = client.submit_application(str(uuid.uuid4()), DEMO_APPLICANT, "MZ-ELDER-CARD",
-                                    {"phone": DEMO_APPLICANT.phone, "address": "北京市朝阳区某路1号"}, "LOCKER")
+    res = client.submit_application(
+        str(uuid.uuid4()),
+        DEMO_APPLICANT,
+        "MZ-ELDER-CARD",
+        {"phone": DEMO_APPLICANT.phone, "address": "北京市朝阳区某路1号"},
+        "LOCKER",
+    )
     client.query_cases(applicant_id_number=DEMO_APPLICANT.id_number)
     sim.backoffice.approve(res.case_number)
     client.get_delivery_ticket(res.case_number)  # the reply carries the full applicant
-    client.notify_applicant(str(uuid.uuid4()), res.case_number, "PICKUP_READY",
-                            {"cabinet": "CAB-01", "code": CODE, "expires": "2026-12-02"})
+    client.notify_applicant(
+        str(uuid.uuid4()),
+        res.case_number,
+        "PICKUP_READY",
+        {"cabinet": "CAB-01", "code": CODE, "expires": "2026-12-02"},
+    )
     with pytest.raises(PlatformRejected):  # a failing call is recorded too
-        client.submit_application(str(uuid.uuid4()), DEMO_APPLICANT, "MZ-ELDER-CARD", {"phone": "x"}, "LOCKER")
+        client.submit_application(
+            str(uuid.uuid4()), DEMO_APPLICANT, "MZ-ELDER-CARD", {"phone": "x"}, "LOCKER"
+        )
     records = client.history()
-    assert [r.operation for r in records] == ["SubmitApplication", "QueryCases", "GetDeliveryTicket",
-                                              "NotifyApplicant", "SubmitApplication"]
+    assert [r.operation for r in records] == [
+        "SubmitApplication",
+        "QueryCases",
+        "GetDeliveryTicket",
+        "NotifyApplicant",
+        "SubmitApplication",
+    ]
     assert [r.outcome for r in records][-1] == "rejected:INVALID_FIELD" and records[0].outcome == "ok"
     assert all(r.request_id and r.duration_ms > 0 for r in records)
     text = _everything(records)
@@ -98,13 +118,20 @@ def _id_numbers() -> st.SearchStrategy[str]:
         first = f"{area:06d}{born:%Y%m%d}{seq:03d}"
         return first + check_digit(first)
 
-    return st.builds(build, st.integers(110000, 659999), st.dates(dt.date(1900, 1, 1), dt.date(2025, 12, 31)),
-                     st.integers(0, 999))
+    return st.builds(
+        build,
+        st.integers(110000, 659999),
+        st.dates(dt.date(1900, 1, 1), dt.date(2025, 12, 31)),
+        st.integers(0, 999),
+    )
 
 
 @settings(max_examples=60, deadline=None)
-@given(idn=_id_numbers(), name=st.text(min_size=2, max_size=6, alphabet="张王李赵刘陈杨黄周吴"),
-       code=st.from_regex(r"[0-9]{6,10}", fullmatch=True))
+@given(
+    idn=_id_numbers(),
+    name=st.text(min_size=2, max_size=6, alphabet="张王李赵刘陈杨黄周吴"),
+    code=st.from_regex(r"[0-9]{6,10}", fullmatch=True),
+)
 def test_redact_never_keeps_an_id_number_name_or_code(idn: str, name: str, code: str) -> None:
     E = f"{{{NS}}}"
     env = etree.Element(f"{{{SOAP_ENV}}}Envelope")

@@ -21,10 +21,14 @@ def _submit(client: PlatformClient, rid: str, fields: dict[str, str] = FIELDS):
     return client.submit_application(rid, DEMO_APPLICANT, "GA-HUKOU-CERT", fields, "LOCKER")
 
 
-def test_timeout_then_retry_with_same_request_id_files_one_case(client: PlatformClient, sim: PlatformSim) -> None:
+def test_timeout_then_retry_with_same_request_id_files_one_case(
+    client: PlatformClient, sim: PlatformSim
+) -> None:
     rid = str(uuid.uuid4())
     before = sim.backoffice.count_cases()
-    sim.faults.slow(2.0, operation="SubmitApplication")  # the platform does the work, the reply comes too late
+    sim.faults.slow(
+        2.0, operation="SubmitApplication"
+    )  # the platform does the work, the reply comes too late
     with pytest.raises(PlatformUnavailable):
         _submit(client, rid)
     assert sim.backoffice.count_cases() == before + 1  # the server did complete it
@@ -73,7 +77,9 @@ def test_concurrent_duplicates_file_one_case(client: PlatformClient, sim: Platfo
     rid = str(uuid.uuid4())
     before = sim.backoffice.count_cases()
     results: list[str] = []
-    threads = [threading.Thread(target=lambda: results.append(_submit(client, rid).case_number)) for _ in range(6)]
+    threads = [
+        threading.Thread(target=lambda: results.append(_submit(client, rid).case_number)) for _ in range(6)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -99,7 +105,9 @@ def test_request_id_is_remembered_for_seven_days_only(client: PlatformClient, si
     ahead = IDEMPOTENCY_DAYS * 86400 - 120
     for offset, same in ((ahead, True), (ahead + 240, False)):
         sim.clock_offset_s = offset
-        later = PlatformClient(sim.url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_KIOSK_ID, clock=_LaterClock(offset))
+        later = PlatformClient(
+            sim.url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_KIOSK_ID, clock=_LaterClock(offset)
+        )
         try:
             again = _submit(later, rid)
         finally:

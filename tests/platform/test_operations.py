@@ -44,7 +44,9 @@ def _no_zeep(value: object) -> None:
 
 
 def _submit(client: PlatformClient, applicant=DEMO_APPLICANT, mode: str = "LOCKER") -> SubmitResult:
-    return client.submit_application(_rid(), applicant, "GA-HUKOU-CERT", {"purpose": "就业", "copies": "2"}, mode)
+    return client.submit_application(
+        _rid(), applicant, "GA-HUKOU-CERT", {"purpose": "就业", "copies": "2"}, mode
+    )
 
 
 def test_client_implements_the_port(client: PlatformClient) -> None:
@@ -65,7 +67,9 @@ def test_catalog(client: PlatformClient, sim: PlatformSim) -> None:
     assert hukou.name == "户籍证明开具" and hukou.name_en == "Household Registration Certificate"
     assert "LOCKER" in hukou.delivery_modes and hukou.fee == Decimal("0.00")
     purpose = next(f for f in hukou.fields if f.key == "purpose")
-    assert purpose.type == "CHOICE" and purpose.choices == ("入学", "就业", "出国", "其他") and purpose.required
+    assert (
+        purpose.type == "CHOICE" and purpose.choices == ("入学", "就业", "出国", "其他") and purpose.required
+    )
     copies = next(f for f in hukou.fields if f.key == "copies")
     assert copies.pattern == "[1-5]" and copies.max_length == 1
 
@@ -88,29 +92,47 @@ def test_submit_query_ticket_deliver_notify_evaluate(client: PlatformClient, sim
 
     sim.backoffice.approve(res.case_number)
     ticket = client.get_delivery_ticket(res.case_number)
-    assert isinstance(ticket, DeliveryTicket) and ticket.status == "APPROVED" and ticket.delivery_mode == "LOCKER"
-    assert ticket.applicant.id_number == DEMO_APPLICANT.id_number and ticket.applicant.name == DEMO_APPLICANT.name
+    assert (
+        isinstance(ticket, DeliveryTicket)
+        and ticket.status == "APPROVED"
+        and ticket.delivery_mode == "LOCKER"
+    )
+    assert (
+        ticket.applicant.id_number == DEMO_APPLICANT.id_number
+        and ticket.applicant.name == DEMO_APPLICANT.name
+    )
 
     ack = client.report_delivery(_rid(), res.case_number, "DEPOSITED", "CAB-01", "A07", NOW)
     assert isinstance(ack, Ack) and ack.accepted
     assert sim.backoffice.case(res.case_number).status == "READY_FOR_PICKUP"
 
-    ack = client.notify_applicant(_rid(), res.case_number, "PICKUP_READY",
-                                  {"cabinet": "CAB-01", "code": "493817", "expires": "2026-12-02"})
+    ack = client.notify_applicant(
+        _rid(),
+        res.case_number,
+        "PICKUP_READY",
+        {"cabinet": "CAB-01", "code": "493817", "expires": "2026-12-02"},
+    )
     assert ack.accepted
-    assert sim.backoffice.sms[-1].params["code"] == "493817" and sim.backoffice.sms[-1].phone == DEMO_APPLICANT.phone
+    assert (
+        sim.backoffice.sms[-1].params["code"] == "493817"
+        and sim.backoffice.sms[-1].phone == DEMO_APPLICANT.phone
+    )
 
     client.report_delivery(_rid(), res.case_number, "PICKED_UP", "CAB-01", "A07", NOW)
     assert client.query_cases(case_number=res.case_number)[0].status == "DELIVERED"
 
-    eid = client.submit_evaluation(_rid(), Evaluation(rating=2, case_number=res.case_number, reasons=("等待时间长",)))
+    eid = client.submit_evaluation(
+        _rid(), Evaluation(rating=2, case_number=res.case_number, reasons=("等待时间长",))
+    )
     assert isinstance(eid, str) and sim.backoffice.evaluations[-1]["id"] == eid
     assert sim.backoffice.evaluations[-1]["reasons"] == ["等待时间长"]
 
 
 def test_heartbeat(client: PlatformClient, sim: PlatformSim) -> None:
     before = dt.datetime.now(dt.UTC)
-    hb = client.heartbeat("1.2.3", [DeviceHealth("lockboard CAB-01", "OK"), DeviceHealth("printer", "FAULT", "paper out")])
+    hb = client.heartbeat(
+        "1.2.3", [DeviceHealth("lockboard CAB-01", "OK"), DeviceHealth("printer", "FAULT", "paper out")]
+    )
     assert isinstance(hb, HeartbeatResult) and hb.catalog_version == sim.backoffice.catalog_version
     assert abs((hb.server_time - before).total_seconds()) < 5
     seen = sim.backoffice.heartbeats[DEMO_KIOSK_ID]
@@ -123,15 +145,18 @@ def test_heartbeat_reports_a_new_catalog_version(client: PlatformClient, sim: Pl
     v2 = client.heartbeat("1", []).catalog_version
     assert v1 != v2 and client.get_matter_catalog().version == v2
     with pytest.raises(PlatformRejected) as exc:
-        client.submit_application(_rid(), DEMO_APPLICANT, "GJJ-DEPOSIT-CERT", {"account": "123456789012"}, "LOCKER")
+        client.submit_application(
+            _rid(), DEMO_APPLICANT, "GJJ-DEPOSIT-CERT", {"account": "123456789012"}, "LOCKER"
+        )
     assert exc.value.code == "UNKNOWN_MATTER"
 
 
 def test_refused_case(client: PlatformClient) -> None:
     # Under 1.1 an under-60 applicant is NOT_ELIGIBLE for the senior card (tests/platform/test_v11_rules.py); a
     # refusal at once is the reissue for changed details, which needs the window.
-    res = client.submit_application(_rid(), DEMO_APPLICANT, "RS-SSC-REISSUE", {"reason": "信息变更",
-                                                                             "phone": "13912345678"}, "LOCKER")
+    res = client.submit_application(
+        _rid(), DEMO_APPLICANT, "RS-SSC-REISSUE", {"reason": "信息变更", "phone": "13912345678"}, "LOCKER"
+    )
     assert res.status == "REFUSED" and res.promised_date is None and "窗口" in (res.message or "")
 
 
@@ -147,7 +172,9 @@ def test_refused_case(client: PlatformClient) -> None:
         ("MZ-ELDER-CARD", {"phone": "13912345678", "shoe": "42"}, "LOCKER", "shoe"),  # unknown field
     ],
 )
-def test_invalid_field_names_the_field(client: PlatformClient, sim: PlatformSim, matter, fields, mode, field) -> None:
+def test_invalid_field_names_the_field(
+    client: PlatformClient, sim: PlatformSim, matter, fields, mode, field
+) -> None:
     n = sim.backoffice.count_cases()
     with pytest.raises(PlatformRejected) as exc:
         client.submit_application(_rid(), DEMO_APPLICANT, matter, fields, mode)
@@ -163,9 +190,11 @@ def test_bad_id_check_digit_is_invalid(client: PlatformClient) -> None:
 
 
 def test_unknown_case(client: PlatformClient) -> None:
-    for call in (lambda: client.query_cases(case_number="ZW20000101999999"),
-                 lambda: client.report_delivery(_rid(), "ZW20000101999999", "DEPOSITED", "CAB-01", "A01", NOW),
-                 lambda: client.notify_applicant(_rid(), "ZW20000101999999", "DROPOFF_RECEIVED", {})):
+    for call in (
+        lambda: client.query_cases(case_number="ZW20000101999999"),
+        lambda: client.report_delivery(_rid(), "ZW20000101999999", "DEPOSITED", "CAB-01", "A01", NOW),
+        lambda: client.notify_applicant(_rid(), "ZW20000101999999", "DROPOFF_RECEIVED", {}),
+    ):
         with pytest.raises(PlatformRejected) as exc:
             call()
         assert exc.value.code == "UNKNOWN_CASE"

@@ -28,8 +28,9 @@ def test_invalid_request_is_rejected_by_the_server_schema(client: PlatformClient
         client.submit_evaluation(str(uuid.uuid4()), Evaluation(rating=9, matter_code="GA-HUKOU-CERT"))
     assert exc.value.field == "rating"
     with pytest.raises(PlatformRejected) as exc:
-        client.submit_application("NOT-A-UUID", DEMO_APPLICANT, "GA-HUKOU-CERT", {"purpose": "就业", "copies": "1"},
-                                  "LOCKER")
+        client.submit_application(
+            "NOT-A-UUID", DEMO_APPLICANT, "GA-HUKOU-CERT", {"purpose": "就业", "copies": "1"}, "LOCKER"
+        )
     assert exc.value.field == "header.requestId"  # 1.1 names schema errors by their dotted path
     assert sim.backoffice.evaluations == [] and sim.count(outcome="ok") == 0
 
@@ -94,7 +95,9 @@ def test_build_platform_sim(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def test_build_platform_sim_with_configured_password() -> None:
-    built = build_platform(PlatformConfig(endpoint="sim", username="hall-7"), kiosk_id="HALL-07", password="s3cret!")
+    built = build_platform(
+        PlatformConfig(endpoint="sim", username="hall-7"), kiosk_id="HALL-07", password="s3cret!"
+    )
     p = built.part
     try:
         assert p.heartbeat("1", []).catalog_version
@@ -110,7 +113,9 @@ def test_build_platform_real_endpoint() -> None:
     assert "platform.password_env" in str(exc.value) and "password_file" in str(exc.value)
     built = build_platform(cfg, kiosk_id="DEMO-HALL-01", password="pw")
     p = built.part
-    assert built.sim is None and p.simulated is False and isinstance(p, PlatformClient) and "pw" not in repr(p)
+    assert (
+        built.sim is None and p.simulated is False and isinstance(p, PlatformClient) and "pw" not in repr(p)
+    )
     p.close()
 
 

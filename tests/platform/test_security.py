@@ -19,7 +19,9 @@ def _token(body: bytes) -> etree._Element:
     return etree.fromstring(body).find(f"{{{SOAP_ENV}}}Header/{{{WSSE}}}Security/{{{WSSE}}}UsernameToken")
 
 
-def test_digest_token_with_fresh_nonce_per_attempt(client: PlatformClient, sim: PlatformSim, sent: list[bytes]) -> None:
+def test_digest_token_with_fresh_nonce_per_attempt(
+    client: PlatformClient, sim: PlatformSim, sent: list[bytes]
+) -> None:
     client.heartbeat("1", [])
     client.heartbeat("1", [])
     tokens = [_token(b) for b in sent]
@@ -60,7 +62,9 @@ def test_unknown_user_and_foreign_kiosk_are_auth_failed(sim: PlatformSim) -> Non
 def test_replayed_nonce_is_refused(client: PlatformClient, sim: PlatformSim, sent: list[bytes]) -> None:
     client.heartbeat("1", [])
     # Send the very same bytes again, as an eavesdropper would: same nonce, still inside the Created window.
-    again = requests.post(sim.url, data=sent[0], headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=5)
+    again = requests.post(
+        sim.url, data=sent[0], headers={"Content-Type": "text/xml; charset=utf-8"}, timeout=5
+    )
     assert again.status_code == 500
     assert b"AUTH_FAILED" in again.content and b"nonce replayed" in again.content
 

@@ -14,8 +14,10 @@ from kiosk.clock import FakeClock
 
 def test_nonces_are_forgotten_after_fifteen_minutes() -> None:
     clock = FakeClock(dt.datetime.now(dt.UTC))
-    with PlatformSim(clock=clock) as sim, PlatformClient(sim.url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_KIOSK_ID,
-                                                        clock=clock) as c:
+    with (
+        PlatformSim(clock=clock) as sim,
+        PlatformClient(sim.url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_KIOSK_ID, clock=clock) as c,
+    ):
         for _ in range(5):
             c.heartbeat("1", [])
         assert sim.tokens.remembered() == 5

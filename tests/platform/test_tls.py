@@ -47,19 +47,46 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-def _cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
-          *, ca: bool, names: list[x509.GeneralName] | None = None, not_before: dt.datetime = NOW - DAY,
-          not_after: dt.datetime = NOW + 365 * DAY) -> x509.Certificate:
+def _cert(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
+    *,
+    ca: bool,
+    names: list[x509.GeneralName] | None = None,
+    not_before: dt.datetime = NOW - DAY,
+    not_after: dt.datetime = NOW + 365 * DAY,
+) -> x509.Certificate:
     issuer_name, issuer_key = (issuer[0].subject, issuer[1]) if issuer else (_name(subject), key)
-    b = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(issuer_name).public_key(key.public_key())
-         .serial_number(x509.random_serial_number()).not_valid_before(not_before).not_valid_after(not_after)
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False))
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
+        )
+    )
     if ca:
-        b = b.add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-                                          key_encipherment=False, data_encipherment=False, key_agreement=False,
-                                          encipher_only=False, decipher_only=False), critical=True)
+        b = b.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     if names:
         b = b.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return b.sign(issuer_key, hashes.SHA256())
@@ -83,12 +110,17 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     (d / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     local = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
 
-    def leaf(name: str, names: list[x509.GeneralName], *, self_signed: bool = False, **validity: dt.datetime) -> tuple[str, str]:
+    def leaf(
+        name: str, names: list[x509.GeneralName], *, self_signed: bool = False, **validity: dt.datetime
+    ) -> tuple[str, str]:
         key = ec.generate_private_key(ec.SECP256R1())
         cert = _cert(name, key, None if self_signed else (ca, ca_key), ca=False, names=names, **validity)
         (d / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        (d / f"{name}.key").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                           serialization.NoEncryption()))
+        (d / f"{name}.key").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         return str(d / f"{name}.crt"), str(d / f"{name}.key")
 
     return Pki(
@@ -113,8 +145,9 @@ def serve(cert: tuple[str, str]) -> PlatformSim:
 
 
 def client(url: str, ca_file: str | None = None) -> PlatformClient:
-    return PlatformClient(url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_KIOSK_ID, timeout_s=3, connect_timeout_s=3,
-                          ca_file=ca_file)
+    return PlatformClient(
+        url, DEMO_USERNAME, DEMO_PASSWORD, DEMO_KIOSK_ID, timeout_s=3, connect_timeout_s=3, ca_file=ca_file
+    )
 
 
 def refused_in_handshake(sim: PlatformSim) -> list[str]:
@@ -134,7 +167,9 @@ def test_heartbeat_over_https_with_the_ca_file(https_sim: PlatformSim, pki: Pki)
     assert https_sim.count("Heartbeat", "ok") == 1 and https_sim.tls_failures() == []
 
 
-def test_without_the_ca_file_the_certificate_is_not_trusted_and_nothing_is_sent(https_sim: PlatformSim) -> None:
+def test_without_the_ca_file_the_certificate_is_not_trusted_and_nothing_is_sent(
+    https_sim: PlatformSim,
+) -> None:
     with client(https_sim.url) as c, pytest.raises(PlatformUnavailable) as info:
         c.heartbeat("1.0", [])
     err = info.value
@@ -145,13 +180,27 @@ def test_without_the_ca_file_the_certificate_is_not_trusted_and_nothing_is_sent(
     assert refused_in_handshake(https_sim)  # ...but the client did connect: this is not "platform down"
 
 
-@pytest.mark.parametrize(("which", "words", "hint_words"), [
-    ("expired", "the platform's TLS certificate for 127.0.0.1 has expired (certificate has expired)", "renew"),
-    ("other_host", "the platform's TLS certificate does not name 127.0.0.1: hostname mismatch (IP address mismatch",
-     "platform.endpoint"),
-    ("self_signed", "the platform's TLS certificate for 127.0.0.1 is not trusted (self-signed certificate)",
-     "does not hold the CA that issued the platform's certificate"),
-], ids=["expired", "other-host", "self-signed-not-in-bundle"])
+@pytest.mark.parametrize(
+    ("which", "words", "hint_words"),
+    [
+        (
+            "expired",
+            "the platform's TLS certificate for 127.0.0.1 has expired (certificate has expired)",
+            "renew",
+        ),
+        (
+            "other_host",
+            "the platform's TLS certificate does not name 127.0.0.1: hostname mismatch (IP address mismatch",
+            "platform.endpoint",
+        ),
+        (
+            "self_signed",
+            "the platform's TLS certificate for 127.0.0.1 is not trusted (self-signed certificate)",
+            "does not hold the CA that issued the platform's certificate",
+        ),
+    ],
+    ids=["expired", "other-host", "self-signed-not-in-bundle"],
+)
 def test_each_refusal_says_what_is_wrong(pki: Pki, which: str, words: str, hint_words: str) -> None:
     sim = serve(getattr(pki, which))
     try:
@@ -166,8 +215,9 @@ def test_each_refusal_says_what_is_wrong(pki: Pki, which: str, words: str, hint_
         sim.stop()
 
 
-def test_a_refusal_is_logged_once_not_on_every_retry(https_sim: PlatformSim, pki: Pki,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+def test_a_refusal_is_logged_once_not_on_every_retry(
+    https_sim: PlatformSim, pki: Pki, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.WARNING, logger="backend_client.client")
     with client(https_sim.url) as c:
         for _ in range(3):
@@ -177,8 +227,9 @@ def test_a_refusal_is_logged_once_not_on_every_retry(https_sim: PlatformSim, pki
     assert len(warnings) == 1 and "platform.ca_file" in warnings[0].getMessage()
 
 
-def test_ca_bundle_environment_variables_cannot_replace_the_ca_file(https_sim: PlatformSim, pki: Pki,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ca_bundle_environment_variables_cannot_replace_the_ca_file(
+    https_sim: PlatformSim, pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # requests would let these override session.verify; the client's configured trust must win both ways.
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", requests.certs.where())
     with client(https_sim.url, pki.ca) as c:
@@ -194,7 +245,9 @@ def test_verification_cannot_be_switched_off(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         PlatformClient("https://127.0.0.1:1/x", "u", "p", "DEMO-HALL-01", verify_tls=False)  # type: ignore[call-arg]
     with pytest.raises(ConfigError, match=r"platform\.ca_file: .* is not a readable file"):
-        PlatformClient("https://127.0.0.1:1/x", "u", "p", "DEMO-HALL-01", ca_file=str(tmp_path / "missing.pem"))
+        PlatformClient(
+            "https://127.0.0.1:1/x", "u", "p", "DEMO-HALL-01", ca_file=str(tmp_path / "missing.pem")
+        )
 
 
 def test_build_platform_passes_ca_file(https_sim: PlatformSim, pki: Pki) -> None:
@@ -207,17 +260,31 @@ def test_build_platform_passes_ca_file(https_sim: PlatformSim, pki: Pki) -> None
 
 
 # --- the configuration -------------------------------------------------------------------
-@pytest.mark.parametrize("endpoint", [
-    "http://127.0.0.1:8088/zwfw/kiosk/v1", "http://localhost:8088/x", "http://10.20.0.5/x", "http://192.168.1.9:80/x",
-    "http://172.16.0.1/x", "http://[::1]:8088/x", "https://zwfw.example.gov.cn/zwfw/kiosk/v1", "https://8.8.8.8/x", "sim",
-])
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://127.0.0.1:8088/zwfw/kiosk/v1",
+        "http://localhost:8088/x",
+        "http://10.20.0.5/x",
+        "http://192.168.1.9:80/x",
+        "http://172.16.0.1/x",
+        "http://[::1]:8088/x",
+        "https://zwfw.example.gov.cn/zwfw/kiosk/v1",
+        "https://8.8.8.8/x",
+        "sim",
+    ],
+)
 def test_endpoints_the_platform_rules_allow(endpoint: str) -> None:
     assert PlatformConfig(endpoint=endpoint).endpoint == endpoint
 
 
-@pytest.mark.parametrize("endpoint", ["http://zwfw.example.gov.cn/x", "http://8.8.8.8/x", "http://platform.lan/x"])
+@pytest.mark.parametrize(
+    "endpoint", ["http://zwfw.example.gov.cn/x", "http://8.8.8.8/x", "http://platform.lan/x"]
+)
 def test_plain_http_elsewhere_is_refused(endpoint: str) -> None:
-    with pytest.raises(ValueError, match=r"plain HTTP only for a test endpoint on a private address \(platform rules\)"):
+    with pytest.raises(
+        ValueError, match=r"plain HTTP only for a test endpoint on a private address \(platform rules\)"
+    ):
         PlatformConfig(endpoint=endpoint)
 
 
@@ -234,9 +301,26 @@ def test_ca_file_must_be_a_pem_certificate(tmp_path: Path, pki: Pki) -> None:
 # --- the simulator's command line ------------------------------------------------------
 def test_kiosk_sim_platform_serves_https(pki: Pki) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "KIOSK_PLATFORM_PASSWORD": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "hallkiosk.cli", "sim", "platform", "--port", "0",
-                             "--tls-cert", pki.good[0], "--tls-key", pki.good[1]],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hallkiosk.cli",
+            "sim",
+            "platform",
+            "--port",
+            "0",
+            "--tls-cert",
+            pki.good[0],
+            "--tls-key",
+            pki.good[1],
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     try:
         first = proc.stdout.readline()  # type: ignore[union-attr]
         assert first.startswith("platform simulator on https://127.0.0.1:"), first + proc.stderr.read()  # type: ignore[union-attr]
@@ -245,17 +329,37 @@ def test_kiosk_sim_platform_serves_https(pki: Pki) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    bad = run_cli(None, "sim", "platform", "--port", "0", "--tls-cert", pki.good[0], "--tls-key", pki.expired[1],
-                  own_process=True, env=env)
+    bad = run_cli(
+        None,
+        "sim",
+        "platform",
+        "--port",
+        "0",
+        "--tls-cert",
+        pki.good[0],
+        "--tls-key",
+        pki.expired[1],
+        own_process=True,
+        env=env,
+    )
     assert bad.code == 2 and "cannot serve HTTPS with --tls-cert" in bad.err
 
 
 # --- kiosk diag ---------------------------------------------------------------------------
 def _diag(tmp_path: Path, url: str, ca_file: str | None) -> tuple[int, dict]:
-    cfg = write_config(tmp_path, kiosk={"id": DEMO_KIOSK_ID},
-                       platform={"endpoint": url, "username": DEMO_USERNAME, "password_env": PW_ENV, "ca_file": ca_file,
-                                 "timeout_s": 3, "connect_timeout_s": 3},
-                       printer={"kind": "none"})
+    cfg = write_config(
+        tmp_path,
+        kiosk={"id": DEMO_KIOSK_ID},
+        platform={
+            "endpoint": url,
+            "username": DEMO_USERNAME,
+            "password_env": PW_ENV,
+            "ca_file": ca_file,
+            "timeout_s": 3,
+            "connect_timeout_s": 3,
+        },
+        printer={"kind": "none"},
+    )
     r = run_cli(cfg, "diag", "--json", "--only", "platform")
     return r.code, {c["id"]: c for c in json.loads(r.out)["checks"]}
 
@@ -279,7 +383,10 @@ def test_diag_names_the_certificate_and_ca_file(https_sim: PlatformSim, pki: Pki
     assert https_sim.requests() == []
 
     code, checks = _diag(tmp_path, https_sim.url, pki.ca)
-    assert checks["platform.tls"]["status"] == "OK" and "certificate valid for 36" in checks["platform.tls"]["finding"]
+    assert (
+        checks["platform.tls"]["status"] == "OK"
+        and "certificate valid for 36" in checks["platform.tls"]["finding"]
+    )
     assert checks["platform.soap"]["status"] == "OK" and https_sim.count("Heartbeat", "ok") == 1
 
 

@@ -50,8 +50,10 @@ def test_a_1_0_request_gets_a_1_0_catalog(sim: PlatformSim) -> None:
     with client_for(sim, "1.0") as c:
         seen = capture(c)
         cat = c.get_matter_catalog()
-    assert cat.bundles == () and all(m.guide is None and m.eligibility is None and not m.instant and m.fee_note is None
-                                     for m in cat.matters)
+    assert cat.bundles == () and all(
+        m.guide is None and m.eligibility is None and not m.instant and m.fee_note is None
+        for m in cat.matters
+    )
     reply = payload(seen[0][1])
     assert schema_v10().validate(reply), schema_v10().error_log  # nothing a strict 1.0 parser would choke on
     assert b"bundle" not in seen[0][1] and b"guide" not in seen[0][1]
@@ -83,7 +85,9 @@ def test_under_60_is_not_eligible_and_nothing_is_filed(client: PlatformClient, s
 
 def test_a_1_0_kiosk_gets_invalid_field_applicant_instead(sim: PlatformSim) -> None:
     with client_for(sim, "1.0") as c, pytest.raises(PlatformRejected) as exc:
-        c.submit_application(rid(), person(dt.date(1990, 5, 7)), "MZ-ELDER-CARD", {"phone": "13900139000"}, "LOCKER")
+        c.submit_application(
+            rid(), person(dt.date(1990, 5, 7)), "MZ-ELDER-CARD", {"phone": "13900139000"}, "LOCKER"
+        )
     assert (exc.value.code, exc.value.field) == ("INVALID_FIELD", "applicant")
 
 
@@ -92,7 +96,9 @@ def test_id_type_not_listed_and_no_birth_date_are_not_eligible(client: PlatformC
     with pytest.raises(PlatformRejected) as exc:  # the senior card lists its id types
         client.submit_application(rid(), passport, "MZ-ELDER-CARD", {"phone": "13900139000"}, "LOCKER")
     assert exc.value.code == "NOT_ELIGIBLE" and "PASSPORT" in exc.value.platform_message
-    with pytest.raises(PlatformRejected) as exc:  # any id type, but an age limit: a passport has no birth date
+    with pytest.raises(
+        PlatformRejected
+    ) as exc:  # any id type, but an age limit: a passport has no birth date
         client.submit_application(rid(), passport, "JY-JOBSEEK-REG", {"phone": "13900139000"}, "WINDOW")
     assert exc.value.code == "NOT_ELIGIBLE" and "出生日期" in exc.value.platform_message
 
@@ -114,8 +120,10 @@ def test_age_in_completed_years_on_the_china_date(fixed: tuple[PlatformSim, Fake
             c.submit_application(rid(), someone, "MZ-ELDER-CARD", {"phone": "13900139000"}, "LOCKER")
         assert exc.value.code == "NOT_ELIGIBLE"
         _set(clock, dt.datetime(2022, 2, 28, 16, 1, tzinfo=dt.UTC))
-        assert c.submit_application(rid(), someone, "MZ-ELDER-CARD", {"phone": "13900139000"}, "LOCKER").status == \
-            "RECEIVED"
+        assert (
+            c.submit_application(rid(), someone, "MZ-ELDER-CARD", {"phone": "13900139000"}, "LOCKER").status
+            == "RECEIVED"
+        )
 
 
 def test_born_on_29_february_completes_the_year_on_1_march(fixed: tuple[PlatformSim, FakeClock]) -> None:
@@ -133,13 +141,17 @@ def test_born_on_29_february_completes_the_year_on_1_march(fixed: tuple[Platform
 
 # --- instant matters and working days ------------------------------------------------------------------------------
 def test_instant_matter_is_approved_at_once(client: PlatformClient, sim: PlatformSim) -> None:
-    res = client.submit_application(rid(), DEMO_APPLICANT, "GJJ-DEPOSIT-CERT", {"account": "123456789012"}, "LOCKER")
+    res = client.submit_application(
+        rid(), DEMO_APPLICANT, "GJJ-DEPOSIT-CERT", {"account": "123456789012"}, "LOCKER"
+    )
     assert res.status == "APPROVED" and sim.backoffice.case(res.case_number).status == "APPROVED"
 
 
 def test_instant_matter_answers_received_to_a_1_0_kiosk_and_is_approved_right_after(sim: PlatformSim) -> None:
     with client_for(sim, "1.0") as c:
-        res = c.submit_application(rid(), DEMO_APPLICANT, "GJJ-DEPOSIT-CERT", {"account": "123456789012"}, "LOCKER")
+        res = c.submit_application(
+            rid(), DEMO_APPLICANT, "GJJ-DEPOSIT-CERT", {"account": "123456789012"}, "LOCKER"
+        )
         assert res.status == "RECEIVED"
         assert c.query_cases(case_number=res.case_number)[0].status == "APPROVED"
 
@@ -167,17 +179,37 @@ def test_mail_with_an_address_is_filed_and_kept(client: PlatformClient, sim: Pla
     assert res.status == "RECEIVED" and sim.backoffice.case(res.case_number).mail_address == ADDRESS
 
 
-@pytest.mark.parametrize(("mode", "address", "field"), [
-    ("MAIL", None, "mailAddress"),  # MAIL needs an address
-    ("LOCKER", ADDRESS, "mailAddress"),  # an address with another mode
-    ("MAIL", ADDRESS.__class__(**{**ADDRESS.__dict__, "phone": "02888881234"}), "mailAddress.phone"),  # not a mobile
-    ("MAIL", ADDRESS.__class__(**{**ADDRESS.__dict__, "district": "   "}), "mailAddress.district"),  # blank
-    ("MAIL", ADDRESS.__class__(**{**ADDRESS.__dict__, "detail": "号" * 121}), "mailAddress.detail"),  # > 120
-    ("MAIL", ADDRESS.__class__(**{**ADDRESS.__dict__, "postcode": "41200"}), "mailAddress.postcode"),  # 6 digits
-    ("MAIL", ADDRESS.__class__(**{**ADDRESS.__dict__, "city": "市" * 41}), "mailAddress.city"),  # 1-40
-])
-def test_mail_rules(client: PlatformClient, sim: PlatformSim, mode: str, address: MailAddress | None,
-                    field: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "address", "field"),
+    [
+        ("MAIL", None, "mailAddress"),  # MAIL needs an address
+        ("LOCKER", ADDRESS, "mailAddress"),  # an address with another mode
+        (
+            "MAIL",
+            ADDRESS.__class__(**{**ADDRESS.__dict__, "phone": "02888881234"}),
+            "mailAddress.phone",
+        ),  # not a mobile
+        (
+            "MAIL",
+            ADDRESS.__class__(**{**ADDRESS.__dict__, "district": "   "}),
+            "mailAddress.district",
+        ),  # blank
+        (
+            "MAIL",
+            ADDRESS.__class__(**{**ADDRESS.__dict__, "detail": "号" * 121}),
+            "mailAddress.detail",
+        ),  # > 120
+        (
+            "MAIL",
+            ADDRESS.__class__(**{**ADDRESS.__dict__, "postcode": "41200"}),
+            "mailAddress.postcode",
+        ),  # 6 digits
+        ("MAIL", ADDRESS.__class__(**{**ADDRESS.__dict__, "city": "市" * 41}), "mailAddress.city"),  # 1-40
+    ],
+)
+def test_mail_rules(
+    client: PlatformClient, sim: PlatformSim, mode: str, address: MailAddress | None, field: str
+) -> None:
     before = sim.backoffice.count_cases()
     with pytest.raises(PlatformRejected) as exc:
         client.submit_application(rid(), DEMO_APPLICANT, *REISSUE, mode, mail_address=address)  # type: ignore[arg-type]
@@ -197,13 +229,19 @@ def test_assisted_filing_is_recorded(client: PlatformClient, sim: PlatformSim) -
     case = sim.backoffice.case(res.case_number)
     assert case.assisted_by == helper and case.applicant.id_number == DEMO_APPLICANT.id_number
     proxy = Assistant("DEMO-STAFF-01", "PROXY", True)
-    assert client.submit_application(rid(), DEMO_APPLICANT, *HUKOU, "LOCKER", assisted_by=proxy).status == "RECEIVED"
+    assert (
+        client.submit_application(rid(), DEMO_APPLICANT, *HUKOU, "LOCKER", assisted_by=proxy).status
+        == "RECEIVED"
+    )
 
 
-@pytest.mark.parametrize(("helper", "field"), [
-    (Assistant("DEMO-STAFF-01", "PROXY", False), "assistedBy.consentRecorded"),
-    (Assistant("工号1", "ON_SITE", True), "assistedBy.staffId"),
-])
+@pytest.mark.parametrize(
+    ("helper", "field"),
+    [
+        (Assistant("DEMO-STAFF-01", "PROXY", False), "assistedBy.consentRecorded"),
+        (Assistant("工号1", "ON_SITE", True), "assistedBy.staffId"),
+    ],
+)
 def test_assistance_rules(client: PlatformClient, sim: PlatformSim, helper: Assistant, field: str) -> None:
     before = sim.backoffice.count_cases()
     with pytest.raises(PlatformRejected) as exc:
@@ -214,15 +252,19 @@ def test_assistance_rules(client: PlatformClient, sim: PlatformSim, helper: Assi
 
 # --- case details ----------------------------------------------------------------------------------------------------
 def test_case_details(client: PlatformClient, sim: PlatformSim) -> None:
-    by_matter = {c.matter_code + ":" + c.status: c for c in client.query_cases(applicant_id_number=DEMO_APPLICANT.id_number)}
+    by_matter = {
+        c.matter_code + ":" + c.status: c
+        for c in client.query_cases(applicant_id_number=DEMO_APPLICANT.id_number)
+    }
     more = by_matter["MZ-ELDER-CARD:NEED_MORE_MATERIAL"]
     assert more.reason and "照片" in more.reason and more.next_step and more.delivery_mode == "LOCKER"
     mailed = next(c for c in by_matter.values() if c.delivery_mode == "MAIL")
     assert (mailed.courier, mailed.waybill_number) == ("EMS", "1190512345678")
     ready = by_matter["GA-HUKOU-CERT:APPROVED"]
     assert ready.reason is None and "智能柜" in (ready.next_step or "")
-    res = client.submit_application(rid(), DEMO_APPLICANT, "RS-SSC-REISSUE", {"reason": "信息变更",
-                                                                            "phone": "13800138000"}, "WINDOW")
+    res = client.submit_application(
+        rid(), DEMO_APPLICANT, "RS-SSC-REISSUE", {"reason": "信息变更", "phone": "13800138000"}, "WINDOW"
+    )
     refused = client.query_cases(case_number=res.case_number)[0]
     assert refused.status == "REFUSED" and "户口簿" in (refused.reason or "") and refused.next_step
 
@@ -231,8 +273,10 @@ def test_a_1_0_kiosk_gets_no_case_details(sim: PlatformSim) -> None:
     with client_for(sim, "1.0") as c:
         seen = capture(c)
         cases = c.query_cases(applicant_id_number=DEMO_APPLICANT.id_number)
-    assert cases and all(x.reason is None and x.next_step is None and x.delivery_mode is None and x.courier is None
-                         for x in cases)
+    assert cases and all(
+        x.reason is None and x.next_step is None and x.delivery_mode is None and x.courier is None
+        for x in cases
+    )
     assert schema_v10().validate(payload(seen[0][1]))
 
 
@@ -240,10 +284,18 @@ def test_history_keeps_no_address_ticket_text_or_phone(client: PlatformClient) -
     from kiosk.platform_models import HotlineTicket
 
     client.submit_application(rid(), DEMO_APPLICANT, *REISSUE, "MAIL", mail_address=ADDRESS)
-    client.submit_hotline_ticket(rid(), HotlineTicket("CONSULT", "13912345678", "请回电13700137000",
-                                                      applicant=DEMO_APPLICANT))
+    client.submit_hotline_ticket(
+        rid(), HotlineTicket("CONSULT", "13912345678", "请回电13700137000", applicant=DEMO_APPLICANT)
+    )
     kept = " ".join(r.request_xml + r.reply_xml for r in client.history())
-    for personal in (ADDRESS.detail, ADDRESS.street, "13912345678", "13700137000", "13800138000", ADDRESS.recipient,
-                     DEMO_APPLICANT.id_number):
+    for personal in (
+        ADDRESS.detail,
+        ADDRESS.street,
+        "13912345678",
+        "13700137000",
+        "13800138000",
+        ADDRESS.recipient,
+        DEMO_APPLICANT.id_number,
+    ):
         assert personal not in kept
     assert "芦淞区" in kept  # the district stays: it says where, not who

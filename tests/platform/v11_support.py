@@ -14,8 +14,16 @@ from kiosk.clock import Clock
 from kiosk.identity import check_digit
 from kiosk.platform_models import Applicant, MailAddress
 
-ADDRESS = MailAddress(recipient="张三", phone="13800138000", province="湖南省", city="株洲市", district="芦淞区",
-                      street="建设南路街道", detail="建设南路8号3栋2单元501", postcode="412000")
+ADDRESS = MailAddress(
+    recipient="张三",
+    phone="13800138000",
+    province="湖南省",
+    city="株洲市",
+    district="芦淞区",
+    street="建设南路街道",
+    detail="建设南路8号3栋2单元501",
+    postcode="412000",
+)
 
 
 def rid() -> str:
@@ -28,15 +36,36 @@ def id_number(born: dt.date, region: str = "430203", seq: str = "123") -> str:
     return first17 + check_digit(first17)
 
 
-def person(born: dt.date, *, id_type: str = "RESIDENT_ID", name: str = "王五", phone: str | None = "13900139000",
-           number: str | None = None) -> Applicant:
+def person(
+    born: dt.date,
+    *,
+    id_type: str = "RESIDENT_ID",
+    name: str = "王五",
+    phone: str | None = "13900139000",
+    number: str | None = None,
+) -> Applicant:
     return Applicant(id_type, number or id_number(born), name, phone)  # type: ignore[arg-type]
 
 
-def client_for(sim: PlatformSim, version: str = "1.1", *, clock: Clock | None = None, kiosk_id: str = DEMO_KIOSK_ID,
-               username: str = DEMO_USERNAME, password: str = DEMO_PASSWORD) -> PlatformClient:
-    return PlatformClient(sim.url, username, password, kiosk_id, timeout_s=5, connect_timeout_s=2, clock=clock,
-                          interface_version=version)  # type: ignore[arg-type]
+def client_for(
+    sim: PlatformSim,
+    version: str = "1.1",
+    *,
+    clock: Clock | None = None,
+    kiosk_id: str = DEMO_KIOSK_ID,
+    username: str = DEMO_USERNAME,
+    password: str = DEMO_PASSWORD,
+) -> PlatformClient:
+    return PlatformClient(
+        sim.url,
+        username,
+        password,
+        kiosk_id,
+        timeout_s=5,
+        connect_timeout_s=2,
+        clock=clock,
+        interface_version=version,
+    )  # type: ignore[arg-type]
 
 
 def capture(client: PlatformClient) -> list[tuple[bytes, bytes]]:

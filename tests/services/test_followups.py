@@ -40,8 +40,12 @@ def ratings(db: Database, secret: bytes, real_clock: Clock, sender: OutboxSender
 
 # --- 12345 ---------------------------------------------------------------------------------------------------------
 def test_ticket_rules_locally() -> None:
-    for args, field in ((("FEEDBACK", "13800138000", "x"), "kind"), (("CONSULT", "0731-1234", "x"), "phone"),
-                        (("CONSULT", "13800138000", "  "), "content"), (("CONSULT", "13800138000", "字" * 501), "content")):
+    for args, field in (
+        (("FEEDBACK", "13800138000", "x"), "kind"),
+        (("CONSULT", "0731-1234", "x"), "phone"),
+        (("CONSULT", "13800138000", "  "), "content"),
+        (("CONSULT", "13800138000", "字" * 501), "content"),
+    ):
         with pytest.raises(ValidationError) as exc:
             validate_ticket(*args)
         assert exc.value.field == field
@@ -58,21 +62,27 @@ def test_complaint_filed_and_its_reply_shown(tickets: TicketService, sim: Platfo
     assert (mine.status, mine.reply) == ("REPLIED", "已增设两个窗口") and "138****8000" in mine.content
     assert tickets.one(r.reference.lower()).ticket_number == r.reference
     with db.transaction() as s:  # the kiosk kept neither the text nor the phone
-        kept = json.dumps([[m.payload, m.result] for m in s.execute(select(OutboxMessage)).scalars()]
-                          + [a.detail for a in audit.tail(s, 20)], ensure_ascii=False)
+        kept = json.dumps(
+            [[m.payload, m.result] for m in s.execute(select(OutboxMessage)).scalars()]
+            + [a.detail for a in audit.tail(s, 20)],
+            ensure_ascii=False,
+        )
     assert TEXT not in kept and "13800138000" not in kept
 
 
 def test_anonymous_ticket_from_a_case(tickets: TicketService, sim: PlatformSim) -> None:
     case = sim.backoffice.cases_of(DEMO_APPLICANT.id_number)[0].number
-    r = tickets.submit(validate_ticket("CONSULT", "13800138000", compose(["progress"], None), case_number=case))
+    r = tickets.submit(
+        validate_ticket("CONSULT", "13800138000", compose(["progress"], None), case_number=case)
+    )
     t = sim.backoffice.tickets[r.reference]
     assert t.applicant is None and t.case_number == case and r.applicant_id_masked is None
     assert tickets.mine(DEMO_APPLICANT.id_number) == []
 
 
-def test_ticket_with_the_platform_down_gets_a_receipt_and_lookups_say_so(tickets: TicketService, sim: PlatformSim,
-                                                                         client: PlatformClient) -> None:
+def test_ticket_with_the_platform_down_gets_a_receipt_and_lookups_say_so(
+    tickets: TicketService, sim: PlatformSim, client: PlatformClient
+) -> None:
     client.heartbeat("1", [])  # the platform answered a moment ago
     answered = client.last_answer_at
     sim.faults.http500(times=None)
@@ -84,8 +94,9 @@ def test_ticket_with_the_platform_down_gets_a_receipt_and_lookups_say_so(tickets
     assert exc.value.when(dt.UTC)
 
 
-def test_a_lookup_before_any_answer_says_never(db: Database, secret: bytes, real_clock: Clock, sim: PlatformSim,
-                                                make_client) -> None:
+def test_a_lookup_before_any_answer_says_never(
+    db: Database, secret: bytes, real_clock: Clock, sim: PlatformSim, make_client
+) -> None:
     sim.faults.reset(times=None)
     svc = CaseService(db, make_client(), ["CAB-01"])
     with pytest.raises(QueryUnavailable) as exc:
@@ -94,7 +105,9 @@ def test_a_lookup_before_any_answer_says_never(db: Database, secret: bytes, real
 
 
 # --- 好差评 ----------------------------------------------------------------------------------------------------------
-def test_bad_rating_reply_and_confirmation(ratings: EvaluationService, sender: OutboxSender, sim: PlatformSim) -> None:
+def test_bad_rating_reply_and_confirmation(
+    ratings: EvaluationService, sender: OutboxSender, sim: PlatformSim
+) -> None:
     case = sim.backoffice.cases_of(DEMO_APPLICANT.id_number)[0].number
     q = ratings.submit(1, case_number=case, reasons=["too_slow"], applicant=DEMO_APPLICANT)
     assert not q.anonymous and q.receipt_number.startswith("E")
@@ -111,8 +124,9 @@ def test_bad_rating_reply_and_confirmation(ratings: EvaluationService, sender: O
     assert ratings.mine(DEMO_APPLICANT.id_number)[0].status == "CONFIRMED"
 
 
-def test_confirmation_queues_with_the_platform_down(ratings: EvaluationService, sender: OutboxSender,
-                                                    sim: PlatformSim) -> None:
+def test_confirmation_queues_with_the_platform_down(
+    ratings: EvaluationService, sender: OutboxSender, sim: PlatformSim
+) -> None:
     ratings.submit(2, matter_code="GA-HUKOU-CERT", reasons=["other"], applicant=DEMO_APPLICANT)
     sender.run_once()
     (ev,) = ratings.mine(DEMO_APPLICANT.id_number)
@@ -130,8 +144,9 @@ def test_confirmation_queues_with_the_platform_down(ratings: EvaluationService, 
     assert sim.backoffice.evaluation(ev.evaluation_id)["round"] == 2  # the supervised second round
 
 
-def test_anonymous_and_self_service_ratings_are_delivered(ratings: EvaluationService, sender: OutboxSender,
-                                                          sim: PlatformSim, db: Database) -> None:
+def test_anonymous_and_self_service_ratings_are_delivered(
+    ratings: EvaluationService, sender: OutboxSender, sim: PlatformSim, db: Database
+) -> None:
     ratings.submit(5)  # the self-service itself: neither case nor matter
     ratings.submit(2, matter_code="KIOSK-SERVICE", reasons=["hard_to_use"])  # what the runtime passes today
     assert sender.run_once().sent == 2
@@ -142,8 +157,9 @@ def test_anonymous_and_self_service_ratings_are_delivered(ratings: EvaluationSer
         assert [r.state for r in rows] == ["done", "done"] and all(r.reference for r in rows)
 
 
-def test_ratings_on_a_kiosk_pinned_to_1_0_are_anonymous(db: Database, secret: bytes, real_clock: Clock, make_client,
-                                                        pcfg: PlatformConfig, sim: PlatformSim) -> None:
+def test_ratings_on_a_kiosk_pinned_to_1_0_are_anonymous(
+    db: Database, secret: bytes, real_clock: Clock, make_client, pcfg: PlatformConfig, sim: PlatformSim
+) -> None:
     c10 = make_client("1.0")
     svc = EvaluationService(db, secret, real_clock, OutboxSender(db, c10, secret, real_clock, pcfg))
     assert svc.anonymous_only
@@ -163,8 +179,9 @@ def test_staff_ids_per_badge(cfg: Config) -> None:
     assert staff_member(cfg, "DEADBEEF") is None and "5A1F0D5E" in cfg.kiosk.staff_badges
 
 
-def test_get_help_asks_the_platform_and_falls_back_to_the_hotline(client: PlatformClient, sim: PlatformSim,
-                                                                   make_client) -> None:
+def test_get_help_asks_the_platform_and_falls_back_to_the_hotline(
+    client: PlatformClient, sim: PlatformSim, make_client
+) -> None:
     got = request_assistance(client, "FILING", matter_code="MZ-ELDER-CARD", language="zh")
     assert got.reached and got.mode == "PROXY" and got.text_key == "help.mode.PROXY" and got.hotline
     assert sim.backoffice.assists[-1]["language"] == "zh-cn"
@@ -177,17 +194,32 @@ def test_get_help_asks_the_platform_and_falls_back_to_the_hotline(client: Platfo
 
 # --- case details ----------------------------------------------------------------------------------------------------
 def test_case_details_say_where_the_result_is(db: Database, client: PlatformClient, sim: PlatformSim) -> None:
-    ready = next(c for c in sim.backoffice.cases_of(DEMO_APPLICANT.id_number) if c.status == "APPROVED"
-                 and c.delivery_mode == "LOCKER")
+    ready = next(
+        c
+        for c in sim.backoffice.cases_of(DEMO_APPLICANT.id_number)
+        if c.status == "APPROVED" and c.delivery_mode == "LOCKER"
+    )
     now = dt.datetime.now(dt.UTC)
     with db.transaction() as s:
-        comp = Compartment(cabinet_id="CAB-01", label="A07", size="M", board=0, channel=7, state="occupied",
-                           updated_at=now)
+        comp = Compartment(
+            cabinet_id="CAB-01", label="A07", size="M", board=0, channel=7, state="occupied", updated_at=now
+        )
         s.add(comp)
         s.flush()
-        s.add(Parcel(kind="result", state="ready", case_number=ready.number, compartment_id=comp.id, created_at=now,
-                     stored_at=now, expires_at=now + dt.timedelta(days=7)))
-    details = {d.case.case_number: d for d in CaseService(db, client, ["CAB-01"]).mine(DEMO_APPLICANT.id_number)}
+        s.add(
+            Parcel(
+                kind="result",
+                state="ready",
+                case_number=ready.number,
+                compartment_id=comp.id,
+                created_at=now,
+                stored_at=now,
+                expires_at=now + dt.timedelta(days=7),
+            )
+        )
+    details = {
+        d.case.case_number: d for d in CaseService(db, client, ["CAB-01"]).mine(DEMO_APPLICANT.id_number)
+    }
     here = details[ready.number]
     assert here.can_pick_up_here and (here.cabinet_id, here.compartment) == ("CAB-01", "A07")
     mailed = next(d for d in details.values() if d.where == "mailed")

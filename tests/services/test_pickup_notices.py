@@ -31,36 +31,73 @@ def clock() -> FakeClock:  # the simulator checks tokens against real time: keep
     return FakeClock(dt.datetime.now(dt.UTC))
 
 
-def _parcel(db: Database, secret: bytes, sim: PlatformSim, clock: FakeClock, *, expires_in: dt.timedelta,
-            cabinet: str = "CAB-01", label: str = "A03", code: str = OLD_CODE) -> tuple[int, str]:
+def _parcel(
+    db: Database,
+    secret: bytes,
+    sim: PlatformSim,
+    clock: FakeClock,
+    *,
+    expires_in: dt.timedelta,
+    cabinet: str = "CAB-01",
+    label: str = "A03",
+    code: str = OLD_CODE,
+) -> tuple[int, str]:
     case = sim.backoffice.create_case(DEMO_APPLICANT, "GA-HUKOU-CERT", status="READY_FOR_PICKUP").number
     now = clock.now()
     with db.transaction() as s:
-        comp = Compartment(cabinet_id=cabinet, label=label, size="M", board=0, channel=int(label[1:]),
-                           state="occupied", updated_at=now)
+        comp = Compartment(
+            cabinet_id=cabinet,
+            label=label,
+            size="M",
+            board=0,
+            channel=int(label[1:]),
+            state="occupied",
+            updated_at=now,
+        )
         s.add(comp)
         s.flush()
-        p = Parcel(kind="result", state="ready", case_number=case, compartment_id=comp.id,
-                   owner_id_hash=id_hash(secret, DEMO_APPLICANT.id_number), code_hmac=code_hmac(secret, code),
-                   created_at=now, stored_at=now, expires_at=now + expires_in)
+        p = Parcel(
+            kind="result",
+            state="ready",
+            case_number=case,
+            compartment_id=comp.id,
+            owner_id_hash=id_hash(secret, DEMO_APPLICANT.id_number),
+            code_hmac=code_hmac(secret, code),
+            created_at=now,
+            stored_at=now,
+            expires_at=now + expires_in,
+        )
         s.add(p)
         s.flush()
         # The first SMS, still waiting in the outbox (sealed: it carries the code).
-        outbox.enqueue(s, now, "NotifyApplicant", {"case_number": case, "template": "PICKUP_READY",
-                                                   "params": {"cabinet": f"{cabinet} {label}", "code": code,
-                                                              "expires": "x"}},
-                       secret=secret, sensitive=True, ref_kind="parcel", ref_id=p.id)
+        outbox.enqueue(
+            s,
+            now,
+            "NotifyApplicant",
+            {
+                "case_number": case,
+                "template": "PICKUP_READY",
+                "params": {"cabinet": f"{cabinet} {label}", "code": code, "expires": "x"},
+            },
+            secret=secret,
+            sensitive=True,
+            ref_kind="parcel",
+            ref_id=p.id,
+        )
         return p.id, case
 
 
-def _notices(db: Database, secret: bytes, clock: FakeClock, sender: OutboxSender | None = None,
-             v11: bool = True) -> PickupNotices:
-    return PickupNotices(db, secret, clock, PickupConfig(), ["CAB-01"], v11=v11,
-                         poke=sender.poke if sender else None)
+def _notices(
+    db: Database, secret: bytes, clock: FakeClock, sender: OutboxSender | None = None, v11: bool = True
+) -> PickupNotices:
+    return PickupNotices(
+        db, secret, clock, PickupConfig(), ["CAB-01"], v11=v11, poke=sender.poke if sender else None
+    )
 
 
-def test_one_reminder_two_days_before_expiry_without_the_code(db: Database, secret: bytes, sim: PlatformSim,
-                                                               clock: FakeClock, client) -> None:
+def test_one_reminder_two_days_before_expiry_without_the_code(
+    db: Database, secret: bytes, sim: PlatformSim, clock: FakeClock, client
+) -> None:
     pid, case = _parcel(db, secret, sim, clock, expires_in=dt.timedelta(days=3))
     far, _ = _parcel(db, secret, sim, clock, expires_in=dt.timedelta(days=6), label="A04", code="771204")
     n = _notices(db, secret, clock)
@@ -72,14 +109,17 @@ def test_one_reminder_two_days_before_expiry_without_the_code(db: Database, secr
         (msg,) = [m for m in s.execute(select(OutboxMessage)).scalars() if not m.sensitive]
         assert msg.payload["template"] == "PICKUP_REMINDER" and "code" not in msg.payload["params"]
         assert OLD_CODE not in json.dumps(msg.payload)
-    OutboxSender(db, client, secret, clock, _cfg()).run_once()  # the kiosk's clock: a day on, the rows are due
+    OutboxSender(
+        db, client, secret, clock, _cfg()
+    ).run_once()  # the kiosk's clock: a day on, the rows are due
     reminder = next(x for x in sim.backoffice.sms if x.template == "PICKUP_REMINDER")
     assert reminder.case_number == case and set(reminder.params) == {"cabinet", "expires"}
     assert far not in n.queue_due_reminders()
 
 
-def test_lost_sms_a_new_code_the_old_one_dead_at_once(db: Database, secret: bytes, sim: PlatformSim,
-                                                       clock: FakeClock, client) -> None:
+def test_lost_sms_a_new_code_the_old_one_dead_at_once(
+    db: Database, secret: bytes, sim: PlatformSim, clock: FakeClock, client
+) -> None:
     pid, case = _parcel(db, secret, sim, clock, expires_in=dt.timedelta(days=5))
     n = _notices(db, secret, clock)
     assert n.resendable(DEMO_APPLICANT.id_number) == [(pid, case, "CAB-01", "A03")]
@@ -89,7 +129,9 @@ def test_lost_sms_a_new_code_the_old_one_dead_at_once(db: Database, secret: byte
         p = s.get(Parcel, pid)
         assert p.code_hmac != code_hmac(secret, OLD_CODE)  # the old code matches nothing any more
         first, resend = s.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
-        assert first.state == "cancelled" and first.payload == outbox.SCRUBBED  # the old code's SMS never goes
+        assert (
+            first.state == "cancelled" and first.payload == outbox.SCRUBBED
+        )  # the old code's SMS never goes
         assert resend.sensitive and resend.state == "pending"
         rec = next(a for a in audit.tail(s, 10) if a.action == "cabinet.code_resent")
         assert rec.detail["case_number"] == case and rec.detail["resends"] == 1
@@ -104,8 +146,9 @@ def test_lost_sms_a_new_code_the_old_one_dead_at_once(db: Database, secret: byte
         assert s.get(Parcel, pid).code_hmac == code_hmac(secret, new_code)
 
 
-def test_resends_are_limited_and_only_for_the_owner(db: Database, secret: bytes, sim: PlatformSim,
-                                                    clock: FakeClock) -> None:
+def test_resends_are_limited_and_only_for_the_owner(
+    db: Database, secret: bytes, sim: PlatformSim, clock: FakeClock
+) -> None:
     _parcel(db, secret, sim, clock, expires_in=dt.timedelta(days=5))
     n = _notices(db, secret, clock)
     with pytest.raises(NoParcelToResend):
@@ -118,7 +161,9 @@ def test_resends_are_limited_and_only_for_the_owner(db: Database, secret: bytes,
         _notices(db, secret, clock, v11=False).resend_code(DEMO_APPLICANT.id_number)
 
 
-def test_another_kiosks_cabinet_is_not_ours(db: Database, secret: bytes, sim: PlatformSim, clock: FakeClock) -> None:
+def test_another_kiosks_cabinet_is_not_ours(
+    db: Database, secret: bytes, sim: PlatformSim, clock: FakeClock
+) -> None:
     _parcel(db, secret, sim, clock, expires_in=dt.timedelta(days=1), cabinet="CAB-09", label="B01")
     n = _notices(db, secret, clock)
     assert n.queue_due_reminders() == [] and n.resendable(DEMO_APPLICANT.id_number) == []
@@ -153,18 +198,28 @@ def test_the_runtime_loop_queues_one_reminder_per_parcel(tmp_path) -> None:
             with db.transaction() as s:
                 comp = s.execute(select(Compartment).where(Compartment.label == label)).scalar_one()
                 comp.state = "occupied"
-                p = Parcel(kind="result", state="ready", case_number=f"RT-{label}", compartment_id=comp.id,
-                           owner_id_hash=id_hash(secret, DEMO_APPLICANT.id_number),
-                           code_hmac=code_hmac(secret, code), created_at=now, stored_at=now,
-                           expires_at=now + expires_in)
+                p = Parcel(
+                    kind="result",
+                    state="ready",
+                    case_number=f"RT-{label}",
+                    compartment_id=comp.id,
+                    owner_id_hash=id_hash(secret, DEMO_APPLICANT.id_number),
+                    code_hmac=code_hmac(secret, code),
+                    created_at=now,
+                    stored_at=now,
+                    expires_at=now + expires_in,
+                )
                 s.add(p)
                 s.flush()
                 return p.id
 
         def reminders() -> list[OutboxMessage]:
             with db.transaction() as s:
-                return [m for m in s.execute(select(OutboxMessage)).scalars() if not m.sensitive
-                        and m.payload.get("template") == "PICKUP_REMINDER"]
+                return [
+                    m
+                    for m in s.execute(select(OutboxMessage)).scalars()
+                    if not m.sensitive and m.payload.get("template") == "PICKUP_REMINDER"
+                ]
 
         def wait(n: int) -> list[OutboxMessage]:
             deadline = time.monotonic() + 30
@@ -176,7 +231,9 @@ def test_the_runtime_loop_queues_one_reminder_per_parcel(tmp_path) -> None:
         put("A04", "771204", dt.timedelta(days=5))  # not due for three days
         (first,) = wait(1)
         assert first.payload["case_number"] == "RT-A03" and first.ref_id == due
-        assert set(first.payload["params"]) == {"cabinet", "expires"} and OLD_CODE not in json.dumps(first.payload)
+        assert set(first.payload["params"]) == {"cabinet", "expires"} and OLD_CODE not in json.dumps(
+            first.payload
+        )
         # A later round of the loop reminds a parcel due since, and still not the first one again.
         put("A05", "550132", dt.timedelta(hours=20))
         wait(2)
@@ -184,7 +241,9 @@ def test_the_runtime_loop_queues_one_reminder_per_parcel(tmp_path) -> None:
         got = reminders()
         assert sorted(m.payload["case_number"] for m in got) == ["RT-A03", "RT-A05"], got
         with db.transaction() as s:
-            queued = [r for r in s.execute(select(AuditRecord)).scalars() if r.action == "cabinet.reminder_queued"]
+            queued = [
+                r for r in s.execute(select(AuditRecord)).scalars() if r.action == "cabinet.reminder_queued"
+            ]
         assert sorted(r.subject for r in queued) == sorted(f"parcel:{m.ref_id}" for m in got)
     finally:
         rt.stop()

@@ -27,14 +27,17 @@ def _id(born: dt.date) -> str:
 
 
 # --- eligibility -------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("born", "on", "years"), [
-    (dt.date(1962, 3, 1), dt.date(2022, 2, 28), 59),
-    (dt.date(1962, 3, 1), dt.date(2022, 3, 1), 60),
-    (dt.date(1972, 2, 29), dt.date(2022, 2, 28), 49),  # a common year: not yet
-    (dt.date(1972, 2, 29), dt.date(2022, 3, 1), 50),  # ... 1 March completes it
-    (dt.date(1972, 2, 29), dt.date(2024, 2, 29), 52),  # a leap year: on the day
-    (dt.date(1972, 2, 29), dt.date(2024, 2, 28), 51),
-])
+@pytest.mark.parametrize(
+    ("born", "on", "years"),
+    [
+        (dt.date(1962, 3, 1), dt.date(2022, 2, 28), 59),
+        (dt.date(1962, 3, 1), dt.date(2022, 3, 1), 60),
+        (dt.date(1972, 2, 29), dt.date(2022, 2, 28), 49),  # a common year: not yet
+        (dt.date(1972, 2, 29), dt.date(2022, 3, 1), 50),  # ... 1 March completes it
+        (dt.date(1972, 2, 29), dt.date(2024, 2, 29), 52),  # a leap year: on the day
+        (dt.date(1972, 2, 29), dt.date(2024, 2, 28), 51),
+    ],
+)
 def test_completed_years(born: dt.date, on: dt.date, years: int) -> None:
     assert completed_years(born, on) == years
 
@@ -53,8 +56,12 @@ def test_check_says_why() -> None:
     assert check(e, "SOCIAL_SECURITY_CARD", _id(dt.date(1950, 1, 1)), now).eligible
     assert check(e, "PASSPORT", "E1234567", now).why == "id_type"
     assert check(Eligibility(max_age_years=60), "OTHER", "X1", now).why == "no_birth_date"
-    assert check(Eligibility(max_age_years=60), "RESIDENT_ID", _id(dt.date(1958, 3, 12)), now).why == "too_old"
-    assert check(Eligibility(max_age_years=60), "RESIDENT_ID", _id(dt.date(1966, 11, 25)), now).eligible  # 60: in
+    assert (
+        check(Eligibility(max_age_years=60), "RESIDENT_ID", _id(dt.date(1958, 3, 12)), now).why == "too_old"
+    )
+    assert check(
+        Eligibility(max_age_years=60), "RESIDENT_ID", _id(dt.date(1966, 11, 25)), now
+    ).eligible  # 60: in
     assert check(None, "OTHER", "", now).eligible and check(Eligibility(), "PASSPORT", "E1", now).eligible
     retire = [m for m in MATTERS if m.code in ("RS-RETIRE-CLAIM", "GJJ-RETIRE-WITHDRAW")]
     v = check_matters(retire, "RESIDENT_ID", _id(dt.date(1990, 1, 1)), now)
@@ -68,11 +75,20 @@ def test_card_kinds_map_to_id_types() -> None:
 
 
 def test_platform_refusals_land_on_the_right_field() -> None:
-    assert isinstance(filing_error(PlatformRejected("NOT_ELIGIBLE", "未满60周岁", field="applicant")), NotEligible)
-    assert isinstance(filing_error(PlatformRejected("INVALID_FIELD", "x", field="applicant")), NotEligible)  # 1.0
-    for field, key in (("HK-006.hukouAddress", "error.invalid_field"), ("babyName", "error.invalid_field"),
-                       ("mailAddress.phone", "error.mail_phone"), ("mailAddress", "error.mail_address"),
-                       ("assistedBy.consentRecorded", "error.assist_consent"), ("param.code", "error.notice_param")):
+    assert isinstance(
+        filing_error(PlatformRejected("NOT_ELIGIBLE", "未满60周岁", field="applicant")), NotEligible
+    )
+    assert isinstance(
+        filing_error(PlatformRejected("INVALID_FIELD", "x", field="applicant")), NotEligible
+    )  # 1.0
+    for field, key in (
+        ("HK-006.hukouAddress", "error.invalid_field"),
+        ("babyName", "error.invalid_field"),
+        ("mailAddress.phone", "error.mail_phone"),
+        ("mailAddress", "error.mail_address"),
+        ("assistedBy.consentRecorded", "error.assist_consent"),
+        ("param.code", "error.notice_param"),
+    ):
         err = filing_error(PlatformRejected("INVALID_FIELD", "bad", field=field))
         assert isinstance(err, ValidationError) and (err.field, err.citizen_key) == (field, key)
         assert field_error_key(field) == key
@@ -109,12 +125,26 @@ def index() -> MatterIndex:
     return MatterIndex(MATTERS, BUNDLES)
 
 
-@pytest.mark.parametrize(("query", "first"), [
-    ("老年人优待证办理", "MZ-ELDER-CARD"), ("老年", "MZ-ELDER-CARD"), ("lnr", "MZ-ELDER-CARD"),
-    ("ｌｎｒ", "MZ-ELDER-CARD"), ("laonian", "MZ-ELDER-CARD"), ("户口", "GA-HUKOU-CERT"), ("hjzm", "GA-HUKOU-CERT"),
-    ("宝宝", "YJS-NEWBORN"), ("出生", "WJ-BIRTH-CERT"), ("公积金", "GJJ-DEPOSIT-CERT"), ("Senior", "MZ-ELDER-CARD"),
-    ("退休", "YJS-RETIRE"), ("社保", "RS-SSC-REISSUE"), ("民政局", "MZ-ELDER-CARD"), ("gjj-dep", "GJJ-DEPOSIT-CERT"),
-])
+@pytest.mark.parametrize(
+    ("query", "first"),
+    [
+        ("老年人优待证办理", "MZ-ELDER-CARD"),
+        ("老年", "MZ-ELDER-CARD"),
+        ("lnr", "MZ-ELDER-CARD"),
+        ("ｌｎｒ", "MZ-ELDER-CARD"),
+        ("laonian", "MZ-ELDER-CARD"),
+        ("户口", "GA-HUKOU-CERT"),
+        ("hjzm", "GA-HUKOU-CERT"),
+        ("宝宝", "YJS-NEWBORN"),
+        ("出生", "WJ-BIRTH-CERT"),
+        ("公积金", "GJJ-DEPOSIT-CERT"),
+        ("Senior", "MZ-ELDER-CARD"),
+        ("退休", "YJS-RETIRE"),
+        ("社保", "RS-SSC-REISSUE"),
+        ("民政局", "MZ-ELDER-CARD"),
+        ("gjj-dep", "GJJ-DEPOSIT-CERT"),
+    ],
+)
 def test_search_finds(index: MatterIndex, query: str, first: str) -> None:
     hits = index.search(query)
     assert hits and hits[0].code == first, [(h.code, h.why) for h in hits]
@@ -130,8 +160,16 @@ def test_bundles_come_first_on_a_tie(index: MatterIndex) -> None:
 
 
 # --- mail addresses --------------------------------------------------------------------------------------------------
-GOOD = {"recipient": "张三", "phone": "13800138000", "province": "湖南省", "city": "株洲市", "district": "芦淞区",
-        "street": "建设南路街道", "detail": "建设南路8号", "postcode": "412000"}
+GOOD = {
+    "recipient": "张三",
+    "phone": "13800138000",
+    "province": "湖南省",
+    "city": "株洲市",
+    "district": "芦淞区",
+    "street": "建设南路街道",
+    "detail": "建设南路8号",
+    "postcode": "412000",
+}
 
 
 def test_divisions_come_from_a_recorded_package() -> None:
@@ -144,13 +182,21 @@ def test_divisions_come_from_a_recorded_package() -> None:
     assert mail.cities("火星") == [] and mail.districts("湖南省", "北京市") == []
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"recipient": "  "}, "mailAddress.recipient"), ({"phone": "0731-28881234"}, "mailAddress.phone"),
-    ({"province": "火星省"}, "mailAddress.province"), ({"city": "北京市"}, "mailAddress.city"),
-    ({"district": "朝阳区"}, "mailAddress.district"), ({"detail": ""}, "mailAddress.detail"),
-    ({"detail": "号" * 121}, "mailAddress.detail"), ({"postcode": "41200"}, "mailAddress.postcode"),
-    ({"street": "街" * 41}, "mailAddress.street"), ({"recipient": "名" * 41}, "mailAddress.recipient"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"recipient": "  "}, "mailAddress.recipient"),
+        ({"phone": "0731-28881234"}, "mailAddress.phone"),
+        ({"province": "火星省"}, "mailAddress.province"),
+        ({"city": "北京市"}, "mailAddress.city"),
+        ({"district": "朝阳区"}, "mailAddress.district"),
+        ({"detail": ""}, "mailAddress.detail"),
+        ({"detail": "号" * 121}, "mailAddress.detail"),
+        ({"postcode": "41200"}, "mailAddress.postcode"),
+        ({"street": "街" * 41}, "mailAddress.street"),
+        ({"recipient": "名" * 41}, "mailAddress.recipient"),
+    ],
+)
 def test_address_rules(change: dict[str, str], field: str) -> None:
     with pytest.raises(ValidationError) as exc:
         mail.validate_address({**GOOD, **change})

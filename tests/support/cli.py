@@ -20,8 +20,13 @@ class CliResult:
     err: str
 
 
-def run_cli(cfg: str | Path | None, *args: str, own_process: bool = False, env: dict[str, str] | None = None,
-            timeout_s: float = 60) -> CliResult:
+def run_cli(
+    cfg: str | Path | None,
+    *args: str,
+    own_process: bool = False,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60,
+) -> CliResult:
     """``kiosk [--config cfg] args...``: its exit code and what it printed.
 
     In this process by default (fast; monkeypatched environment applies). ``own_process=True`` runs
@@ -29,8 +34,14 @@ def run_cli(cfg: str | Path | None, *args: str, own_process: bool = False, env: 
     exit codes from start-up, locks held by another process)."""
     argv = (["--config", str(cfg)] if cfg is not None else []) + list(args)
     if own_process:
-        r = subprocess.run([sys.executable, "-m", "hallkiosk.cli", *argv], capture_output=True, text=True,
-                           timeout=timeout_s, cwd=REPO, env={**os.environ, **(env or {})})
+        r = subprocess.run(
+            [sys.executable, "-m", "hallkiosk.cli", *argv],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+        )
         return CliResult(r.returncode, r.stdout, r.stderr)
     from hallkiosk.cli import main
 

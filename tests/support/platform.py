@@ -28,16 +28,27 @@ def start_sim(*, seed_demo: bool = True) -> PlatformSim:
 @pytest.fixture
 def pcfg() -> PlatformConfig:
     """Short timeouts and backoff so outage tests take seconds, not minutes."""
-    return PlatformConfig(timeout_s=2, connect_timeout_s=1, outbox_backoff_initial_s=0.05, outbox_backoff_max_s=0.4)
+    return PlatformConfig(
+        timeout_s=2, connect_timeout_s=1, outbox_backoff_initial_s=0.05, outbox_backoff_max_s=0.4
+    )
 
 
 @pytest.fixture
 def make_client(sim: PlatformSim, pcfg: PlatformConfig) -> Iterator[Callable[..., PlatformClient]]:
     made: list[PlatformClient] = []
 
-    def make(version: str = "1.1", *, password: str = PASSWORD, timeout_s: float | None = None) -> PlatformClient:
-        c = PlatformClient(sim.url, USER, password, KIOSK, timeout_s=timeout_s or pcfg.timeout_s,
-                           connect_timeout_s=pcfg.connect_timeout_s, interface_version=version)  # type: ignore[arg-type]
+    def make(
+        version: str = "1.1", *, password: str = PASSWORD, timeout_s: float | None = None
+    ) -> PlatformClient:
+        c = PlatformClient(
+            sim.url,
+            USER,
+            password,
+            KIOSK,
+            timeout_s=timeout_s or pcfg.timeout_s,
+            connect_timeout_s=pcfg.connect_timeout_s,
+            interface_version=version,
+        )  # type: ignore[arg-type]
         made.append(c)
         return c
 
@@ -62,8 +73,14 @@ def catalog(db: Database, client: PlatformClient, real_clock: Clock) -> CatalogS
 
 
 @pytest.fixture
-def sender(db: Database, client: PlatformClient, secret: bytes, real_clock: Clock, pcfg: PlatformConfig,
-           catalog: CatalogService) -> Iterator[OutboxSender]:
+def sender(
+    db: Database,
+    client: PlatformClient,
+    secret: bytes,
+    real_clock: Clock,
+    pcfg: PlatformConfig,
+    catalog: CatalogService,
+) -> Iterator[OutboxSender]:
     s = OutboxSender(db, client, secret, real_clock, pcfg, on_unknown_matter=catalog.refresh)
     yield s
     s.stop()

@@ -34,8 +34,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _config(tmp: Path) -> Config:
     text = (REPO / "kiosk" / "default.toml").read_text(encoding="utf-8")
-    text = text.replace('data_dir = "~/.local/share/hall-kiosk"',
-                        f'data_dir = "{tmp / "data"}"\ninactivity_warning_s = 10\ninactivity_countdown_s = 5')
+    text = text.replace(
+        'data_dir = "~/.local/share/hall-kiosk"',
+        f'data_dir = "{tmp / "data"}"\ninactivity_warning_s = 10\ninactivity_countdown_s = 5',
+    )
     text = re.sub(r"(?m)^staff_badges = .*$", f'staff_badges = ["{STAFF_BADGE}"]', text)
     # The voice speaks into timestamped WAV files (no sound card here): the voice bar shows, as on a kiosk.
     text += f'\n[voice]\noutput = "wav"\nwav_dir = "{tmp / "voice"}"\n'
@@ -80,7 +82,9 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
 def k(kiosk: Driver) -> Iterator[Driver]:
     """Each test starts on the start screen with a blank session, no card on the reader and no wrong PINs."""
     kiosk.rt.clear_pin_lockout()
-    kiosk.rt.cabinet.clear_lockout(actor="test:fixture")  # wrong codes of earlier tests must not make this one wait
+    kiosk.rt.cabinet.clear_lockout(
+        actor="test:fixture"
+    )  # wrong codes of earlier tests must not make this one wait
     kiosk.clear_reader()
     kiosk.go_start()
     kiosk.app.set_language("zh")

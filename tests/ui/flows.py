@@ -99,8 +99,16 @@ def overdue_result(d: Driver, person: Applicant = OTHER_PERSON) -> tuple[int, st
 
     rt = d.rt
     short = rt.cfg.pickup.model_copy(update={"expiry_days": 1 / 86400})
-    cab = Cabinet(rt.app.db, rt.app.buses, rt.cfg.cabinets, short, rt.app.clock, rt.app.secret, rt.cfg.kiosk.id,
-                  platform=rt.app.platform)
+    cab = Cabinet(
+        rt.app.db,
+        rt.app.buses,
+        rt.cfg.cabinets,
+        short,
+        rt.app.clock,
+        rt.app.secret,
+        rt.cfg.kiosk.id,
+        platform=rt.app.platform,
+    )
     h = cab.start_deposit(approved_case(d, person), actor="test:clerk")
     sim, b, ch = slot_of(d, h.label)
     sim.put_item(b, ch)
@@ -108,7 +116,9 @@ def overdue_result(d: Driver, person: Applicant = OTHER_PERSON) -> tuple[int, st
     r = cab.wait_closed(h, 10)
     assert r.outcome == "deposited" and h.parcel_id is not None
     time.sleep(1.2)
-    assert any(v.id == h.parcel_id for v in rt.cabinet.overdue()), "the parcel is overdue for the kiosk's own cabinet"
+    assert any(v.id == h.parcel_id for v in rt.cabinet.overdue()), (
+        "the parcel is overdue for the kiosk's own cabinet"
+    )
     return h.parcel_id, h.label
 
 
@@ -116,6 +126,8 @@ def open_matter(d: Driver, title: str) -> None:
     """On the matters screen: tap the row titled ``title``, read its 办事指南, start the form."""
     d.tap_text(title, d.app.screen.ids.rows)
     assert d.app.sm.current == "guide"
-    d.wait_for(lambda: d.app.screen.check != "checking", timeout=20, what="the guide and the eligibility check")
+    d.wait_for(
+        lambda: d.app.screen.check != "checking", timeout=20, what="the guide and the eligibility check"
+    )
     assert d.app.screen.check == "ok", d.app.screen.refusal
     d.tap_id("btn_start")

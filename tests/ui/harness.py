@@ -67,8 +67,10 @@ class Driver:
             if v:
                 return v
             time.sleep(0.01)
-        raise AssertionError(f"timed out after {timeout} s waiting for {what or cond}; screen={self.app.sm.current}, "
-                             f"error={self.app.screen.error!r}")
+        raise AssertionError(
+            f"timed out after {timeout} s waiting for {what or cond}; screen={self.app.sm.current}, "
+            f"error={self.app.screen.error!r}"
+        )
 
     def settle(self) -> None:
         """Wait until no background call is in flight and the layout is done."""
@@ -78,13 +80,16 @@ class Driver:
     # --- touches ---------------------------------------------------------------
     def tap(self, w: Widget, *, min_mm: float | None = 15.0) -> None:
         """Press and release a real touch at the widget's centre, through the Window like a touch screen does."""
-        self.frames(3)  # let a screen that just appeared finish its layout, or the touch lands on stale positions
+        self.frames(
+            3
+        )  # let a screen that just appeared finish its layout, or the touch lands on stale positions
         assert w.get_root_window() is not None, f"{w} is not on screen"
         assert w.opacity > 0 and not w.disabled, f"{w} ({getattr(w, 'text', '')!r}) is hidden or disabled"
         if min_mm is not None:
             px = self.app.min_target_px() * min_mm / 15.0
             assert w.height >= px - 0.5 and w.width >= px - 0.5, (
-                f"touch target {getattr(w, 'text', w)!r} is {w.width:.0f}x{w.height:.0f} px, below {min_mm} mm ({px:.0f} px)")
+                f"touch target {getattr(w, 'text', w)!r} is {w.width:.0f}x{w.height:.0f} px, below {min_mm} mm ({px:.0f} px)"
+            )
         x, y = self._visible_point(w)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
@@ -99,12 +104,16 @@ class Driver:
 
         for _ in range(2):
             x, y = w.to_window(*w.center)
-            clipper = next((a for a in _ancestors(w) if isinstance(a, ScrollView) and not _inside(a, x, y)), None)
+            clipper = next(
+                (a for a in _ancestors(w) if isinstance(a, ScrollView) and not _inside(a, x, y)), None
+            )
             if clipper is None:
                 break
             clipper.scroll_to(w, animate=False)
             self.frames(3)
-        assert 0 <= x <= Window.width and 0 <= y <= Window.height, f"{getattr(w, 'text', w)!r} is outside the window"
+        assert 0 <= x <= Window.width and 0 <= y <= Window.height, (
+            f"{getattr(w, 'text', w)!r} is outside the window"
+        )
         assert clipper is None, f"{getattr(w, 'text', w)!r} stays hidden in its scrolling list"
         return x, y
 
@@ -168,8 +177,12 @@ def overflowing(root: Widget, win_width: float) -> list[str]:
         w.texture_update()
         tw, th = w.texture_size
         if tw > w.width + 2 or th > w.height + 2:
-            bad.append(f"{w.__class__.__name__} {w.text[:40]!r}: text {tw:.0f}x{th:.0f} > box {w.width:.0f}x{w.height:.0f}")
+            bad.append(
+                f"{w.__class__.__name__} {w.text[:40]!r}: text {tw:.0f}x{th:.0f} > box {w.width:.0f}x{w.height:.0f}"
+            )
         x0, _ = w.to_window(w.x, w.y)
         if x0 < -1 or x0 + w.width > win_width + 1:
-            bad.append(f"{w.__class__.__name__} {w.text[:40]!r}: outside the window (x={x0:.0f}, w={w.width:.0f})")
+            bad.append(
+                f"{w.__class__.__name__} {w.text[:40]!r}: outside the window (x={x0:.0f}, w={w.width:.0f})"
+            )
     return bad

@@ -36,8 +36,14 @@ def test_a_bundle_filed_end_to_end_with_one_receipt_listing_every_case(k: Driver
     assert k.app.sm.current == "form" and form.bundle is not None
     keys = [s.key for s in form.specs()]
     # The shared fields once, then each member's own, then how to receive the results.
-    assert keys == ["babyName", "birthDate", "WJ-BIRTH-CERT.hospital", "HK-006.hukouAddress",
-                    "YB-NEWBORN-ENROL.payer", "delivery_mode"]
+    assert keys == [
+        "babyName",
+        "birthDate",
+        "WJ-BIRTH-CERT.hospital",
+        "HK-006.hukouAddress",
+        "YB-NEWBORN-ENROL.payer",
+        "delivery_mode",
+    ]
     assert form.boxes()[3].label.startswith("出生登记（新生儿入户）")
     _type(k, form, "WANGXIAOBAO")
     k.tap_id("btn_next")
@@ -61,8 +67,9 @@ def test_a_bundle_filed_end_to_end_with_one_receipt_listing_every_case(k: Driver
     # The platform refuses one member's field: the form comes back at that very field, nothing is filed.
     bo = k.rt.app.platform.sim.backoffice
     filings = len(bo.bundle_filings)
-    k.rt.app.platform.sim.faults.platform_fault("INVALID_FIELD", operation="SubmitBundle",
-                                                field="HK-006.hukouAddress", message="入户地址不在本区")
+    k.rt.app.platform.sim.faults.platform_fault(
+        "INVALID_FIELD", operation="SubmitBundle", field="HK-006.hukouAddress", message="入户地址不在本区"
+    )
     k.tap_id("btn_submit")
     k.wait_for(lambda: k.app.sm.current == "form", timeout=20, what="the refused form")
     k.settle()
@@ -87,8 +94,16 @@ def test_a_bundle_filed_end_to_end_with_one_receipt_listing_every_case(k: Driver
     k.wait_for(lambda: res.printed == "printed", what="the receipt to print")
     shot(k, "bundle_result")
     with k.rt.app.db.transaction() as s:
-        states = s.execute(select(OutboxMessage.state).where(OutboxMessage.operation == "SubmitBundle")
-                           .order_by(OutboxMessage.id.desc()).limit(2)).scalars().all()
+        states = (
+            s.execute(
+                select(OutboxMessage.state)
+                .where(OutboxMessage.operation == "SubmitBundle")
+                .order_by(OutboxMessage.id.desc())
+                .limit(2)
+            )
+            .scalars()
+            .all()
+        )
     assert states == ["sent", "dead"], "the refused filing and the filed one both went through the outbox"
     k.tap_id("btn_done")
     assert k.app.sm.current == "start" and k.app.session.is_blank()

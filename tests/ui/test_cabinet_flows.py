@@ -14,7 +14,9 @@ def test_dropoff_for_a_matter_opens_a_door_and_gives_a_receipt(k: Driver) -> Non
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     shot(k, "identify")
     k.tap_id("btn_continue")
-    k.wait_for(lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices")
+    k.wait_for(
+        lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices"
+    )
     shot(k, "dropoff")
     k.tap_text("社会保障卡补换")
     k.wait_for(lambda: k.app.sm.current == "door", what="a door to open")
@@ -35,7 +37,9 @@ def test_dropoff_for_a_matter_opens_a_door_and_gives_a_receipt(k: Driver) -> Non
 
 
 def test_staff_deposit_by_case_number(k: Driver) -> None:
-    case = approved_case(k, OTHER_PERSON)  # not the demo card's holder: the pickup tests must find only their own
+    case = approved_case(
+        k, OTHER_PERSON
+    )  # not the demo card's holder: the pickup tests must find only their own
     badge(k, "DEADBEEF00")
     k.frames(3)
     assert k.app.sm.current == "start" and k.app.screen.error == k.t("staff.badge_unknown")
@@ -59,8 +63,11 @@ def test_staff_deposit_by_case_number(k: Driver) -> None:
     k.wait_for(lambda: door.closed, what="the door to read closed")
     assert parcel_state(k, door.handle.parcel_id) == "ready"
     bo = k.rt.app.platform.sim.backoffice
-    k.wait_for(lambda: any(s.case_number == case and s.template == "PICKUP_READY" for s in bo.sms), timeout=20,
-               what="the pickup SMS through the outbox")
+    k.wait_for(
+        lambda: any(s.case_number == case and s.template == "PICKUP_READY" for s in bo.sms),
+        timeout=20,
+        what="the pickup SMS through the outbox",
+    )
     assert "code" not in door.ids.instruction.text.lower()
     k.tap_id("btn_next")
     assert k.app.sm.current == "staff"

@@ -44,12 +44,16 @@ def test_lifting_the_id_card_mid_form_asks_for_it_back_and_the_same_card_resumes
     assert not ident.wiped and notice.seconds_left == CARD_RETURN_S
     assert notice.ids.title.text == k.t("card_away.title") and notice.ids.how.text == k.t("card_away.how")
     shot(k, "card_away")
-    k.app.set_language("en")  # the notice covers the header, as any modal does; the language follows the session
+    k.app.set_language(
+        "en"
+    )  # the notice covers the header, as any modal does; the language follows the session
     assert notice.ids.how.text == "Put it back on the reader to continue, or tap End."
     shot(k, "card_away")
     k.app.toggle_large_text()
     shot(k, "card_away_large_text")  # the overflow check covers the notice too
-    assert notice.ids.title.font_size == k.app.fs_title > k.app.fs_body, "titles stay title-sized in larger text"
+    assert notice.ids.title.font_size == k.app.fs_title > k.app.fs_body, (
+        "titles stay title-sized in larger text"
+    )
     k.app.toggle_large_text()
     k.app.set_language("zh")
     # The idle timer does not run behind the notice; its own countdown does.

@@ -138,7 +138,9 @@ def test_pickup_screen_asks_to_lift_a_card_left_and_the_header_says_take_your_ca
     pad = next(iter(k.app.cards_present))
     again = Identity.checked(CARD_PERSON.id_number, CARD_PERSON.name, "resident_id")
     _from_reader(k, "identified", pad, again)
-    assert again.wiped and not k.app.session.identified and k.app.sm.current == "pickup" and open_doors(k) == []
+    assert (
+        again.wiped and not k.app.session.identified and k.app.sm.current == "pickup" and open_doors(k) == []
+    )
 
     sim.remove_card()
     k.wait_for(lambda: not scr.lift, what="the pad to be empty")

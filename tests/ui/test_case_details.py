@@ -13,8 +13,11 @@ def _open_cases(k: Driver) -> object:
     k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
-    return k.wait_for(lambda: k.app.sm.current == "cases" and k.app.screen.ids.rows.children and k.app.screen,
-                      timeout=20, what="my cases")
+    return k.wait_for(
+        lambda: k.app.sm.current == "cases" and k.app.screen.ids.rows.children and k.app.screen,
+        timeout=20,
+        what="my cases",
+    )
 
 
 def _row(scr: object, number: str) -> object:
@@ -28,11 +31,17 @@ def _lines(k: Driver) -> list[str]:
 def test_each_case_opens_its_details_and_a_result_here_can_be_picked_up(k: Driver) -> None:
     bo = k.rt.app.platform.sim.backoffice
     _code, label = deposit_ready(k)
-    refused = bo.create_case(CARD_PERSON, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "就业", "copies": "1"})
+    refused = bo.create_case(
+        CARD_PERSON, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "就业", "copies": "1"}
+    )
     bo.refuse(refused.number, reason="户籍不在本区", next_step="请到户籍所在地派出所办理")
-    missing = bo.create_case(CARD_PERSON, "RS-SSC-REISSUE", "MAIL", fields={"reason": "遗失", "phone": "13800138000"})
+    missing = bo.create_case(
+        CARD_PERSON, "RS-SSC-REISSUE", "MAIL", fields={"reason": "遗失", "phone": "13800138000"}
+    )
     bo.request_material(missing.number, reason="近期一寸免冠彩色照片", next_step="请将照片投递到本机材料柜")
-    mailed = bo.create_case(CARD_PERSON, "RS-SSC-REISSUE", "MAIL", fields={"reason": "损坏", "phone": "13800138000"})
+    mailed = bo.create_case(
+        CARD_PERSON, "RS-SSC-REISSUE", "MAIL", fields={"reason": "损坏", "phone": "13800138000"}
+    )
     bo.approve(mailed.number)
     bo.dispatch(mailed.number, "1190012345678", courier="EMS")
     scr = _open_cases(k)

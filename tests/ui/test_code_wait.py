@@ -66,8 +66,11 @@ def test_wrong_codes_say_tries_and_wait_then_the_right_code_works(short_waits: D
     wait = k.app.wait_text(FIRST_WAIT_S)
     assert wait == "3秒"
     seen = [_type_and_open(k, _wrong_code(k, code)) for _ in range(3)]
-    assert seen == [k.t("error.wrong_code_left", n=2, wait=wait), k.t("error.wrong_code_left", n=1, wait=wait),
-                    k.t("error.wrong_code_wait", wait=wait)]
+    assert seen == [
+        k.t("error.wrong_code_left", n=2, wait=wait),
+        k.t("error.wrong_code_left", n=1, wait=wait),
+        k.t("error.wrong_code_wait", wait=wait),
+    ]
     assert "还可以再试 2 次" in seen[0] and "身份证" in seen[2]
     k.wait_for(lambda: all(m in _said(k) for m in seen), what="every message to be said")
     # The wait counts down in its own line; the open button is off; nothing moved.
@@ -104,10 +107,15 @@ def test_a_card_opens_the_door_during_a_wait_and_the_wait_shows_on_entry(short_w
     k.tap_id("btn_pickup")
     screen = k.app.screen
     k.wait_for(lambda: screen.wait_left > 100, what="the hall's wait on entry")
-    assert screen.error == k.t("error.code_lockout", wait=k.app.wait_text(screen.wait_left)) or "还要等" in screen.error
+    assert (
+        screen.error == k.t("error.code_lockout", wait=k.app.wait_text(screen.wait_left))
+        or "还要等" in screen.error
+    )
     assert "身份证" in screen.error and screen.ids.btn_card.opacity == 1 and not screen.ids.btn_card.disabled
     k.rt.sims.card_sim().insert_demo_card()
-    k.wait_for(lambda: k.app.sm.current == "door", timeout=20, what="the card to open the door during the wait")
+    k.wait_for(
+        lambda: k.app.sm.current == "door", timeout=20, what="the card to open the door during the wait"
+    )
     assert open_doors(k) == [label]
     door = k.app.screen
     _close(k, label)
@@ -134,8 +142,15 @@ def test_staff_lift_the_wait_from_the_staff_screen(short_waits: Driver) -> None:
     assert staff.error == k.t("staff.code_lifted") and staff.ids.code_status.text.startswith("取件码正常使用")
     assert k.rt.cabinet.code_wait().wait_s == 0
     with k.rt.app.db.transaction() as s:
-        rec = s.execute(select(AuditRecord).where(AuditRecord.action == "cabinet.code_lockout_cleared")
-                        .order_by(AuditRecord.seq.desc())).scalars().first()
+        rec = (
+            s.execute(
+                select(AuditRecord)
+                .where(AuditRecord.action == "cabinet.code_lockout_cleared")
+                .order_by(AuditRecord.seq.desc())
+            )
+            .scalars()
+            .first()
+        )
     assert rec is not None and rec.actor.startswith("staff:") and rec.actor != "staff:test:clerk"
     assert rec.detail["wrong_codes"] == 3 and rec.detail["retry_after_s"] > 100
     k.tap_id("btn_exit")

@@ -29,7 +29,9 @@ def _open_dropoff_door(k: Driver) -> object:
     k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
-    k.wait_for(lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices")
+    k.wait_for(
+        lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices"
+    )
     k.tap_text(k.app.screen.ids.matters.children[-1].title)  # the first matter in the list
     k.wait_for(lambda: k.app.sm.current == "door", what="a door to open")
     return k.app.screen
@@ -42,7 +44,9 @@ def test_dropoff_slower_than_the_idle_timeout_keeps_the_session_and_shows_the_re
     ident = k.app.session.identity
     # A stack of papers takes a while: far past the warning (10 s) and its countdown (5 s).
     _idle(k, 40)
-    assert k.app.sm.current == "door" and k.app._warning is None, "no 'are you still there?' while the door is open"
+    assert k.app.sm.current == "door" and k.app._warning is None, (
+        "no 'are you still there?' while the door is open"
+    )
     assert k.app.session.identified and not ident.wiped
     # Instead, a gentle reminder to close the door, in place.
     assert door.reminding and door.ids.reminder.text == k.t("door.reminder")
@@ -74,7 +78,9 @@ def test_pickup_by_card_lifting_the_card_and_taking_time_still_reaches_the_ratin
     _code, label = deposit_ready(k)
     k.tap_id("btn_pickup")
     k.rt.sims.card_sim().insert_demo_card()
-    k.wait_for(lambda: k.app.sm.current == "door", timeout=20, what="the card to be read and the door to open")
+    k.wait_for(
+        lambda: k.app.sm.current == "door", timeout=20, what="the card to be read and the door to open"
+    )
     door = k.app.screen
     ident = k.app.session.identity
     # People pick their ID card up and walk to the door: the card's data goes, the door flow stays.
@@ -141,4 +147,6 @@ def test_a_door_that_cannot_be_read_releases_the_session_and_offers_the_way_out(
         sim.revive(b)
     sim.put_item(b, ch)
     sim.close_door(b, ch)
-    assert k.rt.cabinet.wait_closed(handle, 10).outcome == "dropped_off"  # leave the cabinet tidy for later tests
+    assert (
+        k.rt.cabinet.wait_closed(handle, 10).outcome == "dropped_off"
+    )  # leave the cabinet tidy for later tests

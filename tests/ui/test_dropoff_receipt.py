@@ -31,10 +31,14 @@ def test_paper_out_a_dropoff_shows_the_print_failure_and_the_receipt_number(k: D
     printer = k.rt.printer
     try:
         tech = _tech(k)
-        assert not _switch(k, tech, "printer_paper_out").selected and _switch(k, tech, "printer_fixed").selected
+        assert (
+            not _switch(k, tech, "printer_paper_out").selected and _switch(k, tech, "printer_fixed").selected
+        )
         k.tap_text(k.t("sim.printer_paper_out", target=printer.name), tech.ids.switches)
         assert "paper_out" in printer.faults
-        assert _switch(k, tech, "printer_paper_out").selected and not _switch(k, tech, "printer_fixed").selected
+        assert (
+            _switch(k, tech, "printer_paper_out").selected and not _switch(k, tech, "printer_fixed").selected
+        )
         shot(k, "tech_printer_paper_out")
         k.tap(k.app.root.ids.lang_btn)
         assert _switch(k, tech, "printer_paper_out").text == "Printer: paper out"
@@ -47,7 +51,9 @@ def test_paper_out_a_dropoff_shows_the_print_failure_and_the_receipt_number(k: D
         k.rt.sims.card_sim().insert_demo_card()
         k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
         k.tap_id("btn_continue")
-        k.wait_for(lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices")
+        k.wait_for(
+            lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices"
+        )
         k.tap_text("社会保障卡补换")
         k.wait_for(lambda: k.app.sm.current == "door", what="a door to open")
         door = k.app.screen
@@ -61,7 +67,9 @@ def test_paper_out_a_dropoff_shows_the_print_failure_and_the_receipt_number(k: D
         assert len(printer.printed) == printed_before, "no paper, no receipt"
         # The printer's error, then what replaces the paper: the number, large, and a QR code to scan.
         assert door.ids.print_status.text == k.t("error.printer")
-        assert door.ids.receipt_number.text == receipt and door.ids.receipt_label.text == k.t("door.receipt_label")
+        assert door.ids.receipt_number.text == receipt and door.ids.receipt_label.text == k.t(
+            "door.receipt_label"
+        )
         assert door.qr == f"DROPOFF:{receipt}" and door.ids.qr.texture is not None
         assert door.ids.qr.parent.height > 0 and door.ids.qr.parent.opacity == 1
         shot(k, "door_dropoff_print_failed")
@@ -97,7 +105,9 @@ def test_a_dropoff_with_paper_prints_and_shows_no_fallback(k: Driver) -> None:
     k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
-    k.wait_for(lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices")
+    k.wait_for(
+        lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices"
+    )
     k.tap_text("社会保障卡补换")
     k.wait_for(lambda: k.app.sm.current == "door", what="a door to open")
     door = k.app.screen

@@ -83,7 +83,13 @@ def test_step_bar_on_every_step_of_a_matter_in_both_modes(k: Driver) -> None:
             if any(r.title == "户籍证明开具" for r in _rows(k)):
                 break
             assert len(_rows(k)) <= (4 if mode == "elder" else 10)
-            k.tap(next(w for w in k.app.screen.ids.rows.children if getattr(w, "text", "").startswith(("下一页", "显示"))))
+            k.tap(
+                next(
+                    w
+                    for w in k.app.screen.ids.rows.children
+                    if getattr(w, "text", "").startswith(("下一页", "显示"))
+                )
+            )
             k.frames(2)
         open_matter(k, "户籍证明开具")
         assert k.app.sm.current == "form"

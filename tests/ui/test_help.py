@@ -36,7 +36,9 @@ def _never_staffed(k: Driver) -> None:
     start = (now + dt.timedelta(hours=2)).time().replace(second=0, microsecond=0)
     if start < now.time():
         start = dt.time(0, 0) if now.time() > dt.time(0, 1) else dt.time(23, 0)
-    k.rt.help.hours = StaffedHours(start, (dt.datetime.combine(now.date(), start) + dt.timedelta(minutes=1)).time())
+    k.rt.help.hours = StaffedHours(
+        start, (dt.datetime.combine(now.date(), start) + dt.timedelta(minutes=1)).time()
+    )
     assert k.rt.help.phase() == "night"
 
 
@@ -60,15 +62,20 @@ def test_help_raises_one_task_shows_the_answer_and_goes_back(k: Driver) -> None:
     k.keys(k.app.screen.ids.numpad, "12")
     typed = k.app.screen.ids.code_display.text
     k.tap(_header(k).help_btn)
-    scr = k.wait_for(lambda: k.app.sm.current == "help" and k.app.screen.state == "answered" and k.app.screen,
-                     what="the platform's answer")
+    scr = k.wait_for(
+        lambda: k.app.sm.current == "help" and k.app.screen.state == "answered" and k.app.screen,
+        what="the platform's answer",
+    )
     new = [t for t in _help_tasks(k) if t.id not in before]
     assert len(new) == 1
     task = new[0]
     assert task.detail == f"kiosk {k.app.cfg.kiosk.id}, screen pickup, topic PICKUP"
     assert scr.outcome.answer.reached and scr.outcome.task_id == task.id
     status = scr.ids.status.text
-    assert f"求助编号 {task.id}" in status and k.t(scr.outcome.answer.text_key, hotline="x").split("x")[0] in status
+    assert (
+        f"求助编号 {task.id}" in status
+        and k.t(scr.outcome.answer.text_key, hotline="x").split("x")[0] in status
+    )
     assert "12345" in scr.ids.city.text and k.app.cfg.help.hotline in scr.ids.hall_line.text
     shot(k, "help")
     k.app.set_language("en")
@@ -87,10 +94,17 @@ def test_help_raises_one_task_shows_the_answer_and_goes_back(k: Driver) -> None:
     assert typed and k.app.screen.ids.code_display.text == typed
     # Staff see it on their screen at once, and on the command line.
     k.app.enter_staff("staff", "04A1B2C3D4")
-    k.wait_for(lambda: any(r.title == "市民在自助机上求助" for r in k.app.screen.ids.tasks.children),
-               what="the help task on the staff screen")
-    out = subprocess.run([sys.executable, "-m", "hallkiosk.cli", "--config", k.app.cfg.source, "cabinet", "tasks"],
-                         capture_output=True, text=True, cwd=REPO, timeout=60)
+    k.wait_for(
+        lambda: any(r.title == "市民在自助机上求助" for r in k.app.screen.ids.tasks.children),
+        what="the help task on the staff screen",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "hallkiosk.cli", "--config", k.app.cfg.source, "cabinet", "tasks"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert f"#{task.id} " in out.stdout and "help_request" in out.stdout and "screen pickup" in out.stdout
 
@@ -98,8 +112,10 @@ def test_help_raises_one_task_shows_the_answer_and_goes_back(k: Driver) -> None:
 def test_at_night_it_says_what_happens_next(k: Driver) -> None:
     _never_staffed(k)
     k.tap(_header(k).help_btn)
-    scr = k.wait_for(lambda: k.app.sm.current == "help" and k.app.screen.state == "answered" and k.app.screen,
-                     what="the answer")
+    scr = k.wait_for(
+        lambda: k.app.sm.current == "help" and k.app.screen.state == "answered" and k.app.screen,
+        what="the answer",
+    )
     assert scr.outcome.phase == "night"
     assert "大厅里没有工作人员" in scr.ids.status.text and "12345" in scr.ids.status.text
     shot(k, "help_night")
@@ -113,11 +129,15 @@ def test_platform_down_shows_the_hall_hotline_and_the_request_stands(k: Driver) 
     try:
         k.app.go("identify")
         k.tap(_header(k).help_btn)
-        scr = k.wait_for(lambda: k.app.sm.current == "help" and k.app.screen.state == "answered" and k.app.screen,
-                         timeout=30, what="the fallback answer")
+        scr = k.wait_for(
+            lambda: k.app.sm.current == "help" and k.app.screen.state == "answered" and k.app.screen,
+            timeout=30,
+            what="the fallback answer",
+        )
     finally:
         faults.clear()
     assert not scr.outcome.answer.reached
     assert k.app.cfg.help.hotline in scr.ids.status.text and "暂时无法联系省平台" in scr.ids.status.text
     assert [t.detail for t in _help_tasks(k) if t.id not in before] == [
-        f"kiosk {k.app.cfg.kiosk.id}, screen identify, topic OTHER"]
+        f"kiosk {k.app.cfg.kiosk.id}, screen identify, topic OTHER"
+    ]

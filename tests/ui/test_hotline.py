@@ -15,8 +15,11 @@ def test_a_complaint_about_a_case_is_filed_and_its_reply_shown(k: Driver) -> Non
     k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
-    cases = k.wait_for(lambda: k.app.sm.current == "cases" and k.app.screen.ids.rows.children and k.app.screen,
-                       timeout=20, what="my cases")
+    cases = k.wait_for(
+        lambda: k.app.sm.current == "cases" and k.app.screen.ids.rows.children and k.app.screen,
+        timeout=20,
+        what="my cases",
+    )
     k.tap(next(r for r in cases.ids.rows.children if r.ref.case.case_number == case))
     k.tap_id("btn_hotline")
     scr = k.app.screen
@@ -40,9 +43,18 @@ def test_a_complaint_about_a_case_is_filed_and_its_reply_shown(k: Driver) -> Non
     k.tap_id("btn_send")
     k.wait_for(lambda: scr.sent, timeout=20, what="the ticket to be filed")
     r = scr.receipt
-    assert r.state == "done" and r.reference and k.t("hotline.ticket_number", number=r.reference) in scr.ids.result.text
+    assert (
+        r.state == "done"
+        and r.reference
+        and k.t("hotline.ticket_number", number=r.reference) in scr.ids.result.text
+    )
     t = bo.ticket(r.reference)
-    assert t.kind == "COMPLAINT" and t.case_number == case and "办事等待时间过长" in t.content and "WINDOW3" in t.content
+    assert (
+        t.kind == "COMPLAINT"
+        and t.case_number == case
+        and "办事等待时间过长" in t.content
+        and "WINDOW3" in t.content
+    )
     assert len(bo.tickets_of(CARD_PERSON.id_number)) == tickets_before + 1
     k.wait_for(lambda: k.rt.printer.printed and k.rt.printer.printed[-1].exists(), what="the receipt")
     shot(k, "hotline_sent")
@@ -50,8 +62,11 @@ def test_a_complaint_about_a_case_is_filed_and_its_reply_shown(k: Driver) -> Non
     bo.assign_ticket(r.reference, "区政务服务中心")
     bo.reply_ticket(r.reference, "已增开窗口，等候时间缩短。")
     k.tap_id("btn_mine")
-    mine = k.wait_for(lambda: k.app.sm.current == "tickets" and k.app.screen.ids.rows.children and k.app.screen,
-                      timeout=20, what="my requests")
+    mine = k.wait_for(
+        lambda: k.app.sm.current == "tickets" and k.app.screen.ids.rows.children and k.app.screen,
+        timeout=20,
+        what="my requests",
+    )
     row = next(w for w in mine.ids.rows.children if w.ref.ticket_number == r.reference)
     assert "已增开窗口" in row.detail and k.t("ticket.status.REPLIED") in row.detail
     shot(k, "tickets")

@@ -27,7 +27,9 @@ def _identify_senior(k: Driver) -> None:
 
 
 def _wait_for_index(k: Driver) -> None:
-    k.wait_for(lambda: k.app.pinyin_lexicon.ready, timeout=90, what="the pinyin index (built once per data dir)")
+    k.wait_for(
+        lambda: k.app.pinyin_lexicon.ready, timeout=90, what="the pinyin index (built once per data dir)"
+    )
 
 
 def _to_address(k: Driver, *, via_card: bool = False) -> Any:
@@ -35,7 +37,9 @@ def _to_address(k: Driver, *, via_card: bool = False) -> Any:
     _wait_for_index(k)
     if via_card:
         _identify_senior(k)
-        k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog")
+        k.wait_for(
+            lambda: k.app.sm.current == "matters" and k.app.screen.ids.rows.children, what="the catalog"
+        )
         open_matter(k, "老年人优待证办理" if k.app.lang == "zh" else "Senior Citizen Preferential Card")
     else:
         matter = next(m for m in k.rt.matters() if m.code == ELDER)
@@ -127,7 +131,9 @@ def test_mode_key_switches_between_chinese_and_letters(k: Driver) -> None:
     # Leaving the field keeps what was typed for it, as letters.
     k.keys(kb, "LU")
     k.tap(form.boxes()[0])
-    assert _address(k) == "西安lu" and bar.letters == "" and form.input_kind == "numpad" and bar.parent is None
+    assert (
+        _address(k) == "西安lu" and bar.letters == "" and form.input_kind == "numpad" and bar.parent is None
+    )
     # The English UI starts in ABC; the key is labelled in English.
     k.app.set_language("en")
     k.tap(form.boxes()[1])

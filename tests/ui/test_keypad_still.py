@@ -25,12 +25,23 @@ def layout(k: Driver, pad: Any) -> Layout:
     k.frames(4)
     out: Layout = {}
     for w in walk(k.app.screen):
-        if isinstance(w, ButtonBehavior) and w.opacity > 0 and w.get_root_window() is not None and not _scrolls(w):
+        if (
+            isinstance(w, ButtonBehavior)
+            and w.opacity > 0
+            and w.get_root_window() is not None
+            and not _scrolls(w)
+        ):
             x, y = w.to_window(*w.pos)
-            name = f"key {w.key}" if getattr(w, "key", "") else f"{type(w).__name__} {getattr(w, 'text', '')[:12]}"
+            name = (
+                f"key {w.key}"
+                if getattr(w, "key", "")
+                else f"{type(w).__name__} {getattr(w, 'text', '')[:12]}"
+            )
             name += f" #{sum(1 for n in out if n.startswith(name + ' #'))}"
             out[name] = (round(x), round(y), round(w.width), round(w.height))
-    assert any(n.startswith("key ") for n in out), f"no keypad keys found on {k.app.sm.current}: {sorted(out)}"
+    assert any(n.startswith("key ") for n in out), (
+        f"no keypad keys found on {k.app.sm.current}: {sorted(out)}"
+    )
     return out
 
 
@@ -63,7 +74,10 @@ def check(k: Driver, pad: Any, make_error: Callable[[], str], next_key: str) -> 
     return message
 
 
-@pytest.fixture(params=[("zh", False), ("en", False), ("zh", True), ("en", True)], ids=["zh", "en", "zh-large", "en-large"])
+@pytest.fixture(
+    params=[("zh", False), ("en", False), ("zh", True), ("en", True)],
+    ids=["zh", "en", "zh-large", "en-large"],
+)
 def mode(request: pytest.FixtureRequest, k: Driver) -> Any:
     lang, large = request.param
     k.rt.cabinet.clear_lockout(actor="test:clerk")

@@ -50,8 +50,13 @@ def _violations(lines: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_catalogue_string_breaks_by_the_rules_at_two_widths(k: Driver, lang: str) -> None:
-    texts = sorted({_filled(t) for t in json.loads((LOCALE / f"{lang}.json").read_text(encoding="utf-8")).values()})
-    widths = (k.app.root.width - 6 * k.app.pad, 0.4 * k.app.root.width)  # a full-width line and a narrow column
+    texts = sorted(
+        {_filled(t) for t in json.loads((LOCALE / f"{lang}.json").read_text(encoding="utf-8")).values()}
+    )
+    widths = (
+        k.app.root.width - 6 * k.app.pad,
+        0.4 * k.app.root.width,
+    )  # a full-width line and a narrow column
     bad: list[str] = []
     wrapped = 0
     for cls in (KLabel, MessageSlot):
@@ -65,7 +70,9 @@ def test_every_catalogue_string_breaks_by_the_rules_at_two_widths(k: Driver, lan
                 wrapped += len(lines) > 1
                 bad += [f"{cls.__name__} {width:.0f}px: {v}" for v in _violations(lines)]
                 shown = "".join(lines).replace(" ", "").replace(NBSP, "")
-                assert shown == text.replace("\n", "").replace(" ", "").replace(NBSP, ""), "text lost in wrapping"
+                assert shown == text.replace("\n", "").replace(" ", "").replace(NBSP, ""), (
+                    "text lost in wrapping"
+                )
     assert wrapped > 50, "the widths must make many strings wrap"
     assert not bad, f"{len(bad)} bad breaks:\n" + "\n".join(bad[:40])
 
@@ -74,6 +81,10 @@ def test_the_rules_on_known_cases() -> None:
     def fits(n: int):
         return lambda s: len(s) <= n
 
-    assert break_lines("取件码不正确，请核对短信。", fits(6)).split("\n") == ["取件码不正", "确，请核对短", "信。"]
+    assert break_lines("取件码不正确，请核对短信。", fits(6)).split("\n") == [
+        "取件码不正",
+        "确，请核对短",
+        "信。",
+    ]
     assert break_lines("还要等 30 秒才能输入", fits(6)).split("\n")[1].startswith("30")
     assert break_lines("请点（呼叫帮助）按钮", fits(3)).split("\n")[0] == "请点"

@@ -56,8 +56,9 @@ def test_a_mailed_application_with_the_address_pickers(k: Driver) -> None:
     assert any("北京市北京市朝阳区JIANSHE8" in t and "张*" in t and "张三" not in t for t in shown)
     shot(k, "review_mail")
     # The platform refuses the detail: back at that part of the address, with its words.
-    k.rt.app.platform.sim.faults.platform_fault("INVALID_FIELD", operation="SubmitApplication",
-                                                field="mailAddress.detail", message="详细地址不完整")
+    k.rt.app.platform.sim.faults.platform_fault(
+        "INVALID_FIELD", operation="SubmitApplication", field="mailAddress.detail", message="详细地址不完整"
+    )
     k.tap_id("btn_submit")
     k.wait_for(lambda: k.app.sm.current == "mail", timeout=20, what="the address to come back")
     assert mail.focus == "detail" and "详细地址不完整" in mail._boxes["detail"].error

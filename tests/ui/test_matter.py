@@ -54,7 +54,10 @@ def test_submit_a_matter_with_local_error_then_result_and_receipt(k: Driver) -> 
     assert res.state == "filed"
     case = res.number
     sim_case = k.rt.app.platform.sim.backoffice.case(case)
-    assert sim_case.applicant.id_number == CARD_PERSON.id_number and sim_case.fields == {"purpose": "就业", "copies": "2"}
+    assert sim_case.applicant.id_number == CARD_PERSON.id_number and sim_case.fields == {
+        "purpose": "就业",
+        "copies": "2",
+    }
     assert sim_case.delivery_mode == "LOCKER"
     assert res.ids.qr.texture is not None and res.qr == f"CASE:{case}"
     k.wait_for(lambda: res.printed == "printed", what="the receipt to print")
@@ -79,8 +82,13 @@ def test_submit_a_matter_with_local_error_then_result_and_receipt(k: Driver) -> 
         ops = s.execute(select(OutboxMessage.operation)).scalars().all()
     assert "SubmitEvaluation" in ops
     bo = k.rt.app.platform.sim.backoffice
-    k.wait_for(lambda: any(e.get("case_number") == case for e in bo.evaluations if isinstance(e, dict))
-               or any(getattr(e, "case_number", None) == case for e in bo.evaluations), timeout=20,
-               what="the evaluation to reach the platform")
+    k.wait_for(
+        lambda: (
+            any(e.get("case_number") == case for e in bo.evaluations if isinstance(e, dict))
+            or any(getattr(e, "case_number", None) == case for e in bo.evaluations)
+        ),
+        timeout=20,
+        what="the evaluation to reach the platform",
+    )
     k.tap_id("btn_skip")
     assert k.app.sm.current == "start" and k.app.session.is_blank()

@@ -12,8 +12,15 @@ def _to_matters(k: Driver) -> object:
     k.rt.sims.card_sim().insert_demo_card()  # 张三, born 1990-01-01
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
-    return k.wait_for(lambda: k.app.sm.current == "matters" and k.app.screen.offer is not None
-                      and k.app.screen.ids.rows.children and k.app.screen, what="the catalog")
+    return k.wait_for(
+        lambda: (
+            k.app.sm.current == "matters"
+            and k.app.screen.offer is not None
+            and k.app.screen.ids.rows.children
+            and k.app.screen
+        ),
+        what="the catalog",
+    )
 
 
 def _titles(scr: object) -> list[str]:
@@ -28,7 +35,9 @@ def test_bundles_come_first_and_the_search_box_finds_by_initials_and_english(k: 
     assert titles[1] == k.t("matters.bundle_tag") + "新生儿出生一件事"
     assert titles[2] == k.t("matters.bundle_tag") + "退休一件事"
     assert titles[3] == k.t("matters.single") and titles[4] == "老年人优待证办理"
-    assert "出生医学证明首次签发" in rows[1].detail and "免费" in rows[4].detail and "0.00" not in rows[4].detail
+    assert (
+        "出生医学证明首次签发" in rows[1].detail and "免费" in rows[4].detail and "0.00" not in rows[4].detail
+    )
     shot(k, "matters")
     # Pinyin initials in Chinese mode: the letters still pending on the candidate bar already search.
     k.tap_id("btn_keyboard")
@@ -41,7 +50,9 @@ def test_bundles_come_first_and_the_search_box_finds_by_initials_and_english(k: 
     shot(k, "matters_search")
     # English words in ABC mode find a bundle by its English name.
     k.tap(scr.ids.btn_clear_search)
-    assert scr.query == "" and scr.pending == "" and scr.hits == -1 and isinstance(scr.rows()[0], SectionLabel)
+    assert (
+        scr.query == "" and scr.pending == "" and scr.hits == -1 and isinstance(scr.rows()[0], SectionLabel)
+    )
     k.keys(kb, ["mode"])
     assert not kb.chinese
     k.keys(kb, "BABY")

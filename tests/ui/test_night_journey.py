@@ -69,7 +69,9 @@ def test_night_pickup_in_elder_mode_with_voice(k: Driver) -> None:
     assert k.app.root.ids.take_card.text == k.t("header.take_card") and k.app.root.ids.take_card.opacity == 1
     notice = k.app.root.ids.take_card
     lines = ["".join(w.text for w in ln.words) for ln in notice._label._cached_lines]
-    assert notice.texture_size[1] <= notice.height + 1 and not any(ln[:1] in "，。" for ln in lines[1:]), lines
+    assert notice.texture_size[1] <= notice.height + 1 and not any(ln[:1] in "，。" for ln in lines[1:]), (
+        lines
+    )
     assert k.app.elder, "elder mode kept for the whole session"
     shot(k, "night_take_card")
     sim.remove_card()

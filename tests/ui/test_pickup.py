@@ -47,7 +47,9 @@ def test_pickup_by_card_needs_no_code(k: Driver) -> None:
     _code, label = deposit_ready(k)
     k.tap_id("btn_pickup")
     k.rt.sims.card_sim().insert_demo_card()  # the citizen puts their ID card on the reader
-    k.wait_for(lambda: k.app.sm.current == "door", timeout=20, what="the card to be read and the door to open")
+    k.wait_for(
+        lambda: k.app.sm.current == "door", timeout=20, what="the card to be read and the door to open"
+    )
     assert k.app.session.identified
     assert open_doors(k) == [label]
     door = k.app.screen

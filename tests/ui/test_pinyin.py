@@ -15,7 +15,14 @@ import pytest
 
 from tests.ui.harness import ARTIFACTS, Driver, overflowing
 from ui.pinyin.engine import PinyinEngine, normalise, split
-from ui.pinyin.lexicon import CACHE_NAME, Lexicon, current_stamp, load_in_background, load_or_build, seed_lexicon
+from ui.pinyin.lexicon import (
+    CACHE_NAME,
+    Lexicon,
+    current_stamp,
+    load_in_background,
+    load_or_build,
+    seed_lexicon,
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,29 +59,32 @@ def test_normalise_keyboard_input() -> None:
 
 
 # --- candidates --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("letters", "word", "within"), [
-    ("beijing", "北京", 3),
-    ("BEIJING", "北京", 3),  # the letter keyboard sends capitals
-    ("beij", "北京", 3),  # unfinished last syllable
-    ("beijin", "北京", 3),  # finished syllable read as the start of a longer one
-    ("shanghai", "上海", 1),
-    ("lv", "绿", 5),  # ü typed as v
-    ("lue", "略", 3),  # and the "ue" spelling phone IMEs accept
-    ("xi'an", "西安", 1),
-    ("xian", "先", 3),
-    ("xian", "西安", 6),  # the other reading still on page one
-    ("zhongg", "中国", 3),
-    ("jiedao", "街道", 1),
-    ("xiaoqu", "小区", 1),
-    ("danyuan", "单元", 1),
-    ("menpaihao", "门牌号", 1),  # forced in as address vocabulary although rare in jieba
-    ("jiatingzhuzhi", "家庭住址", 1),
-    ("shenfenzheng", "身份证", 1),
-    ("yinhang", "银行", 1),  # 行 read hang from word evidence
-    ("sheng", "省", 3),
-    ("shi", "市", 6),
-    ("dong", "栋", 5),
-])
+@pytest.mark.parametrize(
+    ("letters", "word", "within"),
+    [
+        ("beijing", "北京", 3),
+        ("BEIJING", "北京", 3),  # the letter keyboard sends capitals
+        ("beij", "北京", 3),  # unfinished last syllable
+        ("beijin", "北京", 3),  # finished syllable read as the start of a longer one
+        ("shanghai", "上海", 1),
+        ("lv", "绿", 5),  # ü typed as v
+        ("lue", "略", 3),  # and the "ue" spelling phone IMEs accept
+        ("xi'an", "西安", 1),
+        ("xian", "先", 3),
+        ("xian", "西安", 6),  # the other reading still on page one
+        ("zhongg", "中国", 3),
+        ("jiedao", "街道", 1),
+        ("xiaoqu", "小区", 1),
+        ("danyuan", "单元", 1),
+        ("menpaihao", "门牌号", 1),  # forced in as address vocabulary although rare in jieba
+        ("jiatingzhuzhi", "家庭住址", 1),
+        ("shenfenzheng", "身份证", 1),
+        ("yinhang", "银行", 1),  # 行 read hang from word evidence
+        ("sheng", "省", 3),
+        ("shi", "市", 6),
+        ("dong", "栋", 5),
+    ],
+)
 def test_expected_candidate_ranks_high(eng: PinyinEngine, letters: str, word: str, within: int) -> None:
     got = eng.candidates(letters)
     assert word in got[:within], f"{letters}: {word} not in top {within}: {got[:10]}"
@@ -109,7 +119,9 @@ def test_long_input_stays_bounded(eng: PinyinEngine) -> None:
     t0 = time.perf_counter()
     got = eng.lookup(letters)
     assert time.perf_counter() - t0 < 0.5
-    assert got and all(0 < c.consumed <= len(letters) - 2 and not c.whole for c in got)  # "qq" is never consumed
+    assert got and all(
+        0 < c.consumed <= len(letters) - 2 and not c.whole for c in got
+    )  # "qq" is never consumed
 
 
 # --- commit ------------------------------------------------------------------------------------------------------
@@ -231,7 +243,9 @@ def test_tapping_a_candidate_inserts_it(kiosk: Driver, lexicon: Lexicon) -> None
         assert "北京" in shown and len(shown) >= 3
         min_px = kiosk.app.min_target_px()
         for b in [*shown.values(), bar.prev_button, bar.next_button, bar.raw_button]:
-            assert b.width >= min_px - 0.5 and b.height >= min_px - 0.5, f"{b.text!r} is {b.size}, below 15 mm"
+            assert b.width >= min_px - 0.5 and b.height >= min_px - 0.5, (
+                f"{b.text!r} is {b.size}, below 15 mm"
+            )
         assert not overflowing(bar, Window.width)
         from ui.shots import grab
 

@@ -40,8 +40,10 @@ def tasks(k: Driver) -> Iterator[list[int]]:
     now = dt.datetime.now(dt.UTC)
     with k.rt.app.db.transaction() as s:
         comp = s.query(Compartment).filter_by(label="A02").one()
-        ids = [store.add_task(s, now, "sms_not_sent", SMS_DETAIL).id,
-               store.add_task(s, now, "door_fault", DOOR_DETAIL, compartment_id=comp.id).id]
+        ids = [
+            store.add_task(s, now, "sms_not_sent", SMS_DETAIL).id,
+            store.add_task(s, now, "door_fault", DOOR_DETAIL, compartment_id=comp.id).id,
+        ]
     yield ids
     for tid in ids:  # every test leaves the hall as it found it
         if tid in [t.id for t in k.rt.staff.tasks()]:
@@ -69,10 +71,15 @@ def test_staff_tasks_in_plain_chinese_with_the_details_behind_a_toggle(k: Driver
     k.tap(sms.ids.btn_details)
     assert sms.ids.technical.text == "" and _jargon(staff) == []
     door = next(r for r in staff.ids.tasks.children if r.ref == tasks[1])
-    assert door.title == k.t("task.door_fault", label="A02") and "OpenNotDetected" not in door.title + door.detail
+    assert (
+        door.title == k.t("task.door_fault", label="A02")
+        and "OpenNotDetected" not in door.title + door.detail
+    )
     k.app.set_language("en")  # the same rows in plain English
-    k.wait_for(lambda: any(r.title == "Pickup text message not sent" for r in staff.ids.tasks.children),
-               what="the English titles")
+    k.wait_for(
+        lambda: any(r.title == "Pickup text message not sent" for r in staff.ids.tasks.children),
+        what="the English titles",
+    )
     sms = next(r for r in staff.ids.tasks.children if r.ref == tasks[0])
     assert sms.detail == k.t("task.do.sms_not_sent") and "accepted" not in sms.detail
     k.app.set_language("zh")
@@ -109,8 +116,12 @@ def test_technician_diagnostics_in_plain_chinese(k: Driver) -> None:
         k.wait_for(lambda: not tech.testing and tech.ids.door_results.children, what="the test's verdict")
         [res] = tech.ids.door_results.children
         assert res.ref.status == "FAULT"
-        assert res.title == k.t("tech.result.not_opened", status=k.t("plain.status.FAULT"), label="A01",
-                                open_ms=f"{res.ref.open_ms or 0:.0f}")
+        assert res.title == k.t(
+            "tech.result.not_opened",
+            status=k.t("plain.status.FAULT"),
+            label="A01",
+            open_ms=f"{res.ref.open_ms or 0:.0f}",
+        )
         assert res.detail == k.t("tech.plain.not_opened")
         k.settle()
         assert _jargon(tech) == [], "jargon outside the details"

@@ -21,5 +21,9 @@ def test_a_self_service_rating_carries_neither_case_nor_matter(k: Driver) -> Non
     ev = bo.evaluations[-1]
     assert ev["rating"] == 4 and ev["case_number"] is None and ev["matter_code"] is None
     with k.rt.app.db.transaction() as s:
-        states = s.execute(select(OutboxMessage.state).where(OutboxMessage.operation == "SubmitEvaluation")).scalars().all()
+        states = (
+            s.execute(select(OutboxMessage.state).where(OutboxMessage.operation == "SubmitEvaluation"))
+            .scalars()
+            .all()
+        )
     assert "dead" not in states, "the platform refused the self-service rating"

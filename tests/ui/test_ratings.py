@@ -49,8 +49,11 @@ def test_a_named_bad_rating_gets_a_reply_and_the_citizen_answers_it(k: Driver) -
     k.app.go("cases")
     k.wait_for(lambda: not k.app.busy, what="my cases")
     k.tap_id("btn_ratings")
-    scr = k.wait_for(lambda: k.app.sm.current == "ratings" and k.app.screen.ids.rows.children and k.app.screen,
-                     timeout=20, what="my ratings")
+    scr = k.wait_for(
+        lambda: k.app.sm.current == "ratings" and k.app.screen.ids.rows.children and k.app.screen,
+        timeout=20,
+        what="my ratings",
+    )
     rows = [r for r in scr.ids.rows.children if r.ref.evaluation_id == ev["id"]]
     assert len(rows) == 1, "only the named rating is listed"
     assert "加派窗口人员" in rows[0].detail and k.t("evaluation.status.REPLIED") in rows[0].detail

@@ -22,8 +22,11 @@ def test_a_citizen_who_lost_the_sms_gets_a_new_code_and_the_old_one_dies(k: Driv
     k.rt.sims.card_sim().insert_demo_card()
     k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
     k.tap_id("btn_continue")
-    scr = k.wait_for(lambda: k.app.sm.current == "resend" and k.app.screen.ids.rows.children and k.app.screen,
-                     timeout=20, what="the results waiting here")
+    scr = k.wait_for(
+        lambda: k.app.sm.current == "resend" and k.app.screen.ids.rows.children and k.app.screen,
+        timeout=20,
+        what="the results waiting here",
+    )
     (row,) = scr.ids.rows.children
     assert label in row.title
     shot(k, "resend")
@@ -41,8 +44,11 @@ def test_a_citizen_who_lost_the_sms_gets_a_new_code_and_the_old_one_dies(k: Driv
     with pytest.raises(KioskError):
         k.rt.pickup_by_code(old_code)
     k.rt.sender.poke()
-    sms = k.wait_for(lambda: [m for m in bo.sms[sms_before:] if m.template == "PICKUP_CODE_RESEND"], timeout=20,
-                     what="the PICKUP_CODE_RESEND SMS")
+    sms = k.wait_for(
+        lambda: [m for m in bo.sms[sms_before:] if m.template == "PICKUP_CODE_RESEND"],
+        timeout=20,
+        what="the PICKUP_CODE_RESEND SMS",
+    )
     new_code = sms[-1].params["code"]
     assert new_code != old_code and new_code not in texts and label in sms[-1].params["cabinet"]
     with k.rt.app.db.transaction() as s:

@@ -58,8 +58,14 @@ def test_every_screen_list_stays_flat_across_text_size_toggles(k: Driver) -> Non
 
 def test_no_plain_scrollview_in_the_ui() -> None:
     """Every list uses KScrollView: a bare ScrollView in a .kv or .py file would bring the leak back."""
-    offenders = [str(p.relative_to(REPO)) for p in Path(REPO / "ui").rglob("*.kv")
-                 if any(line.strip() == "ScrollView:" for line in p.read_text(encoding="utf-8").splitlines())]
-    offenders += [str(p.relative_to(REPO)) for p in Path(REPO / "ui").rglob("*.py")
-                  if p.name != "widgets.py" and "ScrollView(" in p.read_text(encoding="utf-8")]
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in Path(REPO / "ui").rglob("*.kv")
+        if any(line.strip() == "ScrollView:" for line in p.read_text(encoding="utf-8").splitlines())
+    ]
+    offenders += [
+        str(p.relative_to(REPO))
+        for p in Path(REPO / "ui").rglob("*.py")
+        if p.name != "widgets.py" and "ScrollView(" in p.read_text(encoding="utf-8")
+    ]
     assert offenders == []

@@ -32,7 +32,9 @@ def test_inactivity_warns_then_resets_and_wipes_everything(k: Driver) -> None:
     shot(k, "inactivity_warning")
     # "I'm here" keeps everything.
     k.tap(warning.ids.stay)
-    assert k.app._warning is None and k.app.sm.current == "form" and k.app.session.form.get("phone") == "1380013"
+    assert (
+        k.app._warning is None and k.app.sm.current == "form" and k.app.session.form.get("phone") == "1380013"
+    )
     # Then nobody answers: back to the start, everything gone, default language again.
     k.idle.advance(11)
     k.wait_for(lambda: k.app._warning, what="the warning again")

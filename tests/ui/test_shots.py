@@ -60,10 +60,18 @@ def test_the_first_screenshot_is_the_first_screen_not_black(tmp_path: Path) -> N
         pytest.skip("no DISPLAY: run under xvfb-run, as make test does")
     script = tmp_path / "shots_app.py"  # a file: Kivy's start-up exits 1 silently under `python -c`
     script.write_text(APP, encoding="utf-8")
-    r = subprocess.run([sys.executable, str(script), str(tmp_path)], cwd=REPO, capture_output=True, text=True,
-                       timeout=60, env={**os.environ, "PYTHONPATH": str(REPO), "KIVY_HOME": str(tmp_path / "kivy")})
+    r = subprocess.run(
+        [sys.executable, str(script), str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO), "KIVY_HOME": str(tmp_path / "kivy")},
+    )
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     first = tmp_path / "001-start.png"
     assert first.exists(), sorted(p.name for p in tmp_path.iterdir())
     colours = _colours(first)
-    assert (255, 255, 255) in colours and (255, 0, 0) in colours, f"first screenshot shows {sorted(colours)[:8]}"
+    assert (255, 255, 255) in colours and (255, 0, 0) in colours, (
+        f"first screenshot shows {sorted(colours)[:8]}"
+    )

@@ -37,10 +37,12 @@ def test_demo_cards_are_the_platform_simulators_applicants(k: Driver) -> None:
     senior, young = DEMO_APPLICANT, DEMO_APPLICANT_2
     assert age_on(senior.id_number, today) >= 60 and senior.phone
     assert age_on(young.id_number, today) < 60 and not young.phone
-    assert strip.ids.btn_demo_senior.text == k.t("sim.demo_card.phone", name=mask_name(senior.name),
-                                                 age=age_on(senior.id_number, today))
-    assert strip.ids.btn_demo_young.text == k.t("sim.demo_card.no_phone", name=mask_name(young.name),
-                                                age=age_on(young.id_number, today))
+    assert strip.ids.btn_demo_senior.text == k.t(
+        "sim.demo_card.phone", name=mask_name(senior.name), age=age_on(senior.id_number, today)
+    )
+    assert strip.ids.btn_demo_young.text == k.t(
+        "sim.demo_card.no_phone", name=mask_name(young.name), age=age_on(young.id_number, today)
+    )
     assert senior.name not in strip.ids.btn_demo_senior.text, "the name is masked"
     assert strip.ids.btn_lift_card.disabled, "no card to lift yet"
     bo = k.rt.app.platform.sim.backoffice
@@ -49,8 +51,11 @@ def test_demo_cards_are_the_platform_simulators_applicants(k: Driver) -> None:
         k.tap(strip.ids[btn])  # the demo user lays this person's card on the reader
         k.wait_for(lambda: k.app.screen.reader_state == "read", timeout=20, what="the card")
         k.tap_id("btn_continue")
-        scr = k.wait_for(lambda: k.app.sm.current == "cases" and k.app.screen.ids.rows.children and k.app.screen,
-                         timeout=20, what="my cases")
+        scr = k.wait_for(
+            lambda: k.app.sm.current == "cases" and k.app.screen.ids.rows.children and k.app.screen,
+            timeout=20,
+            what="my cases",
+        )
         shown = {r.ref.case.case_number for r in scr.ids.rows.children}
         theirs = {c.number for c in bo.cases_of(person.id_number)}
         assert shown and shown <= theirs, "the demo card's cases are the simulator applicant's own"
@@ -70,11 +75,16 @@ def test_the_simulated_phone_shows_the_pickup_text(k: Driver) -> None:
         phone = strip.ids.phone
         k.wait_for(lambda: code in phone.text, timeout=20, what="the pickup text on the simulated phone")
         assert mask_phone(DEMO_APPLICANT.phone) in phone.text and DEMO_APPLICANT.phone not in phone.text
-        assert phone.text.startswith(k.t("sim.phone.code", phone=mask_phone(DEMO_APPLICANT.phone), code=code,
-                                         cabinet="", expires="")[:8])
+        assert phone.text.startswith(
+            k.t("sim.phone.code", phone=mask_phone(DEMO_APPLICANT.phone), code=code, cabinet="", expires="")[
+                :8
+            ]
+        )
         shot(k, "sim_strip_phone")
         k.app.set_language("en")  # the strip in English fits too (shot checks every label for overflow)
-        k.wait_for(lambda: code in phone.text and phone.text.startswith("Phone "), what="the English phone text")
+        k.wait_for(
+            lambda: code in phone.text and phone.text.startswith("Phone "), what="the English phone text"
+        )
         shot(k, "sim_strip_phone")
         k.app.set_language("zh")
     finally:

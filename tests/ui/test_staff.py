@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 
 from tests.ui.conftest import STAFF_BADGE, TECH_PIN, shot
-from tests.ui.flows import badge, comp_state, deposit_ready, dropped_off, open_doors, overdue_result, parcel_state
+from tests.ui.flows import (
+    badge,
+    comp_state,
+    deposit_ready,
+    dropped_off,
+    open_doors,
+    overdue_result,
+    parcel_state,
+)
 from tests.ui.harness import Driver
 
 STAFF_PIN = "246802"
@@ -28,7 +36,9 @@ def _collect(k: Driver, parcel_id: int, label: str, kind_key: str) -> None:
     _staff(k)
     k.tap_id("btn_collect")
     screen = k.app.screen
-    k.wait_for(lambda: any(r.ref.id == parcel_id for r in screen.ids.rows.children), what="the parcel in the list")
+    k.wait_for(
+        lambda: any(r.ref.id == parcel_id for r in screen.ids.rows.children), what="the parcel in the list"
+    )
     row = next(r for r in screen.ids.rows.children if r.ref.id == parcel_id)
     assert row.title == f"{label}  {k.t(kind_key)}"
     assert "*" in row.detail, "the owner is shown masked"
@@ -71,7 +81,9 @@ def test_staff_disable_and_enable_a_door(k: Driver) -> None:
     assert row().title == f"{label}  {k.t('size.' + row().ref.size)}  {k.t('comp.state.free')}"
     assert row().detail == k.t("comp.disable")
     k.tap(row())
-    k.wait_for(lambda: row() is not None and row().ref.state == "disabled", what="the list to show it disabled")
+    k.wait_for(
+        lambda: row() is not None and row().ref.state == "disabled", what="the list to show it disabled"
+    )
     assert comp_state(k, label) == "disabled" and row().detail == k.t("comp.enable")
     shot(k, "staff_compartments_disabled")
     k.tap(row())
@@ -89,8 +101,12 @@ def test_staff_resolve_the_task_a_citizen_raised(k: Driver) -> None:
     k.tap_id("btn_not_open")
     door = k.app.screen
     assert door.help_shown and door.ids.help.text == k.t("door.help")
-    task = k.wait_for(lambda: next((t for t in k.rt.staff.tasks() if t.kind == "reported_problem" and t.label == label),
-                                   None), what="the staff task")
+    task = k.wait_for(
+        lambda: next(
+            (t for t in k.rt.staff.tasks() if t.kind == "reported_problem" and t.label == label), None
+        ),
+        what="the staff task",
+    )
     k.tap_id("btn_sim_close")
     k.wait_for(lambda: door.closed, what="the door to close")
     k.go_start()
@@ -102,8 +118,10 @@ def test_staff_resolve_the_task_a_citizen_raised(k: Driver) -> None:
     assert row.title == k.t("task.reported_problem", label=label)
     n = staff.n_tasks
     k.tap(row)
-    k.wait_for(lambda: all(r.ref != task.id for r in staff.ids.tasks.children) and staff.n_tasks == n - 1,
-               what="the task to go from the list")
+    k.wait_for(
+        lambda: all(r.ref != task.id for r in staff.ids.tasks.children) and staff.n_tasks == n - 1,
+        what="the task to go from the list",
+    )
     assert task.id not in [t.id for t in k.rt.staff.tasks()]
     done = next(t for t in k.rt.cabinet.tasks(open_only=False) if t.id == task.id)
     assert done.resolved_at is not None and done.resolved_by == f"staff:{STAFF_BADGE[-4:]}"
@@ -135,7 +153,11 @@ def test_badge_and_pin_when_a_staff_pin_is_set(k: Driver, monkeypatch: pytest.Mo
     assert k.app.sm.current == "pin" and pin.error == wrong, "the technician's PIN is not the staff PIN"
     k.keys(pin.ids.numpad, STAFF_PIN)
     k.tap_id("btn_ok")
-    assert k.app.sm.current == "staff" and k.app.session.role == "staff" and k.app.session.staff_id == STAFF_BADGE
+    assert (
+        k.app.sm.current == "staff"
+        and k.app.session.role == "staff"
+        and k.app.session.staff_id == STAFF_BADGE
+    )
     k.tap_id("btn_exit")
     assert k.app.sm.current == "start" and not k.app.session.is_staff
 

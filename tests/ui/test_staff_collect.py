@@ -32,8 +32,10 @@ def _staff(k: Driver) -> Any:
 
 
 def _row(k: Driver, screen: Any, parcel_id: int) -> Any:
-    return k.wait_for(lambda: next((r for r in screen.ids.rows.children if r.ref.id == parcel_id), None),
-                      what=f"parcel {parcel_id} in the list")
+    return k.wait_for(
+        lambda: next((r for r in screen.ids.rows.children if r.ref.id == parcel_id), None),
+        what=f"parcel {parcel_id} in the list",
+    )
 
 
 def _take_out(k: Driver, parcel_id: int, label: str) -> None:
@@ -81,8 +83,13 @@ def test_staff_take_back_a_result_not_yet_overdue_and_its_code_stops_working(k: 
     assert dialog.reason == "citizen_at_desk" and dialog.ids.reason_citizen_at_desk.selected
     assert not dialog.ids.btn_confirm.disabled
     shot(k, "staff_take_back_confirm")
-    k.app.set_language("en")  # the header's language button is under the dialog: as a staff member's tap would do
-    assert "stops working" in dialog.ids.warning.text and dialog.ids.title.text == f"Take back the result in {label}?"
+    k.app.set_language(
+        "en"
+    )  # the header's language button is under the dialog: as a staff member's tap would do
+    assert (
+        "stops working" in dialog.ids.warning.text
+        and dialog.ids.title.text == f"Take back the result in {label}?"
+    )
     shot(k, "staff_take_back_confirm")
     k.app.set_language("zh")
     k.tap(dialog.ids.btn_confirm)
@@ -99,8 +106,11 @@ def test_staff_take_back_a_result_not_yet_overdue_and_its_code_stops_working(k: 
     assert door.ids.instruction.text == k.t("door.done.collect")
     assert parcel_state(k, pid) == "returned" and comp_state(k, label) == "free"
     bo = k.rt.app.platform.sim.backoffice
-    k.wait_for(lambda: any(d.case_number == case and d.event == "RETURNED_TO_CENTRE" for d in bo.deliveries),
-               timeout=20, what="the platform to hear it went back to the centre")
+    k.wait_for(
+        lambda: any(d.case_number == case and d.event == "RETURNED_TO_CENTRE" for d in bo.deliveries),
+        timeout=20,
+        what="the platform to hear it went back to the centre",
+    )
     k.tap_id("btn_next")
     k.tap_id("btn_exit")
     # The citizen comes with the code from their text message: it opens nothing any more.
@@ -130,7 +140,9 @@ def test_a_collect_shut_on_its_item_says_nothing_was_collected(k: Driver) -> Non
     assert parcel_state(k, pid) == "dropped_off" and comp_state(k, label) == "occupied"
     shot(k, "door_collect_still_inside")
     k.tap(k.app.root.ids.lang_btn)
-    assert door.ids.instruction.text == f"The item is still inside compartment {label}; nothing was collected."
+    assert (
+        door.ids.instruction.text == f"The item is still inside compartment {label}; nothing was collected."
+    )
     shot(k, "door_collect_still_inside")
     k.tap_id("btn_next")
     assert k.app.sm.current == "staff"
@@ -147,16 +159,22 @@ def test_a_task_shows_what_to_do_with_its_case_number(k: Driver) -> None:
     try:
         _code, label = deposit_ready(k, OTHER_PERSON)
         k.rt.sender.poke()
-        task = k.wait_for(lambda: next((t for t in k.rt.staff.tasks() if t.kind == "sms_not_sent"), None),
-                          timeout=20, what="the dead SMS's staff task")
+        task = k.wait_for(
+            lambda: next((t for t in k.rt.staff.tasks() if t.kind == "sms_not_sent"), None),
+            timeout=20,
+            what="the dead SMS's staff task",
+        )
     finally:
         faults.disarm(fault)
     view = next(v for v in k.rt.cabinet.collectable(include_ready=True) if v.label == label)
     assert view.case_number in task.detail
     staff = _staff(k)
+
     def task_row() -> Any:
-        return k.wait_for(lambda: next((r for r in staff.ids.tasks.children if r.ref == task.id), None),
-                          what="the task in the list")
+        return k.wait_for(
+            lambda: next((r for r in staff.ids.tasks.children if r.ref == task.id), None),
+            what="the task in the list",
+        )
 
     row = task_row()
     assert row.title == k.t("task.sms_not_sent")
@@ -217,7 +235,10 @@ def test_a_held_parcel_is_put_back_or_handed_over_at_the_desk(k: Driver) -> None
         rec = next(e for e in reversed(tail(s, 30)) if e.action == "cabinet.handed_over")
     assert rec.actor == f"staff:{STAFF_BADGE[-4:]}" and rec.detail["parcel"] == pid
     bo = k.rt.app.platform.sim.backoffice
-    k.wait_for(lambda: [d.event for d in bo.deliveries if d.case_number == case].count("PICKED_UP") == 1,
-               timeout=40, what="the platform to hear it was picked up, once")
+    k.wait_for(
+        lambda: [d.event for d in bo.deliveries if d.case_number == case].count("PICKED_UP") == 1,
+        timeout=40,
+        what="the platform to hear it was picked up, once",
+    )
     sim, b, ch = slot_of(k, label)
     sim.take_item(b, ch)  # what staff took out to hand over: later tests need the compartment empty

@@ -16,12 +16,26 @@ from ui.screens.form import DELIVERY, form_key_for
 KEYS = ("reason", "phone", DELIVERY)
 
 
-@pytest.mark.parametrize(("name", "key"), [
-    ("phone", "phone"), ("applicant.phone", "phone"), ("field[reason]", "reason"), ("field.reason", "reason"),
-    ("fields/reason", "reason"), ("deliveryMode", DELIVERY), ("delivery_mode", DELIVERY),
-    ("applicant.idNumber", None), ("idNumber", None), ("applicant.name", None), ("form", None), ("", None),
-    ("applicantPhone", None), ("field[nosuch]", None), ("caseNumber", None),
-])
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("phone", "phone"),
+        ("applicant.phone", "phone"),
+        ("field[reason]", "reason"),
+        ("field.reason", "reason"),
+        ("fields/reason", "reason"),
+        ("deliveryMode", DELIVERY),
+        ("delivery_mode", DELIVERY),
+        ("applicant.idNumber", None),
+        ("idNumber", None),
+        ("applicant.name", None),
+        ("form", None),
+        ("", None),
+        ("applicantPhone", None),
+        ("field[nosuch]", None),
+        ("caseNumber", None),
+    ],
+)
 def test_platform_field_names_map_to_the_form_or_to_no_field(name: str, key: str | None) -> None:
     assert form_key_for(name, KEYS) == key
 
@@ -50,8 +64,9 @@ def _fill_ssc_form(k: Driver, phone: str = "13800138000") -> object:
 
 
 def _submit_refused(k: Driver, field: str, message: str) -> None:
-    k.rt.app.platform.sim.faults.platform_fault("INVALID_FIELD", operation="SubmitApplication", field=field,
-                                                message=message)
+    k.rt.app.platform.sim.faults.platform_fault(
+        "INVALID_FIELD", operation="SubmitApplication", field=field, message=message
+    )
     k.tap_id("btn_submit")
     k.wait_for(lambda: k.app.sm.current == "form", timeout=20, what="the refused form to come back")
     k.settle()
@@ -63,7 +78,9 @@ def test_a_refused_field_named_as_on_the_wire_is_shown_at_that_field(k: Driver) 
     _submit_refused(k, "applicant.phone", "该号码已停机")
     reason, phone, delivery = form.boxes()
     assert phone.error == k.t("form.field_rejected", message="该号码已停机") and phone.focused
-    assert reason.error == "" and delivery.error == "" and form.error == "", "not pinned on field 0, nor on the form"
+    assert reason.error == "" and delivery.error == "" and form.error == "", (
+        "not pinned on field 0, nor on the form"
+    )
     assert form.input_kind == "numpad"
     shot(k, "form_refused_field")
     # Fixed in place and sent again: the platform takes it.
@@ -94,6 +111,8 @@ def test_a_refusal_naming_no_form_field_is_shown_for_the_whole_form_in_english(k
     k.tap_id("btn_review")
     _submit_refused(k, "deliveryMode", "LOCKER is full this week")
     delivery = form.boxes()[2]
-    assert delivery.error == k.t("form.field_rejected", message="LOCKER is full this week") and delivery.focused
+    assert (
+        delivery.error == k.t("form.field_rejected", message="LOCKER is full this week") and delivery.focused
+    )
     assert form.error == "" and form.input_kind == "choice"
     shot(k, "form_refused_delivery")

@@ -13,9 +13,29 @@ from tests.ui.flows import deposit_ready, slot_of
 from tests.ui.harness import REPO, Driver
 
 DOCS = REPO / "docs" / "screenshots"
-SCREENS = ["start", "identify", "matters", "form", "review", "result", "cases", "pickup", "door", "dropoff", "rate",
-           "pin", "staff", "staff_deposit", "staff_collect", "staff_compartments", "tech", "tech_door_test",
-           "tech_door_result", "inactivity_warning", "start_large_text"]
+SCREENS = [
+    "start",
+    "identify",
+    "matters",
+    "form",
+    "review",
+    "result",
+    "cases",
+    "pickup",
+    "door",
+    "dropoff",
+    "rate",
+    "pin",
+    "staff",
+    "staff_deposit",
+    "staff_collect",
+    "staff_compartments",
+    "tech",
+    "tech_door_test",
+    "tech_door_result",
+    "inactivity_warning",
+    "start_large_text",
+]
 
 
 def _doc(src: Path) -> None:
@@ -27,7 +47,9 @@ def _doc(src: Path) -> None:
         return
     DOCS.mkdir(parents=True, exist_ok=True)
     img = Image.open(src)
-    img.resize((img.width // 2, img.height // 2), Image.Resampling.LANCZOS).save(DOCS / src.name, optimize=True)
+    img.resize((img.width // 2, img.height // 2), Image.Resampling.LANCZOS).save(
+        DOCS / src.name, optimize=True
+    )
 
 
 def _snap(k: Driver, name: str) -> None:
@@ -117,7 +139,9 @@ def test_every_screen(k: Driver, lang: str) -> None:
     free = next(c.label for c in rt.cabinet.status() if c.state == "free")
     k.tap_id("mode_test")
     k.tap_text(free, tech.ids.doors)
-    k.wait_for(lambda: tech.progress_detail.startswith(f"{free} open after"), what="the door under test to open")
+    k.wait_for(
+        lambda: tech.progress_detail.startswith(f"{free} open after"), what="the door under test to open"
+    )
     _snap(k, "tech_door_test")
     k.tap_id("btn_sim_close")
     k.wait_for(lambda: not tech.testing, what="the door test's result")
@@ -130,7 +154,9 @@ def test_every_screen(k: Driver, lang: str) -> None:
     k.go_start()
     app.set_language(lang)
     app.toggle_large_text()
-    assert app.fs_body > 1.25 * 7.5 / 25.4 * app.cfg.ui.screen_dpi, "older readers get text at least 25 % larger"
+    assert app.fs_body > 1.25 * 7.5 / 25.4 * app.cfg.ui.screen_dpi, (
+        "older readers get text at least 25 % larger"
+    )
     _snap(k, "start_large_text")
     k.go_start()
 

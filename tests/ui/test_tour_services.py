@@ -14,8 +14,13 @@ from tests.ui.flows import CARD_PERSON, approved_case, deposit_ready, slot_of
 from tests.ui.harness import Driver
 from tests.ui.test_tour import _snap
 
-NEWBORN = {"babyName": "王小宝", "birthDate": "2026-11-20", "WJ-BIRTH-CERT.hospital": "株洲市妇幼保健院",
-           "HK-006.hukouAddress": "芦淞区建设南路8号", "YB-NEWBORN-ENROL.payer": "母亲"}
+NEWBORN = {
+    "babyName": "王小宝",
+    "birthDate": "2026-11-20",
+    "WJ-BIRTH-CERT.hospital": "株洲市妇幼保健院",
+    "HK-006.hukouAddress": "芦淞区建设南路8号",
+    "YB-NEWBORN-ENROL.payer": "母亲",
+}
 
 
 def _guide(k: Driver, kind: str, code: str) -> None:
@@ -64,8 +69,9 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
     _snap(k, "bundle_result")
     # 政务快递: the address with the division pickers.
     app.session.form.clear()
-    app.session.form.update({"_matter": "RS-SSC-REISSUE", "reason": "遗失", "phone": "13800138000",
-                             "delivery_mode": "MAIL"})
+    app.session.form.update(
+        {"_matter": "RS-SSC-REISSUE", "reason": "遗失", "phone": "13800138000", "delivery_mode": "MAIL"}
+    )
     review = app.get_screen("review")
     review.matter, review.bundle = rt.matter_offer().matter("RS-SSC-REISSUE"), None
     app.go("mail")
@@ -75,7 +81,9 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
     k.tap_text("湖南省", mail.ids.choices)
     _snap(k, "mail")
     # Case details.
-    refused = bo.create_case(CARD_PERSON, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "就业", "copies": "1"})
+    refused = bo.create_case(
+        CARD_PERSON, "GA-HUKOU-CERT", "LOCKER", fields={"purpose": "就业", "copies": "1"}
+    )
     bo.refuse(refused.number, reason="户籍不在本区", next_step="请到户籍所在地派出所办理")
     app.go("cases")
     cases = k.wait_for(lambda: app.screen.ids.rows.children and app.screen, timeout=20, what="my cases")
@@ -100,8 +108,11 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
     _snap(k, "rate_named")
     rt.rate(2, ["too_slow"], case_number=refused.number, identity=ident)
     rt.sender.poke()
-    k.wait_for(lambda: any(e["case_number"] == refused.number and e["applicant"] for e in bo.evaluations),
-               timeout=20, what="the rating")
+    k.wait_for(
+        lambda: any(e["case_number"] == refused.number and e["applicant"] for e in bo.evaluations),
+        timeout=20,
+        what="the rating",
+    )
     ev = next(e for e in reversed(bo.evaluations) if e["case_number"] == refused.number and e["applicant"])
     bo.reply_evaluation(ev["id"])
     app.go("ratings")
@@ -121,7 +132,9 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
     # 帮办代办: the citizen's consent on the review screen.
     app.session.scratch["assist"] = {"staff_id": ASSIST_STAFF_ID, "mode": "PROXY"}
     app.session.form.clear()
-    app.session.form.update({"_matter": "GA-HUKOU-CERT", "purpose": "就业", "copies": "1", "delivery_mode": "LOCKER"})
+    app.session.form.update(
+        {"_matter": "GA-HUKOU-CERT", "purpose": "就业", "copies": "1", "delivery_mode": "LOCKER"}
+    )
     app.go("review", matter=rt.matter_offer().matter("GA-HUKOU-CERT"), bundle=None)
     k.tap_id("btn_submit")
     assert app.screen.asking_consent

@@ -112,8 +112,10 @@ def test_take_your_card_after_the_session_while_the_card_stays(k: Driver) -> Non
     n0 = len(v.log)
     k.tap_id("btn_home", "identify") if "btn_home" in k.app.screen.ids else k.app.reset_session()
     k.settle()
-    assert ("start", k.t("voice.start") + k.t("voice.take_card")) in said(k, n0) or \
-        ("start", k.t("voice.take_card")) in said(k, n0)
+    assert ("start", k.t("voice.start") + k.t("voice.take_card")) in said(k, n0) or (
+        "start",
+        k.t("voice.take_card"),
+    ) in said(k, n0)
     # The card is taken: the reminders stop.
     k.clear_reader()
     assert k.app._take_card_ev is None

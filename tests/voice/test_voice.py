@@ -72,8 +72,9 @@ UTTERANCES = [
 
 
 @pytest.mark.parametrize(("lang", "parts"), UTTERANCES)
-def test_each_utterance_is_real_speech_of_plausible_length(voice: Voice, sink: WavSink, lang: str,
-                                                            parts: tuple[str, ...]) -> None:
+def test_each_utterance_is_real_speech_of_plausible_length(
+    voice: Voice, sink: WavSink, lang: str, parts: tuple[str, ...]
+) -> None:
     utt = voice.say("pickup", parts, lang)
     assert sink.wait_for(1), "nothing was written to the sink"
     seconds, level = measure(sink.records[0].path)
@@ -81,7 +82,9 @@ def test_each_utterance_is_real_speech_of_plausible_length(voice: Voice, sink: W
     assert plausible(utt.text, lang, seconds), f"{utt.text!r} lasts {seconds:.2f} s"
     # soxi (sox) agrees with the standard library on the length: the header is right.
     if shutil.which("soxi"):
-        out = subprocess.run(["soxi", "-D", str(sink.records[0].path)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            ["soxi", "-D", str(sink.records[0].path)], capture_output=True, text=True, check=True
+        )
         assert abs(float(out.stdout) - seconds) < 0.01
 
 
@@ -91,8 +94,10 @@ def test_the_log_records_screen_and_text_even_when_muted(voice: Voice, sink: Wav
     voice.set_muted(True)
     voice.say("pickup", ["密码不正确，还剩", "2", "次机会"], "zh")
     time.sleep(0.3)
-    assert [(u.screen, u.text) for u in voice.log] == [("identify", "请将身份证放在读卡区"),
-                                                       ("pickup", "密码不正确，还剩2次机会")]
+    assert [(u.screen, u.text) for u in voice.log] == [
+        ("identify", "请将身份证放在读卡区"),
+        ("pickup", "密码不正确，还剩2次机会"),
+    ]
     assert len(sink.records) == 1, "a muted voice was heard"
     voice.new_session()
     assert not voice.muted and voice.step == voice.default_step
@@ -132,7 +137,10 @@ def test_joined_segments_are_longer_than_each_and_volume_steps_scale(tmp_path: P
 
 def test_slow_speech_for_elder_mode_is_slower(tmp_path: Path) -> None:
     e = EspeakEngine(tmp_path / "c")
-    assert e.render("请取回您的身份证", "zh", slow=True).seconds > 1.2 * e.render("请取回您的身份证", "zh").seconds
+    assert (
+        e.render("请取回您的身份证", "zh", slow=True).seconds
+        > 1.2 * e.render("请取回您的身份证", "zh").seconds
+    )
 
 
 def test_say_never_blocks_on_a_slow_engine_and_the_newest_wins(tmp_path: Path) -> None:
@@ -153,7 +161,9 @@ def test_say_never_blocks_on_a_slow_engine_and_the_newest_wins(tmp_path: Path) -
     gate.set()
     assert sink.wait_for(1)
     time.sleep(0.3)
-    assert len(sink.records) <= 2  # the first (already rendering) and the newest; the ones between are skipped
+    assert (
+        len(sink.records) <= 2
+    )  # the first (already rendering) and the newest; the ones between are skipped
     v.close()
 
 

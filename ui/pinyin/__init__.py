@@ -11,8 +11,14 @@ import importlib
 from typing import Any
 
 _WHERE = {
-    "Candidate": "engine", "PinyinEngine": "engine", "normalise": "engine", "split": "engine",
-    "Lexicon": "lexicon", "build_lexicon": "lexicon", "load_in_background": "lexicon", "load_or_build": "lexicon",
+    "Candidate": "engine",
+    "PinyinEngine": "engine",
+    "normalise": "engine",
+    "split": "engine",
+    "Lexicon": "lexicon",
+    "build_lexicon": "lexicon",
+    "load_in_background": "lexicon",
+    "load_or_build": "lexicon",
     "seed_lexicon": "lexicon",
 }
 __all__ = sorted(_WHERE)

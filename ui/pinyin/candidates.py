@@ -76,7 +76,9 @@ KV = """
     shorten: True
     shorten_from: 'left'
 """
-Builder.load_string(KV, filename="ui.pinyin.candidates.KV")  # a name to unload by; there is no .kv file to ship
+Builder.load_string(
+    KV, filename="ui.pinyin.candidates.KV"
+)  # a name to unload by; there is no .kv file to ship
 
 WIDTH_PER_CHAR = 1.05  # a CJK glyph is about one em wide; a little air so the estimate never cuts a word
 MAX_CANDIDATES = 120  # fetched per keystroke: 10+ pages; nobody pages further, they type another letter
@@ -110,7 +112,9 @@ class CandidateBar(BoxLayout):
     engine = ObjectProperty(None)
     candidates = ListProperty([])  # every candidate for ``letters``, best first
     page_start = NumericProperty(0)  # index in ``candidates`` of the first button shown
-    preparing_text = StringProperty("")  # shown while only the seed set is loaded: the catalogue's "ime.preparing"
+    preparing_text = StringProperty(
+        ""
+    )  # shown while only the seed set is loaded: the catalogue's "ime.preparing"
     hint_text = StringProperty("")  # shown, muted, while nothing is typed: the catalogue's "ime.hint"
     # Sizes in px; follow the running KioskApp (incl. the large-text toggle) or theme.Sizes at the screen DPI.
     key_height = NumericProperty(60)
@@ -129,7 +133,9 @@ class CandidateBar(BoxLayout):
         super().__init__(**kw)
         self.engine = engine or PinyinEngine(seed_lexicon())
         self._pages: list[int] = []  # starts of the pages before this one, for ‹
-        self._pool: list[CandidateButton] = []  # reused buttons: building widgets per keystroke is the slow part
+        self._pool: list[
+            CandidateButton
+        ] = []  # reused buttons: building widgets per keystroke is the slow part
         self._sizes()
         self.top_row = BoxLayout(size_hint_y=None)
         self.letters_label = LettersLabel()
@@ -147,8 +153,13 @@ class CandidateBar(BoxLayout):
             self.bottom_row.add_widget(w)
         self.add_widget(self.top_row)
         self.add_widget(self.bottom_row)
-        self.bind(key_height=self._restyle, font_size=self._restyle, small_font=self._restyle, pad=self._restyle,
-                  min_target=self._restyle)
+        self.bind(
+            key_height=self._restyle,
+            font_size=self._restyle,
+            small_font=self._restyle,
+            pad=self._restyle,
+            min_target=self._restyle,
+        )
         self.cand_box.bind(width=lambda *_: self._show_page())
         self._restyle()
         self._refresh()
@@ -158,7 +169,12 @@ class CandidateBar(BoxLayout):
         app = App.get_running_app()
         if app is not None and hasattr(app, "key") and hasattr(app, "min_target_px"):
             # A bound method: Kivy keeps it weakly, so a bar thrown away with its screen does not live on in the app.
-            app.bind(key=self._follow_app, fs_title=self._follow_app, fs_body=self._follow_app, pad=self._follow_app)
+            app.bind(
+                key=self._follow_app,
+                fs_title=self._follow_app,
+                fs_body=self._follow_app,
+                pad=self._follow_app,
+            )
             self._follow_app()
         else:
             s = theme.Sizes(Metrics.dpi)
@@ -168,7 +184,12 @@ class CandidateBar(BoxLayout):
     def _follow_app(self, *_: Any) -> None:
         app = App.get_running_app()
         if app is not None:
-            self.key_height, self.font_size, self.small_font, self.pad = app.key, app.fs_title, app.fs_body, app.pad
+            self.key_height, self.font_size, self.small_font, self.pad = (
+                app.key,
+                app.fs_title,
+                app.fs_body,
+                app.pad,
+            )
             self.min_target = app.min_target_px()
 
     def _restyle(self, *_: Any) -> None:
@@ -186,7 +207,9 @@ class CandidateBar(BoxLayout):
         self._show_page()
 
     def _width_of(self, text: str) -> float:
-        return max(self.key_height, self.min_target, len(text) * self.font_size * WIDTH_PER_CHAR + 2 * self.pad)
+        return max(
+            self.key_height, self.min_target, len(text) * self.font_size * WIDTH_PER_CHAR + 2 * self.pad
+        )
 
     # --- what the keyboard calls -------------------------------------------------------------------------
     def add_letter(self, ch: str) -> None:
@@ -253,6 +276,7 @@ class CandidateBar(BoxLayout):
     # --- the index -----------------------------------------------------------------------------------------
     def load_lexicon(self, cache_dir: Path | None) -> None:
         """Load (or, the first time, build) the full index off the UI thread; the bar uses the seed set meanwhile."""
+
         def ready(lex: Lexicon) -> None:
             Clock.schedule_once(lambda _dt: self.set_lexicon(lex), 0)  # back on the UI thread
 

@@ -25,7 +25,8 @@ from typing import Protocol
 # The standard Mandarin syllables, toneless, ü as v (lv, nv, lve, nve; after j/q/x/y it is written u).
 # Interjection-only readings (m, n, ng, hm, hng, ê) are left out: as "syllables" they would split
 # ordinary input such as "nn" or "ng" into nonsense.
-SYLLABLES: frozenset[str] = frozenset("""
+SYLLABLES: frozenset[str] = frozenset(
+    """
 a ai an ang ao ba bai ban bang bao bei ben beng bi bian biao bie bin bing bo bu ca cai can cang cao ce cen ceng
 cha chai chan chang chao che chen cheng chi chong chou chu chua chuai chuan chuang chui chun chuo ci cong cou cu
 cuan cui cun cuo da dai dan dang dao de dei den deng di dia dian diao die ding diu dong dou du duan dui dun duo
@@ -42,7 +43,8 @@ sun suo ta tai tan tang tao te tei teng ti tian tiao tie ting tong tou tu tuan t
 wen weng wo wu xi xia xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo
 yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe zhei zhen zheng zhi
 zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu zuan zui zun zuo
-""".split())
+""".split()
+)
 
 # Spellings people type that the index stores differently: "lue"/"nue" are how most phone IMEs accept 略/虐.
 ALIASES: dict[str, str] = {"lue": "lve", "nue": "nve"}
@@ -60,9 +62,13 @@ COMPLETIONS = {k: tuple(dict.fromkeys(v)) for k, v in COMPLETIONS.items()}
 DEFAULT_LIMIT = 60
 MAX_SPLITS = 24  # splits considered per input: enough for every real ambiguity, bounded for latency
 MAX_KEYS = 400  # index keys probed per split (two unfinished syllables can mean 37 × 37 keys)
-ALT_WORD_BOOST = 3.0  # a whole-input word from a split with more syllables than the primary one (xi'an vs xian)
+ALT_WORD_BOOST = (
+    3.0  # a whole-input word from a split with more syllables than the primary one (xi'an vs xian)
+)
 ALT_SAME_LENGTH = 0.5  # another split with as many syllables (fan'gan vs fang'an): below the greedy reading
-ALT_UNFINISHED = 0.001  # a split that leaves a syllable unfinished when the primary one needs none (xi'n… for xin)
+ALT_UNFINISHED = (
+    0.001  # a split that leaves a syllable unfinished when the primary one needs none (xi'n… for xin)
+)
 EXTEND_LAST = 0.05  # reading a finished last syllable as the start of a longer one (beijin → 北京)
 
 
@@ -138,7 +144,10 @@ def split(letters: str) -> list[tuple[Piece, ...]]:
         pos += len(chunk) + 1
     if not per_chunk:
         return []
-    combos = [tuple(itertools.chain.from_iterable(c)) for c in itertools.islice(itertools.product(*per_chunk), MAX_SPLITS)]
+    combos = [
+        tuple(itertools.chain.from_iterable(c))
+        for c in itertools.islice(itertools.product(*per_chunk), MAX_SPLITS)
+    ]
     # Stable sort: fewest syllables first, then fewest unfinished ones; ties keep the greedy order.
     combos.sort(key=lambda pieces: (len(pieces), sum(p.partial for p in pieces)))
     return combos
@@ -163,8 +172,9 @@ def _keys(pieces: Sequence[Piece], extend_last: bool) -> list[tuple[str, float]]
     return out
 
 
-def _scored(entries: Iterable[tuple[str, int]], factor: float, consumed: int, whole: bool,
-            word_factor: float = 1.0) -> Iterator[tuple[float, str, int, bool]]:
+def _scored(
+    entries: Iterable[tuple[str, int]], factor: float, consumed: int, whole: bool, word_factor: float = 1.0
+) -> Iterator[tuple[float, str, int, bool]]:
     # Keys of a heap merge: ascending, so the score is negated. Sorted inputs stay sorted under a constant factor,
     # except the word boost, which only applies to multi-character texts (so the caller gives it its own stream).
     for text, score in entries:
@@ -250,8 +260,14 @@ class PinyinEngine:
                 if not entries:
                     continue
                 if word_factor != 1.0:  # boosted words and unboosted characters are two sorted streams
-                    streams.append(_scored((e for e in entries if len(e[0]) > 1), factor * f, len(norm), True, word_factor))
-                    streams.append(_scored((e for e in entries if len(e[0]) == 1), factor * f, len(norm), True))
+                    streams.append(
+                        _scored(
+                            (e for e in entries if len(e[0]) > 1), factor * f, len(norm), True, word_factor
+                        )
+                    )
+                    streams.append(
+                        _scored((e for e in entries if len(e[0]) == 1), factor * f, len(norm), True)
+                    )
                 else:
                     streams.append(_scored(entries, factor * f, len(norm), True))
         out: list[Candidate] = []
@@ -262,7 +278,9 @@ class PinyinEngine:
             if len(out) >= limit:
                 break
             head = primary[:k]
-            sub = [_scored(lex.lookup(key), f, head[-1].end, False) for key, f in _keys(head, extend_last=False)]
+            sub = [
+                _scored(lex.lookup(key), f, head[-1].end, False) for key, f in _keys(head, extend_last=False)
+            ]
             self._take(heapq.merge(*sub), out, seen, limit)
         return out
 
@@ -278,7 +296,9 @@ class PinyinEngine:
         return []
 
     @staticmethod
-    def _take(merged: Iterable[tuple[float, str, int, bool]], out: list[Candidate], seen: set[str], limit: int) -> None:
+    def _take(
+        merged: Iterable[tuple[float, str, int, bool]], out: list[Candidate], seen: set[str], limit: int
+    ) -> None:
         for _neg, text, consumed, whole in merged:
             if len(out) >= limit:
                 return

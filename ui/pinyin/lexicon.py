@@ -36,7 +36,9 @@ CACHE_NAME = "pinyin-index.tsv"
 DEFAULT_WORDS = 50_000  # jieba's top words by frequency: the 50 000th still has a frequency of ~40
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 FIRST_READING_PRIOR = 0.5  # share given to a character's dictionary-first reading before word evidence
-OTHER_READING_PRIOR = 0.002  # a reading no common word uses (听 yín, 区 ōu) must not outrank the usual characters
+OTHER_READING_PRIOR = (
+    0.002  # a reading no common word uses (听 yín, 区 ōu) must not outrank the usual characters
+)
 # jieba's single-character counts include traditional forms and mojibake (UTF-8 read as GBK: 銆 鐨 鏄, tagged zg).
 # Characters outside GB2312 — the 6 763 everyday simplified ones — keep a place, but behind every common one.
 OUTSIDE_GB2312 = 0.01
@@ -55,25 +57,68 @@ ADDRESS_WORDS = (
 
 # Usable before the index exists: (key, text, score). Hand-written so nothing heavy is imported for it.
 SEED = (
-    ("sheng", "省", 900), ("shi", "市", 900), ("qu", "区", 900), ("xian", "县", 900), ("zhen", "镇", 800),
-    ("xiang", "乡", 800), ("cun", "村", 800), ("jie'dao", "街道", 900), ("jie", "街", 800), ("lu", "路", 900),
-    ("hao", "号", 900), ("xiao'qu", "小区", 900), ("dong", "栋", 800), ("zhuang", "幢", 700), ("dan'yuan", "单元", 900),
-    ("shi", "室", 850), ("lou", "楼", 850), ("ceng", "层", 800), ("hao'lou", "号楼", 800), ("she'qu", "社区", 800),
-    ("da'dao", "大道", 700), ("xiang", "巷", 700), ("nong", "弄", 600), ("hu'tong", "胡同", 600), ("zu", "组", 600),
-    ("hua'yuan", "花园", 700), ("gong'yu", "公寓", 600), ("da'sha", "大厦", 600), ("xin'cun", "新村", 600),
-    ("da'jie", "大街", 700), ("zhong'lu", "中路", 600), ("dong'lu", "东路", 600), ("xi'lu", "西路", 600),
-    ("nan'lu", "南路", 600), ("bei'lu", "北路", 600), ("dong", "东", 850), ("xi", "西", 850), ("nan", "南", 850),
-    ("bei", "北", 850), ("zhong", "中", 850), ("kai'fa'qu", "开发区", 500), ("zi'zhi'qu", "自治区", 500),
-    ("zhou", "州", 700), ("zhu'zhi", "住址", 700), ("di'zhi", "地址", 700), ("jia", "家", 800),
-    ("bei'jing", "北京", 900), ("shang'hai", "上海", 900), ("tian'jin", "天津", 800), ("chong'qing", "重庆", 800),
-    ("guang'zhou", "广州", 800), ("shen'zhen", "深圳", 800), ("zhong'guo", "中国", 900),
+    ("sheng", "省", 900),
+    ("shi", "市", 900),
+    ("qu", "区", 900),
+    ("xian", "县", 900),
+    ("zhen", "镇", 800),
+    ("xiang", "乡", 800),
+    ("cun", "村", 800),
+    ("jie'dao", "街道", 900),
+    ("jie", "街", 800),
+    ("lu", "路", 900),
+    ("hao", "号", 900),
+    ("xiao'qu", "小区", 900),
+    ("dong", "栋", 800),
+    ("zhuang", "幢", 700),
+    ("dan'yuan", "单元", 900),
+    ("shi", "室", 850),
+    ("lou", "楼", 850),
+    ("ceng", "层", 800),
+    ("hao'lou", "号楼", 800),
+    ("she'qu", "社区", 800),
+    ("da'dao", "大道", 700),
+    ("xiang", "巷", 700),
+    ("nong", "弄", 600),
+    ("hu'tong", "胡同", 600),
+    ("zu", "组", 600),
+    ("hua'yuan", "花园", 700),
+    ("gong'yu", "公寓", 600),
+    ("da'sha", "大厦", 600),
+    ("xin'cun", "新村", 600),
+    ("da'jie", "大街", 700),
+    ("zhong'lu", "中路", 600),
+    ("dong'lu", "东路", 600),
+    ("xi'lu", "西路", 600),
+    ("nan'lu", "南路", 600),
+    ("bei'lu", "北路", 600),
+    ("dong", "东", 850),
+    ("xi", "西", 850),
+    ("nan", "南", 850),
+    ("bei", "北", 850),
+    ("zhong", "中", 850),
+    ("kai'fa'qu", "开发区", 500),
+    ("zi'zhi'qu", "自治区", 500),
+    ("zhou", "州", 700),
+    ("zhu'zhi", "住址", 700),
+    ("di'zhi", "地址", 700),
+    ("jia", "家", 800),
+    ("bei'jing", "北京", 900),
+    ("shang'hai", "上海", 900),
+    ("tian'jin", "天津", 800),
+    ("chong'qing", "重庆", 800),
+    ("guang'zhou", "广州", 800),
+    ("shen'zhen", "深圳", 800),
+    ("zhong'guo", "中国", 900),
 )
 
 
 class Lexicon:
     """Key → ``(text, score)`` pairs, best first. ``ready`` is False for the built-in seed set."""
 
-    def __init__(self, entries: dict[str, list[tuple[str, int]]], *, ready: bool = True, stamp: str = "") -> None:
+    def __init__(
+        self, entries: dict[str, list[tuple[str, int]]], *, ready: bool = True, stamp: str = ""
+    ) -> None:
         self.entries = entries
         self.ready = ready
         self.stamp = stamp
@@ -108,7 +153,9 @@ class Lexicon:
                 f.write(f"#{self.stamp}\n")
                 for key in sorted(self.entries):
                     f.writelines(f"{key}\t{text}\t{score}\n" for text, score in self.entries[key])
-            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; the kiosk may run as another user than the image build
+            os.chmod(
+                tmp, 0o644
+            )  # mkstemp makes it 0600; the kiosk may run as another user than the image build
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -146,6 +193,7 @@ def seed_lexicon() -> Lexicon:
 
 def current_stamp(max_words: int = DEFAULT_WORDS) -> str:
     """What the cache depends on: a new pypinyin or jieba, or another word count, means a rebuild."""
+
     def ver(dist: str) -> str:
         try:
             return metadata.version(dist)
@@ -255,9 +303,13 @@ def build_lexicon(max_words: int = DEFAULT_WORDS) -> Lexicon:
     standalone = sum(n for w, n in rows if len(w) == 1 and CJK.fullmatch(w))
     shrink = standalone / max(1, sum(char_freq.values()))
     char_freq = {ch: round(n * shrink) for ch, n in char_freq.items()}
-    words = [w for w, _ in sorted((r for r in rows if len(r[0]) > 1 and CJK.fullmatch(r[0])), key=lambda r: -r[1])]
+    words = [
+        w for w, _ in sorted((r for r in rows if len(r[0]) > 1 and CJK.fullmatch(r[0])), key=lambda r: -r[1])
+    ]
     places = place_names()
-    chosen = list(dict.fromkeys(words[:max_words] + [w for w in ADDRESS_WORDS if len(w) > 1] + sorted(places)))
+    chosen = list(
+        dict.fromkeys(words[:max_words] + [w for w in ADDRESS_WORDS if len(w) > 1] + sorted(places))
+    )
 
     entries: dict[str, dict[str, int]] = defaultdict(dict)
     # How often each character is read each way inside words: 行 is "hang" in 银行, "xing" in 行政.
@@ -283,10 +335,13 @@ def build_lexicon(max_words: int = DEFAULT_WORDS) -> Lexicon:
             continue
         # Split the character's frequency over its readings by word evidence, with a prior for the first one.
         used = sum(reading_use[ch, s] for s in syls) + 1
-        weights = [reading_use[ch, s] + used * (FIRST_READING_PRIOR if i == 0 else OTHER_READING_PRIOR)
-                   for i, s in enumerate(syls)]
-        base = (max(char_freq.get(ch, 0), ADDRESS_FLOOR if ch in ADDRESS_WORDS else 0)
-                * (1.0 if _in_gb2312(ch) else OUTSIDE_GB2312))
+        weights = [
+            reading_use[ch, s] + used * (FIRST_READING_PRIOR if i == 0 else OTHER_READING_PRIOR)
+            for i, s in enumerate(syls)
+        ]
+        base = max(char_freq.get(ch, 0), ADDRESS_FLOOR if ch in ADDRESS_WORDS else 0) * (
+            1.0 if _in_gb2312(ch) else OUTSIDE_GB2312
+        )
         for s, w in zip(syls, weights, strict=True):
             entries[s][ch] = max(entries[s].get(ch, 0), round(base * w / sum(weights)))
 
@@ -302,7 +357,9 @@ def _in_gb2312(ch: str) -> bool:
     return True
 
 
-def load_or_build(cache_dir: Path | None, max_words: int = DEFAULT_WORDS, *, subprocess_build: bool = False) -> Lexicon:
+def load_or_build(
+    cache_dir: Path | None, max_words: int = DEFAULT_WORDS, *, subprocess_build: bool = False
+) -> Lexicon:
     """The cached index if current, else build (and cache when ``cache_dir`` is given). Blocking."""
     path = cache_dir / CACHE_NAME if cache_dir is not None else None
     if path is not None:
@@ -331,17 +388,25 @@ def _build_in_child(cache_dir: Path, max_words: int) -> bool:
         log.warning("pinyin index child build failed, building in-process: %s", err)
         return False
     if done.returncode != 0:
-        log.warning("pinyin index child build failed (%s), building in-process: %s", done.returncode, done.stderr[-500:])
+        log.warning(
+            "pinyin index child build failed (%s), building in-process: %s",
+            done.returncode,
+            done.stderr[-500:],
+        )
     return done.returncode == 0
 
 
-def load_in_background(cache_dir: Path | None, on_ready: Callable[[Lexicon], None],
-                       on_error: Callable[[BaseException], None] | None = None,
-                       max_words: int = DEFAULT_WORDS) -> threading.Thread:
+def load_in_background(
+    cache_dir: Path | None,
+    on_ready: Callable[[Lexicon], None],
+    on_error: Callable[[BaseException], None] | None = None,
+    max_words: int = DEFAULT_WORDS,
+) -> threading.Thread:
     """Load or build on a daemon thread; ``on_ready(lexicon)`` is called ON THAT THREAD.
 
     A Kivy caller must hop back to the UI thread itself (``Clock.schedule_once``); CandidateBar.load_lexicon does.
     """
+
     def work() -> None:
         try:
             lex = load_or_build(cache_dir, max_words, subprocess_build=True)
@@ -369,8 +434,10 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     lex = build_lexicon(args.words)
     lex.save(args.cache_dir / CACHE_NAME)
-    print(f"{len(lex)} entries, {len(lex.entries)} keys, built in {time.perf_counter() - t0:.2f} s "
-          f"→ {args.cache_dir / CACHE_NAME}")
+    print(
+        f"{len(lex)} entries, {len(lex.entries)} keys, built in {time.perf_counter() - t0:.2f} s "
+        f"→ {args.cache_dir / CACHE_NAME}"
+    )
     return 0
 
 

@@ -80,11 +80,33 @@ def _screens() -> list[type[KioskScreen]]:
     from ui.screens.tickets import TicketsScreen
 
     return [
-        StartScreen, IdentifyScreen, MattersScreen, GuideScreen, FormScreen, MailScreen, ReviewScreen, ResultScreen,
-        BundleResultScreen, CasesScreen, CaseScreen, PickupScreen, ResendScreen, DoorScreen, DropoffScreen, RateScreen,
-        RatingsScreen, HotlineScreen, HelpScreen, TicketsScreen, PinScreen, StaffScreen,
+        StartScreen,
+        IdentifyScreen,
+        MattersScreen,
+        GuideScreen,
+        FormScreen,
+        MailScreen,
+        ReviewScreen,
+        ResultScreen,
+        BundleResultScreen,
+        CasesScreen,
+        CaseScreen,
+        PickupScreen,
+        ResendScreen,
+        DoorScreen,
+        DropoffScreen,
+        RateScreen,
+        RatingsScreen,
+        HotlineScreen,
+        HelpScreen,
+        TicketsScreen,
+        PinScreen,
+        StaffScreen,
         StaffDepositScreen,
-        StaffCollectScreen, StaffCompartmentsScreen, TechScreen, StaffCommandsScreen,
+        StaffCollectScreen,
+        StaffCompartmentsScreen,
+        TechScreen,
+        StaffCommandsScreen,
     ]
 
 

@@ -41,7 +41,9 @@ class BundleResultScreen(KioskScreen):
         if r is None or r.state != "queued":
             self._stop_poll()
             return
-        self.app.call(self.app.rt.bundle_receipt, r.id, busy=False, on_done=self._updated, on_error=lambda _e: None)
+        self.app.call(
+            self.app.rt.bundle_receipt, r.id, busy=False, on_done=self._updated, on_error=lambda _e: None
+        )
 
     def _updated(self, receipt: Any) -> None:
         self.receipt = receipt
@@ -67,7 +69,11 @@ class BundleResultScreen(KioskScreen):
             box.add_widget(KLabel(text=self.app.t("bundle.members_filed", n=len(cases))))
         for c in cases:
             name = self._member_name(str(c.get("matter_code") or ""))
-            line = f"{name}：{c.get('case_number')}" if self.app.lang == "zh" else f"{name}: {c.get('case_number')}"
+            line = (
+                f"{name}：{c.get('case_number')}"
+                if self.app.lang == "zh"
+                else f"{name}: {c.get('case_number')}"
+            )
             box.add_widget(KLabel(text=line, bold=True))
         if r.message and r.state in ("refused", "failed"):
             box.add_widget(KLabel(text=r.message))
@@ -76,7 +82,7 @@ class BundleResultScreen(KioskScreen):
 
     def _member_name(self, code: str) -> str:
         bf = self.bundle
-        for m in (bf.members if bf is not None else ()):
+        for m in bf.members if bf is not None else ():
             if m.code == code:
                 return m.name_en if self.app.lang == "en" and m.name_en else m.name
         return code
@@ -88,9 +94,16 @@ class BundleResultScreen(KioskScreen):
         r: Any = self.receipt
         k = self.app.cfg.kiosk
         zh, en = self.app.catalogue.strings["zh"], self.app.catalogue.strings["en"]
-        lines = [k.hall, k.hall_en, "-" * 24, f"一件事 Bundle: {r.subject_name or ''}",
-                 f"申请人 Applicant: {r.applicant_id_masked or ''}", f"回执 Receipt: {r.receipt_number}",
-                 zh.get(r.text_key, ""), en.get(r.text_key, "")]
+        lines = [
+            k.hall,
+            k.hall_en,
+            "-" * 24,
+            f"一件事 Bundle: {r.subject_name or ''}",
+            f"申请人 Applicant: {r.applicant_id_masked or ''}",
+            f"回执 Receipt: {r.receipt_number}",
+            zh.get(r.text_key, ""),
+            en.get(r.text_key, ""),
+        ]
         for c in members_of(r):
             lines.append(f"{c.get('matter_code')}: {c.get('case_number')}")
         return [x for x in lines if x]
@@ -102,9 +115,14 @@ class BundleResultScreen(KioskScreen):
             self.printed = "no_printer"
             return
         self.printed = "printing"
-        self.app.call(self.app.rt.print_receipt, self.receipt_lines(), self.qr, busy=False,
-                      on_done=lambda _r: setattr(self, "printed", "printed"),
-                      on_error=lambda _e: setattr(self, "printed", "failed"))
+        self.app.call(
+            self.app.rt.print_receipt,
+            self.receipt_lines(),
+            self.qr,
+            busy=False,
+            on_done=lambda _r: setattr(self, "printed", "printed"),
+            on_error=lambda _e: setattr(self, "printed", "failed"),
+        )
 
     def _stop_poll(self) -> None:
         if self._poll is not None:

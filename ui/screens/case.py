@@ -33,10 +33,15 @@ class CaseScreen(KioskScreen):
             return
         t, c = self.app.t, d.case
         self.matter_title = matter_names(self.app).get(c.matter_code, c.matter_name)
-        lines = [t("case.number", number=c.case_number), t("case.status", status=t(d.status_key)),
-                 t("case.updated", date=c.updated_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d %H:%M"))]
+        lines = [
+            t("case.number", number=c.case_number),
+            t("case.status", status=t(d.status_key)),
+            t("case.updated", date=c.updated_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d %H:%M")),
+        ]
         if c.reason:
-            lines.append(t("case.missing" if c.status == "NEED_MORE_MATERIAL" else "case.reason", reason=c.reason))
+            lines.append(
+                t("case.missing" if c.status == "NEED_MORE_MATERIAL" else "case.reason", reason=c.reason)
+            )
         if c.next_step:
             lines.append(t("case.next_step", step=c.next_step))
         if c.status in ("APPROVED", "READY_FOR_PICKUP", "PICKED_UP") or d.where in ("cabinet_here", "mailed"):
@@ -48,8 +53,11 @@ class CaseScreen(KioskScreen):
         ident = self.app.session.identity
         if not self.can_pick_up or ident is None:
             return
-        self.app.call(self.app.rt.pickup_by_identity, ident,
-                      on_done=lambda handle: self.app.go("door", handle=handle, purpose="pickup"))
+        self.app.call(
+            self.app.rt.pickup_by_identity,
+            ident,
+            on_done=lambda handle: self.app.go("door", handle=handle, purpose="pickup"),
+        )
 
     def wipe(self) -> None:
         super().wipe()

@@ -41,8 +41,12 @@ class CasesScreen(KioskScreen):
         en_names = matter_names(self.app)
         for d in details:
             c = d.case
-            detail = t("cases.row", number=c.case_number, status=t(f"status.{c.status}"),
-                       date=c.updated_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d"))
+            detail = t(
+                "cases.row",
+                number=c.case_number,
+                status=t(f"status.{c.status}"),
+                date=c.updated_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d"),
+            )
             row = ListRow(title=en_names.get(c.matter_code, c.matter_name), detail=detail, ref=d)
             row.bind(on_release=lambda r: self.app.go("case", detail=r.ref))
             box.add_widget(row)

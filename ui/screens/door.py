@@ -43,7 +43,9 @@ class DoorScreen(KioskScreen):
     failed = BooleanProperty(False)  # the door could not be read: offer the way out instead of waiting on
     nothing_taken = BooleanProperty(False)  # a collect shut with the item still inside: nothing changed hands
     printed = StringProperty("")  # drop-off receipt: "", "printing", "printed", "no_printer", "failed"
-    print_key = StringProperty("")  # the text saying how the printing went (the printer error's own text on failure)
+    print_key = StringProperty(
+        ""
+    )  # the text saying how the printing went (the printer error's own text on failure)
     receipt = StringProperty("")  # the drop-off's receipt number
     qr = StringProperty("")  # the receipt as a QR code, shown only when no paper receipt came out
     _watch_ev: ClockEvent | None = None
@@ -75,8 +77,14 @@ class DoorScreen(KioskScreen):
     def _wait(self) -> None:
         # busy=False: the screen stays live while the person takes their time; holds_session stops the reset.
         self._wait_cancel = threading.Event()
-        self.app.call(self.app.rt.wait_closed, self.handle, cancel=self._wait_cancel, busy=False,
-                      on_done=self._closed, on_error=self._failed)
+        self.app.call(
+            self.app.rt.wait_closed,
+            self.handle,
+            cancel=self._wait_cancel,
+            busy=False,
+            on_done=self._closed,
+            on_error=self._failed,
+        )
 
     def _watch(self, _dt: float) -> None:
         """While the door is open: remind them to close it, and let go of the session once it is clearly abandoned."""
@@ -128,7 +136,9 @@ class DoorScreen(KioskScreen):
 
     def _on_lang(self, *_: Any) -> None:
         if self._error is not None:
-            self.error = self.app.error_text(self._error)  # the error follows a language change, like the rest
+            self.error = self.app.error_text(
+                self._error
+            )  # the error follows a language change, like the rest
         if self.closed:
             self._show_done()
 
@@ -146,7 +156,9 @@ class DoorScreen(KioskScreen):
         if self.purpose == "dropoff" and result.receipt_number:
             self._print_dropoff(result)
         if self.purpose in ("pickup", "dropoff"):
-            self.app.remind_take_card(self.spoken())  # what happened, then: take your card, if still in the reader
+            self.app.remind_take_card(
+                self.spoken()
+            )  # what happened, then: take your card, if still in the reader
 
     def _show_done(self) -> None:
         r: Any = self.result
@@ -172,8 +184,14 @@ class DoorScreen(KioskScreen):
             return
         self.printed, self.print_key = "printing", "door.printed.printing"
         lines = self.app.rt.receipt_lines_for_dropoff(r)
-        self.app.call(self.app.rt.print_receipt, lines, f"DROPOFF:{r.receipt_number}", busy=False,
-                      on_done=lambda _r: self._printed(), on_error=self._print_failed)
+        self.app.call(
+            self.app.rt.print_receipt,
+            lines,
+            f"DROPOFF:{r.receipt_number}",
+            busy=False,
+            on_done=lambda _r: self._printed(),
+            on_error=self._print_failed,
+        )
 
     def _printed(self) -> None:
         self.printed, self.print_key = "printed", "door.printed.printed"
@@ -222,4 +240,6 @@ class DoorScreen(KioskScreen):
         self.handle = None
         self.result = None
         self.label = self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
-        self.closed = self.help_shown = self.reminding = self.failed = self.holds_session = self.nothing_taken = False
+        self.closed = self.help_shown = self.reminding = self.failed = self.holds_session = (
+            self.nothing_taken
+        ) = False

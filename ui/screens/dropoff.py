@@ -29,12 +29,17 @@ class DropoffScreen(KioskScreen):
         cases, matters = choices
         en = self.app.lang == "en"
         for c in cases:
-            row = ListRow(title=c.matter_name, detail=self.app.t("dropoff.case_row", number=c.case_number),
-                          ref=("case", c.case_number, c.matter_name))
+            row = ListRow(
+                title=c.matter_name,
+                detail=self.app.t("dropoff.case_row", number=c.case_number),
+                ref=("case", c.case_number, c.matter_name),
+            )
             row.bind(on_release=self._chosen)
             self.ids.cases.add_widget(row)
         for m in matters:
-            row = ListRow(title=m.name_en if en and m.name_en else m.name, detail="", ref=("matter", m.code, m.name))
+            row = ListRow(
+                title=m.name_en if en and m.name_en else m.name, detail="", ref=("matter", m.code, m.name)
+            )
             row.bind(on_release=self._chosen)
             self.ids.matters.add_widget(row)
 

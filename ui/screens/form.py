@@ -46,7 +46,9 @@ def form_key_for(name: str, keys: Sequence[str]) -> str | None:
         return DELIVERY
     if leaf in keys:
         return leaf
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", leaf).lower()  # the wire is camelCase, the catalogue's keys may not be
+    snake = re.sub(
+        r"(?<!^)(?=[A-Z])", "_", leaf
+    ).lower()  # the wire is camelCase, the catalogue's keys may not be
     return snake if snake in keys else None
 
 
@@ -59,8 +61,13 @@ def bundle_specs(form: Any) -> list[FieldSpec]:
             if m is None:
                 out.append(f)
             else:
-                out.append(replace(f, label=f"{m.name}：{f.label}",
-                                   label_en=f"{m.name_en or m.name}: {f.label_en or f.label}"))
+                out.append(
+                    replace(
+                        f,
+                        label=f"{m.name}：{f.label}",
+                        label_en=f"{m.name_en or m.name}: {f.label_en or f.label}",
+                    )
+                )
     return out
 
 
@@ -78,7 +85,9 @@ class FormScreen(KioskScreen):
     focus_index = NumericProperty(-1)
     input_kind = StringProperty("")  # numpad / keyboard / handwriting / choice / ""
     handwriting = BooleanProperty(False)  # the citizen chose 手写 for text fields (kept for this form)
-    hw_prior = ObjectProperty(None, allownone=True)  # how common each character is: ranks the pad's candidates
+    hw_prior = ObjectProperty(
+        None, allownone=True
+    )  # how common each character is: ranks the pad's candidates
     matter_title = StringProperty("")
 
     def on_kv_post(self, _base: Any) -> None:
@@ -139,7 +148,9 @@ class FormScreen(KioskScreen):
         area, bar, kb = self.ids.input_area, self.bar, self.ids.keyboard
         show = self.input_kind == "keyboard" and kb.chinese
         if show and bar.parent is None:
-            area.add_widget(bar, index=area.children.index(kb) + 1)  # children run bottom-up: just above the keys
+            area.add_widget(
+                bar, index=area.children.index(kb) + 1
+            )  # children run bottom-up: just above the keys
             Clock.schedule_once(lambda _dt: self._scroll_to_focused(), 0)  # the field list just got shorter
         elif not show and bar.parent is not None:
             bar.commit_raw()
@@ -169,8 +180,16 @@ class FormScreen(KioskScreen):
             return []
         out = bundle_specs(self.bundle) if self.bundle is not None else list(self.matter.fields)
         # The delivery mode is chosen like any other CHOICE field, after the matter's own fields.
-        out.append(FieldSpec(DELIVERY, "领取方式", "CHOICE", True, label_en="How to receive the result",
-                             choices=tuple(subject.delivery_modes)))
+        out.append(
+            FieldSpec(
+                DELIVERY,
+                "领取方式",
+                "CHOICE",
+                True,
+                label_en="How to receive the result",
+                choices=tuple(subject.delivery_modes),
+            )
+        )
         return out
 
     def refresh(self) -> None:
@@ -187,8 +206,12 @@ class FormScreen(KioskScreen):
             if len(m.delivery_modes) == 1:
                 form[DELIVERY] = m.delivery_modes[0]
         for i, spec in enumerate(self.specs()):
-            fb = FieldBox(key=spec.key, label=self._label(spec), required=spec.required,
-                          value=self._display(spec, form.get(spec.key, "")))
+            fb = FieldBox(
+                key=spec.key,
+                label=self._label(spec),
+                required=spec.required,
+                value=self._display(spec, form.get(spec.key, "")),
+            )
             fb.bind(on_release=lambda _w, i=i: self.focus(i))
             box.add_widget(fb)
         errors = form.get("_errors_for")
@@ -200,7 +223,11 @@ class FormScreen(KioskScreen):
     def _display(self, spec: FieldSpec, value: str) -> str:
         if spec.key == DELIVERY and value:
             return self.app.t(f"delivery.{value}")
-        return self.app.catalogue.strings[self.app.lang].get(f"choice.{value}", value) if spec.type == "CHOICE" else value
+        return (
+            self.app.catalogue.strings[self.app.lang].get(f"choice.{value}", value)
+            if spec.type == "CHOICE"
+            else value
+        )
 
     def _index_of(self, name: str) -> int | None:
         """The index of the field a (core or platform) field name means; None when it means none of them."""
@@ -303,7 +330,9 @@ class FormScreen(KioskScreen):
         review = self.app.get_screen("review")
         review.matter, review.bundle = self.matter, self.bundle
         if form.get(DELIVERY) == "MAIL" and self.app.rt.cfg.platform.interface_version == "1.1":
-            self.app.go("mail")  # where to post it, then the review (a 1.0 platform: the centre phones instead)
+            self.app.go(
+                "mail"
+            )  # where to post it, then the review (a 1.0 platform: the centre phones instead)
             return
         form.pop("_mail", None)
         self.app.go("review")
@@ -319,7 +348,9 @@ class FormScreen(KioskScreen):
         else:
             form["_errors_for"] = self.specs()[idx].key
         self.app.go("form")  # rebuilds the fields and focuses the one in error
-        msg = without_id_numbers(platform_message.strip().rstrip("。.！!"))  # the texts around it end the sentence
+        msg = without_id_numbers(
+            platform_message.strip().rstrip("。.！!")
+        )  # the texts around it end the sentence
         if idx is None:
             self.error = self.app.t("form.rejected", message=msg) if msg else text
         else:

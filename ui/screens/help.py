@@ -24,8 +24,14 @@ class HelpScreen(KioskScreen):
     def refresh(self) -> None:
         self.outcome = None
         self.state = "asking"
-        self.app.call(self.app.rt.request_help, self.from_screen, self.app.lang, busy=False,
-                      on_done=self._answered, on_error=self._failed)
+        self.app.call(
+            self.app.rt.request_help,
+            self.from_screen,
+            self.app.lang,
+            busy=False,
+            on_done=self._answered,
+            on_error=self._failed,
+        )
 
     def _answered(self, outcome: Any) -> None:
         self.outcome = outcome

@@ -137,15 +137,29 @@ class HotlineScreen(KioskScreen):
     def send(self) -> None:
         self.bar.commit_raw()
         ident = self.app.session.identity
-        self.app.call(self.app.rt.submit_ticket, self.kind, self.phone, list(self.topics), self.text,
-                      identity=ident, case_number=self.case_number or None, on_done=self._sent)
+        self.app.call(
+            self.app.rt.submit_ticket,
+            self.kind,
+            self.phone,
+            list(self.topics),
+            self.text,
+            identity=ident,
+            case_number=self.case_number or None,
+            on_done=self._sent,
+        )
 
     def _sent(self, receipt: Any) -> None:
         self.receipt = receipt
         self.sent = True
         self.focus = ""
-        self.app.call(self.app.rt.print_receipt, self.app.rt.ticket_receipt_lines(receipt), None, busy=False,
-                      on_done=lambda _r: None, on_error=lambda _e: None)
+        self.app.call(
+            self.app.rt.print_receipt,
+            self.app.rt.ticket_receipt_lines(receipt),
+            None,
+            busy=False,
+            on_done=lambda _r: None,
+            on_error=lambda _e: None,
+        )
 
     def result_text(self) -> str:
         r: Any = self.receipt

@@ -18,7 +18,9 @@ class IdentifyScreen(KioskScreen):
     reader_state = StringProperty("waiting")  # waiting / lift / reading / read / no_reader
     masked_name = StringProperty("")
     masked_id = StringProperty("")
-    can_simulate = BooleanProperty(False)  # a simulated reader: offer the demo card (the band says it is simulated)
+    can_simulate = BooleanProperty(
+        False
+    )  # a simulated reader: offer the demo card (the band says it is simulated)
 
     def on_reader_state(self, _w: object, state: str) -> None:
         if self.app is None or self.app.sm.current != self.name:
@@ -37,7 +39,9 @@ class IdentifyScreen(KioskScreen):
         else:
             present = self.app.rt.readers_present()
             # A card still in from the previous session must be lifted and put back before it is read for this one.
-            self.reader_state = "no_reader" if present is False else ("lift" if self.app.stale_cards else "waiting")
+            self.reader_state = (
+                "no_reader" if present is False else ("lift" if self.app.stale_cards else "waiting")
+            )
             self.masked_name = self.masked_id = ""
 
     def on_card_event(self, ev: CardEvent) -> None:

@@ -26,7 +26,10 @@ PICKED = ("province", "city", "district")
 TYPED = {"recipient": "keyboard", "phone": "numpad", "street": "keyboard", "detail": "keyboard"}
 ORDER = ("recipient", "phone", "province", "city", "district", "street", "detail")
 LIMITS = {"recipient": 40, "phone": 11, "street": 40, "detail": 120}
-WRITTEN = ("street", "detail")  # the parts 手写 is offered for (issue 13: "street and detail by handwriting or pinyin")
+WRITTEN = (
+    "street",
+    "detail",
+)  # the parts 手写 is offered for (issue 13: "street and detail by handwriting or pinyin")
 
 
 def character_prior(app: Any) -> Any:
@@ -39,7 +42,9 @@ class MailScreen(KioskScreen):
     screen_name = "mail"
     focus = StringProperty("")  # the part being entered
     input_kind = StringProperty("")  # keyboard / handwriting / numpad / choice / ""
-    handwriting = BooleanProperty(False)  # the citizen chose 手写 for street and detail (kept for this address)
+    handwriting = BooleanProperty(
+        False
+    )  # the citizen chose 手写 for street and detail (kept for this address)
     hw_prior = ObjectProperty(None, allownone=True)
 
     def on_kv_post(self, _base: Any) -> None:
@@ -88,7 +93,9 @@ class MailScreen(KioskScreen):
         self._relabel()
         self.ids.keyboard.chinese = self.app.lang == "zh"
         err = self.app.session.form.pop("_mail_error", None)  # a platform refusal naming a part: shown there
-        first = next((p for p in ORDER if p in PICKED and not a.get(p)), "detail" if not a.get("detail") else "")
+        first = next(
+            (p for p in ORDER if p in PICKED and not a.get(p)), "detail" if not a.get("detail") else ""
+        )
         self.set_focus(err[0] if err else (first or "recipient"))
         if err:
             self._boxes[err[0]].error = err[1]
@@ -96,7 +103,9 @@ class MailScreen(KioskScreen):
     def _relabel(self, *_: Any) -> None:
         if not self._boxes:
             return  # not shown since the session began: nothing to relabel (and nothing may enter the session)
-        a = self.app.session.form.get(MAIL, {})  # a read: a language change must not put an address in the session
+        a = self.app.session.form.get(
+            MAIL, {}
+        )  # a read: a language change must not put an address in the session
         for part, fb in self._boxes.items():
             fb.label = self.app.t(f"mail.{part}")
             fb.value = self._display(part, a.get(part, ""))
@@ -150,7 +159,7 @@ class MailScreen(KioskScreen):
         if a.get(part) != name:
             a[part] = name
             # A new province empties the city and district below it; a new city the district.
-            for below in PICKED[PICKED.index(part) + 1:]:
+            for below in PICKED[PICKED.index(part) + 1 :]:
                 a.pop(below, None)
         self._relabel()
         self._boxes[part].error = ""
@@ -170,7 +179,7 @@ class MailScreen(KioskScreen):
         part = self.focus
         if part in LIMITS:
             a = self.address()
-            a[part] = (a.get(part, "") + text)[:LIMITS[part]]
+            a[part] = (a.get(part, "") + text)[: LIMITS[part]]
             self._show(part)
 
     def on_key(self, key: str) -> None:

@@ -138,8 +138,13 @@ class MattersScreen(KioskScreen):
             items += list(offer.matters)
         else:
             found = offer.index.search(q, limit=100)
-            items = [x for x in ((offer.bundle(h.code) if h.kind == "bundle" else offer.matter(h.code)) for h in found)
-                     if x is not None]
+            items = [
+                x
+                for x in (
+                    (offer.bundle(h.code) if h.kind == "bundle" else offer.matter(h.code)) for h in found
+                )
+                if x is not None
+            ]
             self.hits = len(items)
         self._items = items
         self._built_for = (self.app.lang, q)
@@ -163,7 +168,7 @@ class MattersScreen(KioskScreen):
             # Elder mode pages instead of growing the list: never more than four choices on the screen.
             self._clear_rows(keep_shown=True)
         end = min(len(self._items), self._shown + self.app.page_size(PAGE))
-        for item in self._items[self._shown:end]:
+        for item in self._items[self._shown : end]:
             box.add_widget(self._row(item))
         self._shown = end
         left = len(self._items) - end
@@ -171,7 +176,9 @@ class MattersScreen(KioskScreen):
             more = SecondaryButton(text=self.app.t("matters.next_page" if elder else "matters.more", n=left))
             more.bind(on_release=self._more)
             box.add_widget(more)
-            self._nav = more  # held: in elder mode its own tap removes it, while the touch is still being handled
+            self._nav = (
+                more  # held: in elder mode its own tap removes it, while the touch is still being handled
+            )
         elif elder and end > self.app.page_size(PAGE):
             first = SecondaryButton(text=self.app.t("matters.first_page"))
             first.bind(on_release=lambda *_: (self._clear_rows(), self._more()))
@@ -184,17 +191,28 @@ class MattersScreen(KioskScreen):
             return self._pooled(SectionLabel, text=t(item))
         title = item.name_en if en and item.name_en else item.name
         if isinstance(item, Bundle):
-            names = [m.name_en if en and m.name_en else m.name for c in item.member_codes
-                     if (m := self.offer.matter(c)) is not None]
+            names = [
+                m.name_en if en and m.name_en else m.name
+                for c in item.member_codes
+                if (m := self.offer.matter(c)) is not None
+            ]
             # The members' names, cut to one line: a long wrapped CJK line costs more to lay out than the row.
             shown = ("; " if en else "、").join(names)
             if len(shown) > MEMBERS_CHARS:
-                shown = shown[:MEMBERS_CHARS - 1] + "…"
-            return self._pooled(ListRow, title=t("matters.bundle_tag") + title, ref=item,
-                                detail=t("matters.members", n=len(names), names=shown))
+                shown = shown[: MEMBERS_CHARS - 1] + "…"
+            return self._pooled(
+                ListRow,
+                title=t("matters.bundle_tag") + title,
+                ref=item,
+                detail=t("matters.members", n=len(names), names=shown),
+            )
         fee, days = fee_text(item.fee, item.fee_note), promised_text(item)
-        return self._pooled(ListRow, title=title, ref=item,
-                            detail=f"{t(days.key, **days.params)} · {t(fee.key, **fee.params)}")
+        return self._pooled(
+            ListRow,
+            title=title,
+            ref=item,
+            detail=f"{t(days.key, **days.params)} · {t(fee.key, **fee.params)}",
+        )
 
     def _pooled(self, cls: type, **props: Any) -> Any:
         """A row widget from the pool, or a new one: building a row (its kv rules, two labels) is most of the cost

@@ -16,7 +16,9 @@ from ui.screens import KioskScreen
 class PickupScreen(KioskScreen):
     screen_name = "pickup"
     code = StringProperty("")
-    digits = NumericProperty(6)  # cfg.pickup.code_digits: a code of any other length is never sent to the core
+    digits = NumericProperty(
+        6
+    )  # cfg.pickup.code_digits: a code of any other length is never sent to the core
     # Seconds the hall's codes still wait after wrong ones (any kiosk's); counts down on screen, the card still works.
     wait_left = NumericProperty(0)
     _wait_end = 0.0
@@ -29,7 +31,9 @@ class PickupScreen(KioskScreen):
         self.digits = self.app.cfg.pickup.code_digits
         self.lift = bool(self.app.stale_cards)
         # Someone else's wrong codes may have started a wait: say so before this citizen types six digits.
-        self.app.call(self.app.rt.staff.code_wait, busy=False, on_done=self._hall_wait, on_error=lambda _e: None)
+        self.app.call(
+            self.app.rt.staff.code_wait, busy=False, on_done=self._hall_wait, on_error=lambda _e: None
+        )
 
     def _hall_wait(self, state: Any) -> None:
         if state.wait_s > 0:
@@ -38,7 +42,13 @@ class PickupScreen(KioskScreen):
 
     def _refused(self, err: BaseException) -> None:
         self.app.show_error(err)  # shown and said once: the wait, the tries left, the card
-        wait = err.retry_after_s if isinstance(err, CodeLockout) else err.wait_s if isinstance(err, WrongPickupCode) else 0
+        wait = (
+            err.retry_after_s
+            if isinstance(err, CodeLockout)
+            else err.wait_s
+            if isinstance(err, WrongPickupCode)
+            else 0
+        )
         if wait:
             self._start_wait(wait)
 
@@ -55,7 +65,9 @@ class PickupScreen(KioskScreen):
         if left == 0:
             self._stop_wait()
             if self.manager is not None and self.manager.current == self.screen_name:
-                self.error = self.app.t("pickup.code_ready")  # said too: the citizen may be waiting eyes-closed
+                self.error = self.app.t(
+                    "pickup.code_ready"
+                )  # said too: the citizen may be waiting eyes-closed
 
     def _stop_wait(self) -> None:
         if self._ticker is not None:

@@ -61,7 +61,9 @@ class RateScreen(KioskScreen):
         self._build_reasons()
 
     def toggle_reason(self, code: str) -> None:
-        self.reasons = [r for r in self.reasons if r != code] if code in self.reasons else [*self.reasons, code]
+        self.reasons = (
+            [r for r in self.reasons if r != code] if code in self.reasons else [*self.reasons, code]
+        )
         self._build_reasons()
 
     def send(self) -> None:
@@ -73,9 +75,16 @@ class RateScreen(KioskScreen):
             return
         last: Any = self.app.session.scratch.get("last_flow")
         who = None if self.anonymous or not self.can_identify else self.app.session.identity
-        self.app.call(self.app.rt.rate, self.rating, list(self.reasons), case_number=self.case_number or None,
-                      matter_code=self.matter_code or None, parcel_id=getattr(last, "parcel_id", None),
-                      identity=who, on_done=self._sent)
+        self.app.call(
+            self.app.rt.rate,
+            self.rating,
+            list(self.reasons),
+            case_number=self.case_number or None,
+            matter_code=self.matter_code or None,
+            parcel_id=getattr(last, "parcel_id", None),
+            identity=who,
+            on_done=self._sent,
+        )
 
     def _sent(self, _res: object) -> None:
         self.thanked = self.app.t("rate.thanks")

@@ -40,8 +40,12 @@ class RatingsScreen(KioskScreen):
         t = self.app.t
         for e in ratings:
             subject = e.matter_name or e.case_number or t("ratings.self_service")
-            detail = t("ratings.row", rating=t(f"rating.{e.rating}"), status=t(f"evaluation.status.{e.status}"),
-                       date=e.submitted_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d"))
+            detail = t(
+                "ratings.row",
+                rating=t(f"rating.{e.rating}"),
+                status=t(f"evaluation.status.{e.status}"),
+                date=e.submitted_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d"),
+            )
             if e.reply:
                 detail += "\n" + t("ratings.reply", department=e.department or "", reply=e.reply)
             row = ListRow(title=subject, detail=detail, ref=e)
@@ -64,10 +68,14 @@ class RatingsScreen(KioskScreen):
     def _answered(self, receipt: Any) -> None:
         self.chosen = None
         self.reply = ""
-        self.answered = self.app.t(receipt.text_key) + "  " + self.app.t("ratings.receipt", number=receipt.receipt_number)
+        self.answered = (
+            self.app.t(receipt.text_key) + "  " + self.app.t("ratings.receipt", number=receipt.receipt_number)
+        )
         ident = self.app.session.identity
         if ident is not None:
-            self.app.call(self.app.rt.my_ratings, ident, busy=False, on_done=self._show, on_error=lambda _e: None)
+            self.app.call(
+                self.app.rt.my_ratings, ident, busy=False, on_done=self._show, on_error=lambda _e: None
+            )
 
     def wipe(self) -> None:
         super().wipe()

@@ -35,8 +35,11 @@ class ResendScreen(KioskScreen):
         box.clear_widgets()
         self.empty = not parcels
         for parcel_id, case, cabinet, label in parcels:
-            row = ListRow(title=self.app.t("resend.row", compartment=label, cabinet=cabinet),
-                          detail=self.app.t("case.number", number=case), ref=parcel_id)
+            row = ListRow(
+                title=self.app.t("resend.row", compartment=label, cabinet=cabinet),
+                detail=self.app.t("case.number", number=case),
+                ref=parcel_id,
+            )
             row.bind(on_release=self._send)
             box.add_widget(row)
 
@@ -49,8 +52,11 @@ class ResendScreen(KioskScreen):
     def _sent(self, resent: Any) -> None:
         self.ids.rows.clear_widgets()
         expires = resent.expires_at.astimezone(self.app.cfg.kiosk.tz).strftime("%Y-%m-%d %H:%M")
-        self.done = self.app.t("resend.done") + "\n" + self.app.t("resend.where", compartment=resent.compartment,
-                                                                   expires=expires)
+        self.done = (
+            self.app.t("resend.done")
+            + "\n"
+            + self.app.t("resend.where", compartment=resent.compartment, expires=expires)
+        )
 
     def wipe(self) -> None:
         super().wipe()

@@ -39,13 +39,20 @@ class ResultScreen(KioskScreen):
             return
         lines = self.app.rt.receipt_lines_for_submission(r)
         self.printed = "printing"
-        self.app.call(self.app.rt.print_receipt, lines, self.qr, busy=False,
-                      on_done=lambda _r: setattr(self, "printed", "printed"),
-                      on_error=lambda _e: setattr(self, "printed", "failed"))
+        self.app.call(
+            self.app.rt.print_receipt,
+            lines,
+            self.qr,
+            busy=False,
+            on_done=lambda _r: setattr(self, "printed", "printed"),
+            on_error=lambda _e: setattr(self, "printed", "failed"),
+        )
 
     def rate(self) -> None:
         r: Any = self.receipt
-        self.app.go("rate", case_number=(r.case_number or "") if r else "", matter_code=r.matter_code if r else "")
+        self.app.go(
+            "rate", case_number=(r.case_number or "") if r else "", matter_code=r.matter_code if r else ""
+        )
 
     def wipe(self) -> None:
         super().wipe()

@@ -38,28 +38,48 @@ class ReviewScreen(KioskScreen):
         form = self.app.session.form
         ident = self.app.session.identity
         if ident is not None:
-            box.add_widget(KLabel(text=self.app.t("review.applicant", name=ident.masked_name, id=ident.masked_id)))
+            box.add_widget(
+                KLabel(text=self.app.t("review.applicant", name=ident.masked_name, id=ident.masked_id))
+            )
         if self.bundle is not None:
             # One review for the whole bundle: the shared details once, then each member's own under its name.
             for section in self.bundle.sections:
                 head = section.matter
-                heading = self.app.t("bundle.shared") if head is None else (
-                    head.name_en if en and head.name_en else head.name)
+                heading = (
+                    self.app.t("bundle.shared")
+                    if head is None
+                    else (head.name_en if en and head.name_en else head.name)
+                )
                 box.add_widget(KLabel(text=heading, bold=True))
                 self._lines(box, section.fields, form, en)
         else:
             self._lines(box, m.fields, form, en)
         mode = form.get(DELIVERY, "")
-        box.add_widget(KLabel(text=self.app.t("review.delivery", mode=self.app.t(f"delivery.{mode}") if mode else "")))
+        box.add_widget(
+            KLabel(text=self.app.t("review.delivery", mode=self.app.t(f"delivery.{mode}") if mode else ""))
+        )
         assist = self.app.session.scratch.get("assist")
         self.asking_consent = False
-        self.assist_text = self.app.t("assist.by", mode=self.app.t(f"assist.mode.{assist['mode']}"),
-                                      staff=assist["staff_id"]) if assist else ""
+        self.assist_text = (
+            self.app.t(
+                "assist.by", mode=self.app.t(f"assist.mode.{assist['mode']}"), staff=assist["staff_id"]
+            )
+            if assist
+            else ""
+        )
         mail = form.get("_mail")
         if mode == "MAIL" and mail:
             place = "".join(mail.get(p) or "" for p in ("province", "city", "district", "street", "detail"))
-            box.add_widget(KLabel(text=self.app.t("review.mail", recipient=mask_name(mail.get("recipient", "")),
-                                                  phone=mail.get("phone", ""), address=place)))
+            box.add_widget(
+                KLabel(
+                    text=self.app.t(
+                        "review.mail",
+                        recipient=mask_name(mail.get("recipient", "")),
+                        phone=mail.get("phone", ""),
+                        address=place,
+                    )
+                )
+            )
         elif mode == "MAIL":
             box.add_widget(KLabel(text=self.app.t("mail.centre_will_phone")))
 
@@ -91,11 +111,29 @@ class ReviewScreen(KioskScreen):
         mail = MailAddress(**{p: raw.get(p) or None for p in MAIL_PARTS}) if raw else None  # type: ignore[arg-type]
         if self.bundle is not None:
             # SubmitBundle through the outbox: exactly once, all or nothing; a receipt number at once.
-            self.app.call(self.app.rt.submit_bundle, self.app.session.identity, self.bundle.bundle.code, form, mode,
-                          mail=mail, assisted_by=helper, on_done=self._bundle_done, on_error=self._failed)
+            self.app.call(
+                self.app.rt.submit_bundle,
+                self.app.session.identity,
+                self.bundle.bundle.code,
+                form,
+                mode,
+                mail=mail,
+                assisted_by=helper,
+                on_done=self._bundle_done,
+                on_error=self._failed,
+            )
             return
-        self.app.call(self.app.rt.submit_application, self.app.session.identity, self.matter.code, form, mode,
-                      mail=mail, assisted_by=helper, on_done=self._done, on_error=self._failed)
+        self.app.call(
+            self.app.rt.submit_application,
+            self.app.session.identity,
+            self.matter.code,
+            form,
+            mode,
+            mail=mail,
+            assisted_by=helper,
+            on_done=self._done,
+            on_error=self._failed,
+        )
 
     def decline(self) -> None:
         """The citizen does not consent: nothing is filed, and the refusal is audited under the staff id."""
@@ -121,7 +159,9 @@ class ReviewScreen(KioskScreen):
             # A part of the address (ours or the platform's INVALID_FIELD): back to that part of the address.
             part = err.field.removeprefix("mailAddress").lstrip(".") or "detail"
             cause = err.__cause__
-            said = cause.platform_message.strip().rstrip("。.！!") if isinstance(cause, PlatformRejected) else ""
+            said = (
+                cause.platform_message.strip().rstrip("。.！!") if isinstance(cause, PlatformRejected) else ""
+            )
             text = self.app.t("form.field_rejected", message=said) if said else self.app.error_text(err)
             self.app.session.form["_mail_error"] = (part, text)
             self.app.go("mail")

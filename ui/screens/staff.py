@@ -26,7 +26,9 @@ class StaffScreen(KioskScreen):
         self.app.bind(lang=lambda *_: self._show(self._tasks) if self._tasks else None)
 
     code_status = StringProperty("")
-    code_waiting = BooleanProperty(False)  # a wait, or wrong codes growing the next one: there is something to lift
+    code_waiting = BooleanProperty(
+        False
+    )  # a wait, or wrong codes growing the next one: there is something to lift
 
     def refresh(self) -> None:
         self.ids.tasks.clear_widgets()
@@ -35,11 +37,15 @@ class StaffScreen(KioskScreen):
 
     def _show_code_wait(self, st: Any) -> None:
         self.code_waiting = bool(st.wait_s or st.wrong_counted)
-        self.code_status = (self.app.t("staff.code_wait", wait=self.app.wait_text(st.wait_s), n=st.wrong_today)
-                            if st.wait_s else self.app.t("staff.code_ok", n=st.wrong_today))
+        self.code_status = (
+            self.app.t("staff.code_wait", wait=self.app.wait_text(st.wait_s), n=st.wrong_today)
+            if st.wait_s
+            else self.app.t("staff.code_ok", n=st.wrong_today)
+        )
 
     def lift_code_wait(self) -> None:
         """Codes accepted again at every kiosk of the hall (audited with this staff member's id)."""
+
         def lifted(_r: Any) -> None:
             self.error = self.app.t("staff.code_lifted")
             self.app.call(self.app.rt.staff.code_wait, busy=False, on_done=self._show_code_wait)
@@ -59,8 +65,12 @@ class StaffScreen(KioskScreen):
             box.add_widget(row)
 
     def _resolve(self, row: Any) -> None:
-        self.app.call(self.app.rt.staff.resolve_task, row.ref, self.app.session.staff_id or "staff",
-                      on_done=lambda _r: self.refresh())
+        self.app.call(
+            self.app.rt.staff.resolve_task,
+            row.ref,
+            self.app.session.staff_id or "staff",
+            on_done=lambda _r: self.refresh(),
+        )
 
     def wipe(self) -> None:
         super().wipe()

@@ -28,7 +28,7 @@ def needs_confirmation(p: Any) -> bool:
 
 
 class TakeBackDialog(ModalView):
-    """"Take back the result in A03?": what happens to the applicant's code, a reason to choose, confirm or cancel."""
+    """ "Take back the result in A03?": what happens to the applicant's code, a reason to choose, confirm or cancel."""
 
     parcel = ObjectProperty(None, allownone=True)
     reason = StringProperty("")
@@ -88,7 +88,9 @@ class StaffCollectScreen(KioskScreen):
         for p in parcels:
             kind = "ready" if needs_confirmation(p) else "overdue" if p.overdue else p.kind
             title = f"{p.label}  {t(f'collect.kind.{kind}')}"
-            detail = t("collect.row", case=p.case_number or p.receipt_number or "-", owner=p.owner_name_masked or "")
+            detail = t(
+                "collect.row", case=p.case_number or p.receipt_number or "-", owner=p.owner_name_masked or ""
+            )
             row = ListRow(title=title, detail=detail, ref=p)
             row.bind(on_release=self._tapped)
             box.add_widget(row)
@@ -97,7 +99,11 @@ class StaffCollectScreen(KioskScreen):
         p = row.ref
         if needs_confirmation(p) or p.state == "attention":
             self._close_dialog()
-            self.dialog = TakeBackDialog(p, self._take_back) if needs_confirmation(p) else AttentionDialog(p, self._resolve)
+            self.dialog = (
+                TakeBackDialog(p, self._take_back)
+                if needs_confirmation(p)
+                else AttentionDialog(p, self._resolve)
+            )
             self.dialog.bind(on_dismiss=self._forget_dialog)
             self.dialog.open(animation=False)
         else:
@@ -110,8 +116,13 @@ class StaffCollectScreen(KioskScreen):
             return
         fn = self.app.rt.staff.handover if action == "handover" else self.app.rt.staff.putback
         log.info("staff %s parcel %s", action, p.id)
-        self.app.call(fn, p.id, self.app.session.staff_id or "staff", on_done=lambda _v: self.refresh(),
-                      on_error=self._refused)
+        self.app.call(
+            fn,
+            p.id,
+            self.app.session.staff_id or "staff",
+            on_done=lambda _v: self.refresh(),
+            on_error=self._refused,
+        )
 
     def _forget_dialog(self, *_: Any) -> None:
         self.dialog = None
@@ -122,8 +133,14 @@ class StaffCollectScreen(KioskScreen):
 
     def _collect(self, parcel_id: int, reason: str) -> None:
         # A parcel picked up since the list was drawn is refused by the core: say so and show the list as it is now.
-        self.app.call(self.app.rt.staff.collect, parcel_id, self.app.session.staff_id or "staff", reason,
-                      on_done=lambda h: self.app.go("door", handle=h, purpose="collect"), on_error=self._refused)
+        self.app.call(
+            self.app.rt.staff.collect,
+            parcel_id,
+            self.app.session.staff_id or "staff",
+            reason,
+            on_done=lambda h: self.app.go("door", handle=h, purpose="collect"),
+            on_error=self._refused,
+        )
 
     def _refused(self, err: BaseException) -> None:
         self.refresh()

@@ -60,10 +60,16 @@ class StaffCommandsScreen(KioskScreen):
         self.empty = not waiting
         t = self.app.t
         for c in waiting:
-            row = ListRow(title=t("commands.row", label=c.label, kind=t(f"commands.kind.{c.kind}")),
-                          detail=t("commands.detail", reason=t(f"commands.reason.{c.reason}"), staff=c.requested_by,
-                                   until=c.expires_at.astimezone(self.app.rt.cfg.kiosk.tz).strftime("%H:%M")),
-                          ref=c)
+            row = ListRow(
+                title=t("commands.row", label=c.label, kind=t(f"commands.kind.{c.kind}")),
+                detail=t(
+                    "commands.detail",
+                    reason=t(f"commands.reason.{c.reason}"),
+                    staff=c.requested_by,
+                    until=c.expires_at.astimezone(self.app.rt.cfg.kiosk.tz).strftime("%H:%M"),
+                ),
+                ref=c,
+            )
             row.bind(on_release=self._tapped)
             box.add_widget(row)
 
@@ -90,7 +96,9 @@ class StaffCommandsScreen(KioskScreen):
             self.app.go("door", handle=ran.handle, purpose="collect")
             return
         state = ran.command.state
-        self.info = self.app.t(f"commands.{'opened' if state == 'done' else 'failed'}", label=ran.command.label)
+        self.info = self.app.t(
+            f"commands.{'opened' if state == 'done' else 'failed'}", label=ran.command.label
+        )
 
     def _refused(self, err: BaseException) -> None:
         self.refresh()

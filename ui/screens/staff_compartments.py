@@ -21,16 +21,24 @@ class StaffCompartmentsScreen(KioskScreen):
         t = self.app.t
         for c in comps:
             action = "comp.enable" if c.state in ("disabled", "faulty") else "comp.disable"
-            row = ListRow(title=f"{c.label}  {t('size.' + c.size)}  {t('comp.state.' + c.state)}", detail=t(action),
-                          ref=c)
+            row = ListRow(
+                title=f"{c.label}  {t('size.' + c.size)}  {t('comp.state.' + c.state)}",
+                detail=t(action),
+                ref=c,
+            )
             row.bind(on_release=self._toggle)
             box.add_widget(row)
 
     def _toggle(self, row: Any) -> None:
         c = row.ref
         enable = c.state in ("disabled", "faulty")
-        self.app.call(self.app.rt.staff.set_compartment_enabled, c.label, enable, self.app.session.staff_id or "staff",
-                      on_done=lambda _r: self.refresh())
+        self.app.call(
+            self.app.rt.staff.set_compartment_enabled,
+            c.label,
+            enable,
+            self.app.session.staff_id or "staff",
+            on_done=lambda _r: self.refresh(),
+        )
 
     def wipe(self) -> None:
         super().wipe()

@@ -25,8 +25,13 @@ class StaffDepositScreen(KioskScreen):
         if not self.case_number:
             self.error = self.app.t("deposit.enter_case")
             return
-        self.app.call(self.app.rt.staff.deposit, self.case_number, self.app.session.staff_id or "staff", self.parcel_size,
-                      on_done=self._opened)
+        self.app.call(
+            self.app.rt.staff.deposit,
+            self.case_number,
+            self.app.session.staff_id or "staff",
+            self.parcel_size,
+            on_done=self._opened,
+        )
 
     def _opened(self, handle: object) -> None:
         self.case_number = ""

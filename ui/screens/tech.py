@@ -60,7 +60,9 @@ class TechScreen(KioskScreen):
         box = self.ids.switches
         box.clear_widgets()
         for sw in self.app.rt.sims.switches():
-            btn = ChoiceButton(text=self.app.t(f"sim.{sw.key}", target=sw.target), value=sw.key, selected=sw.on)
+            btn = ChoiceButton(
+                text=self.app.t(f"sim.{sw.key}", target=sw.target), value=sw.key, selected=sw.on
+            )
             btn.bind(on_release=lambda b, sw=sw: self.flip(sw))
             box.add_widget(btn)
 
@@ -76,7 +78,9 @@ class TechScreen(KioskScreen):
     def exit_to_shell(self) -> None:
         """Leave the kiosk for a technician shell: audited first, then the app ends with TECH_SHELL_EXIT (the kiosk
         session's script opens a terminal on it; run by hand, the kiosk just quits)."""
-        self.app.call(self.app.rt.tech.exit_to_shell, self._actor(), on_done=lambda _r: self.app.quit_to_shell())
+        self.app.call(
+            self.app.rt.tech.exit_to_shell, self._actor(), on_done=lambda _r: self.app.quit_to_shell()
+        )
 
     def run_diagnostics(self) -> None:
         self.app.call(self.app.rt.tech.diagnostics, on_done=self._show_checks)
@@ -93,8 +97,12 @@ class TechScreen(KioskScreen):
             self.open_door(label)
 
     def open_door(self, label: str) -> None:
-        self.app.call(self.app.rt.tech.open, label, self._actor(),
-                      on_done=lambda _r: setattr(self, "info", self.app.t("tech.opened", label=label)))
+        self.app.call(
+            self.app.rt.tech.open,
+            label,
+            self._actor(),
+            on_done=lambda _r: setattr(self, "info", self.app.t("tech.opened", label=label)),
+        )
 
     def ask_test(self, label: str) -> None:
         """Test one door; on a real cabinet the door opens only after "confirm" (the simulators need none)."""
@@ -116,13 +124,23 @@ class TechScreen(KioskScreen):
         """Every door of every board opens (refused while a flow is open); once all are shut, the item sensors
         are compared with the records (one staff task per mismatch). The wait runs off the UI thread."""
         self.info, self.testing = self.app.t("tech.opening_all"), True
-        self.app.call(self.app.rt.tech.open_all, self._actor(), busy=False, on_done=self._opened_all,
-                      on_error=self._failed)
+        self.app.call(
+            self.app.rt.tech.open_all,
+            self._actor(),
+            busy=False,
+            on_done=self._opened_all,
+            on_error=self._failed,
+        )
 
     def _opened_all(self, r: Any) -> None:
         self.testing = False
-        self.info = self.app.t("tech.opened_all", n=r.opened, bad=r.not_opened, mismatches=r.mismatches,
-                               still=", ".join(r.still_open) or "-")
+        self.info = self.app.t(
+            "tech.opened_all",
+            n=r.opened,
+            bad=r.not_opened,
+            mismatches=r.mismatches,
+            still=", ".join(r.still_open) or "-",
+        )
 
     def confirm(self) -> None:
         label, self.confirm_label = self.confirm_label, ""
@@ -136,16 +154,33 @@ class TechScreen(KioskScreen):
     def test_door(self, label: str, *, confirmed: bool = False) -> None:
         self._begin([label])
         self.progress = self.app.t("tech.testing", label=label)
-        self.app.call(self.app.rt.tech.door_test, label, self._actor(), confirmed=confirmed, cancel=self._cancel,
-                      on_progress=self._on_progress, busy=False, on_done=self._one_done, on_error=self._failed)
+        self.app.call(
+            self.app.rt.tech.door_test,
+            label,
+            self._actor(),
+            confirmed=confirmed,
+            cancel=self._cancel,
+            on_progress=self._on_progress,
+            busy=False,
+            on_done=self._one_done,
+            on_error=self._failed,
+        )
 
     def walk(self, *, confirmed: bool) -> None:
         labels = [c.label for cab in self.app.cfg.cabinets for c in cab.compartments]
         self._begin(labels)
         self._update_walk()
-        self.app.call(self.app.rt.tech.walk_doors, self._actor(), confirmed=confirmed, cancel=self._cancel,
-                      on_progress=self._on_progress, on_result=self._walk_result, busy=False,
-                      on_done=self._walk_finished, on_error=self._failed)
+        self.app.call(
+            self.app.rt.tech.walk_doors,
+            self._actor(),
+            confirmed=confirmed,
+            cancel=self._cancel,
+            on_progress=self._on_progress,
+            on_result=self._walk_result,
+            busy=False,
+            on_done=self._walk_finished,
+            on_error=self._failed,
+        )
 
     def _begin(self, labels: list[str]) -> None:
         self.info = self.error = self.confirm_label = self.progress_detail = ""
@@ -166,13 +201,14 @@ class TechScreen(KioskScreen):
             return
         self._add_result(res)
         self.walk_done = len(self._results)
-        rest = self._walk_labels[self.walk_done:]
+        rest = self._walk_labels[self.walk_done :]
         self.test_label = rest[0] if rest else ""
         self._update_walk()
 
     def _update_walk(self) -> None:
-        self.progress = self.app.t("tech.walking", done=self.walk_done, n=len(self._walk_labels),
-                                   label=self.test_label or "-")
+        self.progress = self.app.t(
+            "tech.walking", done=self.walk_done, n=len(self._walk_labels), label=self.test_label or "-"
+        )
 
     def _one_done(self, res: Any) -> None:
         self._add_result(res)
@@ -181,7 +217,9 @@ class TechScreen(KioskScreen):
     def _walk_finished(self, results: list[Any]) -> None:
         tested = [r for r in results if not r.skipped]
         bad = sum(r.status != "OK" for r in tested)
-        self._end(self.app.t("tech.walk_finished", n=len(tested), bad=bad, skipped=len(results) - len(tested)))
+        self._end(
+            self.app.t("tech.walk_finished", n=len(tested), bad=bad, skipped=len(results) - len(tested))
+        )
 
     def _failed(self, err: BaseException) -> None:
         self._end("")
@@ -204,13 +242,17 @@ class TechScreen(KioskScreen):
 
     def _add_result(self, res: Any) -> None:
         self._results.append(res)
-        self.ids.door_results.add_widget(PlainRow.of(plain.door_test(self.app.t, res, self._transition), ref=res))
+        self.ids.door_results.add_widget(
+            PlainRow.of(plain.door_test(self.app.t, res, self._transition), ref=res)
+        )
 
     def _transition(self, x: dict[str, Any]) -> str:
         t = self.app.t
         item = {True: "present", False: "empty", None: "na"}[x.get("item_present")]
         door = {True: "closed", False: "open", None: "na"}[x.get("closed")]
-        return t("tech.sensor", t_s=f"{x['t_s']:.2f}", door=t(f"tech.door.{door}"), item=t(f"tech.item.{item}"))
+        return t(
+            "tech.sensor", t_s=f"{x['t_s']:.2f}", door=t(f"tech.door.{door}"), item=t(f"tech.item.{item}")
+        )
 
     def _actor(self) -> str:
         return self.app.session.staff_id or "technician"
@@ -225,7 +267,9 @@ class TechScreen(KioskScreen):
         self.stop_test()  # a test must not go on watching a door for a session that has ended
         for box in ("checks", "doors", "switches", "door_results"):
             self.ids[box].clear_widgets()
-        self.info = self.summary = self.progress = self.progress_detail = self.confirm_label = self.test_label = ""
+        self.info = self.summary = self.progress = self.progress_detail = self.confirm_label = (
+            self.test_label
+        ) = ""
         self.testing = self.show_progress_detail = False
         self.mode = "open"
         self._results = []

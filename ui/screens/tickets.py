@@ -29,11 +29,17 @@ class TicketsScreen(KioskScreen):
         self.empty = not tickets
         t, tz = self.app.t, self.app.cfg.kiosk.tz
         for tk in tickets:
-            detail = t("tickets.row", number=tk.ticket_number, status=t(f"ticket.status.{tk.status}"),
-                       date=tk.submitted_at.astimezone(tz).strftime("%Y-%m-%d"))
+            detail = t(
+                "tickets.row",
+                number=tk.ticket_number,
+                status=t(f"ticket.status.{tk.status}"),
+                date=tk.submitted_at.astimezone(tz).strftime("%Y-%m-%d"),
+            )
             if tk.reply:
                 detail += "\n" + t("tickets.reply", department=tk.department or "", reply=tk.reply)
-            box.add_widget(ListRow(title=f"{t(f'ticket.kind.{tk.kind}')}：{tk.content[:40]}", detail=detail, ref=tk))
+            box.add_widget(
+                ListRow(title=f"{t(f'ticket.kind.{tk.kind}')}：{tk.content[:40]}", detail=detail, ref=tk)
+            )
 
     def wipe(self) -> None:
         super().wipe()

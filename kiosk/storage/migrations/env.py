@@ -12,7 +12,9 @@ engine = config.attributes["engine"]
 def _record(ctx, step, heads, run_args) -> None:
     """Note each applied revision and whether it was additive, for kiosks of an older release to read."""
     if not step.is_upgrade:
-        ctx.connection.execute(SCHEMA_HISTORY.delete().where(SCHEMA_HISTORY.c.revision == step.up_revision_id))
+        ctx.connection.execute(
+            SCHEMA_HISTORY.delete().where(SCHEMA_HISTORY.c.revision == step.up_revision_id)
+        )
         return
     additive = getattr(step.up_revision.module, "additive", None)
     if not isinstance(additive, bool):
