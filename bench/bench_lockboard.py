@@ -133,8 +133,8 @@ def bench_scan(family: str) -> dict[str, float]:
 def bench_bad_replies(family: str) -> dict[str, float]:
     """What a garbled status reply costs: one bad reply on one board, and one bad reply on every board of a scan.
 
-    The driver re-sends a status request as soon as the line goes quiet after a rejected frame, so a bad reply
-    should cost about one more request+reply on the wire, not a reply timeout."""
+    The driver re-sends a status request as soon as it has rejected a whole frame and nothing more is waiting, so
+    a bad reply should cost about one more request+reply on the wire, not a reply timeout."""
     boards = list(range(BOARDS)) if family == "kerong-cu" else list(range(1, BOARDS + 1))
     sim, bus = _rig(family, boards)
     reply_len = KR_STATUS_LEN if family == "kerong-cu" else all_reply_len(CHANNELS)

@@ -31,7 +31,6 @@ from kiosk.ports import DoorStatus
 log = logging.getLogger(__name__)
 
 _READ_SLICE_S = 0.02  # longest a single read blocks, so deadlines hold without reconfiguring the port
-_QUIET_POLL_S = 0.0005  # how often the line is looked at while waiting for it to go quiet after a bad frame
 
 
 class SerialLockBus:
@@ -49,10 +48,6 @@ class SerialLockBus:
         self._boards_down: set[int] = set()
         self._on_close: list[Callable[[], None]] = []
         self._label = f"lock bus {settings.name or url}"
-        # Silence after a rejected frame that ends a read early: half a character time (8N1). A rejected frame
-        # is nearly always the board's own reply with a bad checksum (noise rarely forms a whole candidate), and
-        # a board sends one reply per request; if a good frame does come later, the re-send costs one request.
-        self._quiet_s = 0.5 * 10 / settings.baud
         with self._lock:
             try:
                 self._port()
@@ -298,28 +293,27 @@ class SerialLockBus:
     def _read_reply(self, ser: Any, expect: Any, timeout_s: float) -> tuple[Reply | None, str]:
         """Read until a valid reply is found or the deadline passes; the second value says why not.
 
-        Once a complete frame was rejected (bad checksum, garbled), the line going quiet for a few character
-        times means no good frame follows: return at once so the caller re-sends its request, instead of
-        waiting out the whole reply timeout for each bad frame."""
+        Once a complete frame was rejected (bad checksum, garbled) and no more bytes are waiting, return at once
+        so the caller re-sends its request, instead of waiting out the whole reply timeout for each bad frame.
+        A rejected frame is nearly always the board's own reply (noise rarely forms a whole candidate with the
+        right address and command bytes), and a board sends one reply per request: it has finished talking, so
+        the re-send cannot collide with it. If a good frame did follow, the re-send costs one request."""
         deadline = time.monotonic() + timeout_s
+        length = expect.length
         buf = bytearray()
         seen, reason, rejected = 0, "", 0
-        quiet_s = self._quiet_s
-        last_byte = time.monotonic()
-        while (now := time.monotonic()) < deadline:
-            if rejected and not buf:  # after a bad frame: poll without blocking a whole read slice
+        while time.monotonic() < deadline:
+            if rejected and not buf:  # after a bad frame: take what is already there, never wait for more
                 waiting = ser.in_waiting
                 if not waiting:
-                    if now - last_byte >= quiet_s:
-                        break
-                    time.sleep(_QUIET_POLL_S)
-                    continue
+                    break
                 chunk = ser.read(waiting)
             else:
-                chunk = ser.read(max(1, ser.in_waiting))
+                # Ask for the rest of a reply in one read: it comes back as soon as that many bytes are in (one
+                # system call for a whole frame), or after one read slice with what there is.
+                chunk = ser.read(max(1, length - len(buf)))
             if not chunk:
                 continue
-            last_byte = time.monotonic()
             seen += len(chunk)
             buf += chunk
             res = scan_reply(bytes(buf), expect)

@@ -7,6 +7,7 @@ technician on the installed hardware; nothing here assumes a wiring.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from drivers.lockboard.frames import (
     G_OPEN_HDR,
@@ -53,17 +54,7 @@ def _bit(mask: int, channel: int) -> int:
 
 def kerong_doors(reply: KerongStatus, pol: Polarity, channels: int = KR_CHANNELS) -> dict[int, DoorStatus]:
     """Every channel of a kerong-cu status reply, translated by the site polarity."""
-    return {
-        ch: DoorStatus(
-            reply.board,
-            ch,
-            closed=_bit(reply.hooks, ch) == pol.hook_closed_level,
-            item_present=(_bit(reply.sensors, ch) == pol.item_present_level)
-            if pol.has_item_sensors
-            else None,
-        )
-        for ch in range(1, channels + 1)
-    }
+    return dict(_kerong_doors(reply.board, reply.hooks, reply.sensors, pol, channels))
 
 
 def generic_door(reply: GenericLockState, pol: Polarity) -> DoorStatus:
@@ -73,10 +64,34 @@ def generic_door(reply: GenericLockState, pol: Polarity) -> DoorStatus:
 
 def generic_doors(reply: GenericBoardState, pol: Polarity) -> dict[int, DoorStatus]:
     """Every channel of a generic-8a query-all reply, translated."""
-    return {
-        ch: DoorStatus(reply.board, ch, closed=_bit(reply.bits, ch) == pol.closed_bit)
-        for ch in range(1, reply.channels + 1)
-    }
+    return dict(_generic_doors(reply.board, reply.bits, reply.channels, pol))
+
+
+# A board reports the same few states all day, and building 16 frozen DoorStatus costs more than the rest of a
+# status read's Python: the translated (immutable) doors are kept per raw state, and each caller gets a new dict.
+@lru_cache(maxsize=512)
+def _kerong_doors(
+    board: int, hooks: int, sensors: int, pol: Polarity, channels: int
+) -> tuple[tuple[int, DoorStatus], ...]:
+    return tuple(
+        (
+            ch,
+            DoorStatus(
+                board,
+                ch,
+                closed=_bit(hooks, ch) == pol.hook_closed_level,
+                item_present=(_bit(sensors, ch) == pol.item_present_level) if pol.has_item_sensors else None,
+            ),
+        )
+        for ch in range(1, channels + 1)
+    )
+
+
+@lru_cache(maxsize=512)
+def _generic_doors(board: int, bits: int, channels: int, pol: Polarity) -> tuple[tuple[int, DoorStatus], ...]:
+    return tuple(
+        (ch, DoorStatus(board, ch, closed=_bit(bits, ch) == pol.closed_bit)) for ch in range(1, channels + 1)
+    )
 
 
 def kerong_masks(closed: dict[int, bool], items: dict[int, bool], pol: Polarity) -> tuple[int, int]:

@@ -108,17 +108,32 @@ def test_generic_8a_opens_the_doors_one_by_one(db, clock, platform) -> None:
         sim.stop()
 
 
+def _shut_once_read_open(sim, board: int, channels: range, done: threading.Event) -> None:
+    """The technician shuts the doors once the kiosk has read the board after the unlock-all, as a person would.
+
+    A fixed delay (it was a 1 s timer from before the command) races the command's start-up under load: doors
+    shut inside the one poll interval between the unlock and the first read are rightly reported not opened."""
+    while not done.wait(0.01):
+        kinds = [r.kind for r in sim.requests_to(board)]
+        if "unlock_all" in kinds and "status" in kinds[kinds.index("unlock_all") :]:
+            for ch in channels:  # the status reply was made when the request came in: every door open
+                sim.close_door(board, ch)
+            return
+
+
 def test_cli_open_all_asks_then_compares(pty_toml, db, cab_cfg, sim_pty) -> None:
     sim, _path = sim_pty
     r = run_cli(pty_toml, "cabinet", "open", "--all", "0")
     assert r.code != 0 and "confirm with --yes" in r.err and not sim.is_open(0, 1)
     sim.put_item(0, 2)  # A02 is free in the records
-    shut = threading.Timer(1.0, lambda: [sim.close_door(0, ch) for ch in range(1, 6)])
+    done = threading.Event()
+    shut = threading.Thread(target=_shut_once_read_open, args=(sim, 0, range(1, 6), done), daemon=True)
     shut.start()
     try:
         r = run_cli(pty_toml, "cabinet", "open", "--all", "0", "--yes")
     finally:
-        shut.cancel()
+        done.set()
+        shut.join(5)
     assert r.code == 0, r.err
     assert "A01: opened" in r.out and "A05: opened" in r.out
     assert "staff task: A02: after a technician opened every door, the records say free" in r.out

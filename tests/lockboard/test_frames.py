@@ -47,6 +47,21 @@ def test_kerong_status_reply_example() -> None:
     assert [ch for ch, d in doors.items() if d.item_present] == [1]
 
 
+def test_translated_doors_are_kept_per_reading_but_each_caller_gets_its_own_map() -> None:
+    reply, pol = f.KerongStatus(board=2, hooks=0b101, sensors=0b1), Polarity()
+    first = p.kerong_doors(reply, pol)
+    first.pop(1)
+    first[3] = first[2]
+    again = p.kerong_doors(reply, pol)
+    assert sorted(again) == list(range(1, 17)) and again[1].closed and not again[2].closed and again[3].closed
+    inverted = p.kerong_doors(reply, Polarity(hook_closed_level=0, item_present_level=0))
+    assert not inverted[1].closed and inverted[2].closed and inverted[1].item_present is False
+    g = f.GenericBoardState(board=1, bits=0b10, channels=8)
+    assert [ch for ch, d in p.generic_doors(g, Polarity(closed_status=0x11)).items() if d.closed] == [2]
+    inverted_g = p.generic_doors(g, Polarity(closed_status=0x00))
+    assert [ch for ch, d in inverted_g.items() if d.closed] == [1, *range(3, 9)]
+
+
 def test_generic_query_all_example_24_channels() -> None:
     wire = hx("80 01 00 01 05 33 B6")
     reply = f.decode_generic_all(wire, 24)
