@@ -148,7 +148,7 @@ def expire(s: Session, now: dt.datetime, kiosk_id: str | None = None) -> int:
     q = select(DoorCommand).where(DoorCommand.state == PENDING, DoorCommand.expires_at <= now)
     if kiosk_id is not None:
         q = q.where(DoorCommand.kiosk_id == kiosk_id)
-    stale = s.execute(q.with_for_update(skip_locked=True)).scalars().all()
+    stale = s.execute(q.with_for_update(skip_locked=True, key_share=True)).scalars().all()
     for c in stale:
         c.state, c.finished_at, c.result = EXPIRED, now, "expired before anyone confirmed it at the kiosk"
         audit(s, now, "kiosk", "door_command.expired", c.label, command=c.id, kiosk=c.kiosk_id)

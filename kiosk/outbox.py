@@ -431,7 +431,7 @@ def cancel_pending(
             OutboxMessage.state.in_((PENDING, HELD)),
         )
         .order_by(OutboxMessage.id)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
     )
     done: list[int] = []
     for msg in session.execute(q).scalars():
@@ -466,7 +466,7 @@ def hold_pending(
             OutboxMessage.state == PENDING,
         )
         .order_by(OutboxMessage.id)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, key_share=True)
     )
     done: list[int] = []
     for msg in session.execute(q).scalars():

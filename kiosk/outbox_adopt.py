@@ -68,7 +68,7 @@ def adopt(
         q = (
             select(OutboxMessage)
             .where(of_kiosk(kiosk_id), OutboxMessage.state == PENDING)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
         )
         due = 0
         for msg in s.execute(q).scalars():

@@ -150,7 +150,7 @@ def _candidate(s: Session, cabinet_ids: Iterable[str], size: str, down: set[Down
             )
             .order_by(Compartment.label)
             .limit(1)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
         )
         comp = s.execute(q).scalar_one_or_none()
         if comp is not None:

@@ -203,7 +203,7 @@ class Starts:
                     s.execute(
                         select(Parcel)
                         .where(Parcel.code_hmac.in_(hs), Parcel.kind == S.RESULT)
-                        .with_for_update(skip_locked=True)
+                        .with_for_update(skip_locked=True, key_share=True)
                     )
                     .scalars()
                     .first()
@@ -216,6 +216,8 @@ class Starts:
                     else None
                 )
                 # SKIP LOCKED passes over a row another kiosk holds: a right code must not count as a wrong one.
+                # NO KEY UPDATE (key_share) because a row being written that merely refers to the parcel (a code
+                # attempt, a flow, a task) holds KEY SHARE on it, which FOR UPDATE would take for "busy".
                 busy = (
                     parcel is None
                     and s.execute(
@@ -286,7 +288,7 @@ class Starts:
         h = each_hash(self.ctx.secret, id_hash, person.id_number)
         elsewhere: tuple[int, str] | None = None
         with self.ctx.tx() as (s, now):
-            q = self._owned(h).with_for_update(skip_locked=True)
+            q = self._owned(h).with_for_update(skip_locked=True, key_share=True)
             if parcel_id is not None:
                 q = q.where(Parcel.id == parcel_id)
             parcel = s.execute(q).scalars().first()

@@ -43,3 +43,19 @@ def test_right_code_while_another_kiosk_holds_the_row(cabinet: Cabinet, sim, db:
     # Once the other transaction is gone the same code opens the door.
     h = cabinet.start_pickup_by_code(code)
     assert h.label == label and sim.is_open(0, int(label[1:]))
+
+
+def test_right_code_while_another_row_refers_to_the_parcel(cabinet: Cabinet, sim, db: Database) -> None:
+    """A transaction that only writes a row pointing at the parcel (here a code attempt, as any kiosk's code check
+    writes one) holds KEY SHARE on it; that is no pickup in progress and must not make the right code "busy"."""
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): no row is ever skipped")
+    code, parcel_id, label = _deposit(cabinet, sim, 1)
+    with db.engine.connect() as other:
+        other.execute(
+            text("INSERT INTO code_attempts (kiosk_id, at, ok, parcel_id) VALUES ('K2', now(), false, :id)"),
+            {"id": parcel_id},
+        )
+        h = cabinet.start_pickup_by_code(code)
+        other.rollback()
+    assert h.label == label and sim.is_open(0, int(label[1:]))
