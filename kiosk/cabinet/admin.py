@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import finish, flowdata, sensor_check, store
+from kiosk.cabinet import finish, flowdata, labels, sensor_check, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeWait
 from kiosk.cabinet.context import Context
@@ -40,10 +40,8 @@ class Desk:
         self.ctx, self.door = ctx, door
 
     def _comp(self, s: Session, label: str) -> Compartment:
-        comp = s.execute(select(Compartment).where(Compartment.label == label.upper())).scalar_one_or_none()
-        if comp is None or comp.cabinet_id not in self.ctx.buses:
-            raise UnknownCompartment(f"no compartment {label} in this kiosk's cabinets")
-        return comp
+        """``label`` (``A01``, or ``CAB-02:A01`` when two of this kiosk's cabinets have an A01: kiosk.cabinet.labels)."""
+        return labels.find(s, label, cabinets=self.ctx.buses)
 
     def status(self) -> list[CompartmentStatus]:
         """Every compartment: stored state, its parcel, and the door and item sensor as the board reads them now."""

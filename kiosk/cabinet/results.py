@@ -174,3 +174,15 @@ class UnknownCompartment(FlowError, LookupError):
     """No compartment has that label."""
 
     hint = "Use a label shown by `kiosk cabinet status`."
+
+
+class AmbiguousCompartment(UnknownCompartment):
+    """A bare label that more than one cabinet has: which door is meant is never guessed."""
+
+    def __init__(self, label: str, cabinet_ids: list[str]) -> None:
+        self.label, self.cabinet_ids = label, cabinet_ids
+        super().__init__(
+            f"{label} is in cabinets {', '.join(cabinet_ids)}: name one as CABINET:LABEL, "
+            f"e.g. {cabinet_ids[0]}:{label}",
+            hint=f"Use {' or '.join(f'{c}:{label}' for c in cabinet_ids)}.",
+        )

@@ -44,11 +44,15 @@ class Compartment(Base):
     """One door of a cabinet. state: free / reserved / occupied / faulty / disabled."""
 
     __tablename__ = "compartments"
-    __table_args__ = (UniqueConstraint("cabinet_id", "board", "channel"),)
+    # A label is unique within its cabinet (migration 0011): two cabinets of a hall may both have an A01.
+    __table_args__ = (
+        UniqueConstraint("cabinet_id", "board", "channel"),
+        UniqueConstraint("cabinet_id", "label", name="uq_compartments_cabinet_label"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cabinet_id: Mapped[str] = mapped_column(String(32))
-    label: Mapped[str] = mapped_column(String(8), unique=True)
+    label: Mapped[str] = mapped_column(String(8))
     size: Mapped[str] = mapped_column(String(1))
     board: Mapped[int]
     channel: Mapped[int]
@@ -379,6 +383,7 @@ class DoorCommand(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kiosk_id: Mapped[str] = mapped_column(String(32))
+    cabinet_id: Mapped[str | None] = mapped_column(String(32))  # the door's cabinet (0011); None: not known
     label: Mapped[str] = mapped_column(String(8))
     parcel_id: Mapped[int | None]
     kind: Mapped[str] = mapped_column(String(16))
@@ -400,6 +405,7 @@ class CompartmentSensor(Base):
 
     __tablename__ = "compartment_sensors"
 
+    cabinet_id: Mapped[str] = mapped_column(String(32), primary_key=True, server_default="")  # 0011
     label: Mapped[str] = mapped_column(String(8), primary_key=True)
     kiosk_id: Mapped[str] = mapped_column(String(32))
     door_closed: Mapped[bool | None]
