@@ -320,7 +320,7 @@ class CitizenOps(Services):
         """The citizen says the door did not open: a staff task (the flow itself settles on its own)."""
         if handle is not None:
             self.cabinet.report_problem(
-                handle.label,
+                f"{handle.cabinet_id}:{handle.label}",  # labels are unique per cabinet (kiosk.cabinet.labels)
                 "the citizen says the door did not open",
                 actor="citizen",
                 flow_id=handle.flow_id,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.cabinet import Cabinet, LockoutCleared, ParcelView, TaskView, store
+from kiosk.cabinet import Cabinet, LockoutCleared, ParcelView, TaskView, UnknownCompartment, labels, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeWait
 from kiosk.clock import Clock
@@ -82,14 +82,13 @@ class HallCabinets:
         self._cabinet = Cabinet(db, {}, [], pickup, clock, secret, kiosk_id)
 
     def _owning(self, label: str) -> Cabinet:
-        """The cabinet service scoped to the cabinet holding ``label`` (the core acts only on its own cabinets),
-        with a bus that refuses every door command: the console moves no door (those are kiosk commands)."""
+        """The cabinet service scoped to the cabinet holding ``label`` (A01, or CAB-02:A01 when two cabinets have
+        an A01; an ambiguous bare label is refused), with a bus that refuses every door command: the console
+        moves no door (those are kiosk commands)."""
         with self.db.transaction() as s:
-            cab_id = s.execute(
-                select(Compartment.cabinet_id).where(Compartment.label == label.upper())
-            ).scalar()
+            cab_id = labels.find(s, label).cabinet_id
         db, pickup, clock, secret, kiosk_id = self._made
-        buses = {cab_id: _NoBus(cab_id)} if cab_id is not None else {}
+        buses = {cab_id: _NoBus(cab_id)}
         return Cabinet(db, buses, [], pickup, clock, secret, kiosk_id)  # type: ignore[dict-item]
 
     def disable(self, label: str, *, actor: str, reason: str) -> None:
@@ -128,10 +127,11 @@ class HallCabinets:
         """One compartment now, and the parcels it has held, newest first (owners masked)."""
         with self.db.transaction() as s:
             now = self.clock.now()
-            comp = s.execute(
-                select(Compartment).where(Compartment.label == label, Compartment.board >= 0)
-            ).scalar()
-            if comp is None:
+            try:  # A01, or CAB-02:A01 (kiosk.cabinet.labels)
+                comp = labels.find(s, label)
+            except UnknownCompartment:  # none, or a bare label two cabinets share
+                return None, []
+            if comp.board < 0:
                 return None, []
             (cell,) = _cells(s, now, [comp], every=False)
             rows = s.execute(

@@ -32,7 +32,7 @@ from hallkiosk.console.jobs import VerifyJob
 from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
 from kiosk import audit, door_commands, kiosk_status, outbox, sensor_readings
-from kiosk.cabinet import UnknownCompartment
+from kiosk.cabinet import UnknownCompartment, labels
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
 from kiosk.config import Config
@@ -289,14 +289,14 @@ def create_app(c: Console) -> Starlette:
 
     @page("cabinets.view")
     async def compartment_page(request: Request, me: SignedIn) -> Response:
-        label = request.path_params["label"].upper()[:8]
+        label = request.path_params["label"].upper()[: labels.NAME_MAX]
         cell, parcels = await run_in_threadpool(c.hall.history, label)
         if cell is None:
             return render(request, "problem.html", me, 404, message="err.not_found")
 
         def events() -> list[audit.AuditEntry]:
             with c.db.transaction() as s:
-                return audit.search(s, subject_is=label, limit=100)
+                return audit.search(s, subject_is=cell.label, limit=100)  # audited under the bare label
 
         rows = [
             {
@@ -315,7 +315,7 @@ def create_app(c: Console) -> Starlette:
 
         def commands() -> list[door_commands.CommandView]:
             with c.db.transaction() as s:
-                return door_commands.recent(s, label=label, limit=10)
+                return door_commands.recent(s, label=labels.ref(cell.cabinet_id, cell.label), limit=10)
 
         return fragment_or_page(
             request,
@@ -324,7 +324,8 @@ def create_app(c: Console) -> Starlette:
             cell=cell,
             parcels=parcels,
             rows=rows,
-            label=label,
+            label=cell.label,
+            door=labels.ref(cell.cabinet_id, cell.label),  # the forms' target: CABINET:LABEL, never ambiguous
             done=request.query_params.get("done", "")[:16],
             error=request.query_params.get("error", "")[:16],
             commands=await run_in_threadpool(commands),
@@ -334,7 +335,7 @@ def create_app(c: Console) -> Starlette:
     @action("cabinets.view")
     async def door_command(request: Request, me: SignedIn) -> Response:
         """Address a take-back or an inspection to the kiosk owning the door; it waits there for a confirmation."""
-        label = request.path_params["label"].upper()[:8]
+        label = request.path_params["label"].upper()[: labels.NAME_MAX]
         form = request.state.form
         kind = str(form.get("kind", ""))
         back = f"/cabinets/{quote(label)}"
@@ -367,7 +368,7 @@ def create_app(c: Console) -> Starlette:
 
     async def compartment_service(request: Request, me: SignedIn, enable: bool) -> Response:
         """Disable or enable one compartment through the cabinet core, once the form's box confirms it."""
-        label = request.path_params["label"].upper()[:8]
+        label = request.path_params["label"].upper()[: labels.NAME_MAX]
         form = request.state.form
         reason = " ".join(str(form.get("reason", "")).split())[:NOTE_MAX]
         back = f"/cabinets/{quote(label)}"

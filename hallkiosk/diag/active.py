@@ -126,7 +126,9 @@ def door_test(
     say(f"opening {comp.label} (cabinet {cab_cfg.id}, board {comp.board}, channel {comp.channel})")
     t0 = clock.monotonic()
     try:
-        flow = cabinet.technician_open(comp.label, actor=actor)
+        flow = cabinet.technician_open(
+            f"{cab_cfg.id}:{comp.label}", actor=actor
+        )  # A01 may be in two cabinets
         res.flow_id = flow.flow_id
     except LockBoardError as err:
         res.open_ms = (clock.monotonic() - t0) * 1000

@@ -15,6 +15,7 @@ from kiosk.cabinet.results import AmbiguousCompartment, UnknownCompartment
 from kiosk.storage.models import Compartment
 
 SEP = ":"  # neither a cabinet id ([A-Z0-9-]) nor a label ([A-Z][0-9]) can hold it; safe in a URL path segment
+NAME_MAX = 32 + len(SEP) + 8  # the longest name: a cabinet id, the separator, a label (the columns' lengths)
 
 
 def ref(cabinet_id: str, label: str) -> str:
@@ -45,6 +46,11 @@ def find(s: Session, name: str, *, cabinets: Collection[str] | None = None) -> C
     if len(rows) > 1:
         raise AmbiguousCompartment(label, [r.cabinet_id for r in rows])
     return rows[0]
+
+
+def name_for(cabinet_id: str, label: str, cabinet_ids: Sequence[str]) -> str:
+    """What a screen hands back to the core for a door: the bare label with one cabinet, else CABINET:LABEL."""
+    return ref(cabinet_id, label) if len(set(cabinet_ids)) > 1 else label
 
 
 def shown(cabinet_id: str, label: str, cabinet_ids: Sequence[str]) -> str:
