@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk import notes
 from kiosk.cabinet import Cabinet, LockoutCleared, ParcelView, TaskView, UnknownCompartment, labels, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeWait
@@ -284,7 +285,7 @@ def _cells(s: Session, now: dt.datetime, comps: Sequence[Compartment], *, every:
                 c.size,
                 _grid_state(c, view, tasks[c.id]),
                 c.state,
-                c.fault_reason,
+                notes.fault_reason(s, c),  # staff's words from their note ("note deleted" once gone)
                 view,
                 tasks[c.id],
             )

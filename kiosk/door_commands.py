@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
 from kiosk.cabinet import UnknownCompartment, labels, store
+from kiosk.cabinet.flows import COMMAND_REASONS
 from kiosk.cabinet_owners import owner_key
 from kiosk.errors import KioskError
 from kiosk.storage.models import DoorCommand, KeyValue
@@ -29,7 +30,7 @@ TAKE_BACK = "take_back"
 INSPECT = "inspect"
 KINDS = (TAKE_BACK, INSPECT)
 # Why a door is moved, as a code (the audit keeps codes, the pages show them in words).
-REASONS = ("overdue", "citizen_request", "wrong_compartment", "sensor_check", "maintenance")
+REASONS = COMMAND_REASONS
 PENDING, RUNNING, DONE, FAILED, EXPIRED = "pending", "running", "done", "failed", "expired"
 LIVE = (PENDING, RUNNING)
 DEFAULT_TTL = dt.timedelta(minutes=30)

@@ -31,7 +31,7 @@ from hallkiosk.console import i18n
 from hallkiosk.console.jobs import VerifyJob
 from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
-from kiosk import audit, door_commands, kiosk_status, outbox, sensor_readings
+from kiosk import audit, door_commands, kiosk_status, notes, outbox, sensor_readings
 from kiosk.cabinet import UnknownCompartment, labels
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
@@ -294,9 +294,14 @@ def create_app(c: Console) -> Starlette:
         if cell is None:
             return render(request, "problem.html", me, 404, message="err.not_found")
 
-        def events() -> list[audit.AuditEntry]:
+        def events() -> tuple[list[audit.AuditEntry], dict[int, str]]:
             with c.db.transaction() as s:
-                return audit.search(s, subject_is=cell.label, limit=100)  # audited under the bare label
+                found = audit.search(s, subject_is=cell.label, limit=100)  # audited under the bare label
+                # A record names a staff note by id (kiosk.notes): the page shows its words, or "note deleted".
+                said = notes.texts(s, [r.detail.get("note") for r in found if isinstance(r.detail, dict)])
+                return found, said
+
+        found, said = await run_in_threadpool(events)
 
         rows = [
             {
@@ -306,9 +311,9 @@ def create_app(c: Console) -> Starlette:
                 "action": r.action,
                 "subject": scrub(r.subject),
                 "error": r.error,
-                "detail": "" if r.error else _detail_text(scrub_value(r.detail)),
+                "detail": "" if r.error else _detail_text(scrub_value(_with_note(r.detail, said))),
             }
-            for r in await run_in_threadpool(events)
+            for r in found
         ]
         if not allowed(me.roles, "parcels.view"):
             parcels = []  # who held it is the desk's business (masked or not)
@@ -692,6 +697,13 @@ def create_app(c: Console) -> Starlette:
     # A form here is a note or a search: 64 KiB is plenty, and bounds what one request can make us parse.
     app = Starlette(routes=routes, lifespan=lifespan, max_body_size=64 * 1024)
     return SecurityHeaders(app, tls=c.tls)  # type: ignore[return-value]
+
+
+def _with_note(detail: Any, said: dict[int, str]) -> Any:
+    """An audit detail with its staff note's id shown with the note's words (kiosk.notes)."""
+    if isinstance(detail, dict) and detail.get("note") in said:
+        return {**detail, "note": f"#{detail['note']} {said[detail['note']]}"}
+    return detail
 
 
 def _detail_text(detail: Any) -> str:

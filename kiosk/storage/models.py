@@ -58,6 +58,7 @@ class Compartment(Base):
     channel: Mapped[int]
     state: Mapped[str] = mapped_column(String(16), default="free")
     fault_reason: Mapped[str | None] = mapped_column(Text)
+    fault_note_id: Mapped[int | None]  # staff's typed reason, in staff_notes (kiosk.notes; migration 0012)
     updated_at: Mapped[dt.datetime]
 
 
@@ -412,3 +413,21 @@ class CompartmentSensor(Base):
     item_present: Mapped[bool | None]
     error: Mapped[str | None] = mapped_column(Text)
     read_at: Mapped[dt.datetime]
+
+
+class StaffNote(Base):
+    """Free text staff typed (a reason, a note), kept out of the append-only audit (migration 0012).
+
+    The audit records the note's id only; a note is deleted by staff (audited by id) or purged after the
+    retention period (kiosk.notes), after which its readers say "note deleted"."""
+
+    __tablename__ = "staff_notes"
+    __table_args__ = (Index("ix_staff_notes_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime]
+    kiosk_id: Mapped[str | None] = mapped_column(String(32))
+    staff_id: Mapped[str] = mapped_column(String(64))  # the actor, e.g. staff:0042: an id, never a name
+    subject_kind: Mapped[str] = mapped_column(String(16))  # parcel / compartment / task
+    subject_id: Mapped[str] = mapped_column(String(48))
+    text: Mapped[str] = mapped_column(Text)

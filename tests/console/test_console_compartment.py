@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from kiosk import audit
+from kiosk import audit, notes
 from kiosk.cabinet import states as S
 from kiosk.errors import NoFreeCompartment
 from kiosk.identity import Identity
@@ -66,7 +66,16 @@ def test_disable_from_the_console_and_the_kiosk_refuses_that_compartment(hall: H
         assert "停用" in page.inner_text("h1")
         assert state_of(hall, label) == S.DISABLED
         (rec,) = audited(hall, "cabinet.disabled", label)
-        assert rec.actor == "staff:TECH1" and rec.detail["reason"] == "门锁松动，待维修"
+        # The typed reason is a staff note (kiosk.notes): the audit keeps its id, never the text.
+        assert rec.actor == "staff:TECH1" and "reason" not in rec.detail
+        with hall.db.transaction() as s:
+            assert notes.read(s, rec.detail["note"]) == "门锁松动，待维修"
+        # The page reads the note for the audit row; once staff delete it, the row says so.
+        assert "门锁松动，待维修" in page.inner_text("main")
+        with hall.db.transaction() as s:
+            notes.remove(s, dt.datetime.now(dt.UTC), rec.detail["note"], actor="staff:TECH1")
+        page.reload()
+        assert notes.DELETED in page.inner_text("main") and "门锁松动，待维修" not in page.inner_text("main")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"console-compartment-disabled-{hall.backend}.png"))
 
