@@ -137,7 +137,7 @@ def _door(args: argparse.Namespace) -> int:
     with app_of(args) as app:
         cab, comp = find_compartment(app, args.label)
         ok = True
-        if needs_confirmation(app, comp.label):
+        if needs_confirmation(app, f"{cab.id}:{comp.label}"):  # A01 may be in two cabinets
             ok = _confirm(
                 f"This UNLOCKS door {comp.label} of cabinet {cab.id} (a real cabinet); stand by it.", args.yes
             )
@@ -145,7 +145,7 @@ def _door(args: argparse.Namespace) -> int:
             return 3
         res = door_test(
             app,
-            comp.label,
+            f"{cab.id}:{comp.label}",
             confirmed=True,
             close_timeout_s=args.timeout,
             on_progress=_progress(args),

@@ -105,7 +105,7 @@ def door_test(
     ``sim_close_after_s``: on a simulated bus, the simulator shuts the door after this long (for demos and tests).
     """
     cab_cfg, comp = find_compartment(app, label)
-    if needs_confirmation(app, comp.label) and not confirmed:
+    if needs_confirmation(app, f"{cab_cfg.id}:{comp.label}") and not confirmed:
         raise NotConfirmed(f"door test of {comp.label} on real cabinet {cab_cfg.id} not confirmed")
     say = on_progress or (lambda _msg: None)
     bus = app.buses[cab_cfg.id]
@@ -220,11 +220,14 @@ def walk_test(
     if needs_confirmation(app) and not confirmed:
         raise NotConfirmed("door walk on a real cabinet not confirmed")
     cabinet = cabinet or sync_cabinet(app)
-    states = {c.label: c.state for c in cabinet.status()} if hasattr(cabinet, "status") else {}
+    # By CABINET:LABEL: two cabinets may both have an A01 (kiosk.cabinet.labels).
+    states = (
+        {f"{c.cabinet_id}:{c.label}": c.state for c in cabinet.status()} if hasattr(cabinet, "status") else {}
+    )
     wanted = (
         [lbl.upper() for lbl in labels]
         if labels
-        else [c.label for cab in app.cfg.cabinets for c in cab.compartments]
+        else [f"{cab.id}:{c.label}" for cab in app.cfg.cabinets for c in cab.compartments]
     )
     out: list[DoorTestResult] = []
     app.audit(actor, "diag.walk_started", "", doors=len(wanted), include_occupied=include_occupied)
@@ -232,7 +235,7 @@ def walk_test(
         if cancel is not None and cancel.is_set():
             break
         cab_cfg, comp = find_compartment(app, label)
-        state = states.get(comp.label)
+        state = states.get(f"{cab_cfg.id}:{comp.label}")
         if state == S.RESERVED or (state == S.OCCUPIED and not include_occupied):
             why = "a flow is using it" if state == S.RESERVED else "occupied (use --include-occupied)"
             res = DoorTestResult(
@@ -247,7 +250,7 @@ def walk_test(
         else:
             res = door_test(
                 app,
-                comp.label,
+                f"{cab_cfg.id}:{comp.label}",
                 confirmed=True,
                 actor=actor,
                 close_timeout_s=close_timeout_s,

@@ -141,3 +141,18 @@ def test_the_cli_refuses_an_ambiguous_label_in_one_line(
         ln.split()[:3] == ["CAB-01", "A01", "M"] and "disabled" in ln for ln in lines
     )
     assert any(ln.split()[:2] == ["CAB-02", "A01"] and "free" in ln for ln in lines)
+
+
+def test_the_door_test_finds_a_door_by_cabinet_and_label(tmp_path: Path) -> None:
+    """``kiosk diag door`` and the technician's door test look the label up in the configuration the same way."""
+    from types import SimpleNamespace
+
+    from hallkiosk.diag.confirm import find_compartment
+    from kiosk.config import load_config
+
+    p = write_config(tmp_path, kiosk={"id": KIOSK_ID}, cabinets=[_cab(c) for c in CABS])
+    app = SimpleNamespace(cfg=load_config(p))
+    with pytest.raises(AmbiguousCompartment, match="A01 is in cabinets CAB-01, CAB-02"):
+        find_compartment(app, "A01")  # type: ignore[arg-type]
+    cab, comp = find_compartment(app, "cab-02:a01")  # type: ignore[arg-type]
+    assert (cab.id, comp.label) == ("CAB-02", "A01")
