@@ -422,7 +422,9 @@ class StaffNote(Base):
     retention period (kiosk.notes), after which its readers say "note deleted"."""
 
     __tablename__ = "staff_notes"
-    __table_args__ = (Index("ix_staff_notes_created", "created_at"),)
+    # sqlite_autoincrement: an id is never reused (SQLite would give a deleted highest id to the next note, and
+    # an old audit record would then name someone else's note).
+    __table_args__ = (Index("ix_staff_notes_created", "created_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime]

@@ -176,3 +176,15 @@ def test_the_kiosk_purges_at_start_up_then_daily(db: Database, clock: FakeClock)
     with db.transaction() as s:
         assert notes.texts(s, [old, new, "x"]) == {old: notes.DELETED, new: "fresh"}
         assert verify(s).ok
+
+
+def test_a_deleted_note_id_is_never_given_to_another_note(db: Database, clock: FakeClock) -> None:
+    """The audit names notes by id: a new note must not take the id of the newest deleted one (SQLite rowids)."""
+    with db.transaction() as s:
+        first = notes.add(s, clock.now(), actor="staff:1", subject_kind="parcel", subject_id=1, text="old")
+    with db.transaction() as s:
+        assert first is not None
+        notes.remove(s, clock.now(), first, actor="staff:1")
+    with db.transaction() as s:
+        second = notes.add(s, clock.now(), actor="staff:1", subject_kind="parcel", subject_id=2, text="new")
+        assert second is not None and second > first and notes.read(s, first) == notes.DELETED

@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("subject_kind", sa.String(length=16), nullable=False),
         sa.Column("subject_id", sa.String(length=48), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        # An id is never used twice (SQLite would reuse a deleted highest rowid): the audit names notes by id.
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_staff_notes_created", "staff_notes", ["created_at"])
     with op.batch_alter_table("compartments") as t:
