@@ -45,6 +45,7 @@ class Cell:
     fault_reason: str | None
     parcel: ParcelView | None
     open_tasks: int
+    note_id: int | None = None  # staff's note behind fault_reason, while it is kept (kiosk.notes)
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,16 @@ class HallCabinets:
     def enable(self, label: str, *, actor: str) -> str:
         """Back in service through the cabinet's own enable; the new state (occupied if a parcel is inside)."""
         return self._owning(label).enable(label, actor=actor)
+
+    def delete_fault_note(self, label: str, *, actor: str) -> bool:
+        """Delete the staff note behind a compartment's out-of-service reason (audited by its id); False when
+        there is none (never written, or already gone)."""
+        with self.db.transaction() as s:
+            comp = labels.find(s, label)
+            if comp.fault_note_id is None or notes.read(s, comp.fault_note_id) == notes.DELETED:
+                return False
+            notes.remove(s, self.clock.now(), comp.fault_note_id, actor=actor)
+            return True
 
     def code_wait(self) -> CodeWait:
         """The hall's pickup-code wait (shared by every kiosk on this database), for the parcels page."""
@@ -277,6 +288,9 @@ def _cells(s: Session, now: dt.datetime, comps: Sequence[Compartment], *, every:
     out = []
     for c in comps:
         p = live.get(c.id)
+        reason = notes.fault_reason(s, c)  # staff's words from their note ("note deleted" once gone)
+        from_note = reason is not None and reason != c.fault_reason  # the reason is staff's note
+        kept_note = c.fault_note_id if from_note and not reason.endswith(notes.DELETED) else None
         view = store.parcel_view(s, p, now) if p is not None else None
         out.append(
             Cell(
@@ -285,9 +299,10 @@ def _cells(s: Session, now: dt.datetime, comps: Sequence[Compartment], *, every:
                 c.size,
                 _grid_state(c, view, tasks[c.id]),
                 c.state,
-                notes.fault_reason(s, c),  # staff's words from their note ("note deleted" once gone)
+                reason,
                 view,
                 tasks[c.id],
+                kept_note,
             )
         )
     return out

@@ -395,6 +395,17 @@ def create_app(c: Console) -> Starlette:
         return RedirectResponse(f"{back}?done={'enabled' if enable else 'disabled'}", 303)
 
     @action("cabinets.service")
+    async def compartment_note_delete(request: Request, me: SignedIn) -> Response:
+        """Delete the staff note behind a compartment's out-of-service reason (it may name someone; kiosk.notes)."""
+        label = request.path_params["label"].upper()[: labels.NAME_MAX]
+        back = f"/cabinets/{quote(label)}"
+        try:
+            await run_in_threadpool(c.hall.delete_fault_note, label, actor=f"staff:{me.staff_id}")
+        except UnknownCompartment:
+            return render(request, "problem.html", me, 404, message="err.not_found")
+        return RedirectResponse(f"{back}?done=note_deleted", 303)
+
+    @action("cabinets.service")
     async def compartment_disable(request: Request, me: SignedIn) -> Response:
         return await compartment_service(request, me, enable=False)
 
@@ -661,6 +672,7 @@ def create_app(c: Console) -> Starlette:
         Route("/cabinets/{label}", compartment_page),
         Route("/cabinets/{label}/disable", compartment_disable, methods=["POST"]),
         Route("/cabinets/{label}/enable", compartment_enable, methods=["POST"]),
+        Route("/cabinets/{label}/note/delete", compartment_note_delete, methods=["POST"]),
         Route("/cabinets/{label}/command", door_command, methods=["POST"]),
         Route("/tasks", tasks_page),
         Route("/tasks/help.json", help_requests),
