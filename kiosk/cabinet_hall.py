@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk import notes
-from kiosk.cabinet import Cabinet, LockoutCleared, ParcelView, TaskView, UnknownCompartment, labels, store
+from kiosk.cabinet import Cabinet, LockoutCleared, ParcelView, TaskView, labels, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeWait
+from kiosk.cabinet.results import NOT_ONE_COMPARTMENT
 from kiosk.clock import Clock
 from kiosk.config import PickupConfig
 from kiosk.errors import LockBoardError
@@ -141,7 +142,7 @@ class HallCabinets:
             now = self.clock.now()
             try:  # A01, or CAB-02:A01 (kiosk.cabinet.labels)
                 comp = labels.find(s, label)
-            except UnknownCompartment:  # none, or a bare label two cabinets share
+            except NOT_ONE_COMPARTMENT:  # none, or a bare label two cabinets share
                 return None, []
             if comp.board < 0:
                 return None, []

@@ -20,8 +20,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import UnknownCompartment, labels, store
+from kiosk.cabinet import labels, store
 from kiosk.cabinet.flows import COMMAND_REASONS
+from kiosk.cabinet.results import NOT_ONE_COMPARTMENT
 from kiosk.cabinet_owners import owner_key
 from kiosk.errors import KioskError
 from kiosk.storage.models import DoorCommand, KeyValue
@@ -102,7 +103,7 @@ def issue(
         raise CommandRefused(f"unknown reason code {reason!r}")
     try:  # ``label``: A01, or CAB-02:A01 when two cabinets have an A01 (kiosk.cabinet.labels)
         comp = labels.find(s, label)
-    except UnknownCompartment as err:
+    except NOT_ONE_COMPARTMENT as err:
         raise CommandRefused(err.message) from None
     kiosk_id = owning_kiosk(s, comp.cabinet_id)
     if kiosk_id is None:

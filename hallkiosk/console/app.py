@@ -32,7 +32,8 @@ from hallkiosk.console.jobs import VerifyJob
 from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
 from kiosk import audit, door_commands, kiosk_status, notes, outbox, sensor_readings
-from kiosk.cabinet import UnknownCompartment, labels
+from kiosk.cabinet import labels
+from kiosk.cabinet.results import NOT_ONE_COMPARTMENT
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
 from kiosk.config import Config
@@ -387,7 +388,7 @@ def create_app(c: Console) -> Starlette:
                 await run_in_threadpool(c.hall.enable, label, actor=actor)
             else:
                 await run_in_threadpool(c.hall.disable, label, actor=actor, reason=reason)
-        except UnknownCompartment:
+        except NOT_ONE_COMPARTMENT:  # none, or a bare label two cabinets share
             return render(request, "problem.html", me, 404, message="err.not_found")
         except KioskError as err:  # e.g. a flow has it reserved right now: say so, change nothing
             log.info("%s %s refused: %s", "enable" if enable else "disable", label, err)
@@ -401,7 +402,7 @@ def create_app(c: Console) -> Starlette:
         back = f"/cabinets/{quote(label)}"
         try:
             await run_in_threadpool(c.hall.delete_fault_note, label, actor=f"staff:{me.staff_id}")
-        except UnknownCompartment:
+        except NOT_ONE_COMPARTMENT:
             return render(request, "problem.html", me, 404, message="err.not_found")
         return RedirectResponse(f"{back}?done=note_deleted", 303)
 
