@@ -145,7 +145,7 @@ class ConsoleLink:
                     handle = self.cabinet.start_collect(cmd.parcel_id, actor=actor, reason=cmd.reason)
                     flow_id, ok, result = handle.flow_id, True, f"door {handle.label} open for take-back"
                 else:
-                    res = self.cabinet.technician_open(cmd.label, actor=actor)
+                    res = self.cabinet.technician_open(cmd.door, actor=actor)  # CABINET:LABEL
                     flow_id, ok, result = res.flow_id, True, f"door {res.label} open for inspection"
             except KioskError as err:
                 ok, result = False, f"{type(err).__name__}: {err}"

@@ -28,6 +28,7 @@ from hallkiosk.services.sims import SimService
 from hallkiosk.services.staff import StaffService
 from hallkiosk.services.tech import TechService
 from hallkiosk.simulators import simulated_parts
+from kiosk import notes
 from kiosk.config import Config
 from kiosk.errors import KioskError
 from kiosk.ports import CardEvent, Printer
@@ -284,6 +285,12 @@ class Runtime(CitizenOps, ServiceOps):
         if self.simulated:
             log.warning("SIMULATED HARDWARE in use: %s", ", ".join(self.simulated))
         self.app.db  # noqa: B018 - building it applies the migrations before anything else runs
+        self._spawn(
+            "notes-purge",
+            lambda: notes.purge_loop(
+                self.app.db, self.app.clock, self.cfg.storage.notes_retention_days, self._stop
+            ),
+        )
         self._start_services()
         for reader in self.app.card_readers:
             try:

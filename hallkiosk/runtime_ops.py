@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hallkiosk.console_link import console_link_of
 from kiosk import receipts
+from kiosk.cabinet.labels import ref as door_name
 from kiosk.clock import local
 from kiosk.errors import PlatformError, PlatformUnavailable
 from kiosk.identity import Identity
@@ -320,7 +321,7 @@ class CitizenOps(Services):
         """The citizen says the door did not open: a staff task (the flow itself settles on its own)."""
         if handle is not None:
             self.cabinet.report_problem(
-                handle.label,
+                door_name(handle.cabinet_id, handle.label),  # CABINET:LABEL (kiosk.cabinet.labels)
                 "the citizen says the door did not open",
                 actor="citizen",
                 flow_id=handle.flow_id,

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.cabinet import Cabinet, LockoutCleared, ParcelView, TaskView, store
+from kiosk import notes
+from kiosk.cabinet import Cabinet, LockoutCleared, ParcelView, TaskView, labels, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeWait
+from kiosk.cabinet.results import NOT_ONE_COMPARTMENT
 from kiosk.clock import Clock
 from kiosk.config import PickupConfig
 from kiosk.errors import LockBoardError
@@ -44,6 +46,7 @@ class Cell:
     fault_reason: str | None
     parcel: ParcelView | None
     open_tasks: int
+    note_id: int | None = None  # staff's note behind fault_reason, while it is kept (kiosk.notes)
 
 
 @dataclass(frozen=True)
@@ -82,14 +85,13 @@ class HallCabinets:
         self._cabinet = Cabinet(db, {}, [], pickup, clock, secret, kiosk_id)
 
     def _owning(self, label: str) -> Cabinet:
-        """The cabinet service scoped to the cabinet holding ``label`` (the core acts only on its own cabinets),
-        with a bus that refuses every door command: the console moves no door (those are kiosk commands)."""
+        """The cabinet service scoped to the cabinet holding ``label`` (A01, or CAB-02:A01 when two cabinets have
+        an A01; an ambiguous bare label is refused), with a bus that refuses every door command: the console
+        moves no door (those are kiosk commands)."""
         with self.db.transaction() as s:
-            cab_id = s.execute(
-                select(Compartment.cabinet_id).where(Compartment.label == label.upper())
-            ).scalar()
+            cab_id = labels.find(s, label).cabinet_id
         db, pickup, clock, secret, kiosk_id = self._made
-        buses = {cab_id: _NoBus(cab_id)} if cab_id is not None else {}
+        buses = {cab_id: _NoBus(cab_id)}
         return Cabinet(db, buses, [], pickup, clock, secret, kiosk_id)  # type: ignore[dict-item]
 
     def disable(self, label: str, *, actor: str, reason: str) -> None:
@@ -99,6 +101,16 @@ class HallCabinets:
     def enable(self, label: str, *, actor: str) -> str:
         """Back in service through the cabinet's own enable; the new state (occupied if a parcel is inside)."""
         return self._owning(label).enable(label, actor=actor)
+
+    def delete_fault_note(self, label: str, *, actor: str) -> bool:
+        """Delete the staff note behind a compartment's out-of-service reason (audited by its id); False when
+        there is none (never written, or already gone)."""
+        with self.db.transaction() as s:
+            comp = labels.find(s, label)
+            if comp.fault_note_id is None or notes.read(s, comp.fault_note_id) == notes.DELETED:
+                return False
+            notes.remove(s, self.clock.now(), comp.fault_note_id, actor=actor)
+            return True
 
     def code_wait(self) -> CodeWait:
         """The hall's pickup-code wait (shared by every kiosk on this database), for the parcels page."""
@@ -128,10 +140,11 @@ class HallCabinets:
         """One compartment now, and the parcels it has held, newest first (owners masked)."""
         with self.db.transaction() as s:
             now = self.clock.now()
-            comp = s.execute(
-                select(Compartment).where(Compartment.label == label, Compartment.board >= 0)
-            ).scalar()
-            if comp is None:
+            try:  # A01, or CAB-02:A01 (kiosk.cabinet.labels)
+                comp = labels.find(s, label)
+            except NOT_ONE_COMPARTMENT:  # none, or a bare label two cabinets share
+                return None, []
+            if comp.board < 0:
                 return None, []
             (cell,) = _cells(s, now, [comp], every=False)
             rows = s.execute(
@@ -276,6 +289,9 @@ def _cells(s: Session, now: dt.datetime, comps: Sequence[Compartment], *, every:
     out = []
     for c in comps:
         p = live.get(c.id)
+        reason = notes.fault_reason(s, c)  # staff's words from their note ("note deleted" once gone)
+        from_note = reason is not None and reason != c.fault_reason  # the reason is staff's note
+        kept_note = c.fault_note_id if from_note and not reason.endswith(notes.DELETED) else None
         view = store.parcel_view(s, p, now) if p is not None else None
         out.append(
             Cell(
@@ -284,9 +300,10 @@ def _cells(s: Session, now: dt.datetime, comps: Sequence[Compartment], *, every:
                 c.size,
                 _grid_state(c, view, tasks[c.id]),
                 c.state,
-                c.fault_reason,
+                reason,
                 view,
                 tasks[c.id],
+                kept_note,
             )
         )
     return out

@@ -1,4 +1,4 @@
-"""Cabinet layout rules across cabinets, checked by kiosk.config: ids, labels, locks and shared RS-485 buses.
+"""Cabinet layout rules across cabinets, checked by kiosk.config: ids, locks and shared RS-485 buses.
 
 A hall often chains a main cabinet and its side cabinets on one RS-485 bus with
 different board addresses. The kiosk then drives that bus as one port, so the
@@ -47,15 +47,12 @@ def check_cabinets(cabinets: Sequence[CabinetConfig]) -> None:
                     f"{cabinets[j].id}, whose {key} is {getattr(cabinets[j], key)!r}; one bus is spoken "
                     f"one way, so cabinets on it must agree"
                 )
-    labels: dict[str, str] = {}
+    # Labels are unique within a cabinet (CabinetConfig): two cabinets may both have an A01 (kiosk.cabinet.labels).
     # Across cabinets on one bus too, each lock drives one compartment: the same bus string is the same bus.
     slots: dict[tuple[str, int, int], str] = {}
     for i, cab in enumerate(cabinets):
         for j, comp in enumerate(cab.compartments):
             where = f"cabinets[{i}].compartments[{j}]"
-            if comp.label in labels:
-                raise ValueError(f"{where}.label: {comp.label} is also in cabinet {labels[comp.label]}")
-            labels[comp.label] = cab.id
             slot = (cab.bus, comp.board, comp.channel)
             if slot in slots and cab.bus != "sim":
                 raise ValueError(

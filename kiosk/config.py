@@ -291,6 +291,8 @@ class PickupConfig(_Strict):
 class StorageConfig(_Strict):
     url: str = ""  # empty: SQLite file kiosk.db in the data directory
     busy_timeout_ms: Annotated[int, Field(ge=100, le=120000)] = 5000
+    # How long staff's typed reasons and notes are kept (kiosk.notes): they may hold a name, so not for ever.
+    notes_retention_days: Annotated[int, Field(ge=1, le=3650)] = 365
 
 
 class PrinterConfig(_Strict):

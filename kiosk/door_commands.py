@@ -20,16 +20,18 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiosk.audit import append as audit
-from kiosk.cabinet import store
+from kiosk.cabinet import labels, store
+from kiosk.cabinet.flows import COMMAND_REASONS
+from kiosk.cabinet.results import NOT_ONE_COMPARTMENT
 from kiosk.cabinet_owners import owner_key
 from kiosk.errors import KioskError
-from kiosk.storage.models import Compartment, DoorCommand, KeyValue
+from kiosk.storage.models import DoorCommand, KeyValue
 
 TAKE_BACK = "take_back"
 INSPECT = "inspect"
 KINDS = (TAKE_BACK, INSPECT)
 # Why a door is moved, as a code (the audit keeps codes, the pages show them in words).
-REASONS = ("overdue", "citizen_request", "wrong_compartment", "sensor_check", "maintenance")
+REASONS = COMMAND_REASONS
 PENDING, RUNNING, DONE, FAILED, EXPIRED = "pending", "running", "done", "failed", "expired"
 LIVE = (PENDING, RUNNING)
 DEFAULT_TTL = dt.timedelta(minutes=30)
@@ -53,6 +55,12 @@ class CommandView:
     expires_at: dt.datetime
     state: str
     result: str | None
+    cabinet_id: str | None = None  # None: a command made before migration 0011 whose door was not found
+
+    @property
+    def door(self) -> str:
+        """The door as the core and the console name it: CABINET:LABEL (a label is unique per cabinet only)."""
+        return labels.ref(self.cabinet_id, self.label) if self.cabinet_id else self.label
 
 
 def _view(c: DoorCommand) -> CommandView:
@@ -69,6 +77,7 @@ def _view(c: DoorCommand) -> CommandView:
         c.expires_at,
         c.state,
         c.result,
+        c.cabinet_id,
     )
 
 
@@ -92,16 +101,21 @@ def issue(
         raise CommandRefused(f"unknown door command {kind!r}")
     if reason not in REASONS:
         raise CommandRefused(f"unknown reason code {reason!r}")
-    comp = s.execute(select(Compartment).where(Compartment.label == label.upper())).scalar_one_or_none()
-    if comp is None:
-        raise CommandRefused(f"no compartment {label}")
+    try:  # ``label``: A01, or CAB-02:A01 when two cabinets have an A01 (kiosk.cabinet.labels)
+        comp = labels.find(s, label)
+    except NOT_ONE_COMPARTMENT as err:
+        raise CommandRefused(err.message) from None
     kiosk_id = owning_kiosk(s, comp.cabinet_id)
     if kiosk_id is None:
         raise CommandRefused(f"no kiosk drives cabinet {comp.cabinet_id}")
     expire(s, now)
     dup = s.execute(
         select(DoorCommand.id)
-        .where(DoorCommand.label == comp.label, DoorCommand.state.in_(LIVE))
+        .where(
+            DoorCommand.cabinet_id == comp.cabinet_id,
+            DoorCommand.label == comp.label,
+            DoorCommand.state.in_(LIVE),
+        )
         .with_for_update()
     ).scalar()
     if dup is not None:
@@ -117,6 +131,7 @@ def issue(
         parcel_id = parcel.id
     cmd = DoorCommand(
         kiosk_id=kiosk_id,
+        cabinet_id=comp.cabinet_id,
         label=comp.label,
         parcel_id=parcel_id,
         kind=kind,
@@ -228,8 +243,11 @@ def finish(s: Session, now: dt.datetime, command_id: int, *, ok: bool, result: s
 
 
 def recent(s: Session, *, label: str | None = None, limit: int = 50) -> list[CommandView]:
-    """The newest commands (hall-wide, or one door's), for the console."""
+    """The newest commands (hall-wide, or one door's: ``label`` A01 or CAB-02:A01), for the console."""
     q = select(DoorCommand).order_by(DoorCommand.id.desc()).limit(limit)
     if label is not None:
-        q = q.where(DoorCommand.label == label.upper())
+        cab, bare = labels.split(label)
+        q = q.where(DoorCommand.label == bare)
+        if cab is not None:
+            q = q.where(DoorCommand.cabinet_id == cab)
     return [_view(c) for c in s.execute(q).scalars().all()]

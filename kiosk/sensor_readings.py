@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.cabinet import CompartmentStatus
+from kiosk.cabinet import CompartmentStatus, labels
 from kiosk.kiosk_status import db_now
 from kiosk.storage.models import Compartment, CompartmentSensor, Flow
 
 
 @dataclass(frozen=True)
 class Reading:
+    cabinet_id: str
     label: str
     door_closed: bool | None
     item_present: bool | None
@@ -41,9 +42,9 @@ def store(s: Session, kiosk_id: str, status: list[CompartmentStatus]) -> int:
     """Write one round of readings (one row per compartment, replaced); ``read_at`` is the database's now."""
     now = db_now(s)
     for st in status:
-        row = s.get(CompartmentSensor, st.label)
+        row = s.get(CompartmentSensor, (st.cabinet_id, st.label))  # a label is unique per cabinet only
         if row is None:
-            row = CompartmentSensor(label=st.label)
+            row = CompartmentSensor(cabinet_id=st.cabinet_id, label=st.label)
             s.add(row)
         row.kiosk_id, row.door_closed, row.item_present = kiosk_id, st.door_closed, st.item_present
         row.error, row.read_at = st.bus_error, now
@@ -51,11 +52,17 @@ def store(s: Session, kiosk_id: str, status: list[CompartmentStatus]) -> int:
 
 
 def latest(s: Session) -> dict[str, Reading]:
-    """Every stored reading by label, with its age against the database's clock."""
+    """Every stored reading by its door's CABINET:LABEL (kiosk.cabinet.labels), with its age against the database's
+    clock."""
     now = db_now(s)
     return {
-        r.label: Reading(
-            r.label, r.door_closed, r.item_present, r.error, max(0.0, (now - r.read_at).total_seconds())
+        labels.ref(r.cabinet_id, r.label): Reading(
+            r.cabinet_id,
+            r.label,
+            r.door_closed,
+            r.item_present,
+            r.error,
+            max(0.0, (now - r.read_at).total_seconds()),
         )
         for r in s.execute(select(CompartmentSensor)).scalars()
     }

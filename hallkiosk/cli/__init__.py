@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "hallkiosk.cli.admin",  # config, audit
     "hallkiosk.cli.db",  # db init|upgrade|current|backup|restore
     "hallkiosk.cli.secret",  # secret show
+    "hallkiosk.cli.notes",  # notes list|show|delete|purge (staff's typed reasons, out of the audit)
     "hallkiosk.cli.cabinet",  # cabinet, deposit, pickup, dropoff, collect
     "hallkiosk.cli.card",  # card watch
     "hallkiosk.cli.platform",  # platform ping

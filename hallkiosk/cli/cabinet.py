@@ -29,6 +29,10 @@ from kiosk.identity import Identity, validate_id_number
 SIM_CLOSE_AFTER_S = 1.0
 
 
+# A label is unique per cabinet only (kiosk.cabinet.labels): a bare one two cabinets share is refused.
+LABEL_HELP = "a compartment: its LABEL, or CABINET:LABEL when two cabinets have that label"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("cabinet", help="cabinet status and staff/technician operations")
     s = p.add_subparsers(dest="cabinet_cmd", required=True)
@@ -36,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         func=_status
     )
     o = s.add_parser("open", help="technician: open one door, or with --all every door of a board (audited)")
-    o.add_argument("label", nargs="?")
+    o.add_argument("label", nargs="?", help=LABEL_HELP)
     o.add_argument(
         "--all",
         dest="all_board",
@@ -48,11 +52,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--yes", action="store_true", help="confirm --all without asking")
     o.set_defaults(func=_open)
     d = s.add_parser("disable", help="take a compartment out of service")
-    d.add_argument("label")
+    d.add_argument("label", help=LABEL_HELP)
     d.add_argument("--reason", default="")
     d.set_defaults(func=_disable)
     e = s.add_parser("enable", help="put a compartment back in service (after a repair)")
-    e.add_argument("label")
+    e.add_argument("label", help=LABEL_HELP)
     e.set_defaults(func=_enable)
     t = s.add_parser("tasks", help="open staff tasks")
     t.add_argument("--all", action="store_true", help="resolved ones too")
@@ -210,7 +214,13 @@ def _status(args: argparse.Namespace) -> int:
         rows = _cabinet(app, read_only=True).status()
     door = {True: "closed", False: "OPEN", None: "?"}
     item = {True: "item", False: "empty", None: "-"}
-    print(f"{'LABEL':6} {'SIZE':4} {'STATE':9} {'DOOR':6} {'ITEM':5} PARCEL")
+    # Several cabinets: each row names its cabinet, since two of them may both have an A01.
+    cab_w = (
+        max((len(c.cabinet_id) for c in rows), default=0) + 1 if len({c.cabinet_id for c in rows}) > 1 else 0
+    )
+    print(
+        f"{'CABINET' if cab_w else '':{cab_w}}{'LABEL':6} {'SIZE':4} {'STATE':9} {'DOOR':6} {'ITEM':5} PARCEL"
+    )
     for c in rows:
         p = c.parcel
         what = (
@@ -221,7 +231,8 @@ def _status(args: argparse.Namespace) -> int:
         extra = f" ({c.fault_reason})" if c.fault_reason else ""
         extra += f" [bus: {c.bus_error}]" if c.bus_error else ""
         print(
-            f"{c.label:6} {c.size:4} {c.state:9} {door[c.door_closed]:6} {item[c.item_present]:5} {what}{extra}"
+            f"{c.cabinet_id if cab_w else '':{cab_w}}{c.label:6} {c.size:4} {c.state:9} "
+            f"{door[c.door_closed]:6} {item[c.item_present]:5} {what}{extra}"
         )
     return 0
 

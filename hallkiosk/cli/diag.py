@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from hallkiosk.cli.common import app_of, seconds, whole
+from kiosk.cabinet.labels import ref as door_name  # CABINET:LABEL: two cabinets may share a label
 from kiosk.diag_model import AREAS, EXIT_CODES, Report, worst
 
 _MARK = {"OK": "OK      ", "DEGRADED": "DEGRADED", "FAULT": "FAULT   "}
@@ -137,7 +138,7 @@ def _door(args: argparse.Namespace) -> int:
     with app_of(args) as app:
         cab, comp = find_compartment(app, args.label)
         ok = True
-        if needs_confirmation(app, comp.label):
+        if needs_confirmation(app, door_name(cab.id, comp.label)):  # A01 may be in two cabinets
             ok = _confirm(
                 f"This UNLOCKS door {comp.label} of cabinet {cab.id} (a real cabinet); stand by it.", args.yes
             )
@@ -145,7 +146,7 @@ def _door(args: argparse.Namespace) -> int:
             return 3
         res = door_test(
             app,
-            comp.label,
+            door_name(cab.id, comp.label),
             confirmed=True,
             close_timeout_s=args.timeout,
             on_progress=_progress(args),

@@ -31,8 +31,9 @@ from hallkiosk.console import i18n
 from hallkiosk.console.jobs import VerifyJob
 from hallkiosk.console.live import ChangeFeed, PerChange
 from hallkiosk.console.security import PERMISSIONS, LoginThrottle, SecurityHeaders, allowed, same_token
-from kiosk import audit, door_commands, kiosk_status, outbox, sensor_readings
-from kiosk.cabinet import UnknownCompartment
+from kiosk import audit, door_commands, kiosk_status, notes, outbox, sensor_readings
+from kiosk.cabinet import labels
+from kiosk.cabinet.results import NOT_ONE_COMPARTMENT
 from kiosk.cabinet_hall import GRID_STATES, HallCabinets
 from kiosk.clock import Clock
 from kiosk.config import Config
@@ -289,14 +290,19 @@ def create_app(c: Console) -> Starlette:
 
     @page("cabinets.view")
     async def compartment_page(request: Request, me: SignedIn) -> Response:
-        label = request.path_params["label"].upper()[:8]
+        label = request.path_params["label"].upper()[: labels.NAME_MAX]
         cell, parcels = await run_in_threadpool(c.hall.history, label)
         if cell is None:
             return render(request, "problem.html", me, 404, message="err.not_found")
 
-        def events() -> list[audit.AuditEntry]:
+        def events() -> tuple[list[audit.AuditEntry], dict[int, str]]:
             with c.db.transaction() as s:
-                return audit.search(s, subject_is=label, limit=100)
+                found = audit.search(s, subject_is=cell.label, limit=100)  # audited under the bare label
+                # A record names a staff note by id (kiosk.notes): the page shows its words, or "note deleted".
+                said = notes.texts(s, [r.detail.get("note") for r in found if isinstance(r.detail, dict)])
+                return found, said
+
+        found, said = await run_in_threadpool(events)
 
         rows = [
             {
@@ -306,16 +312,16 @@ def create_app(c: Console) -> Starlette:
                 "action": r.action,
                 "subject": scrub(r.subject),
                 "error": r.error,
-                "detail": "" if r.error else _detail_text(scrub_value(r.detail)),
+                "detail": "" if r.error else _detail_text(scrub_value(_with_note(r.detail, said))),
             }
-            for r in await run_in_threadpool(events)
+            for r in found
         ]
         if not allowed(me.roles, "parcels.view"):
             parcels = []  # who held it is the desk's business (masked or not)
 
         def commands() -> list[door_commands.CommandView]:
             with c.db.transaction() as s:
-                return door_commands.recent(s, label=label, limit=10)
+                return door_commands.recent(s, label=labels.ref(cell.cabinet_id, cell.label), limit=10)
 
         return fragment_or_page(
             request,
@@ -324,7 +330,8 @@ def create_app(c: Console) -> Starlette:
             cell=cell,
             parcels=parcels,
             rows=rows,
-            label=label,
+            label=cell.label,
+            door=labels.ref(cell.cabinet_id, cell.label),  # the forms' target: CABINET:LABEL, never ambiguous
             done=request.query_params.get("done", "")[:16],
             error=request.query_params.get("error", "")[:16],
             commands=await run_in_threadpool(commands),
@@ -334,7 +341,7 @@ def create_app(c: Console) -> Starlette:
     @action("cabinets.view")
     async def door_command(request: Request, me: SignedIn) -> Response:
         """Address a take-back or an inspection to the kiosk owning the door; it waits there for a confirmation."""
-        label = request.path_params["label"].upper()[:8]
+        label = request.path_params["label"].upper()[: labels.NAME_MAX]
         form = request.state.form
         kind = str(form.get("kind", ""))
         back = f"/cabinets/{quote(label)}"
@@ -367,7 +374,7 @@ def create_app(c: Console) -> Starlette:
 
     async def compartment_service(request: Request, me: SignedIn, enable: bool) -> Response:
         """Disable or enable one compartment through the cabinet core, once the form's box confirms it."""
-        label = request.path_params["label"].upper()[:8]
+        label = request.path_params["label"].upper()[: labels.NAME_MAX]
         form = request.state.form
         reason = " ".join(str(form.get("reason", "")).split())[:NOTE_MAX]
         back = f"/cabinets/{quote(label)}"
@@ -381,12 +388,23 @@ def create_app(c: Console) -> Starlette:
                 await run_in_threadpool(c.hall.enable, label, actor=actor)
             else:
                 await run_in_threadpool(c.hall.disable, label, actor=actor, reason=reason)
-        except UnknownCompartment:
+        except NOT_ONE_COMPARTMENT:  # none, or a bare label two cabinets share
             return render(request, "problem.html", me, 404, message="err.not_found")
         except KioskError as err:  # e.g. a flow has it reserved right now: say so, change nothing
             log.info("%s %s refused: %s", "enable" if enable else "disable", label, err)
             return RedirectResponse(f"{back}?error=busy", 303)
         return RedirectResponse(f"{back}?done={'enabled' if enable else 'disabled'}", 303)
+
+    @action("cabinets.service")
+    async def compartment_note_delete(request: Request, me: SignedIn) -> Response:
+        """Delete the staff note behind a compartment's out-of-service reason (it may name someone; kiosk.notes)."""
+        label = request.path_params["label"].upper()[: labels.NAME_MAX]
+        back = f"/cabinets/{quote(label)}"
+        try:
+            await run_in_threadpool(c.hall.delete_fault_note, label, actor=f"staff:{me.staff_id}")
+        except NOT_ONE_COMPARTMENT:
+            return render(request, "problem.html", me, 404, message="err.not_found")
+        return RedirectResponse(f"{back}?done=note_deleted", 303)
 
     @action("cabinets.service")
     async def compartment_disable(request: Request, me: SignedIn) -> Response:
@@ -655,6 +673,7 @@ def create_app(c: Console) -> Starlette:
         Route("/cabinets/{label}", compartment_page),
         Route("/cabinets/{label}/disable", compartment_disable, methods=["POST"]),
         Route("/cabinets/{label}/enable", compartment_enable, methods=["POST"]),
+        Route("/cabinets/{label}/note/delete", compartment_note_delete, methods=["POST"]),
         Route("/cabinets/{label}/command", door_command, methods=["POST"]),
         Route("/tasks", tasks_page),
         Route("/tasks/help.json", help_requests),
@@ -691,6 +710,13 @@ def create_app(c: Console) -> Starlette:
     # A form here is a note or a search: 64 KiB is plenty, and bounds what one request can make us parse.
     app = Starlette(routes=routes, lifespan=lifespan, max_body_size=64 * 1024)
     return SecurityHeaders(app, tls=c.tls)  # type: ignore[return-value]
+
+
+def _with_note(detail: Any, said: dict[int, str]) -> Any:
+    """An audit detail with its staff note's id shown with the note's words (kiosk.notes)."""
+    if isinstance(detail, dict) and detail.get("note") in said:
+        return {**detail, "note": f"#{detail['note']} {said[detail['note']]}"}
+    return detail
 
 
 def _detail_text(detail: Any) -> str:

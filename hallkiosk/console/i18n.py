@@ -70,6 +70,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cab.all": ("全部柜子", "All cabinets"),
     "cab.service": ("停用与启用", "Out of service"),
     "cab.reason": ("停用原因（必填）", "Reason (required)"),
+    # The reason is a staff note (kiosk.notes): it may name someone, so staff can delete it (audited by its id).
+    "cab.note_delete": ("删除停用原因", "Delete the reason"),
+    "cab.done_note_deleted": (
+        "停用原因已删除，操作已记入审计。",
+        "Reason deleted; the action is in the audit log.",
+    ),
     "cab.confirm_disable": (
         "我确认停用此柜格：各自助终端将不再分配它",
         "I confirm: no kiosk will hand this compartment out",

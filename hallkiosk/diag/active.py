@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hallkiosk.diag.cardtest import CardProbe, CardTestResult, card_test
 from hallkiosk.diag.confirm import NotConfirmed, find_compartment, needs_confirmation
+from kiosk.cabinet.labels import ref as door_name  # CABINET:LABEL: two cabinets may share a label
 from kiosk.diag_model import Check, Status
 from kiosk.errors import LockBoardError
 
@@ -105,7 +106,7 @@ def door_test(
     ``sim_close_after_s``: on a simulated bus, the simulator shuts the door after this long (for demos and tests).
     """
     cab_cfg, comp = find_compartment(app, label)
-    if needs_confirmation(app, comp.label) and not confirmed:
+    if needs_confirmation(app, door_name(cab_cfg.id, comp.label)) and not confirmed:
         raise NotConfirmed(f"door test of {comp.label} on real cabinet {cab_cfg.id} not confirmed")
     say = on_progress or (lambda _msg: None)
     bus = app.buses[cab_cfg.id]
@@ -126,7 +127,7 @@ def door_test(
     say(f"opening {comp.label} (cabinet {cab_cfg.id}, board {comp.board}, channel {comp.channel})")
     t0 = clock.monotonic()
     try:
-        flow = cabinet.technician_open(comp.label, actor=actor)
+        flow = cabinet.technician_open(door_name(cab_cfg.id, comp.label), actor=actor)
         res.flow_id = flow.flow_id
     except LockBoardError as err:
         res.open_ms = (clock.monotonic() - t0) * 1000
@@ -218,11 +219,16 @@ def walk_test(
     if needs_confirmation(app) and not confirmed:
         raise NotConfirmed("door walk on a real cabinet not confirmed")
     cabinet = cabinet or sync_cabinet(app)
-    states = {c.label: c.state for c in cabinet.status()} if hasattr(cabinet, "status") else {}
+    # By CABINET:LABEL: two cabinets may both have an A01 (kiosk.cabinet.labels).
+    states = (
+        {door_name(c.cabinet_id, c.label): c.state for c in cabinet.status()}
+        if hasattr(cabinet, "status")
+        else {}
+    )
     wanted = (
         [lbl.upper() for lbl in labels]
         if labels
-        else [c.label for cab in app.cfg.cabinets for c in cab.compartments]
+        else [door_name(cab.id, c.label) for cab in app.cfg.cabinets for c in cab.compartments]
     )
     out: list[DoorTestResult] = []
     app.audit(actor, "diag.walk_started", "", doors=len(wanted), include_occupied=include_occupied)
@@ -230,7 +236,7 @@ def walk_test(
         if cancel is not None and cancel.is_set():
             break
         cab_cfg, comp = find_compartment(app, label)
-        state = states.get(comp.label)
+        state = states.get(door_name(cab_cfg.id, comp.label))
         if state == S.RESERVED or (state == S.OCCUPIED and not include_occupied):
             why = "a flow is using it" if state == S.RESERVED else "occupied (use --include-occupied)"
             res = DoorTestResult(
@@ -245,7 +251,7 @@ def walk_test(
         else:
             res = door_test(
                 app,
-                comp.label,
+                door_name(cab_cfg.id, comp.label),
                 confirmed=True,
                 actor=actor,
                 close_timeout_s=close_timeout_s,

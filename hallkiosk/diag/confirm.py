@@ -29,11 +29,21 @@ def needs_confirmation(app: App, label: str | None = None, *, card: bool = False
 
 
 def find_compartment(app: App, label: str) -> tuple[CabinetConfig, CompartmentConfig]:
-    want = label.strip().upper()
-    for cab in app.cfg.cabinets:
-        for comp in cab.compartments:
-            if comp.label == want:
-                return cab, comp
-    from kiosk.cabinet import UnknownCompartment
+    """``label`` (A01, or CAB-02:A01 when two of the kiosk's cabinets have an A01) in the kiosk's configuration;
+    a bare label two cabinets share is refused naming them (kiosk.cabinet.labels), never guessed."""
+    from kiosk.cabinet import AmbiguousCompartment, UnknownCompartment
+    from kiosk.cabinet.labels import split
 
-    raise UnknownCompartment(f"no compartment {want} in this kiosk's cabinets")
+    cab_id, want = split(label)
+    found = [
+        (cab, comp)
+        for cab in app.cfg.cabinets
+        if cab_id in (None, cab.id)
+        for comp in cab.compartments
+        if comp.label == want
+    ]
+    if len(found) > 1:
+        raise AmbiguousCompartment(want, [cab.id for cab, _ in found])
+    if not found:
+        raise UnknownCompartment(f"no compartment {label.strip().upper()} in this kiosk's cabinets")
+    return found[0]

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kiosk.cabinet.labels import split
 from kiosk.config import Config
 from kiosk.ports import CardEvent, Printer
 
@@ -183,7 +184,8 @@ class SimService:
 
     def close_door_of(self, label: str) -> bool:
         """Push one simulated door shut (what the technician does to finish a door test); False on real hardware."""
-        for cab in self.cfg.cabinets:
+        cab_id, label = split(label)  # CAB:LABEL when two cabinets share the label (kiosk.cabinet.labels)
+        for cab in (c for c in self.cfg.cabinets if cab_id in (None, c.id)):
             comp = next((c for c in cab.compartments if c.label == label), None)
             if comp is None:
                 continue

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from kiosk.cabinet.codes import CodeWait
 from kiosk.cabinet.results import (
+    AmbiguousCompartment,
     AnotherDoorUnknown,
     CompartmentStatus,
     DoorLeftOpen,
@@ -73,6 +74,7 @@ from kiosk.cabinet.results import (
 from kiosk.cabinet.service import Cabinet
 
 __all__ = [
+    "AmbiguousCompartment",
     "AnotherDoorUnknown",
     "Cabinet",
     "CodeWait",

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk import notes
 from kiosk.audit import append as audit
-from kiosk.cabinet import finish, flowdata, sensor_check, store
+from kiosk.cabinet import finish, flowdata, labels, sensor_check, store
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import CodeWait
 from kiosk.cabinet.context import Context
@@ -40,10 +41,8 @@ class Desk:
         self.ctx, self.door = ctx, door
 
     def _comp(self, s: Session, label: str) -> Compartment:
-        comp = s.execute(select(Compartment).where(Compartment.label == label.upper())).scalar_one_or_none()
-        if comp is None or comp.cabinet_id not in self.ctx.buses:
-            raise UnknownCompartment(f"no compartment {label} in this kiosk's cabinets")
-        return comp
+        """``label`` (``A01``, or ``CAB-02:A01`` when two of this kiosk's cabinets have an A01: kiosk.cabinet.labels)."""
+        return labels.find(s, label, cabinets=self.ctx.buses)
 
     def status(self) -> list[CompartmentStatus]:
         """Every compartment: stored state, its parcel, and the door and item sensor as the board reads them now."""
@@ -59,6 +58,7 @@ class Desk:
             )
             parcels = {c.id: store.live_parcel_in(s, c.id) for c in comps}
             views = {cid: store.parcel_view(s, p, now) if p else None for cid, p in parcels.items()}
+            reasons = {c.id: notes.fault_reason(s, c) for c in comps}  # staff's words read from their note
         boards: dict[tuple[str, int], dict[int, DoorStatus] | str] = {}
         for c in comps:
             key = (c.cabinet_id, c.board)
@@ -81,7 +81,7 @@ class Desk:
                     c.board,
                     c.channel,
                     c.state,
-                    c.fault_reason,
+                    reasons[c.id],
                     door.closed if door else None,
                     door.item_present if door else None,
                     views[c.id],
@@ -249,10 +249,18 @@ class Desk:
                 raise FlowError(
                     f"{comp.label} is in use by a running flow ({running}); try again when its door is closed"
                 )
-            comp.state, comp.fault_reason, comp.updated_at = S.DISABLED, reason or "disabled by staff", now
-            audit(
-                s, now, actor, "cabinet.disabled", comp.label, reason=audit_text(reason)
-            )  # typed: made safe
+            # The typed reason (it may name someone) is a deletable note: the audit and the row keep its id.
+            fields = notes.for_audit(
+                s,
+                now,
+                actor=actor,
+                subject_kind="compartment",
+                subject_id=labels.ref(comp.cabinet_id, comp.label),
+                text=reason,
+            )
+            comp.state, comp.fault_reason, comp.updated_at = S.DISABLED, notes.STAFF_DISABLED, now
+            comp.fault_note_id = fields.get("note")  # type: ignore[assignment]
+            audit(s, now, actor, "cabinet.disabled", comp.label, **fields)
 
     def enable(self, label: str, *, actor: str) -> str:
         """Back in service (after a repair); returns the new state (occupied if a parcel is still inside)."""
@@ -264,7 +272,7 @@ class Desk:
             else:
                 new = S.RESERVED if parcel.state in (S.DEPOSITING, S.DROPPING) else S.OCCUPIED
             old = comp.state
-            comp.state, comp.fault_reason, comp.updated_at = new, None, now
+            comp.state, comp.fault_reason, comp.fault_note_id, comp.updated_at = new, None, None, now
             audit(s, now, actor, "cabinet.enabled", comp.label, before=old, after=new)
             return new
 
@@ -316,7 +324,9 @@ class Desk:
                     "cabinet.task_resolved",
                     f"task {task_id}",
                     kind=task.kind,
-                    note=audit_text(note),
+                    **notes.for_audit(
+                        s, now, actor=actor, subject_kind="task", subject_id=task_id, text=note
+                    ),
                 )
 
     # --- a parcel held for attention: resolved at the desk -----------------------------------------
@@ -368,7 +378,9 @@ class Desk:
                 comp.label,
                 parcel=parcel.id,
                 case_number=parcel.case_number,
-                note=audit_text(note),
+                **notes.for_audit(
+                    s, now, actor=actor, subject_kind="parcel", subject_id=parcel.id, text=note
+                ),
             )
             return store.parcel_view(s, parcel, now)
 
@@ -404,7 +416,9 @@ class Desk:
                 comp.label,
                 parcel=parcel.id,
                 state=parcel.state,
-                note=audit_text(note),
+                **notes.for_audit(
+                    s, now, actor=actor, subject_kind="parcel", subject_id=parcel.id, text=note
+                ),
             )
             return store.parcel_view(s, parcel, now)
 

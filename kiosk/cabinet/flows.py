@@ -10,6 +10,7 @@ from typing import Protocol
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from kiosk import notes
 from kiosk.audit import append as audit
 from kiosk.cabinet import allocate, flowdata, store
 from kiosk.cabinet import states as S
@@ -34,7 +35,7 @@ from kiosk.errors import (
 )
 from kiosk.identity import id_hash, validate_id_number
 from kiosk.keyring import each_hash
-from kiosk.privacy import audit_text, mask_id_number, mask_name
+from kiosk.privacy import mask_id_number, mask_name
 from kiosk.storage.models import Compartment, Parcel
 
 CASE_RE = re.compile(r"^[0-9A-Z]{12,32}$")
@@ -46,9 +47,14 @@ COLLECTABLE = (S.DROPPED_OFF, S.READY, S.ATTENTION)  # stored, and no flow has t
 COLLECT_REASONS: tuple[str, ...] = ("wrong_case", "citizen_at_desk", "other")
 
 
-def reason_for_audit(reason: str) -> str | None:
-    """A collect's reason as the audit log keeps it: the fixed choice's code, or the typed text made safe."""
-    return reason if reason in COLLECT_REASONS else audit_text(reason)
+# Why the hall console asks a kiosk to move a door (kiosk.door_commands): a take-back runs as a collect with it.
+COMMAND_REASONS: tuple[str, ...] = (
+    "overdue",
+    "citizen_request",
+    "wrong_compartment",
+    "sensor_check",
+    "maintenance",
+)
 
 
 class ParcelInOtherCabinet(FlowError):
@@ -436,7 +442,16 @@ class Starts:
                 state=prev,
                 overdue=overdue,
                 case_number=parcel.case_number,
-                reason=reason_for_audit(reason),
+                # A code as it is; typed text (it may name someone) kept as a deletable note, its id audited.
+                **notes.for_audit(
+                    s,
+                    now,
+                    actor=actor,
+                    subject_kind="parcel",
+                    subject_id=parcel.id,
+                    text=reason,
+                    codes=COLLECT_REASONS + COMMAND_REASONS,
+                ),
             )
             parcel.state = S.COLLECTING  # a code typed meanwhile is refused: the parcel is not ready any more
             flow_id = self.door.begin(

@@ -174,3 +174,24 @@ class UnknownCompartment(FlowError, LookupError):
     """No compartment has that label."""
 
     hint = "Use a label shown by `kiosk cabinet status`."
+
+
+class AmbiguousCompartment(FlowError, LookupError):
+    """A bare label that more than one cabinet has: which door is meant is never guessed.
+
+    Not a subclass of UnknownCompartment (the cabinet's classes compose, never inherit from one another:
+    tests/cabinet/test_cabinet_structure.py); catch ``NOT_ONE_COMPARTMENT`` for either."""
+
+    hint = "Use a label shown by `kiosk cabinet status`."
+
+    def __init__(self, label: str, cabinet_ids: list[str]) -> None:
+        self.label, self.cabinet_ids = label, cabinet_ids
+        super().__init__(
+            f"{label} is in cabinets {', '.join(cabinet_ids)}: name one as CABINET:LABEL, "
+            f"e.g. {cabinet_ids[0]}:{label}",
+            hint=f"Use {' or '.join(f'{c}:{label}' for c in cabinet_ids)}.",
+        )
+
+
+# The lookup by label found no door, or more than one (kiosk.cabinet.labels.find): catch both with this.
+NOT_ONE_COMPARTMENT = (UnknownCompartment, AmbiguousCompartment)

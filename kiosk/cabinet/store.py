@@ -19,27 +19,31 @@ from kiosk.storage.models import Compartment, Parcel, StaffTask
 
 
 def sync_compartments(session: Session, cabinets: Sequence[CabinetConfig], now: dt.datetime) -> list[str]:
-    """Make the compartments table match the config (label, size, board, channel), keeping each state."""
+    """Make this kiosk's cabinets' compartments match the config (size, board, channel), keeping each state.
+
+    A compartment is its (cabinet, label): a label is unique per cabinet only (migration 0011), and another
+    kiosk's cabinets, whatever their labels, are never touched."""
     changes: list[str] = []
-    by_label = {c.label: c for c in session.execute(select(Compartment)).scalars()}
     mine = {cab.id for cab in cabinets}
-    wanted: set[str] = set()
+    rows = session.execute(select(Compartment).where(Compartment.cabinet_id.in_(list(mine)))).scalars()
+    by_key = {(c.cabinet_id, c.label): c for c in rows}
+    wanted: set[tuple[str, str]] = set()
     # Park every row of our cabinets on a slot no config can use first, so remapping two labels
     # onto each other's locks does not trip the (cabinet, board, channel) unique constraint.
     moving = [
         row
         for cab in cabinets
         for cc in cab.compartments
-        if (row := by_label.get(cc.label)) is not None
-        and (row.cabinet_id, row.board, row.channel) != (cab.id, cc.board, cc.channel)
+        if (row := by_key.get((cab.id, cc.label))) is not None
+        and (row.board, row.channel) != (cc.board, cc.channel)
     ]
     for i, row in enumerate(moving):
         row.board, row.channel = -1 - i, -1
     session.flush()
     for cab in cabinets:
         for cc in cab.compartments:
-            wanted.add(cc.label)
-            row = by_label.get(cc.label)
+            wanted.add((cab.id, cc.label))
+            row = by_key.get((cab.id, cc.label))
             if row is None:
                 session.add(
                     Compartment(
@@ -54,15 +58,15 @@ def sync_compartments(session: Session, cabinets: Sequence[CabinetConfig], now: 
                 )
                 changes.append(f"added {cc.label}")
                 continue
-            if (row.cabinet_id, row.size, row.board, row.channel) != (cab.id, cc.size, cc.board, cc.channel):
+            if (row.size, row.board, row.channel) != (cc.size, cc.board, cc.channel):
                 changes.append(f"updated {cc.label}")
-                row.cabinet_id, row.size, row.board, row.channel = cab.id, cc.size, cc.board, cc.channel
+                row.size, row.board, row.channel = cc.size, cc.board, cc.channel
                 row.updated_at = now
-    for label, row in by_label.items():
-        if row.cabinet_id in mine and label not in wanted and row.state != S.DISABLED:
+    for key, row in by_key.items():
+        if key not in wanted and row.state != S.DISABLED:
             # Keep the row: parcels and history refer to it.
             row.state, row.fault_reason, row.updated_at = S.DISABLED, "no longer in the configuration", now
-            changes.append(f"disabled {label} (not in the configuration)")
+            changes.append(f"disabled {row.label} (not in the configuration)")
     session.flush()
     return changes
 

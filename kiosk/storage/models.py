@@ -44,16 +44,21 @@ class Compartment(Base):
     """One door of a cabinet. state: free / reserved / occupied / faulty / disabled."""
 
     __tablename__ = "compartments"
-    __table_args__ = (UniqueConstraint("cabinet_id", "board", "channel"),)
+    # A label is unique within its cabinet (migration 0011): two cabinets of a hall may both have an A01.
+    __table_args__ = (
+        UniqueConstraint("cabinet_id", "board", "channel"),
+        UniqueConstraint("cabinet_id", "label", name="uq_compartments_cabinet_label"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cabinet_id: Mapped[str] = mapped_column(String(32))
-    label: Mapped[str] = mapped_column(String(8), unique=True)
+    label: Mapped[str] = mapped_column(String(8))
     size: Mapped[str] = mapped_column(String(1))
     board: Mapped[int]
     channel: Mapped[int]
     state: Mapped[str] = mapped_column(String(16), default="free")
     fault_reason: Mapped[str | None] = mapped_column(Text)
+    fault_note_id: Mapped[int | None]  # staff's typed reason, in staff_notes (kiosk.notes; migration 0012)
     updated_at: Mapped[dt.datetime]
 
 
@@ -379,6 +384,7 @@ class DoorCommand(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kiosk_id: Mapped[str] = mapped_column(String(32))
+    cabinet_id: Mapped[str | None] = mapped_column(String(32))  # the door's cabinet (0011); None: not known
     label: Mapped[str] = mapped_column(String(8))
     parcel_id: Mapped[int | None]
     kind: Mapped[str] = mapped_column(String(16))
@@ -400,9 +406,30 @@ class CompartmentSensor(Base):
 
     __tablename__ = "compartment_sensors"
 
+    cabinet_id: Mapped[str] = mapped_column(String(32), primary_key=True, server_default="")  # 0011
     label: Mapped[str] = mapped_column(String(8), primary_key=True)
     kiosk_id: Mapped[str] = mapped_column(String(32))
     door_closed: Mapped[bool | None]
     item_present: Mapped[bool | None]
     error: Mapped[str | None] = mapped_column(Text)
     read_at: Mapped[dt.datetime]
+
+
+class StaffNote(Base):
+    """Free text staff typed (a reason, a note), kept out of the append-only audit (migration 0012).
+
+    The audit records the note's id only; a note is deleted by staff (audited by id) or purged after the
+    retention period (kiosk.notes), after which its readers say "note deleted"."""
+
+    __tablename__ = "staff_notes"
+    # sqlite_autoincrement: an id is never reused (SQLite would give a deleted highest id to the next note, and
+    # an old audit record would then name someone else's note).
+    __table_args__ = (Index("ix_staff_notes_created", "created_at"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime]
+    kiosk_id: Mapped[str | None] = mapped_column(String(32))
+    staff_id: Mapped[str] = mapped_column(String(64))  # the actor, e.g. staff:0042: an id, never a name
+    subject_kind: Mapped[str] = mapped_column(String(16))  # parcel / compartment / task
+    subject_id: Mapped[str] = mapped_column(String(48))
+    text: Mapped[str] = mapped_column(Text)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from kiosk import notes
 from kiosk.cabinet import Cabinet, MalformedPickupCode
 from kiosk.cabinet import states as S
 from kiosk.cabinet.codes import normalise
@@ -115,7 +116,9 @@ def test_cli_collect_one_ready_parcel(kiosk_toml: Path, live_cabinet: Cabinet, s
         rec = s.execute(
             select(AuditRecord).where(AuditRecord.action == "cabinet.collect_requested")
         ).scalar_one()
-        assert rec.actor.startswith("staff:") and rec.detail["reason"] == "citizen at the desk"
+        # Typed: a staff note (kiosk.notes), the audit keeps "other" and the note's id.
+        assert rec.actor.startswith("staff:") and rec.detail["reason"] == "other"
+        assert notes.read(s, rec.detail["note"]) == "citizen at the desk"
     r = run_cli(kiosk_toml, "collect", str(pid))
     assert r.code == 1  # already out
     assert "not stored in a compartment" in r.err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from kiosk import notes
 from kiosk.cabinet import Cabinet, NothingToPickUp
 from kiosk.cabinet import states as S
 from kiosk.errors import FlowError, WrongPickupCode
@@ -93,7 +94,9 @@ def test_staff_take_back_a_ready_result_by_name(cabinet: Cabinet, sim, db) -> No
         cabinet.start_pickup_by_code(code)  # dead for good
     assert _reports(db) == ["DEPOSITED", "RETURNED_TO_CENTRE"]
     [req] = _audit(db, "cabinet.collect_requested")
-    assert req.actor == "staff:7" and req.detail["reason"] == "wrong case deposited"
+    assert req.actor == "staff:7" and req.detail["reason"] == "other"  # typed: a staff note (kiosk.notes)
+    with db.transaction() as s:
+        assert notes.read(s, req.detail["note"]) == "wrong case deposited"
     assert (req.detail["state"], req.detail["overdue"], req.detail["parcel"]) == (S.READY, False, pid)
     assert [a.actor for a in _audit(db, "cabinet.collected")] == ["staff:7"]
     with pytest.raises(FlowError, match="not stored"):

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from kiosk import audit
+from kiosk import audit, notes
 from kiosk.cabinet import states as S
 from kiosk.errors import NoFreeCompartment
 from kiosk.identity import Identity
@@ -66,7 +66,20 @@ def test_disable_from_the_console_and_the_kiosk_refuses_that_compartment(hall: H
         assert "停用" in page.inner_text("h1")
         assert state_of(hall, label) == S.DISABLED
         (rec,) = audited(hall, "cabinet.disabled", label)
-        assert rec.actor == "staff:TECH1" and rec.detail["reason"] == "门锁松动，待维修"
+        # The typed reason is a staff note (kiosk.notes): the audit keeps its id, never the text.
+        assert rec.actor == "staff:TECH1" and "reason" not in rec.detail
+        with hall.db.transaction() as s:
+            assert notes.read(s, rec.detail["note"]) == "门锁松动，待维修"
+        # The page reads the note (the reason and the audit row); staff delete it there, and the page says so.
+        assert "门锁松动，待维修" in page.inner_text("#fault-reason")
+        page.locator("#note-delete-form button").click()
+        assert page.inner_text("#done") == "停用原因已删除，操作已记入审计。"
+        assert notes.DELETED in page.inner_text(
+            "#fault-reason"
+        ) and "门锁松动，待维修" not in page.inner_text("main")
+        assert page.locator("#note-delete-form").count() == 0
+        (gone,) = audited(hall, "note.deleted", f"note {rec.detail['note']}")
+        assert gone.actor == "staff:TECH1" and "门锁" not in str(gone.detail)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"console-compartment-disabled-{hall.backend}.png"))
 

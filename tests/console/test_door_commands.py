@@ -149,8 +149,10 @@ def test_sensor_readings_are_stored_while_idle_and_yield_to_an_open_door(
     assert link.read_sensors()
     with db.transaction() as s:
         got = sensor_readings.latest(s)
-    assert (got[label].door_closed, got[label].item_present) == (True, True)
-    assert (got["A08"].door_closed, got["A08"].item_present) == (True, False) and got["A08"].age_s < 60
+    assert (got[f"{CAB_ID}:{label}"].door_closed, got[f"{CAB_ID}:{label}"].item_present) == (True, True)
+    assert (got[f"{CAB_ID}:A08"].door_closed, got[f"{CAB_ID}:A08"].item_present) == (True, False) and got[
+        f"{CAB_ID}:A08"
+    ].age_s < 60
     h = cab.start_collect(
         next(v.id for v in cab.collectable(include_ready=True) if v.label == label), actor="t"
     )
@@ -160,4 +162,4 @@ def test_sensor_readings_are_stored_while_idle_and_yield_to_an_open_door(
     cab.wait_closed(h, 5)
     assert link.read_sensors()
     with db.transaction() as s:
-        assert sensor_readings.latest(s)[label].item_present is False
+        assert sensor_readings.latest(s)[f"{CAB_ID}:{label}"].item_present is False

@@ -114,7 +114,9 @@ def test_typed_text_is_stored_escaped(cfg: Config, capsys: pytest.CaptureFixture
     assert code == 0, err
     code, out, _ = _cli(capsys, "--config", cfg.source, "audit", "tail", "--json", "-n", "5")
     rec = next(json.loads(ln) for ln in out.splitlines() if json.loads(ln)["action"] == "cabinet.disabled")
-    assert rec["detail"]["reason"] == "\\x1b[31m \\u202eA01\\u200b"
+    # The typed reason is a staff note (kiosk.notes), stored escaped too.
+    code, out, _ = _cli(capsys, "--config", cfg.source, "notes", "show", str(rec["detail"]["note"]))
+    assert code == 0 and out.strip() == "\\x1b[31m \\u202eA01\\u200b"
 
 
 def test_printable_leaves_chinese_and_plain_text_alone() -> None:

@@ -31,14 +31,22 @@ def _chain() -> list[str]:
     return [s.revision for s in reversed(list(script.walk_revisions()))]
 
 
+def _declared(rev: str) -> bool | None:
+    """What migration ``rev`` declares: additive or not (None: it does not say)."""
+    spec = importlib.util.spec_from_file_location(rev, next(VERSIONS.glob(f"{rev}_*.py")))
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    additive = getattr(mod, "additive", None)
+    return additive if isinstance(additive, bool) else None
+
+
 def test_every_migration_declares_whether_it_is_additive() -> None:
-    for path in sorted(VERSIONS.glob("*.py")):
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        assert isinstance(getattr(mod, "additive", None), bool), f"{path.name}: additive = True/False missing"
+    for rev in _chain():
+        assert _declared(rev) is not None, f"{rev}: additive = True/False missing"
     assert "0004" in _chain()
+    # Labels per cabinet: the release before it would take another cabinet's A01 for its own.
+    assert _declared("0011") is False
 
 
 def _shape(engine: sa.Engine) -> dict[str, dict[str, tuple[bool, bool]]]:
@@ -60,11 +68,7 @@ def test_additive_migrations_only_add(db_url: str) -> None:
     for rev in _chain():
         command.upgrade(db._alembic(), rev)
         after = _shape(db.engine)
-        spec = importlib.util.spec_from_file_location(rev, next(VERSIONS.glob(f"{rev}_*.py")))
-        assert spec and spec.loader
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        if mod.additive:
+        if _declared(rev):
             for table, cols in before.items():
                 assert table in after, f"{rev} is declared additive but drops table {table}"
                 for name, (nullable, _) in cols.items():
@@ -78,7 +82,7 @@ def test_additive_migrations_only_add(db_url: str) -> None:
         before = after
     with db.engine.connect() as c:
         rows = dict(c.execute(sa.text("SELECT revision, additive FROM kiosk_schema_history")).all())
-    assert {r: bool(a) for r, a in rows.items()} == dict.fromkeys(_chain(), True)
+    assert {r: bool(a) for r, a in rows.items()} == {r: _declared(r) for r in _chain()}
     db.dispose()
 
 
@@ -134,8 +138,12 @@ def test_release_before_this_one_runs_on_this_head(db_url: str, tmp_path: Path) 
     newest = _chain()[-1]
     next(previous.glob(f"{newest}_*.py")).unlink()
     db = Database(db_url, versions=previous)
-    db.upgrade()
-    assert db.schema_ahead == [newest]
+    if _declared(newest):
+        db.upgrade()
+        assert db.schema_ahead == [newest]
+    else:  # the newest changed what head-1 reads: head-1 refuses it rather than misread it
+        with pytest.raises(SchemaTooNew, match=newest):
+            db.upgrade()
     db.dispose()
 
 

@@ -12,13 +12,19 @@ CARD_PERSON = Applicant("RESIDENT_ID", "110105199001011232", "张三", "13800138
 OTHER_PERSON = Applicant("RESIDENT_ID", "110105195803121232", "李四", "13900139000")
 
 
-def slot_of(d: Driver, label: str) -> tuple[Any, int, int]:
-    """(door simulator, board, channel) of a compartment label."""
-    for cab in d.rt.cfg.cabinets:
-        for c in cab.compartments:
-            if c.label == label:
-                return d.rt.sims.door_sim(cab.id), c.board, c.channel
-    raise KeyError(label)
+def slot_of(d: Driver, label: str, cabinet_id: str | None = None) -> tuple[Any, int, int]:
+    """(door simulator, board, channel) of a compartment: ``label`` in ``cabinet_id``, or a label only one of the
+    kiosk's cabinets has (two cabinets may both have an A01: a bare label is then refused, never guessed)."""
+    found = [
+        (d.rt.sims.door_sim(cab.id), c.board, c.channel)
+        for cab in d.rt.cfg.cabinets
+        if cabinet_id in (None, cab.id)
+        for c in cab.compartments
+        if c.label == label
+    ]
+    if len(found) != 1:
+        raise KeyError(f"{label} is in {len(found)} cabinets: give cabinet_id" if found else label)
+    return found[0]
 
 
 def approved_case(d: Driver, person: Applicant = CARD_PERSON) -> str:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Any
 
 from kivy.clock import Clock, ClockEvent
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
+from kiosk.cabinet.labels import shown
 from kiosk.errors import KioskError
 from ui.screens import KioskScreen
 
@@ -32,7 +34,7 @@ class DoorScreen(KioskScreen):
     card_removal = "keep"  # the door is already open for this person: the outcome must still show
     handle = ObjectProperty(None, allownone=True)
     purpose = StringProperty("pickup")  # pickup / dropoff / deposit / collect / tech
-    label = StringProperty("")
+    label = StringProperty("")  # the door as the person is shown it: with its cabinet when there are several
     slots = ListProperty([])
     closed = BooleanProperty(False)
     help_shown = BooleanProperty(False)
@@ -60,7 +62,8 @@ class DoorScreen(KioskScreen):
         h: Any = self.handle
         if h is None:
             return
-        self.label = h.label
+        # Two cabinets may both have an A01 (kiosk.cabinet.labels): then every text names the cabinet too.
+        self.label = shown(h.cabinet_id, h.label, [c.id for c in self.app.cfg.cabinets])
         self.closed = self.failed = self.reminding = self.nothing_taken = False
         self.help_shown = False
         self._error = None
@@ -167,13 +170,13 @@ class DoorScreen(KioskScreen):
             return
         # What the sensor saw when the door shut decides the words: never thank someone for what did not happen.
         if r.outcome in ("cancelled_empty", "item_left"):
-            self.done_text = t(f"door.done.{r.outcome}.{self.purpose}", label=r.label)
+            self.done_text = t(f"door.done.{r.outcome}.{self.purpose}", label=self.label)
         elif self.purpose == "dropoff":
             self.done_text = t("door.done.dropoff", number=r.receipt_number or "")
         elif self.purpose == "deposit":
-            self.done_text = t("door.done.deposit", label=r.label)
+            self.done_text = t("door.done.deposit", label=self.label)
         elif self.nothing_taken:
-            self.done_text = t("door.done.collect_still_inside", label=r.label)
+            self.done_text = t("door.done.collect_still_inside", label=self.label)
         else:
             self.done_text = t(f"door.done.{self.purpose}")
 
@@ -183,7 +186,7 @@ class DoorScreen(KioskScreen):
             self._no_paper("no_printer", "door.printed.no_printer")
             return
         self.printed, self.print_key = "printing", "door.printed.printing"
-        lines = self.app.rt.receipt_lines_for_dropoff(r)
+        lines = self.app.rt.receipt_lines_for_dropoff(replace(r, label=self.label))  # the door as shown
         self.app.call(
             self.app.rt.print_receipt,
             lines,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.cabinet.labels import name_for, shown
 from ui.screens import KioskScreen
 from ui.widgets import ListRow
 
@@ -19,10 +20,13 @@ class StaffCompartmentsScreen(KioskScreen):
         box = self.ids.rows
         box.clear_widgets()
         t = self.app.t
+        cabs = [
+            c.cabinet_id for c in comps
+        ]  # two cabinets may both have an A01: then each row names its cabinet
         for c in comps:
             action = "comp.enable" if c.state in ("disabled", "faulty") else "comp.disable"
             row = ListRow(
-                title=f"{c.label}  {t('size.' + c.size)}  {t('comp.state.' + c.state)}",
+                title=f"{shown(c.cabinet_id, c.label, cabs)}  {t('size.' + c.size)}  {t('comp.state.' + c.state)}",
                 detail=t(action),
                 ref=c,
             )
@@ -34,7 +38,7 @@ class StaffCompartmentsScreen(KioskScreen):
         enable = c.state in ("disabled", "faulty")
         self.app.call(
             self.app.rt.staff.set_compartment_enabled,
-            c.label,
+            name_for(c.cabinet_id, c.label, [cab.id for cab in self.app.cfg.cabinets]),
             enable,
             self.app.session.staff_id or "staff",
             on_done=lambda _r: self.refresh(),

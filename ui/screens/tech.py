@@ -7,6 +7,7 @@ from typing import Any
 
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
+from kiosk.cabinet.labels import name_for, shown
 from ui import plain
 from ui.plain_row import PlainRow
 from ui.screens import KioskScreen
@@ -50,10 +51,13 @@ class TechScreen(KioskScreen):
     def _fill_doors(self) -> None:
         box = self.ids.doors
         box.clear_widgets()
+        cabs = [cab.id for cab in self.app.cfg.cabinets]
         for cab in self.app.cfg.cabinets:
             for c in cab.compartments:
-                btn = KButton(text=c.label)
-                btn.bind(on_release=lambda b: self.door_tapped(b.text))
+                # Two cabinets may both have an A01 (kiosk.cabinet.labels): the button names its cabinet then.
+                name = name_for(cab.id, c.label, cabs)
+                btn = KButton(text=shown(cab.id, c.label, cabs))
+                btn.bind(on_release=lambda b, n=name: self.door_tapped(n))
                 box.add_widget(btn)
 
     def _fill_switches(self) -> None:

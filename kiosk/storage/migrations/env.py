@@ -24,15 +24,26 @@ def _record(ctx, step, heads, run_args) -> None:
 
 
 with engine.connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        on_version_apply=[_record],
-        # The history table is not a model: autogenerate must not propose dropping it.
-        include_name=lambda name, type_, _parent: not (type_ == "table" and name == SCHEMA_HISTORY.name),
-    )
-    with context.begin_transaction():
-        SCHEMA_HISTORY.create(connection, checkfirst=True)
-        context.run_migrations()
-    connection.commit()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # SQLite's own recipe for rebuilding a table others point at (0011's compartments): foreign keys off
+        # before the transaction (the pragma is a no-op inside one), every key checked before the commit.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=sqlite,
+            on_version_apply=[_record],
+            # The history table is not a model: autogenerate must not propose dropping it.
+            include_name=lambda name, type_, _parent: not (type_ == "table" and name == SCHEMA_HISTORY.name),
+        )
+        with context.begin_transaction():
+            SCHEMA_HISTORY.create(connection, checkfirst=True)
+            context.run_migrations()
+            if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                raise RuntimeError(f"a migration left rows pointing at nothing: {broken[:5]}")
+        connection.commit()
+    finally:
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
