@@ -41,7 +41,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -237,7 +236,8 @@ def postgres() -> Iterator[str]:
             port = str(s.getsockname()[1])
     env.update(PGTEST_PORT=port, PGTEST_DIR=f"/tmp/hall-kiosk-pgbench-{port}")
     out = subprocess.run([str(REPO / "scripts/pg-test.sh"), "start"], env=env, capture_output=True, text=True)
-    if out.returncode != 0:
+    if out.returncode != 0:  # e.g. PGTEST_PORT taken by another server: leave no data directory behind
+        subprocess.run([str(REPO / "scripts/pg-test.sh"), "stop"], env=env, capture_output=True)
         fail(f"could not start PostgreSQL: {out.stderr.strip()}")
     try:
         yield out.stdout.strip()
@@ -247,17 +247,12 @@ def postgres() -> Iterator[str]:
 
 @contextmanager
 def database(server: str) -> Iterator[str]:
-    """A fresh database on the server, dropped afterwards (as tests/support/postgres.py does per test)."""
-    name = f"bench_fleet_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.execute(text(f'CREATE DATABASE "{name}"'))
-        yield f"{server.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A fresh database on the server, dropped afterwards: the tests' own helper (tests/support/postgres.py),
+    which reads the server from KIOSK_TEST_PG_URL as the suite does under `make test`."""
+    os.environ["KIOSK_TEST_PG_URL"] = server  # read when the module is imported, here first
+    from tests.support.postgres import pg_database
+
+    yield from pg_database()
 
 
 def kiosk_id(k: int) -> str:
