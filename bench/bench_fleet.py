@@ -627,6 +627,15 @@ def report(rows: dict[int, Paced], best: dict[int, tuple[float, Paced | None]]) 
                 "  missed; what grew from 1 to 8 kiosks (mean ms a cycle): "
                 + ", ".join(f"{k} {v:+.1f}" for k, v in grew.items())
             )
+            most = max(grew, key=lambda k: grew[k])
+            cpu = grew["client CPU"] + grew["client run-queue wait"] + grew["server run-queue wait"]
+            top = next(iter(eight.lock_events), "")
+            print(
+                f"  most of it: {most}"
+                + (f" (mostly '{top}')" if most == "lock wait" and top else "")
+                + f"; CPU (own work + waiting for a CPU) grew {cpu:+.1f} ms, lock waits {grew['lock wait']:+.1f} ms; "
+                f"{eight.others:.0%} of the machine's CPU went to other processes during the 8-kiosk run"
+            )
     if any(p.errors for p in rows.values()):
         verdict = 1
     if best:
