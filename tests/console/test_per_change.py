@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 
 from hallkiosk.console.live import PerChange
@@ -41,3 +42,31 @@ def test_rewarm_builds_what_pages_asked_for_before_they_ask_again(db: Database) 
     assert len(built) == 2  # the page's re-fetch found it built
     shared.rewarm()  # nothing changed since: nothing built
     assert len(built) == 2
+
+
+def test_a_page_asking_during_a_build_waits_for_it_instead_of_building_beside_it(db: Database) -> None:
+    shared = PerChange(db)
+    started, release = threading.Event(), threading.Event()
+    built: list[int] = []
+
+    def slow() -> int:
+        built.append(1)
+        started.set()
+        assert release.wait(10)
+        return len(built)
+
+    rewarm = threading.Thread(target=shared.get, args=("grid", slow), kwargs={"asked": False})
+    rewarm.start()  # the change feed re-warming the grid
+    assert started.wait(10)
+    got: list[int] = []
+    page = threading.Thread(target=lambda: got.append(shared.get("grid", slow)))
+    page.start()  # a page's request arriving meanwhile
+    time.sleep(0.2)
+    assert got == []  # waiting for the build under way, not building a second grid beside it
+    release.set()
+    rewarm.join(10)
+    page.join(10)
+    assert got == [1] and len(built) == 1 and shared.builds == 1
+    with db.transaction() as s:
+        audit.append(s, dt.datetime.now(dt.UTC), "kiosk", "cabinet.disabled", "A01")
+    assert shared.get("grid", lambda: 99) == 99  # a later change is still built afresh
