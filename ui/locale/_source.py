@@ -669,6 +669,8 @@ S: dict[str, tuple[str, str]] = {
     "error.field_phone": ("请输入正确的手机或电话号码。", "Please enter a valid phone number."),
     "error.field_choice": ("请从选项中选择一项。", "Please choose one of the options."),
     "error.field_pattern": ("格式不正确，请核对。", "The format is not right. Please check it."),
+    "error.field_range": ("请输入 {lo}–{hi} 之间的数字。", "Please enter a number from {lo} to {hi}."),
+    "error.field_digits": ("请输入 {n} 位数字。", "Please enter {n} digits."),
     "error.field_unknown": ("表单有误，请重新开始。", "The form is out of date. Please start again."),
     "error.delivery_mode": ("请选择领取方式。", "Please choose how to receive the result."),
     "error.id_number": (

@@ -52,6 +52,27 @@ def form_key_for(name: str, keys: Sequence[str]) -> str | None:
     return snake if snake in keys else None
 
 
+# A pattern simple enough to say in words: one digit from a range ("[1-5]": 份数 1–5), or a fixed number of digits.
+_DIGIT_RANGE = re.compile(r"\[([0-9])-([0-9])\]")
+_DIGITS = re.compile(r"(?:\[0-9\]|\\d)\{([0-9]+)\}")
+
+
+def allowed_text(t: Any, spec: FieldSpec) -> str | None:
+    """What a field's pattern allows, in words ("请输入 1–5 之间的数字。"); None when the pattern says more than
+    these simple forms (the generic "format is not right" text is all that can be said then)."""
+    p = spec.pattern or ""
+    if m := _DIGIT_RANGE.fullmatch(p):
+        return t("error.field_range", lo=m.group(1), hi=m.group(2))
+    if m := _DIGITS.fullmatch(p):
+        return t("error.field_digits", n=m.group(1))
+    return None
+
+
+def takes_decimals(spec: FieldSpec) -> bool:
+    """Whether a NUMBER field can hold a decimal point: not when its pattern has none (a count such as 份数)."""
+    return spec.type == "NUMBER" and (spec.pattern is None or "." in spec.pattern)
+
+
 def bundle_specs(form: Any) -> list[FieldSpec]:
     """A bundle form's fields, each member's own labelled with the member's name (the keys stay as they are)."""
     out: list[FieldSpec] = []
@@ -254,7 +275,7 @@ class FormScreen(KioskScreen):
             self.input_kind = "handwriting" if self.handwriting else "keyboard"
         else:
             self.input_kind = "numpad"
-            self.ids.numpad.extra = "." if spec.type == "NUMBER" else ""
+            self.ids.numpad.extra = "." if takes_decimals(spec) else ""
         self._scroll_to_focused()
         Clock.schedule_once(lambda _dt: self._scroll_to_focused(), 0)  # again once the new layout is done
 
@@ -320,7 +341,8 @@ class FormScreen(KioskScreen):
             try:
                 self.app.rt.check_field(spec, form.get(spec.key, ""))
             except ValidationError as err:
-                fb.error = self.app.error_text(err)
+                allowed = allowed_text(self.app.t, spec) if err.citizen_key == "error.field_pattern" else None
+                fb.error = allowed or self.app.error_text(err)
                 if first_bad < 0:
                     first_bad = i
         if first_bad >= 0:
