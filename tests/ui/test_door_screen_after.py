@@ -55,3 +55,28 @@ def test_a_shut_door_is_no_longer_orange_on_the_door_map(k: Driver) -> None:
     # Drawn as shut, like the other doors (a door still orange times out here).
     k.wait_for(lambda: _near(_door_fill(k, label), theme.DOOR), timeout=5, what="the shut door drawn as shut")
     assert not _near(_door_fill(k, label), theme.DOOR_OPEN)
+
+
+def test_door_did_not_open_then_worked_settles_its_task(k: Driver) -> None:
+    """ "柜门没有打开？" raises a staff task; when the door then opens and the parcel is taken, the task is settled
+    by the kiosk (staff are not sent to a door that works) and the help band goes."""
+    label = _pick_up(k)
+    door = k.app.screen
+    k.tap_id("btn_not_open")
+    assert door.help_shown
+    task = k.wait_for(
+        lambda: next(
+            (t for t in k.rt.cabinet.tasks() if t.kind == "reported_problem" and t.label == label), None
+        ),
+        what="the staff task",
+    )
+    assert task.flow_id == door.handle.flow_id
+    sim, b, ch = slot_of(k, label)
+    sim.take_item(b, ch)
+    sim.close_door(b, ch)
+    k.wait_for(lambda: door.closed, what="the door to read closed")
+    assert door.result.outcome == "picked_up"
+    k.wait_for(lambda: all(t.id != task.id for t in k.rt.cabinet.tasks()), what="the task to be settled")
+    done = next(t for t in k.rt.cabinet.tasks(open_only=False) if t.id == task.id)
+    assert done.resolved_at is not None and done.resolved_by == "kiosk"
+    assert not door.help_shown and door.ids.help.height == 0

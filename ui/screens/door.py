@@ -22,6 +22,10 @@ from ui.screens import KioskScreen
 
 log = logging.getLogger(__name__)
 
+# Outcomes that show the door did open and the job was done: a "the door did not open" report made on this screen
+# is then settled here, rather than sending staff to check a door that works.
+WORKED = frozenset({"picked_up", "dropped_off", "deposited", "collected"})
+
 # Longest a door left open keeps the session. Then the normal inactivity warning takes over, so a session
 # someone walked away from (door still open) is wiped, and staff get a task for the door.
 DOOR_HOLD_MAX_S = 300.0
@@ -41,6 +45,7 @@ class DoorScreen(KioskScreen):
     can_simulate = BooleanProperty(False)
     reminding = BooleanProperty(False)  # "please close the door", once the door has been open a while
     failed = BooleanProperty(False)  # the door could not be read: offer the way out instead of waiting on
+    reported = BooleanProperty(False)  # "柜门没有打开？" was tapped: a staff task was raised for this flow
     nothing_taken = BooleanProperty(False)  # a collect shut with the item still inside: nothing changed hands
     printed = StringProperty("")  # drop-off receipt: "", "printing", "printed", "no_printer", "failed"
     print_key = StringProperty(
@@ -62,7 +67,7 @@ class DoorScreen(KioskScreen):
             return
         self.label = h.label
         self.closed = self.failed = self.reminding = self.nothing_taken = False
-        self.help_shown = False
+        self.help_shown = self.reported = False
         self._error = None
         self.result = None
         self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
@@ -149,6 +154,9 @@ class DoorScreen(KioskScreen):
         self.result = result
         self.error = ""
         self.app.session.scratch["last_flow"] = result
+        if self.reported and result.outcome in WORKED:
+            self.help_shown = False
+            self.app.call(settle_report, self.app.rt.cabinet, result.flow_id, busy=False)
         # The sensor still saw the item when staff shut the door: the core changed nothing, and "Collected." would
         # send them away believing the compartment is empty.
         self.nothing_taken = self.purpose == "collect" and result.outcome == "item_still_inside"
@@ -224,6 +232,7 @@ class DoorScreen(KioskScreen):
 
     def did_not_open(self) -> None:
         self.help_shown = True
+        self.reported = True
         self.app.rt.report_door_problem(self.handle)
 
     def wipe(self) -> None:
@@ -240,6 +249,14 @@ class DoorScreen(KioskScreen):
         self.handle = None
         self.result = None
         self.label = self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
+        self.reported = False
         self.closed = self.help_shown = self.reminding = self.failed = self.holds_session = (
             self.nothing_taken
         ) = False
+
+
+def settle_report(cabinet: Any, flow_id: int) -> None:
+    """Resolve the "door did not open" tasks raised for a flow that then finished normally (on a worker)."""
+    for task in cabinet.tasks():
+        if task.kind == "reported_problem" and task.flow_id == flow_id:
+            cabinet.resolve_task(task.id, actor="kiosk", note="the door then opened and the flow finished")
