@@ -453,6 +453,10 @@ S: dict[str, tuple[str, str]] = {
         "Door walk: {done} of {n} done, now testing {label}. Close each door once it has opened.",
     ),
     "tech.test_done": ("{label} 测试完成。", "Test of {label} finished."),
+    "tech.test_fault": (
+        "{label} 测试未通过：柜门有故障，见下方结果。",
+        "Test of {label} failed: the door is not working; see the result below.",
+    ),
     "tech.walk_finished": (
         "逐门测试完成：测试 {n} 个，{bad} 个异常，跳过 {skipped} 个。",
         "Door walk finished: {n} tested, {bad} not OK, {skipped} skipped.",
