@@ -60,6 +60,7 @@ class KioskApp(App):
     big_target = NumericProperty(90)
     key = NumericProperty(60)
     pad = NumericProperty(10)
+    gap = NumericProperty(15)  # between buttons: theme.GAP_MM
     hall_name = StringProperty("")
     clock_text = StringProperty("")
     simulated_text = StringProperty("")
@@ -118,6 +119,7 @@ class KioskApp(App):
         self.fs_body = s.fs_body
         self.fs_title, self.fs_small, self.fs_huge = s.fs_title, s.fs_small, s.fs_huge
         self.target, self.big_target, self.key, self.pad = s.target, s.big_target, s.key, s.pad
+        self.gap = s.gap
 
     def min_target_px(self) -> float:
         return theme.Sizes(self.cfg.ui.screen_dpi).mm(theme.MIN_TARGET_MM)

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 MM_PER_INCH = 25.4
 MIN_TARGET_MM = 15.0  # the smallest touch target the issue allows
+GAP_MM = (
+    4.0  # the least space between two buttons (defect 7 of issue 12: 1-2 mm made slips press the neighbour)
+)
 
 # (r, g, b, a) in 0..1
 BG = (1, 1, 1, 1)
@@ -61,6 +64,11 @@ class Sizes:
     @property
     def pad(self) -> float:
         return self.mm(3)
+
+    @property
+    def gap(self) -> float:
+        """Between buttons side by side or stacked: 4 mm, so a finger that misses one does not press its neighbour."""
+        return self.mm(GAP_MM)
 
     # Type: body text is 7.5 mm (about 21 pt; 28 px at 96 dpi) by default, larger with the older-readers toggle.
     @property

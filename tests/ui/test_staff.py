@@ -122,7 +122,15 @@ def test_staff_resolve_the_task_a_citizen_raised(k: Driver) -> None:
     row = _row(staff.ids.tasks, task.id)
     assert row.title == k.t("task.reported_problem", label=label)
     n = staff.n_tasks
+    # Defect 7: one tap only asks; "keep it" keeps it, and only the row's own "yes" closes the task.
     k.tap(row)
+    assert row.confirming and row.ids.hint.text == k.t("staff.task_confirm_ask")
+    k.tap(row.ids.btn_keep)
+    assert not row.confirming
+    k.frames(5)
+    assert task.id in [t.id for t in k.rt.staff.tasks()], "a tap on the row closes nothing"
+    k.tap(row)
+    k.tap(row.ids.btn_confirm)
     k.wait_for(
         lambda: all(r.ref != task.id for r in staff.ids.tasks.children) and staff.n_tasks == n - 1,
         what="the task to go from the list",

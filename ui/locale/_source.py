@@ -301,6 +301,9 @@ S: dict[str, tuple[str, str]] = {
     "staff.compartments": ("柜门停用 / 启用", "Disable / enable doors"),
     "staff.tasks": ("待处理事项：{n} 项", "Tasks to do: {n}"),
     "staff.task_resolve": ("处理完毕后点此关闭", "Tap when dealt with"),
+    "staff.task_confirm_ask": ("确认此任务已处理完毕？", "Has this task been dealt with?"),
+    "staff.task_confirm": ("已处理，关闭任务", "Yes, close the task"),
+    "staff.task_keep": ("还没有，保留", "No, keep it"),
     "staff.code_wait": (
         "取件码暂停中：还要等{wait}（今天全大厅输错 {n} 次）",
         "Pickup codes paused: {wait} to go ({n} wrong codes in the hall today)",
