@@ -138,6 +138,18 @@ S: dict[str, tuple[str, str]] = {
         "Receipt number (the case number follows later):",
     ),
     "result.promised": ("承诺办结日期：{date}", "Promised by: {date}"),
+    "result.refused_number_label": ("办件编号（不予受理）：", "Case number (refused):"),
+    "result.failed_number_label": ("回执编号：", "Receipt number:"),
+    "result.reason": ("平台给出的原因：{reason}", "The platform's reason: {reason}"),
+    "result.no_reason": ("平台没有说明原因。", "The platform gave no reason."),
+    "result.refused_next": (
+        "本次申请没有被受理，不会办理。请带上证件到服务台咨询，或点“呼叫帮助”。",
+        "This application was not accepted and will not be processed. Please ask at the service desk with your ID, or tap “Get help”.",
+    ),
+    "result.failed_next": (
+        "本次申请没有提交成功。请到服务台咨询，或点“呼叫帮助”。",
+        "This application could not be filed. Please ask at the service desk, or tap “Get help”.",
+    ),
     "result.printed.printing": ("正在打印回执…", "Printing your receipt…"),
     "result.printed.printed": (
         "回执已打印，请取走。也可用手机扫描二维码。",
