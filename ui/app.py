@@ -451,18 +451,29 @@ class KioskApp(App):
         self.touch()
         self._close_warning()
 
-    def reset_session(self) -> None:
-        """Wipe the person's data from the session and from every screen, then show the start screen."""
+    def start_again(self) -> None:
+        """ "返回首页 / Start again": the person's details are wiped as at any session end, but the same person is
+        still at the screen, so the language, the text size and 长辈模式 they chose stay (defect 7 of issue 12).
+        The inactivity reset and "Finish" (reset_session) still give the next person the defaults."""
+        self.reset_session(keep=(self.lang, self.large_text, self.elder))
+
+    def reset_session(self, keep: tuple[str, bool, bool] | None = None) -> None:
+        """Wipe the person's data from the session and from every screen, then show the start screen.
+
+        ``keep``: (language, larger text, elder mode) to carry over, for the same person starting again."""
         self._close_warning()
         self.card_away.close()
         self.session.wipe(self.idle_clock())
         for scr in self.sm.screens:
             scr.wipe()  # type: ignore[attr-defined]
-        self.lang = self.session.language
-        self.large_text = False
-        self.elder = False
+        lang, large, elder = keep or (self.session.language, False, False)
+        self.session.language, self.session.large_text, self.session.elder = lang, large, elder  # type: ignore[assignment]
+        self.lang = lang
+        self.large_text = large
+        self.elder = elder
         self.busy = False
         self.voice.new_session()  # the next person starts with the default volume and the sound on
+        self.voice.slow = elder
         self.muted = False
         self._stop_take_card()
         self.stale_cards = set(self.cards_present)

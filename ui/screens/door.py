@@ -228,7 +228,7 @@ class DoorScreen(KioskScreen):
         elif self.purpose == "tech":
             self.app.go("tech")
         else:
-            self.app.reset_session()
+            self.app.start_again()  # its button says 返回首页: the person keeps their language and text size
 
     def did_not_open(self) -> None:
         self.help_shown = True
