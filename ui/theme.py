@@ -31,6 +31,10 @@ HELP = (
 BAND = (1.0, 0.84, 0.0, 1)  # yellow band with black text: "SIMULATED HARDWARE"
 HEADER = (0.04, 0.20, 0.50, 1)
 FOCUS = (1.0, 0.55, 0.0, 1)  # focus ring of the field being typed into
+# A disabled button: grey with dark grey text (8.9:1), so its label stays readable (defect 7 of issue 12: white on
+# pale blue was 1.4:1) and it still looks unlike any button that can be pressed.
+DISABLED = (0.85, 0.85, 0.85, 1)
+DISABLED_TEXT = MUTED
 DOOR = (0.80, 0.80, 0.82, 1)
 DOOR_OPEN = (1.0, 0.55, 0.0, 1)
 DOOR_OFF = (0.45, 0.45, 0.45, 1)
