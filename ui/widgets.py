@@ -148,6 +148,20 @@ class PadKey(KButton):
     key = StringProperty("")
     chinese = BooleanProperty(False)  # only the 中文/ABC key ("mode") uses it: which mode its keyboard is in
 
+    def fit(self, wanted: float, width: float, height: float, text: str) -> float:
+        """The font size for this key's label: ``wanted``, or smaller when that would not fit on one line inside
+        the key (larger text made "Space" wrap to "Spac/e" and digits overflow: defect 7 of issue 12)."""
+        from kivy.app import App
+
+        pad = App.get_running_app().pad  # KButton's text_size leaves app.pad each side
+        room_w, room_h = width - 2 * pad - 2, height / 1.5  # the CJK font's line box is ~1.45 of its size
+        if not text or room_w <= 0 or room_h <= 0:
+            return wanted
+        w = CoreLabel(text=text, font_size=wanted, font_name=self.font_name, bold=self.bold).get_extents(
+            text
+        )[0]
+        return max(1.0, min(wanted, room_h, wanted * room_w / w if w > room_w else wanted))
+
 
 class KeyPad(GridLayout):
     """A numeric pad (3 columns) or a letter keyboard; each tap calls ``on_key`` with a digit, a letter, 'back' or 'clear'."""
