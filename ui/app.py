@@ -147,6 +147,19 @@ class KioskApp(App):
         self.touch()
         self.say(self.t("elder.on" if on else "elder.off"))
 
+    # --- what this person already told the kiosk ----------------------------------------
+    def known_phone(self) -> str:
+        """The phone number this person already gave in this session (a form, the 12345 request, a mail address):
+        every later phone field starts with it (defect 7 of issue 12). Wiped with the session (scratch)."""
+        return str(self.session.scratch.get("phone", ""))
+
+    def remember_phone(self, phone: str) -> None:
+        """Keep a phone number that passed its field's check, for the next phone field of this session."""
+        from kiosk.privacy import PHONE
+
+        if phone and PHONE.fullmatch(phone.strip()):
+            self.session.scratch["phone"] = phone.strip()
+
     def page_size(self, usual: int) -> int:
         """Items a list or menu shows at once: its usual page, at most four in elder mode (keypads excepted)."""
         return min(usual, ELDER_PAGE) if self.elder else usual

@@ -20,6 +20,7 @@ from ui.screens import KioskScreen
 from ui.widgets import ChoiceButton, FieldBox
 
 DELIVERY = "delivery_mode"
+PHONE_KEY = "phone"  # the applicant's phone (the one field the wire's <applicant> takes from the form)
 # How the wire names what the form calls DELIVERY (SubmitApplication's deliveryMode element; the core's own key).
 _DELIVERY_NAMES = frozenset({"deliverymode", "delivery_mode"})
 # Of the wire's <applicant>, only the phone comes from the form (runtime: applicant_of(identity, fields["phone"]));
@@ -226,6 +227,9 @@ class FormScreen(KioskScreen):
             form["_matter"] = m.code
             if len(m.delivery_modes) == 1:
                 form[DELIVERY] = m.delivery_modes[0]
+            for spec in self.specs():  # what this person already told the kiosk is not asked again
+                if spec.key == PHONE_KEY and self.app.known_phone():
+                    form[spec.key] = self.app.known_phone()
         for i, spec in enumerate(self.specs()):
             fb = FieldBox(
                 key=spec.key,
@@ -349,6 +353,7 @@ class FormScreen(KioskScreen):
             self.focus(first_bad)
             return
         form.pop("_errors_for", None)
+        self.app.remember_phone(form.get(PHONE_KEY, ""))
         review = self.app.get_screen("review")
         review.matter, review.bundle = self.matter, self.bundle
         if form.get(DELIVERY) == "MAIL" and self.app.rt.cfg.platform.interface_version == "1.1":
