@@ -190,6 +190,8 @@ class KeyPad(GridLayout):
         self.clear_widgets()
         for k in self.layout():
             key = PadKey(key=k)
+            # The row's height, not KButton's 18 mm: a taller key overlapped the row below and ate the gap.
+            key.size_hint_y = 1
             key.bind(on_release=lambda btn: self.press(btn.key))
             self.add_widget(key)
 
