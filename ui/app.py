@@ -111,9 +111,7 @@ class KioskApp(App):
         return self.catalogue.t(key, self.lang, **params)
 
     def _apply_sizes(self) -> None:
-        s = theme.Sizes(
-            self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0, ELDER_KEY_SCALE if self.elder else 1.0
-        )
+        s = theme.Sizes(self.dpi(), 1.3 if self.large_text else 1.0, ELDER_KEY_SCALE if self.elder else 1.0)
         # fs_body first: KLabel's class rule binds it, and a subclass or instance rule that binds another size
         # (TitleLabel's fs_title) must be set after it, or the last binding to fire shrinks every title to body size.
         self.fs_body = s.fs_body
@@ -121,8 +119,15 @@ class KioskApp(App):
         self.target, self.big_target, self.key, self.pad = s.target, s.big_target, s.key, s.pad
         self.gap = s.gap
 
+    def dpi(self) -> float:
+        """Pixels per inch as drawn: the screen's, times the scale of a window shrunk to fit a smaller display
+        (ui.bootstrap.window_scale), so the layout is the kiosk's own, only smaller."""
+        from ui.bootstrap import window_scale
+
+        return self.cfg.ui.screen_dpi * window_scale()
+
     def min_target_px(self) -> float:
-        return theme.Sizes(self.cfg.ui.screen_dpi).mm(theme.MIN_TARGET_MM)
+        return theme.Sizes(self.dpi()).mm(theme.MIN_TARGET_MM)
 
     def set_language(self, lang: str) -> None:
         self.lang = lang
