@@ -43,6 +43,8 @@ def _collect(k: Driver, parcel_id: int, label: str, kind_key: str) -> None:
     row = next(r for r in screen.ids.rows.children if r.ref.id == parcel_id)
     assert row.title == f"{label}  {k.t(kind_key)}"
     assert "*" in row.detail, "the owner is shown masked"
+    if row.ref.matter_name:
+        assert row.ref.matter_name in row.detail, "the collect list names the matter"
     k.tap(row)
     k.wait_for(lambda: k.app.sm.current == "door", what="the door to open")
     door = k.app.screen
@@ -57,6 +59,8 @@ def _collect(k: Driver, parcel_id: int, label: str, kind_key: str) -> None:
 
 def test_staff_collect_a_dropoff(k: Driver) -> None:
     pid, label = dropped_off(k)
+    view = next(p for p in k.rt.staff.collectable() if p.id == pid)
+    assert view.matter_name == "社会保障卡补换"
     _collect(k, pid, label, "collect.kind.dropoff")
     assert parcel_state(k, pid) == "collected" and comp_state(k, label) == "free"
     assert pid not in [p.id for p in k.rt.staff.collectable()]

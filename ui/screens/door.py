@@ -52,6 +52,8 @@ class DoorScreen(KioskScreen):
         ""
     )  # the text saying how the printing went (the printer error's own text on failure)
     receipt = StringProperty("")  # the drop-off's receipt number
+    matter = StringProperty("")  # a drop-off's matter, as the citizen confirmed it: on its receipt too
+    receipt_lines = ListProperty([])  # the drop-off receipt as last sent to the printer
     qr = StringProperty("")  # the receipt as a QR code, shown only when no paper receipt came out
     _watch_ev: ClockEvent | None = None
     _wait_cancel: threading.Event | None = None
@@ -191,7 +193,8 @@ class DoorScreen(KioskScreen):
             self._no_paper("no_printer", "door.printed.no_printer")
             return
         self.printed, self.print_key = "printing", "door.printed.printing"
-        lines = self.app.rt.receipt_lines_for_dropoff(r)
+        lines = with_matter(self.app.rt.receipt_lines_for_dropoff(r), self.matter)
+        self.receipt_lines = lines
         self.app.call(
             self.app.rt.print_receipt,
             lines,
@@ -250,6 +253,8 @@ class DoorScreen(KioskScreen):
         self.result = None
         self.label = self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
         self.reported = False
+        self.matter = ""
+        self.receipt_lines = []
         self.closed = self.help_shown = self.reminding = self.failed = self.holds_session = (
             self.nothing_taken
         ) = False
@@ -260,3 +265,12 @@ def settle_report(cabinet: Any, flow_id: int) -> None:
     for task in cabinet.tasks():
         if task.kind == "reported_problem" and task.flow_id == flow_id:
             cabinet.resolve_task(task.id, actor="kiosk", note="the door then opened and the flow finished")
+
+
+def with_matter(lines: list[str], matter: str) -> list[str]:
+    """A drop-off receipt with the matter the materials are for, under its headline (kiosk.receipts.dropoff_lines
+    has no matter: the runtime does not pass it yet, so the screen that knows it adds it)."""
+    if not matter or any(matter in line for line in lines):
+        return lines
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("材料已投递")), len(lines))
+    return [*lines[:at], f"事项 Matter: {matter}", *lines[at:]]
