@@ -5,6 +5,7 @@ screens with a pad: pickup (numbers), the technician PIN (numbers) and the matte
 from __future__ import annotations
 
 import pytest
+from kivy.uix.widget import Widget
 
 from tests.ui.harness import Driver
 from ui.widgets import PadKey
@@ -13,7 +14,7 @@ from ui.widgets import PadKey
 def _bad_keys(k: Driver) -> list[str]:
     k.settle()
     bad = []
-    for w in k.app.screen.walk(restrict=True):
+    for w in Widget.walk(k.app.screen, restrict=True):
         if not isinstance(w, PadKey) or w.opacity == 0 or w.height <= 0:
             continue
         w.texture_update()
