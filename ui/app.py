@@ -60,6 +60,7 @@ class KioskApp(App):
     big_target = NumericProperty(90)
     key = NumericProperty(60)
     pad = NumericProperty(10)
+    gap = NumericProperty(15)  # between buttons: theme.GAP_MM
     hall_name = StringProperty("")
     clock_text = StringProperty("")
     simulated_text = StringProperty("")
@@ -110,17 +111,23 @@ class KioskApp(App):
         return self.catalogue.t(key, self.lang, **params)
 
     def _apply_sizes(self) -> None:
-        s = theme.Sizes(
-            self.cfg.ui.screen_dpi, 1.3 if self.large_text else 1.0, ELDER_KEY_SCALE if self.elder else 1.0
-        )
+        s = theme.Sizes(self.dpi(), 1.3 if self.large_text else 1.0, ELDER_KEY_SCALE if self.elder else 1.0)
         # fs_body first: KLabel's class rule binds it, and a subclass or instance rule that binds another size
         # (TitleLabel's fs_title) must be set after it, or the last binding to fire shrinks every title to body size.
         self.fs_body = s.fs_body
         self.fs_title, self.fs_small, self.fs_huge = s.fs_title, s.fs_small, s.fs_huge
         self.target, self.big_target, self.key, self.pad = s.target, s.big_target, s.key, s.pad
+        self.gap = s.gap
+
+    def dpi(self) -> float:
+        """Pixels per inch as drawn: the screen's, times the scale of a window shrunk to fit a smaller display
+        (ui.bootstrap.window_scale), so the layout is the kiosk's own, only smaller."""
+        from ui.bootstrap import window_scale
+
+        return self.cfg.ui.screen_dpi * window_scale()
 
     def min_target_px(self) -> float:
-        return theme.Sizes(self.cfg.ui.screen_dpi).mm(theme.MIN_TARGET_MM)
+        return theme.Sizes(self.dpi()).mm(theme.MIN_TARGET_MM)
 
     def set_language(self, lang: str) -> None:
         self.lang = lang
@@ -144,6 +151,19 @@ class KioskApp(App):
         self._apply_sizes()
         self.touch()
         self.say(self.t("elder.on" if on else "elder.off"))
+
+    # --- what this person already told the kiosk ----------------------------------------
+    def known_phone(self) -> str:
+        """The phone number this person already gave in this session (a form, the 12345 request, a mail address):
+        every later phone field starts with it (defect 7 of issue 12). Wiped with the session (scratch)."""
+        return str(self.session.scratch.get("phone", ""))
+
+    def remember_phone(self, phone: str) -> None:
+        """Keep a phone number that passed its field's check, for the next phone field of this session."""
+        from kiosk.privacy import PHONE
+
+        if phone and PHONE.fullmatch(phone.strip()):
+            self.session.scratch["phone"] = phone.strip()
 
     def page_size(self, usual: int) -> int:
         """Items a list or menu shows at once: its usual page, at most four in elder mode (keypads excepted)."""
@@ -449,18 +469,29 @@ class KioskApp(App):
         self.touch()
         self._close_warning()
 
-    def reset_session(self) -> None:
-        """Wipe the person's data from the session and from every screen, then show the start screen."""
+    def start_again(self) -> None:
+        """ "返回首页 / Start again": the person's details are wiped as at any session end, but the same person is
+        still at the screen, so the language, the text size and 长辈模式 they chose stay (defect 7 of issue 12).
+        The inactivity reset and "Finish" (reset_session) still give the next person the defaults."""
+        self.reset_session(keep=(self.lang, self.large_text, self.elder))
+
+    def reset_session(self, keep: tuple[str, bool, bool] | None = None) -> None:
+        """Wipe the person's data from the session and from every screen, then show the start screen.
+
+        ``keep``: (language, larger text, elder mode) to carry over, for the same person starting again."""
         self._close_warning()
         self.card_away.close()
         self.session.wipe(self.idle_clock())
         for scr in self.sm.screens:
             scr.wipe()  # type: ignore[attr-defined]
-        self.lang = self.session.language
-        self.large_text = False
-        self.elder = False
+        lang, large, elder = keep or (self.session.language, False, False)
+        self.session.language, self.session.large_text, self.session.elder = lang, large, elder  # type: ignore[assignment]
+        self.lang = lang
+        self.large_text = large
+        self.elder = elder
         self.busy = False
         self.voice.new_session()  # the next person starts with the default volume and the sound on
+        self.voice.slow = elder
         self.muted = False
         self._stop_take_card()
         self.stale_cards = set(self.cards_present)

@@ -18,6 +18,20 @@ log = logging.getLogger(__name__)
 FONT_NAME = "KioskCJK"
 
 _configured = False
+_window_scale = 1.0  # the window's size over the configured one (a window scaled down to fit the display)
+SCREEN_MARGIN_PX = 80  # left for the desktop's panels and the window's title bar when fitting a window
+
+
+def window_scale() -> float:
+    """How much the window was scaled to fit the display (1.0: as configured); sizes in mm scale with it."""
+    return _window_scale
+
+
+def fit_scale(size: tuple[int, int], screen: tuple[int, int], margin: int = SCREEN_MARGIN_PX) -> float:
+    """The factor (at most 1) that fits a window of ``size`` on ``screen``, keeping its aspect."""
+    w, h = size
+    sw, sh = screen
+    return max(0.1, min(1.0, sw / w, (sh - margin) / h))
 
 
 def configure(ui: UiConfig, *, windowed: bool = False) -> Path:
@@ -48,6 +62,13 @@ def configure(ui: UiConfig, *, windowed: bool = False) -> Path:
         Config.set("graphics", "top", "0")
     else:
         Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+        if not fullscreen and not windowed:
+            # A kiosk config run in a window on a smaller display (`make run` on a laptop): the 1080x1920 window
+            # would be clipped. Scale it to fit, keeping the aspect; window_scale() scales every size with it.
+            global _window_scale
+            shown = x_screen_size()
+            _window_scale = fit_scale((width, height), shown) if shown is not None else 1.0
+            width, height = round(width * _window_scale), round(height * _window_scale)
     Config.set("graphics", "borderless", "1" if fullscreen else "0")
     Config.set("graphics", "width", str(width))
     Config.set("graphics", "height", str(height))
@@ -59,7 +80,7 @@ def configure(ui: UiConfig, *, windowed: bool = False) -> Path:
     Config.set("kivy", "keyboard_mode", "system")  # our own on-screen keypads; never Kivy's floating keyboard
     # A mouse click is a touch; right-click must not leave multitouch red dots on the screen.
     Config.set("input", "mouse", "mouse,disable_multitouch")
-    log.info("kivy configured: %s, %dx%d", "fullscreen" if fullscreen else "windowed", ui.width, ui.height)
+    log.info("kivy configured: %s, %dx%d", "fullscreen" if fullscreen else "windowed", width, height)
     return font
 
 

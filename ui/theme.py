@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 MM_PER_INCH = 25.4
 MIN_TARGET_MM = 15.0  # the smallest touch target the issue allows
+GAP_MM = (
+    4.0  # the least space between two buttons (defect 7 of issue 12: 1-2 mm made slips press the neighbour)
+)
 
 # (r, g, b, a) in 0..1
 BG = (1, 1, 1, 1)
@@ -28,6 +31,10 @@ HELP = (
 BAND = (1.0, 0.84, 0.0, 1)  # yellow band with black text: "SIMULATED HARDWARE"
 HEADER = (0.04, 0.20, 0.50, 1)
 FOCUS = (1.0, 0.55, 0.0, 1)  # focus ring of the field being typed into
+# A disabled button: grey with dark grey text (8.9:1), so its label stays readable (defect 7 of issue 12: white on
+# pale blue was 1.4:1) and it still looks unlike any button that can be pressed.
+DISABLED = (0.85, 0.85, 0.85, 1)
+DISABLED_TEXT = MUTED
 DOOR = (0.80, 0.80, 0.82, 1)
 DOOR_OPEN = (1.0, 0.55, 0.0, 1)
 DOOR_OFF = (0.45, 0.45, 0.45, 1)
@@ -61,6 +68,11 @@ class Sizes:
     @property
     def pad(self) -> float:
         return self.mm(3)
+
+    @property
+    def gap(self) -> float:
+        """Between buttons side by side or stacked: 4 mm, so a finger that misses one does not press its neighbour."""
+        return self.mm(GAP_MM)
 
     # Type: body text is 7.5 mm (about 21 pt; 28 px at 96 dpi) by default, larger with the older-readers toggle.
     @property

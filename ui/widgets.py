@@ -148,6 +148,20 @@ class PadKey(KButton):
     key = StringProperty("")
     chinese = BooleanProperty(False)  # only the 中文/ABC key ("mode") uses it: which mode its keyboard is in
 
+    def fit(self, wanted: float, width: float, height: float, text: str) -> float:
+        """The font size for this key's label: ``wanted``, or smaller when that would not fit on one line inside
+        the key (larger text made "Space" wrap to "Spac/e" and digits overflow: defect 7 of issue 12)."""
+        from kivy.app import App
+
+        pad = App.get_running_app().pad  # KButton's text_size leaves app.pad each side
+        room_w, room_h = width - 2 * pad - 2, height / 1.5  # the CJK font's line box is ~1.45 of its size
+        if not text or room_w <= 0 or room_h <= 0:
+            return wanted
+        w = CoreLabel(text=text, font_size=wanted, font_name=self.font_name, bold=self.bold).get_extents(
+            text
+        )[0]
+        return max(1.0, min(wanted, room_h, wanted * room_w / w if w > room_w else wanted))
+
 
 class KeyPad(GridLayout):
     """A numeric pad (3 columns) or a letter keyboard; each tap calls ``on_key`` with a digit, a letter, 'back' or 'clear'."""
@@ -176,6 +190,8 @@ class KeyPad(GridLayout):
         self.clear_widgets()
         for k in self.layout():
             key = PadKey(key=k)
+            # The row's height, not KButton's 18 mm: a taller key overlapped the row below and ate the gap.
+            key.size_hint_y = 1
             key.bind(on_release=lambda btn: self.press(btn.key))
             self.add_widget(key)
 
@@ -314,6 +330,7 @@ class CabinetView(Widget):
 
     slots = ListProperty([])
     highlight = StringProperty("")
+    highlight_open = BooleanProperty(True)  # the highlighted door is open (orange) or has been shut
     rows_per_column = NumericProperty(5)
     font_size = NumericProperty(20)
 
@@ -326,6 +343,7 @@ class CabinetView(Widget):
             size=self._redraw,
             slots=self._redraw,
             highlight=self._redraw,
+            highlight_open=self._redraw,
             font_size=self._redraw,
         )
 
@@ -333,43 +351,61 @@ class CabinetView(Widget):
         n = max(1, int(self.rows_per_column))
         return [list(self.slots[i : i + n]) for i in range(0, len(self.slots), n)]
 
+    def rects(self) -> list[tuple[Any, float, float, float, float]]:
+        """Each slot with where it is drawn: (slot, x, y, width, height)."""
+        cols = self.columns()
+        if not cols or self.width <= 0:
+            return []
+        gap = 6.0
+        col_w = (self.width - gap * (len(cols) + 1)) / len(cols)
+        out = []
+        for ci, col in enumerate(cols):
+            units = sum(self.UNITS.get(s.size, 1.0) for s in col)
+            unit_h = (self.height - gap * (len(col) + 1)) / units
+            x = self.x + gap + ci * (col_w + gap)
+            top = self.top - gap
+            for slot in col:
+                h = unit_h * self.UNITS.get(slot.size, 1.0)
+                out.append((slot, x, top - h, col_w, h))
+                top -= h + gap
+        return out
+
     def _redraw(self, *_: Any) -> None:
         # Labels are drawn as textures in the canvas (not child widgets), so a redraw can never leave one behind.
         self.canvas.clear()
-        cols = self.columns()
-        if not cols or self.width <= 0:
+        rects = self.rects()
+        if not rects:
             return
-        gap = 6.0
-        col_w = (self.width - gap * (len(cols) + 1)) / len(cols)
         with self.canvas:
             Color(*theme.MUTED)
             Line(rectangle=(self.x, self.y, self.width, self.height), width=2)
-            for ci, col in enumerate(cols):
-                units = sum(self.UNITS.get(s.size, 1.0) for s in col)
-                unit_h = (self.height - gap * (len(col) + 1)) / units
-                x = self.x + gap + ci * (col_w + gap)
-                top = self.top - gap
-                for slot in col:
-                    h = unit_h * self.UNITS.get(slot.size, 1.0)
-                    y = top - h
-                    is_hl = slot.label == self.highlight
-                    off = slot.state in ("faulty", "disabled")
-                    Color(*(theme.DOOR_OPEN if is_hl else theme.DOOR_OFF if off else theme.DOOR))
-                    Rectangle(pos=(x, y), size=(col_w, h))
-                    Color(*theme.TEXT)
-                    Line(rectangle=(x, y, col_w, h), width=4 if is_hl else 1)
-                    text = CoreLabel(
-                        text=slot.label, font_size=self.font_size * (1.4 if is_hl else 1.0), bold=is_hl
-                    )
-                    text.refresh()
-                    tex = text.texture
-                    Color(*((1, 1, 1, 1) if off else theme.TEXT))
-                    Rectangle(
-                        texture=tex,
-                        size=tex.size,
-                        pos=(x + (col_w - tex.width) / 2, y + (h - tex.height) / 2),
-                    )
-                    top = y - gap
+            for slot, x, y, col_w, h in rects:
+                is_hl = slot.label == self.highlight
+                off = slot.state in ("faulty", "disabled")
+                # Orange means "open, here": once shut, the door keeps its thick frame (still easy to find) but
+                # is drawn as shut as the others.
+                fill = (
+                    theme.DOOR_OPEN
+                    if is_hl and self.highlight_open
+                    else theme.DOOR_OFF
+                    if off
+                    else theme.DOOR
+                )
+                Color(*fill)
+                Rectangle(pos=(x, y), size=(col_w, h))
+                Color(*theme.TEXT)
+                Line(rectangle=(x, y, col_w, h), width=4 if is_hl else 1)
+                text = CoreLabel(
+                    text=slot.label, font_size=self.font_size * (1.4 if is_hl else 1.0), bold=is_hl
+                )
+                text.refresh()
+                tex = text.texture
+                Color(*((1, 1, 1, 1) if off else theme.TEXT))
+                Rectangle(
+                    texture=tex,
+                    size=tex.size,
+                    pos=(x + (col_w - tex.width) / 2, y + (h - tex.height) / 2),
+                )
 
 
 class QRImage(Image):

@@ -19,10 +19,23 @@ def test_dropoff_for_a_matter_opens_a_door_and_gives_a_receipt(k: Driver) -> Non
     )
     shot(k, "dropoff")
     k.tap_text("社会保障卡补换")
+    # Defect 7: nothing opens yet; the matter and the size are shown to confirm.
+    drop = k.app.screen
+    k.settle()
+    assert k.app.sm.current == "dropoff" and open_doors(k) == []
+    assert drop.ids.confirm_matter.text == k.t("dropoff.confirm_matter", name="社会保障卡补换")
+    shot(k, "dropoff_confirm")
+    k.tap_id("btn_change")  # choose again: the panel goes, still nothing open
+    assert drop.choice is None and open_doors(k) == []
+    k.tap_text("社会保障卡补换")
+    k.tap_text(k.t("dropoff.size.L"), drop.ids.sizes)
+    assert drop.door_size == "L"
+    k.tap_id("btn_open_door")
     k.wait_for(lambda: k.app.sm.current == "door", what="a door to open")
     door = k.app.screen
     label = door.label
     assert open_doors(k) == [label]
+    assert next(c.size for cab in k.rt.cfg.cabinets for c in cab.compartments if c.label == label) == "L"
     sim, b, ch = slot_of(k, label)
     sim.put_item(b, ch)
     sim.close_door(b, ch)
@@ -30,6 +43,7 @@ def test_dropoff_for_a_matter_opens_a_door_and_gives_a_receipt(k: Driver) -> Non
     assert door.result.receipt_number and door.result.receipt_number in door.ids.instruction.text
     assert parcel_state(k, door.handle.parcel_id) == "dropped_off"
     k.wait_for(lambda: any("DROPOFF" in p.name or p.exists() for p in k.rt.printer.printed), what="a receipt")
+    assert "事项 Matter: 社会保障卡补换" in door.receipt_lines, "the receipt names the matter"
     k.tap_id("btn_next")
     assert k.app.sm.current == "rate"
     k.tap_id("btn_skip")

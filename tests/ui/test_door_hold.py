@@ -33,6 +33,7 @@ def _open_dropoff_door(k: Driver) -> object:
         lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices"
     )
     k.tap_text(k.app.screen.ids.matters.children[-1].title)  # the first matter in the list
+    k.tap_id("btn_open_door")  # confirmed as shown (matter, the usual size)
     k.wait_for(lambda: k.app.sm.current == "door", what="a door to open")
     return k.app.screen
 

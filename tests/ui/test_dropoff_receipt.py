@@ -55,6 +55,7 @@ def test_paper_out_a_dropoff_shows_the_print_failure_and_the_receipt_number(k: D
             lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices"
         )
         k.tap_text("社会保障卡补换")
+        k.tap_id("btn_open_door")  # confirmed as shown (matter, the usual size)
         k.wait_for(lambda: k.app.sm.current == "door", what="a door to open")
         door = k.app.screen
         sim, b, ch = slot_of(k, door.label)
@@ -109,6 +110,7 @@ def test_a_dropoff_with_paper_prints_and_shows_no_fallback(k: Driver) -> None:
         lambda: k.app.sm.current == "dropoff" and k.app.screen.ids.matters.children, what="the choices"
     )
     k.tap_text("社会保障卡补换")
+    k.tap_id("btn_open_door")  # confirmed as shown (matter, the usual size)
     k.wait_for(lambda: k.app.sm.current == "door", what="a door to open")
     door = k.app.screen
     k.tap_id("btn_sim_close")

@@ -33,6 +33,8 @@ def test_submit_a_matter_with_local_error_then_result_and_receipt(k: Driver) -> 
     k.tap_id("btn_next")
     # Field 2, copies (NUMBER, pattern [1-5]): the numeric pad; 7 is refused in place, not by the platform.
     assert form.input_kind == "numpad"
+    keys = [key.key for key in form.ids.numpad.children]
+    assert "." not in keys and "clear" in keys, "a count (份数) takes no decimal point: the pad offers none"
     k.keys(form.ids.numpad, "7")
     k.tap_id("btn_next")
     assert form.input_kind == "choice"  # delivery mode
@@ -40,7 +42,9 @@ def test_submit_a_matter_with_local_error_then_result_and_receipt(k: Driver) -> 
     k.tap_id("btn_review")
     assert k.app.sm.current == "form", "a bad field keeps the form up"
     copies = form.boxes()[1]
-    assert copies.focused and copies.error == k.t("error.field_pattern")
+    # The error says what is allowed, not only that the format is wrong (defect 7).
+    assert copies.focused and copies.error == k.t("error.field_range", lo="1", hi="5")
+    assert "1–5" in copies.error
     shot(k, "form")
     k.keys(form.ids.numpad, ["back"])
     k.keys(form.ids.numpad, "2")

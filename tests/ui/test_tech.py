@@ -10,6 +10,7 @@ from kiosk.storage.models import Flow
 from tests.ui.conftest import TECH_PIN, shot
 from tests.ui.flows import comp_state, open_doors, slot_of
 from tests.ui.harness import Driver
+from ui import theme
 
 
 def _tech(k: Driver) -> Any:
@@ -68,7 +69,8 @@ def test_door_test_reports_timings_and_sensor_changes(k: Driver) -> None:
         closed_s=f"{res.closed_after_s:.1f}",
     )
     assert row.detail.count("→") == 2 and k.t("tech.door.open") in row.detail
-    assert tech.progress == k.t("tech.test_done", label="A03")
+    assert tech.progress == k.t("tech.test_done", label="A03") and not tech.progress_bad
+    assert tuple(tech.ids.progress.color) == tuple(theme.OK)
     shot(k, "tech_door_result")
 
 
@@ -93,6 +95,17 @@ def test_door_test_of_a_jammed_door_shows_the_fault(k: Driver) -> None:
             "the finding and the hint: details"
         )
         assert comp_state(k, "A01") == "faulty", "a door that does not open is taken out of service"
+        # Defect 7: no green "测试完成" above a fault: the line says the test failed, in red.
+        assert tech.progress == k.t("tech.test_fault", label="A01") and tech.progress_bad
+        assert tuple(tech.ids.progress.color) == tuple(theme.DANGER)
+        # ... and the device status below is read again: it now lists A01 as faulty.
+        k.wait_for(
+            lambda: any(
+                r.ref.id == "lockboards.CAB-01.faulty" and r.ref.status != "OK" and "A01" in r.ref.finding
+                for r in tech.ids.checks.children
+            ),
+            what="the device status to show A01 faulty",
+        )
         assert any(t.kind == "door_fault" and t.label == "A01" for t in k.rt.staff.tasks())
     finally:
         k.tap_text(k.t("sim.door_jam", target="A01"), tech.ids.switches)  # unjam

@@ -138,6 +138,18 @@ S: dict[str, tuple[str, str]] = {
         "Receipt number (the case number follows later):",
     ),
     "result.promised": ("承诺办结日期：{date}", "Promised by: {date}"),
+    "result.refused_number_label": ("办件编号（不予受理）：", "Case number (refused):"),
+    "result.failed_number_label": ("回执编号：", "Receipt number:"),
+    "result.reason": ("平台给出的原因：{reason}", "The platform's reason: {reason}"),
+    "result.no_reason": ("平台没有说明原因。", "The platform gave no reason."),
+    "result.refused_next": (
+        "本次申请没有被受理，不会办理。请带上证件到服务台咨询，或点“呼叫帮助”。",
+        "This application was not accepted and will not be processed. Please ask at the service desk with your ID, or tap “Get help”.",
+    ),
+    "result.failed_next": (
+        "本次申请没有提交成功。请到服务台咨询，或点“呼叫帮助”。",
+        "This application could not be filed. Please ask at the service desk, or tap “Get help”.",
+    ),
     "result.printed.printing": ("正在打印回执…", "Printing your receipt…"),
     "result.printed.printed": (
         "回执已打印，请取走。也可用手机扫描二维码。",
@@ -247,6 +259,14 @@ S: dict[str, tuple[str, str]] = {
     "dropoff.for_case": ("补充到我的办件：", "Add to one of my cases:"),
     "dropoff.for_matter": ("或选择事项：", "Or choose a matter:"),
     "dropoff.case_row": ("办件编号 {number}", "Case {number}"),
+    "dropoff.confirm_title": ("请核对后再开柜门", "Please check before the door opens"),
+    "dropoff.confirm_matter": ("材料用于：{name}", "Materials for: {name}"),
+    "dropoff.confirm_size": ("材料有多少？", "How much is there?"),
+    "dropoff.size.S": ("少（几页纸）", "A few sheets"),
+    "dropoff.size.M": ("一般（一个文件袋）", "One envelope"),
+    "dropoff.size.L": ("较多（一摞或一盒）", "A pile or a box"),
+    "dropoff.open": ("确认，打开柜门", "Yes, open a door"),
+    "dropoff.change": ("重新选择", "Choose again"),
     # rating
     "rate.title": ("请评价本次服务", "How was our service?"),
     "rate.how": ("请点击一项；也可以直接跳过。", "Tap one; you can also skip this."),
@@ -301,6 +321,9 @@ S: dict[str, tuple[str, str]] = {
     "staff.compartments": ("柜门停用 / 启用", "Disable / enable doors"),
     "staff.tasks": ("待处理事项：{n} 项", "Tasks to do: {n}"),
     "staff.task_resolve": ("处理完毕后点此关闭", "Tap when dealt with"),
+    "staff.task_confirm_ask": ("确认此任务已处理完毕？", "Has this task been dealt with?"),
+    "staff.task_confirm": ("已处理，关闭任务", "Yes, close the task"),
+    "staff.task_keep": ("还没有，保留", "No, keep it"),
     "staff.code_wait": (
         "取件码暂停中：还要等{wait}（今天全大厅输错 {n} 次）",
         "Pickup codes paused: {wait} to go ({n} wrong codes in the hall today)",
@@ -346,7 +369,7 @@ S: dict[str, tuple[str, str]] = {
     "collect.title": ("取出物品", "Collect"),
     "collect.how": ("点击一项，打开对应柜门。", "Tap one to open its door."),
     "collect.none": ("没有需要取出的物品。", "Nothing to collect."),
-    "collect.row": ("{case}  {owner}", "{case}  {owner}"),
+    "collect.row": ("{case}  {matter}  {owner}", "{case}  {matter}  {owner}"),
     "collect.kind.result": ("待处理办件结果", "Result needing attention"),
     "collect.kind.dropoff": ("投递材料", "Dropped-off materials"),
     "collect.kind.overdue": ("逾期未取", "Overdue"),
@@ -453,6 +476,10 @@ S: dict[str, tuple[str, str]] = {
         "Door walk: {done} of {n} done, now testing {label}. Close each door once it has opened.",
     ),
     "tech.test_done": ("{label} 测试完成。", "Test of {label} finished."),
+    "tech.test_fault": (
+        "{label} 测试未通过：柜门有故障，见下方结果。",
+        "Test of {label} failed: the door is not working; see the result below.",
+    ),
     "tech.walk_finished": (
         "逐门测试完成：测试 {n} 个，{bad} 个异常，跳过 {skipped} 个。",
         "Door walk finished: {n} tested, {bad} not OK, {skipped} skipped.",
@@ -669,6 +696,8 @@ S: dict[str, tuple[str, str]] = {
     "error.field_phone": ("请输入正确的手机或电话号码。", "Please enter a valid phone number."),
     "error.field_choice": ("请从选项中选择一项。", "Please choose one of the options."),
     "error.field_pattern": ("格式不正确，请核对。", "The format is not right. Please check it."),
+    "error.field_range": ("请输入 {lo}–{hi} 之间的数字。", "Please enter a number from {lo} to {hi}."),
+    "error.field_digits": ("请输入 {n} 位数字。", "Please enter {n} digits."),
     "error.field_unknown": ("表单有误，请重新开始。", "The form is out of date. Please start again."),
     "error.delivery_mode": ("请选择领取方式。", "Please choose how to receive the result."),
     "error.id_number": (

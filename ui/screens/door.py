@@ -24,6 +24,10 @@ from ui.screens import KioskScreen
 
 log = logging.getLogger(__name__)
 
+# Outcomes that show the door did open and the job was done: a "the door did not open" report made on this screen
+# is then settled here, rather than sending staff to check a door that works.
+WORKED = frozenset({"picked_up", "dropped_off", "deposited", "collected"})
+
 # Longest a door left open keeps the session. Then the normal inactivity warning takes over, so a session
 # someone walked away from (door still open) is wiped, and staff get a task for the door.
 DOOR_HOLD_MAX_S = 300.0
@@ -43,12 +47,15 @@ class DoorScreen(KioskScreen):
     can_simulate = BooleanProperty(False)
     reminding = BooleanProperty(False)  # "please close the door", once the door has been open a while
     failed = BooleanProperty(False)  # the door could not be read: offer the way out instead of waiting on
+    reported = BooleanProperty(False)  # "柜门没有打开？" was tapped: a staff task was raised for this flow
     nothing_taken = BooleanProperty(False)  # a collect shut with the item still inside: nothing changed hands
     printed = StringProperty("")  # drop-off receipt: "", "printing", "printed", "no_printer", "failed"
     print_key = StringProperty(
         ""
     )  # the text saying how the printing went (the printer error's own text on failure)
     receipt = StringProperty("")  # the drop-off's receipt number
+    matter = StringProperty("")  # a drop-off's matter, as the citizen confirmed it: on its receipt too
+    receipt_lines = ListProperty([])  # the drop-off receipt as last sent to the printer
     qr = StringProperty("")  # the receipt as a QR code, shown only when no paper receipt came out
     _watch_ev: ClockEvent | None = None
     _wait_cancel: threading.Event | None = None
@@ -65,7 +72,7 @@ class DoorScreen(KioskScreen):
         # Two cabinets may both have an A01 (kiosk.cabinet.labels): then every text names the cabinet too.
         self.label = shown(h.cabinet_id, h.label, [c.id for c in self.app.cfg.cabinets])
         self.closed = self.failed = self.reminding = self.nothing_taken = False
-        self.help_shown = False
+        self.help_shown = self.reported = False
         self._error = None
         self.result = None
         self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
@@ -152,6 +159,9 @@ class DoorScreen(KioskScreen):
         self.result = result
         self.error = ""
         self.app.session.scratch["last_flow"] = result
+        if self.reported and result.outcome in WORKED:
+            self.help_shown = False
+            self.app.call(settle_report, self.app.rt.cabinet, result.flow_id, busy=False)
         # The sensor still saw the item when staff shut the door: the core changed nothing, and "Collected." would
         # send them away believing the compartment is empty.
         self.nothing_taken = self.purpose == "collect" and result.outcome == "item_still_inside"
@@ -186,7 +196,8 @@ class DoorScreen(KioskScreen):
             self._no_paper("no_printer", "door.printed.no_printer")
             return
         self.printed, self.print_key = "printing", "door.printed.printing"
-        lines = self.app.rt.receipt_lines_for_dropoff(replace(r, label=self.label))  # the door as shown
+        lines = with_matter(self.app.rt.receipt_lines_for_dropoff(replace(r, label=self.label)), self.matter)
+        self.receipt_lines = lines  # the door as shown, and the matter dropped off
         self.app.call(
             self.app.rt.print_receipt,
             lines,
@@ -223,10 +234,11 @@ class DoorScreen(KioskScreen):
         elif self.purpose == "tech":
             self.app.go("tech")
         else:
-            self.app.reset_session()
+            self.app.start_again()  # its button says 返回首页: the person keeps their language and text size
 
     def did_not_open(self) -> None:
         self.help_shown = True
+        self.reported = True
         self.app.rt.report_door_problem(self.handle)
 
     def wipe(self) -> None:
@@ -243,6 +255,25 @@ class DoorScreen(KioskScreen):
         self.handle = None
         self.result = None
         self.label = self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
+        self.reported = False
+        self.matter = ""
+        self.receipt_lines = []
         self.closed = self.help_shown = self.reminding = self.failed = self.holds_session = (
             self.nothing_taken
         ) = False
+
+
+def settle_report(cabinet: Any, flow_id: int) -> None:
+    """Resolve the "door did not open" tasks raised for a flow that then finished normally (on a worker)."""
+    for task in cabinet.tasks():
+        if task.kind == "reported_problem" and task.flow_id == flow_id:
+            cabinet.resolve_task(task.id, actor="kiosk", note="the door then opened and the flow finished")
+
+
+def with_matter(lines: list[str], matter: str) -> list[str]:
+    """A drop-off receipt with the matter the materials are for, under its headline (kiosk.receipts.dropoff_lines
+    has no matter: the runtime does not pass it yet, so the screen that knows it adds it)."""
+    if not matter or any(matter in line for line in lines):
+        return lines
+    at = next((i + 1 for i, line in enumerate(lines) if line.startswith("材料已投递")), len(lines))
+    return [*lines[:at], f"事项 Matter: {matter}", *lines[at:]]

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import BooleanProperty
+from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 
 from kiosk.platform_models import CaseSummary, Matter
 from ui.screens import KioskScreen
-from ui.widgets import ListRow
+from ui.widgets import ChoiceButton, ListRow
+
+SIZES = ("S", "M", "L")
 
 
 class DropoffScreen(KioskScreen):
     screen_name = "dropoff"
     loading = BooleanProperty(False)
+    # The row chosen, (kind, case number or matter code, matter name): nothing opens until the citizen has seen
+    # the matter and said how much they bring (defect 7 of issue 12).
+    choice = ObjectProperty(None, allownone=True)
+    door_size = StringProperty("M")  # the compartment size asked for (S, M, L)
+    sizes = ListProperty([])  # the compartment sizes this kiosk has
 
     def refresh(self) -> None:
         self.ids.cases.clear_widgets()
@@ -44,17 +51,55 @@ class DropoffScreen(KioskScreen):
             self.ids.matters.add_widget(row)
 
     def _chosen(self, row: Any) -> None:
-        kind, ref, name = row.ref
+        """A case or matter tapped: ask to confirm it and the size before any door opens."""
+        have = {c.size for cab in self.app.cfg.cabinets for c in cab.compartments}
+        self.sizes = [s for s in SIZES if s in have]
+        self.door_size = "M" if "M" in self.sizes else (self.sizes[0] if self.sizes else "M")
+        self.choice = row.ref
+        self._build_sizes()
+        self.app.say(
+            [self.app.t("dropoff.confirm_matter", name=row.ref[2]), self.app.t("dropoff.confirm_size")]
+        )
+
+    def _build_sizes(self) -> None:
+        box = self.ids.sizes
+        box.clear_widgets()
+        for s in self.sizes:
+            b = ChoiceButton(text=self.app.t(f"dropoff.size.{s}"), value=s, selected=s == self.door_size)
+            b.bind(on_release=lambda w: self.choose_size(w.value))
+            box.add_widget(b)
+
+    def choose_size(self, size: str) -> None:
+        self.door_size = size
+        self._build_sizes()
+
+    def change(self) -> None:
+        self.choice = None
+
+    def open_door(self) -> None:
         ident = self.app.session.identity
-        if ident is None:
+        if ident is None or self.choice is None:
             return
-        kw = {"case_number": ref} if kind == "case" else {"matter_code": ref, "matter_name": name}
-        self.app.call(self.app.rt.dropoff, ident, on_done=self._opened, **kw)
+        kind, ref, name = self.choice
+        kw = {"case_number": ref} if kind == "case" else {"matter_code": ref}
+        # The cabinet's own start (rt.dropoff takes no size; the merger may give it one and call it here).
+        self.app.call(
+            self.app.rt.cabinet.start_dropoff,
+            ident,
+            matter_name=name,
+            size=self.door_size,
+            on_done=self._opened,
+            **kw,
+        )
 
     def _opened(self, handle: object) -> None:
-        self.app.go("door", handle=handle, purpose="dropoff")
+        name = self.choice[2] if self.choice else ""
+        self.choice = None
+        self.app.go("door", handle=handle, purpose="dropoff", matter=name)
 
     def wipe(self) -> None:
         super().wipe()
+        self.choice = None
+        self.ids.sizes.clear_widgets()
         self.ids.cases.clear_widgets()
         self.ids.matters.clear_widgets()

@@ -20,6 +20,7 @@ from ui.screens import KioskScreen
 from ui.widgets import ChoiceButton, FieldBox
 
 DELIVERY = "delivery_mode"
+PHONE_KEY = "phone"  # the applicant's phone (the one field the wire's <applicant> takes from the form)
 # How the wire names what the form calls DELIVERY (SubmitApplication's deliveryMode element; the core's own key).
 _DELIVERY_NAMES = frozenset({"deliverymode", "delivery_mode"})
 # Of the wire's <applicant>, only the phone comes from the form (runtime: applicant_of(identity, fields["phone"]));
@@ -50,6 +51,27 @@ def form_key_for(name: str, keys: Sequence[str]) -> str | None:
         r"(?<!^)(?=[A-Z])", "_", leaf
     ).lower()  # the wire is camelCase, the catalogue's keys may not be
     return snake if snake in keys else None
+
+
+# A pattern simple enough to say in words: one digit from a range ("[1-5]": 份数 1–5), or a fixed number of digits.
+_DIGIT_RANGE = re.compile(r"\[([0-9])-([0-9])\]")
+_DIGITS = re.compile(r"(?:\[0-9\]|\\d)\{([0-9]+)\}")
+
+
+def allowed_text(t: Any, spec: FieldSpec) -> str | None:
+    """What a field's pattern allows, in words ("请输入 1–5 之间的数字。"); None when the pattern says more than
+    these simple forms (the generic "format is not right" text is all that can be said then)."""
+    p = spec.pattern or ""
+    if m := _DIGIT_RANGE.fullmatch(p):
+        return t("error.field_range", lo=m.group(1), hi=m.group(2))
+    if m := _DIGITS.fullmatch(p):
+        return t("error.field_digits", n=m.group(1))
+    return None
+
+
+def takes_decimals(spec: FieldSpec) -> bool:
+    """Whether a NUMBER field can hold a decimal point: not when its pattern has none (a count such as 份数)."""
+    return spec.type == "NUMBER" and (spec.pattern is None or "." in spec.pattern)
 
 
 def bundle_specs(form: Any) -> list[FieldSpec]:
@@ -205,6 +227,9 @@ class FormScreen(KioskScreen):
             form["_matter"] = m.code
             if len(m.delivery_modes) == 1:
                 form[DELIVERY] = m.delivery_modes[0]
+            for spec in self.specs():  # what this person already told the kiosk is not asked again
+                if spec.key == PHONE_KEY and self.app.known_phone():
+                    form[spec.key] = self.app.known_phone()
         for i, spec in enumerate(self.specs()):
             fb = FieldBox(
                 key=spec.key,
@@ -254,7 +279,7 @@ class FormScreen(KioskScreen):
             self.input_kind = "handwriting" if self.handwriting else "keyboard"
         else:
             self.input_kind = "numpad"
-            self.ids.numpad.extra = "." if spec.type == "NUMBER" else ""
+            self.ids.numpad.extra = "." if takes_decimals(spec) else ""
         self._scroll_to_focused()
         Clock.schedule_once(lambda _dt: self._scroll_to_focused(), 0)  # again once the new layout is done
 
@@ -320,13 +345,15 @@ class FormScreen(KioskScreen):
             try:
                 self.app.rt.check_field(spec, form.get(spec.key, ""))
             except ValidationError as err:
-                fb.error = self.app.error_text(err)
+                allowed = allowed_text(self.app.t, spec) if err.citizen_key == "error.field_pattern" else None
+                fb.error = allowed or self.app.error_text(err)
                 if first_bad < 0:
                     first_bad = i
         if first_bad >= 0:
             self.focus(first_bad)
             return
         form.pop("_errors_for", None)
+        self.app.remember_phone(form.get(PHONE_KEY, ""))
         review = self.app.get_screen("review")
         review.matter, review.bundle = self.matter, self.bundle
         if form.get(DELIVERY) == "MAIL" and self.app.rt.cfg.platform.interface_version == "1.1":

@@ -76,6 +76,7 @@ class HotlineScreen(KioskScreen):
 
     def refresh(self) -> None:
         if not self.sent:
+            self.phone = self.phone or self.app.known_phone()
             self._build_choices()
 
     def _build_choices(self) -> None:
@@ -149,6 +150,7 @@ class HotlineScreen(KioskScreen):
         )
 
     def _sent(self, receipt: Any) -> None:
+        self.app.remember_phone(self.phone)
         self.receipt = receipt
         self.sent = True
         self.focus = ""

@@ -81,7 +81,8 @@ class MailScreen(KioskScreen):
         a = self.address()
         if not a:
             ident = self.app.session.identity
-            a.update(prefilled(ident.name if ident is not None else None, self.app.session.form.get("phone")))
+            phone = self.app.session.form.get("phone") or self.app.known_phone()
+            a.update(prefilled(ident.name if ident is not None else None, phone))
         box = self.ids.parts
         box.clear_widgets()
         self._boxes = {}

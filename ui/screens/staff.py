@@ -13,7 +13,17 @@ from ui.screens import KioskScreen
 
 
 class TaskRow(PlainRow):
-    """A staff task in plain words (what it is, what to do); the core's own English text behind "details"."""
+    """A staff task in plain words (what it is, what to do); the core's own English text behind "details".
+
+    Tapping the row asks "has this been dealt with?" (``confirming``); only its "yes" button (``on_confirm``)
+    closes the task, so a stray tap while scrolling the list closes nothing."""
+
+    confirming = BooleanProperty(False)
+
+    __events__ = ("on_confirm",)
+
+    def on_confirm(self) -> None:
+        pass
 
 
 class StaffScreen(KioskScreen):
@@ -61,8 +71,13 @@ class StaffScreen(KioskScreen):
             # The title says what kind of task it is and the detail what to do, in the screen's language; the core's
             # own text (English, with ids such as "[outbox 4]") is for support and stays behind the toggle.
             row = TaskRow.of(plain.task(self.app.t, t.kind, t.label, t.detail, t.number), ref=t.id)
-            row.bind(on_release=self._resolve)
+            row.bind(on_release=self._ask, on_confirm=self._resolve)
             box.add_widget(row)
+
+    def _ask(self, row: Any) -> None:
+        """One row asks at a time: tapping another row withdraws the first question."""
+        for other in self.ids.tasks.children:
+            other.confirming = other is row
 
     def _resolve(self, row: Any) -> None:
         self.app.call(

@@ -89,7 +89,10 @@ class StaffCollectScreen(KioskScreen):
             kind = "ready" if needs_confirmation(p) else "overdue" if p.overdue else p.kind
             title = f"{p.label}  {t(f'collect.kind.{kind}')}"
             detail = t(
-                "collect.row", case=p.case_number or p.receipt_number or "-", owner=p.owner_name_masked or ""
+                "collect.row",
+                case=p.case_number or p.receipt_number or "-",
+                matter=p.matter_name or "",
+                owner=p.owner_name_masked or "",
             )
             row = ListRow(title=title, detail=detail, ref=p)
             row.bind(on_release=self._tapped)

@@ -25,6 +25,7 @@ class TechScreen(KioskScreen):
     testing = BooleanProperty(False)  # a door test or a walk is running
     test_label = StringProperty("")  # the door being tested now (the simulator's "close the door" shuts it)
     progress = StringProperty("")  # what the test is doing, in the screen's language
+    progress_bad = BooleanProperty(False)  # the finished test or walk found a door not OK (the text is red)
     progress_detail = StringProperty("")  # the diagnostics' own last line (technical, English)
     show_progress_detail = BooleanProperty(False)  # that line shown (the "details" toggle)
     confirm_label = StringProperty("")  # a test on a real cabinet waiting for "confirm" (WALK for the walk)
@@ -188,6 +189,7 @@ class TechScreen(KioskScreen):
 
     def _begin(self, labels: list[str]) -> None:
         self.info = self.error = self.confirm_label = self.progress_detail = ""
+        self.progress_bad = False
         self.ids.door_results.clear_widgets()
         self._results = []
         self._walk_labels = labels
@@ -216,25 +218,30 @@ class TechScreen(KioskScreen):
 
     def _one_done(self, res: Any) -> None:
         self._add_result(res)
-        self._end(self.app.t("tech.test_done", label=res.label))
+        ok = res.status == "OK"
+        self._end(self.app.t("tech.test_done" if ok else "tech.test_fault", label=res.label), bad=not ok)
 
     def _walk_finished(self, results: list[Any]) -> None:
         tested = [r for r in results if not r.skipped]
         bad = sum(r.status != "OK" for r in tested)
         self._end(
-            self.app.t("tech.walk_finished", n=len(tested), bad=bad, skipped=len(results) - len(tested))
+            self.app.t("tech.walk_finished", n=len(tested), bad=bad, skipped=len(results) - len(tested)),
+            bad=bad > 0,
         )
 
     def _failed(self, err: BaseException) -> None:
         self._end("")
         self.app.show_error(err)
 
-    def _end(self, text: str) -> None:
+    def _end(self, text: str, *, bad: bool = False) -> None:
         self.testing = False
         self.test_label = ""
         self.progress = text
+        self.progress_bad = bad
         self._cancel = None
         self._fill_switches()  # a jammed door's test may have changed what the switches show
+        # A test can take a door out of service (faulty): the device status below says so at once.
+        self.app.call(self.app.rt.tech.device_status, busy=False, on_done=self._show_checks)
 
     def stop_test(self) -> None:
         if self._cancel is not None:
@@ -274,6 +281,6 @@ class TechScreen(KioskScreen):
         self.info = self.summary = self.progress = self.progress_detail = self.confirm_label = (
             self.test_label
         ) = ""
-        self.testing = self.show_progress_detail = False
+        self.testing = self.show_progress_detail = self.progress_bad = False
         self.mode = "open"
         self._results = []
