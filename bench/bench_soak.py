@@ -193,7 +193,7 @@ class Soak:
                 self._removed.set()
 
         rt.add_card_listener(on_card)  # type: ignore[attr-defined]
-        self.matter = next(m for m in rt.matters() if m.code == "GA-HUKOU-CERT")  # type: ignore[attr-defined]
+        self.matter = next(m for m in rt.filing.matters() if m.code == "GA-HUKOU-CERT")  # type: ignore[attr-defined]
         # The one demo citizen gathers a case every 10th session; the platform lists an applicant's newest 50. Start
         # with the list full, or what the list feeds (the exchange ring, the cases screen's rows) grows for the
         # first ~500 sessions and reads as a leak.
@@ -210,7 +210,7 @@ class Soak:
                     if take:
                         sim.take_item(c.board, c.channel)
                     sim.close_door(c.board, c.channel)
-        return rt.wait_closed(handle, 20)  # type: ignore[attr-defined]
+        return rt.doors.wait_closed(handle, 20)  # type: ignore[attr-defined]
 
     def session(self, i: int) -> None:
         rt = self.rt
@@ -220,16 +220,16 @@ class Soak:
         if not self._identified.wait(20):
             raise RuntimeError(f"session {i}: the demo card was not read")
         who = self.identity
-        rt.matters()  # type: ignore[attr-defined]
-        cases = rt.cases_of(who)  # type: ignore[attr-defined]
+        rt.filing.matters()  # type: ignore[attr-defined]
+        cases = rt.citizen.cases_of(who)  # type: ignore[attr-defined]
         if i % 10 == 0:
-            rt.submit_application(who, self.matter.code, {"purpose": "就业", "copies": "1"}, "WINDOW")  # type: ignore[attr-defined]
+            rt.filing.submit_application(who, self.matter.code, {"purpose": "就业", "copies": "1"}, "WINDOW")  # type: ignore[attr-defined]
         if i % 50 == 0:
             if (i // 50) % 2:
                 self._pickup(who)
             else:
                 self._dropoff_and_collect(who)
-        rt.rate(
+        rt.feedback.rate(
             5,
             [],
             case_number=cases[0].case_number if cases else None,  # type: ignore[attr-defined]
@@ -241,7 +241,7 @@ class Soak:
 
     def _dropoff_and_collect(self, who: object) -> None:
         rt = self.rt
-        h = rt.dropoff(who, matter_code=self.matter.code, matter_name=self.matter.name)  # type: ignore[attr-defined]
+        h = rt.citizen.dropoff(who, matter_code=self.matter.code, matter_name=self.matter.name)  # type: ignore[attr-defined]
         self._door(h, put=True)
         c = rt.staff.collect(h.parcel_id, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(c, take=True)
@@ -257,7 +257,7 @@ class Soak:
         case = self._platform_says("approve")
         d = rt.staff.deposit(case, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(d, put=True)
-        p = rt.pickup_by_identity(who)  # type: ignore[attr-defined]
+        p = rt.citizen.pickup_by_identity(who)  # type: ignore[attr-defined]
         self._door(p, take=True)
 
 
@@ -322,7 +322,9 @@ class WindowSoak:
             what="the matters list",
         )
         if i % 10 == 0:
-            rt.submit_application(who, self.core.matter.code, {"purpose": "就业", "copies": "1"}, "WINDOW")
+            rt.filing.submit_application(
+                who, self.core.matter.code, {"purpose": "就业", "copies": "1"}, "WINDOW"
+            )
         if i % 50 == 0:
             if (i // 50) % 2:
                 self.core._pickup(who)

@@ -22,7 +22,7 @@ class DropoffScreen(KioskScreen):
         if ident is None:
             return
         self.loading = True
-        self.app.call(self.app.rt.dropoff_choices, ident, on_done=self._show)
+        self.app.call(self.app.rt.citizen.dropoff_choices, ident, on_done=self._show)
 
     def _show(self, choices: tuple[list[CaseSummary], tuple[Matter, ...]]) -> None:
         self.loading = False
@@ -49,7 +49,7 @@ class DropoffScreen(KioskScreen):
         if ident is None:
             return
         kw = {"case_number": ref} if kind == "case" else {"matter_code": ref, "matter_name": name}
-        self.app.call(self.app.rt.dropoff, ident, on_done=self._opened, **kw)
+        self.app.call(self.app.rt.citizen.dropoff, ident, on_done=self._opened, **kw)
 
     def _opened(self, handle: object) -> None:
         self.app.go("door", handle=handle, purpose="dropoff")

@@ -22,7 +22,7 @@ from ui.widgets import ChoiceButton, FieldBox
 DELIVERY = "delivery_mode"
 # How the wire names what the form calls DELIVERY (SubmitApplication's deliveryMode element; the core's own key).
 _DELIVERY_NAMES = frozenset({"deliverymode", "delivery_mode"})
-# Of the wire's <applicant>, only the phone comes from the form (runtime: applicant_of(identity, fields["phone"]));
+# Of the wire's <applicant>, only the phone comes from the form (kiosk.identity.applicant_of);
 # the ID type, number and name come from the card, so no form field can fix them.
 _APPLICANT_FROM_FORM = {"phone": "phone"}
 
@@ -318,7 +318,7 @@ class FormScreen(KioskScreen):
         for i, (spec, fb) in enumerate(zip(self.specs(), self.boxes(), strict=True)):
             fb.error = ""
             try:
-                self.app.rt.check_field(spec, form.get(spec.key, ""))
+                self.app.rt.filing.check_field(spec, form.get(spec.key, ""))
             except ValidationError as err:
                 fb.error = self.app.error_text(err)
                 if first_bad < 0:
