@@ -59,7 +59,10 @@ class ConsoleLink:
         poll_s: float = POLL_S,
         on_change: Callable[[list[dc.CommandView]], None] | None = None,
     ) -> None:
-        self.db, self.cabinet, self.kiosk_id, self.clock = db, cabinet, kiosk_id, clock
+        self.db = db
+        self.cabinet = cabinet
+        self.kiosk_id = kiosk_id
+        self.clock = clock
         self.poll_s = poll_s
         self.on_change = on_change
         self.waiting: list[dc.CommandView] = []
@@ -152,4 +155,4 @@ class ConsoleLink:
             with self.db.transaction() as s:
                 done = dc.finish(s, self.clock.now(), command_id, ok=ok, result=result)
         self.waiting = [c for c in self.waiting if c.id != command_id]
-        return Confirmed(done, flow_id, handle)
+        return Confirmed(command=done, flow_id=flow_id, handle=handle)

@@ -198,7 +198,7 @@ class Runtime:
             )
         else:
             log.warning("platform unreachable: %s", detail)
-        self.platform_status = PlatformStatus(reachable, detail)
+        self.platform_status = PlatformStatus(reachable=reachable, detail=detail)
         st = self.platform_status
         for fn in list(self._status_listeners):
             self._post(lambda fn=fn: fn(st))

@@ -122,7 +122,7 @@ class HallCabinets:
             by_cab: dict[str, list[Cell]] = defaultdict(list)
             for cell in _cells(s, self.clock.now(), comps, every=True):
                 by_cab[cell.cabinet_id].append(cell)
-            return [CabinetGrid(cab, tuple(cells)) for cab, cells in by_cab.items()]
+            return [CabinetGrid(cabinet_id=cab, cells=tuple(cells)) for cab, cells in by_cab.items()]
 
     def history(self, label: str, limit: int = 50) -> tuple[Cell | None, list[ParcelView]]:
         """One compartment now, and the parcels it has held, newest first (owners masked)."""
@@ -176,16 +176,16 @@ class HallCabinets:
                 v = store.task_view(s, t)
                 out.append(
                     TaskView(
-                        v.id,
-                        v.kind,
-                        scrub(v.detail),
-                        v.label,
-                        v.parcel_id,
-                        v.flow_id,
-                        v.created_at,
-                        v.resolved_at,
-                        v.resolved_by,
-                        v.number,
+                        id=v.id,
+                        kind=v.kind,
+                        detail=scrub(v.detail),
+                        label=v.label,
+                        parcel_id=v.parcel_id,
+                        flow_id=v.flow_id,
+                        created_at=v.created_at,
+                        resolved_at=v.resolved_at,
+                        resolved_by=v.resolved_by,
+                        number=v.number,
                     )
                 )
             return out
@@ -279,14 +279,14 @@ def _cells(s: Session, now: dt.datetime, comps: Sequence[Compartment], *, every:
         view = store.parcel_view(s, p, now) if p is not None else None
         out.append(
             Cell(
-                c.label,
-                c.cabinet_id,
-                c.size,
-                _grid_state(c, view, tasks[c.id]),
-                c.state,
-                c.fault_reason,
-                view,
-                tasks[c.id],
+                label=c.label,
+                cabinet_id=c.cabinet_id,
+                size=c.size,
+                state=_grid_state(c, view, tasks[c.id]),
+                stored_state=c.state,
+                fault_reason=c.fault_reason,
+                parcel=view,
+                open_tasks=tasks[c.id],
             )
         )
     return out

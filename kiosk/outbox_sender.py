@@ -176,7 +176,7 @@ class OutboxSender:
                 msg = s.get(OutboxMessage, message_id, with_for_update=True)
                 if msg is not None and msg.state == PENDING:
                     msg.next_attempt_at = self._due_after_pause()
-                return Delivery(message_id, "skipped")
+                return Delivery(message_id=message_id, outcome="skipped")
         att = attempt(self.platform, rows[0])
         with self.db.transaction() as s:
             d = self._record(s, self.claims.load(s, [message_id]).get(message_id), rows[0], att, present=True)
@@ -191,11 +191,19 @@ class OutboxSender:
         now = self.clock.now()
         if msg is None or msg.state != PENDING:
             # Another sender got there after our lease ran out and recorded the same answer.
-            return Delivery(row.id, "sent" if att.kind == "sent" else "skipped", att.result, att.error)
+            return Delivery(
+                message_id=row.id,
+                outcome="sent" if att.kind == "sent" else "skipped",
+                result=att.result,
+                error=att.error,
+            )
         if att.kind == "sent":
             assert att.result is not None
             was_failing = msg.last_error is not None
-            msg.state, msg.sent_at, msg.result, msg.last_error = SENT, now, att.result, None
+            msg.state = SENT
+            msg.sent_at = now
+            msg.result = att.result
+            msg.last_error = None
             if msg.sensitive:
                 msg.payload = dict(SCRUBBED)  # the sealed personal data has done its job
             self._ref(s, msg, att.result, None)
@@ -203,7 +211,7 @@ class OutboxSender:
             if self._platform_down:
                 set_device_state(s, now, PLATFORM_DEVICE, "OK", "outbox delivered again")
                 self._platform_down = False
-            return Delivery(row.id, "sent", att.result)
+            return Delivery(message_id=row.id, outcome="sent", result=att.result)
         err = att.error
         assert err is not None
         reason = reason_of(err)
@@ -212,12 +220,14 @@ class OutboxSender:
                 raise_auth_alarm(s, now, f"AUTH_FAILED on {row.operation}: {reason}", actor=self.actor)
             # Not the row's fault: the attempt is not counted and the row goes first once the alarm clears.
             msg.attempts = max(0, msg.attempts - 1)
-            msg.next_attempt_at, msg.last_error, msg.result = now, reason, None
-            return Delivery(row.id, "blocked", error=err)
+            msg.next_attempt_at = now
+            msg.last_error = reason
+            msg.result = None
+            return Delivery(message_id=row.id, outcome="blocked", error=err)
         if att.kind == "rejected":
             # A refusal on the fast path is shown to the citizen at once: no staff task for it.
             self._dead(s, msg, now, reason, err, task=not present)
-            return Delivery(row.id, "dead", error=err)
+            return Delivery(message_id=row.id, outcome="dead", error=err)
         if att.retry_after_s is not None and att.retry_after_s > 0:
             delay = att.retry_after_s + self.rng.random() * min(5.0, att.retry_after_s * 0.1)  # never earlier
         else:
@@ -227,12 +237,10 @@ class OutboxSender:
         self._platform_down = True
         if row.attempts >= self.cfg.outbox_max_attempts:
             self._dead(s, msg, now, f"gave up after {row.attempts} attempts: {reason}", err)
-            return Delivery(row.id, "dead", error=err)
-        msg.next_attempt_at, msg.last_error, msg.result = (
-            now + dt.timedelta(seconds=delay),
-            reason,
-            None,
-        )  # lease over
+            return Delivery(message_id=row.id, outcome="dead", error=err)
+        msg.next_attempt_at = now + dt.timedelta(seconds=delay)
+        msg.last_error = reason
+        msg.result = None  # lease over
         log.info(
             "outbox %d %s: platform unavailable (%s); next attempt in %.1f s",
             row.id,
@@ -240,7 +248,7 @@ class OutboxSender:
             reason,
             delay,
         )
-        return Delivery(row.id, "retry", error=err)
+        return Delivery(message_id=row.id, outcome="retry", error=err)
 
     def _after(self, d: Delivery) -> None:
         """What follows a committed outcome outside the transaction."""
@@ -272,7 +280,9 @@ class OutboxSender:
     ) -> None:
         from kiosk.audit import append as audit_append
 
-        msg.state, msg.last_error, msg.result = DEAD, reason, None
+        msg.state = DEAD
+        msg.last_error = reason
+        msg.result = None
         # Staff work from the task list, not `kiosk outbox list`: a dead letter someone waits on becomes a task there.
         raised = on_dead(s, now, msg, reason, err, self.secret, actor=self.actor) if task else None
         audit_append(

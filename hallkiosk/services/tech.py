@@ -63,7 +63,7 @@ class TechService:
                 still += left
                 if not left:
                     mismatches += len(self.core.parts.cabinet.check_after_open_all(board, cabinet_id=cab.id))
-        return OpenAllResult(opened, bad, still, mismatches)
+        return OpenAllResult(opened=opened, not_opened=bad, still_open=still, mismatches=mismatches)
 
     def exit_to_shell(self, actor: str) -> None:
         """Audited before the kiosk leaves the screen to a technician shell."""
