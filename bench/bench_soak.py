@@ -121,7 +121,7 @@ def _where(rt: object, voice: Voice | None = None) -> str:
         sqlite = "SQLite ?"
     return (
         f"{n} engine{'s' if n != 1 else ''}, {sqlite}, {sys.getallocatedblocks() / 1000:.0f}k Python blocks, "
-        f"malloc in use {_malloc_in_use_mb():5.1f} MB, {threading.active_count()} threads, "
+        f"malloc in use {_malloc_in_use_mb():5.1f} MB, {_pymalloc_arenas()}, {threading.active_count()} threads, "
         f"exchange ring {_ring_kchars(rt)}k chars"
         + (f", voice cache {voice.cache_bytes() / 2**20:4.1f} MB" if voice is not None else "")
     )
@@ -143,6 +143,28 @@ class _MallInfo2(ctypes.Structure):
             "keepcost",
         )
     ]
+
+
+def _pymalloc_arenas() -> str:
+    """Python's own allocator: its arenas come from mmap, outside glibc's counts, and are returned only when every
+    block in them is free. Many arenas for the same live blocks is fragmentation, not a leak."""
+    with tempfile.TemporaryFile(mode="w+") as out:
+        saved = os.dup(2)
+        try:
+            sys.stderr.flush()
+            os.dup2(out.fileno(), 2)  # _debugmallocstats writes to the C stderr
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+    arenas = re.search(r"# arenas allocated current\s*=\s*([\d,]+)", text)
+    used = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", text)
+    if arenas is None or used is None:
+        return "pymalloc ?"
+    n = int(arenas.group(1).replace(",", ""))
+    return f"pymalloc {n} arenas, {int(used.group(1).replace(',', '')) / 2**20:.1f} MB in blocks"
 
 
 def _malloc_in_use_mb() -> float:
