@@ -84,6 +84,17 @@ def _raw_rss_mb() -> float:
     return float("nan")
 
 
+def _rss_parts() -> str:
+    """Resident memory by kind: anonymous (heaps, arenas, stacks) vs file-backed (code and data pages of the
+    interpreter and libraries, touched for the first time as new paths run) vs shared memory (SQLite's WAL index)."""
+    kinds = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+            key, value = line.split(":", 1)
+            kinds[key[3:].lower()] = int(value.split()[0]) / 1024
+    return ", ".join(f"{k} {v:.1f}" for k, v in kinds.items()) or "rss parts ?"
+
+
 def _malloc_trim() -> bool:
     try:
         return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
@@ -120,7 +131,7 @@ def _where(rt: object, voice: Voice | None = None) -> str:
     except (OSError, AttributeError):
         sqlite = "SQLite ?"
     return (
-        f"{n} engine{'s' if n != 1 else ''}, {sqlite}, {sys.getallocatedblocks() / 1000:.0f}k Python blocks, "
+        f"({_rss_parts()}) {n} engine{'s' if n != 1 else ''}, {sqlite}, {sys.getallocatedblocks() / 1000:.0f}k Python blocks, "
         f"malloc in use {_malloc_in_use_mb():5.1f} MB, {_pymalloc_arenas()}, {threading.active_count()} threads, "
         f"exchange ring {_ring_kchars(rt)}k chars"
         + (f", voice cache {voice.cache_bytes() / 2**20:4.1f} MB" if voice is not None else "")
