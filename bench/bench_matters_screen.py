@@ -60,7 +60,7 @@ def run(tmp: Path) -> int:
     from kivy.core.window import Window
 
     from hallkiosk.cli.run import build_touch_app
-    from hallkiosk.runtime_services import MatterOffer
+    from hallkiosk.services.filing import MatterOffer
     from kiosk.config import load_config
     from kiosk.matter_search import MatterIndex
 
@@ -77,8 +77,8 @@ def run(tmp: Path) -> int:
     app = build_touch_app(load_config(_config(tmp)), windowed=True)
     current: list[MatterOffer] = [offer(-1, False)]
     # The one stand-in: the catalog the runtime hands the screen (cached, or from its worker).
-    app.rt.matter_offer = lambda: current[0]
-    app.rt.offer_cached = lambda: current[0]
+    app.rt.filing.matter_offer = lambda: current[0]
+    app.rt.filing.offer_cached = lambda: current[0]
     times: dict[str, list[float]] = {"big": [], "small": []}
     flipped: list[float] = []
     Window.bind(on_flip=lambda *_: flipped.append(time.perf_counter()))

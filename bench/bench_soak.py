@@ -84,6 +84,17 @@ def _raw_rss_mb() -> float:
     return float("nan")
 
 
+def _rss_parts() -> str:
+    """Resident memory by kind: anonymous (heaps, arenas, stacks) vs file-backed (code and data pages of the
+    interpreter and libraries, touched for the first time as new paths run) vs shared memory (SQLite's WAL index)."""
+    kinds = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(("RssAnon:", "RssFile:", "RssShmem:")):
+            key, value = line.split(":", 1)
+            kinds[key[3:].lower()] = int(value.split()[0]) / 1024
+    return ", ".join(f"{k} {v:.1f}" for k, v in kinds.items()) or "rss parts ?"
+
+
 def _malloc_trim() -> bool:
     try:
         return bool(ctypes.CDLL("libc.so.6").malloc_trim(0))
@@ -120,8 +131,8 @@ def _where(rt: object, voice: Voice | None = None) -> str:
     except (OSError, AttributeError):
         sqlite = "SQLite ?"
     return (
-        f"{n} engine{'s' if n != 1 else ''}, {sqlite}, {sys.getallocatedblocks() / 1000:.0f}k Python blocks, "
-        f"malloc in use {_malloc_in_use_mb():5.1f} MB, {threading.active_count()} threads, "
+        f"({_rss_parts()}) {n} engine{'s' if n != 1 else ''}, {sqlite}, {sys.getallocatedblocks() / 1000:.0f}k Python blocks, "
+        f"malloc in use {_malloc_in_use_mb():5.1f} MB, {_pymalloc_arenas()}, {threading.active_count()} threads, "
         f"exchange ring {_ring_kchars(rt)}k chars"
         + (f", voice cache {voice.cache_bytes() / 2**20:4.1f} MB" if voice is not None else "")
     )
@@ -143,6 +154,28 @@ class _MallInfo2(ctypes.Structure):
             "keepcost",
         )
     ]
+
+
+def _pymalloc_arenas() -> str:
+    """Python's own allocator: its arenas come from mmap, outside glibc's counts, and are returned only when every
+    block in them is free. Many arenas for the same live blocks is fragmentation, not a leak."""
+    with tempfile.TemporaryFile(mode="w+") as out:
+        saved = os.dup(2)
+        try:
+            sys.stderr.flush()
+            os.dup2(out.fileno(), 2)  # _debugmallocstats writes to the C stderr
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        out.seek(0)
+        text = out.read()
+    arenas = re.search(r"# arenas allocated current\s*=\s*([\d,]+)", text)
+    used = re.search(r"# bytes in allocated blocks\s*=\s*([\d,]+)", text)
+    if arenas is None or used is None:
+        return "pymalloc ?"
+    n = int(arenas.group(1).replace(",", ""))
+    return f"pymalloc {n} arenas, {int(used.group(1).replace(',', '')) / 2**20:.1f} MB in blocks"
 
 
 def _malloc_in_use_mb() -> float:
@@ -193,7 +226,7 @@ class Soak:
                 self._removed.set()
 
         rt.add_card_listener(on_card)  # type: ignore[attr-defined]
-        self.matter = next(m for m in rt.matters() if m.code == "GA-HUKOU-CERT")  # type: ignore[attr-defined]
+        self.matter = next(m for m in rt.filing.matters() if m.code == "GA-HUKOU-CERT")  # type: ignore[attr-defined]
         # The one demo citizen gathers a case every 10th session; the platform lists an applicant's newest 50. Start
         # with the list full, or what the list feeds (the exchange ring, the cases screen's rows) grows for the
         # first ~500 sessions and reads as a leak.
@@ -210,7 +243,7 @@ class Soak:
                     if take:
                         sim.take_item(c.board, c.channel)
                     sim.close_door(c.board, c.channel)
-        return rt.wait_closed(handle, 20)  # type: ignore[attr-defined]
+        return rt.doors.wait_closed(handle, 20)  # type: ignore[attr-defined]
 
     def session(self, i: int) -> None:
         rt = self.rt
@@ -220,16 +253,16 @@ class Soak:
         if not self._identified.wait(20):
             raise RuntimeError(f"session {i}: the demo card was not read")
         who = self.identity
-        rt.matters()  # type: ignore[attr-defined]
-        cases = rt.cases_of(who)  # type: ignore[attr-defined]
+        rt.filing.matters()  # type: ignore[attr-defined]
+        cases = rt.citizen.cases_of(who)  # type: ignore[attr-defined]
         if i % 10 == 0:
-            rt.submit_application(who, self.matter.code, {"purpose": "就业", "copies": "1"}, "WINDOW")  # type: ignore[attr-defined]
+            rt.filing.submit_application(who, self.matter.code, {"purpose": "就业", "copies": "1"}, "WINDOW")  # type: ignore[attr-defined]
         if i % 50 == 0:
             if (i // 50) % 2:
                 self._pickup(who)
             else:
                 self._dropoff_and_collect(who)
-        rt.rate(
+        rt.feedback.rate(
             5,
             [],
             case_number=cases[0].case_number if cases else None,  # type: ignore[attr-defined]
@@ -241,7 +274,7 @@ class Soak:
 
     def _dropoff_and_collect(self, who: object) -> None:
         rt = self.rt
-        h = rt.dropoff(who, matter_code=self.matter.code, matter_name=self.matter.name)  # type: ignore[attr-defined]
+        h = rt.citizen.dropoff(who, matter_code=self.matter.code, matter_name=self.matter.name)  # type: ignore[attr-defined]
         self._door(h, put=True)
         c = rt.staff.collect(h.parcel_id, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(c, take=True)
@@ -257,7 +290,7 @@ class Soak:
         case = self._platform_says("approve")
         d = rt.staff.deposit(case, "DEMO-STAFF-01")  # type: ignore[attr-defined]
         self._door(d, put=True)
-        p = rt.pickup_by_identity(who)  # type: ignore[attr-defined]
+        p = rt.citizen.pickup_by_identity(who)  # type: ignore[attr-defined]
         self._door(p, take=True)
 
 
@@ -322,7 +355,9 @@ class WindowSoak:
             what="the matters list",
         )
         if i % 10 == 0:
-            rt.submit_application(who, self.core.matter.code, {"purpose": "就业", "copies": "1"}, "WINDOW")
+            rt.filing.submit_application(
+                who, self.core.matter.code, {"purpose": "就业", "copies": "1"}, "WINDOW"
+            )
         if i % 50 == 0:
             if (i // 50) % 2:
                 self.core._pickup(who)

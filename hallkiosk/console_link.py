@@ -7,7 +7,7 @@ kiosk's pending commands (so the staff screen can list them without touching the
 (:meth:`~kiosk.cabinet.Cabinet.start_collect`) or technician-open method, then records how it ended.
 
 Hooks (one line each, kept out of this module so the runtime and UI stay the structure helper's):
-the runtime builds ``ConsoleLink(db, cabinet, kiosk_id, clock)`` as ``rt.console_link`` and runs
+the runtime builds ``ConsoleLink(db, cabinet, kiosk_id, clock)`` as ``rt.parts.console_link`` and runs
 ``console_link.loop(stop)`` on a thread of its own (or ``start()``/``stop()``); the staff screen
 (ui/screens/staff_commands.py) shows ``link.waiting`` and calls ``link.confirm(command_id, staff_id)``.
 """
@@ -43,9 +43,9 @@ class Confirmed:
     handle: FlowHandle | None = None
 
 
-def console_link_of(rt: Any) -> ConsoleLink:
-    """The runtime's link (``Services.console_link``): its database, cabinet, kiosk id and clock."""
-    return ConsoleLink(rt.app.db, rt.cabinet, rt.cfg.kiosk.id, rt.app.clock)
+def console_link_of(parts: Any) -> ConsoleLink:
+    """The runtime's link (``rt.parts.console_link``): its database, cabinet, kiosk id and clock."""
+    return ConsoleLink(parts.app.db, parts.cabinet, parts.cfg.kiosk.id, parts.app.clock)
 
 
 class ConsoleLink:
@@ -59,7 +59,10 @@ class ConsoleLink:
         poll_s: float = POLL_S,
         on_change: Callable[[list[dc.CommandView]], None] | None = None,
     ) -> None:
-        self.db, self.cabinet, self.kiosk_id, self.clock = db, cabinet, kiosk_id, clock
+        self.db = db
+        self.cabinet = cabinet
+        self.kiosk_id = kiosk_id
+        self.clock = clock
         self.poll_s = poll_s
         self.on_change = on_change
         self.waiting: list[dc.CommandView] = []
@@ -152,4 +155,4 @@ class ConsoleLink:
             with self.db.transaction() as s:
                 done = dc.finish(s, self.clock.now(), command_id, ok=ok, result=result)
         self.waiting = [c for c in self.waiting if c.id != command_id]
-        return Confirmed(done, flow_id, handle)
+        return Confirmed(command=done, flow_id=flow_id, handle=handle)

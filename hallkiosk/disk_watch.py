@@ -58,7 +58,8 @@ def watch_disk(app: App, opts: Options) -> bool | None:
             )
             log.warning("free disk low in %s: %d MiB: staff task raised", path, free_mib)
         elif not low and task is not None:
-            task.resolved_at, task.resolved_by = now, "kiosk"
+            task.resolved_at = now
+            task.resolved_by = "kiosk"
             task.detail = f"{task.detail} [space back: {usage.free // 2**20} MiB free]"
             audit_append(
                 s,

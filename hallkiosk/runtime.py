@@ -1,5 +1,11 @@
 """The runtime: one object the UI calls, composing the App with the cabinet, applications, catalog, outbox and readers.
 
+It inherits nothing. The core services, built on first use, have one owner, ``rt.parts``
+(:mod:`hallkiosk.services.parts`); what the screens call is a composed service per concern, each typed against
+:class:`hallkiosk.services.core.Core`: ``rt.citizen``, ``rt.filing``, ``rt.feedback``, ``rt.doors``,
+``rt.staff``, ``rt.tech`` and ``rt.sims``. The runtime itself keeps the threading, the card readers, the platform
+notice, staff sign-in and the life cycle with its background loops.
+
 Kivy-free on purpose: the UI hands in ``post`` (how to run a callable on its
 main thread) and everything else happens here. Blocking work (a door opening,
 a platform call) runs on a small worker pool; its result, or its error, comes
@@ -20,17 +26,20 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from hallkiosk.runtime_ops import CitizenOps
-from hallkiosk.runtime_services import ServiceOps
+from hallkiosk.services.citizen import CitizenService
+from hallkiosk.services.doors import DoorService
+from hallkiosk.services.feedback import FeedbackService
+from hallkiosk.services.filing import FilingService
+from hallkiosk.services.parts import Parts
 from hallkiosk.services.sims import SimService
 from hallkiosk.services.staff import StaffService
 from hallkiosk.services.tech import TechService
 from hallkiosk.simulators import simulated_parts
 from kiosk import notes
 from kiosk.config import Config
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, PlatformUnavailable
 from kiosk.ports import CardEvent, Printer
 
 if TYPE_CHECKING:
@@ -40,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Post = Callable[[Callable[[], None]], None]
+T = TypeVar("T")
 StaffRole = Literal["staff", "technician"]
 
 
@@ -61,7 +71,7 @@ class PlatformStatus:
     detail: str = ""
 
 
-class Runtime(CitizenOps, ServiceOps):
+class Runtime:
     """The kiosk as the UI sees it. Call :meth:`start` once, :meth:`stop` at exit."""
 
     def __init__(self, cfg: Config, *, post: Post | None = None, workers: int = 4) -> None:
@@ -84,8 +94,13 @@ class Runtime(CitizenOps, ServiceOps):
         self.screen_name = (
             ""  # which screen shows (the UI sets it; the console's kiosk row reports it, never who)
         )
-        super().__init__()
-        # The services, composed (hallkiosk/services): each gets the parts it uses, typed by services.core.Core.
+        # The core services (built on first use) and the screens' services, composed (hallkiosk/services): each
+        # gets the parts it uses, typed by services.core.Core.
+        self.parts = Parts(cfg, lambda: self.app)
+        self.citizen = CitizenService(self)
+        self.filing = FilingService(self)
+        self.feedback = FeedbackService(self)
+        self.doors = DoorService(self)
         self.staff = StaffService(self)
         self.tech = TechService(self)
         self.sims = SimService(cfg, lambda: self.app, self._ready, lambda: self.printer, self._on_card_event)
@@ -171,7 +186,7 @@ class Runtime(CitizenOps, ServiceOps):
     def add_status_listener(self, fn: Callable[[PlatformStatus], None]) -> None:
         self._status_listeners.append(fn)
 
-    def _set_platform_status(self, reachable: bool, detail: str = "") -> None:
+    def set_platform_status(self, reachable: bool, detail: str = "") -> None:
         """Record reachability; tell the UI only when it changes (a down platform is logged once)."""
         if self.platform_status.reachable == reachable:
             return
@@ -184,10 +199,32 @@ class Runtime(CitizenOps, ServiceOps):
             )
         else:
             log.warning("platform unreachable: %s", detail)
-        self.platform_status = PlatformStatus(reachable, detail)
+        self.platform_status = PlatformStatus(reachable=reachable, detail=detail)
         st = self.platform_status
         for fn in list(self._status_listeners):
             self._post(lambda fn=fn: fn(st))
+
+    def platform_call(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        """A direct platform call that also keeps the start screen's reachability notice true."""
+        try:
+            out = fn(*args, **kw)
+        except PlatformUnavailable as err:
+            self.set_platform_status(False, err.message)
+            raise
+        self.set_platform_status(True)
+        return out
+
+    def beat(self) -> bool:
+        """One heartbeat now; the start screen's notice follows its outcome."""
+        res = self.parts.heartbeat.beat_once()
+        self.set_platform_status(res.ok, "" if res.ok else getattr(res.error, "message", "heartbeat failed"))
+        return res.ok
+
+    def readers_present(self) -> bool | None:
+        """Whether any card reader answers; None while the kiosk is still starting."""
+        if not self._ready.is_set():
+            return None
+        return any(r.is_present() for r in self.app.card_readers)
 
     # --- staff access ---------------------------------------------------------
     def is_staff_badge(self, badge_uid: str | None) -> bool:
@@ -285,18 +322,63 @@ class Runtime(CitizenOps, ServiceOps):
         if self.simulated:
             log.warning("SIMULATED HARDWARE in use: %s", ", ".join(self.simulated))
         self.app.db  # noqa: B018 - building it applies the migrations before anything else runs
-        self._spawn(
-            "notes-purge",
-            lambda: notes.purge_loop(
-                self.app.db, self.app.clock, self.cfg.storage.notes_retention_days, self._stop
-            ),
-        )
-        self._start_services()
+        self._start_background()
         for reader in self.app.card_readers:
             try:
                 reader.start(self._on_card_event)
             except KioskError as err:
                 log.error("card reader %s did not start: %s", getattr(reader, "name", "?"), err)
+
+    def _start_background(self) -> None:
+        """The printer, the cabinet's start-up reconciliation, the outbox sender and the loops that run for as
+        long as the kiosk does."""
+        from drivers.printer import build_printer
+
+        self.printer = build_printer(self.cfg.printer, self.cfg.data_dir)
+        report = self.parts.cabinet.start()
+        if report.staff_tasks:
+            log.warning("start-up reconciliation raised %d staff task(s)", len(report.staff_tasks))
+        self.parts.sender.start()
+        self._spawn("heartbeat", self._heartbeat_loop)
+        self._spawn("cabinet-doors", self.doors.loop)
+        self._spawn("kiosk-status", self._status_loop)  # the hall console's kiosk row (issue 14)
+        self._spawn(
+            "console-link", lambda: self.parts.console_link.loop(self._stop)
+        )  # hallkiosk.console_link
+        self._spawn("pickup-reminders", self._reminders_loop)
+        self._spawn(  # staff notes past their retention (kiosk.notes)
+            "notes-purge",
+            lambda: notes.purge_loop(
+                self.app.db, self.app.clock, self.cfg.storage.notes_retention_days, self._stop
+            ),
+        )
+
+    def _heartbeat_loop(self) -> None:
+        # Our own loop around beat_once (rather than HeartbeatService.start) so every beat updates the start screen.
+        while not self._stop.is_set():
+            try:
+                self.beat()
+            except Exception:  # the loop must outlive a database hiccup
+                log.exception("heartbeat failed unexpectedly")
+            self._stop.wait(self.cfg.platform.heartbeat_interval_s)
+
+    def _status_loop(self) -> None:
+        from hallkiosk.status_report import status_loop
+
+        status_loop(
+            self.app,
+            self._stop,
+            screen=lambda: self.screen_name,
+            platform_reachable=lambda: self.platform_status.reachable,
+        )
+
+    def _reminders_loop(self) -> None:
+        """Queue the PICKUP_REMINDERs that fall due (two days before a code expires), now and then."""
+        while not self._stop.wait(self.cfg.pickup.reminders_interval_s):
+            try:
+                self.parts.pickup_notices.queue_due_reminders()
+            except Exception:  # the loop must outlive a database hiccup
+                log.exception("queueing pickup reminders failed unexpectedly")
 
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         t = threading.Thread(target=target, name=name, daemon=True)
@@ -318,7 +400,8 @@ class Runtime(CitizenOps, ServiceOps):
                 reader.stop()
             except Exception:  # stopping must go on for the others
                 log.exception("stopping a card reader")
-        self._stop_services()
+        if self.parts.built("sender"):
+            self.parts.sender.stop(timeout_s=5)
         self._pool.shutdown(wait=True, cancel_futures=True)
         for t in self._threads:
             if t is not threading.current_thread():

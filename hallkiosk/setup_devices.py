@@ -48,7 +48,14 @@ def attached(comports: object = None) -> list[SerialDevice]:
 
         comports = _comports
     out = [
-        SerialDevice(p.device, p.vid, p.pid, p.serial_number or None, p.location or None, p.description or "")
+        SerialDevice(
+            device=p.device,
+            vid=p.vid,
+            pid=p.pid,
+            serial=p.serial_number or None,
+            location=p.location or None,
+            description=p.description or "",
+        )
         for p in comports()
     ]  # type: ignore[operator]
     return sorted(out, key=lambda d: (d.vid is None, d.device))

@@ -49,13 +49,13 @@ def status_loop(
                 health_at = time.monotonic()
             writer.report(
                 StatusReport(
-                    app.cfg.kiosk.id,
-                    app.cfg.kiosk.hall,
-                    kiosk.__version__,
-                    screen(),
-                    devices,
-                    platform_reachable(),
-                    interval,
+                    kiosk_id=app.cfg.kiosk.id,
+                    hall=app.cfg.kiosk.hall,
+                    software_version=kiosk.__version__,
+                    screen=screen(),
+                    devices=devices,
+                    platform_reachable=platform_reachable(),
+                    interval_s=interval,
                 )
             )
             if failing:

@@ -158,7 +158,7 @@ def validate_applicant(applicant: Applicant) -> Applicant:
     phone = (applicant.phone or "").strip() or None
     if phone is not None and not PHONE.fullmatch(phone):
         raise _invalid("applicant.phone", "applicant phone: not a phone number", "error.field_phone")
-    return Applicant(applicant.id_type, number, name, phone)
+    return Applicant(id_type=applicant.id_type, id_number=number, name=name, phone=phone)
 
 
 def filing_address(delivery_mode: str, address: MailAddress | None, *, v11: bool) -> MailAddress | None:

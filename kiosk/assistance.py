@@ -51,7 +51,7 @@ class StaffMember:
 def staff_member(cfg: Config, badge_uid: str | None) -> StaffMember | None:
     """The staff member a badge belongs to ([[staff]] in the config); None: no staff id for this badge."""
     staff_id = cfg.staff_id_of(badge_uid)
-    return None if staff_id is None else StaffMember(staff_id, (badge_uid or "").upper())
+    return None if staff_id is None else StaffMember(staff_id=staff_id, badge_uid=(badge_uid or "").upper())
 
 
 def _invalid(field: str, message: str, key: str) -> ValidationError:
@@ -118,7 +118,9 @@ def request_assistance(
 ) -> HelpAnswer:
     """Ask the platform for help now (bounded by the client's timeout); never raises for the platform's sake."""
     if platform is None or not getattr(platform, "v11", True):
-        return HelpAnswer(False, fallback_hotline, why_not="interface 1.0: no RequestAssistance")
+        return HelpAnswer(
+            reached=False, hotline=fallback_hotline, why_not="interface 1.0: no RequestAssistance"
+        )
     try:
         got = platform.request_assistance(
             topic, case_number=case_number, matter_code=matter_code, language=_language(language)
@@ -127,12 +129,12 @@ def request_assistance(
         log.warning(
             "RequestAssistance (%s) failed: %s; showing the hotline %s", topic, err.message, fallback_hotline
         )
-        return HelpAnswer(False, fallback_hotline, why_not=err.message)
+        return HelpAnswer(reached=False, hotline=fallback_hotline, why_not=err.message)
     return HelpAnswer(
-        True,
-        got.hotline or fallback_hotline,
-        got.mode,
-        got.message,
-        got.expected_wait_minutes,
-        got.assistance_id,
+        reached=True,
+        hotline=got.hotline or fallback_hotline,
+        mode=got.mode,
+        message=got.message,
+        expected_wait_minutes=got.expected_wait_minutes,
+        assistance_id=got.assistance_id,
     )

@@ -158,24 +158,38 @@ def verify(
             progress(n)
         if rec.seq is None:
             return VerifyResult(
-                False,
-                n,
-                expected_seq,
-                f"a record after record {expected_seq - 1} was altered: its seq is not a number",
+                ok=False,
+                checked=n,
+                broken_seq=expected_seq,
+                reason=f"a record after record {expected_seq - 1} was altered: its seq is not a number",
             )
         if rec.seq != expected_seq:
             return VerifyResult(
-                False, n, expected_seq, f"record {expected_seq} is missing (next is {rec.seq})"
+                ok=False,
+                checked=n,
+                broken_seq=expected_seq,
+                reason=f"record {expected_seq} is missing (next is {rec.seq})",
             )
         if rec.error:
             return VerifyResult(
-                False, n, rec.seq, f"record {rec.seq} was altered: it cannot be read ({rec.error})"
+                ok=False,
+                checked=n,
+                broken_seq=rec.seq,
+                reason=f"record {rec.seq} was altered: it cannot be read ({rec.error})",
             )
         if rec.prev_hash != prev:
-            return VerifyResult(False, n, rec.seq, f"record {rec.seq} does not link to record {rec.seq - 1}")
+            return VerifyResult(
+                ok=False,
+                checked=n,
+                broken_seq=rec.seq,
+                reason=f"record {rec.seq} does not link to record {rec.seq - 1}",
+            )
         if rec.computed_hash != rec.hash:
             return VerifyResult(
-                False, n, rec.seq, f"record {rec.seq} was altered (its content does not match its hash)"
+                ok=False,
+                checked=n,
+                broken_seq=rec.seq,
+                reason=f"record {rec.seq} was altered (its content does not match its hash)",
             )
         prev = rec.hash
         expected_seq += 1
@@ -187,33 +201,41 @@ def _check_head(session: Session, n: int, last_seq: int, last_hash: str) -> Veri
     if row is None:
         # A database from before the anchor existed; the next append writes it. An attacker could also
         # have deleted it, but one who can do that can as well rewrite it (see the module docstring).
-        return VerifyResult(True, n, anchored=n == 0)
+        return VerifyResult(ok=True, checked=n, anchored=n == 0)
     try:
         head = json.loads(row)
         head_seq, head_hash = int(head["seq"]), str(head["hash"])
     except (ValueError, TypeError, KeyError):
-        return VerifyResult(False, n, None, f"the head anchor (kv {HEAD_KEY}) was altered: it cannot be read")
+        return VerifyResult(
+            ok=False,
+            checked=n,
+            broken_seq=None,
+            reason=f"the head anchor (kv {HEAD_KEY}) was altered: it cannot be read",
+        )
     if head_seq > last_seq:
         missing = f"record {head_seq}" if head_seq == last_seq + 1 else f"records {last_seq + 1}..{head_seq}"
         return VerifyResult(
-            False,
-            n,
-            last_seq + 1,
-            f"{missing} missing at the end (the head anchor says the log reached record {head_seq})",
+            ok=False,
+            checked=n,
+            broken_seq=last_seq + 1,
+            reason=f"{missing} missing at the end (the head anchor says the log reached record {head_seq})",
         )
     if head_seq < last_seq:
         extra = f"record {last_seq}" if last_seq == head_seq + 1 else f"records {head_seq + 1}..{last_seq}"
         return VerifyResult(
-            False,
-            n,
-            head_seq + 1,
-            f"{extra} inserted at the end (the head anchor says the log ends at record {head_seq})",
+            ok=False,
+            checked=n,
+            broken_seq=head_seq + 1,
+            reason=f"{extra} inserted at the end (the head anchor says the log ends at record {head_seq})",
         )
     if head_hash != last_hash:
         return VerifyResult(
-            False, n, last_seq, f"record {last_seq} was replaced (its hash does not match the head anchor)"
+            ok=False,
+            checked=n,
+            broken_seq=last_seq,
+            reason=f"record {last_seq} was replaced (its hash does not match the head anchor)",
         )
-    return VerifyResult(True, n)
+    return VerifyResult(ok=True, checked=n)
 
 
 def _raw(col: Any, dialect: str) -> ColumnElement[Any]:
@@ -265,7 +287,18 @@ def _decode(row: Sequence[Any]) -> AuditEntry:
         computed = hashlib.sha256(canonical(seq, at, actor, action, subject, detail, prev_hash)).hexdigest()
     except Exception:  # anything odd about this record: the careful path says what, field by field
         return _decode_careful(row)
-    return AuditEntry(seq, at, actor, action, subject, detail, prev_hash, digest, "", computed)
+    return AuditEntry(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        detail=detail,
+        prev_hash=prev_hash,
+        hash=digest,
+        error="",
+        computed_hash=computed,
+    )
 
 
 def _decode_careful(row: Sequence[Any]) -> AuditEntry:
@@ -309,7 +342,16 @@ def _decode_careful(row: Sequence[Any]) -> AuditEntry:
         except (ValueError, TypeError, RecursionError):  # e.g. a lone surrogate escaped in the JSON
             problems.append("its content cannot be hashed (not valid Unicode)")
     return AuditEntry(
-        seq, at, actor, action, subject, detail, prev_hash, digest, "; ".join(problems), computed
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        subject=subject,
+        detail=detail,
+        prev_hash=prev_hash,
+        hash=digest,
+        error="; ".join(problems),
+        computed_hash=computed,
     )
 
 

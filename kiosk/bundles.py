@@ -71,12 +71,12 @@ class BundleForm:
 
 def form_of(bundle: Bundle, members: tuple[Matter, ...]) -> BundleForm:
     shared_keys = {f.key for f in bundle.shared_fields}
-    sections = [Section(None, bundle.shared_fields)]
+    sections = [Section(matter=None, fields=bundle.shared_fields)]
     for m in members:
         own = tuple(replace(f, key=f"{m.code}.{f.key}") for f in m.fields if f.key not in shared_keys)
         if own:
-            sections.append(Section(m, own))
-    return BundleForm(bundle, members, tuple(sections))
+            sections.append(Section(matter=m, fields=own))
+    return BundleForm(bundle=bundle, members=members, sections=tuple(sections))
 
 
 def validate_bundle_fields(form: BundleForm, values: Mapping[str, str | None]) -> dict[str, str]:

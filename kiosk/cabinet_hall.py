@@ -133,7 +133,7 @@ class HallCabinets:
             by_cab: dict[str, list[Cell]] = defaultdict(list)
             for cell in _cells(s, self.clock.now(), comps, every=True):
                 by_cab[cell.cabinet_id].append(cell)
-            return [CabinetGrid(cab, tuple(cells)) for cab, cells in by_cab.items()]
+            return [CabinetGrid(cabinet_id=cab, cells=tuple(cells)) for cab, cells in by_cab.items()]
 
     def history(self, label: str, limit: int = 50) -> tuple[Cell | None, list[ParcelView]]:
         """One compartment now, and the parcels it has held, newest first (owners masked)."""
@@ -188,16 +188,16 @@ class HallCabinets:
                 v = store.task_view(s, t)
                 out.append(
                     TaskView(
-                        v.id,
-                        v.kind,
-                        scrub(v.detail),
-                        v.label,
-                        v.parcel_id,
-                        v.flow_id,
-                        v.created_at,
-                        v.resolved_at,
-                        v.resolved_by,
-                        v.number,
+                        id=v.id,
+                        kind=v.kind,
+                        detail=scrub(v.detail),
+                        label=v.label,
+                        parcel_id=v.parcel_id,
+                        flow_id=v.flow_id,
+                        created_at=v.created_at,
+                        resolved_at=v.resolved_at,
+                        resolved_by=v.resolved_by,
+                        number=v.number,
                     )
                 )
             return out

@@ -32,7 +32,7 @@ def cabinet_slots(db: Database, cab: CabinetConfig) -> list[SlotInfo]:
                 select(Compartment.label, Compartment.state).where(Compartment.cabinet_id == cab.id)
             ).all()
         )
-    return [SlotInfo(c.label, c.size, states.get(c.label, "free")) for c in cab.compartments]
+    return [SlotInfo(label=c.label, size=c.size, state=states.get(c.label, "free")) for c in cab.compartments]
 
 
 def subject_of_parcel(db: Database, parcel_id: int) -> tuple[str | None, str | None]:

@@ -80,12 +80,14 @@ def detail_of(session: Session, case: CaseSummary, my_cabinets: Collection[str])
     if row is not None:
         parcel, comp = row
         where: Where = "cabinet_here" if comp.cabinet_id in my_cabinets else "cabinet_elsewhere"
-        return CaseDetail(case, where, comp.cabinet_id, comp.label, parcel.id)
+        return CaseDetail(
+            case=case, where=where, cabinet_id=comp.cabinet_id, compartment=comp.label, parcel_id=parcel.id
+        )
     if case.courier or case.waybill_number or case.delivery_mode == "MAIL":
-        return CaseDetail(case, "mailed")
+        return CaseDetail(case=case, where="mailed")
     if case.delivery_mode == "WINDOW" and case.status in ("APPROVED", "READY_FOR_PICKUP"):
-        return CaseDetail(case, "window")
-    return CaseDetail(case, "unknown")
+        return CaseDetail(case=case, where="window")
+    return CaseDetail(case=case, where="unknown")
 
 
 class CaseService:

@@ -32,4 +32,4 @@ def marks(db: Database) -> Marks:
         seen, n = s.execute(select(func.max(KioskStatus.last_seen_at), func.count())).one()
     if isinstance(seen, str):  # SQLite returns max() of a datetime column as its stored text
         seen = dt.datetime.fromisoformat(seen)
-    return Marks(int(seq or 0), seen, int(n))
+    return Marks(audit_seq=int(seq or 0), kiosks_seen=seen, kiosks=int(n))

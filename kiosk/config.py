@@ -466,7 +466,8 @@ class Config(_Strict):
                 raise ValueError(
                     f"staff[{i}].id: {s.id} is already staff[{seen_ids[s.id]}]'s; staff ids are unique"
                 )
-            seen_badges[s.badge], seen_ids[s.id] = i, i
+            seen_badges[s.badge] = i
+            seen_ids[s.id] = i
         return self
 
     def staff_id_of(self, badge_uid: str | None) -> str | None:

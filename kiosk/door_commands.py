@@ -65,19 +65,19 @@ class CommandView:
 
 def _view(c: DoorCommand) -> CommandView:
     return CommandView(
-        c.id,
-        c.kiosk_id,
-        c.label,
-        c.parcel_id,
-        c.kind,
-        c.reason,
-        c.requested_by,
-        c.confirmed_by,
-        c.created_at,
-        c.expires_at,
-        c.state,
-        c.result,
-        c.cabinet_id,
+        id=c.id,
+        kiosk_id=c.kiosk_id,
+        label=c.label,
+        parcel_id=c.parcel_id,
+        kind=c.kind,
+        reason=c.reason,
+        requested_by=c.requested_by,
+        confirmed_by=c.confirmed_by,
+        created_at=c.created_at,
+        expires_at=c.expires_at,
+        state=c.state,
+        result=c.result,
+        cabinet_id=c.cabinet_id,
     )
 
 
@@ -165,7 +165,9 @@ def expire(s: Session, now: dt.datetime, kiosk_id: str | None = None) -> int:
         q = q.where(DoorCommand.kiosk_id == kiosk_id)
     stale = s.execute(q.with_for_update(skip_locked=True, key_share=True)).scalars().all()
     for c in stale:
-        c.state, c.finished_at, c.result = EXPIRED, now, "expired before anyone confirmed it at the kiosk"
+        c.state = EXPIRED
+        c.finished_at = now
+        c.result = "expired before anyone confirmed it at the kiosk"
         audit(s, now, "kiosk", "door_command.expired", c.label, command=c.id, kiosk=c.kiosk_id)
     return len(stale)
 
@@ -227,7 +229,9 @@ def finish(s: Session, now: dt.datetime, command_id: int, *, ok: bool, result: s
     cmd = s.get(DoorCommand, command_id, with_for_update=True)
     if cmd is None or cmd.state != RUNNING:
         raise CommandRefused(f"command {command_id} is not running")
-    cmd.state, cmd.result, cmd.finished_at = (DONE if ok else FAILED), result[:500], now
+    cmd.state = DONE if ok else FAILED
+    cmd.result = result[:500]
+    cmd.finished_at = now
     audit(
         s,
         now,

@@ -102,17 +102,17 @@ def check(
         "id_types": tuple(e.id_types),
     }
     if e.id_types and id_type not in e.id_types:
-        return Verdict(False, "id_type", **base)
+        return Verdict(eligible=False, why="id_type", **base)
     if e.min_age_years is None and e.max_age_years is None:
         return ELIGIBLE
     born = birth_date_for(id_type, id_number)
     if born is None:
-        return Verdict(False, "no_birth_date", **base)
+        return Verdict(eligible=False, why="no_birth_date", **base)
     age = completed_years(born, china_date(now))
     if e.min_age_years is not None and age < e.min_age_years:
-        return Verdict(False, "too_young", age=age, **base)
+        return Verdict(eligible=False, why="too_young", age=age, **base)
     if e.max_age_years is not None and age > e.max_age_years:
-        return Verdict(False, "too_old", age=age, **base)
+        return Verdict(eligible=False, why="too_old", age=age, **base)
     return ELIGIBLE
 
 

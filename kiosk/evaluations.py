@@ -172,7 +172,13 @@ class EvaluationService:
                 ref_kind=service_requests.REF_KIND,
                 ref_id=row.id,
             )
-            queued = EvaluationQueued(msg.id, msg.request_id, row.receipt_number, row.id, person is None)
+            queued = EvaluationQueued(
+                outbox_id=msg.id,
+                request_id=msg.request_id,
+                receipt_number=row.receipt_number,
+                service_request_id=row.id,
+                anonymous=person is None,
+            )
         if self.sender is not None:
             self.sender.poke()
         return queued

@@ -32,7 +32,7 @@ class MaterialLine:
 
     @property
     def kind(self) -> Text:
-        return Text("guide.original" if self.original else "guide.copy", {"copies": self.copies})
+        return Text(key="guide.original" if self.original else "guide.copy", params={"copies": self.copies})
 
 
 @dataclass(frozen=True)
@@ -56,20 +56,22 @@ class Guide:
 def fee_text(fee: Decimal, fee_note: str | None) -> Text:
     """The fee in words: the note when there is one, "免费" for nothing, else the amount."""
     if fee == 0 and (not fee_note or fee_note == "免费"):
-        return Text("guide.free", {})  # said in the citizen's language, not the catalogue's Chinese note
+        return Text(
+            key="guide.free", params={}
+        )  # said in the citizen's language, not the catalogue's Chinese note
     if fee_note:
-        return Text("guide.fee_note", {"note": fee_note, "amount": f"{fee:.2f}"})
-    return Text("guide.fee", {"amount": f"{fee:.2f}"})
+        return Text(key="guide.fee_note", params={"note": fee_note, "amount": f"{fee:.2f}"})
+    return Text(key="guide.fee", params={"amount": f"{fee:.2f}"})
 
 
 def promised_text(matter: Matter) -> Text:
     if matter.instant:
-        return Text("guide.instant", {})
-    return Text("guide.promised", {"days": matter.promised_days})
+        return Text(key="guide.instant", params={})
+    return Text(key="guide.promised", params={"days": matter.promised_days})
 
 
 def _material(m: Material) -> MaterialLine:
-    return MaterialLine(m.name, m.name_en, m.copies, m.original, m.note)
+    return MaterialLine(name=m.name, name_en=m.name_en, copies=m.copies, original=m.original, note=m.note)
 
 
 def guide_of(matter: Matter) -> Guide:

@@ -216,7 +216,9 @@ def rotate(cfg: Config, db: Database, keys: HallKeys, now: dt.datetime, *, actor
         )  # the database still names the old key: so must the file
         raise
     db.use_key(new.key_id)
-    return Rotation(keys.key_id, new.key_id, resealed, retire(cfg, db, new, now, actor=actor))
+    return Rotation(
+        old=keys.key_id, new=new.key_id, resealed=resealed, retirement=retire(cfg, db, new, now, actor=actor)
+    )
 
 
 def usage(s: Any, rec: dict[str, Any], kid: str) -> int:
@@ -245,7 +247,7 @@ def retire(cfg: Config, db: Database, keys: HallKeys, now: dt.datetime, *, actor
     with db.transaction() as s:
         row = s.get(KeyValue, FINGERPRINT_KEY, with_for_update=True)
         if row is None:
-            return Retirement([], {}, [])
+            return Retirement(retired=[], kept={}, waiting_for=[])
         rec = json.loads(row.value)
         rotated = rec.get("rotated_at")
         stale = []
@@ -272,7 +274,7 @@ def retire(cfg: Config, db: Database, keys: HallKeys, now: dt.datetime, *, actor
     for kid in retired:
         older_file(cfg.secret_path, kid).unlink(missing_ok=True)
         keys.active.pop(kid, None)
-    return Retirement(retired, kept, [k.kiosk_id for k in stale])
+    return Retirement(retired=retired, kept=kept, waiting_for=[k.kiosk_id for k in stale])
 
 
 def _aware(t: dt.datetime) -> dt.datetime:

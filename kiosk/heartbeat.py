@@ -175,7 +175,9 @@ class HeartbeatService:
         refreshed = False
         if self.catalog is not None:
             refreshed = self.catalog.ensure_version(reply.catalog_version)
-        self.last = BeatResult(True, skew, reply.catalog_version, refreshed)
+        self.last = BeatResult(
+            ok=True, skew_s=skew, catalog_version=reply.catalog_version, catalog_refreshed=refreshed
+        )
         return self.last
 
     # --- background thread ---------------------------------------------------------

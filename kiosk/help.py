@@ -130,7 +130,13 @@ class HelpService:
                 mode=answer.mode,
                 assistance=answer.assistance_id,
             )
-        return HelpOutcome(task_id, repeated, answer, self.phase(), self.hall_hotline)
+        return HelpOutcome(
+            task_id=task_id,
+            repeated=repeated,
+            answer=answer,
+            phase=self.phase(),
+            hall_hotline=self.hall_hotline,
+        )
 
     def raise_request(self, screen: str, topic: AssistTopic | None = None) -> tuple[int, bool]:
         """The staff task for a help request from ``screen``: (task id, whether an open one was reused)."""

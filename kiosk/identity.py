@@ -14,6 +14,7 @@ import operator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from kiosk.platform_models import Applicant, IdType
 from kiosk.privacy import mask_id_number, mask_name
 
 CardKind = Literal["resident_id", "social_security", "staff_badge", "other"]
@@ -147,3 +148,10 @@ class Identity:
         return f"Identity(kind={self.card_kind}, id={self.masked_id}, name={self.masked_name})"
 
     __str__ = __repr__
+
+
+def applicant_of(identity: Identity, phone: str | None = None) -> Applicant:
+    """The wire's <applicant> for the card holder: the card kind as the platform names it, and the phone the
+    citizen typed (none when left empty)."""
+    kind: IdType = "RESIDENT_ID" if identity.card_kind == "resident_id" else "SOCIAL_SECURITY_CARD"
+    return Applicant(id_type=kind, id_number=identity.id_number, name=identity.name, phone=phone or None)

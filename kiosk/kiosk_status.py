@@ -108,10 +108,17 @@ class StatusWriter:
             if row is None:
                 row = KioskStatus(kiosk_id=r.kiosk_id)
                 s.add(row)
-            row.hall, row.last_seen_at, row.started_at = r.hall[:80], now, self._started
-            row.software_version, row.screen = r.software_version[:32], r.screen[:32]
-            row.health, row.devices, row.platform_reachable = worst(r.devices), devices, r.platform_reachable
-            row.outbox_pending, row.outbox_dead, row.outbox_oldest_at = pending, dead, oldest
+            row.hall = r.hall[:80]
+            row.last_seen_at = now
+            row.started_at = self._started
+            row.software_version = r.software_version[:32]
+            row.screen = r.screen[:32]
+            row.health = worst(r.devices)
+            row.devices = devices
+            row.platform_reachable = r.platform_reachable
+            row.outbox_pending = pending
+            row.outbox_dead = dead
+            row.outbox_oldest_at = oldest
             row.interval_s = r.interval_s
 
 
@@ -130,19 +137,19 @@ def kiosks(db: Database) -> list[KioskRow]:
             oldest = (now - k.outbox_oldest_at).total_seconds() if k.outbox_oldest_at else None
             out.append(
                 KioskRow(
-                    k.kiosk_id,
-                    k.hall,
-                    ago < offline_after_s(k.interval_s),
-                    k.last_seen_at,
-                    ago,
-                    k.software_version,
-                    k.screen,
-                    k.health,
-                    tuple(k.devices or ()),
-                    k.platform_reachable,
-                    k.outbox_pending,
-                    k.outbox_dead,
-                    max(0.0, oldest) if oldest is not None else None,
+                    kiosk_id=k.kiosk_id,
+                    hall=k.hall,
+                    online=ago < offline_after_s(k.interval_s),
+                    last_seen_at=k.last_seen_at,
+                    seen_ago_s=ago,
+                    software_version=k.software_version,
+                    screen=k.screen,
+                    health=k.health,
+                    devices=tuple(k.devices or ()),
+                    platform_reachable=k.platform_reachable,
+                    outbox_pending=k.outbox_pending,
+                    outbox_dead=k.outbox_dead,
+                    outbox_oldest_age_s=max(0.0, oldest) if oldest is not None else None,
                 )
             )
         return out

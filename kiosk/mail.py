@@ -66,7 +66,7 @@ def source() -> dict[str, str]:
 
 
 def provinces() -> list[Division]:
-    return [Division(p[0], p[1]) for p in _data()["provinces"]]
+    return [Division(code=p[0], name=p[1]) for p in _data()["provinces"]]
 
 
 def _province(name: str) -> list:
@@ -79,7 +79,7 @@ def _province(name: str) -> list:
 def cities(province: str) -> list[Division]:
     """The cities of a province (a municipality has one, named after it); [] for an unknown province."""
     try:
-        return [Division(c[0], c[1]) for c in _province(province)[2]]
+        return [Division(code=c[0], name=c[1]) for c in _province(province)[2]]
     except LookupError:
         return []
 
@@ -89,7 +89,7 @@ def districts(province: str, city: str) -> list[Division]:
     try:
         for c in _province(province)[2]:
             if c[1] == city:
-                return [Division(d[0], d[1]) for d in c[2]]
+                return [Division(code=d[0], name=d[1]) for d in c[2]]
     except LookupError:
         pass
     return []

@@ -112,17 +112,17 @@ def _entry(
 ) -> _Entry:
     full, initials = _pinyin(name)
     return _Entry(
-        kind,
-        code,
-        name,
-        normalise(name),
-        full,
-        initials,
-        normalise(name_en or ""),
-        normalise(department),
-        normalise(" ".join(keywords)),
-        normalise(code),
-        rank,
+        kind=kind,
+        code=code,
+        name=name,
+        name_l=normalise(name),
+        pinyin=full,
+        initials=initials,
+        english=normalise(name_en or ""),
+        department=normalise(department),
+        keywords=normalise(" ".join(keywords)),
+        code_l=normalise(code),
+        rank=rank,
     )
 
 
@@ -166,7 +166,9 @@ class MatterIndex:
             if len(found) > limit
             else sorted(found, key=lambda f: f[:3])
         )
-        return [Hit(e.kind, e.code, e.name, -neg, why) for neg, _b, _r, why, e in top]
+        return [
+            Hit(kind=e.kind, code=e.code, name=e.name, score=-neg, why=why) for neg, _b, _r, why, e in top
+        ]
 
     @staticmethod
     def _match(e: _Entry, q: str, ascii_q: bool, expansions: tuple[str, ...]) -> str | None:

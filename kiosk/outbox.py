@@ -312,7 +312,7 @@ def backlog_by_kiosk(session: Session) -> list[KioskBacklog]:
         if state == PENDING:
             row["oldest"] = _aware(oldest)
     return [
-        KioskBacklog(k, v[PENDING], v[DEAD], v["oldest"])
+        KioskBacklog(kiosk=k, pending=v[PENDING], dead=v[DEAD], oldest_pending_at=v["oldest"])
         for k, v in sorted(acc.items(), key=lambda kv: kv[0] or "")
     ]
 
@@ -389,7 +389,9 @@ def in_flight(msg: OutboxMessage, now: dt.datetime) -> bool:
 
 def cancel(session: Session, now: dt.datetime, msg: OutboxMessage, reason: str, *, actor: str) -> None:
     """Mark one pending row cancelled: never sent, its sealed personal data gone, the reason kept (audited)."""
-    msg.state, msg.last_error, msg.result = CANCELLED, f"cancelled: {reason}", None
+    msg.state = CANCELLED
+    msg.last_error = f"cancelled: {reason}"
+    msg.result = None
     if msg.sensitive:
         msg.payload = dict(SCRUBBED)  # a pickup code that will never be sent has no reason to stay
     audit_append(
@@ -511,7 +513,8 @@ def release_held(
     )
     done: list[int] = []
     for msg in session.execute(q).scalars():
-        msg.state, msg.next_attempt_at = PENDING, now
+        msg.state = PENDING
+        msg.next_attempt_at = now
         audit_append(
             session,
             now,

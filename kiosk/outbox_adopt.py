@@ -73,18 +73,17 @@ def adopt(
         due = 0
         for msg in s.execute(q).scalars():
             if not in_flight(msg, now):  # a row its own sender holds right now is left to it
-                msg.next_attempt_at, due = now, due + 1
+                msg.next_attempt_at = now
+                due += 1
     sender = OutboxSender(
         db, platform, secret, clock, cfg, origin=kiosk_id, actor=actor, raises_auth_alarm=False
     )
     total, stopped = DrainCounts(), None
     while True:
         c = sender.run_once()
-        total.sent, total.dead, total.retried = (
-            total.sent + c.sent,
-            total.dead + c.dead,
-            total.retried + c.retried,
-        )
+        total.sent += c.sent
+        total.dead += c.dead
+        total.retried += c.retried
         if c.blocked:
             stopped = f"the platform refused kiosk {kiosk_id}'s credentials (or the hall's auth alarm is up)"
             break
@@ -112,7 +111,7 @@ def adopt(
             left=left,
             stopped=stopped,
         )
-    return Adoption(kiosk_id, due, total.sent, total.dead, left, stopped)
+    return Adoption(kiosk=kiosk_id, due=due, sent=total.sent, dead=total.dead, left=left, stopped=stopped)
 
 
 def age_text(seconds: float | None) -> str:

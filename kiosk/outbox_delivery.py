@@ -1,8 +1,8 @@
 """Delivery policy for one outbox row: the platform call and how its outcome is classified.
 
 What counts as sent, refused for good, worth a retry (an outage or a transient fault code) or an auth alarm,
-and the outcome records a drain reports. ``kiosk.outbox_sender`` owns the other concern, claiming rows under
-leases and recording outcomes in the database; nothing here touches the database.
+and the outcome records a drain reports. Claiming rows under leases is :mod:`kiosk.outbox_claims`; recording
+outcomes in the database and the sending loop are :mod:`kiosk.outbox_sender`; nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from kiosk.errors import (
     PlatformUnavailable,
 )
 from kiosk.outbox import call_platform
+from kiosk.outbox_claims import Claimed
 from kiosk.ports import Platform
 
 log = logging.getLogger(__name__)
@@ -56,17 +57,6 @@ class DrainCounts:
             self.dead += 1
         elif d.outcome == "retry":
             self.retried += 1
-
-
-@dataclass
-class Claimed:
-    """A row a sender has leased, with its payload unsealed for the one call."""
-
-    id: int
-    request_id: str
-    operation: str
-    attempts: int
-    payload: dict[str, Any]
 
 
 @dataclass

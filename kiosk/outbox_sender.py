@@ -1,18 +1,12 @@
 """The outbox sender: delivers every due row at least once, always with the row's own requestId.
 
-Claiming: a short transaction takes a batch of due rows (``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), counts the attempt and
-pushes ``next_attempt_at`` past the time the sends may take (a lease), then
-commits. The calls run outside any transaction; their outcomes, the release
-of rows not tried and the next claim share one transaction, at least every
-``record_every_s``. So two kiosks sharing a database never send one row at the
-same time, and a process killed mid-send leaves pending rows that are simply
-sent again when their lease runs out: the platform's idempotency (same
-requestId, same body, same answer) turns that into exactly once. The lease is
-also written into the row (``outbox.LEASE``) so ``outbox.cancel_pending`` can
-tell a row on the wire from one waiting, and a claimed row whose reason to exist
-is gone (``outbox.moot``: a pickup SMS for a parcel no longer in the cabinet) is
-cancelled instead of sent.
+Rows are claimed under a lease (:mod:`kiosk.outbox_claims`: one short transaction per batch, so two kiosks
+sharing a database never send one row at the same time). The calls run outside any transaction (the delivery
+policy, :mod:`kiosk.outbox_delivery`); their outcomes, the release of rows not tried and the next claim share one
+transaction, at least every ``record_every_s``. A process killed mid-send leaves pending rows that are simply
+sent again when their lease runs out: the platform's idempotency (same requestId, same body, same answer) turns
+that into exactly once. This module records the outcomes (sent, retry with backoff, dead letter, auth alarm) and
+runs the background loop.
 
 Each sender claims only the rows its own kiosk queued (``origin_kiosk``): the platform accepts a request only
 under the queuing kiosk's kioskId and credentials. A retired kiosk's rows go out through ``kiosk outbox adopt``,
@@ -28,34 +22,20 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kiosk import service_requests
 from kiosk.clock import Clock
 from kiosk.config import PlatformConfig
 from kiosk.errors import KioskError, PlatformRejected
-from kiosk.heartbeat import PLATFORM_DEVICE, auth_alarm, raise_auth_alarm, set_device_state
-from kiosk.outbox import (
-    DEAD,
-    PENDING,
-    SCRUBBED,
-    SENT,
-    RefHandler,
-    cancel,
-    lease_of,
-    moot,
-    next_due,
-    of_kiosk,
-    reason_of,
-    submission_handler,
-)
-from kiosk.outbox_delivery import Attempt, Claimed, Delivery, DrainCounts, attempt
+from kiosk.heartbeat import PLATFORM_DEVICE, raise_auth_alarm, set_device_state
+from kiosk.outbox import DEAD, PENDING, SCRUBBED, SENT, RefHandler, next_due, reason_of, submission_handler
+from kiosk.outbox_claims import Claimed, Claims
+from kiosk.outbox_delivery import Attempt, Delivery, DrainCounts, attempt
 from kiosk.outbox_tasks import on_dead, on_sent
 from kiosk.ports import Platform
-from kiosk.sealing import unseal
 from kiosk.storage.db import Database
-from kiosk.storage.models import OutboxMessage, Submission
+from kiosk.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +75,6 @@ class OutboxSender:
         self.clock = clock
         self.cfg = cfg
         self.batch_size = batch_size
-        self.lease_margin_s = lease_margin_s
         self.record_every_s = record_every_s
         self.poll_interval_s = poll_interval_s
         self.rng = rng or random.Random()
@@ -106,19 +85,22 @@ class OutboxSender:
         }
         self.on_unknown_matter = on_unknown_matter
         self.actor = actor
+        # One attempt may take the call's timeouts and a margin before another sender may take the row again.
+        self.claims = Claims(
+            secret,
+            clock,
+            origin=self.origin,
+            lease_s=cfg.timeout_s + cfg.connect_timeout_s + lease_margin_s,
+            actor=actor,
+            on_unusable=self._dead,
+        )
         self._paused_until = 0.0  # monotonic: the platform said wait, or is down
         self._platform_down = False  # so "platform" OK is recorded once, not per row
-        self._blocked = False  # the auth alarm was up at the last claim
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # --- timing -------------------------------------------------------------------
-    @property
-    def attempt_lease_s(self) -> float:
-        """How long one attempt may take before another sender may take the row again."""
-        return self.cfg.timeout_s + self.cfg.connect_timeout_s + self.lease_margin_s
-
     def backoff_s(self, attempts: int) -> float:
         """Delay after the ``attempts``-th failed attempt: exponential, capped, jittered to 50-100 %."""
         base = min(
@@ -137,14 +119,15 @@ class OutboxSender:
         counts = DrainCounts()
         if self.paused_for_s() > 0:
             return counts
+        claims = self.claims
         with self.db.transaction() as s:
-            batch = self._claim(s, self._room(counts, limit))
-            counts.blocked = not batch and self._blocked
+            batch = claims.claim(s, self._room(counts, limit))
+            counts.blocked = not batch and claims.blocked
         while batch:
             # No send may start once the lease left is shorter than one attempt: another kiosk could take the row.
             started = self.clock.monotonic()
             last_start = started + min(
-                self.record_every_s, self.attempt_lease_s - self.cfg.timeout_s - self.cfg.connect_timeout_s
+                self.record_every_s, claims.lease_s - self.cfg.timeout_s - self.cfg.connect_timeout_s
             )
             done: list[tuple[Claimed, Attempt]] = []
             for row in batch:
@@ -156,18 +139,20 @@ class OutboxSender:
                     break
             with self.db.transaction() as s:
                 # Outcomes of this batch, the release of rows not tried and the next claim: one commit.
-                msgs = self._load(s, [r.id for r in batch])
+                msgs = claims.load(s, [r.id for r in batch])
                 with s.no_autoflush:  # one flush at commit, not one per row
                     deliveries = [self._record(s, msgs.get(row.id), row, att) for row, att in done]
-                self._release(s, [msgs[r.id] for r in batch[len(done) :] if r.id in msgs])
+                claims.release(
+                    [msgs[r.id] for r in batch[len(done) :] if r.id in msgs], self._due_after_pause()
+                )
                 go_on = (
                     all(d.outcome in ("sent", "dead", "skipped") for d in deliveries)
                     and self.paused_for_s() == 0
                 )
                 for d in deliveries:
                     counts.add(d)
-                batch = self._claim(s, self._room(counts, limit)) if go_on else []
-            counts.blocked = any(d.outcome == "blocked" for d in deliveries) or (not batch and self._blocked)
+                batch = claims.claim(s, self._room(counts, limit)) if go_on else []
+            counts.blocked = any(d.outcome == "blocked" for d in deliveries) or (not batch and claims.blocked)
             for d in deliveries:
                 self._after(d)
         return counts
@@ -175,100 +160,28 @@ class OutboxSender:
     def _room(self, counts: DrainCounts, limit: int | None) -> int:
         return self.batch_size if limit is None else max(0, min(self.batch_size, limit - counts.attempted))
 
+    def _due_after_pause(self) -> dt.datetime:
+        return self.clock.now() + dt.timedelta(seconds=self.paused_for_s())
+
     def hold(self, msg: OutboxMessage) -> None:
         """Keep a row just enqueued (in the caller's transaction) away from the worker, for ``send_now``."""
-        msg.next_attempt_at = self.clock.now() + dt.timedelta(seconds=self.attempt_lease_s)
+        self.claims.hold(msg)
 
     def send_now(self, message_id: int) -> Delivery:
         """Send one held row at once (the citizen waits; bounded by the client's timeout)."""
         with self.db.transaction() as s:
-            rows = [] if self.paused_for_s() > 0 else self._claim(s, 1, only_id=message_id)
+            rows = [] if self.paused_for_s() > 0 else self.claims.claim(s, 1, only_id=message_id)
             if not rows:
                 # Known outage or alarm: leave it to the worker, due when the pause ends.
                 msg = s.get(OutboxMessage, message_id, with_for_update=True)
                 if msg is not None and msg.state == PENDING:
-                    msg.next_attempt_at = self.clock.now() + dt.timedelta(seconds=self.paused_for_s())
-                return Delivery(message_id, "skipped")
+                    msg.next_attempt_at = self._due_after_pause()
+                return Delivery(message_id=message_id, outcome="skipped")
         att = attempt(self.platform, rows[0])
         with self.db.transaction() as s:
-            d = self._record(s, self._load(s, [message_id]).get(message_id), rows[0], att, present=True)
+            d = self._record(s, self.claims.load(s, [message_id]).get(message_id), rows[0], att, present=True)
         self._after(d)
         return d
-
-    def _claim(self, s: Session, n: int, *, only_id: int | None = None) -> list[Claimed]:
-        """Take up to n due rows (or the one held row): count the attempt, lease them, unseal their payloads."""
-        self._blocked = auth_alarm(s) is not None
-        if self._blocked or n <= 0:
-            return []
-        now = self.clock.now()
-        s.flush()  # outcomes recorded in this transaction must be visible to the Core query below
-        t = OutboxMessage.__table__
-        q = select(
-            t.c.id,
-            t.c.request_id,
-            t.c.operation,
-            t.c.attempts,
-            t.c.payload,
-            t.c.sensitive,
-            t.c.ref_kind,
-            t.c.ref_id,
-        ).where(t.c.state == PENDING, of_kiosk(self.origin))
-        q = q.where(t.c.id == only_id) if only_id is not None else q.where(t.c.next_attempt_at <= now)
-        # Core, not ORM: claiming is on the hot path of a drain (one statement each way for the whole batch).
-        q = q.order_by(t.c.next_attempt_at, t.c.id).limit(n).with_for_update(skip_locked=True)
-        out: list[Claimed] = []
-        rows = s.execute(q).all()
-        gone = moot(s, [(r.id, r.operation, r.ref_kind, r.ref_id) for r in rows])
-        for r in rows:
-            if r.id in gone:
-                msg = s.get(OutboxMessage, r.id)
-                if msg is not None:
-                    cancel(s, now, msg, gone[r.id], actor=self.actor)
-                continue
-            try:
-                payload = unseal(self.secret, r.payload["sealed"]) if r.sensitive else dict(r.payload)
-            except (KeyError, TypeError, KioskError) as err:
-                msg = s.get(OutboxMessage, r.id)
-                if msg is not None:
-                    self._dead(s, msg, now, f"payload unusable: {reason_of(err)}")
-                continue
-            out.append(Claimed(r.id, r.request_id, r.operation, r.attempts + 1, payload))
-        if out:
-            # Counted before the call and leased past its timeout: a crash mid-send reads as a failed attempt.
-            until = now + dt.timedelta(seconds=self.attempt_lease_s)
-            s.execute(
-                update(t)
-                .where(t.c.id.in_([c.id for c in out]))
-                .values(attempts=t.c.attempts + 1, next_attempt_at=until, result=lease_of(until))
-            )
-        return out
-
-    def _load(self, s: Session, ids: list[int]) -> dict[int, OutboxMessage]:
-        """Lock and load the rows, and the submissions they report on, in two queries."""
-        msgs = {
-            m.id: m
-            for m in s.execute(
-                select(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))
-                .order_by(OutboxMessage.id)
-                .with_for_update()
-            ).scalars()
-        }
-        sub_ids = [m.ref_id for m in msgs.values() if m.ref_kind == "submission" and m.ref_id is not None]
-        if sub_ids:
-            # Held in the session's info so the identity map keeps them for submission_handler's get().
-            s.info["outbox_refs"] = (
-                s.execute(select(Submission).where(Submission.id.in_(sub_ids))).scalars().all()
-            )
-        return msgs
-
-    def _release(self, s: Session, msgs: list[OutboxMessage]) -> None:
-        """Give back claimed rows that were not tried: attempt not counted, due when the pause ends."""
-        due = self.clock.now() + dt.timedelta(seconds=self.paused_for_s())
-        for msg in msgs:
-            if msg.state == PENDING:
-                msg.attempts = max(0, msg.attempts - 1)
-                msg.next_attempt_at, msg.result = due, None
 
     # --- recording an attempt ------------------------------------------------------------
     def _record(
@@ -278,11 +191,19 @@ class OutboxSender:
         now = self.clock.now()
         if msg is None or msg.state != PENDING:
             # Another sender got there after our lease ran out and recorded the same answer.
-            return Delivery(row.id, "sent" if att.kind == "sent" else "skipped", att.result, att.error)
+            return Delivery(
+                message_id=row.id,
+                outcome="sent" if att.kind == "sent" else "skipped",
+                result=att.result,
+                error=att.error,
+            )
         if att.kind == "sent":
             assert att.result is not None
             was_failing = msg.last_error is not None
-            msg.state, msg.sent_at, msg.result, msg.last_error = SENT, now, att.result, None
+            msg.state = SENT
+            msg.sent_at = now
+            msg.result = att.result
+            msg.last_error = None
             if msg.sensitive:
                 msg.payload = dict(SCRUBBED)  # the sealed personal data has done its job
             self._ref(s, msg, att.result, None)
@@ -290,7 +211,7 @@ class OutboxSender:
             if self._platform_down:
                 set_device_state(s, now, PLATFORM_DEVICE, "OK", "outbox delivered again")
                 self._platform_down = False
-            return Delivery(row.id, "sent", att.result)
+            return Delivery(message_id=row.id, outcome="sent", result=att.result)
         err = att.error
         assert err is not None
         reason = reason_of(err)
@@ -299,12 +220,14 @@ class OutboxSender:
                 raise_auth_alarm(s, now, f"AUTH_FAILED on {row.operation}: {reason}", actor=self.actor)
             # Not the row's fault: the attempt is not counted and the row goes first once the alarm clears.
             msg.attempts = max(0, msg.attempts - 1)
-            msg.next_attempt_at, msg.last_error, msg.result = now, reason, None
-            return Delivery(row.id, "blocked", error=err)
+            msg.next_attempt_at = now
+            msg.last_error = reason
+            msg.result = None
+            return Delivery(message_id=row.id, outcome="blocked", error=err)
         if att.kind == "rejected":
             # A refusal on the fast path is shown to the citizen at once: no staff task for it.
             self._dead(s, msg, now, reason, err, task=not present)
-            return Delivery(row.id, "dead", error=err)
+            return Delivery(message_id=row.id, outcome="dead", error=err)
         if att.retry_after_s is not None and att.retry_after_s > 0:
             delay = att.retry_after_s + self.rng.random() * min(5.0, att.retry_after_s * 0.1)  # never earlier
         else:
@@ -314,12 +237,10 @@ class OutboxSender:
         self._platform_down = True
         if row.attempts >= self.cfg.outbox_max_attempts:
             self._dead(s, msg, now, f"gave up after {row.attempts} attempts: {reason}", err)
-            return Delivery(row.id, "dead", error=err)
-        msg.next_attempt_at, msg.last_error, msg.result = (
-            now + dt.timedelta(seconds=delay),
-            reason,
-            None,
-        )  # lease over
+            return Delivery(message_id=row.id, outcome="dead", error=err)
+        msg.next_attempt_at = now + dt.timedelta(seconds=delay)
+        msg.last_error = reason
+        msg.result = None  # lease over
         log.info(
             "outbox %d %s: platform unavailable (%s); next attempt in %.1f s",
             row.id,
@@ -327,7 +248,7 @@ class OutboxSender:
             reason,
             delay,
         )
-        return Delivery(row.id, "retry", error=err)
+        return Delivery(message_id=row.id, outcome="retry", error=err)
 
     def _after(self, d: Delivery) -> None:
         """What follows a committed outcome outside the transaction."""
@@ -359,7 +280,9 @@ class OutboxSender:
     ) -> None:
         from kiosk.audit import append as audit_append
 
-        msg.state, msg.last_error, msg.result = DEAD, reason, None
+        msg.state = DEAD
+        msg.last_error = reason
+        msg.result = None
         # Staff work from the task list, not `kiosk outbox list`: a dead letter someone waits on becomes a task there.
         raised = on_dead(s, now, msg, reason, err, self.secret, actor=self.actor) if task else None
         audit_append(

@@ -127,7 +127,8 @@ def on_sent(
     task = _open_task(session, msg.id)
     if task is not None:
         task.detail = f"{task.detail} Delivered on retry at {now:%Y-%m-%d %H:%M} UTC; nothing left to do."
-        task.resolved_at, task.resolved_by = now, actor
+        task.resolved_at = now
+        task.resolved_by = actor
         audit_append(
             session,
             now,
@@ -231,7 +232,10 @@ def _sms(session: Session, msg: OutboxMessage, reason: str, retry: str) -> _Text
         f"the result is ready, or take it out (Collect) and hand it over at the desk.{card}{retry}"
     )
     return _Text(
-        TASK_SMS_NOT_SENT, detail, parcel.id if parcel else None, parcel.compartment_id if parcel else None
+        kind=TASK_SMS_NOT_SENT,
+        detail=detail,
+        parcel_id=parcel.id if parcel else None,
+        compartment_id=parcel.compartment_id if parcel else None,
     )
 
 
@@ -250,7 +254,7 @@ def _application(session: Session, msg: OutboxMessage, reason: str, retry: str) 
         f"Application not filed: {what} never reached the platform ({reason}), though its receipt says it "
         f"will be filed. File it at the counter: the citizen holds receipt {receipt}.{retry}"
     )
-    return _Text(TASK_APPLICATION_NOT_FILED, detail)
+    return _Text(kind=TASK_APPLICATION_NOT_FILED, detail=detail)
 
 
 def _report(session: Session, msg: OutboxMessage, reason: str, retry: str) -> _Text:
@@ -266,10 +270,10 @@ def _report(session: Session, msg: OutboxMessage, reason: str, retry: str) -> _T
         f"so {harm} for the applicant. Record it in the platform's desk system.{retry}"
     )
     return _Text(
-        TASK_DELIVERY_NOT_REPORTED,
-        detail,
-        parcel.id if parcel else None,
-        parcel.compartment_id if parcel else None,
+        kind=TASK_DELIVERY_NOT_REPORTED,
+        detail=detail,
+        parcel_id=parcel.id if parcel else None,
+        compartment_id=parcel.compartment_id if parcel else None,
     )
 
 
@@ -295,7 +299,7 @@ def _rating(msg: OutboxMessage, reason: str, retry: str, secret: bytes) -> _Text
         f"reached the platform ({reason}). A low rating must be followed up: enter it in the platform's "
         f"好差评 desk system.{retry}"
     )
-    return _Text(TASK_RATING_NOT_DELIVERED, detail)
+    return _Text(kind=TASK_RATING_NOT_DELIVERED, detail=detail)
 
 
 # 1.1: the citizen holds a receipt (kiosk.service_requests) for each of these; the task names it, never the text.
@@ -330,13 +334,13 @@ def _service_request(session: Session, msg: OutboxMessage, reason: str, retry: s
     )
     if row is None:
         return _Text(
-            kind,
-            template.format(subject="?", name="?", day="?", reason=reason, receipt="(none on record)")
+            kind=kind,
+            detail=template.format(subject="?", name="?", day="?", reason=reason, receipt="(none on record)")
             + retry,
         )
     return _Text(
-        kind,
-        template.format(
+        kind=kind,
+        detail=template.format(
             subject=row.subject_code or "?",
             name=row.subject_name or "",
             day=f"{row.created_at:%Y-%m-%d}",

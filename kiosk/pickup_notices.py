@@ -254,7 +254,14 @@ class PickupNotices:
                 resends=count,
             )
             assert parcel.expires_at is not None and parcel.case_number is not None
-            out = Resent(parcel.id, parcel.case_number, comp.cabinet_id, comp.label, parcel.expires_at, count)
+            out = Resent(
+                parcel_id=parcel.id,
+                case_number=parcel.case_number,
+                cabinet_id=comp.cabinet_id,
+                compartment=comp.label,
+                expires_at=parcel.expires_at,
+                resends=count,
+            )
         log.info("pickup code of parcel %d sent again (%d of %d)", out.parcel_id, count, MAX_RESENDS)
         self._wake()
         return out

@@ -226,5 +226,6 @@ class ScrubbingFilter(logging.Filter):
         msg = record.getMessage()
         clean = scrub(msg)
         if clean != msg:
-            record.msg, record.args = clean, None
+            record.msg = clean
+            record.args = None
         return True

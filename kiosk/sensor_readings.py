@@ -46,8 +46,11 @@ def store(s: Session, kiosk_id: str, status: list[CompartmentStatus]) -> int:
         if row is None:
             row = CompartmentSensor(cabinet_id=st.cabinet_id, label=st.label)
             s.add(row)
-        row.kiosk_id, row.door_closed, row.item_present = kiosk_id, st.door_closed, st.item_present
-        row.error, row.read_at = st.bus_error, now
+        row.kiosk_id = kiosk_id
+        row.door_closed = st.door_closed
+        row.item_present = st.item_present
+        row.error = st.bus_error
+        row.read_at = now
     return len(status)
 
 
@@ -57,12 +60,12 @@ def latest(s: Session) -> dict[str, Reading]:
     now = db_now(s)
     return {
         labels.ref(r.cabinet_id, r.label): Reading(
-            r.cabinet_id,
-            r.label,
-            r.door_closed,
-            r.item_present,
-            r.error,
-            max(0.0, (now - r.read_at).total_seconds()),
+            cabinet_id=r.cabinet_id,
+            label=r.label,
+            door_closed=r.door_closed,
+            item_present=r.item_present,
+            error=r.error,
+            age_s=max(0.0, (now - r.read_at).total_seconds()),
         )
         for r in s.execute(select(CompartmentSensor)).scalars()
     }

@@ -182,7 +182,8 @@ def handler(
         return
     if result is not None:
         row.reference, row.detail, row.message = _answer(row.kind, result)
-        row.state, row.done_at = DONE, msg.sent_at
+        row.state = DONE
+        row.done_at = msg.sent_at
     elif error is not None:
         row.state = REFUSED if isinstance(error, PlatformRejected) else FAILED
         row.message = reason_of(error)

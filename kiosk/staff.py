@@ -153,15 +153,15 @@ class StaffDirectory:
             .all()
         )
         return StaffView(
-            m.id,
-            m.staff_id,
-            mask_name(m.display_name),
-            roles_of(m),
-            m.password_hash is not None and m.disabled_at is None,
-            m.disabled_at is not None,
-            m.locked_until,
-            tuple(f"****{b}" for b in badges),
-            m.demo,
+            id=m.id,
+            staff_id=m.staff_id,
+            name_masked=mask_name(m.display_name),
+            roles=roles_of(m),
+            can_sign_in=m.password_hash is not None and m.disabled_at is None,
+            disabled=m.disabled_at is not None,
+            locked_until=m.locked_until,
+            badges=tuple(f"****{b}" for b in badges),
+            demo=m.demo,
         )
 
     def members(self) -> list[StaffView]:
@@ -244,12 +244,10 @@ class StaffDirectory:
         with self.db.transaction() as s:
             now = self.clock.now()
             m = self._get(s, staff_id)
-            m.password_hash, m.failed_logins, m.locked_until, m.updated_at = (
-                _hasher.hash(password),
-                0,
-                None,
-                now,
-            )
+            m.password_hash = _hasher.hash(password)
+            m.failed_logins = 0
+            m.locked_until = None
+            m.updated_at = now
             _end_sessions(s, m.id)
             audit(s, now, actor, "staff.password_set", staff_id)
 
@@ -259,7 +257,8 @@ class StaffDirectory:
             now = self.clock.now()
             m = self._get(s, staff_id)
             before = roles_of(m)
-            m.roles, m.updated_at = ",".join(rs), now
+            m.roles = ",".join(rs)
+            m.updated_at = now
             audit(s, now, actor, "staff.roles_set", staff_id, before=list(before), after=list(rs))
 
     def set_disabled(self, staff_id: str, disabled: bool, *, actor: str) -> None:
@@ -267,7 +266,8 @@ class StaffDirectory:
         with self.db.transaction() as s:
             now = self.clock.now()
             m = self._get(s, staff_id)
-            m.disabled_at, m.updated_at = (now if disabled else None), now
+            m.disabled_at = now if disabled else None
+            m.updated_at = now
             if disabled:
                 _end_sessions(s, m.id)
             audit(s, now, actor, "staff.disabled" if disabled else "staff.enabled", staff_id)
@@ -342,7 +342,8 @@ class StaffDirectory:
             elif not _verify(m.password_hash, password):
                 m.failed_logins += 1
                 if m.failed_logins >= self.max_failures:
-                    m.locked_until, m.failed_logins = now + dt.timedelta(seconds=self.lockout_s), 0
+                    m.locked_until = now + dt.timedelta(seconds=self.lockout_s)
+                    m.failed_logins = 0
                     audit(
                         s,
                         now,
@@ -377,7 +378,9 @@ class StaffDirectory:
             else:
                 if _hasher.check_needs_rehash(m.password_hash):
                     m.password_hash = _hasher.hash(password)
-                m.failed_logins, m.locked_until, m.last_login_at = 0, None, now
+                m.failed_logins = 0
+                m.locked_until = None
+                m.last_login_at = now
                 audit(s, now, f"staff:{m.staff_id}", "console.login", m.staff_id, source=source)
                 return self._view(s, m)
         raise refused

@@ -63,7 +63,13 @@ class SessionStore:
             s.flush()
             # Sessions ended long ago are dropped here rather than by a timer.
             s.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now - dt.timedelta(days=1)))
-            return token, SignedIn(cs.id, m.staff_id, mask_name(m.display_name), roles_of(m), cs.csrf_token)
+            return token, SignedIn(
+                session_id=cs.id,
+                staff_id=m.staff_id,
+                name_masked=mask_name(m.display_name),
+                roles=roles_of(m),
+                csrf_token=cs.csrf_token,
+            )
 
     def lookup(self, token: str | None) -> SignedIn | None:
         """The live session for a cookie token (and its idle timer restarted), or None."""
@@ -90,7 +96,13 @@ class SessionStore:
                 return None
             if (now - cs.last_seen_at).total_seconds() > 5:  # a write per request would be needless load
                 cs.last_seen_at = now
-            return SignedIn(cs.id, m.staff_id, mask_name(m.display_name), roles_of(m), cs.csrf_token)
+            return SignedIn(
+                session_id=cs.id,
+                staff_id=m.staff_id,
+                name_masked=mask_name(m.display_name),
+                roles=roles_of(m),
+                csrf_token=cs.csrf_token,
+            )
 
     def end(self, token: str | None, *, actor: str) -> None:
         if not token:

@@ -92,7 +92,13 @@ def validate_ticket(
         raise _invalid("content", f"content: at most {MAX_CONTENT} characters", "error.ticket_too_long")
     if case_number and not _CASE_NUMBER.fullmatch(case_number):
         raise _invalid("caseNumber", "caseNumber: 12-32 of 0-9A-Z", "error.unknown_case")
-    return TicketDraft(kind, number, text, case_number or None, matter_code or None)  # type: ignore[arg-type]
+    return TicketDraft(
+        kind=kind,
+        phone=number,
+        content=text,
+        case_number=case_number or None,
+        matter_code=matter_code or None,
+    )  # type: ignore[arg-type]
 
 
 class TicketService:

@@ -93,10 +93,10 @@ class Voice:
             if p.strip()
         )
         utt = Utterance(
-            screen,
-            "".join(parts) if lang == "zh" else " ".join(p.strip() for p in parts),
-            lang,
-            time.monotonic(),
+            screen=screen,
+            text="".join(parts) if lang == "zh" else " ".join(p.strip() for p in parts),
+            lang=lang,
+            at=time.monotonic(),
         )
         with self._lock:
             self.log.append(utt)
@@ -167,7 +167,7 @@ class Voice:
         rate = clips[0].rate if clips else 22050
         gap = b"\0\0" * int(rate * GAP_S)
         pcm = gap.join(c.pcm for c in clips if c.rate == rate)
-        return Clip(_scaled(pcm, VOLUME_STEPS[self.step]), rate)
+        return Clip(pcm=_scaled(pcm, VOLUME_STEPS[self.step]), rate=rate)
 
     def _segment(self, text: str, lang: str) -> Clip:
         key = (text.strip(), lang, self.slow)

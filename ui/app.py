@@ -616,12 +616,12 @@ class KioskApp(App):
     def start_assist(self, mode: str) -> None:
         """帮办代办: signed-in staff hand the kiosk to the citizen they help. The staff session ends here; the
         citizen identifies with their own card and files as usual, and confirms consent on the review screen."""
-        staff_id = self.rt.assist_staff_id(self.session.staff_id)
+        staff_id = self.rt.filing.assist_staff_id(self.session.staff_id)
         if staff_id is None:
             self.screen.error = self.t("error.assist_staff")
             return
         assist = {"staff_id": staff_id, "mode": mode}
-        self.rt.run(lambda: self.rt.audit_assist(assist, "start"))
+        self.rt.run(lambda: self.rt.filing.audit_assist(assist, "start"))
         self.reset_session()
         self.session.scratch["assist"] = assist
         self.go("identify", next_screen="matters")

@@ -128,11 +128,13 @@ def send_queued(app, wait_s: float = SEND_WAIT_S) -> Sent:
         app.db, app.platform, app.secret, app.clock, app.cfg.platform, origin=app.cfg.kiosk.id
     )
     deadline = time.monotonic() + wait_s
-    sent = dead = 0
+    sent = 0
+    dead = 0
     why = None
     while _waiting(app):
         c = sender.run_once()
-        sent, dead = sent + c.sent, dead + c.dead
+        sent += c.sent
+        dead += c.dead
         if c.blocked:
             why = "the platform refused this kiosk's credentials (or the hall's auth alarm is up)"
             break
@@ -148,7 +150,7 @@ def send_queued(app, wait_s: float = SEND_WAIT_S) -> Sent:
             .select_from(OutboxMessage)
             .where(outbox.of_kiosk(app.cfg.kiosk.id), OutboxMessage.state == outbox.PENDING)
         ).scalar_one()
-    return Sent(sent, dead, left, why)
+    return Sent(sent=sent, dead=dead, left=left, why=why)
 
 
 def send_before_exit(app, wait_s: float = SEND_WAIT_S) -> None:

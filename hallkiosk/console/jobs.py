@@ -58,11 +58,11 @@ class VerifyJob:
                 self._state = replace(self._state, total=audit.count(s))
                 res = audit.verify(s, progress=lambda n: self._progress(n), every=self.every)
             final = JobState(
-                "ok" if res.ok else "broken",
-                res.checked,
-                max(self._state.total, res.checked),
-                res.reason,
-                actor,
+                state="ok" if res.ok else "broken",
+                checked=res.checked,
+                total=max(self._state.total, res.checked),
+                reason=res.reason,
+                started_by=actor,
             )
             with self.db.transaction() as s:
                 audit.append(
@@ -76,7 +76,13 @@ class VerifyJob:
                 )
         except Exception as err:  # a job that dies says so on the page
             log.exception("audit verification failed")
-            final = JobState("failed", self._state.checked, self._state.total, str(err)[:200], actor)
+            final = JobState(
+                state="failed",
+                checked=self._state.checked,
+                total=self._state.total,
+                reason=str(err)[:200],
+                started_by=actor,
+            )
         self._state = final
 
     def _progress(self, n: int) -> None:

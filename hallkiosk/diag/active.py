@@ -112,14 +112,19 @@ def door_test(
     bus = app.buses[cab_cfg.id]
     clock = app.clock
     limit = close_timeout_s if close_timeout_s is not None else cab_cfg.close_timeout_s
-    res = DoorTestResult(comp.label, cab_cfg.id, comp.board, comp.channel, "OK", "")
+    res = DoorTestResult(
+        label=comp.label,
+        cabinet_id=cab_cfg.id,
+        board=comp.board,
+        channel=comp.channel,
+        status="OK",
+        finding="",
+    )
     try:
         before = _read(bus, comp.board, comp.channel)
     except LockBoardError as err:
-        res.status, res.finding = (
-            "FAULT",
-            f"{comp.label}: board {comp.board} does not answer before the test: {err.message}",
-        )
+        res.status = "FAULT"
+        res.finding = f"{comp.label}: board {comp.board} does not answer before the test: {err.message}"
         res.hint = err.hint
         return _audited(app, actor, res)
     res.transitions.append({"t_s": 0.0, "closed": before[0], "item_present": before[1]})
@@ -131,7 +136,8 @@ def door_test(
         res.flow_id = flow.flow_id
     except LockBoardError as err:
         res.open_ms = (clock.monotonic() - t0) * 1000
-        res.status, res.hint = "FAULT", DOOR_HINT
+        res.status = "FAULT"
+        res.hint = DOOR_HINT
         res.finding = f"{comp.label} did not open: {err.message}"
         return _audited(app, actor, res)
     opened = clock.monotonic()
@@ -148,7 +154,8 @@ def door_test(
         try:
             closed, item = _read(bus, comp.board, comp.channel)
         except LockBoardError as err:
-            res.status, res.hint = "FAULT", err.hint
+            res.status = "FAULT"
+            res.hint = err.hint
             res.finding = f"{comp.label} opened in {res.open_ms:.0f} ms, then board {comp.board} stopped answering: {err.message}"
             return _audited(app, actor, res)
         now = clock.monotonic()
@@ -165,10 +172,8 @@ def door_test(
                 if cancel is not None and cancel.is_set()
                 else f"not closed within {limit:g} s"
             )
-            res.status, res.hint = (
-                "DEGRADED",
-                "Close the door; if it is shut, its door switch does not report it: check it.",
-            )
+            res.status = "DEGRADED"
+            res.hint = "Close the door; if it is shut, its door switch does not report it: check it."
             res.finding = f"{comp.label} opened in {res.open_ms:.0f} ms but {why}"
             return _audited(app, actor, res)
         clock.sleep(poll_interval_s)
@@ -240,12 +245,12 @@ def walk_test(
         if state == S.RESERVED or (state == S.OCCUPIED and not include_occupied):
             why = "a flow is using it" if state == S.RESERVED else "occupied (use --include-occupied)"
             res = DoorTestResult(
-                comp.label,
-                cab_cfg.id,
-                comp.board,
-                comp.channel,
-                "OK",
-                f"{comp.label} skipped: {why}",
+                label=comp.label,
+                cabinet_id=cab_cfg.id,
+                board=comp.board,
+                channel=comp.channel,
+                status="OK",
+                finding=f"{comp.label} skipped: {why}",
                 skipped=True,
             )
         else:

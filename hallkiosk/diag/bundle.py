@@ -279,6 +279,8 @@ def write_support_bundle(
         for name, text in members.items():
             data = text.encode("utf-8")  # every member was redacted when it was made
             info = tarfile.TarInfo(f"{root}/{name}")
-            info.size, info.mtime, info.mode = len(data), mtime, 0o600
+            info.size = len(data)
+            info.mtime = mtime
+            info.mode = 0o600
             tar.addfile(info, io.BytesIO(data))
-    return BundleSummary(dest, tuple(members), report.status)
+    return BundleSummary(path=dest, members=tuple(members), status=report.status)

@@ -101,28 +101,30 @@ class CardProbe:
     def _result(self, timeout_s: float) -> CardTestResult:
         f = self.final
         name = (f or {}).get("reader") or self.reader or "any reader"
-        res = CardTestResult(name, "OK", "", events=list(self.events), wait_s=self.inserted_at)
+        res = CardTestResult(
+            reader=name, status="OK", finding="", events=list(self.events), wait_s=self.inserted_at
+        )
         if f is None:
-            res.status, res.hint = (
-                "DEGRADED",
-                "Insert or place a card while the test runs; if you did, check the reader.",
-            )
+            res.status = "DEGRADED"
+            res.hint = "Insert or place a card while the test runs; if you did, check the reader."
             res.finding = f"no card read within {timeout_s:g} s" + (
                 " (a card was inserted)" if self.inserted_at else ""
             )
             return res
-        res.outcome, res.read_ms, res.card_kind = f["kind"], f["read_ms"], f["card_kind"]
-        res.masked_id, res.masked_name, res.badge_uid_masked = f["masked_id"], f["masked_name"], f["badge"]
+        res.outcome = f["kind"]
+        res.read_ms = f["read_ms"]
+        res.card_kind = f["card_kind"]
+        res.masked_id = f["masked_id"]
+        res.masked_name = f["masked_name"]
+        res.badge_uid_masked = f["badge"]
         took = f"read in {f['read_ms']:.0f} ms" if f["read_ms"] is not None else "read"
         if f["kind"] == "identified":
             res.finding = f"{name}: {f['card_kind']} {f['masked_name']} {f['masked_id']} {took}"
         elif f["kind"] == "badge":
             res.finding = f"{name}: staff badge {f['badge']} {took}"
         elif f["kind"] == "reader_lost":
-            res.status, res.hint = (
-                "FAULT",
-                "Check the reader's cable and power; run `kiosk diag --only card`.",
-            )
+            res.status = "FAULT"
+            res.hint = "Check the reader's cable and power; run `kiosk diag --only card`."
             res.finding = f"{name}: the reader went away during the test: {f['error']}"
         else:
             err = f["error"]

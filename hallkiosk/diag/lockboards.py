@@ -71,7 +71,14 @@ def _stored(ctx: Ctx) -> tuple[dict[str, _Compartment], str]:
             }
             rows = s.execute(select(Compartment)).scalars().all()
             return {
-                r.label: _Compartment(r.label, r.board, r.channel, r.state, r.fault_reason, r.id in busy)
+                r.label: _Compartment(
+                    label=r.label,
+                    board=r.board,
+                    channel=r.channel,
+                    state=r.state,
+                    fault_reason=r.fault_reason,
+                    in_flow=r.id in busy,
+                )
                 for r in rows
             }, ""
     except (KioskError, SQLAlchemyError) as err:
@@ -96,7 +103,10 @@ def cabinet(
         if doors is not None:
             states[b] = doors
     out.append(scan(ctx, cab, bus, timeout, retries))
-    comps = [stored.get(c.label) or _Compartment(c.label, c.board, c.channel) for c in cab.compartments]
+    comps = [
+        stored.get(c.label) or _Compartment(label=c.label, board=c.board, channel=c.channel)
+        for c in cab.compartments
+    ]
     out.append(doors_check(ctx, cab, comps, states, note))
     out.append(faulty_check(ctx, cab, comps, note))
     return out

@@ -59,7 +59,10 @@ class Pending:
     """A check being measured; finish it with ok(), degraded() or fault()."""
 
     def __init__(self, check_id: str, area: Area, title: str, device: str | None) -> None:
-        self.id, self.area, self.title, self.device = check_id, area, title, device
+        self.id = check_id
+        self.area = area
+        self.title = title
+        self.device = device
         self.waited_s = 0.0
         self.t0 = time.perf_counter()
 

@@ -63,4 +63,9 @@ def read_clock_sync() -> ClockSync | None:
     state = libc.adjtimex(ctypes.byref(tx))
     if state < 0:
         return None
-    return ClockSync(state != TIME_ERROR and not tx.status & STA_UNSYNC, state, tx.status, tx.maxerror)
+    return ClockSync(
+        synchronised=state != TIME_ERROR and not tx.status & STA_UNSYNC,
+        state=state,
+        status=tx.status,
+        maxerror_us=tx.maxerror,
+    )

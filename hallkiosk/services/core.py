@@ -8,28 +8,27 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from hallkiosk.services.parts import Parts
     from hallkiosk.wiring import App
-    from kiosk.cabinet import Cabinet
     from kiosk.config import Config
-    from kiosk.outbox_sender import OutboxSender
+    from kiosk.ports import Printer
+
+T = TypeVar("T")
 
 
 class Core(Protocol):
-    """The parts: the config, the App (built on first use), the cabinet and outbox sender, the stop signal."""
+    """The config, the App (built on first use), the core services (``parts``), the printer once start-up made it,
+    the stop signal, the UI's main thread, and the start screen's platform notice."""
 
     cfg: Config
+    parts: Parts
+    printer: Printer | None
 
     @property
     def app(self) -> App: ...
-
-    @property
-    def cabinet(self) -> Cabinet: ...
-
-    @property
-    def sender(self) -> OutboxSender: ...
 
     @property
     def stopping(self) -> threading.Event:
@@ -38,4 +37,12 @@ class Core(Protocol):
 
     def post(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the UI's main thread."""
+        ...
+
+    def set_platform_status(self, reachable: bool, detail: str = "") -> None:
+        """What the start screen says about the platform (told to the UI only when it changes)."""
+        ...
+
+    def platform_call(self, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+        """A direct platform call that also keeps the start screen's reachability notice true."""
         ...

@@ -66,26 +66,34 @@ class SimService:
         out: list[SimSwitch] = []
         sims = self.app.sims
         for name, sim in sims.readers.items():
-            out.append(SimSwitch("card_insert", name, bool(sim.has_card)))
-            out.append(SimSwitch("card_silent", name, self._switches.get("card_silent", False)))
+            out.append(SimSwitch(key="card_insert", target=name, on=bool(sim.has_card)))
+            out.append(SimSwitch(key="card_silent", target=name, on=self._switches.get("card_silent", False)))
         for cab in self.cfg.cabinets:
             if cab.id in sims.boards:
                 first = cab.compartments[0]
-                out.append(SimSwitch("door_jam", first.label, self._switches.get("door_jam", False)))
+                out.append(
+                    SimSwitch(key="door_jam", target=first.label, on=self._switches.get("door_jam", False))
+                )
                 out.append(
                     SimSwitch(
-                        "board_silent", f"{cab.id}/{cab.boards[0]}", self._switches.get("board_silent", False)
+                        key="board_silent",
+                        target=f"{cab.id}/{cab.boards[0]}",
+                        on=self._switches.get("board_silent", False),
                     )
                 )
         if sims.platform is not None:
-            out.append(SimSwitch("platform_down", "", self._switches.get("platform_down", False)))
-            out.append(SimSwitch("platform_slow", "", self._switches.get("platform_slow", False)))
+            out.append(
+                SimSwitch(key="platform_down", target="", on=self._switches.get("platform_down", False))
+            )
+            out.append(
+                SimSwitch(key="platform_slow", target="", on=self._switches.get("platform_slow", False))
+            )
         printer = self._sim_printer()
         if printer is not None:
             # Read from the printer itself: it is shared per process, so a fault set elsewhere shows here too.
             faults = printer.faults
-            out.append(SimSwitch("printer_paper_out", printer.name, "paper_out" in faults))
-            out.append(SimSwitch("printer_fixed", printer.name, not faults))
+            out.append(SimSwitch(key="printer_paper_out", target=printer.name, on="paper_out" in faults))
+            out.append(SimSwitch(key="printer_fixed", target=printer.name, on=not faults))
         return out
 
     def _sim_printer(self) -> Any:

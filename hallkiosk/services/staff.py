@@ -21,46 +21,46 @@ class StaffService:
         self.core = core
 
     def tasks(self) -> list[Any]:
-        return self.core.cabinet.tasks()
+        return self.core.parts.cabinet.tasks()
 
     def resolve_task(self, task_id: int, actor: str) -> None:
-        self.core.cabinet.resolve_task(task_id, actor=f"staff:{actor[-4:]}")
+        self.core.parts.cabinet.resolve_task(task_id, actor=f"staff:{actor[-4:]}")
 
     def code_wait(self) -> Any:
         """The hall's pickup-code wait (kiosk.cabinet.CodeWait), for the staff screen."""
-        return self.core.cabinet.code_wait()
+        return self.core.parts.cabinet.code_wait()
 
     def lift_code_wait(self, actor: str) -> Any:
         """Staff lift the hall's pickup-code wait (audited as cabinet.code_lockout_cleared)."""
-        return self.core.cabinet.clear_lockout(actor=f"staff:{actor[-4:]}")
+        return self.core.parts.cabinet.clear_lockout(actor=f"staff:{actor[-4:]}")
 
     def deposit(self, case_number: str, actor: str, size: str = "M") -> FlowHandle:
-        return self.core.cabinet.start_deposit(case_number, actor=f"staff:{actor[-4:]}", size=size)
+        return self.core.parts.cabinet.start_deposit(case_number, actor=f"staff:{actor[-4:]}", size=size)
 
     def collectable(
         self, include_ready: bool = False
     ) -> list[Any]:  # include_ready: results not yet overdue too
-        return self.core.cabinet.collectable(include_ready=include_ready)
+        return self.core.parts.cabinet.collectable(include_ready=include_ready)
 
     def collect(
         self, parcel_id: int, actor: str, reason: str = ""
     ) -> FlowHandle:  # reason: audited (a take-back)
-        return self.core.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}", reason=reason)
+        return self.core.parts.cabinet.start_collect(parcel_id, actor=f"staff:{actor[-4:]}", reason=reason)
 
     def handover(self, parcel_id: int, actor: str) -> Any:  # a held parcel handed to its owner at the desk
-        view = self.core.cabinet.handover(parcel_id, actor=f"staff:{actor[-4:]}")
-        self.core.sender.poke()  # its PICKED_UP report was queued
+        view = self.core.parts.cabinet.handover(parcel_id, actor=f"staff:{actor[-4:]}")
+        self.core.parts.sender.poke()  # its PICKED_UP report was queued
         return view
 
     def putback(self, parcel_id: int, actor: str) -> Any:  # a held parcel found in place: ready again
-        return self.core.cabinet.putback(parcel_id, actor=f"staff:{actor[-4:]}")
+        return self.core.parts.cabinet.putback(parcel_id, actor=f"staff:{actor[-4:]}")
 
     def compartments(self) -> list[Any]:
-        return self.core.cabinet.status()
+        return self.core.parts.cabinet.status()
 
     def set_compartment_enabled(self, label: str, enable: bool, actor: str) -> None:
         who = f"staff:{actor[-4:]}"
         if enable:
-            self.core.cabinet.enable(label, actor=who)
+            self.core.parts.cabinet.enable(label, actor=who)
         else:
-            self.core.cabinet.disable(label, actor=who, reason="disabled at the kiosk by staff")
+            self.core.parts.cabinet.disable(label, actor=who, reason="disabled at the kiosk by staff")

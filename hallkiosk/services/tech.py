@@ -47,23 +47,23 @@ class TechService:
         self.core = core
 
     def open(self, label: str, actor: str) -> FlowResult:
-        return self.core.cabinet.technician_open(label, actor=f"technician:{actor[-4:]}")
+        return self.core.parts.cabinet.technician_open(label, actor=f"technician:{actor[-4:]}")
 
     def open_all(self, actor: str) -> OpenAllResult:
         """Every door of every board (technician screen, after its confirmation); blocks until they are shut."""
         who, opened, bad, still, mismatches = f"technician:{actor[-4:]}", 0, 0, [], 0
         for cab in self.core.cfg.cabinets:
             for board in cab.boards:
-                results = self.core.cabinet.technician_open_all(board, actor=who, cabinet_id=cab.id)
+                results = self.core.parts.cabinet.technician_open_all(board, actor=who, cabinet_id=cab.id)
                 opened += sum(r.outcome == "opened" for r in results)
                 bad += sum(r.outcome != "opened" for r in results)
         for cab in self.core.cfg.cabinets:
             for board in cab.boards:
-                left = self.core.cabinet.wait_board_shut(board, cabinet_id=cab.id)
+                left = self.core.parts.cabinet.wait_board_shut(board, cabinet_id=cab.id)
                 still += left
                 if not left:
-                    mismatches += len(self.core.cabinet.check_after_open_all(board, cabinet_id=cab.id))
-        return OpenAllResult(opened, bad, still, mismatches)
+                    mismatches += len(self.core.parts.cabinet.check_after_open_all(board, cabinet_id=cab.id))
+        return OpenAllResult(opened=opened, not_opened=bad, still_open=still, mismatches=mismatches)
 
     def exit_to_shell(self, actor: str) -> None:
         """Audited before the kiosk leaves the screen to a technician shell."""
@@ -104,7 +104,7 @@ class TechService:
             label,
             confirmed=confirmed,
             actor=f"technician:{actor[-4:]}",
-            cabinet=self.core.cabinet,
+            cabinet=self.core.parts.cabinet,
             cancel=_Cancel(cancel, self.core.stopping),
             on_progress=self._on_main(on_progress),
         )
@@ -125,7 +125,7 @@ class TechService:
             self.core.app,
             confirmed=confirmed,
             actor=f"technician:{actor[-4:]}",
-            cabinet=self.core.cabinet,
+            cabinet=self.core.parts.cabinet,
             cancel=_Cancel(cancel, self.core.stopping),
             on_progress=self._on_main(on_progress),
             on_result=self._on_main(on_result),

@@ -10,8 +10,9 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from hallkiosk import runtime_ops
-from hallkiosk.runtime_ops import CitizenOps
+from hallkiosk.services import doors as doors_module
+from hallkiosk.services.citizen import CitizenService
+from hallkiosk.services.doors import DoorService
 from kiosk.cabinet import Cabinet, DoorLeftOpen, FlowHandle
 from kiosk.cabinet import states as S
 from kiosk.storage.models import AuditRecord, StaffTask
@@ -121,15 +122,16 @@ class _Sender:
         self.pokes += 1
 
 
-def _ops(cabinet: Cabinet, cab_cfg, clock) -> CitizenOps:
-    """The runtime's operations around the real cabinet, without the rest of the kiosk."""
-    ops = CitizenOps()
-    ops.app = SimpleNamespace(clock=clock)  # type: ignore[assignment]
-    ops.cfg = SimpleNamespace(cabinets=[cab_cfg])  # type: ignore[assignment]
-    ops._stop = threading.Event()
-    ops.__dict__["cabinet"] = cabinet  # the cached_property's slot
-    ops.__dict__["sender"] = _Sender()
-    return ops
+def _ops(cabinet: Cabinet, cab_cfg, clock) -> SimpleNamespace:
+    """The runtime's citizen and door services around the real cabinet, without the rest of the kiosk: their
+    ``Core`` is only what they use of it."""
+    core = SimpleNamespace(
+        app=SimpleNamespace(clock=clock),
+        cfg=SimpleNamespace(cabinets=[cab_cfg]),
+        stopping=threading.Event(),
+        parts=SimpleNamespace(cabinet=cabinet, sender=_Sender()),
+    )
+    return SimpleNamespace(core=core, citizen=CitizenService(core), doors=DoorService(core))
 
 
 def test_runtime_wait_raises_the_task_and_the_doors_loop_finishes_the_flow(
@@ -137,23 +139,23 @@ def test_runtime_wait_raises_the_task_and_the_doors_loop_finishes_the_flow(
 ) -> None:
     ops = _ops(cabinet, cab_cfg, clock)
     code, pid = _ready_parcel(cabinet, sim)
-    h: FlowHandle = ops.pickup_by_code(code)
+    h: FlowHandle = ops.citizen.pickup_by_code(code)
     sim.take_item(0, 1)
     with pytest.raises(DoorLeftOpen) as ei:
-        ops.wait_closed(h, timeout_s=0)  # the door screen's wait ran out
+        ops.doors.wait_closed(h, timeout_s=0)  # the door screen's wait ran out
     assert ei.value.task_id is not None and [t.id for t in cabinet.tasks()] == [ei.value.task_id]
     sim.close_door(0, 1)
-    monkeypatch.setattr(runtime_ops, "DOORS_INTERVAL_S", 0.05)
-    loop = threading.Thread(target=ops._doors_loop, daemon=True)
+    monkeypatch.setattr(doors_module, "DOORS_INTERVAL_S", 0.05)
+    loop = threading.Thread(target=ops.doors.loop, daemon=True)
     loop.start()
     deadline = time.monotonic() + 10
     while parcel(db, pid).state != S.PICKED_UP and time.monotonic() < deadline:
         time.sleep(0.05)
-    ops._stop.set()
+    ops.core.stopping.set()
     loop.join(5)
     assert not loop.is_alive()
     assert parcel(db, pid).state == S.PICKED_UP and _events(db) == ["DEPOSITED", "PICKED_UP"]
-    assert ops.sender.pokes >= 1  # the PICKED_UP report is sent now, not at the outbox's next poll
+    assert ops.core.parts.sender.pokes >= 1  # the PICKED_UP report is sent now, not at the outbox's next poll
     assert cabinet.tasks() == []
     assert_consistent(db)
 
@@ -161,10 +163,10 @@ def test_runtime_wait_raises_the_task_and_the_doors_loop_finishes_the_flow(
 def test_runtime_stopping_raises_no_task(cabinet: Cabinet, sim, db, cab_cfg, clock) -> None:
     ops = _ops(cabinet, cab_cfg, clock)
     code, _pid = _ready_parcel(cabinet, sim)
-    h = ops.pickup_by_code(code)
-    ops._stop.set()
+    h = ops.citizen.pickup_by_code(code)
+    ops.core.stopping.set()
     with pytest.raises(DoorLeftOpen) as ei:
-        ops.wait_closed(h)
+        ops.doors.wait_closed(h)
     assert ei.value.task_id is None and cabinet.tasks() == []  # start-up reconciliation settles it
 
 
@@ -172,7 +174,7 @@ def test_wait_closed_cancelled_raises_no_task_and_leaves_the_flow_to_finish(
     cabinet: Cabinet, sim, db
 ) -> None:
     """``cancel=`` (the screen went away): DoorLeftOpen without a staff task, the flow still open; the door
-    shutting later still finishes it. Same semantics as the runtime's own wait (hallkiosk/runtime_ops.py)."""
+    shutting later still finishes it. Same semantics as the runtime's own wait (hallkiosk/services/doors.py)."""
     code, pid = _ready_parcel(cabinet, sim)
     h = cabinet.start_pickup_by_code(code)
     sim.take_item(0, 1)

@@ -82,7 +82,7 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
 def k(kiosk: Driver) -> Iterator[Driver]:
     """Each test starts on the start screen with a blank session, no card on the reader and no wrong PINs."""
     kiosk.rt.clear_pin_lockout()
-    kiosk.rt.cabinet.clear_lockout(
+    kiosk.rt.parts.cabinet.clear_lockout(
         actor="test:fixture"
     )  # wrong codes of earlier tests must not make this one wait
     kiosk.clear_reader()

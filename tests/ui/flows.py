@@ -37,11 +37,11 @@ def approved_case(d: Driver, person: Applicant = CARD_PERSON) -> str:
 def deposit_ready(d: Driver, person: Applicant = CARD_PERSON) -> tuple[str, str]:
     """A finished case's result put in the cabinet through the core; (pickup code, compartment label)."""
     case = approved_case(d, person)
-    h = d.rt.cabinet.start_deposit(case, actor="test:clerk")
+    h = d.rt.parts.cabinet.start_deposit(case, actor="test:clerk")
     sim, b, ch = slot_of(d, h.label)
     sim.put_item(b, ch)
     sim.close_door(b, ch)
-    r = d.rt.cabinet.wait_closed(h, 10)
+    r = d.rt.parts.cabinet.wait_closed(h, 10)
     assert r.outcome == "deposited" and r.code
     return r.code, h.label
 
@@ -77,7 +77,7 @@ def badge(d: Driver, uid: str) -> None:
 
 def comp_state(d: Driver, label: str) -> str:
     """A compartment's state as the core stores it."""
-    return next(c.state for c in d.rt.cabinet.status() if c.label == label)
+    return next(c.state for c in d.rt.parts.cabinet.status() if c.label == label)
 
 
 def dropped_off(d: Driver) -> tuple[int, str]:
@@ -85,11 +85,11 @@ def dropped_off(d: Driver) -> tuple[int, str]:
     from kiosk.identity import Identity
 
     who = Identity(OTHER_PERSON.id_number, OTHER_PERSON.name, "resident_id")
-    h = d.rt.cabinet.start_dropoff(who, matter_code="RS-SSC-REISSUE", matter_name="社会保障卡补换")
+    h = d.rt.parts.cabinet.start_dropoff(who, matter_code="RS-SSC-REISSUE", matter_name="社会保障卡补换")
     sim, b, ch = slot_of(d, h.label)
     sim.put_item(b, ch)
     sim.close_door(b, ch)
-    r = d.rt.cabinet.wait_closed(h, 10)
+    r = d.rt.parts.cabinet.wait_closed(h, 10)
     assert r.outcome == "dropped_off" and h.parcel_id is not None
     return h.parcel_id, h.label
 
@@ -122,7 +122,7 @@ def overdue_result(d: Driver, person: Applicant = OTHER_PERSON) -> tuple[int, st
     r = cab.wait_closed(h, 10)
     assert r.outcome == "deposited" and h.parcel_id is not None
     time.sleep(1.2)
-    assert any(v.id == h.parcel_id for v in rt.cabinet.overdue()), (
+    assert any(v.id == h.parcel_id for v in rt.parts.cabinet.overdue()), (
         "the parcel is overdue for the kiosk's own cabinet"
     )
     return h.parcel_id, h.label

@@ -57,7 +57,7 @@ def test_each_case_opens_its_details_and_a_result_here_can_be_picked_up(k: Drive
     # The list was loaded in Chinese; in English the case names its matter in English (the platform's case
     # carries the Chinese name only), and in Chinese again once switched back.
     assert k.app.lang == "zh"
-    hukou = next(m for m in k.rt.catalog.cached().matters if m.code == "GA-HUKOU-CERT")
+    hukou = next(m for m in k.rt.parts.catalog.cached().matters if m.code == "GA-HUKOU-CERT")
     assert hukou.name_en and k.app.screen.matter_title == hukou.name
     k.app.set_language("en")
     k.wait_for(lambda: k.app.screen.matter_title == hukou.name_en, what="the English matter name")

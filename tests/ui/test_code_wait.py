@@ -22,14 +22,14 @@ FIRST_WAIT_S = 3  # the shipped rule with a 3 s first wait instead of 30 s, so t
 
 @pytest.fixture
 def short_waits(k: Driver) -> Iterator[Driver]:
-    guard = k.rt.cabinet.guard
+    guard = k.rt.parts.cabinet.guard
     shipped = guard.cfg
     guard.cfg = PickupConfig(first_delay_s=FIRST_WAIT_S)
-    k.rt.cabinet.clear_lockout(actor="test:clerk")
+    k.rt.parts.cabinet.clear_lockout(actor="test:clerk")
     k.rt.voice.log.clear()
     yield k
     guard.cfg = shipped
-    k.rt.cabinet.clear_lockout(actor="test:clerk")
+    k.rt.parts.cabinet.clear_lockout(actor="test:clerk")
 
 
 def _said(k: Driver) -> list[str]:
@@ -96,7 +96,7 @@ def test_wrong_codes_say_tries_and_wait_then_the_right_code_works(short_waits: D
 def test_a_card_opens_the_door_during_a_wait_and_the_wait_shows_on_entry(short_waits: Driver) -> None:
     k = short_waits
     code, label = deposit_ready(k)
-    k.rt.cabinet.guard.cfg = PickupConfig(first_delay_s=120)  # a wait that outlasts the test
+    k.rt.parts.cabinet.guard.cfg = PickupConfig(first_delay_s=120)  # a wait that outlasts the test
     k.tap_id("btn_pickup")
     for _ in range(3):
         _type_and_open(k, _wrong_code(k, code))
@@ -124,7 +124,7 @@ def test_a_card_opens_the_door_during_a_wait_and_the_wait_shows_on_entry(short_w
 
 def test_staff_lift_the_wait_from_the_staff_screen(short_waits: Driver) -> None:
     k = short_waits
-    k.rt.cabinet.guard.cfg = PickupConfig(first_delay_s=120)
+    k.rt.parts.cabinet.guard.cfg = PickupConfig(first_delay_s=120)
     k.tap_id("btn_pickup")
     for _ in range(3):
         _type_and_open(k, "100001")
@@ -134,13 +134,13 @@ def test_staff_lift_the_wait_from_the_staff_screen(short_waits: Driver) -> None:
     k.wait_for(lambda: k.app.sm.current == "staff", what="staff mode")
     staff = k.app.screen
     k.wait_for(lambda: staff.code_waiting, what="the code wait on the staff screen")
-    today = k.rt.cabinet.code_wait().wrong_today  # the day's count: earlier tests' wrong codes too
+    today = k.rt.parts.cabinet.code_wait().wrong_today  # the day's count: earlier tests' wrong codes too
     assert today >= 3 and staff.ids.code_status.text == k.t("staff.code_wait", wait="2分钟", n=today)
     shot(k, "staff-code-wait")
     k.tap_id("btn_lift_codes")
     k.wait_for(lambda: not staff.code_waiting, what="the wait lifted")
     assert staff.error == k.t("staff.code_lifted") and staff.ids.code_status.text.startswith("取件码正常使用")
-    assert k.rt.cabinet.code_wait().wait_s == 0
+    assert k.rt.parts.cabinet.code_wait().wait_s == 0
     with k.rt.app.db.transaction() as s:
         rec = (
             s.execute(

@@ -117,7 +117,7 @@ def test_a_door_abandoned_open_lets_the_session_go_and_the_flow_still_finishes(k
     k.wait_for(lambda: k.app.sm.current == "start", what="the reset")
     assert k.app.session.is_blank()
     # The screen's wait ends with the session (no worker tied up for close_timeout_s): the doors loop has it.
-    k.wait_for(lambda: handle.flow_id in k.rt._orphans, what="the wait handed to the doors loop")
+    k.wait_for(lambda: handle.flow_id in k.rt.doors.unwatched, what="the wait handed to the doors loop")
     # Someone shuts the door later: the runtime's doors loop finishes it (the screen's wait was cancelled).
     sim, b, ch = slot_of(k, label)
     sim.take_item(b, ch)
@@ -149,5 +149,5 @@ def test_a_door_that_cannot_be_read_releases_the_session_and_offers_the_way_out(
     sim.put_item(b, ch)
     sim.close_door(b, ch)
     assert (
-        k.rt.cabinet.wait_closed(handle, 10).outcome == "dropped_off"
+        k.rt.parts.cabinet.wait_closed(handle, 10).outcome == "dropped_off"
     )  # leave the cabinet tidy for later tests

@@ -66,7 +66,7 @@ def test_door_did_not_open_then_worked_settles_its_task(k: Driver) -> None:
     assert door.help_shown
     task = k.wait_for(
         lambda: next(
-            (t for t in k.rt.cabinet.tasks() if t.kind == "reported_problem" and t.label == label), None
+            (t for t in k.rt.parts.cabinet.tasks() if t.kind == "reported_problem" and t.label == label), None
         ),
         what="the staff task",
     )
@@ -76,7 +76,9 @@ def test_door_did_not_open_then_worked_settles_its_task(k: Driver) -> None:
     sim.close_door(b, ch)
     k.wait_for(lambda: door.closed, what="the door to read closed")
     assert door.result.outcome == "picked_up"
-    k.wait_for(lambda: all(t.id != task.id for t in k.rt.cabinet.tasks()), what="the task to be settled")
-    done = next(t for t in k.rt.cabinet.tasks(open_only=False) if t.id == task.id)
+    k.wait_for(
+        lambda: all(t.id != task.id for t in k.rt.parts.cabinet.tasks()), what="the task to be settled"
+    )
+    done = next(t for t in k.rt.parts.cabinet.tasks(open_only=False) if t.id == task.id)
     assert done.resolved_at is not None and done.resolved_by == "kiosk"
     assert not door.help_shown and door.ids.help.height == 0

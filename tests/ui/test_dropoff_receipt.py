@@ -88,15 +88,15 @@ def test_paper_out_a_dropoff_shows_the_print_failure_and_the_receipt_number(k: D
         assert not printer.faults and _switch(k, tech, "printer_fixed").selected
         assert not _switch(k, tech, "printer_paper_out").selected
         k.tap_id("btn_exit")
-        k.rt.print_receipt(["test"], None)
+        k.rt.citizen.print_receipt(["test"], None)
         assert len(printer.printed) == printed_before + 1
     finally:
         printer.clear_faults()  # one printer per process: the next test must not find it empty
     # Staff take the materials out, so later tests find the door free.
-    h = k.rt.cabinet.start_collect(pid, actor="test:clerk")
+    h = k.rt.parts.cabinet.start_collect(pid, actor="test:clerk")
     sim.take_item(b, ch)
     sim.close_door(b, ch)
-    assert k.rt.cabinet.wait_closed(h, 10).outcome == "collected"
+    assert k.rt.parts.cabinet.wait_closed(h, 10).outcome == "collected"
 
 
 def test_a_dropoff_with_paper_prints_and_shows_no_fallback(k: Driver) -> None:
@@ -121,8 +121,8 @@ def test_a_dropoff_with_paper_prints_and_shows_no_fallback(k: Driver) -> None:
     assert door.ids.receipt_number.text == "" and door.ids.qr.parent.height == 0
     k.tap_id("btn_next")
     k.tap_id("btn_skip")
-    h = k.rt.cabinet.start_collect(pid, actor="test:clerk")
+    h = k.rt.parts.cabinet.start_collect(pid, actor="test:clerk")
     sim, b, ch = slot_of(k, h.label)
     sim.take_item(b, ch)
     sim.close_door(b, ch)
-    assert k.rt.cabinet.wait_closed(h, 10).outcome == "collected"
+    assert k.rt.parts.cabinet.wait_closed(h, 10).outcome == "collected"

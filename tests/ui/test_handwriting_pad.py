@@ -42,7 +42,7 @@ def draw(k: Driver, ink: Any, strokes: list[list[tuple[float, float]]]) -> None:
 
 def test_draw_pick_and_the_field_has_it(k: Driver, pkg: Any) -> None:
     k.wait_for(lambda: k.app.pinyin_lexicon.ready, timeout=90, what="the pinyin index")
-    matter = next(m for m in k.rt.matters() if m.code == ELDER)
+    matter = next(m for m in k.rt.filing.matters() if m.code == ELDER)
     k.app.go("form", matter=matter)
     form = k.app.screen
     k.keys(form.ids.numpad, "13800138000")

@@ -27,7 +27,7 @@ def _header(k: Driver) -> object:
 
 
 def _always_staffed(k: Driver) -> None:
-    k.rt.help.hours = StaffedHours(dt.time(0, 0), dt.time(23, 59))
+    k.rt.parts.help.hours = StaffedHours(dt.time(0, 0), dt.time(23, 59))
 
 
 def _never_staffed(k: Driver) -> None:
@@ -36,10 +36,10 @@ def _never_staffed(k: Driver) -> None:
     start = (now + dt.timedelta(hours=2)).time().replace(second=0, microsecond=0)
     if start < now.time():
         start = dt.time(0, 0) if now.time() > dt.time(0, 1) else dt.time(23, 0)
-    k.rt.help.hours = StaffedHours(
+    k.rt.parts.help.hours = StaffedHours(
         start, (dt.datetime.combine(now.date(), start) + dt.timedelta(minutes=1)).time()
     )
-    assert k.rt.help.phase() == "night"
+    assert k.rt.parts.help.phase() == "night"
 
 
 def test_the_button_is_on_every_citizen_screen_and_never_on_staff_screens(k: Driver) -> None:

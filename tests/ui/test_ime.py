@@ -42,7 +42,7 @@ def _to_address(k: Driver, *, via_card: bool = False) -> Any:
         )
         open_matter(k, "老年人优待证办理" if k.app.lang == "zh" else "Senior Citizen Preferential Card")
     else:
-        matter = next(m for m in k.rt.matters() if m.code == ELDER)
+        matter = next(m for m in k.rt.filing.matters() if m.code == ELDER)
         k.app.go("form", matter=matter)
     form = k.app.screen
     assert k.app.sm.current == "form" and form.input_kind == "numpad"

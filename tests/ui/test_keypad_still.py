@@ -80,12 +80,12 @@ def check(k: Driver, pad: Any, make_error: Callable[[], str], next_key: str) -> 
 )
 def mode(request: pytest.FixtureRequest, k: Driver) -> Any:
     lang, large = request.param
-    k.rt.cabinet.clear_lockout(actor="test:clerk")
+    k.rt.parts.cabinet.clear_lockout(actor="test:clerk")
     k.app.set_language(lang)
     if large:
         k.app.toggle_large_text()
     yield k
-    k.rt.cabinet.clear_lockout(actor="test:clerk")
+    k.rt.parts.cabinet.clear_lockout(actor="test:clerk")
 
 
 def test_pickup_keypad_holds_still_and_says_tries_left(mode: Driver) -> None:

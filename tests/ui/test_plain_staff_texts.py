@@ -47,7 +47,7 @@ def tasks(k: Driver) -> Iterator[list[int]]:
     yield ids
     for tid in ids:  # every test leaves the hall as it found it
         if tid in [t.id for t in k.rt.staff.tasks()]:
-            k.rt.cabinet.resolve_task(tid, actor="test")
+            k.rt.parts.cabinet.resolve_task(tid, actor="test")
 
 
 def test_staff_tasks_in_plain_chinese_with_the_details_behind_a_toggle(k: Driver, tasks: list[int]) -> None:
@@ -129,9 +129,9 @@ def test_technician_diagnostics_in_plain_chinese(k: Driver) -> None:
         assert "did not open" in res.ids.technical.text
     finally:
         k.tap_text(jam, tech.ids.switches)  # unjam
-        k.rt.cabinet.enable("A01", actor="test")
+        k.rt.parts.cabinet.enable("A01", actor="test")
         for t in k.rt.staff.tasks():
             if t.label == "A01":
-                k.rt.cabinet.resolve_task(t.id, actor="test")
+                k.rt.parts.cabinet.resolve_task(t.id, actor="test")
     assert comp_state(k, "A01") == before
     k.go_start()

@@ -16,7 +16,7 @@ def test_a_self_service_rating_carries_neither_case_nor_matter(k: Driver) -> Non
     k.tap_id("btn_send")
     rate = k.app.screen
     k.wait_for(lambda: rate.thanked, what="the rating to be queued")
-    k.rt.sender.poke()
+    k.rt.parts.sender.poke()
     k.wait_for(lambda: len(bo.evaluations) > before, timeout=20, what="the rating to reach the platform")
     ev = bo.evaluations[-1]
     assert ev["rating"] == 4 and ev["case_number"] is None and ev["matter_code"] is None

@@ -31,7 +31,7 @@ def _rate(k: Driver, case: str, *, named: bool) -> dict:
         shot(k, "rate_named")
     k.tap_id("btn_send")
     k.wait_for(lambda: rate.thanked, what="the rating to be queued")
-    k.rt.sender.poke()
+    k.rt.parts.sender.poke()
     k.wait_for(lambda: len(bo.evaluations) > before, timeout=20, what="the rating to reach the platform")
     return bo.evaluations[-1]
 

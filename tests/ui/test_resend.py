@@ -42,8 +42,8 @@ def test_a_citizen_who_lost_the_sms_gets_a_new_code_and_the_old_one_dies(k: Driv
     shot(k, "resend_done")
     # The old code is dead at once; the new one reaches the platform's SMS, with the cabinet and the expiry.
     with pytest.raises(KioskError):
-        k.rt.pickup_by_code(old_code)
-    k.rt.sender.poke()
+        k.rt.citizen.pickup_by_code(old_code)
+    k.rt.parts.sender.poke()
     sms = k.wait_for(
         lambda: [m for m in bo.sms[sms_before:] if m.template == "PICKUP_CODE_RESEND"],
         timeout=20,
@@ -56,9 +56,9 @@ def test_a_citizen_who_lost_the_sms_gets_a_new_code_and_the_old_one_dies(k: Driv
     assert recs and old_code not in str(recs[-1].detail) and new_code not in str(recs[-1].detail)
     assert CARD_PERSON.id_number not in str(recs[-1].detail)
     # The new code opens the door (and leaves the cabinet as the next test expects it: empty of this result).
-    h = k.rt.pickup_by_code(new_code)
+    h = k.rt.citizen.pickup_by_code(new_code)
     assert h.label == label
     sim, b, ch = slot_of(k, label)
     sim.take_item(b, ch)
     sim.close_door(b, ch)
-    assert k.rt.wait_closed(h, 10).outcome == "picked_up"
+    assert k.rt.doors.wait_closed(h, 10).outcome == "picked_up"

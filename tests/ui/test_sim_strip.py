@@ -24,11 +24,11 @@ def _strip(k: Driver) -> Any:
 
 def _take_out(k: Driver, code: str, label: str) -> None:
     """The parcel collected through the core, so the cabinet is left as the test found it."""
-    h = k.rt.cabinet.start_pickup_by_code(code, actor="test")
+    h = k.rt.parts.cabinet.start_pickup_by_code(code, actor="test")
     sim, b, ch = slot_of(k, label)
     sim.take_item(b, ch)
     sim.close_door(b, ch)
-    assert k.rt.cabinet.wait_closed(h, 10).outcome == "picked_up"
+    assert k.rt.parts.cabinet.wait_closed(h, 10).outcome == "picked_up"
 
 
 def test_demo_cards_are_the_platform_simulators_applicants(k: Driver) -> None:
@@ -70,7 +70,7 @@ def test_demo_cards_are_the_platform_simulators_applicants(k: Driver) -> None:
 def test_the_simulated_phone_shows_the_pickup_text(k: Driver) -> None:
     strip = _strip(k)
     code, label = deposit_ready(k, DEMO_APPLICANT)
-    k.rt.sender.poke()  # the pickup text was queued by the deposit (the staff screen's deposit pokes the same way)
+    k.rt.parts.sender.poke()  # the pickup text was queued by the deposit (the staff screen's deposit pokes the same way)
     try:
         phone = strip.ids.phone
         k.wait_for(lambda: code in phone.text, timeout=20, what="the pickup text on the simulated phone")
@@ -90,7 +90,7 @@ def test_the_simulated_phone_shows_the_pickup_text(k: Driver) -> None:
     finally:
         _take_out(k, code, label)
     code2, label2 = deposit_ready(k, DEMO_APPLICANT_2)  # no phone: nobody can be texted his code
-    k.rt.sender.poke()
+    k.rt.parts.sender.poke()
     try:
         deadline = time.monotonic() + 3
         while time.monotonic() < deadline:  # the strip polls twice a second: give the sender time to go out

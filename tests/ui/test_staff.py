@@ -70,11 +70,11 @@ def test_staff_collect_an_overdue_result(k: Driver) -> None:
     pid, label = overdue_result(k)
     _collect(k, pid, label, "collect.kind.overdue")
     assert parcel_state(k, pid) == "returned" and comp_state(k, label) == "free"
-    assert pid not in [v.id for v in k.rt.cabinet.overdue()]
+    assert pid not in [v.id for v in k.rt.parts.cabinet.overdue()]
 
 
 def test_staff_disable_and_enable_a_door(k: Driver) -> None:
-    label = next(c.label for c in reversed(k.rt.cabinet.status()) if c.state == "free")
+    label = next(c.label for c in reversed(k.rt.parts.cabinet.status()) if c.state == "free")
     _staff(k)
     k.tap_id("btn_compartments")
     screen = k.app.screen
@@ -140,7 +140,7 @@ def test_staff_resolve_the_task_a_citizen_raised(k: Driver) -> None:
         what="the task to go from the list",
     )
     assert task.id not in [t.id for t in k.rt.staff.tasks()]
-    done = next(t for t in k.rt.cabinet.tasks(open_only=False) if t.id == task.id)
+    done = next(t for t in k.rt.parts.cabinet.tasks(open_only=False) if t.id == task.id)
     assert done.resolved_at is not None and done.resolved_by == f"staff:{STAFF_BADGE[-4:]}"
 
 

@@ -40,16 +40,16 @@ def _row(k: Driver, screen: Any, parcel_id: int) -> Any:
 
 def _take_out(k: Driver, parcel_id: int, label: str) -> None:
     """Empty a compartment through the core, as a clerk with the CLI would: later tests need free doors."""
-    h = k.rt.cabinet.start_collect(parcel_id, actor="test:clerk")
+    h = k.rt.parts.cabinet.start_collect(parcel_id, actor="test:clerk")
     sim, b, ch = slot_of(k, label)
     sim.take_item(b, ch)
     sim.close_door(b, ch)
-    assert k.rt.cabinet.wait_closed(h, 10).outcome in ("collected", "returned")
+    assert k.rt.parts.cabinet.wait_closed(h, 10).outcome in ("collected", "returned")
 
 
 def test_staff_take_back_a_result_not_yet_overdue_and_its_code_stops_working(k: Driver) -> None:
     code, label = deposit_ready(k, OTHER_PERSON)
-    view = next(v for v in k.rt.cabinet.collectable(include_ready=True) if v.label == label)
+    view = next(v for v in k.rt.parts.cabinet.collectable(include_ready=True) if v.label == label)
     pid, case = view.id, view.case_number
     assert view.state == "ready" and not view.overdue
     _staff(k)
@@ -121,7 +121,9 @@ def test_staff_take_back_a_result_not_yet_overdue_and_its_code_stops_working(k: 
     k.wait_for(lambda: pickup.error, what="the code to be refused")
     assert pickup.error == k.t("error.wrong_code_left", n=2, wait=k.app.wait_text(30))
     assert k.app.sm.current == "pickup" and open_doors(k) == []
-    k.rt.cabinet.clear_lockout(actor="test:clerk")  # the wrong code must not count against the next test
+    k.rt.parts.cabinet.clear_lockout(
+        actor="test:clerk"
+    )  # the wrong code must not count against the next test
 
 
 def test_a_collect_shut_on_its_item_says_nothing_was_collected(k: Driver) -> None:
@@ -158,7 +160,7 @@ def test_a_task_shows_what_to_do_with_its_case_number(k: Driver) -> None:
     fault = faults.platform_fault("UNKNOWN_CASE", operation="NotifyApplicant", times=1)
     try:
         _code, label = deposit_ready(k, OTHER_PERSON)
-        k.rt.sender.poke()
+        k.rt.parts.sender.poke()
         task = k.wait_for(
             lambda: next((t for t in k.rt.staff.tasks() if t.kind == "sms_not_sent"), None),
             timeout=20,
@@ -166,7 +168,7 @@ def test_a_task_shows_what_to_do_with_its_case_number(k: Driver) -> None:
         )
     finally:
         faults.disarm(fault)
-    view = next(v for v in k.rt.cabinet.collectable(include_ready=True) if v.label == label)
+    view = next(v for v in k.rt.parts.cabinet.collectable(include_ready=True) if v.label == label)
     assert view.case_number in task.detail
     staff = _staff(k)
 
@@ -200,10 +202,10 @@ def test_a_task_shows_what_to_do_with_its_case_number(k: Driver) -> None:
 
 def _held(k: Driver, code: str, label: str) -> int:
     """A pickup whose door was shut on its parcel: held in attention (item_left)."""
-    h = k.rt.cabinet.start_pickup_by_code(code)
+    h = k.rt.parts.cabinet.start_pickup_by_code(code)
     sim, b, ch = slot_of(k, label)
     sim.close_door(b, ch)
-    assert k.rt.cabinet.wait_closed(h, 10).outcome == "item_left"
+    assert k.rt.parts.cabinet.wait_closed(h, 10).outcome == "item_left"
     assert h.parcel_id is not None and parcel_state(k, h.parcel_id) == "attention"
     return h.parcel_id
 
@@ -211,7 +213,7 @@ def _held(k: Driver, code: str, label: str) -> int:
 def test_a_held_parcel_is_put_back_or_handed_over_at_the_desk(k: Driver) -> None:
     code, label = deposit_ready(k, OTHER_PERSON)
     pid = _held(k, code, label)
-    case = next(v.case_number for v in k.rt.cabinet.collectable() if v.id == pid)
+    case = next(v.case_number for v in k.rt.parts.cabinet.collectable() if v.id == pid)
     _staff(k)
     k.tap_id("btn_collect")
     screen = k.app.screen

@@ -110,16 +110,16 @@ def test_door_test_of_a_jammed_door_shows_the_fault(k: Driver) -> None:
     finally:
         k.tap_text(k.t("sim.door_jam", target="A01"), tech.ids.switches)  # unjam
     # Back in service as staff would after the repair, with its task done: the other tests find the cabinet as it was.
-    k.rt.cabinet.enable("A01", actor="test")
+    k.rt.parts.cabinet.enable("A01", actor="test")
     for t in k.rt.staff.tasks():
         if t.label == "A01":
-            k.rt.cabinet.resolve_task(t.id, actor="test")
+            k.rt.parts.cabinet.resolve_task(t.id, actor="test")
     assert comp_state(k, "A01") in (before, "free", "occupied")
 
 
 def test_walk_all_doors_reports_each_door_as_it_goes(k: Driver) -> None:
     tech = _tech(k)
-    states = {c.label: c.state for c in k.rt.cabinet.status()}
+    states = {c.label: c.state for c in k.rt.parts.cabinet.status()}
     k.tap_id("btn_walk")
     assert tech.testing
     closed_by_hand = []

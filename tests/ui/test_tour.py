@@ -70,7 +70,7 @@ def test_every_screen(k: Driver, lang: str) -> None:
     app.go("matters")
     k.wait_for(lambda: app.screen.ids.rows.children, what="the catalog")
     _snap(k, "matters")
-    elder = next(m for m in rt.matters() if m.code == "MZ-ELDER-CARD")
+    elder = next(m for m in rt.filing.matters() if m.code == "MZ-ELDER-CARD")
     app.go("form", matter=elder)
     form = app.screen
     k.keys(form.ids.numpad, "13800138000")
@@ -85,7 +85,9 @@ def test_every_screen(k: Driver, lang: str) -> None:
     app.session.form.update({"phone": "13800138000", "delivery_mode": "LOCKER"})
     app.go("review", matter=elder)
     _snap(k, "review")
-    receipt = rt.submit_application(ident, "GA-HUKOU-CERT", {"purpose": "就业", "copies": "1"}, "LOCKER")
+    receipt = rt.filing.submit_application(
+        ident, "GA-HUKOU-CERT", {"purpose": "就业", "copies": "1"}, "LOCKER"
+    )
     app.go("result", receipt=receipt)
     k.wait_for(lambda: app.screen.printed in ("printed", "no_printer", "failed"), what="the receipt")
     _snap(k, "result")
@@ -99,7 +101,7 @@ def test_every_screen(k: Driver, lang: str) -> None:
     k.keys(app.screen.ids.numpad, "2580")
     _snap(k, "pickup")
     code, label = deposit_ready(k)
-    handle = rt.pickup_by_code(code)
+    handle = rt.citizen.pickup_by_code(code)
     app.go("door", handle=handle, purpose="pickup")
     _snap(k, "door")
     sim, b, ch = slot_of(k, label)
@@ -136,7 +138,7 @@ def test_every_screen(k: Driver, lang: str) -> None:
     _snap(k, "tech")
     # A door test (issue #7): running, with the simulator's "close the door", then its result.
     tech = app.screen
-    free = next(c.label for c in rt.cabinet.status() if c.state == "free")
+    free = next(c.label for c in rt.parts.cabinet.status() if c.state == "free")
     k.tap_id("mode_test")
     k.tap_text(free, tech.ids.doors)
     k.wait_for(

@@ -25,7 +25,7 @@ NEWBORN = {
 
 def _guide(k: Driver, kind: str, code: str) -> None:
     app = k.app
-    offer = k.rt.matter_offer()
+    offer = k.rt.filing.matter_offer()
     subject = offer.bundle(code) if kind == "bundle" else offer.matter(code)
     app.go("matters")  # the guide fills itself on entry: from the list, as a citizen comes to it
     app.go("guide", kind=kind, code=code, subject=subject)
@@ -63,8 +63,8 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
     app.go("matters")  # the form fills itself on entry
     app.go("form")
     _snap(k, "form_bundle")
-    receipt = rt.submit_bundle(ident, "YJS-NEWBORN", NEWBORN, "LOCKER")
-    app.go("bundle_result", receipt=receipt, bundle=rt.bundle_form("YJS-NEWBORN"))
+    receipt = rt.filing.submit_bundle(ident, "YJS-NEWBORN", NEWBORN, "LOCKER")
+    app.go("bundle_result", receipt=receipt, bundle=rt.filing.bundle_form("YJS-NEWBORN"))
     k.wait_for(lambda: app.screen.ids.cases.children, timeout=20, what="the member cases")
     _snap(k, "bundle_result")
     # 政务快递: the address with the division pickers.
@@ -73,7 +73,7 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
         {"_matter": "RS-SSC-REISSUE", "reason": "遗失", "phone": "13800138000", "delivery_mode": "MAIL"}
     )
     review = app.get_screen("review")
-    review.matter, review.bundle = rt.matter_offer().matter("RS-SSC-REISSUE"), None
+    review.matter, review.bundle = rt.filing.matter_offer().matter("RS-SSC-REISSUE"), None
     app.go("mail")
     mail = app.screen
     k.settle()
@@ -96,7 +96,7 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
     k.tap(hot.ids.topics.children[-3])
     hot.phone = "13800138000"
     _snap(k, "hotline")
-    r = rt.submit_ticket("CONSULT", "13800138000", ["progress"], "", identity=ident)
+    r = rt.feedback.submit_ticket("CONSULT", "13800138000", ["progress"], "", identity=ident)
     bo.assign_ticket(r.reference)
     bo.reply_ticket(r.reference)
     app.go("tickets")
@@ -106,8 +106,8 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
     app.go("rate", case_number=approved_case(k), matter_code="")
     k.tap_id("r2")
     _snap(k, "rate_named")
-    rt.rate(2, ["too_slow"], case_number=refused.number, identity=ident)
-    rt.sender.poke()
+    rt.feedback.rate(2, ["too_slow"], case_number=refused.number, identity=ident)
+    rt.parts.sender.poke()
     k.wait_for(
         lambda: any(e["case_number"] == refused.number and e["applicant"] for e in bo.evaluations),
         timeout=20,
@@ -124,18 +124,18 @@ def test_every_service_screen(k: Driver, lang: str) -> None:
     app.go("resend")
     k.wait_for(lambda: app.screen.ids.rows.children, timeout=20, what="the results waiting")
     _snap(k, "resend")
-    h = rt.pickup_by_code(code)
+    h = rt.citizen.pickup_by_code(code)
     sim, b, ch = slot_of(k, label)
     sim.take_item(b, ch)
     sim.close_door(b, ch)
-    rt.wait_closed(h, 10)
+    rt.doors.wait_closed(h, 10)
     # 帮办代办: the citizen's consent on the review screen.
     app.session.scratch["assist"] = {"staff_id": ASSIST_STAFF_ID, "mode": "PROXY"}
     app.session.form.clear()
     app.session.form.update(
         {"_matter": "GA-HUKOU-CERT", "purpose": "就业", "copies": "1", "delivery_mode": "LOCKER"}
     )
-    app.go("review", matter=rt.matter_offer().matter("GA-HUKOU-CERT"), bundle=None)
+    app.go("review", matter=rt.filing.matter_offer().matter("GA-HUKOU-CERT"), bundle=None)
     k.tap_id("btn_submit")
     assert app.screen.asking_consent
     _snap(k, "assist_consent")

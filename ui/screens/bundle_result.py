@@ -42,7 +42,11 @@ class BundleResultScreen(KioskScreen):
             self._stop_poll()
             return
         self.app.call(
-            self.app.rt.bundle_receipt, r.id, busy=False, on_done=self._updated, on_error=lambda _e: None
+            self.app.rt.filing.bundle_receipt,
+            r.id,
+            busy=False,
+            on_done=self._updated,
+            on_error=lambda _e: None,
         )
 
     def _updated(self, receipt: Any) -> None:
@@ -116,7 +120,7 @@ class BundleResultScreen(KioskScreen):
             return
         self.printed = "printing"
         self.app.call(
-            self.app.rt.print_receipt,
+            self.app.rt.citizen.print_receipt,
             self.receipt_lines(),
             self.qr,
             busy=False,

@@ -54,7 +54,7 @@ class CaseScreen(KioskScreen):
         if not self.can_pick_up or ident is None:
             return
         self.app.call(
-            self.app.rt.pickup_by_identity,
+            self.app.rt.citizen.pickup_by_identity,
             ident,
             on_done=lambda handle: self.app.go("door", handle=handle, purpose="pickup"),
         )

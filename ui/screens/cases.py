@@ -17,7 +17,7 @@ def matter_names(app: Any) -> dict[str, str]:
     after the list was loaded still names the matter in the language now shown."""
     if app.lang != "en":
         return {}
-    cat = app.rt.catalog.cached()
+    cat = app.rt.parts.catalog.cached()
     return {m.code: m.name_en for m in cat.matters if m.name_en} if cat else {}
 
 
@@ -31,7 +31,7 @@ class CasesScreen(KioskScreen):
         ident = self.app.session.identity
         if ident is None:
             return
-        self.app.call(self.app.rt.case_details, ident, on_done=self._show)
+        self.app.call(self.app.rt.citizen.case_details, ident, on_done=self._show)
 
     def _show(self, details: list[CaseDetail]) -> None:
         box = self.ids.rows

@@ -76,7 +76,7 @@ class DoorScreen(KioskScreen):
         self._error = None
         self.result = None
         self.done_text = self.printed = self.print_key = self.receipt = self.qr = ""
-        self.slots = self.app.rt.cabinet_slots(h.cabinet_id)
+        self.slots = self.app.rt.doors.cabinet_slots(h.cabinet_id)
         self.can_simulate = self.app.rt.sims.door_sim(h.cabinet_id) is not None
         self._opened_at = self.app.idle_clock()  # the app's idle clock, so tests can move it
         self.holds_session = True
@@ -88,7 +88,7 @@ class DoorScreen(KioskScreen):
         # busy=False: the screen stays live while the person takes their time; holds_session stops the reset.
         self._wait_cancel = threading.Event()
         self.app.call(
-            self.app.rt.wait_closed,
+            self.app.rt.doors.wait_closed,
             self.handle,
             cancel=self._wait_cancel,
             busy=False,
@@ -161,7 +161,7 @@ class DoorScreen(KioskScreen):
         self.app.session.scratch["last_flow"] = result
         if self.reported and result.outcome in WORKED:
             self.help_shown = False
-            self.app.call(settle_report, self.app.rt.cabinet, result.flow_id, busy=False)
+            self.app.call(settle_report, self.app.rt.parts.cabinet, result.flow_id, busy=False)
         # The sensor still saw the item when staff shut the door: the core changed nothing, and "Collected." would
         # send them away believing the compartment is empty.
         self.nothing_taken = self.purpose == "collect" and result.outcome == "item_still_inside"
@@ -196,10 +196,12 @@ class DoorScreen(KioskScreen):
             self._no_paper("no_printer", "door.printed.no_printer")
             return
         self.printed, self.print_key = "printing", "door.printed.printing"
-        lines = with_matter(self.app.rt.receipt_lines_for_dropoff(replace(r, label=self.label)), self.matter)
+        lines = with_matter(
+            self.app.rt.citizen.receipt_lines_for_dropoff(replace(r, label=self.label)), self.matter
+        )
         self.receipt_lines = lines  # the door as shown, and the matter dropped off
         self.app.call(
-            self.app.rt.print_receipt,
+            self.app.rt.citizen.print_receipt,
             lines,
             f"DROPOFF:{r.receipt_number}",
             busy=False,
@@ -239,7 +241,7 @@ class DoorScreen(KioskScreen):
     def did_not_open(self) -> None:
         self.help_shown = True
         self.reported = True
-        self.app.rt.report_door_problem(self.handle)
+        self.app.rt.doors.report_door_problem(self.handle)
 
     def wipe(self) -> None:
         if self.handle is not None and not (self.closed or self.failed):

@@ -29,7 +29,7 @@ class DropoffScreen(KioskScreen):
         if ident is None:
             return
         self.loading = True
-        self.app.call(self.app.rt.dropoff_choices, ident, on_done=self._show)
+        self.app.call(self.app.rt.citizen.dropoff_choices, ident, on_done=self._show)
 
     def _show(self, choices: tuple[list[CaseSummary], tuple[Matter, ...]]) -> None:
         self.loading = False
@@ -82,9 +82,8 @@ class DropoffScreen(KioskScreen):
             return
         kind, ref, name = self.choice
         kw = {"case_number": ref} if kind == "case" else {"matter_code": ref}
-        # The cabinet's own start (rt.dropoff takes no size; the merger may give it one and call it here).
         self.app.call(
-            self.app.rt.cabinet.start_dropoff,
+            self.app.rt.citizen.dropoff,
             ident,
             matter_name=name,
             size=self.door_size,

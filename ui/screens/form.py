@@ -23,7 +23,7 @@ DELIVERY = "delivery_mode"
 PHONE_KEY = "phone"  # the applicant's phone (the one field the wire's <applicant> takes from the form)
 # How the wire names what the form calls DELIVERY (SubmitApplication's deliveryMode element; the core's own key).
 _DELIVERY_NAMES = frozenset({"deliverymode", "delivery_mode"})
-# Of the wire's <applicant>, only the phone comes from the form (runtime: applicant_of(identity, fields["phone"]));
+# Of the wire's <applicant>, only the phone comes from the form (kiosk.identity.applicant_of);
 # the ID type, number and name come from the card, so no form field can fix them.
 _APPLICANT_FROM_FORM = {"phone": "phone"}
 
@@ -343,7 +343,7 @@ class FormScreen(KioskScreen):
         for i, (spec, fb) in enumerate(zip(self.specs(), self.boxes(), strict=True)):
             fb.error = ""
             try:
-                self.app.rt.check_field(spec, form.get(spec.key, ""))
+                self.app.rt.filing.check_field(spec, form.get(spec.key, ""))
             except ValidationError as err:
                 allowed = allowed_text(self.app.t, spec) if err.citizen_key == "error.field_pattern" else None
                 fb.error = allowed or self.app.error_text(err)

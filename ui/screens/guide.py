@@ -43,8 +43,8 @@ class GuideScreen(KioskScreen):
         rt, ident, kind, code = self.app.rt, self.app.session.identity, self.kind, self.code
 
         def load() -> tuple[Any, Any, Any]:
-            form = rt.bundle_form(code) if kind == "bundle" else None
-            return rt.guide_for(kind, code), rt.eligibility_for(ident, kind, code), form
+            form = rt.filing.bundle_form(code) if kind == "bundle" else None
+            return rt.filing.guide_for(kind, code), rt.filing.eligibility_for(ident, kind, code), form
 
         self.app.call(load, on_done=self._show)
 

@@ -25,7 +25,7 @@ class HelpScreen(KioskScreen):
         self.outcome = None
         self.state = "asking"
         self.app.call(
-            self.app.rt.request_help,
+            self.app.rt.citizen.request_help,
             self.from_screen,
             self.app.lang,
             busy=False,

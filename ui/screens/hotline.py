@@ -139,7 +139,7 @@ class HotlineScreen(KioskScreen):
         self.bar.commit_raw()
         ident = self.app.session.identity
         self.app.call(
-            self.app.rt.submit_ticket,
+            self.app.rt.feedback.submit_ticket,
             self.kind,
             self.phone,
             list(self.topics),
@@ -155,8 +155,8 @@ class HotlineScreen(KioskScreen):
         self.sent = True
         self.focus = ""
         self.app.call(
-            self.app.rt.print_receipt,
-            self.app.rt.ticket_receipt_lines(receipt),
+            self.app.rt.citizen.print_receipt,
+            self.app.rt.feedback.ticket_receipt_lines(receipt),
             None,
             busy=False,
             on_done=lambda _r: None,

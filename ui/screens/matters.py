@@ -35,7 +35,7 @@ class MattersScreen(KioskScreen):
     pending = StringProperty("")  # pinyin typed and not yet turned into characters (the bar's letters)
     typing = BooleanProperty(False)  # the search keyboard is up
     hits = NumericProperty(-1)  # -1: no search; else how many rows the search found
-    offer = ObjectProperty(None, allownone=True)  # hallkiosk.runtime_services.MatterOffer
+    offer = ObjectProperty(None, allownone=True)  # hallkiosk.services.filing.MatterOffer
 
     def on_kv_post(self, _base: Any) -> None:
         app = self.app
@@ -63,14 +63,14 @@ class MattersScreen(KioskScreen):
     def refresh(self) -> None:
         # The offer the runtime already has draws at once (no worker round trip: entering the screen costs one
         # frame); the runtime is asked as well, in the background, in case the catalog has changed since.
-        cached = self.app.rt.offer_cached()
+        cached = self.app.rt.filing.offer_cached()
         if cached is not None:
             self.show_offer(cached)
         else:
             self.offer = None
             self._clear_rows()
             self.empty = False
-        self.app.call(self.app.rt.matter_offer, busy=cached is None, on_done=self.show_offer)
+        self.app.call(self.app.rt.filing.matter_offer, busy=cached is None, on_done=self.show_offer)
 
     def show_offer(self, offer: Any) -> None:
         if offer is self.offer and self._built_for == (self.app.lang, self.search_text()):

@@ -98,14 +98,14 @@ class PickupScreen(KioskScreen):
             self.error = self.app.t("pickup.code_length", n=self.digits)
             return
         code, self.code = self.code, ""  # the code leaves the screen as soon as it is used
-        self.app.call(self.app.rt.pickup_by_code, code, on_done=self._opened, on_error=self._refused)
+        self.app.call(self.app.rt.citizen.pickup_by_code, code, on_done=self._opened, on_error=self._refused)
 
     def open_by_card(self) -> None:
         ident = self.app.session.identity
         if ident is None:
             self.error = self.app.t("pickup.insert_card")
             return
-        self.app.call(self.app.rt.pickup_by_identity, ident, on_done=self._opened)
+        self.app.call(self.app.rt.citizen.pickup_by_identity, ident, on_done=self._opened)
 
     def spoken(self) -> list[str]:
         return super().spoken() + ([self.app.t("identify.state.lift")] if self.lift else [])

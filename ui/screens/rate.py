@@ -39,7 +39,7 @@ class RateScreen(KioskScreen):
         self.thanked = ""
         self.anonymous = True
         ident = self.app.session.identity
-        self.anonymous_only = self.app.rt.ratings_anonymous_only()
+        self.anonymous_only = self.app.rt.feedback.ratings_anonymous_only()
         self.can_identify = ident is not None and not ident.wiped and not self.anonymous_only
         self._build_reasons()
 
@@ -76,7 +76,7 @@ class RateScreen(KioskScreen):
         last: Any = self.app.session.scratch.get("last_flow")
         who = None if self.anonymous or not self.can_identify else self.app.session.identity
         self.app.call(
-            self.app.rt.rate,
+            self.app.rt.feedback.rate,
             self.rating,
             list(self.reasons),
             case_number=self.case_number or None,

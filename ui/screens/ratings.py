@@ -31,7 +31,7 @@ class RatingsScreen(KioskScreen):
         if ident is None:
             self.error = self.app.t("pickup.insert_card")
             return
-        self.app.call(self.app.rt.my_ratings, ident, on_done=self._show)
+        self.app.call(self.app.rt.feedback.my_ratings, ident, on_done=self._show)
 
     def _show(self, ratings: list[Any]) -> None:
         box = self.ids.rows
@@ -63,7 +63,7 @@ class RatingsScreen(KioskScreen):
         ident, e = self.app.session.identity, self.chosen
         if ident is None or e is None:
             return
-        self.app.call(self.app.rt.confirm_reply, ident, e, satisfied, on_done=self._answered)
+        self.app.call(self.app.rt.feedback.confirm_reply, ident, e, satisfied, on_done=self._answered)
 
     def _answered(self, receipt: Any) -> None:
         self.chosen = None
@@ -74,7 +74,11 @@ class RatingsScreen(KioskScreen):
         ident = self.app.session.identity
         if ident is not None:
             self.app.call(
-                self.app.rt.my_ratings, ident, busy=False, on_done=self._show, on_error=lambda _e: None
+                self.app.rt.feedback.my_ratings,
+                ident,
+                busy=False,
+                on_done=self._show,
+                on_error=lambda _e: None,
             )
 
     def wipe(self) -> None:

@@ -28,7 +28,7 @@ class ResendScreen(KioskScreen):
         if ident is None:
             self.error = self.app.t("pickup.insert_card")  # the pickup screen sends them to identify first
             return
-        self.app.call(self.app.rt.resendable, ident, on_done=self._show)
+        self.app.call(self.app.rt.citizen.resendable, ident, on_done=self._show)
 
     def _show(self, parcels: list[tuple[int, str, str, str]]) -> None:
         box = self.ids.rows
@@ -47,7 +47,7 @@ class ResendScreen(KioskScreen):
         ident = self.app.session.identity
         if ident is None:
             return
-        self.app.call(self.app.rt.resend_code, ident, row.ref, on_done=self._sent)
+        self.app.call(self.app.rt.citizen.resend_code, ident, row.ref, on_done=self._sent)
 
     def _sent(self, resent: Any) -> None:
         self.ids.rows.clear_widgets()

@@ -46,10 +46,10 @@ class ResultScreen(KioskScreen):
         if self.app.rt.printer is None:
             self.printed = "no_printer"
             return
-        lines = self.app.rt.receipt_lines_for_submission(r)
+        lines = self.app.rt.filing.receipt_lines_for_submission(r)
         self.printed = "printing"
         self.app.call(
-            self.app.rt.print_receipt,
+            self.app.rt.citizen.print_receipt,
             lines,
             self.qr,
             busy=False,

@@ -100,7 +100,7 @@ class ReviewScreen(KioskScreen):
             return
         self.asking_consent = False
         try:
-            helper = self.app.rt.assisted_by(assist, consent)
+            helper = self.app.rt.filing.assisted_by(assist, consent)
         except ValidationError as err:
             self.error = self.app.error_text(err)
             return
@@ -112,7 +112,7 @@ class ReviewScreen(KioskScreen):
         if self.bundle is not None:
             # SubmitBundle through the outbox: exactly once, all or nothing; a receipt number at once.
             self.app.call(
-                self.app.rt.submit_bundle,
+                self.app.rt.filing.submit_bundle,
                 self.app.session.identity,
                 self.bundle.bundle.code,
                 form,
@@ -124,7 +124,7 @@ class ReviewScreen(KioskScreen):
             )
             return
         self.app.call(
-            self.app.rt.submit_application,
+            self.app.rt.filing.submit_application,
             self.app.session.identity,
             self.matter.code,
             form,
@@ -140,7 +140,7 @@ class ReviewScreen(KioskScreen):
         assist = self.app.session.scratch.get("assist")
         self.asking_consent = False
         if assist:
-            self.app.rt.run(lambda: self.app.rt.audit_assist(assist, "consent_declined"))
+            self.app.rt.run(lambda: self.app.rt.filing.audit_assist(assist, "consent_declined"))
         self.error = self.app.t("assist.declined")
 
     def _done(self, receipt: object) -> None:

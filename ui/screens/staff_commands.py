@@ -45,10 +45,10 @@ class StaffCommandsScreen(KioskScreen):
     def refresh(self) -> None:
         self.chosen = None
         self.info = ""
-        self.app.call(self.app.rt.console_link.poll, on_done=lambda _v: self._show(force=True))
+        self.app.call(self.app.rt.parts.console_link.poll, on_done=lambda _v: self._show(force=True))
 
     def _show(self, force: bool = False) -> None:
-        waiting = list(self.app.rt.console_link.waiting)
+        waiting = list(self.app.rt.parts.console_link.waiting)
         ids = tuple(c.id for c in waiting)
         if ids == self._shown and not force:
             return
@@ -88,7 +88,9 @@ class StaffCommandsScreen(KioskScreen):
         self.chosen = None
         who = (self.app.session.staff_id or "staff")[-4:]  # as the kiosk's audit names staff: never a name
         log.info("staff confirm door command %s (%s %s)", c.id, c.kind, c.label)
-        self.app.call(self.app.rt.console_link.confirm, c.id, who, on_done=self._ran, on_error=self._refused)
+        self.app.call(
+            self.app.rt.parts.console_link.confirm, c.id, who, on_done=self._ran, on_error=self._refused
+        )
 
     def _ran(self, ran: Any) -> None:
         self._show(force=True)
@@ -125,7 +127,7 @@ class ConsoleCommandsButton(KButton):
         # Only once the core is up: building the link opens the database, which must not happen on this thread
         # before (or after a failed) start-up, where its error would end the kiosk instead of showing its screen.
         rt = app.rt if app is not None else None
-        link = rt.console_link if rt is not None and rt.ready and rt.start_error is None else None
+        link = rt.parts.console_link if rt is not None and rt.ready and rt.start_error is None else None
         n = len(link.waiting) if link is not None else 0
         self.text = app.t("staff.commands", n=n) if app is not None else ""
 

@@ -21,7 +21,7 @@ class TicketsScreen(KioskScreen):
         if ident is None:
             self.error = self.app.t("pickup.insert_card")
             return
-        self.app.call(self.app.rt.my_tickets, ident, on_done=self._show)
+        self.app.call(self.app.rt.feedback.my_tickets, ident, on_done=self._show)
 
     def _show(self, tickets: list[Any]) -> None:
         box = self.ids.rows
