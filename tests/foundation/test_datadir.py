@@ -147,7 +147,12 @@ def test_an_emptied_database_is_refused(tmp_path: Path, db_url: str) -> None:
         app.db.engine.begin() as c
     ):  # every table dropped, as a DROP SCHEMA or a new empty file would leave it
         if app.db.is_sqlite:
-            names = [r[0] for r in c.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))]
+            names = [
+                r[0]
+                for r in c.execute(
+                    text("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+                )
+            ]
             c.execute(text("PRAGMA foreign_keys=OFF"))
             for n in names:
                 c.execute(text(f'DROP TABLE "{n}"'))
