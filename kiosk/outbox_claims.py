@@ -86,7 +86,7 @@ class Claims:
         ).where(t.c.state == PENDING, of_kiosk(self.origin))
         q = q.where(t.c.id == only_id) if only_id is not None else q.where(t.c.next_attempt_at <= now)
         # Core, not ORM: claiming is on the hot path of a drain (one statement each way for the whole batch).
-        q = q.order_by(t.c.next_attempt_at, t.c.id).limit(n).with_for_update(skip_locked=True)
+        q = q.order_by(t.c.next_attempt_at, t.c.id).limit(n).with_for_update(skip_locked=True, key_share=True)
         out: list[Claimed] = []
         rows = s.execute(q).all()
         gone = moot(s, [(r.id, r.operation, r.ref_kind, r.ref_id) for r in rows])
