@@ -24,7 +24,7 @@ from kiosk.cabinet.results import AnotherDoorUnknown, DoorLeftOpen, DoorStateUnk
 from kiosk.cabinet.transitions import transition
 from kiosk.errors import LockBoardError, LockBoardFrameError, NoFreeCompartment
 from kiosk.ports import DoorStatus
-from kiosk.storage.models import Compartment, Flow, Parcel
+from kiosk.storage.models import Compartment, Flow, Parcel, StaffTask
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +208,29 @@ class DoorEngine:
         raise NoFreeCompartment(
             f"no working compartment is free for size {answer.size} (tried {', '.join(answer.tried)})"
         ) from err
+
+    def recall_unknown(self) -> int:
+        """At the owner's start: the doors a flow left in an unknown state before a restart, while their board's
+        "garbled replies" task is open, are unknown again (the memory of :meth:`door_unknown` does not survive
+        the process). Recalling one too many costs only a status read before the next open."""
+        ctx = self.ctx
+        with ctx.tx() as (s, _now):
+            rows = s.execute(
+                select(Compartment.cabinet_id, Compartment.board, Compartment.channel, Compartment.label)
+                .join(Flow, Flow.compartment_id == Compartment.id)
+                .join(
+                    StaffTask,
+                    (StaffTask.kind == S.TaskKind.BUS_GARBLED)
+                    & StaffTask.resolved_at.is_(None)
+                    & (StaffTask.cabinet_id == Compartment.cabinet_id)
+                    & (StaffTask.board == Compartment.board),
+                )
+                .where(Flow.outcome == "door_unknown", Compartment.cabinet_id.in_(list(ctx.buses)))
+                .distinct()
+            ).all()
+        for cab_id, board, channel, label in rows:
+            ctx.unknown_doors[(cab_id, board, channel)] = label
+        return len(rows)
 
     def refuse_while_unknown(self, flow_id: int, label: str) -> None:
         """The rule "no second door opens while any door's state is unknown": read each unknown door again (a

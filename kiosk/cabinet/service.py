@@ -92,6 +92,10 @@ class Cabinet:
         """Sync compartments from the config, then reconcile unfinished flows (once, at the owner's start-up)."""
         self.sync()
         report = reconcile(self.door)
+        if n := self.door.recall_unknown():
+            report.lines.append(
+                f"{n} door(s) still of unknown state since before the restart: read before any open"
+            )
         if sensor_check.pending(self.ctx):  # the database was restored from a backup since the last start
             report.lines.extend(sensor_check.run(self.ctx))
         for line in report.lines:

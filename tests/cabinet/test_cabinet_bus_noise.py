@@ -10,7 +10,7 @@ from sqlalchemy import select
 from kiosk.cabinet import AnotherDoorUnknown, Cabinet, DoorStateUnknown
 from kiosk.cabinet import states as S
 from kiosk.storage.models import AuditRecord, Parcel, StaffTask
-from tests.cabinet.cabinet_support import assert_consistent, case, comp_state, parcel
+from tests.cabinet.cabinet_support import assert_consistent, case, comp_state, make_cabinet, parcel
 
 
 def _unlocks(sim) -> list[int]:
@@ -130,3 +130,22 @@ def assert_consistent_after_unknown(db) -> None:
         states = sorted(p.state for p in s.execute(select(Parcel)).scalars())
     assert states == sorted([S.ATTENTION, S.CANCELLED, S.PICKED_UP])
     assert_consistent(db)
+
+
+def test_a_door_unknown_before_a_restart_is_still_unknown_after_it(
+    cabinet: Cabinet, sim, db, bus, cab_cfg, clock, platform
+) -> None:
+    """The rule outlives the process: the owner restarted while the bus still garbles opens no second door."""
+    code, _pid, _label = _deposit(cabinet, sim, 1)  # A01, ready
+    sim.corrupt(0, 10_000)
+    with pytest.raises(DoorStateUnknown):
+        cabinet.start_deposit(case(2), actor="staff", size="S")  # A02: opened, then only garbage
+    sent = len(_unlocks(sim))
+    again = make_cabinet(db, bus, cab_cfg, clock, platform=platform)  # the kiosk after a restart
+    report = again.start()
+    assert any("unknown state" in line for line in report.lines)
+    with pytest.raises(AnotherDoorUnknown, match="the state of door A02 is still unknown"):
+        again.start_pickup_by_code(code)
+    assert len(_unlocks(sim)) == sent
+    sim.clear_faults(0)  # the bus answers again: the door reads valid, the code opens A01
+    assert again.start_pickup_by_code(code).label == "A01"
